@@ -25,6 +25,7 @@ export function makeRng(seed: number): Rng {
 }
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+const pickChar = (rng: Rng, s: string): string => s.charAt(Math.floor(rng() * s.length));
 const between = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng();
 
 const LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ'; // most states leave out I, O and Q
@@ -47,8 +48,8 @@ export function randomPlateText(rng: Rng): string {
   const layout = pick(rng, PLATE_LAYOUTS);
   let out = '';
   for (const c of layout) {
-    if (c === '9') out += pick(rng, DIGITS);
-    else out += rng() < 0.9 ? pick(rng, LETTERS) : pick(rng, ALL_LETTERS);
+    if (c === '9') out += pickChar(rng, DIGITS);
+    else out += rng() < 0.9 ? pickChar(rng, LETTERS) : pickChar(rng, ALL_LETTERS);
   }
   return out;
 }
