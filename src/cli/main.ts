@@ -1,0 +1,25 @@
+/** The entry point: the only place that calls process.exit. */
+import { EXIT } from '../core/errors.js';
+import { systemClock } from '../core/time.js';
+import { releaseAllLocks } from '../ledger/lock.js';
+import { runCli } from './run.js';
+
+process.on('SIGINT', () => {
+  // Saves are atomic, so stopping here leaves the last committed state; give the lock back.
+  releaseAllLocks();
+  process.stderr.write('\ncustody: interrupted; nothing half-written was kept.\n');
+  process.exit(EXIT.interrupted);
+});
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  clock: systemClock,
+});
+releaseAllLocks();
+// Let stdout drain, then exit with the status (child processes such as exiftool are ended by then).
+process.exitCode = code;
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,94 @@
+/**
+ * The commander program. Commands are thin: parse, call a function that returns data, render
+ * it. Errors are thrown as CustodyError and turned into exit codes here; only main.ts exits.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CustodyError, EXIT, toError } from '../core/errors.js';
+import { registerCamera } from './commands/camera.js';
+import { registerDrive } from './commands/drive.js';
+import { registerInit } from './commands/init.js';
+import { registerLog } from './commands/log.js';
+import { registerOperator } from './commands/operator.js';
+import { registerVerify } from './commands/verify.js';
+import type { CliContext, GlobalOptions } from './context.js';
+import { resetStdinCache } from './session.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('custody');
+  let globals: GlobalOptions = { lockWait: 5 };
+  const getGlobals = () => globals;
+  program
+    .description('Chain of custody for licence-plate camera media: drive swaps, imports, plate reading, requests and signed receipts, retention, health.')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--home <dir>', 'the custody home (default: the platform data folder)').env('CUSTODY_HOME'))
+    .addOption(new Option('--user <username>', 'operator to log in as').env('CUSTODY_USER'))
+    .addOption(new Option('--password-stdin', 'read the password from the first line of standard input'))
+    .addOption(new Option('--password-file <file>', 'read the password from the first line of a file').env('CUSTODY_PASSWORD_FILE'))
+    .addOption(new Option('--json', 'machine-readable output on standard output'))
+    .addOption(new Option('--no-color', 'no colours (also NO_COLOR)'))
+    .addOption(new Option('--no-progress', 'no progress bars'))
+    .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another custody process').env('CUSTODY_LOCK_WAIT').default(5).argParser((v) => Number(v)))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: (s, write) => write(s),
+    })
+    .addHelpText(
+      'after',
+      `
+Log-in: every command that reads or writes confidential data needs a username and password:
+asked on a terminal, or CUSTODY_USER with --password-stdin or CUSTODY_PASSWORD_FILE in scripts.
+
+Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
+    );
+  program.hook('preAction', (_this, action) => {
+    globals = action.optsWithGlobals() as GlobalOptions;
+    if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0)) throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
+  });
+  for (const sub of [registerInit, registerOperator, registerCamera, registerDrive, registerLog, registerVerify]) sub(program, ctx, getGlobals);
+  // Every subcommand inherits the error handling and output settings.
+  const inherit = (c: Command) => {
+    for (const sub of c.commands) {
+      sub.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) }).showHelpAfterError('(run with --help for usage)');
+      inherit(sub);
+    }
+  };
+  inherit(program);
+  return program;
+}
+
+/** Run one command line; returns the exit status. Never calls process.exit. */
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  resetStdinCache();
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    return reportError(ctx, e, argv.includes('--json'));
+  }
+}
+
+export function reportError(ctx: CliContext, e: unknown, json: boolean): number {
+  if (e instanceof CommanderError) {
+    // Help and version are not errors; commander has already printed its message.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (e instanceof CustodyError) {
+    if (json) ctx.stdout.write(`${JSON.stringify({ error: { code: e.code, exitCode: e.exitCode, message: e.message, hint: e.hint ?? null } })}\n`);
+    ctx.stderr.write(`custody: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+    return e.exitCode;
+  }
+  const err = toError(e);
+  const fsCode = (err as NodeJS.ErrnoException).code;
+  if (fsCode === 'ENOSPC') {
+    ctx.stderr.write('custody: the disk is full; nothing stored was lost.\nhint: free some space and run the command again.\n');
+    return EXIT.io;
+  }
+  ctx.stderr.write(`custody: internal error: ${err.message}\n${err.stack ?? ''}\nThis is a bug in custody. Please report it with the command you ran and the lines above (they hold no confidential data).\n`);
+  return EXIT.internal;
+}

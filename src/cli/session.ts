@@ -1,0 +1,84 @@
+/** Log-in for commands: who (CUSTODY_USER / --user or a prompt) and the password. */
+import fs from 'node:fs';
+import { CustodyError } from '../core/errors.js';
+import type { Permission } from '../core/roles.js';
+import { resolveHomeDir } from '../ledger/home.js';
+import { openSession, type Session } from '../ledger/session.js';
+import type { CliContext, GlobalOptions } from './context.js';
+import { askSecret, askText } from './prompts.js';
+
+let stdinCache: Promise<string> | undefined;
+
+export function readStdin(ctx: CliContext): Promise<string> {
+  if (!stdinCache) {
+    stdinCache = (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Buffer));
+      return Buffer.concat(chunks).toString('utf8');
+    })();
+  }
+  return stdinCache;
+}
+
+/** Tests run many commands in one process, each with its own stdin. */
+export function resetStdinCache(): void {
+  stdinCache = undefined;
+}
+
+function firstLine(s: string): string {
+  return s.replace(/\r?\n[\s\S]*$/, '');
+}
+
+export function readSecretFile(file: string, what: string): string {
+  try {
+    return firstLine(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CustodyError('usage', `Cannot read the ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+}
+
+export async function getPassword(ctx: CliContext, g: GlobalOptions, message = 'Password:'): Promise<string> {
+  if (g.passwordStdin) return firstLine(await readStdin(ctx));
+  if (g.passwordFile) return readSecretFile(g.passwordFile, 'password');
+  return askSecret(ctx, { flag: '--password-stdin or CUSTODY_PASSWORD_FILE', message });
+}
+
+export async function getCredentials(ctx: CliContext, g: GlobalOptions): Promise<{ username: string; password: string }> {
+  const username = await askText(ctx, g.user, { flag: '--user or CUSTODY_USER', message: 'Username:' });
+  const password = await getPassword(ctx, g);
+  return { username, password };
+}
+
+export function homeDir(ctx: CliContext, g: GlobalOptions): string {
+  return resolveHomeDir(g.home, ctx.env);
+}
+
+/**
+ * Log in, check the permission, run `fn`, and always release the lock. `fn` commits what it
+ * wants kept; anything not committed is dropped.
+ */
+export async function withSession<T>(
+  ctx: CliContext,
+  g: GlobalOptions,
+  command: string,
+  permission: Permission | null,
+  fn: (s: Session) => Promise<T> | T,
+  opts: { allowUntrained?: boolean } = {},
+): Promise<T> {
+  const credentials = await getCredentials(ctx, g);
+  const s = await openSession({
+    homeDir: homeDir(ctx, g),
+    credentials,
+    clock: ctx.clock,
+    command,
+    lockWaitMs: g.lockWait * 1000,
+    sleep: ctx.sleep,
+    allowUntrained: opts.allowUntrained,
+  });
+  try {
+    if (permission) s.require(permission);
+    return await fn(s);
+  } finally {
+    s.close();
+  }
+}

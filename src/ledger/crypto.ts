@@ -1,0 +1,201 @@
+/**
+ * Encryption at rest (policy §9): AES-256-GCM from node:crypto, keys wrapped with scrypt.
+ *
+ * Small blobs (the ledger, segments, wrapped keys) use one GCM envelope:
+ *   "CSE1" | iv (12) | ciphertext | tag (16), with a context string as associated data so a
+ *   blob cannot be moved into another role (a segment passed off as the ledger fails).
+ * Stored evidence files use a chunked construction (STREAM-like) so a 4 GB clip is never held
+ * in memory and truncation is detected: see `encryptStream`.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { CustodyError } from '../core/errors.js';
+
+export const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const BLOB_MAGIC = Buffer.from('CSE1');
+
+export function randomKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+/** Derive a purpose-bound subkey from the master key (HKDF-SHA256). */
+export function subkey(master: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `custody/${purpose}/v1`, KEY_BYTES));
+}
+
+export function sealBlob(key: Buffer, plaintext: Uint8Array, context: string): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(Buffer.from(context));
+  const body = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([BLOB_MAGIC, iv, body, c.getAuthTag()]);
+}
+
+/** Returns undefined when the blob is not authentic (wrong key, edited, truncated). */
+export function openBlob(key: Buffer, blob: Buffer, context: string): Buffer | undefined {
+  if (blob.length < BLOB_MAGIC.length + IV_BYTES + TAG_BYTES || !blob.subarray(0, 4).equals(BLOB_MAGIC)) return undefined;
+  const iv = blob.subarray(4, 4 + IV_BYTES);
+  const tag = blob.subarray(blob.length - TAG_BYTES);
+  const body = blob.subarray(4 + IV_BYTES, blob.length - TAG_BYTES);
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, iv);
+    d.setAAD(Buffer.from(context));
+    d.setAuthTag(tag);
+    return Buffer.concat([d.update(body), d.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface KdfParams {
+  algorithm: 'scrypt';
+  /** CPU/memory cost. @default 32768 (2^15: about 0.1 s and 32 MB per log-in) */
+  N: number;
+  r: number;
+  p: number;
+}
+
+export const DEFAULT_KDF: KdfParams = { algorithm: 'scrypt', N: 32768, r: 8, p: 1 };
+
+export function deriveKek(password: string, salt: Buffer, kdf: KdfParams): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scryptCb(password.normalize('NFC'), salt, KEY_BYTES, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
+  });
+}
+
+export interface WrappedKey {
+  salt: string;
+  wrapped: string;
+}
+
+export async function wrapWithPassword(master: Buffer, password: string, kdf: KdfParams, context: string): Promise<WrappedKey> {
+  const salt = randomBytes(16);
+  const kek = await deriveKek(password, salt, kdf);
+  return { salt: salt.toString('base64'), wrapped: sealBlob(kek, master, context).toString('base64') };
+}
+
+export async function unwrapWithPassword(w: WrappedKey, password: string, kdf: KdfParams, context: string): Promise<Buffer | undefined> {
+  const kek = await deriveKek(password, Buffer.from(w.salt, 'base64'), kdf);
+  return openBlob(kek, Buffer.from(w.wrapped, 'base64'), context);
+}
+
+export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunked file encryption. Layout:
+//   "CSF1" | nonce prefix (7) | chunk size (u32 BE)
+//   then for each chunk: ciphertext (≤ chunk size) | tag (16)
+// The IV of chunk i is prefix (7) | i (u32 BE) | last-flag (1), so chunks cannot be reordered,
+// dropped or the file cut at a chunk boundary without failing authentication.
+
+const FILE_MAGIC = Buffer.from('CSF1');
+export const FILE_HEADER_BYTES = 4 + 7 + 4;
+export const DEFAULT_CHUNK = 1024 * 1024;
+
+function chunkIv(prefix: Buffer, index: number, last: boolean): Buffer {
+  const iv = Buffer.alloc(IV_BYTES);
+  prefix.copy(iv, 0);
+  iv.writeUInt32BE(index, 7);
+  iv[11] = last ? 1 : 0;
+  return iv;
+}
+
+/** Encrypts a plaintext stream into the chunked format. `context` is bound into every chunk. */
+export function encryptStream(key: Buffer, context: string, chunkSize = DEFAULT_CHUNK): Transform {
+  const prefix = randomBytes(7);
+  const header = Buffer.alloc(FILE_HEADER_BYTES);
+  FILE_MAGIC.copy(header, 0);
+  prefix.copy(header, 4);
+  header.writeUInt32BE(chunkSize, 11);
+  const aad = Buffer.concat([header, Buffer.from(context)]);
+  let pending: Buffer = Buffer.alloc(0);
+  let index = 0;
+  let headerSent = false;
+  const seal = (chunk: Buffer, last: boolean): Buffer => {
+    const c = createCipheriv('aes-256-gcm', key, chunkIv(prefix, index++, last));
+    c.setAAD(aad);
+    return Buffer.concat([c.update(chunk), c.final(), c.getAuthTag()]);
+  };
+  return new Transform({
+    transform(data: Buffer, _enc, cb: TransformCallback) {
+      if (!headerSent) {
+        this.push(header);
+        headerSent = true;
+      }
+      pending = pending.length ? Buffer.concat([pending, data]) : data;
+      // Keep at least one byte back so the final chunk is always sealed with the last flag.
+      while (pending.length > chunkSize) {
+        this.push(seal(pending.subarray(0, chunkSize), false));
+        pending = pending.subarray(chunkSize);
+      }
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      if (!headerSent) this.push(header);
+      this.push(seal(pending, true));
+      cb();
+    },
+  });
+}
+
+/** Decrypts the chunked format; emits an 'error' (CustodyError integrity) on any tampering or truncation. */
+export function decryptStream(key: Buffer, context: string): Transform {
+  let buf: Buffer = Buffer.alloc(0);
+  let prefix: Buffer | undefined;
+  let chunkSize = 0;
+  let aad: Buffer | undefined;
+  let index = 0;
+  let sawLast = false;
+  const fail = (why: string) => new CustodyError('integrity', `Stored file failed authentication: ${why}`, 'Run `custody verify` to check the evidence store.');
+  const open = (frame: Buffer, last: boolean): Buffer | undefined => {
+    try {
+      const d = createDecipheriv('aes-256-gcm', key, chunkIv(prefix!, index, last));
+      d.setAAD(aad!);
+      d.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
+      const out = Buffer.concat([d.update(frame.subarray(0, frame.length - TAG_BYTES)), d.final()]);
+      index++;
+      return out;
+    } catch {
+      return undefined;
+    }
+  };
+  return new Transform({
+    transform(data: Buffer, _enc, cb: TransformCallback) {
+      buf = buf.length ? Buffer.concat([buf, data]) : data;
+      if (!prefix) {
+        if (buf.length < FILE_HEADER_BYTES) return cb();
+        const header = buf.subarray(0, FILE_HEADER_BYTES);
+        if (!header.subarray(0, 4).equals(FILE_MAGIC)) return cb(fail('not a custody store file'));
+        prefix = Buffer.from(header.subarray(4, 11));
+        chunkSize = header.readUInt32BE(11);
+        aad = Buffer.concat([header, Buffer.from(context)]);
+        buf = buf.subarray(FILE_HEADER_BYTES);
+      }
+      const frame = chunkSize + TAG_BYTES;
+      // A full frame followed by more bytes is a non-final chunk.
+      while (buf.length > frame) {
+        if (sawLast) return cb(fail('data after the final chunk'));
+        const out = open(buf.subarray(0, frame), false);
+        if (!out) return cb(fail(`chunk ${index} does not authenticate`));
+        this.push(out);
+        buf = buf.subarray(frame);
+      }
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      if (!prefix) return cb(fail('truncated header'));
+      if (buf.length < TAG_BYTES) return cb(fail('truncated'));
+      const out = open(buf, true);
+      if (!out) return cb(fail(`final chunk ${index} does not authenticate (truncated or edited)`));
+      sawLast = true;
+      this.push(out);
+      cb();
+    },
+  });
+}

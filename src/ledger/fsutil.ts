@@ -1,0 +1,77 @@
+/** Durable file writes: temporary file, fsync, rename over the old file, fsync the folder. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CustodyError } from '../core/errors.js';
+
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some file systems (and Windows) cannot fsync a directory; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Map a Node file-system error to a coded error with a plain sentence. */
+export function ioError(e: unknown, what: string): CustodyError {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOSPC') return new CustodyError('io', `The disk is full while ${what}.`, 'Free some space where the home lives, then run the command again; nothing stored was lost.', { cause: e });
+  if (err?.code === 'EACCES' || err?.code === 'EPERM') return new CustodyError('io', `Permission denied while ${what} (${err.path ?? ''}).`, 'Check the owner and permissions of the home folder.', { cause: e });
+  if (err?.code === 'EIO' || err?.code === 'ENXIO' || err?.code === 'ENODEV') return new CustodyError('io', `The device stopped answering while ${what}.`, 'Was the drive pulled out? Plug it back in and run the command again; it resumes.', { cause: e });
+  if (e instanceof CustodyError) return e;
+  return new CustodyError('io', `Could not complete ${what}: ${err?.message ?? String(e)}`, undefined, { cause: e });
+}
+
+/**
+ * Write `data` to `file` atomically. With `keep > 0` the replaced file is kept as `file.1`,
+ * older ones shifted up to `file.<keep>`.
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string, opts: { keep?: number; mode?: number } = {}): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    const fd = fs.openSync(tmp, 'w', opts.mode ?? 0o600);
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const keep = opts.keep ?? 0;
+    if (keep > 0 && fs.existsSync(file)) {
+      for (let g = keep - 1; g >= 1; g--) {
+        const from = `${file}.${g}`;
+        if (fs.existsSync(from)) fs.renameSync(from, `${file}.${g + 1}`);
+      }
+      // A hard link keeps the current file in place until the rename below replaces it,
+      // so there is no moment at which `file` is missing.
+      try {
+        fs.linkSync(file, `${file}.1`);
+      } catch {
+        fs.copyFileSync(file, `${file}.1`);
+      }
+    }
+    fs.renameSync(tmp, file);
+    fsyncDir(dir);
+  } catch (e) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* best effort */
+    }
+    throw ioError(e, `saving ${path.basename(file)}`);
+  }
+}
+
+export function appendLineDurable(file: string, line: string): void {
+  const fd = fs.openSync(file, 'a', 0o600);
+  try {
+    fs.writeSync(fd, line.endsWith('\n') ? line : `${line}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

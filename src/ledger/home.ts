@@ -1,0 +1,265 @@
+/**
+ * The home: one folder per city (DESIGN.md, "One custodian, one machine"). What lives where is
+ * described in docs/ARCHITECTURE.md. Files that hold confidential data are encrypted; the rest
+ * (home.json, keyring.json, checkpoints.jsonl, signing/cert.pem) hold no camera, plate or name.
+ */
+import { createHash, randomBytes, randomUUID, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import envPaths from 'env-paths';
+import { CustodyError } from '../core/errors.js';
+import type { TrainingRecord } from '../core/roles.js';
+import { SettingsSchema, type Settings } from '../core/settings.js';
+import { isoInZone, type Clock } from '../core/time.js';
+import { createSelfSignedIdentity, readP12, type SigningIdentity } from '../documents/certificate.js';
+import { canonicalJson } from './canonical.js';
+import { DEFAULT_KDF, openBlob, randomKey, sealBlob, subkey, unwrapWithPassword, wrapWithPassword, type KdfParams, type WrappedKey } from './crypto.js';
+import { appendLineDurable, writeFileAtomic } from './fsutil.js';
+import { Ledger } from './ledger.js';
+
+export const HOME_FORMAT = 'custody-home';
+export const HOME_VERSION = 1;
+const KEYRING_CONTEXT = 'custody-keyring';
+const IDENTITY_CONTEXT = 'custody-signing-identity';
+
+export interface HomeJson {
+  format: typeof HOME_FORMAT;
+  version: number;
+  homeId: string;
+  createdAt: string;
+  kdf: KdfParams;
+}
+
+export interface Keyring {
+  operators: Record<string, WrappedKey>;
+}
+
+/** The platform's data directory, unless `--home` or CUSTODY_HOME says otherwise. */
+export function defaultHomeDir(): string {
+  return envPaths('custody', { suffix: '' }).data;
+}
+
+export function resolveHomeDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? env.CUSTODY_HOME ?? defaultHomeDir());
+}
+
+/** Keyring entries are keyed by a hash of the username, so the file names nobody. */
+export function operatorKeyId(username: string): string {
+  return createHash('sha256').update(`custody-operator:${username}`).digest('hex').slice(0, 32);
+}
+
+export class Home {
+  readonly dir: string;
+  readonly json: HomeJson;
+
+  private constructor(dir: string, json: HomeJson) {
+    this.dir = dir;
+    this.json = json;
+  }
+
+  file(...parts: string[]): string {
+    return path.join(this.dir, ...parts);
+  }
+
+  get ledgerFile(): string {
+    return this.file('ledger.enc');
+  }
+  get keyringFile(): string {
+    return this.file('keyring.json');
+  }
+  get checkpointsFile(): string {
+    return this.file('checkpoints.jsonl');
+  }
+  get certFile(): string {
+    return this.file('signing', 'cert.pem');
+  }
+  get identityFile(): string {
+    return this.file('signing', 'identity.enc');
+  }
+  get authLogFile(): string {
+    return this.file('auth.log');
+  }
+
+  static open(dir: string): Home {
+    const jsonFile = path.join(dir, 'home.json');
+    let raw: string;
+    try {
+      raw = fs.readFileSync(jsonFile, 'utf8');
+    } catch {
+      throw new CustodyError('notFound', `No custody home at ${dir}.`, 'Create one with `custody init`, or point at yours with --home or CUSTODY_HOME.');
+    }
+    let json: HomeJson;
+    try {
+      json = JSON.parse(raw) as HomeJson;
+    } catch {
+      throw new CustodyError('integrity', `${jsonFile} is not valid JSON.`, 'Restore home.json from a backup.');
+    }
+    if (json.format !== HOME_FORMAT) throw new CustodyError('integrity', `${jsonFile} is not a custody home.`);
+    if (json.version > HOME_VERSION) throw new CustodyError('conflict', `This home has format version ${json.version}; this custody understands ${HOME_VERSION}.`, 'Upgrade custody.');
+    return new Home(dir, json);
+  }
+
+  readKeyring(): Keyring {
+    try {
+      return JSON.parse(fs.readFileSync(this.keyringFile, 'utf8')) as Keyring;
+    } catch (e) {
+      throw new CustodyError('integrity', `The keyring ${this.keyringFile} cannot be read.`, 'Restore keyring.json from a backup of the home.', { cause: e });
+    }
+  }
+
+  writeKeyring(k: Keyring): void {
+    writeFileAtomic(this.keyringFile, `${JSON.stringify(k, null, 2)}\n`, { keep: 1 });
+  }
+
+  async unlock(username: string, password: string): Promise<Buffer | undefined> {
+    const entry = this.readKeyring().operators[operatorKeyId(username)];
+    if (!entry) {
+      // Spend the same time as a real attempt, so timing does not tell which usernames exist.
+      await unwrapWithPassword({ salt: randomBytes(16).toString('base64'), wrapped: '' }, password, this.json.kdf, KEYRING_CONTEXT);
+      return undefined;
+    }
+    return unwrapWithPassword(entry, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
+  }
+
+  async setOperatorKey(username: string, master: Buffer, password: string): Promise<void> {
+    const k = this.readKeyring();
+    k.operators[operatorKeyId(username)] = await wrapWithPassword(master, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
+    this.writeKeyring(k);
+  }
+
+  removeOperatorKey(username: string): void {
+    const k = this.readKeyring();
+    delete k.operators[operatorKeyId(username)];
+    this.writeKeyring(k);
+  }
+
+  ledgerKey(master: Buffer): Buffer {
+    return subkey(master, 'ledger');
+  }
+
+  loadIdentity(master: Buffer): SigningIdentity & { passphrase: string } {
+    const blob = openBlob(subkey(master, 'signing'), fs.readFileSync(this.identityFile), IDENTITY_CONTEXT);
+    if (!blob) throw new CustodyError('integrity', 'The signing identity (signing/identity.enc) cannot be decrypted.', 'Restore the home from a backup.');
+    const { p12, passphrase } = JSON.parse(blob.toString('utf8')) as { p12: string; passphrase: string };
+    return { ...readP12(Buffer.from(p12, 'base64'), passphrase), passphrase };
+  }
+
+  certificatePem(): string {
+    return fs.readFileSync(this.certFile, 'utf8');
+  }
+
+  /** Sign the chain head and append it to checkpoints.jsonl (hashes only: nothing confidential). */
+  writeCheckpoint(ledger: Ledger, master: Buffer, at: string): Checkpoint {
+    const id = this.loadIdentity(master);
+    const body = { home: this.json.homeId, seq: ledger.head.seq, hash: ledger.head.hash, at };
+    const signature = cryptoSign('sha256', Buffer.from(canonicalJson(body)), id.privateKeyPem).toString('base64');
+    const cp: Checkpoint = { ...body, signature };
+    appendLineDurable(this.checkpointsFile, JSON.stringify(cp));
+    return cp;
+  }
+
+  readCheckpoints(): { checkpoints: Checkpoint[]; unreadable: number[] } {
+    if (!fs.existsSync(this.checkpointsFile)) return { checkpoints: [], unreadable: [] };
+    const checkpoints: Checkpoint[] = [];
+    const unreadable: number[] = [];
+    fs.readFileSync(this.checkpointsFile, 'utf8').split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        checkpoints.push(JSON.parse(line) as Checkpoint);
+      } catch {
+        unreadable.push(i + 1);
+      }
+    });
+    return { checkpoints, unreadable };
+  }
+}
+
+export interface Checkpoint {
+  home: string;
+  seq: number;
+  hash: string;
+  at: string;
+  signature: string;
+}
+
+export function checkpointSignatureValid(cp: Checkpoint, certPem: string): boolean {
+  try {
+    const { signature, ...body } = cp;
+    return cryptoVerify('sha256', Buffer.from(canonicalJson(body)), new X509Certificate(certPem).publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+export interface InitOptions {
+  dir: string;
+  settings: Settings;
+  custodian: { username: string; displayName: string; password: string; organization?: string; training: TrainingRecord };
+  /** A PKCS#12 the city already has, else a self-signed certificate is made. */
+  p12?: { data: Buffer; passphrase: string };
+  clock: Clock;
+  kdf?: KdfParams;
+}
+
+export function validateUsername(u: string): string {
+  if (!/^[a-z][a-z0-9._-]{1,31}$/.test(u)) {
+    throw new CustodyError('usage', `"${u}" is not a valid username.`, 'Use 2–32 characters: lower-case letters, digits, dot, dash or underscore, starting with a letter.');
+  }
+  return u;
+}
+
+export function validatePassword(p: string): string {
+  if (p.length < 10) throw new CustodyError('usage', 'The password is too short.', 'Use at least 10 characters; a phrase of several words is best.');
+  return p;
+}
+
+/** Create a new home. Refuses any folder that already holds something. */
+export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: Ledger; master: Buffer }> {
+  const settings = SettingsSchema.parse(o.settings);
+  validateUsername(o.custodian.username);
+  validatePassword(o.custodian.password);
+  if (fs.existsSync(o.dir) && fs.readdirSync(o.dir).length > 0) {
+    const what = fs.existsSync(path.join(o.dir, 'home.json')) ? 'a custody home already exists there' : 'the folder is not empty';
+    throw new CustodyError('conflict', `Refusing to create a home in ${o.dir}: ${what}.`, 'Choose an empty or new folder with --home; an existing home is never touched.');
+  }
+  const existed = fs.existsSync(o.dir);
+  fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  try {
+    for (const sub of ['signing', 'keys', 'segments', 'store']) fs.mkdirSync(path.join(o.dir, sub), { mode: 0o700 });
+    const now = o.clock();
+    const at = isoInZone(now, settings.timeZone);
+    const json: HomeJson = { format: HOME_FORMAT, version: HOME_VERSION, homeId: randomUUID(), createdAt: at, kdf: o.kdf ?? DEFAULT_KDF };
+    const master = randomKey();
+
+    let identity: SigningIdentity;
+    let passphrase: string;
+    if (o.p12) {
+      identity = readP12(o.p12.data, o.p12.passphrase);
+      passphrase = o.p12.passphrase;
+    } else {
+      passphrase = randomBytes(24).toString('base64url');
+      identity = createSelfSignedIdentity({ commonName: o.custodian.displayName, organization: settings.agencyName, title: settings.custodianTitle, passphrase, now });
+    }
+    writeFileAtomic(path.join(o.dir, 'signing', 'identity.enc'), sealBlob(subkey(master, 'signing'), Buffer.from(JSON.stringify({ p12: identity.p12.toString('base64'), passphrase })), IDENTITY_CONTEXT));
+    writeFileAtomic(path.join(o.dir, 'signing', 'cert.pem'), identity.certPem, { mode: 0o644 });
+    writeFileAtomic(path.join(o.dir, 'keyring.json'), `${JSON.stringify({ operators: {} }, null, 2)}\n`);
+    // home.json is written before the ledger but the home is only usable once the ledger exists.
+    writeFileAtomic(path.join(o.dir, 'home.json'), `${JSON.stringify(json, null, 2)}\n`, { mode: 0o644 });
+    const home = Home.open(o.dir);
+    await home.setOperatorKey(o.custodian.username, master, o.custodian.password);
+
+    const ledger = await Ledger.createEmpty();
+    const actor = o.custodian.username;
+    ledger.append('home.created', actor, at, { homeId: json.homeId, settings, certificate: { subject: identity.subject, fingerprint256: identity.fingerprint256, notAfter: identity.notAfter.toISOString() } });
+    ledger.append('operator.added', actor, at, { username: actor, displayName: o.custodian.displayName, role: 'custodian', organization: o.custodian.organization ?? settings.agencyName });
+    ledger.append('operator.trained', actor, at, { username: actor, ...o.custodian.training });
+    ledger.save(home.ledgerFile, home.ledgerKey(master));
+    home.writeCheckpoint(ledger, master, at);
+    return { home, ledger, master };
+  } catch (e) {
+    // Leave nothing half-made behind.
+    if (!existed) fs.rmSync(o.dir, { recursive: true, force: true });
+    else for (const f of fs.readdirSync(o.dir)) fs.rmSync(path.join(o.dir, f), { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The main ledger: a sql.js database held in memory, saved whole, encrypted, atomically.
+ * Every change is an event appended to a SHA-256 hash chain; derived tables follow from the
+ * events (reducers.ts). Per-image rows do not live here (see segments), so the file stays small.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
+import { CustodyError } from '../core/errors.js';
+import { chainHash, canonicalJson, GENESIS_HASH } from './canonical.js';
+import { openBlob, sealBlob } from './crypto.js';
+import { writeFileAtomic } from './fsutil.js';
+import { REDUCERS, type LedgerEvent } from './reducers.js';
+import { DERIVED_TABLES, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+const LEDGER_CONTEXT = 'custody-ledger';
+/** Generations of the ledger file kept beside it (ledger.enc.1 … .3). */
+export const GENERATIONS = 3;
+
+let sqlPromise: Promise<SqlJsStatic> | undefined;
+export function sqlJs(): Promise<SqlJsStatic> {
+  if (!sqlPromise) {
+    const require = createRequire(import.meta.url);
+    const wasmDir = path.dirname(require.resolve('sql.js/dist/sql-wasm.wasm'));
+    sqlPromise = initSqlJs({ locateFile: (f: string) => path.join(wasmDir, f) });
+  }
+  return sqlPromise;
+}
+
+export type Row = Record<string, SqlValue>;
+
+export function rows<T = Row>(db: Database, sql: string, params: SqlValue[] = []): T[] {
+  const st = db.prepare(sql);
+  try {
+    st.bind(params);
+    const out: T[] = [];
+    while (st.step()) out.push(st.getAsObject() as T);
+    return out;
+  } finally {
+    st.free();
+  }
+}
+
+export function migrate(db: Database): void {
+  let current = 0;
+  try {
+    const r = db.exec("SELECT value FROM meta WHERE key = 'schema_version'");
+    current = Number(r[0]?.values[0]?.[0] ?? 0);
+  } catch {
+    current = 0;
+  }
+  if (current > SCHEMA_VERSION) {
+    throw new CustodyError('conflict', `This ledger has schema version ${current}, newer than this custody (${SCHEMA_VERSION}).`, 'Upgrade custody before opening this home.');
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.exec('BEGIN');
+    try {
+      db.exec(m.sql);
+      db.run("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(m.version)]);
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+}
+
+export interface ChainProblem {
+  seq: number;
+  type: string;
+  at: string;
+  reason: string;
+}
+
+export class Ledger {
+  readonly db: Database;
+  private headSeq: number;
+  private headHash: string;
+  private dirty = false;
+
+  private constructor(db: Database) {
+    this.db = db;
+    const r = rows<{ seq: number; hash: string }>(db, 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+    this.headSeq = r[0]?.seq ?? 0;
+    this.headHash = r[0]?.hash ?? GENESIS_HASH;
+  }
+
+  static async createEmpty(): Promise<Ledger> {
+    const SQL = await sqlJs();
+    const db = new SQL.Database();
+    migrate(db);
+    return new Ledger(db);
+  }
+
+  /**
+   * Decrypt and load `file`. A file that fails authentication (truncated, corrupted, edited
+   * outside custody) is refused whole, naming the previous generation.
+   */
+  static async load(file: string, key: Buffer): Promise<Ledger> {
+    let blob: Buffer;
+    try {
+      blob = fs.readFileSync(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CustodyError('notFound', `The ledger ${file} is missing.`, previousGenerationHint(file));
+      throw e;
+    }
+    const plain = openBlob(key, blob, LEDGER_CONTEXT);
+    if (!plain) {
+      throw new CustodyError('integrity', `The ledger ${path.basename(file)} is truncated, corrupted or was changed outside custody; it was not loaded.`, previousGenerationHint(file));
+    }
+    const SQL = await sqlJs();
+    let db: Database;
+    try {
+      db = new SQL.Database(plain);
+      db.exec('SELECT count(*) FROM events');
+    } catch (e) {
+      throw new CustodyError('integrity', `The ledger ${path.basename(file)} decrypted but is not a readable database.`, previousGenerationHint(file), { cause: e });
+    }
+    migrate(db);
+    return new Ledger(db);
+  }
+
+  get head(): { seq: number; hash: string } {
+    return { seq: this.headSeq, hash: this.headHash };
+  }
+
+  get hasUnsavedChanges(): boolean {
+    return this.dirty;
+  }
+
+  /** Append one event to the chain and apply it to the derived tables (all or nothing). */
+  append(type: string, actor: string, at: string, data: Record<string, unknown>): LedgerEvent {
+    const reducer = REDUCERS[type];
+    if (!reducer) throw new Error(`no reducer for event type ${type}`);
+    // Round-trip through canonical JSON so what is hashed is exactly what is stored.
+    const stored = JSON.parse(canonicalJson(data)) as Record<string, unknown>;
+    const e: LedgerEvent = { seq: this.headSeq + 1, at, type, actor, data: stored };
+    const hash = chainHash(this.headHash, e);
+    this.db.exec('SAVEPOINT append');
+    try {
+      this.db.run('INSERT INTO events (seq, at, type, actor, data, prev_hash, hash, camera_id, drive_id) VALUES (?,?,?,?,?,?,?,?,?)', [
+        e.seq, at, type, actor, canonicalJson(stored), this.headHash, hash,
+        typeof stored.camera === 'string' ? stored.camera : null,
+        typeof stored.drive === 'string' ? stored.drive : null,
+      ]);
+      reducer(this.db, e);
+      this.db.exec('RELEASE append');
+    } catch (err) {
+      this.db.exec('ROLLBACK TO append');
+      this.db.exec('RELEASE append');
+      throw err;
+    }
+    this.headSeq = e.seq;
+    this.headHash = hash;
+    this.dirty = true;
+    return e;
+  }
+
+  rows<T = Row>(sql: string, params: SqlValue[] = []): T[] {
+    return rows<T>(this.db, sql, params);
+  }
+
+  one<T = Row>(sql: string, params: SqlValue[] = []): T | undefined {
+    return rows<T>(this.db, sql, params)[0];
+  }
+
+  /** Encrypt and write atomically, keeping the previous generations. */
+  save(file: string, key: Buffer): void {
+    const plain = this.db.export();
+    writeFileAtomic(file, sealBlob(key, plain, LEDGER_CONTEXT), { keep: GENERATIONS });
+    this.dirty = false;
+  }
+
+  /** Re-walk the chain: each event's hash from its predecessor; returns the first mismatch. */
+  verifyChain(): { events: number; problem?: ChainProblem } {
+    const st = this.db.prepare('SELECT seq, at, type, actor, data, prev_hash, hash FROM events ORDER BY seq');
+    let prev = GENESIS_HASH;
+    let expectSeq = 1;
+    let n = 0;
+    try {
+      while (st.step()) {
+        const r = st.getAsObject() as { seq: number; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string };
+        n++;
+        const bad = (reason: string) => ({ events: n, problem: { seq: r.seq, type: r.type, at: r.at, reason } });
+        if (r.seq !== expectSeq) return bad(`expected event #${expectSeq} here, found #${r.seq} (an event was removed or inserted)`);
+        if (r.prev_hash !== prev) return bad('its link to the previous event does not match');
+        let data: unknown;
+        try {
+          data = JSON.parse(r.data);
+        } catch {
+          return bad('its data is not valid JSON');
+        }
+        if (chainHash(prev, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data }) !== r.hash) return bad('its content does not match its hash (it was edited)');
+        prev = r.hash;
+        expectSeq++;
+      }
+    } finally {
+      st.free();
+    }
+    return { events: n };
+  }
+
+  /** Replay every event into a fresh database and compare the derived tables with this one. */
+  async verifyDerived(): Promise<string[]> {
+    const fresh = await Ledger.createEmpty();
+    const problems: string[] = [];
+    try {
+      const st = this.db.prepare('SELECT seq, at, type, actor, data FROM events ORDER BY seq');
+      try {
+        while (st.step()) {
+          const r = st.getAsObject() as { seq: number; at: string; type: string; actor: string; data: string };
+          const reducer = REDUCERS[r.type];
+          if (!reducer) {
+            problems.push(`event #${r.seq} has an unknown type ${r.type}`);
+            continue;
+          }
+          try {
+            reducer(fresh.db, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data: JSON.parse(r.data) });
+          } catch (e) {
+            problems.push(`event #${r.seq} (${r.type}) cannot be replayed: ${(e as Error).message}`);
+          }
+        }
+      } finally {
+        st.free();
+      }
+      for (const [table, order] of Object.entries(DERIVED_TABLES)) {
+        const a = JSON.stringify(this.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
+        const b = JSON.stringify(fresh.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
+        if (a !== b) problems.push(`table ${table} does not match what the events say (it was edited outside the chain)`);
+      }
+    } finally {
+      fresh.close();
+    }
+    return problems;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function previousGenerationHint(file: string): string {
+  for (let g = 1; g <= GENERATIONS; g++) {
+    const f = `${file}.${g}`;
+    if (fs.existsSync(f)) {
+      const when = fs.statSync(f).mtime.toISOString();
+      return `The previous generation ${path.basename(f)} (saved ${when}) can be restored with \`custody restore --generation ${g}\`.`;
+    }
+  }
+  return 'No previous generation is kept; restore the home from a backup.';
+}
+
+export { SCHEMA_VERSION, DERIVED_TABLES };

@@ -1,0 +1,130 @@
+/**
+ * How each event changes the derived tables. A reducer must be a pure function of the event and
+ * the tables (no clock, no randomness), so replaying the chain rebuilds the same state.
+ */
+import type { Database, SqlValue } from 'sql.js';
+import { nextDriveState, type DriveState } from '../core/drive-state.js';
+
+export interface LedgerEvent {
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+type Reducer = (db: Database, e: LedgerEvent) => void;
+
+function run(db: Database, sql: string, params: SqlValue[]): void {
+  db.run(sql, params);
+}
+
+function str(v: unknown): string | null {
+  return v === undefined || v === null ? null : String(v);
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function driveState(db: Database, id: string): DriveState {
+  const r = db.exec('SELECT state FROM drives WHERE id = ?', [id]);
+  const s = r[0]?.values[0]?.[0];
+  if (typeof s !== 'string') throw new Error(`event refers to unknown drive ${id}`);
+  return s as DriveState;
+}
+
+function history(db: Database, e: LedgerEvent, action: string, extra: { camera?: unknown; location?: unknown; note?: unknown } = {}): void {
+  run(db, 'INSERT INTO drive_history (seq, drive_id, action, at, camera_id, location, note) VALUES (?,?,?,?,?,?,?)', [
+    e.seq, String(e.data.drive), action, e.at, str(extra.camera), str(extra.location), str(extra.note),
+  ]);
+}
+
+export const REDUCERS: Record<string, Reducer> = {
+  'home.created': (db, e) => {
+    const settings = e.data.settings as Record<string, unknown>;
+    for (const [k, v] of Object.entries(settings)) run(db, 'INSERT INTO settings (key, value) VALUES (?, ?)', [k, JSON.stringify(v)]);
+  },
+  'settings.changed': (db, e) => {
+    run(db, 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [String(e.data.key), JSON.stringify(e.data.value)]);
+  },
+  'operator.added': (db, e) => {
+    const d = e.data;
+    run(db, 'INSERT INTO operators (username, display_name, role, organization, status, created_at) VALUES (?,?,?,?,?,?)', [
+      String(d.username), String(d.displayName), String(d.role), String(d.organization), 'active', e.at,
+    ]);
+  },
+  'operator.trained': (db, e) => {
+    const d = e.data;
+    run(db, 'UPDATE operators SET trained_on = ?, course = ?, trainer = ? WHERE username = ?', [String(d.date), String(d.course), String(d.trainer), String(d.username)]);
+  },
+  'operator.disabled': (db, e) => {
+    run(db, "UPDATE operators SET status = 'disabled', disabled_at = ? WHERE username = ?", [e.at, String(e.data.username)]);
+  },
+  'operator.password_changed': () => {},
+  'ledger.restored': () => {},
+  'auth.failed': (db, e) => {
+    run(db, 'UPDATE operators SET failed_logins = failed_logins + ?, last_failed_at = ? WHERE username = ?', [num(e.data.count) ?? 1, str(e.data.lastAt), String(e.data.username)]);
+  },
+  'camera.added': (db, e) => {
+    const d = e.data;
+    run(db, 'INSERT INTO cameras (id, location, description, make, model, serial, status, in_service_since, swap_cadence_days) VALUES (?,?,?,?,?,?,?,?,?)', [
+      String(d.id), String(d.location), str(d.description), str(d.make), str(d.model), str(d.serial), 'active', String(d.inServiceSince ?? e.at), num(d.swapCadenceDays),
+    ]);
+  },
+  'camera.retired': (db, e) => {
+    run(db, "UPDATE cameras SET status = 'retired', retired_at = ? WHERE id = ?", [String(e.data.retiredAt ?? e.at), String(e.data.id)]);
+  },
+  'drive.enrolled': (db, e) => {
+    const d = e.data;
+    run(db, 'INSERT INTO drives (id, label, serial, capacity_bytes, fs_type, state, enrolled_at, state_since, note) VALUES (?,?,?,?,?,?,?,?,?)', [
+      String(d.drive), str(d.label), str(d.serial), num(d.capacityBytes), str(d.fsType), 'spare', e.at, e.at, str(d.note),
+    ]);
+    history(db, e, 'enrol', { note: d.note });
+  },
+  'drive.installed': (db, e) => {
+    const id = String(e.data.drive);
+    const to = nextDriveState(id, driveState(db, id), 'install');
+    const at = String(e.data.at ?? e.at);
+    run(db, 'UPDATE drives SET state = ?, camera_id = ?, location = NULL, installed_at = ?, state_since = ? WHERE id = ?', [to, String(e.data.camera), at, at, id]);
+    history(db, e, 'install', { camera: e.data.camera });
+  },
+  'drive.removed': (db, e) => {
+    const id = String(e.data.drive);
+    const to = nextDriveState(id, driveState(db, id), 'remove');
+    const at = String(e.data.at ?? e.at);
+    run(db, 'UPDATE drives SET state = ?, removed_at = ?, state_since = ? WHERE id = ?', [to, at, at, id]);
+    history(db, e, 'remove', { camera: e.data.camera });
+  },
+  'drive.stored': (db, e) => {
+    const id = String(e.data.drive);
+    const to = nextDriveState(id, driveState(db, id), 'store');
+    const at = String(e.data.at ?? e.at);
+    run(db, 'UPDATE drives SET state = ?, location = ?, stored_at = ?, state_since = ? WHERE id = ?', [to, String(e.data.location), at, at, id]);
+    history(db, e, 'store', { location: e.data.location });
+  },
+  'drive.released': (db, e) => {
+    const id = String(e.data.drive);
+    const to = nextDriveState(id, driveState(db, id), 'release');
+    const at = String(e.data.at ?? e.at);
+    run(db, 'UPDATE drives SET state = ?, released_to = ?, location = NULL, state_since = ? WHERE id = ?', [to, String(e.data.agency), at, id]);
+    history(db, e, 'release', { note: e.data.request });
+  },
+  'drive.retired': (db, e) => {
+    const id = String(e.data.drive);
+    const to = nextDriveState(id, driveState(db, id), 'retire');
+    run(db, 'UPDATE drives SET state = ?, retired_at = ?, state_since = ?, note = ? WHERE id = ?', [to, e.at, e.at, str(e.data.reason), id]);
+    history(db, e, 'retire', { note: e.data.reason });
+  },
+  'drive.recordation': (db, e) => {
+    run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [str(e.data.first), str(e.data.last), String(e.data.drive)]);
+  },
+};
+
+/** Register reducers of later features (requests, batches, …) without editing this file. */
+export function registerReducers(more: Record<string, Reducer>): void {
+  for (const [type, r] of Object.entries(more)) {
+    if (REDUCERS[type]) throw new Error(`reducer for ${type} registered twice`);
+    REDUCERS[type] = r;
+  }
+}

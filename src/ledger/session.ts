@@ -1,0 +1,190 @@
+/**
+ * A logged-in session on a home (policy §5: access by username and password). Holds the lock,
+ * the master key and the ledger; `commit()` saves atomically and signs a checkpoint.
+ */
+import fs from 'node:fs';
+import { CustodyError } from '../core/errors.js';
+import { isRole, requirePermission, requireTrained, type Permission, type Role, type TrainingRecord } from '../core/roles.js';
+import { SettingsSchema, type Settings } from '../core/settings.js';
+import { isoInZone, type Clock } from '../core/time.js';
+import { appendLineDurable, writeFileAtomic } from './fsutil.js';
+import { Home } from './home.js';
+import { Ledger } from './ledger.js';
+import { acquireLock, type HeldLock } from './lock.js';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface Operator {
+  username: string;
+  displayName: string;
+  role: Role;
+  organization: string;
+  status: 'active' | 'disabled';
+  training: TrainingRecord | null;
+}
+
+export interface OpenOptions {
+  homeDir: string;
+  credentials: Credentials;
+  clock: Clock;
+  /** The command line, recorded in the lock. */
+  command: string;
+  /** How long to wait for another process's lock. @default 5000 */
+  lockWaitMs?: number;
+  /** Waits between failed log-ins (injected so tests need not sleep). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Allow an operator without a training record (only `operator passwd`). @default false */
+  allowUntrained?: boolean;
+}
+
+interface FailedLogin {
+  username: string;
+  at: string;
+}
+
+/** Repeated failures slow down: nothing for the first three, then 2, 4, 8 … up to 60 seconds. */
+export function failureDelayMs(recentFailures: number): number {
+  if (recentFailures < 3) return 0;
+  return Math.min(60_000, 1000 * 2 ** (recentFailures - 2));
+}
+
+const FAILURE_WINDOW_MS = 15 * 60_000;
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function readFailures(file: string): FailedLogin[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        const f = JSON.parse(l) as FailedLogin;
+        return typeof f.username === 'string' && typeof f.at === 'string' ? [f] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+export function operatorFromRow(r: Record<string, unknown>): Operator {
+  return {
+    username: String(r.username),
+    displayName: String(r.display_name),
+    role: String(r.role) as Role,
+    organization: String(r.organization),
+    status: r.status === 'disabled' ? 'disabled' : 'active',
+    training: r.trained_on ? { date: String(r.trained_on), course: String(r.course), trainer: String(r.trainer) } : null,
+  };
+}
+
+export class Session {
+  readonly home: Home;
+  readonly ledger: Ledger;
+  readonly master: Buffer;
+  readonly operator: Operator;
+  readonly clock: Clock;
+  private lock: HeldLock;
+  private closed = false;
+
+  constructor(home: Home, ledger: Ledger, master: Buffer, operator: Operator, clock: Clock, lock: HeldLock) {
+    this.home = home;
+    this.ledger = ledger;
+    this.master = master;
+    this.operator = operator;
+    this.clock = clock;
+    this.lock = lock;
+  }
+
+  get settings(): Settings {
+    const rows = this.ledger.rows<{ key: string; value: string }>('SELECT key, value FROM settings');
+    return SettingsSchema.parse(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)])));
+  }
+
+  /** Now, as ISO-8601 with the home's offset. */
+  now(): string {
+    return isoInZone(this.clock(), this.settings.timeZone);
+  }
+
+  require(p: Permission): void {
+    requirePermission(this.operator.username, this.operator.role, p);
+  }
+
+  append(type: string, data: Record<string, unknown>): void {
+    this.ledger.append(type, this.operator.username, this.now(), data);
+  }
+
+  findOperator(username: string): Operator | undefined {
+    const r = this.ledger.one('SELECT * FROM operators WHERE username = ?', [username]);
+    return r ? operatorFromRow(r) : undefined;
+  }
+
+  /** Save the ledger atomically and sign a checkpoint of its head. */
+  commit(): void {
+    if (!this.ledger.hasUnsavedChanges) return;
+    this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.master));
+    this.home.writeCheckpoint(this.ledger, this.master, this.now());
+  }
+
+  /** Release the lock. Changes not committed are dropped (the file on disk is untouched). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.ledger.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+}
+
+export async function openSession(o: OpenOptions): Promise<Session> {
+  const home = Home.open(o.homeDir);
+  const lock = await acquireLock(home.dir, o.command, o.lockWaitMs ?? 5000);
+  try {
+    const { username, password } = o.credentials;
+    const failures = readFailures(home.authLogFile);
+    const now = o.clock();
+    const recent = failures.filter((f) => f.username === username && now.getTime() - Date.parse(f.at) < FAILURE_WINDOW_MS).length;
+    const delay = failureDelayMs(recent);
+    if (delay > 0) await (o.sleep ?? realSleep)(delay);
+
+    const master = await home.unlock(username, password);
+    if (!master) {
+      // Policy §5 / §9: a wrong password is logged (auth.log until the next successful log-in
+      // takes it into the ledger; the ledger cannot be opened without a key).
+      appendLineDurable(home.authLogFile, JSON.stringify({ username, at: now.toISOString() }));
+      throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`, recent + 1 >= 3 ? 'Repeated failures are logged and each further attempt waits longer.' : 'Check the username (CUSTODY_USER) and the password.');
+    }
+    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(master));
+    const row = ledger.one('SELECT * FROM operators WHERE username = ?', [username]);
+    if (!row) {
+      ledger.close();
+      throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator.`);
+    }
+    const operator = operatorFromRow(row);
+    if (operator.status === 'disabled') {
+      ledger.close();
+      throw new CustodyError('auth', `Operator ${username} is disabled.`, 'Ask the custodian.');
+    }
+    if (!isRole(operator.role)) throw new CustodyError('integrity', `Operator ${username} has an unknown role ${operator.role}.`);
+    if (!o.allowUntrained) requireTrained(username, operator.training);
+
+    const session = new Session(home, ledger, master, operator, o.clock, lock);
+    if (failures.length > 0) {
+      // Take the failed log-ins into the chain, one event per username, then clear auth.log.
+      const byUser = new Map<string, FailedLogin[]>();
+      for (const f of failures) byUser.set(f.username, [...(byUser.get(f.username) ?? []), f]);
+      for (const [u, fs_] of byUser) session.append('auth.failed', { username: u, count: fs_.length, firstAt: fs_[0]!.at, lastAt: fs_[fs_.length - 1]!.at });
+      session.commit();
+      writeFileAtomic(home.authLogFile, '');
+    }
+    return session;
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
