@@ -12,6 +12,9 @@
  * wall-clock time belongs to the camera's zone. `judgeCaptureTime` (src/core/capture-time.ts)
  * decides what instant it means.
  */
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import exifr from 'exifr';
 import { ExifTool } from 'exiftool-vendored';
 
@@ -265,14 +268,26 @@ function first(tags: Record<string, unknown>, ...keys: string[]): unknown {
  */
 export async function readCaptureMetaExiftool(path: string, et: ExifTool = sharedExiftool()): Promise<CaptureMeta> {
   let tags: Record<string, unknown>;
+  // exiftool-vendored hands arguments to exiftool one per line, so a name with a line break
+  // (legal on a drive) would be cut in two: read such a file through a link with a safe name.
+  let linkDir: string | undefined;
+  let target = path;
+  if (/[\r\n]/.test(path)) {
+    linkDir = await fsp.mkdtemp(nodePath.join(os.tmpdir(), 'custody-exif-'));
+    const ext = nodePath.extname(path).replace(/[^A-Za-z0-9.]/g, '');
+    target = nodePath.join(linkDir, `file${ext}`);
+    await fsp.symlink(nodePath.resolve(path), target);
+  }
   try {
     // -G: group names so an EXIF date is not confused with a QuickTime (UTC) one;
     // -n: GPS as signed decimal degrees; -fast: stop before the image data.
-    tags = (await et.readRaw(path, { readArgs: ['-fast', '-G', '-n'] })) as Record<string, unknown>;
+    tags = (await et.readRaw(target, { readArgs: ['-fast', '-G', '-n'] })) as Record<string, unknown>;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/ENOENT|not found|No such file/i.test(msg)) throw e;
     return { captureTime: null, captureOffsetKnown: false, problems: ['unreadable-exif', 'no-capture-time'] };
+  } finally {
+    if (linkDir) await fsp.rm(linkDir, { recursive: true, force: true });
   }
   const metaKeys = Object.keys(tags).filter((k) => /^(EXIF|QuickTime|XMP|MakerNotes|RIFF|Matroska|H264):/.test(k));
   if (metaKeys.length === 0) {

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
@@ -169,13 +170,13 @@ export function minimalMp4(creation: Date, durationSeconds = 2): Buffer {
   return Buffer.concat([ftyp, box('moov', box('mvhd', mvhd)), box('mdat')]);
 }
 
-async function renderJpeg(plate: string, seed: number, imageBytes: number | undefined): Promise<Buffer> {
-  if (!imageBytes) return (await renderScene(plate, { seed, quality: 85 })).image;
+async function renderJpeg(plate: string, seed: number, imageBytes: number | undefined, night: boolean): Promise<Buffer> {
+  if (!imageBytes) return (await renderScene(plate, { seed, quality: 85, night })).image;
   // Leave room for the EXIF exiftool adds (well under 2 KB).
   const budget = imageBytes - 2048;
   let last: Buffer | undefined;
   for (const quality of [80, 70, 60, 50, 40, 30, 20]) {
-    last = (await renderScene(plate, { seed, width: 640, height: 360, quality })).image;
+    last = (await renderScene(plate, { seed, width: 640, height: 360, quality, night })).image;
     if (last.length <= budget) return last;
   }
   return sharp(last!).resize(480, 270).jpeg({ quality: 30 }).toBuffer();
@@ -227,18 +228,28 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
   // Midnight after the last day of recording, in the camera's zone.
   const endOfPeriod = wallTimeInZone(`${addCalendarDays(localDate(opts.start, tz), opts.days)}T00:00:00`, tz)!;
 
+  // EXIF is written in a work folder outside the drive: exiftool-vendored passes file names one
+  // per line, so it cannot write a name that holds a line break.
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'custody-fixture-'));
   const write = async (relPath: string, data: Buffer, mtime: Date, extra: Omit<FixtureFile, 'relPath' | 'sha256' | 'size' | 'mtime'>, tags?: Record<string, unknown>) => {
     const abs = path.join(dir, ...relPath.split('/'));
     await fsp.mkdir(path.dirname(abs), { recursive: true });
-    await fsp.writeFile(abs, data);
-    if (tags) await et.write(abs, tags as never, { writeArgs: ['-overwrite_original'] });
+    let final = data;
+    if (tags) {
+      const w = path.join(work, 'frame.jpg');
+      await fsp.writeFile(w, data);
+      await et.write(w, tags as never, { writeArgs: ['-overwrite_original'] });
+      final = await fsp.readFile(w);
+    }
+    await fsp.writeFile(abs, final);
     await fsp.utimes(abs, mtime, mtime);
-    const final = await fsp.readFile(abs);
     files.push({ relPath, sha256: createHash('sha256').update(final).digest('hex'), size: final.length, mtime: mtime.toISOString(), ...extra });
   };
   const frame = async (relPath: string, at: Date, frameSeed: number, withExif = true, flags: FixtureFlag[] = []) => {
     const plate = randomPlateText(makeRng(frameSeed));
-    const jpeg = await renderJpeg(plate, frameSeed, opts.imageBytes);
+    // Dark before 07:00 and from 18:00, local time (a rough year-round dusk).
+    const hour = Number(isoInZone(at, tz).slice(11, 13));
+    const jpeg = await renderJpeg(plate, frameSeed, opts.imageBytes, hour < 7 || hour >= 18);
     const tags = withExif ? exifTags(opts.camera, at, tz) : undefined;
     const extra: Omit<FixtureFile, 'relPath' | 'sha256' | 'size' | 'mtime'> = { kind: 'image', expectedFlags: flags, plate };
     if (withExif) extra.captureTime = isoInZone(at, tz).replace('.000', '');
@@ -307,6 +318,7 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
       ignored.push(DRIVE_ID_FILE);
     }
   } finally {
+    await fsp.rm(work, { recursive: true, force: true });
     if (!opts.exiftool) await et.end();
   }
 

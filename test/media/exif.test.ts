@@ -112,6 +112,13 @@ describe('readCaptureMetaExiftool (real exiftool)', () => {
     expect(await readCaptureMetaExiftool(files.noOffset!, et)).toMatchObject({ captureTime: '2026-07-04T21:30:00', captureOffsetKnown: false });
   });
 
+  it('reads a file whose name holds a line break (exiftool takes names one per line)', async () => {
+    const p = path.join(tmp, 'new\nline.jpg');
+    writeFileSync(p, readFileSync(files.full!));
+    expect((await readCaptureMetaExiftool(p, et)).captureTime).toBe('2026-11-20T07:15:02.250-08:00');
+    expect(readdirSync(os.tmpdir()).filter((n) => n.startsWith('custody-exif-'))).toEqual([]);
+  });
+
   it('reads a QuickTime creation date as UTC (shared process)', async () => {
     const p = path.join(tmp, 'clip.mp4');
     writeFileSync(p, minimalMp4(new Date('2026-11-20T15:15:02Z')));

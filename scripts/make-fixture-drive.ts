@@ -1,0 +1,129 @@
+/**
+ * Make a synthetic camera drive (see src/media/fixture-drive.ts).
+ *
+ *   npx tsx scripts/make-fixture-drive.ts --out /tmp/drive [--seed 1] [--days 3] [--per-day 8]
+ *       [--start 2026-11-01] [--tz America/Los_Angeles] [--awkward] [--image-bytes 60000]
+ *       [--make Acme --model LPR-2 --serial SN-0001] [--lat 37.77 --lon -122.42]
+ *       [--manifest path.json]
+ *
+ *   npx tsx scripts/make-fixture-drive.ts --demo
+ *       rebuilds fixtures/demo-drive, fixtures/fixture-manifest.json and fixtures/README.md
+ *       (the bundled drive for `npm run demo`).
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { makeFixtureDrive, type FixtureDriveOptions, type FixtureManifest } from '../src/media/fixture-drive.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The demo drive's recipe: changing it changes the committed bytes (and README hashes). */
+const DEMO: FixtureDriveOptions & { out: string } = {
+  out: path.join(repo, 'fixtures', 'demo-drive'),
+  seed: 2026,
+  camera: { make: 'Acme Vision', model: 'LPR-2', serial: 'DEMO-0001', gps: { lat: 37.4419, lon: -122.143 } },
+  start: new Date('2026-11-02T12:00:00Z'),
+  days: 3,
+  perDay: 8,
+  timeZone: 'America/Los_Angeles',
+  imageBytes: 60_000,
+};
+
+function readme(m: FixtureManifest, cmd: string): string {
+  const total = m.files.reduce((a, f) => a + f.size, 0);
+  const rows = m.files.map((f) => `| \`${f.relPath}\` | ${f.size} | ${f.captureTime ?? '—'} | \`${f.sha256}\` |`);
+  return `# fixtures
+
+Synthetic data only: every plate, scene and number here was drawn by a script. No real plate
+or place is in this folder.
+
+## demo-drive/
+
+A small camera drive for \`npm run demo\`: ${m.files.length} JPEG frames, ${total} bytes in all,
+from a made-up camera (${m.camera.make} ${m.camera.model}, serial ${m.camera.serial}) over
+${new Set(m.files.map((f) => f.captureTime?.slice(0, 10))).size} days in ${m.timeZone}.
+
+**How it was made.** \`${cmd}\` runs \`makeFixtureDrive\` (src/media/fixture-drive.ts) with the
+recipe \`DEMO\` in scripts/make-fixture-drive.ts (seed ${m.seed}):
+
+- the scenes and plates are drawn by \`renderScene\`/\`randomPlateText\` (src/ocr/synth.ts),
+  640×360, JPEG quality lowered until each frame is at most 60 KB;
+- the EXIF (DateTimeOriginal + OffsetTimeOriginal, CreateDate, Make, Model, SerialNumber,
+  GPS) is written by the real exiftool (exiftool-vendored, \`-overwrite_original\`);
+- capture times follow a day's traffic (quiet nights, rush hours, short bursts).
+
+The manifest with the expected answers (kind, capture time, plate, flags) is
+\`fixture-manifest.json\`, beside the drive so an import never sees it. Output is deterministic
+for a given seed and versions of sharp/libvips and exiftool; if a rebuild changes the bytes,
+commit the new files together with this README.
+
+**SHA-256 of each file** (git does not keep modification times; the manifest records them):
+
+| file | bytes | capture time | SHA-256 |
+|---|---:|---|---|
+${rows.join('\n')}
+`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      demo: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      days: { type: 'string', default: '3' },
+      'per-day': { type: 'string', default: '8' },
+      start: { type: 'string', default: '2026-11-01T12:00:00Z' },
+      tz: { type: 'string', default: 'America/Los_Angeles' },
+      awkward: { type: 'boolean', default: false },
+      'image-bytes': { type: 'string' },
+      make: { type: 'string', default: 'Acme Vision' },
+      model: { type: 'string', default: 'LPR-2' },
+      serial: { type: 'string', default: 'SN-0001' },
+      lat: { type: 'string' },
+      lon: { type: 'string' },
+      manifest: { type: 'string' },
+    },
+    strict: true,
+  });
+
+  if (values.demo) {
+    const { out, ...opts } = DEMO;
+    await fsp.rm(out, { recursive: true, force: true });
+    const m = await makeFixtureDrive(out, opts);
+    const total = m.files.reduce((a, f) => a + f.size, 0);
+    if (m.files.some((f) => f.size > 60_000) || total > 1.5 * 1024 * 1024) throw new Error(`demo drive too big: ${total} bytes`);
+    await fsp.writeFile(path.join(repo, 'fixtures', 'README.md'), readme(m, 'npx tsx scripts/make-fixture-drive.ts --demo'));
+    console.log(`${out}: ${m.files.length} files, ${total} bytes`);
+    return;
+  }
+
+  if (!values.out) throw new Error('--out <dir> is required (or --demo)');
+  const num = (s: string | undefined, name: string): number => {
+    const n = Number(s);
+    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number`);
+    return n;
+  };
+  const camera: FixtureDriveOptions['camera'] = { make: values.make!, model: values.model!, serial: values.serial! };
+  if (values.lat !== undefined || values.lon !== undefined) camera.gps = { lat: num(values.lat, 'lat'), lon: num(values.lon, 'lon') };
+  const start = new Date(values.start!);
+  if (Number.isNaN(start.getTime())) throw new Error('--start must be a date');
+  const m = await makeFixtureDrive(values.out, {
+    seed: num(values.seed, 'seed'),
+    camera,
+    start,
+    days: num(values.days, 'days'),
+    perDay: num(values['per-day'], 'per-day'),
+    timeZone: values.tz!,
+    awkward: values.awkward,
+    imageBytes: values['image-bytes'] ? num(values['image-bytes'], 'image-bytes') : undefined,
+    manifestPath: values.manifest,
+  });
+  console.log(`${values.out}: ${m.files.length} files, ${m.files.reduce((a, f) => a + f.size, 0)} bytes`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+});
