@@ -3,15 +3,16 @@
  * prompt has a flag that answers it, and without a terminal a missing answer is a usage error
  * naming that flag.
  */
-import { confirm, input, password, select } from '@inquirer/prompts';
 import { CustodyError } from '../core/errors.js';
 import type { CliContext, PromptDriver } from './context.js';
 
+// Loaded on first use: most runs (scripts, tests) never prompt.
+const inquirer = () => import('@inquirer/prompts');
 const inquirerDriver: PromptDriver = {
-  input: (o) => input(o),
-  password: (o) => password({ ...o, mask: '*' }),
-  confirm: (o) => confirm(o),
-  select: (o) => select(o) as never,
+  input: async (o) => (await inquirer()).input(o),
+  password: async (o) => (await inquirer()).password({ ...o, mask: '*' }),
+  confirm: async (o) => (await inquirer()).confirm(o),
+  select: async (o) => (await inquirer()).select(o) as never,
 };
 
 function driver(ctx: CliContext): PromptDriver {

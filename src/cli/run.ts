@@ -14,6 +14,13 @@ import type { CliContext, GlobalOptions } from './context.js';
 import { resetStdinCache } from './session.js';
 import { VERSION } from './version.js';
 
+const ENV_OPTIONS: [keyof GlobalOptions, string][] = [
+  ['home', 'CUSTODY_HOME'],
+  ['user', 'CUSTODY_USER'],
+  ['passwordFile', 'CUSTODY_PASSWORD_FILE'],
+  ['lockWait', 'CUSTODY_LOCK_WAIT'],
+];
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('custody');
   let globals: GlobalOptions = { lockWait: 5 };
@@ -46,6 +53,12 @@ Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
     );
   program.hook('preAction', (_this, action) => {
     globals = action.optsWithGlobals() as GlobalOptions;
+    // commander reads process.env; the injected environment (in-process runs) is applied here.
+    for (const [key, name] of ENV_OPTIONS) {
+      const v = ctx.env[name];
+      const source = program.getOptionValueSource(key);
+      if (v !== undefined && (source === undefined || source === 'default')) (globals as unknown as Record<string, unknown>)[key] = key === 'lockWait' ? Number(v) : v;
+    }
     if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0)) throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
   });
   for (const sub of [registerInit, registerOperator, registerCamera, registerDrive, registerLog, registerVerify]) sub(program, ctx, getGlobals);

@@ -37,10 +37,10 @@ export function readSecretFile(file: string, what: string): string {
   }
 }
 
-export async function getPassword(ctx: CliContext, g: GlobalOptions, message = 'Password:'): Promise<string> {
+export async function getPassword(ctx: CliContext, g: GlobalOptions, message = 'Password:', confirm = false): Promise<string> {
   if (g.passwordStdin) return firstLine(await readStdin(ctx));
   if (g.passwordFile) return readSecretFile(g.passwordFile, 'password');
-  return askSecret(ctx, { flag: '--password-stdin or CUSTODY_PASSWORD_FILE', message });
+  return askSecret(ctx, { flag: '--password-stdin or CUSTODY_PASSWORD_FILE', message, confirm });
 }
 
 export async function getCredentials(ctx: CliContext, g: GlobalOptions): Promise<{ username: string; password: string }> {

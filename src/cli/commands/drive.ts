@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { describeDriveState, type DriveState } from '../../core/drive-state.js';
 import { CustodyError } from '../../core/errors.js';
 import { parseIsoWithOffset } from '../../core/time.js';
-import { DRIVE_ID_FILE, readDriveIdFile, readVolumeInfo, writeDriveIdFile } from '../../media/drives.js';
+import type { VolumeInfo } from '../../media/drives.js';
 import type { Session } from '../../ledger/session.js';
 import { checkInstallable } from '../../ledger/drives.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -65,7 +65,8 @@ function whenOpt(v: string | undefined, flag: string, s: Session): string {
 
 /** Enrol a drive: mark it with its id file (the only write custody makes to a drive). */
 export async function enrolDrive(s: Session, o: { source?: string; id?: string; label?: string; serial?: string; capacityBytes?: number; note?: string }): Promise<DriveRow> {
-  let vol: Awaited<ReturnType<typeof readVolumeInfo>> = {};
+  const { DRIVE_ID_FILE, readDriveIdFile, readVolumeInfo, writeDriveIdFile } = await import('../../media/drives.js');
+  let vol: VolumeInfo = {};
   if (o.source) {
     const existing = await readDriveIdFile(o.source);
     if (existing.info) {
@@ -104,7 +105,7 @@ export function registerDrive(program: Command, ctx: CliContext, globals: () => 
         const d = await enrolDrive(s, { source: o.source ? path.resolve(o.source) : undefined, id: o.id, label: o.label, serial: o.serial, capacityBytes: o.capacity, note: o.note });
         s.commit();
         if (g.json) printJson(ctx, driveJson(d));
-        else ctx.stdout.write(`Enrolled drive ${d.id}${d.label ? ` (${d.label})` : ''}${o.source ? `; marked with ${DRIVE_ID_FILE}` : ''}. It is a spare.\n`);
+        else ctx.stdout.write(`Enrolled drive ${d.id}${d.label ? ` (${d.label})` : ''}${o.source ? '; marked with its id file' : ''}. It is a spare.\n`);
       });
     });
 

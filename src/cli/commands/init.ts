@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
-import { defaultSettings, SettingsSchema } from '../../core/settings.js';
+import { defaultSettings, settingsProblems } from '../../core/settings.js';
 import { isValidTimeZone } from '../../core/time.js';
 import { createHome, validatePassword, validateUsername } from '../../ledger/home.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -63,9 +63,10 @@ Examples:
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new CustodyError('usage', `--trained-on ${date} is not a date (YYYY-MM-DD).`);
       const course = await askText(ctx, o.course, { flag: '--course', message: 'Training course:' });
       const trainer = await askText(ctx, o.trainer, { flag: '--trainer', message: 'Trainer:' });
-      const password = validatePassword(await getPassword(ctx, { ...g }, 'Choose a password:'));
-      const settings = SettingsSchema.safeParse({ ...defaultSettings({ agencyName, custodianTitle, timeZone }), retentionDays: o.retentionDays, healthIntervalDays: o.healthIntervalDays });
-      if (!settings.success) throw new CustodyError('usage', `Invalid setting: ${settings.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}.`);
+      const password = validatePassword(await getPassword(ctx, g, 'Choose a password:', true));
+      const settings = { ...defaultSettings({ agencyName, custodianTitle, timeZone }), retentionDays: o.retentionDays, healthIntervalDays: o.healthIntervalDays };
+      const problems = settingsProblems(settings as unknown as Record<string, unknown>);
+      if (problems.length) throw new CustodyError('usage', `Invalid setting: ${problems.join('; ')}.`);
       let p12: { data: Buffer; passphrase: string } | undefined;
       if (o.p12) {
         if (!o.p12PassphraseFile) throw new CustodyError('usage', '--p12 needs --p12-passphrase-file.');
@@ -73,7 +74,7 @@ Examples:
       }
       const { home, ledger } = await createHome({
         dir,
-        settings: settings.data,
+        settings,
         custodian: { username, displayName, password, organization: o.organization, training: { date, course, trainer } },
         p12,
         clock: ctx.clock,

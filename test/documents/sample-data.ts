@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { ReceiptData } from '../../src/documents/receipt.js';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Synthetic release: a bag of `n` files from two cameras, with a few awkward names. */
+export function sampleBagReceipt(n = 40): ReceiptData {
+  const files = Array.from({ length: n }, (_, i) => {
+    const cam = i % 2 ? 'CAM-02 Elm St' : 'CAM-01 Main St';
+    const minute = String(i % 60).padStart(2, '0');
+    return { path: `${cam}/2026-11-20/IMG_20261120_14${minute}05_${String(i + 1).padStart(4, '0')}.jpg`, sha256: sha(`file ${i}`), bytes: 180_000 + i * 37 };
+  });
+  files[3] = { path: 'CAM-01 Main St/café naïve.jpg', sha256: sha('cafe'), bytes: 201_544 };
+  files[5] = { path: 'CAM-02 Elm St/line\nbreak 車.jpg', sha256: sha('odd'), bytes: 99_001 };
+  const bytes = files.reduce((a, f) => a + f.bytes, 0);
+  return {
+    receiptNumber: 'R-2026-0042',
+    agency: { name: 'Exampleton Police Department', ori: 'CA0199900' },
+    officer: 'Det. Jordan Sample',
+    badge: '4471',
+    caseNumber: 'EPD-26-011873',
+    requestId: 'REQ-2026-0117',
+    purpose: 'Investigation of a hit-and-run collision at Main St and 3rd Ave on November 20, 2026 (criminal investigation).',
+    requestedAt: '2026-11-24T09:15:00.000-08:00',
+    releasedAt: '2026-11-26T14:05:31.000-08:00',
+    custodian: { title: 'Administrative Services Director', name: 'Pat Example' },
+    organization: 'City of Exampleton',
+    location: 'Exampleton, California',
+    handedOver: {
+      kind: 'bag',
+      name: 'REQ-2026-0117',
+      fileCount: files.length,
+      bytes,
+      recordedFrom: '2026-11-20T14:00:05.000-08:00',
+      recordedTo: '2026-11-20T14:59:05.000-08:00',
+      manifestSha256: sha('manifest'),
+      payloadOxum: `${bytes}.${files.length}`,
+      files,
+    },
+    ledgerHead: sha('ledger head'),
+  };
+}
+
+export function sampleDriveReceipt(): ReceiptData {
+  const base = sampleBagReceipt(1);
+  return {
+    ...base,
+    receiptNumber: 'R-2026-0043',
+    handedOver: {
+      kind: 'drive',
+      label: 'CAM-01-B',
+      serial: '4C530001230816112193',
+      capacityBytes: 32_015_679_488,
+      recordedFrom: '2026-11-13T06:00:00.000-08:00',
+      recordedTo: '2026-11-20T13:58:12.000-08:00',
+      fileCount: 18_204,
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/** Run custody in-process (runCli) or as the built binary, against a temporary home. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { CliContext, PromptDriver } from '../../src/cli/context.js';
+import { runCli } from '../../src/cli/run.js';
+import type { Clock } from '../../src/core/time.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'custody.js');
+export const PASSWORD = 'correct horse battery staple';
+
+export function tmpDir(prefix = 'custody-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestHome {
+  dir: string;
+  home: string;
+  passwordFile: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A fresh (not yet initialised) home folder with a password file for user `asd`. */
+export function newTestHome(user = 'asd', password = PASSWORD): TestHome {
+  const dir = tmpDir();
+  const passwordFile = path.join(dir, `${user}.pw`);
+  fs.writeFileSync(passwordFile, `${password}\n`);
+  const home = path.join(dir, 'home');
+  return { dir, home, passwordFile, env: { CUSTODY_HOME: home, CUSTODY_USER: user, CUSTODY_PASSWORD_FILE: passwordFile, NO_COLOR: '1' } };
+}
+
+export function passwordFileFor(t: TestHome, user: string, password = PASSWORD): NodeJS.ProcessEnv {
+  const f = path.join(t.dir, `${user}.pw`);
+  fs.writeFileSync(f, `${password}\n`);
+  return { ...t.env, CUSTODY_USER: user, CUSTODY_PASSWORD_FILE: f };
+}
+
+export const INIT_ARGS = ['init', '--agency', 'City of Example', '--title', 'Administrative Services Director', '--name', 'Dana Example', '--time-zone', 'America/Los_Angeles', '--trained-on', '2026-01-05', '--course', 'ALPR policy and law', '--trainer', 'Pat Trainer'];
+
+export async function run(args: string[], o: { env: NodeJS.ProcessEnv; clock?: Clock; stdin?: string; prompts?: PromptDriver; isTTY?: boolean }): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const ctx: CliContext = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    stdin: Readable.from(o.stdin !== undefined ? [Buffer.from(o.stdin)] : []),
+    env: o.env,
+    isTTY: o.isTTY ?? false,
+    clock: o.clock ?? (() => new Date()),
+    sleep: async () => {},
+    promptOverride: o.prompts,
+  };
+  const code = await runCli(args, ctx);
+  return { code, stdout, stderr };
+}
+
+/** Spawn the built binary (npm run build first; `npm test` does). */
+export function spawnBin(args: string[], o: { env: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(o.stdin ?? '');
+  });
+}
+
+/** A scripted prompt driver: answers are taken in order; each question is recorded. */
+export function scriptedPrompts(answers: (string | boolean)[]): PromptDriver & { asked: string[] } {
+  const asked: string[] = [];
+  const next = (message: string) => {
+    asked.push(message);
+    if (answers.length === 0) throw new Error(`no scripted answer for prompt: ${message}`);
+    return answers.shift()!;
+  };
+  return {
+    asked,
+    input: async (o) => String(next(o.message)),
+    password: async (o) => String(next(o.message)),
+    confirm: async (o) => Boolean(next(o.message)),
+    select: async (o) => String(next(o.message)) as never,
+  };
+}

@@ -1,0 +1,25 @@
+/*
+ * Preload for spawned test processes (node --require): any attempt to reach the network,
+ * from the main thread or a worker thread (Node runs --require preloads in both), prints
+ * NETWORK-ATTEMPT on stderr and throws.
+ */
+const http = require('node:http');
+const https = require('node:https');
+const net = require('node:net');
+const tls = require('node:tls');
+const dns = require('node:dns');
+function blocked(what) {
+  return function () {
+    process.stderr.write(`NETWORK-ATTEMPT ${what}\n`);
+    throw new Error(`network blocked in tests: ${what}`);
+  };
+}
+globalThis.fetch = blocked('fetch');
+http.request = blocked('http.request');
+http.get = blocked('http.get');
+https.request = blocked('https.request');
+https.get = blocked('https.get');
+net.connect = blocked('net.connect');
+net.createConnection = blocked('net.createConnection');
+tls.connect = blocked('tls.connect');
+dns.lookup = blocked('dns.lookup');
