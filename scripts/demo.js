@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * npm run demo [-- --home DIR]
+ * The main job on the bundled demo drive, in a throwaway home (or DIR, kept): create a home,
+ * a camera and its drives, then the swap of the demo drive, plate reading, a request, a release
+ * and its signed receipt — each step is the real `custody` command, printed before it runs.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin', 'custody.js');
+const args = process.argv.slice(2);
+const homeArg = args.includes('--home') ? args[args.indexOf('--home') + 1] : undefined;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-demo-'));
+const home = homeArg ? path.resolve(homeArg) : path.join(work, 'home');
+const pwFile = path.join(work, 'password');
+fs.writeFileSync(pwFile, 'demo password (not for real use)\n', { mode: 0o600 });
+const env = { ...process.env, CUSTODY_HOME: home, CUSTODY_USER: 'asd', CUSTODY_PASSWORD_FILE: pwFile };
+
+function custody(...a) {
+  console.log(`\n$ custody ${a.map((x) => (/[\s&"']/.test(x) ? JSON.stringify(x) : x)).join(' ')}`);
+  const r = spawnSync(process.execPath, [bin, ...a], { env, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`\ndemo: \`custody ${a[0]}\` exited with ${r.status}; the home is kept at ${home}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+console.log(`Demo home: ${home}${homeArg ? '' : ' (throwaway; pass -- --home DIR to keep one)'}`);
+console.log('Log-in for every step: CUSTODY_USER=asd with CUSTODY_PASSWORD_FILE (a script would do the same).');
+custody('init', '--agency', 'City of Example', '--title', 'Administrative Services Director', '--name', 'Dana Example', '--time-zone', 'America/Los_Angeles', '--trained-on', '2026-01-05', '--course', 'ALPR policy and law', '--trainer', 'Pat Trainer');
+custody('camera', 'add', 'CAM-01', '--location', 'Main St & 3rd Ave, northbound', '--make', 'Acme', '--model', 'LPR-2', '--serial', 'AC-0001', '--swap-days', '7');
+custody('drive', 'enrol', '--id', 'D001', '--label', 'CAMDRIVE1');
+custody('drive', 'install', 'D001', '--camera', 'CAM-01');
+custody('drive', 'list');
+custody('verify');
+console.log(`\nDone. The home is at ${home}.`);
