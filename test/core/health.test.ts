@@ -34,11 +34,11 @@ function rng(seed: number): () => number {
  * at the peak), a few cars in the evening, and at night (00:00–05:00) often nothing at all.
  * Returns capture times, sorted, over [from, from + days).
  */
-function street(from: Date, days: number, seed = 1, outage?: [Date, Date]): Date[] {
+function street(from: Date, days: number, seed = 1, outage?: [Date, Date], nightRate = 0.4): Date[] {
   const rand = rng(seed);
   const out: Date[] = [];
   // Local hour h's mean captures per hour (PST is UTC−8 in November).
-  const rate = (h: number): number => (h < 5 ? 0.4 : h < 6 ? 3 : h < 22 ? 25 + 35 * Math.sin(((h - 6) / 16) * Math.PI) : 4);
+  const rate = (h: number): number => (h < 5 ? nightRate : h < 6 ? 3 : h < 22 ? 25 + 35 * Math.sin(((h - 6) / 16) * Math.PI) : 4);
   for (let hs = 0; hs < days * 24; hs++) {
     const start = from.getTime() + hs * HOUR;
     const localHour = (new Date(start - 8 * HOUR).getUTCHours() + 24) % 24;
@@ -78,6 +78,12 @@ describe('findRecordingGaps', () => {
     expect(findRecordingGaps(captures, { from, to, timeZone: TZ, subject: 'C1' })).toEqual([]);
   });
 
+  it('does not call quiet nights gaps on streets of any night-time traffic (several histories)', () => {
+    for (const [seed, nightRate] of [[2, 0.1], [3, 0.4], [4, 1], [5, 2]]) {
+      expect(findRecordingGaps(street(from, 28, seed, undefined, nightRate), { from, to, timeZone: TZ }), `seed ${seed}`).toEqual([]);
+    }
+  });
+
   it('finds a camera that stops for three days, with that period', () => {
     const down = T('2026-11-10T21:30:00Z'); // 13:30 local
     const up = T('2026-11-13T19:00:00Z');
@@ -105,7 +111,8 @@ describe('findRecordingGaps', () => {
     const up = T('2026-11-20T23:00:00Z'); // 15:00 local
     const gaps = findRecordingGaps(street(from, 28, 3, [down, up]), { from, to, timeZone: TZ, subject: 'C1' });
     expect(gaps.map((g) => g.severity)).toEqual(['warning']);
-    expect(gaps[0].expectedActiveHours).toBeGreaterThan(4);
+    expect(gaps[0].expectedActiveHours).toBeGreaterThan(4.5);
+    expect(gaps[0].chance).toBeLessThan(1e-6);
   });
 
   it('finds a camera that stopped before the drive was taken out', () => {
