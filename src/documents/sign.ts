@@ -21,6 +21,7 @@ import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { SignPdf, Signer } from '@signpdf/signpdf';
 import { CustodyError } from '../core/errors.js';
 import { readP12, type SigningIdentity } from './certificate.js';
+import { dictString, parsePdfDate } from './pdf-objects.js';
 import {
   children,
   content,
@@ -40,6 +41,8 @@ import {
   setOf,
   type DerNode,
 } from './der.js';
+
+export { parsePdfDate };
 
 export const SUBFILTER_PADES = 'ETSI.CAdES.detached';
 
@@ -139,8 +142,8 @@ export interface SignedPdfOptions {
   info?: { Title?: string; Author?: string; Subject?: string; Keywords?: string };
   /** pdfkit page size. @default 'LETTER' */
   size?: string | [number, number];
-  /** Page margins in points. @default 54 (¾ inch) on every side */
-  margin?: number;
+  /** Page margins in points. @default 54 (¾ inch), 70 at the bottom to leave room for footers */
+  margins?: { top: number; bottom: number; left: number; right: number };
   /** @default DEFAULT_SIGNATURE_BYTES */
   signatureBytes?: number;
 }
@@ -157,7 +160,7 @@ export async function createSignedPdf(
   const identity = toIdentity(o.signer);
   const doc = new PDFDocument({
     size: o.size ?? 'LETTER',
-    margin: o.margin ?? 54,
+    margins: o.margins ?? { top: 54, bottom: 70, left: 54, right: 54 },
     bufferPages: true,
     pdfVersion: '1.7',
     info: {
@@ -217,69 +220,6 @@ export interface PdfSignatureCheck {
   problems: string[];
 }
 
-const LATIN1 = 'latin1';
-
-/** Decode a PDF string token starting at `p` ('(' literal or '<' hex); UTF-16BE with BOM honoured. */
-function readPdfString(s: string, p: number): string | undefined {
-  let bytes: number[] = [];
-  if (s[p] === '<') {
-    const end = s.indexOf('>', p);
-    if (end < 0) return undefined;
-    const hex = s.slice(p + 1, end).replace(/\s+/g, '');
-    for (let i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.slice(i, i + 2).padEnd(2, '0'), 16));
-  } else if (s[p] === '(') {
-    let depth = 1;
-    let i = p + 1;
-    const esc: Record<string, number> = { n: 10, r: 13, t: 9, b: 8, f: 12, '(': 40, ')': 41, '\\': 92 };
-    while (i < s.length && depth > 0) {
-      const c = s[i]!;
-      if (c === '\\') {
-        const n = s[i + 1]!;
-        if (n in esc) {
-          bytes.push(esc[n]!);
-          i += 2;
-        } else if (/[0-7]/.test(n)) {
-          const m = /^[0-7]{1,3}/.exec(s.slice(i + 1))![0];
-          bytes.push(parseInt(m, 8) & 0xff);
-          i += 1 + m.length;
-        } else if (n === '\r' || n === '\n') {
-          i += n === '\r' && s[i + 2] === '\n' ? 3 : 2;
-        } else {
-          bytes.push(n.charCodeAt(0));
-          i += 2;
-        }
-        continue;
-      }
-      if (c === '(') depth++;
-      if (c === ')' && --depth === 0) break;
-      bytes.push(c.charCodeAt(0));
-      i++;
-    }
-  } else return undefined;
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
-    bytes = bytes.slice(2);
-    const b = Buffer.from(bytes.length % 2 ? [...bytes, 0] : bytes).swap16();
-    return b.toString('utf16le');
-  }
-  return Buffer.from(bytes).toString(LATIN1);
-}
-
-/** D:YYYYMMDDHHmmSSOHH'mm' → Date. */
-export function parsePdfDate(s: string): Date | undefined {
-  const m = /^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:([Zz])|([+-])(\d{2})'?(\d{2})?'?)?/.exec(s);
-  if (!m) return undefined;
-  const utc = Date.UTC(+m[1]!, +(m[2] ?? 1) - 1, +(m[3] ?? 1), +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
-  const off = m[8] ? (m[8] === '-' ? -1 : 1) * (+m[9]! * 60 + +(m[10] ?? 0)) : 0;
-  return new Date(utc - off * 60_000);
-}
-
-function dictString(dict: string, key: string): string | undefined {
-  const re = new RegExp(`/${key}\\s*([(<])`);
-  const m = re.exec(dict);
-  if (!m || (m[1] === '<' && dict[m.index + m[0].length] === '<')) return undefined;
-  return readPdfString(dict, m.index + m[0].length - 1);
-}
-
 /** Check the last signature of a PDF. Never throws on a malformed file: it reports problems. */
 export function verifyPdfSignature(pdf: Buffer): PdfSignatureCheck {
   const out: PdfSignatureCheck = { valid: false, signer: '', byteRangeCoversWholeFile: false, signatureCount: 0, problems: [] };
@@ -294,7 +234,7 @@ export function verifyPdfSignature(pdf: Buffer): PdfSignatureCheck {
 }
 
 function check(pdf: Buffer, out: PdfSignatureCheck): void {
-  const text = pdf.toString(LATIN1);
+  const text = pdf.toString('latin1');
   const re = /\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g;
   const ranges = [...text.matchAll(re)];
   out.signatureCount = ranges.length;

@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,4 +51,27 @@ export function minWordHeight(pdf: Buffer): number {
     min = Math.min(min, Number(m[2]) - Number(m[1]));
   }
   return min;
+}
+
+/** Every font size set with `Tf` in the PDF's content streams (inflated). */
+export function fontSizesUsed(pdf: Buffer): number[] {
+  const sizes = new Set<number>();
+  const text = pdf.toString('latin1');
+  for (const m of text.matchAll(/stream\r?\n/g)) {
+    const start = m.index + m[0].length;
+    const end = text.indexOf('endstream', start);
+    if (end < 0) continue;
+    let body: string;
+    try {
+      body = inflateSync(pdf.subarray(start, end)).toString('latin1');
+    } catch {
+      try {
+        body = inflateSync(pdf.subarray(start, end - 1)).toString('latin1');
+      } catch {
+        body = pdf.subarray(start, end).toString('latin1');
+      }
+    }
+    for (const t of body.matchAll(/\/F\d+\s+([\d.]+)\s+Tf/g)) sizes.add(Number(t[1]));
+  }
+  return [...sizes].sort((a, b) => a - b);
 }

@@ -10,8 +10,8 @@ export function sampleBagReceipt(n = 40): ReceiptData {
     const minute = String(i % 60).padStart(2, '0');
     return { path: `${cam}/2026-11-20/IMG_20261120_14${minute}05_${String(i + 1).padStart(4, '0')}.jpg`, sha256: sha(`file ${i}`), bytes: 180_000 + i * 37 };
   });
-  files[3] = { path: 'CAM-01 Main St/café naïve.jpg', sha256: sha('cafe'), bytes: 201_544 };
-  files[5] = { path: 'CAM-02 Elm St/line\nbreak 車.jpg', sha256: sha('odd'), bytes: 99_001 };
+  if (n > 5) files[3] = { path: 'CAM-01 Main St/café naïve.jpg', sha256: sha('cafe'), bytes: 201_544 };
+  if (n > 5) files[5] = { path: 'CAM-02 Elm St/line\nbreak 車.jpg', sha256: sha('odd'), bytes: 99_001 };
   const bytes = files.reduce((a, f) => a + f.bytes, 0);
   return {
     receiptNumber: 'R-2026-0042',

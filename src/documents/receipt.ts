@@ -1,0 +1,448 @@
+/**
+ * The release receipt (policy §5: "receipt acknowledged in writing"): a signed PDF that lists
+ * what was handed to which agency, for which case, with lines for the recipient's and the
+ * custodian's wet signatures, a QR code and the ledger head.
+ *
+ * What the receipt lists is also attached to the PDF as `custody-receipt.json` (an embedded
+ * file, inside the signed byte range), so a verifier recovers it exactly with
+ * `readReceipt(pdf)` / `extractReceiptFields(pdf)` instead of scraping text.
+ */
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import { CustodyError } from '../core/errors.js';
+import type { SigningIdentity } from './certificate.js';
+import {
+  ACCENT,
+  contentWidth,
+  ensureSpace,
+  fill,
+  FONT,
+  footers,
+  formatBytes,
+  formatIso,
+  formatIsoRange,
+  INK,
+  isIsoWithOffset,
+  letterhead,
+  loadTemplate,
+  MUTED,
+  paragraph,
+  printable,
+  RULE,
+  sectionHeading,
+  signatureLines,
+  table,
+  TINT,
+  title,
+  type Row,
+} from './layout.js';
+import { extractAttachment } from './pdf-objects.js';
+import { createSignedPdf, verifyPdfSignature, type PdfSignatureCheck, type SignerInput } from './sign.js';
+
+/** Name of the embedded file that carries the receipt's data. */
+export const RECEIPT_ATTACHMENT = 'custody-receipt.json';
+export const RECEIPT_SCHEMA = 'custody.receipt/1';
+
+const iso = z.string().refine(isIsoWithOffset, 'an ISO-8601 date-time with offset');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex SHA-256');
+const nonEmpty = z.string().trim().min(1);
+
+export const ReceiptFileSchema = z.object({
+  /** Path relative to the bag's data/ folder (or the drive's root). */
+  path: z.string().min(1),
+  sha256,
+  bytes: z.number().int().nonnegative().optional(),
+});
+
+const DriveSchema = z.object({
+  kind: z.literal('drive'),
+  label: z.string(),
+  serial: z.string(),
+  capacityBytes: z.number().int().nonnegative(),
+  recordedFrom: iso,
+  recordedTo: iso,
+  fileCount: z.number().int().nonnegative().optional(),
+  manifestSha256: sha256.optional(),
+  files: z.array(ReceiptFileSchema).optional(),
+});
+
+const BagSchema = z.object({
+  kind: z.literal('bag'),
+  /** The bag's folder name or External-Identifier. */
+  name: z.string().optional(),
+  fileCount: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  recordedFrom: iso,
+  recordedTo: iso,
+  /** SHA-256 of the bag's manifest-sha256.txt. */
+  manifestSha256: sha256,
+  payloadOxum: z.string().regex(/^\d+\.\d+$/).optional(),
+  files: z.array(ReceiptFileSchema),
+});
+
+export const ReceiptDataSchema = z.object({
+  receiptNumber: nonEmpty,
+  agency: z.object({ name: nonEmpty, ori: nonEmpty }),
+  officer: nonEmpty,
+  badge: nonEmpty,
+  caseNumber: nonEmpty,
+  requestId: nonEmpty,
+  purpose: nonEmpty,
+  requestedAt: iso,
+  releasedAt: iso,
+  custodian: z.object({ title: nonEmpty, name: nonEmpty }),
+  /** The issuing organisation, e.g. "City of Exampleton". */
+  organization: nonEmpty,
+  /** Place of signing, e.g. "Exampleton, California" (the signature's /Location). */
+  location: z.string().optional(),
+  handedOver: z.discriminatedUnion('kind', [DriveSchema, BagSchema]),
+  /** Head hash of the custody ledger when the release was recorded. */
+  ledgerHead: sha256,
+});
+
+export type ReceiptData = z.infer<typeof ReceiptDataSchema>;
+export type ReceiptFile = z.infer<typeof ReceiptFileSchema>;
+
+const TEMPLATE_SHAPE = {
+  office: '',
+  documentLabel: '',
+  title: '',
+  subtitle: '',
+  confidential: '',
+  headings: { particulars: '', handedOver: '', statement: '', signatures: '', verification: '', appendix: '' },
+  labels: {
+    receiptNumber: '',
+    requestId: '',
+    agency: '',
+    ori: '',
+    officer: '',
+    badge: '',
+    caseNumber: '',
+    purpose: '',
+    requestedAt: '',
+    releasedAt: '',
+    releasedBy: '',
+    kindBag: '',
+    kindDrive: '',
+    format: '',
+    driveLabel: '',
+    driveSerial: '',
+    driveCapacity: '',
+    bagName: '',
+    fileCount: '',
+    bytes: '',
+    payloadOxum: '',
+    recordation: '',
+    manifest: '',
+    ledgerHead: '',
+    certificate: '',
+    file: '',
+    sha256: '',
+    size: '',
+  },
+  statement: '',
+  statementDrive: '',
+  acknowledgement: '',
+  signatureCaptions: { recipient: '', recipientName: '', custodian: '', custodianName: '', date: '' },
+  verification: '',
+  appendixIntro: '',
+  footer: '',
+};
+export type ReceiptTemplate = typeof TEMPLATE_SHAPE;
+
+export interface RenderReceiptOptions {
+  /** The signing time written into the signature. @default the release time (data.releasedAt) */
+  signedAt?: Date;
+  /** Folder with receipt.json (a city's edited words). @default the templates shipped with custody */
+  templatesDir?: string;
+}
+
+/** The QR code's payload: small enough for a phone to read from paper. */
+export function receiptQrPayload(data: ReceiptData): string {
+  return JSON.stringify({
+    receipt: data.receiptNumber,
+    manifest: data.handedOver.manifestSha256 ?? null,
+    ledgerHead: data.ledgerHead,
+  });
+}
+
+function parseData(data: unknown, where: string): ReceiptData {
+  const r = ReceiptDataSchema.safeParse(data);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new CustodyError('usage', `${where}: ${first.path.join('.') || '(root)'}: ${first.message}`);
+  }
+  return r.data;
+}
+
+/** Render the receipt and sign it with the custodian's identity. */
+export async function renderReceipt(input: ReceiptData, identity: SignerInput, o: RenderReceiptOptions = {}): Promise<Buffer> {
+  const data = parseData(input, 'Receipt data');
+  const t = loadTemplate('receipt', TEMPLATE_SHAPE, o.templatesDir);
+  const h = data.handedOver;
+  const fileCount = h.kind === 'bag' ? h.fileCount : (h.fileCount ?? h.files?.length);
+  const vars = {
+    organization: data.organization,
+    custodianTitle: data.custodian.title,
+    custodianName: data.custodian.name,
+    agencyName: data.agency.name,
+    agencyOri: data.agency.ori,
+    officer: data.officer,
+    badge: data.badge,
+    caseNumber: data.caseNumber,
+    requestId: data.requestId,
+    purpose: data.purpose,
+    receiptNumber: data.receiptNumber,
+    requestedAt: formatIso(data.requestedAt, { dateOnly: true }),
+    releasedAt: formatIso(data.releasedAt),
+    fileCount: fileCount === undefined ? '' : fileCount.toLocaleString('en-US'),
+    recordedFrom: formatIso(h.recordedFrom),
+    recordedTo: formatIso(h.recordedTo),
+    what: h.kind === 'bag' ? t.labels.kindBag : t.labels.kindDrive,
+  };
+  const f = (s: string) => fill(s, vars);
+  const qr = await QRCode.toBuffer(receiptQrPayload(data), { type: 'png', errorCorrectionLevel: 'M', margin: 0, scale: 6 });
+  const signedAt = o.signedAt ?? new Date(data.releasedAt);
+  const json = Buffer.from(`${JSON.stringify({ schema: RECEIPT_SCHEMA, ...data }, null, 2)}\n`, 'utf8');
+
+  return createSignedPdf(
+    {
+      signer: identity,
+      signedAt,
+      reason: `${f(t.title)} ${data.receiptNumber}`,
+      location: data.location ?? data.organization,
+      contactInfo: `${data.custodian.name}, ${data.custodian.title}, ${data.organization}`,
+      info: {
+        Title: `${f(t.title)} ${data.receiptNumber}`,
+        Author: `${data.custodian.name}, ${data.custodian.title}`,
+        Subject: `Case ${data.caseNumber}; request ${data.requestId}; ${data.agency.name}`,
+        Keywords: `custody receipt ${data.receiptNumber} ledger ${data.ledgerHead}`,
+      },
+    },
+    (doc) => {
+      (doc.file as (src: Buffer, o: object) => unknown)(json, {
+        name: RECEIPT_ATTACHMENT,
+        type: 'application/json',
+        description: `Data listed by receipt ${data.receiptNumber} (${RECEIPT_SCHEMA})`,
+        relationship: 'Data',
+        creationDate: signedAt,
+        modifiedDate: signedAt,
+      });
+      drawPageOne(doc, data, t, f, qr);
+      if (h.files && h.files.length > 0) drawAppendix(doc, h.files, t, f);
+      footers(doc, f(t.footer), f(t.confidential));
+    },
+  );
+}
+
+function drawPageOne(
+  doc: PDFKit.PDFDocument,
+  data: ReceiptData,
+  t: ReceiptTemplate,
+  f: (s: string) => string,
+  qr: Buffer,
+): void {
+  const L = t.labels;
+  const h = data.handedOver;
+  // The QR code and the ledger head belong on page 1 whatever else happens: draw them first,
+  // anchored above the footer, and keep the rest of page 1 above them.
+  const page1 = doc.page;
+  const bottom = page1.margins.bottom;
+  const blockH = verificationHeight(doc, t, f);
+  const y0 = doc.y;
+  doc.y = page1.height - bottom - blockH - 2;
+  drawVerification(doc, data, t, f, qr);
+  doc.y = y0;
+  page1.margins.bottom = bottom + blockH + 8;
+  letterhead(doc, { organization: data.organization, office: f(t.office), label: f(t.documentLabel), number: data.receiptNumber });
+  title(doc, f(t.title), f(t.subtitle));
+
+  sectionHeading(doc, f(t.headings.particulars));
+  table(
+    doc,
+    [
+      { label: L.requestId, value: data.requestId, mono: true },
+      { label: L.caseNumber, value: data.caseNumber, mono: true },
+      { label: L.agency, value: data.agency.name },
+      { label: L.ori, value: data.agency.ori, mono: true },
+      { label: L.officer, value: data.officer },
+      { label: L.badge, value: data.badge },
+      { label: L.requestedAt, value: formatIso(data.requestedAt) },
+      { label: L.releasedAt, value: formatIso(data.releasedAt) },
+    ],
+    { pairs: true },
+  );
+  doc.moveUp(0.5);
+  table(
+    doc,
+    [
+      { label: L.purpose, value: data.purpose },
+      { label: L.releasedBy, value: `${data.custodian.name}, ${data.custodian.title}, ${data.organization}` },
+    ],
+    { labelWidth: 96 },
+  );
+
+  sectionHeading(doc, f(t.headings.handedOver));
+  const pairs: Row[] = [];
+  if (h.kind === 'drive') {
+    table(doc, [{ label: L.format, value: L.kindDrive }], { labelWidth: 96 });
+    doc.moveUp(0.5);
+    pairs.push(
+      { label: L.driveLabel, value: h.label },
+      { label: L.driveSerial, value: h.serial, mono: true },
+      { label: L.driveCapacity, value: formatBytes(h.capacityBytes) },
+      { label: L.fileCount, value: h.fileCount === undefined ? '' : h.fileCount.toLocaleString('en-US') },
+    );
+  } else {
+    pairs.push(
+      { label: L.format, value: L.kindBag },
+      { label: L.bagName, value: h.name ?? '', mono: true },
+      { label: L.fileCount, value: h.fileCount.toLocaleString('en-US') },
+      { label: L.bytes, value: formatBytes(h.bytes) },
+    );
+  }
+  table(doc, pairs, { pairs: true });
+  doc.moveUp(0.5);
+  const full: Row[] = [{ label: L.recordation, value: formatIsoRange(h.recordedFrom, h.recordedTo) }];
+  if (h.manifestSha256) full.push({ label: L.manifest, value: h.manifestSha256, mono: true, size: 9 });
+  table(doc, full, { labelWidth: 96 });
+
+  sectionHeading(doc, f(t.headings.statement));
+  paragraph(doc, f(h.kind === 'drive' ? t.statementDrive : t.statement), { size: 9.5 });
+  paragraph(doc, f(t.acknowledgement), { italic: true, size: 9.5 });
+
+  ensureSpace(doc, 100); // keep the heading with its lines
+  sectionHeading(doc, f(t.headings.signatures));
+  signatureLines(doc, [
+    { signature: f(t.signatureCaptions.recipient), name: f(t.signatureCaptions.recipientName), date: f(t.signatureCaptions.date) },
+    {
+      signature: f(t.signatureCaptions.custodian),
+      name: f(t.signatureCaptions.custodianName),
+      date: f(t.signatureCaptions.date),
+    },
+  ]);
+  page1.margins.bottom = bottom;
+}
+
+const QR_SIZE = 72;
+
+function verificationText(t: ReceiptTemplate, f: (s: string) => string) {
+  return {
+    heading: printable(f(t.headings.verification)),
+    body: printable(f(t.verification)),
+    label: `${printable(t.labels.ledgerHead)}:`,
+  };
+}
+
+/** Height of the verification block: the QR code or the text beside it, whichever is taller. */
+function verificationHeight(doc: PDFKit.PDFDocument, t: ReceiptTemplate, f: (s: string) => string): number {
+  const tw = contentWidth(doc) - QR_SIZE - 14;
+  const { heading, body, label } = verificationText(t, f);
+  doc.font(FONT.bold).fontSize(9.5);
+  let h = doc.heightOfString(heading, { width: tw }) + 1;
+  doc.font(FONT.regular).fontSize(9);
+  h += doc.heightOfString(body, { width: tw, lineGap: 0.5 }) + 2;
+  doc.font(FONT.bold).fontSize(9);
+  h += doc.heightOfString(label, { width: tw }) + 11;
+  return Math.max(QR_SIZE, h) + 8;
+}
+
+/** QR code at the left; heading, explanation and the ledger head beside it; a hairline above. */
+function drawVerification(doc: PDFKit.PDFDocument, data: ReceiptData, t: ReceiptTemplate, f: (s: string) => string, qr: Buffer): void {
+  const x = doc.page.margins.left;
+  const w = contentWidth(doc);
+  const tx = x + QR_SIZE + 14;
+  const tw = w - QR_SIZE - 14;
+  const { heading, body, label } = verificationText(t, f);
+  const saved = doc.page.margins.bottom;
+  doc.page.margins.bottom = 0; // the block sits on the bottom margin line; never let it flow
+  doc.moveTo(x, doc.y).lineTo(x + w, doc.y).lineWidth(0.5).strokeColor(RULE).stroke();
+  const top = doc.y + 6;
+  doc.image(qr, x, top, { width: QR_SIZE, height: QR_SIZE });
+  doc.font(FONT.bold).fontSize(9.5).fillColor(ACCENT).text(heading, tx, top, { width: tw });
+  doc.font(FONT.regular).fontSize(9).fillColor(INK).text(body, tx, doc.y + 1, { width: tw, lineGap: 0.5 });
+  doc.font(FONT.bold).fontSize(9).fillColor(MUTED).text(label, tx, doc.y + 2, { width: tw });
+  doc.font(FONT.mono).fontSize(9).fillColor(INK).text(data.ledgerHead, tx, doc.y, { width: tw, lineBreak: false });
+  doc.page.margins.bottom = saved;
+  doc.x = x;
+  doc.fillColor(INK);
+}
+
+function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptTemplate, f: (s: string) => string): void {
+  doc.addPage();
+  const x = doc.page.margins.left;
+  const w = contentWidth(doc);
+  doc.font(FONT.bold).fontSize(13).fillColor(INK).text(printable(f(t.headings.appendix)), x, doc.y, { width: w });
+  doc.moveDown(0.2);
+  doc.font(FONT.regular).fontSize(9.5).fillColor(MUTED).text(printable(f(t.appendixIntro)), { width: w });
+  doc.moveDown(0.6);
+
+  const numW = 40;
+  const sizeW = 110;
+  const header = () => {
+    const y = doc.y;
+    doc.rect(x, y, w, 16).fill(ACCENT);
+    doc.font(FONT.bold).fontSize(9).fillColor('#ffffff');
+    doc.text('#', x + 4, y + 4, { width: numW - 8, align: 'right', lineBreak: false });
+    doc.text(`${printable(t.labels.file)} / ${printable(t.labels.sha256)}`, x + numW + 4, y + 4, { width: w - numW - sizeW, lineBreak: false });
+    doc.text(printable(t.labels.size), x + w - sizeW, y + 4, { width: sizeW - 6, align: 'right', lineBreak: false });
+    doc.y = y + 18;
+  };
+  header();
+  files.forEach((file, i) => {
+    const name = printable(file.path);
+    doc.font(FONT.regular).fontSize(9.5);
+    const nameH = doc.heightOfString(name, { width: w - numW - sizeW - 8 });
+    const rowH = nameH + 12 + 6;
+    if (doc.y + rowH > doc.page.height - doc.page.margins.bottom) {
+      doc.addPage();
+      header();
+    }
+    const y = doc.y;
+    if (i % 2 === 1) doc.rect(x, y, w, rowH).fill(TINT);
+    doc.fillColor(MUTED).font(FONT.regular).fontSize(9).text(String(i + 1), x + 4, y + 3, { width: numW - 8, align: 'right' });
+    doc.fillColor(INK).font(FONT.regular).fontSize(9.5).text(name, x + numW + 4, y + 3, { width: w - numW - sizeW - 8 });
+    doc.fillColor(INK).font(FONT.mono).fontSize(9).text(file.sha256, x + numW + 4, y + 3 + nameH + 1, { width: w - numW - 8, lineBreak: false });
+    if (file.bytes !== undefined) {
+      doc.fillColor(MUTED).font(FONT.regular).fontSize(9);
+      doc.text(file.bytes.toLocaleString('en-US'), x + w - sizeW, y + 3, { width: sizeW - 6, align: 'right', lineBreak: false });
+    }
+    doc.moveTo(x, y + rowH).lineTo(x + w, y + rowH).lineWidth(0.3).strokeColor(RULE).stroke();
+    doc.x = x;
+    doc.y = y + rowH;
+  });
+  doc.fillColor(INK);
+}
+
+/**
+ * Recover the data a receipt lists from its attachment, checked against the schema. Does not
+ * check the signature: use `readReceipt` for both, or `verifyPdfSignature` first.
+ * Throws CustodyError('integrity') if the PDF carries no readable receipt data.
+ */
+export function extractReceiptFields(pdf: Buffer): ReceiptData {
+  const raw = extractAttachment(pdf, RECEIPT_ATTACHMENT);
+  if (!raw) throw new CustodyError('integrity', `This PDF carries no ${RECEIPT_ATTACHMENT}; it is not a custody receipt.`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw new CustodyError('integrity', `The receipt data in the PDF is not valid JSON.`, undefined, { cause: e });
+  }
+  if (!parsed || typeof parsed !== 'object' || (parsed as { schema?: unknown }).schema !== RECEIPT_SCHEMA) {
+    throw new CustodyError('integrity', `The receipt data is not ${RECEIPT_SCHEMA}.`);
+  }
+  const { schema: _schema, ...rest } = parsed as Record<string, unknown>;
+  const r = ReceiptDataSchema.safeParse(rest);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new CustodyError('integrity', `The receipt data is malformed at ${first.path.join('.')}: ${first.message}`);
+  }
+  return r.data;
+}
+
+/** Check a receipt's signature and recover its data (the data only if the signature holds). */
+export function readReceipt(pdf: Buffer): { signature: PdfSignatureCheck; data?: ReceiptData } {
+  const signature = verifyPdfSignature(pdf);
+  if (!signature.valid) return { signature };
+  return { signature, data: extractReceiptFields(pdf) };
+}
