@@ -190,30 +190,44 @@ async function probe(source: string): Promise<{ label?: string; uuid?: string; t
   }
 }
 
+export interface ReadVolumeOptions {
+  /** The mount table to use. @default read now with `listMounts()` */
+  mounts?: MountEntry[];
+  /**
+   * The device or image to probe when the mount table does not name it: FUSE mounts
+   * (fusefat) record their source as just `fusefat`. @default the mount table's source
+   */
+  source?: string;
+}
+
 /**
  * What is known about the volume mounted at `mountPath`. Anything that cannot be found out
  * is left undefined; never throws.
  */
-export async function readVolumeInfo(mountPath: string, mounts?: MountEntry[]): Promise<VolumeInfo> {
+export async function readVolumeInfo(mountPath: string, opts: ReadVolumeOptions = {}): Promise<VolumeInfo> {
   const info: VolumeInfo = {};
   try {
     const s = await fsp.statfs(mountPath);
-    info.capacityBytes = s.blocks * s.bsize;
-    info.usedBytes = (s.blocks - s.bfree) * s.bsize;
+    // Some FUSE file systems (fusefat) answer statfs with zeros: that is "unknown", not empty.
+    if (s.blocks > 0 && s.bsize > 0) {
+      info.capacityBytes = s.blocks * s.bsize;
+      info.usedBytes = (s.blocks - s.bfree) * s.bsize;
+    }
   } catch {
     /* unknown */
   }
-  const entry = await findMount(mountPath, mounts).catch(() => undefined);
+  const entry = await findMount(mountPath, opts.mounts).catch(() => undefined);
   if (entry) {
     info.source = entry.source;
     info.fsType = entry.fsType;
-    // FUSE mounts name their source "fusefat" or the image; a file or device path can be probed.
-    if (entry.source.startsWith('/')) {
-      const p = await probe(entry.source);
-      if (p.label) info.label = p.label;
-      if (p.uuid) info.serial = p.uuid;
-      if (p.type) info.fsType = p.type;
-    }
+  }
+  if (opts.source) info.source = opts.source;
+  // Only a path (a device or an image file) can be probed; "fusefat" or "tmpfs" cannot.
+  if (entry && info.source?.startsWith('/')) {
+    const p = await probe(info.source);
+    if (p.label) info.label = p.label;
+    if (p.uuid) info.serial = p.uuid;
+    if (p.type) info.fsType = p.type;
   }
   return info;
 }

@@ -82,7 +82,7 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /** Mount `img` read-only with fusefat; returns how to unmount, or why it cannot be done here. */
-export async function mountFatImage(img: string): Promise<FatMountResult> {
+export async function mountFatImage(img: string, opts: { via?: FatMount['via'] } = {}): Promise<FatMountResult> {
   if (process.platform !== 'linux') return { skipReason: `FAT image mounting needs Linux (this is ${process.platform})` };
   if (!(await onPath('fusefat'))) return { skipReason: 'fusefat is not installed (apt-get install fusefat)' };
   try {
@@ -94,7 +94,7 @@ export async function mountFatImage(img: string): Promise<FatMountResult> {
   const isRoot = process.getuid?.() === 0;
 
   let device: string | undefined;
-  if (isRoot && (await onPath('losetup'))) {
+  if (opts.via !== 'image' && isRoot && (await onPath('losetup'))) {
     try {
       const { stdout } = await run('losetup', ['-f', '--show', '-r', img]);
       device = stdout.trim() || undefined;
