@@ -166,7 +166,7 @@ export function captureMetaFromTags(tags: RawCaptureTags | undefined, hasMetadat
   }
   if (captureTime === null) problems.push(sawDate ? 'unparseable-date' : 'no-capture-time');
 
-  const meta: CaptureMeta = { captureTime, captureOffsetKnown, problems };
+  const meta = { captureTime, captureOffsetKnown } as CaptureMeta;
   const make = text(tags.Make);
   const model = text(tags.Model);
   const serial = text(tags.SerialNumber);
@@ -181,6 +181,7 @@ export function captureMetaFromTags(tags: RawCaptureTags | undefined, hasMetadat
       meta.gps = { lat, lon };
     } else problems.push('bad-gps');
   }
+  meta.problems = problems;
   return meta;
 }
 

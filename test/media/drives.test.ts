@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DRIVE_ID_FILE,
+  listUsbDrives,
   parseBlkidExport,
   parseDrivelist,
   parseLsblkSerials,
@@ -57,6 +58,14 @@ describe('parseDrivelist on recorded output', () => {
     expect(parseDrivelist(raw)).toEqual([{ device: '/dev/sdz', description: '', size: 0, mountpoints: [{ path: '/m' }], isReadOnly: false }]);
     expect(parseDrivelist('nope' as unknown as unknown[])).toEqual([]);
     expect(parseLsblkSerials('not json').size).toBe(0);
+  });
+});
+
+describe('listUsbDrives on this machine', () => {
+  it('runs drivelist and returns only USB drives (none on this VM, or some on a desk)', async () => {
+    const drives = await listUsbDrives();
+    expect(Array.isArray(drives)).toBe(true);
+    for (const d of drives) expect(d.device).toMatch(/\S/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -132,6 +133,22 @@ describe('readCaptureMetaExiftool (real exiftool)', () => {
     const t = await readCaptureMetaExiftool(files.text!, et);
     expect(t.captureTime).toBeNull();
     expect(t.problems).toContain('no-capture-time');
+  });
+});
+
+describe('the exiftool process', () => {
+  it('ends, so node exits (endExiftool in a child process)', () => {
+    const code = `import('./src/media/exif.ts').then(async (m) => {
+      const r = await m.readCaptureMetaExiftool(process.argv[1]);
+      await m.endExiftool();
+      await m.endExiftool();
+      console.log(r.captureTime);
+    })`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code, files.full!], { cwd: new URL('../..', import.meta.url).pathname, timeout: 30_000, encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('2026-11-20T07:15:02.250-08:00');
   });
 });
 
