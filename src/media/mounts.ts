@@ -165,3 +165,26 @@ export async function isMountPoint(p: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Pure: the mounts in `after` that were not in `before` (same mount path and source). `custody
+ * watch` compares the table before and after a chokidar event so that a folder merely created
+ * under /media is not taken for a drive.
+ */
+export function newMounts(before: readonly MountEntry[], after: readonly MountEntry[]): MountEntry[] {
+  const key = (m: MountEntry) => `${m.mountPath}\u0000${m.source}`;
+  const seen = new Set(before.map(key));
+  return after.filter((m) => !seen.has(key(m)));
+}
+
+/**
+ * Where desktop systems mount removable drives, for `custody watch` to watch: udisks2
+ * (`/media/<user>`, `/run/media/<user>`), plain `/media` and `/mnt`, macOS `/Volumes`.
+ */
+export function removableMountRoots(platform: NodeJS.Platform = process.platform, user?: string): string[] {
+  if (platform === 'darwin') return ['/Volumes'];
+  if (platform !== 'linux') return [];
+  const roots = ['/media', '/run/media', '/mnt'];
+  if (user) roots.unshift(`/media/${user}`, `/run/media/${user}`);
+  return roots;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { isMountPoint, listMounts, mountContaining, parseLinuxMountCommand, parseMacMount, parseMountinfo } from '../../src/media/mounts.js';
+import { isMountPoint, listMounts, mountContaining, newMounts, parseLinuxMountCommand, parseMacMount, parseMountinfo, removableMountRoots } from '../../src/media/mounts.js';
 
 const recorded = (name: string) => readFileSync(new URL(`./recorded/${name}`, import.meta.url), 'utf8');
 
@@ -41,6 +41,22 @@ describe('parseLinuxMountCommand', () => {
     expect(parseLinuxMountCommand('/dev/sdb1 on /media/asd/CAM 07 type vfat (ro,nosuid)\nnoise\n')).toEqual([
       { mountPath: '/media/asd/CAM 07', source: '/dev/sdb1', fsType: 'vfat', readOnly: true, options: ['ro', 'nosuid'] },
     ]);
+  });
+});
+
+describe('newMounts and removableMountRoots', () => {
+  it('finds the mount that appeared, not the folders that did', () => {
+    const all = parseMountinfo(recorded('mountinfo-linux-usb.txt'));
+    const before = all.filter((m) => m.source !== '/dev/sdb1');
+    expect(newMounts(before, all).map((m) => m.mountPath)).toEqual(['/media/asd/CAM-07']);
+    expect(newMounts(all, all)).toEqual([]);
+    expect(newMounts(all, before)).toEqual([]);
+  });
+
+  it('knows where drives are mounted', () => {
+    expect(removableMountRoots('darwin')).toEqual(['/Volumes']);
+    expect(removableMountRoots('linux', 'asd')).toEqual(['/media/asd', '/run/media/asd', '/media', '/run/media', '/mnt']);
+    expect(removableMountRoots('win32')).toEqual([]);
   });
 });
 
