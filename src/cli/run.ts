@@ -9,6 +9,7 @@ import { registerDrive } from './commands/drive.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerOperator } from './commands/operator.js';
+import { registerSwapAndImport } from './commands/swap.js';
 import { registerVerify } from './commands/verify.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { resetStdinCache } from './session.js';
@@ -61,7 +62,7 @@ Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
     }
     if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0)) throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
   });
-  for (const sub of [registerInit, registerOperator, registerCamera, registerDrive, registerLog, registerVerify]) sub(program, ctx, getGlobals);
+  for (const sub of [registerInit, registerOperator, registerCamera, registerDrive, registerSwapAndImport, registerLog, registerVerify]) sub(program, ctx, getGlobals);
   // Every subcommand inherits the error handling and output settings.
   const inherit = (c: Command) => {
     for (const sub of c.commands) {

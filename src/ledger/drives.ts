@@ -1,5 +1,7 @@
-/** Reinstall eligibility as the ledger sees it (policy §8); the rule itself lives in src/core. */
-import { addDays, parseIsoWithOffset } from '../core/time.js';
+/** Reinstall eligibility as the ledger sees it (policy §8); the rule itself is src/core/retention.ts. */
+import type { DriveState } from '../core/drive-state.js';
+import { reinstallEligibility, type HoldRef } from '../core/retention.js';
+import { parseIsoWithOffset } from '../core/time.js';
 import type { Session } from './session.js';
 
 export interface InstallVerdict {
@@ -9,11 +11,29 @@ export interface InstallVerdict {
   blockingHolds: string[];
 }
 
+/** Holds covering a drive or a batch imported from it (none until holds exist in the ledger). */
+export type HoldLookup = (s: Session, driveId: string) => HoldRef[];
+let holdLookup: HoldLookup = () => [];
+export function setHoldLookup(f: HoldLookup): void {
+  holdLookup = f;
+}
+
 export function checkInstallable(s: Session, d: { id: string; state: string; recorded_last: string | null }): InstallVerdict {
-  if (d.state === 'spare' || !d.recorded_last) return { eligible: true, reason: 'it holds no recordings', blockingHolds: [] };
-  const last = parseIsoWithOffset(d.recorded_last);
-  if (!last) return { eligible: false, reason: 'its dates of recordation are unknown', blockingHolds: [] };
-  const from = addDays(last, s.settings.retentionDays);
-  if (s.clock().getTime() >= from.getTime()) return { eligible: true, reason: `its newest recording is ${s.settings.retentionDays} days old`, blockingHolds: [] };
-  return { eligible: false, reason: `its newest recording (${d.recorded_last}) is not yet ${s.settings.retentionDays} days old`, eligibleFrom: from.toISOString(), blockingHolds: [] };
+  const settings = s.settings;
+  const verified = s.ledger.one<{ verified_at: string | null }>("SELECT verified_at FROM batches WHERE drive_id = ? AND status = 'imported' ORDER BY finished_at DESC LIMIT 1", [d.id]);
+  const removedSinceImport = s.ledger.one<{ n: number }>("SELECT count(*) AS n FROM batches WHERE drive_id = ? AND status = 'importing'", [d.id]);
+  const v = reinstallEligibility(
+    {
+      id: d.id,
+      state: d.state as DriveState,
+      newestRecordedAt: d.recorded_last ? parseIsoWithOffset(d.recorded_last) : undefined,
+      importVerifiedAt: verified?.verified_at && !removedSinceImport?.n ? parseIsoWithOffset(verified.verified_at) : undefined,
+      holds: holdLookup(s, d.id),
+    },
+    s.clock(),
+    { retentionDays: settings.retentionDays, reuseAfterVerifiedImport: settings.reuseAfterVerifiedImport, timeZone: settings.timeZone },
+  );
+  // An import left unfinished means the drive's data is not yet safely in the store.
+  if (v.eligible && removedSinceImport?.n) return { eligible: false, reason: `Drive ${d.id} has an unfinished import; run \`custody import\` to finish it first.`, blockingHolds: v.blockingHolds };
+  return { eligible: v.eligible, reason: v.reason, eligibleFrom: v.eligibleFrom?.toISOString(), blockingHolds: v.blockingHolds };
 }

@@ -9,9 +9,9 @@ import path from 'node:path';
 import envPaths from 'env-paths';
 import { CustodyError } from '../core/errors.js';
 import type { TrainingRecord } from '../core/roles.js';
-import { SettingsSchema, type Settings } from '../core/settings.js';
+import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
-import { createSelfSignedIdentity, readP12, type SigningIdentity } from '../documents/certificate.js';
+import type { SigningIdentity } from '../documents/certificate.js';
 import { canonicalJson } from './canonical.js';
 import { DEFAULT_KDF, openBlob, randomKey, sealBlob, subkey, unwrapWithPassword, wrapWithPassword, type KdfParams, type WrappedKey } from './crypto.js';
 import { appendLineDurable, writeFileAtomic } from './fsutil.js';
@@ -137,11 +137,12 @@ export class Home {
     return subkey(master, 'ledger');
   }
 
-  loadIdentity(master: Buffer): SigningIdentity & { passphrase: string } {
+  /** The custody signing key and certificate (the PKCS#12 for PDF signing, and its parts). */
+  loadIdentity(master: Buffer): StoredIdentity {
     const blob = openBlob(subkey(master, 'signing'), fs.readFileSync(this.identityFile), IDENTITY_CONTEXT);
     if (!blob) throw new CustodyError('integrity', 'The signing identity (signing/identity.enc) cannot be decrypted.', 'Restore the home from a backup.');
-    const { p12, passphrase } = JSON.parse(blob.toString('utf8')) as { p12: string; passphrase: string };
-    return { ...readP12(Buffer.from(p12, 'base64'), passphrase), passphrase };
+    const j = JSON.parse(blob.toString('utf8')) as { p12: string; passphrase: string; privateKeyPem: string; certPem: string };
+    return { p12: Buffer.from(j.p12, 'base64'), passphrase: j.passphrase, privateKeyPem: j.privateKeyPem, certPem: j.certPem };
   }
 
   certificatePem(): string {
@@ -172,6 +173,13 @@ export class Home {
     });
     return { checkpoints, unreadable };
   }
+}
+
+export interface StoredIdentity {
+  p12: Buffer;
+  passphrase: string;
+  privateKeyPem: string;
+  certPem: string;
 }
 
 export interface Checkpoint {
@@ -215,7 +223,7 @@ export function validatePassword(p: string): string {
 
 /** Create a new home. Refuses any folder that already holds something. */
 export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: Ledger; master: Buffer }> {
-  const settings = SettingsSchema.parse(o.settings);
+  const settings = parseSettings(o.settings as unknown as Record<string, unknown>);
   validateUsername(o.custodian.username);
   validatePassword(o.custodian.password);
   if (fs.existsSync(o.dir) && fs.readdirSync(o.dir).length > 0) {
@@ -231,6 +239,8 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
     const json: HomeJson = { format: HOME_FORMAT, version: HOME_VERSION, homeId: randomUUID(), createdAt: at, kdf: o.kdf ?? DEFAULT_KDF };
     const master = randomKey();
 
+    // node-forge is loaded only here, so everyday commands start quickly.
+    const { createSelfSignedIdentity, readP12 } = await import('../documents/certificate.js');
     let identity: SigningIdentity;
     let passphrase: string;
     if (o.p12) {
@@ -240,7 +250,7 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
       passphrase = randomBytes(24).toString('base64url');
       identity = createSelfSignedIdentity({ commonName: o.custodian.displayName, organization: settings.agencyName, title: settings.custodianTitle, passphrase, now });
     }
-    writeFileAtomic(path.join(o.dir, 'signing', 'identity.enc'), sealBlob(subkey(master, 'signing'), Buffer.from(JSON.stringify({ p12: identity.p12.toString('base64'), passphrase })), IDENTITY_CONTEXT));
+    writeFileAtomic(path.join(o.dir, 'signing', 'identity.enc'), sealBlob(subkey(master, 'signing'), Buffer.from(JSON.stringify({ p12: identity.p12.toString('base64'), passphrase, privateKeyPem: identity.privateKeyPem, certPem: identity.certPem })), IDENTITY_CONTEXT));
     writeFileAtomic(path.join(o.dir, 'signing', 'cert.pem'), identity.certPem, { mode: 0o644 });
     writeFileAtomic(path.join(o.dir, 'keyring.json'), `${JSON.stringify({ operators: {} }, null, 2)}\n`);
     // home.json is written before the ledger but the home is only usable once the ledger exists.

@@ -116,6 +116,22 @@ export const REDUCERS: Record<string, Reducer> = {
     run(db, 'UPDATE drives SET state = ?, retired_at = ?, state_since = ?, note = ? WHERE id = ?', [to, e.at, e.at, str(e.data.reason), id]);
     history(db, e, 'retire', { note: e.data.reason });
   },
+  'import.started': (db, e) => {
+    const d = e.data;
+    run(db, 'INSERT INTO batches (id, drive_id, camera_id, operator, status, started_at, removed_at) VALUES (?,?,?,?,?,?,?)', [
+      String(d.batch), String(d.drive), str(d.camera), e.actor, 'importing', e.at, str(d.removedAt),
+    ]);
+  },
+  'import.finished': (db, e) => {
+    const d = e.data;
+    run(
+      db,
+      `UPDATE batches SET status = 'imported', finished_at = ?, files = ?, stored = ?, duplicates = ?, skipped = ?, failed = ?, flagged = ?, bytes = ?,
+       recorded_first = ?, recorded_last = ?, manifest_sha256 = ?, verified_at = ?, source_verified = ? WHERE id = ?`,
+      [e.at, num(d.files), num(d.stored), num(d.duplicates), num(d.skipped), num(d.failed), num(d.flagged), num(d.bytes), str(d.recordedFirst), str(d.recordedLast), str(d.manifestSha256), str(d.verifiedAt), d.sourceVerified ? 1 : 0, String(d.batch)],
+    );
+    if (d.recordedLast) run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [str(d.recordedFirst), str(d.recordedLast), String(d.drive)]);
+  },
   'drive.recordation': (db, e) => {
     run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [str(e.data.first), str(e.data.last), String(e.data.drive)]);
   },

@@ -40,6 +40,19 @@ CREATE TABLE drive_history (
 CREATE INDEX drive_history_drive ON drive_history(drive_id);
 `,
   },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE batches (
+  id TEXT PRIMARY KEY, drive_id TEXT NOT NULL, camera_id TEXT, operator TEXT NOT NULL, status TEXT NOT NULL,
+  started_at TEXT NOT NULL, finished_at TEXT, removed_at TEXT,
+  files INTEGER, stored INTEGER, duplicates INTEGER, skipped INTEGER, failed INTEGER, flagged INTEGER, bytes INTEGER,
+  recorded_first TEXT, recorded_last TEXT, manifest_sha256 TEXT, verified_at TEXT, source_verified INTEGER,
+  key_destroyed_at TEXT, destroyed_at TEXT);
+CREATE INDEX batches_drive ON batches(drive_id);
+CREATE INDEX batches_camera ON batches(camera_id);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -51,4 +64,5 @@ export const DERIVED_TABLES: Record<string, string> = {
   cameras: 'id',
   drives: 'id',
   drive_history: 'seq, drive_id',
+  batches: 'id',
 };

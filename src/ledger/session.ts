@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import { isRole, requirePermission, requireTrained, type Permission, type Role, type TrainingRecord } from '../core/roles.js';
-import { SettingsSchema, type Settings } from '../core/settings.js';
+import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
 import { appendLineDurable, writeFileAtomic } from './fsutil.js';
 import { Home } from './home.js';
@@ -101,7 +101,7 @@ export class Session {
 
   get settings(): Settings {
     const rows = this.ledger.rows<{ key: string; value: string }>('SELECT key, value FROM settings');
-    return SettingsSchema.parse(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)])));
+    return parseSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
   }
 
   /** Now, as ISO-8601 with the home's offset. */

@@ -122,7 +122,7 @@ export function registerDrive(program: Command, ctx: CliContext, globals: () => 
         ctx.stdout.write(
           table(
             ['drive', 'label', 'state', 'where', 'since', 'recorded', 'may be recorded over'],
-            out.map((d) => [d.id, d.label, d.state, d.camera ?? d.location ?? d.releasedTo ?? '', d.stateSince.slice(0, 10), d.recordedFirst ? `${d.recordedFirst.slice(0, 10)} – ${d.recordedLast?.slice(0, 10)}` : '', d.reinstall ? (d.reinstall.eligible ? 'now' : d.reinstall.eligibleFrom?.slice(0, 10) ?? 'no (held)') : '']),
+            out.map((d) => [d.id, d.label, d.state, d.state === 'in_camera' ? d.camera : d.state === 'released' ? d.releasedTo : d.location ?? '', d.stateSince.slice(0, 10), d.recordedFirst ? `${d.recordedFirst.slice(0, 10)} – ${d.recordedLast?.slice(0, 10)}` : '', d.reinstall ? (d.reinstall.eligible ? 'now' : d.reinstall.eligibleFrom?.slice(0, 10) ?? 'no (held)') : '']),
           ),
         );
       });
@@ -158,7 +158,7 @@ export function registerDrive(program: Command, ctx: CliContext, globals: () => 
         const other = s.ledger.one<{ id: string }>("SELECT id FROM drives WHERE state = 'in_camera' AND camera_id = ?", [camera]);
         if (other) throw new CustodyError('conflict', `Camera ${camera} already holds drive ${other.id}.`, `Record its removal first (\`custody drive remove ${other.id}\`).`);
         const verdict = checkInstallable(s, d);
-        if (!verdict.eligible) throw new CustodyError('denied', `Drive ${id} may not be recorded over yet: ${verdict.reason}.`, verdict.eligibleFrom ? `It becomes eligible on ${verdict.eligibleFrom.slice(0, 10)}.` : undefined);
+        if (!verdict.eligible) throw new CustodyError('denied', verdict.reason, verdict.blockingHolds.length ? 'A hold is released with `custody hold release`.' : 'See `custody drive list` for the drives that may go in now.');
         s.append('drive.installed', { drive: id, camera, at: whenOpt(o.at, '--at', s) });
         s.commit();
         if (g.json) printJson(ctx, driveJson(findDrive(s, id)));
