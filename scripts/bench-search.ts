@@ -138,6 +138,16 @@ for (const [id, plate] of queries) {
   if (hits.length && (hits[0].reading === plate || hits[0].reading === misread)) fuzzyFirst++;
 }
 
+// What a command pays to bring a stored index back before it can search.
+let serialized: Buffer | undefined = index.serialize();
+const serializedMB = +(serialized.length / 2 ** 20).toFixed(1);
+const tLoad = performance.now();
+const loaded = PlateIndex.deserialize(serialized);
+const deserializeSeconds = (performance.now() - tLoad) / 1000;
+loaded.search(queries[0][1]);
+const loadSeconds = (performance.now() - tLoad) / 1000;
+serialized = undefined;
+
 const mem = process.memoryUsage();
 const result = {
   readings: IMAGES,
@@ -152,11 +162,14 @@ const result = {
   heapMB: Math.round(mem.heapUsed / 2 ** 20),
   arrayBuffersMB: Math.round(mem.arrayBuffers / 2 ** 20),
   rssMB: Math.round(mem.rss / 2 ** 20),
-  serializedMB: +(index.serialize().length / 2 ** 20).toFixed(1),
+  serializedMB,
+  loadSeconds: +loadSeconds.toFixed(3),
+  deserializeSeconds: +deserializeSeconds.toFixed(3),
 };
 
 console.log(`images ${IMAGES.toLocaleString('en-US')} · readings (rows) ${result.rows.toLocaleString('en-US')} · distinct plates ${result.distinctPlates.toLocaleString('en-US')}`);
 console.log(`build ${result.buildSeconds} s (+ ${result.generateSeconds} s generating) · heap ${result.heapMB} MB · typed arrays ${result.arrayBuffersMB} MB · rss ${result.rssMB} MB · serialized ${result.serializedMB} MB`);
 console.log(`median of ${queries.length}: exact ${(result.exactSeconds * 1000).toFixed(3)} ms · wildcard ${(result.wildcardSeconds * 1000).toFixed(1)} ms · fuzzy ${(result.fuzzySeconds * 1000).toFixed(3)} ms (max ${(result.maxFuzzySeconds * 1000).toFixed(3)} ms)`);
+console.log(`deserialize ${result.deserializeSeconds} s, + first search ${result.loadSeconds} s`);
 console.log(`fuzzy found the sampled image ${found}/${queries.length} times; a true reading ranked first ${fuzzyFirst}/${queries.length}`);
 if (JSON_OUT) console.log(JSON.stringify(result));

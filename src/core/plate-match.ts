@@ -352,6 +352,10 @@ class GrowI32 {
 
 const MAGIC = 0x58495043; // "CPIX" little-endian
 const FORMAT_VERSION = 1;
+const HEADER_BYTES = 24;
+const pad4 = (x: number): number => (x + 3) & ~3;
+const serializedSize = (P: number, B: number, N: number, H: number): number =>
+  HEADER_BYTES + 4 * (P + 1) + pad4(B) + 4 * H + 4 * P + 4 * (P + 1) + 8 * N + pad4(N);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function fnvStep(h: number, byte: number): number {
@@ -369,16 +373,18 @@ export class PlateIndex {
   private plateBytesLen = 0;
   private plateStart = new GrowI32();
   // Open hash over confusion keys: heads[bucket] → first plate, nextPlate[plate] → next in chain.
-  private heads = new Int32Array(1 << 12).fill(-1);
+  private heads = new Int32Array(16).fill(-1);
   private nextPlate = new GrowI32();
   // Rows.
   private rowImage = new GrowI32();
-  private rowPlate = new GrowI32();
+  /** Absent after a load, when the rows are in plate order (see `postStart`); made on the next `add`. */
+  private rowPlate: GrowI32 | undefined = new GrowI32();
   private rowRank = new Uint8Array(1024);
   private rowConf = new Float32Array(1024);
   // Postings by plate (built lazily).
   private postStart: Int32Array | undefined;
-  private postRows: Int32Array | undefined;
+  /** Row ids in plate order; null when the rows already are in plate order (after a load). */
+  private postRows: Int32Array | null | undefined;
   private corpus: string | undefined;
 
   constructor(images?: Iterable<ImageReadings>) {
@@ -402,6 +408,7 @@ export class PlateIndex {
       throw new CustodyError('internal', `Image id ${imageId} is not a non-negative 32-bit integer.`);
     }
     const n = Math.min(readings.length, MAX_RANK + 1);
+    const rowPlate = this.rowPlate ?? this.materializeRowPlate();
     for (let rank = 0; rank < n; rank++) {
       const r = readings[rank];
       const text = normalizePlate(r.text);
@@ -409,7 +416,7 @@ export class PlateIndex {
       const plate = this.internPlate(text);
       const row = this.rowImage.n;
       this.rowImage.push(imageId);
-      this.rowPlate.push(plate);
+      rowPlate.push(plate);
       if (row === this.rowRank.length) {
         const rr = new Uint8Array(Math.max(16, row * 2));
         rr.set(this.rowRank);
@@ -434,10 +441,10 @@ export class PlateIndex {
     const hits: (Hit & { m: PlateMatch })[] = [];
     const emit = (plate: number, m: PlateMatch): void => {
       const ps = this.postStart!;
-      const pr = this.postRows!;
+      const pr = this.postRows;
       const reading = this.plateText(plate);
       for (let k = ps[plate]; k < ps[plate + 1]; k++) {
-        const row = pr[k];
+        const row = pr ? pr[k] : k;
         const rank = this.rowRank[row];
         if (rank > maxRank) continue;
         const confidence = this.rowConf[row];
@@ -486,90 +493,132 @@ export class PlateIndex {
     return ranked.slice(0, limit).map(({ m, ...h }) => ({ ...h, detail: describe(m, queryText, h.reading, h.rank, pattern) }));
   }
 
-  /** A compact, self-describing Buffer (little-endian typed arrays); see `deserialize`. */
+  /**
+   * A compact, self-describing Buffer (little-endian): header; plate offsets and bytes; the
+   * hash table (bucket heads, next in chain); the rows grouped by plate with each plate's
+   * row range. Loading is then copying and checking, with no hashing and no sorting — what a
+   * search command pays for every stored batch.
+   */
   serialize(): Buffer {
     if (!LITTLE_ENDIAN) throw new CustodyError('internal', 'The plate index format assumes a little-endian machine.');
+    this.buildPostings();
     const P = this.plateCount;
     const N = this.readingCount;
     const B = this.plateBytesLen;
-    const pad4 = (x: number): number => (x + 3) & ~3;
-    const header = 24;
-    const size = header + 4 * (P + 1) + pad4(B) + 4 * N + 4 * N + 4 * N + pad4(N);
-    const buf = Buffer.alloc(size);
+    const H = this.heads.length;
+    const buf = Buffer.alloc(serializedSize(P, B, N, H));
     buf.writeUInt32LE(MAGIC, 0);
     buf.writeUInt32LE(FORMAT_VERSION, 4);
     buf.writeUInt32LE(P, 8);
     buf.writeUInt32LE(B, 12);
     buf.writeUInt32LE(N, 16);
-    let off = header;
+    buf.writeUInt32LE(H, 20);
+    let off = HEADER_BYTES;
     const put = (view: ArrayBufferView, bytes: number): void => {
       buf.set(new Uint8Array(view.buffer, view.byteOffset, bytes), off);
       off += pad4(bytes);
     };
     put(this.plateStart.a, 4 * (P + 1));
     put(this.plateBytes, B);
-    put(this.rowImage.a, 4 * N);
-    put(this.rowPlate.a, 4 * N);
-    put(this.rowConf, 4 * N);
-    put(this.rowRank, N);
+    put(this.heads, 4 * H);
+    put(this.nextPlate.a, 4 * P);
+    put(this.postStart!, 4 * (P + 1));
+    const order = this.postRows;
+    if (order) {
+      const image = new Int32Array(N);
+      const conf = new Float32Array(N);
+      const rank = new Uint8Array(N);
+      for (let k = 0; k < N; k++) {
+        const r = order[k];
+        image[k] = this.rowImage.a[r];
+        conf[k] = this.rowConf[r];
+        rank[k] = this.rowRank[r];
+      }
+      put(image, 4 * N);
+      put(conf, 4 * N);
+      put(rank, N);
+    } else {
+      put(this.rowImage.a, 4 * N);
+      put(this.rowConf, 4 * N);
+      put(this.rowRank, N);
+    }
     return buf;
   }
 
-  /** Rebuild an index from `serialize()`'s Buffer; a damaged one is an integrity error. */
+  /**
+   * Rebuild an index from `serialize()`'s Buffer. Its structure is checked (sizes, ranges,
+   * characters, chains that cannot loop forever); a damaged one is an integrity error. That
+   * the hash table files each plate under its own key is not re-derived: the segment the
+   * Buffer is stored in is authenticated, and a wrong bucket could only hide a plate, never
+   * show a false match (every candidate is compared).
+   */
   static deserialize(buf: Uint8Array): PlateIndex {
     const bad = (why: string): CustodyError =>
       new CustodyError('integrity', `The plate index is damaged: ${why}.`, 'Rebuild it from the batch segment.');
     if (!LITTLE_ENDIAN) throw new CustodyError('internal', 'The plate index format assumes a little-endian machine.');
-    if (buf.length < 24) throw bad('too short');
+    if (buf.length < HEADER_BYTES) throw bad('too short');
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (dv.getUint32(0, true) !== MAGIC) throw bad('not a plate index');
     if (dv.getUint32(4, true) !== FORMAT_VERSION) throw bad(`unknown format version ${dv.getUint32(4, true)}`);
     const P = dv.getUint32(8, true);
     const B = dv.getUint32(12, true);
     const N = dv.getUint32(16, true);
-    const pad4 = (x: number): number => (x + 3) & ~3;
-    const expected = 24 + 4 * (P + 1) + pad4(B) + 12 * N + pad4(N);
+    const H = dv.getUint32(20, true);
+    if (H < 1 || H > 2 ** 30 || (H & (H - 1)) !== 0) throw bad(`hash table size ${H} is not a power of two`);
+    if (P > 0x7ffffffe || N > 0x7ffffffe) throw bad('counts out of range');
+    const expected = serializedSize(P, B, N, H);
     if (buf.length !== expected) throw bad(`length ${buf.length}, expected ${expected}`);
-    let off = 24;
-    const take = (bytes: number): Uint8Array<ArrayBuffer> => {
+    let off = HEADER_BYTES;
+    const take = (bytes: number, capacity = bytes): Uint8Array<ArrayBuffer> => {
       // Copy into a fresh, aligned ArrayBuffer (the input may sit at any byte offset).
-      const out = new Uint8Array(Math.max(bytes, 4));
+      const out = new Uint8Array(Math.max(capacity, 4));
       out.set(buf.subarray(off, off + bytes));
       off += pad4(bytes);
       return out;
     };
-    const idx = new PlateIndex();
+    const cap = Math.max(N, 16);
     const ps = new Int32Array(take(4 * (P + 1)).buffer, 0, P + 1);
     const pb = take(B);
-    const ri = new Int32Array(take(4 * N).buffer, 0, N);
-    const rp = new Int32Array(take(4 * N).buffer, 0, N);
-    const cap = Math.max(N, 4);
-    const rc = new Float32Array(cap);
-    rc.set(new Float32Array(take(4 * N).buffer, 0, N));
-    const rr = new Uint8Array(cap);
-    rr.set(take(N).subarray(0, N));
+    const heads = new Int32Array(take(4 * H).buffer, 0, H);
+    const next = new Int32Array(take(4 * P).buffer, 0, Math.max(P, 1));
+    const post = new Int32Array(take(4 * (P + 1)).buffer, 0, P + 1);
+    const ri = new Int32Array(take(4 * N, 4 * cap).buffer, 0, cap);
+    const rc = new Float32Array(take(4 * N, 4 * cap).buffer, 0, cap);
+    const rr = take(N, cap);
+
+    // Plates: offsets from 0 to B, each plate A–Z0–9 ending in its one newline.
     if (ps[0] !== 0 || ps[P] !== B) throw bad('plate offsets do not cover the plate bytes');
+    let newlines = 0;
+    for (let i = 0; i < B; i++) {
+      const c = pb[i];
+      if (c === 10) newlines++;
+      else if (REP[c] === 0) throw bad(`a plate has a character outside A–Z0–9 at byte ${i}`);
+    }
+    if (newlines !== P) throw bad('plate count and plate bytes disagree');
     for (let i = 0; i < P; i++) {
-      const s = ps[i];
       const e = ps[i + 1];
-      if (e <= s + 1 || pb[e - 1] !== 10) throw bad(`plate ${i} is malformed`);
-      for (let j = s; j < e - 1; j++) {
-        const c = pb[j];
-        if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90))) throw bad(`plate ${i} has a character outside A–Z0–9`);
-      }
+      if (e <= ps[i] + 1 || pb[e - 1] !== 10) throw bad(`plate ${i} is malformed`);
     }
-    for (let r = 0; r < N; r++) {
-      if (rp[r] < 0 || rp[r] >= P) throw bad(`reading ${r} points at no plate`);
-      if (ri[r] < 0) throw bad(`reading ${r} has a negative image id`);
-    }
+    // Hash table: every link a plate or the end (the chain walk also stops a loop).
+    for (let i = 0; i < H; i++) if (heads[i] < -1 || heads[i] >= P) throw bad('a hash bucket points at no plate');
+    for (let i = 0; i < P; i++) if (next[i] < -1 || next[i] >= P) throw bad('a hash chain points at no plate');
+    // Rows: grouped by plate, ranges rising from 0 to N.
+    if (post[0] !== 0 || post[P] !== N) throw bad('row ranges do not cover the rows');
+    for (let p = 0; p < P; p++) if (post[p + 1] < post[p]) throw bad(`plate ${p} has a negative row range`);
+    for (let r = 0; r < N; r++) if (ri[r] < 0) throw bad(`reading ${r} has a negative image id`);
+
+    const idx = new PlateIndex();
     idx.plateStart = Object.assign(new GrowI32(1), { a: ps, n: P + 1 });
     idx.plateBytes = pb;
     idx.plateBytesLen = B;
+    idx.heads = heads;
+    idx.nextPlate = Object.assign(new GrowI32(1), { a: next, n: P });
     idx.rowImage = Object.assign(new GrowI32(1), { a: ri, n: N });
-    idx.rowPlate = Object.assign(new GrowI32(1), { a: rp, n: N });
+    idx.rowPlate = undefined;
     idx.rowConf = rc;
     idx.rowRank = rr;
-    idx.rehash(Math.max(1 << 12, nextPow2(P * 2)));
+    idx.postStart = post;
+    idx.postRows = null;
     return idx;
   }
 
@@ -635,7 +684,9 @@ export class PlateIndex {
 
   private forEachPlateWithKey(key: string, f: (plate: number) => void): void {
     const mask = this.heads.length - 1;
+    let steps = 0;
     for (let p = this.heads[PlateIndex.hashKey(key) & mask]; p >= 0; p = this.nextPlate.a[p]) {
+      if (++steps > this.plateCount) throw loopingChain();
       if (this.plateHasKey(p, key)) f(p);
     }
   }
@@ -644,7 +695,11 @@ export class PlateIndex {
     const mask = this.heads.length - 1;
     let h = FNV_OFFSET;
     for (let i = 0; i < text.length; i++) h = fnvStep(h, REP[text.charCodeAt(i)]);
-    for (let p = this.heads[h & mask]; p >= 0; p = this.nextPlate.a[p]) if (this.plateIs(p, text)) return p;
+    let steps = 0;
+    for (let p = this.heads[h & mask]; p >= 0; p = this.nextPlate.a[p]) {
+      if (++steps > this.plateCount) throw loopingChain();
+      if (this.plateIs(p, text)) return p;
+    }
     return -1;
   }
 
@@ -663,7 +718,7 @@ export class PlateIndex {
     this.plateStart.push(this.plateBytesLen);
     this.nextPlate.push(-1);
     this.corpus = undefined;
-    if (this.plateCount * 2 > this.heads.length) this.rehash(this.heads.length * 2);
+    if (this.plateCount > this.heads.length) this.rehash(this.heads.length * 2);
     else this.link(plate);
     return plate;
   }
@@ -675,18 +730,44 @@ export class PlateIndex {
   }
 
   private rehash(size: number): void {
-    this.heads = new Int32Array(size).fill(-1);
+    const heads = new Int32Array(size).fill(-1);
     const P = this.plateCount;
     if (this.nextPlate.a.length < P) this.nextPlate = Object.assign(new GrowI32(1), { a: new Int32Array(nextPow2(P)), n: P });
     this.nextPlate.n = P;
-    for (let p = 0; p < P; p++) this.link(p);
+    // One tight pass with local references: this runs over every plate on each doubling
+    // and on every load.
+    const next = this.nextPlate.a;
+    const start = this.plateStart.a;
+    const bytes = this.plateBytes;
+    const mask = size - 1;
+    for (let p = 0; p < P; p++) {
+      let h = FNV_OFFSET;
+      const e = start[p + 1] - 1;
+      for (let i = start[p]; i < e; i++) h = Math.imul(h ^ REP[bytes[i]], 0x01000193);
+      const b = h & mask;
+      next[p] = heads[b];
+      heads[b] = p;
+    }
+    this.heads = heads;
+  }
+
+  /** After a load the rows are in plate order: write out each row's plate before adding more. */
+  private materializeRowPlate(): GrowI32 {
+    const N = this.readingCount;
+    const P = this.plateCount;
+    const rp = new Int32Array(Math.max(16, this.rowImage.a.length));
+    const ps = this.postStart!;
+    for (let p = 0; p < P; p++) rp.fill(p, ps[p], ps[p + 1]);
+    this.rowPlate = Object.assign(new GrowI32(1), { a: rp, n: N });
+    return this.rowPlate;
   }
 
   private buildPostings(): void {
-    if (this.postStart && this.postRows) return;
+    if (this.postStart && this.postRows !== undefined) return;
+    const rowPlate = this.rowPlate ?? this.materializeRowPlate();
     const P = this.plateCount;
     const N = this.readingCount;
-    const rp = this.rowPlate.a;
+    const rp = rowPlate.a;
     const start = new Int32Array(P + 1);
     for (let r = 0; r < N; r++) start[rp[r] + 1]++;
     for (let p = 0; p < P; p++) start[p + 1] += start[p];
@@ -696,6 +777,10 @@ export class PlateIndex {
     this.postStart = start;
     this.postRows = rows;
   }
+}
+
+function loopingChain(): CustodyError {
+  return new CustodyError('integrity', 'The plate index is damaged: a hash chain loops.', 'Rebuild it from the batch segment.');
 }
 
 function nextPow2(x: number): number {

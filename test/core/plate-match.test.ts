@@ -337,7 +337,7 @@ describe('PlateIndex', () => {
   it('serializes to a compact Buffer and back', () => {
     const index = new PlateIndex([img(1, '7ABC123', '7A8C123'), img(2, 'SDX0123'), img(3, 'ZZ9')]);
     const buf = index.serialize();
-    expect(buf.length).toBeLessThan(200);
+    expect(buf.length).toBeLessThan(256);
     // At an odd offset, as when read from inside a larger file.
     const shifted = Buffer.concat([Buffer.from([0]), buf]).subarray(1);
     const back = PlateIndex.deserialize(shifted);
@@ -349,11 +349,18 @@ describe('PlateIndex', () => {
     back.add(img(4, '7ABC123'));
     expect(ids(back.search('7ABC123'))).toEqual([1, 4]);
     expect(new PlateIndex().serialize().length).toBeGreaterThan(0);
+    // Loaded twice over: a search after a load, an add after a load, a save after an add.
+    const again = PlateIndex.deserialize(back.serialize());
+    expect(again.search('7ABC123', { fuzzy: true })).toEqual(back.search('7ABC123', { fuzzy: true }));
     expect(PlateIndex.deserialize(new PlateIndex().serialize()).search('AB')).toEqual([]);
   });
 
   it('refuses a damaged serialized index with an integrity error', () => {
     const buf = new PlateIndex([img(1, '7ABC123')]).serialize();
+    // Layout: header (24), plate offsets (2 × 4), plate bytes ("7ABC123\n"), hash heads
+    // (H × 4), next in chain (1 × 4), row ranges (2 × 4), image ids, confidences, ranks.
+    const H = buf.readUInt32LE(20);
+    const rowRanges = 24 + 8 + 8 + 4 * H + 4;
     const cases: Buffer[] = [
       Buffer.from('nonsense'),
       buf.subarray(0, buf.length - 1),
@@ -369,7 +376,22 @@ describe('PlateIndex', () => {
       })(),
       (() => {
         const b = Buffer.from(buf);
-        b.writeInt32LE(5, b.length - 12); // the row's plate id: rowPlate, then rowConf, then rowRank (padded)
+        b.writeInt32LE(5, rowRanges + 4); // the one plate's rows end past the rows
+        return b;
+      })(),
+      (() => {
+        const b = Buffer.from(buf);
+        b.writeInt32LE(-3, rowRanges + 8); // the first row's image id
+        return b;
+      })(),
+      (() => {
+        const b = Buffer.from(buf);
+        b.writeInt32LE(7, 24 + 8 + 8); // a hash bucket pointing at plate 7 of 1
+        return b;
+      })(),
+      (() => {
+        const b = Buffer.from(buf);
+        b.writeUInt32LE(2, 8); // claims two plates
         return b;
       })(),
     ];
@@ -382,5 +404,20 @@ describe('PlateIndex', () => {
       }
       expect(isCustodyError(err, 'integrity')).toBe(true);
     }
+  });
+
+  it('stops at a hash chain that loops instead of hanging', () => {
+    const buf = Buffer.from(new PlateIndex([img(1, '7ABC123')]).serialize());
+    const H = buf.readUInt32LE(20);
+    for (let b = 0; b < H; b++) buf.writeInt32LE(0, 24 + 8 + 8 + 4 * b); // every bucket starts at plate 0
+    buf.writeInt32LE(0, 24 + 8 + 8 + 4 * H); // and plate 0's next is plate 0
+    const index = PlateIndex.deserialize(buf);
+    let err: unknown;
+    try {
+      index.search('7ABC124');
+    } catch (e) {
+      err = e;
+    }
+    expect(isCustodyError(err, 'integrity')).toBe(true);
   });
 });
