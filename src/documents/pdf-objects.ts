@@ -4,6 +4,7 @@
  * rather than guess.
  */
 import { inflateSync } from 'node:zlib';
+import { CustodyError } from '../core/errors.js';
 
 const LATIN1 = 'latin1';
 
@@ -125,4 +126,38 @@ export function extractAttachment(pdf: Buffer, name: string): Buffer | undefined
     }
   }
   return undefined;
+}
+
+/**
+ * The JSON object custody embedded as `name`, checked to carry `schema` (its "schema" member is
+ * removed from the result). Throws CustodyError('integrity') if absent or unreadable.
+ */
+export function readEmbeddedJson(pdf: Buffer, name: string, schema: string, what: string): Record<string, unknown> {
+  const raw = extractAttachment(pdf, name);
+  if (!raw) throw new CustodyError('integrity', `This PDF carries no ${name}; it is not a custody ${what}.`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw new CustodyError('integrity', `The ${what} data in the PDF is not valid JSON.`, undefined, { cause: e });
+  }
+  if (!parsed || typeof parsed !== 'object' || (parsed as { schema?: unknown }).schema !== schema) {
+    throw new CustodyError('integrity', `The ${what} data is not ${schema}.`);
+  }
+  const { schema: _schema, ...rest } = parsed as Record<string, unknown>;
+  return rest;
+}
+
+/** Attach `data` as `name` (JSON with a "schema" member) to a pdfkit document. */
+export function embedJson(doc: PDFKit.PDFDocument, name: string, schema: string, data: object, o: { description: string; date: Date }): void {
+  const json = Buffer.from(`${JSON.stringify({ schema, ...data }, null, 2)}\n`, 'utf8');
+  // pdfkit's typings omit `relationship` (PDF 2.0 /AFRelationship); it is supported.
+  (doc.file as (src: Buffer, opts: object) => unknown)(json, {
+    name,
+    type: 'application/json',
+    description: o.description,
+    relationship: 'Data',
+    creationDate: o.date,
+    modifiedDate: o.date,
+  });
 }

@@ -36,7 +36,7 @@ import {
   title,
   type Row,
 } from './layout.js';
-import { extractAttachment } from './pdf-objects.js';
+import { embedJson, readEmbeddedJson } from './pdf-objects.js';
 import { createSignedPdf, verifyPdfSignature, type PdfSignatureCheck, type SignerInput } from './sign.js';
 
 /** Name of the embedded file that carries the receipt's data. */
@@ -203,7 +203,6 @@ export async function renderReceipt(input: ReceiptData, identity: SignerInput, o
   const f = (s: string) => fill(s, vars);
   const qr = await QRCode.toBuffer(receiptQrPayload(data), { type: 'png', errorCorrectionLevel: 'M', margin: 0, scale: 6 });
   const signedAt = o.signedAt ?? new Date(data.releasedAt);
-  const json = Buffer.from(`${JSON.stringify({ schema: RECEIPT_SCHEMA, ...data }, null, 2)}\n`, 'utf8');
 
   return createSignedPdf(
     {
@@ -220,13 +219,9 @@ export async function renderReceipt(input: ReceiptData, identity: SignerInput, o
       },
     },
     (doc) => {
-      (doc.file as (src: Buffer, o: object) => unknown)(json, {
-        name: RECEIPT_ATTACHMENT,
-        type: 'application/json',
+      embedJson(doc, RECEIPT_ATTACHMENT, RECEIPT_SCHEMA, data, {
         description: `Data listed by receipt ${data.receiptNumber} (${RECEIPT_SCHEMA})`,
-        relationship: 'Data',
-        creationDate: signedAt,
-        modifiedDate: signedAt,
+        date: signedAt,
       });
       drawPageOne(doc, data, t, f, qr);
       if (h.files && h.files.length > 0) drawAppendix(doc, h.files, t, f);
@@ -420,18 +415,7 @@ function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptT
  * Throws CustodyError('integrity') if the PDF carries no readable receipt data.
  */
 export function extractReceiptFields(pdf: Buffer): ReceiptData {
-  const raw = extractAttachment(pdf, RECEIPT_ATTACHMENT);
-  if (!raw) throw new CustodyError('integrity', `This PDF carries no ${RECEIPT_ATTACHMENT}; it is not a custody receipt.`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString('utf8'));
-  } catch (e) {
-    throw new CustodyError('integrity', `The receipt data in the PDF is not valid JSON.`, undefined, { cause: e });
-  }
-  if (!parsed || typeof parsed !== 'object' || (parsed as { schema?: unknown }).schema !== RECEIPT_SCHEMA) {
-    throw new CustodyError('integrity', `The receipt data is not ${RECEIPT_SCHEMA}.`);
-  }
-  const { schema: _schema, ...rest } = parsed as Record<string, unknown>;
+  const rest = readEmbeddedJson(pdf, RECEIPT_ATTACHMENT, RECEIPT_SCHEMA, 'receipt');
   const r = ReceiptDataSchema.safeParse(rest);
   if (!r.success) {
     const first = r.error.issues[0]!;

@@ -148,6 +148,50 @@ export interface SignedPdfOptions {
   signatureBytes?: number;
 }
 
+export interface PdfOptions {
+  /** Creation date written to the document information. */
+  createdAt: Date;
+  /** Document information dictionary (Title, Author, Subject, Keywords). */
+  info?: { Title?: string; Author?: string; Subject?: string; Keywords?: string };
+  /** pdfkit page size. @default 'LETTER' */
+  size?: string | [number, number];
+  /** Page margins in points. @default 54 (¾ inch), 70 at the bottom to leave room for footers */
+  margins?: { top: number; bottom: number; left: number; right: number };
+}
+
+function newDocument(o: PdfOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
+  const doc = new PDFDocument({
+    size: o.size ?? 'LETTER',
+    margins: o.margins ?? { top: 54, bottom: 70, left: 54, right: 54 },
+    bufferPages: true,
+    pdfVersion: '1.7',
+    lang: 'en-US',
+    displayTitle: true,
+    info: {
+      Creator: 'custody',
+      Producer: 'custody (pdfkit)',
+      ...o.info,
+      CreationDate: o.createdAt,
+      ModDate: o.createdAt,
+    },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  return { doc, done };
+}
+
+/** Build an unsigned PDF: like createSignedPdf without the signature (e.g. a public notice). */
+export async function createPdf(o: PdfOptions, draw: (doc: PDFKit.PDFDocument) => void | Promise<void>): Promise<Buffer> {
+  const { doc, done } = newDocument(o);
+  await draw(doc);
+  doc.end();
+  return done;
+}
+
 /**
  * Build a signed PDF: a pdfkit document is created (pages buffered, so `draw` may go back to
  * earlier pages, e.g. for "page n of m" footers), `draw` fills it, the signature placeholder is
@@ -158,25 +202,7 @@ export async function createSignedPdf(
   draw: (doc: PDFKit.PDFDocument) => void | Promise<void>,
 ): Promise<Buffer> {
   const identity = toIdentity(o.signer);
-  const doc = new PDFDocument({
-    size: o.size ?? 'LETTER',
-    margins: o.margins ?? { top: 54, bottom: 70, left: 54, right: 54 },
-    bufferPages: true,
-    pdfVersion: '1.7',
-    info: {
-      Creator: 'custody',
-      Producer: 'custody (pdfkit)',
-      ...o.info,
-      CreationDate: o.signedAt,
-      ModDate: o.signedAt,
-    },
-  });
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (c: Buffer) => chunks.push(c));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const { doc, done } = newDocument({ createdAt: o.signedAt, info: o.info, size: o.size, margins: o.margins });
   await draw(doc);
   doc.switchToPage(0);
   doc.font('Helvetica'); // the placeholder's AcroForm needs a current font
