@@ -217,21 +217,23 @@ function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
   const frame = o.frame ?? rng() < 0.4;
   const stickers = o.stickers ?? rng() < 0.6;
   const capH = H * between(rng, 0.4, 0.5);
-  const baseY = H * between(rng, 0.7, 0.78);
+  const baseY = H * between(rng, 0.69, 0.76);
   const n = [...text].length;
-  // Plate lettering is narrow: a glyph about half as wide as it is tall.
+  const boldness = between(rng, 0.85, 1.3);
+  // Plate lettering is narrow: a glyph about half as wide as it is tall, ink included.
   const aspect = between(rng, 0.42, 0.62);
+  const strokeW = font === 'gothic' ? (capH / 8) * 0.95 * boldness : 0;
   const naturalAspect = font === 'gothic' ? 0.5 : SYSTEM_FACES[font].width / 0.73;
-  let squeeze = aspect / naturalAspect;
-  let pitch = capH * aspect * between(rng, 1.12, 1.35);
+  let squeeze = Math.max(0.3, (aspect - strokeW / capH) / naturalAspect);
+  // Characters never touch on a real plate: at least a stroke's width between them.
+  let pitch = capH * aspect * between(rng, 1.2, 1.45);
   const gap = rng() < 0.3 ? pitch * between(rng, 0.3, 0.6) : 0;
-  const maxRow = W * 0.88;
+  const maxRow = W * 0.8;
   if (n * pitch + gap > maxRow) {
     const f = maxRow / (n * pitch + gap);
     pitch *= f;
     squeeze *= f;
   }
-  const boldness = between(rng, 0.85, 1.35);
   const cx = W / 2 + between(rng, -0.02, 0.02) * W;
   const parts: string[] = [];
   parts.push(`<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${scheme.bg2}"/><stop offset="${between(rng, 0.3, 0.7).toFixed(2)}" stop-color="${scheme.bg}"/><stop offset="1" stop-color="${rng() < 0.5 ? scheme.bg : scheme.bg2}"/></linearGradient></defs>`);
@@ -243,8 +245,10 @@ function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
   }
   // Header: a state name, in script-like italic or plain capitals.
   const state = pick(rng, STATE_WORDS);
-  const hSize = H * between(rng, 0.13, 0.2);
-  parts.push(`<text x="${W / 2}" y="${(H * 0.05 + hSize).toFixed(1)}" font-family="${rng() < 0.5 ? 'DejaVu Serif' : 'DejaVu Sans'}" font-style="${rng() < 0.5 ? 'italic' : 'normal'}" font-weight="bold" font-size="${hSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(rng() < 0.4 ? state.charAt(0) + state.slice(1).toLowerCase() : state)}</text>`);
+  // The header sits between the top edge and the serial, clear of both.
+  const room = baseY - capH - H * 0.06;
+  const hSize = Math.max(H * 0.07, Math.min(H * between(rng, 0.13, 0.2), room * 0.85));
+  parts.push(`<text x="${W / 2}" y="${(H * 0.03 + hSize).toFixed(1)}" font-family="${rng() < 0.5 ? 'DejaVu Serif' : 'DejaVu Sans'}" font-style="${rng() < 0.5 ? 'italic' : 'normal'}" font-weight="bold" font-size="${hSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(rng() < 0.4 ? state.charAt(0) + state.slice(1).toLowerCase() : state)}</text>`);
   // Footer slogan (often covered by a frame).
   const fSize = H * between(rng, 0.07, 0.1);
   parts.push(`<text x="${W / 2}" y="${(H * 0.95).toFixed(1)}" font-family="DejaVu Sans" font-size="${fSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(pick(rng, SLOGANS))}</text>`);
@@ -258,7 +262,7 @@ function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
   }
   if (stickers) {
     const sw = W * between(rng, 0.09, 0.13);
-    const sh = H * between(rng, 0.14, 0.2);
+    const sh = Math.max(H * 0.06, Math.min(H * between(rng, 0.14, 0.2), baseY - capH - H * 0.1));
     const colours = ['#d22', '#2a2', '#22c', '#ec3', '#e70', '#a3c'];
     const corners: Array<[number, number]> = [[W * 0.03, H * 0.05], [W * 0.97 - sw, H * 0.05]];
     const count = rng() < 0.5 ? 1 : 2;

@@ -1,0 +1,111 @@
+/**
+ * Plate-reading benchmark: `tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng] [--only crops|cars] [--limit N]`
+ *
+ * DIR holds crops/groundtruth.csv (file,state,plate) and cars/groundtruth.txt
+ * (file x y w h PLATE), as ../shared/data/plates-dev does. Prints, for each part, the
+ * share read exactly (top answer, A–Z0–9 only), the share with the right plate among the
+ * alternatives, milliseconds per image on one worker, and the misses. With --json the last
+ * line is {"crops":{n,exact,inAlternatives,msPerImage},"cars":{...}}.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createPlateReader, type PlateResult } from '../src/ocr/reader.js';
+import { cleanPlate } from '../src/ocr/layout.js';
+
+interface Item { file: string; plate: string; box?: { x: number; y: number; width: number; height: number } }
+interface Miss { file: string; expected: string; got: string | null; inAlternatives: boolean; boxHit?: boolean }
+interface Part { n: number; exact: number; inAlternatives: number; msPerImage: number }
+
+function parseArgs(argv: string[]) {
+  const out = { dir: '', json: false, model: undefined as 'plate' | 'eng' | undefined, only: undefined as string | undefined, limit: Infinity };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') out.json = true;
+    else if (a === '--model') out.model = argv[++i] as 'plate' | 'eng';
+    else if (a === '--only') out.only = argv[++i];
+    else if (a === '--limit') out.limit = Number(argv[++i]);
+    else if (!out.dir) out.dir = a;
+  }
+  if (!out.dir) {
+    process.stderr.write('usage: tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng] [--only crops|cars] [--limit N]\n');
+    process.exitCode = 2;
+  }
+  return out;
+}
+
+function readCrops(dir: string): Item[] {
+  const f = path.join(dir, 'crops', 'groundtruth.csv');
+  if (!fs.existsSync(f)) return [];
+  return fs.readFileSync(f, 'utf8').trim().split(/\r?\n/).slice(1).filter(Boolean).map((line) => {
+    const [file, , plate] = line.split(',');
+    return { file: path.join(dir, 'crops', file!), plate: cleanPlate(plate ?? '') };
+  });
+}
+
+function readCars(dir: string): Item[] {
+  const f = path.join(dir, 'cars', 'groundtruth.txt');
+  if (!fs.existsSync(f)) return [];
+  return fs.readFileSync(f, 'utf8').trim().split(/\r?\n/).filter(Boolean).map((line) => {
+    const [file, x, y, w, h, plate] = line.trim().split(/\s+/);
+    return { file: path.join(dir, 'cars', file!), plate: cleanPlate(plate ?? ''), box: { x: +x!, y: +y!, width: +w!, height: +h! } };
+  });
+}
+
+function overlaps(a: PlateResult['box'], b: Item['box']): boolean {
+  if (!a || !b) return false;
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  return x1 > x0 && y1 > y0 && (x1 - x0) * (y1 - y0) > 0.3 * b.width * b.height;
+}
+
+async function runPart(items: Item[], kind: 'crop' | 'frame', model: 'plate' | 'eng' | undefined, log: (s: string) => void): Promise<{ part: Part; misses: Miss[] }> {
+  // One worker, one image at a time: the time per image is what one core does.
+  const reader = await createPlateReader({ workers: 1, kind, model });
+  const misses: Miss[] = [];
+  let exact = 0;
+  let inAlt = 0;
+  let ms = 0;
+  try {
+    for (const it of items) {
+      const img = fs.readFileSync(it.file);
+      const t0 = performance.now();
+      const r = await reader.read(img, kind);
+      ms += performance.now() - t0;
+      const got = r.best?.text ?? null;
+      const ok = got === it.plate;
+      const alt = ok || r.alternatives.some((a) => a.text === it.plate);
+      if (ok) exact++;
+      if (alt) inAlt++;
+      if (!ok) misses.push({ file: path.basename(it.file), expected: it.plate, got, inAlternatives: alt, ...(it.box ? { boxHit: overlaps(r.box, it.box) } : {}) });
+    }
+  } finally {
+    await reader.end();
+  }
+  const n = items.length;
+  log(`${kind === 'crop' ? 'crops' : 'cars'}: ${n} images, exact ${pct(exact, n)}, in alternatives ${pct(inAlt, n)}, ${(ms / Math.max(1, n)).toFixed(0)} ms/image (${reader.model})`);
+  for (const m of misses) log(`  miss ${m.file}: expected ${m.expected}, got ${m.got ?? '(nothing)'}${m.inAlternatives ? ' [in alternatives]' : ''}${m.boxHit === false ? ' [plate not found]' : ''}`);
+  return { part: { n, exact: n ? exact / n : 0, inAlternatives: n ? inAlt / n : 0, msPerImage: Math.round(ms / Math.max(1, n)) }, misses };
+}
+
+const pct = (a: number, n: number) => `${n ? ((100 * a) / n).toFixed(1) : '0.0'}% (${a}/${n})`;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!args.dir) return;
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const crops = readCrops(args.dir).slice(0, args.limit);
+  const cars = readCars(args.dir).slice(0, args.limit);
+  if (!crops.length && !cars.length) {
+    process.stderr.write(`no crops/groundtruth.csv or cars/groundtruth.txt under ${args.dir}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const empty: Part = { n: 0, exact: 0, inAlternatives: 0, msPerImage: 0 };
+  const c = args.only === 'cars' || !crops.length ? { part: empty } : await runPart(crops, 'crop', args.model, log);
+  const f = args.only === 'crops' || !cars.length ? { part: empty } : await runPart(cars, 'frame', args.model, log);
+  if (args.json) log(JSON.stringify({ crops: c.part, cars: f.part }));
+}
+
+await main();

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Trains models/plate.traineddata.gz, the recogniser for plate lettering, from plates the
+# project renders itself (src/ocr/synth.ts) and redraws the way the reader does
+# (src/ocr/find.ts). Run by hand, never in CI:
+#
+#   apt-get install -y tesseract-ocr      # lstmtraining, combine_lang_model, unicharset_extractor
+#   scripts/train-plate-model.sh [WORK_DIR] [PLATES] [ITERATIONS]
+#
+# A small LSTM trained from scratch on the 36 characters A–Z 0–9, one line per plate, no
+# dictionary. Takes roughly an hour on two cores. Deterministic data (seeded), so a rebuild
+# differs only by training noise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${1:-/tmp/plate-train}
+PLATES=${2:-5000}
+ITER=${3:-12000}
+JOBS=${JOBS:-2}
+NET='[1,36,0,1 Ct3,3,16 Mp3,3 Lfys48 Lfx96 Lrx96 Lfx192 O1c1]'
+
+for tool in tesseract lstmtraining combine_lang_model unicharset_extractor; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y tesseract-ocr" >&2; exit 1; }
+done
+mkdir -p "$WORK/lines" "$WORK/script" "$WORK/lm" "$WORK/ckpt"
+
+echo "1/5 rendering $PLATES plates into training lines"
+for ((s = 0; s < JOBS; s++)); do
+  npx tsx scripts/train-plate-model/make-lines.ts "$WORK/lines" "$PLATES" "$s" "$JOBS" &
+done
+wait
+
+echo "2/5 line features (.lstmf)"
+find "$WORK/lines" -name '*.png' | sort | xargs -P "$JOBS" -I{} sh -c 'b="${1%.png}"; [ -f "$b.lstmf" ] || tesseract "$1" "$b" --psm 13 lstm.train >/dev/null 2>&1' _ {}
+find "$WORK/lines" -name '*.lstmf' | sort > "$WORK/all.txt"
+# Every 20th line is held out for evaluation.
+awk 'NR % 20 == 0' "$WORK/all.txt" > "$WORK/eval.txt"
+awk 'NR % 20 != 0' "$WORK/all.txt" > "$WORK/train.txt"
+
+echo "3/5 character set and starter model"
+find "$WORK/lines" -name '*.box' | head -2000 | xargs unicharset_extractor --output_unicharset "$WORK/plate.unicharset" --norm_mode 1 >/dev/null
+# combine_lang_model wants a radical table even with a pass-through recoder; any entry will do.
+printf '4E00\t1.0\n' > "$WORK/script/radical-stroke.txt"
+combine_lang_model --input_unicharset "$WORK/plate.unicharset" --script_dir "$WORK/script" \
+  --output_dir "$WORK/lm" --lang plate --pass_through_recoder >/dev/null 2>&1
+
+echo "4/5 training ($ITER iterations)"
+lstmtraining --traineddata "$WORK/lm/plate/plate.traineddata" --net_spec "$NET" \
+  --model_output "$WORK/ckpt/plate" --learning_rate 0.002 \
+  --train_listfile "$WORK/train.txt" --eval_listfile "$WORK/eval.txt" \
+  --max_iterations "$ITER" --target_error_rate 0.001 2>&1 | grep -E 'At iteration|Finished|BCER eval' | tail -40
+
+echo "5/5 packing models/plate.traineddata.gz"
+lstmtraining --stop_training --convert_to_int --continue_from "$WORK/ckpt/plate_checkpoint" \
+  --traineddata "$WORK/lm/plate/plate.traineddata" --model_output "$WORK/plate.traineddata"
+mkdir -p models
+gzip -9 -n -c "$WORK/plate.traineddata" > models/plate.traineddata.gz
+sha256sum models/plate.traineddata.gz

@@ -1,0 +1,341 @@
+/**
+ * Finding a plate's characters: rows of same-height, aligned, character-shaped blobs.
+ *
+ * A US plate's serial is the largest row of evenly spaced, equally tall characters on it;
+ * the state name, slogan, stickers and dealer frame are smaller, or not a row. The same
+ * idea finds plates in a whole frame (rows of 4–9 small characters on a light or dark
+ * panel) and, inside a crop, picks the serial out from everything else, which is then
+ * redrawn clean and level for the recogniser.
+ */
+import {
+  type Box, type Comp, type Grey, components, cropGrey, normalise, otsu, resizeGrey,
+  thresholdAdaptive, thresholdGlobal,
+} from './image.js';
+
+export interface CharRow {
+  comps: Comp[];
+  /** Median character height in pixels. */
+  height: number;
+  /** Slope of the line through the characters' tops (dy/dx). */
+  slope: number;
+  box: Box;
+  score: number;
+  /** Ink is dark on a light plate (true) or light on a dark plate. */
+  dark: boolean;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1]! : 0;
+};
+
+/** Is this blob shaped like a plate character of about this height? */
+function charLike(c: Comp, minH: number, maxH: number, maxAspect: number): boolean {
+  if (c.height < minH || c.height > maxH) return false;
+  const aspect = c.width / c.height;
+  if (aspect < 0.08 || aspect > maxAspect) return false;
+  const fill = c.area / (c.width * c.height);
+  if (fill < 0.14) return false;
+  if (fill > 0.9 && aspect > 0.35) return false; // solid blocks: stickers, bolts, shadows
+  return true;
+}
+
+function lineFit(xs: number[], ys: number[]): { slope: number; icept: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  return { slope, icept: my - slope * mx };
+}
+
+export interface RowOptions {
+  minH: number; maxH: number; minCount?: number; maxCount?: number; maxGap?: number;
+  /** Widest blob taken, as width/height: above ~1.1 it is characters run together; @default 1.15 */
+  maxAspect?: number;
+}
+
+/** Rows of character-like blobs, best first. */
+export function findRows(all: Comp[], dark: boolean, o: RowOptions): CharRow[] {
+  const minCount = o.minCount ?? 4;
+  const maxCount = o.maxCount ?? 10;
+  const maxGap = o.maxGap ?? 1.6;
+  const cs = all.filter((c) => charLike(c, o.minH, o.maxH, o.maxAspect ?? 1.15)).sort((a, b) => a.x - b.x);
+  const rows: CharRow[] = [];
+  const used = new Set<string>();
+  for (let i = 0; i < cs.length; i++) {
+    const seed = cs[i]!;
+    const chain: Comp[] = [seed];
+    let last = seed;
+    let h = seed.height;
+    for (let j = i + 1; j < cs.length; j++) {
+      const c = cs[j]!;
+      const gap = c.x - (last.x + last.width);
+      if (gap > maxGap * h) break;
+      if (gap < -0.15 * h) continue;
+      const ratio = c.height / h;
+      if (ratio < 0.78 || ratio > 1.3) continue;
+      // Tops and bottoms line up with the previous character (allowing a few degrees of
+      // skew); one of them may stray further (a descending J, a Q's tail, a touching bolt).
+      const tol = 0.17 * h + 0.08 * Math.abs(c.x - last.x);
+      const dt = Math.abs(c.y - last.y);
+      const db = Math.abs(c.y + c.height - last.y - last.height);
+      if (Math.min(dt, db) > tol || Math.max(dt, db) > 2.2 * tol) continue;
+      chain.push(c);
+      last = c;
+      h = median(chain.map((k) => k.height));
+    }
+    const wide = chain.filter((c) => c.width > c.height * 1.1).length;
+    if (chain.length + wide < minCount || wide > chain.length / 2) continue;
+    const key = chain.map((c) => c.id).join(',');
+    if (used.has(key)) continue;
+    used.add(key);
+    rows.push(scoreRow(chain, dark, maxCount));
+  }
+  // Drop rows that are part of a better row.
+  rows.sort((a, b) => b.score - a.score);
+  const kept: CharRow[] = [];
+  for (const r of rows) {
+    const ids = new Set(r.comps.map((c) => c.id));
+    if (kept.some((k) => k.comps.filter((c) => ids.has(c.id)).length >= Math.min(ids.size, k.comps.length) * 0.5)) continue;
+    kept.push(r);
+  }
+  return kept;
+}
+
+function scoreRow(chain: Comp[], dark: boolean, maxCount: number): CharRow {
+  const h = median(chain.map((c) => c.height));
+  const fit = lineFit(chain.map((c) => c.x + c.width / 2), chain.map((c) => c.y));
+  const x0 = Math.min(...chain.map((c) => c.x));
+  const x1 = Math.max(...chain.map((c) => c.x + c.width));
+  const y0 = Math.min(...chain.map((c) => c.y));
+  const y1 = Math.max(...chain.map((c) => c.y + c.height));
+  const n = chain.length;
+  const hs = chain.map((c) => Math.abs(c.height - h) / h);
+  const uniform = 1 - Math.min(0.5, hs.reduce((a, b) => a + b, 0) / n);
+  // Plates carry 5–8 characters; longer rows are words (state names, slogans).
+  const countScore = n <= 8 ? Math.min(n, 7) : Math.max(2, 8 - (n - 8) * 1.5);
+  // Evenly spaced characters.
+  const gaps: number[] = [];
+  for (let i = 1; i < n; i++) gaps.push(chain[i]!.x - chain[i - 1]!.x);
+  const mg = median(gaps);
+  const irregular = gaps.reduce((a, g) => a + Math.min(1, Math.abs(g - mg) / Math.max(1, mg)), 0) / Math.max(1, gaps.length);
+  const score = countScore * h * uniform * (1 - 0.4 * irregular) * (1 - Math.min(0.5, Math.abs(fit.slope)));
+  return { comps: chain, height: h, slope: fit.slope, box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, score, dark };
+}
+
+/**
+ * Splits blobs that are characters run together (touching at low resolution, or joined by
+ * a frame's shadow) at the weakest columns, into as many pieces as their width suggests.
+ */
+export function splitWide(row: CharRow, labels: Int32Array, w: number): CharRow {
+  const normal = row.comps.filter((c) => c.width <= c.height * 0.95).map((c) => c.width);
+  const cw = normal.length >= 2 ? Math.max(median(normal), row.height * 0.35) : row.height * 0.55;
+  const out: Comp[] = [];
+  for (const c of row.comps) {
+    const k = Math.round(c.width / (cw * 1.08));
+    if (c.width <= c.height * 0.95 || k < 2) { out.push(c); continue; }
+    const proj = new Float32Array(c.width);
+    for (let y = c.y; y < c.y + c.height; y++) {
+      for (let x = 0; x < c.width; x++) if (labels[y * w + c.x + x] === c.id + 1) proj[x]!++;
+    }
+    const cuts: number[] = [0];
+    const step = c.width / k;
+    for (let j = 1; j < k; j++) {
+      const mid = Math.round(j * step);
+      const r = Math.round(step * 0.3);
+      let bestX = mid;
+      for (let x = Math.max(1, mid - r); x <= Math.min(c.width - 2, mid + r); x++) if (proj[x]! < proj[bestX]!) bestX = x;
+      cuts.push(bestX);
+    }
+    cuts.push(c.width);
+    for (let j = 0; j < k; j++) {
+      const x0 = c.x + cuts[j]!;
+      const x1 = c.x + cuts[j + 1]!;
+      if (x1 - x0 < 2) continue;
+      out.push({ ...c, x: x0, width: x1 - x0, area: Math.round((c.area * (x1 - x0)) / c.width) });
+    }
+  }
+  return { ...row, comps: out };
+}
+
+export interface Mask { mask: Uint8Array; dark: boolean; kind: string }
+
+/** Ink masks for a plate-sized image: adaptive and global thresholds, both polarities. */
+export function plateMasks(g: Grey, charH: number): Mask[] {
+  const t = otsu(g);
+  const win = Math.max(15, Math.round(charH * 1.6)) | 1;
+  const out: Mask[] = [];
+  for (const dark of [true, false]) {
+    out.push({ mask: thresholdAdaptive(g, win, 10, dark), dark, kind: 'a10' });
+    for (const d of [0, 25]) {
+      out.push({ mask: thresholdGlobal(g, dark ? t - d : t + d, dark), dark, kind: `g${d}` });
+    }
+    out.push({ mask: thresholdAdaptive(g, win, 25, dark), dark, kind: 'a25' });
+  }
+  return out;
+}
+
+export interface LineImage {
+  /** Clean black-on-white image of the row, characters `targetH` tall. */
+  image: Grey;
+  row: CharRow;
+  /** The row's box in the pixels of the image given to plateLines. */
+  box: Box;
+  kind: string;
+}
+
+/**
+ * Redraws a row of blobs as black characters on white, level, each character
+ * `targetH` pixels tall, gaps evened out, and stretched `stretch` times horizontally.
+ */
+export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, targetH = 40, stretch = 1): Grey {
+  const s = targetH / row.height;
+  const sx = s * stretch;
+  const padX = Math.round(targetH * 0.5);
+  const padY = Math.round(targetH * 0.3);
+  const comps = [...row.comps].sort((a, b) => a.x - b.x);
+  const topFit = lineFit(comps.map((c) => c.x + c.width / 2), comps.map((c) => c.y));
+  const place: Array<{ c: Comp; ox: number; oy: number }> = [];
+  let x = padX;
+  let prevRight = -1;
+  for (const c of comps) {
+    if (prevRight >= 0) {
+      const gap = Math.max(0, c.x - prevRight);
+      x += Math.min(Math.max(gap, 0.12 * row.height), 0.5 * row.height) * sx;
+    }
+    const lineTop = topFit.icept + topFit.slope * (c.x + c.width / 2);
+    place.push({ c, ox: x, oy: padY + (c.y - lineTop) * s });
+    x += c.width * sx;
+    prevRight = c.x + c.width;
+  }
+  const W = Math.round(x + padX);
+  const H = Math.round(targetH + 2 * padY);
+  const acc = new Float32Array(W * H);
+  const SS = 3;
+  for (const { c, ox, oy } of place) {
+    const id = c.id + 1;
+    const ow = Math.ceil(c.width * sx);
+    const oh = Math.ceil(c.height * s);
+    for (let yy = 0; yy < oh; yy++) {
+      const ty = Math.round(oy + yy);
+      if (ty < 0 || ty >= H) continue;
+      for (let xx = 0; xx < ow; xx++) {
+        const tx = Math.round(ox + xx);
+        if (tx < 0 || tx >= W) continue;
+        let hit = 0;
+        for (let a = 0; a < SS; a++) {
+          const sy = c.y + Math.floor(((yy + (a + 0.5) / SS) / s));
+          if (sy >= c.y + c.height) continue;
+          for (let b = 0; b < SS; b++) {
+            const sxp = c.x + Math.floor(((xx + (b + 0.5) / SS) / sx));
+            if (sxp >= c.x + c.width) continue;
+            if (labels[sy * srcW + sxp] === id) hit++;
+          }
+        }
+        const v = hit / (SS * SS);
+        if (v > acc[ty * W + tx]!) acc[ty * W + tx] = v;
+      }
+    }
+  }
+  const data = new Uint8Array(W * H);
+  for (let i = 0; i < data.length; i++) data[i] = 255 - Math.round(acc[i]! * 255);
+  return { width: W, height: H, data };
+}
+
+/**
+ * The candidate serial rows of a plate image (a crop, or a region cut from a frame):
+ * each threshold gives its best row; rows are redrawn clean. Best first, deduplicated.
+ */
+export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number; max?: number; minH?: number; workH?: number } = {}): LineImage[] {
+  // Work at a size where the serial is ~40–90 px tall.
+  let scale = (opts.workH ?? 220) / g0.height;
+  if (Math.abs(scale - 1) <= 0.15) scale = 1;
+  const g = normalise(scale !== 1 ? resizeGrey(g0, g0.width * scale, g0.height * scale) : g0);
+  const minH = g.height * (opts.minH ?? 0.2);
+  const maxH = g.height * 0.8;
+  const found: Array<{ row: CharRow; labels: Int32Array; kind: string }> = [];
+  for (const m of plateMasks(g, g.height * 0.4)) {
+    const { labels, comps } = components(m.mask, g.width, g.height, 20);
+    const rows = findRows(comps, m.dark, { minH, maxH, minCount: 3, maxAspect: 3.2 });
+    if (rows[0]) found.push({ row: splitWide(rows[0], labels, g.width), labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` });
+  }
+  if (!found.length) return [];
+  found.sort((a, b) => b.row.score - a.row.score);
+  // Keep the polarity of the best row: a plate has one ink colour for its serial.
+  const dark = found[0]!.row.dark;
+  const best = found.filter((f) => f.row.dark === dark || f.row.score > found[0]!.row.score * 0.9);
+  const seen = new Set<string>();
+  const out: LineImage[] = [];
+  for (const f of best) {
+    const key = f.row.comps.map((c) => `${Math.round(c.x / 4)}:${Math.round(c.width / 4)}:${Math.round(c.height / 4)}`).join('|');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const b = f.row.box;
+    const box = { x: b.x / scale, y: b.y / scale, width: b.width / scale, height: b.height / scale };
+    out.push({ image: redrawRow(f.labels, g.width, f.row, opts.targetH ?? 40, opts.stretch ?? 1), row: f.row, box, kind: f.kind });
+    if (out.length >= (opts.max ?? 5)) break;
+  }
+  return out;
+}
+
+export interface PlateCandidate { box: Box; score: number; charH: number }
+
+/**
+ * Where plates might be in a whole frame: rows of 4–9 small characters, at a few
+ * thresholds and both polarities. Boxes are in the frame's pixels, best first.
+ */
+export function findPlates(g: Grey, max = 6): PlateCandidate[] {
+  const cands: PlateCandidate[] = [];
+  const minH = Math.max(7, g.height * 0.009);
+  const maxH = g.height * 0.12;
+  for (const dark of [true, false]) {
+    for (const [win, c] of [[25, 12], [41, 18]] as const) {
+      const mask = thresholdAdaptive(g, win, c, dark);
+      const { comps } = components(mask, g.width, g.height, 12);
+      const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 1.3 });
+      for (const r of rows) {
+        if (r.comps.length > 9) continue;
+        const h = r.height;
+        const w = r.box.width;
+        // The plate around this row, whether the row is its serial or its (smaller) header:
+        // wide enough for both, and reaching well below.
+        const box = { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h };
+        const contrast = panelContrast(g, r);
+        cands.push({ box, score: r.score * contrast, charH: h });
+      }
+    }
+  }
+  cands.sort((a, b) => b.score - a.score);
+  const kept: PlateCandidate[] = [];
+  for (const c of cands) {
+    if (kept.some((k) => iou(k.box, c.box) > 0.3)) continue;
+    kept.push(c);
+    if (kept.length >= max) break;
+  }
+  return kept;
+}
+
+/** How strongly the characters stand out from the panel around them (0..1). */
+function panelContrast(g: Grey, r: CharRow): number {
+  const sub = cropGrey(g, r.box);
+  let lo = 255;
+  let hi = 0;
+  const hist = new Uint32Array(256);
+  for (const v of sub.data) hist[v]!++;
+  const n = sub.data.length;
+  for (let acc = 0, i = 0; i < 256; i++) { acc += hist[i]!; if (acc >= n * 0.1) { lo = i; break; } }
+  for (let acc = 0, i = 255; i >= 0; i--) { acc += hist[i]!; if (acc >= n * 0.1) { hi = i; break; } }
+  return Math.min(1, Math.max(0.1, (hi - lo) / 120));
+}
+
+export function iou(a: Box, b: Box): number {
+  const x0 = Math.max(a.x, b.x);
+  const y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.width, b.x + b.width);
+  const y1 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}

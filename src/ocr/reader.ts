@@ -1,0 +1,286 @@
+/**
+ * Plate reading with tesseract.js, fully offline.
+ *
+ * A frame goes: decode to grey → find rows of plate-like characters (find.ts) → cut each
+ * candidate plate out, upscaled → pick its serial row at several thresholds and redraw it
+ * clean and level → recognise each redraw as one line (PSM 7, A–Z0–9 only) → vote, weighed
+ * by the recogniser's confidence and US layout knowledge (layout.ts).
+ *
+ * The language data is read from disk and handed to the workers as bytes, so tesseract.js
+ * never resolves a path or URL of its own (it fetches from a CDN when left to itself).
+ * The shipped plate model (models/plate.traineddata.gz) is used when present, else the
+ * stock English model from @tesseract.js-data/eng.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
+import { type Box, type Grey, cropGrey, decodeGrey } from './image.js';
+import { findPlates, plateLines, type LineImage } from './find.js';
+import { cleanPlate, layoutFixes, layoutPrior, lookalikeVariants } from './layout.js';
+
+export interface PlateReading { text: string; confidence: number } // text A–Z0–9 only, confidence 0..1
+export interface PlateBox { x: number; y: number; width: number; height: number }
+export interface PlateResult {
+  best: PlateReading | null;
+  /** Up to 10, best first, excluding best. */
+  alternatives: PlateReading[];
+  box: PlateBox | null;
+  engine: string;
+  model: string;
+  ms: number;
+}
+export interface PlateReaderOptions {
+  /** Recogniser workers (threads); @default os.availableParallelism() */
+  workers?: number;
+  /** What `read` gets when not told: a whole camera frame or a cropped plate; @default 'frame' */
+  kind?: 'frame' | 'crop';
+  /**
+   * The recognition model: 'plate' (shipped in models/, trained on rendered plates) or
+   * 'eng' (the stock English model); @default 'plate' when shipped, else 'eng'
+   */
+  model?: 'plate' | 'eng';
+}
+export interface PlateReader {
+  read(image: Buffer, kind?: 'frame' | 'crop'): Promise<PlateResult>;
+  /** Ends the workers; idempotent. */
+  end(): Promise<void>;
+  engine: string;
+  model: string;
+}
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Where the shipped plate model lives (from src/ocr or dist/src/ocr). */
+function plateModelPath(): string | null {
+  for (const rel of ['../../models/plate.traineddata.gz', '../../../models/plate.traineddata.gz']) {
+    const p = path.resolve(here, rel);
+    if (fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+interface Model { code: string; dir: string; name: string; stretch: number }
+
+function loadModel(which: 'plate' | 'eng' | undefined): Model {
+  const platePath = which === 'eng' ? null : plateModelPath();
+  if (platePath) {
+    const hash = createHash('sha256').update(fs.readFileSync(platePath)).digest('hex').slice(0, 12);
+    return { code: 'plate', dir: path.dirname(platePath), name: `plate ${hash}`, stretch: 1 };
+  }
+  if (which === 'plate') throw new Error('the plate model is not shipped (models/plate.traineddata.gz)');
+  const pkg = path.dirname(require.resolve('@tesseract.js-data/eng/package.json'));
+  // The stock model reads narrow plate lettering better when it is widened.
+  return { code: 'eng', dir: path.join(pkg, '4.0.0_best_int'), name: 'eng 4.0.0_best_int', stretch: 1.6 };
+}
+
+const TESS_VERSION: string = (require('tesseract.js/package.json') as { version: string }).version;
+
+/** A line read by the recogniser: text, overall and per-character confidence (0..1). */
+interface LineRead { text: string; conf: number; charConf: number[] }
+
+/** A fixed set of tesseract.js workers and a queue in front of them. */
+class Pool {
+  private idle: Worker[] = [];
+  private waiting: Array<(w: Worker) => void> = [];
+  private ended = false;
+  private constructor(private readonly all: Worker[]) { this.idle = [...all]; }
+
+  static async create(n: number, model: Model): Promise<Pool> {
+    const workers = await Promise.all(Array.from({ length: n }, () => makeWorker(model)));
+    return new Pool(workers);
+  }
+
+  async run<T>(f: (w: Worker) => Promise<T>): Promise<T> {
+    if (this.ended) throw new Error('plate reader has ended');
+    const w = this.idle.pop() ?? (await new Promise<Worker>((res) => this.waiting.push(res)));
+    try {
+      return await f(w);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(w);
+      else this.idle.push(w);
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await Promise.allSettled(this.all.map((w) => w.terminate()));
+  }
+}
+
+async function makeWorker(model: Model): Promise<Worker> {
+  // A local directory as langPath makes tesseract.js read <dir>/<code>.traineddata.gz from
+  // disk; handing it the bytes ({code, data}) is broken in 7.0.0 (it inits with the data as
+  // the language name).
+  const worker = await createWorker(model.code, OEM.LSTM_ONLY, {
+    langPath: model.dir,
+    cacheMethod: 'none',
+    gzip: true,
+    // Without an error handler a failed job throws from the worker thread and takes the
+    // process with it; the job's promise still rejects and read() turns that into null.
+    errorHandler: () => {},
+  }, {
+    load_system_dawg: '0', load_freq_dawg: '0', load_unambig_dawg: '0', load_punc_dawg: '0',
+    load_number_dawg: '0', load_bigram_dawg: '0',
+  });
+  await worker.setParameters({
+    tessedit_pageseg_mode: PSM.SINGLE_LINE,
+    tessedit_char_whitelist: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
+    user_defined_dpi: '300',
+  });
+  return worker;
+}
+
+/** A grey image as binary PGM, which tesseract's image reader takes without a codec. */
+function toPgm(g: Grey): Buffer {
+  const head = Buffer.from(`P5\n${g.width} ${g.height}\n255\n`, 'ascii');
+  return Buffer.concat([head, Buffer.from(g.data.buffer, g.data.byteOffset, g.data.length)]);
+}
+
+interface Blocks { blocks?: Array<{ paragraphs?: Array<{ lines?: Array<{ words?: Array<{ symbols?: Array<{ text: string; confidence: number }> }> }> }> }> | null }
+
+async function recogniseLine(pool: Pool, img: Grey): Promise<LineRead> {
+  const res = await pool.run((w) => w.recognize(toPgm(img) as unknown as Buffer, {}, { text: true, blocks: true }));
+  const data = res.data as unknown as Blocks & { text: string; confidence: number };
+  const charConf: number[] = [];
+  let text = '';
+  for (const b of data.blocks ?? []) for (const p of b.paragraphs ?? []) for (const l of p.lines ?? []) for (const w of l.words ?? []) {
+    for (const s of w.symbols ?? []) {
+      const c = cleanPlate(s.text);
+      if (!c) continue;
+      text += c;
+      for (let i = 0; i < c.length; i++) charConf.push(s.confidence / 100);
+    }
+  }
+  if (!text) text = cleanPlate(data.text ?? '');
+  while (charConf.length < text.length) charConf.push(data.confidence / 100);
+  return { text, conf: (data.confidence ?? 0) / 100, charConf };
+}
+
+interface Scored { text: string; score: number }
+
+/**
+ * Votes over the readings of one plate's redraws. Each reading adds its confidence to
+ * its text; layout fixes and look-alikes of the uncertain characters add smaller
+ * amounts, so they show up as alternatives and can win a close vote.
+ */
+function vote(reads: Array<LineRead & { weight: number; count: number }>): Scored[] {
+  const score = new Map<string, number>();
+  const add = (t: string, v: number) => { if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v); };
+  for (const r of reads) {
+    if (!r.text) continue;
+    // A reading whose length differs from the number of characters found is suspect.
+    const lenOk = r.text.length === r.count ? 1 : 0.6;
+    const base = (0.25 + r.conf) * r.weight * lenOk;
+    add(r.text, base);
+    for (const [t, cost] of layoutFixes(r.text)) add(t, base * (cost <= 0.5 ? 0.9 - cost : cost <= 1.25 ? 0.45 : 0.25));
+    const order = r.charConf.map((c, i) => [c, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 2).map(([, i]) => i);
+    for (const t of lookalikeVariants(r.text, order)) add(t, base * 0.05);
+  }
+  const out = [...score.entries()].map(([text, s]) => ({ text, score: s * (0.35 + layoutPrior(text)) }));
+  out.sort((a, b) => b.score - a.score);
+  return out;
+}
+
+function toResult(scored: Scored[], box: Box | null, t0: number, engine: string, model: string): PlateResult {
+  const ms = Date.now() - t0;
+  if (!scored.length) return { best: null, alternatives: [], box, engine, model, ms };
+  const total = scored.reduce((a, s) => a + s.score, 0);
+  const top = scored[0]!.score;
+  // Share of the vote, tempered by how strong the top reading is on its own.
+  const conf = (s: Scored) => Math.max(0, Math.min(1, (s.score / total) * Math.min(1, top / 1.2)));
+  const [best, ...rest] = scored;
+  return {
+    best: { text: best!.text, confidence: round3(conf(best!)) },
+    alternatives: rest.slice(0, 10).map((s) => ({ text: s.text, confidence: round3(conf(s)) })),
+    box: box && { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) },
+    engine, model, ms,
+  };
+}
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Reads the serial on one plate image (a crop, or a region cut from a frame). */
+async function readPlateImage(pool: Pool, g: Grey, stretch: number, maxLines: number, find: { minH?: number; workH?: number } = {}): Promise<{ scored: Scored[]; lines: LineImage[] }> {
+  const lines = plateLines(g, { targetH: 40, stretch, max: maxLines, ...find });
+  const reads = await Promise.all(lines.map(async (l, i) => ({
+    ...(await recogniseLine(pool, l.image)), weight: i === 0 ? 1.2 : 1, count: l.row.comps.length,
+  })));
+  return { scored: vote(reads), lines };
+}
+
+export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<PlateReader> {
+  const model = loadModel(opts.model);
+  const n = Math.max(1, opts.workers ?? os.availableParallelism());
+  const pool = await Pool.create(n, model);
+  const engine = `tesseract.js ${TESS_VERSION}`;
+  const defaultKind = opts.kind ?? 'frame';
+  let ended = false;
+
+  async function read(image: Buffer, kind: 'frame' | 'crop' = defaultKind): Promise<PlateResult> {
+    const t0 = Date.now();
+    if (ended) throw new Error('plate reader has ended');
+    let g: Grey;
+    try {
+      g = await decodeGrey(image);
+    } catch {
+      return toResult([], null, t0, engine, model.name);
+    }
+    try {
+      if (kind === 'crop') {
+        const { scored, lines } = await readPlateImage(pool, g, model.stretch, 5);
+        const box = lines[0] ? { x: 0, y: 0, width: g.width, height: g.height } : null;
+        return toResult(scored, box, t0, engine, model.name);
+      }
+      return await readFrame(g, t0);
+    } catch {
+      return toResult([], null, t0, engine, model.name);
+    }
+  }
+
+  async function readFrame(g: Grey, t0: number): Promise<PlateResult> {
+    const cands = findPlates(g, 4);
+    const results = await Promise.all(cands.map(async (c) => {
+      const region = cropGrey(g, c.box);
+      const ox = Math.max(0, Math.floor(c.box.x));
+      const oy = Math.max(0, Math.floor(c.box.y));
+      // The region is ~6 header heights tall; a serial in it is a sixth of it or more.
+      const { scored, lines } = await readPlateImage(pool, region, model.stretch, 2, { minH: 0.1, workH: 300 });
+      const lb = lines[0]?.box;
+      // Report the plate: the serial row with a margin, in frame pixels.
+      const box = lb ? { x: ox + lb.x - lb.height * 0.5, y: oy + lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 } : c.box;
+      return { c: { ...c, box }, scored };
+    }));
+    let best: { c: (typeof cands)[number]; scored: Scored[]; value: number } | null = null;
+    const merged = new Map<string, number>();
+    for (const r of results) {
+      if (!r.scored.length) continue;
+      const value = r.scored[0]!.score * (0.6 + 0.4 * Math.min(1, r.c.score / (cands[0]!.score || 1)));
+      if (!best || value > best.value) best = { ...r, value };
+    }
+    if (!best) return toResult([], null, t0, engine, model.name);
+    for (const s of best.scored) merged.set(s.text, s.score);
+    // Readings from other candidates are alternatives only (other cars, signs).
+    for (const r of results) if (r !== undefined && r.c !== best.c) for (const s of r.scored.slice(0, 2)) {
+      if (!merged.has(s.text)) merged.set(s.text, s.score * 0.3);
+    }
+    const scored = [...merged.entries()].map(([text, score]) => ({ text, score })).sort((a, b) => b.score - a.score);
+    return toResult(scored, best.c.box, t0, engine, model.name);
+  }
+
+  return {
+    read,
+    async end() {
+      if (ended) return;
+      ended = true;
+      await pool.end();
+    },
+    engine,
+    model: model.name,
+  };
+}
