@@ -9,7 +9,10 @@
  *   npx tsx scripts/make-fixture-drive.ts --demo
  *       rebuilds fixtures/demo-drive, fixtures/fixture-manifest.json and fixtures/README.md
  *       (the bundled drive for `npm run demo`).
+ *   npx tsx scripts/make-fixture-drive.ts --readme-only
+ *       rewrites fixtures/README.md from the committed manifest, without redrawing.
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +33,19 @@ const DEMO: FixtureDriveOptions & { out: string } = {
   imageBytes: 60_000,
 };
 
-function readme(m: FixtureManifest, cmd: string): string {
+/** Which commit of src/ocr/synth.ts drew the frames (the bytes depend on it), or "uncommitted". */
+function synthVersion(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+  try {
+    const commit = git('log', '-1', '--format=%h', '--', 'src/ocr/synth.ts');
+    const dirty = git('status', '--porcelain', '--', 'src/ocr/synth.ts') !== '';
+    return dirty ? `uncommitted changes on top of ${commit}` : commit;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+function readme(m: FixtureManifest, cmd: string, synth: string): string {
   const total = m.files.reduce((a, f) => a + f.size, 0);
   const rows = m.files.map((f) => `| \`${f.relPath}\` | ${f.size} | ${f.captureTime ?? '—'} | \`${f.sha256}\` |`);
   return `# fixtures
@@ -53,10 +68,25 @@ recipe \`DEMO\` in scripts/make-fixture-drive.ts (seed ${m.seed}):
   GPS) is written by the real exiftool (exiftool-vendored, \`-overwrite_original\`);
 - capture times follow a day's traffic (quiet nights, rush hours, short bursts).
 
+The frames were drawn by src/ocr/synth.ts at commit ${synth}.
+
 The manifest with the expected answers (kind, capture time, plate, flags) is
 \`fixture-manifest.json\`, beside the drive so an import never sees it. Output is deterministic
 for a given seed and versions of sharp/libvips and exiftool; if a rebuild changes the bytes,
 commit the new files together with this README.
+
+**Other drives** (tests make their own in temp folders with \`makeFixtureDrive\`):
+
+\`\`\`
+npx tsx scripts/make-fixture-drive.ts --out /tmp/cam07 --seed 7 --days 14 --per-day 200 \\
+    --start 2026-11-01 --tz America/Los_Angeles --awkward --lat 37.77 --lon -122.42
+\`\`\`
+
+writes the drive to \`/tmp/cam07\` and its manifest to \`/tmp/fixture-manifest.json\`
+(\`--manifest\` to choose). \`--awkward\` adds a truncated JPEG, a zero-byte file, a text file
+named \`.jpg\`, a JPEG without EXIF, one dated 40 days ahead, names with spaces, unicode and a
+line break, a folder 12 levels deep, a minimal MP4, and OS litter (\`.DS_Store\`, \`._*\`,
+\`System Volume Information\`, \`.Trashes\`); the manifest gives each file's expected flags.
 
 **SHA-256 of each file** (git does not keep modification times; the manifest records them):
 
@@ -70,6 +100,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       demo: { type: 'boolean', default: false },
+      'readme-only': { type: 'boolean', default: false },
       out: { type: 'string' },
       seed: { type: 'string', default: '1' },
       days: { type: 'string', default: '3' },
@@ -88,13 +119,25 @@ async function main(): Promise<void> {
     strict: true,
   });
 
+  const readmePath = path.join(repo, 'fixtures', 'README.md');
+  const cmd = 'npx tsx scripts/make-fixture-drive.ts --demo';
+  if (values['readme-only']) {
+    // Rewrite the README's text around the committed manifest, without redrawing the frames.
+    const m = JSON.parse(await fsp.readFile(path.join(repo, 'fixtures', 'fixture-manifest.json'), 'utf8')) as FixtureManifest;
+    const old = await fsp.readFile(readmePath, 'utf8').catch(() => '');
+    const synth = /drawn by src\/ocr\/synth\.ts at commit ([^\n]+?)\.\n/.exec(old)?.[1] ?? 'unknown';
+    await fsp.writeFile(readmePath, readme(m, cmd, synth));
+    return;
+  }
   if (values.demo) {
+    const synth = synthVersion();
+    if (synth.startsWith('uncommitted')) console.warn(`warning: src/ocr/synth.ts has ${synth}; the demo bytes will not be reproducible from a commit`);
     const { out, ...opts } = DEMO;
     await fsp.rm(out, { recursive: true, force: true });
     const m = await makeFixtureDrive(out, opts);
     const total = m.files.reduce((a, f) => a + f.size, 0);
     if (m.files.some((f) => f.size > 60_000) || total > 1.5 * 1024 * 1024) throw new Error(`demo drive too big: ${total} bytes`);
-    await fsp.writeFile(path.join(repo, 'fixtures', 'README.md'), readme(m, 'npx tsx scripts/make-fixture-drive.ts --demo'));
+    await fsp.writeFile(readmePath, readme(m, cmd, synth));
     console.log(`${out}: ${m.files.length} files, ${total} bytes`);
     return;
   }

@@ -44,6 +44,7 @@ export interface WalkProblem {
 export interface WalkFs {
   readdir(p: string, opts: { withFileTypes: true }): Promise<Dirent[]>;
   lstat(p: string): Promise<Stats>;
+  stat?(p: string): Promise<Stats>;
 }
 
 export interface WalkOptions {
@@ -123,9 +124,14 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
   async function* walk(): AsyncGenerator<WalkEntry> {
     let rootStat: Stats;
     try {
-      rootStat = await fs.lstat(absRoot);
+      // The root itself may be reached through a link (macOS /tmp, a /media shortcut).
+      rootStat = await (fs.stat ?? fs.lstat)(absRoot);
     } catch (e) {
       report({ kind: 'unreadable-folder', relPath: '', ...errInfo(e) });
+      return;
+    }
+    if (!rootStat.isDirectory()) {
+      report({ kind: 'unreadable-folder', relPath: '', code: 'ENOTDIR', message: `${absRoot} is not a folder` });
       return;
     }
     // A stack of folder iterators instead of recursion: 12 or 64 levels cost the same.

@@ -105,6 +105,18 @@ describe('walkDrive', () => {
     expect(w.problems).toEqual([expect.objectContaining({ kind: 'unreadable-folder', relPath: '', code: 'ENOENT' })]);
   });
 
+  it('walks a root reached through a link, and refuses a file as root', async () => {
+    const via = path.join(tmp, 'via-link');
+    symlinkSync(root, via);
+    const w = walkDrive(via);
+    const files = await collect(w);
+    expect(files.length).toBe(7);
+    expect(files[0]!.absPath).toBe(path.join(via, 'DCIM/100CAM/IMG_0001.JPG'));
+    const f = walkDrive(path.join(root, 'DCIM/100CAM/IMG_0001.JPG'));
+    expect(await collect(f)).toEqual([]);
+    expect(f.problems).toEqual([expect.objectContaining({ kind: 'unreadable-folder', code: 'ENOTDIR' })]);
+  });
+
   it('knows the system names, case-insensitively', () => {
     expect(isSystemName('system volume information', true)).toBe(true);
     expect(isSystemName('$Recycle.Bin', true)).toBe(true);
