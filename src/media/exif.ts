@@ -239,6 +239,20 @@ export async function readCaptureMeta(buf: Buffer): Promise<CaptureMeta> {
   });
 }
 
+/** The formats exifr reads capture metadata from (it has no WebP, GIF, BMP or video parser). */
+const EXIFR_MIMES = new Set(['image/jpeg', 'image/tiff', 'image/png', 'image/heic', 'image/heif', 'image/avif']);
+
+/**
+ * Pure: after the fast path, is the real exiftool worth a try? Yes when no capture time was
+ * found and either exifr cannot read the format (videos, WebP, GIF, BMP) or it choked on the
+ * metadata (exiftool is more tolerant of damaged blocks). A JPEG that simply has no EXIF is
+ * not worth a process round trip per file.
+ */
+export function shouldTryExiftool(mime: string, meta: CaptureMeta): boolean {
+  if (meta.captureTime !== null) return false;
+  return !EXIFR_MIMES.has(mime) || meta.problems.includes('unreadable-exif');
+}
+
 let shared: ExifTool | undefined;
 
 /**

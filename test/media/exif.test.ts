@@ -6,7 +6,7 @@ import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minimalMp4 } from '../../src/media/fixture-drive.js';
-import { captureMetaFromTags, EXIF_HEAD_BYTES, endExiftool, parseExifDate, readCaptureMeta, readCaptureMetaExiftool } from '../../src/media/exif.js';
+import { captureMetaFromTags, EXIF_HEAD_BYTES, endExiftool, parseExifDate, readCaptureMeta, readCaptureMetaExiftool, shouldTryExiftool } from '../../src/media/exif.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'custody-'));
 const et = new ExifTool({ maxProcs: 1 });
@@ -133,6 +133,26 @@ describe('readCaptureMetaExiftool (real exiftool)', () => {
     const t = await readCaptureMetaExiftool(files.text!, et);
     expect(t.captureTime).toBeNull();
     expect(t.problems).toContain('no-capture-time');
+  });
+});
+
+describe('formats exifr cannot read', () => {
+  it('WebP: the fast path finds nothing, shouldTryExiftool says so, exiftool finds the time', async () => {
+    const p = path.join(tmp, 'frame.webp');
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#123456' } }).webp().toFile(p);
+    await et.write(p, { DateTimeOriginal: '2026:11:20 07:15:02', OffsetTimeOriginal: '-08:00' } as never, { writeArgs: ['-overwrite_original'] });
+    const fast = await readCaptureMeta(readFileSync(p));
+    expect(fast.captureTime).toBeNull();
+    expect(shouldTryExiftool('image/webp', fast)).toBe(true);
+    expect((await readCaptureMetaExiftool(p, et)).captureTime).toBe('2026-11-20T07:15:02-08:00');
+  });
+
+  it('does not send a JPEG without EXIF to exiftool, nor anything with a time', async () => {
+    const none = await readCaptureMeta(readFileSync(files.noExif!));
+    expect(shouldTryExiftool('image/jpeg', none)).toBe(false);
+    expect(shouldTryExiftool('video/mp4', none)).toBe(true);
+    expect(shouldTryExiftool('image/jpeg', { ...none, problems: ['unreadable-exif', 'no-capture-time'] })).toBe(true);
+    expect(shouldTryExiftool('video/mp4', await readCaptureMeta(readFileSync(files.full!)))).toBe(false);
   });
 });
 
