@@ -190,3 +190,39 @@ describe('import', () => {
 
   });
 });
+
+describe('a full disk', () => {
+  it('ends the import with a clear error, loses nothing, and the rerun with space completes', async (ctx) => {
+    const { execFileSync } = await import('node:child_process');
+    const clock = manualClock(manifest.assumedNow);
+    const t = await homeWithCamera(clock);
+    const store = path.join(t.home, 'store');
+    try {
+      if (process.getuid?.() !== 0) throw new Error('not root');
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=300k', 'tmpfs', store], { stdio: 'ignore' });
+    } catch (e) {
+      ctx.skip(`cannot mount a small tmpfs to fill (${(e as Error).message}); needs root`);
+      return;
+    }
+    try {
+      const src = copyDrive();
+      const ledgerBefore = fs.readFileSync(path.join(t.home, 'ledger.enc'));
+      const r = await run(['import', '--source', src, '--camera', 'CAM-01', '--enrol'], { env: t.env, clock });
+      expect(r.code).toBe(10);
+      expect(r.stderr.split('\n')[0]).toMatch(/^custody: The disk is full while storing /);
+      expect(r.stderr).toMatch(/nothing stored was lost/);
+      expect(fs.readFileSync(path.join(t.home, 'ledger.enc')).equals(ledgerBefore)).toBe(false); // the batch start is recorded
+      expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
+      execFileSync('mount', ['-o', 'remount,size=50m', store]);
+      const again = await run(['import', '--source', src, '--json'], { env: t.env, clock });
+      expect(again.stderr).toBe('');
+      const sum = JSON.parse(again.stdout) as { resumed: boolean; failed: number; stored: number };
+      expect(sum).toMatchObject({ resumed: true, failed: 0 });
+      const st = await storedState(t, (JSON.parse(again.stdout) as { batch: string }).batch);
+      expect(st.recs.map((x) => x.relPath).sort()).toEqual(manifest.files.map((f) => f.relPath).sort());
+      expect(st.storeFiles).toEqual(st.recs.filter((x) => x.outcome === 'stored').map((x) => x.storeName!).sort());
+    } finally {
+      execFileSync('umount', ['-l', store], { stdio: 'ignore' });
+    }
+  });
+});

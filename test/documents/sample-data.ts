@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { DestructionData } from '../../src/documents/destruction.js';
 import type { ReceiptData } from '../../src/documents/receipt.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -55,5 +56,28 @@ export function sampleDriveReceipt(): ReceiptData {
       recordedTo: '2026-11-20T13:58:12.000-08:00',
       fileCount: 18_204,
     },
+  };
+}
+
+export function sampleDestruction(batches = 6): DestructionData {
+  return {
+    certificateNumber: 'D-2026-0007',
+    organization: 'City of Exampleton',
+    custodian: { title: 'Administrative Services Director', name: 'Pat Example' },
+    destroyedAt: '2026-11-26T16:40:12.000-08:00',
+    destroyedBy: 'Pat Example (pexample)',
+    batches: Array.from({ length: batches }, (_, i) => ({
+      id: `B-20260920-${String(i + 1).padStart(3, '0')}`,
+      source: `CAM-0${(i % 3) + 1} drive CAM-0${(i % 3) + 1}-${i % 2 ? 'A' : 'B'}`,
+      files: 2900 + i * 17,
+      bytes: (2900 + i * 17) * 190_000,
+      recordedFrom: `2026-09-${String(14 + i).padStart(2, '0')}T06:00:00.000-07:00`,
+      recordedTo: `2026-09-${String(20 + i).padStart(2, '0')}T21:14:09.000-07:00`,
+      manifestSha256: sha(`batch ${i}`),
+      keyDestroyedAt: `2026-11-26T16:40:${String(10 + i).padStart(2, '0')}.000-08:00`,
+    })),
+    holdsExcluded: [{ id: 'HOLD-2026-003', reason: 'Written request, case EPD-26-009112 (court proceeding)', files: 312 }],
+    ledgerHead: sha('ledger head after purge'),
+    location: 'Exampleton, California',
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { isMountPoint, listMounts, mountContaining, newMounts, parseLinuxMountCommand, parseMacMount, parseMountinfo, removableMountRoots } from '../../src/media/mounts.js';
+import { isMountPoint, listMounts, mountSources, mountContaining, newMounts, parseLinuxMountCommand, parseMacMount, parseMountinfo, removableMountRoots } from '../../src/media/mounts.js';
 
 const recorded = (name: string) => readFileSync(new URL(`./recorded/${name}`, import.meta.url), 'utf8');
 
@@ -57,6 +57,22 @@ describe('newMounts and removableMountRoots', () => {
     expect(removableMountRoots('darwin')).toEqual(['/Volumes']);
     expect(removableMountRoots('linux', 'asd')).toEqual(['/media/asd', '/run/media/asd', '/media', '/run/media', '/mnt']);
     expect(removableMountRoots('win32')).toEqual([]);
+  });
+});
+
+describe('listMounts sources', () => {
+  it('reads the mountinfo file it is pointed at, and falls back to `mount` without it', async () => {
+    const saved = { ...mountSources };
+    try {
+      mountSources.platform = 'linux';
+      mountSources.mountinfo = new URL('./recorded/mountinfo-linux-usb.txt', import.meta.url).pathname;
+      expect((await listMounts()).map((m) => m.mountPath)).toContain('/media/asd/CAM 07 (old)');
+      mountSources.mountinfo = '/nonexistent/mountinfo';
+      const viaMount = await listMounts();
+      expect(viaMount.some((m) => m.mountPath === '/')).toBe(true);
+    } finally {
+      Object.assign(mountSources, saved);
+    }
   });
 });
 

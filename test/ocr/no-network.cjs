@@ -19,7 +19,16 @@ http.request = blocked('http.request');
 http.get = blocked('http.get');
 https.request = blocked('https.request');
 https.get = blocked('https.get');
-net.connect = blocked('net.connect');
-net.createConnection = blocked('net.createConnection');
+// Local IPC (a Unix socket path, as tsx's loader uses) is not the network: let it through.
+function tcpOnly(name, original) {
+  return function (...args) {
+    const a = args[0];
+    const ipc = (typeof a === 'string' && !/^\d+$/.test(a)) || (a && typeof a === 'object' && typeof a.path === 'string' && a.port === undefined);
+    if (ipc) return original.apply(this, args);
+    return blocked(name)();
+  };
+}
+net.connect = tcpOnly('net.connect', net.connect);
+net.createConnection = tcpOnly('net.createConnection', net.createConnection);
 tls.connect = blocked('tls.connect');
 dns.lookup = blocked('dns.lookup');
