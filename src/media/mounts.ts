@@ -158,7 +158,8 @@ export async function isMountPoint(p: string): Promise<boolean> {
   if (mounts.length > 0) return (await findMount(p, mounts)) !== undefined;
   try {
     const real = await realpath(p);
-    if (real === '/') return true;
+    // A file system root ("/", "E:\\") is its own parent.
+    if (path.dirname(real) === real) return true;
     const [a, b] = await Promise.all([stat(real), stat(path.dirname(real))]);
     return a.dev !== b.dev;
   } catch {
