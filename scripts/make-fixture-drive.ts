@@ -4,7 +4,7 @@
  *   npx tsx scripts/make-fixture-drive.ts --out /tmp/drive [--seed 1] [--days 3] [--per-day 8]
  *       [--start 2026-11-01] [--tz America/Los_Angeles] [--awkward] [--image-bytes 60000]
  *       [--make Acme --model LPR-2 --serial SN-0001] [--lat 37.77 --lon -122.42]
- *       [--manifest path.json]
+ *       [--distinct-frames 20] [--manifest path.json]
  *
  *   npx tsx scripts/make-fixture-drive.ts --demo
  *       rebuilds fixtures/demo-drive, fixtures/fixture-manifest.json and fixtures/README.md
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       tz: { type: 'string', default: 'America/Los_Angeles' },
       awkward: { type: 'boolean', default: false },
       'image-bytes': { type: 'string' },
+      'distinct-frames': { type: 'string' },
       make: { type: 'string', default: 'Acme Vision' },
       model: { type: 'string', default: 'LPR-2' },
       serial: { type: 'string', default: 'SN-0001' },
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
     timeZone: values.tz!,
     awkward: values.awkward,
     imageBytes: values['image-bytes'] ? num(values['image-bytes'], 'image-bytes') : undefined,
+    distinctFrames: values['distinct-frames'] ? num(values['distinct-frames'], 'distinct-frames') : undefined,
     manifestPath: values.manifest,
   });
   console.log(`${values.out}: ${m.files.length} files, ${m.files.reduce((a, f) => a + f.size, 0)} bytes`);

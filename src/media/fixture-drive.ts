@@ -47,6 +47,12 @@ export interface FixtureDriveOptions {
    * lowered until they fit. @default undefined — 1280×720 at quality 85
    */
   imageBytes?: number;
+  /**
+   * Draw only this many distinct scenes and reuse them (each copy still gets its own EXIF, so
+   * its own bytes and hash): for large drives in scale tests, where drawing is the slow part.
+   * @default undefined — every frame drawn
+   */
+  distinctFrames?: number;
   /** Also write the drive id file, as for an enrolled drive. */
   driveId?: DriveIdInfo;
   /**
@@ -245,11 +251,26 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
     await fsp.utimes(abs, mtime, mtime);
     files.push({ relPath, sha256: createHash('sha256').update(final).digest('hex'), size: final.length, mtime: mtime.toISOString(), ...extra });
   };
+  const drawn = new Map<number, { plate: string; jpeg: Buffer }>();
   const frame = async (relPath: string, at: Date, frameSeed: number, withExif = true, flags: FixtureFlag[] = []) => {
-    const plate = randomPlateText(makeRng(frameSeed));
     // Dark before 07:00 and from 18:00, local time (a rough year-round dusk).
     const hour = Number(isoInZone(at, tz).slice(11, 13));
-    const jpeg = await renderJpeg(plate, frameSeed, opts.imageBytes, hour < 7 || hour >= 18);
+    const night = hour < 7 || hour >= 18;
+    let plate: string;
+    let jpeg: Buffer;
+    if (opts.distinctFrames && opts.distinctFrames > 0) {
+      const slot = (frameSeed % opts.distinctFrames) * 2 + (night ? 1 : 0);
+      let d = drawn.get(slot);
+      if (!d) {
+        const p = randomPlateText(makeRng(frameSeed));
+        d = { plate: p, jpeg: await renderJpeg(p, frameSeed, opts.imageBytes, night) };
+        drawn.set(slot, d);
+      }
+      ({ plate, jpeg } = d);
+    } else {
+      plate = randomPlateText(makeRng(frameSeed));
+      jpeg = await renderJpeg(plate, frameSeed, opts.imageBytes, night);
+    }
     const tags = withExif ? exifTags(opts.camera, at, tz) : undefined;
     const extra: Omit<FixtureFile, 'relPath' | 'sha256' | 'size' | 'mtime'> = { kind: 'image', expectedFlags: flags, plate };
     if (withExif) extra.captureTime = isoInZone(at, tz).replace('.000', '');

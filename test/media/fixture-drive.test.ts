@@ -105,6 +105,17 @@ describe('makeFixtureDrive', () => {
   }, 120_000);
 });
 
+describe('distinctFrames', () => {
+  it('reuses drawn scenes but every file has its own EXIF, so its own hash', async () => {
+    const t0 = Date.now();
+    const m = await makeFixtureDrive(path.join(tmp, 'many', 'drive'), { ...opts, awkward: false, driveId: undefined, days: 3, perDay: 40, distinctFrames: 4 });
+    expect(m.files).toHaveLength(120);
+    expect(new Set(m.files.map((f) => f.sha256)).size).toBe(120);
+    expect(new Set(m.files.map((f) => f.plate)).size).toBeLessThanOrEqual(8);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+  }, 90_000);
+});
+
 describe('captureSequence', () => {
   it('is sorted, per day, with quiet nights', () => {
     const seq = captureSequence(makeRng(1), new Date('2026-11-01T12:00:00Z'), 5, 200, TZ);
