@@ -11,6 +11,7 @@ import { registerLog } from './commands/log.js';
 import { registerOperator } from './commands/operator.js';
 import { registerSwapAndImport } from './commands/swap.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWatch } from './commands/watch.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { resetStdinCache } from './session.js';
 import { VERSION } from './version.js';
@@ -63,6 +64,8 @@ Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
     if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0)) throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
   });
   for (const sub of [registerInit, registerOperator, registerCamera, registerDrive, registerSwapAndImport, registerLog, registerVerify]) sub(program, ctx, getGlobals);
+  // The watch starts each swap as its own command line, with the same global options.
+  registerWatch(program, ctx, getGlobals, (args) => runCli([...args, ...globalArgs(getGlobals())], ctx));
   // Every subcommand inherits the error handling and output settings.
   const inherit = (c: Command) => {
     for (const sub of c.commands) {
@@ -72,6 +75,16 @@ Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
   };
   inherit(program);
   return program;
+}
+
+function globalArgs(g: GlobalOptions): string[] {
+  const a: string[] = [];
+  if (g.home) a.push('--home', g.home);
+  if (g.user) a.push('--user', g.user);
+  if (g.passwordFile) a.push('--password-file', g.passwordFile);
+  if (g.json) a.push('--json');
+  if (g.progress === false) a.push('--no-progress');
+  return a;
 }
 
 /** Run one command line; returns the exit status. Never calls process.exit. */
