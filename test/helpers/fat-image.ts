@@ -85,13 +85,16 @@ async function sleep(ms: number): Promise<void> {
 export async function mountFatImage(img: string, opts: { via?: FatMount['via'] } = {}): Promise<FatMountResult> {
   if (process.platform !== 'linux') return { skipReason: `FAT image mounting needs Linux (this is ${process.platform})` };
   if (!(await onPath('fusefat'))) return { skipReason: 'fusefat is not installed (apt-get install fusefat)' };
+  const isRoot = process.getuid?.() === 0;
   try {
     await fsp.access('/dev/fuse', constants.R_OK | constants.W_OK);
-  } catch {
-    return { skipReason: 'no usable /dev/fuse (FUSE not available in this container)' };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return {
+      skipReason: code === 'ENOENT' ? 'no /dev/fuse (FUSE not available in this container)' : `cannot open /dev/fuse (${code})${isRoot ? '' : ': not root and not in the fuse group'}`,
+    };
   }
   const mountPath = await fsp.mkdtemp(path.join(os.tmpdir(), 'custody-fat-'));
-  const isRoot = process.getuid?.() === 0;
 
   let device: string | undefined;
   if (opts.via !== 'image' && isRoot && (await onPath('losetup'))) {
