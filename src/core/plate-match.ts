@@ -331,6 +331,11 @@ export interface SearchOptions {
   maxRank?: number;
 }
 
+export interface DeserializeOptions {
+  /** Copy the Buffer's contents (true) or, when it is 4-byte aligned, use them in place. @default true */
+  copy?: boolean;
+}
+
 /** Readings beyond this rank are not indexed (the rank is stored in one byte). */
 export const MAX_RANK = 255;
 
@@ -375,6 +380,8 @@ export class PlateIndex {
   // Open hash over confusion keys: heads[bucket] → first plate, nextPlate[plate] → next in chain.
   private heads = new Int32Array(16).fill(-1);
   private nextPlate = new GrowI32();
+  /** The heads table lies in a Buffer given to `deserialize({ copy: false })`: copy before writing. */
+  private headsShared = false;
   // Rows.
   private rowImage = new GrowI32();
   /** Absent after a load, when the rows are in plate order (see `postStart`); made on the next `add`. */
@@ -455,10 +462,21 @@ export class PlateIndex {
 
     let queryText = '';
     if (pq.kind === 'wildcard') {
+      // One pass over every distinct plate, one per line. A leading or trailing `*` is
+      // dropped with its anchor (`*C1?3` is "a line that ends C1?3"), which lets the engine
+      // skip ahead to the known characters instead of trying every line start; after a match
+      // the scan moves to the next plate, so each plate is reported once.
       const corpus = this.getCorpus();
-      const re = new RegExp(`^${wildcardSource(pq.pattern, pq.fuzzy)}$`, 'gm');
+      const core = pq.pattern.replace(/^\*/, '').replace(/\*$/, '');
+      const head = pq.pattern.startsWith('*') ? '' : '^';
+      const tail = pq.pattern.endsWith('*') ? '' : '$';
+      const re = new RegExp(`${head}${wildcardSource(core, pq.fuzzy)}${tail}`, 'gm');
       const wm: PlateMatch = { kind: 'wildcard', confusions: 0 };
-      for (let m = re.exec(corpus); m !== null; m = re.exec(corpus)) emit(this.plateAt(m.index), wm);
+      for (let m = re.exec(corpus); m !== null; m = re.exec(corpus)) {
+        const plate = this.plateAt(m.index);
+        emit(plate, wm);
+        re.lastIndex = this.plateStart.a[plate + 1];
+      }
     } else {
       queryText = pq.plate;
       const fuzzy = pq.kind === 'fuzzy';
@@ -551,8 +569,12 @@ export class PlateIndex {
    * the hash table files each plate under its own key is not re-derived: the segment the
    * Buffer is stored in is authenticated, and a wrong bucket could only hide a plate, never
    * show a false match (every candidate is compared).
+   *
+   * With `copy: false` an aligned `buf` is used in place (no copy: faster, half the
+   * memory); the caller must then leave `buf` unchanged while the index lives. The index
+   * itself never writes into it.
    */
-  static deserialize(buf: Uint8Array): PlateIndex {
+  static deserialize(buf: Uint8Array, opts: DeserializeOptions = {}): PlateIndex {
     const bad = (why: string): CustodyError =>
       new CustodyError('integrity', `The plate index is damaged: ${why}.`, 'Rebuild it from the batch segment.');
     if (!LITTLE_ENDIAN) throw new CustodyError('internal', 'The plate index format assumes a little-endian machine.');
@@ -569,49 +591,50 @@ export class PlateIndex {
     const expected = serializedSize(P, B, N, H);
     if (buf.length !== expected) throw bad(`length ${buf.length}, expected ${expected}`);
     let off = HEADER_BYTES;
-    const take = (bytes: number, capacity = bytes): Uint8Array<ArrayBuffer> => {
-      // Copy into a fresh, aligned ArrayBuffer (the input may sit at any byte offset).
-      const out = new Uint8Array(Math.max(capacity, 4));
-      out.set(buf.subarray(off, off + bytes));
+    // Each section starts on a 4-byte boundary of `buf`: share it when `buf` itself is aligned
+    // and sharing was asked for, otherwise copy into fresh (aligned) memory.
+    const share = opts.copy === false && buf.byteOffset % 4 === 0;
+    const take = (bytes: number): { buffer: ArrayBuffer; byteOffset: number } => {
+      const section = buf.subarray(off, off + bytes);
       off += pad4(bytes);
-      return out;
+      if (share) return { buffer: section.buffer as ArrayBuffer, byteOffset: section.byteOffset };
+      const out = new Uint8Array(Math.max(bytes, 4));
+      out.set(section);
+      return { buffer: out.buffer, byteOffset: 0 };
     };
-    const cap = Math.max(N, 16);
-    const ps = new Int32Array(take(4 * (P + 1)).buffer, 0, P + 1);
-    const pb = take(B);
-    const heads = new Int32Array(take(4 * H).buffer, 0, H);
-    const next = new Int32Array(take(4 * P).buffer, 0, Math.max(P, 1));
-    const post = new Int32Array(take(4 * (P + 1)).buffer, 0, P + 1);
-    const ri = new Int32Array(take(4 * N, 4 * cap).buffer, 0, cap);
-    const rc = new Float32Array(take(4 * N, 4 * cap).buffer, 0, cap);
-    const rr = take(N, cap);
+    const i32 = (n: number): Int32Array<ArrayBuffer> => {
+      const t = take(4 * n);
+      return new Int32Array(t.buffer, t.byteOffset, n);
+    };
+    const ps = i32(P + 1);
+    const pbT = take(B);
+    const pb = new Uint8Array(pbT.buffer, pbT.byteOffset, B);
+    const heads = i32(H);
+    const next = i32(P);
+    const post = i32(P + 1);
+    const ri = i32(N);
+    const rcT = take(4 * N);
+    const rc = new Float32Array(rcT.buffer, rcT.byteOffset, N);
+    const rrT = take(N);
+    const rr = new Uint8Array(rrT.buffer, rrT.byteOffset, N);
 
     // Plates: offsets from 0 to B, each plate A–Z0–9 ending in its one newline.
     if (ps[0] !== 0 || ps[P] !== B) throw bad('plate offsets do not cover the plate bytes');
-    let newlines = 0;
-    for (let i = 0; i < B; i++) {
-      const c = pb[i];
-      if (c === 10) newlines++;
-      else if (REP[c] === 0) throw bad(`a plate has a character outside A–Z0–9 at byte ${i}`);
-    }
-    if (newlines !== P) throw bad('plate count and plate bytes disagree');
-    for (let i = 0; i < P; i++) {
-      const e = ps[i + 1];
-      if (e <= ps[i] + 1 || pb[e - 1] !== 10) throw bad(`plate ${i} is malformed`);
-    }
+    const plates = checkPlates(pb, B, ps, P);
+    if (plates) throw bad(plates);
     // Hash table: every link a plate or the end (the chain walk also stops a loop).
-    for (let i = 0; i < H; i++) if (heads[i] < -1 || heads[i] >= P) throw bad('a hash bucket points at no plate');
-    for (let i = 0; i < P; i++) if (next[i] < -1 || next[i] >= P) throw bad('a hash chain points at no plate');
+    if (!allInRange(heads, H, -1, P - 1)) throw bad('a hash bucket points at no plate');
+    if (!allInRange(next, P, -1, P - 1)) throw bad('a hash chain points at no plate');
     // Rows: grouped by plate, ranges rising from 0 to N.
-    if (post[0] !== 0 || post[P] !== N) throw bad('row ranges do not cover the rows');
-    for (let p = 0; p < P; p++) if (post[p + 1] < post[p]) throw bad(`plate ${p} has a negative row range`);
-    for (let r = 0; r < N; r++) if (ri[r] < 0) throw bad(`reading ${r} has a negative image id`);
+    if (post[0] !== 0 || post[P] !== N || !nonDecreasing(post, P + 1)) throw bad('row ranges do not cover the rows');
+    if (!allInRange(ri, N, 0, 0x7fffffff)) throw bad('a reading has a negative image id');
 
     const idx = new PlateIndex();
     idx.plateStart = Object.assign(new GrowI32(1), { a: ps, n: P + 1 });
     idx.plateBytes = pb;
     idx.plateBytesLen = B;
     idx.heads = heads;
+    idx.headsShared = share;
     idx.nextPlate = Object.assign(new GrowI32(1), { a: next, n: P });
     idx.rowImage = Object.assign(new GrowI32(1), { a: ri, n: N });
     idx.rowPlate = undefined;
@@ -724,6 +747,11 @@ export class PlateIndex {
   }
 
   private link(plate: number): void {
+    if (this.headsShared) {
+      // Loaded in place: the first new plate gets the table its own memory.
+      this.heads = this.heads.slice();
+      this.headsShared = false;
+    }
     const b = this.hashPlate(plate) & (this.heads.length - 1);
     this.nextPlate.a[plate] = this.heads[b];
     this.heads[b] = plate;
@@ -749,6 +777,7 @@ export class PlateIndex {
       heads[b] = p;
     }
     this.heads = heads;
+    this.headsShared = false;
   }
 
   /** After a load the rows are in plate order: write out each row's plate before adding more. */
@@ -777,6 +806,36 @@ export class PlateIndex {
     this.postStart = start;
     this.postRows = rows;
   }
+}
+
+// Checks for `deserialize`, as small functions so that they are optimised early.
+
+function checkPlates(pb: Uint8Array, B: number, ps: Int32Array, P: number): string | undefined {
+  let newlines = 0;
+  for (let i = 0; i < B; i++) {
+    const c = pb[i];
+    if (c === 10) newlines++;
+    else if (REP[c] === 0) return `a plate has a character outside A–Z0–9 at byte ${i}`;
+  }
+  if (newlines !== P) return 'plate count and plate bytes disagree';
+  for (let i = 0; i < P; i++) {
+    const e = ps[i + 1];
+    if (e <= ps[i] + 1 || pb[e - 1] !== 10) return `plate ${i} is malformed`;
+  }
+  return undefined;
+}
+
+function allInRange(a: Int32Array, n: number, lo: number, hi: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (v < lo || v > hi) return false;
+  }
+  return true;
+}
+
+function nonDecreasing(a: Int32Array, n: number): boolean {
+  for (let i = 1; i < n; i++) if (a[i] < a[i - 1]) return false;
+  return true;
 }
 
 function loopingChain(): CustodyError {

@@ -283,6 +283,13 @@ describe('PlateIndex', () => {
     expect(ids(index.search('7AB?12*'))).toEqual([1, 2]);
     expect(index.search('7AB?12*')[1].rank).toBe(1);
     expect(ids(index.search('*AB?12'))).toEqual([1, 4]);
+    // Both ends open: anywhere inside, each plate once even when it contains the run twice.
+    const twice = new PlateIndex([img(1, 'AB1AB2'), img(2, 'XAB9'), img(3, 'BA12')]);
+    expect(ids(twice.search('*AB*'))).toEqual([1, 2]);
+    expect(twice.search('*AB*', { perImage: false })).toHaveLength(2);
+    expect(ids(twice.search('AB*'))).toEqual([1]);
+    expect(ids(twice.search('*B9?'))).toEqual([]);
+    expect(ids(twice.search('*A?9'))).toEqual([2]);
     // With --fuzzy the literal characters also match their confusions.
     expect(ids(index.search('7AB?12*', { fuzzy: true }))).toEqual([1, 5, 2]);
   });
@@ -353,6 +360,21 @@ describe('PlateIndex', () => {
     const again = PlateIndex.deserialize(back.serialize());
     expect(again.search('7ABC123', { fuzzy: true })).toEqual(back.search('7ABC123', { fuzzy: true }));
     expect(PlateIndex.deserialize(new PlateIndex().serialize()).search('AB')).toEqual([]);
+  });
+
+  it('can use an aligned Buffer in place, and never writes into it', () => {
+    const index = new PlateIndex([img(1, '7ABC123', '7A8C123'), img(2, 'SDX0123'), img(3, 'ZZ9')]);
+    const buf = index.serialize();
+    const before = Buffer.from(buf);
+    const inPlace = PlateIndex.deserialize(buf, { copy: false });
+    expect(inPlace.search('7ABC123', { fuzzy: true })).toEqual(index.search('7ABC123', { fuzzy: true }));
+    for (let i = 0; i < 50; i++) inPlace.add(img(100 + i, `NEW${i}`, '7ABC123'));
+    expect(inPlace.search('7ABC123', { limit: 1000 })).toHaveLength(51);
+    expect(ids(inPlace.search('NEW7'))).toEqual([107]);
+    expect(buf.equals(before)).toBe(true);
+    // An unaligned Buffer is copied even when sharing is asked for.
+    const odd = Buffer.concat([Buffer.from([0]), buf]).subarray(1);
+    expect(PlateIndex.deserialize(odd, { copy: false }).search('SDX0123')).toHaveLength(1);
   });
 
   it('refuses a damaged serialized index with an integrity error', () => {
