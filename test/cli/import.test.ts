@@ -191,6 +191,20 @@ describe('import', () => {
   });
 });
 
+describe('drive forecast', () => {
+  it('says how many drives each camera needs and warns before it runs out', async () => {
+    const clock = manualClock('2026-11-26T09:00:00-08:00');
+    const t = await homeWithCamera(clock);
+    expect((await run(['camera', 'add', 'CAM-02', '--location', 'Oak Ave', '--swap-days', '14'], { env: t.env, clock })).code).toBe(0);
+    const r = await run(['drive', 'forecast', '--json'], { env: t.env, clock });
+    expect(r.code).toBe(0);
+    const fc = JSON.parse(r.stdout) as { cameraId: string; cadenceDays: number; drivesNeeded: number; warnings: string[] }[];
+    const c2 = fc.find((c) => c.cameraId === 'CAM-02')!;
+    expect(c2).toMatchObject({ cadenceDays: 14, drivesNeeded: Math.ceil(60 / 14) + 1 });
+    expect(c2.warnings.join(' ')).toMatch(/runs out of drives/);
+  });
+});
+
 describe('a full disk', () => {
   it('ends the import with a clear error, loses nothing, and the rerun with space completes', async (ctx) => {
     const { execFileSync } = await import('node:child_process');

@@ -129,6 +129,34 @@ export function registerDrive(program: Command, ctx: CliContext, globals: () => 
     });
 
   drive
+    .command('forecast')
+    .description('how many drives each camera needs at its swap cadence, and when one would run out (policy §8)')
+    .option('--horizon-days <n>', 'how far ahead to simulate', (v) => Number(v))
+    .action(async (o: { horizonDays?: number }) => {
+      const g = globals();
+      const { driveForecast } = await import('../../core/retention.js');
+      await withSession(ctx, g, 'drive forecast', 'log.read', (s) => {
+        const settings = s.settings;
+        const cams = s.ledger.rows<{ id: string; swap_cadence_days: number | null }>("SELECT id, swap_cadence_days FROM cameras WHERE status = 'active' ORDER BY id");
+        const swaps = s.ledger.rows<{ camera_id: string; at: string }>("SELECT camera_id, at FROM drive_history WHERE action = 'remove' AND camera_id IS NOT NULL");
+        const drives = s.ledger.rows<DriveRow>('SELECT * FROM drives');
+        const fc = driveForecast(
+          cams.map((c) => ({ id: c.id, swapCadenceDays: c.swap_cadence_days ?? undefined, swapHistory: swaps.filter((x) => x.camera_id === c.id).map((x) => new Date(x.at)) })),
+          drives.map((d) => {
+            const v = d.state === 'stored' ? checkInstallable(s, d) : undefined;
+            return { id: d.id, state: d.state, cameraId: d.state === 'spare' ? undefined : d.camera_id ?? undefined, eligibleFrom: v?.eligibleFrom ? new Date(v.eligibleFrom) : undefined };
+          }),
+          s.clock(),
+          settings.retentionDays,
+          { horizonDays: o.horizonDays, timeZone: settings.timeZone },
+        );
+        if (g.json) return printJson(ctx, fc);
+        ctx.stdout.write(table(['camera', 'swap every', 'drives needed', 'drives available', 'shared spares', 'next swap', 'runs out'], fc.map((c) => [c.cameraId, `${c.cadenceDays} d (${c.cadenceSource})`, c.drivesNeeded, c.drivesAvailable, c.sharedSpares, c.nextSwap.toISOString().slice(0, 10), c.runsOutOn ? c.runsOutOn.toISOString().slice(0, 10) : '—'])));
+        for (const w of fc.flatMap((c) => c.warnings)) ctx.stdout.write(`warning: ${w}\n`);
+      });
+    });
+
+  drive
     .command('show <id>')
     .description('show one drive and its history')
     .action(async (id: string) => {
