@@ -246,7 +246,13 @@ export interface Row {
  * A two-column table of label and value with hairline rules. Pairs of rows may share a line
  * (`pairs: true`): label/value/label/value, for short fields.
  */
-export function table(doc: Doc, rows: Row[], o: { labelWidth?: number; pairs?: boolean } = {}): void {
+export function table(
+  doc: Doc,
+  rows: Row[],
+  o: { labelWidth?: number; pairs?: boolean; /** @default 9 */ labelSize?: number; /** @default 10 */ valueSize?: number } = {},
+): void {
+  const labelSize = o.labelSize ?? 9;
+  const valueSize = o.valueSize ?? 10;
   const x = doc.page.margins.left;
   const w = contentWidth(doc);
   const pad = 3.5;
@@ -257,9 +263,9 @@ export function table(doc: Doc, rows: Row[], o: { labelWidth?: number; pairs?: b
   for (let i = 0; i < rows.length; i += cols) {
     const line = rows.slice(i, i + cols);
     const heights = line.map((r) => {
-      doc.font(r.mono ? FONT.mono : FONT.regular).fontSize(r.size ?? (r.mono ? 9.5 : 10));
+      doc.font(r.mono ? FONT.mono : FONT.regular).fontSize(r.size ?? (r.mono ? valueSize - 0.5 : valueSize));
       const hv = doc.heightOfString(printable(r.value) || ' ', { width: valueW });
-      doc.font(FONT.bold).fontSize(9);
+      doc.font(FONT.bold).fontSize(labelSize);
       const hl = doc.heightOfString(printable(r.label), { width: labelW - pad * 2 });
       return Math.max(hv, hl);
     });
@@ -269,8 +275,8 @@ export function table(doc: Doc, rows: Row[], o: { labelWidth?: number; pairs?: b
     line.forEach((r, j) => {
       const cx = x + j * colW;
       doc.rect(cx, y, labelW, h).fill(TINT);
-      doc.fillColor(MUTED).font(FONT.bold).fontSize(9).text(printable(r.label), cx + pad, y + pad + 0.5, { width: labelW - pad * 2 });
-      doc.fillColor(INK).font(r.mono ? FONT.mono : FONT.regular).fontSize(r.size ?? (r.mono ? 9.5 : 10));
+      doc.fillColor(MUTED).font(FONT.bold).fontSize(labelSize).text(printable(r.label), cx + pad, y + pad + 0.5, { width: labelW - pad * 2 });
+      doc.fillColor(INK).font(r.mono ? FONT.mono : FONT.regular).fontSize(r.size ?? (r.mono ? valueSize - 0.5 : valueSize));
       doc.text(printable(r.value) || '—', cx + labelW + pad, y + pad + (r.mono ? 0.5 : 0), { width: valueW });
     });
     doc.moveTo(x, y + h).lineTo(x + w, y + h).lineWidth(0.4).strokeColor(RULE).stroke();
@@ -347,7 +353,7 @@ export function signatureLines(doc: Doc, columns: SignatureColumn[]): void {
  * optional marking line above it. Bottom margin is lifted while writing, or pdfkit would start
  * a new page for text below it.
  */
-export function footers(doc: Doc, text: string, marking?: string): void {
+export function footers(doc: Doc, text: string, marking?: string, /** @default 9 */ size = 9): void {
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
     doc.switchToPage(i);
@@ -357,13 +363,13 @@ export function footers(doc: Doc, text: string, marking?: string): void {
     const w = contentWidth(doc);
     let y = doc.page.height - bottom + 8;
     if (marking) {
-      doc.font(FONT.bold).fontSize(9).fillColor(MUTED);
+      doc.font(FONT.bold).fontSize(size).fillColor(MUTED);
       const h = doc.heightOfString(printable(marking), { width: w });
       doc.text(printable(marking), x, y, { width: w, align: 'center' });
       y += h + 3;
     }
     doc.moveTo(x, y).lineTo(x + w, y).lineWidth(0.4).strokeColor(RULE).stroke();
-    doc.font(FONT.regular).fontSize(9).fillColor(MUTED);
+    doc.font(FONT.regular).fontSize(size).fillColor(MUTED);
     doc.text(printable(fill(text, { page: i + 1 - range.start, pages: range.count })), x, y + 4, {
       width: w,
       align: 'center',
@@ -372,4 +378,70 @@ export function footers(doc: Doc, text: string, marking?: string): void {
     doc.page.margins.bottom = bottom;
   }
   doc.fillColor(INK);
+}
+
+export interface VerificationBlock {
+  /** PNG of the QR code. */
+  qr: Buffer;
+  heading: string;
+  body: string;
+  /** Label and value of the digest printed under the text (e.g. the ledger head). */
+  label: string;
+  value: string;
+}
+
+const QR_SIZE = 72;
+
+/** Height of the verification block: the QR code or the text beside it, whichever is taller. */
+export function verificationHeight(doc: Doc, b: VerificationBlock): number {
+  const tw = contentWidth(doc) - QR_SIZE - 14;
+  doc.font(FONT.bold).fontSize(9.5);
+  let h = doc.heightOfString(printable(b.heading), { width: tw }) + 1;
+  doc.font(FONT.regular).fontSize(9);
+  h += doc.heightOfString(printable(b.body), { width: tw, lineGap: 0.5 }) + 2;
+  doc.font(FONT.bold).fontSize(9);
+  h += doc.heightOfString(`${printable(b.label)}:`, { width: tw }) + 11;
+  return Math.max(QR_SIZE, h) + 8;
+}
+
+/** QR code at the left; heading, explanation and the digest beside it; a hairline above. */
+export function drawVerification(doc: Doc, b: VerificationBlock): void {
+  const x = doc.page.margins.left;
+  const w = contentWidth(doc);
+  const tx = x + QR_SIZE + 14;
+  const tw = w - QR_SIZE - 14;
+  const saved = doc.page.margins.bottom;
+  doc.page.margins.bottom = 0; // the block is placed by the caller; never let it flow to a new page
+  doc.moveTo(x, doc.y).lineTo(x + w, doc.y).lineWidth(0.5).strokeColor(RULE).stroke();
+  const top = doc.y + 6;
+  doc.image(b.qr, x, top, { width: QR_SIZE, height: QR_SIZE });
+  doc.font(FONT.bold).fontSize(9.5).fillColor(ACCENT).text(printable(b.heading), tx, top, { width: tw });
+  doc.font(FONT.regular).fontSize(9).fillColor(INK).text(printable(b.body), tx, doc.y + 1, { width: tw, lineGap: 0.5 });
+  doc.font(FONT.bold).fontSize(9).fillColor(MUTED).text(`${printable(b.label)}:`, tx, doc.y + 2, { width: tw });
+  doc.font(FONT.mono).fontSize(9).fillColor(INK).text(printable(b.value), tx, doc.y, { width: tw, lineBreak: false });
+  doc.page.margins.bottom = saved;
+  doc.x = x;
+  doc.y = Math.max(doc.y + 11, top + QR_SIZE) + 6;
+  doc.fillColor(INK);
+}
+
+/**
+ * Draw the verification block at the foot of the current page and keep the page's other
+ * content above it (so it stays on page 1 however long the rest is). Call the returned
+ * function when that page's content is done: it restores the page's bottom margin, which the
+ * footers rely on.
+ */
+export function anchorVerification(doc: Doc, b: VerificationBlock): () => void {
+  const page = doc.page;
+  const bottom = page.margins.bottom;
+  const h = verificationHeight(doc, b);
+  const y0 = doc.y;
+  doc.y = page.height - bottom - h - 2;
+  drawVerification(doc, b);
+  doc.x = page.margins.left;
+  doc.y = y0;
+  page.margins.bottom = bottom + h + 8;
+  return () => {
+    page.margins.bottom = bottom;
+  };
 }

@@ -13,6 +13,7 @@ import { CustodyError } from '../core/errors.js';
 import type { SigningIdentity } from './certificate.js';
 import {
   ACCENT,
+  anchorVerification,
   contentWidth,
   ensureSpace,
   fill,
@@ -239,16 +240,14 @@ function drawPageOne(
 ): void {
   const L = t.labels;
   const h = data.handedOver;
-  // The QR code and the ledger head belong on page 1 whatever else happens: draw them first,
-  // anchored above the footer, and keep the rest of page 1 above them.
-  const page1 = doc.page;
-  const bottom = page1.margins.bottom;
-  const blockH = verificationHeight(doc, t, f);
-  const y0 = doc.y;
-  doc.y = page1.height - bottom - blockH - 2;
-  drawVerification(doc, data, t, f, qr);
-  doc.y = y0;
-  page1.margins.bottom = bottom + blockH + 8;
+  // The QR code and the ledger head belong on page 1 whatever else happens.
+  const release = anchorVerification(doc, {
+    qr,
+    heading: f(t.headings.verification),
+    body: f(t.verification),
+    label: t.labels.ledgerHead,
+    value: data.ledgerHead,
+  });
   letterhead(doc, { organization: data.organization, office: f(t.office), label: f(t.documentLabel), number: data.receiptNumber });
   title(doc, f(t.title), f(t.subtitle));
 
@@ -316,51 +315,7 @@ function drawPageOne(
       date: f(t.signatureCaptions.date),
     },
   ]);
-  page1.margins.bottom = bottom;
-}
-
-const QR_SIZE = 72;
-
-function verificationText(t: ReceiptTemplate, f: (s: string) => string) {
-  return {
-    heading: printable(f(t.headings.verification)),
-    body: printable(f(t.verification)),
-    label: `${printable(t.labels.ledgerHead)}:`,
-  };
-}
-
-/** Height of the verification block: the QR code or the text beside it, whichever is taller. */
-function verificationHeight(doc: PDFKit.PDFDocument, t: ReceiptTemplate, f: (s: string) => string): number {
-  const tw = contentWidth(doc) - QR_SIZE - 14;
-  const { heading, body, label } = verificationText(t, f);
-  doc.font(FONT.bold).fontSize(9.5);
-  let h = doc.heightOfString(heading, { width: tw }) + 1;
-  doc.font(FONT.regular).fontSize(9);
-  h += doc.heightOfString(body, { width: tw, lineGap: 0.5 }) + 2;
-  doc.font(FONT.bold).fontSize(9);
-  h += doc.heightOfString(label, { width: tw }) + 11;
-  return Math.max(QR_SIZE, h) + 8;
-}
-
-/** QR code at the left; heading, explanation and the ledger head beside it; a hairline above. */
-function drawVerification(doc: PDFKit.PDFDocument, data: ReceiptData, t: ReceiptTemplate, f: (s: string) => string, qr: Buffer): void {
-  const x = doc.page.margins.left;
-  const w = contentWidth(doc);
-  const tx = x + QR_SIZE + 14;
-  const tw = w - QR_SIZE - 14;
-  const { heading, body, label } = verificationText(t, f);
-  const saved = doc.page.margins.bottom;
-  doc.page.margins.bottom = 0; // the block sits on the bottom margin line; never let it flow
-  doc.moveTo(x, doc.y).lineTo(x + w, doc.y).lineWidth(0.5).strokeColor(RULE).stroke();
-  const top = doc.y + 6;
-  doc.image(qr, x, top, { width: QR_SIZE, height: QR_SIZE });
-  doc.font(FONT.bold).fontSize(9.5).fillColor(ACCENT).text(heading, tx, top, { width: tw });
-  doc.font(FONT.regular).fontSize(9).fillColor(INK).text(body, tx, doc.y + 1, { width: tw, lineGap: 0.5 });
-  doc.font(FONT.bold).fontSize(9).fillColor(MUTED).text(label, tx, doc.y + 2, { width: tw });
-  doc.font(FONT.mono).fontSize(9).fillColor(INK).text(data.ledgerHead, tx, doc.y, { width: tw, lineBreak: false });
-  doc.page.margins.bottom = saved;
-  doc.x = x;
-  doc.fillColor(INK);
+  release();
 }
 
 function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptTemplate, f: (s: string) => string): void {

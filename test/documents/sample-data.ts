@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { BreachData } from '../../src/documents/breach.js';
 import type { DestructionData } from '../../src/documents/destruction.js';
 import type { ReceiptData } from '../../src/documents/receipt.js';
 
@@ -71,13 +72,38 @@ export function sampleDestruction(batches = 6): DestructionData {
       source: `CAM-0${(i % 3) + 1} drive CAM-0${(i % 3) + 1}-${i % 2 ? 'A' : 'B'}`,
       files: 2900 + i * 17,
       bytes: (2900 + i * 17) * 190_000,
-      recordedFrom: `2026-09-${String(14 + i).padStart(2, '0')}T06:00:00.000-07:00`,
-      recordedTo: `2026-09-${String(20 + i).padStart(2, '0')}T21:14:09.000-07:00`,
+      recordedFrom: `2026-09-${String(1 + i).padStart(2, '0')}T06:00:00.000-07:00`,
+      recordedTo: `2026-09-${String(6 + i).padStart(2, '0')}T21:14:09.000-07:00`,
       manifestSha256: sha(`batch ${i}`),
       keyDestroyedAt: `2026-11-26T16:40:${String(10 + i).padStart(2, '0')}.000-08:00`,
     })),
     holdsExcluded: [{ id: 'HOLD-2026-003', reason: 'Written request, case EPD-26-009112 (court proceeding)', files: 312 }],
     ledgerHead: sha('ledger head after purge'),
     location: 'Exampleton, California',
+  };
+}
+
+export function sampleBreach(): BreachData {
+  return {
+    organization: 'City of Exampleton',
+    contact: {
+      name: 'Pat Example',
+      title: 'Administrative Services Director',
+      phone: '(555) 010-0199',
+      email: 'alpr-privacy@exampleton.example',
+      address: '100 Civic Center Plaza, Exampleton, CA 90000',
+    },
+    noticeDate: '2026-12-01',
+    breach: { from: '2026-11-10', to: '2026-11-14', estimated: true },
+    discoveredAt: '2026-11-18T10:20:00.000-08:00',
+    delayedByLawEnforcement: false,
+    whatHappened:
+      'On November 18, 2026, during the monthly health check, we found that a USB drive removed from camera CAM-02 (Elm Street) on November 14 was missing from the locked cabinet where drives are kept before import.\n\nThe drive held images recorded between November 10 and November 14, 2026. The images on the drive were not encrypted.',
+    informationInvolved:
+      'Photographs of vehicles that passed the camera at Elm Street and 5th Avenue, with the date and time of each photograph and the licence plate shown in it.',
+    informationTypes: ['Images of vehicles and their licence plates', 'Date, time and camera location of each image'],
+    whatWeAreDoing:
+      'We reported the loss to the Exampleton Police Department and the state Office of Information Security. Drives are now encrypted in the camera and signed in and out of the cabinet.',
+    posting: { from: '2026-12-01', until: '2026-12-31' },
   };
 }
