@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +68,17 @@ describe('renderReceipt (bag)', async () => {
     const r = readReceipt(pdf);
     expect(r.signature.valid).toBe(true);
     expect(r.data).toEqual(data);
+  });
+
+  it('carries the data as an ordinary attachment that poppler's pdfdetach extracts', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'r.pdf');
+    fs.writeFileSync(f, pdf);
+    expect(execFileSync('pdfdetach', ['-list', f], { encoding: 'utf8' })).toContain('custody-receipt.json');
+    execFileSync('pdfdetach', ['-save', '1', '-o', path.join(dir, 'r.json'), f]);
+    const { schema, ...rest } = JSON.parse(fs.readFileSync(path.join(dir, 'r.json'), 'utf8'));
+    expect(schema).toBe('custody.receipt/1');
+    expect(rest).toEqual(data);
   });
 
   it('gives no data when the file was altered', () => {
