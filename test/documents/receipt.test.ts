@@ -70,7 +70,7 @@ describe('renderReceipt (bag)', async () => {
     expect(r.data).toEqual(data);
   });
 
-  it('carries the data as an ordinary attachment that poppler's pdfdetach extracts', () => {
+  it('carries the data as an ordinary attachment that poppler pdfdetach extracts', () => {
     const dir = tmpDir();
     const f = path.join(dir, 'r.pdf');
     fs.writeFileSync(f, pdf);
