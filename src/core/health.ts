@@ -82,16 +82,35 @@ export interface GapFinding extends Finding {
   chance: number;
 }
 
-/** Local wall-clock milliseconds of instant t (offset looked up once per quarter hour). */
+/**
+ * Local wall-clock milliseconds of instant t. The zone's offset is looked up once per UTC
+ * day, and per hour only on a day whose offset changes (a daylight-saving transition), since
+ * Intl is slow and a window holds hundreds of thousands of captures.
+ */
 function localClock(timeZone: string): (t: number) => number {
-  const cache = new Map<number, number>();
+  const offsetAt = (t: number): number => zoneOffsetMinutes(new Date(t), timeZone) * 60_000;
+  const days = new Map<number, number | Map<number, number>>();
+  let lastHour = Number.NaN;
+  let lastOff = 0;
   return (t) => {
-    const q = Math.floor(t / 900_000);
-    let off = cache.get(q);
-    if (off === undefined) {
-      off = zoneOffsetMinutes(new Date(q * 900_000), timeZone) * 60_000;
-      cache.set(q, off);
+    const hour = Math.floor(t / HOUR_MS);
+    if (hour === lastHour) return t + lastOff; // sorted input: mostly the same hour as before
+    const day = Math.floor(t / DAY_MS);
+    let d = days.get(day);
+    if (d === undefined) {
+      const start = offsetAt(day * DAY_MS);
+      d = start === offsetAt((day + 1) * DAY_MS - 1) ? start : new Map<number, number>();
+      days.set(day, d);
     }
+    let off: number;
+    if (typeof d === 'number') off = d;
+    else {
+      const known = d.get(hour);
+      off = known ?? offsetAt(hour * HOUR_MS);
+      if (known === undefined) d.set(hour, off);
+    }
+    lastHour = hour;
+    lastOff = off;
     return t + off;
   };
 }
@@ -221,7 +240,8 @@ export interface ClockBatch {
 }
 
 export interface ClockOptions {
-  timeZone: string;
+  /** For the times in sentences. @default 'UTC' */
+  timeZone?: string;
   /** Capture times within this of the swap times are fine. @default 10 */
   toleranceMinutes?: number;
 }
@@ -231,9 +251,9 @@ export interface ClockOptions {
  * a camera clock drifting steadily from the swap times over successive batches. A camera
  * clock that is wrong moves the dates of recordation, and so the retention dates (§8).
  */
-export function findClockTrouble(batches: readonly ClockBatch[], opts: ClockOptions): Finding[] {
+export function findClockTrouble(batches: readonly ClockBatch[], opts: ClockOptions = {}): Finding[] {
   const tol = (opts.toleranceMinutes ?? 10) * 60_000;
-  const tz = opts.timeZone;
+  const tz = opts.timeZone ?? 'UTC';
   const out: Finding[] = [];
   const sev = (ms: number): Severity => (ms >= DAY_MS ? 'critical' : 'warning');
   for (const b of batches) {
