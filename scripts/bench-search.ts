@@ -129,6 +129,7 @@ const wildcard: number[] = [];
 const fuzzy: number[] = [];
 let found = 0;
 let fuzzyFirst = 0;
+const kinds: Record<string, number> = {};
 for (const [id, plate] of queries) {
   exact.push(time(() => index.search(plate)));
   // Two shapes: a known start (7A?C1*), and a known end with the start unknown (*C?23).
@@ -139,6 +140,7 @@ for (const [id, plate] of queries) {
   let hits: ReturnType<PlateIndex['search']> = [];
   fuzzy.push(time(() => (hits = index.search(misread, { fuzzy: true, limit: 1000 }))));
   if (hits.some((h) => h.imageId === id)) found++;
+  for (const h of hits) kinds[h.kind] = (kinds[h.kind] ?? 0) + 1;
   if (hits.length && (hits[0].reading === plate || hits[0].reading === misread)) fuzzyFirst++;
 }
 
@@ -176,5 +178,6 @@ console.log(`images ${IMAGES.toLocaleString('en-US')} · readings (rows) ${resul
 console.log(`build ${result.buildSeconds} s (+ ${result.generateSeconds} s generating) · heap ${result.heapMB} MB · typed arrays ${result.arrayBuffersMB} MB · rss ${result.rssMB} MB · serialized ${result.serializedMB} MB`);
 console.log(`median of ${queries.length}: exact ${(result.exactSeconds * 1000).toFixed(3)} ms · wildcard ${(result.wildcardSeconds * 1000).toFixed(1)} ms (max ${(result.maxWildcardSeconds * 1000).toFixed(1)} ms) · fuzzy ${(result.fuzzySeconds * 1000).toFixed(3)} ms (max ${(result.maxFuzzySeconds * 1000).toFixed(3)} ms)`);
 console.log(`deserialize ${result.deserializeSeconds} s, + first search ${result.loadSeconds} s`);
+console.log(`fuzzy results per query (images, up to 1000): ${Object.entries(kinds).map(([k, n]) => `${k} ${(n / queries.length).toFixed(1)}`).join(' · ')}`);
 console.log(`fuzzy found the sampled image ${found}/${queries.length} times; a true reading ranked first ${fuzzyFirst}/${queries.length}`);
 if (JSON_OUT) console.log(JSON.stringify(result));

@@ -838,6 +838,22 @@ function nonDecreasing(a: Int32Array, n: number): boolean {
   return true;
 }
 
+/**
+ * Search several indexes (one per import batch) as one: image ids must be unique across
+ * them. Hits are merged before ranking, so an image counts once and the limit applies to
+ * the whole.
+ */
+export function searchMany(indexes: Iterable<PlateIndex>, query: string | ParsedQuery, opts: SearchOptions = {}): Hit[] {
+  const pq = typeof query === 'string' ? parseQuery(query, { fuzzy: opts.fuzzy }) : query;
+  const all: Hit[] = [];
+  for (const index of indexes) {
+    for (const h of index.search(pq, { ...opts, perImage: false, limit: Number.POSITIVE_INFINITY })) all.push(h);
+  }
+  const ranked =
+    opts.perImage === false ? all.sort((a, b) => b.score - a.score || a.imageId - b.imageId || a.rank - b.rank) : rankByImage(all);
+  return ranked.slice(0, opts.limit ?? 100);
+}
+
 function loopingChain(): CustodyError {
   return new CustodyError('integrity', 'The plate index is damaged: a hash chain loops.', 'Rebuild it from the batch segment.');
 }

@@ -9,6 +9,7 @@ import {
   parseQuery,
   rankByImage,
   scoreMatch,
+  searchMany,
   type Hit,
   type ImageReadings,
 } from '../../src/core/plate-match.js';
@@ -441,5 +442,20 @@ describe('PlateIndex', () => {
       err = e;
     }
     expect(isCustodyError(err, 'integrity')).toBe(true);
+  });
+});
+
+describe('searchMany', () => {
+  it('searches per-batch indexes as one, counting an image once', () => {
+    const a = new PlateIndex([img(1, '7ABC123'), img(2, '7A8C123')]);
+    const b = new PlateIndex([img(3, 'X', '7ABC123'), img(4, '7ABC12')]);
+    expect(ids(searchMany([a, b], '7ABC123', { fuzzy: true }))).toEqual([1, 3, 2, 4]);
+    expect(ids(searchMany([a, b], '7ABC123', { fuzzy: true, limit: 2 }))).toEqual([1, 3]);
+    expect(ids(searchMany([a, b], '7ABC123'))).toEqual([1, 3]);
+    expect(searchMany([], '7ABC123')).toEqual([]);
+    // The same image in two batches (should not happen) still counts once.
+    const c = new PlateIndex([img(1, '7ABC123')]);
+    expect(ids(searchMany([a, c], '7ABC123'))).toEqual([1]);
+    expect(searchMany([a, c], '7ABC123')[0].matchedReadings).toBe(2);
   });
 });
