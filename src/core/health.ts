@@ -21,6 +21,10 @@ export interface Finding {
 }
 
 const HOUR_MS = 3_600_000;
+/** Weight, in days, of the all-week hour profile in a day-of-week cell (see `findRecordingGaps`). */
+const WEEKDAY_SHRINK = 1;
+/** Profile cells: 24 hours of weekdays (Monday–Friday), then 24 of weekends. */
+const CELLS = 48;
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -76,7 +80,7 @@ export interface GapFinding extends Finding {
   period: { from: string; to: string };
   /** Length of the silence in hours. */
   hours: number;
-  /** How many hours of usual activity it covers: the sum of the covered hours' active shares. */
+  /** How many hours of usual activity it covers: the sum of the covered hours' chances of activity. */
   expectedActiveHours: number;
   /** The chance of so long a silence there on an ordinary day, by the camera's history. */
   chance: number;
@@ -138,48 +142,70 @@ export function findRecordingGaps(captureTimes: readonly Date[], opts: GapOption
     }
   }
 
-  // Profile: per local hour of day, the share of whole hour-slots inside the window that had a capture.
+  // Profile: per day of the week and local hour, how many whole hour-slots inside the
+  // window there were (exposure) and how many had a capture (active). Slot s is local hour
+  // s mod 24 of local day floor(s / 24); day 0 (1 January 1970) was a Thursday.
   const firstSlot = Math.ceil(local(t0) / HOUR_MS);
   const lastSlot = Math.floor(local(t1) / HOUR_MS); // exclusive
-  const exposure = new Array<number>(24).fill(0);
-  const active = new Array<number>(24).fill(0);
-  for (let s = firstSlot; s < lastSlot; s++) exposure[((s % 24) + 24) % 24]++;
+  const cell = (s: number): number => {
+    const dow = (((Math.floor(s / 24) + 4) % 7) + 7) % 7;
+    return (dow === 0 || dow === 6 ? 24 : 0) + (((s % 24) + 24) % 24);
+  };
+  const exposure = new Array<number>(CELLS).fill(0);
+  const active = new Array<number>(CELLS).fill(0);
+  for (let s = firstSlot; s < lastSlot; s++) exposure[cell(s)]++;
   let prevSlot = Number.NaN;
   for (const t of times) {
     const s = Math.floor(local(t) / HOUR_MS);
     if (s === prevSlot || s < firstSlot || s >= lastSlot) continue;
     prevSlot = s;
-    active[((s % 24) + 24) % 24]++;
+    active[cell(s)]++;
+  }
+  // The same, pooled over the days of the week.
+  const hourExposure = new Array<number>(24).fill(0);
+  const hourActive = new Array<number>(24).fill(0);
+  for (let c = 0; c < CELLS; c++) {
+    hourExposure[c % 24] += exposure[c];
+    hourActive[c % 24] += active[c];
   }
   const observedDays = (lastSlot - firstSlot) / 24;
   const profiled = observedDays >= (opts.minProfileDays ?? 3) && times.length > 0;
-  const share = exposure.map((e, h) => (e ? active[h] / e : 0));
 
   /**
    * For the silence [a, b): the usual active hours it covers, and −ln of its chance on an
-   * ordinary day. Each covered hour counts −ln(share of the *other* days on which that hour
-   * was silent), smoothed by half a day, so the silence is judged against the rest of the
-   * history and not against itself.
+   * ordinary day. Each covered hour counts −ln(q), q the chance that this hour of this day
+   * of the week is silent: the share of the *other* such days on which it was, shrunk
+   * towards the same share over all days of the week (which is itself smoothed by half a
+   * day). So a camera at an office park that is quiet every weekend is not flagged each
+   * Monday, while a camera busy every day still is after a few silent hours; and the
+   * silence is judged against the rest of the history, not against itself.
    */
   const judgeSilence = (a: number, b: number): { expected: number; surprise: number } => {
     const la = local(a);
     const lb = local(b);
-    const covered = new Array<number>(24).fill(0);
-    const whole = new Array<number>(24).fill(0);
+    const covered = new Map<number, number>();
+    const whole = new Array<number>(CELLS).fill(0);
+    const hourWhole = new Array<number>(24).fill(0);
     for (let s = Math.floor(la / HOUR_MS); s * HOUR_MS < lb; s++) {
       const overlap = Math.min(lb, (s + 1) * HOUR_MS) - Math.max(la, s * HOUR_MS);
       if (overlap <= 0) continue;
-      const h = ((s % 24) + 24) % 24;
-      covered[h] += overlap / HOUR_MS;
-      if (overlap === HOUR_MS && s >= firstSlot && s < lastSlot) whole[h]++;
+      const c = cell(s);
+      covered.set(c, (covered.get(c) ?? 0) + overlap / HOUR_MS);
+      if (overlap === HOUR_MS && s >= firstSlot && s < lastSlot) {
+        whole[c]++;
+        hourWhole[c % 24]++;
+      }
     }
     let expected = 0;
     let surprise = 0;
-    for (let h = 0; h < 24; h++) {
-      if (!covered[h]) continue;
-      const others = Math.max(0, exposure[h] - whole[h]);
-      expected += covered[h] * share[h];
-      surprise += covered[h] * -Math.log((others - active[h] + 0.5) / (others + 1));
+    for (const [c, cov] of covered) {
+      const h = c % 24;
+      const hourOthers = Math.max(0, hourExposure[h] - hourWhole[h]);
+      const hourQuiet = (hourOthers - hourActive[h] + 0.5) / (hourOthers + 1);
+      const others = Math.max(0, exposure[c] - whole[c]);
+      const q = (others - active[c] + 0.5 + WEEKDAY_SHRINK * hourQuiet) / (others + 1 + WEEKDAY_SHRINK);
+      expected += cov * (1 - q);
+      surprise += cov * -Math.log(q);
     }
     return { expected, surprise };
   };

@@ -1,5 +1,5 @@
 /** The policy settings of a home (stored in the ledger, so every change is on the record). */
-import { z } from 'zod';
+import { CustodyError } from './errors.js';
 import { isValidTimeZone } from './time.js';
 
 export const DEFAULT_PURPOSES = [
@@ -10,28 +10,54 @@ export const DEFAULT_PURPOSES = [
   'AMBER or Silver alert',
 ];
 
-export const SettingsSchema = z.object({
+export interface Settings {
   /** The city or agency that keeps the cameras (printed on receipts and reports). */
-  agencyName: z.string().trim().min(1),
+  agencyName: string;
   /** Policy §6: one official custodian, named by title. */
-  custodianTitle: z.string().trim().min(1),
+  custodianTitle: string;
   /** Policy §8. @default 60 */
-  retentionDays: z.number().int().min(1).max(3650),
+  retentionDays: number;
   /** Policy §7. @default 30 */
-  healthIntervalDays: z.number().int().min(1).max(365),
+  healthIntervalDays: number;
   /** IANA time zone for dates of recordation and printed times. */
-  timeZone: z.string().refine(isValidTimeZone, 'not a known IANA time zone'),
+  timeZone: string;
   /** Policy §8: reuse a drive once its import is verified, instead of after the retention period. @default false */
-  reuseAfterVerifiedImport: z.boolean(),
+  reuseAfterVerifiedImport: boolean;
   /** Days after a release by which the written acknowledgement is expected. @default 10 */
-  acknowledgementDays: z.number().int().min(1).max(365),
+  acknowledgementDays: number;
   /** Open requests older than this are listed for attention. @default 30 */
-  openRequestDays: z.number().int().min(1).max(3650),
+  openRequestDays: number;
   /** Official law-enforcement purposes a search or request may name (policy §1). */
-  purposes: z.array(z.string().trim().min(1)).min(1),
-});
+  purposes: string[];
+}
 
-export type Settings = z.infer<typeof SettingsSchema>;
+const INT_RANGES: Partial<Record<keyof Settings, [number, number]>> = {
+  retentionDays: [1, 3650],
+  healthIntervalDays: [1, 365],
+  acknowledgementDays: [1, 365],
+  openRequestDays: [1, 3650],
+};
+
+/** Check settings read from the ledger or given to `init`; returns the problems (empty when valid). */
+export function settingsProblems(v: Record<string, unknown>): string[] {
+  const p: string[] = [];
+  for (const k of ['agencyName', 'custodianTitle'] as const) if (typeof v[k] !== 'string' || !(v[k] as string).trim()) p.push(`${k} must be a non-empty text`);
+  for (const [k, [lo, hi]] of Object.entries(INT_RANGES) as [string, [number, number]][]) {
+    const n = v[k];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) p.push(`${k} must be a whole number from ${lo} to ${hi}`);
+  }
+  if (typeof v.timeZone !== 'string' || !isValidTimeZone(v.timeZone)) p.push('timeZone must be a known IANA time zone');
+  if (typeof v.reuseAfterVerifiedImport !== 'boolean') p.push('reuseAfterVerifiedImport must be true or false');
+  if (!Array.isArray(v.purposes) || v.purposes.length === 0 || v.purposes.some((x) => typeof x !== 'string' || !x.trim())) p.push('purposes must be a list of texts');
+  return p;
+}
+
+export function parseSettings(v: Record<string, unknown>): Settings {
+  const problems = settingsProblems(v);
+  if (problems.length) throw new CustodyError('usage', `Invalid settings: ${problems.join('; ')}.`);
+  return v as unknown as Settings;
+}
+
 
 export function defaultSettings(o: { agencyName: string; custodianTitle: string; timeZone: string }): Settings {
   return {

@@ -189,6 +189,13 @@ export async function renderBreachNotice(
     throw new CustodyError('usage', `Breach notice data: ${first.path.join('.') || '(root)'}: ${first.message}`);
   }
   const data = parsed.data;
+  if (data.posting) {
+    // Policy §10: posted conspicuously for at least 30 days (day counts are whole calendar days).
+    const days = (Date.parse(data.posting.until) - Date.parse(data.posting.from)) / 86_400_000;
+    if (days < 29.9) {
+      throw new CustodyError('usage', `The notice must stay posted for at least 30 days; ${data.posting.from} to ${data.posting.until} is ${Math.floor(days)}.`);
+    }
+  }
   const t = loadTemplate('breach-notice', TEMPLATE_SHAPE, o.templatesDir);
   const c = buildContent(data, t);
   const pdf = await createPdf(

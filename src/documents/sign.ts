@@ -159,8 +159,8 @@ export interface PdfOptions {
   margins?: { top: number; bottom: number; left: number; right: number };
 }
 
-function newDocument(o: PdfOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
-  const doc = new PDFDocument({
+function newDocument(o: PdfOptions): PDFKit.PDFDocument {
+  return new PDFDocument({
     size: o.size ?? 'LETTER',
     margins: o.margins ?? { top: 54, bottom: 70, left: 54, right: 54 },
     bufferPages: true,
@@ -175,18 +175,25 @@ function newDocument(o: PdfOptions): { doc: PDFKit.PDFDocument; done: Promise<Bu
       ModDate: o.createdAt,
     },
   });
+}
+
+/**
+ * The document's bytes once it ends. A pdfkit document is a paused stream until read, so
+ * output produced before this is called is still delivered.
+ */
+function collect(doc: PDFKit.PDFDocument): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  return { doc, done };
 }
 
 /** Build an unsigned PDF: like createSignedPdf without the signature (e.g. a public notice). */
 export async function createPdf(o: PdfOptions, draw: (doc: PDFKit.PDFDocument) => void | Promise<void>): Promise<Buffer> {
-  const { doc, done } = newDocument(o);
+  const doc = newDocument(o);
+  const done = collect(doc);
   await draw(doc);
   doc.end();
   return done;
@@ -201,10 +208,31 @@ export async function createSignedPdf(
   o: SignedPdfOptions,
   draw: (doc: PDFKit.PDFDocument) => void | Promise<void>,
 ): Promise<Buffer> {
-  const identity = toIdentity(o.signer);
-  const { doc, done } = newDocument({ createdAt: o.signedAt, info: o.info, size: o.size, margins: o.margins });
+  const doc = newDocument({ createdAt: o.signedAt, info: o.info, size: o.size, margins: o.margins });
   await draw(doc);
-  doc.switchToPage(0);
+  return signPdfDocument(doc, o);
+}
+
+/**
+ * Finish and sign a pdfkit document the caller has drawn (and not yet ended). The signature
+ * widget goes on the first page if pages are buffered, else on the current page. Output that
+ * pdfkit has produced so far is kept by its stream until read here, so the document may be
+ * created anywhere; pass `info.CreationDate` to it if the file should not carry today's date.
+ */
+export async function signPdfDocument(
+  doc: PDFKit.PDFDocument,
+  o: Pick<SignedPdfOptions, 'signer' | 'signedAt' | 'reason' | 'location' | 'contactInfo' | 'signatureBytes'>,
+): Promise<Buffer> {
+  const identity = toIdentity(o.signer);
+  const done = collect(doc);
+  const range = doc.bufferedPageRange();
+  if (range.count > 1 || range.start > 0) {
+    try {
+      doc.switchToPage(range.start);
+    } catch {
+      // pages are not buffered: the widget goes on the current page
+    }
+  }
   doc.font('Helvetica'); // the placeholder's AcroForm needs a current font
   pdfkitAddPlaceholder({
     pdf: doc,

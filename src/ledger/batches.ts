@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Database } from 'sql.js';
 import { CustodyError } from '../core/errors.js';
 import { openBlob, randomKey, sealBlob, subkey } from './crypto.js';
-import { appendLineDurable, writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from './fsutil.js';
 import type { Home } from './home.js';
 import { rows, sqlJs } from './ledger.js';
 
@@ -124,8 +124,46 @@ export interface FileRecord {
   problem?: string;
 }
 
-export function appendJournal(bf: BatchFiles, key: Buffer, rec: FileRecord): void {
-  appendLineDurable(bf.journalFile, sealBlob(key, Buffer.from(JSON.stringify(rec)), journalContext(bf.batch)).toString('base64'));
+/**
+ * The journal as an open file: lines are written at once and made durable in groups. A line
+ * lost to a crash before its sync only means that file is done again (stored files are synced
+ * before their line is written, and storing the same content again is idempotent).
+ */
+export class JournalWriter {
+  private fh: import('node:fs/promises').FileHandle | undefined;
+  private unsynced = 0;
+  private lastSync = Date.now();
+  private chain: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly bf: BatchFiles,
+    private readonly key: Buffer,
+    private readonly everyLines = 32,
+    private readonly everyMs = 1000,
+  ) {}
+
+  append(rec: FileRecord): Promise<void> {
+    const line = `${sealBlob(this.key, Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`;
+    this.chain = this.chain.then(async () => {
+      this.fh ??= await (await import('node:fs/promises')).open(this.bf.journalFile, 'a', 0o600);
+      await this.fh.write(line);
+      this.unsynced++;
+      if (this.unsynced >= this.everyLines || Date.now() - this.lastSync >= this.everyMs) await this.sync();
+    });
+    return this.chain;
+  }
+
+  private async sync(): Promise<void> {
+    if (this.fh && this.unsynced > 0) await this.fh.datasync();
+    this.unsynced = 0;
+    this.lastSync = Date.now();
+  }
+
+  async close(): Promise<void> {
+    await this.chain.catch(() => {});
+    await this.sync();
+    await this.fh?.close();
+    this.fh = undefined;
+  }
 }
 
 /** Read the journal; a last line cut short by a crash is ignored (its file is redone). */

@@ -12,7 +12,7 @@ import { CustodyError } from '../core/errors.js';
 import { localDate, parseIsoWithOffset } from '../core/time.js';
 import { sha256Hex } from '../ledger/canonical.js';
 import {
-  appendJournal, BatchFiles, createBatchKey, loadBatchKey, newBatchId, readHashes, readJournal, storeContext, storeName, writeSegment, type FileRecord,
+  BatchFiles, JournalWriter, createBatchKey, loadBatchKey, newBatchId, readHashes, readJournal, storeContext, storeName, writeSegment, type FileRecord,
 } from '../ledger/batches.js';
 import { ioError } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
@@ -68,6 +68,8 @@ export interface ImportSummary {
 }
 
 const VIDEO_EXIF_FALLBACK = new Set(['video']);
+/** Files in flight at once. @default 3 — enough to overlap I/O waits with hashing on two cores. */
+const IMPORT_CONCURRENCY = 3;
 
 function flagWords(f: string): string {
   return (
@@ -140,26 +142,38 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
   const camera = o.cameraId ? s.ledger.one<{ in_service_since: string }>('SELECT in_service_since FROM cameras WHERE id = ?', [o.cameraId]) : undefined;
   const cameraSince = camera ? parseIsoWithOffset(camera.in_service_since) : undefined;
 
-  let seq = 0;
-  for (const e of entries) {
-    if (o.signal?.aborted) throw new CustodyError('interrupted', `Import of ${o.driveId} stopped; ${done.size} of ${entries.length} files are done.`, 'Run the same command again to resume.');
-    seq++;
-    const prev = done.get(e.relPath);
-    if (prev && prev.size === e.size && prev.outcome !== 'failed') {
+  // A few files in flight at once: reading, hashing, encrypting and syncing overlap.
+  const journal = new JournalWriter(bf, key);
+  const queue = entries.map((e, i) => ({ e, seq: i + 1 }));
+  let next = 0;
+  const worker = async () => {
+    try {
+      await drain();
+    } catch (err) {
+      next = queue.length; // the other workers stop after their current file
+      throw err;
+    }
+  };
+  const drain = async () => {
+    while (next < queue.length) {
+      const { e, seq } = queue[next++]!;
+      if (o.signal?.aborted) throw new CustodyError('interrupted', `Import of ${o.driveId} stopped; ${done.size} of ${entries.length} files are done.`, 'Run the same command again to resume.');
+      const prev = done.get(e.relPath);
+      if (!(prev && prev.size === e.size && prev.outcome !== 'failed')) {
+        progress.current = e.relPath;
+        const rec = await importOne(s, { bf, key, e, seq, known, tz, cameraSince, verifySource: o.verifySource ?? false, root });
+        await journal.append(rec);
+        done.set(e.relPath, rec);
+      }
       progress.files++;
       progress.bytes += e.size;
       o.onProgress?.(progress);
-      continue;
     }
-    progress.current = e.relPath;
-    o.onProgress?.(progress);
-    const rec = await importOne(s, { bf, key, e, seq, known, tz, cameraSince, verifySource: o.verifySource ?? false, root });
-    appendJournal(bf, key, rec);
-    done.set(e.relPath, rec);
-    if (rec.outcome === 'stored' && rec.sha256) known.set(rec.sha256, `${batch}/${rec.storeName}`);
-    progress.files++;
-    progress.bytes += e.size;
-    o.onProgress?.(progress);
+  };
+  try {
+    await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker));
+  } finally {
+    await journal.close();
   }
 
   // Folders the walk could not read are failures too: their files were not imported.
@@ -253,12 +267,14 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     ...base, sha256: got.sha256, kind: sniff.kind, mime: sniff.mime, recordedAt: judged.recordedAt, recordedSource: judged.source, flags,
     make: meta.make, model: meta.model, serial: meta.serial, gps: meta.gps,
   };
+  const name = storeName(key, got.sha256);
+  // Checked and claimed in one step (no await between), so two identical files in flight store once.
   const dup = c.known.get(got.sha256);
   if (dup) {
     await fsp.rm(tmp, { force: true });
     return { ...common, outcome: 'duplicate', duplicateOf: dup };
   }
-  const name = storeName(key, got.sha256);
+  c.known.set(got.sha256, `${bf.batch}/${name}`);
   const final = bf.storeFile(name);
   try {
     await fsp.rename(tmp, final);
@@ -268,6 +284,7 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
   }
   const check = await hashStored(final, key, storeContext(bf.batch)).catch((err: unknown) => ({ sha256: `unreadable: ${(err as Error).message}`, size: -1 }));
   if (check.sha256 !== got.sha256) {
+    c.known.delete(got.sha256);
     await fsp.rm(final, { force: true });
     return { ...common, outcome: 'failed', problem: 'the stored copy did not verify against the hash read from the drive' };
   }

@@ -161,6 +161,63 @@ export function splitWide(row: CharRow, labels: Int32Array, w: number): CharRow 
   return { ...row, comps: out };
 }
 
+/**
+ * Looks again for the row inside the band its tops and bottoms span, with everything
+ * above and below cut away: a character that touches a sticker, a bolt, the frame or a
+ * picture printed on the plate is freed and rejoins the row.
+ */
+function refineInBand(mask: Uint8Array, w: number, h: number, row: CharRow): { row: CharRow; labels: Int32Array } | null {
+  const cs = row.comps;
+  const xs = cs.map((c) => c.x + c.width / 2);
+  const top = lineFit(xs, cs.map((c) => c.y));
+  const bot = lineFit(xs, cs.map((c) => c.y + c.height));
+  const m = 0.06 * row.height;
+  const band = new Uint8Array(w * h);
+  for (let x = 0; x < w; x++) {
+    const y0 = Math.max(0, Math.floor(top.icept + top.slope * x - m));
+    const y1 = Math.min(h - 1, Math.ceil(bot.icept + bot.slope * x + m));
+    for (let y = y0; y <= y1; y++) band[y * w + x] = mask[y * w + x]!;
+  }
+  const { labels, comps } = components(band, w, h, 20);
+  // Cut-off plate edges and frame bars look like a 1: a new blob must not touch the image
+  // side, and must be as wide as the row's narrowest character.
+  const minW = Math.min(...cs.map((c) => c.width)) * 0.8;
+  const x0 = Math.min(...cs.map((c) => c.x));
+  const x1 = Math.max(...cs.map((c) => c.x + c.width));
+  const keep = comps.filter((c) => (c.x >= x0 - 2 && c.x + c.width <= x1 + 2) || (c.x > 0 && c.x + c.width < w && c.width >= minW));
+  const rows = findRows(keep, row.dark, { minH: row.height * 0.75, maxH: row.height * 1.2, minCount: 3, maxAspect: 3.2, maxGap: 2.3 });
+  return rows[0] ? { row: rows[0], labels } : null;
+}
+
+/**
+ * The row without blobs that are unlike its characters: solid round shapes, or blobs whose
+ * ink density and height both differ from the row's, at an end or in a wide gap. Null when
+ * nothing looks out of place.
+ */
+export function pruneEmblems(row: CharRow): CharRow | null {
+  const cs = [...row.comps].sort((a, b) => a.x - b.x);
+  if (cs.length < 4) return null;
+  const fill = (c: Comp) => c.area / (c.width * c.height);
+  const medFill = median(cs.map(fill));
+  const medH = median(cs.map((c) => c.height));
+  const gaps = cs.slice(1).map((c, i) => c.x - (cs[i]!.x + cs[i]!.width));
+  const medGap = Math.max(1, median(gaps));
+  const drop = new Set<Comp>();
+  cs.forEach((c, i) => {
+    const f = fill(c);
+    const aspect = c.width / c.height;
+    const fDev = Math.abs(f - medFill) / medFill;
+    const hDev = Math.abs(c.height - medH) / medH;
+    const wideGap = (i > 0 && gaps[i - 1]! > 1.8 * medGap) || (i < gaps.length && gaps[i]! > 1.8 * medGap);
+    const edge = i === 0 || i === cs.length - 1;
+    // Bars (1, I) are denser than other characters: density alone does not condemn them.
+    const bar = aspect < 0.32;
+    if ((f > 0.62 && aspect > 0.7) || (!bar && hDev > 0.1 && fDev > 0.3 && (edge || wideGap)) || (!bar && fDev > 0.55 && (edge || wideGap))) drop.add(c);
+  });
+  if (!drop.size || cs.length - drop.size < 3) return null;
+  return { ...row, comps: cs.filter((c) => !drop.has(c)), score: row.score * 1.001 };
+}
+
 export interface Mask { mask: Uint8Array; dark: boolean; kind: string }
 
 /** Ink masks for a plate-sized image: adaptive and global thresholds, both polarities. */
@@ -259,8 +316,17 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
   const found: Array<{ row: CharRow; labels: Int32Array; kind: string }> = [];
   for (const m of plateMasks(g, g.height * 0.4)) {
     const { labels, comps } = components(m.mask, g.width, g.height, 20);
-    const rows = findRows(comps, m.dark, { minH, maxH, minCount: 3, maxAspect: 3.2 });
-    if (rows[0]) found.push({ row: splitWide(rows[0], labels, g.width), labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` });
+    const rows = findRows(comps, m.dark, { minH, maxH, minCount: 3, maxAspect: 3.2, maxGap: 2.3 });
+    if (!rows[0]) continue;
+    const refined = refineInBand(m.mask, g.width, g.height, rows[0]);
+    const pick = refined && refined.row.comps.length >= rows[0].comps.length
+      ? { row: splitWide(refined.row, refined.labels, g.width), labels: refined.labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}b` }
+      : { row: splitWide(rows[0], labels, g.width), labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` };
+    // An emblem in the row (a state shape, a fruit, a flag) is read as a character: offer
+    // the row without it first, and the row as found after it.
+    const pruned = pruneEmblems(pick.row);
+    if (pruned) found.push({ ...pick, row: pruned, kind: `${pick.kind}e` });
+    found.push(pick);
   }
   if (!found.length) return [];
   found.sort((a, b) => b.row.score - a.row.score);
@@ -290,12 +356,13 @@ export interface PlateCandidate { box: Box; score: number; charH: number }
 export function findPlates(g: Grey, max = 6): PlateCandidate[] {
   const cands: PlateCandidate[] = [];
   const minH = Math.max(7, g.height * 0.009);
-  const maxH = g.height * 0.12;
+  const maxH = g.height * 0.2;
   for (const dark of [true, false]) {
-    for (const [win, c] of [[25, 12], [41, 18]] as const) {
+    for (const [win, c] of [[25, 9], [51, 16]] as const) {
       const mask = thresholdAdaptive(g, win, c, dark);
       const { comps } = components(mask, g.width, g.height, 12);
-      const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 1.3 });
+      // Gaps up to 2.3 heights: many plates split the serial with an emblem (3 ■ 3).
+      const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 2.3 });
       for (const r of rows) {
         if (r.comps.length > 9) continue;
         const h = r.height;

@@ -24,10 +24,13 @@ export const layoutOf = (s: string): string => s.replace(/[0-9]/g, '9').replace(
 export function layoutPrior(s: string): number {
   if (s.length < 4 || s.length > 8) return 0.05;
   const i = US_LAYOUTS.indexOf(layoutOf(s));
-  if (i >= 0) return i < 8 ? 1 : 0.8;
+  if (i >= 0) return i < 8 ? 1 : 0.85;
   const digits = s.replace(/[^0-9]/g, '').length;
-  if (digits === 0 || digits === s.length) return s.length >= 5 ? 0.45 : 0.2;
-  return s.length >= 5 ? 0.4 : 0.15;
+  if (s.length === 4) return 0.15;
+  // All letters: a vanity plate, or a word (a state name, a badge, a sign).
+  if (digits === 0) return 0.3;
+  if (digits === s.length) return 0.5;
+  return 0.7;
 }
 
 const TO_DIGIT: Record<string, string> = { O: '0', D: '0', Q: '0', U: '0', I: '1', L: '1', J: '1', Z: '2', B: '8', S: '5', G: '6', A: '4', T: '7' };

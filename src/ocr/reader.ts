@@ -43,6 +43,8 @@ export interface PlateReaderOptions {
    * 'eng' (the stock English model); @default 'plate' when shipped, else 'eng'
    */
   model?: 'plate' | 'eng';
+  /** Receives a line per candidate and reading, for tuning; @default none */
+  debug?: (line: string) => void;
 }
 export interface PlateReader {
   read(image: Buffer, kind?: 'frame' | 'crop'): Promise<PlateResult>;
@@ -251,6 +253,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
       const oy = Math.max(0, Math.floor(c.box.y));
       // The region is ~6 header heights tall; a serial in it is a sixth of it or more.
       const { scored, lines } = await readPlateImage(pool, region, model.stretch, 2, { minH: 0.1, workH: 300 });
+      opts.debug?.(`cand ${JSON.stringify(c.box)} s=${c.score.toFixed(0)} h=${c.charH} lines=${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
       const lb = lines[0]?.box;
       // Report the plate: the serial row with a margin, in frame pixels.
       const box = lb ? { x: ox + lb.x - lb.height * 0.5, y: oy + lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 } : c.box;

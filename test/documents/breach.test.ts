@@ -62,6 +62,12 @@ describe('renderBreachNotice', async () => {
     expect(r.html).not.toContain('<script>');
   });
 
+  it('refuses a posting period shorter than 30 days (policy §10)', async () => {
+    const err = await renderBreachNotice({ ...data, posting: { from: '2026-12-01', until: '2026-12-20' } }).catch((e: unknown) => e);
+    expect(isCustodyError(err, 'usage')).toBe(true);
+    expect(String(err)).toContain('at least 30 days');
+  });
+
   it('says when notice was delayed, and when the date is unknown', async () => {
     const r = await renderBreachNotice({ ...data, delayedByLawEnforcement: true, breach: undefined });
     const text = pdftotext(r.pdf, []).replace(/\s+/g, ' ');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSignedPdf, parsePdfDate, signPdf, verifyPdfSignature } from '../../src/documents/sign.js';
+import { createSignedPdf, parsePdfDate, signPdf, signPdfDocument, verifyPdfSignature } from '../../src/documents/sign.js';
 import { pdfsig, pdftotext, testIdentity } from './helpers.js';
 
 const signedAt = new Date('2026-11-26T20:30:00Z');
@@ -101,5 +101,18 @@ describe('verifyPdfSignature', () => {
   it('parses PDF dates with offsets', () => {
     expect(parsePdfDate("D:20261126123000-08'00'")?.toISOString()).toBe('2026-11-26T20:30:00.000Z');
     expect(parsePdfDate('D:20261126203000Z')?.toISOString()).toBe('2026-11-26T20:30:00.000Z');
+  });
+});
+
+describe('signPdfDocument', () => {
+  it('signs a pdfkit document the caller made and drew, without buffered pages too', async () => {
+    const PDFDocument = (await import('pdfkit')).default;
+    const doc = new PDFDocument({ info: { CreationDate: signedAt } });
+    doc.fontSize(12).text('Made by the caller');
+    doc.addPage().text('second page, never read before signing');
+    const pdf = await signPdfDocument(doc, { signer: testIdentity(), signedAt, reason: 'caller document' });
+    expect(pdfsig(pdf)).toContain('Signature is Valid');
+    expect(verifyPdfSignature(pdf).reason).toBe('caller document');
+    expect(pdftotext(pdf)).toContain('second page, never read before signing');
   });
 });

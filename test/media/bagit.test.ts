@@ -119,6 +119,22 @@ describe('writeBag', () => {
     expect(fs.readdirSync(parent)).toEqual([]);
   });
 
+  it('leaves nothing behind when the source fails part-way (drive pulled, Ctrl-C)', async () => {
+    const parent = tmp();
+    const bag = path.join(parent, 'bag');
+    async function* failing(): AsyncIterable<BagFile> {
+      yield bufferFile('a.jpg', Buffer.from('first'));
+      const broken = new Readable({ read() { this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })); } });
+      yield { relPath: 'b.jpg', sha256: sha('x'), open: () => broken };
+    }
+    const err = await writeBag(bag, failing(), info).catch((e: unknown) => e);
+    expect(isCustodyError(err, 'io')).toBe(true);
+    expect(fs.readdirSync(parent)).toEqual([]);
+    // And a second run succeeds where the first failed.
+    await writeBag(bag, sampleFiles(), info);
+    expect((await validateBag(bag)).valid).toBe(true);
+  });
+
   it('refuses unsafe paths, colliding names and a non-empty destination', async () => {
     for (const bad of ['../escape.jpg', '/abs.jpg', 'a//b.jpg', 'a/./b.jpg', 'C:/x.jpg', 'a\\b.jpg', '']) {
       const err = await writeBag(path.join(tmp(), 'b'), [bufferFile(bad, Buffer.from('x'))], info).catch((e: unknown) => e);

@@ -1,0 +1,82 @@
+/**
+ * npm run bench:import [-- --files 2000 --kb 300 --json]
+ * A generated drive of camera JPEGs (~300 KB each, real EXIF); the whole import (hash, encrypt,
+ * verify, EXIF, ledger) against `cp -r` followed by `sha256sum` of the same files, in the same run.
+ * With --json the last line is {"files":…,"bytes":…,"seconds":…,"baselineSeconds":…,"ratio":…}.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { defaultSettings } from '../src/core/settings.js';
+import { createHome } from '../src/ledger/home.js';
+import { openSession } from '../src/ledger/session.js';
+import { endExiftool } from '../src/media/exif.js';
+import { makeFixtureDrive } from '../src/media/fixture-drive.js';
+import { importDrive } from '../src/media/import.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
+const json = args.includes('--json');
+const nFiles = opt('--files', 2000);
+const kb = opt('--kb', 300);
+const log = (s: string) => !json && console.log(s);
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-bench-import-'));
+const seedDir = path.join(work, 'seed');
+const drive = path.join(work, 'drive');
+log(`Generating ${nFiles} frames of about ${kb} KB in ${drive} …`);
+const seed = await makeFixtureDrive(seedDir, { seed: 1, camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-1' }, start: new Date('2026-11-01T12:00:00Z'), days: 2, perDay: 20, timeZone: 'America/Los_Angeles' });
+const frames = seed.files.filter((f) => f.kind === 'image').map((f) => fs.readFileSync(path.join(seedDir, f.relPath)));
+// Each file: a real frame with its EXIF, made unique and brought to size by a comment segment after APP1.
+for (let i = 0; i < nFiles; i++) {
+  const src = frames[i % frames.length]!;
+  const app1Len = src.readUInt16BE(4);
+  const cut = 4 + app1Len;
+  const padLen = Math.max(16, kb * 1000 - src.length);
+  const parts: Buffer[] = [src.subarray(0, cut)];
+  for (let left = padLen; left > 0; left -= 65_000) {
+    const n = Math.min(65_000, left);
+    const seg = Buffer.alloc(4);
+    seg.writeUInt16BE(0xfffe, 0);
+    seg.writeUInt16BE(n + 2, 2);
+    parts.push(seg, randomBytes(n));
+  }
+  parts.push(src.subarray(cut));
+  const dir = path.join(drive, 'DCIM', `${100 + Math.floor(i / 1000)}CAM`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `IMG_${String(i).padStart(5, '0')}.JPG`), Buffer.concat(parts));
+}
+const bytes = execFileSync('du', ['-sb', drive]).toString().split('\t')[0];
+
+// Warm the page cache for both contenders alike.
+execFileSync('sh', ['-c', `cat $(find "${drive}" -type f) > /dev/null`]);
+
+const tb = performance.now();
+execFileSync('sh', ['-c', `cp -r "${drive}" "${work}/copy" && find "${work}/copy" -type f -print0 | xargs -0 sha256sum > /dev/null`]);
+const baselineSeconds = (performance.now() - tb) / 1000;
+
+const pw = 'bench password 123';
+await createHome({
+  dir: path.join(work, 'home'),
+  settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
+  custodian: { username: 'asd', displayName: 'Bench', password: pw, training: { date: '2026-01-01', course: 'c', trainer: 't' } },
+  clock: () => new Date(),
+}).then((h) => h.ledger.close());
+const s = await openSession({ homeDir: path.join(work, 'home'), credentials: { username: 'asd', password: pw }, clock: () => new Date(), command: 'bench' });
+s.append('drive.enrolled', { drive: 'D001', label: null, serial: null, capacityBytes: null, fsType: null, note: null });
+s.commit();
+const t0 = performance.now();
+const sum = await importDrive(s, { source: drive, driveId: 'D001', cameraId: null });
+const seconds = (performance.now() - t0) / 1000;
+s.close();
+await endExiftool();
+const mb = Number(bytes) / 1e6;
+const res = { files: sum.files, bytes: Number(bytes), seconds: +seconds.toFixed(2), baselineSeconds: +baselineSeconds.toFixed(2), ratio: +(seconds / baselineSeconds).toFixed(2) };
+log(`import: ${sum.files} files, ${mb.toFixed(0)} MB in ${seconds.toFixed(2)} s = ${(sum.files / seconds).toFixed(0)} files/s, ${(mb / seconds).toFixed(1)} MB/s (stored ${sum.stored}, failed ${sum.failed})`);
+log(`baseline cp -r + sha256sum: ${baselineSeconds.toFixed(2)} s = ${(mb / baselineSeconds).toFixed(1)} MB/s`);
+log(`ratio: ${res.ratio}× the baseline (target ≤ 1.5×)`);
+if (json) console.log(JSON.stringify(res));
+fs.rmSync(work, { recursive: true, force: true });
