@@ -22,11 +22,13 @@ for tool in tesseract lstmtraining combine_lang_model unicharset_extractor; do
 done
 mkdir -p "$WORK/lines" "$WORK/script" "$WORK/lm" "$WORK/ckpt"
 
-echo "1/5 rendering $PLATES plates into training lines"
-for ((s = 0; s < JOBS; s++)); do
-  npx tsx scripts/train-plate-model/make-lines.ts "$WORK/lines" "$PLATES" "$s" "$JOBS" &
-done
-wait
+if [ -z "${SKIP_RENDER:-}" ]; then
+  echo "1/5 rendering $PLATES plates into training lines"
+  for ((s = 0; s < JOBS; s++)); do
+    npx tsx scripts/train-plate-model/make-lines.ts "$WORK/lines" "$PLATES" "$s" "$JOBS" &
+  done
+  wait
+fi
 
 echo "2/5 line features (.lstmf)"
 find "$WORK/lines" -name '*.png' | sort | xargs -P "$JOBS" -I{} sh -c 'b="${1%.png}"; [ -f "$b.lstmf" ] || tesseract "$1" "$b" --psm 13 lstm.train >/dev/null 2>&1' _ {}
