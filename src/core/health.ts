@@ -21,7 +21,7 @@ export interface Finding {
 }
 
 const HOUR_MS = 3_600_000;
-/** Weight, in days, of the all-week hour profile in a day-of-week cell (see `findRecordingGaps`). */
+/** Weight, in days, of the whole-week hour profile in a weekday or weekend cell (see `findRecordingGaps`). */
 const WEEKDAY_SHRINK = 1;
 /** Profile cells: 24 hours of weekdays (Monday–Friday), then 24 of weekends. */
 const CELLS = 48;
@@ -121,8 +121,8 @@ function localClock(timeZone: string): (t: number) => number {
 
 /**
  * Silences in a camera's recording judged against its own history. The camera's
- * hour-of-day profile over the window (on what share of days each local hour had a capture)
- * gives the chance of each silence on an ordinary day: a quiet night covers hours that are
+ * hour-of-day profile over the window (on what share of days each local hour had a capture,
+ * weekdays and weekends apart) gives the chance of each silence on an ordinary day: a quiet night covers hours that are
  * often silent anyway and is not a gap; a 3-day outage covers dozens of usually active hours
  * and is. A gap of a day or more is critical, a shorter one a warning.
  */
@@ -142,9 +142,9 @@ export function findRecordingGaps(captureTimes: readonly Date[], opts: GapOption
     }
   }
 
-  // Profile: per day of the week and local hour, how many whole hour-slots inside the
-  // window there were (exposure) and how many had a capture (active). Slot s is local hour
-  // s mod 24 of local day floor(s / 24); day 0 (1 January 1970) was a Thursday.
+  // Profile: per local hour, on weekdays and at weekends apart, how many whole hour-slots
+  // inside the window there were (exposure) and how many had a capture (active). Slot s is
+  // local hour s mod 24 of local day floor(s / 24); day 0 (1 January 1970) was a Thursday.
   const firstSlot = Math.ceil(local(t0) / HOUR_MS);
   const lastSlot = Math.floor(local(t1) / HOUR_MS); // exclusive
   const cell = (s: number): number => {
@@ -173,12 +173,12 @@ export function findRecordingGaps(captureTimes: readonly Date[], opts: GapOption
 
   /**
    * For the silence [a, b): the usual active hours it covers, and −ln of its chance on an
-   * ordinary day. Each covered hour counts −ln(q), q the chance that this hour of this day
-   * of the week is silent: the share of the *other* such days on which it was, shrunk
-   * towards the same share over all days of the week (which is itself smoothed by half a
-   * day). So a camera at an office park that is quiet every weekend is not flagged each
-   * Monday, while a camera busy every day still is after a few silent hours; and the
-   * silence is judged against the rest of the history, not against itself.
+   * ordinary day. Each covered hour counts −ln(q), q the chance that this hour is silent on
+   * this kind of day (weekday or weekend): the share of the *other* such days on which it
+   * was, smoothed by half a day and shrunk towards the same share over the whole week. So a
+   * camera at an office park, quiet every weekend, is not flagged every Monday, while a
+   * camera busy every day still is after a few silent hours; and the silence is judged
+   * against the rest of the history, not against itself.
    */
   const judgeSilence = (a: number, b: number): { expected: number; surprise: number } => {
     const la = local(a);

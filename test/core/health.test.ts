@@ -106,6 +106,35 @@ describe('findRecordingGaps', () => {
     expect(g.message).toMatch(/^Camera C1 recorded nothing from 2026-11-10 13:\d\d to 2026-11-13 1[01]:\d\d \(2 days 2[12] hours\), hours in which it usually records\.$/);
   });
 
+  it('learns that an office-park camera is quiet at weekends, and still finds a weekday outage', () => {
+    /** Busy 07:00–19:00 on weekdays; nothing at night or at weekends. */
+    const office = (seed: number, outage?: [Date, Date]): Date[] => {
+      const rand = rng(seed);
+      const out: Date[] = [];
+      for (let hs = 0; hs < 28 * 24; hs++) {
+        const start = from.getTime() + hs * HOUR;
+        const l = new Date(start - 8 * HOUR);
+        const weekend = l.getUTCDay() === 0 || l.getUTCDay() === 6;
+        if (weekend || l.getUTCHours() < 7 || l.getUTCHours() >= 19) continue;
+        for (let t = start; ; ) {
+          t += (-Math.log(1 - rand()) / 20) * HOUR;
+          if (t >= start + HOUR) break;
+          if (outage && t >= outage[0].getTime() && t < outage[1].getTime()) continue;
+          out.push(new Date(t));
+        }
+      }
+      return out;
+    };
+    // Four weekends of 60 silent hours each: none is a gap.
+    expect(findRecordingGaps(office(1), { from, to, timeZone: TZ })).toEqual([]);
+    expect(findRecordingGaps(office(2), { from, to, timeZone: TZ })).toEqual([]);
+    // Wednesday 18 November, 09:00–14:00 local.
+    const gaps = findRecordingGaps(office(1, [T('2026-11-18T17:00:00Z'), T('2026-11-18T22:00:00Z')]), { from, to, timeZone: TZ });
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0].severity).toBe('warning');
+    expect(gaps[0].period.from.slice(0, 13)).toBe('2026-11-18T08');
+  });
+
   it('finds a daytime silence of a few hours as a warning', () => {
     const down = T('2026-11-20T18:00:00Z'); // 10:00 local
     const up = T('2026-11-20T23:00:00Z'); // 15:00 local
