@@ -33,9 +33,17 @@ function custody(...a) {
 console.log(`Demo home: ${home}${homeArg ? '' : ' (throwaway; pass -- --home DIR to keep one)'}`);
 console.log('Log-in for every step: CUSTODY_USER=asd with CUSTODY_PASSWORD_FILE (a script would do the same).');
 custody('init', '--agency', 'City of Example', '--title', 'Administrative Services Director', '--name', 'Dana Example', '--time-zone', 'America/Los_Angeles', '--trained-on', '2026-01-05', '--course', 'ALPR policy and law', '--trainer', 'Pat Trainer');
-custody('camera', 'add', 'CAM-01', '--location', 'Main St & 3rd Ave, northbound', '--make', 'Acme', '--model', 'LPR-2', '--serial', 'AC-0001', '--swap-days', '7');
-custody('drive', 'enrol', '--id', 'D001', '--label', 'CAMDRIVE1');
-custody('drive', 'install', 'D001', '--camera', 'CAM-01');
+custody('camera', 'add', 'CAM-01', '--location', 'Main St & 3rd Ave, northbound', '--make', 'Acme', '--model', 'LPR-2', '--serial', 'AC-0001', '--swap-days', '7', '--since', '2026-10-01T08:00:00-07:00');
+// The bundled demo drive is copied first: custody writes its id file on a drive it enrols.
+const drive = path.join(work, 'CAMDRIVE1');
+fs.cpSync(path.join(root, 'fixtures', 'demo-drive'), drive, { recursive: true });
+custody('drive', 'enrol', '--source', drive, '--id', 'D001', '--label', 'CAMDRIVE1');
+custody('drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2');
+custody('drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00');
+console.log('\n# A week later the custodian takes D001 out of CAM-01, puts D002 in, and runs the swap:');
+custody('swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--replacement', 'D002');
 custody('drive', 'list');
+custody('drive', 'forecast');
+custody('log', '--limit', '12');
 custody('verify');
 console.log(`\nDone. The home is at ${home}.`);

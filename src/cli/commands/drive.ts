@@ -74,7 +74,9 @@ export async function enrolDrive(s: Session, o: { source?: string; id?: string; 
       if (known && existing.info.home === s.home.json.homeId) throw new CustodyError('conflict', `This drive is already enrolled as ${existing.info.driveId}.`, `See \`custody drive show ${existing.info.driveId}\`.`);
       if (existing.info.home && existing.info.home !== s.home.json.homeId) throw new CustodyError('conflict', `This drive carries the id ${existing.info.driveId} of another custody home.`, `Check where it came from; remove ${DRIVE_ID_FILE} from it only if it is truly free.`);
     }
-    vol = await readVolumeInfo(o.source).catch(() => ({}));
+    // A plain folder (not a mount point) has no volume of its own: its sizes would be the host disk's.
+    const { isMountPoint } = await import('../../media/mounts.js');
+    if (await isMountPoint(o.source).catch(() => false)) vol = await readVolumeInfo(o.source).catch(() => ({}));
   }
   const id = o.id ?? (o.source ? nextDriveId(s) : undefined);
   if (!id) throw new CustodyError('usage', 'Give --source (the mounted drive) or --id.', 'With --source the drive is marked with its id file.');

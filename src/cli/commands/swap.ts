@@ -89,8 +89,11 @@ export function summaryText(sum: ImportSummary, color: boolean): string {
   if (sum.nothingNew) lines.push(paint(color, 'yellow', 'Nothing new: every file on this drive was already in the store.'));
   if (sum.attention.length) {
     lines.push(paint(color, 'yellow', `Needs attention (${sum.attention.length}):`));
-    for (const a of sum.attention.slice(0, 20)) lines.push(`  ${JSON.stringify(a.relPath)}: ${a.what}`);
-    if (sum.attention.length > 20) lines.push(`  … and ${sum.attention.length - 20} more (see --json)`);
+    const byWhat = new Map<string, string[]>();
+    for (const a of sum.attention) byWhat.set(a.what, [...(byWhat.get(a.what) ?? []), a.relPath]);
+    for (const [what, files] of byWhat) {
+      lines.push(`  ${what}: ${files.length === 1 ? JSON.stringify(files[0]) : `${files.length} files, e.g. ${files.slice(0, 3).map((f) => JSON.stringify(f)).join(', ')}`}`);
+    }
   }
   if (sum.failures.length) {
     lines.push(paint(color, 'red', `FAILED (${sum.failures.length}):`));
