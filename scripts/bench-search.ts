@@ -3,7 +3,11 @@
  * images by default, each with a best reading and 0–10 OCR-like alternatives), then times
  * exact, wildcard and fuzzy searches (the median of several different queries each).
  *
- *   tsx scripts/bench-search.ts [--images N] [--seed S] [--json]
+ *   tsx scripts/bench-search.ts [--images N] [--seed S] [--formats CSV] [--json]
+ *
+ * --formats takes a ground-truth CSV of real plates (`file,state,plate`, e.g.
+ * ../shared/data/plates-dev/crops/groundtruth.csv) and draws the synthetic plates' shapes
+ * (letter/digit patterns) from it; no real plate itself is used.
  *
  * With --json the last line is {"readings":…,"exactSeconds":…,"wildcardSeconds":…,
  * "fuzzySeconds":…,"buildSeconds":…,"heapMB":…} plus a few more figures: "readings" counts
@@ -12,6 +16,7 @@
  * command pays to bring the stored index back (deserialize in place) and search once.
  * Synthetic plates only: no real plate is used.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PlateIndex, CONFUSION_CLASSES, type Reading } from '../src/core/plate-match.js';
 
@@ -42,10 +47,22 @@ const DIGITS = '0123456789';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const pick = (s: string): string => s[int(s.length)];
 
+/** Letter/digit shapes of real plates (only their shapes), when --formats is given. */
+const FORMATS_FILE = flag('--formats');
+const SHAPES: string[] | undefined = FORMATS_FILE
+  ? readFileSync(FORMATS_FILE, 'utf8')
+      .split(/\r?\n/)
+      .slice(1)
+      .map((line) => (line.split(',')[2] ?? '').trim().toUpperCase().replace(/[^A-Z0-9]/g, ''))
+      .filter((p) => p.length >= 2)
+      .map((p) => p.replace(/[A-Z]/g, 'L').replace(/[0-9]/g, 'D'))
+  : undefined;
+
 /** US-like formats: California 1ABC234, ABC1234, 123ABC, AB12345, 7-char vanity-ish. */
 function makePlate(): string {
   const r = rand();
   const f = (fmt: string): string => [...fmt].map((c) => (c === 'L' ? pick(LETTERS) : c === 'D' ? pick(DIGITS) : c)).join('');
+  if (SHAPES?.length) return f(SHAPES[int(SHAPES.length)]);
   if (r < 0.55) return f('DLLLDDD');
   if (r < 0.8) return f('LLLDDDD');
   if (r < 0.9) return f('DDDLLL');
@@ -174,6 +191,7 @@ const result = {
   deserializeSeconds: +deserializeSeconds.toFixed(3),
 };
 
+if (SHAPES) console.log(`plate shapes drawn from ${SHAPES.length} real plates in ${FORMATS_FILE}`);
 console.log(`images ${IMAGES.toLocaleString('en-US')} · readings (rows) ${result.rows.toLocaleString('en-US')} · distinct plates ${result.distinctPlates.toLocaleString('en-US')}`);
 console.log(`build ${result.buildSeconds} s (+ ${result.generateSeconds} s generating) · heap ${result.heapMB} MB · typed arrays ${result.arrayBuffersMB} MB · rss ${result.rssMB} MB · serialized ${result.serializedMB} MB`);
 console.log(`median of ${queries.length}: exact ${(result.exactSeconds * 1000).toFixed(3)} ms · wildcard ${(result.wildcardSeconds * 1000).toFixed(1)} ms (max ${(result.maxWildcardSeconds * 1000).toFixed(1)} ms) · fuzzy ${(result.fuzzySeconds * 1000).toFixed(3)} ms (max ${(result.maxFuzzySeconds * 1000).toFixed(3)} ms)`);
