@@ -147,6 +147,7 @@ const TEMPLATE_SHAPE = {
   signatureCaptions: { recipient: '', recipientName: '', custodian: '', custodianName: '', date: '' },
   verification: '',
   appendixIntro: '',
+  appendixIntroDrive: '',
   footer: '',
 };
 export type ReceiptTemplate = typeof TEMPLATE_SHAPE;
@@ -225,7 +226,7 @@ export async function renderReceipt(input: ReceiptData, identity: SignerInput, o
         date: signedAt,
       });
       drawPageOne(doc, data, t, f, qr);
-      if (h.files && h.files.length > 0) drawAppendix(doc, h.files, t, f);
+      if (h.files && h.files.length > 0) drawAppendix(doc, h.files, t, f, h.kind === 'drive' ? t.appendixIntroDrive : t.appendixIntro);
       footers(doc, f(t.footer), f(t.confidential));
     },
   );
@@ -318,13 +319,13 @@ function drawPageOne(
   release();
 }
 
-function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptTemplate, f: (s: string) => string): void {
+function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptTemplate, f: (s: string) => string, intro: string): void {
   doc.addPage();
   const x = doc.page.margins.left;
   const w = contentWidth(doc);
   doc.font(FONT.bold).fontSize(13).fillColor(INK).text(printable(f(t.headings.appendix)), x, doc.y, { width: w });
   doc.moveDown(0.2);
-  doc.font(FONT.regular).fontSize(9.5).fillColor(MUTED).text(printable(f(t.appendixIntro)), { width: w });
+  doc.font(FONT.regular).fontSize(9.5).fillColor(MUTED).text(printable(f(intro)), { width: w });
   doc.moveDown(0.6);
 
   const numW = 40;

@@ -387,7 +387,6 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
     }
     if (!ok) out.problems.push('The signature over the signed attributes does not verify with the signer’s certificate.');
   }
-
 }
 
 interface ParsedSignedData {
