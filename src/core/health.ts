@@ -515,7 +515,7 @@ export interface DutyInput {
   retentionDays?: number;
   holds?: readonly HoldRef[];
   /** Releases awaiting the written acknowledgement (policy §5). */
-  receipts?: readonly { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string }[];
+  receipts?: readonly { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string; ackDays?: number }[];
   /** @default 10 */
   ackDays?: number;
   requests?: readonly { id: string; openedAt: Date; closedAt?: Date; agency?: string }[];
@@ -569,7 +569,7 @@ export function dutyFindings(input: DutyInput, now: Date): Finding[] {
   const ackDays = input.ackDays ?? 10;
   for (const r of input.receipts ?? []) {
     if (r.acknowledgedAt && r.acknowledgedAt.getTime() <= t) continue;
-    const due = addDays(r.releasedAt, ackDays);
+    const due = addDays(r.releasedAt, r.ackDays ?? ackDays);
     if (due.getTime() > t) continue;
     out.push({
       severity: 'warning',

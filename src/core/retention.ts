@@ -450,7 +450,8 @@ export interface OverdueInput {
   /** When the home was set up: without any health check, the first is due an interval after it. */
   homeCreatedAt?: Date;
   holdsPastReview?: readonly HoldRef[];
-  unacknowledgedReceipts?: readonly { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string }[];
+  /** Releases and their acknowledgements; `ackDays` on one overrides the default for it. */
+  unacknowledgedReceipts?: readonly { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string; ackDays?: number }[];
   /** Days after a release by which the acknowledgement is expected. @default 10 */
   ackDays?: number;
   breaches?: readonly { id: string; duties: readonly { what: string; dueAt: Date; doneAt?: Date }[] }[];
@@ -512,14 +513,14 @@ export function overdueDuties(input: OverdueInput, now: Date): string[] {
 
   const ackDays = input.ackDays ?? 10;
   const receipts = (input.unacknowledgedReceipts ?? [])
-    .filter((r) => !(r.acknowledgedAt && r.acknowledgedAt.getTime() <= t) && addDays(r.releasedAt, ackDays).getTime() <= t)
+    .filter((r) => !(r.acknowledgedAt && r.acknowledgedAt.getTime() <= t) && addDays(r.releasedAt, r.ackDays ?? ackDays).getTime() <= t)
     .sort((a, b) => a.releasedAt.getTime() - b.releasedAt.getTime());
   if (receipts.length) {
     const r0 = receipts[0];
     out.push(
       receipts.length === 1
-        ? `Release ${r0.id}${r0.agency ? ` to ${r0.agency}` : ''} on ${dateWords(r0.releasedAt, tz)} has no written acknowledgement of receipt after ${ackDays} days (policy §5).`
-        : `${receipts.length} releases have no written acknowledgement of receipt after ${ackDays} days, the oldest from ${dateWords(r0.releasedAt, tz)} (policy §5): ${list(receipts.map((r) => r.id))}.`,
+        ? `Release ${r0.id}${r0.agency ? ` to ${r0.agency}` : ''} on ${dateWords(r0.releasedAt, tz)} has no written acknowledgement of receipt after ${r0.ackDays ?? ackDays} days (policy §5).`
+        : `${receipts.length} releases have no written acknowledgement of receipt in time, the oldest from ${dateWords(r0.releasedAt, tz)} (policy §5): ${list(receipts.map((r) => r.id))}.`,
     );
   }
 

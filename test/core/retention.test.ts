@@ -381,7 +381,7 @@ describe('overdueDuties', () => {
     expect(out).toEqual([
       '3 import batches are past their destruction date, the oldest since 2026-11-10, and are not destroyed (policy §8): B1, B2 and B3.',
       '2 holds are past their review date, the oldest since 2026-11-01; confirm or release them (policy §8): H1 and H2.',
-      '2 releases have no written acknowledgement of receipt after 10 days, the oldest from 2026-11-01 (policy §5): R1 and R2.',
+      '2 releases have no written acknowledgement of receipt in time, the oldest from 2026-11-01 (policy §5): R1 and R2.',
     ]);
   });
 
@@ -390,6 +390,14 @@ describe('overdueDuties', () => {
       'No health check has been run; the policy asks for one at least every 30 days (§7).',
     ]);
     expect(overdueDuties({}, now)).toHaveLength(1);
+  });
+
+  it('lets one release carry its own acknowledgement period', () => {
+    const r = { id: 'R5', releasedAt: addDays(now, -5), ackDays: 5 };
+    expect(overdueDuties({ lastHealthCheckAt: now, unacknowledgedReceipts: [r] }, now)).toEqual([
+      'Release R5 on 2026-11-21 has no written acknowledgement of receipt after 5 days (policy §5).',
+    ]);
+    expect(overdueDuties({ lastHealthCheckAt: now, unacknowledgedReceipts: [{ ...r, ackDays: 6 }] }, now)).toEqual([]);
   });
 
   it('names the agency of an unacknowledged release', () => {
