@@ -1,6 +1,13 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
+import { P12Signer } from '@signpdf/signer-p12';
+import { SignPdf } from '@signpdf/signpdf';
 import { describe, expect, it } from 'vitest';
 import { createSignedPdf, parsePdfDate, signPdf, signPdfDocument, verifyPdfSignature } from '../../src/documents/sign.js';
-import { pdfsig, pdftotext, testIdentity } from './helpers.js';
+import { readNode } from '../../src/documents/der.js';
+import { pdfsig, pdftotext, testIdentity, tmpDir } from './helpers.js';
 
 const signedAt = new Date('2026-11-26T20:30:00Z');
 
@@ -114,5 +121,48 @@ describe('signPdfDocument', () => {
     expect(pdfsig(pdf)).toContain('Signature is Valid');
     expect(verifyPdfSignature(pdf).reason).toBe('caller document');
     expect(pdftotext(pdf)).toContain('second page, never read before signing');
+  });
+});
+
+describe('interoperability', () => {
+  it('our CMS verifies with openssl cms over the signed byte ranges', async () => {
+    const pdf = await sample();
+    const text = pdf.toString('latin1');
+    const [, a, b, c, d] = /\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(text)!.map(Number) as number[];
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'content.bin'), Buffer.concat([pdf.subarray(a!, a! + b!), pdf.subarray(c!, c! + d!)]));
+    const contents = Buffer.from(text.slice(b! + 1, c! - 1), 'hex'); // DER, then zero padding
+    fs.writeFileSync(path.join(dir, 'sig.der'), contents.subarray(0, readNode(contents).end));
+    const r = spawnSync(
+      'openssl',
+      ['cms', '-verify', '-inform', 'DER', '-in', 'sig.der', '-content', 'content.bin', '-binary', '-noverify', '-out', '/dev/null'],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    expect(`${r.stdout}${r.stderr}`).toContain('Verification successful');
+    const printed = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'sig.der'], { cwd: dir, encoding: 'utf8' });
+    expect(printed).toContain('id-smime-aa-signingCertificateV2');
+  });
+
+  it('verifies a signature made by @signpdf/signer-p12 (adbe.pkcs7.detached, CMS signing-time)', async () => {
+    const id = testIdentity();
+    const PDFDocument = (await import('pdfkit')).default;
+    const doc = new PDFDocument({ info: { CreationDate: signedAt } });
+    const chunks: Buffer[] = [];
+    const done = new Promise<Buffer>((resolve) => {
+      doc.on('data', (ch: Buffer) => chunks.push(ch));
+      doc.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+    doc.text('signed by the stock P12 signer');
+    pdfkitAddPlaceholder({ pdf: doc, pdfBuffer: Buffer.alloc(0), reason: 'stock', contactInfo: '', name: 'x', location: '', signingTime: signedAt });
+    doc.end();
+    const signed = await new SignPdf().sign(await done, new P12Signer(id.p12, { passphrase: 'test passphrase' }), signedAt);
+    const v = verifyPdfSignature(signed);
+    expect(v.problems).toEqual([]);
+    expect(v.valid).toBe(true);
+    expect(v.subFilter).toBe('adbe.pkcs7.detached');
+    expect(v.signedAt?.toISOString()).toBe(signedAt.toISOString());
+    const bad = Buffer.from(signed);
+    bad[100] ^= 1;
+    expect(verifyPdfSignature(bad).valid).toBe(false);
   });
 });
