@@ -390,7 +390,7 @@ export interface VerificationBlock {
   value: string;
 }
 
-const QR_SIZE = 72;
+const QR_SIZE = 78;
 
 /** Height of the verification block: the QR code or the text beside it, whichever is taller. */
 export function verificationHeight(doc: Doc, b: VerificationBlock): number {
