@@ -108,6 +108,10 @@ export function readP12(p12: Buffer, passphrase: string): SigningIdentity {
   const certBags = pfx.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [];
   const keys = keyBags.map((b) => b.key).filter((k) => !!k) as forge.pki.rsa.PrivateKey[];
   const certs = certBags.map((b) => b.cert).filter((c): c is forge.pki.Certificate => !!c);
+  if (keyBags.length > 0 && keys.length === 0) {
+    // forge decodes RSA keys only; an EC or Ed25519 key comes back empty.
+    throw new CustodyError('usage', 'The PKCS#12 holds a key custody cannot sign with: only RSA keys are supported.');
+  }
   if (keys.length === 0 || certs.length === 0) {
     throw new CustodyError('usage', 'The PKCS#12 must hold a private key and its certificate.');
   }

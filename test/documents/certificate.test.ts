@@ -86,4 +86,33 @@ describe('createSelfSignedIdentity', () => {
     }
     expect(isCustodyError(err, 'usage')).toBe(true);
   });
+
+  it('opens a PKCS#12 made by OpenSSL 3 with its defaults (AES-256, PBKDF2-SHA256) and signs with it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-'));
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=City Clerk/O=City of Exampleton', '-days', '30']);
+    run(['pkcs12', '-export', '-inkey', 'k.pem', '-in', 'c.pem', '-out', 'city.p12', '-passout', 'pass:city pass']);
+    const id = readP12(fs.readFileSync(path.join(dir, 'city.p12')), 'city pass');
+    expect(id.subject).toBe('CN=City Clerk, O=City of Exampleton');
+    expect(id.fingerprint256).toBe(new X509Certificate(fs.readFileSync(path.join(dir, 'c.pem'))).fingerprint256.toLowerCase());
+    const { createSignedPdf, verifyPdfSignature } = await import('../../src/documents/sign.js');
+    const pdf = await createSignedPdf({ signer: id, signedAt: now, reason: 'city key' }, (d) => void d.text('x'));
+    expect(verifyPdfSignature(pdf).valid).toBe(true);
+    expect(() => readP12(fs.readFileSync(path.join(dir, 'city.p12')), 'wrong')).toThrow(/Wrong passphrase/);
+  });
+
+  it('says plainly that an EC key cannot be used', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-'));
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=EC', '-days', '30']);
+    run(['pkcs12', '-export', '-inkey', 'k.pem', '-in', 'c.pem', '-out', 'ec.p12', '-passout', 'pass:x']);
+    let err: unknown;
+    try {
+      readP12(fs.readFileSync(path.join(dir, 'ec.p12')), 'x');
+    } catch (e) {
+      err = e;
+    }
+    expect(isCustodyError(err, 'usage')).toBe(true);
+    expect(String(err)).toContain('only RSA keys');
+  });
 });
