@@ -8,6 +8,7 @@ export {
   verifyPdfSignature,
   type PdfSignatureCheck,
   type SignerInput,
+  type VerifyOptions,
 } from './sign.js';
 export {
   extractReceiptFields,

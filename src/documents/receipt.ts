@@ -38,7 +38,7 @@ import {
   type Row,
 } from './layout.js';
 import { embedJson, readEmbeddedJson } from './pdf-objects.js';
-import { createSignedPdf, verifyPdfSignature, type PdfSignatureCheck, type SignerInput } from './sign.js';
+import { createSignedPdf, verifyPdfSignature, type PdfSignatureCheck, type SignerInput, type VerifyOptions } from './sign.js';
 
 /** Name of the embedded file that carries the receipt's data. */
 export const RECEIPT_ATTACHMENT = 'custody-receipt.json';
@@ -381,8 +381,8 @@ export function extractReceiptFields(pdf: Buffer): ReceiptData {
 }
 
 /** Check a receipt's signature and recover its data (the data only if the signature holds). */
-export function readReceipt(pdf: Buffer): { signature: PdfSignatureCheck; data?: ReceiptData } {
-  const signature = verifyPdfSignature(pdf);
+export function readReceipt(pdf: Buffer, o: VerifyOptions = {}): { signature: PdfSignatureCheck; data?: ReceiptData } {
+  const signature = verifyPdfSignature(pdf, o);
   if (!signature.valid) return { signature };
   return { signature, data: extractReceiptFields(pdf) };
 }

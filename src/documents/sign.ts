@@ -272,10 +272,20 @@ export interface PdfSignatureCheck {
   signatureCount: number;
   /** Why it is not valid; empty when valid. */
   problems: string[];
+  /**
+   * Whether the signer's certificate is one of `trustedFingerprints` (only when that option is
+   * given). Independent of `valid`: a good signature by an unknown key is valid and untrusted.
+   */
+  trusted?: boolean;
+}
+
+export interface VerifyOptions {
+  /** SHA-256 fingerprints (hex, colons optional) of certificates to trust, e.g. the home's. */
+  trustedFingerprints?: string[];
 }
 
 /** Check the last signature of a PDF. Never throws on a malformed file: it reports problems. */
-export function verifyPdfSignature(pdf: Buffer): PdfSignatureCheck {
+export function verifyPdfSignature(pdf: Buffer, o: VerifyOptions = {}): PdfSignatureCheck {
   const out: PdfSignatureCheck = { valid: false, signer: '', byteRangeCoversWholeFile: false, signatureCount: 0, problems: [] };
   try {
     check(pdf, out);
@@ -284,6 +294,11 @@ export function verifyPdfSignature(pdf: Buffer): PdfSignatureCheck {
     out.problems.push(`Cannot read the signature: ${e instanceof Error ? e.message : String(e)}`);
   }
   out.valid = out.problems.length === 0;
+  if (o.trustedFingerprints) {
+    const norm = (f: string) => f.replace(/:/g, '').toLowerCase();
+    const fp = out.signerFingerprint256 ? norm(out.signerFingerprint256) : undefined;
+    out.trusted = !!fp && o.trustedFingerprints.some((t) => norm(t) === fp);
+  }
   return out;
 }
 

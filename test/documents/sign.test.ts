@@ -60,6 +60,10 @@ describe('verifyPdfSignature', () => {
     expect(v.reason).toBe('Receipt for released records');
     expect(v.subFilter).toBe('ETSI.CAdES.detached');
     expect(v.signatureCount).toBe(1);
+    expect(v.trusted).toBeUndefined();
+    expect(verifyPdfSignature(pdf, { trustedFingerprints: [testIdentity().fingerprint256.toUpperCase()] }).trusted).toBe(true);
+    const other = verifyPdfSignature(pdf, { trustedFingerprints: ['00'.repeat(32)] });
+    expect(other).toMatchObject({ valid: true, trusted: false });
   });
 
   it('fails when any single byte is edited (sampled across the file, the signature, and its padding)', async () => {
