@@ -10,7 +10,6 @@
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { CustodyError } from '../core/errors.js';
-import type { SigningIdentity } from './certificate.js';
 import {
   ACCENT,
   anchorVerification,
