@@ -90,6 +90,10 @@ describe('renderReceipt (bag)', async () => {
     expect(r.data).toBeUndefined();
   });
 
+  it('is reproducible: the same data and key give the same bytes', async () => {
+    expect((await renderReceipt(data, testIdentity())).equals(pdf)).toBe(true);
+  });
+
   it('encodes receipt, manifest and ledger head in the QR payload', () => {
     expect(JSON.parse(receiptQrPayload(data))).toEqual({
       receipt: 'R-2026-0042',
