@@ -9,6 +9,11 @@ import { registerDrive } from './commands/drive.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerOperator } from './commands/operator.js';
+import { registerHealth } from './commands/health.js';
+import { registerOcr } from './commands/ocr.js';
+import { registerRequests } from './commands/requests.js';
+import { registerRetention } from './commands/retention.js';
+import { registerSearch } from './commands/search.js';
 import { registerSwapAndImport } from './commands/swap.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWatch } from './commands/watch.js';
@@ -63,7 +68,10 @@ Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
     }
     if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0)) throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
   });
-  for (const sub of [registerInit, registerOperator, registerCamera, registerDrive, registerSwapAndImport, registerLog, registerVerify]) sub(program, ctx, getGlobals);
+  for (const sub of [
+    registerInit, registerOperator, registerCamera, registerDrive, registerSwapAndImport, registerOcr, registerSearch,
+    registerRequests, registerRetention, registerHealth, registerLog, registerVerify,
+  ]) sub(program, ctx, getGlobals);
   // The watch starts each swap as its own command line, with the same global options.
   registerWatch(program, ctx, getGlobals, (args) => runCli([...args, ...globalArgs(getGlobals())], ctx));
   // Every subcommand inherits the error handling and output settings.

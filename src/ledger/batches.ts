@@ -44,6 +44,18 @@ export class BatchFiles {
   get hashesFile(): string {
     return this.home.file('segments', `${this.batch}.hashes`);
   }
+  /** Plate readings of the batch (written by `custody ocr`), sealed with the batch key. */
+  get readingsFile(): string {
+    return this.home.file('segments', `${this.batch}.ocr`);
+  }
+  /** The batch's plate search index (a serialized PlateIndex), sealed with the batch key. */
+  get indexFile(): string {
+    return this.home.file('segments', `${this.batch}.idx`);
+  }
+  /** Every file that holds the batch's data, besides its key and the store folder. */
+  get dataFiles(): string[] {
+    return [this.journalFile, this.segmentFile, this.hashesFile, this.readingsFile, this.indexFile];
+  }
   get storeDir(): string {
     return this.home.file('store', this.batch);
   }

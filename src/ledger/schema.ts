@@ -3,9 +3,20 @@
  * derived from it by the reducers in `reducers.ts`, so `custody verify` can rebuild them from
  * the chain and compare.
  */
+import { FEATURES } from './features/index.js';
+
 export interface Migration {
   version: number;
   sql: string;
+}
+
+/** A later feature's share of the ledger: its migrations, derived tables and reducers. */
+export interface LedgerFeature {
+  name: string;
+  /** Versions: 3 ocr/search, 4 requests, 5 retention and health, 6+ later. */
+  migrations: Migration[];
+  /** Derived tables rebuilt by `verify`, with the columns that order them. */
+  derivedTables: Record<string, string>;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -55,6 +66,12 @@ CREATE INDEX batches_camera ON batches(camera_id);
   },
 ];
 
+for (const f of FEATURES) MIGRATIONS.push(...f.migrations);
+MIGRATIONS.sort((a, b) => a.version - b.version);
+for (let i = 1; i < MIGRATIONS.length; i++) {
+  if (MIGRATIONS[i]!.version === MIGRATIONS[i - 1]!.version) throw new Error(`two ledger migrations have version ${MIGRATIONS[i]!.version}`);
+}
+
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /** Tables rebuilt from the events by `verify`, with the column that orders them. */
@@ -65,4 +82,5 @@ export const DERIVED_TABLES: Record<string, string> = {
   drives: 'id',
   drive_history: 'seq, drive_id',
   batches: 'id',
+  ...Object.assign({}, ...FEATURES.map((f) => f.derivedTables)),
 };
