@@ -1,6 +1,7 @@
 /** Reinstall eligibility as the ledger sees it (policy §8); the rule itself is src/core/retention.ts. */
 import type { DriveState } from '../core/drive-state.js';
-import { reinstallEligibility, type HoldRef } from '../core/retention.js';
+import { reinstallEligibility } from '../core/retention.js';
+import { holdsForDrive } from './holds.js';
 import { parseIsoWithOffset } from '../core/time.js';
 import type { Session } from './session.js';
 
@@ -11,12 +12,6 @@ export interface InstallVerdict {
   blockingHolds: string[];
 }
 
-/** Holds covering a drive or a batch imported from it (none until holds exist in the ledger). */
-export type HoldLookup = (s: Session, driveId: string) => HoldRef[];
-let holdLookup: HoldLookup = () => [];
-export function setHoldLookup(f: HoldLookup): void {
-  holdLookup = f;
-}
 
 export function checkInstallable(s: Session, d: { id: string; state: string; recorded_last: string | null }): InstallVerdict {
   const settings = s.settings;
@@ -28,7 +23,7 @@ export function checkInstallable(s: Session, d: { id: string; state: string; rec
       state: d.state as DriveState,
       newestRecordedAt: d.recorded_last ? parseIsoWithOffset(d.recorded_last) : undefined,
       importVerifiedAt: verified?.verified_at && !removedSinceImport?.n ? parseIsoWithOffset(verified.verified_at) : undefined,
-      holds: holdLookup(s, d.id),
+      holds: holdsForDrive(s, d.id),
     },
     s.clock(),
     { retentionDays: settings.retentionDays, reuseAfterVerifiedImport: settings.reuseAfterVerifiedImport, timeZone: settings.timeZone },
