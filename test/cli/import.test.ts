@@ -107,11 +107,11 @@ describe('import', () => {
     const t = await homeWithCamera(clock);
     const src = copyDrive();
     // Answers: enrol?, camera, removed at, store location, replacement (D002 is an eligible spare).
-    const prompts = scriptedPrompts([true, 'CAM-01', '2026-11-04T09:00:00-08:00', 'safe, room 102', 'D002']);
+    const prompts = scriptedPrompts([true, 'CAM-01', '2026-11-04T09:00:00-08:00', 'safe, room 102', 'D002', false]);
     const r = await run(['swap', '--source', src], { env: t.env, clock, prompts, isTTY: true });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(prompts.asked).toEqual(['This drive is not enrolled. Enrol it now?', 'Which camera did this drive come out of?', 'When was it taken out?', 'Where is this drive kept now?', 'Which drive went into the camera?']);
+    expect(prompts.asked).toEqual(['This drive is not enrolled. Enrol it now?', 'Which camera did this drive come out of?', 'When was it taken out?', 'Where is this drive kept now?', 'Which drive went into the camera?', 'The swap is recorded. Read the plates of this batch now?']);
     expect(r.stdout).toMatch(/Drive D002 went into camera CAM-01/);
     const id = /drive (D\d+), camera CAM-01/.exec(r.stdout)![1]!;
     const d1 = JSON.parse((await run(['drive', 'show', id, '--json'], { env: t.env, clock })).stdout) as { state: string; location: string; recordedLast: string };

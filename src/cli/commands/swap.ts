@@ -141,6 +141,8 @@ export function registerSwapAndImport(program: Command, ctx: CliContext, globals
     .option('--no-replacement', 'no drive went into the camera')
     .option('--installed-at <iso>', 'when the replacement went in (default: now)')
     .option('--verify <what>', '"source": also re-read each file from the drive and compare')
+    .option('--ocr', 'read the plates right after the swap (on a terminal it is offered)')
+    .option('--no-ocr', 'do not read the plates now (custody ocr does it later)')
     .addHelpText(
       'after',
       `
@@ -149,7 +151,7 @@ On a terminal every missing answer is asked; in a script every answer is a flag.
 Example:
   $ custody swap --source /media/asd/CAMDRIVE --camera CAM-01 --store-location "safe, room 102" --replacement D004`,
     )
-    .action(async (o: { source?: string; camera?: string; removedAt?: string; enrol?: boolean; storeLocation?: string; replacement?: string | boolean; installedAt?: string; verify?: string }) => {
+    .action(async (o: { source?: string; camera?: string; removedAt?: string; enrol?: boolean; storeLocation?: string; replacement?: string | boolean; installedAt?: string; verify?: string; ocr?: boolean }) => {
       const g = globals();
       const removedAtArg = whenArg(o.removedAt, '--removed-at');
       const installedAtArg = whenArg(o.installedAt, '--installed-at');
@@ -220,8 +222,14 @@ Example:
           ctx.stdout.write(`Drive ${drive.id} is stored: ${location}.\n`);
           ctx.stdout.write(replacement ? `Drive ${replacement} went into camera ${camera}.\n` : paint(color, 'yellow', `No drive went into camera ${camera}: it is not recording.\n`));
           if (waiting.length) ctx.stdout.write(`Not yet eligible to go back into a camera:\n${table(['drive', 'eligible from', 'why'], waiting.map((w) => [w.drive, w.eligibleFrom?.slice(0, 10) ?? '—', w.reason]))}`);
-          ctx.stdout.write('Plate reading has not run yet: start it with `custody ocr` (it does not hold up the swap).\n');
         }
+        // Plate reading is a queue: offered now, never required for the swap to be done.
+        const readNow = sum.stored > 0 && (await askConfirm(ctx, o.ocr, { flag: '--ocr', message: 'The swap is recorded. Read the plates of this batch now?', default: false }));
+        if (readNow) {
+          const { readPlates } = await import('./ocr.js');
+          const r = await readPlates(ctx, g, s, { batch: sum.batch });
+          if (!g.json) ctx.stdout.write(`Plates read: ${r.readable} of ${r.images} images have a readable plate.\n`);
+        } else if (!g.json && sum.stored > 0) ctx.stdout.write('Plate reading has not run yet: start it with `custody ocr` (it does not hold up the swap).\n');
         if (sum.failed > 0) throw partialFailure(sum);
       });
     });

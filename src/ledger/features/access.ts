@@ -1,8 +1,49 @@
-/** The ledger's share of plate readings and the access record (issues 4, 5): migration version 3, derived tables, reducers. */
+/**
+ * The ledger's share of plate reading (issue 4) and of the access record (issue 5, Civil Code
+ * 1798.90.52: date and time, the data used to query, the username and organisation, the purpose).
+ */
+import { registerReducers } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
 
 export const accessFeature: LedgerFeature = {
   name: 'access',
-  migrations: [],
-  derivedTables: {},
+  migrations: [
+    {
+      version: 3,
+      sql: `
+CREATE TABLE ocr_batches (
+  batch TEXT PRIMARY KEY, engine TEXT NOT NULL, model TEXT NOT NULL, images INTEGER NOT NULL,
+  readable INTEGER NOT NULL, started_at TEXT NOT NULL, done_at TEXT, status TEXT NOT NULL);
+CREATE TABLE access_log (
+  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, operator TEXT NOT NULL, organization TEXT NOT NULL,
+  action TEXT NOT NULL, query TEXT NOT NULL, purpose TEXT NOT NULL, case_ref TEXT, request_id TEXT,
+  results INTEGER, details TEXT);
+CREATE INDEX access_log_operator ON access_log(operator);
+CREATE INDEX access_log_case ON access_log(case_ref);
+`,
+    },
+  ],
+  derivedTables: { ocr_batches: 'batch', access_log: 'seq' },
 };
+
+registerReducers({
+  'ocr.started': (db, e) => {
+    const d = e.data;
+    db.run(
+      `INSERT INTO ocr_batches (batch, engine, model, images, readable, started_at, status) VALUES (?,?,?,?,?,?, 'reading')
+       ON CONFLICT(batch) DO UPDATE SET engine = excluded.engine, model = excluded.model, images = excluded.images, readable = 0, started_at = excluded.started_at, done_at = NULL, status = 'reading'`,
+      [String(d.batch), String(d.engine), String(d.model), Number(d.images), 0, e.at],
+    );
+  },
+  'ocr.finished': (db, e) => {
+    const d = e.data;
+    db.run("UPDATE ocr_batches SET readable = ?, done_at = ?, status = 'done' WHERE batch = ?", [Number(d.readable), e.at, String(d.batch)]);
+  },
+  'access.recorded': (db, e) => {
+    const d = e.data;
+    db.run('INSERT INTO access_log (seq, at, operator, organization, action, query, purpose, case_ref, request_id, results, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)', [
+      e.seq, e.at, e.actor, String(d.organization), String(d.action), String(d.query), String(d.purpose), d.caseRef == null ? null : String(d.caseRef),
+      d.requestId == null ? null : String(d.requestId), typeof d.results === 'number' ? d.results : null, d.details == null ? null : JSON.stringify(d.details),
+    ]);
+  },
+});

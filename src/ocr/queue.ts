@@ -1,0 +1,171 @@
+/**
+ * `custody ocr`: plate reading as a queue, never a wait for the swap. Every stored image of
+ * every imported batch not yet read (or read by another engine/model, with --reread) is
+ * decrypted in memory, read, and its readings kept with its batch (sealed with the batch key,
+ * so they are destroyed with it). Progress is saved as it goes: a killed run resumes.
+ */
+import fs from 'node:fs';
+import { PlateIndex } from '../core/plate-match.js';
+import { CustodyError } from '../core/errors.js';
+import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../ledger/batches.js';
+import { decryptStream, openBlob, sealBlob } from '../ledger/crypto.js';
+import { writeFileAtomic } from '../ledger/fsutil.js';
+import type { Session } from '../ledger/session.js';
+import type { PlateReader, PlateResult } from './reader.js';
+
+export interface StoredReading {
+  best: { text: string; confidence: number } | null;
+  alternatives: { text: string; confidence: number }[];
+  box: { x: number; y: number; width: number; height: number } | null;
+  ms: number;
+  readAt: string;
+}
+
+export interface BatchReadings {
+  version: 1;
+  engine: string;
+  model: string;
+  /** Keyed by the file's id in the batch segment. */
+  files: Record<string, StoredReading>;
+}
+
+const readingsContext = (batch: string) => `custody-readings:${batch}`;
+const indexContext = (batch: string) => `custody-index:${batch}`;
+
+export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undefined {
+  if (!fs.existsSync(bf.readingsFile)) return undefined;
+  const plain = openBlob(key, fs.readFileSync(bf.readingsFile), readingsContext(bf.batch));
+  if (!plain) throw new CustodyError('integrity', `The plate readings of batch ${bf.batch} do not authenticate.`, 'Run `custody ocr --reread` for that batch.');
+  return JSON.parse(plain.toString('utf8')) as BatchReadings;
+}
+
+function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
+  writeFileAtomic(bf.readingsFile, sealBlob(key, Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
+}
+
+export function loadIndex(bf: BatchFiles, key: Buffer): PlateIndex | undefined {
+  if (!fs.existsSync(bf.indexFile)) return undefined;
+  const plain = openBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
+  if (!plain) throw new CustodyError('integrity', `The plate index of batch ${bf.batch} does not authenticate.`, 'Run `custody ocr --reread` for that batch.');
+  return PlateIndex.deserialize(plain);
+}
+
+function saveIndex(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
+  const idx = new PlateIndex();
+  for (const [id, f] of Object.entries(r.files)) {
+    if (!f.best) continue;
+    idx.add({ imageId: Number(id), readings: [f.best, ...f.alternatives] });
+  }
+  writeFileAtomic(bf.indexFile, sealBlob(key, idx.serialize(), indexContext(bf.batch)));
+}
+
+async function decryptToBuffer(file: string, key: Buffer, context: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const d = decryptStream(key, context);
+  const done = new Promise<void>((resolve, reject) => {
+    d.on('data', (c: Buffer) => chunks.push(c));
+    d.on('end', resolve);
+    d.on('error', reject);
+  });
+  fs.createReadStream(file).on('error', (e) => d.destroy(e)).pipe(d);
+  await done;
+  return Buffer.concat(chunks);
+}
+
+export interface OcrProgress {
+  batch: string;
+  done: number;
+  total: number;
+  overallDone: number;
+  overallTotal: number;
+}
+
+export interface OcrSummary {
+  engine: string;
+  model: string;
+  batches: { batch: string; images: number; read: number; readable: number; resumed: boolean }[];
+  images: number;
+  readable: number;
+  seconds: number;
+}
+
+/**
+ * Read every image not yet read. `reader` is created by the caller (so tests and the command
+ * decide how many workers) and is not ended here.
+ */
+export async function runOcr(s: Session, reader: PlateReader, o: { reread?: boolean; batch?: string; onProgress?: (p: OcrProgress) => void; signal?: AbortSignal; saveEvery?: number; concurrency?: number } = {}): Promise<OcrSummary> {
+  const t0 = Date.now();
+  const batches = s.ledger.rows<{ id: string }>(
+    `SELECT b.id FROM batches b LEFT JOIN ocr_batches o ON o.batch = b.id
+     WHERE b.status = 'imported' AND b.key_destroyed_at IS NULL AND b.stored > 0 ${o.batch ? 'AND b.id = ?' : ''}
+       AND (? OR o.batch IS NULL OR o.status != 'done' OR o.engine != ? OR o.model != ?)
+     ORDER BY b.finished_at`,
+    [...(o.batch ? [o.batch] : []), o.reread ? 1 : 0, reader.engine, reader.model],
+  );
+  if (o.batch && batches.length === 0 && !s.ledger.one('SELECT id FROM batches WHERE id = ?', [o.batch])) throw new CustodyError('notFound', `No batch ${o.batch}.`);
+  // Work out every batch's images first, so progress can say how much is left overall.
+  const work: { bf: BatchFiles; key: Buffer; images: { id: number; storeName: string }[]; readings: BatchReadings; resumed: boolean }[] = [];
+  for (const b of batches) {
+    const bf = new BatchFiles(s.home, b.id);
+    const key = loadBatchKey(bf, s.master);
+    const db = await openSegment(bf, key);
+    const images = segmentRecords(db).filter((r) => r.outcome === 'stored' && r.kind === 'image' && r.storeName).map((r) => ({ id: r.id, storeName: r.storeName! }));
+    db.close();
+    const prior = loadReadings(bf, key);
+    const same = prior && prior.engine === reader.engine && prior.model === reader.model && !o.reread;
+    // A reread after an upgrade starts afresh, but resumes its own interrupted run.
+    const state = s.ledger.one<{ status: string; engine: string; model: string }>('SELECT status, engine, model FROM ocr_batches WHERE batch = ?', [b.id]);
+    const resumingReread = o.reread && prior && state?.status === 'reading' && state.engine === reader.engine && state.model === reader.model && prior.engine === reader.engine && prior.model === reader.model;
+    const readings: BatchReadings = same || resumingReread ? prior! : { version: 1, engine: reader.engine, model: reader.model, files: {} };
+    work.push({ bf, key, images, readings, resumed: Object.keys(readings.files).length > 0 });
+  }
+  const overallTotal = work.reduce((a, w) => a + w.images.length, 0);
+  let overallDone = work.reduce((a, w) => a + w.images.filter((i) => w.readings.files[i.id]).length, 0);
+  const summary: OcrSummary = { engine: reader.engine, model: reader.model, batches: [], images: 0, readable: 0, seconds: 0 };
+
+  for (const w of work) {
+    const batch = w.bf.batch;
+    const state = s.ledger.one<{ status: string; engine: string; model: string }>('SELECT status, engine, model FROM ocr_batches WHERE batch = ?', [batch]);
+    if (!state || state.status !== 'reading' || state.engine !== reader.engine || state.model !== reader.model) {
+      s.append('ocr.started', { batch, engine: reader.engine, model: reader.model, images: w.images.length, reread: Boolean(o.reread) });
+      s.commit();
+    }
+    const todo = w.images.filter((i) => !w.readings.files[i.id]);
+    let sinceSave = 0;
+    let lastSave = Date.now();
+    let read = 0;
+    // As many images in flight as the reader has workers; results are kept in memory and saved in groups.
+    let next = 0;
+    const inFlight = Math.max(1, o.concurrency ?? 2);
+    const one = async () => {
+      while (next < todo.length) {
+        if (o.signal?.aborted) return;
+        const img = todo[next++]!;
+        const buf = await decryptToBuffer(w.bf.storeFile(img.storeName), w.key, storeContext(batch));
+        const r: PlateResult = await reader.read(buf, 'frame');
+        w.readings.files[img.id] = { best: r.best, alternatives: r.alternatives.slice(0, 10), box: r.box, ms: Math.round(r.ms), readAt: s.now() };
+        read++;
+        overallDone++;
+        sinceSave++;
+        o.onProgress?.({ batch, done: Object.keys(w.readings.files).length, total: w.images.length, overallDone, overallTotal });
+        if (sinceSave >= (o.saveEvery ?? 100) || Date.now() - lastSave > 15_000) {
+          saveReadings(w.bf, w.key, w.readings);
+          sinceSave = 0;
+          lastSave = Date.now();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, one));
+    saveReadings(w.bf, w.key, w.readings);
+    if (o.signal?.aborted) throw new CustodyError('interrupted', `Plate reading stopped in batch ${batch}; what was read is kept.`, 'Run `custody ocr` again to go on.');
+    saveIndex(w.bf, w.key, w.readings);
+    const readable = Object.values(w.readings.files).filter((f) => f.best).length;
+    s.append('ocr.finished', { batch, engine: reader.engine, model: reader.model, images: w.images.length, readable });
+    s.commit();
+    summary.batches.push({ batch, images: w.images.length, read, readable, resumed: w.resumed });
+    summary.images += w.images.length;
+    summary.readable += readable;
+  }
+  summary.seconds = (Date.now() - t0) / 1000;
+  return summary;
+}
