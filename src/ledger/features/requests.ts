@@ -1,8 +1,339 @@
-/** The ledger's share of agencies, requests, holds, releases and receipts (issue 6): migration version 4, derived tables, reducers. */
+/**
+ * The ledger's share of agencies, requests, holds, releases and receipts (issue 6; policy §4,
+ * §5, §8; Cal. Civ. Code 1798.90.5–.55): migration version 4, derived tables, reducers, the
+ * hold provider that reinstall and purge ask, and the queries the commands share.
+ */
+import type { Database, SqlValue } from 'sql.js';
+import { CustodyError } from '../../core/errors.js';
+import type { HoldRef } from '../../core/retention.js';
+import { localDate, parseIsoWithOffset, zoneOffsetMinutes } from '../../core/time.js';
+import { setHoldProvider } from '../holds.js';
+import { registerReducers, type LedgerEvent } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
+import type { Session } from '../session.js';
+
+export const AGENCY_KINDS = ['law-enforcement', 'prosecutorial', 'other'] as const;
+export type AgencyKind = (typeof AGENCY_KINDS)[number];
+export const JURISDICTIONS = ['california-local', 'california-state', 'other-state', 'federal', 'private'] as const;
+export type Jurisdiction = (typeof JURISDICTIONS)[number];
+export const HOLD_REASONS = ['ongoing criminal investigation', 'court proceeding'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
+export type RequestStatus = 'open' | 'fulfilled' | 'denied' | 'withdrawn';
+
+export interface AgencyRow {
+  id: string;
+  name: string;
+  kind: AgencyKind;
+  jurisdiction: Jurisdiction;
+  identifier: string | null;
+  contact: string | null;
+  added_at: string;
+}
+
+export interface RequestRow {
+  id: string;
+  agency_id: string;
+  officer: string;
+  badge: string;
+  case_number: string;
+  purpose: string;
+  received_at: string;
+  document_sha256: string | null;
+  document_name: string | null;
+  document_ref: string | null;
+  scope_cameras: string | null;
+  scope_from: string | null;
+  scope_to: string | null;
+  scope_plate: string | null;
+  scope_drive: string | null;
+  status: RequestStatus;
+  status_at: string;
+  status_reason: string | null;
+  recorded_at: string;
+  recorded_by: string;
+}
+
+export interface HoldRow {
+  id: string;
+  request_id: string;
+  reason: string;
+  document_sha256: string | null;
+  document_name: string | null;
+  document_ref: string | null;
+  review_date: string;
+  placed_at: string;
+  placed_by: string;
+  released_at: string | null;
+  release_reason: string | null;
+  batches: string;
+  drives: string;
+}
+
+export interface ReleaseRow {
+  id: string;
+  request_id: string;
+  agency_id: string;
+  kind: 'bag' | 'drive';
+  drive_id: string | null;
+  released_at: string;
+  released_by: string;
+  officer: string;
+  badge: string;
+  destination: string | null;
+  files: number;
+  bytes: number;
+  manifest_sha256: string | null;
+  oxum: string | null;
+  recorded_from: string | null;
+  recorded_to: string | null;
+  event_seq: number;
+  receipt_sha256: string | null;
+  receipt_file: string | null;
+  ack_date: string | null;
+  ack_scan_sha256: string | null;
+  ack_at: string | null;
+}
+
+const MIGRATION = `
+CREATE TABLE agencies (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, jurisdiction TEXT NOT NULL, identifier TEXT, contact TEXT, added_at TEXT NOT NULL);
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY, agency_id TEXT NOT NULL, officer TEXT NOT NULL, badge TEXT NOT NULL, case_number TEXT NOT NULL, purpose TEXT NOT NULL,
+  received_at TEXT NOT NULL, document_sha256 TEXT, document_name TEXT, document_ref TEXT,
+  scope_cameras TEXT, scope_from TEXT, scope_to TEXT, scope_plate TEXT, scope_drive TEXT,
+  status TEXT NOT NULL, status_at TEXT NOT NULL, status_reason TEXT, recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL);
+CREATE INDEX requests_agency ON requests(agency_id);
+CREATE TABLE holds (
+  id TEXT PRIMARY KEY, request_id TEXT NOT NULL, reason TEXT NOT NULL, document_sha256 TEXT, document_name TEXT, document_ref TEXT,
+  review_date TEXT NOT NULL, placed_at TEXT NOT NULL, placed_by TEXT NOT NULL, released_at TEXT, release_reason TEXT,
+  batches TEXT NOT NULL, drives TEXT NOT NULL);
+CREATE TABLE hold_items (hold_id TEXT NOT NULL, kind TEXT NOT NULL, item_id TEXT NOT NULL);
+CREATE INDEX hold_items_item ON hold_items(kind, item_id);
+CREATE TABLE releases (
+  id TEXT PRIMARY KEY, request_id TEXT NOT NULL, agency_id TEXT NOT NULL, kind TEXT NOT NULL, drive_id TEXT,
+  released_at TEXT NOT NULL, released_by TEXT NOT NULL, officer TEXT NOT NULL, badge TEXT NOT NULL, destination TEXT,
+  files INTEGER NOT NULL, bytes INTEGER NOT NULL, manifest_sha256 TEXT, oxum TEXT, recorded_from TEXT, recorded_to TEXT,
+  event_seq INTEGER NOT NULL, receipt_sha256 TEXT, receipt_file TEXT, ack_date TEXT, ack_scan_sha256 TEXT, ack_at TEXT);
+CREATE INDEX releases_request ON releases(request_id);
+`;
 
 export const requestsFeature: LedgerFeature = {
   name: 'requests',
-  migrations: [],
-  derivedTables: {},
+  migrations: [{ version: 4, sql: MIGRATION }],
+  derivedTables: { agencies: 'id', requests: 'id', holds: 'id', hold_items: 'hold_id, kind, item_id', releases: 'id' },
 };
+
+const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const run = (db: Database, sql: string, p: SqlValue[]) => db.run(sql, p);
+
+registerReducers({
+  'agency.added': (db, e: LedgerEvent) => {
+    const d = e.data;
+    run(db, 'INSERT INTO agencies (id, name, kind, jurisdiction, identifier, contact, added_at) VALUES (?,?,?,?,?,?,?)', [
+      String(d.agency), String(d.name), String(d.kind), String(d.jurisdiction), str(d.identifier), str(d.contact), e.at,
+    ]);
+  },
+  'request.recorded': (db, e) => {
+    const d = e.data;
+    const scope = (d.scope ?? {}) as Record<string, unknown>;
+    run(
+      db,
+      `INSERT INTO requests (id, agency_id, officer, badge, case_number, purpose, received_at, document_sha256, document_name, document_ref,
+       scope_cameras, scope_from, scope_to, scope_plate, scope_drive, status, status_at, recorded_at, recorded_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      [
+        String(d.request), String(d.agency), String(d.officer), String(d.badge), String(d.caseNumber), String(d.purpose), String(d.receivedAt),
+        str(d.documentSha256), str(d.documentName), str(d.documentRef),
+        Array.isArray(scope.cameras) && scope.cameras.length ? JSON.stringify(scope.cameras) : null, str(scope.from), str(scope.to), str(scope.plate), str(scope.drive),
+        'open', e.at, e.at, e.actor,
+      ],
+    );
+  },
+  'request.denied': (db, e) => {
+    run(db, "UPDATE requests SET status = 'denied', status_at = ?, status_reason = ? WHERE id = ?", [e.at, str(e.data.reason), String(e.data.request)]);
+  },
+  'request.withdrawn': (db, e) => {
+    run(db, "UPDATE requests SET status = 'withdrawn', status_at = ?, status_reason = ? WHERE id = ?", [e.at, str(e.data.reason), String(e.data.request)]);
+  },
+  'hold.placed': (db, e) => {
+    const d = e.data;
+    const batches = (d.batches ?? []) as string[];
+    const drives = (d.drives ?? []) as string[];
+    run(
+      db,
+      `INSERT INTO holds (id, request_id, reason, document_sha256, document_name, document_ref, review_date, placed_at, placed_by, batches, drives)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+      [String(d.hold), String(d.request), String(d.reason), str(d.documentSha256), str(d.documentName), str(d.documentRef), String(d.reviewDate), e.at, e.actor, JSON.stringify(batches), JSON.stringify(drives)],
+    );
+    for (const b of batches) run(db, 'INSERT INTO hold_items (hold_id, kind, item_id) VALUES (?,?,?)', [String(d.hold), 'batch', b]);
+    for (const v of drives) run(db, 'INSERT INTO hold_items (hold_id, kind, item_id) VALUES (?,?,?)', [String(d.hold), 'drive', v]);
+  },
+  'hold.released': (db, e) => {
+    run(db, 'UPDATE holds SET released_at = ?, release_reason = ? WHERE id = ?', [e.at, str(e.data.reason), String(e.data.hold)]);
+  },
+  'release.recorded': (db, e) => {
+    const d = e.data;
+    run(
+      db,
+      `INSERT INTO releases (id, request_id, agency_id, kind, drive_id, released_at, released_by, officer, badge, destination, files, bytes,
+       manifest_sha256, oxum, recorded_from, recorded_to, event_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      [
+        String(d.receipt), String(d.request), String(d.agency), String(d.kind), str(d.drive), e.at, e.actor, String(d.officer), String(d.badge), str(d.destination),
+        num(d.files), num(d.bytes), str(d.manifestSha256), str(d.oxum), str(d.recordedFrom), str(d.recordedTo), e.seq,
+      ],
+    );
+    run(db, "UPDATE requests SET status = 'fulfilled', status_at = ? WHERE id = ? AND status = 'open'", [e.at, String(d.request)]);
+  },
+  'receipt.issued': (db, e) => {
+    run(db, 'UPDATE releases SET receipt_sha256 = ?, receipt_file = ? WHERE id = ?', [String(e.data.sha256), str(e.data.file), String(e.data.receipt)]);
+  },
+  'receipt.acknowledged': (db, e) => {
+    run(db, 'UPDATE releases SET ack_date = ?, ack_scan_sha256 = ?, ack_at = ? WHERE id = ?', [String(e.data.date), str(e.data.scanSha256), e.at, String(e.data.receipt)]);
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+
+/**
+ * Policy §4/§5 and Civ. Code 1798.90.55(b) as read by the Attorney General's bulletin
+ * 2023-DLE-06: ALPR data goes only to California public law-enforcement or prosecutorial
+ * agencies — never out of state, to federal agencies, or to private parties. Returns the
+ * reason a release is refused, or undefined when it may go ahead.
+ */
+export function releaseRefusal(a: { id: string; name: string; kind: string; jurisdiction: string }): string | undefined {
+  const where: Record<string, string> = {
+    'other-state': 'an agency of another state',
+    federal: 'a federal agency',
+    private: 'a private party',
+  };
+  const cite = 'policy §4/§5, Cal. Civ. Code § 1798.90.55(b), Attorney General bulletin 2023-DLE-06';
+  if (where[a.jurisdiction]) return `${a.name} (${a.id}) is ${where[a.jurisdiction]}; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
+  if (a.kind !== 'law-enforcement' && a.kind !== 'prosecutorial') return `${a.name} (${a.id}) is not a law-enforcement or prosecutorial agency; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries shared by the commands
+
+/** The next id of the form PREFIX-YYYY-NNNN (year of `now` in the home's time zone). */
+export function nextNumber(s: Session, table: 'requests' | 'holds' | 'releases', prefix: string): string {
+  const year = localDate(s.clock(), s.settings.timeZone).slice(0, 4);
+  const like = `${prefix}-${year}-%`;
+  const n = Number(s.ledger.one<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE id LIKE ?`, [like])?.n ?? 0);
+  for (let i = n + 1; ; i++) {
+    const id = `${prefix}-${year}-${String(i).padStart(4, '0')}`;
+    if (!s.ledger.one(`SELECT id FROM ${table} WHERE id = ?`, [id])) return id;
+  }
+}
+
+export function findAgency(s: Session, id: string): AgencyRow {
+  const a = s.ledger.one<AgencyRow>('SELECT * FROM agencies WHERE id = ?', [id]);
+  if (!a) throw new CustodyError('notFound', `No agency ${id}.`, 'See `custody agency list`.');
+  return a;
+}
+
+export function findRequest(s: Session, id: string): RequestRow {
+  const r = s.ledger.one<RequestRow>('SELECT * FROM requests WHERE id = ?', [id]);
+  if (!r) throw new CustodyError('notFound', `No request ${id}.`, 'See `custody request list`.');
+  return r;
+}
+
+export function findHold(s: Session, id: string): HoldRow {
+  const h = s.ledger.one<HoldRow>('SELECT * FROM holds WHERE id = ?', [id]);
+  if (!h) throw new CustodyError('notFound', `No hold ${id}.`, 'See `custody hold list`.');
+  return h;
+}
+
+export function findRelease(s: Session, id: string): ReleaseRow {
+  const r = s.ledger.one<ReleaseRow>('SELECT * FROM releases WHERE id = ?', [id]);
+  if (!r) throw new CustodyError('notFound', `No receipt ${id}.`, 'See `custody request show REQUEST`.');
+  return r;
+}
+
+export interface RequestScope {
+  cameras: string[];
+  from?: string;
+  to?: string;
+  plate?: string;
+  drive?: string;
+}
+
+export function requestScope(r: RequestRow): RequestScope {
+  return {
+    cameras: r.scope_cameras ? (JSON.parse(r.scope_cameras) as string[]) : [],
+    from: r.scope_from ?? undefined,
+    to: r.scope_to ?? undefined,
+    plate: r.scope_plate ?? undefined,
+    drive: r.scope_drive ?? undefined,
+  };
+}
+
+export function describeScope(sc: RequestScope): string {
+  const parts: string[] = [];
+  if (sc.drive) parts.push(`drive ${sc.drive}`);
+  if (sc.plate) parts.push(`plate ${sc.plate}`);
+  if (sc.cameras.length) parts.push(`camera${sc.cameras.length > 1 ? 's' : ''} ${sc.cameras.join(', ')}`);
+  if (sc.from || sc.to) parts.push(`${sc.from ?? '…'} – ${sc.to ?? '…'}`);
+  return parts.join('; ');
+}
+
+export interface BatchRow {
+  id: string;
+  drive_id: string;
+  camera_id: string | null;
+  recorded_first: string | null;
+  recorded_last: string | null;
+}
+
+/**
+ * The import batches a request's scope reaches: those imported from its drive, or those of its
+ * cameras (every camera for a plate) whose recordings overlap its time range. Destroyed batches
+ * are gone and not listed.
+ */
+export function scopeBatches(s: Session, sc: RequestScope): BatchRow[] {
+  const all = s.ledger.rows<BatchRow>(
+    "SELECT id, drive_id, camera_id, recorded_first, recorded_last FROM batches WHERE status = 'imported' AND destroyed_at IS NULL AND key_destroyed_at IS NULL ORDER BY id",
+  );
+  if (sc.drive) return all.filter((b) => b.drive_id === sc.drive);
+  if (!sc.cameras.length && !sc.from && !sc.to) return [];
+  const from = sc.from ? parseIsoWithOffset(sc.from)?.getTime() ?? -Infinity : -Infinity;
+  const to = sc.to ? parseIsoWithOffset(sc.to)?.getTime() ?? Infinity : Infinity;
+  return all.filter((b) => {
+    if (sc.cameras.length && !sc.cameras.includes(b.camera_id ?? '')) return false;
+    const first = b.recorded_first ? Date.parse(b.recorded_first) : NaN;
+    const last = b.recorded_last ? Date.parse(b.recorded_last) : NaN;
+    if (Number.isNaN(first) || Number.isNaN(last)) return true;
+    return first <= to && last >= from;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Holds (policy §8): reinstall and purge ask which holds cover a drive or a batch.
+
+/** Midnight at the start of a calendar date (YYYY-MM-DD) in `timeZone`. */
+export function startOfLocalDate(date: string, timeZone: string): Date {
+  const guess = Date.parse(`${date}T00:00:00Z`);
+  return new Date(guess - zoneOffsetMinutes(new Date(guess), timeZone) * 60_000);
+}
+
+function holdRef(h: HoldRow, timeZone: string): HoldRef {
+  return {
+    id: h.id,
+    reviewDate: startOfLocalDate(h.review_date, timeZone),
+    placedAt: parseIsoWithOffset(h.placed_at),
+    releasedAt: h.released_at ? parseIsoWithOffset(h.released_at) : undefined,
+  };
+}
+
+function holdsFor(s: Session, kind: 'batch' | 'drive', id: string): HoldRef[] {
+  const tz = s.settings.timeZone;
+  return s.ledger
+    .rows<HoldRow>('SELECT h.* FROM holds h JOIN hold_items i ON i.hold_id = h.id WHERE i.kind = ? AND i.item_id = ? ORDER BY h.id', [kind, id])
+    .map((h) => holdRef(h, tz));
+}
+
+setHoldProvider({
+  forDrive: (s, driveId) => holdsFor(s, 'drive', driveId),
+  forBatch: (s, batchId) => holdsFor(s, 'batch', batchId),
+});

@@ -1,0 +1,116 @@
+/**
+ * A release as an export (policy §5): the original files of a request's scope, decrypted from
+ * the store and hash-checked on the way out, written as a BagIt bag (RFC 8493) and validated
+ * after writing. Duplicates are read from the batch that stores their content.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { CustodyError } from '../core/errors.js';
+import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../ledger/batches.js';
+import { decryptStream } from '../ledger/crypto.js';
+import type { Session } from '../ledger/session.js';
+import { validateBag, writeBag, type BagFile, type BagSummary } from './bagit.js';
+
+export interface ReleaseItem {
+  /** Path inside data/: `<camera>/<batch>/<path on the drive>`. */
+  bagPath: string;
+  batch: string;
+  camera: string | null;
+  relPath: string;
+  sha256: string;
+  size: number;
+  recordedAt?: string;
+  /** Where the encrypted content is: the batch that stores it and its store name. */
+  from: { batch: string; storeName: string };
+}
+
+/** One safe path segment: no separators, control characters, or dot-only names. */
+function safeSegment(seg: string): string {
+  const s = seg.replace(/[\u0000-\u001f\u007f\\:]/g, '_');
+  return s === '' || s === '.' || s === '..' ? '_' : s;
+}
+
+export function bagPathFor(camera: string | null, batch: string, relPath: string): string {
+  return [camera ?? 'no-camera', batch, ...relPath.split('/')].map(safeSegment).join('/');
+}
+
+/**
+ * The stored files of `batches` (each with its camera), those recorded within [from, to] when
+ * a range is given (files with no date of recordation are left out of a ranged selection).
+ */
+export async function collectReleaseItems(
+  s: Session,
+  batches: readonly { id: string; camera_id: string | null }[],
+  range: { from?: Date; to?: Date } = {},
+): Promise<ReleaseItem[]> {
+  const out: ReleaseItem[] = [];
+  const ranged = !!(range.from || range.to);
+  for (const b of batches) {
+    const bf = new BatchFiles(s.home, b.id);
+    const key = loadBatchKey(bf, s.master);
+    const db = await openSegment(bf, key);
+    try {
+      for (const r of segmentRecords(db)) {
+        if ((r.outcome !== 'stored' && r.outcome !== 'duplicate') || !r.sha256) continue;
+        if (ranged) {
+          const t = r.recordedAt ? Date.parse(r.recordedAt) : NaN;
+          if (Number.isNaN(t)) continue;
+          if (range.from && t < range.from.getTime()) continue;
+          if (range.to && t > range.to.getTime()) continue;
+        }
+        let from: ReleaseItem['from'];
+        if (r.outcome === 'stored' && r.storeName) from = { batch: b.id, storeName: r.storeName };
+        else {
+          const [batch, storeName] = (r.duplicateOf ?? '').split('/');
+          if (!batch || !storeName) continue;
+          from = { batch, storeName };
+        }
+        out.push({ bagPath: bagPathFor(b.camera_id, b.id, r.relPath), batch: b.id, camera: b.camera_id, relPath: r.relPath, sha256: r.sha256, size: r.size, recordedAt: r.recordedAt, from });
+      }
+    } finally {
+      db.close();
+    }
+  }
+  return out;
+}
+
+export interface BagExport extends BagSummary {
+  dir: string;
+  recordedFrom?: string;
+  recordedTo?: string;
+}
+
+/**
+ * Write the bag at `dir` and validate it. Each file is decrypted from the store as a stream and
+ * writeBag refuses it unless its SHA-256 is the one recorded at import.
+ */
+export async function exportBag(s: Session, dir: string, items: readonly ReleaseItem[], info: Record<string, string>, now: Date): Promise<BagExport> {
+  if (items.length === 0) throw new CustodyError('notFound', 'Nothing in the store matches the request; no bag was written.', 'Check the request scope with `custody request show`.');
+  const keys = new Map<string, Buffer>();
+  const keyOf = (batch: string) => {
+    let k = keys.get(batch);
+    if (!k) {
+      k = loadBatchKey(new BatchFiles(s.home, batch), s.master);
+      keys.set(batch, k);
+    }
+    return k;
+  };
+  const files: BagFile[] = items.map((it) => ({
+    relPath: it.bagPath,
+    sha256: it.sha256,
+    open: (): Readable => {
+      const file = new BatchFiles(s.home, it.from.batch).storeFile(it.from.storeName);
+      const src = fs.createReadStream(file);
+      const dec = decryptStream(keyOf(it.from.batch), storeContext(it.from.batch));
+      src.on('error', (e) => dec.destroy(e));
+      return src.pipe(dec);
+    },
+  }));
+  const target = path.resolve(dir);
+  const summary = await writeBag(target, files, info, { now });
+  const check = await validateBag(target);
+  if (!check.valid) throw new CustodyError('integrity', `The bag written at ${target} does not validate: ${check.problems.join('; ')}`);
+  const dates = items.map((i) => i.recordedAt).filter((x): x is string => !!x).sort((a, b) => Date.parse(a) - Date.parse(b));
+  return { ...summary, dir: target, recordedFrom: dates[0], recordedTo: dates[dates.length - 1] };
+}

@@ -1,0 +1,313 @@
+/**
+ * Requests, holds, releases and receipts (issue 6) on real files: the demo drive swapped into a
+ * real home, bags checked with coreutils, receipts with poppler's pdfsig and pdftotext.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/core/time.js';
+import { endExiftool } from '../../src/media/exif.js';
+import { INIT_ARGS, newTestHome, ROOT, run, scriptedPrompts, tmpDir, type TestHome } from '../helpers/cli.js';
+
+const NOW = '2026-11-05T10:00:00-08:00';
+const DEMO = path.join(ROOT, 'fixtures', 'demo-drive');
+const demoManifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as { files: { relPath: string; sha256: string; size: number; captureTime: string }[] };
+let base: TestHome;
+let batch: string;
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+beforeAll(async () => {
+  base = newTestHome();
+  const clock = manualClock(NOW);
+  const env = base.env;
+  const ok = async (args: string[]) => {
+    const r = await run(args, { env, clock });
+    expect(r.stderr + r.stdout, args.join(' ')).not.toMatch(/error/i);
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r;
+  };
+  await ok(INIT_ARGS);
+  await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-10-01T00:00:00-07:00']);
+  const drive = path.join(base.dir, 'CAMDRIVE1');
+  fs.cpSync(DEMO, drive, { recursive: true });
+  await ok(['drive', 'enrol', '--source', drive, '--id', 'D001', '--label', 'CAMDRIVE1', '--serial', 'SN-0001', '--capacity', '32000000000']);
+  await ok(['drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2']);
+  await ok(['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
+  const sw = await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--replacement', 'D002', '--json']);
+  batch = (JSON.parse(sw.stdout) as { batch: string }).batch;
+  await ok(['agency', 'add', '--id', 'ECSO', '--name', "Example County Sheriff's Office", '--kind', 'law-enforcement', '--jurisdiction', 'california-local', '--identifier', 'CA0019900', '--contact', 'records@ecso.example']);
+}, 240_000);
+
+afterAll(async () => {
+  await endExiftool();
+});
+
+/** An independent copy of the base home (same keys and ledger), so each test starts from the swap. */
+function homeCopy(): TestHome {
+  const dir = tmpDir();
+  const home = path.join(dir, 'home');
+  fs.cpSync(base.home, home, { recursive: true });
+  return { ...base, dir, home, env: { ...base.env, CUSTODY_HOME: home } };
+}
+
+async function newRequest(t: TestHome, clock: ReturnType<typeof manualClock>, extra: string[], agency = 'ECSO'): Promise<string> {
+  const letter = path.join(t.dir, `letter-${Math.random().toString(36).slice(2)}.txt`);
+  fs.writeFileSync(letter, 'Request for ALPR images, case 26-001234.\n');
+  const r = await run(['request', 'new', '--agency', agency, '--officer', 'Sgt. Rita Alvarez', '--badge', '4417', '--case', '26-001234', '--purpose', 'criminal investigation', '--received-at', '2026-11-05T09:15:00-08:00', '--document', letter, ...extra, '--json'], { env: t.env, clock });
+  expect(r.code, r.stderr).toBe(0);
+  const j = JSON.parse(r.stdout) as { id: string; document: { sha256: string } };
+  expect(j.document.sha256).toBe(sha256(fs.readFileSync(letter)));
+  return j.id;
+}
+
+function sh(cmd: string, args: string[], cwd?: string): { code: number; out: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+describe('requests and releases', () => {
+  it('logs a request and fulfils it with a BagIt export that coreutils checks, and a signed receipt', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-03', '--to', '2026-11-03']);
+    expect(req).toBe('REQ-2026-0001');
+    const list = JSON.parse((await run(['request', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; status: string; scope: { cameras: string[]; from: string; to: string } }[];
+    expect(list).toMatchObject([{ id: req, status: 'open', scope: { cameras: ['CAM-01'], from: '2026-11-03T00:00:00.000-08:00', to: '2026-11-03T23:59:59.999-08:00' } }]);
+
+    clock.set('2026-11-06T14:30:00-08:00');
+    const out = path.join(t.dir, 'out');
+    const bag = path.join(out, 'REQ-2026-0001');
+    const r = await run(['release', '--request', req, '--to', bag, '--json'], { env: t.env, clock });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rel = JSON.parse(r.stdout) as { release: { receipt: string; files: number; bytes: number; manifestSha256: string; payloadOxum: string; releasedAt: string }; receiptFile: string; ledgerHead: string };
+    expect(rel.receiptFile).toBe(path.join(out, 'R-2026-0001.pdf'));
+
+    // The files of 3 November (local), exactly, with the bytes of the drive.
+    const expected = demoManifest.files.filter((f) => f.captureTime.startsWith('2026-11-03'));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(rel.release.files).toBe(expected.length);
+    for (const f of expected) {
+      const p = path.join(bag, 'data', 'CAM-01', batch, ...f.relPath.split('/'));
+      expect(sha256(fs.readFileSync(p)), f.relPath).toBe(f.sha256);
+    }
+
+    // Independently of our code: coreutils inside the bag, Payload-Oxum recounted, bagit.txt.
+    expect(sh('sha256sum', ['-c', '--strict', 'manifest-sha256.txt'], bag)).toMatchObject({ code: 0 });
+    expect(sh('sha256sum', ['-c', '--strict', 'tagmanifest-sha256.txt'], bag)).toMatchObject({ code: 0 });
+    expect(fs.readFileSync(path.join(bag, 'bagit.txt'), 'utf8')).toBe('BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n');
+    const dataFiles = (fs.readdirSync(path.join(bag, 'data'), { recursive: true }) as string[]).map((p) => path.join(bag, 'data', p)).filter((p) => fs.statSync(p).isFile());
+    const octets = dataFiles.reduce((n, p) => n + fs.statSync(p).size, 0);
+    const info = fs.readFileSync(path.join(bag, 'bag-info.txt'), 'utf8');
+    expect(info).toContain(`Payload-Oxum: ${octets}.${dataFiles.length}\n`);
+    expect(info).toContain('Source-Organization: City of Example\n');
+    expect(info).toContain('External-Identifier: case 26-001234; request REQ-2026-0001\n');
+    expect(info).toContain('Bagging-Date: 2026-11-06\n');
+    expect(info).toMatch(/Contact-Name: Dana Example, Administrative Services Director/);
+    const manifestDigest = sha256(fs.readFileSync(path.join(bag, 'manifest-sha256.txt')));
+    expect(rel.release.manifestSha256).toBe(manifestDigest);
+    // Every tag file is in the tag manifest.
+    expect(fs.readFileSync(path.join(bag, 'tagmanifest-sha256.txt'), 'utf8')).toMatch(/ {2}bag-info\.txt\n[\s\S]* {2}bagit\.txt\n[\s\S]* {2}manifest-sha256\.txt\n/);
+
+    // The receipt: pdfsig says the signature is valid; pdftotext shows officer, case and the manifest digest.
+    const sig = sh('pdfsig', [rel.receiptFile]);
+    expect(sig.out).toMatch(/Signature Validation: Signature is Valid/);
+    const text = execFileSync('pdftotext', ['-layout', rel.receiptFile, '-'], { encoding: 'utf8' });
+    expect(text).toContain('Sgt. Rita Alvarez');
+    expect(text).toContain('26-001234');
+    expect(text.replace(/\s+/g, '')).toContain(manifestDigest);
+    expect(text.replace(/\s+/g, '')).toContain(rel.ledgerHead);
+
+    // Our own check: signature, signer, ledger, and the bag.
+    const v = await run(['receipt', 'verify', rel.receiptFile, '--bag', bag, '--json'], { env: t.env, clock });
+    expect(v.code, v.stdout).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, receipt: 'R-2026-0001' });
+
+    // The request is fulfilled; the release names when, by whom and to whom.
+    const show = JSON.parse((await run(['request', 'show', req, '--json'], { env: t.env, clock })).stdout) as { status: string; releases: { releasedAt: string; releasedBy: string; officer: string; badge: string; agency: string }[] };
+    expect(show.status).toBe('fulfilled');
+    expect(show.releases[0]).toMatchObject({ releasedAt: '2026-11-06T14:30:00.000-08:00', releasedBy: 'asd', officer: 'Sgt. Rita Alvarez', badge: '4417', agency: 'ECSO' });
+    expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
+
+    // A receipt edited by one byte fails (exit 8); so does a bag with one file changed.
+    const pdf = fs.readFileSync(rel.receiptFile);
+    const edited = path.join(t.dir, 'edited.pdf');
+    const idx = pdf.indexOf('Sgt. Rita Alvarez');
+    const copy = Buffer.from(pdf);
+    copy[idx >= 0 ? idx + 5 : Math.floor(pdf.length / 3)] ^= 0x01;
+    fs.writeFileSync(edited, copy);
+    const bad = await run(['receipt', 'verify', edited], { env: t.env, clock });
+    expect(bad.code).toBe(8);
+    expect(bad.stdout).toMatch(/signature valid\s+FAILED/);
+    const victim = dataFiles[0]!;
+    const bytes = fs.readFileSync(victim);
+    bytes[100] ^= 0xff;
+    fs.writeFileSync(victim, bytes);
+    const badBag = await run(['receipt', 'verify', rel.receiptFile, '--bag', bag], { env: t.env, clock });
+    expect(badBag.code).toBe(8);
+    expect(badBag.stdout).toMatch(/bag valid \(RFC 8493\)\s+FAILED/);
+    expect(sh('sha256sum', ['-c', '--quiet', 'manifest-sha256.txt'], bag).code).not.toBe(0);
+  }, 120_000);
+
+  it('hands over a drive: its state becomes released to the agency, with a receipt listing its files', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const req = await newRequest(t, clock, ['--drive', 'D001']);
+    const receiptFile = path.join(t.dir, 'receipts', 'drive-receipt.pdf');
+    const r = await run(['release', '--request', req, '--drive', 'D001', '--receipt', receiptFile, '--json'], { env: t.env, clock });
+    expect(r.code, r.stderr).toBe(0);
+    const rel = JSON.parse(r.stdout) as { release: { kind: string; files: number; manifestSha256: string } };
+    expect(rel.release).toMatchObject({ kind: 'drive', files: demoManifest.files.length });
+    const d = JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout) as { state: string; releasedTo: string; history: { action: string; note: string }[] };
+    expect(d).toMatchObject({ state: 'released', releasedTo: 'ECSO' });
+    expect(d.history.at(-1)).toMatchObject({ action: 'release', note: req });
+    // The manifest digest of the drive is sha256sum's listing of its files.
+    const listing = demoManifest.files.map((f) => ({ p: f.relPath, h: f.sha256 })).sort((a, b) => Buffer.compare(Buffer.from(a.p), Buffer.from(b.p))).map((f) => `${f.h}  ${f.p}\n`).join('');
+    expect(rel.release.manifestSha256).toBe(sha256(listing));
+    expect(sh('pdfsig', [receiptFile]).out).toMatch(/Signature Validation: Signature is Valid/);
+    expect((await run(['receipt', 'verify', receiptFile], { env: t.env, clock })).code).toBe(0);
+    // A released drive cannot be handed over again.
+    const again = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'x.pdf')], { env: t.env, clock });
+    expect(again.code).toBe(6);
+  }, 60_000);
+
+  it('refuses out-of-state, federal and private recipients, and non-law-enforcement agencies', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const add = async (id: string, kind: string, jurisdiction: string) => {
+      const r = await run(['agency', 'add', '--id', id, '--name', `${id} agency`, '--kind', kind, '--jurisdiction', jurisdiction], { env: t.env, clock });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/no data will be released to it/);
+    };
+    await add('NVPD', 'law-enforcement', 'other-state');
+    await add('FBI', 'law-enforcement', 'federal');
+    await add('ACME', 'other', 'private');
+    await add('PARKS', 'other', 'california-local');
+    for (const [agency, words] of [['NVPD', /another state/], ['FBI', /a federal agency/], ['ACME', /a private party/], ['PARKS', /not a law-enforcement or prosecutorial agency/]] as const) {
+      const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04'], agency);
+      const to = path.join(t.dir, `bag-${agency}`);
+      const r = await run(['release', '--request', req, '--to', to], { env: t.env, clock });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(words);
+      expect(r.stderr).toMatch(/1798\.90\.55/);
+      expect(r.stderr).toMatch(/2023-DLE-06/);
+      expect(r.stderr).toMatch(/policy §4\/§5/);
+      expect(fs.existsSync(to)).toBe(false);
+      const dr = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf')], { env: t.env, clock });
+      expect(dr.code).toBe(4);
+    }
+    const list = JSON.parse((await run(['agency', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; mayReceiveData: boolean }[];
+    expect(Object.fromEntries(list.map((a) => [a.id, a.mayReceiveData]))).toEqual({ ACME: false, ECSO: true, FBI: false, NVPD: false, PARKS: false });
+    expect(JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout)).toMatchObject({ state: 'stored' });
+  }, 60_000);
+
+  it('a hold blocks reinstall and names itself; its release lifts the block', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04']);
+    const doc = path.join(t.dir, 'preservation.txt');
+    fs.writeFileSync(doc, 'Please preserve.\n');
+    const h = await run(['hold', 'add', '--request', req, '--reason', 'ongoing criminal investigation', '--document', doc, '--review', '2027-02-01', '--json'], { env: t.env, clock });
+    expect(h.code, h.stderr).toBe(0);
+    const hold = JSON.parse(h.stdout) as { id: string; batches: string[]; drives: string[]; document: { sha256: string } };
+    expect(hold).toMatchObject({ id: 'HOLD-2026-0001', batches: [batch], drives: ['D001', 'D002'], document: { sha256: sha256('Please preserve.\n') } });
+
+    // Past 60 days: without the hold, D001 could go back into a camera.
+    clock.set('2027-01-10T09:00:00-08:00');
+    expect((await run(['drive', 'remove', 'D002'], { env: t.env, clock })).code).toBe(0);
+    const refused = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/under hold HOLD-2026-0001 \(review 2027-02-01\)/);
+    const listed = JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; standing: boolean }[];
+    expect(listed).toMatchObject([{ id: 'HOLD-2026-0001', standing: true }]);
+
+    expect((await run(['hold', 'release', 'HOLD-2026-0001', '--reason', 'case closed'], { env: t.env, clock })).code).toBe(0);
+    expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toEqual([]);
+    const ok = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await run(['hold', 'release', 'HOLD-2026-0001', '--reason', 'again'], { env: t.env, clock })).code).toBe(6);
+    expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
+  }, 60_000);
+
+  it('lists unacknowledged receipts for attention until the written acknowledgement is recorded', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-04', '--to', '2026-11-04']);
+    const r = await run(['release', '--request', req, '--to', path.join(t.dir, 'bag')], { env: t.env, clock });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/receipt:\s+R-2026-0001/);
+    const att = async () => JSON.parse((await run(['request', 'list', '--attention', '--json'], { env: t.env, clock })).stdout) as { what: string; id: string }[];
+    clock.set('2026-11-14T10:00:00-08:00');
+    expect(await att()).toEqual([]);
+    clock.set('2026-11-15T10:00:01-08:00');
+    expect(await att()).toMatchObject([{ what: 'receipt not acknowledged', id: 'R-2026-0001' }]);
+    const scan = path.join(t.dir, 'signed-scan.pdf');
+    fs.writeFileSync(scan, 'scan of the signed receipt');
+    const ack = await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12', '--json'], { env: t.env, clock });
+    expect(ack.code, ack.stderr).toBe(0);
+    expect(JSON.parse(ack.stdout)).toMatchObject({ acknowledged: { date: '2026-11-12', scanSha256: sha256('scan of the signed receipt') } });
+    expect(await att()).toEqual([]);
+    expect((await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12'], { env: t.env, clock })).code).toBe(6);
+  }, 60_000);
+
+  it('records denials and withdrawals; a plate request says it needs the plate search', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const a = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-02']);
+    const b = await newRequest(t, clock, ['--drive', 'D001']);
+    const p = await newRequest(t, clock, ['--plate', '7abc 123', '--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04']);
+    expect((await run(['request', 'deny', a], { env: t.env, clock })).code).toBe(2);
+    expect((await run(['request', 'deny', a, '--reason', 'no case number on the letter'], { env: t.env, clock })).code).toBe(0);
+    expect((await run(['request', 'withdraw', b], { env: t.env, clock })).code).toBe(0);
+    const refused = await run(['release', '--request', a, '--to', path.join(t.dir, 'x')], { env: t.env, clock });
+    expect(refused.code).toBe(6);
+    const plate = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate')], { env: t.env, clock });
+    expect(plate.code).toBe(6);
+    expect(plate.stderr).toMatch(/custody ocr/);
+    expect(plate.stderr).toMatch(/plate 7ABC123/);
+    const list = JSON.parse((await run(['request', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; status: string; statusReason: string | null }[];
+    expect(list.map((r) => [r.id, r.status, r.statusReason])).toEqual([
+      [a, 'denied', 'no case number on the letter'],
+      [b, 'withdrawn', null],
+      [p, 'open', null],
+    ]);
+    const all = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate2'), '--all-in-range'], { env: t.env, clock });
+    expect(all.code, all.stderr).toBe(0);
+  }, 60_000);
+
+  it('the whole flow as a guided prompt: agency, request, release', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const letter = path.join(t.dir, 'letter.pdf');
+    fs.writeFileSync(letter, '%PDF-1.4 a letter');
+    const pa = scriptedPrompts(['DA', 'Example County District Attorney', 'prosecutorial', 'california-local', 'CA001013A', '']);
+    const ra = await run(['agency', 'add'], { env: t.env, clock, prompts: pa, isTTY: true });
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(pa.asked).toEqual(['Agency id:', 'Name:', 'Kind:', 'Jurisdiction:', 'Identifier (e.g. ORI; empty if none):', 'Contact (empty if none):']);
+
+    const pr = scriptedPrompts(['DA', 'Inv. Sam Lee', 'DA-22', 'CR-2026-88', 'prosecution of a criminal case', '2026-11-05T08:00:00-08:00', letter, 'cameras', 'CAM-01', '2026-11-02', '2026-11-02']);
+    const rr = await run(['request', 'new'], { env: t.env, clock, prompts: pr, isTTY: true });
+    expect(rr.code, rr.stderr).toBe(0);
+    expect(pr.asked).toEqual([
+      'Requesting agency:', 'Requesting officer:', 'Badge or id number:', 'Case number:', 'Official purpose (policy §1):', 'Received (date and time):',
+      'The written request (a file to attach, or its reference):', 'What is asked for?', 'Cameras (comma-separated):', 'From (date or date and time):', 'To (date or date and time):',
+    ]);
+    const req = /Request (REQ-\d{4}-\d{4}) recorded/.exec(rr.stdout)![1]!;
+    const shown = JSON.parse((await run(['request', 'show', req, '--json'], { env: t.env, clock })).stdout) as { document: { sha256: string; name: string } };
+    expect(shown.document).toMatchObject({ sha256: sha256(fs.readFileSync(letter)), name: 'letter.pdf' });
+
+    const bag = path.join(t.dir, 'guided-bag');
+    const pl = scriptedPrompts([req, 'export', bag, true, path.join(t.dir, 'guided.pdf')]);
+    const rl = await run(['release'], { env: t.env, clock, prompts: pl, isTTY: true });
+    expect(rl.code, rl.stderr).toBe(0);
+    expect(pl.asked[0]).toBe('Request to fulfil:');
+    expect(pl.asked.slice(1, 3)).toEqual(['Hand over:', 'Folder to write the bag to (new or empty):']);
+    expect(pl.asked[3]).toMatch(/^Export \d+ files to Example County District Attorney \(Inv\. Sam Lee, badge DA-22\)/);
+    expect(pl.asked[4]).toBe('Write the receipt to:');
+    expect(sh('sha256sum', ['-c', '--strict', 'manifest-sha256.txt'], bag).code).toBe(0);
+    expect((await run(['receipt', 'verify', path.join(t.dir, 'guided.pdf'), '--bag', bag], { env: t.env, clock })).code).toBe(0);
+  }, 60_000);
+});
