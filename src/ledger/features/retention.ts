@@ -1,8 +1,101 @@
-/** The ledger's share of retention, destruction, health checks and problems (issue 7): migration version 5, derived tables, reducers. */
+/**
+ * The ledger's share of retention, destruction, health checks and problems (issue 7): migration
+ * version 5, derived tables, reducers.
+ *
+ * Destruction of a batch is three events, so a purge can be interrupted anywhere and finished by
+ * running it again: `batch.destruction_started` (the intent), `batch.key_destroyed` (the key is
+ * gone: every copy of the data is unreadable), `batch.destroyed` (its files and segment are gone).
+ * A purge as a whole is `purge.started` … `purge.finished`.
+ */
+import type { Database, SqlValue } from 'sql.js';
+import { registerReducers, type LedgerEvent } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
 
 export const retentionFeature: LedgerFeature = {
   name: 'retention',
-  migrations: [],
-  derivedTables: {},
+  migrations: [
+    {
+      version: 5,
+      sql: `
+CREATE TABLE purges (
+  id TEXT PRIMARY KEY, started_at TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL,
+  batches TEXT NOT NULL, finished_at TEXT, certificate_sha256 TEXT);
+CREATE TABLE destructions (
+  batch_id TEXT PRIMARY KEY, purge_id TEXT NOT NULL, camera_id TEXT, drive_id TEXT, started_at TEXT NOT NULL, actor TEXT NOT NULL,
+  key_destroyed_at TEXT, destroyed_at TEXT, cancelled_at TEXT, files INTEGER, stored INTEGER, bytes INTEGER,
+  recorded_first TEXT, recorded_last TEXT, manifest_sha256 TEXT);
+CREATE TABLE health_checks (
+  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, critical INTEGER NOT NULL, warning INTEGER NOT NULL,
+  info INTEGER NOT NULL, full_fixity INTEGER NOT NULL, files_checked INTEGER NOT NULL, findings TEXT NOT NULL);
+CREATE TABLE problems (
+  id TEXT PRIMARY KEY, camera_id TEXT, part TEXT, description TEXT NOT NULL, discovered_at TEXT NOT NULL,
+  down_from TEXT, down_to TEXT, action TEXT, fixed_at TEXT, status TEXT NOT NULL, logged_by TEXT NOT NULL,
+  logged_at TEXT NOT NULL, resolved_by TEXT, health_check_seq INTEGER, finding INTEGER);
+`,
+    },
+  ],
+  derivedTables: { purges: 'id', destructions: 'batch_id', health_checks: 'seq', problems: 'id' },
 };
+
+function str(v: unknown): string | null {
+  return v === undefined || v === null ? null : String(v);
+}
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+function run(db: Database, sql: string, params: SqlValue[]): void {
+  db.run(sql, params);
+}
+
+registerReducers({
+  'purge.started': (db: Database, e: LedgerEvent) => {
+    run(db, 'INSERT INTO purges (id, started_at, actor, status, batches) VALUES (?,?,?,?,?)', [String(e.data.purge), e.at, e.actor, 'started', JSON.stringify(e.data.batches ?? [])]);
+  },
+  'purge.finished': (db, e) => {
+    run(db, "UPDATE purges SET status = 'finished', finished_at = ?, batches = ? WHERE id = ?", [e.at, JSON.stringify(e.data.batches ?? []), String(e.data.purge)]);
+  },
+  'purge.certificate': (db, e) => {
+    run(db, 'UPDATE purges SET certificate_sha256 = ? WHERE id = ?', [str(e.data.sha256), String(e.data.purge)]);
+  },
+  'batch.destruction_started': (db, e) => {
+    const d = e.data;
+    run(db, 'INSERT OR REPLACE INTO destructions (batch_id, purge_id, camera_id, drive_id, started_at, actor) VALUES (?,?,?,?,?,?)', [
+      String(d.batch), String(d.purge), str(d.camera), str(d.drive), e.at, e.actor,
+    ]);
+  },
+  'batch.destruction_cancelled': (db, e) => {
+    run(db, 'UPDATE destructions SET cancelled_at = ? WHERE batch_id = ?', [e.at, String(e.data.batch)]);
+  },
+  'batch.key_destroyed': (db, e) => {
+    run(db, 'UPDATE destructions SET key_destroyed_at = ? WHERE batch_id = ?', [e.at, String(e.data.batch)]);
+    run(db, 'UPDATE batches SET key_destroyed_at = ? WHERE id = ?', [e.at, String(e.data.batch)]);
+  },
+  'batch.destroyed': (db, e) => {
+    const d = e.data;
+    run(db, 'UPDATE destructions SET destroyed_at = ?, files = ?, stored = ?, bytes = ?, recorded_first = ?, recorded_last = ?, manifest_sha256 = ? WHERE batch_id = ?', [
+      e.at, num(d.files), num(d.stored), num(d.bytes), str(d.recordedFirst), str(d.recordedLast), str(d.manifestSha256), String(d.batch),
+    ]);
+    run(db, 'UPDATE batches SET destroyed_at = ? WHERE id = ?', [e.at, String(d.batch)]);
+  },
+  'health.checked': (db, e) => {
+    const d = e.data;
+    const s = (d.summary ?? {}) as Record<string, unknown>;
+    run(db, 'INSERT INTO health_checks (seq, at, actor, critical, warning, info, full_fixity, files_checked, findings) VALUES (?,?,?,?,?,?,?,?,?)', [
+      e.seq, e.at, e.actor, num(s.critical) ?? 0, num(s.warning) ?? 0, num(s.info) ?? 0, d.full ? 1 : 0, num(d.filesChecked) ?? 0, JSON.stringify(d.findings ?? []),
+    ]);
+  },
+  'problem.logged': (db, e) => {
+    const d = e.data;
+    run(
+      db,
+      'INSERT INTO problems (id, camera_id, part, description, discovered_at, down_from, down_to, action, fixed_at, status, logged_by, logged_at, health_check_seq, finding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+      [String(d.problem), str(d.camera), str(d.part), String(d.description), String(d.discoveredAt ?? e.at), str(d.from), str(d.to), null, null, 'open', e.actor, e.at, num(d.healthCheck), num(d.finding)],
+    );
+  },
+  'problem.resolved': (db, e) => {
+    const d = e.data;
+    run(db, "UPDATE problems SET status = 'resolved', action = ?, fixed_at = ?, down_to = COALESCE(?, down_to), resolved_by = ? WHERE id = ?", [
+      String(d.action), String(d.fixedAt ?? e.at), str(d.to), e.actor, String(d.problem),
+    ]);
+  },
+});

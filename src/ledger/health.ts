@@ -1,0 +1,262 @@
+/**
+ * The monthly health check (policy §7): gathers, from the ledger, the batch segments and the
+ * disk, what the pure judgements in src/core/health.ts need, and returns their findings with
+ * the figures behind them (for the report). Recording the check in the ledger is the caller's.
+ */
+import fs from 'node:fs';
+import {
+  dutyFindings,
+  findClockTrouble,
+  findDriveFull,
+  findRecordingGaps,
+  findStorageTrouble,
+  planFixitySample,
+  sortFindings,
+  summarize,
+  type ClockBatch,
+  type Finding,
+  type HealthSummary,
+} from '../core/health.js';
+import { addDays, DAY_MS, isoInZone, localDate, parseIsoWithOffset } from '../core/time.js';
+import { hashStored } from '../media/store.js';
+import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from './batches.js';
+import { holdsForBatch } from './holds.js';
+import { allHolds, allReceipts, type BatchRow } from './purge.js';
+import type { Session } from './session.js';
+import { verifyLedger } from './verify.js';
+
+export interface HealthOptions {
+  /** Re-hash every stored file (default: this month's sample). */
+  full?: boolean;
+  /** Files in the monthly sample. @default max(ceil(n/12), min(n, 500)): every file within a year, a small store whole */
+  sampleSize?: number;
+  /** How far back the cameras are examined. @default 90 */
+  windowDays?: number;
+}
+
+export interface CameraHealth {
+  camera: string;
+  location: string;
+  lastSwap: string | null;
+  daysSinceSwap: number | null;
+  window: { from: string; to: string } | null;
+  /** Recordings per local day over the window. */
+  perDay: { date: string; count: number }[];
+  gaps: { from: string; to: string; severity: string }[];
+  /** Problems logged for the camera (periods when it was not working). */
+  outages: { id: string; from: string; to: string | null }[];
+}
+
+export interface HealthResult {
+  at: string;
+  findings: Finding[];
+  summary: HealthSummary;
+  cameras: CameraHealth[];
+  storage: { freeBytes: number | null; bytesPerDay: number; daysLeft: number | null; filesInStore: number; filesChecked: number; fixityFailures: number; full: boolean };
+  ledger: { ok: boolean; events: number; head: { seq: number; hash: string }; problems: string[] };
+  plateReads: 'judged' | 'no readings';
+}
+
+const date = (s: string | null | undefined): Date | undefined => (s ? parseIsoWithOffset(s) ?? new Date(s) : undefined);
+
+/** Capture-time flags that make a capture time unfit for judging recording gaps. */
+const UNRELIABLE = new Set(['no-capture-time', 'future', 'before-camera', 'absurd']);
+
+interface StoredFile {
+  batch: string;
+  storeName: string;
+  sha256: string;
+  relPath: string;
+}
+
+export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise<HealthResult> {
+  const settings = s.settings;
+  const tz = settings.timeZone;
+  const now = s.clock();
+  const windowDays = o.windowDays ?? 90;
+  const findings: Finding[] = [];
+
+  const batches = s.ledger.rows<BatchRow>("SELECT * FROM batches WHERE status = 'imported' AND destroyed_at IS NULL AND key_destroyed_at IS NULL ORDER BY recorded_first, id");
+  // One pass over the segments: capture times per camera, and the stored files for fixity.
+  const captures = new Map<string, Date[]>();
+  const stored: StoredFile[] = [];
+  const keys = new Map<string, Buffer>();
+  for (const b of batches) {
+    const bf = new BatchFiles(s.home, b.id);
+    let key: Buffer;
+    try {
+      key = loadBatchKey(bf, s.master);
+    } catch (e) {
+      findings.push({ severity: 'critical', area: 'storage', subject: b.id, message: `The key of import batch ${b.id} cannot be read (${(e as Error).message}); its data is lost although its destruction was never recorded.` });
+      continue;
+    }
+    keys.set(b.id, key);
+    let recs;
+    try {
+      const db = await openSegment(bf, key);
+      try {
+        recs = segmentRecords(db);
+      } finally {
+        db.close();
+      }
+    } catch (e) {
+      findings.push({ severity: 'critical', area: 'storage', subject: b.id, message: `The segment of import batch ${b.id} cannot be read: ${(e as Error).message}` });
+      continue;
+    }
+    const times = captures.get(b.camera_id ?? '') ?? [];
+    for (const r of recs) {
+      if (r.recordedAt && (r.outcome === 'stored' || r.outcome === 'duplicate') && !r.flags.some((f) => UNRELIABLE.has(f))) {
+        const t = date(r.recordedAt);
+        if (t) times.push(t);
+      }
+      if (r.outcome === 'stored' && r.storeName && r.sha256) stored.push({ batch: b.id, storeName: r.storeName, sha256: r.sha256, relPath: r.relPath });
+    }
+    if (b.camera_id) captures.set(b.camera_id, times);
+  }
+
+  // ---- cameras
+  const cameras = s.ledger.rows<{ id: string; location: string; status: string; in_service_since: string; swap_cadence_days: number | null }>("SELECT * FROM cameras WHERE status = 'active' ORDER BY id");
+  const cameraOut: CameraHealth[] = [];
+  const clockBatches: ClockBatch[] = [];
+  for (const c of cameras) {
+    const mine = batches.filter((b) => b.camera_id === c.id);
+    const swap = s.ledger.one<{ at: string }>("SELECT at FROM drive_history WHERE action = 'remove' AND camera_id = ? ORDER BY seq DESC LIMIT 1", [c.id]);
+    const lastSwap = swap?.at ?? null;
+    const daysSinceSwap = lastSwap ? Math.floor((now.getTime() - date(lastSwap)!.getTime()) / DAY_MS) : null;
+    if (daysSinceSwap !== null && c.swap_cadence_days && daysSinceSwap > 2 * c.swap_cadence_days) {
+      findings.push({ severity: 'warning', area: 'camera', subject: c.id, message: `Camera ${c.id}'s drive was last swapped ${daysSinceSwap} days ago, more than twice its ${c.swap_cadence_days}-day cadence.` });
+    }
+    const times = (captures.get(c.id) ?? []).sort((a, b) => a.getTime() - b.getTime());
+    let window: CameraHealth['window'] = null;
+    const perDay: CameraHealth['perDay'] = [];
+    const gaps: CameraHealth['gaps'] = [];
+    const firstHeld = mine.map((b) => date(b.recorded_first)).filter((d): d is Date => !!d).sort((a, b) => a.getTime() - b.getTime())[0];
+    const lastRemoved = mine.map((b) => date(b.removed_at) ?? date(b.recorded_last)).filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0];
+    if (firstHeld && lastRemoved && times.length) {
+      const earliest = addDays(now, -windowDays);
+      const from = new Date(Math.max(firstHeld.getTime(), earliest.getTime(), date(c.in_service_since)?.getTime() ?? 0));
+      const to = lastRemoved;
+      if (to > from) {
+        window = { from: isoInZone(from, tz), to: isoInZone(to, tz) };
+        const gf = findRecordingGaps(times, { from, to, timeZone: tz, subject: c.id });
+        for (const g of gf) {
+          findings.push({ severity: g.severity, area: g.area, subject: g.subject, message: g.message, period: g.period });
+          gaps.push({ ...g.period, severity: g.severity });
+        }
+        const counts = new Map<string, number>();
+        for (const t of times) if (t >= from && t < to) counts.set(localDate(t, tz), (counts.get(localDate(t, tz)) ?? 0) + 1);
+        for (let d = localDate(from, tz); d <= localDate(to, tz); d = new Date(Date.parse(`${d}T12:00:00Z`) + DAY_MS).toISOString().slice(0, 10)) perDay.push({ date: d, count: counts.get(d) ?? 0 });
+      }
+    } else if (!mine.length) {
+      findings.push({ severity: 'info', area: 'camera', subject: c.id, message: `Camera ${c.id} has no imported recordings held to examine.` });
+    }
+    for (const b of mine) {
+      if (!b.removed_at) continue;
+      const removedAt = date(b.removed_at)!;
+      // When the drive went in: the last install before its removal, unless the swap only
+      // recorded a placement it found (then the true time is not known).
+      const installs = s.ledger
+        .rows<{ data: string }>("SELECT data FROM events WHERE type = 'drive.installed' AND drive_id = ? ORDER BY seq", [b.drive_id])
+        .map((r) => JSON.parse(r.data) as { at?: string; note?: string })
+        .filter((d) => d.at && date(d.at)!.getTime() < removedAt.getTime());
+      const inst = installs[installs.length - 1];
+      const installedAt = inst && !inst.note ? date(inst.at) : undefined;
+      const first = date(b.recorded_first);
+      const last = date(b.recorded_last);
+      clockBatches.push({ id: b.drive_id, cameraId: c.id, installedAt, removedAt, captures: first && last ? { first, last } : null });
+      const drive = s.ledger.one<{ capacity_bytes: number | null }>('SELECT capacity_bytes FROM drives WHERE id = ?', [b.drive_id]);
+      if (drive?.capacity_bytes && b.bytes) findings.push(...findDriveFull({ subject: b.drive_id, capacityBytes: drive.capacity_bytes, usedBytes: b.bytes, lastCaptureAt: last, removedAt, timeZone: tz }));
+    }
+    const outages = s.ledger
+      .rows<{ id: string; down_from: string | null; down_to: string | null }>('SELECT id, down_from, down_to FROM problems WHERE camera_id = ? AND down_from IS NOT NULL ORDER BY id', [c.id])
+      .map((p) => ({ id: p.id, from: p.down_from!, to: p.down_to }));
+    cameraOut.push({ camera: c.id, location: c.location, lastSwap, daysSinceSwap, window, perDay, gaps, outages });
+  }
+  findings.push(...findClockTrouble(clockBatches, { timeZone: tz }));
+
+  // ---- storage: free space and days of imports left
+  let freeBytes: number | null = null;
+  try {
+    const st = fs.statfsSync(s.home.dir);
+    freeBytes = Number(st.bavail) * Number(st.bsize);
+  } catch {
+    findings.push({ severity: 'warning', area: 'storage', subject: 'home', message: 'The free space of the home\'s disk could not be read.' });
+  }
+  const recent = s.ledger.rows<{ bytes: number | null; finished_at: string }>("SELECT bytes, finished_at FROM batches WHERE status = 'imported' AND finished_at IS NOT NULL");
+  const monthAgo = addDays(now, -30).getTime();
+  const bytesPerDay = recent.filter((b) => (date(b.finished_at)?.getTime() ?? 0) >= monthAgo).reduce((a, b) => a + (b.bytes ?? 0), 0) / 30;
+  if (freeBytes !== null) findings.push(...findStorageTrouble({ freeBytes, bytesPerDay }));
+  const daysLeft = freeBytes !== null && bytesPerDay > 0 ? Math.floor(freeBytes / bytesPerDay) : null;
+
+  // ---- fixity of the evidence store
+  stored.sort((a, b) => a.batch.localeCompare(b.batch) || a.storeName.localeCompare(b.storeName));
+  const n = stored.length;
+  const sampleSize = o.sampleSize ?? Math.max(Math.ceil(n / 12), Math.min(n, 500));
+  const monthIndex = now.getUTCFullYear() * 12 + now.getUTCMonth();
+  const pick = o.full ? stored.map((_, i) => i) : planFixitySample(n, monthIndex, sampleSize);
+  const bad: StoredFile[] = [];
+  for (const i of pick) {
+    const f = stored[i]!;
+    const bf = new BatchFiles(s.home, f.batch);
+    try {
+      const h = await hashStored(bf.storeFile(f.storeName), keys.get(f.batch)!, storeContext(f.batch));
+      if (h.sha256 !== f.sha256) bad.push(f);
+    } catch {
+      bad.push(f);
+    }
+  }
+  for (const f of bad) {
+    findings.push({ severity: 'critical', area: 'storage', subject: f.batch, message: `Stored file ${f.relPath} of import batch ${f.batch} (store/${f.batch}/${f.storeName}) is missing, altered or damaged: it no longer matches the hash recorded at import.` });
+  }
+  if (!bad.length && pick.length) findings.push({ severity: 'info', area: 'storage', subject: 'store', message: `Fixity: ${pick.length} of ${n} stored files re-hashed${o.full ? ' (all)' : ' (this month\'s sample)'}; all match.` });
+
+  // ---- the ledger
+  const v = await verifyLedger(s);
+  for (const p of v.problems) findings.push({ severity: 'critical', area: 'ledger', subject: 'ledger', message: p });
+  for (const w of v.warnings) findings.push({ severity: 'warning', area: 'ledger', subject: 'ledger', message: w });
+
+  // ---- duties
+  const ops = s.ledger.rows<{ username: string; trained_on: string | null; status: string }>('SELECT username, trained_on, status FROM operators');
+  findings.push(
+    ...dutyFindings(
+      {
+        batches: batches.filter((b) => b.recorded_last).map((b) => ({ id: b.id, newestRecordedAt: date(b.recorded_last)!, oldestRecordedAt: date(b.recorded_first) ?? date(b.recorded_last)!, holds: holdsForBatch(s, b.id) })),
+        retentionDays: settings.retentionDays,
+        holds: allHolds(s),
+        receipts: allReceipts(s),
+        ackDays: settings.acknowledgementDays,
+        operators: ops.map((o2) => ({ id: o2.username, trainedAt: date(o2.trained_on ? `${o2.trained_on}T00:00:00Z` : null), active: o2.status === 'active' })),
+        openRequestDays: settings.openRequestDays,
+        timeZone: tz,
+      },
+      now,
+    ),
+  );
+
+  const sorted = sortFindings(findings);
+  return {
+    at: isoInZone(now, tz),
+    findings: sorted,
+    summary: summarize(sorted),
+    cameras: cameraOut,
+    storage: { freeBytes, bytesPerDay: Math.round(bytesPerDay), daysLeft, filesInStore: n, filesChecked: pick.length, fixityFailures: bad.length, full: !!o.full },
+    ledger: { ok: v.ok, events: v.events, head: v.head, problems: v.problems },
+    plateReads: 'no readings',
+  };
+}
+
+/** Record the check in the ledger (who ran it, when, what it found). */
+export function recordHealthCheck(s: Session, r: HealthResult): number {
+  s.append('health.checked', {
+    summary: { critical: r.summary.critical, warning: r.summary.warning, info: r.summary.info },
+    findings: r.findings.map((f) => ({ severity: f.severity, area: f.area, subject: f.subject, message: f.message, ...(f.period ? { period: f.period } : {}) })),
+    full: r.storage.full,
+    filesChecked: r.storage.filesChecked,
+    filesInStore: r.storage.filesInStore,
+    fixityFailures: r.storage.fixityFailures,
+    ledgerOk: r.ledger.ok,
+    ledgerHead: r.ledger.head,
+  });
+  s.commit();
+  return s.ledger.head.seq;
+}

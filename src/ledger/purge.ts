@@ -1,0 +1,308 @@
+/**
+ * Retention and destruction (policy §8: keep 60 days from the date of recordation, then destroy;
+ * longer only under a hold). What is due comes from src/core/retention.ts; holds from
+ * holds.ts. A purge destroys, per batch: the intent is recorded first, then the key is
+ * crypto-shredded (every copy of the data, backups included, becomes unreadable), then its
+ * segment and stored files are removed, then the destruction is recorded. Each step is
+ * committed before the next, so an interrupted purge is finished by running it again.
+ */
+import fs from 'node:fs';
+import type { DriveState } from '../core/drive-state.js';
+import { retentionStatus, type HoldRef, type RetentionEntry, type DriveRetentionEntry, overdueDuties } from '../core/retention.js';
+import { parseIsoWithOffset } from '../core/time.js';
+import { BatchFiles, destroyBatchKey } from './batches.js';
+import { holdsForBatch, holdsForDrive } from './holds.js';
+import type { Session } from './session.js';
+
+export interface BatchRow {
+  id: string;
+  drive_id: string;
+  camera_id: string | null;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  removed_at: string | null;
+  recorded_first: string | null;
+  recorded_last: string | null;
+  manifest_sha256: string | null;
+  files: number | null;
+  stored: number | null;
+  bytes: number | null;
+  key_destroyed_at: string | null;
+  destroyed_at: string | null;
+}
+
+export interface BatchRetention {
+  batch: BatchRow;
+  entry: RetentionEntry;
+  holds: HoldRef[];
+}
+
+export interface DriveRetention {
+  drive: { id: string; state: string; camera_id: string | null; location: string | null; released_to: string | null; recorded_first: string | null; recorded_last: string | null };
+  entry: DriveRetentionEntry;
+}
+
+const date = (s: string | null): Date | undefined => (s ? parseIsoWithOffset(s) ?? new Date(s) : undefined);
+
+export function tableExists(s: Session, name: string): boolean {
+  return !!s.ledger.one("SELECT name FROM sqlite_master WHERE type='table' AND name=?", [name]);
+}
+
+/** Every imported batch and every drive against the retention period, now. */
+export function retentionReport(s: Session): { batches: BatchRetention[]; drives: DriveRetention[] } {
+  const settings = s.settings;
+  const now = s.clock();
+  const batchRows = s.ledger.rows<BatchRow>("SELECT * FROM batches WHERE status = 'imported' AND recorded_last IS NOT NULL ORDER BY recorded_last, id");
+  const holdsB = new Map(batchRows.map((b) => [b.id, holdsForBatch(s, b.id)]));
+  const driveRows = s.ledger.rows<DriveRetention['drive']>('SELECT id, state, camera_id, location, released_to, recorded_first, recorded_last FROM drives ORDER BY id');
+  const st = retentionStatus(
+    {
+      batches: batchRows.map((b) => ({
+        id: b.id,
+        newestRecordedAt: date(b.recorded_last)!,
+        oldestRecordedAt: date(b.recorded_first) ?? date(b.recorded_last)!,
+        destroyedAt: date(b.destroyed_at),
+        holds: holdsB.get(b.id)!,
+      })),
+      drives: driveRows.map((d) => ({
+        id: d.id,
+        state: d.state as DriveState,
+        newestRecordedAt: date(d.recorded_last),
+        oldestRecordedAt: date(d.recorded_first),
+        holds: holdsForDrive(s, d.id),
+      })),
+    },
+    now,
+    { retentionDays: settings.retentionDays, timeZone: settings.timeZone },
+  );
+  return {
+    batches: batchRows.map((b, i) => ({ batch: b, entry: st.batches[i]!, holds: holdsB.get(b.id)! })),
+    drives: driveRows.map((d, i) => ({ drive: d, entry: st.drives[i]! })),
+  };
+}
+
+export interface PendingDestruction {
+  batch: string;
+  purge: string;
+  keyDestroyed: boolean;
+}
+
+/** Destructions begun and not finished (an interrupted purge). */
+export function pendingDestructions(s: Session): PendingDestruction[] {
+  return s.ledger
+    .rows<{ batch_id: string; purge_id: string; key_destroyed_at: string | null }>('SELECT batch_id, purge_id, key_destroyed_at FROM destructions WHERE destroyed_at IS NULL AND cancelled_at IS NULL ORDER BY batch_id')
+    .map((r) => ({ batch: r.batch_id, purge: r.purge_id, keyDestroyed: !!r.key_destroyed_at }));
+}
+
+export interface PurgePlan {
+  /** Batches past their date, not held, not destroyed: destroyed by this purge. */
+  due: BatchRetention[];
+  /** Batches past their date that a hold keeps. */
+  held: BatchRetention[];
+  /** Destructions an earlier purge began and did not finish. */
+  unfinished: PendingDestruction[];
+}
+
+export function planPurge(s: Session): PurgePlan {
+  const r = retentionReport(s);
+  const unfinished = pendingDestructions(s);
+  const pendingIds = new Set(unfinished.map((u) => u.batch));
+  const pastDue = (e: RetentionEntry) => !!e.dueDate && e.dueDate.getTime() <= s.clock().getTime();
+  return {
+    due: r.batches.filter((b) => b.entry.eligibleToPurge && !pendingIds.has(b.batch.id)),
+    held: r.batches.filter((b) => b.entry.state === 'held' && pastDue(b.entry)),
+    unfinished,
+  };
+}
+
+export interface DestroyedRecord {
+  batch: string;
+  camera: string | null;
+  drive: string;
+  files: number;
+  stored: number;
+  bytes: number;
+  recordedFirst: string;
+  recordedLast: string;
+  manifestSha256: string | null;
+  keyDestroyedAt: string;
+  destroyedAt: string;
+}
+
+function newPurgeId(s: Session): string {
+  const day = s.now().slice(0, 10).replaceAll('-', '');
+  const n = Number(s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM purges WHERE id LIKE ?', [`X${day}-%`])?.n ?? 0) + 1;
+  return `X${day}-${n}`;
+}
+
+/**
+ * Carry out a purge: finish what an earlier one left half-done, then destroy every batch that
+ * is due and not held. `afterStep` is for tests (interrupting between steps).
+ */
+export function executePurge(s: Session, o: { afterStep?: (step: string, batch: string) => void } = {}): { purge: string; destroyed: DestroyedRecord[]; held: BatchRetention[]; cancelled: string[] } {
+  const plan = planPurge(s);
+  const step = o.afterStep ?? (() => {});
+  const destroyed: DestroyedRecord[] = [];
+  const cancelled: string[] = [];
+  const batchRow = (id: string) => s.ledger.one<BatchRow>('SELECT * FROM batches WHERE id = ?', [id])!;
+
+  const finish = (purge: string, id: string, keyAlreadyGone: boolean): void => {
+    const b = batchRow(id);
+    const bf = new BatchFiles(s.home, id);
+    const ref = { batch: id, camera: b.camera_id, drive: b.drive_id, purge };
+    if (!keyAlreadyGone) {
+      destroyBatchKey(bf);
+      step('key', id);
+      s.append('batch.key_destroyed', ref);
+      s.commit();
+    }
+    for (const f of bf.dataFiles) fs.rmSync(f, { force: true });
+    fs.rmSync(bf.storeDir, { recursive: true, force: true });
+    step('files', id);
+    s.append('batch.destroyed', {
+      ...ref,
+      files: b.files ?? 0,
+      stored: b.stored ?? 0,
+      bytes: b.bytes ?? 0,
+      recordedFirst: b.recorded_first,
+      recordedLast: b.recorded_last,
+      manifestSha256: b.manifest_sha256,
+    });
+    s.commit();
+    const after = batchRow(id);
+    destroyed.push({
+      batch: id, camera: b.camera_id, drive: b.drive_id, files: b.files ?? 0, stored: b.stored ?? 0, bytes: b.bytes ?? 0,
+      recordedFirst: b.recorded_first ?? '', recordedLast: b.recorded_last ?? '', manifestSha256: b.manifest_sha256,
+      keyDestroyedAt: after.key_destroyed_at ?? after.destroyed_at ?? '', destroyedAt: after.destroyed_at ?? '',
+    });
+  };
+
+  // An interrupted purge first: a batch whose key is gone is finished whatever else is true;
+  // one whose key still exists is finished only if it is still due and not held.
+  const dueIds = new Set(retentionReport(s).batches.filter((b) => b.entry.eligibleToPurge).map((b) => b.batch.id));
+  let purge: string | undefined;
+  for (const u of plan.unfinished) {
+    if (!u.keyDestroyed && !fs.existsSync(new BatchFiles(s.home, u.batch).keyFile)) {
+      // The key went but its event did not make it to disk: record it now.
+      const b = batchRow(u.batch);
+      s.append('batch.key_destroyed', { batch: u.batch, camera: b.camera_id, drive: b.drive_id, purge: u.purge, recovered: true });
+      s.commit();
+      u.keyDestroyed = true;
+    }
+    if (!u.keyDestroyed && !dueIds.has(u.batch)) {
+      const b = batchRow(u.batch);
+      s.append('batch.destruction_cancelled', { batch: u.batch, camera: b.camera_id, drive: b.drive_id, purge: u.purge, reason: 'no longer due or now held' });
+      s.commit();
+      cancelled.push(u.batch);
+      continue;
+    }
+    purge ??= u.purge;
+    finish(u.purge, u.batch, u.keyDestroyed);
+  }
+  const open = s.ledger.one<{ id: string }>("SELECT id FROM purges WHERE status = 'started' ORDER BY started_at DESC LIMIT 1");
+  if (plan.due.length) {
+    const id = purge ?? open?.id ?? newPurgeId(s);
+    if (!s.ledger.one('SELECT id FROM purges WHERE id = ?', [id])) {
+      s.append('purge.started', { purge: id, batches: plan.due.map((b) => b.batch.id) });
+      s.commit();
+    }
+    purge = id;
+    for (const b of plan.due) {
+      s.append('batch.destruction_started', { batch: b.batch.id, camera: b.batch.camera_id, drive: b.batch.drive_id, purge: id, dueDate: b.entry.dueDate?.toISOString() });
+      s.commit();
+      step('intent', b.batch.id);
+      finish(id, b.batch.id, false);
+    }
+  }
+  purge ??= open?.id;
+  if (purge && s.ledger.one("SELECT id FROM purges WHERE id = ? AND status = 'started'", [purge])) {
+    const all = s.ledger.rows<{ batch_id: string }>('SELECT batch_id FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id', [purge]).map((r) => r.batch_id);
+    s.append('purge.finished', { purge, batches: all });
+    s.commit();
+  }
+  return { purge: purge ?? '', destroyed, held: plan.held, cancelled };
+}
+
+/** Everything a purge destroyed, as recorded (for a certificate). */
+export function purgeRecords(s: Session, purge: string): DestroyedRecord[] {
+  return s.ledger
+    .rows<{ batch_id: string; camera_id: string | null; drive_id: string | null; files: number; stored: number; bytes: number; recorded_first: string; recorded_last: string; manifest_sha256: string | null; key_destroyed_at: string; destroyed_at: string }>(
+      'SELECT * FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id',
+      [purge],
+    )
+    .map((r) => ({
+      batch: r.batch_id, camera: r.camera_id, drive: r.drive_id ?? '', files: r.files, stored: r.stored, bytes: r.bytes, recordedFirst: r.recorded_first,
+      recordedLast: r.recorded_last, manifestSha256: r.manifest_sha256, keyDestroyedAt: r.key_destroyed_at ?? r.destroyed_at, destroyedAt: r.destroyed_at,
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overdue duties for the log-in line
+
+interface GenericRow {
+  [k: string]: unknown;
+}
+
+function firstDate(r: GenericRow, names: string[]): Date | undefined {
+  for (const n of names) {
+    const v = r[n];
+    if (typeof v === 'string' && v) return date(v);
+  }
+  return undefined;
+}
+
+function columns(s: Session, table: string): Set<string> {
+  return new Set(s.ledger.rows<{ name: string }>(`PRAGMA table_info(${table})`).map((r) => r.name));
+}
+
+/** Holds as the requests feature records them, if its table exists. */
+export function allHolds(s: Session): HoldRef[] {
+  if (!tableExists(s, 'holds')) return [];
+  const cols = columns(s, 'holds');
+  if (!cols.has('id')) return [];
+  return s.ledger.rows<GenericRow>('SELECT * FROM holds').flatMap((r) => {
+    const reviewDate = firstDate(r, ['review_date', 'review_on', 'review_at', 'reviewed_by', 'review_by']);
+    if (!reviewDate) return [];
+    return [{ id: String(r.id), reviewDate, releasedAt: firstDate(r, ['released_at']), placedAt: firstDate(r, ['placed_at', 'created_at', 'at']) }];
+  });
+}
+
+/** Releases waiting for their written acknowledgement, if the requests feature's table exists. */
+export function allReceipts(s: Session): { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string; ackDays?: number }[] {
+  const table = ['releases', 'receipts'].find((t) => tableExists(s, t));
+  if (!table) return [];
+  const cols = columns(s, table);
+  if (!cols.has('id')) return [];
+  return s.ledger.rows<GenericRow>(`SELECT * FROM ${table}`).flatMap((r) => {
+    const releasedAt = firstDate(r, ['released_at', 'at', 'created_at']);
+    if (!releasedAt) return [];
+    const ack = typeof r.ack_days === 'number' ? r.ack_days : typeof r.acknowledgement_days === 'number' ? r.acknowledgement_days : undefined;
+    return [{ id: String(r.id), releasedAt, acknowledgedAt: firstDate(r, ['acknowledged_at']), agency: r.agency_id ? String(r.agency_id) : r.agency ? String(r.agency) : undefined, ackDays: ack }];
+  });
+}
+
+export function lastHealthCheck(s: Session): { seq: number; at: string; actor: string; findings: string } | undefined {
+  return s.ledger.one<{ seq: number; at: string; actor: string; findings: string }>('SELECT seq, at, actor, findings FROM health_checks ORDER BY seq DESC LIMIT 1');
+}
+
+/** The duties that are overdue now, as sentences (empty when none is). */
+export function currentOverdueDuties(s: Session): string[] {
+  const settings = s.settings;
+  const r = retentionReport(s);
+  const last = lastHealthCheck(s);
+  return overdueDuties(
+    {
+      batchesPastDestruction: r.batches.filter((b) => b.entry.state === 'due').map((b) => ({ id: b.batch.id, dueDate: b.entry.dueDate! })),
+      drivesPastDestruction: r.drives.filter((d) => d.entry.state === 'due').map((d) => ({ id: d.drive.id, dueDate: d.entry.dueDate! })),
+      lastHealthCheckAt: last ? date(last.at) : undefined,
+      healthIntervalDays: settings.healthIntervalDays,
+      homeCreatedAt: date(s.home.json.createdAt),
+      holdsPastReview: allHolds(s),
+      unacknowledgedReceipts: allReceipts(s),
+      ackDays: settings.acknowledgementDays,
+      timeZone: settings.timeZone,
+    },
+    s.clock(),
+  );
+}

@@ -1,0 +1,211 @@
+/**
+ * Retention and destruction over 90 days with an injected clock (issue 7, policy §8): imports,
+ * a hold that keeps its batch past day 60, a purge that destroys exactly what is due and not
+ * held (crypto-shredded: nothing the home holds can read it), reinstall refused on day 59 and
+ * allowed on day 60, an interrupted purge finished by running it again, and the overdue line.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExifTool } from 'exiftool-vendored';
+import type { HoldRef } from '../../src/core/retention.js';
+import { manualClock } from '../../src/core/time.js';
+import { extractDestructionFields } from '../../src/documents/destruction.js';
+import { verifyPdfSignature } from '../../src/documents/sign.js';
+import { BatchFiles, loadBatchKey, storeContext } from '../../src/ledger/batches.js';
+import { setHoldProvider } from '../../src/ledger/holds.js';
+import { executePurge } from '../../src/ledger/purge.js';
+import { openSession } from '../../src/ledger/session.js';
+import { endExiftool } from '../../src/media/exif.js';
+import { makeFixtureDrive } from '../../src/media/fixture-drive.js';
+import { hashStored } from '../../src/media/store.js';
+import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir } from '../helpers/cli.js';
+
+const TZ = 'America/Los_Angeles';
+const DAY = 86_400_000;
+const drives: Record<string, string> = {};
+
+beforeAll(async () => {
+  const et = new ExifTool({ maxProcs: 1 });
+  try {
+    const root = tmpDir('custody-ret-drives-');
+    const starts: Record<string, string> = { D001: '2026-09-01T19:00:00Z', D002: '2026-09-08T19:00:00Z', D003: '2026-09-15T19:00:00Z' };
+    for (const [id, start] of Object.entries(starts)) {
+      const dir = path.join(root, id, 'drive');
+      await makeFixtureDrive(dir, { seed: Number(id.slice(1)), camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' }, start: new Date(start), days: 3, perDay: 4, timeZone: TZ, imageBytes: 8000, distinctFrames: 2, exiftool: et, manifestPath: path.join(root, id, 'manifest.json') });
+      drives[id] = dir;
+    }
+  } finally {
+    await et.end();
+  }
+}, 180_000);
+
+afterAll(async () => {
+  setHoldProvider({ forDrive: () => [], forBatch: () => [] });
+  await endExiftool();
+});
+
+interface BatchJson {
+  id: string;
+  drive: string;
+  recordedLast: string;
+  destructionDate: string;
+  state: string;
+  heldBy: string[];
+}
+
+describe('retention and purge over 90 days', () => {
+  it('keeps, holds, destroys exactly what is due, refuses an early reinstall, and says when a duty is overdue', async () => {
+    const clock = manualClock('2026-09-01T08:00:00-07:00');
+    const t = newTestHome();
+    const env = t.env;
+    const ok = async (args: string[]) => {
+      const r = await run(args, { env, clock });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    await ok(INIT_ARGS);
+    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00']);
+    const batchOf: Record<string, string> = {};
+    const swaps: [string, string][] = [['D001', '2026-09-04T09:00:00-07:00'], ['D002', '2026-09-11T09:00:00-07:00'], ['D003', '2026-09-18T09:00:00-07:00']];
+    for (const [id, at] of swaps) {
+      clock.set(at);
+      await ok(['drive', 'enrol', '--source', drives[id]!, '--id', id]);
+      const r = await ok(['swap', '--source', drives[id]!, '--camera', 'CAM-01', '--removed-at', at, '--store-location', 'safe, room 102', '--no-replacement', '--json']);
+      expect(r.stderr).toBe(''); // nothing overdue: no line
+      batchOf[id] = (JSON.parse(r.stdout) as { batch: string }).batch;
+    }
+
+    // A hold on D002's data (placed on day 12, reviewed at the end of the year).
+    let hold: HoldRef = { id: 'H001', placedAt: new Date('2026-09-12T10:00:00-07:00'), reviewDate: new Date('2026-12-31T10:00:00-08:00') };
+    setHoldProvider({
+      forDrive: (_s, d) => (d === 'D002' ? [hold] : []),
+      forBatch: (_s, b) => (b === batchOf.D002 ? [hold] : []),
+    });
+
+    // Day 30 after the home was made: the first health check is due, and the line says so.
+    clock.set('2026-09-30T09:00:00-07:00');
+    expect((await ok(['retention'])).stderr).toBe('');
+    clock.set('2026-10-01T09:00:00-07:00');
+    const due = await ok(['retention', '--json']);
+    expect(due.stderr.trim().split('\n')).toHaveLength(1);
+    expect(due.stderr).toMatch(/^Overdue: No health check has been run/);
+    const h = await run(['health'], { env, clock });
+    expect([0, 11]).toContain(h.code);
+    expect((await ok(['retention'])).stderr).toBe('');
+
+    const rep = JSON.parse(due.stdout) as { batches: BatchJson[]; drives: { id: string; state: string }[] };
+    const b1 = rep.batches.find((b) => b.id === batchOf.D001)!;
+    expect(b1.state).toBe('retained');
+    expect(Date.parse(b1.destructionDate)).toBe(Date.parse(b1.recordedLast) + 60 * DAY);
+    expect(rep.batches.find((b) => b.id === batchOf.D002)).toMatchObject({ state: 'held', heldBy: ['H001'] });
+
+    // A health check on day 29 after the first keeps that duty away until after day 60.
+    clock.set('2026-10-30T09:00:00-07:00');
+    await run(['health'], { env, clock });
+
+    // Reinstall: refused on day 59 after D001's newest recording, accepted on day 60.
+    const newest1 = Date.parse(b1.recordedLast);
+    clock.set(new Date(newest1 + 59 * DAY));
+    const early = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env, clock });
+    expect(early.code).toBe(4);
+    expect(early.stderr).toMatch(/may be recorded over from/);
+    expect(early.stderr).not.toMatch(/Overdue/);
+    clock.set(new Date(newest1 + 60 * DAY));
+    const accepted = await ok(['drive', 'install', 'D001', '--camera', 'CAM-01']);
+    // D001's batch is past its date now and not destroyed: the line names it.
+    expect(accepted.stderr).toMatch(new RegExp(`^Overdue: Import batch ${batchOf.D001} passed its destruction date today`));
+
+    // Day 61 after D002's newest recording: D001's batch and D002's (held) are past their date.
+    const newest2 = Date.parse(rep.batches.find((b) => b.id === batchOf.D002)!.recordedLast);
+    clock.set(new Date(newest2 + 61 * DAY));
+    const dry = await ok(['purge', '--json']);
+    const plan = JSON.parse(dry.stdout) as { done: boolean; due: { batch: string }[]; held: { batch: string; heldBy: string[] }[] };
+    expect(plan.done).toBe(false);
+    expect(plan.due.map((d) => d.batch)).toEqual([batchOf.D001]);
+    expect(plan.held).toEqual([{ batch: batchOf.D002, heldBy: ['H001'] }]);
+    expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D001}.key`))).toBe(true);
+
+    // A backup of the home before the purge: after it, nothing the home holds can read D001's data.
+    const backup = tmpDir('custody-backup-');
+    fs.cpSync(t.home, path.join(backup, 'home'), { recursive: true });
+    const out = tmpDir('custody-certs-');
+    const purged = await ok(['purge', '--yes', '--out', out, '--json']);
+    const res = JSON.parse(purged.stdout) as { purge: string; destroyed: { batch: string; stored: number; recordedFirst: string; recordedLast: string; manifestSha256: string }[]; held: { batch: string }[]; certificate: string };
+    expect(res.destroyed.map((d) => d.batch)).toEqual([batchOf.D001]);
+    expect(res.held.map((d) => d.batch)).toEqual([batchOf.D002]);
+    expect(res.certificate).toBe(path.join(out, `destruction-${res.purge}.pdf`));
+    const pdf = fs.readFileSync(res.certificate);
+    expect(verifyPdfSignature(pdf).valid).toBe(true);
+    const cert = extractDestructionFields(pdf);
+    expect(cert.batches.map((b) => b.id)).toEqual([batchOf.D001]);
+    expect(cert.batches[0]).toMatchObject({ files: res.destroyed[0]!.stored, manifestSha256: res.destroyed[0]!.manifestSha256 });
+
+    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    try {
+      const bf1 = new BatchFiles(s.home, batchOf.D001!);
+      expect(fs.existsSync(bf1.keyFile)).toBe(false);
+      expect(fs.existsSync(bf1.storeDir)).toBe(false);
+      for (const f of bf1.dataFiles) expect(fs.existsSync(f)).toBe(false);
+      expect(() => loadBatchKey(bf1, s.master)).toThrow(/destroyed or missing/);
+      // The other batches are untouched.
+      for (const id of ['D002', 'D003']) {
+        const bf = new BatchFiles(s.home, batchOf[id]!);
+        expect(fs.existsSync(bf.keyFile)).toBe(true);
+        expect(fs.readdirSync(bf.storeDir).length).toBeGreaterThan(0);
+      }
+      // The backup still has the encrypted files; no key the home still holds opens them.
+      const backedUp = path.join(backup, 'home', 'store', batchOf.D001!);
+      const victim = path.join(backedUp, fs.readdirSync(backedUp)[0]!);
+      const keys = fs.readdirSync(path.join(t.home, 'keys')).map((k) => k.replace(/\.key$/, ''));
+      expect(keys).not.toContain(batchOf.D001);
+      for (const k of keys) {
+        const key = loadBatchKey(new BatchFiles(s.home, k), s.master);
+        await expect(hashStored(victim, key, storeContext(batchOf.D001!))).rejects.toThrow();
+        await expect(hashStored(victim, key, storeContext(k))).rejects.toThrow();
+      }
+      await expect(hashStored(victim, s.master, storeContext(batchOf.D001!))).rejects.toThrow();
+      // The destruction is in the ledger: by whom, when, what.
+      const ev = s.ledger.rows<{ type: string; actor: string; data: string; camera_id: string; drive_id: string }>("SELECT type, actor, data, camera_id, drive_id FROM events WHERE type LIKE 'batch.%' OR type LIKE 'purge.%' ORDER BY seq");
+      expect(ev.map((e) => e.type)).toEqual(['purge.started', 'batch.destruction_started', 'batch.key_destroyed', 'batch.destroyed', 'purge.finished', 'purge.certificate']);
+      const done = ev.find((e) => e.type === 'batch.destroyed')!;
+      expect(done).toMatchObject({ actor: 'asd', camera_id: 'CAM-01', drive_id: 'D001' });
+      expect(JSON.parse(done.data)).toMatchObject({ batch: batchOf.D001, stored: res.destroyed[0]!.stored, recordedFirst: res.destroyed[0]!.recordedFirst, manifestSha256: res.destroyed[0]!.manifestSha256 });
+    } finally {
+      s.close();
+    }
+    expect((await ok(['verify'])).code).toBe(0);
+    const again = await ok(['purge', '--yes', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ destroyed: [] });
+
+    // Day 62 after D003: a purge interrupted after its key was destroyed is finished by the rerun.
+    const newest3 = Date.parse((JSON.parse((await ok(['retention', '--json'])).stdout) as { batches: BatchJson[] }).batches.find((b) => b.id === batchOf.D003)!.recordedLast);
+    clock.set(new Date(newest3 + 62 * DAY));
+    const late = await ok(['retention']);
+    expect(late.stderr).toMatch(new RegExp(`Overdue: Import batch ${batchOf.D003} passed its destruction date 2 days ago`));
+    const s2 = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    try {
+      expect(() => executePurge(s2, { afterStep: (step) => { if (step === 'key') throw new Error('power cut'); } })).toThrow(/power cut/);
+    } finally {
+      s2.close();
+    }
+    const bf3 = path.join(t.home, 'store', batchOf.D003!);
+    expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D003}.key`))).toBe(false);
+    expect(fs.existsSync(bf3)).toBe(true);
+    const dry2 = JSON.parse((await ok(['purge', '--json'])).stdout) as { unfinished: { batch: string }[] };
+    expect(dry2.unfinished.map((u) => u.batch)).toEqual([batchOf.D003]);
+    const rerun = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as { destroyed: { batch: string }[] };
+    expect(rerun.destroyed.map((d) => d.batch)).toEqual([batchOf.D003]);
+    expect(fs.existsSync(bf3)).toBe(false);
+    expect((await ok(['verify'])).code).toBe(0);
+
+    // The hold is released: D002's batch is destroyed by the next purge; the batch line is gone.
+    hold = { ...hold, releasedAt: new Date(clock().getTime() - DAY) };
+    const last = JSON.parse((await ok(['purge', '--yes', '--out', out, '--json'])).stdout) as { destroyed: { batch: string }[] };
+    expect(last.destroyed.map((d) => d.batch)).toEqual([batchOf.D002]);
+    const after = await ok(['retention', '--json']);
+    expect(after.stderr).not.toMatch(/Import batch/);
+    const fin = JSON.parse(after.stdout) as { batches: BatchJson[] };
+    expect(fin.batches.every((b) => b.state === 'destroyed')).toBe(true);
+  }, 300_000);
+});
