@@ -9,6 +9,7 @@ import { registerDrive } from './commands/drive.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerOperator } from './commands/operator.js';
+import { registerBreach } from './commands/breach.js';
 import { registerHealth } from './commands/health.js';
 import { registerOcr } from './commands/ocr.js';
 import { registerRequests } from './commands/requests.js';
@@ -70,7 +71,7 @@ Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
   });
   for (const sub of [
     registerInit, registerOperator, registerCamera, registerDrive, registerSwapAndImport, registerOcr, registerSearch,
-    registerRequests, registerRetention, registerHealth, registerLog, registerVerify,
+    registerRequests, registerRetention, registerHealth, registerBreach, registerLog, registerVerify,
   ]) sub(program, ctx, getGlobals);
   // The watch starts each swap as its own command line, with the same global options.
   registerWatch(program, ctx, getGlobals, (args) => runCli([...args, ...globalArgs(getGlobals())], ctx));

@@ -5,7 +5,8 @@
  */
 import type { LedgerFeature } from '../schema.js';
 import { accessFeature } from './access.js';
+import { breachFeature } from './breach.js';
 import { requestsFeature } from './requests.js';
 import { retentionFeature } from './retention.js';
 
-export const FEATURES: LedgerFeature[] = [accessFeature, requestsFeature, retentionFeature];
+export const FEATURES: LedgerFeature[] = [accessFeature, requestsFeature, retentionFeature, breachFeature];
