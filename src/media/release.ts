@@ -37,12 +37,15 @@ export function bagPathFor(camera: string | null, batch: string, relPath: string
 
 /**
  * The stored files of `batches` (each with its camera), those recorded within [from, to] when
- * a range is given (files with no date of recordation are left out of a ranged selection).
+ * a range is given (files with no date of recordation are left out of a ranged selection), and
+ * only the images named in `only` when it is given.
  */
 export async function collectReleaseItems(
   s: Session,
   batches: readonly { id: string; camera_id: string | null }[],
   range: { from?: Date; to?: Date } = {},
+  /** Only these images (`<batch>:<file id>`, as the plate search names them). */
+  only?: ReadonlySet<string>,
 ): Promise<ReleaseItem[]> {
   const out: ReleaseItem[] = [];
   const ranged = !!(range.from || range.to);
@@ -53,6 +56,7 @@ export async function collectReleaseItems(
     try {
       for (const r of segmentRecords(db)) {
         if ((r.outcome !== 'stored' && r.outcome !== 'duplicate') || !r.sha256) continue;
+        if (only && !only.has(`${b.id}:${r.id}`)) continue;
         if (ranged) {
           const t = r.recordedAt ? Date.parse(r.recordedAt) : NaN;
           if (Number.isNaN(t)) continue;

@@ -8,12 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
+import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { INIT_ARGS, newTestHome, ROOT, run, scriptedPrompts, tmpDir, type TestHome } from '../helpers/cli.js';
+import { runOcr } from '../../src/ocr/queue.js';
+import type { PlateReader } from '../../src/ocr/reader.js';
+import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, scriptedPrompts, tmpDir, type TestHome } from '../helpers/cli.js';
 
 const NOW = '2026-11-05T10:00:00-08:00';
 const DEMO = path.join(ROOT, 'fixtures', 'demo-drive');
-const demoManifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as { files: { relPath: string; sha256: string; size: number; captureTime: string }[] };
+const demoManifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as { files: { relPath: string; sha256: string; size: number; captureTime: string; plate?: string }[] };
 let base: TestHome;
 let batch: string;
 
@@ -276,6 +279,44 @@ describe('requests and releases', () => {
     ]);
     const all = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate2'), '--all-in-range'], { env: t.env, clock });
     expect(all.code, all.stderr).toBe(0);
+  }, 60_000);
+
+  it('fulfils a plate request through the plate search, recorded in the access record with the request as its purpose', async () => {
+    const t = homeCopy();
+    const clock = manualClock(NOW);
+    const plate = demoManifest.files.find((f) => f.plate)!.plate!;
+    const want = demoManifest.files.filter((f) => f.plate === plate);
+    const req = await newRequest(t, clock, ['--plate', plate, '--cameras', 'CAM-01', '--from', '2026-11-01', '--to', '2026-11-04']);
+    const before = await run(['release', '--request', req, '--to', path.join(t.dir, 'early')], { env: t.env, clock });
+    expect(before.code).toBe(6);
+    expect(before.stderr).toMatch(/custody ocr/);
+    expect(fs.existsSync(path.join(t.dir, 'early'))).toBe(false);
+
+    // Readings from a scripted reader that reads each image's true plate (the real reader is tested in test/ocr).
+    const byHash = new Map(demoManifest.files.map((f) => [f.sha256, f.plate]));
+    const reader: PlateReader = {
+      engine: 'scripted',
+      model: 'truth-1',
+      async read(image: Buffer) {
+        const p = byHash.get(sha256(image));
+        return { best: p ? { text: p, confidence: 0.95 } : null, alternatives: [], box: { x: 1, y: 2, width: 30, height: 10 }, engine: 'scripted', model: 'truth-1', ms: 1 };
+      },
+      async end() {},
+    };
+    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    try {
+      await runOcr(s, reader, {});
+    } finally {
+      s.close();
+    }
+    const bag = path.join(t.dir, 'plate-bag');
+    const r = await run(['release', '--request', req, '--to', bag, '--json'], { env: t.env, clock });
+    expect(r.code, r.stderr).toBe(0);
+    const got = (fs.readdirSync(path.join(bag, 'data'), { recursive: true }) as string[]).filter((p) => fs.statSync(path.join(bag, 'data', p)).isFile()).map((p) => sha256(fs.readFileSync(path.join(bag, 'data', p)))).sort();
+    expect(got).toEqual([...new Set(want.map((f) => f.sha256))].sort());
+    const audit = await run(['log', '--type', 'access.recorded', '--json'], { env: t.env, clock });
+    expect(audit.stdout).toContain(req);
+    expect(audit.stdout).toContain(plate);
   }, 60_000);
 
   it('the whole flow as a guided prompt: agency, request, release', async () => {

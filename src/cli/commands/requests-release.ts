@@ -131,17 +131,13 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
     eventData = { kind: 'drive', drive: drive.id, files: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0), manifestSha256: manifestSha256 ?? null, recordedFrom, recordedTo, destination: null };
     receiptDefault = undefined;
   } else {
-    if (scope.plate && !scope.drive && !o.allInRange) {
-      throw new CustodyError(
-        'conflict',
-        `Request ${req.id} asks for plate ${scope.plate}: the images are found with the plate search, which needs \`custody ocr\` and \`custody search --plate ${scope.plate} --request ${req.id}\`.`,
-        scope.cameras.length || scope.from ? 'Or release everything the request\'s cameras recorded in its time range with --all-in-range.' : 'Or hand over a drive with --drive.',
-      );
-    }
-    if (!batches.length) throw new CustodyError('notFound', `Nothing in the store matches request ${req.id} (${describeScope(scope)}).`);
-    const dir = path.resolve(await askText(ctx, o.to, { flag: '--to', message: 'Folder to write the bag to (new or empty):', default: undefined }));
+    if (!batches.length && !scope.plate) throw new CustodyError('notFound', `Nothing in the store matches request ${req.id} (${describeScope(scope)}).`);
     const range = { from: scope.from ? parseIsoWithOffset(scope.from) : undefined, to: scope.to ? parseIsoWithOffset(scope.to) : undefined };
-    const items = await collectReleaseItems(s, batches, scope.drive ? {} : range);
+    const only = scope.plate && !scope.drive && !o.allInRange ? await plateImages(s, req) : undefined;
+    const dir = path.resolve(await askText(ctx, o.to, { flag: '--to', message: 'Folder to write the bag to (new or empty):', default: undefined }));
+    const found = only ? [...new Set([...only].map((i) => i.split(':')[0]!))].sort() : [];
+    const plateBatches = found.map((id) => s.ledger.one<{ id: string; camera_id: string | null }>('SELECT id, camera_id FROM batches WHERE id = ?', [id])!).filter(Boolean);
+    const items = await collectReleaseItems(s, only ? plateBatches : batches, scope.drive ? {} : range, only);
     const st = s.settings;
     if (!(await askConfirm(ctx, o.yes, { flag: '--yes', message: `Export ${items.length} files to ${agency.name} (${req.officer}, badge ${req.badge}) at ${dir}?`, default: true }))) {
       throw new CustodyError('interrupted', 'Cancelled; nothing was written or recorded.');
@@ -188,6 +184,28 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
   s.commit();
   void g;
   return { release: releaseJson(findRelease(s, receiptNumber)), receiptFile, ledgerHead, bag: bagDir };
+}
+
+/**
+ * A plate request is fulfilled through the plate search (issue 5), run with the request as its
+ * purpose and recorded in the access record (Civ. Code 1798.90.52): the images whose readings
+ * match the plate exactly, in the request's cameras and time range.
+ */
+async function plateImages(s: Session, req: RequestRow): Promise<Set<string>> {
+  const scope = requestScope(req);
+  const plate = scope.plate!;
+  const { searchPlates } = await import('./search.js');
+  const { recordAccess } = await import('../../ledger/access.js');
+  const from = scope.from ? Date.parse(scope.from) : undefined;
+  const to = scope.to ? Date.parse(scope.to) : undefined;
+  const r = await searchPlates(s, { plate, fuzzy: false, camera: scope.cameras.length === 1 ? scope.cameras[0] : undefined, from, to, limit: 1_000_000 });
+  const hits = r.results.filter((x) => !scope.cameras.length || scope.cameras.includes(x.camera ?? ''));
+  const query = [plate, scope.cameras.length ? `cameras=${scope.cameras.join(',')}` : null, scope.from ? `from=${scope.from}` : null, scope.to ? `to=${scope.to}` : null].filter(Boolean).join(' ');
+  recordAccess(s, 'search', query, { purpose: req.purpose, caseRef: req.case_number, requestId: req.id }, new Set(hits.map((h) => h.image)).size, { for: 'release' });
+  const hint = 'Read the plates first with `custody ocr`, or release everything the request\'s cameras recorded in its time range with --all-in-range.';
+  if (r.batchesUnread) throw new CustodyError('conflict', `Request ${req.id} asks for plate ${plate}, which is found through the plate search, and ${r.batchesUnread} batch(es) in its range have no plate readings yet (\`custody ocr\`).`, hint);
+  if (!hits.length) throw new CustodyError('notFound', `The plate search found no image of plate ${plate} within request ${req.id} (${describeScope(scope)}).`, `Try \`custody search ${plate} --fuzzy --request ${req.id} --purpose "${req.purpose}"\`; ${hint}`);
+  return new Set(hits.map((h) => h.image));
 }
 
 export interface ReceiptCheck {
