@@ -278,7 +278,7 @@ export function allReceipts(s: Session): { id: string; releasedAt: Date; acknowl
     const releasedAt = firstDate(r, ['released_at', 'at', 'created_at']);
     if (!releasedAt) return [];
     const ack = typeof r.ack_days === 'number' ? r.ack_days : typeof r.acknowledgement_days === 'number' ? r.acknowledgement_days : undefined;
-    return [{ id: String(r.id), releasedAt, acknowledgedAt: firstDate(r, ['acknowledged_at']), agency: r.agency_id ? String(r.agency_id) : r.agency ? String(r.agency) : undefined, ackDays: ack }];
+    return [{ id: String(r.id), releasedAt, acknowledgedAt: firstDate(r, ['acknowledged_at', 'ack_at', 'ack_date']), agency: r.agency_id ? String(r.agency_id) : r.agency ? String(r.agency) : undefined, ackDays: ack }];
   });
 }
 

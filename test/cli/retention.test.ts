@@ -8,12 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExifTool } from 'exiftool-vendored';
-import type { HoldRef } from '../../src/core/retention.js';
 import { manualClock } from '../../src/core/time.js';
 import { extractDestructionFields } from '../../src/documents/destruction.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
 import { BatchFiles, loadBatchKey, storeContext } from '../../src/ledger/batches.js';
-import { setHoldProvider } from '../../src/ledger/holds.js';
 import { executePurge } from '../../src/ledger/purge.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
@@ -41,7 +39,6 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  setHoldProvider({ forDrive: () => [], forBatch: () => [] });
   await endExiftool();
 });
 
@@ -76,12 +73,13 @@ describe('retention and purge over 90 days', () => {
       batchOf[id] = (JSON.parse(r.stdout) as { batch: string }).batch;
     }
 
-    // A hold on D002's data (placed on day 12, reviewed at the end of the year).
-    let hold: HoldRef = { id: 'H001', placedAt: new Date('2026-09-12T10:00:00-07:00'), reviewDate: new Date('2026-12-31T10:00:00-08:00') };
-    setHoldProvider({
-      forDrive: (_s, d) => (d === 'D002' ? [hold] : []),
-      forBatch: (_s, b) => (b === batchOf.D002 ? [hold] : []),
-    });
+    // A hold on D002's data (placed on day 12 on a written request, reviewed at the end of the year).
+    clock.set('2026-09-12T10:00:00-07:00');
+    await ok(['agency', 'add', '--id', 'ECSO', '--name', "Example County Sheriff's Office", '--kind', 'law-enforcement', '--jurisdiction', 'california-local']);
+    const req = JSON.parse((await ok(['request', 'new', '--agency', 'ECSO', '--officer', 'Det. Jordan Reyes', '--badge', '1182', '--case', 'ECSO-26-004417', '--purpose', 'criminal investigation', '--document-ref', 'ECSO letter', '--drive', 'D002', '--json'])).stdout) as { id: string };
+    const held = JSON.parse((await ok(['hold', 'add', '--request', req.id, '--reason', 'ongoing criminal investigation', '--document-ref', 'ECSO preservation letter', '--review', '2026-12-31', '--json'])).stdout) as { id: string; batches: string[] };
+    expect(held.batches).toEqual([batchOf.D002]);
+    const H = held.id;
 
     // Day 30 after the home was made: the first health check is due, and the line says so.
     clock.set('2026-09-30T09:00:00-07:00');
@@ -98,7 +96,7 @@ describe('retention and purge over 90 days', () => {
     const b1 = rep.batches.find((b) => b.id === batchOf.D001)!;
     expect(b1.state).toBe('retained');
     expect(Date.parse(b1.destructionDate)).toBe(Date.parse(b1.recordedLast) + 60 * DAY);
-    expect(rep.batches.find((b) => b.id === batchOf.D002)).toMatchObject({ state: 'held', heldBy: ['H001'] });
+    expect(rep.batches.find((b) => b.id === batchOf.D002)).toMatchObject({ state: 'held', heldBy: [H] });
 
     // A health check on day 29 after the first keeps that duty away until after day 60.
     clock.set('2026-10-30T09:00:00-07:00');
@@ -123,7 +121,7 @@ describe('retention and purge over 90 days', () => {
     const plan = JSON.parse(dry.stdout) as { done: boolean; due: { batch: string }[]; held: { batch: string; heldBy: string[] }[] };
     expect(plan.done).toBe(false);
     expect(plan.due.map((d) => d.batch)).toEqual([batchOf.D001]);
-    expect(plan.held).toEqual([{ batch: batchOf.D002, heldBy: ['H001'] }]);
+    expect(plan.held).toEqual([{ batch: batchOf.D002, heldBy: [H] }]);
     expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D001}.key`))).toBe(true);
 
     // A backup of the home before the purge: after it, nothing the home holds can read D001's data.
@@ -200,7 +198,7 @@ describe('retention and purge over 90 days', () => {
     expect((await ok(['verify'])).code).toBe(0);
 
     // The hold is released: D002's batch is destroyed by the next purge; the batch line is gone.
-    hold = { ...hold, releasedAt: new Date(clock().getTime() - DAY) };
+    await ok(['hold', 'release', H, '--reason', 'case closed']);
     const last = JSON.parse((await ok(['purge', '--yes', '--out', out, '--json'])).stdout) as { destroyed: { batch: string }[] };
     expect(last.destroyed.map((d) => d.batch)).toEqual([batchOf.D002]);
     const after = await ok(['retention', '--json']);
