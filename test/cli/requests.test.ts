@@ -224,11 +224,14 @@ describe('requests and releases', () => {
     const refused = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock });
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/under hold HOLD-2026-0001 \(review 2027-02-01\)/);
+    const purgePlan = async () => JSON.parse((await run(['purge', '--json'], { env: t.env, clock })).stdout) as { due: { batch: string }[]; held: { batch: string; heldBy: string[] }[] };
+    expect(await purgePlan()).toMatchObject({ due: [], held: [{ batch, heldBy: ['HOLD-2026-0001'] }] });
     const listed = JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; standing: boolean }[];
     expect(listed).toMatchObject([{ id: 'HOLD-2026-0001', standing: true }]);
 
     expect((await run(['hold', 'release', 'HOLD-2026-0001', '--reason', 'case closed'], { env: t.env, clock })).code).toBe(0);
     expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toEqual([]);
+    expect(await purgePlan()).toMatchObject({ due: [{ batch }], held: [] });
     const ok = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock });
     expect(ok.code, ok.stderr).toBe(0);
     expect((await run(['hold', 'release', 'HOLD-2026-0001', '--reason', 'again'], { env: t.env, clock })).code).toBe(6);
