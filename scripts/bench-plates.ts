@@ -1,5 +1,5 @@
 /**
- * Plate-reading benchmark: `tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng] [--only crops|cars] [--limit N]`
+ * Plate-reading benchmark: `tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng|both] [--only crops|cars] [--limit N]`
  *
  * DIR holds crops/groundtruth.csv (file,state,plate) and cars/groundtruth.txt
  * (file x y w h PLATE), as ../shared/data/plates-dev does. Prints, for each part, the
@@ -17,17 +17,17 @@ interface Miss { file: string; expected: string; got: string | null; inAlternati
 interface Part { n: number; exact: number; inAlternatives: number; msPerImage: number }
 
 function parseArgs(argv: string[]) {
-  const out = { dir: '', json: false, model: undefined as 'plate' | 'eng' | undefined, only: undefined as string | undefined, limit: Infinity };
+  const out = { dir: '', json: false, model: undefined as 'plate' | 'eng' | 'both' | undefined, only: undefined as string | undefined, limit: Infinity };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') out.json = true;
-    else if (a === '--model') out.model = argv[++i] as 'plate' | 'eng';
+    else if (a === '--model') out.model = argv[++i] as 'plate' | 'eng' | 'both';
     else if (a === '--only') out.only = argv[++i];
     else if (a === '--limit') out.limit = Number(argv[++i]);
     else if (!out.dir) out.dir = a;
   }
   if (!out.dir) {
-    process.stderr.write('usage: tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng] [--only crops|cars] [--limit N]\n');
+    process.stderr.write('usage: tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng|both] [--only crops|cars] [--limit N]\n');
     process.exitCode = 2;
   }
   return out;
@@ -60,7 +60,7 @@ function overlaps(a: PlateResult['box'], b: Item['box']): boolean {
   return x1 > x0 && y1 > y0 && (x1 - x0) * (y1 - y0) > 0.3 * b.width * b.height;
 }
 
-async function runPart(items: Item[], kind: 'crop' | 'frame', model: 'plate' | 'eng' | undefined, log: (s: string) => void): Promise<{ part: Part; misses: Miss[] }> {
+async function runPart(items: Item[], kind: 'crop' | 'frame', model: 'plate' | 'eng' | 'both' | undefined, log: (s: string) => void): Promise<{ part: Part; misses: Miss[] }> {
   // One worker, one image at a time: the time per image is what one core does.
   const reader = await createPlateReader({ workers: 1, kind, model });
   const misses: Miss[] = [];

@@ -38,7 +38,8 @@ awk 'NR % 20 == 0' "$WORK/all.txt" > "$WORK/eval.txt"
 awk 'NR % 20 != 0' "$WORK/all.txt" > "$WORK/train.txt"
 
 echo "3/5 character set and starter model"
-find "$WORK/lines" -name '*.box' | head -2000 | xargs unicharset_extractor --output_unicharset "$WORK/plate.unicharset" --norm_mode 1 >/dev/null
+find "$WORK/lines" -name '*.box' | sort > "$WORK/boxes.txt"
+sed -n '1,2000p' "$WORK/boxes.txt" | xargs unicharset_extractor --output_unicharset "$WORK/plate.unicharset" --norm_mode 1 >/dev/null 2>&1
 # combine_lang_model wants a radical table even with a pass-through recoder; any entry will do.
 printf '4E00\t1.0\n' > "$WORK/script/radical-stroke.txt"
 combine_lang_model --input_unicharset "$WORK/plate.unicharset" --script_dir "$WORK/script" \
@@ -48,7 +49,8 @@ echo "4/5 training ($ITER iterations)"
 lstmtraining --traineddata "$WORK/lm/plate/plate.traineddata" --net_spec "$NET" \
   --model_output "$WORK/ckpt/plate" --learning_rate 0.002 \
   --train_listfile "$WORK/train.txt" --eval_listfile "$WORK/eval.txt" \
-  --max_iterations "$ITER" --target_error_rate 0.001 2>&1 | grep -E 'At iteration|Finished|BCER eval' | tail -40
+  --max_iterations "$ITER" --target_error_rate 0.001 > "$WORK/training.log" 2>&1
+grep -E 'At iteration|Finished|BCER eval' "$WORK/training.log" | tail -20
 
 echo "5/5 packing models/plate.traineddata.gz"
 lstmtraining --stop_training --convert_to_int --continue_from "$WORK/ckpt/plate_checkpoint" \

@@ -220,19 +220,17 @@ export function pruneEmblems(row: CharRow): CharRow | null {
 
 export interface Mask { mask: Uint8Array; dark: boolean; kind: string }
 
-/** Ink masks for a plate-sized image: adaptive and global thresholds, both polarities. */
-export function plateMasks(g: Grey, charH: number): Mask[] {
-  const t = otsu(g);
+/** The thresholds tried on a plate: adaptive (local mean) and global (Otsu), each plain and moved toward the ink. */
+const MASK_KINDS = ['a10', 'g0', 'g25', 'a25'] as const;
+
+/** One ink mask of a plate-sized image. */
+export function plateMask(g: Grey, charH: number, kind: (typeof MASK_KINDS)[number], dark: boolean): Mask {
   const win = Math.max(15, Math.round(charH * 1.6)) | 1;
-  const out: Mask[] = [];
-  for (const dark of [true, false]) {
-    out.push({ mask: thresholdAdaptive(g, win, 10, dark), dark, kind: 'a10' });
-    for (const d of [0, 25]) {
-      out.push({ mask: thresholdGlobal(g, dark ? t - d : t + d, dark), dark, kind: `g${d}` });
-    }
-    out.push({ mask: thresholdAdaptive(g, win, 25, dark), dark, kind: 'a25' });
-  }
-  return out;
+  if (kind === 'a10') return { mask: thresholdAdaptive(g, win, 10, dark), dark, kind };
+  if (kind === 'a25') return { mask: thresholdAdaptive(g, win, 25, dark), dark, kind };
+  const t = otsu(g);
+  const d = kind === 'g0' ? 0 : 25;
+  return { mask: thresholdGlobal(g, dark ? t - d : t + d, dark), dark, kind };
 }
 
 export interface LineImage {
@@ -314,10 +312,11 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
   const minH = g.height * (opts.minH ?? 0.2);
   const maxH = g.height * 0.8;
   const found: Array<{ row: CharRow; labels: Int32Array; kind: string }> = [];
-  for (const m of plateMasks(g, g.height * 0.4)) {
+  const bestBy = { dark: 0, light: 0 };
+  const tryMask = (m: Mask) => {
     const { labels, comps } = components(m.mask, g.width, g.height, 20);
     const rows = findRows(comps, m.dark, { minH, maxH, minCount: 3, maxAspect: 3.2, maxGap: 2.3 });
-    if (!rows[0]) continue;
+    if (!rows[0]) return;
     const refined = refineInBand(m.mask, g.width, g.height, rows[0]);
     const pick = refined && refined.row.comps.length >= rows[0].comps.length
       ? { row: splitWide(refined.row, refined.labels, g.width), labels: refined.labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}b` }
@@ -327,6 +326,17 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
     const pruned = pruneEmblems(pick.row);
     if (pruned) found.push({ ...pick, row: pruned, kind: `${pick.kind}e` });
     found.push(pick);
+    const k = m.dark ? 'dark' : 'light';
+    bestBy[k] = Math.max(bestBy[k], pick.row.score);
+  };
+  const charH = g.height * 0.4;
+  for (const dark of [true, false]) tryMask(plateMask(g, charH, 'a10', dark));
+  // The other thresholds only for the polarity the plate has (both when unsure).
+  for (const dark of [true, false]) {
+    const mine = dark ? bestBy.dark : bestBy.light;
+    const other = dark ? bestBy.light : bestBy.dark;
+    if (mine < other * 0.7) continue;
+    for (const kind of MASK_KINDS.slice(1)) tryMask(plateMask(g, charH, kind, dark));
   }
   if (!found.length) return [];
   found.sort((a, b) => b.row.score - a.row.score);
@@ -371,7 +381,10 @@ export function findPlates(g: Grey, max = 6): PlateCandidate[] {
         // wide enough for both, and reaching well below.
         const box = { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h };
         const contrast = panelContrast(g, r);
-        cands.push({ box, score: r.score * contrast, charH: h });
+        // Row scores grow with character height; in a frame, plates are small and signs
+        // and badges near the camera are not, so height counts for much less here.
+        const score = (r.score / h) * Math.pow(h, 0.3) * contrast * panelShare(g, r);
+        cands.push({ box, score, charH: h });
       }
     }
   }
@@ -396,6 +409,32 @@ function panelContrast(g: Grey, r: CharRow): number {
   for (let acc = 0, i = 0; i < 256; i++) { acc += hist[i]!; if (acc >= n * 0.1) { lo = i; break; } }
   for (let acc = 0, i = 255; i >= 0; i--) { acc += hist[i]!; if (acc >= n * 0.1) { hi = i; break; } }
   return Math.min(1, Math.max(0.1, (hi - lo) / 120));
+}
+
+/**
+ * 0.3..1: how much of the strips just above and below the row look like the panel the
+ * characters are printed on (the background side of the row's own threshold). Plates
+ * have plain margins there; text and clutter on a car or in a scene mostly do not.
+ */
+function panelShare(g: Grey, r: CharRow): number {
+  const b = r.box;
+  const h = r.height;
+  const sub = cropGrey(g, b);
+  const t = otsu(sub);
+  let bg = 0;
+  let n = 0;
+  for (const [ya, yb] of [[b.y - 0.5 * h, b.y - 0.12 * h], [b.y + b.height + 0.12 * h, b.y + b.height + 0.5 * h]] as const) {
+    const y0 = Math.max(0, Math.round(ya));
+    const y1 = Math.min(g.height, Math.round(yb));
+    for (let y = y0; y < y1; y++) {
+      for (let x = Math.max(0, Math.round(b.x)); x < Math.min(g.width, Math.round(b.x + b.width)); x++) {
+        const v = g.data[y * g.width + x]!;
+        if (r.dark ? v > t : v < t) bg++;
+        n++;
+      }
+    }
+  }
+  return n ? 0.3 + 0.7 * (bg / n) : 0.5;
 }
 
 export function iou(a: Box, b: Box): number {

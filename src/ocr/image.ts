@@ -12,19 +12,21 @@ export interface Box { x: number; y: number; width: number; height: number }
  * Decodes any image sharp reads into 8-bit grey, honouring EXIF orientation.
  * Throws on a corrupt or truncated file (the reader turns that into best=null).
  */
-export async function decodeGrey(image: Buffer, maxSide = 1920): Promise<Grey> {
+export async function decodeGrey(image: Buffer, maxSide = 1920): Promise<Grey & { scale: number }> {
   const img = sharp(image, { failOn: 'truncated', limitInputPixels: 64_000_000, sequentialRead: true }).rotate();
   const meta = await img.metadata();
   if (!meta.width || !meta.height) throw new Error('image has no size');
   const big = Math.max(meta.width, meta.height) > maxSide;
   const pipe = big ? img.resize({ width: maxSide, height: maxSide, fit: 'inside' }) : img;
   const { data, info } = await pipe.greyscale().raw().toBuffer({ resolveWithObject: true });
+  // Orientation may swap the sides: compare like with like.
+  const scale = info.width / (meta.orientation && meta.orientation >= 5 ? meta.height : meta.width);
   if (info.channels !== 1) {
     const out = new Uint8Array(info.width * info.height);
     for (let i = 0; i < out.length; i++) out[i] = data[i * info.channels]!;
-    return { width: info.width, height: info.height, data: out };
+    return { width: info.width, height: info.height, data: out, scale };
   }
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), scale };
 }
 
 /** A copy of a rectangle of `g`, clipped to the image. */

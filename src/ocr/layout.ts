@@ -22,6 +22,12 @@ export const layoutOf = (s: string): string => s.replace(/[0-9]/g, '9').replace(
 
 /** 0..1: how usual this serial's shape is for a US plate. */
 export function layoutPrior(s: string): number {
+  // Most states leave O, I and Q out of serials (they read as 0 and 1).
+  const rare = s.replace(/[^OIQ]/g, '').length;
+  return shapePrior(s) * Math.pow(0.8, rare);
+}
+
+function shapePrior(s: string): number {
   if (s.length < 4 || s.length > 8) return 0.05;
   const i = US_LAYOUTS.indexOf(layoutOf(s));
   if (i >= 0) return i < 8 ? 1 : 0.85;

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
-import { type Box, type Grey, cropGrey, decodeGrey } from './image.js';
+import { type Box, type Grey, cropGrey, decodeGrey, resizeGrey } from './image.js';
 import { findPlates, plateLines, type LineImage } from './find.js';
 import { cleanPlate, layoutFixes, layoutPrior, lookalikeVariants } from './layout.js';
 
@@ -39,10 +39,11 @@ export interface PlateReaderOptions {
   /** What `read` gets when not told: a whole camera frame or a cropped plate; @default 'frame' */
   kind?: 'frame' | 'crop';
   /**
-   * The recognition model: 'plate' (shipped in models/, trained on rendered plates) or
-   * 'eng' (the stock English model); @default 'plate' when shipped, else 'eng'
+   * The recognition model: 'plate' (shipped in models/, trained on rendered plates),
+   * 'eng' (the stock English model), or 'both' voting together;
+   * @default 'both' when the plate model is shipped, else 'eng'
    */
-  model?: 'plate' | 'eng';
+  model?: 'plate' | 'eng' | 'both';
   /** Receives a line per candidate and reading, for tuning; @default none */
   debug?: (line: string) => void;
 }
@@ -66,18 +67,27 @@ function plateModelPath(): string | null {
   return null;
 }
 
-interface Model { code: string; dir: string; name: string; stretch: number }
+/** `psm`: the page segmentation the model wants (13, a raw line, is how the plate model was trained). */
+interface Model { code: string; dir: string; name: string; stretch: number; psm: PSM; weight: number }
 
-function loadModel(which: 'plate' | 'eng' | undefined): Model {
-  const platePath = which === 'eng' ? null : plateModelPath();
-  if (platePath) {
-    const hash = createHash('sha256').update(fs.readFileSync(platePath)).digest('hex').slice(0, 12);
-    return { code: 'plate', dir: path.dirname(platePath), name: `plate ${hash}`, stretch: 1 };
-  }
-  if (which === 'plate') throw new Error('the plate model is not shipped (models/plate.traineddata.gz)');
+function plateModel(): Model | null {
+  const platePath = plateModelPath();
+  if (!platePath) return null;
+  const hash = createHash('sha256').update(fs.readFileSync(platePath)).digest('hex').slice(0, 12);
+  return { code: 'plate', dir: path.dirname(platePath), name: `plate ${hash}`, stretch: 1, psm: PSM.RAW_LINE, weight: 0.7 };
+}
+
+function engModel(): Model {
   const pkg = path.dirname(require.resolve('@tesseract.js-data/eng/package.json'));
   // The stock model reads narrow plate lettering better when it is widened.
-  return { code: 'eng', dir: path.join(pkg, '4.0.0_best_int'), name: 'eng 4.0.0_best_int', stretch: 1.6 };
+  return { code: 'eng', dir: path.join(pkg, '4.0.0_best_int'), name: 'eng 4.0.0_best_int', stretch: 1.6, psm: PSM.SINGLE_LINE, weight: 1 };
+}
+
+function loadModels(which: PlateReaderOptions['model']): Model[] {
+  const plate = which === 'eng' ? null : plateModel();
+  if ((which === 'plate' || which === 'both') && !plate) throw new Error('the plate model is not shipped (models/plate.traineddata.gz)');
+  if (which === 'plate') return [plate!];
+  return plate ? [engModel(), plate] : [engModel()];
 }
 
 const TESS_VERSION: string = (require('tesseract.js/package.json') as { version: string }).version;
@@ -132,7 +142,7 @@ async function makeWorker(model: Model): Promise<Worker> {
     load_number_dawg: '0', load_bigram_dawg: '0',
   });
   await worker.setParameters({
-    tessedit_pageseg_mode: PSM.SINGLE_LINE,
+    tessedit_pageseg_mode: model.psm,
     tessedit_char_whitelist: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
     user_defined_dpi: '300',
   });
@@ -181,16 +191,20 @@ function vote(reads: Array<LineRead & { weight: number; count: number }>): Score
     const lenOk = r.text.length === r.count ? 1 : 0.6;
     const base = (0.25 + r.conf) * r.weight * lenOk;
     add(r.text, base);
-    for (const [t, cost] of layoutFixes(r.text)) add(t, base * (cost <= 0.5 ? 0.9 - cost : cost <= 1.25 ? 0.45 : 0.25));
-    const order = r.charConf.map((c, i) => [c, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 2).map(([, i]) => i);
+    // Twins (O/0, I/1) look the same: a fix by twins alone weighs as much as the reading.
+    for (const [t, cost] of layoutFixes(r.text)) add(t, base * (cost <= 0.5 ? 1 : cost <= 1.25 ? 0.45 : 0.25));
+    const order = r.charConf.map((c, i) => [c, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 3).map(([, i]) => i);
     for (const t of lookalikeVariants(r.text, order)) add(t, base * 0.05);
+    // A stray mark at either end (a bolt, a sticker's edge, part of the frame) often
+    // reads as an extra character.
+    if (r.text.length >= 6) { add(r.text.slice(1), base * 0.08); add(r.text.slice(0, -1), base * 0.08); }
   }
   const out = [...score.entries()].map(([text, s]) => ({ text, score: s * (0.35 + layoutPrior(text)) }));
   out.sort((a, b) => b.score - a.score);
   return out;
 }
 
-function toResult(scored: Scored[], box: Box | null, t0: number, engine: string, model: string): PlateResult {
+function toResult(scored: Scored[], box: Box | null, t0: number, engine: string, model: string, scale = 1): PlateResult {
   const ms = Date.now() - t0;
   if (!scored.length) return { best: null, alternatives: [], box, engine, model, ms };
   const total = scored.reduce((a, s) => a + s.score, 0);
@@ -201,25 +215,41 @@ function toResult(scored: Scored[], box: Box | null, t0: number, engine: string,
   return {
     best: { text: best!.text, confidence: round3(conf(best!)) },
     alternatives: rest.slice(0, 10).map((s) => ({ text: s.text, confidence: round3(conf(s)) })),
-    box: box && { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) },
+    // In the pixels of the image as given (it may have been shrunk for finding).
+    box: box && { x: Math.round(box.x / scale), y: Math.round(box.y / scale), width: Math.round(box.width / scale), height: Math.round(box.height / scale) },
     engine, model, ms,
   };
 }
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** A box cut to the image's bounds. */
+function clip(b: Box, g: Grey): Box {
+  const x = Math.max(0, b.x);
+  const y = Math.max(0, b.y);
+  return { x, y, width: Math.max(1, Math.min(g.width, b.x + b.width) - x), height: Math.max(1, Math.min(g.height, b.y + b.height) - y) };
+}
+
 /** Reads the serial on one plate image (a crop, or a region cut from a frame). */
-async function readPlateImage(pool: Pool, g: Grey, stretch: number, maxLines: number, find: { minH?: number; workH?: number } = {}): Promise<{ scored: Scored[]; lines: LineImage[] }> {
-  const lines = plateLines(g, { targetH: 40, stretch, max: maxLines, ...find });
-  const reads = await Promise.all(lines.map(async (l, i) => ({
-    ...(await recogniseLine(pool, l.image)), weight: i === 0 ? 1.2 : 1, count: l.row.comps.length,
-  })));
+interface Recogniser { pool: Pool; model: Model }
+
+/** Reads the serial on one plate image (a crop, or a region cut from a frame), every line by every model. */
+async function readPlateImage(recs: Recogniser[], g: Grey, maxLines: number, find: { minH?: number; workH?: number } = {}): Promise<{ scored: Scored[]; lines: LineImage[] }> {
+  const lines = plateLines(g, { targetH: 40, stretch: 1, max: maxLines, ...find });
+  const jobs = lines.flatMap((l, i) => recs.map(async ({ pool, model }) => {
+    const img = model.stretch === 1 ? l.image : resizeGrey(l.image, l.image.width * model.stretch, l.image.height);
+    // A row with an emblem taken out is the better guess when there was one to take out.
+    const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? 1.6 : 1);
+    return { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length };
+  }));
+  const reads = await Promise.all(jobs);
   return { scored: vote(reads), lines };
 }
 
 export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<PlateReader> {
-  const model = loadModel(opts.model);
+  const models = loadModels(opts.model);
   const n = Math.max(1, opts.workers ?? os.availableParallelism());
-  const pool = await Pool.create(n, model);
+  const recs: Recogniser[] = await Promise.all(models.map(async (m) => ({ model: m, pool: await Pool.create(n, m) })));
+  const model = { name: models.map((m) => m.name).join(' + ') };
   const engine = `tesseract.js ${TESS_VERSION}`;
   const defaultKind = opts.kind ?? 'frame';
   let ended = false;
@@ -227,7 +257,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
   async function read(image: Buffer, kind: 'frame' | 'crop' = defaultKind): Promise<PlateResult> {
     const t0 = Date.now();
     if (ended) throw new Error('plate reader has ended');
-    let g: Grey;
+    let g: Grey & { scale: number };
     try {
       g = await decodeGrey(image);
     } catch {
@@ -235,9 +265,11 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     }
     try {
       if (kind === 'crop') {
-        const { scored, lines } = await readPlateImage(pool, g, model.stretch, 5);
-        const box = lines[0] ? { x: 0, y: 0, width: g.width, height: g.height } : null;
-        return toResult(scored, box, t0, engine, model.name);
+        const { scored, lines } = await readPlateImage(recs, g, 5);
+        // The plate is the crop; its serial row, with a margin, is the more useful box.
+        const lb = lines[0]?.box;
+        const box = lb ? clip({ x: lb.x - lb.height * 0.5, y: lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 }, g) : null;
+        return toResult(scored, box, t0, engine, model.name, g.scale);
       }
       return await readFrame(g, t0);
     } catch {
@@ -245,18 +277,18 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     }
   }
 
-  async function readFrame(g: Grey, t0: number): Promise<PlateResult> {
+  async function readFrame(g: Grey & { scale: number }, t0: number): Promise<PlateResult> {
     const cands = findPlates(g, 4);
     const results = await Promise.all(cands.map(async (c) => {
       const region = cropGrey(g, c.box);
       const ox = Math.max(0, Math.floor(c.box.x));
       const oy = Math.max(0, Math.floor(c.box.y));
       // The region is ~6 header heights tall; a serial in it is a sixth of it or more.
-      const { scored, lines } = await readPlateImage(pool, region, model.stretch, 2, { minH: 0.1, workH: 300 });
+      const { scored, lines } = await readPlateImage(recs, region, 2, { minH: 0.1, workH: 300 });
       opts.debug?.(`cand ${JSON.stringify(c.box)} s=${c.score.toFixed(0)} h=${c.charH} lines=${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
       const lb = lines[0]?.box;
       // Report the plate: the serial row with a margin, in frame pixels.
-      const box = lb ? { x: ox + lb.x - lb.height * 0.5, y: oy + lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 } : c.box;
+      const box = lb ? clip({ x: ox + lb.x - lb.height * 0.5, y: oy + lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 }, g) : clip(c.box, g);
       return { c: { ...c, box }, scored };
     }));
     let best: { c: (typeof cands)[number]; scored: Scored[]; value: number } | null = null;
@@ -273,7 +305,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
       if (!merged.has(s.text)) merged.set(s.text, s.score * 0.3);
     }
     const scored = [...merged.entries()].map(([text, score]) => ({ text, score })).sort((a, b) => b.score - a.score);
-    return toResult(scored, best.c.box, t0, engine, model.name);
+    return toResult(scored, best.c.box, t0, engine, model.name, g.scale);
   }
 
   return {
@@ -281,7 +313,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     async end() {
       if (ended) return;
       ended = true;
-      await pool.end();
+      await Promise.all(recs.map((r) => r.pool.end()));
     },
     engine,
     model: model.name,

@@ -29,7 +29,6 @@ const pickChar = (rng: Rng, s: string): string => s.charAt(Math.floor(rng() * s.
 const between = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng();
 
 const LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ'; // most states leave out I, O and Q
-const ALL_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const DIGITS = '0123456789';
 
 /**
@@ -49,7 +48,7 @@ export function randomPlateText(rng: Rng): string {
   let out = '';
   for (const c of layout) {
     if (c === '9') out += pickChar(rng, DIGITS);
-    else out += rng() < 0.9 ? pickChar(rng, LETTERS) : pickChar(rng, ALL_LETTERS);
+    else out += pickChar(rng, LETTERS);
   }
   return out;
 }
