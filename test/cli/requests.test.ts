@@ -153,7 +153,7 @@ describe('requests and releases', () => {
     expect(badBag.code).toBe(8);
     expect(badBag.stdout).toMatch(/bag valid \(RFC 8493\)\s+FAILED/);
     expect(sh('sha256sum', ['-c', '--quiet', 'manifest-sha256.txt'], bag).code).not.toBe(0);
-  }, 120_000);
+  }, 180_000);
 
   it('hands over a drive: its state becomes released to the agency, with a receipt listing its files', async () => {
     const t = homeCopy();
@@ -175,7 +175,7 @@ describe('requests and releases', () => {
     // A released drive cannot be handed over again.
     const again = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'x.pdf')], { env: t.env, clock });
     expect(again.code).toBe(6);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses out-of-state, federal and private recipients, and non-law-enforcement agencies', async () => {
     const t = homeCopy();
@@ -205,7 +205,7 @@ describe('requests and releases', () => {
     const list = JSON.parse((await run(['agency', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; mayReceiveData: boolean }[];
     expect(Object.fromEntries(list.map((a) => [a.id, a.mayReceiveData]))).toEqual({ ACME: false, ECSO: true, FBI: false, NVPD: false, PARKS: false });
     expect(JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout)).toMatchObject({ state: 'stored' });
-  }, 60_000);
+  }, 180_000);
 
   it('a hold blocks reinstall and names itself; its release lifts the block', async () => {
     const t = homeCopy();
@@ -236,7 +236,7 @@ describe('requests and releases', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect((await run(['hold', 'release', 'HOLD-2026-0001', '--reason', 'again'], { env: t.env, clock })).code).toBe(6);
     expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('lists unacknowledged receipts for attention until the written acknowledgement is recorded', async () => {
     const t = homeCopy();
@@ -257,7 +257,7 @@ describe('requests and releases', () => {
     expect(JSON.parse(ack.stdout)).toMatchObject({ acknowledged: { date: '2026-11-12', scanSha256: sha256('scan of the signed receipt') } });
     expect(await att()).toEqual([]);
     expect((await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12'], { env: t.env, clock })).code).toBe(6);
-  }, 60_000);
+  }, 180_000);
 
   it('records denials and withdrawals; a plate request says it needs the plate search', async () => {
     const t = homeCopy();
@@ -280,9 +280,18 @@ describe('requests and releases', () => {
       [b, 'withdrawn', null],
       [p, 'open', null],
     ]);
+    // A receipt that cannot be written: nothing is recorded and the bag is removed.
+    const blocker = path.join(t.dir, 'a-file');
+    fs.writeFileSync(blocker, 'x');
+    const failed = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate1'), '--all-in-range', '--receipt', path.join(blocker, 'r.pdf')], { env: t.env, clock });
+    expect(failed.code).toBe(10);
+    expect(failed.stderr).toMatch(/Nothing was recorded and the bag was removed/);
+    expect(fs.existsSync(path.join(t.dir, 'plate1'))).toBe(false);
+    expect(JSON.parse((await run(['request', 'show', p, '--json'], { env: t.env, clock })).stdout)).toMatchObject({ status: 'open', releases: [] });
     const all = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate2'), '--all-in-range'], { env: t.env, clock });
     expect(all.code, all.stderr).toBe(0);
-  }, 60_000);
+    expect(all.stdout).toMatch(/receipt:\s+R-2026-0001/);
+  }, 180_000);
 
   it('fulfils a plate request through the plate search, recorded in the access record with the request as its purpose', async () => {
     const t = homeCopy();
@@ -320,7 +329,7 @@ describe('requests and releases', () => {
     const audit = await run(['log', '--type', 'access.recorded', '--json'], { env: t.env, clock });
     expect(audit.stdout).toContain(req);
     expect(audit.stdout).toContain(plate);
-  }, 60_000);
+  }, 180_000);
 
   it('the whole flow as a guided prompt: agency, request, release', async () => {
     const t = homeCopy();
@@ -353,5 +362,5 @@ describe('requests and releases', () => {
     expect(pl.asked[4]).toBe('Write the receipt to:');
     expect(sh('sha256sum', ['-c', '--strict', 'manifest-sha256.txt'], bag).code).toBe(0);
     expect((await run(['receipt', 'verify', path.join(t.dir, 'guided.pdf'), '--bag', bag], { env: t.env, clock })).code).toBe(0);
-  }, 60_000);
+  }, 180_000);
 });

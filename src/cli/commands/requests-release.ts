@@ -169,17 +169,26 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
     throw new CustodyError('interrupted', 'Cancelled; nothing was recorded.');
   }
 
-  // The release first (so the receipt carries the ledger head that records it), then the receipt.
+  // The release is appended first so the receipt carries the ledger head that records it; the
+  // receipt is written before the commit, so a release is never on record without its receipt.
   if (drive) s.append('drive.released', { drive: drive.id, agency: agency.id, request: req.id, at: releasedAt });
   s.append('release.recorded', { receipt: receiptNumber, request: req.id, agency: agency.id, officer: req.officer, badge: req.badge, ...eventData });
-  s.commit();
   const ledgerHead = s.ledger.head.hash;
   const rel = findRelease(s, receiptNumber);
-  const { renderReceipt } = await import('../../documents/index.js');
-  const id = s.home.loadIdentity(s.master);
-  const pdf = await renderReceipt(receiptData(s, rel, req, agency, ledgerHead, handedOver) as never, { p12: id.p12, passphrase: id.passphrase });
-  fs.mkdirSync(path.dirname(receiptFile), { recursive: true });
-  fs.writeFileSync(receiptFile, pdf, { flag: 'wx' });
+  let pdf: Buffer;
+  try {
+    const { renderReceipt } = await import('../../documents/index.js');
+    const id = s.home.loadIdentity(s.master);
+    pdf = await renderReceipt(receiptData(s, rel, req, agency, ledgerHead, handedOver) as never, { p12: id.p12, passphrase: id.passphrase });
+    fs.mkdirSync(path.dirname(receiptFile), { recursive: true });
+    fs.writeFileSync(receiptFile, pdf, { flag: 'wx' });
+  } catch (e) {
+    // Nothing is recorded (the session drops what was not committed); the bag is not handed over.
+    if (bagDir) fs.rmSync(bagDir, { recursive: true, force: true });
+    if (e instanceof CustodyError) throw e;
+    throw new CustodyError('io', `Writing the receipt ${receiptFile} failed: ${e instanceof Error ? e.message : String(e)}. Nothing was recorded${bagDir ? ' and the bag was removed' : ''}.`, undefined, { cause: e });
+  }
+  s.commit();
   s.append('receipt.issued', { receipt: receiptNumber, request: req.id, sha256: sha256Hex(pdf), file: receiptFile, ledgerHead, ...(drive ? { drive: drive.id } : {}) });
   s.commit();
   void g;

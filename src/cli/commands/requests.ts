@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
-import { holdStands } from '../../core/retention.js';
 import { DAY_MS, isoInZone, parseIsoWithOffset, zoneOffsetMinutes } from '../../core/time.js';
 import {
   AGENCY_KINDS,
@@ -428,7 +427,7 @@ export function registerRequests(program: Command, ctx: CliContext, globals: () 
       const g = globals();
       await withSession(ctx, g, 'hold release', 'requests.manage', async (s) => {
         const h = findHold(s, id);
-        if (h.released_at && holdStands({ id, reviewDate: new Date(), releasedAt: new Date(h.released_at) }, s.clock()) === false) throw new CustodyError('conflict', `Hold ${id} was released on ${h.released_at}.`);
+        if (h.released_at) throw new CustodyError('conflict', `Hold ${id} was released on ${h.released_at}.`);
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason for releasing the hold:', validate: (x) => (x ? undefined : 'A reason is needed.') });
         const drives = JSON.parse(h.drives) as string[];
         s.append('hold.released', { hold: id, request: h.request_id, reason, ...(drives.length === 1 ? { drive: drives[0] } : {}) });
