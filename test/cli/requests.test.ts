@@ -202,6 +202,20 @@ describe('requests and releases', () => {
       const dr = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf')], { env: t.env, clock });
       expect(dr.code).toBe(4);
     }
+    // Only what the request asks for: a drive outside its scope is refused.
+    const october = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-10-01', '--to', '2026-10-02']);
+    const outside = await run(['release', '--request', october, '--drive', 'D001', '--receipt', path.join(t.dir, 'o.pdf')], { env: t.env, clock });
+    expect(outside.code).toBe(4);
+    expect(outside.stderr).toMatch(/Drive D001 is not within request/);
+    // An auditor may not release.
+    const pw = path.join(t.dir, 'aud.pw');
+    fs.writeFileSync(pw, 'auditor password 1\n');
+    expect((await run(['operator', 'add', 'aud', '--name', 'Ann Auditor', '--role', 'auditor', '--new-password-file', pw], { env: t.env, clock })).code).toBe(0);
+    expect((await run(['operator', 'train', 'aud', '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer'], { env: t.env, clock })).code).toBe(0);
+    const audEnv = { ...t.env, CUSTODY_USER: 'aud', CUSTODY_PASSWORD_FILE: pw };
+    const aud = await run(['release', '--request', october, '--to', path.join(t.dir, 'aud')], { env: audEnv, clock });
+    expect(aud.code).toBe(4);
+    expect(aud.stderr).toMatch(/may not release data/);
     const list = JSON.parse((await run(['agency', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; mayReceiveData: boolean }[];
     expect(Object.fromEntries(list.map((a) => [a.id, a.mayReceiveData]))).toEqual({ ACME: false, ECSO: true, FBI: false, NVPD: false, PARKS: false });
     expect(JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout)).toMatchObject({ state: 'stored' });
