@@ -120,8 +120,9 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
   const clockBatches: ClockBatch[] = [];
   for (const c of cameras) {
     const mine = batches.filter((b) => b.camera_id === c.id);
-    const swap = s.ledger.one<{ at: string }>("SELECT at FROM drive_history WHERE action = 'remove' AND camera_id = ? ORDER BY seq DESC LIMIT 1", [c.id]);
-    const lastSwap = swap?.at ?? null;
+    // The last swap: when the last drive was taken out (as recorded, not when it was recorded).
+    const swap = s.ledger.one<{ at: string; data: string }>("SELECT at, data FROM events WHERE type = 'drive.removed' AND camera_id = ? ORDER BY seq DESC LIMIT 1", [c.id]);
+    const lastSwap = swap ? ((JSON.parse(swap.data) as { at?: string }).at ?? swap.at) : null;
     const daysSinceSwap = lastSwap ? Math.floor((now.getTime() - date(lastSwap)!.getTime()) / DAY_MS) : null;
     if (daysSinceSwap !== null && c.swap_cadence_days && daysSinceSwap > 2 * c.swap_cadence_days) {
       findings.push({ severity: 'warning', area: 'camera', subject: c.id, message: `Camera ${c.id}'s drive was last swapped ${daysSinceSwap} days ago, more than twice its ${c.swap_cadence_days}-day cadence.` });
