@@ -44,6 +44,24 @@ console.log('\n# A week later the custodian takes D001 out of CAM-01, puts D002 
 custody('swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--replacement', 'D002');
 custody('drive', 'list');
 custody('drive', 'forecast');
+console.log('\n# Plate reading runs after the swap, as a queue (the swap never waits for it):');
+custody('ocr');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'fixtures', 'fixture-manifest.json'), 'utf8'));
+// The deputy's plate: the first plate of the demo drive (synthetic) that plate reading found.
+const reason = ['--purpose', 'criminal investigation', '--case', 'DEMO-2026-0001'];
+let plate;
+for (const f of manifest.files.filter((x) => x.plate)) {
+  const r = spawnSync(process.execPath, [bin, 'search', f.plate, '--fuzzy', '--json', ...reason], { env, encoding: 'utf8' });
+  if (r.status === 0 && JSON.parse(r.stdout).results.length > 0) {
+    plate = f.plate;
+    break;
+  }
+}
+if (plate) {
+  console.log(`\n# A deputy asks about plate ${plate} (synthetic): every search names its purpose and case, and is recorded.`);
+  custody('search', plate, '--fuzzy', ...reason);
+} else console.log('\n# Plate reading found none of the demo plates; see `custody image show`.');
+custody('audit');
 custody('log', '--limit', '12');
 custody('verify');
 console.log(`\nDone. The home is at ${home}.`);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Database } from 'sql.js';
 import { CustodyError } from '../core/errors.js';
 import { openBlob, randomKey, sealBlob, subkey } from './crypto.js';
-import { writeFileAtomic } from './fsutil.js';
+import { fsyncDir, writeFileAtomic } from './fsutil.js';
 import type { Home } from './home.js';
 import { rows, sqlJs } from './ledger.js';
 
@@ -137,45 +137,84 @@ export interface FileRecord {
 }
 
 /**
- * The journal as an open file: lines are written at once and made durable in groups. A line
- * lost to a crash before its sync only means that file is done again (stored files are synced
- * before their line is written, and storing the same content again is idempotent).
+ * The journal as an open file, written in groups. A group's stored files are made durable
+ * first (one syncfs of the store's file system on Linux, else an fsync per file), then its lines
+ * are written and synced: a line on disk always means its stored file is on disk. A crash loses
+ * at most the last group's lines, whose files are simply done again (storing the same content
+ * under the same name is idempotent).
  */
 export class JournalWriter {
   private fh: import('node:fs/promises').FileHandle | undefined;
-  private unsynced = 0;
-  private lastSync = Date.now();
+  private lines: string[] = [];
+  private paths: string[] = [];
+  private lastFlush = Date.now();
   private chain: Promise<void> = Promise.resolve();
   constructor(
     private readonly bf: BatchFiles,
     private readonly key: Buffer,
-    private readonly everyLines = 32,
-    private readonly everyMs = 1000,
+    private readonly everyLines = 64,
+    private readonly everyMs = 2000,
   ) {}
 
-  append(rec: FileRecord): Promise<void> {
-    const line = `${sealBlob(this.key, Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`;
+  /** Queue a record (and the stored file it names); resolves once a due flush is done. */
+  append(rec: FileRecord, storedFile?: string): Promise<void> {
+    this.lines.push(`${sealBlob(this.key, Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`);
+    if (storedFile) this.paths.push(storedFile);
+    if (this.lines.length >= this.everyLines || Date.now() - this.lastFlush >= this.everyMs) return this.flush();
+    return this.chain;
+  }
+
+  flush(): Promise<void> {
+    const lines = this.lines;
+    const paths = this.paths;
+    this.lines = [];
+    this.paths = [];
+    this.lastFlush = Date.now();
     this.chain = this.chain.then(async () => {
-      this.fh ??= await (await import('node:fs/promises')).open(this.bf.journalFile, 'a', 0o600);
-      await this.fh.write(line);
-      this.unsynced++;
-      if (this.unsynced >= this.everyLines || Date.now() - this.lastSync >= this.everyMs) await this.sync();
+      if (lines.length === 0) return;
+      await syncStored(this.bf.storeDir, paths);
+      const fsp = await import('node:fs/promises');
+      this.fh ??= await fsp.open(this.bf.journalFile, 'a', 0o600);
+      await this.fh.write(lines.join(''));
+      await this.fh.datasync();
     });
     return this.chain;
   }
 
-  private async sync(): Promise<void> {
-    if (this.fh && this.unsynced > 0) await this.fh.datasync();
-    this.unsynced = 0;
-    this.lastSync = Date.now();
-  }
-
   async close(): Promise<void> {
-    await this.chain.catch(() => {});
-    await this.sync();
+    await this.flush().catch(() => {});
+    await this.chain;
     await this.fh?.close();
     this.fh = undefined;
   }
+}
+
+let syncfsWorks = process.platform === 'linux';
+
+/** Make stored files (and their renames) durable: `sync -f` (syncfs) where it works, else fsync each. */
+async function syncStored(dir: string, files: string[]): Promise<void> {
+  if (files.length === 0) return;
+  if (syncfsWorks) {
+    try {
+      const { execFile } = await import('node:child_process');
+      await new Promise<void>((resolve, reject) => execFile('sync', ['-f', dir], (e) => (e ? reject(e) : resolve())));
+      return;
+    } catch {
+      syncfsWorks = false;
+    }
+  }
+  const fsp = await import('node:fs/promises');
+  await Promise.all(
+    files.map(async (f) => {
+      const fh = await fsp.open(f, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }),
+  );
+  fsyncDir(dir);
 }
 
 /** Read the journal; a last line cut short by a crash is ignored (its file is redone). */

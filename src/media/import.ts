@@ -162,7 +162,7 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
       if (!(prev && prev.size === e.size && prev.outcome !== 'failed')) {
         progress.current = e.relPath;
         const rec = await importOne(s, { bf, key, e, seq, known, tz, cameraSince, verifySource: o.verifySource ?? false, root });
-        await journal.append(rec);
+        await journal.append(rec, rec.outcome === 'stored' && rec.storeName ? bf.storeFile(rec.storeName) : undefined);
         done.set(e.relPath, rec);
       }
       progress.files++;

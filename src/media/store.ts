@@ -64,8 +64,8 @@ export async function ingest(absPath: string, relPath: string, key: Buffer, cont
   let sourceError: NodeJS.ErrnoException | undefined;
   source.on('error', (e) => (sourceError = e as NodeJS.ErrnoException));
   try {
+    // Not synced here: the journal syncs stored files in groups before it records them.
     await pipeline(source, tap, encryptStream(key, context), fs.createWriteStream(tmpPath, { mode: 0o600 }));
-    await fsyncFile(tmpPath);
   } catch (e) {
     await fsp.rm(tmpPath, { force: true });
     if (sourceError) throw new SourceReadError(sourceError, relPath);
