@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
 import { parseIsoWithOffset } from '../../core/time.js';
 import { recordAccess, requireAccessReason } from '../../ledger/access.js';
-import { storeContext } from '../../ledger/batches.js';
+import { BatchFiles, loadBatchKey, storeContext } from '../../ledger/batches.js';
 import { imageId, loadBatch, parseImageId, type LoadedBatch } from '../../ledger/images.js';
 import type { Session } from '../../ledger/session.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -61,16 +61,21 @@ export async function searchPlates(s: Session, q: { plate: string; fuzzy: boolea
     if (q.from !== undefined && b.recorded_last && Date.parse(b.recorded_last) < q.from) continue;
     if (q.to !== undefined && b.recorded_first && Date.parse(b.recorded_first) > q.to) continue;
     if (b.ocr !== 'done') unread++;
-    let loaded: LoadedBatch;
+    // The index first; the batch's segment (capture times) only when something matched.
+    let key: Buffer;
+    const bf = new BatchFiles(s.home, b.id);
     try {
-      loaded = await loadBatch(s, b.id);
+      key = loadBatchKey(bf, s.master);
     } catch {
       continue;
     }
-    const idx = loadIndex(loaded.bf, loaded.key);
+    const idx = loadIndex(bf, key);
     if (!idx) continue;
     searched++;
-    for (const h of idx.search(pq, { fuzzy: q.fuzzy, limit: 10_000 })) {
+    const hits = idx.search(pq, { fuzzy: q.fuzzy, limit: 10_000 });
+    if (hits.length === 0) continue;
+    const loaded = await loadBatch(s, b.id);
+    for (const h of hits) {
       const rec = loaded.records.get(h.imageId);
       const t = rec?.recordedAt ? Date.parse(rec.recordedAt) : undefined;
       if (q.from !== undefined && (t === undefined || t < q.from)) continue;
