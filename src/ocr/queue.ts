@@ -39,7 +39,7 @@ export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undef
   return JSON.parse(plain.toString('utf8')) as BatchReadings;
 }
 
-function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
+export function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
   writeFileAtomic(bf.readingsFile, sealBlob(key, Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
 }
 
@@ -50,7 +50,7 @@ export function loadIndex(bf: BatchFiles, key: Buffer): PlateIndex | undefined {
   return PlateIndex.deserialize(plain);
 }
 
-function saveIndex(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
+export function saveIndex(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
   const idx = new PlateIndex();
   for (const [id, f] of Object.entries(r.files)) {
     if (!f.best) continue;
