@@ -32,7 +32,7 @@ describe('release and receipt (spawned)', () => {
     // The demo steps.
     await ok(['agency', 'add', '--id', 'ECSO', '--name', "Example County Sheriff's Office", '--kind', 'law-enforcement', '--jurisdiction', 'california-local', '--identifier', 'CA0019900', '--contact', 'records@ecso.example']);
     const req = await ok(['request', 'new', '--agency', 'ECSO', '--officer', 'Det. Jordan Reyes', '--badge', '1182', '--case', 'ECSO-26-004417', '--purpose', 'criminal investigation', '--document-ref', 'ECSO letter 2026-11-20', '--cameras', 'CAM-01', '--from', '2026-11-03', '--to', '2026-11-03']);
-    expect(req.stdout).toMatch(/^Request REQ-\d{4}-0001 recorded: ECSO, case ECSO-26-004417, camera CAM-01; /);
+    expect(req.stdout).toMatch(/^Request REQ-\d{4}-0001 recorded: ECSO, case ECSO-26-004417, camera CAM-01; 2026-11-03\.\n/);
     const reqId = /Request (REQ-\d{4}-0001)/.exec(req.stdout)![1]!;
     const bag = path.join(t.dir, 'export', reqId);
     const rel = await ok(['release', '--request', reqId, '--to', bag]);

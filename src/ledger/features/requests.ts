@@ -274,7 +274,18 @@ export function describeScope(sc: RequestScope): string {
   if (sc.drive) parts.push(`drive ${sc.drive}`);
   if (sc.plate) parts.push(`plate ${sc.plate}`);
   if (sc.cameras.length) parts.push(`camera${sc.cameras.length > 1 ? 's' : ''} ${sc.cameras.join(', ')}`);
-  if (sc.from || sc.to) parts.push(`${sc.from ?? '…'} – ${sc.to ?? '…'}`);
+  if (sc.from || sc.to) {
+    // Whole days read as dates; other times as "YYYY-MM-DD HH:MM" (local, as recorded).
+    const short = (v: string | undefined, end: boolean) => {
+      if (!v) return '…';
+      if (/T00:00(:00(\.0+)?)?([+-]\d\d:\d\d|Z)$/.test(v) && !end) return v.slice(0, 10);
+      if (/T23:59:59\.999([+-]\d\d:\d\d|Z)$/.test(v) && end) return v.slice(0, 10);
+      return `${v.slice(0, 10)} ${v.slice(11, 16)}`;
+    };
+    const a = short(sc.from, false);
+    const b = short(sc.to, true);
+    parts.push(a === b ? a : `${a} – ${b}`);
+  }
   return parts.join('; ');
 }
 
