@@ -270,6 +270,9 @@ describe('requests and releases', () => {
     expect(ack.code, ack.stderr).toBe(0);
     expect(JSON.parse(ack.stdout)).toMatchObject({ acknowledged: { date: '2026-11-12', scanSha256: sha256('scan of the signed receipt') } });
     expect(await att()).toEqual([]);
+    const scanBack = path.join(t.dir, 'scan-back.pdf');
+    expect((await run(['request', 'document', 'R-2026-0001', '--out', scanBack], { env: t.env, clock })).code).toBe(0);
+    expect(fs.readFileSync(scanBack, 'utf8')).toBe('scan of the signed receipt');
     expect((await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12'], { env: t.env, clock })).code).toBe(6);
   }, 180_000);
 
@@ -365,6 +368,12 @@ describe('requests and releases', () => {
     const req = /Request (REQ-\d{4}-\d{4}) recorded/.exec(rr.stdout)![1]!;
     const shown = JSON.parse((await run(['request', 'show', req, '--json'], { env: t.env, clock })).stdout) as { document: { sha256: string; name: string } };
     expect(shown.document).toMatchObject({ sha256: sha256(fs.readFileSync(letter)), name: 'letter.pdf' });
+    // The letter is kept in the home, encrypted, and can be written out again.
+    const kept = fs.readFileSync(path.join(t.home, 'documents', `${shown.document.sha256}.enc`));
+    expect(kept.includes(Buffer.from('a letter'))).toBe(false);
+    const back = path.join(t.dir, 'letter-back.pdf');
+    expect((await run(['request', 'document', req, '--out', back], { env: t.env, clock })).code).toBe(0);
+    expect(fs.readFileSync(back)).toEqual(fs.readFileSync(letter));
 
     const bag = path.join(t.dir, 'guided-bag');
     const pl = scriptedPrompts([req, 'export', bag, true, path.join(t.dir, 'guided.pdf')]);

@@ -15,6 +15,7 @@ import {
   findAgency,
   findRelease,
   findRequest,
+  keepDocument,
   nextNumber,
   releaseRefusal,
   requestScope,
@@ -336,7 +337,7 @@ export function registerRelease(program: Command, ctx: CliContext, globals: () =
         const rel = findRelease(s, id);
         if (rel.ack_date) throw new CustodyError('conflict', `Receipt ${id} was acknowledged on ${rel.ack_date}.`);
         const scan = await askText(ctx, o.scan, { flag: '--scan', message: 'Scan of the signed receipt:' });
-        const scanSha256 = sha256File(scan);
+        const scanSha256 = keepDocument(s, scan).sha256;
         const date = await askText(ctx, o.date, { flag: '--date', message: 'Date acknowledged (YYYY-MM-DD):', default: s.now().slice(0, 10) });
         if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) throw new CustodyError('usage', `--date ${date} is not a date (YYYY-MM-DD).`);
         if (date < rel.released_at.slice(0, 10)) throw new CustodyError('usage', `--date ${date} is before the release (${rel.released_at.slice(0, 10)}).`);

@@ -15,6 +15,9 @@ import {
   findHold,
   findRequest,
   HOLD_REASONS,
+  keepDocument,
+  readDocument,
+  findRelease,
   JURISDICTIONS,
   nextNumber,
   releaseRefusal,
@@ -77,11 +80,17 @@ function parseDate(v: string, flag: string): string {
   return v;
 }
 
-/** The written request: a file (hashed; its name kept) or, when no such file exists, a reference. */
-async function writtenDocument(ctx: CliContext, o: { document?: string; documentRef?: string }, message: string): Promise<{ documentSha256: string | null; documentName: string | null; documentRef: string | null }> {
-  if (o.document !== undefined) return { documentSha256: sha256File(o.document), documentName: path.basename(o.document), documentRef: o.documentRef ?? null };
+/** The written request: a file (kept in the home, encrypted, under its SHA-256) or, when no such file exists, a reference. */
+async function writtenDocument(ctx: CliContext, s: Session, o: { document?: string; documentRef?: string }, message: string): Promise<{ documentSha256: string | null; documentName: string | null; documentRef: string | null }> {
+  if (o.document !== undefined) {
+    const k = keepDocument(s, o.document);
+    return { documentSha256: k.sha256, documentName: k.name, documentRef: o.documentRef ?? null };
+  }
   const v = await askText(ctx, o.documentRef, { flag: '--document FILE or --document-ref TEXT', message, validate: (x) => (x ? undefined : 'Give a file or a reference.') });
-  if (o.documentRef === undefined && fs.existsSync(v) && fs.statSync(v).isFile()) return { documentSha256: sha256File(v), documentName: path.basename(v), documentRef: null };
+  if (o.documentRef === undefined && fs.existsSync(v) && fs.statSync(v).isFile()) {
+    const k = keepDocument(s, v);
+    return { documentSha256: k.sha256, documentName: k.name, documentRef: null };
+  }
   return { documentSha256: null, documentName: null, documentRef: v };
 }
 
@@ -165,7 +174,7 @@ async function recordRequest(ctx: CliContext, s: Session, o: RequestNewOptions):
   const purposes = s.settings.purposes;
   const purpose = await askChoice(ctx, o.purpose, { flag: '--purpose', message: 'Official purpose (policy §1):', choices: purposes.map((p) => ({ name: p, value: p })) });
   const receivedAt = parseWhen(await askText(ctx, o.receivedAt, { flag: '--received-at', message: 'Received (date and time):', default: s.now() }), '--received-at', s);
-  const doc = await writtenDocument(ctx, o, 'The written request (a file to attach, or its reference):');
+  const doc = await writtenDocument(ctx, s, o, 'The written request (a file to attach, or its reference):');
 
   let kind: 'cameras' | 'plate' | 'drive' | undefined = o.drive !== undefined ? 'drive' : o.plate !== undefined ? 'plate' : o.cameras !== undefined || o.from !== undefined || o.to !== undefined ? 'cameras' : undefined;
   kind = await askChoice<'cameras' | 'plate' | 'drive'>(ctx, kind, {
@@ -342,6 +351,27 @@ export function registerRequests(program: Command, ctx: CliContext, globals: () 
       });
     });
 
+  request
+    .command('document <id>')
+    .description('write out a kept document: the written request of a request (REQ-…), of a hold (HOLD-…), or the acknowledgement scan of a receipt (R-…)')
+    .option('--out <file>', 'where to write it (must not exist)')
+    .action(async (id: string, o: { out?: string }) => {
+      const g = globals();
+      await withSession(ctx, g, 'request document', 'requests.manage', async (s) => {
+        const sha = id.startsWith('HOLD-') ? findHold(s, id).document_sha256 : id.startsWith('R-') ? findRelease(s, id).ack_scan_sha256 : findRequest(s, id).document_sha256;
+        if (!sha) throw new CustodyError('notFound', `${id} has no document kept (only a reference, or none).`);
+        const data = readDocument(s, sha);
+        const out = path.resolve(await askText(ctx, o.out, { flag: '--out', message: 'Write it to:' }));
+        try {
+          fs.writeFileSync(out, data, { flag: 'wx', mode: 0o600 });
+        } catch (e) {
+          throw new CustodyError((e as NodeJS.ErrnoException).code === 'EEXIST' ? 'conflict' : 'io', `Cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+        }
+        if (g.json) return printJson(ctx, { id, file: out, sha256: sha, bytes: data.length });
+        ctx.stdout.write(`Wrote ${out} (${data.length} bytes, sha256 ${sha}).\n`);
+      });
+    });
+
   for (const [name, type, what] of [['deny', 'request.denied', 'denied'], ['withdraw', 'request.withdrawn', 'withdrawn']] as const) {
     request
       .command(`${name} <id>`)
@@ -383,7 +413,7 @@ export function registerRequests(program: Command, ctx: CliContext, globals: () 
         const r = findRequest(s, reqId);
         if (r.status === 'denied' || r.status === 'withdrawn') throw new CustodyError('conflict', `Request ${r.id} is ${r.status}; a hold needs a standing request.`);
         const reason = await askChoice(ctx, o.reason, { flag: '--reason', message: 'Reason (policy §8):', choices: HOLD_REASONS.map((x) => ({ name: x, value: x })) });
-        const doc = await writtenDocument(ctx, o, 'The written request for the hold (a file, or its reference):');
+        const doc = await writtenDocument(ctx, s, o, 'The written request for the hold (a file, or its reference):');
         const review = parseDate(await askText(ctx, o.review, { flag: '--review', message: 'Review date (YYYY-MM-DD):' }), '--review');
         if (Date.parse(`${review}T23:59:59Z`) < s.clock().getTime()) throw new CustodyError('usage', `The review date ${review} has passed.`);
         const scope = requestScope(r);

@@ -3,8 +3,13 @@
  * §5, §8; Cal. Civ. Code 1798.90.5–.55): migration version 4, derived tables, reducers, the
  * hold provider that reinstall and purge ask, and the queries the commands share.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Database, SqlValue } from 'sql.js';
 import { CustodyError } from '../../core/errors.js';
+import { openBlob, sealBlob, subkey } from '../crypto.js';
+import { writeFileAtomic } from '../fsutil.js';
 import type { HoldRef } from '../../core/retention.js';
 import { localDate, parseIsoWithOffset, zoneOffsetMinutes } from '../../core/time.js';
 import { setHoldProvider } from '../holds.js';
@@ -317,6 +322,46 @@ export function scopeBatches(s: Session, sc: RequestScope): BatchRow[] {
     if (Number.isNaN(first) || Number.isNaN(last)) return true;
     return first <= to && last >= from;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents: written requests, hold letters and acknowledgement scans are kept in the home,
+// encrypted with a subkey of the master key, under their SHA-256 (documents/<sha256>.enc).
+
+const documentContext = (sha256: string) => `custody-document:${sha256}`;
+
+function documentFile(s: Session, sha256: string): string {
+  return s.home.file('documents', `${sha256}.enc`);
+}
+
+/** Keep a copy of a document in the home (once per content); returns its SHA-256. */
+export function keepDocument(s: Session, file: string): { sha256: string; name: string; bytes: number } {
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch (e) {
+    throw new CustodyError('usage', `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  const dest = documentFile(s, sha256);
+  if (!fs.existsSync(dest)) {
+    fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
+    writeFileAtomic(dest, sealBlob(subkey(s.master, 'documents'), data, documentContext(sha256)));
+  }
+  return { sha256, name: path.basename(file), bytes: data.length };
+}
+
+/** A kept document's bytes, checked against its SHA-256. */
+export function readDocument(s: Session, sha256: string): Buffer {
+  let blob: Buffer;
+  try {
+    blob = fs.readFileSync(documentFile(s, sha256));
+  } catch {
+    throw new CustodyError('notFound', `The document ${sha256} is not kept in this home.`);
+  }
+  const data = openBlob(subkey(s.master, 'documents'), blob, documentContext(sha256));
+  if (!data || createHash('sha256').update(data).digest('hex') !== sha256) throw new CustodyError('integrity', `The kept document ${sha256} does not authenticate (edited or damaged).`);
+  return data;
 }
 
 // ---------------------------------------------------------------------------------------------
