@@ -348,7 +348,7 @@ describe('requests and releases', () => {
     expect(audit.stdout).toContain(plate);
   }, 180_000);
 
-  it('the whole flow as a guided prompt: agency, request, release', async () => {
+  it('the whole flow as a guided prompt: agency, request, release, hold, acknowledgement', async () => {
     const t = homeCopy();
     const clock = manualClock(NOW);
     const letter = path.join(t.dir, 'letter.pdf');
@@ -385,5 +385,18 @@ describe('requests and releases', () => {
     expect(pl.asked[4]).toBe('Write the receipt to:');
     expect(sh('sha256sum', ['-c', '--strict', 'manifest-sha256.txt'], bag).code).toBe(0);
     expect((await run(['receipt', 'verify', path.join(t.dir, 'guided.pdf'), '--bag', bag], { env: t.env, clock })).code).toBe(0);
+
+    const ph = scriptedPrompts([req, 'court proceeding', 'DA preservation letter 2026-11-05', '2027-03-01']);
+    const rh = await run(['hold', 'add'], { env: t.env, clock, prompts: ph, isTTY: true });
+    expect(rh.code, rh.stderr).toBe(0);
+    expect(ph.asked).toEqual(['Request:', 'Reason (policy §8):', 'The written request for the hold (a file, or its reference):', 'Review date (YYYY-MM-DD):']);
+    expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toMatchObject([{ request: req, reason: 'court proceeding', reviewDate: '2027-03-01', document: { reference: 'DA preservation letter 2026-11-05' } }]);
+
+    const scan = path.join(t.dir, 'scan.pdf');
+    fs.writeFileSync(scan, 'signed');
+    const pk = scriptedPrompts([scan, '2026-11-07']);
+    const rk = await run(['receipt', 'ack', 'R-2026-0001'], { env: t.env, clock, prompts: pk, isTTY: true });
+    expect(rk.code, rk.stderr).toBe(0);
+    expect(pk.asked).toEqual(['Scan of the signed receipt:', 'Date acknowledged (YYYY-MM-DD):']);
   }, 180_000);
 });
