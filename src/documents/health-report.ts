@@ -19,7 +19,7 @@ export interface HealthReportInput {
 
 const SEV_COLOR = { critical: '#b3261e', warning: '#b26a00', info: '#4a4a4a' } as const;
 const GAP = '#f3c1bd';
-const OUTAGE = '#c9d6ea';
+const OUTAGE_BAND = '#5b7fb5';
 const BAR = '#1f3a5f';
 
 type Doc = PDFKit.PDFDocument;
@@ -60,8 +60,15 @@ function timeline(doc: Doc, cam: HealthResult['cameras'][number]): void {
     const b = to ? dayIndex(days, to) : days.length;
     if (b > a) doc.rect(cx + a * dx, top, Math.max(1, (b - a) * dx), h).fill(color);
   };
-  for (const o of cam.outages) shade(o.from, o.to, OUTAGE);
   for (const g of cam.gaps) shade(g.from, g.to, GAP);
+  // Logged outages: a band along the top, labelled with the problem's id.
+  for (const o of cam.outages) {
+    const a = dayIndex(days, o.from);
+    const b = o.to ? dayIndex(days, o.to) : days.length;
+    if (b <= a) continue;
+    doc.rect(cx + a * dx, top, Math.max(1, (b - a) * dx), 11).fill(OUTAGE_BAND);
+    doc.font(FONT.bold).fontSize(7).fillColor('#ffffff').text(printable(o.id), cx + a * dx + 2, top + 2, { width: Math.max(20, (b - a) * dx - 4), lineBreak: false });
+  }
   cam.perDay.forEach((d, i) => {
     const bh = (d.count / max) * (h - 6);
     if (bh > 0) doc.rect(cx + i * dx + dx * 0.15, top + h - bh, Math.max(0.6, dx * 0.7), bh).fill(BAR);
@@ -78,7 +85,7 @@ function timeline(doc: Doc, cam: HealthResult['cameras'][number]): void {
   // Legend
   const ly = top + h + 16;
   let lx = cx;
-  for (const [color, label] of [[BAR, 'recordings per day'], [GAP, 'gap found'], [OUTAGE, 'outage logged']] as const) {
+  for (const [color, label] of [[BAR, 'recordings per day'], [GAP, 'gap found'], [OUTAGE_BAND, 'outage logged (problem log)']] as const) {
     doc.rect(lx, ly + 1, 8, 7).fill(color);
     doc.fillColor(MUTED).text(label, lx + 11, ly, { lineBreak: false });
     lx += 11 + doc.widthOfString(label) + 16;

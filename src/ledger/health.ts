@@ -140,9 +140,21 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
       if (to > from) {
         window = { from: isoInZone(from, tz), to: isoInZone(to, tz) };
         const gf = findRecordingGaps(times, { from, to, timeZone: tz, subject: c.id });
+        // A gap already in the problem log is known: a note once resolved, a warning while open.
+        const logged = s.ledger.rows<{ id: string; down_from: string; down_to: string | null; status: string }>('SELECT id, down_from, down_to, status FROM problems WHERE camera_id = ? AND down_from IS NOT NULL', [c.id]);
         for (const g of gf) {
-          findings.push({ severity: g.severity, area: g.area, subject: g.subject, message: g.message, period: g.period });
-          gaps.push({ ...g.period, severity: g.severity });
+          const a = Date.parse(g.period.from);
+          const b = Date.parse(g.period.to);
+          const p = logged.find((x) => {
+            const pa = Date.parse(x.down_from);
+            const pb = x.down_to ? Date.parse(x.down_to) : Number.POSITIVE_INFINITY;
+            return Math.min(b, pb) - Math.max(a, pa) >= 0.5 * (b - a);
+          });
+          const f: Finding = p
+            ? { severity: p.status === 'resolved' ? 'info' : 'warning', area: g.area, subject: g.subject, message: `${g.message} Logged as problem ${p.id} (${p.status === 'resolved' ? 'resolved' : 'still open'}).`, period: g.period }
+            : { severity: g.severity, area: g.area, subject: g.subject, message: g.message, period: g.period };
+          findings.push(f);
+          gaps.push({ ...g.period, severity: f.severity });
         }
         const counts = new Map<string, number>();
         for (const t of times) if (t >= from && t < to) counts.set(localDate(t, tz), (counts.get(localDate(t, tz)) ?? 0) + 1);

@@ -53,7 +53,7 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
             const sev = f.severity === 'critical' ? paint(color, 'red', 'CRITICAL') : f.severity === 'warning' ? paint(color, 'yellow', 'warning') : 'note';
             ctx.stdout.write(`${String(i + 1).padStart(3)}. ${sev} [${f.area}] ${f.message}\n`);
           });
-          if (r.findings.some((f) => f.area === 'camera' && f.period)) ctx.stdout.write('\nLog an outage in the problem log with `custody problem add --from-finding N`.\n');
+          if (r.findings.some((f) => f.area === 'camera' && f.period && !/Logged as problem/.test(f.message))) ctx.stdout.write('\nLog an outage in the problem log with `custody problem add --from-finding N`.\n');
           if (pdf) ctx.stdout.write(`Report: ${pdf}\n`);
         }
         if (r.summary.exitCritical) throw new CustodyError('critical', `The health check found ${r.summary.critical} critical ${r.summary.critical === 1 ? 'problem' : 'problems'}.`, 'See the findings above; log each in the problem log.');
