@@ -259,17 +259,23 @@ describe('requests and releases', () => {
     const r = await run(['release', '--request', req, '--to', path.join(t.dir, 'bag')], { env: t.env, clock });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/receipt:\s+R-2026-0001/);
-    const att = async () => JSON.parse((await run(['request', 'list', '--attention', '--json'], { env: t.env, clock })).stdout) as { what: string; id: string }[];
-    clock.set('2026-11-14T10:00:00-08:00');
+    // A second release whose acknowledgement is expected within 3 days instead of the setting's 10.
+    const req2 = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-02']);
+    const r2 = await run(['release', '--request', req2, '--to', path.join(t.dir, 'bag2'), '--ack-days', '3'], { env: t.env, clock });
+    expect(r2.code, r2.stderr).toBe(0);
+    const att = async () => (JSON.parse((await run(['request', 'list', '--attention', '--json'], { env: t.env, clock })).stdout) as { what: string; id: string }[]).map((x) => `${x.what} ${x.id}`).sort();
+    clock.set('2026-11-08T09:59:59-08:00');
     expect(await att()).toEqual([]);
+    clock.set('2026-11-08T10:00:01-08:00');
+    expect(await att()).toEqual(['receipt not acknowledged R-2026-0002']);
     clock.set('2026-11-15T10:00:01-08:00');
-    expect(await att()).toMatchObject([{ what: 'receipt not acknowledged', id: 'R-2026-0001' }]);
+    expect(await att()).toEqual(['receipt not acknowledged R-2026-0001', 'receipt not acknowledged R-2026-0002']);
     const scan = path.join(t.dir, 'signed-scan.pdf');
     fs.writeFileSync(scan, 'scan of the signed receipt');
     const ack = await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12', '--json'], { env: t.env, clock });
     expect(ack.code, ack.stderr).toBe(0);
     expect(JSON.parse(ack.stdout)).toMatchObject({ acknowledged: { date: '2026-11-12', scanSha256: sha256('scan of the signed receipt') } });
-    expect(await att()).toEqual([]);
+    expect(await att()).toEqual(['receipt not acknowledged R-2026-0002']);
     const scanBack = path.join(t.dir, 'scan-back.pdf');
     expect((await run(['request', 'document', 'R-2026-0001', '--out', scanBack], { env: t.env, clock })).code).toBe(0);
     expect(fs.readFileSync(scanBack, 'utf8')).toBe('scan of the signed receipt');

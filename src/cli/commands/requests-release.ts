@@ -45,6 +45,7 @@ interface ReleaseOptions {
   to?: string;
   receipt?: string;
   allInRange?: boolean;
+  ackDays?: number;
   yes?: boolean;
 }
 
@@ -84,6 +85,7 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
     if (o.request !== undefined && e instanceof CustodyError && e.code === 'usage') return o.request;
     throw e;
   });
+  if (o.ackDays !== undefined && !(Number.isInteger(o.ackDays) && o.ackDays >= 1 && o.ackDays <= 365)) throw new CustodyError('usage', '--ack-days must be a whole number from 1 to 365.');
   const req = findRequest(s, reqId);
   if (req.status === 'denied' || req.status === 'withdrawn') throw new CustodyError('conflict', `Request ${req.id} is ${req.status}; nothing may be released on it.`);
   const agency = findAgency(s, req.agency_id);
@@ -173,7 +175,7 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
   // The release is appended first so the receipt carries the ledger head that records it; the
   // receipt is written before the commit, so a release is never on record without its receipt.
   if (drive) s.append('drive.released', { drive: drive.id, agency: agency.id, request: req.id, at: releasedAt });
-  s.append('release.recorded', { receipt: receiptNumber, request: req.id, agency: agency.id, officer: req.officer, badge: req.badge, ...eventData });
+  s.append('release.recorded', { receipt: receiptNumber, request: req.id, agency: agency.id, officer: req.officer, badge: req.badge, ...eventData, ...(o.ackDays !== undefined ? { ackDays: o.ackDays } : {}) });
   const ledgerHead = s.ledger.head.hash;
   const rel = findRelease(s, receiptNumber);
   let pdf: Buffer;
@@ -288,6 +290,7 @@ export function registerRelease(program: Command, ctx: CliContext, globals: () =
     .option('--drive <id>', 'hand over this drive instead')
     .option('--receipt <file>', 'where to write the receipt PDF (default: next to the bag)')
     .option('--all-in-range', "for a plate request: release everything its cameras recorded in its time range")
+    .option('--ack-days <n>', 'days within which the written acknowledgement is expected (default: the acknowledgementDays setting)', (v) => Number(v))
     .option('--yes', 'do not ask for confirmation')
     .addHelpText('after', '\nExamples:\n  $ custody release --request REQ-2026-0001 --to /media/usb/REQ-2026-0001\n  $ custody release --request REQ-2026-0002 --drive D001 --receipt ~/receipts/R-2026-0002.pdf')
     .action(async (o: ReleaseOptions) => {

@@ -119,7 +119,7 @@ export function releaseJson(r: ReleaseRow) {
   return {
     receipt: r.id, request: r.request_id, agency: r.agency_id, kind: r.kind, drive: r.drive_id, releasedAt: r.released_at, releasedBy: r.released_by,
     officer: r.officer, badge: r.badge, destination: r.destination, files: r.files, bytes: r.bytes, manifestSha256: r.manifest_sha256, payloadOxum: r.oxum,
-    recordedFrom: r.recorded_from, recordedTo: r.recorded_to, ledgerEvent: r.event_seq, receiptSha256: r.receipt_sha256, receiptFile: r.receipt_file,
+    recordedFrom: r.recorded_from, recordedTo: r.recorded_to, ledgerEvent: r.event_seq, receiptSha256: r.receipt_sha256, receiptFile: r.receipt_file, acknowledgementDays: r.ack_days,
     acknowledged: r.ack_date ? { date: r.ack_date, scanSha256: r.ack_scan_sha256, recordedAt: r.ack_at } : null,
   };
 }
@@ -131,7 +131,8 @@ export function attention(s: Session): { what: string; id: string; since: string
   const out: { what: string; id: string; since: string; note: string }[] = [];
   for (const r of s.ledger.rows<ReleaseRow>('SELECT * FROM releases WHERE ack_date IS NULL ORDER BY released_at')) {
     const days = Math.floor((now - Date.parse(r.released_at)) / DAY_MS);
-    if (days >= st.acknowledgementDays) out.push({ what: 'receipt not acknowledged', id: r.id, since: r.released_at, note: `request ${r.request_id}; released ${days} days ago (acknowledgement expected within ${st.acknowledgementDays}); record it with \`custody receipt ack ${r.id}\`` });
+    const within = r.ack_days ?? st.acknowledgementDays;
+    if (days >= within) out.push({ what: 'receipt not acknowledged', id: r.id, since: r.released_at, note: `request ${r.request_id}; released ${days} days ago (acknowledgement expected within ${within}); record it with \`custody receipt ack ${r.id}\`` });
   }
   for (const r of s.ledger.rows<RequestRow>("SELECT * FROM requests WHERE status = 'open' ORDER BY received_at")) {
     const days = Math.floor((now - Date.parse(r.received_at)) / DAY_MS);

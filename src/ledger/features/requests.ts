@@ -94,6 +94,8 @@ export interface ReleaseRow {
   event_seq: number;
   receipt_sha256: string | null;
   receipt_file: string | null;
+  /** Days within which this release's acknowledgement is expected (default: the setting). */
+  ack_days: number | null;
   ack_date: string | null;
   ack_scan_sha256: string | null;
   ack_at: string | null;
@@ -118,7 +120,7 @@ CREATE TABLE releases (
   id TEXT PRIMARY KEY, request_id TEXT NOT NULL, agency_id TEXT NOT NULL, kind TEXT NOT NULL, drive_id TEXT,
   released_at TEXT NOT NULL, released_by TEXT NOT NULL, officer TEXT NOT NULL, badge TEXT NOT NULL, destination TEXT,
   files INTEGER NOT NULL, bytes INTEGER NOT NULL, manifest_sha256 TEXT, oxum TEXT, recorded_from TEXT, recorded_to TEXT,
-  event_seq INTEGER NOT NULL, receipt_sha256 TEXT, receipt_file TEXT, ack_date TEXT, ack_scan_sha256 TEXT, ack_at TEXT);
+  event_seq INTEGER NOT NULL, receipt_sha256 TEXT, receipt_file TEXT, ack_days INTEGER, ack_date TEXT, ack_scan_sha256 TEXT, ack_at TEXT);
 CREATE INDEX releases_request ON releases(request_id);
 `;
 
@@ -181,10 +183,11 @@ registerReducers({
     run(
       db,
       `INSERT INTO releases (id, request_id, agency_id, kind, drive_id, released_at, released_by, officer, badge, destination, files, bytes,
-       manifest_sha256, oxum, recorded_from, recorded_to, event_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+       manifest_sha256, oxum, recorded_from, recorded_to, event_seq, ack_days) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       [
         String(d.receipt), String(d.request), String(d.agency), String(d.kind), str(d.drive), e.at, e.actor, String(d.officer), String(d.badge), str(d.destination),
         num(d.files), num(d.bytes), str(d.manifestSha256), str(d.oxum), str(d.recordedFrom), str(d.recordedTo), e.seq,
+        typeof d.ackDays === 'number' ? d.ackDays : null,
       ],
     );
     run(db, "UPDATE requests SET status = 'fulfilled', status_at = ? WHERE id = ? AND status = 'open'", [e.at, String(d.request)]);
