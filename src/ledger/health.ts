@@ -8,6 +8,7 @@ import {
   dutyFindings,
   findClockTrouble,
   findDriveFull,
+  findPlateReadFall,
   findRecordingGaps,
   findStorageTrouble,
   planFixitySample,
@@ -18,10 +19,9 @@ import {
   type HealthSummary,
 } from '../core/health.js';
 import { addDays, DAY_MS, isoInZone, localDate, parseIsoWithOffset } from '../core/time.js';
-import { hashStored } from '../media/store.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from './batches.js';
 import { holdsForBatch } from './holds.js';
-import { allHolds, allReceipts, type BatchRow } from './purge.js';
+import { allHolds, allReceipts, tableExists, type BatchRow } from './purge.js';
 import type { Session } from './session.js';
 import { verifyLedger } from './verify.js';
 
@@ -32,6 +32,16 @@ export interface HealthOptions {
   sampleSize?: number;
   /** How far back the cameras are examined. @default 90 */
   windowDays?: number;
+}
+
+/**
+ * What the check needs from the outer layers (dependencies point inward: the ledger does not
+ * import media or ocr): decrypt-and-hash a stored file, and a batch's plate readings.
+ */
+export interface HealthIo {
+  hashStored(file: string, key: Buffer, context: string): Promise<{ sha256: string }>;
+  /** Plate readings keyed by the file's id in the segment; undefined when the batch has none. */
+  loadReadings?(bf: BatchFiles, key: Buffer): { files: Record<string, { best: unknown }> } | undefined;
 }
 
 export interface CameraHealth {
@@ -69,7 +79,7 @@ interface StoredFile {
   relPath: string;
 }
 
-export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise<HealthResult> {
+export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions = {}): Promise<HealthResult> {
   const settings = s.settings;
   const tz = settings.timeZone;
   const now = s.clock();
@@ -81,6 +91,7 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
   const captures = new Map<string, Date[]>();
   const stored: StoredFile[] = [];
   const keys = new Map<string, Buffer>();
+  const plateDays = new Map<string, Map<string, { images: number; readable: number }>>();
   for (const b of batches) {
     const bf = new BatchFiles(s.home, b.id);
     let key: Buffer;
@@ -104,6 +115,26 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
       continue;
     }
     const times = captures.get(b.camera_id ?? '') ?? [];
+    let readings: ReturnType<NonNullable<HealthIo['loadReadings']>>;
+    try {
+      readings = io.loadReadings?.(bf, key);
+    } catch (e) {
+      findings.push({ severity: 'warning', area: 'camera', subject: b.id, message: `The plate readings of import batch ${b.id} cannot be read: ${(e as Error).message}` });
+    }
+    if (readings && b.camera_id) {
+      const days = plateDays.get(b.camera_id) ?? new Map<string, { images: number; readable: number }>();
+      for (const r of recs) {
+        if (r.outcome !== 'stored' || r.kind !== 'image' || !r.recordedAt) continue;
+        const rd = readings.files[String(r.id)];
+        if (!rd) continue;
+        const d = localDate(date(r.recordedAt)!, settings.timeZone);
+        const x = days.get(d) ?? { images: 0, readable: 0 };
+        x.images++;
+        if (rd.best) x.readable++;
+        days.set(d, x);
+      }
+      plateDays.set(b.camera_id, days);
+    }
     for (const r of recs) {
       if (r.recordedAt && (r.outcome === 'stored' || r.outcome === 'duplicate') && !r.flags.some((f) => UNRELIABLE.has(f))) {
         const t = date(r.recordedAt);
@@ -186,6 +217,10 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
     cameraOut.push({ camera: c.id, location: c.location, lastSwap, daysSinceSwap, window, perDay, gaps, outages });
   }
   findings.push(...findClockTrouble(clockBatches, { timeZone: tz }));
+  // A fall in the share of images with a readable plate (only where plates have been read).
+  for (const [camera, days] of plateDays) {
+    findings.push(...findPlateReadFall([...days].map(([d, x]) => ({ date: d, ...x })), { subject: camera }));
+  }
 
   // ---- storage: free space and days of imports left
   let freeBytes: number | null = null;
@@ -212,7 +247,7 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
     const f = stored[i]!;
     const bf = new BatchFiles(s.home, f.batch);
     try {
-      const h = await hashStored(bf.storeFile(f.storeName), keys.get(f.batch)!, storeContext(f.batch));
+      const h = await io.hashStored(bf.storeFile(f.storeName), keys.get(f.batch)!, storeContext(f.batch));
       if (h.sha256 !== f.sha256) bad.push(f);
     } catch {
       bad.push(f);
@@ -240,6 +275,11 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
         ackDays: settings.acknowledgementDays,
         operators: ops.map((o2) => ({ id: o2.username, trainedAt: date(o2.trained_on ? `${o2.trained_on}T00:00:00Z` : null), active: o2.status === 'active' })),
         openRequestDays: settings.openRequestDays,
+        requests: tableExists(s, 'requests')
+          ? s.ledger
+              .rows<{ id: string; agency_id: string; received_at: string; status: string; status_at: string }>('SELECT id, agency_id, received_at, status, status_at FROM requests')
+              .map((q) => ({ id: q.id, agency: q.agency_id, openedAt: date(q.received_at)!, closedAt: q.status === 'open' ? undefined : date(q.status_at) }))
+          : undefined,
         timeZone: tz,
       },
       now,
@@ -254,7 +294,7 @@ export async function runHealthCheck(s: Session, o: HealthOptions = {}): Promise
     cameras: cameraOut,
     storage: { freeBytes, bytesPerDay: Math.round(bytesPerDay), daysLeft, filesInStore: n, filesChecked: pick.length, fixityFailures: bad.length, full: !!o.full },
     ledger: { ok: v.ok, events: v.events, head: v.head, problems: v.problems },
-    plateReads: 'no readings',
+    plateReads: plateDays.size ? 'judged' : 'no readings',
   };
 }
 

@@ -16,6 +16,8 @@ import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../src/media/fixture-drive.js';
 import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir, type TestHome } from '../helpers/cli.js';
 import { openSession } from '../../src/ledger/session.js';
+import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../../src/ledger/batches.js';
+import { saveReadings } from '../../src/ocr/queue.js';
 
 const TZ = 'America/Los_Angeles';
 /** Drive, first day of recording (noon local), days; then when it was taken out. */
@@ -182,5 +184,30 @@ describe('health', () => {
       seen.add(h.healthCheck);
     }
     expect(seen.size).toBe(4);
+
+    // Plates read in every image for five days, then in none: a fall in readable plates.
+    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    try {
+      const batch = s.ledger.one<{ id: string }>('SELECT id FROM batches')!.id;
+      const bf = new BatchFiles(s.home, batch);
+      const key = loadBatchKey(bf, s.master);
+      const db = await openSegment(bf, key);
+      const recs = segmentRecords(db);
+      db.close();
+      const files: Record<string, { best: { text: string; confidence: number } | null; alternatives: never[]; box: null; ms: number; readAt: string }> = {};
+      for (const r of recs) {
+        if (r.outcome !== 'stored' || !r.recordedAt) continue;
+        const late = r.recordedAt.slice(0, 10) >= '2026-09-06';
+        files[String(r.id)] = { best: late ? null : { text: '7ABC123', confidence: 90 }, alternatives: [], box: null, ms: 5, readAt: '2026-09-08T10:00:00-07:00' };
+      }
+      saveReadings(bf, key, { version: 1, engine: 'test', model: 'test', files });
+    } finally {
+      s.close();
+    }
+    const pr = await run(['health', '--json'], { env: t.env, clock });
+    const fall = report(pr.stdout).findings.filter((f) => /read a plate in/.test(f.message));
+    expect(fall).toHaveLength(1);
+    expect(fall[0]).toMatchObject({ severity: 'critical', subject: 'CAM-01', period: { from: '2026-09-06', to: '2026-09-07' } });
+    expect(pr.code).toBe(11);
   }, 200_000);
 });

@@ -23,7 +23,10 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
         if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new CustodyError('usage', `${f} must be a whole number above 0.`);
       }
       await withSession(ctx, g, 'health', 'reports', async (s) => {
-        const r = await runHealthCheck(s, { full: o.full, sampleSize: o.sample, windowDays: o.days });
+        const { hashStored } = await import('../../media/store.js');
+        // Plate readings, where plate reading has run; without them that finding is skipped.
+        const loadReadings = await import('../../ocr/queue.js').then((m) => m.loadReadings).catch(() => undefined);
+        const r = await runHealthCheck(s, { hashStored, loadReadings }, { full: o.full, sampleSize: o.sample, windowDays: o.days });
         const seq = recordHealthCheck(s, r);
         let pdf: string | null = null;
         if (o.pdf) {
