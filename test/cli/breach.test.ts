@@ -243,10 +243,15 @@ describe('contractor', () => {
     const r = await ok(['contractor', 'request', '--contractor', 'Acme ALPR Inc.', '--agency', 'Example Police Department', '--officer', 'Det. Sam Rivera', '--badge', '5521', '--case', '27-000123', '--purpose', 'criminal investigation', '--date', '2027-02-01', '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({ id: 'CR1', agency: 'Example Police Department', officer: 'Det. Sam Rivera', badge: '5521', case: '27-000123', purpose: 'criminal investigation', requestedOn: '2027-02-01', status: 'open' });
     expect((await run(['contractor', 'request', '--contractor', 'Acme', '--agency', 'X', '--officer', 'Y', '--case', 'Z', '--purpose', 'curiosity'], { env: t.env, clock })).code).toBe(2);
+    // A request from an agency the register says may not receive ALPR data is logged, with a warning.
+    await ok(['agency', 'add', '--id', 'FED', '--name', 'A federal agency', '--kind', 'law-enforcement', '--jurisdiction', 'federal']);
+    const fed = await ok(['contractor', 'request', '--contractor', 'Acme ALPR Inc.', '--agency', 'FED', '--officer', 'Agent Lee', '--case', 'F-1', '--purpose', 'criminal investigation', '--status', 'denied', '--reason', 'federal agency', '--json']);
+    expect(JSON.parse(fed.stdout)).toMatchObject({ id: 'CR2', agencyId: 'FED', agencyKind: 'law-enforcement', status: 'denied' });
+    expect(fed.stderr).toContain('warning: the contractor may not share data with it: A federal agency (FED) is a federal agency');
     await ok(['contractor', 'resolve', 'CR1', '--fulfilled']);
     expect((await run(['contractor', 'resolve', 'CR1', '--denied', '--reason', 'x'], { env: t.env, clock })).code).toBe(6);
     const list = JSON.parse((await ok(['contractor', 'requests', '--json'])).stdout) as { id: string; status: string }[];
-    expect(list).toEqual([expect.objectContaining({ id: 'CR1', status: 'fulfilled' })]);
+    expect(list.map((x) => [x.id, x.status])).toEqual([['CR1', 'fulfilled'], ['CR2', 'denied']]);
     // An auditor reads permissions, never the request log (it names officers and cases).
     const aud = passwordFileFor(t, 'aud');
     expect((await run(['contractor', 'list'], { env: aud, clock })).code).toBe(0);

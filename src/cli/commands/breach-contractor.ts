@@ -26,6 +26,11 @@ import { askChoice, askText } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
 
+async function contractorRefusal(s: Session, agencyId: string): Promise<string | undefined> {
+  const { findAgency, releaseRefusal } = await import('../../ledger/features/requests.js');
+  return releaseRefusal(findAgency(s, agencyId));
+}
+
 const today = (s: Session) => localDate(s.clock(), s.settings.timeZone);
 const required = (what: string) => (v: string) => (v ? undefined : `${what} is required.`);
 
@@ -135,6 +140,9 @@ export function registerContractor(program: Command, ctx: CliContext, globals: (
         });
         s.commit();
         const out = contractorRequestJson(findContractorRequest(s, id));
+        // Policy §4/§5 and Civ. Code 1798.90.55(b) bind the contractor's data too: say so when the register's agency may not receive it.
+        const refusal = agency.agencyId ? await contractorRefusal(s, agency.agencyId) : undefined;
+        if (refusal) ctx.stderr.write(`warning: the contractor may not share data with it: ${refusal}\n`);
         if (g.json) return printJson(ctx, out);
         ctx.stdout.write(`Contractor request ${id} logged (${status}).\n`);
       });

@@ -196,7 +196,7 @@ export function registerBreach(program: Command, ctx: CliContext, globals: () =>
         if (o.delayed !== undefined) changes.delayedByLawEnforcement = yesNo(o.delayed, '--delayed');
         if (o.phone || o.email || o.contactName || o.contactTitle || o.address || o.website) {
           const old = JSON.parse(b.contact) as BreachContact;
-          changes.contact = { ...old, ...contactOf({ ...o, contactTitle: o.contactTitle ?? old.title }, s, o.phone ?? old.phone), ...(o.contactName ? {} : old.name ? { name: old.name } : {}) };
+          changes.contact = { ...old, ...contactOf({ ...o, contactTitle: o.contactTitle ?? old.title }, s, o.phone ?? old.phone) };
         }
         if (!Object.keys(changes).length) throw new CustodyError('usage', 'Nothing to change: pass the flags to change (see --help).');
         s.append('breach.updated', { breach: id, changes });
