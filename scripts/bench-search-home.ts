@@ -77,7 +77,7 @@ for (let c = 1; c <= CAMERAS; c++) {
     }
     await writeSegment(bf, key, { drive, camera: cam }, recs);
     saveReadings(bf, key, readings);
-    saveIndex(bf, key, readings);
+    saveIndex(bf, key, readings, new Map(recs.map((r, i) => [i + 1, r.recordedAt])));
     s.append('import.finished', { batch, drive, camera: cam, files: recs.length, stored: recs.length, duplicates: 0, skipped: 0, failed: 0, flagged: 0, bytes: recs.length * 300_000, recordedFirst: recs[0]!.recordedAt, recordedLast: recs.at(-1)!.recordedAt, manifestSha256: '0'.repeat(64), verifiedAt: at0(), sourceVerified: false });
     s.append('ocr.started', { batch, engine: 'bench', model: 'bench', images: recs.length });
     s.append('ocr.finished', { batch, engine: 'bench', model: 'bench', images: recs.length, readable: recs.length });

@@ -43,20 +43,40 @@ export function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings): voi
   writeFileAtomic(bf.readingsFile, sealBlob(key, Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
 }
 
-export function loadIndex(bf: BatchFiles, key: Buffer): PlateIndex | undefined {
-  if (!fs.existsSync(bf.indexFile)) return undefined;
-  const plain = openBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
-  if (!plain) throw new CustodyError('integrity', `The plate index of batch ${bf.batch} does not authenticate.`, 'Run `custody ocr --reread` for that batch.');
-  return PlateIndex.deserialize(plain);
+export interface BatchIndex {
+  index: PlateIndex;
+  /** Capture time (ms since the epoch, NaN when unknown) by the file's id in the segment. */
+  capturedAt(fileId: number): number;
 }
 
-export function saveIndex(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
+/**
+ * The batch's search index: the PlateIndex and each image's capture time, so a search needs
+ * neither the segment nor the readings. Layout: u32 index length | index | f64 times by file id.
+ */
+export function loadIndex(bf: BatchFiles, key: Buffer): BatchIndex | undefined {
+  if (!fs.existsSync(bf.indexFile)) return undefined;
+  const plain = openBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
+  if (!plain || plain.length < 4) throw new CustodyError('integrity', `The plate index of batch ${bf.batch} does not authenticate.`, 'Run `custody ocr --reread` for that batch.');
+  const n = plain.readUInt32LE(0);
+  const index = PlateIndex.deserialize(plain.subarray(4, 4 + n));
+  const timesBuf = plain.subarray(4 + n);
+  const times = new Float64Array(timesBuf.buffer.slice(timesBuf.byteOffset, timesBuf.byteOffset + timesBuf.length - (timesBuf.length % 8)));
+  return { index, capturedAt: (id) => (id >= 0 && id < times.length ? times[id]! : Number.NaN) };
+}
+
+export function saveIndex(bf: BatchFiles, key: Buffer, r: BatchReadings, capturedAt: Map<number, string | undefined>): void {
   const idx = new PlateIndex();
   for (const [id, f] of Object.entries(r.files)) {
     if (!f.best) continue;
     idx.add({ imageId: Number(id), readings: [f.best, ...f.alternatives] });
   }
-  writeFileAtomic(bf.indexFile, sealBlob(key, idx.serialize(), indexContext(bf.batch)));
+  const ser = idx.serialize();
+  const maxId = Math.max(0, ...capturedAt.keys());
+  const times = new Float64Array(maxId + 1).fill(Number.NaN);
+  for (const [id, t] of capturedAt) times[id] = t ? Date.parse(t) : Number.NaN;
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(ser.length, 0);
+  writeFileAtomic(bf.indexFile, sealBlob(key, Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)));
 }
 
 async function decryptToBuffer(file: string, key: Buffer, context: string): Promise<Buffer> {
@@ -104,12 +124,12 @@ export async function runOcr(s: Session, reader: PlateReader, o: { reread?: bool
   );
   if (o.batch && batches.length === 0 && !s.ledger.one('SELECT id FROM batches WHERE id = ?', [o.batch])) throw new CustodyError('notFound', `No batch ${o.batch}.`);
   // Work out every batch's images first, so progress can say how much is left overall.
-  const work: { bf: BatchFiles; key: Buffer; images: { id: number; storeName: string }[]; readings: BatchReadings; resumed: boolean }[] = [];
+  const work: { bf: BatchFiles; key: Buffer; images: { id: number; storeName: string; recordedAt?: string }[]; readings: BatchReadings; resumed: boolean }[] = [];
   for (const b of batches) {
     const bf = new BatchFiles(s.home, b.id);
     const key = loadBatchKey(bf, s.master);
     const db = await openSegment(bf, key);
-    const images = segmentRecords(db).filter((r) => r.outcome === 'stored' && r.kind === 'image' && r.storeName).map((r) => ({ id: r.id, storeName: r.storeName! }));
+    const images = segmentRecords(db).filter((r) => r.outcome === 'stored' && r.kind === 'image' && r.storeName).map((r) => ({ id: r.id, storeName: r.storeName!, recordedAt: r.recordedAt }));
     db.close();
     const prior = loadReadings(bf, key);
     const same = prior && prior.engine === reader.engine && prior.model === reader.model && !o.reread;
@@ -158,7 +178,7 @@ export async function runOcr(s: Session, reader: PlateReader, o: { reread?: bool
     await Promise.all(Array.from({ length: inFlight }, one));
     saveReadings(w.bf, w.key, w.readings);
     if (o.signal?.aborted) throw new CustodyError('interrupted', `Plate reading stopped in batch ${batch}; what was read is kept.`, 'Run `custody ocr` again to go on.');
-    saveIndex(w.bf, w.key, w.readings);
+    saveIndex(w.bf, w.key, w.readings, new Map(w.images.map((i) => [i.id, i.recordedAt])));
     const readable = Object.values(w.readings.files).filter((f) => f.best).length;
     s.append('ocr.finished', { batch, engine: reader.engine, model: reader.model, images: w.images.length, readable });
     s.commit();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
-import { parseIsoWithOffset } from '../../core/time.js';
+import { isoInZone, parseIsoWithOffset } from '../../core/time.js';
 import { recordAccess, requireAccessReason } from '../../ledger/access.js';
 import { BatchFiles, loadBatchKey, storeContext } from '../../ledger/batches.js';
 import { imageId, loadBatch, parseImageId, type LoadedBatch } from '../../ledger/images.js';
@@ -54,6 +54,7 @@ export async function searchPlates(s: Session, q: { plate: string; fuzzy: boolea
     q.camera ? [q.camera] : [],
   );
   const results: SearchResult[] = [];
+  const tz = s.settings.timeZone;
   let searched = 0;
   let unread = 0;
   for (const b of batches) {
@@ -61,7 +62,7 @@ export async function searchPlates(s: Session, q: { plate: string; fuzzy: boolea
     if (q.from !== undefined && b.recorded_last && Date.parse(b.recorded_last) < q.from) continue;
     if (q.to !== undefined && b.recorded_first && Date.parse(b.recorded_first) > q.to) continue;
     if (b.ocr !== 'done') unread++;
-    // The index first; the batch's segment (capture times) only when something matched.
+    // Only the batch's index is read: it holds each image's capture time too.
     let key: Buffer;
     const bf = new BatchFiles(s.home, b.id);
     try {
@@ -72,15 +73,11 @@ export async function searchPlates(s: Session, q: { plate: string; fuzzy: boolea
     const idx = loadIndex(bf, key);
     if (!idx) continue;
     searched++;
-    const hits = idx.search(pq, { fuzzy: q.fuzzy, limit: 10_000 });
-    if (hits.length === 0) continue;
-    const loaded = await loadBatch(s, b.id);
-    for (const h of hits) {
-      const rec = loaded.records.get(h.imageId);
-      const t = rec?.recordedAt ? Date.parse(rec.recordedAt) : undefined;
-      if (q.from !== undefined && (t === undefined || t < q.from)) continue;
-      if (q.to !== undefined && (t === undefined || t > q.to)) continue;
-      results.push({ image: imageId({ batch: b.id, fileId: h.imageId }), capturedAt: rec?.recordedAt ?? null, camera: b.camera_id, reading: h.reading, rank: h.rank, confidence: +h.confidence.toFixed(3), match: h.kind, score: +h.score.toFixed(4) });
+    for (const h of idx.index.search(pq, { fuzzy: q.fuzzy, limit: 10_000 })) {
+      const t = idx.capturedAt(h.imageId);
+      if (q.from !== undefined && !(t >= q.from)) continue;
+      if (q.to !== undefined && !(t <= q.to)) continue;
+      results.push({ image: imageId({ batch: b.id, fileId: h.imageId }), capturedAt: Number.isNaN(t) ? null : isoInZone(new Date(t), tz), camera: b.camera_id, reading: h.reading, rank: h.rank, confidence: +h.confidence.toFixed(3), match: h.kind, score: +h.score.toFixed(4) });
     }
   }
   results.sort((a, b) => b.score - a.score || b.confidence - a.confidence || (a.capturedAt ?? '').localeCompare(b.capturedAt ?? ''));
