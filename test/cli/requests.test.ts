@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
+import { makeFixtureDrive } from '../../src/media/fixture-drive.js';
 import { runOcr } from '../../src/ocr/queue.js';
 import type { PlateReader } from '../../src/ocr/reader.js';
 import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, scriptedPrompts, tmpDir, type TestHome } from '../helpers/cli.js';
@@ -175,6 +176,25 @@ describe('requests and releases', () => {
     // A released drive cannot be handed over again.
     const again = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'x.pdf')], { env: t.env, clock });
     expect(again.code).toBe(6);
+  }, 180_000);
+
+  it('a drive used again hands over only what it recorded since it last went into a camera', async () => {
+    const t = homeCopy();
+    const clock = manualClock('2027-01-10T09:00:00-08:00');
+    expect((await run(['drive', 'remove', 'D002'], { env: t.env, clock })).code).toBe(0);
+    expect((await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock })).code).toBe(0);
+    // Ten days later D001 comes out with new recordings (the old ones were recorded over).
+    const again = path.join(t.dir, 'CAMDRIVE1-again');
+    const m = await makeFixtureDrive(again, { seed: 5, camera: { make: 'Acme Vision', model: 'LPR-2', serial: 'DEMO-0001' }, start: new Date('2027-01-12T12:00:00Z'), days: 2, perDay: 3, timeZone: 'America/Los_Angeles', imageBytes: 20_000 });
+    fs.copyFileSync(path.join(base.dir, 'CAMDRIVE1', '.custody-drive.json'), path.join(again, '.custody-drive.json'));
+    clock.set('2027-01-20T09:00:00-08:00');
+    const sw = await run(['swap', '--source', again, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--no-replacement'], { env: t.env, clock });
+    expect(sw.code, sw.stderr).toBe(0);
+    const req = await newRequest(t, clock, ['--drive', 'D001', '--received-at', '2027-01-20T10:00:00-08:00']);
+    const r = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf'), '--json'], { env: t.env, clock });
+    expect(r.code, r.stderr).toBe(0);
+    const media = m.files.filter((f) => f.kind !== null && f.size > 0);
+    expect((JSON.parse(r.stdout) as { release: { files: number } }).release.files).toBe(media.length);
   }, 180_000);
 
   it('refuses out-of-state, federal and private recipients, and non-law-enforcement agencies', async () => {

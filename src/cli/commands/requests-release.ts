@@ -123,7 +123,8 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
     const inScope = scope.drive === drive.id || batches.some((b) => b.drive_id === drive!.id);
     if (!inScope) throw new CustodyError('denied', `Drive ${drive.id} is not within request ${req.id} (${describeScope(scope)}).`, 'Only what the request asks for may be released.');
     if (!canDrive(drive.state, 'release')) throw new CustodyError('conflict', `Drive ${drive.id} is ${drive.state}; only a removed or stored drive can be handed over.`);
-    const items = await collectReleaseItems(s, batches.filter((b) => b.drive_id === drive!.id));
+    // What the drive itself holds: its recordings since it last went into a camera.
+    const items = await collectReleaseItems(s, scopeBatches(s, { cameras: [], drive: drive.id, asOf: releasedAt }));
     const files = items.map((i) => ({ path: i.relPath, sha256: i.sha256, bytes: i.size })).sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
     // A manifest in sha256sum's format of what the drive held when imported.
     const manifestSha256 = files.length ? sha256Hex(files.map((f) => `${f.sha256}  ${f.path}\n`).join('')) : undefined;

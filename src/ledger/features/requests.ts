@@ -265,6 +265,8 @@ export interface RequestScope {
   to?: string;
   plate?: string;
   drive?: string;
+  /** When the request was received: a drive scope means what the drive held then. */
+  asOf?: string;
 }
 
 export function requestScope(r: RequestRow): RequestScope {
@@ -274,6 +276,7 @@ export function requestScope(r: RequestRow): RequestScope {
     to: r.scope_to ?? undefined,
     plate: r.scope_plate ?? undefined,
     drive: r.scope_drive ?? undefined,
+    asOf: r.received_at,
   };
 }
 
@@ -314,7 +317,20 @@ export function scopeBatches(s: Session, sc: RequestScope): BatchRow[] {
   const all = s.ledger.rows<BatchRow>(
     "SELECT id, drive_id, camera_id, recorded_first, recorded_last FROM batches WHERE status = 'imported' AND destroyed_at IS NULL AND key_destroyed_at IS NULL ORDER BY id",
   );
-  if (sc.drive) return all.filter((b) => b.drive_id === sc.drive);
+  if (sc.drive) {
+    // Drives are reused: the drive's data is what it recorded since its last installation
+    // before the request (older rotations were recorded over on the drive itself).
+    const mine = all.filter((b) => b.drive_id === sc.drive);
+    const asOf = sc.asOf ? Date.parse(sc.asOf) : Infinity;
+    const installs = s.ledger
+      .rows<{ at: string }>("SELECT at FROM drive_history WHERE drive_id = ? AND action = 'install' ORDER BY seq", [sc.drive])
+      .map((h) => Date.parse(h.at))
+      .filter((t) => t <= asOf);
+    const since = installs.length ? installs[installs.length - 1]! : -Infinity;
+    const started = new Map(s.ledger.rows<{ id: string; started_at: string }>('SELECT id, started_at FROM batches WHERE drive_id = ?', [sc.drive]).map((b) => [b.id, Date.parse(b.started_at)]));
+    const current = mine.filter((b) => (started.get(b.id) ?? Infinity) >= since);
+    return current.length ? current : mine;
+  }
   if (!sc.cameras.length && !sc.from && !sc.to) return [];
   const from = sc.from ? parseIsoWithOffset(sc.from)?.getTime() ?? -Infinity : -Infinity;
   const to = sc.to ? parseIsoWithOffset(sc.to)?.getTime() ?? Infinity : Infinity;
