@@ -199,7 +199,17 @@ describe('retention and purge over 90 days', () => {
 
     // The hold is released: D002's batch is destroyed by the next purge; the batch line is gone.
     await ok(['hold', 'release', H, '--reason', 'case closed']);
+    // This time the purge stops right after recording its intent, before the key is touched.
+    const s3 = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    try {
+      expect(() => executePurge(s3, { afterStep: (step) => { if (step === 'intent') throw new Error('killed'); } })).toThrow(/killed/);
+    } finally {
+      s3.close();
+    }
+    expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D002}.key`))).toBe(true);
     const last = JSON.parse((await ok(['purge', '--yes', '--out', out, '--json'])).stdout) as { destroyed: { batch: string }[] };
+    expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D002}.key`))).toBe(false);
+    expect(fs.existsSync(path.join(t.home, 'store', batchOf.D002!))).toBe(false);
     expect(last.destroyed.map((d) => d.batch)).toEqual([batchOf.D002]);
     const after = await ok(['retention', '--json']);
     expect(after.stderr).not.toMatch(/Import batch/);
