@@ -32,7 +32,7 @@ function kindRows(doc: PDFKit.PDFDocument, rows: KindCounts[], total: KindCounts
       cx += cols[i]!;
     });
     doc.x = x;
-    doc.y = y + 15;
+    doc.y = y + 14;
   };
   line(['Agency kind', 'Received', 'Fulfilled', 'Denied', 'Withdrawn'], true);
   for (const r of [...rows.filter((r) => r.kind !== 'unregistered' || r.received || r.fulfilled || r.denied || r.withdrawn), total]) {
@@ -55,12 +55,15 @@ export async function renderTransparencyReport(d: TransparencyData, identity: Si
     (doc) => {
       letterhead(doc, { organization: d.organization, office: 'Automated licence-plate recognition (ALPR) program', label: 'TRANSPARENCY', number });
       title(doc, `Transparency report, ${span}`, 'A public summary in counts only: it names no vehicle, plate, person, agency officer, case or place.');
+      doc.font(FONT.regular).fontSize(10).fillColor(MUTED).text(printable(`Prepared ${formatIso(d.generatedAt)} by the office of the ${d.custodianTitle} from the hash-chained custody ledger, whose head was`), doc.page.margins.left, doc.y, { width: contentWidth(doc) });
+      doc.font(FONT.mono).fontSize(10).text(d.ledgerHead, { width: contentWidth(doc) });
+      doc.fillColor(INK).moveDown(0.3);
       sectionHeading(doc, 'Cameras and images');
       table(doc, [
         { label: 'Cameras in service', value: `${n(d.cameras.inService)} (${n(d.cameras.addedInPeriod)} added, ${n(d.cameras.retiredInPeriod)} retired in the period)` },
         { label: 'Images imported in the period', value: n(d.images.importedInPeriod) },
         { label: 'Images held at the end of the period', value: `${n(d.images.heldAtEnd)} (in ${n(d.images.batchesHeldAtEnd)} import batches)` },
-        { label: 'Retention period', value: `${d.retentionDays} days from the date of recordation, longer only under a written hold tied to an investigation or court proceeding (policy §8)` },
+        { label: 'Retention period', value: `${d.retentionDays} days from the date of recordation, longer only under a written hold (policy §8)` },
       ] satisfies Row[]);
 
       sectionHeading(doc, 'Requests for data from the city’s system (policy §5)');
@@ -84,33 +87,27 @@ export async function renderTransparencyReport(d: TransparencyData, identity: Si
           { label: 'Past due and not destroyed at the end', value: n(d.destruction.overdueAtEnd) },
         );
       }
-      if (rows.length) table(doc, rows);
+      if (rows.length) table(doc, rows, { pairs: true, labelWidth: 150 });
       else paragraph(doc, 'Holds and destruction are not recorded in this home.');
 
-      sectionHeading(doc, 'Health of the system (policy §7)');
-      if (d.health) {
-        table(doc, [
-          { label: 'Health checks run', value: n(d.health.checksRun) },
-          { label: 'Problems logged', value: n(d.health.problemsLogged) },
-          { label: 'Days not working (all cameras)', value: String(d.health.outageDays) },
-        ]);
-      } else paragraph(doc, 'Health checks are not recorded in this home.');
-
-      sectionHeading(doc, 'Use of the data (Civ. Code 1798.90.52)');
-      table(doc, [
-        { label: 'Searches run', value: n(d.searches.run) },
-        { label: 'Images viewed', value: n(d.searches.imageViews) },
-        { label: 'Exports made', value: n(d.searches.exports) },
-        { label: 'Data breaches discovered', value: n(d.breaches.discovered) },
-      ]);
-
-      doc.moveDown(0.3);
-      doc.font(FONT.regular).fontSize(10).fillColor(MUTED).text(
-        printable(`Prepared ${formatIso(d.generatedAt)} by the office of the ${d.custodianTitle} from the custody ledger, whose head was ${d.ledgerHead}. Every search, release, hold and destruction counted here is an event in that hash-chained ledger.`),
-        doc.page.margins.left,
-        doc.y,
-        { width: contentWidth(doc) },
+      sectionHeading(doc, 'Health of the system (policy §7) and use of the data (Civ. Code 1798.90.52)');
+      table(
+        doc,
+        [
+          ...(d.health
+            ? [
+                { label: 'Health checks run', value: n(d.health.checksRun) },
+                { label: 'Problems logged', value: n(d.health.problemsLogged) },
+                { label: 'Days not working (all cameras)', value: String(d.health.outageDays) },
+              ]
+            : [{ label: 'Health checks', value: 'not recorded in this home' }]),
+          { label: 'Data breaches discovered', value: n(d.breaches.discovered) },
+          { label: 'Searches run', value: n(d.searches.run) },
+          { label: 'Images viewed, exported', value: `${n(d.searches.imageViews)}, ${n(d.searches.exports)}` },
+        ],
+        { pairs: true, labelWidth: 150 },
       );
+
       footers(doc, `${d.organization} · Transparency report ${span} · Page {page} of {pages}`, undefined, 10);
     },
   );
