@@ -21,7 +21,7 @@ import {
 import { addDays, DAY_MS, isoInZone, localDate, parseIsoWithOffset } from '../core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from './batches.js';
 import { holdsForBatch } from './holds.js';
-import { allHolds, allReceipts, tableExists, type BatchRow } from './purge.js';
+import { allHolds, allReceipts, retentionReport, tableExists, type BatchRow } from './purge.js';
 import type { Session } from './session.js';
 import { verifyLedger } from './verify.js';
 
@@ -285,6 +285,12 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
       now,
     ),
   );
+
+  // Stored drives whose data is past its date and not yet recorded over (policy §8: destroy by recording over).
+  for (const d of retentionReport(s).drives) {
+    if (d.entry.state !== 'due' || !d.entry.dueDate) continue;
+    findings.push({ severity: 'warning', area: 'duty', subject: d.drive.id, message: `Drive ${d.drive.id} (${d.drive.state}${d.drive.location ? `, ${d.drive.location}` : ''}) holds recordings past their destruction date of ${localDate(d.entry.dueDate, tz)}; put it back into a camera to be recorded over, or wipe it (policy §8).` });
+  }
 
   const sorted = sortFindings(findings);
   return {

@@ -81,6 +81,18 @@ describe('retention and purge over 90 days', () => {
     expect(held.batches).toEqual([batchOf.D002]);
     const H = held.id;
 
+    // Only the custodian destroys data; an auditor reads retention but logs no problem.
+    const pw = path.join(t.dir, 'new.pw');
+    fs.writeFileSync(pw, `${PASSWORD}\n`);
+    for (const [u, role] of [['rlee', 'designee'], ['alex', 'auditor']] as const) {
+      await ok(['operator', 'add', u, '--name', u, '--role', role, '--new-password-file', pw]);
+      await ok(['operator', 'train', u, '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer']);
+    }
+    const asUser = (u: string) => ({ ...env, CUSTODY_USER: u, CUSTODY_PASSWORD_FILE: pw });
+    expect((await run(['purge', '--yes'], { env: asUser('rlee'), clock })).code).toBe(4);
+    expect((await run(['retention'], { env: asUser('alex'), clock })).code).toBe(0);
+    expect((await run(['problem', 'add', '--camera', 'CAM-01', '--description', 'x'], { env: asUser('alex'), clock })).code).toBe(4);
+
     // Day 30 after the home was made: the first health check is due, and the line says so.
     clock.set('2026-09-30T09:00:00-07:00');
     expect((await ok(['retention'])).stderr).toBe('');
