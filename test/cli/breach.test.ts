@@ -11,7 +11,7 @@ import { manualClock } from '../../src/core/time.js';
 import { activeContractorPermits, breachFindings } from '../../src/ledger/breach.js';
 import { openSession } from '../../src/ledger/session.js';
 import { fontSizesUsed, pdftotext } from '../documents/helpers.js';
-import { INIT_ARGS, newTestHome, passwordFileFor, PASSWORD, run, type TestHome } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, passwordFileFor, PASSWORD, run, scriptedPrompts, type TestHome } from '../helpers/cli.js';
 
 const HEADINGS = ['What Happened', 'What Information Was Involved', 'What We Are Doing', 'What You Can Do', 'For More Information'];
 const clock = manualClock('2026-11-20T10:00:00-08:00');
@@ -196,10 +196,28 @@ describe('breach', () => {
     expect(list).toEqual([expect.objectContaining({ id: 'B1', status: 'closed' })]);
   });
 
+  it('asks for what is missing on a terminal', async () => {
+    const prompts = scriptedPrompts(['2026-12-30', 'A drive went missing from the safe.', 'Images from one camera.', 'We changed the safe’s combination.', 'no', '(555) 010-0100']);
+    const r = await run(['breach', 'open', '--json'], { env: t.env, clock, prompts, isTTY: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(prompts.asked).toEqual([
+      'When was the breach discovered (YYYY-MM-DD)?',
+      'What happened?',
+      'What information was involved?',
+      'What is the city doing?',
+      'Was notice delayed at law enforcement’s request?',
+      'Contact telephone number for the notice:',
+    ]);
+    const b = JSON.parse(r.stdout) as { id: string; discoveredAt: string; occurred: unknown; contact: { phone: string; title: string } };
+    expect(b).toMatchObject({ id: 'B2', discoveredAt: '2026-12-30', occurred: null, contact: { phone: '(555) 010-0100', title: 'Administrative Services Director' } });
+    await ok(['breach', 'close', 'B2', '--force', '--note', 'opened in a test of the prompts']);
+    expect((await run([...OPEN.slice(0, -1).map((a) => (a === '2026-11-18' ? '2027-01-02' : a))], { env: t.env, clock })).code).toBe(2);
+  });
+
   it('a second breach can be updated and force-closed with a reason', async () => {
     const r = await ok([...OPEN.slice(0, -1), '--delayed', 'no', '--json']);
     const id = (JSON.parse(r.stdout) as { id: string }).id;
-    expect(id).toBe('B2');
+    expect(id).toBe('B3');
     await ok(['breach', 'update', id, '--doing', 'We found the drive; no data left the building.']);
     const shown = JSON.parse((await ok(['breach', 'show', id, '--json'])).stdout) as { whatWeAreDoing: string; delayedByLawEnforcement: boolean };
     expect(shown).toMatchObject({ whatWeAreDoing: 'We found the drive; no data left the building.', delayedByLawEnforcement: false });

@@ -144,7 +144,8 @@ export function registerBreach(program: Command, ctx: CliContext, globals: () =>
       const g = globals();
       const occ = occurred(o);
       await withSession(ctx, g, 'breach open', 'settings.manage', async (s) => {
-        const discovered = checkWhen(await askText(ctx, o.discovered, { flag: '--discovered', message: 'When was the breach discovered (YYYY-MM-DD)?', default: undefined }), '--discovered');
+        const discovered = checkWhen(await askText(ctx, o.discovered, { flag: '--discovered', message: 'When was the breach discovered (YYYY-MM-DD)?' }), '--discovered');
+        if (discovered.slice(0, 10) > today(s)) throw new CustodyError('usage', `--discovered ${discovered} is in the future.`);
         const whatHappened = await askText(ctx, o.whatHappened, { flag: '--what-happened', message: 'What happened?', validate: (v) => (v ? undefined : 'Say what happened.') });
         const information = await askText(ctx, o.information, { flag: '--information', message: 'What information was involved?', validate: (v) => (v ? undefined : 'Say what was involved.') });
         const doing = await askText(ctx, o.doing, { flag: '--doing', message: 'What is the city doing?', validate: (v) => (v ? undefined : 'Say what the city is doing.') });
