@@ -158,6 +158,10 @@ describe('health', () => {
     expect(bad).toHaveLength(1);
     expect(bad[0]!.area).toBe('storage');
     expect(bad[0]!.message).toContain(`store/${batch}/${path.basename(victim)}`);
+    // Logged as a problem with the store (not a camera).
+    const sp = await run(['problem', 'add', '--from-finding', String(bad[0]!.n), '--json'], { env: t.env, clock });
+    expect(sp.code, sp.stderr).toBe(0);
+    expect(JSON.parse(sp.stdout)).toMatchObject({ camera: null, part: `storage ${batch}`, status: 'open' });
   }, 300_000);
 
   it('a month later, with no trouble, the check passes; the sample covers the store over successive months', async () => {

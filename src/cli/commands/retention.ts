@@ -217,8 +217,10 @@ export function registerRetention(program: Command, ctx: CliContext, globals: ()
           finding = findings[o.fromFinding - 1];
           check = last;
         }
-        const cameraDefault = finding?.area === 'camera' ? finding.subject : undefined;
-        const camera = o.camera ?? cameraDefault ?? (o.part ? undefined : await askText(ctx, undefined, { flag: '--camera or --part', message: 'Camera:' }));
+        const cameraDefault = finding?.area === 'camera' && s.ledger.one('SELECT id FROM cameras WHERE id = ?', [finding.subject]) ? finding.subject : undefined;
+        // A finding about storage, the ledger or a drive names its part instead of a camera.
+        const part = o.part ?? (finding && !cameraDefault ? `${finding.area} ${finding.subject}` : undefined);
+        const camera = o.camera ?? cameraDefault ?? (part ? undefined : await askText(ctx, undefined, { flag: '--camera or --part', message: 'Camera:' }));
         if (camera && !s.ledger.one('SELECT id FROM cameras WHERE id = ?', [camera])) throw new CustodyError('notFound', `No camera ${camera}.`, 'See `custody camera list`.');
         const description = o.description ?? finding?.message ?? (await askText(ctx, undefined, { flag: '--description', message: 'What was wrong?' }));
         const from = o.from ?? finding?.period?.from;
@@ -227,7 +229,7 @@ export function registerRetention(program: Command, ctx: CliContext, globals: ()
         if (from && to && Date.parse(to) < Date.parse(from)) throw new CustodyError('usage', '--to is before --from.');
         const id = nextProblemId(s);
         s.append('problem.logged', {
-          problem: id, camera: camera ?? null, part: o.part ?? null, description, discoveredAt: o.discoveredAt !== undefined ? whenOpt(o.discoveredAt, '--discovered-at', s) : (check?.at ?? s.now()),
+          problem: id, camera: camera ?? null, part: part ?? null, description, discoveredAt: o.discoveredAt !== undefined ? whenOpt(o.discoveredAt, '--discovered-at', s) : (check?.at ?? s.now()),
           from: from ?? null, to: to ?? null, healthCheck: check?.seq ?? null, finding: o.fromFinding ?? null,
         });
         s.commit();
