@@ -368,13 +368,15 @@ export function findPlates(g: Grey, max = 6): PlateCandidate[] {
   const minH = Math.max(7, g.height * 0.009);
   const maxH = g.height * 0.2;
   for (const dark of [true, false]) {
-    for (const [win, c] of [[25, 9], [51, 16]] as const) {
+    for (const [win, c] of [[25, 6], [51, 14]] as const) {
       const mask = thresholdAdaptive(g, win, c, dark);
       const { comps } = components(mask, g.width, g.height, 12);
       // Gaps up to 2.3 heights: many plates split the serial with an emblem (3 ■ 3).
-      const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 2.3 });
+      const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 2.3, maxAspect: 2.5 });
       for (const r of rows) {
         if (r.comps.length > 9) continue;
+        // Camera overlays (date and time, camera name) run along the frame's top or bottom edge.
+        if (r.box.y < g.height * 0.035 || r.box.y + r.box.height > g.height * 0.965) continue;
         const h = r.height;
         const w = r.box.width;
         // The plate around this row, whether the row is its serial or its (smaller) header:

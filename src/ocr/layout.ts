@@ -35,7 +35,8 @@ function shapePrior(s: string): number {
   if (s.length === 4) return 0.15;
   // All letters: a vanity plate, or a word (a state name, a badge, a sign).
   if (digits === 0) return 0.3;
-  if (digits === s.length) return 0.5;
+  // Long runs of digits are dates, times and phone numbers more often than serials.
+  if (digits === s.length) return s.length >= 7 ? 0.2 : 0.5;
   return 0.7;
 }
 

@@ -40,8 +40,8 @@ export interface PlateReaderOptions {
   kind?: 'frame' | 'crop';
   /**
    * The recognition model: 'plate' (shipped in models/, trained on rendered plates),
-   * 'eng' (the stock English model), or 'both' voting together;
-   * @default 'both' when the plate model is shipped, else 'eng'
+   * 'eng' (the stock English model), or 'both' (eng, and the plate model where eng is
+   * unsure); @default 'both' when the plate model is shipped, else 'eng'
    */
   model?: 'plate' | 'eng' | 'both';
   /** Receives a line per candidate and reading, for tuning; @default none */
@@ -74,7 +74,7 @@ function plateModel(): Model | null {
   const platePath = plateModelPath();
   if (!platePath) return null;
   const hash = createHash('sha256').update(fs.readFileSync(platePath)).digest('hex').slice(0, 12);
-  return { code: 'plate', dir: path.dirname(platePath), name: `plate ${hash}`, stretch: 1, psm: PSM.RAW_LINE, weight: 0.7 };
+  return { code: 'plate', dir: path.dirname(platePath), name: `plate ${hash}`, stretch: 1, psm: PSM.RAW_LINE, weight: 0.35 };
 }
 
 function engModel(): Model {
@@ -87,6 +87,7 @@ function loadModels(which: PlateReaderOptions['model']): Model[] {
   const plate = which === 'eng' ? null : plateModel();
   if ((which === 'plate' || which === 'both') && !plate) throw new Error('the plate model is not shipped (models/plate.traineddata.gz)');
   if (which === 'plate') return [plate!];
+  // The stock model first; the plate model is consulted when the stock model is unsure.
   return plate ? [engModel(), plate] : [engModel()];
 }
 
@@ -199,7 +200,10 @@ function vote(reads: Array<LineRead & { weight: number; count: number }>): Score
     // reads as an extra character.
     if (r.text.length >= 6) { add(r.text.slice(1), base * 0.08); add(r.text.slice(0, -1), base * 0.08); }
   }
-  const out = [...score.entries()].map(([text, s]) => ({ text, score: s * (0.35 + layoutPrior(text)) }));
+  // Scaled by the square root of the total weight: agreement among more lines still
+  // counts, but a plate read by both models does not outweigh one read by one.
+  const total = reads.reduce((a, r) => a + (r.text ? (0.25 + r.conf) * r.weight : 0), 0) || 1;
+  const out = [...score.entries()].map(([text, s]) => ({ text, score: (s / Math.sqrt(total)) * (0.35 + layoutPrior(text)) }));
   out.sort((a, b) => b.score - a.score);
   return out;
 }
@@ -229,20 +233,29 @@ function clip(b: Box, g: Grey): Box {
   return { x, y, width: Math.max(1, Math.min(g.width, b.x + b.width) - x), height: Math.max(1, Math.min(g.height, b.y + b.height) - y) };
 }
 
-/** Reads the serial on one plate image (a crop, or a region cut from a frame). */
 interface Recogniser { pool: Pool; model: Model }
 
-/** Reads the serial on one plate image (a crop, or a region cut from a frame), every line by every model. */
+/**
+ * Reads the serial on one plate image (a crop, or a region cut from a frame). The first
+ * recogniser reads every line; the others (the plate model) are asked only when the first
+ * is not sure: its readings disagree, or its best is not a usual US layout.
+ */
 async function readPlateImage(recs: Recogniser[], g: Grey, maxLines: number, find: { minH?: number; workH?: number } = {}): Promise<{ scored: Scored[]; lines: LineImage[] }> {
   const lines = plateLines(g, { targetH: 40, stretch: 1, max: maxLines, ...find });
-  const jobs = lines.flatMap((l, i) => recs.map(async ({ pool, model }) => {
+  const readWith = (rs: Recogniser[]) => Promise.all(lines.flatMap((l, i) => rs.map(async ({ pool, model }) => {
     const img = model.stretch === 1 ? l.image : resizeGrey(l.image, l.image.width * model.stretch, l.image.height);
     // A row with an emblem taken out is the better guess when there was one to take out.
     const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? 1.6 : 1);
     return { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length };
-  }));
-  const reads = await Promise.all(jobs);
-  return { scored: vote(reads), lines };
+  })));
+  const first = await readWith(recs.slice(0, 1));
+  let scored = vote(first);
+  if (recs.length > 1 && scored.length) {
+    const top = scored[0]!.text;
+    const agree = first.filter((r) => r.text === top).length;
+    if (agree < Math.min(2, first.length) || layoutPrior(top) < 0.8) scored = vote([...first, ...(await readWith(recs.slice(1)))]);
+  }
+  return { scored, lines };
 }
 
 export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<PlateReader> {
@@ -280,11 +293,22 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
   async function readFrame(g: Grey & { scale: number }, t0: number): Promise<PlateResult> {
     const cands = findPlates(g, 4);
     const results = await Promise.all(cands.map(async (c) => {
-      const region = cropGrey(g, c.box);
-      const ox = Math.max(0, Math.floor(c.box.x));
-      const oy = Math.max(0, Math.floor(c.box.y));
+      let region = cropGrey(g, c.box);
+      let ox = Math.max(0, Math.floor(c.box.x));
+      let oy = Math.max(0, Math.floor(c.box.y));
       // The region is ~6 header heights tall; a serial in it is a sixth of it or more.
-      const { scored, lines } = await readPlateImage(recs, region, 2, { minH: 0.1, workH: 300 });
+      let { scored, lines } = await readPlateImage(recs, region, 2, { minH: 0.1, workH: 300 });
+      const first = lines[0]?.box;
+      if (first && first.height > c.charH * 1.5) {
+        // The finder's row was the plate's header: cut again around the serial found
+        // below it, whose ends the first cut may have missed.
+        const bw = Math.max(1.7 * first.width, 9 * first.height);
+        const again = { x: ox + first.x + first.width / 2 - bw / 2, y: oy + first.y - 1.2 * first.height, width: bw, height: first.height * 3.4 };
+        region = cropGrey(g, again);
+        ox = Math.max(0, Math.floor(again.x));
+        oy = Math.max(0, Math.floor(again.y));
+        ({ scored, lines } = await readPlateImage(recs, region, 2, { minH: 0.2, workH: 220 }));
+      }
       opts.debug?.(`cand ${JSON.stringify(c.box)} s=${c.score.toFixed(0)} h=${c.charH} lines=${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
       const lb = lines[0]?.box;
       // Report the plate: the serial row with a margin, in frame pixels.
