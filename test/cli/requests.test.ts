@@ -134,6 +134,8 @@ describe('requests and releases', () => {
     expect(show.status).toBe('fulfilled');
     expect(show.releases[0]).toMatchObject({ releasedAt: '2026-11-06T14:30:00.000-08:00', releasedBy: 'asd', officer: 'Sgt. Rita Alvarez', badge: '4417', agency: 'ECSO' });
     expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
+    const log = JSON.parse((await run(['log', '--camera', 'CAM-01', '--type', 'release.', '--json'], { env: t.env, clock })).stdout) as { type: string }[];
+    expect(log.map((e) => e.type)).toEqual(['release.recorded']);
 
     // A receipt edited by one byte fails (exit 8); so does a bag with one file changed.
     const pdf = fs.readFileSync(rel.receiptFile);

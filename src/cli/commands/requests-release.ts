@@ -163,7 +163,8 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
     bagDir = bag.dir;
     const files = items.map((i) => ({ path: i.bagPath, sha256: i.sha256, bytes: i.size })).sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
     handedOver = { kind: 'bag', name: path.basename(bag.dir), fileCount: bag.files, bytes: bag.bytes, recordedFrom: bag.recordedFrom ?? releasedAt, recordedTo: bag.recordedTo ?? releasedAt, manifestSha256: bag.manifestSha256, payloadOxum: bag.oxum, files };
-    eventData = { kind: 'bag', files: bag.files, bytes: bag.bytes, manifestSha256: bag.manifestSha256, oxum: bag.oxum, recordedFrom: bag.recordedFrom ?? null, recordedTo: bag.recordedTo ?? null, destination: bag.dir };
+    const cameras = [...new Set(items.map((i) => i.camera).filter((c): c is string => !!c))];
+    eventData = { ...(cameras.length === 1 ? { camera: cameras[0] } : {}), kind: 'bag', files: bag.files, bytes: bag.bytes, manifestSha256: bag.manifestSha256, oxum: bag.oxum, recordedFrom: bag.recordedFrom ?? null, recordedTo: bag.recordedTo ?? null, destination: bag.dir };
     receiptDefault = path.join(path.dirname(bag.dir), `${receiptNumber}.pdf`);
   }
 
