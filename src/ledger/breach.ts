@@ -28,6 +28,8 @@ export interface BreachRow {
   what_you_can_do: string | null;
   more_information: string | null;
   delayed_by_law_enforcement: number;
+  /** Law enforcement asked the city to wait until this day (Civ. Code 1798.29(c)). */
+  delayed_until: string | null;
   contact: string;
   notice_date: string | null;
   notice_pdf_sha256: string | null;
@@ -145,7 +147,7 @@ export function allBreaches(s: Session): BreachRow[] {
 }
 
 export interface BreachDuty {
-  duty: 'posted' | 'posting-period' | 'media' | 'ois';
+  duty: 'delayed' | 'posted' | 'posting-period' | 'media' | 'ois';
   severity: Finding['severity'];
   /** Short words for the log-in line. */
   short: string;
@@ -164,10 +166,21 @@ export interface BreachDutyState {
  * posted on the website and kept there for 30 days, major statewide media told, the state's
  * Office of Information Security told. A closed breach asks nothing.
  */
-export function breachDuties(b: Pick<BreachRow, 'id' | 'status' | 'posted_on' | 'media_on' | 'ois_on'>, today: string): BreachDutyState {
+export function breachDuties(b: Pick<BreachRow, 'id' | 'status' | 'posted_on' | 'media_on' | 'ois_on'> & Partial<Pick<BreachRow, 'delayed_until'>>, today: string): BreachDutyState {
   const postingEnds = b.posted_on ? addDaysToDate(b.posted_on, POSTING_DAYS) : null;
   const unmet: BreachDuty[] = [];
   if (b.status !== 'open') return { postingEnds, unmet };
+  // Civ. Code 1798.29(c): notice waits while law enforcement says it would impede a criminal
+  // investigation; the duties start when that delay ends.
+  if (b.delayed_until && today < b.delayed_until && !b.posted_on) {
+    unmet.push({
+      duty: 'delayed',
+      severity: 'info',
+      short: `notice delayed at law enforcement's request until ${b.delayed_until}; then post it and notify`,
+      message: `Breach ${b.id}: notice is delayed at law enforcement's request until ${b.delayed_until} (Civ. Code 1798.29(c)); then post it for ${POSTING_DAYS} days and notify statewide media and the Office of Information Security (policy §10).`,
+    });
+    return { postingEnds, unmet };
+  }
   const cmd = `custody breach duty ${b.id}`;
   if (!b.posted_on) {
     unmet.push({
@@ -248,6 +261,7 @@ export function breachJson(b: BreachRow, todayDate: string) {
     whatYouCanDo: b.what_you_can_do,
     moreInformation: b.more_information,
     delayedByLawEnforcement: !!b.delayed_by_law_enforcement,
+    delayedUntil: b.delayed_until,
     contact: JSON.parse(b.contact) as BreachContact,
     notice: b.notice_date ? { date: b.notice_date, writtenAt: b.notice_written_at, pdfSha256: b.notice_pdf_sha256, htmlSha256: b.notice_html_sha256 } : null,
     duties: {

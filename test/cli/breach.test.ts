@@ -229,6 +229,26 @@ describe('breach', () => {
   });
 });
 
+describe('breach delayed at law enforcement’s request', () => {
+  it('holds the duties back until the delay ends, then names them', async () => {
+    clock.set('2026-12-31T09:00:00-08:00');
+    const r = await ok([...OPEN.slice(0, -1), '--delay-until', '2027-01-10', '--json']);
+    const b = JSON.parse(r.stdout) as { id: string; delayedByLawEnforcement: boolean; delayedUntil: string };
+    expect(b).toMatchObject({ id: 'B4', delayedByLawEnforcement: true, delayedUntil: '2027-01-10' });
+    let line = breachLines((await ok(['breach', 'list'])).stderr);
+    expect(line).toEqual([`Breach B4 (discovered 2026-11-18, policy §10): notice delayed at law enforcement's request until 2027-01-10; then post it and notify.`]);
+    expect((await findings()).findings.map((f) => f.severity)).toEqual(['info']);
+
+    clock.set('2027-01-10T09:00:00-08:00');
+    line = breachLines((await ok(['breach', 'list'])).stderr);
+    expect(line).toHaveLength(1);
+    expect(line[0]).toContain('notice not yet posted on the website');
+    expect((await findings()).findings.map((f) => f.severity)).toEqual(['warning', 'warning', 'warning']);
+    expect((await run([...OPEN.slice(0, -1), '--delayed', 'no', '--delay-until', '2027-02-01'], { env: t.env, clock })).code).toBe(2);
+    await ok(['breach', 'close', 'B4', '--force', '--note', 'test']);
+  });
+});
+
 describe('contractor', () => {
   it('records a written permission by its SHA-256, lists it as active, and drops it after its end date', async () => {
     clock.set('2026-12-31T09:00:00-08:00');

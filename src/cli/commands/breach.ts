@@ -56,6 +56,7 @@ interface BreachOpts {
   youCanDo?: string;
   moreInfo?: string;
   delayed?: string;
+  delayUntil?: string;
   phone?: string;
   email?: string;
   contactName?: string;
@@ -78,6 +79,7 @@ const breachOptions = (c: Command): Command =>
     .option('--you-can-do <text>', 'what people can do (default: the template’s words)')
     .option('--more-info <text>', 'text before the contact line under "For More Information"')
     .option('--delayed <yes|no>', 'whether notice was delayed at law enforcement’s request')
+    .option('--delay-until <date>', 'law enforcement asked the city to wait until this day (implies --delayed yes; the duties start then)')
     .option('--phone <number>', 'the contact telephone number printed on the notice')
     .option('--email <address>', 'a contact e-mail address')
     .option('--contact-name <name>', 'a contact person (default: none; the custodian’s title is printed)')
@@ -117,7 +119,7 @@ function printBreach(ctx: CliContext, b: ReturnType<typeof breachJson>): void {
       ['status', b.status + (b.closedAt ? ` (closed ${b.closedAt.slice(0, 10)} by ${b.closedBy}${b.closeNote ? `: ${b.closeNote}` : ''})` : '')],
       ['discovered', b.discoveredAt],
       ['happened', occ],
-      ['notice delayed by law enforcement', b.delayedByLawEnforcement ? 'yes' : 'no'],
+      ['notice delayed by law enforcement', b.delayedByLawEnforcement ? `yes${b.delayedUntil ? `, until ${b.delayedUntil}` : ''}` : 'no'],
       ['what happened', b.whatHappened],
       ['information involved', b.informationInvolved + (b.informationTypes.length ? ` (${b.informationTypes.join('; ')})` : '')],
       ['what we are doing', b.whatWeAreDoing],
@@ -149,7 +151,9 @@ export function registerBreach(program: Command, ctx: CliContext, globals: () =>
         const whatHappened = await askText(ctx, o.whatHappened, { flag: '--what-happened', message: 'What happened?', validate: (v) => (v ? undefined : 'Say what happened.') });
         const information = await askText(ctx, o.information, { flag: '--information', message: 'What information was involved?', validate: (v) => (v ? undefined : 'Say what was involved.') });
         const doing = await askText(ctx, o.doing, { flag: '--doing', message: 'What is the city doing?', validate: (v) => (v ? undefined : 'Say what the city is doing.') });
-        const delayed = (await askChoice(ctx, o.delayed === undefined ? undefined : yesNo(o.delayed, '--delayed') ? 'yes' : 'no', {
+        const delayUntil = o.delayUntil ? checkDate(o.delayUntil, '--delay-until') : null;
+        if (delayUntil && o.delayed !== undefined && !yesNo(o.delayed, '--delayed')) throw new CustodyError('usage', '--delay-until goes with --delayed yes.');
+        const delayed = (await askChoice(ctx, delayUntil ? 'yes' : o.delayed === undefined ? undefined : yesNo(o.delayed, '--delayed') ? 'yes' : 'no', {
           flag: '--delayed yes|no',
           message: 'Was notice delayed at law enforcement’s request?',
           choices: [{ name: 'no', value: 'no' }, { name: 'yes', value: 'yes' }],
@@ -168,6 +172,7 @@ export function registerBreach(program: Command, ctx: CliContext, globals: () =>
           whatYouCanDo: o.youCanDo ?? null,
           moreInformation: o.moreInfo ?? null,
           delayedByLawEnforcement: delayed,
+          delayedUntil: delayUntil,
           contact: contactOf(o, s, phone),
         });
         s.commit();
@@ -195,6 +200,7 @@ export function registerBreach(program: Command, ctx: CliContext, globals: () =>
         if (o.youCanDo) changes.whatYouCanDo = o.youCanDo;
         if (o.moreInfo) changes.moreInformation = o.moreInfo;
         if (o.delayed !== undefined) changes.delayedByLawEnforcement = yesNo(o.delayed, '--delayed');
+        if (o.delayUntil) Object.assign(changes, { delayedUntil: checkDate(o.delayUntil, '--delay-until'), delayedByLawEnforcement: true });
         if (o.phone || o.email || o.contactName || o.contactTitle || o.address || o.website) {
           const old = JSON.parse(b.contact) as BreachContact;
           changes.contact = { ...old, ...contactOf({ ...o, contactTitle: o.contactTitle ?? old.title }, s, o.phone ?? old.phone) };

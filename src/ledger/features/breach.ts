@@ -21,7 +21,7 @@ CREATE TABLE breaches (
   discovered_at TEXT NOT NULL, occurred_date TEXT, occurred_from TEXT, occurred_to TEXT, occurred_estimated INTEGER NOT NULL DEFAULT 0,
   what_happened TEXT NOT NULL, information_involved TEXT NOT NULL, information_types TEXT NOT NULL,
   what_we_are_doing TEXT NOT NULL, what_you_can_do TEXT, more_information TEXT,
-  delayed_by_law_enforcement INTEGER NOT NULL, contact TEXT NOT NULL,
+  delayed_by_law_enforcement INTEGER NOT NULL, delayed_until TEXT, contact TEXT NOT NULL,
   notice_date TEXT, notice_pdf_sha256 TEXT, notice_html_sha256 TEXT, notice_written_at TEXT,
   posted_on TEXT, posted_url TEXT, media_on TEXT, media_outlets TEXT, ois_on TEXT,
   closed_at TEXT, closed_by TEXT, close_note TEXT);
@@ -56,6 +56,7 @@ export const BREACH_FIELDS: Record<string, string> = {
   whatWeAreDoing: 'what_we_are_doing',
   whatYouCanDo: 'what_you_can_do',
   moreInformation: 'more_information',
+  delayedUntil: 'delayed_until',
 };
 
 function fieldValue(k: string, v: unknown): SqlValue {
@@ -71,12 +72,12 @@ registerReducers({
     run(
       db,
       `INSERT INTO breaches (id, status, opened_at, opened_by, discovered_at, occurred_date, occurred_from, occurred_to, occurred_estimated,
-       what_happened, information_involved, information_types, what_we_are_doing, what_you_can_do, more_information, delayed_by_law_enforcement, contact)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+       what_happened, information_involved, information_types, what_we_are_doing, what_you_can_do, more_information, delayed_by_law_enforcement, delayed_until, contact)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       [
         String(d.breach), 'open', e.at, e.actor, String(d.discoveredAt), str(d.occurredDate), str(d.occurredFrom), str(d.occurredTo), d.occurredEstimated ? 1 : 0,
         String(d.whatHappened), String(d.informationInvolved), fieldValue('informationTypes', d.informationTypes), String(d.whatWeAreDoing),
-        str(d.whatYouCanDo), str(d.moreInformation), d.delayedByLawEnforcement ? 1 : 0, fieldValue('contact', d.contact),
+        str(d.whatYouCanDo), str(d.moreInformation), d.delayedByLawEnforcement ? 1 : 0, str(d.delayedUntil), fieldValue('contact', d.contact),
       ],
     );
   },
