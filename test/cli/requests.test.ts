@@ -136,6 +136,9 @@ describe('requests and releases', () => {
     expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
     const log = JSON.parse((await run(['log', '--camera', 'CAM-01', '--type', 'release.', '--json'], { env: t.env, clock })).stdout) as { type: string }[];
     expect(log.map((e) => e.type)).toEqual(['release.recorded']);
+    // …and the release is on the access record (Civ. Code 1798.90.52) with its purpose and request.
+    const access = JSON.parse((await run(['log', '--type', 'access.recorded', '--json'], { env: t.env, clock })).stdout) as { data: Record<string, unknown> }[];
+    expect(access.at(-1)!.data).toMatchObject({ action: 'export', purpose: 'criminal investigation', caseRef: '26-001234', requestId: req, results: expected.length, details: { release: 'R-2026-0001', to: 'ECSO', kind: 'export' } });
 
     // A receipt edited by one byte fails (exit 8); so does a bag with one file changed.
     const pdf = fs.readFileSync(rel.receiptFile);

@@ -177,6 +177,12 @@ async function release(ctx: CliContext, g: GlobalOptions, s: Session, o: Release
   // The release is appended first so the receipt carries the ledger head that records it; the
   // receipt is written before the commit, so a release is never on record without its receipt.
   if (drive) s.append('drive.released', { drive: drive.id, agency: agency.id, request: req.id, at: releasedAt });
+  // The release is an access to the data too (Civ. Code 1798.90.52): on the access record with its purpose and request.
+  s.append('access.recorded', {
+    action: 'export', query: drive ? `drive ${drive.id}` : describeScope(scope), purpose: req.purpose, caseRef: req.case_number, requestId: req.id,
+    organization: s.operator.organization, results: Number(eventData.files ?? 0), details: { release: receiptNumber, to: agency.id, kind: how },
+    ...(drive ? { drive: drive.id } : typeof eventData.camera === 'string' ? { camera: eventData.camera } : {}),
+  });
   s.append('release.recorded', { receipt: receiptNumber, request: req.id, agency: agency.id, officer: req.officer, badge: req.badge, ...eventData, ...(o.ackDays !== undefined ? { ackDays: o.ackDays } : {}) });
   const ledgerHead = s.ledger.head.hash;
   const rel = findRelease(s, receiptNumber);
