@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import type { DriveState } from '../core/drive-state.js';
 import { retentionStatus, type HoldRef, type RetentionEntry, type DriveRetentionEntry, overdueDuties } from '../core/retention.js';
 import { parseIsoWithOffset } from '../core/time.js';
-import { BatchFiles, destroyBatchKey } from './batches.js';
+import { BatchFiles, destroyBatchKey, loadBatchKey, openSegment } from './batches.js';
+import { rows } from './ledger.js';
 import { holdsForBatch, holdsForDrive } from './holds.js';
 import type { Session } from './session.js';
 
@@ -104,14 +105,39 @@ export interface PurgePlan {
   unfinished: PendingDestruction[];
 }
 
-export function planPurge(s: Session): PurgePlan {
+/**
+ * Batches whose stored files a held batch still uses: an import records content already in the
+ * store (from an earlier batch of the same drive) as a duplicate of that batch's file, so the
+ * hold on the later batch must keep the earlier one's files too.
+ */
+async function referencedByHeld(s: Session, held: BatchRetention[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const h of held) {
+    const bf = new BatchFiles(s.home, h.batch.id);
+    if (!fs.existsSync(bf.segmentFile) || !fs.existsSync(bf.keyFile)) continue;
+    const db = await openSegment(bf, loadBatchKey(bf, s.master));
+    try {
+      for (const r of rows<{ d: string }>(db, 'SELECT DISTINCT duplicate_of AS d FROM files WHERE duplicate_of IS NOT NULL')) {
+        const batch = r.d.split('/')[0]!;
+        if (batch !== h.batch.id) out.set(batch, [...new Set([...(out.get(batch) ?? []), ...h.entry.heldBy])]);
+      }
+    } finally {
+      db.close();
+    }
+  }
+  return out;
+}
+
+export async function planPurge(s: Session): Promise<PurgePlan> {
   const r = retentionReport(s);
   const unfinished = pendingDestructions(s);
   const pendingIds = new Set(unfinished.map((u) => u.batch));
   const pastDue = (e: RetentionEntry) => !!e.dueDate && e.dueDate.getTime() <= s.clock().getTime();
+  const used = await referencedByHeld(s, r.batches.filter((b) => b.entry.state === 'held'));
+  const keep = (b: BatchRetention): BatchRetention => ({ ...b, entry: { ...b.entry, state: 'held', heldBy: used.get(b.batch.id)!, eligibleToPurge: false } });
   return {
-    due: r.batches.filter((b) => b.entry.eligibleToPurge && !pendingIds.has(b.batch.id)),
-    held: r.batches.filter((b) => b.entry.state === 'held' && pastDue(b.entry)),
+    due: r.batches.filter((b) => b.entry.eligibleToPurge && !pendingIds.has(b.batch.id) && !used.has(b.batch.id)),
+    held: [...r.batches.filter((b) => b.entry.state === 'held' && pastDue(b.entry)), ...r.batches.filter((b) => b.entry.eligibleToPurge && used.has(b.batch.id)).map(keep)],
     unfinished,
   };
 }
@@ -140,8 +166,8 @@ function newPurgeId(s: Session): string {
  * Carry out a purge: finish what an earlier one left half-done, then destroy every batch that
  * is due and not held. `afterStep` is for tests (interrupting between steps).
  */
-export function executePurge(s: Session, o: { afterStep?: (step: string, batch: string) => void } = {}): { purge: string; destroyed: DestroyedRecord[]; held: BatchRetention[]; cancelled: string[] } {
-  const plan = planPurge(s);
+export async function executePurge(s: Session, o: { afterStep?: (step: string, batch: string) => void } = {}): Promise<{ purge: string; destroyed: DestroyedRecord[]; held: BatchRetention[]; cancelled: string[] }> {
+  const plan = await planPurge(s);
   const step = o.afterStep ?? (() => {});
   const destroyed: DestroyedRecord[] = [];
   const cancelled: string[] = [];
@@ -180,7 +206,7 @@ export function executePurge(s: Session, o: { afterStep?: (step: string, batch: 
 
   // An interrupted purge first: a batch whose key is gone is finished whatever else is true;
   // one whose key still exists is finished only if it is still due and not held.
-  const dueIds = new Set(retentionReport(s).batches.filter((b) => b.entry.eligibleToPurge).map((b) => b.batch.id));
+  const dueIds = new Set([...plan.due.map((b) => b.batch.id), ...retentionReport(s).batches.filter((b) => b.entry.eligibleToPurge && !plan.held.some((h) => h.batch.id === b.batch.id)).map((b) => b.batch.id)]);
   let purge: string | undefined;
   for (const u of plan.unfinished) {
     if (!u.keyDestroyed && !fs.existsSync(new BatchFiles(s.home, u.batch).keyFile)) {

@@ -195,7 +195,7 @@ describe('retention and purge over 90 days', () => {
     expect(late.stderr).toMatch(new RegExp(`Overdue: Import batch ${batchOf.D003} passed its destruction date 2 days ago`));
     const s2 = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
     try {
-      expect(() => executePurge(s2, { afterStep: (step) => { if (step === 'key') throw new Error('power cut'); } })).toThrow(/power cut/);
+      await expect(executePurge(s2, { afterStep: (step) => { if (step === 'key') throw new Error('power cut'); } })).rejects.toThrow(/power cut/);
     } finally {
       s2.close();
     }
@@ -214,7 +214,7 @@ describe('retention and purge over 90 days', () => {
     // This time the purge stops right after recording its intent, before the key is touched.
     const s3 = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
     try {
-      expect(() => executePurge(s3, { afterStep: (step) => { if (step === 'intent') throw new Error('killed'); } })).toThrow(/killed/);
+      await expect(executePurge(s3, { afterStep: (step) => { if (step === 'intent') throw new Error('killed'); } })).rejects.toThrow(/killed/);
     } finally {
       s3.close();
     }
@@ -228,4 +228,42 @@ describe('retention and purge over 90 days', () => {
     const fin = JSON.parse(after.stdout) as { batches: BatchJson[] };
     expect(fin.batches.every((b) => b.state === 'destroyed')).toBe(true);
   }, 300_000);
+});
+
+describe('purge and duplicates', () => {
+  it('keeps the stored files a held batch uses as duplicates, even when their own batch is due', async () => {
+    const { setHoldProvider } = await import('../../src/ledger/holds.js');
+    const clock = manualClock('2026-09-04T09:00:00-07:00');
+    const t = newTestHome();
+    const ok = async (args: string[]) => {
+      const r = await run(args, { env: t.env, clock });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    await ok(INIT_ARGS);
+    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00']);
+    const src = path.join(tmpDir(), 'drive');
+    fs.cpSync(drives.D001!, src, { recursive: true });
+    fs.rmSync(path.join(src, '.custody-drive.json'), { force: true });
+    const a = JSON.parse((await ok(['swap', '--source', src, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement', '--json'])).stdout) as { batch: string };
+    // The same drive comes back with its old files still on it and a week more: the old ones are duplicates.
+    fs.cpSync(path.join(drives.D002!, 'DCIM', '100CAM'), path.join(src, 'DCIM', '200CAM'), { recursive: true });
+    clock.set('2026-09-11T09:00:00-07:00');
+    const b = JSON.parse((await ok(['import', '--source', src, '--camera', 'CAM-01', '--json'])).stdout) as { batch: string; duplicates: number };
+    expect(b.batch).not.toBe(a.batch);
+    expect(b.duplicates).toBeGreaterThan(0);
+    const hold = { id: 'H-TEST', placedAt: new Date('2026-09-12T00:00:00Z'), reviewDate: new Date('2027-01-01T00:00:00Z') };
+    setHoldProvider({ forDrive: () => [], forBatch: (_s, id) => (id === b.batch ? [hold] : []) });
+    try {
+      clock.set('2026-11-20T09:00:00-08:00'); // both past their dates; only B is held
+      const plan = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[]; held: { batch: string; heldBy: string[] }[] };
+      expect(plan.due).toEqual([]);
+      expect(plan.held).toEqual(expect.arrayContaining([{ batch: a.batch, heldBy: ['H-TEST'] }, { batch: b.batch, heldBy: ['H-TEST'] }]));
+      const r = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as { destroyed: unknown[] };
+      expect(r.destroyed).toEqual([]);
+      expect(fs.existsSync(path.join(t.home, 'keys', `${a.batch}.key`))).toBe(true);
+    } finally {
+      setHoldProvider({ forDrive: () => [], forBatch: () => [] });
+    }
+  }, 120_000);
 });

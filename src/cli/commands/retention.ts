@@ -148,7 +148,7 @@ export function registerRetention(program: Command, ctx: CliContext, globals: ()
       const g = globals();
       await withSession(ctx, g, 'purge', 'purge', async (s) => {
         const tz = s.settings.timeZone;
-        const plan = planPurge(s);
+        const plan = await planPurge(s);
         const planJson = {
           due: plan.due.map((b) => ({ batch: b.batch.id, camera: b.batch.camera_id, drive: b.batch.drive_id, files: b.batch.stored, recordedFirst: b.batch.recorded_first, recordedLast: b.batch.recorded_last, destructionDate: b.entry.dueDate ? isoInZone(b.entry.dueDate, tz) : null })),
           held: plan.held.map((b) => ({ batch: b.batch.id, heldBy: b.entry.heldBy })),
@@ -173,7 +173,7 @@ export function registerRetention(program: Command, ctx: CliContext, globals: ()
           for (const h of planJson.held) ctx.stdout.write(`Kept under hold: ${h.batch} (${h.heldBy.join(', ')}).\n`);
           return;
         }
-        const result = executePurge(s);
+        const result = await executePurge(s);
         let certificate: string | null = null;
         if (o.certificate !== false && result.purge) {
           const recs = purgeRecords(s, result.purge);
