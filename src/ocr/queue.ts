@@ -58,7 +58,8 @@ export function loadIndex(bf: BatchFiles, key: Buffer): BatchIndex | undefined {
   const plain = openBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
   if (!plain || plain.length < 4) throw new CustodyError('integrity', `The plate index of batch ${bf.batch} does not authenticate.`, 'Run `custody ocr --reread` for that batch.');
   const n = plain.readUInt32LE(0);
-  const index = PlateIndex.deserialize(plain.subarray(4, 4 + n));
+  // In place (no copy): the decrypted buffer is this index's alone and is never written.
+  const index = PlateIndex.deserialize(plain.subarray(4, 4 + n), { copy: false });
   const timesBuf = plain.subarray(4 + n);
   const times = new Float64Array(timesBuf.buffer.slice(timesBuf.byteOffset, timesBuf.byteOffset + timesBuf.length - (timesBuf.length % 8)));
   return { index, capturedAt: (id) => (id >= 0 && id < times.length ? times[id]! : Number.NaN) };
