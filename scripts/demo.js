@@ -71,8 +71,10 @@ custody('agency', 'add', '--id', 'A001', '--name', 'Example County Sheriff\'s Of
 const requestDoc = path.join(work, 'written-request.txt');
 fs.writeFileSync(requestDoc, 'Request for ALPR data, case DEMO-2026-0001 (synthetic demo document).\n');
 custody('request', 'new', '--agency', 'A001', '--officer', 'Deputy R. Demo', '--badge', 'D-0001', '--case', 'DEMO-2026-0001', '--purpose', 'criminal investigation', '--document', requestDoc, '--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04');
-const bag = path.join(work, 'release-REQ-2026-0001');
-custody('release', '--request', 'REQ-2026-0001', '--to', bag, '--yes');
+// Request and receipt ids carry the year: REQ-<year>-0001, R-<year>-0001.
+const year = new Intl.DateTimeFormat('en', { timeZone: 'America/Los_Angeles', year: 'numeric' }).format(new Date());
+const bag = path.join(work, `release-REQ-${year}-0001`);
+custody('release', '--request', `REQ-${year}-0001`, '--to', bag, '--yes');
 const receipt = fs.readdirSync(work).map((f) => path.join(work, f)).concat(fs.existsSync(bag) ? fs.readdirSync(path.dirname(bag)).map((f) => path.join(path.dirname(bag), f)) : []).find((f) => f.endsWith('.pdf'));
 if (receipt) {
   custody('receipt', 'verify', receipt, '--bag', bag);
