@@ -4,6 +4,7 @@
  * the figures behind them (for the report). Recording the check in the ledger is the caller's.
  */
 import fs from 'node:fs';
+import { activeContractorPermits, breachFindings } from './breach.js';
 import {
   dutyFindings,
   findClockTrouble,
@@ -290,6 +291,12 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
   for (const d of retentionReport(s).drives) {
     if (d.entry.state !== 'due' || !d.entry.dueDate) continue;
     findings.push({ severity: 'warning', area: 'duty', subject: d.drive.id, message: `Drive ${d.drive.id} (${d.drive.state}${d.drive.location ? `, ${d.drive.location}` : ''}) holds recordings past their destruction date of ${localDate(d.entry.dueDate, tz)}; put it back into a camera to be recorded over, or wipe it (policy §8).` });
+  }
+
+  // Policy §10: an open breach's unmet duties; policy §2: the contractor's active permissions, listed.
+  findings.push(...breachFindings(s));
+  for (const p of activeContractorPermits(s)) {
+    findings.push({ severity: 'info', area: 'duty', subject: String(p.id), message: `The contractor ${p.contractor} may access footage under written permission ${p.id} (${p.scope}) until ${p.ends_on}.` });
   }
 
   const sorted = sortFindings(findings);
