@@ -2,7 +2,7 @@
 import type { DriveState } from '../core/drive-state.js';
 import { reinstallEligibility } from '../core/retention.js';
 import { holdsForDrive } from './holds.js';
-import { parseIsoWithOffset } from '../core/time.js';
+import { isoInZone, parseIsoWithOffset } from '../core/time.js';
 import type { Session } from './session.js';
 
 export interface InstallVerdict {
@@ -30,5 +30,6 @@ export function checkInstallable(s: Session, d: { id: string; state: string; rec
   );
   // An import left unfinished means the drive's data is not yet safely in the store.
   if (v.eligible && removedSinceImport?.n) return { eligible: false, reason: `Drive ${d.id} has an unfinished import; run \`custody import\` to finish it first.`, blockingHolds: v.blockingHolds };
-  return { eligible: v.eligible, reason: v.reason, eligibleFrom: v.eligibleFrom?.toISOString(), blockingHolds: v.blockingHolds };
+  // In the home's time zone, so its date part is the same day the reason names.
+  return { eligible: v.eligible, reason: v.reason, eligibleFrom: v.eligibleFrom ? isoInZone(v.eligibleFrom, settings.timeZone) : undefined, blockingHolds: v.blockingHolds };
 }

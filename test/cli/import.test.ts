@@ -191,6 +191,19 @@ describe('import', () => {
   });
 });
 
+describe('a swap the ledger contradicts', () => {
+  it('refuses a drive found in a camera that the ledger says holds another drive, before reading anything', async () => {
+    const clock = manualClock(manifest.assumedNow);
+    const t = await homeWithCamera(clock);
+    expect((await run(['drive', 'install', 'D002', '--camera', 'CAM-01'], { env: t.env, clock })).code).toBe(0);
+    const src = copyDrive();
+    const r = await run(['swap', '--source', src, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement'], { env: t.env, clock });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/The ledger says drive D002 is in camera CAM-01/);
+    expect(fs.readdirSync(path.join(t.home, 'store'))).toEqual([]);
+  });
+});
+
 describe('drive forecast', () => {
   it('says how many drives each camera needs and warns before it runs out', async () => {
     const clock = manualClock('2026-11-26T09:00:00-08:00');

@@ -174,6 +174,8 @@ Example:
 
         // 1. The removal is on the record before anything is read.
         if (drive.state === 'spare' || drive.state === 'stored') {
+          const other = s.ledger.one<{ id: string }>("SELECT id FROM drives WHERE state = 'in_camera' AND camera_id = ? AND id != ?", [camera, drive.id]);
+          if (other) throw new CustodyError('conflict', `The ledger says drive ${other.id} is in camera ${camera}, not drive ${drive.id}.`, `Check the camera. If ${other.id} is not in it, record that with \`custody drive remove ${other.id}\` and run the swap again.`);
           // The ledger did not know it was in this camera: record the placement as found.
           s.append('drive.installed', { drive: drive.id, camera, at: removedAt, note: 'placement not recorded before; found in the camera at the swap' });
         }
