@@ -252,4 +252,3 @@ function previousGenerationHint(file: string): string {
   return 'No previous generation is kept; restore the home from a backup.';
 }
 
-export { SCHEMA_VERSION, DERIVED_TABLES };

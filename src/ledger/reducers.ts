@@ -132,9 +132,6 @@ export const REDUCERS: Record<string, Reducer> = {
     );
     if (d.recordedLast) run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [str(d.recordedFirst), str(d.recordedLast), String(d.drive)]);
   },
-  'drive.recordation': (db, e) => {
-    run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [str(e.data.first), str(e.data.last), String(e.data.drive)]);
-  },
 };
 
 /** Register reducers of later features (requests, batches, …) without editing this file. */

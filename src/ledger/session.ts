@@ -99,9 +99,15 @@ export class Session {
     this.lock = lock;
   }
 
+  private cachedSettings: Settings | undefined;
+
+  /** The policy settings, read once per session (every event's timestamp needs the time zone). */
   get settings(): Settings {
-    const rows = this.ledger.rows<{ key: string; value: string }>('SELECT key, value FROM settings');
-    return parseSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
+    if (!this.cachedSettings) {
+      const rows = this.ledger.rows<{ key: string; value: string }>('SELECT key, value FROM settings');
+      this.cachedSettings = parseSettings(Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown])));
+    }
+    return this.cachedSettings;
   }
 
   /** Now, as ISO-8601 with the home's offset. */
@@ -115,6 +121,7 @@ export class Session {
 
   append(type: string, data: Record<string, unknown>): void {
     this.ledger.append(type, this.operator.username, this.now(), data);
+    if (type === 'settings.changed') this.cachedSettings = undefined;
   }
 
   findOperator(username: string): Operator | undefined {
