@@ -19,7 +19,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { createWorker, OEM, PSM, type Worker } from 'tesseract.js';
 import { type Box, type Grey, cropGrey, decodeGrey, resizeGrey } from './image.js';
-import { findPlates, plateLines, type LineImage } from './find.js';
+import { plateLines, type LineImage } from './find.js';
+import { findPlates } from './frame.js';
 import { cleanPlate, layoutFixes, layoutPrior, lookalikeVariants } from './layout.js';
 
 export interface PlateReading { text: string; confidence: number } // text A–Z0–9 only, confidence 0..1
