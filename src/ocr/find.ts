@@ -240,13 +240,15 @@ export interface LineImage {
   /** The row's box in the pixels of the image given to plateLines. */
   box: Box;
   kind: string;
+  /** Each character's box in `image`, left to right (one per blob of `row`). */
+  glyphs: Box[];
 }
 
 /**
  * Redraws a row of blobs as black characters on white, level, each character
  * `targetH` pixels tall, gaps evened out, and stretched `stretch` times horizontally.
  */
-export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, targetH = 40, stretch = 1): Grey {
+export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, targetH = 40, stretch = 1): Grey & { glyphs: Box[] } {
   const s = targetH / row.height;
   const sx = s * stretch;
   const padX = Math.round(targetH * 0.5);
@@ -297,7 +299,8 @@ export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, target
   }
   const data = new Uint8Array(W * H);
   for (let i = 0; i < data.length; i++) data[i] = 255 - Math.round(acc[i]! * 255);
-  return { width: W, height: H, data };
+  const glyphs = place.map(({ c, ox, oy }) => ({ x: Math.round(ox), y: Math.round(oy), width: Math.ceil(c.width * sx), height: Math.ceil(c.height * s) }));
+  return { width: W, height: H, data, glyphs };
 }
 
 /**
@@ -351,7 +354,8 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
     seen.add(key);
     const b = f.row.box;
     const box = { x: b.x / scale, y: b.y / scale, width: b.width / scale, height: b.height / scale };
-    out.push({ image: redrawRow(f.labels, g.width, f.row, opts.targetH ?? 40, opts.stretch ?? 1), row: f.row, box, kind: f.kind });
+    const { glyphs, ...image } = redrawRow(f.labels, g.width, f.row, opts.targetH ?? 40, opts.stretch ?? 1);
+    out.push({ image, row: f.row, box, kind: f.kind, glyphs });
     if (out.length >= (opts.max ?? 5)) break;
   }
   return out;
