@@ -2,17 +2,25 @@
  * Finding plates in a whole camera frame: rows of 4–9 small, aligned, character-sized
  * blobs on a plain panel. Each candidate's box is then read like a crop (find.ts).
  */
-import { type Box, type Grey, components, cropGrey, otsu, thresholdAdaptive } from './image.js';
+import { type Box, type Comp, type Grey, components, cropGrey, otsu, thresholdAdaptive } from './image.js';
 import { type CharRow, findRows } from './find.js';
 
 export interface PlateCandidate { box: Box; score: number; charH: number }
+
+/** A candidate with the measurements its score is made of (for benchmarks and tuning). */
+export interface ExplainedCandidate extends PlateCandidate { row: CharRow; parts: Record<string, number> }
 
 /**
  * Where plates might be in a whole frame: rows of 4–9 small characters, at a few
  * thresholds and both polarities. Boxes are in the frame's pixels, best first.
  */
 export function findPlates(g: Grey, max = 6): PlateCandidate[] {
-  const cands: PlateCandidate[] = [];
+  return dedupe(explainPlates(g), max).map(({ box, score, charH }) => ({ box, score, charH }));
+}
+
+/** Every candidate row in the frame with its score parts, best first (not deduplicated). */
+export function explainPlates(g: Grey): ExplainedCandidate[] {
+  const cands: ExplainedCandidate[] = [];
   const minH = Math.max(7, g.height * 0.009);
   const maxH = g.height * 0.2;
   for (const dark of [true, false]) {
@@ -21,6 +29,7 @@ export function findPlates(g: Grey, max = 6): PlateCandidate[] {
       const { comps } = components(mask, g.width, g.height, 12);
       // Gaps up to 2.3 heights: many plates split the serial with an emblem (3 ■ 3).
       const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 2.3, maxAspect: 2.5 });
+      const grid = new CompGrid(comps, g.width, g.height);
       for (const r of rows) {
         if (r.comps.length > 9) continue;
         // Camera overlays (date and time, camera name) run along the frame's top or bottom edge.
@@ -30,16 +39,18 @@ export function findPlates(g: Grey, max = 6): PlateCandidate[] {
         // The plate around this row, whether the row is its serial or its (smaller) header:
         // wide enough for both, and reaching well below.
         const box = { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h };
-        const contrast = panelContrast(g, r);
-        // Row scores grow with character height; in a frame, plates are small and signs
-        // and badges near the camera are not, so height counts for much less here.
-        const score = (r.score / h) * Math.pow(h, 0.3) * contrast * panelShare(g, r);
-        cands.push({ box, score, charH: h });
+        const parts = measure(g, r, grid);
+        const score = scoreOf(parts);
+        cands.push({ box, score, charH: h, row: r, parts });
       }
     }
   }
   cands.sort((a, b) => b.score - a.score);
-  const kept: PlateCandidate[] = [];
+  return cands;
+}
+
+function dedupe<T extends PlateCandidate>(cands: T[], max: number): T[] {
+  const kept: T[] = [];
   for (const c of cands) {
     if (kept.some((k) => iou(k.box, c.box) > 0.3)) continue;
     kept.push(c);
@@ -48,9 +59,105 @@ export function findPlates(g: Grey, max = 6): PlateCandidate[] {
   return kept;
 }
 
-/** How strongly the characters stand out from the panel around them (0..1). */
-function panelContrast(g: Grey, r: CharRow): number {
-  const sub = cropGrey(g, r.box);
+/** Components bucketed by position, to count the blobs around a row quickly. */
+class CompGrid {
+  private cell: number;
+  private cols: number;
+  private cells: Comp[][];
+  constructor(comps: Comp[], w: number, h: number, cell = 64) {
+    this.cell = cell;
+    this.cols = Math.ceil(w / cell);
+    this.cells = Array.from({ length: this.cols * Math.ceil(h / cell) }, () => []);
+    for (const c of comps) {
+      const cx = Math.floor((c.x + c.width / 2) / cell);
+      const cy = Math.floor((c.y + c.height / 2) / cell);
+      this.cells[cy * this.cols + cx]!.push(c);
+    }
+  }
+  /** Components whose centre lies in the box. */
+  within(b: Box): Comp[] {
+    const out: Comp[] = [];
+    const rows = this.cells.length / this.cols;
+    const x0 = Math.max(0, Math.floor(b.x / this.cell));
+    const x1 = Math.min(this.cols - 1, Math.floor((b.x + b.width) / this.cell));
+    const y0 = Math.max(0, Math.floor(b.y / this.cell));
+    const y1 = Math.min(rows - 1, Math.floor((b.y + b.height) / this.cell));
+    for (let cy = y0; cy <= y1; cy++) {
+      for (let cx = x0; cx <= x1; cx++) {
+        for (const c of this.cells[cy * this.cols + cx]!) {
+          const mx = c.x + c.width / 2;
+          const my = c.y + c.height / 2;
+          if (mx >= b.x && mx < b.x + b.width && my >= b.y && my < b.y + b.height) out.push(c);
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * A row's plate-likeness from its measurements. The strongest sign is what is around
+ * the row: a plate's serial stands alone on its panel (the state name and slogan are much
+ * smaller), while text on signs, stickers and vans comes in paragraphs, and texture (grass,
+ * leaves, gravel, fences) is blobs of the same size in every direction.
+ */
+function scoreOf(p: Record<string, number>): number {
+  // A 5–8 character serial is about 2.6–5.2 character heights wide.
+  const w = p.widthH!;
+  const wdev = w < 2.6 ? Math.log(2.6 / w) : w > 5.2 ? Math.log(w / 5.2) : 0;
+  return p.contrast!
+    * Math.pow(1 + p.around!, -2)
+    * Math.exp(-2 * wdev)
+    // Characters of one font have much the same proportions; clutter does not.
+    * Math.exp(-2 * p.aspectSd!)
+    // Most plates are dark characters on a light panel.
+    * (p.dark ? 1.5 : 1)
+    // Height counts a little: a plate big enough to read beats specks.
+    * Math.sqrt(p.h!)
+    // Plates are on cars, rarely in the top of the frame (sky, buildings, signs).
+    * (p.yRel! < 0.15 ? 0.5 : 1);
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const sd = (xs: number[]) => { const m = mean(xs); return Math.sqrt(mean(xs.map((x) => (x - m) ** 2))); };
+
+/** The measurements a candidate row is scored by. */
+function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
+  const b = r.box;
+  const h = r.height;
+  const n = r.comps.length;
+  const sub = cropGrey(g, b);
+  const t = otsu(sub);
+  // Shapes: characters differ from one another (1, 8, W); fence bars, LEDs, grille slots and
+  // stripes do not.
+  const aspects = r.comps.map((c) => c.width / c.height);
+  const fills = r.comps.map((c) => c.area / (c.width * c.height));
+  const bars = r.comps.filter((c) => c.width / c.height < 0.3 && c.area / (c.width * c.height) > 0.7).length;
+  // Blobs of a similar size around the row that are not part of it: more text (signs,
+  // stickers, a paragraph) or texture (grass, leaves, gravel).
+  const ids = new Set(r.comps.map((c) => c.id));
+  const around = grid.within({ x: b.x - 1.5 * h, y: b.y - 1.6 * h, width: b.width + 3 * h, height: b.height + 3.2 * h })
+    .filter((c) => !ids.has(c.id) && c.height >= 0.45 * h && c.height <= 2.5 * h).length;
+  return {
+    n,
+    h,
+    hRel: h / g.height,
+    yRel: (b.y + b.height / 2) / g.height,
+    widthH: b.width / h,
+    dark: r.dark ? 1 : 0,
+    base: r.score / h,
+    contrast: panelContrast(sub),
+    panel: panelShare(g, r, t),
+    sides: sideShare(g, r, t),
+    aspectSd: sd(aspects),
+    fillSd: sd(fills),
+    bars: bars / n,
+    around: around / n,
+  };
+}
+
+/** How strongly the characters stand out from the panel around them (0.1..1). */
+function panelContrast(sub: Grey): number {
   let lo = 255;
   let hi = 0;
   const hist = new Uint32Array(256);
@@ -61,30 +168,49 @@ function panelContrast(g: Grey, r: CharRow): number {
   return Math.min(1, Math.max(0.1, (hi - lo) / 120));
 }
 
+/** Share of the pixels in the given frame rectangles on the panel side of threshold `t`. */
+function bgShare(g: Grey, rects: Box[], t: number, dark: boolean): number {
+  let bg = 0;
+  let n = 0;
+  for (const q of rects) {
+    const y0 = Math.max(0, Math.round(q.y));
+    const y1 = Math.min(g.height, Math.round(q.y + q.height));
+    const x0 = Math.max(0, Math.round(q.x));
+    const x1 = Math.min(g.width, Math.round(q.x + q.width));
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const v = g.data[y * g.width + x]!;
+        if (dark ? v > t : v < t) bg++;
+        n++;
+      }
+    }
+  }
+  return n ? bg / n : 0.5;
+}
+
 /**
  * 0.3..1: how much of the strips just above and below the row look like the panel the
  * characters are printed on (the background side of the row's own threshold). Plates
  * have plain margins there; text and clutter on a car or in a scene mostly do not.
  */
-function panelShare(g: Grey, r: CharRow): number {
+function panelShare(g: Grey, r: CharRow, t: number): number {
   const b = r.box;
   const h = r.height;
-  const sub = cropGrey(g, b);
-  const t = otsu(sub);
-  let bg = 0;
-  let n = 0;
-  for (const [ya, yb] of [[b.y - 0.5 * h, b.y - 0.12 * h], [b.y + b.height + 0.12 * h, b.y + b.height + 0.5 * h]] as const) {
-    const y0 = Math.max(0, Math.round(ya));
-    const y1 = Math.min(g.height, Math.round(yb));
-    for (let y = y0; y < y1; y++) {
-      for (let x = Math.max(0, Math.round(b.x)); x < Math.min(g.width, Math.round(b.x + b.width)); x++) {
-        const v = g.data[y * g.width + x]!;
-        if (r.dark ? v > t : v < t) bg++;
-        n++;
-      }
-    }
-  }
-  return n ? 0.3 + 0.7 * (bg / n) : 0.5;
+  const share = bgShare(g, [
+    { x: b.x, y: b.y - 0.5 * h, width: b.width, height: 0.38 * h },
+    { x: b.x, y: b.y + b.height + 0.12 * h, width: b.width, height: 0.38 * h },
+  ], t, r.dark);
+  return 0.3 + 0.7 * share;
+}
+
+/** 0..1: the same for the strips just left and right of the row (the plate's side margins). */
+function sideShare(g: Grey, r: CharRow, t: number): number {
+  const b = r.box;
+  const h = r.height;
+  return bgShare(g, [
+    { x: b.x - 0.5 * h, y: b.y, width: 0.35 * h, height: b.height },
+    { x: b.x + b.width + 0.15 * h, y: b.y, width: 0.35 * h, height: b.height },
+  ], t, r.dark);
 }
 
 export function iou(a: Box, b: Box): number {
