@@ -189,19 +189,76 @@ function refineInBand(mask: Uint8Array, w: number, h: number, row: CharRow): { r
   return rows[0] ? { row: rows[0], labels } : null;
 }
 
+/** What a blob's pixels say about it, beyond its box. */
+export interface CompLook {
+  /** Typical stroke thickness: four times the mean distance of its pixels to the nearest non-ink (about the stroke width whatever the stroke's direction). */
+  stroke: number;
+  /** Mean grey of its pixels in the working image. */
+  tone: number;
+  /** Mean grey of the other pixels of its box: the plate right behind it. */
+  behind: number;
+}
+
+/** Stroke thickness and ink tone of each blob of a row (`labels` hold id+1). */
+export function compLooks(g: Grey, labels: Int32Array, comps: Comp[]): CompLook[] {
+  const w = g.width;
+  return comps.map((c) => {
+    const id = c.id + 1;
+    const bw = c.width + 2;
+    const bh = c.height + 2;
+    // Chamfer distance (3-4) to the nearest pixel that is not this blob, one pixel of margin.
+    const d = new Float32Array(bw * bh);
+    let tone = 0;
+    let behind = 0;
+    let n = 0;
+    for (let y = 0; y < c.height; y++) {
+      const row = (c.y + y) * w + c.x;
+      for (let x = 0; x < c.width; x++) {
+        if (labels[row + x] === id) { d[(y + 1) * bw + x + 1] = 1e6; tone += g.data[row + x]!; n++; }
+        else behind += g.data[row + x]!;
+      }
+    }
+    for (let y = 1; y < bh - 1; y++) {
+      for (let x = 1; x < bw - 1; x++) {
+        const i = y * bw + x;
+        if (!d[i]) continue;
+        d[i] = Math.min(d[i]!, d[i - 1]! + 3, d[i - bw]! + 3, d[i - bw - 1]! + 4, d[i - bw + 1]! + 4);
+      }
+    }
+    let sum = 0;
+    for (let y = bh - 2; y >= 1; y--) {
+      for (let x = bw - 2; x >= 1; x--) {
+        const i = y * bw + x;
+        if (!d[i]) continue;
+        d[i] = Math.min(d[i]!, d[i + 1]! + 3, d[i + bw]! + 3, d[i + bw + 1]! + 4, d[i + bw - 1]! + 4);
+        sum += d[i]!;
+      }
+    }
+    const rest = c.width * c.height - n;
+    return { stroke: n ? (4 * sum) / (3 * n) : 0, tone: n ? tone / n : 0, behind: rest > 0 ? behind / rest : 255 };
+  });
+}
+
 /**
  * The row without blobs that are unlike its characters: solid round shapes, or blobs whose
- * ink density and height both differ from the row's, at an end or in a wide gap. Null when
- * nothing looks out of place.
+ * ink density and height both differ from the row's, at an end or in a wide gap. With the
+ * blobs' looks (and the plate's tone behind the row), also pictures anywhere in the row:
+ * silhouettes and shapes drawn with strokes much thicker or thinner than the characters',
+ * or in another colour. Null when nothing looks out of place.
  */
-export function pruneEmblems(row: CharRow): CharRow | null {
-  const cs = [...row.comps].sort((a, b) => a.x - b.x);
+export function pruneEmblems(row: CharRow, looks?: CompLook[]): CharRow | null {
+  const order = row.comps.map((c, i) => i).sort((a, b) => row.comps[a]!.x - row.comps[b]!.x);
+  const cs = order.map((i) => row.comps[i]!);
+  const lk = looks && order.map((i) => looks[i]!);
   if (cs.length < 4) return null;
   const fill = (c: Comp) => c.area / (c.width * c.height);
   const medFill = median(cs.map(fill));
   const medH = median(cs.map((c) => c.height));
+  const medAspect = median(cs.map((c) => c.width / c.height));
   const gaps = cs.slice(1).map((c, i) => c.x - (cs[i]!.x + cs[i]!.width));
   const medGap = Math.max(1, median(gaps));
+  const medStroke = lk ? median(lk.map((l) => l.stroke)) : 0;
+  const medContrast = lk ? Math.max(10, median(lk.map((l) => Math.abs(l.behind - l.tone)))) : 0;
   const drop = new Set<Comp>();
   cs.forEach((c, i) => {
     const f = fill(c);
@@ -212,7 +269,24 @@ export function pruneEmblems(row: CharRow): CharRow | null {
     const edge = i === 0 || i === cs.length - 1;
     // Bars (1, I) are denser than other characters: density alone does not condemn them.
     const bar = aspect < 0.32;
-    if ((f > 0.62 && aspect > 0.7) || (!bar && hDev > 0.1 && fDev > 0.3 && (edge || wideGap)) || (!bar && fDev > 0.55 && (edge || wideGap))) drop.add(c);
+    if ((f > 0.62 && aspect > 0.7) || (!bar && hDev > 0.1 && fDev > 0.3 && (edge || wideGap)) || (!bar && fDev > 0.55 && (edge || wideGap))) {
+      drop.add(c);
+      return;
+    }
+    if (!lk || medStroke <= 0) return;
+    const s = lk[i]!.stroke / medStroke;
+    const k = Math.abs(lk[i]!.behind - lk[i]!.tone) / medContrast;
+    // A picture is drawn with other strokes (a silhouette, a ragged branch, a thin
+    // outline) or in another ink: one strong sign, or two weaker ones (one of them in its
+    // pixels), condemn it. Bold W and M are thick where their strokes meet, bars thin.
+    if (s > 2.1 || s < 0.42 || k < 0.6 || k > 1.6) { drop.add(c); return; }
+    let looksOff = 0;
+    if ((s > 1.75 || s < 0.62) && !(bar && s < 1)) looksOff++;
+    if (k < 0.8 || k > 1.3) looksOff++;
+    let shapeOff = 0;
+    if (hDev > 0.08) shapeOff++;
+    if (aspect > Math.max(0.7, medAspect * 1.5)) shapeOff++;
+    if (looksOff && looksOff + shapeOff >= 2) drop.add(c);
   });
   if (!drop.size || cs.length - drop.size < 3) return null;
   return { ...row, comps: cs.filter((c) => !drop.has(c)), score: row.score * 1.001 };
@@ -326,9 +400,10 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
       : { row: splitWide(rows[0], labels, g.width), labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` };
     // An emblem in the row (a state shape, a fruit, a flag) is read as a character: offer
     // the row without it first, and the row as found after it.
-    const pruned = pruneEmblems(pick.row);
+    const looks = compLooks(g, pick.labels, pick.row.comps);
+    const pruned = pruneEmblems(pick.row, looks);
     if (pruned) found.push({ ...pick, row: pruned, kind: `${pick.kind}e` });
-    found.push(pick);
+    found.push(pruned ? { ...pick, row: { ...pick.row, score: pick.row.score * 0.8 } } : pick);
     const k = m.dark ? 'dark' : 'light';
     bestBy[k] = Math.max(bestBy[k], pick.row.score);
   };
