@@ -52,6 +52,7 @@ async function main() {
   let n = 0;
   const at = [0, 0, 0];
   let ms = 0;
+  let cpu = 0;
   const misses: string[] = [];
   const ranks: number[] = [];
   for (const line of gt) {
@@ -60,8 +61,11 @@ async function main() {
     const g = await decodeGrey(buf);
     const p = { x: +x! * g.scale, y: +y! * g.scale, width: +w! * g.scale, height: +h! * g.scale };
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const cands = findPlates(g, o.max);
     ms += performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    cpu += (c1.user + c1.system) / 1000;
     n++;
     const rank = cands.findIndex((c) => holds(c.box, p));
     ranks.push(rank);
@@ -81,7 +85,7 @@ async function main() {
   const pct = (k: number) => `${k}/${n} (${((100 * k) / n).toFixed(1)} %)`;
   console.log(`misses (plate not at rank 1):`);
   for (const m of misses) console.log(`  ${m}`);
-  console.log(`frames ${n}: rank 1 ${pct(at[0]!)}, top 2 ${pct(at[1]!)}, top 4 ${pct(at[2]!)}; findPlates ${(ms / n).toFixed(1)} ms/frame`);
+  console.log(`frames ${n}: rank 1 ${pct(at[0]!)}, top 2 ${pct(at[1]!)}, top 4 ${pct(at[2]!)}; findPlates ${(ms / n).toFixed(1)} ms/frame wall, ${(cpu / n).toFixed(1)} ms/frame CPU`);
 }
 
 async function drawMiss(g: { width: number; height: number; data: Uint8Array }, p: Box, boxes: Box[], file: string) {

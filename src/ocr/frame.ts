@@ -2,7 +2,7 @@
  * Finding plates in a whole camera frame: rows of 4–9 small, aligned, character-sized
  * blobs on a plain panel. Each candidate's box is then read like a crop (find.ts).
  */
-import { type Box, type Comp, type Grey, components, cropGrey, otsu, thresholdAdaptive } from './image.js';
+import { type Box, type Comp, type Grey, cropGrey, otsu } from './image.js';
 import { type CharRow, findRows } from './find.js';
 
 export interface PlateCandidate { box: Box; score: number; charH: number }
@@ -23,10 +23,11 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
   const cands: ExplainedCandidate[] = [];
   const minH = Math.max(7, g.height * 0.009);
   const maxH = g.height * 0.2;
-  for (const dark of [true, false]) {
-    for (const [win, c] of [[25, 6], [51, 14]] as const) {
-      const mask = thresholdAdaptive(g, win, c, dark);
-      const { comps } = components(mask, g.width, g.height, 12);
+  const integral = integralOf(g);
+  for (const [win, c] of [[25, 6], [51, 14]] as const) {
+    const runs = adaptiveRuns(g, integral, win, c);
+    for (const dark of [true, false]) {
+      const comps = runComponents(dark ? runs.dark : runs.light, g.height, 12);
       // Gaps up to 2.3 heights: many plates split the serial with an emblem (3 ■ 3).
       const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 2.3, maxAspect: 2.5 });
       const grid = new CompGrid(comps, g.width, g.height);
@@ -39,7 +40,7 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
         // The plate around this row, whether the row is its serial or its (smaller) header:
         // wide enough for both, and reaching well below.
         const box = { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h };
-        const parts = measure(g, r, grid);
+        const parts = { ...measure(g, r, grid), win };
         const score = scoreOf(parts);
         cands.push({ box, score, charH: h, row: r, parts });
       }
@@ -47,6 +48,141 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
   }
   cands.sort((a, b) => b.score - a.score);
   return cands;
+}
+
+/** Summed-area table of `g`, (w+1)×(h+1). Int32 holds 255 × 8 Mpx; frames are capped well below. */
+function integralOf(g: Grey): Int32Array {
+  const { width: w, height: h, data } = g;
+  const iw = w + 1;
+  const integral = new Int32Array(iw * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let row = 0;
+    const o = (y + 1) * iw;
+    const u = y * iw;
+    const base = y * w;
+    for (let x = 0; x < w; x++) {
+      row += data[base + x]!;
+      integral[o + x + 1] = integral[u + x + 1]! + row;
+    }
+  }
+  return integral;
+}
+
+/** Horizontal runs of ink, row by row: run i spans [x0[i], x1[i]) on row y[i]. */
+class Runs {
+  x0 = new Int32Array(1 << 16);
+  x1 = new Int32Array(1 << 16);
+  y = new Int32Array(1 << 16);
+  n = 0;
+  /** rowStart[y]..rowStart[y+1] are row y's runs. */
+  rowStart: Int32Array;
+  constructor(height: number) { this.rowStart = new Int32Array(height + 1); }
+  push(x0: number, x1: number, y: number): void {
+    if (this.n === this.x0.length) {
+      const grow = (a: Int32Array) => { const b = new Int32Array(a.length * 2); b.set(a); return b; };
+      this.x0 = grow(this.x0);
+      this.x1 = grow(this.x1);
+      this.y = grow(this.y);
+    }
+    this.x0[this.n] = x0;
+    this.x1[this.n] = x1;
+    this.y[this.n++] = y;
+  }
+}
+
+/**
+ * Both ink masks of a local-mean threshold in one pass, as runs (thresholdAdaptive in
+ * image.ts makes one mask at a time): a pixel is dark ink when it is `c` grey levels below
+ * the mean of the `win`×`win` window around it, light ink when `c` above.
+ */
+function adaptiveRuns(g: Grey, integral: Int32Array, win: number, c: number): { dark: Runs; light: Runs } {
+  const { width: w, height: h, data } = g;
+  const iw = w + 1;
+  const r = Math.max(1, win >> 1);
+  const dark = new Runs(h);
+  const light = new Runs(h);
+  const xa = new Int32Array(w);
+  const xb = new Int32Array(w);
+  for (let x = 0; x < w; x++) { xa[x] = Math.max(0, x - r); xb[x] = Math.min(w, x + r + 1); }
+  for (let y = 0; y < h; y++) {
+    dark.rowStart[y] = dark.n;
+    light.rowStart[y] = light.n;
+    const ya = Math.max(0, y - r);
+    const yb = Math.min(h, y + r + 1);
+    const ra = ya * iw;
+    const rb = yb * iw;
+    const dy = yb - ya;
+    const base = y * w;
+    let state = 0; // 0 none, 1 dark run, 2 light run
+    let start = 0;
+    for (let x = 0; x < w; x++) {
+      const a = xa[x]!;
+      const b = xb[x]!;
+      const s = integral[rb + b]! - integral[ra + b]! - integral[rb + a]! + integral[ra + a]!;
+      const n = dy * (b - a);
+      const v = data[base + x]! * n;
+      // v < mean - c  ⇔  v·n < s - c·n (no division per pixel)
+      const k = v < s - c * n ? 1 : v > s + c * n ? 2 : 0;
+      if (k !== state) {
+        if (state === 1) dark.push(start, x, y);
+        else if (state === 2) light.push(start, x, y);
+        state = k;
+        start = x;
+      }
+    }
+    if (state === 1) dark.push(start, w, y);
+    else if (state === 2) light.push(start, w, y);
+  }
+  dark.rowStart[h] = dark.n;
+  light.rowStart[h] = light.n;
+  return { dark, light };
+}
+
+/** 4-connected components of runs (as components() in image.ts, without a label image). */
+function runComponents(runs: Runs, height: number, minArea: number): Comp[] {
+  const { x0, x1, rowStart } = runs;
+  const parent = new Int32Array(runs.n);
+  for (let i = 0; i < runs.n; i++) parent[i] = i;
+  const find = (a: number): number => {
+    while (parent[a] !== a) { parent[a] = parent[parent[a]!]!; a = parent[a]!; }
+    return a;
+  };
+  for (let y = 1; y < height; y++) {
+    let j = rowStart[y - 1]!;
+    const jEnd = rowStart[y]!;
+    const iEnd = rowStart[y + 1]!;
+    for (let i = rowStart[y]!; i < iEnd; i++) {
+      // Runs above that end before this one starts cannot touch it or any later one.
+      while (j < jEnd && x1[j]! <= x0[i]!) j++;
+      for (let k = j; k < jEnd && x0[k]! < x1[i]!; k++) {
+        const ra = find(i);
+        const rb = find(k);
+        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      }
+    }
+  }
+  const slot = new Int32Array(runs.n).fill(-1);
+  const boxes: number[] = [];
+  let m = 0;
+  for (let i = 0; i < runs.n; i++) {
+    const root = find(i);
+    let s = slot[root]!;
+    if (s < 0) { s = slot[root] = m++; boxes.push(1 << 30, 1 << 30, -1, -1, 0); }
+    const k = s * 5;
+    const y = runs.y[i]!;
+    if (x0[i]! < boxes[k]!) boxes[k] = x0[i]!;
+    if (y < boxes[k + 1]!) boxes[k + 1] = y;
+    if (x1[i]! - 1 > boxes[k + 2]!) boxes[k + 2] = x1[i]! - 1;
+    if (y > boxes[k + 3]!) boxes[k + 3] = y;
+    boxes[k + 4] += x1[i]! - x0[i]!;
+  }
+  const comps: Comp[] = [];
+  for (let id = 0; id < m; id++) {
+    const k = id * 5;
+    if (boxes[k + 4]! < minArea) continue;
+    comps.push({ id, x: boxes[k]!, y: boxes[k + 1]!, width: boxes[k + 2]! - boxes[k]! + 1, height: boxes[k + 3]! - boxes[k + 1]! + 1, area: boxes[k + 4]! });
+  }
+  return comps;
 }
 
 function dedupe<T extends PlateCandidate>(cands: T[], max: number): T[] {
