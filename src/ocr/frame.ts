@@ -104,6 +104,8 @@ function adaptiveRuns(g: Grey, integral: Int32Array, win: number, c: number): { 
   const xa = new Int32Array(w);
   const xb = new Int32Array(w);
   for (let x = 0; x < w; x++) { xa[x] = Math.max(0, x - r); xb[x] = Math.min(w, x + r + 1); }
+  // The window's column sums for the current row: one subtraction per window instead of three.
+  const col = new Int32Array(iw);
   for (let y = 0; y < h; y++) {
     dark.rowStart[y] = dark.n;
     light.rowStart[y] = light.n;
@@ -111,6 +113,7 @@ function adaptiveRuns(g: Grey, integral: Int32Array, win: number, c: number): { 
     const yb = Math.min(h, y + r + 1);
     const ra = ya * iw;
     const rb = yb * iw;
+    for (let x = 0; x < iw; x++) col[x] = integral[rb + x]! - integral[ra + x]!;
     const dy = yb - ya;
     const base = y * w;
     let state = 0; // 0 none, 1 dark run, 2 light run
@@ -118,7 +121,7 @@ function adaptiveRuns(g: Grey, integral: Int32Array, win: number, c: number): { 
     for (let x = 0; x < w; x++) {
       const a = xa[x]!;
       const b = xb[x]!;
-      const s = integral[rb + b]! - integral[ra + b]! - integral[rb + a]! + integral[ra + a]!;
+      const s = col[b]! - col[a]!;
       const n = dy * (b - a);
       const v = data[base + x]! * n;
       // v < mean - c  ⇔  v·n < s - c·n (no division per pixel)
