@@ -292,6 +292,133 @@ export function pruneEmblems(row: CharRow, looks?: CompLook[]): CharRow | null {
   return { ...row, comps: cs.filter((c) => !drop.has(c)), score: row.score * 1.001 };
 }
 
+/**
+ * The row with characters it lost put back: where a character should stand (a pitch
+ * before the first, after the last, or at either side of a wide gap) and a blob there
+ * holds a character-sized piece that spans the row's band, with the row's strokes and
+ * ink, that piece joins the row, cut from whatever it touches (a picture, the frame).
+ */
+export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: CompLook[]): CharRow {
+  const w = g.width;
+  let cs = [...row.comps].sort((a, b) => a.x - b.x);
+  if (cs.length < 3 || cs.length >= 8) return row;
+  const h = row.height;
+  const xs = cs.map((c) => c.x + c.width / 2);
+  const top = lineFit(xs, cs.map((c) => c.y));
+  const bot = lineFit(xs, cs.map((c) => c.y + c.height));
+  const normal = cs.filter((c) => c.width >= c.height * 0.32);
+  const cw = normal.length >= 2 ? median(normal.map((c) => c.width)) : h * 0.5;
+  const gaps = cs.slice(1).map((c, i) => c.x - (cs[i]!.x + cs[i]!.width));
+  const gap = Math.max(1, median(gaps));
+  const medStroke = median(looks.map((l) => l.stroke));
+  const medContrast = Math.max(10, median(looks.map((l) => Math.abs(l.behind - l.tone))));
+  const m = Math.max(1, Math.round(0.06 * h));
+  /** The piece of ink in columns [x0, x1) within the band, if it makes a character. */
+  const pieceAt = (x0: number, x1: number): Comp | null => {
+    x0 = Math.max(0, Math.round(x0));
+    x1 = Math.min(w, Math.round(x1));
+    if (x1 - x0 < 2) return null;
+    const count = new Map<number, number>();
+    for (let x = x0; x < x1; x++) {
+      const y0 = Math.max(0, Math.floor(top.icept + top.slope * x - m));
+      const y1 = Math.min(g.height - 1, Math.ceil(bot.icept + bot.slope * x + m));
+      for (let y = y0; y <= y1; y++) {
+        const l = labels[y * w + x]!;
+        if (l) count.set(l, (count.get(l) ?? 0) + 1);
+      }
+    }
+    let id = 0;
+    let most = 0;
+    for (const [l, n] of count) if (n > most) { most = n; id = l; }
+    if (!id || cs.some((c) => c.id + 1 === id && c.x < x1 && c.x + c.width > x0)) return null;
+    // Tight box of that blob's pixels in the window and band.
+    let bx0 = w; let bx1 = -1; let by0 = g.height; let by1 = -1; let area = 0;
+    const proj = new Int32Array(x1 - x0);
+    for (let x = x0; x < x1; x++) {
+      const y0 = Math.max(0, Math.floor(top.icept + top.slope * x - m));
+      const y1 = Math.min(g.height - 1, Math.ceil(bot.icept + bot.slope * x + m));
+      for (let y = y0; y <= y1; y++) {
+        if (labels[y * w + x] !== id) continue;
+        proj[x - x0]!++;
+        area++;
+        if (x < bx0) bx0 = x;
+        if (x > bx1) bx1 = x;
+        if (y < by0) by0 = y;
+        if (y > by1) by1 = y;
+      }
+    }
+    if (bx1 < 0) return null;
+    const pw = bx1 - bx0 + 1;
+    const ph = by1 - by0 + 1;
+    const cx = (bx0 + bx1) / 2;
+    // Spans the band: tops and bottoms on the row's lines.
+    if (ph < 0.85 * h || Math.abs(by0 - (top.icept + top.slope * cx)) > 0.12 * h || Math.abs(by1 + 1 - (bot.icept + bot.slope * cx)) > 0.12 * h) return null;
+    if (pw < 0.12 * h || pw > 1.3 * cw) return null;
+    // Cut from something else only where that something is thin.
+    if ((bx0 === x0 && x0 > 0 && proj[0]! > 0.35 * ph) || (bx1 === x1 - 1 && x1 < w && proj[x1 - x0 - 1]! > 0.35 * ph)) return null;
+    // One piece, not the ends of two things, and not cut by the image's side.
+    if (bx0 === 0 || bx1 === w - 1) return null;
+    let cols = 0;
+    for (let x = bx0; x <= bx1; x++) if (proj[x - x0]! > 0) cols++;
+    if (cols < pw * 0.95) return null;
+    const fill = area / (pw * ph);
+    if (fill < 0.18 || fill > 0.85) return null;
+    const piece: Comp = { id: id - 1, x: bx0, y: by0, width: pw, height: ph, area };
+    const [lk] = compLooks(g, labels, [piece]);
+    const st = lk!.stroke / medStroke;
+    const k = Math.abs(lk!.behind - lk!.tone) / medContrast;
+    if (st < 0.65 || st > 1.5 || k < 0.8 || k > 1.25) return null;
+    // A bar that goes on above or below the band is the frame's or a sticker's edge.
+    if (pw < 0.5 * cw) {
+      const ink = (y: number) => {
+        if (y < 0 || y >= g.height) return 0;
+        let n = 0;
+        for (let x = bx0; x <= bx1; x++) if (Math.abs(g.data[y * w + x]! - lk!.tone) < 0.4 * Math.abs(lk!.behind - lk!.tone)) n++;
+        return n / pw;
+      };
+      if (ink(by0 - 2 * m) > 0.5 || ink(by1 + 2 * m) > 0.5) return null;
+    }
+    return piece;
+  };
+  const added: Comp[] = [];
+  const slack = 0.25 * cw;
+  for (let pass = 0; pass < 2 && cs.length + added.length < 8; pass++) {
+    const all = [...cs, ...added].sort((a, b) => a.x - b.x);
+    const first = all[0]!;
+    const last = all[all.length - 1]!;
+    const tries: Array<[number, number]> = [
+      [first.x - gap - cw - slack, first.x - 1],
+      [last.x + last.width + 1, last.x + last.width + gap + cw + slack],
+    ];
+    for (let i = 1; i < all.length; i++) {
+      const a = all[i - 1]!;
+      const b = all[i]!;
+      if (b.x - (a.x + a.width) < gap + 0.8 * cw) continue;
+      tries.push([a.x + a.width + 1, a.x + a.width + gap + cw + slack]);
+      tries.push([b.x - gap - cw - slack, b.x - 1]);
+    }
+    let grew = false;
+    for (const [x0, x1] of tries) {
+      if (cs.length + added.length >= 8) break;
+      const p = pieceAt(x0, x1);
+      if (!p || [...cs, ...added].some((c) => c.x < p.x + p.width && c.x + c.width > p.x)) continue;
+      // At the row's spacing from its neighbour.
+      const near = Math.min(...[...cs, ...added].map((c) => Math.max(c.x - (p.x + p.width), p.x - (c.x + c.width))));
+      if (near > gap + 0.6 * cw) continue;
+      added.push(p);
+      grew = true;
+    }
+    if (!grew) break;
+  }
+  if (!added.length) return row;
+  cs = [...cs, ...added].sort((a, b) => a.x - b.x);
+  const x0 = Math.min(...cs.map((c) => c.x));
+  const x1 = Math.max(...cs.map((c) => c.x + c.width));
+  const y0 = Math.min(...cs.map((c) => c.y));
+  const y1 = Math.max(...cs.map((c) => c.y + c.height));
+  return { ...row, comps: cs, box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } };
+}
+
 export interface Mask { mask: Uint8Array; dark: boolean; kind: string }
 
 /** The thresholds tried on a plate: adaptive (local mean) and global (Otsu), each plain and moved toward the ink. */
@@ -401,8 +528,16 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
     // An emblem in the row (a state shape, a fruit, a flag) is read as a character: offer
     // the row without it first, and the row as found after it.
     const looks = compLooks(g, pick.labels, pick.row.comps);
-    const pruned = pruneEmblems(pick.row, looks);
-    if (pruned) found.push({ ...pick, row: pruned, kind: `${pick.kind}e` });
+    let pruned = pruneEmblems(pick.row, looks);
+    if (pruned) {
+      const kept = new Set(pruned.comps);
+      const ext = extendRow(g, pick.labels, pruned, looks.filter((_, i) => kept.has(pick.row.comps[i]!)));
+      if (ext !== pruned) pruned = ext;
+      found.push({ ...pick, row: pruned, kind: `${pick.kind}e` });
+    } else {
+      const ext = extendRow(g, pick.labels, pick.row, looks);
+      if (ext !== pick.row) found.push({ ...pick, row: { ...ext, score: ext.score * 1.001 }, kind: `${pick.kind}x` });
+    }
     found.push(pruned ? { ...pick, row: { ...pick.row, score: pick.row.score * 0.8 } } : pick);
     const k = m.dark ? 'dark' : 'light';
     bestBy[k] = Math.max(bestBy[k], pick.row.score);
