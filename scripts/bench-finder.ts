@@ -1,6 +1,6 @@
 /**
  * Plate-finder benchmark, without the recogniser:
- * `tsx scripts/bench-finder.ts DIR [--crops OUTDIR] [--max N] [--verbose]`
+ * `tsx scripts/bench-finder.ts DIR [--crops OUTDIR [--draw A,B]] [--max N] [--verbose]`
  *
  * DIR holds cars/groundtruth.txt (`file x y w h PLATE`, the plate's box in the original
  * pixels), as ../shared/data/plates-dev does. Each frame is decoded as the reader decodes
@@ -9,7 +9,8 @@
  * the share of frames whose plate is held by the candidate at rank 1, within the top 2 and
  * within the top 4, the milliseconds per frame spent in findPlates, and the misses with
  * the plate's height in (decoded) pixels. With --crops, writes for each miss the frame with
- * the plate (green) and the candidates (red, rank 1 thickest) drawn on it, shrunk.
+ * the plate (green) and the candidates (red, rank 1 thickest) drawn on it, shrunk; with
+ * --draw A,B also for the frames whose names contain A or B.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,12 +19,13 @@ import { type Box, decodeGrey } from '../src/ocr/image.js';
 import { findPlates } from '../src/ocr/frame.js';
 
 function parseArgs(argv: string[]) {
-  const out = { dir: '', crops: '', max: 6, verbose: false };
+  const out = { dir: '', crops: '', max: 6, verbose: false, draw: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--crops') out.crops = argv[++i]!;
     else if (a === '--max') out.max = Number(argv[++i]);
     else if (a === '--verbose') out.verbose = true;
+    else if (a === '--draw') out.draw = argv[++i]!.split(',');
     else if (!out.dir) out.dir = a;
   }
   return out;
@@ -77,6 +79,7 @@ async function main() {
       console.log(desc);
       for (const c of cands) console.log(`   ${holds(c.box, p) ? '*' : ' '} s=${c.score.toFixed(2)} h=${c.charH.toFixed(0)} box=${[c.box.x, c.box.y, c.box.width, c.box.height].map((v) => v.toFixed(0)).join(',')}`);
     }
+    if (o.crops && o.draw.some((d) => file!.includes(d))) await drawMiss(g, p, cands.map((c) => c.box), path.join(o.crops, `drawn-${path.parse(file!).name}.png`));
     if (rank !== 0) {
       misses.push(desc);
       if (o.crops) await drawMiss(g, p, cands.map((c) => c.box), path.join(o.crops, `${rank < 0 ? 'none' : 'r' + (rank + 1)}-${path.parse(file!).name}.png`));

@@ -15,7 +15,11 @@ export interface ExplainedCandidate extends PlateCandidate { row: CharRow; parts
  * thresholds and both polarities. Boxes are in the frame's pixels, best first.
  */
 export function findPlates(g: Grey, max = 6): PlateCandidate[] {
-  return dedupe(explainPlates(g), max).map(({ box, score, charH }) => ({ box, score, charH }));
+  const kept = dedupe(explainPlates(g), max);
+  // Rows a tenth as plate-like as the best are clutter, not a second plate: reading them
+  // costs time and lets a confident misreading of a sign or a grille win.
+  const floor = (kept[0]?.score ?? 0) * 0.1;
+  return kept.filter((c) => c.score >= floor).map(({ box, score, charH }) => ({ box, score, charH }));
 }
 
 /** Every candidate row in the frame with its score parts, best first (not deduplicated). */
