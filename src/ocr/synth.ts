@@ -102,7 +102,9 @@ const GOTHIC: Record<string, Stroke[]> = {
   '9': [[4, 3, 3, 4, 1, 4, 0, 3, 0, 1, 1, 0, 3, 0, 4, 1, 4, 7, 3, 8, 1, 8, 0.2, 7.2]],
 };
 
-const SYSTEM_FACES: Record<Exclude<PlateFont, 'gothic'>, { family: string; weight: string; width: number }> = {
+/** A system typeface: family and weight, its average capital's width and cap height in em. */
+export interface Face { family: string; weight: string; width: number; cap?: number }
+const SYSTEM_FACES: Record<Exclude<PlateFont, 'gothic'>, Face> = {
   'sans-condensed': { family: 'DejaVu Sans Condensed', weight: 'bold', width: 0.62 },
   sans: { family: 'DejaVu Sans', weight: 'bold', width: 0.7 },
   mono: { family: 'DejaVu Sans Mono', weight: 'bold', width: 0.6 },
@@ -117,7 +119,7 @@ function esc(s: string): string {
  * SVG for a row of characters whose cap height is `capH`, centred on `cx` with its
  * baseline at `baseY`, each in a cell `pitch` wide.
  */
-function glyphRow(text: string, font: PlateFont, cx: number, baseY: number, capH: number, pitch: number,
+function glyphRow(text: string, font: PlateFont | Face, cx: number, baseY: number, capH: number, pitch: number,
   fill: string, boldness: number, squeeze: number, gap: number): string {
   const chars = [...text];
   const total = chars.length * pitch + (gap > 0 ? gap : 0);
@@ -143,8 +145,8 @@ function glyphRow(text: string, font: PlateFont, cx: number, baseY: number, capH
         parts.push(`<path d="${d}" fill="none" stroke="${fill}" stroke-width="${sw.toFixed(2)}" stroke-linejoin="round" stroke-linecap="square"/>`);
       }
     } else {
-      const face = SYSTEM_FACES[font];
-      const size = capH / 0.73; // DejaVu cap height is ~0.73 em
+      const face = typeof font === 'string' ? SYSTEM_FACES[font] : font;
+      const size = capH / (face.cap ?? 0.73); // DejaVu cap height is ~0.73 em
       const sx = squeeze;
       const extra = boldness > 1 ? ` stroke="${fill}" stroke-width="${((boldness - 1) * size * 0.06).toFixed(2)}"` : '';
       parts.push(`<text transform="translate(${x.toFixed(2)},${baseY.toFixed(2)}) scale(${sx.toFixed(3)},1)" font-family="${face.family}" font-weight="${face.weight}" font-size="${size.toFixed(1)}" text-anchor="middle" fill="${fill}"${extra}>${esc(ch)}</text>`);
@@ -184,6 +186,8 @@ export interface PlateOptions {
   /** Width in pixels of the plate itself (the image adds a margin); @default 400 */
   width?: number;
   font?: PlateFont;
+  /** Any installed typeface instead of `font` (the glyph model's training uses many); @default none */
+  face?: Face;
   /** Rotation in degrees; @default drawn in ±6 */
   skew?: number;
   /** Gaussian blur sigma in pixels, 0 for none; @default drawn in 0..1.2 */
@@ -221,8 +225,9 @@ function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
   const boldness = between(rng, 0.85, 1.3);
   // Plate lettering is narrow: a glyph about half as wide as it is tall, ink included.
   const aspect = between(rng, 0.42, 0.62);
-  const strokeW = font === 'gothic' ? (capH / 8) * 0.95 * boldness : 0;
-  const naturalAspect = font === 'gothic' ? 0.5 : SYSTEM_FACES[font].width / 0.73;
+  const face = o.face ?? (font === 'gothic' ? null : SYSTEM_FACES[font]);
+  const strokeW = face ? 0 : (capH / 8) * 0.95 * boldness;
+  const naturalAspect = face ? face.width / (face.cap ?? 0.73) : 0.5;
   let squeeze = Math.max(0.3, (aspect - strokeW / capH) / naturalAspect);
   // Characters never touch on a real plate: at least a stroke's width between them.
   let pitch = capH * aspect * between(rng, 1.2, 1.45);
@@ -252,7 +257,7 @@ function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
   const fSize = H * between(rng, 0.07, 0.1);
   parts.push(`<text x="${W / 2}" y="${(H * 0.95).toFixed(1)}" font-family="DejaVu Sans" font-size="${fSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(pick(rng, SLOGANS))}</text>`);
   // The serial, sometimes with a small emblem in the gap.
-  parts.push(glyphRow(text, font, cx, baseY, capH, pitch, scheme.text, boldness, squeeze, gap));
+  parts.push(glyphRow(text, face ?? font, cx, baseY, capH, pitch, scheme.text, boldness, squeeze, gap));
   if (gap > 0 && rng() < 0.5) {
     const total = n * pitch + gap;
     const gapAfter = Math.floor(n / 2) - (n === 7 ? 0 : 1);
