@@ -41,10 +41,13 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
         if (r.box.y < g.height * 0.035 || r.box.y + r.box.height > g.height * 0.965) continue;
         const h = r.height;
         const w = r.box.width;
-        // The plate around this row, whether the row is its serial or its (smaller) header:
-        // wide enough for both, and reaching well below.
-        const box = { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h };
-        const parts = { ...measure(g, r, grid), win };
+        const parts: Record<string, number> = { ...measure(g, r, grid), win };
+        // The plate around this row. Under a header (the state's name, smaller) the serial
+        // is below: reach well below and wide enough for it. A serial gets a margin of about
+        // a character height, as its plate has, and room for characters the row missed.
+        const box = parts.under! >= 3
+          ? { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h }
+          : { x: r.box.x + w / 2 - Math.max(1.7 * w, 8 * h) / 2, y: r.box.y - 1.2 * h, width: Math.max(1.7 * w, 8 * h), height: r.box.height + 2.4 * h };
         const score = scoreOf(parts);
         cands.push({ box, score, charH: h, row: r, parts });
       }
@@ -281,8 +284,12 @@ function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
   const ids = new Set(r.comps.map((c) => c.id));
   const around = grid.within({ x: b.x - 1.5 * h, y: b.y - 1.6 * h, width: b.width + 3 * h, height: b.height + 3.2 * h })
     .filter((c) => !ids.has(c.id) && c.height >= 0.45 * h && c.height <= 2.5 * h).length;
+  // Taller characters just below: this row is a plate's header, its serial underneath.
+  const under = grid.within({ x: b.x - 0.2 * b.width, y: b.y + b.height, width: 1.4 * b.width, height: 4 * h })
+    .filter((c) => c.height >= 1.5 * h && c.height <= 4 * h && c.width < 1.2 * c.height).length;
   return {
     n,
+    under,
     h,
     hRel: h / g.height,
     yRel: (b.y + b.height / 2) / g.height,
