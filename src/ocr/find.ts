@@ -331,15 +331,35 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     let most = 0;
     for (const [l, n] of count) if (n > most) { most = n; id = l; }
     if (!id || cs.some((c) => c.id + 1 === id && c.x < x1 && c.x + c.width > x0)) return null;
-    // Tight box of that blob's pixels in the window and band.
-    let bx0 = w; let bx1 = -1; let by0 = g.height; let by1 = -1; let area = 0;
+    // That blob's ink per column of the window, within the band.
+    const band = (x: number) => [Math.max(0, Math.floor(top.icept + top.slope * x - m)), Math.min(g.height - 1, Math.ceil(bot.icept + bot.slope * x + m))] as const;
     const proj = new Int32Array(x1 - x0);
     for (let x = x0; x < x1; x++) {
-      const y0 = Math.max(0, Math.floor(top.icept + top.slope * x - m));
-      const y1 = Math.min(g.height - 1, Math.ceil(bot.icept + bot.slope * x + m));
+      const [y0, y1] = band(x);
+      for (let y = y0; y <= y1; y++) if (labels[y * w + x] === id) proj[x - x0]!++;
+    }
+    // Where it runs on past the window (into a picture, the frame), cut it at its thinnest
+    // column near that side, and only where that is thin.
+    const sl = Math.max(2, Math.round(2 * slack));
+    let cl = x0;
+    let cr = x1 - 1;
+    if (proj[0]! > 0 && x0 > 0) {
+      for (let x = x0; x <= Math.min(x1 - 1, x0 + sl); x++) if (proj[x - x0]! < proj[cl - x0]!) cl = x;
+    }
+    if (proj[x1 - x0 - 1]! > 0 && x1 < w) {
+      for (let x = x1 - 1; x >= Math.max(cl, x1 - 1 - sl); x--) if (proj[x - x0]! < proj[cr - x0]!) cr = x;
+    }
+    const bandH = (bot.icept - top.icept) + 2 * m;
+    if ((cl > x0 || (x0 > 0 && proj[0]! > 0)) && proj[cl - x0]! > 0.35 * bandH) return null;
+    if ((cr < x1 - 1 || (x1 < w && proj[x1 - x0 - 1]! > 0)) && proj[cr - x0]! > 0.35 * bandH) return null;
+    if (proj[cl - x0]! > 0) cl++;
+    if (proj[cr - x0]! > 0) cr--;
+    // Tight box of the piece.
+    let bx0 = w; let bx1 = -1; let by0 = g.height; let by1 = -1; let area = 0;
+    for (let x = cl; x <= cr; x++) {
+      const [y0, y1] = band(x);
       for (let y = y0; y <= y1; y++) {
         if (labels[y * w + x] !== id) continue;
-        proj[x - x0]!++;
         area++;
         if (x < bx0) bx0 = x;
         if (x > bx1) bx1 = x;
@@ -354,8 +374,6 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     // Spans the band: tops and bottoms on the row's lines.
     if (ph < 0.85 * h || Math.abs(by0 - (top.icept + top.slope * cx)) > 0.12 * h || Math.abs(by1 + 1 - (bot.icept + bot.slope * cx)) > 0.12 * h) return null;
     if (pw < 0.12 * h || pw > 1.3 * cw) return null;
-    // Cut from something else only where that something is thin.
-    if ((bx0 === x0 && x0 > 0 && proj[0]! > 0.35 * ph) || (bx1 === x1 - 1 && x1 < w && proj[x1 - x0 - 1]! > 0.35 * ph)) return null;
     // One piece, not the ends of two things, and not cut by the image's side.
     if (bx0 === 0 || bx1 === w - 1) return null;
     let cols = 0;
@@ -368,16 +386,21 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     const st = lk!.stroke / medStroke;
     const k = Math.abs(lk!.behind - lk!.tone) / medContrast;
     if (st < 0.65 || st > 1.5 || k < 0.8 || k > 1.25) return null;
-    // A bar that goes on above or below the band is the frame's or a sticker's edge.
-    if (pw < 0.5 * cw) {
-      const ink = (y: number) => {
-        if (y < 0 || y >= g.height) return 0;
-        let n = 0;
-        for (let x = bx0; x <= bx1; x++) if (Math.abs(g.data[y * w + x]! - lk!.tone) < 0.4 * Math.abs(lk!.behind - lk!.tone)) n++;
-        return n / pw;
-      };
-      if (ink(by0 - 2 * m) > 0.5 || ink(by1 + 2 * m) > 0.5) return null;
+    // Full-height strokes that go on well above or below the band are the frame's or a
+    // sticker's edges, not a character's.
+    const inky = (x: number, y: number) => x >= 0 && x < w && y >= 0 && y < g.height && Math.abs(g.data[y * w + x]! - lk!.tone) < 0.4 * Math.abs(lk!.behind - lk!.tone);
+    // A line goes on there, not a dark (or light) area the character stands under.
+    const side = Math.round(0.25 * h);
+    const line = (x: number, y: number) => inky(x, y) && !(inky(x - side, y) && inky(x + side, y));
+    let stems = 0;
+    let on = 0;
+    for (let x = bx0; x <= bx1; x++) {
+      if (proj[x - x0]! < 0.7 * ph) continue;
+      stems++;
+      const far = Math.round(0.3 * h);
+      if ((line(x, by0 - 2 * m) && line(x, by0 - far)) || (line(x, by1 + 2 * m) && line(x, by1 + far))) on++;
     }
+    if (stems && on >= 0.6 * stems) return null;
     return piece;
   };
   const added: Comp[] = [];
