@@ -246,7 +246,7 @@ export function compLooks(g: Grey, labels: Int32Array, comps: Comp[]): CompLook[
  * silhouettes and shapes drawn with strokes much thicker or thinner than the characters',
  * or in another colour. Null when nothing looks out of place.
  */
-export function pruneEmblems(row: CharRow, looks?: CompLook[]): CharRow | null {
+export function pruneEmblems(row: CharRow, looks?: CompLook[], byLooksOnly = false): CharRow | null {
   const order = row.comps.map((c, i) => i).sort((a, b) => row.comps[a]!.x - row.comps[b]!.x);
   const cs = order.map((i) => row.comps[i]!);
   const lk = looks && order.map((i) => looks[i]!);
@@ -269,7 +269,7 @@ export function pruneEmblems(row: CharRow, looks?: CompLook[]): CharRow | null {
     const edge = i === 0 || i === cs.length - 1;
     // Bars (1, I) are denser than other characters: density alone does not condemn them.
     const bar = aspect < 0.32;
-    if ((f > 0.62 && aspect > 0.7) || (!bar && hDev > 0.1 && fDev > 0.3 && (edge || wideGap)) || (!bar && fDev > 0.55 && (edge || wideGap))) {
+    if (!byLooksOnly && ((f > 0.62 && aspect > 0.7) || (!bar && hDev > 0.1 && fDev > 0.3 && (edge || wideGap)) || (!bar && fDev > 0.55 && (edge || wideGap)))) {
       drop.add(c);
       return;
     }
@@ -545,22 +545,26 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
     const rows = findRows(comps, m.dark, { minH, maxH, minCount: 3, maxAspect: 3.2, maxGap: 2.3 });
     if (!rows[0]) return;
     const refined = refineInBand(m.mask, g.width, g.height, rows[0]);
-    const pick = refined && refined.row.comps.length >= rows[0].comps.length
-      ? { row: splitWide(refined.row, refined.labels, g.width), labels: refined.labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}b` }
-      : { row: splitWide(rows[0], labels, g.width), labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` };
+    const base = refined && refined.row.comps.length >= rows[0].comps.length
+      ? { row: refined.row, labels: refined.labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}b` }
+      : { row: rows[0], labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` };
+    const pick = { ...base, row: splitWide(base.row, base.labels, g.width) };
     // An emblem in the row (a state shape, a fruit, a flag) is read as a character: offer
-    // the row without it first, and the row as found after it.
-    const looks = compLooks(g, pick.labels, pick.row.comps);
-    let pruned = pruneEmblems(pick.row, looks);
-    if (pruned) {
-      const kept = new Set(pruned.comps);
-      const ext = extendRow(g, pick.labels, pruned, looks.filter((_, i) => kept.has(pick.row.comps[i]!)));
-      if (ext !== pruned) pruned = ext;
-      found.push({ ...pick, row: pruned, kind: `${pick.kind}e` });
-    } else {
-      const ext = extendRow(g, pick.labels, pick.row, looks);
-      if (ext !== pick.row) found.push({ ...pick, row: { ...ext, score: ext.score * 1.001 }, kind: `${pick.kind}x` });
+    // the row without it first, and the row as found after it. Pictures are judged whole
+    // first (split, a silhouette's pieces look like characters), then piece by piece.
+    const whole = pruneEmblems(base.row, compLooks(g, base.labels, base.row.comps), true);
+    let row = whole ? splitWide(whole, base.labels, g.width) : pick.row;
+    let looks = compLooks(g, base.labels, row.comps);
+    const pieces = pruneEmblems(row, looks);
+    if (pieces) {
+      const kept = new Set(pieces.comps);
+      looks = looks.filter((_, i) => kept.has(row.comps[i]!));
+      row = pieces;
     }
+    const pruned = whole !== null || pieces !== null;
+    const ext = extendRow(g, base.labels, row, looks);
+    if (pruned) found.push({ ...pick, row: { ...ext, score: pick.row.score * 1.001 }, kind: `${pick.kind}e` });
+    else if (ext !== row) found.push({ ...pick, row: { ...ext, score: ext.score * 1.001 }, kind: `${pick.kind}x` });
     found.push(pruned ? { ...pick, row: { ...pick.row, score: pick.row.score * 0.8 } } : pick);
     const k = m.dark ? 'dark' : 'light';
     bestBy[k] = Math.max(bestBy[k], pick.row.score);
