@@ -28,9 +28,12 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
   const minH = Math.max(7, g.height * 0.009);
   const maxH = g.height * 0.2;
   const integral = integralOf(g);
-  for (const [win, c] of [[25, 6], [51, 14]] as const) {
+  // Three windows: the small one keeps small characters apart from a plate's frame or a
+  // bolt next to them (dark ink only: most plates, and light ink at that size is mostly
+  // glare and texture); the large ones suit bigger plates and low contrast.
+  for (const [win, c, polarities] of [[13, 6, [true]], [25, 6, [true, false]], [51, 14, [true, false]]] as const) {
     const runs = adaptiveRuns(g, integral, win, c);
-    for (const dark of [true, false]) {
+    for (const dark of polarities) {
       const comps = runComponents(dark ? runs.dark : runs.light, g.height, 12);
       // Gaps up to 2.3 heights: many plates split the serial with an emblem (3 ■ 3).
       const rows = findRows(comps, dark, { minH, maxH, minCount: 4, maxCount: 9, maxGap: 2.3, maxAspect: 2.5 });
