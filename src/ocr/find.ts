@@ -281,8 +281,8 @@ export function pruneEmblems(row: CharRow, looks?: CompLook[], byLooksOnly = fal
     // pixels), condemn it. Bold W and M are thick where their strokes meet, bars thin.
     if (s > 2.1 || s < 0.42 || k < 0.6 || k > 1.6) { drop.add(c); return; }
     let looksOff = 0;
-    if ((s > 1.75 || s < 0.62) && !(bar && s < 1)) looksOff++;
-    if (k < 0.8 || k > 1.3) looksOff++;
+    if ((s > 1.55 || s < 0.62) && !(bar && s < 1)) looksOff++;
+    if (k < 0.72 || k > 1.35) looksOff++;
     let shapeOff = 0;
     if (hDev > 0.08) shapeOff++;
     if (aspect > Math.max(0.7, medAspect * 1.5)) shapeOff++;
