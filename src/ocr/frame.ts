@@ -259,10 +259,13 @@ function scoreOf(p: Record<string, number>): number {
     * Math.exp(-2 * wdev)
     // Characters of one font have much the same proportions; clutter does not.
     * Math.exp(-2 * p.aspectSd!)
+    // A plate's panel ends within a character height or so of its serial.
+    * (0.2 + 0.8 * p.edges!)
     // Most plates are dark characters on a light panel.
     * (p.dark ? 1.5 : 1)
-    // Height counts a little: a plate big enough to read beats specks.
-    * Math.sqrt(p.h!)
+    // Height counts a little, and rows too small to read (under ~12 px) count less again:
+    // a plate big enough to read beats specks; a sign near the camera is no plate for it.
+    * Math.sqrt(p.h!) * Math.min(1, p.h! / 12)
     // Plates are on cars, rarely in the top of the frame (sky, buildings, signs).
     * (p.yRel! < 0.15 ? 0.5 : 1);
 }
@@ -293,6 +296,7 @@ function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
   return {
     n,
     under,
+    edges: panelEdges(g, r),
     h,
     hRel: h / g.height,
     yRel: (b.y + b.height / 2) / g.height,
@@ -307,6 +311,54 @@ function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
     bars: bars / n,
     around: around / n,
   };
+}
+
+/**
+ * 0..1: how clearly a panel ends around the row, as a plate's does: the strongest step in
+ * mean brightness across the row's columns within about a character height above and below
+ * it, and across its rows just beyond each end, relative to the characters' own contrast.
+ * Text painted on a van or a wall has no such edges near it.
+ */
+function panelEdges(g: Grey, r: CharRow): number {
+  const b = r.box;
+  const h = r.height;
+  const x0 = Math.max(0, Math.round(b.x));
+  const x1 = Math.min(g.width, Math.round(b.x + b.width));
+  const y0 = Math.max(0, Math.round(b.y));
+  const y1 = Math.min(g.height, Math.round(b.y + b.height));
+  if (x1 - x0 < 2 || y1 - y0 < 2) return 0;
+  const rowMean = (y: number) => {
+    let s = 0;
+    for (let x = x0; x < x1; x++) s += g.data[y * g.width + x]!;
+    return s / (x1 - x0);
+  };
+  const colMean = (x: number) => {
+    let s = 0;
+    for (let y = y0; y < y1; y++) s += g.data[y * g.width + x]!;
+    return s / (y1 - y0);
+  };
+  const step = Math.max(1, Math.round(h * 0.15));
+  // Strongest step of f over [a, b) (frame coordinates, clipped to [lo, hi)).
+  const strongest = (f: (i: number) => number, a: number, bEnd: number, lo: number, hi: number) => {
+    const from = Math.max(lo, Math.round(a));
+    const to = Math.min(hi - step, Math.round(bEnd));
+    let best = 0;
+    let prev: number[] = [];
+    for (let i = from; i < to + step; i++) prev.push(f(i));
+    for (let i = 0; i + step < prev.length; i++) best = Math.max(best, Math.abs(prev[i + step]! - prev[i]!));
+    prev = [];
+    return best;
+  };
+  const above = strongest(rowMean, b.y - 1.3 * h, b.y - 0.1 * h, 0, g.height);
+  const below = strongest(rowMean, b.y + b.height + 0.1 * h, b.y + b.height + 1.8 * h, 0, g.height);
+  const left = strongest(colMean, b.x - 1.3 * h, b.x - 0.1 * h, 0, g.width);
+  const right = strongest(colMean, b.x + b.width + 0.1 * h, b.x + b.width + 1.3 * h, 0, g.width);
+  const sub = cropGrey(g, b);
+  let lo = 255;
+  let hi = 0;
+  for (const v of sub.data) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  const c = Math.max(16, hi - lo);
+  return Math.min(1, (Math.min(above, below) + Math.min(left, right)) / 2 / (0.5 * c));
 }
 
 /** How strongly the characters stand out from the panel around them (0.1..1). */
