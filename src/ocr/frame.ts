@@ -1,8 +1,12 @@
 /**
  * Finding plates in a whole camera frame: rows of 4–9 small, aligned, character-sized
- * blobs on a plain panel. Each candidate's box is then read like a crop (find.ts).
+ * blobs (find.ts) at three local thresholds and both polarities, scored by what a plate's
+ * serial looks like in a scene: alone on its panel (no blobs of its size around it), with
+ * the panel's edges close around it, about 3–5 character heights wide, in characters of
+ * like proportions, standing out clearly. Each candidate's box is then read like a crop
+ * (reader.ts). `tsx scripts/bench-finder.ts DIR` measures it without the recogniser.
  */
-import { type Box, type Comp, type Grey, cropGrey, otsu } from './image.js';
+import { type Box, type Comp, type Grey, cropGrey } from './image.js';
 import { type CharRow, findRows } from './find.js';
 
 export interface PlateCandidate { box: Box; score: number; charH: number }
@@ -11,8 +15,8 @@ export interface PlateCandidate { box: Box; score: number; charH: number }
 export interface ExplainedCandidate extends PlateCandidate { row: CharRow; parts: Record<string, number> }
 
 /**
- * Where plates might be in a whole frame: rows of 4–9 small characters, at a few
- * thresholds and both polarities. Boxes are in the frame's pixels, best first.
+ * Where plates might be in a whole frame, best first, at most `max`: boxes in the frame's
+ * pixels around a serial (or, for a plate's header row, reaching down to the serial).
  */
 export function findPlates(g: Grey, max = 6): PlateCandidate[] {
   const kept = dedupe(explainPlates(g), max);
@@ -278,15 +282,11 @@ function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
   const b = r.box;
   const h = r.height;
   const n = r.comps.length;
-  const sub = cropGrey(g, b);
-  const t = otsu(sub);
-  // Shapes: characters differ from one another (1, 8, W); fence bars, LEDs, grille slots and
-  // stripes do not.
+  // Characters of one font have much the same proportions; the blobs of foliage, gravel,
+  // LEDs and clutter that happen to line up do not.
   const aspects = r.comps.map((c) => c.width / c.height);
-  const fills = r.comps.map((c) => c.area / (c.width * c.height));
-  const bars = r.comps.filter((c) => c.width / c.height < 0.3 && c.area / (c.width * c.height) > 0.7).length;
   // Blobs of a similar size around the row that are not part of it: more text (signs,
-  // stickers, a paragraph) or texture (grass, leaves, gravel).
+  // stickers, a paragraph) or texture (grass, leaves, gravel, fences).
   const ids = new Set(r.comps.map((c) => c.id));
   const around = grid.within({ x: b.x - 1.5 * h, y: b.y - 1.6 * h, width: b.width + 3 * h, height: b.height + 3.2 * h })
     .filter((c) => !ids.has(c.id) && c.height >= 0.45 * h && c.height <= 2.5 * h).length;
@@ -295,21 +295,15 @@ function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
     .filter((c) => c.height >= 1.5 * h && c.height <= 4 * h && c.width < 1.2 * c.height).length;
   return {
     n,
-    under,
-    edges: panelEdges(g, r),
     h,
-    hRel: h / g.height,
-    yRel: (b.y + b.height / 2) / g.height,
-    widthH: b.width / h,
-    dark: r.dark ? 1 : 0,
-    base: r.score / h,
-    contrast: panelContrast(sub),
-    panel: panelShare(g, r, t),
-    sides: sideShare(g, r, t),
-    aspectSd: sd(aspects),
-    fillSd: sd(fills),
-    bars: bars / n,
+    under,
     around: around / n,
+    aspectSd: sd(aspects),
+    widthH: b.width / h,
+    contrast: panelContrast(cropGrey(g, b)),
+    edges: panelEdges(g, r),
+    dark: r.dark ? 1 : 0,
+    yRel: (b.y + b.height / 2) / g.height,
   };
 }
 
@@ -343,10 +337,9 @@ function panelEdges(g: Grey, r: CharRow): number {
     const from = Math.max(lo, Math.round(a));
     const to = Math.min(hi - step, Math.round(bEnd));
     let best = 0;
-    let prev: number[] = [];
-    for (let i = from; i < to + step; i++) prev.push(f(i));
-    for (let i = 0; i + step < prev.length; i++) best = Math.max(best, Math.abs(prev[i + step]! - prev[i]!));
-    prev = [];
+    const means: number[] = [];
+    for (let i = from; i < to + step; i++) means.push(f(i));
+    for (let i = 0; i + step < means.length; i++) best = Math.max(best, Math.abs(means[i + step]! - means[i]!));
     return best;
   };
   const above = strongest(rowMean, b.y - 1.3 * h, b.y - 0.1 * h, 0, g.height);
@@ -371,51 +364,6 @@ function panelContrast(sub: Grey): number {
   for (let acc = 0, i = 0; i < 256; i++) { acc += hist[i]!; if (acc >= n * 0.1) { lo = i; break; } }
   for (let acc = 0, i = 255; i >= 0; i--) { acc += hist[i]!; if (acc >= n * 0.1) { hi = i; break; } }
   return Math.min(1, Math.max(0.1, (hi - lo) / 120));
-}
-
-/** Share of the pixels in the given frame rectangles on the panel side of threshold `t`. */
-function bgShare(g: Grey, rects: Box[], t: number, dark: boolean): number {
-  let bg = 0;
-  let n = 0;
-  for (const q of rects) {
-    const y0 = Math.max(0, Math.round(q.y));
-    const y1 = Math.min(g.height, Math.round(q.y + q.height));
-    const x0 = Math.max(0, Math.round(q.x));
-    const x1 = Math.min(g.width, Math.round(q.x + q.width));
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const v = g.data[y * g.width + x]!;
-        if (dark ? v > t : v < t) bg++;
-        n++;
-      }
-    }
-  }
-  return n ? bg / n : 0.5;
-}
-
-/**
- * 0.3..1: how much of the strips just above and below the row look like the panel the
- * characters are printed on (the background side of the row's own threshold). Plates
- * have plain margins there; text and clutter on a car or in a scene mostly do not.
- */
-function panelShare(g: Grey, r: CharRow, t: number): number {
-  const b = r.box;
-  const h = r.height;
-  const share = bgShare(g, [
-    { x: b.x, y: b.y - 0.5 * h, width: b.width, height: 0.38 * h },
-    { x: b.x, y: b.y + b.height + 0.12 * h, width: b.width, height: 0.38 * h },
-  ], t, r.dark);
-  return 0.3 + 0.7 * share;
-}
-
-/** 0..1: the same for the strips just left and right of the row (the plate's side margins). */
-function sideShare(g: Grey, r: CharRow, t: number): number {
-  const b = r.box;
-  const h = r.height;
-  return bgShare(g, [
-    { x: b.x - 0.5 * h, y: b.y, width: 0.35 * h, height: b.height },
-    { x: b.x + b.width + 0.15 * h, y: b.y, width: 0.35 * h, height: b.height },
-  ], t, r.dark);
 }
 
 export function iou(a: Box, b: Box): number {
