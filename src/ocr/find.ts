@@ -354,6 +354,10 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     if ((cr < x1 - 1 || (x1 < w && proj[x1 - x0 - 1]! > 0)) && proj[cr - x0]! > 0.35 * bandH) return null;
     if (proj[cl - x0]! > 0) cl++;
     if (proj[cr - x0]! > 0) cr--;
+    // A hairline that joined it to the other thing is no part of it.
+    const hair = Math.max(1, 0.07 * bandH);
+    while (cl < cr && proj[cl - x0]! <= hair) cl++;
+    while (cr > cl && proj[cr - x0]! <= hair) cr--;
     // Tight box of the piece.
     let bx0 = w; let bx1 = -1; let by0 = g.height; let by1 = -1; let area = 0;
     for (let x = cl; x <= cr; x++) {
@@ -374,6 +378,16 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     // Spans the band: tops and bottoms on the row's lines.
     if (ph < 0.85 * h || Math.abs(by0 - (top.icept + top.slope * cx)) > 0.12 * h || Math.abs(by1 + 1 - (bot.icept + bot.slope * cx)) > 0.12 * h) return null;
     if (pw < 0.12 * h || pw > 1.3 * cw) return null;
+    // Not something that crosses the band (a frame's or a sticker's edge): a character
+    // stays clear of the band's edges, above its top line and below its bottom line.
+    let atTop = 0;
+    let atBottom = 0;
+    for (let x = bx0; x <= bx1; x++) {
+      const [y0, y1] = band(x);
+      if (y0 > 0 && labels[y0 * w + x] === id) atTop++;
+      if (y1 < g.height - 1 && labels[y1 * w + x] === id) atBottom++;
+    }
+    if (atTop >= 2 && atBottom >= 2) return null;
     // One piece, not the ends of two things, and not cut by the image's side.
     if (bx0 === 0 || bx1 === w - 1) return null;
     let cols = 0;
