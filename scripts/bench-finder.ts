@@ -7,7 +7,7 @@
  * it (decodeGrey, ≤ 1920 px) and findPlates runs on it; a candidate "holds" the plate when
  * ≥ 70 % of the plate's box lies inside it and it is at most 30× the plate's area. Prints
  * the share of frames whose plate is held by the candidate at rank 1, within the top 2 and
- * within the top 4, the milliseconds per frame spent in findPlates, and the misses with
+ * within the top 4 (of --max candidates, 4 by default as the reader reads), the milliseconds per frame spent in findPlates, and the misses with
  * the plate's height in (decoded) pixels. With --crops, writes for each miss the frame with
  * the plate (green) and the candidates (red, rank 1 thickest) drawn on it, shrunk; with
  * --draw A,B also for the frames whose names contain A or B.
@@ -19,7 +19,7 @@ import { type Box, decodeGrey } from '../src/ocr/image.js';
 import { findPlates } from '../src/ocr/frame.js';
 
 function parseArgs(argv: string[]) {
-  const out = { dir: '', crops: '', max: 6, verbose: false, draw: [] as string[] };
+  const out = { dir: '', crops: '', max: 4, verbose: false, draw: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--crops') out.crops = argv[++i]!;
@@ -106,4 +106,5 @@ async function drawMiss(g: { width: number; height: number; data: Uint8Array }, 
     .toFile(file);
 }
 
-if (process.argv[1]?.endsWith("bench-finder.ts")) void main();
+// Run only as a script: tuning scripts import holds().
+if (process.argv[1]?.endsWith('bench-finder.ts')) void main();
