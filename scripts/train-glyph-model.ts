@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GH, GLYPHS, GW, INPUTS, type GlyphNet, decodeNet, encodeNet, forward, newNet } from '../src/ocr/glyph.js';
+import { GH, GLYPHS, GW, INPUTS, type GlyphNet, decodeNet, encodeNet, forward, narrowness, newNet } from '../src/ocr/glyph.js';
 import { makeRng } from '../src/ocr/synth.js';
 
 const [work = '/tmp/glyph-train', platesArg = '5000', epochsArg = '14'] = process.argv.slice(2);
@@ -44,15 +44,21 @@ function load(): { x: Float32Array[]; y: number[] } {
   const x: Float32Array[] = [];
   const y: number[] = [];
   const rec = 1 + 4 * INPUTS;
+  let skipped = 0;
   for (const f of fs.readdirSync(work).filter((n) => n.startsWith('shard-')).sort()) {
     const buf = fs.readFileSync(path.join(work, f));
     for (let o = 0; o + rec <= buf.length; o += rec) {
-      y.push(buf[o]!);
       const v = new Float32Array(INPUTS);
       for (let i = 0; i < INPUTS; i++) v[i] = buf.readFloatLE(o + 1 + 4 * i);
+      // The files hold the aspect ratio; the network sees only how narrow a character is.
+      v[GW * GH] = narrowness(v[GW * GH]!);
+      // A typeface squeezed until an ordinary character is a bar is no plate's lettering.
+      if (v[GW * GH]! < 0.85 && !'1IJ'.includes(GLYPHS[buf[o]!]!)) { skipped++; continue; }
+      y.push(buf[o]!);
       x.push(v);
     }
   }
+  console.log(`${skipped} over-squeezed characters left out`);
   return { x, y };
 }
 
@@ -73,7 +79,7 @@ function augment(src: Float32Array, rng: () => number, out: Float32Array): Float
       out[y * GW + x] = g === 1 ? v : Math.pow(v, g);
     }
   }
-  out[GW * GH] = src[GW * GH]! * (0.9 + 0.2 * rng());
+  out[GW * GH] = Math.min(1, src[GW * GH]! * (0.9 + 0.2 * rng()));
   out[GW * GH + 1] = src[GW * GH + 1]!;
   return out;
 }
@@ -172,12 +178,14 @@ console.log(`${trainX.length} training characters, ${evalX.length} held out, hid
 const net = newNet(HIDDEN, makeRng(99));
 train(net, trainX, trainY, evalX, evalY);
 
-console.log('3/3 writing models/glyph.bin.gz');
+console.log('3/3 writing the model');
 const bin = encodeNet(net);
 const quantised = decodeNet(bin);
 console.log(`held-out accuracy after int8: ${(100 * accuracy(quantised, evalX, evalY)).toFixed(2)} %`);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-fs.mkdirSync(path.join(root, 'models'), { recursive: true });
+// OUT= writes elsewhere, to compare a new model with the shipped one before replacing it.
+const outFile = process.env.OUT ?? path.join(root, 'models', 'glyph.bin.gz');
+fs.mkdirSync(path.dirname(outFile), { recursive: true });
 const gz = gzipSync(bin, { level: 9 });
-fs.writeFileSync(path.join(root, 'models', 'glyph.bin.gz'), gz);
-console.log(`sha256 ${createHash('sha256').update(gz).digest('hex')}  models/glyph.bin.gz (${gz.length} bytes)`);
+fs.writeFileSync(outFile, gz);
+console.log(`sha256 ${createHash('sha256').update(gz).digest('hex')}  ${outFile} (${gz.length} bytes)`);

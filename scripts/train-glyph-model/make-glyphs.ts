@@ -6,13 +6,13 @@
  * finding and redraw on each (src/ocr/find.ts), and keeps the characters of each redrawn
  * row that holds exactly the plate's characters: the model learns the characters as the
  * reader will show them. Writes OUT/shard-N.bin: per character one class byte, then the
- * INPUTS float32 values of glyphInput (src/ocr/glyph.ts).
+ * INPUTS float32 values of glyphFeatures (src/ocr/glyph.ts), the aspect ratio in its slot.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeGrey } from '../../src/ocr/image.js';
 import { plateLines } from '../../src/ocr/find.js';
-import { GLYPHS, INPUTS, glyphInput } from '../../src/ocr/glyph.js';
+import { GH, GLYPHS, GW, INPUTS, glyphFeatures } from '../../src/ocr/glyph.js';
 import { makeRng, randomPlateText, renderPlate } from '../../src/ocr/synth.js';
 import { TRAINING_FACES } from './faces.js';
 
@@ -51,7 +51,9 @@ for (let i = shard; i < count; i += shards) {
   for (const l of lines) {
     if (l.glyphs.length !== text.length) continue;
     for (let k = 0; k < text.length; k++) {
-      const x = glyphInput(l.image, l.glyphs[k]!);
+      // The aspect ratio itself is kept (the trainer turns it into the narrowness input).
+      const { input: x, aspect } = glyphFeatures(l.image, l.glyphs[k]!);
+      x[GW * GH] = aspect;
       rec[0] = GLYPHS.indexOf(text[k]!);
       Buffer.from(x.buffer, x.byteOffset, x.byteLength).copy(rec, 1);
       fs.writeSync(fd, rec);

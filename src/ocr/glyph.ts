@@ -21,13 +21,27 @@ import type { Box, Grey } from './image.js';
 
 /** The classes, in output order. */
 export const GLYPHS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-/** Input: the character fitted into GW × GH cells (see glyphInput), plus its aspect ratio and ink density. */
+/** Input: the character fitted into GW × GH cells (see glyphInput), plus its narrowness and ink density. */
 export const GW = 24;
 export const GH = 32;
 export const INPUTS = GW * GH + 2;
 
+/**
+ * 0..1, how bar-like a character is: 1 for anything as wide as an ordinary character.
+ * Only narrowness says something (1 and I against the rest); how wide the others are
+ * depends on the typeface, not the character.
+ */
+export const narrowness = (aspect: number): number => Math.min(1, aspect / 0.35);
+
 /** A character's ink as the network's input: GW × GH coverage values (0..1), aspect, fill. */
 export function glyphInput(img: Grey, b: Box): Float32Array {
+  const { input, aspect } = glyphFeatures(img, b);
+  input[GW * GH] = narrowness(aspect);
+  return input;
+}
+
+/** The input with its aspect-ratio slot left at 0, and the aspect ratio (width/height) of the ink. */
+export function glyphFeatures(img: Grey, b: Box): { input: Float32Array; aspect: number } {
   const out = new Float32Array(INPUTS);
   const x0 = Math.max(0, Math.floor(b.x));
   const y0 = Math.max(0, Math.floor(b.y));
@@ -35,7 +49,7 @@ export function glyphInput(img: Grey, b: Box): Float32Array {
   const y1 = Math.min(img.height, Math.ceil(b.y + b.height));
   const w = x1 - x0;
   const h = y1 - y0;
-  if (w <= 0 || h <= 0) return out;
+  if (w <= 0 || h <= 0) return { input: out, aspect: 0 };
   // Tight box around the ink (the drawn box can carry a blank column or row).
   let tx0 = x1, ty0 = y1, tx1 = x0 - 1, ty1 = y0 - 1;
   let ink = 0;
@@ -50,7 +64,7 @@ export function glyphInput(img: Grey, b: Box): Float32Array {
       }
     }
   }
-  if (tx1 < tx0) return out;
+  if (tx1 < tx0) return { input: out, aspect: 0 };
   const cw = tx1 - tx0 + 1;
   const ch = ty1 - ty0 + 1;
   // Full height; full width too unless the character is a narrow bar (1, I), which keeps
@@ -87,9 +101,8 @@ export function glyphInput(img: Grey, b: Box): Float32Array {
       ink += v;
     }
   }
-  out[GW * GH] = Math.min(2, cw / ch);
   out[GW * GH + 1] = ink / (dw * dh || 1);
-  return out;
+  return { input: out, aspect: cw / ch };
 }
 
 /** A one-hidden-layer network: inputs → hidden (ReLU) → classes (softmax). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GH, GLYPHS, GW, INPUTS, decodeNet, encodeNet, forward, glyphInput, loadGlyphModel, newNet, rowReadings } from '../../src/ocr/glyph.js';
+import { GH, GLYPHS, GW, INPUTS, decodeNet, encodeNet, forward, glyphInput, loadGlyphModel, narrowness, newNet, rowReadings } from '../../src/ocr/glyph.js';
 import type { Grey } from '../../src/ocr/image.js';
 import { makeRng } from '../../src/ocr/synth.js';
 
@@ -28,12 +28,13 @@ describe('glyph input', () => {
     }
   });
 
-  it('keeps a narrow bar narrow and centred, and says so in its aspect input', () => {
+  it('keeps a narrow bar narrow and centred, and says so in its narrowness input', () => {
     const bar = canvas(30, 60, [[13, 5, 4, 50]]);
     const x = glyphInput(bar, { x: 0, y: 0, width: 30, height: 60 });
     expect(x[(GH >> 1) * GW + (GW >> 1)]).toBeGreaterThan(0.9);
     expect(x[(GH >> 1) * GW]).toBe(0);
-    expect(x[GW * GH]).toBeCloseTo(4 / 50, 2);
+    expect(x[GW * GH]).toBeCloseTo(narrowness(4 / 50), 2);
+    expect(narrowness(0.5)).toBe(1);
   });
 
   it('is all zero for a blank box', () => {
