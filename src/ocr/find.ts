@@ -201,42 +201,61 @@ export interface CompLook {
 
 /** Stroke thickness and ink tone of each blob of a row (`labels` hold id+1). */
 export function compLooks(g: Grey, labels: Int32Array, comps: Comp[]): CompLook[] {
-  const w = g.width;
   return comps.map((c) => {
-    const id = c.id + 1;
-    const bw = c.width + 2;
-    const bh = c.height + 2;
-    // Chamfer distance (3-4) to the nearest pixel that is not this blob, one pixel of margin.
-    const d = new Float32Array(bw * bh);
-    let tone = 0;
-    let behind = 0;
-    let n = 0;
-    for (let y = 0; y < c.height; y++) {
-      const row = (c.y + y) * w + c.x;
-      for (let x = 0; x < c.width; x++) {
-        if (labels[row + x] === id) { d[(y + 1) * bw + x + 1] = 1e6; tone += g.data[row + x]!; n++; }
-        else behind += g.data[row + x]!;
-      }
-    }
-    for (let y = 1; y < bh - 1; y++) {
-      for (let x = 1; x < bw - 1; x++) {
-        const i = y * bw + x;
-        if (!d[i]) continue;
-        d[i] = Math.min(d[i]!, d[i - 1]! + 3, d[i - bw]! + 3, d[i - bw - 1]! + 4, d[i - bw + 1]! + 4);
-      }
-    }
-    let sum = 0;
-    for (let y = bh - 2; y >= 1; y--) {
-      for (let x = bw - 2; x >= 1; x--) {
-        const i = y * bw + x;
-        if (!d[i]) continue;
-        d[i] = Math.min(d[i]!, d[i + 1]! + 3, d[i + bw]! + 3, d[i + bw + 1]! + 4, d[i + bw - 1]! + 4);
-        sum += d[i]!;
-      }
-    }
-    const rest = c.width * c.height - n;
-    return { stroke: n ? (4 * sum) / (3 * n) : 0, tone: n ? tone / n : 0, behind: rest > 0 ? behind / rest : 255 };
+    let l = lookCache.get(c);
+    if (!l) lookCache.set(c, (l = lookOf(g, labels, c)));
+    return l;
   });
+}
+
+/** A blob's looks, once: a blob belongs to one labelling (rows, their splits and prunings share blobs). */
+const lookCache = new WeakMap<Comp, CompLook>();
+
+function lookOf(g: Grey, labels: Int32Array, c: Comp): CompLook {
+  const w = g.width;
+  const id = c.id + 1;
+  const bw = c.width + 2;
+  const bh = c.height + 2;
+  // Chamfer distance (3-4) to the nearest pixel that is not this blob, one pixel of margin.
+  const d = new Int32Array(bw * bh);
+  let tone = 0;
+  let behind = 0;
+  let n = 0;
+  const gd = g.data;
+  for (let y = 0; y < c.height; y++) {
+    const row = (c.y + y) * w + c.x;
+    const o = (y + 1) * bw + 1;
+    for (let x = 0; x < c.width; x++) {
+      const v = gd[row + x]!;
+      if (labels[row + x] === id) { d[o + x] = 1 << 20; tone += v; n++; } else behind += v;
+    }
+  }
+  for (let y = 1; y < bh - 1; y++) {
+    for (let i = y * bw + 1, e = i + bw - 2; i < e; i++) {
+      let v = d[i]!;
+      if (!v) continue;
+      let t = d[i - 1]! + 3; if (t < v) v = t;
+      t = d[i - bw]! + 3; if (t < v) v = t;
+      t = d[i - bw - 1]! + 4; if (t < v) v = t;
+      t = d[i - bw + 1]! + 4; if (t < v) v = t;
+      d[i] = v;
+    }
+  }
+  let sum = 0;
+  for (let y = bh - 2; y >= 1; y--) {
+    for (let i = y * bw + bw - 2, e = y * bw; i > e; i--) {
+      let v = d[i]!;
+      if (!v) continue;
+      let t = d[i + 1]! + 3; if (t < v) v = t;
+      t = d[i + bw]! + 3; if (t < v) v = t;
+      t = d[i + bw + 1]! + 4; if (t < v) v = t;
+      t = d[i + bw - 1]! + 4; if (t < v) v = t;
+      d[i] = v;
+      sum += v;
+    }
+  }
+  const rest = c.width * c.height - n;
+  return { stroke: n ? (4 * sum) / (3 * n) : 0, tone: n ? tone / n : 0, behind: rest > 0 ? behind / rest : 255 };
 }
 
 /**
