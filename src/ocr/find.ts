@@ -604,11 +604,13 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
   };
   const charH = g.height * 0.4;
   for (const dark of [true, false]) tryMask(plateMask(g, charH, 'a10', dark));
-  // The other thresholds only for the polarity the plate has (both when unsure).
+  // The other thresholds only for the polarity the plate has (both when unsure), and
+  // always for dark ink: most serials are dark, and on a gradient or a busy picture the
+  // adaptive threshold can join a dark serial to the background and find no row at all.
   for (const dark of [true, false]) {
     const mine = dark ? bestBy.dark : bestBy.light;
     const other = dark ? bestBy.light : bestBy.dark;
-    if (mine < other * 0.7) continue;
+    if (!dark && mine < other * 0.7) continue;
     for (const kind of MASK_KINDS.slice(1)) tryMask(plateMask(g, charH, kind, dark));
   }
   if (!found.length) return [];
