@@ -41,7 +41,6 @@ let ms = 0;
 const wrong: string[] = [];
 for (const r of rows) {
   const g = await decodeGrey(fs.readFileSync(path.join(dir, 'crops', r.file)));
-  if (process.env.FIND_DEBUG) console.error(`== ${r.file} ${r.plate}`);
   const t0 = performance.now();
   const lines = plateLines(g, { targetH: 40, stretch: 1, max: 5 });
   ms += performance.now() - t0;
