@@ -22,6 +22,7 @@ import { type Box, type Grey, cropGrey, decodeGrey, resizeGrey } from './image.j
 import { plateLines, type LineImage } from './find.js';
 import { findPlates } from './frame.js';
 import { cleanPlate, layoutFixes, layoutPrior, lookalikeVariants } from './layout.js';
+import { type GlyphModel, classifyRow, loadGlyphModel, rowReadings } from './glyph.js';
 
 export interface PlateReading { text: string; confidence: number } // text A–Z0–9 only, confidence 0..1
 export interface PlateBox { x: number; y: number; width: number; height: number }
@@ -184,11 +185,21 @@ interface Scored { text: string; score: number }
  * its text; layout fixes and look-alikes of the uncertain characters add smaller
  * amounts, so they show up as alternatives and can win a close vote.
  */
-function vote(reads: Array<LineRead & { weight: number; count: number }>): Scored[] {
+type VoteRead = LineRead & { weight: number; count: number; beam?: Array<[string, number]> };
+
+function vote(reads: VoteRead[]): Scored[] {
   const score = new Map<string, number>();
   const add = (t: string, v: number) => { if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v); };
   for (const r of reads) {
     if (!r.text) continue;
+    if (r.beam) {
+      // The glyph classifier: its beam ranks its own alternatives, by probability.
+      const top = r.beam[0]![1];
+      const base = (0.25 + r.conf) * r.weight;
+      for (const [t, p] of r.beam) add(t, base * (p / top));
+      for (const [t, cost] of layoutFixes(r.text)) add(t, base * (cost <= 0.5 ? 0.6 : 0.2));
+      continue;
+    }
     // A reading whose length differs from the number of characters found is suspect.
     const lenOk = r.text.length === r.count ? 1 : 0.6;
     const base = (0.25 + r.conf) * r.weight * lenOk;
@@ -241,29 +252,94 @@ interface Recogniser { pool: Pool; model: Model }
  * recogniser reads every line; the others (the plate model) are asked only when the first
  * is not sure: its readings disagree, or its best is not a usual US layout.
  */
-async function readPlateImage(recs: Recogniser[], g: Grey, maxLines: number, find: { minH?: number; workH?: number } = {}): Promise<{ scored: Scored[]; lines: LineImage[] }> {
+/** How much the glyph classifier's reading of a line counts against one of the English model's. */
+const GLYPH_WEIGHT = Number(process.env.CUSTODY_GLYPH_WEIGHT ?? 0.2);
+
+/** The glyph classifier's reading of each line: the likeliest serial and its beam. */
+function glyphReads(glyph: GlyphModel | null, lines: LineImage[]): VoteRead[] {
+  if (!glyph) return [];
+  return lines.map((l, i) => {
+    const probs = classifyRow(glyph, l.image, l.glyphs);
+    const beam = rowReadings(probs, 12);
+    const charConf = probs.map((p) => Math.max(...p));
+    const [text, p] = beam[0] ?? ['', 0];
+    const conf = text ? Math.pow(p, 1 / text.length) : 0;
+    const weight = GLYPH_WEIGHT * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? 1.6 : 1);
+    return { text, conf, charConf, weight, count: l.glyphs.length, beam };
+  });
+}
+
+/** Letter–digit twins: the classifier, trained on rendered typefaces, does not overrule the English model on these. */
+const TWINS = new Set(['2Z', 'Z2', '0O', 'O0', '8B', 'B8', '5S', 'S5', '1I', 'I1']);
+
+/**
+ * The English model's reading of a line with the characters the classifier is sure of put
+ * in: where the two read as many characters and disagree on one, the classifier's answer
+ * if it is at least 90 % sure and the two are not letter–digit twins. The classifier
+ * knows the shapes of plate lettering better; the English model knows real 2s from Zs.
+ * Null when nothing changes.
+ */
+function fuse(eng: VoteRead, gl: VoteRead | undefined): VoteRead | null {
+  if (!gl?.text || eng.text.length !== gl.text.length) return null;
+  let text = '';
+  let changed = false;
+  for (let k = 0; k < eng.text.length; k++) {
+    const a = eng.text[k]!;
+    const b = gl.text[k]!;
+    if (a === b || TWINS.has(a + b) || gl.charConf[k]! < 0.9) text += a;
+    else { text += b; changed = true; }
+  }
+  return changed ? { ...eng, text } : null;
+}
+
+/** Lines the English model reads before it is asked about the rest (see readPlateImage). */
+const FIRST_LINES = Number(process.env.CUSTODY_FIRST_LINES ?? 2);
+
+/**
+ * Reads the serial on one plate image (a crop, or a region cut from a frame). The glyph
+ * classifier reads every candidate line (it is cheap); the English model reads the first
+ * lines, and the rest only when the two disagree; the plate model is asked only when the
+ * vote is still unsure: its readings disagree, or its best is not a usual US layout.
+ */
+async function readPlateImage(recs: Recogniser[], glyph: GlyphModel | null, g: Grey, maxLines: number, find: { minH?: number; workH?: number } = {}): Promise<{ scored: Scored[]; lines: LineImage[] }> {
   const lines = plateLines(g, { targetH: 40, stretch: 1, max: maxLines, ...find });
-  const readWith = (rs: Recogniser[]) => Promise.all(lines.flatMap((l, i) => rs.map(async ({ pool, model }) => {
+  return { scored: await readLines(recs, glyph, lines), lines };
+}
+
+async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: LineImage[], glyphs = glyphReads(glyph, lines)): Promise<Scored[]> {
+  const readWith = (rs: Recogniser[], from: number, to: number) => Promise.all(lines.slice(from, to).flatMap((l, k) => rs.map(async ({ pool, model }) => {
+    const i = from + k;
     const img = model.stretch === 1 ? l.image : resizeGrey(l.image, l.image.width * model.stretch, l.image.height);
     // A row with an emblem taken out is the better guess when there was one to take out.
     const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? 1.6 : 1);
-    return { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length };
-  })));
-  const first = await readWith(recs.slice(0, 1));
-  let scored = vote(first);
-  if (recs.length > 1 && scored.length) {
+    const read: VoteRead = { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length };
+    const fused = model.code === 'eng' ? fuse(read, glyphs[i]) : null;
+    return fused ? [read, fused] : [read];
+  }))).then((r) => r.flat());
+  const unsure = (reads: VoteRead[], scored: Scored[]) => {
+    const top = scored[0]?.text ?? '';
+    const agree = reads.filter((r) => r.text === top).length;
+    return agree < Math.min(2, reads.length) || layoutPrior(top) < 0.8;
+  };
+  const head = glyph ? FIRST_LINES : lines.length;
+  let reads: VoteRead[] = [...glyphs, ...(await readWith(recs.slice(0, 1), 0, head))];
+  let scored = vote(reads);
+  if (lines.length > head && scored.length) {
+    // Agreement between the classifier and the English model on the first line settles it.
     const top = scored[0]!.text;
-    const agree = first.filter((r) => r.text === top).length;
-    if (agree < Math.min(2, first.length) || layoutPrior(top) < 0.8) scored = vote([...first, ...(await readWith(recs.slice(1)))]);
+    const settled = reads.filter((r) => r.text === top && !r.beam).length >= 1 && glyphs[0]?.text === top && !unsure(reads, scored);
+    if (!settled) scored = vote(reads = [...reads, ...(await readWith(recs.slice(0, 1), head, lines.length))]);
   }
-  return { scored, lines };
+  if (recs.length > 1 && scored.length && unsure(reads, scored)) scored = vote([...reads, ...(await readWith(recs.slice(1), 0, lines.length))]);
+  return scored;
 }
 
 export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<PlateReader> {
   const models = loadModels(opts.model);
   const n = Math.max(1, opts.workers ?? os.availableParallelism());
   const recs: Recogniser[] = await Promise.all(models.map(async (m) => ({ model: m, pool: await Pool.create(n, m) })));
-  const model = { name: models.map((m) => m.name).join(' + ') };
+  const glyph = opts.model === 'eng' || opts.model === 'plate' ? null : loadGlyphModel();
+  const model = { name: [...models.map((m) => m.name), ...(glyph ? [glyph.name] : [])].join(' + ') };
   const engine = `tesseract.js ${TESS_VERSION}`;
   const defaultKind = opts.kind ?? 'frame';
   let ended = false;
@@ -279,7 +355,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     }
     try {
       if (kind === 'crop') {
-        const { scored, lines } = await readPlateImage(recs, g, 5);
+        const { scored, lines } = await readPlateImage(recs, glyph, g, 5);
         // The plate is the crop; its serial row, with a margin, is the more useful box.
         const lb = lines[0]?.box;
         const box = lb ? clip({ x: lb.x - lb.height * 0.5, y: lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 }, g) : null;
@@ -291,14 +367,18 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     }
   }
 
+  /** Candidates read by the recognisers; the rest only by the glyph classifier. */
+  const FRAME_READS = Number(process.env.CUSTODY_FRAME_READS ?? 2);
+
   async function readFrame(g: Grey & { scale: number }, t0: number): Promise<PlateResult> {
     const cands = findPlates(g, 4);
-    const results = await Promise.all(cands.map(async (c) => {
+    // First every candidate's serial rows, and the glyph classifier's vote on them (cheap).
+    const prepared = cands.map((c) => {
       let region = cropGrey(g, c.box);
       let ox = Math.max(0, Math.floor(c.box.x));
       let oy = Math.max(0, Math.floor(c.box.y));
       // The region is ~6 header heights tall; a serial in it is a sixth of it or more.
-      let { scored, lines } = await readPlateImage(recs, region, 2, { minH: 0.1, workH: 300 });
+      let lines = plateLines(region, { targetH: 40, stretch: 1, max: 2, minH: 0.1, workH: 300 });
       const first = lines[0]?.box;
       if (first && first.height > c.charH * 1.5) {
         // The finder's row was the plate's header: cut again around the serial found
@@ -308,13 +388,24 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
         region = cropGrey(g, again);
         ox = Math.max(0, Math.floor(again.x));
         oy = Math.max(0, Math.floor(again.y));
-        ({ scored, lines } = await readPlateImage(recs, region, 2, { minH: 0.2, workH: 220 }));
+        lines = plateLines(region, { targetH: 40, stretch: 1, max: 2, minH: 0.2, workH: 220 });
       }
-      opts.debug?.(`cand ${JSON.stringify(c.box)} s=${c.score.toFixed(0)} h=${c.charH} lines=${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
+      const glyphs = glyphReads(glyph, lines);
       const lb = lines[0]?.box;
       // Report the plate: the serial row with a margin, in frame pixels.
       const box = lb ? clip({ x: ox + lb.x - lb.height * 0.5, y: oy + lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 }, g) : clip(c.box, g);
-      return { c: { ...c, box }, scored };
+      const quick = vote(glyphs);
+      const prior = (0.6 + 0.4 * Math.min(1, c.score / (cands[0]!.score || 1)));
+      return { c: { ...c, box }, lines, glyphs, quick, rank: (quick[0]?.score ?? 0) * prior };
+    });
+    // Then the recognisers, on the candidates the classifier found most plate-like (all of
+    // them without a classifier).
+    const order = [...prepared].sort((a, b) => b.rank - a.rank);
+    const full = glyph ? new Set(order.filter((p) => p.lines.length).slice(0, FRAME_READS)) : new Set(prepared);
+    const results = await Promise.all(prepared.map(async (p) => {
+      const scored = full.has(p) ? await readLines(recs, glyph, p.lines, p.glyphs) : p.quick.map((x) => ({ ...x, score: x.score * 0.5 }));
+      opts.debug?.(`cand ${JSON.stringify(p.c.box)} s=${p.c.score.toFixed(0)} h=${p.c.charH} lines=${p.lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
+      return { c: p.c, scored };
     }));
     let best: { c: (typeof cands)[number]; scored: Scored[]; value: number } | null = null;
     const merged = new Map<string, number>();
