@@ -43,7 +43,8 @@ export interface PlateReaderOptions {
   /**
    * The recognition model: 'plate' (shipped in models/, trained on rendered plates),
    * 'eng' (the stock English model), or 'both' (eng, and the plate model where eng is
-   * unsure); @default 'both' when the plate model is shipped, else 'eng'
+   * unsure). With 'both', the glyph classifier (models/glyph.bin.gz) votes too when it is
+   * shipped; @default 'both' when the plate model is shipped, else 'eng'
    */
   model?: 'plate' | 'eng' | 'both';
   /** Receives a line per candidate and reading, for tuning; @default none */
@@ -247,11 +248,6 @@ function clip(b: Box, g: Grey): Box {
 
 interface Recogniser { pool: Pool; model: Model }
 
-/**
- * Reads the serial on one plate image (a crop, or a region cut from a frame). The first
- * recogniser reads every line; the others (the plate model) are asked only when the first
- * is not sure: its readings disagree, or its best is not a usual US layout.
- */
 /** How much the glyph classifier's reading of a line counts against one of the English model's. */
 const GLYPH_WEIGHT = Number(process.env.CUSTODY_GLYPH_WEIGHT ?? 0.2);
 
