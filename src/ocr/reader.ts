@@ -248,6 +248,9 @@ function clip(b: Box, g: Grey): Box {
 
 interface Recogniser { pool: Pool; model: Model }
 
+/** Weight of a row with a picture taken out (find.ts's pruneEmblems): the better guess when there was one. */
+const EMBLEM_PRUNED = Number(process.env.CUSTODY_EMBLEM_PRUNED ?? 1.6);
+
 /** How much the glyph classifier's reading of a line counts against one of the English model's. */
 const GLYPH_WEIGHT = Number(process.env.CUSTODY_GLYPH_WEIGHT ?? 0.2);
 
@@ -260,7 +263,7 @@ function glyphReads(glyph: GlyphModel | null, lines: LineImage[]): VoteRead[] {
     const charConf = probs.map((p) => Math.max(...p));
     const [text, p] = beam[0] ?? ['', 0];
     const conf = text ? Math.pow(p, 1 / text.length) : 0;
-    const weight = GLYPH_WEIGHT * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? 1.6 : 1);
+    const weight = GLYPH_WEIGHT * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? EMBLEM_PRUNED : 1);
     return { text, conf, charConf, weight, count: l.glyphs.length, beam };
   });
 }
@@ -307,7 +310,7 @@ async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: Li
     const i = from + k;
     const img = model.stretch === 1 ? l.image : resizeGrey(l.image, l.image.width * model.stretch, l.image.height);
     // A row with an emblem taken out is the better guess when there was one to take out.
-    const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? 1.6 : 1);
+    const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? EMBLEM_PRUNED : 1);
     const read: VoteRead = { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length };
     const fused = model.code === 'eng' ? fuse(read, glyphs[i]) : null;
     return fused ? [read, fused] : [read];
