@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { type Box, decodeGrey } from '../src/ocr/image.js';
+import { type Box, decodeGrey, holdsPlate } from '../src/ocr/image.js';
 import { findPlates } from '../src/ocr/frame.js';
 
 function parseArgs(argv: string[]) {
@@ -31,16 +31,8 @@ function parseArgs(argv: string[]) {
   return out;
 }
 
-/** Does candidate `c` hold plate `p`? */
-export function holds(c: Box, p: Box): boolean {
-  const x0 = Math.max(c.x, p.x);
-  const y0 = Math.max(c.y, p.y);
-  const x1 = Math.min(c.x + c.width, p.x + p.width);
-  const y1 = Math.min(c.y + c.height, p.y + p.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  const pa = p.width * p.height;
-  return inter >= 0.7 * pa && c.width * c.height <= 30 * pa;
-}
+/** Does candidate `c` hold plate `p`? (re-exported: tuning scripts import it from here) */
+export const holds = holdsPlate;
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));

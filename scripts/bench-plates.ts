@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createPlateReader, type PlateResult } from '../src/ocr/reader.js';
 import { cleanPlate } from '../src/ocr/layout.js';
+import { overlapArea } from '../src/ocr/image.js';
 
 interface Item { file: string; plate: string; box?: { x: number; y: number; width: number; height: number } }
 interface Miss { file: string; expected: string; got: string | null; inAlternatives: boolean; boxHit?: boolean }
@@ -52,12 +53,7 @@ function readCars(dir: string): Item[] {
 }
 
 function overlaps(a: PlateResult['box'], b: Item['box']): boolean {
-  if (!a || !b) return false;
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width);
-  const y1 = Math.min(a.y + a.height, b.y + b.height);
-  return x1 > x0 && y1 > y0 && (x1 - x0) * (y1 - y0) > 0.3 * b.width * b.height;
+  return !!a && !!b && overlapArea(a, b) > 0.3 * b.width * b.height;
 }
 
 async function runPart(items: Item[], kind: 'crop' | 'frame', model: 'plate' | 'eng' | 'both' | undefined, log: (s: string) => void): Promise<{ part: Part; misses: Miss[] }> {

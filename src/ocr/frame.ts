@@ -6,7 +6,7 @@
  * like proportions, standing out clearly. Each candidate's box is then read like a crop
  * (reader.ts). `tsx scripts/bench-finder.ts DIR` measures it without the recogniser.
  */
-import { type Box, type Comp, type Grey, cropGrey } from './image.js';
+import { type Box, type Comp, type Grey, cropGrey, overlapArea } from './image.js';
 import { type CharRow, findRows } from './find.js';
 
 export interface PlateCandidate { box: Box; score: number; charH: number }
@@ -367,10 +367,6 @@ function panelContrast(sub: Grey): number {
 }
 
 export function iou(a: Box, b: Box): number {
-  const x0 = Math.max(a.x, b.x);
-  const y0 = Math.max(a.y, b.y);
-  const x1 = Math.min(a.x + a.width, b.x + b.width);
-  const y1 = Math.min(a.y + a.height, b.y + b.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const inter = overlapArea(a, b);
   return inter / (a.width * a.height + b.width * b.height - inter);
 }

@@ -29,6 +29,22 @@ export async function decodeGrey(image: Buffer, maxSide = 1920): Promise<Grey & 
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), scale };
 }
 
+/** The area two boxes share (0 when apart). */
+export function overlapArea(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+/**
+ * Does candidate box `c` hold plate box `p`: ≥ 70 % of the plate inside it, and the
+ * candidate at most 30× the plate's area (for measuring a plate finder).
+ */
+export function holdsPlate(c: Box, p: Box): boolean {
+  const pa = p.width * p.height;
+  return overlapArea(c, p) >= 0.7 * pa && c.width * c.height <= 30 * pa;
+}
+
 /** A copy of a rectangle of `g`, clipped to the image. */
 export function cropGrey(g: Grey, b: Box): Grey {
   const x0 = Math.max(0, Math.floor(b.x));

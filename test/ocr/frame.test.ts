@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeGrey } from '../../src/ocr/image.js';
+import { decodeGrey, holdsPlate as holds } from '../../src/ocr/image.js';
 import { findPlates } from '../../src/ocr/frame.js';
 import { makeRng, randomPlateText, renderScene } from '../../src/ocr/synth.js';
-
-type Box = { x: number; y: number; width: number; height: number };
-
-/** ≥ 70 % of the plate inside the candidate, and the candidate at most 30× the plate. */
-function holds(c: Box, p: Box): boolean {
-  const x0 = Math.max(c.x, p.x);
-  const y0 = Math.max(c.y, p.y);
-  const x1 = Math.min(c.x + c.width, p.x + p.width);
-  const y1 = Math.min(c.y + c.height, p.y + p.height);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  return inter >= 0.7 * p.width * p.height && c.width * c.height <= 30 * p.width * p.height;
-}
 
 describe('plate finder in whole frames', () => {
   it('puts the plate first in most synthetic frames (signs, badges and windows around it)', async () => {
