@@ -326,7 +326,7 @@ async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: Li
   if (lines.length > head && scored.length) {
     // Agreement between the classifier and the English model on the first line settles it.
     const top = scored[0]!.text;
-    const settled = reads.filter((r) => r.text === top && !r.beam).length >= 1 && glyphs[0]?.text === top && !unsure(reads, scored);
+    const settled = reads.some((r) => r.text === top && !r.beam) && !unsure(reads, scored);
     if (!settled) scored = vote(reads = [...reads, ...(await readWith(recs.slice(0, 1), head, lines.length))]);
   }
   if (recs.length > 1 && scored.length && unsure(reads, scored)) scored = vote([...reads, ...(await readWith(recs.slice(1), 0, lines.length))]);
