@@ -36,7 +36,7 @@ function shapePrior(s: string): number {
   // All letters: a vanity plate, or a word (a state name, a badge, a sign).
   if (digits === 0) return 0.3;
   // Long runs of digits are dates, times and phone numbers more often than serials.
-  if (digits === s.length) return s.length >= 7 ? 0.2 : 0.5;
+  if (digits === s.length) return s.length >= 8 ? 0.2 : s.length === 7 ? 0.6 : 0.5;
   return 0.7;
 }
 

@@ -97,7 +97,7 @@ function loadModels(which: PlateReaderOptions['model']): Model[] {
 const TESS_VERSION: string = (require('tesseract.js/package.json') as { version: string }).version;
 
 /** A line read by the recogniser: text, overall and per-character confidence (0..1). */
-interface LineRead { text: string; conf: number; charConf: number[] }
+export interface LineRead { text: string; conf: number; charConf: number[] }
 
 /** A fixed set of tesseract.js workers and a queue in front of them. */
 class Pool {
@@ -179,16 +179,18 @@ async function recogniseLine(pool: Pool, img: Grey): Promise<LineRead> {
   return { text, conf: (data.confidence ?? 0) / 100, charConf };
 }
 
-interface Scored { text: string; score: number }
+export interface Scored { text: string; score: number }
+
+/** A reading in the vote: `line` is the redrawn line it read, `model` what read it ('eng', 'plate', 'glyph'). */
+export type VoteRead = LineRead & { weight: number; count: number; beam?: Array<[string, number]>; line?: number; model?: string };
 
 /**
  * Votes over the readings of one plate's redraws. Each reading adds its confidence to
  * its text; layout fixes and look-alikes of the uncertain characters add smaller
  * amounts, so they show up as alternatives and can win a close vote.
  */
-type VoteRead = LineRead & { weight: number; count: number; beam?: Array<[string, number]> };
-
-function vote(reads: VoteRead[]): Scored[] {
+export function vote(given: VoteRead[]): Scored[] {
+  const reads = deferTwins(given);
   const score = new Map<string, number>();
   const add = (t: string, v: number) => { if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v); };
   for (const r of reads) {
@@ -264,7 +266,7 @@ function glyphReads(glyph: GlyphModel | null, lines: LineImage[]): VoteRead[] {
     const [text, p] = beam[0] ?? ['', 0];
     const conf = text ? Math.pow(p, 1 / text.length) : 0;
     const weight = GLYPH_WEIGHT * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? EMBLEM_PRUNED : 1);
-    return { text, conf, charConf, weight, count: l.glyphs.length, beam };
+    return { text, conf, charConf, weight, count: l.glyphs.length, beam, line: i, model: 'glyph' };
   });
 }
 
@@ -291,6 +293,42 @@ function fuse(eng: VoteRead, gl: VoteRead | undefined): VoteRead | null {
   return changed ? { ...eng, text } : null;
 }
 
+/** The twins those models get wrong on real plates (8/B and 5/S they read as well as the English model). */
+const DEFER_TWINS = new Set(['2Z', 'Z2', '0O', 'O0', '1I', 'I1']);
+/** A reading with the letter–digit twins of the English model's reading put in, where both read as many characters. */
+function twinsFrom(text: string, eng: string): string {
+  if (text.length !== eng.length) return text;
+  let out = '';
+  for (let k = 0; k < text.length; k++) out += TWINS.has(text[k]! + eng[k]!) ? eng[k]! : text[k]!;
+  return out;
+}
+
+/**
+ * The models trained on rendered plates (the glyph classifier and the plate LSTM) read some
+ * real 2s as Z, 0s as O and 1s as I: their readings of a line take the twins from the
+ * English model's reading of the same line.
+ */
+/** The weight, against its reading with the twins put in, of a synthetic-trained model's reading as it was. */
+const KEEP_TWINS = 0.25;
+function deferTwins(reads: VoteRead[]): VoteRead[] {
+  const eng = new Map<number, string>();
+  for (const r of reads) if (r.model === 'eng' && r.line !== undefined && !eng.has(r.line)) eng.set(r.line, r.text);
+  return reads.flatMap((r) => {
+    const e = r.model !== 'eng' && r.line !== undefined ? eng.get(r.line) : undefined;
+    if (e === undefined) return [r];
+    const text = twinsFrom(r.text, e);
+    let beam = r.beam;
+    if (beam) {
+      const m = new Map<string, number>();
+      for (const [t, p] of beam) { const u = twinsFrom(t, e); m.set(u, (m.get(u) ?? 0) + p); }
+      beam = [...m.entries()].sort((a, b) => b[1] - a[1]);
+    }
+    if (text === r.text && beam === r.beam) return [r];
+    // The reading as it was stays, weakly, among the alternatives.
+    return [{ ...r, text, ...(beam ? { beam } : {}) }, { ...r, weight: r.weight * KEEP_TWINS }];
+  });
+}
+
 /** Lines the English model reads before it is asked about the rest (see readPlateImage). */
 const FIRST_LINES = Number(process.env.CUSTODY_FIRST_LINES ?? 2);
 
@@ -300,18 +338,18 @@ const FIRST_LINES = Number(process.env.CUSTODY_FIRST_LINES ?? 2);
  * lines, and the rest only when the two disagree; the plate model is asked only when the
  * vote is still unsure: its readings disagree, or its best is not a usual US layout.
  */
-async function readPlateImage(recs: Recogniser[], glyph: GlyphModel | null, g: Grey, maxLines: number, find: { minH?: number; workH?: number } = {}): Promise<{ scored: Scored[]; lines: LineImage[] }> {
-  const lines = plateLines(g, { targetH: 40, stretch: 1, max: maxLines, ...find });
-  return { scored: await readLines(recs, glyph, lines), lines };
+async function readPlateImage(recs: Recogniser[], glyph: GlyphModel | null, g: Grey, maxLines: number, debug?: (line: string) => void): Promise<{ scored: Scored[]; lines: LineImage[] }> {
+  const lines = plateLines(g, { targetH: 40, stretch: 1, max: maxLines });
+  return { scored: await readLines(recs, glyph, lines, glyphReads(glyph, lines), debug), lines };
 }
 
-async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: LineImage[], glyphs = glyphReads(glyph, lines)): Promise<Scored[]> {
+async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: LineImage[], glyphs: VoteRead[], debug?: (line: string) => void): Promise<Scored[]> {
   const readWith = (rs: Recogniser[], from: number, to: number) => Promise.all(lines.slice(from, to).flatMap((l, k) => rs.map(async ({ pool, model }) => {
     const i = from + k;
     const img = model.stretch === 1 ? l.image : resizeGrey(l.image, l.image.width * model.stretch, l.image.height);
     // A row with an emblem taken out is the better guess when there was one to take out.
     const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? EMBLEM_PRUNED : 1);
-    const read: VoteRead = { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length };
+    const read: VoteRead = { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length, line: i, model: model.code };
     const fused = model.code === 'eng' ? fuse(read, glyphs[i]) : null;
     return fused ? [read, fused] : [read];
   }))).then((r) => r.flat());
@@ -329,7 +367,12 @@ async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: Li
     const settled = reads.some((r) => r.text === top && !r.beam) && !unsure(reads, scored);
     if (!settled) scored = vote(reads = [...reads, ...(await readWith(recs.slice(0, 1), head, lines.length))]);
   }
-  if (recs.length > 1 && scored.length && unsure(reads, scored)) scored = vote([...reads, ...(await readWith(recs.slice(1), 0, lines.length))]);
+  if (recs.length > 1 && scored.length && unsure(reads, scored)) scored = vote(reads = [...reads, ...(await readWith(recs.slice(1), 0, lines.length))]);
+  if (debug) {
+    debug(`lines ${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')}`);
+    for (const r of reads) debug(`  ${r.beam ? 'glyph' : 'tess '} ${r.text.padEnd(9)} conf=${r.conf.toFixed(2)} w=${r.weight.toFixed(2)} [${r.charConf.map((c) => c.toFixed(2)).join(' ')}]`);
+    debug(`  vote ${scored.slice(0, 5).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
+  }
   return scored;
 }
 
@@ -354,7 +397,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     }
     try {
       if (kind === 'crop') {
-        const { scored, lines } = await readPlateImage(recs, glyph, g, 5);
+        const { scored, lines } = await readPlateImage(recs, glyph, g, 5, opts.debug);
         // The plate is the crop; its serial row, with a margin, is the more useful box.
         const lb = lines[0]?.box;
         const box = lb ? clip({ x: lb.x - lb.height * 0.5, y: lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 }, g) : null;
@@ -402,7 +445,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     const order = [...prepared].sort((a, b) => b.rank - a.rank);
     const full = glyph ? new Set(order.filter((p) => p.lines.length).slice(0, FRAME_READS)) : new Set(prepared);
     const results = await Promise.all(prepared.map(async (p) => {
-      const scored = full.has(p) ? await readLines(recs, glyph, p.lines, p.glyphs) : p.quick.map((x) => ({ ...x, score: x.score * 0.5 }));
+      const scored = full.has(p) ? await readLines(recs, glyph, p.lines, p.glyphs, opts.debug) : p.quick.map((x) => ({ ...x, score: x.score * 0.5 }));
       opts.debug?.(`cand ${JSON.stringify(p.c.box)} s=${p.c.score.toFixed(0)} h=${p.c.charH} lines=${p.lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
       return { c: p.c, scored };
     }));
