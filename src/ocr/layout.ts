@@ -41,7 +41,9 @@ function shapePrior(s: string): number {
 }
 
 const TO_DIGIT: Record<string, string> = { O: '0', D: '0', Q: '0', U: '0', I: '1', L: '1', J: '1', Z: '2', B: '8', S: '5', G: '6', A: '4', T: '7' };
-const TO_LETTER: Record<string, string> = { '0': 'O', '1': 'I', '2': 'Z', '8': 'B', '5': 'S', '6': 'G', '4': 'A', '7': 'T' };
+// Not 0 → O or 1 → I: most states leave O and I out of serials, so a 0 or 1 where a layout
+// wants a letter is likelier a numeric or vanity serial than a misread letter.
+const TO_LETTER: Record<string, string> = { '2': 'Z', '8': 'B', '5': 'S', '6': 'G', '4': 'A', '7': 'T' };
 /** Look-alikes within one class, for alternatives. */
 const LOOKALIKE: Record<string, string[]> = {
   '0': ['8', 'D', 'O', '6', '9'], O: ['0', 'D', 'Q'], D: ['0', 'O'], Q: ['O', '0'],
