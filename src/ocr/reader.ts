@@ -293,8 +293,6 @@ function fuse(eng: VoteRead, gl: VoteRead | undefined): VoteRead | null {
   return changed ? { ...eng, text } : null;
 }
 
-/** The twins those models get wrong on real plates (8/B and 5/S they read as well as the English model). */
-const DEFER_TWINS = new Set(['2Z', 'Z2', '0O', 'O0', '1I', 'I1']);
 /** A reading with the letter–digit twins of the English model's reading put in, where both read as many characters. */
 function twinsFrom(text: string, eng: string): string {
   if (text.length !== eng.length) return text;
@@ -303,13 +301,14 @@ function twinsFrom(text: string, eng: string): string {
   return out;
 }
 
-/**
- * The models trained on rendered plates (the glyph classifier and the plate LSTM) read some
- * real 2s as Z, 0s as O and 1s as I: their readings of a line take the twins from the
- * English model's reading of the same line.
- */
 /** The weight, against its reading with the twins put in, of a synthetic-trained model's reading as it was. */
 const KEEP_TWINS = 0.25;
+
+/**
+ * The models trained on rendered plates (the glyph classifier and the plate LSTM) read some
+ * real 2s as Z, 0s as O and 1s as I: their readings of a line take the letter–digit twins
+ * (TWINS) from the English model's reading of the same line.
+ */
 function deferTwins(reads: VoteRead[]): VoteRead[] {
   const eng = new Map<number, string>();
   for (const r of reads) if (r.model === 'eng' && r.line !== undefined && !eng.has(r.line)) eng.set(r.line, r.text);
@@ -329,6 +328,8 @@ function deferTwins(reads: VoteRead[]): VoteRead[] {
   });
 }
 
+/** Lines the plate model reads when the vote is still unsure after the English model. */
+const PLATE_LINES = 3;
 /** Lines the English model reads before it is asked about the rest (see readPlateImage). */
 const FIRST_LINES = Number(process.env.CUSTODY_FIRST_LINES ?? 2);
 
@@ -361,13 +362,11 @@ async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: Li
   const head = glyph ? FIRST_LINES : lines.length;
   let reads: VoteRead[] = [...glyphs, ...(await readWith(recs.slice(0, 1), 0, head))];
   let scored = vote(reads);
-  if (lines.length > head && scored.length) {
-    // Agreement between the classifier and the English model on the first line settles it.
-    const top = scored[0]!.text;
-    const settled = reads.some((r) => r.text === top && !r.beam) && !unsure(reads, scored);
-    if (!settled) scored = vote(reads = [...reads, ...(await readWith(recs.slice(0, 1), head, lines.length))]);
-  }
-  if (recs.length > 1 && scored.length && unsure(reads, scored)) scored = vote(reads = [...reads, ...(await readWith(recs.slice(1), 0, lines.length))]);
+  // Agreement between the classifier and the English model settles it; until then the
+  // English model reads the next line, one at a time.
+  const settled = () => { const top = scored[0]!.text; return reads.some((r) => r.text === top && !r.beam) && !unsure(reads, scored); };
+  for (let k = head; k < lines.length && scored.length && !settled(); k++) scored = vote(reads = [...reads, ...(await readWith(recs.slice(0, 1), k, k + 1))]);
+  if (recs.length > 1 && scored.length && unsure(reads, scored)) scored = vote(reads = [...reads, ...(await readWith(recs.slice(1), 0, Math.min(lines.length, PLATE_LINES)))]);
   if (debug) {
     debug(`lines ${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')}`);
     for (const r of reads) debug(`  ${r.beam ? 'glyph' : 'tess '} ${r.text.padEnd(9)} conf=${r.conf.toFixed(2)} w=${r.weight.toFixed(2)} [${r.charConf.map((c) => c.toFixed(2)).join(' ')}]`);
