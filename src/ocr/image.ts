@@ -157,12 +157,13 @@ export function thresholdGlobal(g: Grey, t: number, dark: boolean): Uint8Array {
   return out;
 }
 
-/**
- * Ink mask from a local-mean threshold: a pixel is ink when it is `c` grey levels darker
- * (or lighter) than the mean of the `win`×`win` window around it. Robust to the gradients
- * and shadows that defeat one global threshold.
- */
-export function thresholdAdaptive(g: Grey, win: number, c: number, dark: boolean): Uint8Array {
+/** Summed-area tables already made, per image (plateLines thresholds one image several times). */
+const integrals = new WeakMap<Grey, Float64Array>();
+
+/** The summed-area table of `g`: (w + 1) × (h + 1), row and column 0 zero. */
+function integralOf(g: Grey): Float64Array {
+  const known = integrals.get(g);
+  if (known) return known;
   const { width: w, height: h, data } = g;
   const iw = w + 1;
   // 255 × 2^23 pixels still fits: frames are capped well below that.
@@ -176,6 +177,19 @@ export function thresholdAdaptive(g: Grey, win: number, c: number, dark: boolean
       integral[o + x + 1] = integral[u + x + 1]! + row;
     }
   }
+  integrals.set(g, integral);
+  return integral;
+}
+
+/**
+ * Ink mask from a local-mean threshold: a pixel is ink when it is `c` grey levels darker
+ * (or lighter) than the mean of the `win`×`win` window around it. Robust to the gradients
+ * and shadows that defeat one global threshold.
+ */
+export function thresholdAdaptive(g: Grey, win: number, c: number, dark: boolean): Uint8Array {
+  const { width: w, height: h, data } = g;
+  const iw = w + 1;
+  const integral = integralOf(g);
   const r = Math.max(1, win >> 1);
   const xa = new Int32Array(w);
   const xb = new Int32Array(w);
@@ -211,7 +225,9 @@ export interface Comp {
 export function components(mask: Uint8Array, w: number, h: number, minArea = 4): { labels: Int32Array; comps: Comp[] } {
   // Two passes with union-find: much faster than a flood fill on large, sparse masks.
   const labels = new Int32Array(w * h);
-  const parent: number[] = [0];
+  // Provisional labels' union-find parents, grown as labels are made.
+  let parent = new Int32Array(Math.min(w * h + 1, 1024));
+  let next = 1;
   const find = (a: number): number => {
     while (parent[a] !== a) { parent[a] = parent[parent[a]!]!; a = parent[a]!; }
     return a;
@@ -228,21 +244,26 @@ export function components(mask: Uint8Array, w: number, h: number, minArea = 4):
         if (left !== up) {
           const ra = find(left);
           const rb = find(up);
-          if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+          if (ra !== rb) { if (ra < rb) parent[rb] = ra; else parent[ra] = rb; }
         }
       } else if (left || up) labels[p] = left || up;
-      else { const id = parent.length; parent.push(id); labels[p] = id; }
+      else {
+        if (next === parent.length) { const grown = new Int32Array(Math.min(w * h + 1, parent.length * 2)); grown.set(parent); parent = grown; }
+        parent[next] = next;
+        labels[p] = next++;
+      }
     }
   }
   // Compact roots to ids 0..n-1 and gather boxes.
-  const idOf = new Int32Array(parent.length).fill(-1);
-  const boxes: number[] = []; // x0, y0, x1, y1, area per id
+  const idOf = new Int32Array(next).fill(-1);
   let n = 0;
-  for (let i = 1; i < parent.length; i++) {
+  for (let i = 1; i < next; i++) {
     const r = find(i);
-    if (idOf[r] === -1) { idOf[r] = n++; boxes.push(w, h, -1, -1, 0); }
+    if (idOf[r] === -1) idOf[r] = n++;
     idOf[i] = idOf[r]!;
   }
+  const boxes = new Int32Array(n * 5); // x0, y0, x1, y1, area per id
+  for (let id = 0; id < n; id++) { boxes[id * 5] = w; boxes[id * 5 + 1] = h; boxes[id * 5 + 2] = -1; boxes[id * 5 + 3] = -1; }
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
