@@ -35,7 +35,8 @@ function shapePrior(s: string): number {
   if (s.length === 4) return 0.15;
   // All letters: a vanity plate, or a word (a state name, a badge, a sign).
   if (digits === 0) return 0.3;
-  // Long runs of digits are dates, times and phone numbers more often than serials.
+  // Eight or more digits are dates, times and phone numbers more often than serials; some
+  // states issue numeric serials of up to seven digits.
   if (digits === s.length) return s.length >= 8 ? 0.2 : s.length === 7 ? 0.6 : 0.5;
   return 0.7;
 }

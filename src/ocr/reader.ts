@@ -336,8 +336,9 @@ const FIRST_LINES = Number(process.env.CUSTODY_FIRST_LINES ?? 2);
 /**
  * Reads the serial on one plate image (a crop, or a region cut from a frame). The glyph
  * classifier reads every candidate line (it is cheap); the English model reads the first
- * lines, and the rest only when the two disagree; the plate model is asked only when the
- * vote is still unsure: its readings disagree, or its best is not a usual US layout.
+ * two lines, then one more at a time until the vote settles; the plate model reads up to
+ * three lines only when the vote is still unsure: its readings disagree, or its best is not
+ * a usual US layout.
  */
 async function readPlateImage(recs: Recogniser[], glyph: GlyphModel | null, g: Grey, maxLines: number, debug?: (line: string) => void): Promise<{ scored: Scored[]; lines: LineImage[] }> {
   const lines = plateLines(g, { targetH: 40, stretch: 1, max: maxLines });
