@@ -6,7 +6,7 @@
  * like proportions, standing out clearly. Each candidate's box is then read like a crop
  * (reader.ts). `tsx scripts/bench-finder.ts DIR` measures it without the recogniser.
  */
-import { type Box, type Comp, type Grey, cropGrey, overlapArea } from './image.js';
+import { type Box, type Comp, type Grey, cropGrey, integralOf, overlapArea } from './image.js';
 import { type CharRow, findRows } from './find.js';
 
 export interface PlateCandidate { box: Box; score: number; charH: number }
@@ -64,24 +64,6 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
   return cands;
 }
 
-/** Summed-area table of `g`, (w+1)×(h+1). Int32 holds 255 × 8 Mpx; frames are capped well below. */
-function integralOf(g: Grey): Int32Array {
-  const { width: w, height: h, data } = g;
-  const iw = w + 1;
-  const integral = new Int32Array(iw * (h + 1));
-  for (let y = 0; y < h; y++) {
-    let row = 0;
-    const o = (y + 1) * iw;
-    const u = y * iw;
-    const base = y * w;
-    for (let x = 0; x < w; x++) {
-      row += data[base + x]!;
-      integral[o + x + 1] = integral[u + x + 1]! + row;
-    }
-  }
-  return integral;
-}
-
 /** Horizontal runs of ink, row by row: run i spans [x0[i], x1[i]) on row y[i]. */
 class Runs {
   x0 = new Int32Array(1 << 16);
@@ -109,7 +91,7 @@ class Runs {
  * image.ts makes one mask at a time): a pixel is dark ink when it is `c` grey levels below
  * the mean of the `win`×`win` window around it, light ink when `c` above.
  */
-function adaptiveRuns(g: Grey, integral: Int32Array, win: number, c: number): { dark: Runs; light: Runs } {
+function adaptiveRuns(g: Grey, integral: Float64Array, win: number, c: number): { dark: Runs; light: Runs } {
   const { width: w, height: h, data } = g;
   const iw = w + 1;
   const r = Math.max(1, win >> 1);

@@ -157,11 +157,11 @@ export function thresholdGlobal(g: Grey, t: number, dark: boolean): Uint8Array {
   return out;
 }
 
-/** Summed-area tables already made, per image (plateLines thresholds one image several times). */
+/** Summed-area tables already made, per image (plateLines and findPlates threshold one image several times). */
 const integrals = new WeakMap<Grey, Float64Array>();
 
-/** The summed-area table of `g`: (w + 1) × (h + 1), row and column 0 zero. */
-function integralOf(g: Grey): Float64Array {
+/** The summed-area table of `g`: (w + 1) × (h + 1), row and column 0 zero; made once per image. */
+export function integralOf(g: Grey): Float64Array {
   const known = integrals.get(g);
   if (known) return known;
   const { width: w, height: h, data } = g;
