@@ -41,7 +41,11 @@ async function main() {
     process.exitCode = 2;
     return;
   }
-  const gt = fs.readFileSync(path.join(o.dir, 'cars', 'groundtruth.txt'), 'utf8').trim().split(/\r?\n/).filter(Boolean);
+  const gt = fs
+    .readFileSync(path.join(o.dir, 'cars', 'groundtruth.txt'), 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .filter(Boolean);
   if (o.crops) fs.mkdirSync(o.crops, { recursive: true });
   let n = 0;
   const at = [0, 0, 0];
@@ -69,18 +73,35 @@ async function main() {
     const desc = `${file} ${plate} plateH=${p.height.toFixed(0)} rank=${rank < 0 ? '-' : rank + 1}`;
     if (o.verbose) {
       console.log(desc);
-      for (const c of cands) console.log(`   ${holds(c.box, p) ? '*' : ' '} s=${c.score.toFixed(2)} h=${c.charH.toFixed(0)} box=${[c.box.x, c.box.y, c.box.width, c.box.height].map((v) => v.toFixed(0)).join(',')}`);
+      for (const c of cands)
+        console.log(
+          `   ${holds(c.box, p) ? '*' : ' '} s=${c.score.toFixed(2)} h=${c.charH.toFixed(0)} box=${[c.box.x, c.box.y, c.box.width, c.box.height].map((v) => v.toFixed(0)).join(',')}`,
+        );
     }
-    if (o.crops && o.draw.some((d) => file!.includes(d))) await drawMiss(g, p, cands.map((c) => c.box), path.join(o.crops, `drawn-${path.parse(file!).name}.png`));
+    if (o.crops && o.draw.some((d) => file!.includes(d)))
+      await drawMiss(
+        g,
+        p,
+        cands.map((c) => c.box),
+        path.join(o.crops, `drawn-${path.parse(file!).name}.png`),
+      );
     if (rank !== 0) {
       misses.push(desc);
-      if (o.crops) await drawMiss(g, p, cands.map((c) => c.box), path.join(o.crops, `${rank < 0 ? 'none' : 'r' + (rank + 1)}-${path.parse(file!).name}.png`));
+      if (o.crops)
+        await drawMiss(
+          g,
+          p,
+          cands.map((c) => c.box),
+          path.join(o.crops, `${rank < 0 ? 'none' : 'r' + (rank + 1)}-${path.parse(file!).name}.png`),
+        );
     }
   }
   const pct = (k: number) => `${k}/${n} (${((100 * k) / n).toFixed(1)} %)`;
   console.log(`misses (plate not at rank 1):`);
   for (const m of misses) console.log(`  ${m}`);
-  console.log(`frames ${n}: rank 1 ${pct(at[0]!)}, top 2 ${pct(at[1]!)}, top 4 ${pct(at[2]!)}; findPlates ${(ms / n).toFixed(1)} ms/frame wall, ${(cpu / n).toFixed(1)} ms/frame CPU`);
+  console.log(
+    `frames ${n}: rank 1 ${pct(at[0]!)}, top 2 ${pct(at[1]!)}, top 4 ${pct(at[2]!)}; findPlates ${(ms / n).toFixed(1)} ms/frame wall, ${(cpu / n).toFixed(1)} ms/frame CPU`,
+  );
 }
 
 async function drawMiss(g: { width: number; height: number; data: Uint8Array }, p: Box, boxes: Box[], file: string) {
@@ -92,10 +113,7 @@ async function drawMiss(g: { width: number; height: number; data: Uint8Array }, 
     .composite([{ input: Buffer.from(svg) }])
     .png()
     .toBuffer();
-  await sharp(drawn)
-    .resize({ width: 1000, height: 1000, fit: 'inside' })
-    .png()
-    .toFile(file);
+  await sharp(drawn).resize({ width: 1000, height: 1000, fit: 'inside' }).png().toFile(file);
 }
 
 // Run only as a script: tuning scripts import holds().

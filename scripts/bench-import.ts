@@ -28,7 +28,14 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-bench-import-'));
 const seedDir = path.join(work, 'seed');
 const drive = path.join(work, 'drive');
 log(`Generating ${nFiles} frames of about ${kb} KB in ${drive} …`);
-const seed = await makeFixtureDrive(seedDir, { seed: 1, camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-1' }, start: new Date('2026-11-01T12:00:00Z'), days: 2, perDay: 20, timeZone: 'America/Los_Angeles' });
+const seed = await makeFixtureDrive(seedDir, {
+  seed: 1,
+  camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-1' },
+  start: new Date('2026-11-01T12:00:00Z'),
+  days: 2,
+  perDay: 20,
+  timeZone: 'America/Los_Angeles',
+});
 const frames = seed.files.filter((f) => f.kind === 'image').map((f) => fs.readFileSync(path.join(seedDir, f.relPath)));
 // Each file: a real frame with its EXIF, made unique and brought to size by a comment segment after APP1.
 for (let i = 0; i < nFiles; i++) {
@@ -55,17 +62,30 @@ const bytes = execFileSync('du', ['-sb', drive]).toString().split('\t')[0];
 execFileSync('sh', ['-c', `cat $(find "${drive}" -type f) > /dev/null`]);
 
 const tb = performance.now();
-execFileSync('sh', ['-c', `cp -r "${drive}" "${work}/copy" && find "${work}/copy" -type f -print0 | xargs -0 sha256sum > /dev/null`]);
+execFileSync('sh', [
+  '-c',
+  `cp -r "${drive}" "${work}/copy" && find "${work}/copy" -type f -print0 | xargs -0 sha256sum > /dev/null`,
+]);
 const baselineSeconds = (performance.now() - tb) / 1000;
 
 const pw = 'bench password 123';
 await createHome({
   dir: path.join(work, 'home'),
   settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
-  custodian: { username: 'asd', displayName: 'Bench', password: pw, training: { date: '2026-01-01', course: 'c', trainer: 't' } },
+  custodian: {
+    username: 'asd',
+    displayName: 'Bench',
+    password: pw,
+    training: { date: '2026-01-01', course: 'c', trainer: 't' },
+  },
   clock: () => new Date(),
 }).then((h) => h.ledger.close());
-const s = await openSession({ homeDir: path.join(work, 'home'), credentials: { username: 'asd', password: pw }, clock: () => new Date(), command: 'bench' });
+const s = await openSession({
+  homeDir: path.join(work, 'home'),
+  credentials: { username: 'asd', password: pw },
+  clock: () => new Date(),
+  command: 'bench',
+});
 s.append('drive.enrolled', { drive: 'D001', label: null, serial: null, capacityBytes: null, fsType: null, note: null });
 s.commit();
 const t0 = performance.now();
@@ -74,8 +94,16 @@ const seconds = (performance.now() - t0) / 1000;
 s.close();
 await endExiftool();
 const mb = Number(bytes) / 1e6;
-const res = { files: sum.files, bytes: Number(bytes), seconds: +seconds.toFixed(2), baselineSeconds: +baselineSeconds.toFixed(2), ratio: +(seconds / baselineSeconds).toFixed(2) };
-log(`import: ${sum.files} files, ${mb.toFixed(0)} MB in ${seconds.toFixed(2)} s = ${(sum.files / seconds).toFixed(0)} files/s, ${(mb / seconds).toFixed(1)} MB/s (stored ${sum.stored}, failed ${sum.failed})`);
+const res = {
+  files: sum.files,
+  bytes: Number(bytes),
+  seconds: +seconds.toFixed(2),
+  baselineSeconds: +baselineSeconds.toFixed(2),
+  ratio: +(seconds / baselineSeconds).toFixed(2),
+};
+log(
+  `import: ${sum.files} files, ${mb.toFixed(0)} MB in ${seconds.toFixed(2)} s = ${(sum.files / seconds).toFixed(0)} files/s, ${(mb / seconds).toFixed(1)} MB/s (stored ${sum.stored}, failed ${sum.failed})`,
+);
 log(`baseline cp -r + sha256sum: ${baselineSeconds.toFixed(2)} s = ${(mb / baselineSeconds).toFixed(1)} MB/s`);
 log(`ratio: ${res.ratio}× the baseline (target ≤ 1.5×)`);
 if (json) console.log(JSON.stringify(res));

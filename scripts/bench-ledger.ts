@@ -18,14 +18,28 @@ const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Num
 
 async function build(n: number, file: string, key: Buffer): Promise<void> {
   const l = await Ledger.createEmpty();
-  l.append('home.created', 'bench', '2026-01-01T00:00:00.000-08:00', { homeId: 'bench', settings: { agencyName: 'Bench City' } });
-  l.append('operator.added', 'bench', '2026-01-01T00:00:00.000-08:00', { username: 'bench', displayName: 'Bench', role: 'custodian', organization: 'Bench City' });
+  l.append('home.created', 'bench', '2026-01-01T00:00:00.000-08:00', {
+    homeId: 'bench',
+    settings: { agencyName: 'Bench City' },
+  });
+  l.append('operator.added', 'bench', '2026-01-01T00:00:00.000-08:00', {
+    username: 'bench',
+    displayName: 'Bench',
+    role: 'custodian',
+    organization: 'Bench City',
+  });
   l.db.exec('BEGIN');
   const t0 = Date.parse('2026-01-01T08:00:00Z');
   for (let i = 3; i <= n; i++) {
     // A realistic mix: access records and drive moves are the common events.
     const at = new Date(t0 + i * 30_000).toISOString().replace('Z', '+00:00');
-    l.append('operator.password_changed', 'bench', at, { username: 'bench', note: `access ${i}`, query: `7ABC${String(i % 1000).padStart(3, '0')}`, purpose: 'criminal investigation', case: `2026-${i}` });
+    l.append('operator.password_changed', 'bench', at, {
+      username: 'bench',
+      note: `access ${i}`,
+      query: `7ABC${String(i % 1000).padStart(3, '0')}`,
+      purpose: 'criminal investigation',
+      case: `2026-${i}`,
+    });
   }
   l.db.exec('COMMIT');
   l.save(file, key);
@@ -49,8 +63,16 @@ for (const n of sizes) {
   const appendSaveSeconds = (performance.now() - t2) / 1000;
   l.close();
   const fileMB = fs.statSync(file).size / 1e6;
-  results.push({ events: n, openSeconds: +openSeconds.toFixed(3), appendSaveSeconds: +appendSaveSeconds.toFixed(3), fileMB: +fileMB.toFixed(1) });
-  if (!json) console.log(`${n.toLocaleString('en-US').padStart(10)} events: open ${openSeconds.toFixed(3)} s, append+save ${appendSaveSeconds.toFixed(3)} s, file ${fileMB.toFixed(1)} MB (built in ${buildSeconds.toFixed(1)} s)`);
+  results.push({
+    events: n,
+    openSeconds: +openSeconds.toFixed(3),
+    appendSaveSeconds: +appendSaveSeconds.toFixed(3),
+    fileMB: +fileMB.toFixed(1),
+  });
+  if (!json)
+    console.log(
+      `${n.toLocaleString('en-US').padStart(10)} events: open ${openSeconds.toFixed(3)} s, append+save ${appendSaveSeconds.toFixed(3)} s, file ${fileMB.toFixed(1)} MB (built in ${buildSeconds.toFixed(1)} s)`,
+    );
   fs.rmSync(dir, { recursive: true, force: true });
 }
 if (json) console.log(JSON.stringify({ sizes: results }));

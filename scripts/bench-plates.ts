@@ -13,12 +13,33 @@ import { createPlateReader, type PlateResult } from '../src/ocr/reader.js';
 import { cleanPlate } from '../src/ocr/layout.js';
 import { overlapArea } from '../src/ocr/image.js';
 
-interface Item { file: string; plate: string; box?: { x: number; y: number; width: number; height: number } }
-interface Miss { file: string; expected: string; got: string | null; inAlternatives: boolean; boxHit?: boolean }
-interface Part { n: number; exact: number; inAlternatives: number; msPerImage: number }
+interface Item {
+  file: string;
+  plate: string;
+  box?: { x: number; y: number; width: number; height: number };
+}
+interface Miss {
+  file: string;
+  expected: string;
+  got: string | null;
+  inAlternatives: boolean;
+  boxHit?: boolean;
+}
+interface Part {
+  n: number;
+  exact: number;
+  inAlternatives: number;
+  msPerImage: number;
+}
 
 function parseArgs(argv: string[]) {
-  const out = { dir: '', json: false, model: undefined as 'plate' | 'eng' | 'both' | undefined, only: undefined as string | undefined, limit: Infinity };
+  const out = {
+    dir: '',
+    json: false,
+    model: undefined as 'plate' | 'eng' | 'both' | undefined,
+    only: undefined as string | undefined,
+    limit: Infinity,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') out.json = true;
@@ -28,7 +49,9 @@ function parseArgs(argv: string[]) {
     else if (!out.dir) out.dir = a;
   }
   if (!out.dir) {
-    process.stderr.write('usage: tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng|both] [--only crops|cars] [--limit N]\n');
+    process.stderr.write(
+      'usage: tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng|both] [--only crops|cars] [--limit N]\n',
+    );
     process.exitCode = 2;
   }
   return out;
@@ -37,26 +60,46 @@ function parseArgs(argv: string[]) {
 function readCrops(dir: string): Item[] {
   const f = path.join(dir, 'crops', 'groundtruth.csv');
   if (!fs.existsSync(f)) return [];
-  return fs.readFileSync(f, 'utf8').trim().split(/\r?\n/).slice(1).filter(Boolean).map((line) => {
-    const [file, , plate] = line.split(',');
-    return { file: path.join(dir, 'crops', file!), plate: cleanPlate(plate ?? '') };
-  });
+  return fs
+    .readFileSync(f, 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .slice(1)
+    .filter(Boolean)
+    .map((line) => {
+      const [file, , plate] = line.split(',');
+      return { file: path.join(dir, 'crops', file!), plate: cleanPlate(plate ?? '') };
+    });
 }
 
 function readCars(dir: string): Item[] {
   const f = path.join(dir, 'cars', 'groundtruth.txt');
   if (!fs.existsSync(f)) return [];
-  return fs.readFileSync(f, 'utf8').trim().split(/\r?\n/).filter(Boolean).map((line) => {
-    const [file, x, y, w, h, plate] = line.trim().split(/\s+/);
-    return { file: path.join(dir, 'cars', file!), plate: cleanPlate(plate ?? ''), box: { x: +x!, y: +y!, width: +w!, height: +h! } };
-  });
+  return fs
+    .readFileSync(f, 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .filter(Boolean)
+    .map((line) => {
+      const [file, x, y, w, h, plate] = line.trim().split(/\s+/);
+      return {
+        file: path.join(dir, 'cars', file!),
+        plate: cleanPlate(plate ?? ''),
+        box: { x: +x!, y: +y!, width: +w!, height: +h! },
+      };
+    });
 }
 
 function overlaps(a: PlateResult['box'], b: Item['box']): boolean {
   return !!a && !!b && overlapArea(a, b) > 0.3 * b.width * b.height;
 }
 
-async function runPart(items: Item[], kind: 'crop' | 'frame', model: 'plate' | 'eng' | 'both' | undefined, log: (s: string) => void): Promise<{ part: Part; misses: Miss[] }> {
+async function runPart(
+  items: Item[],
+  kind: 'crop' | 'frame',
+  model: 'plate' | 'eng' | 'both' | undefined,
+  log: (s: string) => void,
+): Promise<{ part: Part; misses: Miss[] }> {
   // One worker, one image at a time: the time per image is what one core does.
   const reader = await createPlateReader({ workers: 1, kind, model });
   const misses: Miss[] = [];
@@ -77,7 +120,14 @@ async function runPart(items: Item[], kind: 'crop' | 'frame', model: 'plate' | '
       const alt = ok || r.alternatives.some((a) => a.text === it.plate);
       if (ok) exact++;
       if (alt) inAlt++;
-      if (!ok) misses.push({ file: path.basename(it.file), expected: it.plate, got, inAlternatives: alt, ...(it.box ? { boxHit: overlaps(r.box, it.box) } : {}) });
+      if (!ok)
+        misses.push({
+          file: path.basename(it.file),
+          expected: it.plate,
+          got,
+          inAlternatives: alt,
+          ...(it.box ? { boxHit: overlaps(r.box, it.box) } : {}),
+        });
     }
   } finally {
     await reader.end();
@@ -85,9 +135,22 @@ async function runPart(items: Item[], kind: 'crop' | 'frame', model: 'plate' | '
   const n = items.length;
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000 / Math.max(1, n);
-  log(`${kind === 'crop' ? 'crops' : 'cars'}: ${n} images, exact ${pct(exact, n)}, in alternatives ${pct(inAlt, n)}, ${(ms / Math.max(1, n)).toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image CPU (${reader.model})`);
-  for (const m of misses) log(`  miss ${m.file}: expected ${m.expected}, got ${m.got ?? '(nothing)'}${m.inAlternatives ? ' [in alternatives]' : ''}${m.boxHit === false ? ' [plate not found]' : ''}`);
-  return { part: { n, exact: n ? exact / n : 0, inAlternatives: n ? inAlt / n : 0, msPerImage: Math.round(ms / Math.max(1, n)) }, misses };
+  log(
+    `${kind === 'crop' ? 'crops' : 'cars'}: ${n} images, exact ${pct(exact, n)}, in alternatives ${pct(inAlt, n)}, ${(ms / Math.max(1, n)).toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image CPU (${reader.model})`,
+  );
+  for (const m of misses)
+    log(
+      `  miss ${m.file}: expected ${m.expected}, got ${m.got ?? '(nothing)'}${m.inAlternatives ? ' [in alternatives]' : ''}${m.boxHit === false ? ' [plate not found]' : ''}`,
+    );
+  return {
+    part: {
+      n,
+      exact: n ? exact / n : 0,
+      inAlternatives: n ? inAlt / n : 0,
+      msPerImage: Math.round(ms / Math.max(1, n)),
+    },
+    misses,
+  };
 }
 
 const pct = (a: number, n: number) => `${n ? ((100 * a) / n).toFixed(1) : '0.0'}% (${a}/${n})`;

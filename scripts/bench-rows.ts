@@ -30,8 +30,17 @@ if (!dir) {
   process.exit(2);
 }
 
-const rows = fs.readFileSync(path.join(dir, 'crops', 'groundtruth.csv'), 'utf8').trim().split(/\r?\n/).slice(1)
-  .map((l) => l.split(',')).map(([file, state, plate]) => ({ file: file!, state: state!, plate: (plate ?? '').toUpperCase().replace(/[^A-Z0-9]/g, '') }))
+const rows = fs
+  .readFileSync(path.join(dir, 'crops', 'groundtruth.csv'), 'utf8')
+  .trim()
+  .split(/\r?\n/)
+  .slice(1)
+  .map((l) => l.split(','))
+  .map(([file, state, plate]) => ({
+    file: file!,
+    state: state!,
+    plate: (plate ?? '').toUpperCase().replace(/[^A-Z0-9]/g, ''),
+  }))
   .filter((r) => !only || only.has(r.file));
 if (save) fs.mkdirSync(save, { recursive: true });
 
@@ -48,13 +57,23 @@ for (const r of rows) {
   const ok0 = counts[0] === r.plate.length;
   if (ok0) first++;
   if (counts.includes(r.plate.length)) any++;
-  if (!ok0) wrong.push(`${r.file.padEnd(12)} ${r.plate.padEnd(8)} want ${r.plate.length} got ${lines.map((l) => `${l.row.comps.length}${l.kind}`).join(' ') || '-'}`);
+  if (!ok0)
+    wrong.push(
+      `${r.file.padEnd(12)} ${r.plate.padEnd(8)} want ${r.plate.length} got ${lines.map((l) => `${l.row.comps.length}${l.kind}`).join(' ') || '-'}`,
+    );
   if (save) {
     const base = path.join(save, r.file.replace(/\.\w+$/, ''));
-    await Promise.all(lines.map((l, i) => sharp(Buffer.from(l.image.data), { raw: { width: l.image.width, height: l.image.height, channels: 1 } })
-      .png().toFile(`${base}-${i}-${l.kind}-${l.row.comps.length}.png`)));
+    await Promise.all(
+      lines.map((l, i) =>
+        sharp(Buffer.from(l.image.data), { raw: { width: l.image.width, height: l.image.height, channels: 1 } })
+          .png()
+          .toFile(`${base}-${i}-${l.kind}-${l.row.comps.length}.png`),
+      ),
+    );
   }
 }
 const pct = (k: number) => `${((100 * k) / Math.max(1, rows.length)).toFixed(1)}%`;
 if (!quiet) for (const w of wrong) console.log(w);
-console.log(`rows: ${rows.length} crops, first row right count ${pct(first)} (${first}), any row ${pct(any)} (${any}), ${(ms / Math.max(1, rows.length)).toFixed(1)} ms/crop`);
+console.log(
+  `rows: ${rows.length} crops, first row right count ${pct(first)} (${first}), any row ${pct(any)} (${any}), ${(ms / Math.max(1, rows.length)).toFixed(1)} ms/crop`,
+);

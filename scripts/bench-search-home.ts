@@ -36,7 +36,20 @@ const L = 'ABCDEFGHJKLMNPRSTUVWXYZ';
 const D = '0123456789';
 const pick = (s: string) => s[Math.floor(rand() * s.length)]!;
 const plate = () => `${pick('123456789')}${pick(L)}${pick(L)}${pick(L)}${pick(D)}${pick(D)}${pick(D)}`;
-const CONF: Record<string, string> = { '0': 'O', O: '0', '1': 'I', I: '1', '8': 'B', B: '8', '5': 'S', S: '5', '2': 'Z', Z: '2', '6': 'G', G: '6' };
+const CONF: Record<string, string> = {
+  '0': 'O',
+  O: '0',
+  '1': 'I',
+  I: '1',
+  '8': 'B',
+  B: '8',
+  '5': 'S',
+  S: '5',
+  '2': 'Z',
+  Z: '2',
+  '6': 'G',
+  G: '6',
+};
 const corrupt = (p: string) => {
   const i = Math.floor(rand() * p.length);
   return p.slice(0, i) + (CONF[p[i]!] ?? pick(L)) + p.slice(i + 1);
@@ -46,7 +59,19 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-bench-search-'));
 const home = path.join(dir, 'home');
 const PW = 'bench password 123';
 const clock = () => new Date('2026-11-30T09:00:00-08:00');
-(await createHome({ dir: home, settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }), custodian: { username: 'asd', displayName: 'Bench', password: PW, training: { date: '2026-01-01', course: 'c', trainer: 't' } }, clock })).ledger.close();
+(
+  await createHome({
+    dir: home,
+    settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
+    custodian: {
+      username: 'asd',
+      displayName: 'Bench',
+      password: PW,
+      training: { date: '2026-01-01', course: 'c', trainer: 't' },
+    },
+    clock,
+  })
+).ledger.close();
 const s = await openSession({ homeDir: home, credentials: { username: 'asd', password: PW }, clock, command: 'bench' });
 const perBatch = Math.ceil(IMAGES / CAMERAS / BATCHES_PER_CAMERA);
 const fleet = Array.from({ length: Math.max(1000, IMAGES / 5) }, plate);
@@ -55,7 +80,12 @@ const tb = performance.now();
 let total = 0;
 for (let c = 1; c <= CAMERAS; c++) {
   const cam = `CAM-${String(c).padStart(2, '0')}`;
-  s.append('camera.added', { camera: cam, id: cam, location: `Street ${c}`, inServiceSince: '2026-08-01T00:00:00.000-07:00' });
+  s.append('camera.added', {
+    camera: cam,
+    id: cam,
+    location: `Street ${c}`,
+    inServiceSince: '2026-08-01T00:00:00.000-07:00',
+  });
   for (let b = 0; b < BATCHES_PER_CAMERA && total < IMAGES; b++) {
     const drive = `D${c}${b}`;
     s.append('drive.enrolled', { drive, label: null, serial: null, capacityBytes: null, fsType: null, note: null });
@@ -68,17 +98,51 @@ for (let c = 1; c <= CAMERAS; c++) {
     const t0 = Date.parse('2026-10-01T00:00:00Z') + b * 7 * 86_400_000;
     for (let i = 1; i <= perBatch && total < IMAGES; i++, total++) {
       const at = new Date(t0 + (i / perBatch) * 7 * 86_400_000).toISOString();
-      recs.push({ relPath: `DCIM/IMG_${i}.JPG`, size: 300_000, mtime: at, outcome: 'stored', sha256: `${c}-${b}-${i}`.padStart(64, '0'), storeName: `${i}`.padStart(40, '0'), kind: 'image', mime: 'image/jpeg', recordedAt: at, recordedSource: 'exif', flags: [] });
+      recs.push({
+        relPath: `DCIM/IMG_${i}.JPG`,
+        size: 300_000,
+        mtime: at,
+        outcome: 'stored',
+        sha256: `${c}-${b}-${i}`.padStart(64, '0'),
+        storeName: `${i}`.padStart(40, '0'),
+        kind: 'image',
+        mime: 'image/jpeg',
+        recordedAt: at,
+        recordedSource: 'exif',
+        flags: [],
+      });
       const truth = fleet[Math.floor(fleet.length * rand() ** 2)]!;
       const best = rand() < 0.8 ? truth : corrupt(truth);
       const alts = Array.from({ length: Math.floor(rand() * 6) }, () => corrupt(truth)).filter((a) => a !== best);
-      readings.files[String(i)] = { best: { text: best, confidence: 0.9 }, alternatives: alts.map((text) => ({ text, confidence: 0.4 })), box: null, ms: 0, readAt: at };
+      readings.files[String(i)] = {
+        best: { text: best, confidence: 0.9 },
+        alternatives: alts.map((text) => ({ text, confidence: 0.4 })),
+        box: null,
+        ms: 0,
+        readAt: at,
+      };
       if (queries.length < 9 && i === 1000) queries.push(truth);
     }
     await writeSegment(bf, key, { drive, camera: cam }, recs);
     saveReadings(bf, key, readings);
     saveIndex(bf, key, readings, new Map(recs.map((r, i) => [i + 1, r.recordedAt])));
-    s.append('import.finished', { batch, drive, camera: cam, files: recs.length, stored: recs.length, duplicates: 0, skipped: 0, failed: 0, flagged: 0, bytes: recs.length * 300_000, recordedFirst: recs[0]!.recordedAt, recordedLast: recs.at(-1)!.recordedAt, manifestSha256: '0'.repeat(64), verifiedAt: at0(), sourceVerified: false });
+    s.append('import.finished', {
+      batch,
+      drive,
+      camera: cam,
+      files: recs.length,
+      stored: recs.length,
+      duplicates: 0,
+      skipped: 0,
+      failed: 0,
+      flagged: 0,
+      bytes: recs.length * 300_000,
+      recordedFirst: recs[0]!.recordedAt,
+      recordedLast: recs.at(-1)!.recordedAt,
+      manifestSha256: '0'.repeat(64),
+      verifiedAt: at0(),
+      sourceVerified: false,
+    });
     s.append('ocr.started', { batch, engine: 'bench', model: 'bench', images: recs.length });
     s.append('ocr.finished', { batch, engine: 'bench', model: 'bench', images: recs.length, readable: recs.length });
   }
@@ -87,7 +151,9 @@ function at0() {
   return '2026-11-30T09:00:00.000-08:00';
 }
 s.commit();
-log(`home of ${total.toLocaleString('en-US')} images in ${s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM batches')!.n} batches built in ${((performance.now() - tb) / 1000).toFixed(0)} s`);
+log(
+  `home of ${total.toLocaleString('en-US')} images in ${s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM batches')!.n} batches built in ${((performance.now() - tb) / 1000).toFixed(0)} s`,
+);
 
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function timeIt(kind: string, make: (p: string) => { plate: string; fuzzy: boolean }): Promise<number> {
@@ -99,12 +165,26 @@ async function timeIt(kind: string, make: (p: string) => { plate: string; fuzzy:
     ts.push((performance.now() - t) / 1000);
     if (r.results.length) found++;
   }
-  log(`${kind.padEnd(8)} median ${median([...ts]).toFixed(3)} s (max ${Math.max(...ts).toFixed(3)} s), found ${found}/${queries.length}`);
+  log(
+    `${kind.padEnd(8)} median ${median([...ts]).toFixed(3)} s (max ${Math.max(...ts).toFixed(3)} s), found ${found}/${queries.length}`,
+  );
   return median(ts);
 }
 const exactSeconds = await timeIt('exact', (p) => ({ plate: p, fuzzy: false }));
-const wildcardSeconds = await timeIt('wildcard', (p) => ({ plate: `${p.slice(0, 3)}?${p.slice(4, 6)}*`, fuzzy: false }));
+const wildcardSeconds = await timeIt('wildcard', (p) => ({
+  plate: `${p.slice(0, 3)}?${p.slice(4, 6)}*`,
+  fuzzy: false,
+}));
 const fuzzySeconds = await timeIt('fuzzy', (p) => ({ plate: corrupt(p), fuzzy: true }));
 s.close();
 fs.rmSync(dir, { recursive: true, force: true });
-if (json) console.log(JSON.stringify({ readings: total, exactSeconds: +exactSeconds.toFixed(3), wildcardSeconds: +wildcardSeconds.toFixed(3), fuzzySeconds: +fuzzySeconds.toFixed(3), batches: CAMERAS * BATCHES_PER_CAMERA }));
+if (json)
+  console.log(
+    JSON.stringify({
+      readings: total,
+      exactSeconds: +exactSeconds.toFixed(3),
+      wildcardSeconds: +wildcardSeconds.toFixed(3),
+      fuzzySeconds: +fuzzySeconds.toFixed(3),
+      batches: CAMERAS * BATCHES_PER_CAMERA,
+    }),
+  );

@@ -53,7 +53,12 @@ const SHAPES: string[] | undefined = FORMATS_FILE
   ? readFileSync(FORMATS_FILE, 'utf8')
       .split(/\r?\n/)
       .slice(1)
-      .map((line) => (line.split(',')[2] ?? '').trim().toUpperCase().replace(/[^A-Z0-9]/g, ''))
+      .map((line) =>
+        (line.split(',')[2] ?? '')
+          .trim()
+          .toUpperCase()
+          .replace(/[^A-Z0-9]/g, ''),
+      )
       .filter((p) => p.length >= 2)
       .map((p) => p.replace(/[A-Z]/g, 'L').replace(/[0-9]/g, 'D'))
   : undefined;
@@ -61,7 +66,8 @@ const SHAPES: string[] | undefined = FORMATS_FILE
 /** US-like formats: California 1ABC234, ABC1234, 123ABC, AB12345, 7-char vanity-ish. */
 function makePlate(): string {
   const r = rand();
-  const f = (fmt: string): string => [...fmt].map((c) => (c === 'L' ? pick(LETTERS) : c === 'D' ? pick(DIGITS) : c)).join('');
+  const f = (fmt: string): string =>
+    [...fmt].map((c) => (c === 'L' ? pick(LETTERS) : c === 'D' ? pick(DIGITS) : c)).join('');
   if (SHAPES?.length) return f(SHAPES[int(SHAPES.length)]);
   if (r < 0.55) return f('DLLLDDD');
   if (r < 0.8) return f('LLLDDDD');
@@ -150,7 +156,8 @@ const kinds: Record<string, number> = {};
 for (const [id, plate] of queries) {
   exact.push(time(() => index.search(plate)));
   // Two shapes: a known start (7A?C1*), and a known end with the start unknown (*C?23).
-  const pat = wildcard.length % 2 ? `*${plate.slice(-4, -2)}?${plate.slice(-1)}` : `${plate.slice(0, 2)}?${plate.slice(3, 5)}*`;
+  const pat =
+    wildcard.length % 2 ? `*${plate.slice(-4, -2)}?${plate.slice(-1)}` : `${plate.slice(0, 2)}?${plate.slice(3, 5)}*`;
   wildcard.push(time(() => index.search(pat, { limit: 1000 })));
   // The fuzzy query is how a deputy might type a misread plate: one confusion.
   const misread = [...plate].map((c, i) => (i === 1 && CONFUSE.has(c) ? CONFUSE.get(c)![0] : c)).join('');
@@ -192,10 +199,22 @@ const result = {
 };
 
 if (SHAPES) console.log(`plate shapes drawn from ${SHAPES.length} real plates in ${FORMATS_FILE}`);
-console.log(`images ${IMAGES.toLocaleString('en-US')} · readings (rows) ${result.rows.toLocaleString('en-US')} · distinct plates ${result.distinctPlates.toLocaleString('en-US')}`);
-console.log(`build ${result.buildSeconds} s (+ ${result.generateSeconds} s generating) · heap ${result.heapMB} MB · typed arrays ${result.arrayBuffersMB} MB · rss ${result.rssMB} MB · serialized ${result.serializedMB} MB`);
-console.log(`median of ${queries.length}: exact ${(result.exactSeconds * 1000).toFixed(3)} ms · wildcard ${(result.wildcardSeconds * 1000).toFixed(1)} ms (max ${(result.maxWildcardSeconds * 1000).toFixed(1)} ms) · fuzzy ${(result.fuzzySeconds * 1000).toFixed(3)} ms (max ${(result.maxFuzzySeconds * 1000).toFixed(3)} ms)`);
+console.log(
+  `images ${IMAGES.toLocaleString('en-US')} · readings (rows) ${result.rows.toLocaleString('en-US')} · distinct plates ${result.distinctPlates.toLocaleString('en-US')}`,
+);
+console.log(
+  `build ${result.buildSeconds} s (+ ${result.generateSeconds} s generating) · heap ${result.heapMB} MB · typed arrays ${result.arrayBuffersMB} MB · rss ${result.rssMB} MB · serialized ${result.serializedMB} MB`,
+);
+console.log(
+  `median of ${queries.length}: exact ${(result.exactSeconds * 1000).toFixed(3)} ms · wildcard ${(result.wildcardSeconds * 1000).toFixed(1)} ms (max ${(result.maxWildcardSeconds * 1000).toFixed(1)} ms) · fuzzy ${(result.fuzzySeconds * 1000).toFixed(3)} ms (max ${(result.maxFuzzySeconds * 1000).toFixed(3)} ms)`,
+);
 console.log(`deserialize ${result.deserializeSeconds} s, + first search ${result.loadSeconds} s`);
-console.log(`fuzzy results per query (images, up to 1000): ${Object.entries(kinds).map(([k, n]) => `${k} ${(n / queries.length).toFixed(1)}`).join(' · ')}`);
-console.log(`fuzzy found the sampled image ${found}/${queries.length} times; a true reading ranked first ${fuzzyFirst}/${queries.length}`);
+console.log(
+  `fuzzy results per query (images, up to 1000): ${Object.entries(kinds)
+    .map(([k, n]) => `${k} ${(n / queries.length).toFixed(1)}`)
+    .join(' · ')}`,
+);
+console.log(
+  `fuzzy found the sampled image ${found}/${queries.length} times; a true reading ranked first ${fuzzyFirst}/${queries.length}`,
+);
 if (JSON_OUT) console.log(JSON.stringify(result));

@@ -36,8 +36,40 @@ function custodyAllowing(codes, ...a) {
 
 console.log(`Demo home: ${home}${homeArg ? '' : ' (throwaway; pass -- --home DIR to keep one)'}`);
 console.log('Log-in for every step: CUSTODY_USER=asd with CUSTODY_PASSWORD_FILE (a script would do the same).');
-custody('init', '--agency', 'City of Example', '--title', 'Administrative Services Director', '--name', 'Dana Example', '--time-zone', 'America/Los_Angeles', '--trained-on', '2026-01-05', '--course', 'ALPR policy and law', '--trainer', 'Pat Trainer');
-custody('camera', 'add', 'CAM-01', '--location', 'Main St & 3rd Ave, northbound', '--make', 'Acme', '--model', 'LPR-2', '--serial', 'AC-0001', '--swap-days', '7', '--since', '2026-10-01T08:00:00-07:00');
+custody(
+  'init',
+  '--agency',
+  'City of Example',
+  '--title',
+  'Administrative Services Director',
+  '--name',
+  'Dana Example',
+  '--time-zone',
+  'America/Los_Angeles',
+  '--trained-on',
+  '2026-01-05',
+  '--course',
+  'ALPR policy and law',
+  '--trainer',
+  'Pat Trainer',
+);
+custody(
+  'camera',
+  'add',
+  'CAM-01',
+  '--location',
+  'Main St & 3rd Ave, northbound',
+  '--make',
+  'Acme',
+  '--model',
+  'LPR-2',
+  '--serial',
+  'AC-0001',
+  '--swap-days',
+  '7',
+  '--since',
+  '2026-10-01T08:00:00-07:00',
+);
 // The bundled demo drive is copied first: custody writes its id file on a drive it enrols.
 const drive = path.join(work, 'CAMDRIVE1');
 fs.cpSync(path.join(root, 'fixtures', 'demo-drive'), drive, { recursive: true });
@@ -55,32 +87,77 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'fixtures', 'fixture
 const reason = ['--purpose', 'criminal investigation', '--case', 'DEMO-2026-0001'];
 let plate;
 for (const f of manifest.files.filter((x) => x.plate)) {
-  const r = spawnSync(process.execPath, [bin, 'search', f.plate, '--fuzzy', '--json', ...reason], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, 'search', f.plate, '--fuzzy', '--json', ...reason], {
+    env,
+    encoding: 'utf8',
+  });
   if (r.status === 0 && JSON.parse(r.stdout).results.length > 0) {
     plate = f.plate;
     break;
   }
 }
 if (plate) {
-  console.log(`\n# A deputy asks about plate ${plate} (synthetic): every search names its purpose and case, and is recorded.`);
+  console.log(
+    `\n# A deputy asks about plate ${plate} (synthetic): every search names its purpose and case, and is recorded.`,
+  );
   custody('search', plate, '--fuzzy', ...reason);
 } else console.log('\n# Plate reading found none of the demo plates; see `custody image show`.');
 custody('audit');
-console.log('\n# The deputy\'s written request, and the release of what it asks for, with its signed receipt:');
-custody('agency', 'add', '--id', 'A001', '--name', 'Example County Sheriff\'s Office (demo)', '--kind', 'law-enforcement', '--jurisdiction', 'california-local', '--identifier', 'CA0000000', '--contact', 'records@example.invalid');
+console.log("\n# The deputy's written request, and the release of what it asks for, with its signed receipt:");
+custody(
+  'agency',
+  'add',
+  '--id',
+  'A001',
+  '--name',
+  "Example County Sheriff's Office (demo)",
+  '--kind',
+  'law-enforcement',
+  '--jurisdiction',
+  'california-local',
+  '--identifier',
+  'CA0000000',
+  '--contact',
+  'records@example.invalid',
+);
 const requestDoc = path.join(work, 'written-request.txt');
 fs.writeFileSync(requestDoc, 'Request for ALPR data, case DEMO-2026-0001 (synthetic demo document).\n');
-custody('request', 'new', '--agency', 'A001', '--officer', 'Deputy R. Demo', '--badge', 'D-0001', '--case', 'DEMO-2026-0001', '--purpose', 'criminal investigation', '--document', requestDoc, '--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04');
+custody(
+  'request',
+  'new',
+  '--agency',
+  'A001',
+  '--officer',
+  'Deputy R. Demo',
+  '--badge',
+  'D-0001',
+  '--case',
+  'DEMO-2026-0001',
+  '--purpose',
+  'criminal investigation',
+  '--document',
+  requestDoc,
+  '--cameras',
+  'CAM-01',
+  '--from',
+  '2026-11-02',
+  '--to',
+  '2026-11-04',
+);
 // Request and receipt ids carry the year: REQ-<year>-0001, R-<year>-0001.
 const year = new Intl.DateTimeFormat('en', { timeZone: 'America/Los_Angeles', year: 'numeric' }).format(new Date());
 const bag = path.join(work, `release-REQ-${year}-0001`);
 custody('release', '--request', `REQ-${year}-0001`, '--to', bag, '--yes');
-const receipt = fs.readdirSync(work).map((f) => path.join(work, f)).concat(fs.existsSync(bag) ? fs.readdirSync(path.dirname(bag)).map((f) => path.join(path.dirname(bag), f)) : []).find((f) => f.endsWith('.pdf'));
+const receipt = fs
+  .readdirSync(work)
+  .map((f) => path.join(work, f))
+  .concat(fs.existsSync(bag) ? fs.readdirSync(path.dirname(bag)).map((f) => path.join(path.dirname(bag), f)) : [])
+  .find((f) => f.endsWith('.pdf'));
 if (receipt) {
   custody('receipt', 'verify', receipt, '--bag', bag);
 }
 custody('retention');
-console.log('\n# The monthly health check. The demo drive\'s recordings end on 2026-11-04, so the check rightly finds');
+console.log("\n# The monthly health check. The demo drive's recordings end on 2026-11-04, so the check rightly finds");
 console.log('# the camera silent since then (exit status 11: something critical) and says how to log it as a problem.');
 custodyAllowing([0, 11], 'health', '--pdf', path.join(work, 'health-report.pdf'));
 custody('log', '--limit', '12');

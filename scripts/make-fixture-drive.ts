@@ -124,7 +124,9 @@ async function main(): Promise<void> {
   const cmd = 'npx tsx scripts/make-fixture-drive.ts --demo';
   if (values['readme-only']) {
     // Rewrite the README's text around the committed manifest, without redrawing the frames.
-    const m = JSON.parse(await fsp.readFile(path.join(repo, 'fixtures', 'fixture-manifest.json'), 'utf8')) as FixtureManifest;
+    const m = JSON.parse(
+      await fsp.readFile(path.join(repo, 'fixtures', 'fixture-manifest.json'), 'utf8'),
+    ) as FixtureManifest;
     const old = await fsp.readFile(readmePath, 'utf8').catch(() => '');
     const synth = /drawn by src\/ocr\/synth\.ts at commit ([^\n]+?)\.\n/.exec(old)?.[1] ?? 'unknown';
     await fsp.writeFile(readmePath, readme(m, cmd, synth));
@@ -132,12 +134,14 @@ async function main(): Promise<void> {
   }
   if (values.demo) {
     const synth = synthVersion();
-    if (synth.startsWith('uncommitted')) console.warn(`warning: src/ocr/synth.ts has ${synth}; the demo bytes will not be reproducible from a commit`);
+    if (synth.startsWith('uncommitted'))
+      console.warn(`warning: src/ocr/synth.ts has ${synth}; the demo bytes will not be reproducible from a commit`);
     const { out, ...opts } = DEMO;
     await fsp.rm(out, { recursive: true, force: true });
     const m = await makeFixtureDrive(out, opts);
     const total = m.files.reduce((a, f) => a + f.size, 0);
-    if (m.files.some((f) => f.size > 60_000) || total > 1.5 * 1024 * 1024) throw new Error(`demo drive too big: ${total} bytes`);
+    if (m.files.some((f) => f.size > 60_000) || total > 1.5 * 1024 * 1024)
+      throw new Error(`demo drive too big: ${total} bytes`);
     await fsp.writeFile(readmePath, readme(m, cmd, synth));
     console.log(`${out}: ${m.files.length} files, ${total} bytes`);
     return;
@@ -150,7 +154,8 @@ async function main(): Promise<void> {
     return n;
   };
   const camera: FixtureDriveOptions['camera'] = { make: values.make!, model: values.model!, serial: values.serial! };
-  if (values.lat !== undefined || values.lon !== undefined) camera.gps = { lat: num(values.lat, 'lat'), lon: num(values.lon, 'lon') };
+  if (values.lat !== undefined || values.lon !== undefined)
+    camera.gps = { lat: num(values.lat, 'lat'), lon: num(values.lon, 'lon') };
   const start = new Date(values.start!);
   if (Number.isNaN(start.getTime())) throw new Error('--start must be a date');
   const m = await makeFixtureDrive(values.out, {

@@ -20,7 +20,18 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GH, GLYPHS, GW, INPUTS, type GlyphNet, decodeNet, encodeNet, forward, narrowness, newNet } from '../src/ocr/glyph.js';
+import {
+  GH,
+  GLYPHS,
+  GW,
+  INPUTS,
+  type GlyphNet,
+  decodeNet,
+  encodeNet,
+  forward,
+  narrowness,
+  newNet,
+} from '../src/ocr/glyph.js';
 import { makeRng } from '../src/ocr/synth.js';
 
 const [work = '/tmp/glyph-train', platesArg = '5000', epochsArg = '7'] = process.argv.slice(2);
@@ -35,10 +46,18 @@ async function render(): Promise<void> {
   if (fs.readdirSync(work).some((f) => f.startsWith('shard-'))) return;
   console.log(`1/3 rendering ${PLATES} plates`);
   const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'train-glyph-model', 'make-glyphs.ts');
-  await Promise.all(Array.from({ length: SHARDS }, (_, s) => new Promise<void>((res, rej) => {
-    const p = spawn('npx', ['tsx', script, work, String(PLATES), String(s), String(SHARDS)], { stdio: 'inherit' });
-    p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`shard ${s} failed`))));
-  })));
+  await Promise.all(
+    Array.from(
+      { length: SHARDS },
+      (_, s) =>
+        new Promise<void>((res, rej) => {
+          const p = spawn('npx', ['tsx', script, work, String(PLATES), String(s), String(SHARDS)], {
+            stdio: 'inherit',
+          });
+          p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`shard ${s} failed`))));
+        }),
+    ),
+  );
 }
 
 function load(): { x: Float32Array[]; y: number[] } {
@@ -46,7 +65,10 @@ function load(): { x: Float32Array[]; y: number[] } {
   const y: number[] = [];
   const rec = 1 + 4 * INPUTS;
   let skipped = 0;
-  for (const f of fs.readdirSync(work).filter((n) => n.startsWith('shard-')).sort()) {
+  for (const f of fs
+    .readdirSync(work)
+    .filter((n) => n.startsWith('shard-'))
+    .sort()) {
     const buf = fs.readFileSync(path.join(work, f));
     for (let o = 0; o + rec <= buf.length; o += rec) {
       const v = new Float32Array(INPUTS);
@@ -54,7 +76,10 @@ function load(): { x: Float32Array[]; y: number[] } {
       // The files hold the aspect ratio; the network sees only how narrow a character is.
       v[GW * GH] = narrowness(v[GW * GH]!);
       // A typeface squeezed until an ordinary character is a bar is no plate's lettering.
-      if (v[GW * GH]! < 0.85 && !'1IJ'.includes(GLYPHS[buf[o]!]!)) { skipped++; continue; }
+      if (v[GW * GH]! < 0.85 && !'1IJ'.includes(GLYPHS[buf[o]!]!)) {
+        skipped++;
+        continue;
+      }
       y.push(buf[o]!);
       x.push(v);
     }
@@ -122,7 +147,10 @@ function train(net: GlyphNet, x: Float32Array[], y: number[], evalX: Float32Arra
     let loss = 0;
     const t0 = Date.now();
     for (let b = 0; b < order.length; b += BATCH) {
-      g1.fill(0); gb1.fill(0); g2.fill(0); gb2.fill(0);
+      g1.fill(0);
+      gb1.fill(0);
+      g2.fill(0);
+      gb2.fill(0);
       const end = Math.min(order.length, b + BATCH);
       for (let s = b; s < end; s++) {
         const idx = order[s]!;
@@ -163,7 +191,9 @@ function train(net: GlyphNet, x: Float32Array[], y: number[], evalX: Float32Arra
       step(net.w2, v2, g2, 1e-5);
       step(net.b2, vb2, gb2, 0);
     }
-    console.log(`epoch ${epoch + 1}/${EPOCHS}: loss ${(loss / order.length).toFixed(4)}, held-out accuracy ${(100 * accuracy(net, evalX, evalY)).toFixed(2)} %, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(
+      `epoch ${epoch + 1}/${EPOCHS}: loss ${(loss / order.length).toFixed(4)}, held-out accuracy ${(100 * accuracy(net, evalX, evalY)).toFixed(2)} %, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    );
   }
 }
 
@@ -174,7 +204,9 @@ const trainX: Float32Array[] = [];
 const trainY: number[] = [];
 const evalX: Float32Array[] = [];
 const evalY: number[] = [];
-all.x.forEach((v, i) => ((i % 20 === 0) ? (evalX.push(v), evalY.push(all.y[i]!)) : (trainX.push(v), trainY.push(all.y[i]!))));
+all.x.forEach((v, i) =>
+  i % 20 === 0 ? (evalX.push(v), evalY.push(all.y[i]!)) : (trainX.push(v), trainY.push(all.y[i]!)),
+);
 console.log(`${trainX.length} training characters, ${evalX.length} held out, hidden ${HIDDEN}`);
 const net = newNet(HIDDEN, makeRng(99));
 train(net, trainX, trainY, evalX, evalY);

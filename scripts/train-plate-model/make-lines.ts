@@ -43,7 +43,9 @@ for (let i = shard; i < count; i += shards) {
     if (l.row.comps.length !== text.length) continue;
     const name = `p${String(i).padStart(6, '0')}_${j++}`;
     const { width: w, height: h } = l.image;
-    await sharp(Buffer.from(l.image.data), { raw: { width: w, height: h, channels: 1 } }).png().toFile(path.join(out, `${name}.png`));
+    await sharp(Buffer.from(l.image.data), { raw: { width: w, height: h, channels: 1 } })
+      .png()
+      .toFile(path.join(out, `${name}.png`));
     fs.writeFileSync(path.join(out, `${name}.gt.txt`), `${text}\n`);
     // A line box file: every character gets the whole line's box, then a tab ends the line.
     const box = [...text].map((c) => `${c} 0 0 ${w} ${h} 0`).join('\n') + `\n\t 0 0 ${w} ${h} 0\n`;

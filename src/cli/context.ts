@@ -27,7 +27,11 @@ export interface PromptDriver {
   input(o: { message: string; default?: string }): Promise<string>;
   password(o: { message: string }): Promise<string>;
   confirm(o: { message: string; default?: boolean }): Promise<boolean>;
-  select<T extends string>(o: { message: string; choices: { name: string; value: T; description?: string; disabled?: boolean | string }[]; default?: T }): Promise<T>;
+  select<T extends string>(o: {
+    message: string;
+    choices: { name: string; value: T; description?: string; disabled?: boolean | string }[];
+    default?: T;
+  }): Promise<T>;
 }
 
 export interface GlobalOptions {

@@ -8,7 +8,12 @@ export interface Bar {
 
 const noBar: Bar = { update() {}, stop() {} };
 
-export async function progressBar(ctx: CliContext, g: GlobalOptions, label: string, unit: 'files' | 'images'): Promise<Bar> {
+export async function progressBar(
+  ctx: CliContext,
+  g: GlobalOptions,
+  label: string,
+  unit: 'files' | 'images',
+): Promise<Bar> {
   if (!ctx.isTTY || g.progress === false || g.json) return noBar;
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(

@@ -24,7 +24,11 @@ function canPrompt(ctx: CliContext): boolean {
 }
 
 function missing(flag: string, what: string): CustodyError {
-  return new CustodyError('usage', `Missing ${what}: pass ${flag}.`, 'Without a terminal every answer must come from a flag.');
+  return new CustodyError(
+    'usage',
+    `Missing ${what}: pass ${flag}.`,
+    'Without a terminal every answer must come from a flag.',
+  );
 }
 
 /** A prompt was cancelled (Ctrl-C): nothing has been written yet. */
@@ -39,7 +43,11 @@ async function guarded<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-export async function askText(ctx: CliContext, value: string | undefined, o: { flag: string; message: string; default?: string; validate?: (s: string) => string | undefined }): Promise<string> {
+export async function askText(
+  ctx: CliContext,
+  value: string | undefined,
+  o: { flag: string; message: string; default?: string; validate?: (s: string) => string | undefined },
+): Promise<string> {
   if (value !== undefined) return value;
   if (!canPrompt(ctx)) {
     if (o.default !== undefined) return o.default;
@@ -53,7 +61,10 @@ export async function askText(ctx: CliContext, value: string | undefined, o: { f
   }
 }
 
-export async function askSecret(ctx: CliContext, o: { flag: string; message: string; confirm?: boolean }): Promise<string> {
+export async function askSecret(
+  ctx: CliContext,
+  o: { flag: string; message: string; confirm?: boolean },
+): Promise<string> {
   if (!canPrompt(ctx)) throw missing(o.flag, o.message.replace(/[?:]\s*$/, '').toLowerCase());
   for (;;) {
     const a = await guarded(driver(ctx).password({ message: o.message }));
@@ -64,7 +75,11 @@ export async function askSecret(ctx: CliContext, o: { flag: string; message: str
   }
 }
 
-export async function askConfirm(ctx: CliContext, value: boolean | undefined, o: { flag: string; message: string; default?: boolean }): Promise<boolean> {
+export async function askConfirm(
+  ctx: CliContext,
+  value: boolean | undefined,
+  o: { flag: string; message: string; default?: boolean },
+): Promise<boolean> {
   if (value !== undefined) return value;
   if (!canPrompt(ctx)) {
     if (o.default !== undefined) return o.default;
@@ -76,12 +91,22 @@ export async function askConfirm(ctx: CliContext, value: boolean | undefined, o:
 export async function askChoice<T extends string>(
   ctx: CliContext,
   value: T | undefined,
-  o: { flag: string; message: string; choices: { name: string; value: T; description?: string; disabled?: boolean | string }[]; default?: T },
+  o: {
+    flag: string;
+    message: string;
+    choices: { name: string; value: T; description?: string; disabled?: boolean | string }[];
+    default?: T;
+  },
 ): Promise<T> {
   if (value !== undefined) {
     const c = o.choices.find((x) => x.value === value);
-    if (!c) throw new CustodyError('usage', `${o.flag} ${value} is not one of: ${o.choices.map((x) => x.value).join(', ')}.`);
-    if (c.disabled) throw new CustodyError('denied', `${value} cannot be chosen: ${typeof c.disabled === 'string' ? c.disabled : 'not allowed now'}.`);
+    if (!c)
+      throw new CustodyError('usage', `${o.flag} ${value} is not one of: ${o.choices.map((x) => x.value).join(', ')}.`);
+    if (c.disabled)
+      throw new CustodyError(
+        'denied',
+        `${value} cannot be chosen: ${typeof c.disabled === 'string' ? c.disabled : 'not allowed now'}.`,
+      );
     return value;
   }
   if (!canPrompt(ctx)) {

@@ -23,10 +23,30 @@ export function table(headers: string[], rows: Cell[][], color = false): string 
   const t = new Table({
     head: headers,
     style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [], compact: true },
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
+    },
   });
   for (const r of rows) t.push(r.map((c) => (c === null || c === undefined ? '' : String(c))));
-  return `${t.toString().split('\n').map((l) => l.replace(/^ /, '').trimEnd()).join('\n')}\n`;
+  return `${t
+    .toString()
+    .split('\n')
+    .map((l) => l.replace(/^ /, '').trimEnd())
+    .join('\n')}\n`;
 }
 
 /** Key–value block for `show` commands. */

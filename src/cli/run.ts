@@ -34,16 +34,27 @@ export function buildProgram(ctx: CliContext): Command {
   let globals: GlobalOptions = { lockWait: 5 };
   const getGlobals = () => globals;
   program
-    .description('Chain of custody for licence-plate camera media: drive swaps, imports, plate reading, requests and signed receipts, retention, health.')
+    .description(
+      'Chain of custody for licence-plate camera media: drive swaps, imports, plate reading, requests and signed receipts, retention, health.',
+    )
     .version(VERSION, '-V, --version')
     .addOption(new Option('--home <dir>', 'the custody home (default: the platform data folder)').env('CUSTODY_HOME'))
     .addOption(new Option('--user <username>', 'operator to log in as').env('CUSTODY_USER'))
     .addOption(new Option('--password-stdin', 'read the password from the first line of standard input'))
-    .addOption(new Option('--password-file <file>', 'read the password from the first line of a file').env('CUSTODY_PASSWORD_FILE'))
+    .addOption(
+      new Option('--password-file <file>', 'read the password from the first line of a file').env(
+        'CUSTODY_PASSWORD_FILE',
+      ),
+    )
     .addOption(new Option('--json', 'machine-readable output on standard output'))
     .addOption(new Option('--no-color', 'no colours (also NO_COLOR)'))
     .addOption(new Option('--no-progress', 'no progress bars'))
-    .addOption(new Option('--lock-wait <seconds>', 'how long to wait for another custody process').env('CUSTODY_LOCK_WAIT').default(5).argParser((v) => Number(v)))
+    .addOption(
+      new Option('--lock-wait <seconds>', 'how long to wait for another custody process')
+        .env('CUSTODY_LOCK_WAIT')
+        .default(5)
+        .argParser((v) => Number(v)),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -57,7 +68,9 @@ export function buildProgram(ctx: CliContext): Command {
 Log-in: every command that reads or writes confidential data needs a username and password:
 asked on a terminal, or CUSTODY_USER with --password-stdin or CUSTODY_PASSWORD_FILE in scripts.
 
-Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
+Exit status: ${Object.entries(EXIT)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}.`,
     );
   program.hook('preAction', (_this, action) => {
     globals = action.optsWithGlobals() as GlobalOptions;
@@ -65,20 +78,37 @@ Exit status: ${Object.entries(EXIT).map(([k, v]) => `${v} ${k}`).join(', ')}.`,
     for (const [key, name] of ENV_OPTIONS) {
       const v = ctx.env[name];
       const source = program.getOptionValueSource(key);
-      if (v !== undefined && (source === undefined || source === 'default')) (globals as unknown as Record<string, unknown>)[key] = key === 'lockWait' ? Number(v) : v;
+      if (v !== undefined && (source === undefined || source === 'default'))
+        (globals as unknown as Record<string, unknown>)[key] = key === 'lockWait' ? Number(v) : v;
     }
-    if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0)) throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
+    if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0))
+      throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
   });
   for (const sub of [
-    registerInit, registerOperator, registerCamera, registerDrive, registerSwapAndImport, registerOcr, registerSearch,
-    registerRequests, registerRetention, registerHealth, registerBreach, registerLog, registerVerify,
-  ]) sub(program, ctx, getGlobals);
+    registerInit,
+    registerOperator,
+    registerCamera,
+    registerDrive,
+    registerSwapAndImport,
+    registerOcr,
+    registerSearch,
+    registerRequests,
+    registerRetention,
+    registerHealth,
+    registerBreach,
+    registerLog,
+    registerVerify,
+  ])
+    sub(program, ctx, getGlobals);
   // The watch starts each swap as its own command line, with the same global options.
   registerWatch(program, ctx, getGlobals, (args) => runCli([...args, ...globalArgs(getGlobals())], ctx));
   // Every subcommand inherits the error handling and output settings.
   const inherit = (c: Command) => {
     for (const sub of c.commands) {
-      sub.exitOverride().configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) }).showHelpAfterError('(run with --help for usage)');
+      sub
+        .exitOverride()
+        .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
+        .showHelpAfterError('(run with --help for usage)');
       inherit(sub);
     }
   };
@@ -111,20 +141,28 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
 export function reportError(ctx: CliContext, e: unknown, json: boolean): number {
   if (e instanceof CommanderError) {
     // Help and version are not errors; commander has already printed its message.
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+      return EXIT.ok;
     return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (e instanceof CustodyError) {
-    if (json) ctx.stdout.write(`${JSON.stringify({ error: { code: e.code, exitCode: e.exitCode, message: e.message, hint: e.hint ?? null } })}\n`);
+    if (json)
+      ctx.stdout.write(
+        `${JSON.stringify({ error: { code: e.code, exitCode: e.exitCode, message: e.message, hint: e.hint ?? null } })}\n`,
+      );
     ctx.stderr.write(`custody: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
     return e.exitCode;
   }
   const err = toError(e);
   const fsCode = (err as NodeJS.ErrnoException).code;
   if (fsCode === 'ENOSPC') {
-    ctx.stderr.write('custody: the disk is full; nothing stored was lost.\nhint: free some space and run the command again.\n');
+    ctx.stderr.write(
+      'custody: the disk is full; nothing stored was lost.\nhint: free some space and run the command again.\n',
+    );
     return EXIT.io;
   }
-  ctx.stderr.write(`custody: internal error: ${err.message}\n${err.stack ?? ''}\nThis is a bug in custody. Please report it with the command you ran and the lines above (they hold no confidential data).\n`);
+  ctx.stderr.write(
+    `custody: internal error: ${err.message}\n${err.stack ?? ''}\nThis is a bug in custody. Please report it with the command you ran and the lines above (they hold no confidential data).\n`,
+  );
   return EXIT.internal;
 }

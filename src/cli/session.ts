@@ -33,17 +33,28 @@ export function readSecretFile(file: string, what: string): string {
   try {
     return firstLine(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new CustodyError('usage', `Cannot read the ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+    throw new CustodyError(
+      'usage',
+      `Cannot read the ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+    );
   }
 }
 
-export async function getPassword(ctx: CliContext, g: GlobalOptions, message = 'Password:', confirm = false): Promise<string> {
+export async function getPassword(
+  ctx: CliContext,
+  g: GlobalOptions,
+  message = 'Password:',
+  confirm = false,
+): Promise<string> {
   if (g.passwordStdin) return firstLine(await readStdin(ctx));
   if (g.passwordFile) return readSecretFile(g.passwordFile, 'password');
   return askSecret(ctx, { flag: '--password-stdin or CUSTODY_PASSWORD_FILE', message, confirm });
 }
 
-export async function getCredentials(ctx: CliContext, g: GlobalOptions): Promise<{ username: string; password: string }> {
+export async function getCredentials(
+  ctx: CliContext,
+  g: GlobalOptions,
+): Promise<{ username: string; password: string }> {
   const username = await askText(ctx, g.user, { flag: '--user or CUSTODY_USER', message: 'Username:' });
   const password = await getPassword(ctx, g);
   return { username, password };

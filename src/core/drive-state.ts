@@ -45,7 +45,11 @@ export function describeDriveState(s: DriveState): string {
 export function nextDriveState(driveId: string, state: DriveState, action: DriveAction): DriveState {
   const to = MOVES[action][state];
   if (!to) {
-    throw new CustodyError('conflict', `Drive ${driveId} is ${STATE_WORDS[state]}: ${WHY[action]}.`, `See its history with \`custody drive show ${driveId}\`.`);
+    throw new CustodyError(
+      'conflict',
+      `Drive ${driveId} is ${STATE_WORDS[state]}: ${WHY[action]}.`,
+      `See its history with \`custody drive show ${driveId}\`.`,
+    );
   }
   return to;
 }

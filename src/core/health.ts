@@ -215,7 +215,9 @@ export function findRecordingGaps(captureTimes: readonly Date[], opts: GapOption
     const ms = b - a;
     if (ms < HOUR_MS) return;
     const hours = ms / HOUR_MS;
-    const j = profiled ? judgeSilence(a, b) : { expected: hours, surprise: ms >= DAY_MS ? Number.POSITIVE_INFINITY : 0 };
+    const j = profiled
+      ? judgeSilence(a, b)
+      : { expected: hours, surprise: ms >= DAY_MS ? Number.POSITIVE_INFINITY : 0 };
     if (j.surprise < minSurprise) return;
     const severity: Severity = ms >= DAY_MS ? 'critical' : 'warning';
     const span = `from ${when(new Date(a), timeZone)} to ${when(new Date(b), timeZone)} (${describeDuration(ms)})`;
@@ -245,7 +247,8 @@ export function findRecordingGaps(captureTimes: readonly Date[], opts: GapOption
     return out;
   }
   consider(t0, times[0], 'start');
-  for (let i = 1; i < times.length; i++) if (times[i] - times[i - 1] >= HOUR_MS) consider(times[i - 1], times[i], 'between');
+  for (let i = 1; i < times.length; i++)
+    if (times[i] - times[i - 1] >= HOUR_MS) consider(times[i - 1], times[i], 'between');
   consider(times[times.length - 1], t1, 'end');
   return out;
 }
@@ -314,7 +317,8 @@ export function findClockTrouble(batches: readonly ClockBatch[], opts: ClockOpti
   const byCamera = new Map<string, { at: number; offset: number }[]>();
   for (const b of batches) {
     if (!b.captures || !b.installedAt) continue;
-    const offset = (b.captures.first.getTime() - b.installedAt.getTime() + (b.captures.last.getTime() - b.removedAt.getTime())) / 2;
+    const offset =
+      (b.captures.first.getTime() - b.installedAt.getTime() + (b.captures.last.getTime() - b.removedAt.getTime())) / 2;
     const xs = byCamera.get(b.cameraId) ?? [];
     xs.push({ at: b.removedAt.getTime(), offset });
     byCamera.set(b.cameraId, xs);
@@ -381,10 +385,24 @@ export function findDriveFull(input: DriveFullInput): Finding[] {
         },
       ];
     }
-    return [{ severity: 'warning', area: 'storage', subject, message: `Drive ${subject} was full (${pct}%) when it was taken out; swap it more often or use a larger drive.` }];
+    return [
+      {
+        severity: 'warning',
+        area: 'storage',
+        subject,
+        message: `Drive ${subject} was full (${pct}%) when it was taken out; swap it more often or use a larger drive.`,
+      },
+    ];
   }
   if (used >= (input.nearlyFullRatio ?? 0.9)) {
-    return [{ severity: 'warning', area: 'storage', subject, message: `Drive ${subject} was ${pct}% full when it was taken out; it will soon fill before a swap.` }];
+    return [
+      {
+        severity: 'warning',
+        area: 'storage',
+        subject,
+        message: `Drive ${subject} was ${pct}% full when it was taken out; it will soon fill before a swap.`,
+      },
+    ];
   }
   return [];
 }
@@ -472,7 +490,8 @@ export function findStorageTrouble(input: StorageInput): Finding[] {
   const days = Math.floor(input.freeBytes / input.bytesPerDay);
   const gb = (b: number): string => (b / 1e9).toFixed(b >= 1e10 ? 0 : 1);
   const words = `The home's disk has about ${plural(Math.max(0, days), 'day')} of imports left (${gb(input.freeBytes)} GB free, ${gb(input.bytesPerDay)} GB a day).`;
-  if (days < (input.criticalDays ?? 7)) return [{ severity: 'critical', area: 'storage', subject: 'home', message: words }];
+  if (days < (input.criticalDays ?? 7))
+    return [{ severity: 'critical', area: 'storage', subject: 'home', message: words }];
   if (days < (input.warnDays ?? 30)) return [{ severity: 'warning', area: 'storage', subject: 'home', message: words }];
   return [];
 }
@@ -483,7 +502,12 @@ export function findStorageTrouble(input: StorageInput): Finding[] {
  * slices of `sampleSize`, month after month, so the sample looks random but every file is
  * checked within ceil(n / sampleSize) months. Returned sorted.
  */
-export function planFixitySample(fileCount: number, monthIndex: number, sampleSize: number, seed = 0x2545f491): number[] {
+export function planFixitySample(
+  fileCount: number,
+  monthIndex: number,
+  sampleSize: number,
+  seed = 0x2545f491,
+): number[] {
   const n = Math.floor(fileCount);
   const k = Math.min(Math.max(0, Math.floor(sampleSize)), n);
   if (n <= 0 || k <= 0) return [];
@@ -540,7 +564,9 @@ export function dutyFindings(input: DutyInput, now: Date): Finding[] {
   const out: Finding[] = [];
 
   if (input.batches?.length) {
-    const status = retentionStatus({ batches: input.batches, drives: [] }, now, { retentionDays: input.retentionDays ?? 60 });
+    const status = retentionStatus({ batches: input.batches, drives: [] }, now, {
+      retentionDays: input.retentionDays ?? 60,
+    });
     for (const b of status.batches) {
       if (b.state !== 'due' || !b.dueDate) continue;
       out.push({
@@ -640,6 +666,10 @@ const ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 /** Most severe first, then by area and subject (stable for reports and snapshots). */
 export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(
-    (a, b) => ORDER[a.severity] - ORDER[b.severity] || a.area.localeCompare(b.area) || a.subject.localeCompare(b.subject) || a.message.localeCompare(b.message),
+    (a, b) =>
+      ORDER[a.severity] - ORDER[b.severity] ||
+      a.area.localeCompare(b.area) ||
+      a.subject.localeCompare(b.subject) ||
+      a.message.localeCompare(b.message),
   );
 }

@@ -56,7 +56,10 @@ export interface ParseOptions {
  */
 export function parseQuery(q: string, opts: ParseOptions = {}): ParsedQuery {
   const fuzzy = opts.fuzzy ?? false;
-  const raw = q.toUpperCase().replace(/[^A-Z0-9?*]/g, '').replace(/\*+/g, '*');
+  const raw = q
+    .toUpperCase()
+    .replace(/[^A-Z0-9?*]/g, '')
+    .replace(/\*+/g, '*');
   if (/[?*]/.test(raw)) {
     const literals = raw.replace(/[?*]/g, '').length;
     if (literals < 2) {
@@ -264,12 +267,20 @@ export function scoreMatch(query: string | ParsedQuery, candidate: string, ctx: 
   if (pq.kind === 'wildcard') {
     if (!pq.regex.test(c)) return null;
     const m: PlateMatch = { kind: 'wildcard', confusions: 0 };
-    return { score: matchScore('wildcard', 0, ctx.rank, ctx.confidence), kind: 'wildcard', detail: describe(m, '', c, ctx.rank, pq.pattern) };
+    return {
+      score: matchScore('wildcard', 0, ctx.rank, ctx.confidence),
+      kind: 'wildcard',
+      detail: describe(m, '', c, ctx.rank, pq.pattern),
+    };
   }
   const fuzzy = pq.kind === 'fuzzy';
   const m = matchPlate(pq.plate, c, fuzzy, pq.plate.length >= MIN_EDIT_QUERY_LENGTH);
   if (!m) return null;
-  return { score: matchScore(m.kind, m.confusions, ctx.rank, ctx.confidence), kind: m.kind, detail: describe(m, pq.plate, c, ctx.rank) };
+  return {
+    score: matchScore(m.kind, m.confusions, ctx.rank, ctx.confidence),
+    kind: m.kind,
+    detail: describe(m, pq.plate, c, ctx.rank),
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -508,7 +519,9 @@ export class PlateIndex {
         ? hits.sort((a, b) => b.score - a.score || a.imageId - b.imageId || a.rank - b.rank)
         : rankByImage(hits);
     const pattern = pq.kind === 'wildcard' ? pq.pattern : undefined;
-    return ranked.slice(0, limit).map(({ m, ...h }) => ({ ...h, detail: describe(m, queryText, h.reading, h.rank, pattern) }));
+    return ranked
+      .slice(0, limit)
+      .map(({ m, ...h }) => ({ ...h, detail: describe(m, queryText, h.reading, h.rank, pattern) }));
   }
 
   /**
@@ -670,7 +683,9 @@ export class PlateIndex {
 
   private getCorpus(): string {
     if (this.corpus === undefined) {
-      this.corpus = Buffer.from(this.plateBytes.buffer, this.plateBytes.byteOffset, this.plateBytesLen).toString('latin1');
+      this.corpus = Buffer.from(this.plateBytes.buffer, this.plateBytes.byteOffset, this.plateBytesLen).toString(
+        'latin1',
+      );
     }
     return this.corpus;
   }
@@ -760,7 +775,8 @@ export class PlateIndex {
   private rehash(size: number): void {
     const heads = new Int32Array(size).fill(-1);
     const P = this.plateCount;
-    if (this.nextPlate.a.length < P) this.nextPlate = Object.assign(new GrowI32(1), { a: new Int32Array(nextPow2(P)), n: P });
+    if (this.nextPlate.a.length < P)
+      this.nextPlate = Object.assign(new GrowI32(1), { a: new Int32Array(nextPow2(P)), n: P });
     this.nextPlate.n = P;
     // One tight pass with local references: this runs over every plate on each doubling
     // and on every load.
@@ -843,19 +859,29 @@ function nonDecreasing(a: Int32Array, n: number): boolean {
  * them. Hits are merged before ranking, so an image counts once and the limit applies to
  * the whole.
  */
-export function searchMany(indexes: Iterable<PlateIndex>, query: string | ParsedQuery, opts: SearchOptions = {}): Hit[] {
+export function searchMany(
+  indexes: Iterable<PlateIndex>,
+  query: string | ParsedQuery,
+  opts: SearchOptions = {},
+): Hit[] {
   const pq = typeof query === 'string' ? parseQuery(query, { fuzzy: opts.fuzzy }) : query;
   const all: Hit[] = [];
   for (const index of indexes) {
     for (const h of index.search(pq, { ...opts, perImage: false, limit: Number.POSITIVE_INFINITY })) all.push(h);
   }
   const ranked =
-    opts.perImage === false ? all.sort((a, b) => b.score - a.score || a.imageId - b.imageId || a.rank - b.rank) : rankByImage(all);
+    opts.perImage === false
+      ? all.sort((a, b) => b.score - a.score || a.imageId - b.imageId || a.rank - b.rank)
+      : rankByImage(all);
   return ranked.slice(0, opts.limit ?? 100);
 }
 
 function loopingChain(): CustodyError {
-  return new CustodyError('integrity', 'The plate index is damaged: a hash chain loops.', 'Rebuild it from the batch segment.');
+  return new CustodyError(
+    'integrity',
+    'The plate index is damaged: a hash chain loops.',
+    'Rebuild it from the batch segment.',
+  );
 }
 
 function nextPow2(x: number): number {

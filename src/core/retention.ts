@@ -134,13 +134,21 @@ function judge(
 ): RetentionEntry {
   const heldBy = standingHolds(holds, now);
   if (destroyed || !newest) {
-    return { id, state: destroyed ? 'destroyed' : 'empty', heldBy, overdueDays: 0, daysLeft: 0, eligibleToPurge: false };
+    return {
+      id,
+      state: destroyed ? 'destroyed' : 'empty',
+      heldBy,
+      overdueDays: 0,
+      daysLeft: 0,
+      eligibleToPurge: false,
+    };
   }
   const dueDate = destructionDate(newest, retentionDays);
   const oldestDueDate = oldest ? destructionDate(oldest, retentionDays) : undefined;
   const pastDue = now.getTime() >= dueDate.getTime();
   const daysLeft = pastDue ? 0 : Math.ceil((dueDate.getTime() - now.getTime()) / DAY_MS);
-  if (heldBy.length) return { id, state: 'held', dueDate, oldestDueDate, heldBy, overdueDays: 0, daysLeft, eligibleToPurge: false };
+  if (heldBy.length)
+    return { id, state: 'held', dueDate, oldestDueDate, heldBy, overdueDays: 0, daysLeft, eligibleToPurge: false };
   return {
     id,
     state: pastDue ? 'due' : 'retained',
@@ -164,13 +172,24 @@ export function retentionStatus(
 ): { batches: RetentionEntry[]; drives: DriveRetentionEntry[] } {
   const days = settings.retentionDays;
   const batches = input.batches.map((b) =>
-    judge(b.id, b.newestRecordedAt, b.oldestRecordedAt, !!b.destroyedAt && b.destroyedAt.getTime() <= now.getTime(), b.holds, now, days),
+    judge(
+      b.id,
+      b.newestRecordedAt,
+      b.oldestRecordedAt,
+      !!b.destroyedAt && b.destroyedAt.getTime() <= now.getTime(),
+      b.holds,
+      now,
+      days,
+    ),
   );
   const drives = input.drives.map((d): DriveRetentionEntry => {
-    const wiped = !!d.wipedAt && d.wipedAt.getTime() <= now.getTime() && (!d.newestRecordedAt || d.wipedAt >= d.newestRecordedAt);
+    const wiped =
+      !!d.wipedAt && d.wipedAt.getTime() <= now.getTime() && (!d.newestRecordedAt || d.wipedAt >= d.newestRecordedAt);
     const e = judge(d.id, d.newestRecordedAt, d.oldestRecordedAt, wiped, d.holds, now, days);
-    if (d.state === 'released') return { ...e, state: 'released', overdueDays: 0, eligibleToPurge: false, driveState: d.state };
-    if (d.state === 'in_camera' && e.state !== 'held') return { ...e, state: 'in-use', overdueDays: 0, eligibleToPurge: false, driveState: d.state };
+    if (d.state === 'released')
+      return { ...e, state: 'released', overdueDays: 0, eligibleToPurge: false, driveState: d.state };
+    if (d.state === 'in_camera' && e.state !== 'held')
+      return { ...e, state: 'in-use', overdueDays: 0, eligibleToPurge: false, driveState: d.state };
     return { ...e, driveState: d.state };
   });
   return { batches, drives };
@@ -240,7 +259,12 @@ export function reinstallEligibility(drive: ReinstallDrive, now: Date, opts: Rei
   }
   if (!drive.newestRecordedAt) {
     if (drive.state === 'spare') {
-      return { eligible: true, eligibleFrom: undefined, reason: `Drive ${drive.id} is a spare with no recordings.`, blockingHolds };
+      return {
+        eligible: true,
+        eligibleFrom: undefined,
+        reason: `Drive ${drive.id} is a spare with no recordings.`,
+        blockingHolds,
+      };
     }
     return {
       eligible: false,
@@ -347,7 +371,11 @@ export function driveForecast(
     const fromHistory = c.swapHistory ? cadenceFromHistory(c.swapHistory) : undefined;
     const set = c.swapCadenceDays !== undefined && c.swapCadenceDays > 0;
     const cadenceDays = set ? c.swapCadenceDays! : (fromHistory ?? ASSUMED_CADENCE_DAYS);
-    const cadenceSource: CameraForecast['cadenceSource'] = set ? 'set' : fromHistory !== undefined ? 'history' : 'assumed';
+    const cadenceSource: CameraForecast['cadenceSource'] = set
+      ? 'set'
+      : fromHistory !== undefined
+        ? 'history'
+        : 'assumed';
     const last = c.swapHistory?.length ? new Date(Math.max(...c.swapHistory.map((d) => d.getTime()))) : undefined;
     let nextSwap = last ? addDays(last, cadenceDays) : addDays(now, cadenceDays);
     if (nextSwap < now) nextSwap = now; // a swap is already late: the next one is today
@@ -386,7 +414,8 @@ export function driveForecast(
   for (;;) {
     // The camera with the earliest pending swap goes first.
     let cam: CameraForecast | undefined;
-    for (const c of out) if (!done.has(c.cameraId) && (!cam || next.get(c.cameraId)! < next.get(cam.cameraId)!)) cam = c;
+    for (const c of out)
+      if (!done.has(c.cameraId) && (!cam || next.get(c.cameraId)! < next.get(cam.cameraId)!)) cam = c;
     if (!cam) break;
     const t = next.get(cam.cameraId)!;
     if (t > horizon.getTime()) {
@@ -414,7 +443,9 @@ export function driveForecast(
 
   for (const c of out) {
     if (c.cadenceSource === 'assumed') {
-      c.warnings.push(`Camera ${c.cameraId} has no swap cadence and too little swap history; a ${c.cadenceDays}-day cadence is assumed.`);
+      c.warnings.push(
+        `Camera ${c.cameraId} has no swap cadence and too little swap history; a ${c.cadenceDays}-day cadence is assumed.`,
+      );
     }
     if (c.drivesAvailable < c.drivesNeeded) {
       const spares = c.sharedSpares ? ` (plus ${plural(c.sharedSpares, 'shared spare')})` : '';
@@ -422,14 +453,18 @@ export function driveForecast(
         `Camera ${c.cameraId} needs ${c.drivesNeeded} drives in rotation for a ${c.cadenceDays}-day swap cadence and ${retentionDays}-day retention, and has ${c.drivesAvailable}${spares}.`,
       );
     }
-    const stuck = drives.filter((d) => d.cameraId === c.cameraId && (d.state === 'stored' || d.state === 'removed') && !d.eligibleFrom);
+    const stuck = drives.filter(
+      (d) => d.cameraId === c.cameraId && (d.state === 'stored' || d.state === 'removed') && !d.eligibleFrom,
+    );
     if (stuck.length) {
       c.warnings.push(
         `Camera ${c.cameraId} cannot count on ${plural(stuck.length, 'drive')} held or without dates of recordation: ${list(stuck.map((d) => d.id))}.`,
       );
     }
     if (c.runsOutOn) {
-      c.warnings.push(`Camera ${c.cameraId} runs out of drives on ${dateWords(c.runsOutOn, tz)}: no drive will be free to record over for that swap.`);
+      c.warnings.push(
+        `Camera ${c.cameraId} runs out of drives on ${dateWords(c.runsOutOn, tz)}: no drive will be free to record over for that swap.`,
+      );
     }
   }
   return out;
@@ -451,7 +486,13 @@ export interface OverdueInput {
   homeCreatedAt?: Date;
   holdsPastReview?: readonly HoldRef[];
   /** Releases and their acknowledgements; `ackDays` on one overrides the default for it. */
-  unacknowledgedReceipts?: readonly { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string; ackDays?: number }[];
+  unacknowledgedReceipts?: readonly {
+    id: string;
+    releasedAt: Date;
+    acknowledgedAt?: Date;
+    agency?: string;
+    ackDays?: number;
+  }[];
   /** Days after a release by which the acknowledgement is expected. @default 10 */
   ackDays?: number;
   breaches?: readonly { id: string; duties: readonly { what: string; dueAt: Date; doneAt?: Date }[] }[];
@@ -494,7 +535,9 @@ export function overdueDuties(input: OverdueInput, now: Date): string[] {
   const interval = input.healthIntervalDays ?? 30;
   if (input.lastHealthCheckAt) {
     if (addDays(input.lastHealthCheckAt, interval).getTime() <= t) {
-      out.push(`The health check is due: the last was ${since(input.lastHealthCheckAt)}, and the policy asks for one at least every ${interval} days (§7).`);
+      out.push(
+        `The health check is due: the last was ${since(input.lastHealthCheckAt)}, and the policy asks for one at least every ${interval} days (§7).`,
+      );
     }
   } else if (!input.homeCreatedAt || addDays(input.homeCreatedAt, interval).getTime() <= t) {
     out.push(`No health check has been run; the policy asks for one at least every ${interval} days (§7).`);
@@ -513,7 +556,11 @@ export function overdueDuties(input: OverdueInput, now: Date): string[] {
 
   const ackDays = input.ackDays ?? 10;
   const receipts = (input.unacknowledgedReceipts ?? [])
-    .filter((r) => !(r.acknowledgedAt && r.acknowledgedAt.getTime() <= t) && addDays(r.releasedAt, r.ackDays ?? ackDays).getTime() <= t)
+    .filter(
+      (r) =>
+        !(r.acknowledgedAt && r.acknowledgedAt.getTime() <= t) &&
+        addDays(r.releasedAt, r.ackDays ?? ackDays).getTime() <= t,
+    )
     .sort((a, b) => a.releasedAt.getTime() - b.releasedAt.getTime());
   if (receipts.length) {
     const r0 = receipts[0];
@@ -527,7 +574,9 @@ export function overdueDuties(input: OverdueInput, now: Date): string[] {
   for (const b of input.breaches ?? []) {
     const unmet = b.duties.filter((d) => !(d.doneAt && d.doneAt.getTime() <= t) && d.dueAt.getTime() <= t);
     if (unmet.length) {
-      out.push(`Breach ${b.id} has unmet duties (policy §10): ${list(unmet.map((d) => `${d.what} (due ${dateWords(d.dueAt, tz)})`))}.`);
+      out.push(
+        `Breach ${b.id} has unmet duties (policy §10): ${list(unmet.map((d) => `${d.what} (due ${dateWords(d.dueAt, tz)})`))}.`,
+      );
     }
   }
   return out;

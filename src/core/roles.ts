@@ -22,10 +22,28 @@ export type Permission =
 
 const GRANTS: Record<Role, ReadonlySet<Permission>> = {
   custodian: new Set<Permission>([
-    'operators.manage', 'settings.manage', 'cameras.manage', 'drives.manage', 'media.import', 'media.read',
-    'requests.manage', 'release', 'purge', 'log.read', 'reports',
+    'operators.manage',
+    'settings.manage',
+    'cameras.manage',
+    'drives.manage',
+    'media.import',
+    'media.read',
+    'requests.manage',
+    'release',
+    'purge',
+    'log.read',
+    'reports',
   ]),
-  designee: new Set<Permission>(['cameras.manage', 'drives.manage', 'media.import', 'media.read', 'requests.manage', 'release', 'log.read', 'reports']),
+  designee: new Set<Permission>([
+    'cameras.manage',
+    'drives.manage',
+    'media.import',
+    'media.read',
+    'requests.manage',
+    'release',
+    'log.read',
+    'reports',
+  ]),
   auditor: new Set<Permission>(['log.read', 'reports']),
 };
 
@@ -53,7 +71,13 @@ const PERMISSION_WORDS: Record<Permission, string> = {
 
 export function requirePermission(user: string, role: Role, p: Permission): void {
   if (!can(role, p)) {
-    throw new CustodyError('denied', `Operator ${user} (${role}) may not ${PERMISSION_WORDS[p]}.`, p === 'media.read' ? 'Auditors read the access record with `custody audit`, never images or plates.' : 'Ask the custodian.');
+    throw new CustodyError(
+      'denied',
+      `Operator ${user} (${role}) may not ${PERMISSION_WORDS[p]}.`,
+      p === 'media.read'
+        ? 'Auditors read the access record with `custody audit`, never images or plates.'
+        : 'Ask the custodian.',
+    );
   }
 }
 
@@ -66,6 +90,10 @@ export interface TrainingRecord {
 /** Policy §3: training before use. */
 export function requireTrained(user: string, training: TrainingRecord | null): void {
   if (!training) {
-    throw new CustodyError('denied', `Operator ${user} has no training record (policy §3: training before use).`, 'The custodian records it with `custody operator train USER --date --course --trainer`.');
+    throw new CustodyError(
+      'denied',
+      `Operator ${user} has no training record (policy §3: training before use).`,
+      'The custodian records it with `custody operator train USER --date --course --trainer`.',
+    );
   }
 }

@@ -41,14 +41,21 @@ const INT_RANGES: Partial<Record<keyof Settings, [number, number]>> = {
 /** Check settings read from the ledger or given to `init`; returns the problems (empty when valid). */
 export function settingsProblems(v: Record<string, unknown>): string[] {
   const p: string[] = [];
-  for (const k of ['agencyName', 'custodianTitle'] as const) if (typeof v[k] !== 'string' || !(v[k] as string).trim()) p.push(`${k} must be a non-empty text`);
+  for (const k of ['agencyName', 'custodianTitle'] as const)
+    if (typeof v[k] !== 'string' || !(v[k] as string).trim()) p.push(`${k} must be a non-empty text`);
   for (const [k, [lo, hi]] of Object.entries(INT_RANGES) as [string, [number, number]][]) {
     const n = v[k];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) p.push(`${k} must be a whole number from ${lo} to ${hi}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi)
+      p.push(`${k} must be a whole number from ${lo} to ${hi}`);
   }
   if (typeof v.timeZone !== 'string' || !isValidTimeZone(v.timeZone)) p.push('timeZone must be a known IANA time zone');
   if (typeof v.reuseAfterVerifiedImport !== 'boolean') p.push('reuseAfterVerifiedImport must be true or false');
-  if (!Array.isArray(v.purposes) || v.purposes.length === 0 || v.purposes.some((x) => typeof x !== 'string' || !x.trim())) p.push('purposes must be a list of texts');
+  if (
+    !Array.isArray(v.purposes) ||
+    v.purposes.length === 0 ||
+    v.purposes.some((x) => typeof x !== 'string' || !x.trim())
+  )
+    p.push('purposes must be a list of texts');
   return p;
 }
 
@@ -57,7 +64,6 @@ export function parseSettings(v: Record<string, unknown>): Settings {
   if (problems.length) throw new CustodyError('usage', `Invalid settings: ${problems.join('; ')}.`);
   return v as unknown as Settings;
 }
-
 
 export function defaultSettings(o: { agencyName: string; custodianTitle: string; timeZone: string }): Settings {
   return {

@@ -42,7 +42,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 /** Offset of `timeZone` from UTC at instant `d`, in minutes (e.g. -480 for PST). */
 export function zoneOffsetMinutes(d: Date, timeZone: string): number {
-  const p = Object.fromEntries(formatter(timeZone).formatToParts(d).map((x) => [x.type, x.value]));
+  const p = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(d)
+      .map((x) => [x.type, x.value]),
+  );
   const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   return Math.round((asUtc - Math.floor(d.getTime() / 1000) * 1000) / 60_000);
 }

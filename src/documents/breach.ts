@@ -144,9 +144,15 @@ function buildContent(data: BreachData, t: BreachTemplate): NoticeContent {
   ];
   const b = data.breach;
   if (b?.from && b?.to) {
-    facts.push({ label: L.breachRange, value: `${formatIso(b.from, { dateOnly: true })} to ${formatIso(b.to, { dateOnly: true })}` });
+    facts.push({
+      label: L.breachRange,
+      value: `${formatIso(b.from, { dateOnly: true })} to ${formatIso(b.to, { dateOnly: true })}`,
+    });
   } else if (b?.date) {
-    facts.push({ label: b.estimated ? L.breachDateEstimated : L.breachDate, value: formatIso(b.date, { dateOnly: true }) });
+    facts.push({
+      label: b.estimated ? L.breachDateEstimated : L.breachDate,
+      value: formatIso(b.date, { dateOnly: true }),
+    });
   } else {
     facts.push({ label: L.breachUnknown, value: L.breachUnknownValue });
   }
@@ -162,7 +168,11 @@ function buildContent(data: BreachData, t: BreachTemplate): NoticeContent {
     facts,
     sections: [
       { heading: t.headings.whatHappened, paragraphs: paras(data.whatHappened) },
-      { heading: t.headings.informationInvolved, paragraphs: paras(data.informationInvolved), bullets: data.informationTypes },
+      {
+        heading: t.headings.informationInvolved,
+        paragraphs: paras(data.informationInvolved),
+        bullets: data.informationTypes,
+      },
       { heading: t.headings.whatWeAreDoing, paragraphs: paras(data.whatWeAreDoing) },
       { heading: t.headings.whatYouCanDo, paragraphs: paras(data.whatYouCanDo ?? f(t.defaultWhatYouCanDo)) },
       {
@@ -193,7 +203,10 @@ export async function renderBreachNotice(
     // Policy §10: posted conspicuously for at least 30 days (day counts are whole calendar days).
     const days = (Date.parse(data.posting.until) - Date.parse(data.posting.from)) / 86_400_000;
     if (days < 29.9) {
-      throw new CustodyError('usage', `The notice must stay posted for at least 30 days; ${data.posting.from} to ${data.posting.until} is ${Math.floor(days)}.`);
+      throw new CustodyError(
+        'usage',
+        `The notice must stay posted for at least 30 days; ${data.posting.from} to ${data.posting.until} is ${Math.floor(days)}.`,
+      );
     }
   }
   const t = loadTemplate('breach-notice', TEMPLATE_SHAPE, o.templatesDir);
@@ -243,20 +256,40 @@ function drawNotice(doc: PDFKit.PDFDocument, c: NoticeContent): void {
     doc.font(FONT.regular).fontSize(BODY_PT);
     const bodyH =
       s.paragraphs.reduce((a, p) => a + doc.heightOfString(printable(p), { width: bodyW, lineGap: 1 }) + 4, 0) +
-      (s.bullets ?? []).reduce((a, b) => a + doc.heightOfString(printable(b), { width: bodyW - 14, lineGap: 1 }) + 2, 0);
+      (s.bullets ?? []).reduce(
+        (a, b) => a + doc.heightOfString(printable(b), { width: bodyW - 14, lineGap: 1 }) + 2,
+        0,
+      );
     ensureSpace(doc, Math.min(bodyH, 160) + 12);
     const top = doc.y + 4;
-    doc.moveTo(x, top - 4).lineTo(x + w, top - 4).lineWidth(0.8).strokeColor(RULE).stroke();
-    doc.fillColor(ACCENT).font(FONT.bold).fontSize(13).text(printable(s.heading), x, top + 2, { width: headW });
+    doc
+      .moveTo(x, top - 4)
+      .lineTo(x + w, top - 4)
+      .lineWidth(0.8)
+      .strokeColor(RULE)
+      .stroke();
+    doc
+      .fillColor(ACCENT)
+      .font(FONT.bold)
+      .fontSize(13)
+      .text(printable(s.heading), x, top + 2, { width: headW });
     const headBottom = doc.y;
     doc.y = top + 3;
     for (const p of s.paragraphs) {
-      doc.fillColor(INK).font(FONT.regular).fontSize(BODY_PT).text(printable(p), bodyX, doc.y, { width: bodyW, lineGap: 1 });
+      doc
+        .fillColor(INK)
+        .font(FONT.regular)
+        .fontSize(BODY_PT)
+        .text(printable(p), bodyX, doc.y, { width: bodyW, lineGap: 1 });
       doc.y += 4;
     }
     for (const b of s.bullets ?? []) {
       const y = doc.y;
-      doc.fillColor(INK).font(FONT.regular).fontSize(BODY_PT).text('•', bodyX + 2, y, { width: 10, lineBreak: false });
+      doc
+        .fillColor(INK)
+        .font(FONT.regular)
+        .fontSize(BODY_PT)
+        .text('•', bodyX + 2, y, { width: 10, lineBreak: false });
       doc.text(printable(b), bodyX + 14, y, { width: bodyW - 14, lineGap: 1 });
       doc.y += 2;
     }
@@ -265,7 +298,12 @@ function drawNotice(doc: PDFKit.PDFDocument, c: NoticeContent): void {
   }
   if (c.posting) {
     ensureSpace(doc, 30);
-    doc.moveTo(x, doc.y).lineTo(x + w, doc.y).lineWidth(0.8).strokeColor(RULE).stroke();
+    doc
+      .moveTo(x, doc.y)
+      .lineTo(x + w, doc.y)
+      .lineWidth(0.8)
+      .strokeColor(RULE)
+      .stroke();
     doc.moveDown(0.5);
     doc.fillColor(MUTED).font(FONT.italic).fontSize(10.5).text(printable(c.posting), x, doc.y, { width: w });
   }
@@ -279,11 +317,15 @@ const esc = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 function noticeHtml(c: NoticeContent): string {
-  const facts = c.facts.map((f) => `      <tr><th scope="row">${esc(f.label)}</th><td>${esc(f.value)}</td></tr>`).join('\n');
+  const facts = c.facts
+    .map((f) => `      <tr><th scope="row">${esc(f.label)}</th><td>${esc(f.value)}</td></tr>`)
+    .join('\n');
   const sections = c.sections
     .map((s) => {
       const ps = s.paragraphs.map((p) => `      <p>${esc(p)}</p>`).join('\n');
-      const ul = s.bullets?.length ? `\n      <ul>\n${s.bullets.map((b) => `        <li>${esc(b)}</li>`).join('\n')}\n      </ul>` : '';
+      const ul = s.bullets?.length
+        ? `\n      <ul>\n${s.bullets.map((b) => `        <li>${esc(b)}</li>`).join('\n')}\n      </ul>`
+        : '';
       return `    <section>\n      <h2>${esc(s.heading)}</h2>\n${ps}${ul}\n    </section>`;
     })
     .join('\n');

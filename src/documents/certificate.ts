@@ -37,7 +37,8 @@ export function createSelfSignedIdentity(o: {
   if (!o.commonName.trim()) throw new CustodyError('usage', 'The certificate needs a common name (the custodian).');
   if (!o.organization.trim()) throw new CustodyError('usage', 'The certificate needs an organisation.');
   const years = o.years ?? 5;
-  if (!(years > 0 && years <= 30)) throw new CustodyError('usage', `Certificate validity must be 1–30 years, not ${years}.`);
+  if (!(years > 0 && years <= 30))
+    throw new CustodyError('usage', `Certificate validity must be 1–30 years, not ${years}.`);
 
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
   const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -96,7 +97,9 @@ export function readP12(p12: Buffer, passphrase: string): SigningIdentity {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/password|mac|decrypt|invalid/i.test(msg)) {
-      throw new CustodyError('auth', 'Wrong passphrase for the signing certificate (PKCS#12).', undefined, { cause: e });
+      throw new CustodyError('auth', 'Wrong passphrase for the signing certificate (PKCS#12).', undefined, {
+        cause: e,
+      });
     }
     throw new CustodyError('usage', `Cannot read the PKCS#12: ${msg}`, undefined, { cause: e });
   }
@@ -145,7 +148,5 @@ function describe(cert: forge.pki.Certificate, privateKeyPem: string, p12: Buffe
 
 /** `CN=…, O=…, title=…` from a forge certificate's subject. */
 export function subjectLine(cert: forge.pki.Certificate): string {
-  return cert.subject.attributes
-    .map((a) => `${a.shortName ?? a.name ?? a.type}=${String(a.value)}`)
-    .join(', ');
+  return cert.subject.attributes.map((a) => `${a.shortName ?? a.name ?? a.type}=${String(a.value)}`).join(', ');
 }

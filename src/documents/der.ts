@@ -103,7 +103,8 @@ function lengthBytes(len: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-export const tlv = (tag: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+export const tlv = (tag: number, body: Buffer): Buffer =>
+  Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
 export const seq = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items));
 /** A DER SET OF: elements sorted by their encodings (X.690 §11.6). */
 export const setOf = (...items: Buffer[]): Buffer => tlv(0x31, Buffer.concat([...items].sort(Buffer.compare)));

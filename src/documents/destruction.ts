@@ -72,7 +72,9 @@ export const DestructionDataSchema = z.object({
   retentionRule: z.string().optional(),
   batches: z.array(DestroyedBatchSchema).min(1),
   /** Holds that kept records back from this destruction. */
-  holdsExcluded: z.array(z.object({ id: nonEmpty, reason: z.string().optional(), files: z.number().int().nonnegative() })).optional(),
+  holdsExcluded: z
+    .array(z.object({ id: nonEmpty, reason: z.string().optional(), files: z.number().int().nonnegative() }))
+    .optional(),
   ledgerHead: sha256,
   location: z.string().optional(),
 });
@@ -126,7 +128,11 @@ function span(batches: DestroyedBatch[]): { from: string; to: string } {
 }
 
 export function destructionQrPayload(data: DestructionData): string {
-  return JSON.stringify({ destruction: data.certificateNumber, batches: data.batches.length, ledgerHead: data.ledgerHead });
+  return JSON.stringify({
+    destruction: data.certificateNumber,
+    batches: data.batches.length,
+    ledgerHead: data.ledgerHead,
+  });
 }
 
 /** Render the certificate of destruction and sign it. Time of signing: `destroyedAt` unless given. */
@@ -144,7 +150,9 @@ export async function renderDestructionCertificate(
   const t = loadTemplate('destruction', TEMPLATE_SHAPE, o.templatesDir);
   const { from, to } = span(data.batches);
   const fileCount = data.batches.reduce((a, b) => a + b.files, 0);
-  const bytes = data.batches.every((b) => b.bytes !== undefined) ? data.batches.reduce((a, b) => a + b.bytes!, 0) : undefined;
+  const bytes = data.batches.every((b) => b.bytes !== undefined)
+    ? data.batches.reduce((a, b) => a + b.bytes!, 0)
+    : undefined;
   const method = data.method ?? t.defaultMethod;
   const retentionRule = data.retentionRule ?? t.defaultRetentionRule;
   const vars = {
@@ -162,7 +170,12 @@ export async function renderDestructionCertificate(
     retentionRule,
   };
   const f = (s: string) => fill(s, vars);
-  const qr = await QRCode.toBuffer(destructionQrPayload(data), { type: 'png', errorCorrectionLevel: 'M', margin: 0, scale: 6 });
+  const qr = await QRCode.toBuffer(destructionQrPayload(data), {
+    type: 'png',
+    errorCorrectionLevel: 'M',
+    margin: 0,
+    scale: 6,
+  });
   const signedAt = o.signedAt ?? new Date(data.destroyedAt);
 
   return createSignedPdf(
@@ -192,7 +205,12 @@ export async function renderDestructionCertificate(
         value: data.ledgerHead,
       });
       const L = t.labels;
-      letterhead(doc, { organization: data.organization, office: f(t.office), label: f(t.documentLabel), number: data.certificateNumber });
+      letterhead(doc, {
+        organization: data.organization,
+        office: f(t.office),
+        label: f(t.documentLabel),
+        number: data.certificateNumber,
+      });
       title(doc, f(t.title), f(t.subtitle));
 
       sectionHeading(doc, f(t.headings.summary));
@@ -224,8 +242,16 @@ export async function renderDestructionCertificate(
       ensureSpace(doc, 100);
       sectionHeading(doc, f(t.headings.signatures));
       signatureLines(doc, [
-        { signature: f(t.signatureCaptions.custodian), name: f(t.signatureCaptions.custodianName), date: f(t.signatureCaptions.date) },
-        { signature: f(t.signatureCaptions.witness), name: f(t.signatureCaptions.witnessName), date: f(t.signatureCaptions.date) },
+        {
+          signature: f(t.signatureCaptions.custodian),
+          name: f(t.signatureCaptions.custodianName),
+          date: f(t.signatureCaptions.date),
+        },
+        {
+          signature: f(t.signatureCaptions.witness),
+          name: f(t.signatureCaptions.witnessName),
+          date: f(t.signatureCaptions.date),
+        },
       ]);
 
       drawBatches(doc, data.batches, t, f);
@@ -246,7 +272,12 @@ export async function renderDestructionCertificate(
   );
 }
 
-function drawBatches(doc: PDFKit.PDFDocument, batches: DestroyedBatch[], t: DestructionTemplate, f: (s: string) => string): void {
+function drawBatches(
+  doc: PDFKit.PDFDocument,
+  batches: DestroyedBatch[],
+  t: DestructionTemplate,
+  f: (s: string) => string,
+): void {
   const L = t.labels;
   const x = doc.page.margins.left;
   const w = contentWidth(doc);
@@ -288,13 +319,25 @@ function drawBatches(doc: PDFKit.PDFDocument, batches: DestroyedBatch[], t: Dest
     if (i % 2 === 1) doc.rect(x, y, w, h).fill(TINT);
     let cx = x;
     cells.forEach((c, j) => {
-      doc.fillColor(INK).font(j === 0 ? FONT.mono : FONT.regular).fontSize(9);
+      doc
+        .fillColor(INK)
+        .font(j === 0 ? FONT.mono : FONT.regular)
+        .fontSize(9);
       doc.text(c, cx + 4, y + 3, { width: cols[j]!.w - 8, align: cols[j]!.align ?? 'left' });
       cx += cols[j]!.w;
     });
-    doc.fillColor(MUTED).font(FONT.regular).fontSize(9).text(`${printable(L.manifest)}: `, x + 4, y + h - 14, { continued: true, lineBreak: false });
+    doc
+      .fillColor(MUTED)
+      .font(FONT.regular)
+      .fontSize(9)
+      .text(`${printable(L.manifest)}: `, x + 4, y + h - 14, { continued: true, lineBreak: false });
     doc.fillColor(INK).font(FONT.mono).fontSize(9).text(b.manifestSha256, { lineBreak: false });
-    doc.moveTo(x, y + h).lineTo(x + w, y + h).lineWidth(0.3).strokeColor(RULE).stroke();
+    doc
+      .moveTo(x, y + h)
+      .lineTo(x + w, y + h)
+      .lineWidth(0.3)
+      .strokeColor(RULE)
+      .stroke();
     doc.x = x;
     doc.y = y + h;
   });
@@ -308,7 +351,10 @@ export function extractDestructionFields(pdf: Buffer): DestructionData {
   const r = DestructionDataSchema.safeParse(rest);
   if (!r.success) {
     const first = r.error.issues[0]!;
-    throw new CustodyError('integrity', `The destruction data is malformed at ${first.path.join('.')}: ${first.message}`);
+    throw new CustodyError(
+      'integrity',
+      `The destruction data is malformed at ${first.path.join('.')}: ${first.message}`,
+    );
   }
   return r.data;
 }

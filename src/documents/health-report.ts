@@ -4,7 +4,24 @@
  * with the home's identity, like receipts and certificates.
  */
 import type { HealthResult } from '../ledger/health.js';
-import { ACCENT, contentWidth, ensureSpace, FONT, footers, formatBytes, INK, letterhead, MUTED, paragraph, printable, RULE, sectionHeading, table, TINT, title } from './layout.js';
+import {
+  ACCENT,
+  contentWidth,
+  ensureSpace,
+  FONT,
+  footers,
+  formatBytes,
+  INK,
+  letterhead,
+  MUTED,
+  paragraph,
+  printable,
+  RULE,
+  sectionHeading,
+  table,
+  TINT,
+  title,
+} from './layout.js';
 import { createSignedPdf, type SignerInput } from './sign.js';
 
 export interface HealthReportInput {
@@ -38,8 +55,23 @@ function timeline(doc: Doc, cam: HealthResult['cameras'][number]): void {
   const w = contentWidth(doc);
   const h = 110;
   ensureSpace(doc, h + 60);
-  doc.font(FONT.bold).fontSize(10.5).fillColor(INK).text(printable(`Camera ${cam.camera} — ${cam.location}`), x, doc.y, { width: w });
-  doc.font(FONT.regular).fontSize(9).fillColor(MUTED).text(printable(`Last swap ${cam.lastSwap ? cam.lastSwap.slice(0, 10) : 'never'}${cam.daysSinceSwap !== null ? ` (${cam.daysSinceSwap} days ago)` : ''}; ${cam.perDay.reduce((a, d) => a + d.count, 0)} recordings examined; ${cam.gaps.length} gap(s) found; ${cam.outages.length} outage(s) logged.`), x, doc.y, { width: w });
+  doc
+    .font(FONT.bold)
+    .fontSize(10.5)
+    .fillColor(INK)
+    .text(printable(`Camera ${cam.camera} — ${cam.location}`), x, doc.y, { width: w });
+  doc
+    .font(FONT.regular)
+    .fontSize(9)
+    .fillColor(MUTED)
+    .text(
+      printable(
+        `Last swap ${cam.lastSwap ? cam.lastSwap.slice(0, 10) : 'never'}${cam.daysSinceSwap !== null ? ` (${cam.daysSinceSwap} days ago)` : ''}; ${cam.perDay.reduce((a, d) => a + d.count, 0)} recordings examined; ${cam.gaps.length} gap(s) found; ${cam.outages.length} outage(s) logged.`,
+      ),
+      x,
+      doc.y,
+      { width: w },
+    );
   doc.moveDown(0.3);
   const top = doc.y;
   const days = cam.perDay.map((d) => d.date);
@@ -67,7 +99,11 @@ function timeline(doc: Doc, cam: HealthResult['cameras'][number]): void {
     const b = o.to ? dayIndex(days, o.to) : days.length;
     if (b <= a) continue;
     doc.rect(cx + a * dx, top, Math.max(1, (b - a) * dx), 11).fill(OUTAGE_BAND);
-    doc.font(FONT.bold).fontSize(7).fillColor('#ffffff').text(printable(o.id), cx + a * dx + 2, top + 2, { width: Math.max(20, (b - a) * dx - 4), lineBreak: false });
+    doc
+      .font(FONT.bold)
+      .fontSize(7)
+      .fillColor('#ffffff')
+      .text(printable(o.id), cx + a * dx + 2, top + 2, { width: Math.max(20, (b - a) * dx - 4), lineBreak: false });
   }
   cam.perDay.forEach((d, i) => {
     const bh = (d.count / max) * (h - 6);
@@ -79,13 +115,22 @@ function timeline(doc: Doc, cam: HealthResult['cameras'][number]): void {
   doc.text('0', x, top + h - 7, { width: axisW - 4, align: 'right' });
   const step = Math.max(1, Math.ceil(days.length / 8));
   for (let i = 0; i < days.length; i += step) {
-    doc.moveTo(cx + i * dx, top + h).lineTo(cx + i * dx, top + h + 3).lineWidth(0.4).strokeColor(RULE).stroke();
+    doc
+      .moveTo(cx + i * dx, top + h)
+      .lineTo(cx + i * dx, top + h + 3)
+      .lineWidth(0.4)
+      .strokeColor(RULE)
+      .stroke();
     doc.text(days[i]!.slice(5), cx + i * dx - 14, top + h + 4, { width: 28, align: 'center', lineBreak: false });
   }
   // Legend
   const ly = top + h + 16;
   let lx = cx;
-  for (const [color, label] of [[BAR, 'recordings per day'], [GAP, 'gap found'], [OUTAGE_BAND, 'outage logged (problem log)']] as const) {
+  for (const [color, label] of [
+    [BAR, 'recordings per day'],
+    [GAP, 'gap found'],
+    [OUTAGE_BAND, 'outage logged (problem log)'],
+  ] as const) {
     doc.rect(lx, ly + 1, 8, 7).fill(color);
     doc.fillColor(MUTED).text(label, lx + 11, ly, { lineBreak: false });
     lx += 11 + doc.widthOfString(label) + 16;
@@ -95,7 +140,11 @@ function timeline(doc: Doc, cam: HealthResult['cameras'][number]): void {
   doc.fillColor(INK);
 }
 
-export async function renderHealthReport(input: HealthReportInput, identity: SignerInput, signedAt: Date): Promise<Buffer> {
+export async function renderHealthReport(
+  input: HealthReportInput,
+  identity: SignerInput,
+  signedAt: Date,
+): Promise<Buffer> {
   const r = input.result;
   const number = `H-${r.at.slice(0, 10)}-${input.checkSeq}`;
   return createSignedPdf(
@@ -104,20 +153,44 @@ export async function renderHealthReport(input: HealthReportInput, identity: Sig
       signedAt,
       reason: `Health check report ${number} (policy §7)`,
       location: input.organization,
-      info: { Title: `Health check report ${number}`, Author: input.custodianTitle, Subject: `${r.summary.critical} critical, ${r.summary.warning} warnings`, Keywords: `custody health ledger ${input.ledgerHead}` },
+      info: {
+        Title: `Health check report ${number}`,
+        Author: input.custodianTitle,
+        Subject: `${r.summary.critical} critical, ${r.summary.warning} warnings`,
+        Keywords: `custody health ledger ${input.ledgerHead}`,
+      },
     },
     (doc) => {
-      letterhead(doc, { organization: input.organization, office: `Office of the ${input.custodianTitle}`, label: 'HEALTH CHECK', number });
-      title(doc, 'Monthly health check of the licence-plate cameras and their storage', 'Policy §7: at least every 30 days, check the cameras and the storage; log each problem, when found, and how long the system was not working.');
-      table(doc, [
-        { label: 'Run at', value: r.at.replace('T', ' ').slice(0, 16) },
-        { label: 'Run by', value: input.ranBy },
-        { label: 'Recorded as event', value: `#${input.checkSeq}` },
-        { label: 'Result', value: `${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes` },
-        { label: 'Cameras', value: String(r.cameras.length) },
-        { label: 'Stored files', value: `${r.storage.filesInStore} (${r.storage.filesChecked} re-hashed${r.storage.full ? ', all' : ', monthly sample'}; ${r.storage.fixityFailures} failed)` },
-        { label: 'Ledger head', value: input.ledgerHead, mono: true },
-      ], { pairs: false });
+      letterhead(doc, {
+        organization: input.organization,
+        office: `Office of the ${input.custodianTitle}`,
+        label: 'HEALTH CHECK',
+        number,
+      });
+      title(
+        doc,
+        'Monthly health check of the licence-plate cameras and their storage',
+        'Policy §7: at least every 30 days, check the cameras and the storage; log each problem, when found, and how long the system was not working.',
+      );
+      table(
+        doc,
+        [
+          { label: 'Run at', value: r.at.replace('T', ' ').slice(0, 16) },
+          { label: 'Run by', value: input.ranBy },
+          { label: 'Recorded as event', value: `#${input.checkSeq}` },
+          {
+            label: 'Result',
+            value: `${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes`,
+          },
+          { label: 'Cameras', value: String(r.cameras.length) },
+          {
+            label: 'Stored files',
+            value: `${r.storage.filesInStore} (${r.storage.filesChecked} re-hashed${r.storage.full ? ', all' : ', monthly sample'}; ${r.storage.fixityFailures} failed)`,
+          },
+          { label: 'Ledger head', value: input.ledgerHead, mono: true },
+        ],
+        { pairs: false },
+      );
       sectionHeading(doc, 'Findings');
       if (!r.findings.length) paragraph(doc, 'No findings.');
       r.findings.forEach((f, i) => {
@@ -128,8 +201,16 @@ export async function renderHealthReport(input: HealthReportInput, identity: Sig
         const hh = doc.heightOfString(text, { width: w - 90 });
         ensureSpace(doc, hh + 6);
         const y = doc.y;
-        doc.font(FONT.bold).fontSize(9).fillColor(SEV_COLOR[f.severity]).text(`${i + 1}. ${f.severity.toUpperCase()}`, x, y, { width: 84 });
-        doc.font(FONT.regular).fontSize(9.5).fillColor(INK).text(text, x + 90, y, { width: w - 90 });
+        doc
+          .font(FONT.bold)
+          .fontSize(9)
+          .fillColor(SEV_COLOR[f.severity])
+          .text(`${i + 1}. ${f.severity.toUpperCase()}`, x, y, { width: 84 });
+        doc
+          .font(FONT.regular)
+          .fontSize(9.5)
+          .fillColor(INK)
+          .text(text, x + 90, y, { width: w - 90 });
         doc.y = Math.max(doc.y, y + 12) + 3;
       });
 
@@ -140,9 +221,15 @@ export async function renderHealthReport(input: HealthReportInput, identity: Sig
       sectionHeading(doc, 'Storage');
       table(doc, [
         { label: 'Free space', value: r.storage.freeBytes === null ? 'unknown' : formatBytes(r.storage.freeBytes) },
-        { label: 'Imports per day', value: r.storage.bytesPerDay ? formatBytes(r.storage.bytesPerDay) : 'none in the last 30 days' },
+        {
+          label: 'Imports per day',
+          value: r.storage.bytesPerDay ? formatBytes(r.storage.bytesPerDay) : 'none in the last 30 days',
+        },
         { label: 'Days of imports left', value: r.storage.daysLeft === null ? '—' : String(r.storage.daysLeft) },
-        { label: 'Fixity', value: `${r.storage.filesChecked} of ${r.storage.filesInStore} stored files re-hashed; ${r.storage.fixityFailures} did not match` },
+        {
+          label: 'Fixity',
+          value: `${r.storage.filesChecked} of ${r.storage.filesInStore} stored files re-hashed; ${r.storage.fixityFailures} did not match`,
+        },
       ]);
       sectionHeading(doc, 'Ledger');
       table(doc, [
@@ -155,9 +242,24 @@ export async function renderHealthReport(input: HealthReportInput, identity: Sig
       if (!duties.length) paragraph(doc, 'No duty is overdue.');
       for (const d of duties) paragraph(doc, `• ${d.message}`, { size: 9.5 });
       doc.moveDown(0.5);
-      doc.font(FONT.italic).fontSize(9).fillColor(MUTED).text(printable('This report is signed digitally; the ledger head above witnesses the ledger\'s history at the time of the check (`custody verify`).'), doc.page.margins.left, doc.y, { width: contentWidth(doc) });
+      doc
+        .font(FONT.italic)
+        .fontSize(9)
+        .fillColor(MUTED)
+        .text(
+          printable(
+            "This report is signed digitally; the ledger head above witnesses the ledger's history at the time of the check (`custody verify`).",
+          ),
+          doc.page.margins.left,
+          doc.y,
+          { width: contentWidth(doc) },
+        );
       doc.fillColor(INK);
-      footers(doc, `${input.organization} · Health check ${number} · page {page} of {pages}`, 'CONFIDENTIAL — policy §4');
+      footers(
+        doc,
+        `${input.organization} · Health check ${number} · page {page} of {pages}`,
+        'CONFIDENTIAL — policy §4',
+      );
       void ACCENT;
       void TINT;
     },

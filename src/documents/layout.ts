@@ -54,10 +54,25 @@ export function printable(s: string): string {
 
 /** Replace `{name}` with `vars[name]`; unknown placeholders are left as they are. */
 export function fill(template: string, vars: Record<string, string | number | undefined>): string {
-  return template.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, k: string) => (vars[k] === undefined ? m : String(vars[k])));
+  return template.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (m, k: string) =>
+    vars[k] === undefined ? m : String(vars[k]),
+  );
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 /** True for `YYYY-MM-DD` or an ISO-8601 date-time with an offset (`Z` or `±hh:mm`). */
@@ -83,7 +98,14 @@ export function formatIso(iso: string, o: { dateOnly?: boolean } = {}): string {
 export function formatIsoRange(from: string, to: string): string {
   const a = ISO_RE.exec(from);
   const b = ISO_RE.exec(to);
-  if (a && b && a[4] !== undefined && b[4] !== undefined && a.slice(1, 4).join() === b.slice(1, 4).join() && a[7] === b[7]) {
+  if (
+    a &&
+    b &&
+    a[4] !== undefined &&
+    b[4] !== undefined &&
+    a.slice(1, 4).join() === b.slice(1, 4).join() &&
+    a[7] === b[7]
+  ) {
     const off = a[7] === 'Z' || a[7] === undefined ? 'UTC' : `UTC${a[7]}`;
     return `${formatIso(from, { dateOnly: true })}, ${a[4]}:${a[5]}:${a[6] ?? '00'} to ${b[4]}:${b[5]}:${b[6] ?? '00'} (${off})`;
   }
@@ -130,16 +152,27 @@ export function loadTemplate<T>(name: string, shape: T, dir?: string): T {
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new CustodyError('usage', `Cannot read the template ${file}: ${e instanceof Error ? e.message : String(e)}`, undefined, {
-      cause: e,
-    });
+    throw new CustodyError(
+      'usage',
+      `Cannot read the template ${file}: ${e instanceof Error ? e.message : String(e)}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
   const check = (want: unknown, got: unknown, at: string) => {
     if (typeof want === 'string') {
-      if (typeof got !== 'string') throw new CustodyError('usage', `Template ${file}: "${at}" must be text.`, 'Restore it from the shipped template.');
+      if (typeof got !== 'string')
+        throw new CustodyError(
+          'usage',
+          `Template ${file}: "${at}" must be text.`,
+          'Restore it from the shipped template.',
+        );
       return;
     }
-    if (!got || typeof got !== 'object') throw new CustodyError('usage', `Template ${file}: "${at}" is missing.`, 'Restore it from the shipped template.');
+    if (!got || typeof got !== 'object')
+      throw new CustodyError('usage', `Template ${file}: "${at}" is missing.`, 'Restore it from the shipped template.');
     for (const k of Object.keys(want as object)) {
       check((want as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
     }
@@ -183,8 +216,15 @@ export function letterhead(doc: Doc, o: LetterheadOptions): void {
     .join('')
     .slice(0, 3);
   doc.save();
-  doc.lineWidth(1.5).strokeColor(ACCENT).circle(x + 22, top + 22, 21).stroke();
-  doc.lineWidth(0.5).circle(x + 22, top + 22, 17.5).stroke();
+  doc
+    .lineWidth(1.5)
+    .strokeColor(ACCENT)
+    .circle(x + 22, top + 22, 21)
+    .stroke();
+  doc
+    .lineWidth(0.5)
+    .circle(x + 22, top + 22, 17.5)
+    .stroke();
   doc.fillColor(ACCENT).font(FONT.bold).fontSize(12);
   doc.text(printable(initials), x, top + 16, { width: 44, align: 'center', lineBreak: false });
   doc.restore();
@@ -204,8 +244,17 @@ export function letterhead(doc: Doc, o: LetterheadOptions): void {
     doc.text(printable(o.number), x + w - rightW, doc.y + 2, { width: rightW, align: 'right' });
   }
   const y = Math.max(leftBottom, doc.y, top + 44) + 6;
-  doc.moveTo(x, y).lineTo(x + w, y).lineWidth(2).strokeColor(ACCENT).stroke();
-  doc.moveTo(x, y + 3).lineTo(x + w, y + 3).lineWidth(0.5).stroke();
+  doc
+    .moveTo(x, y)
+    .lineTo(x + w, y)
+    .lineWidth(2)
+    .strokeColor(ACCENT)
+    .stroke();
+  doc
+    .moveTo(x, y + 3)
+    .lineTo(x + w, y + 3)
+    .lineWidth(0.5)
+    .stroke();
   doc.x = x;
   doc.y = y + 10;
   doc.fillColor(INK);
@@ -213,8 +262,17 @@ export function letterhead(doc: Doc, o: LetterheadOptions): void {
 
 export function title(doc: Doc, text: string, subtitle?: string): void {
   const x = doc.page.margins.left;
-  doc.fillColor(INK).font(FONT.bold).fontSize(15).text(printable(text), x, doc.y, { width: contentWidth(doc) });
-  if (subtitle) doc.fillColor(MUTED).font(FONT.italic).fontSize(10).text(printable(subtitle), { width: contentWidth(doc) });
+  doc
+    .fillColor(INK)
+    .font(FONT.bold)
+    .fontSize(15)
+    .text(printable(text), x, doc.y, { width: contentWidth(doc) });
+  if (subtitle)
+    doc
+      .fillColor(MUTED)
+      .font(FONT.italic)
+      .fontSize(10)
+      .text(printable(subtitle), { width: contentWidth(doc) });
   doc.fillColor(INK);
   doc.moveDown(0.4);
 }
@@ -223,12 +281,21 @@ export function sectionHeading(doc: Doc, text: string): void {
   ensureSpace(doc, 40);
   const x = doc.page.margins.left;
   doc.moveDown(0.2);
-  doc.fillColor(ACCENT).font(FONT.bold).fontSize(11).text(printable(text).toUpperCase(), x, doc.y, {
-    width: contentWidth(doc),
-    characterSpacing: 0.4,
-  });
+  doc
+    .fillColor(ACCENT)
+    .font(FONT.bold)
+    .fontSize(11)
+    .text(printable(text).toUpperCase(), x, doc.y, {
+      width: contentWidth(doc),
+      characterSpacing: 0.4,
+    });
   const y = doc.y + 1;
-  doc.moveTo(x, y).lineTo(x + contentWidth(doc), y).lineWidth(0.5).strokeColor(RULE).stroke();
+  doc
+    .moveTo(x, y)
+    .lineTo(x + contentWidth(doc), y)
+    .lineWidth(0.5)
+    .strokeColor(RULE)
+    .stroke();
   doc.y = y + 5;
   doc.fillColor(INK);
 }
@@ -249,7 +316,12 @@ export interface Row {
 export function table(
   doc: Doc,
   rows: Row[],
-  o: { labelWidth?: number; pairs?: boolean; /** @default 9 */ labelSize?: number; /** @default 10 */ valueSize?: number } = {},
+  o: {
+    labelWidth?: number;
+    pairs?: boolean /** @default 9 */;
+    labelSize?: number /** @default 10 */;
+    valueSize?: number;
+  } = {},
 ): void {
   const labelSize = o.labelSize ?? 9;
   const valueSize = o.valueSize ?? 10;
@@ -275,12 +347,30 @@ export function table(
     line.forEach((r, j) => {
       const cx = x + j * colW;
       doc.rect(cx, y, labelW, h).fill(TINT);
-      doc.fillColor(MUTED).font(FONT.bold).fontSize(labelSize).text(printable(r.label), cx + pad, y + pad + 0.5, { width: labelW - pad * 2 });
-      doc.fillColor(INK).font(r.mono ? FONT.mono : FONT.regular).fontSize(r.size ?? (r.mono ? valueSize - 0.5 : valueSize));
+      doc
+        .fillColor(MUTED)
+        .font(FONT.bold)
+        .fontSize(labelSize)
+        .text(printable(r.label), cx + pad, y + pad + 0.5, { width: labelW - pad * 2 });
+      doc
+        .fillColor(INK)
+        .font(r.mono ? FONT.mono : FONT.regular)
+        .fontSize(r.size ?? (r.mono ? valueSize - 0.5 : valueSize));
       doc.text(printable(r.value) || '—', cx + labelW + pad, y + pad + (r.mono ? 0.5 : 0), { width: valueW });
     });
-    doc.moveTo(x, y + h).lineTo(x + w, y + h).lineWidth(0.4).strokeColor(RULE).stroke();
-    if (i === 0) doc.moveTo(x, y).lineTo(x + w, y).lineWidth(0.4).strokeColor(RULE).stroke();
+    doc
+      .moveTo(x, y + h)
+      .lineTo(x + w, y + h)
+      .lineWidth(0.4)
+      .strokeColor(RULE)
+      .stroke();
+    if (i === 0)
+      doc
+        .moveTo(x, y)
+        .lineTo(x + w, y)
+        .lineWidth(0.4)
+        .strokeColor(RULE)
+        .stroke();
     doc.x = x;
     doc.y = y + h;
   }
@@ -290,7 +380,10 @@ export function table(
 
 export function paragraph(doc: Doc, text: string, o: { size?: number; italic?: boolean } = {}): void {
   const x = doc.page.margins.left;
-  doc.font(o.italic ? FONT.italic : FONT.regular).fontSize(o.size ?? 10).fillColor(INK);
+  doc
+    .font(o.italic ? FONT.italic : FONT.regular)
+    .fontSize(o.size ?? 10)
+    .fillColor(INK);
   const h = doc.heightOfString(printable(text), { width: contentWidth(doc), lineGap: 1 });
   ensureSpace(doc, Math.min(h, 60));
   doc.text(printable(text), x, doc.y, { width: contentWidth(doc), align: 'justify', lineGap: 1 });
@@ -330,17 +423,35 @@ export function signatureLines(doc: Doc, columns: SignatureColumn[]): void {
     }
     const line = (lx: number, ly: number, width: number, caption: string, prefill?: string): number => {
       if (prefill) {
-        doc.font(FONT.regular).fontSize(10).fillColor(INK).text(printable(prefill), lx + 2, ly - 13, { width, lineBreak: false });
+        doc
+          .font(FONT.regular)
+          .fontSize(10)
+          .fillColor(INK)
+          .text(printable(prefill), lx + 2, ly - 13, { width, lineBreak: false });
       }
-      doc.moveTo(lx, ly).lineTo(lx + width, ly).lineWidth(0.7).strokeColor(INK).stroke();
-      doc.font(FONT.regular).fontSize(9).fillColor(MUTED).text(printable(caption), lx, ly + 2.5, { width });
+      doc
+        .moveTo(lx, ly)
+        .lineTo(lx + width, ly)
+        .lineWidth(0.7)
+        .strokeColor(INK)
+        .stroke();
+      doc
+        .font(FONT.regular)
+        .fontSize(9)
+        .fillColor(MUTED)
+        .text(printable(caption), lx, ly + 2.5, { width });
       return doc.y;
     };
     y = line(cx, y + 27, colW, c.signature);
     const dateW = 78;
     const nameW = colW - dateW - 12;
     const y1 = c.name !== undefined ? line(cx, y + 22, nameW, c.name, c.printedName) : y;
-    const y2 = line(c.name !== undefined ? cx + nameW + 12 : cx, y + 22, c.name !== undefined ? dateW : Math.min(colW, 150), c.date);
+    const y2 = line(
+      c.name !== undefined ? cx + nameW + 12 : cx,
+      y + 22,
+      c.name !== undefined ? dateW : Math.min(colW, 150),
+      c.date,
+    );
     bottom = Math.max(bottom, y1, y2);
   });
   doc.x = x;
@@ -368,7 +479,12 @@ export function footers(doc: Doc, text: string, marking?: string, /** @default 9
       doc.text(printable(marking), x, y, { width: w, align: 'center' });
       y += h + 3;
     }
-    doc.moveTo(x, y).lineTo(x + w, y).lineWidth(0.4).strokeColor(RULE).stroke();
+    doc
+      .moveTo(x, y)
+      .lineTo(x + w, y)
+      .lineWidth(0.4)
+      .strokeColor(RULE)
+      .stroke();
     doc.font(FONT.regular).fontSize(size).fillColor(MUTED);
     doc.text(printable(fill(text, { page: i + 1 - range.start, pages: range.count })), x, y + 4, {
       width: w,
@@ -412,12 +528,25 @@ export function drawVerification(doc: Doc, b: VerificationBlock): void {
   const tw = w - QR_SIZE - 14;
   const saved = doc.page.margins.bottom;
   doc.page.margins.bottom = 0; // the block is placed by the caller; never let it flow to a new page
-  doc.moveTo(x, doc.y).lineTo(x + w, doc.y).lineWidth(0.5).strokeColor(RULE).stroke();
+  doc
+    .moveTo(x, doc.y)
+    .lineTo(x + w, doc.y)
+    .lineWidth(0.5)
+    .strokeColor(RULE)
+    .stroke();
   const top = doc.y + 6;
   doc.image(b.qr, x, top, { width: QR_SIZE, height: QR_SIZE });
   doc.font(FONT.bold).fontSize(9.5).fillColor(ACCENT).text(printable(b.heading), tx, top, { width: tw });
-  doc.font(FONT.regular).fontSize(9).fillColor(INK).text(printable(b.body), tx, doc.y + 1, { width: tw, lineGap: 0.5 });
-  doc.font(FONT.bold).fontSize(9).fillColor(MUTED).text(`${printable(b.label)}:`, tx, doc.y + 2, { width: tw });
+  doc
+    .font(FONT.regular)
+    .fontSize(9)
+    .fillColor(INK)
+    .text(printable(b.body), tx, doc.y + 1, { width: tw, lineGap: 0.5 });
+  doc
+    .font(FONT.bold)
+    .fontSize(9)
+    .fillColor(MUTED)
+    .text(`${printable(b.label)}:`, tx, doc.y + 2, { width: tw });
   doc.font(FONT.mono).fontSize(9).fillColor(INK).text(printable(b.value), tx, doc.y, { width: tw, lineBreak: false });
   doc.page.margins.bottom = saved;
   doc.x = x;

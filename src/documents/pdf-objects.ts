@@ -69,7 +69,6 @@ export function dictString(dict: string, key: string): string | undefined {
   return readPdfString(dict, m.index + m[0].length - 1);
 }
 
-
 /** Byte offsets of the last definition of each object number (later ones win, as in an update). */
 function objectOffsets(text: string): Map<number, number> {
   const map = new Map<number, number>();
@@ -149,7 +148,13 @@ export function readEmbeddedJson(pdf: Buffer, name: string, schema: string, what
 }
 
 /** Attach `data` as `name` (JSON with a "schema" member) to a pdfkit document. */
-export function embedJson(doc: PDFKit.PDFDocument, name: string, schema: string, data: object, o: { description: string; date: Date }): void {
+export function embedJson(
+  doc: PDFKit.PDFDocument,
+  name: string,
+  schema: string,
+  data: object,
+  o: { description: string; date: Date },
+): void {
   const json = Buffer.from(`${JSON.stringify({ schema, ...data }, null, 2)}\n`, 'utf8');
   // pdfkit's typings omit `relationship` (PDF 2.0 /AFRelationship); it is supported.
   (doc.file as (src: Buffer, opts: object) => unknown)(json, {

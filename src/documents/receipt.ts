@@ -37,7 +37,13 @@ import {
   type Row,
 } from './layout.js';
 import { embedJson, readEmbeddedJson } from './pdf-objects.js';
-import { createSignedPdf, verifyPdfSignature, type PdfSignatureCheck, type SignerInput, type VerifyOptions } from './sign.js';
+import {
+  createSignedPdf,
+  verifyPdfSignature,
+  type PdfSignatureCheck,
+  type SignerInput,
+  type VerifyOptions,
+} from './sign.js';
 
 /** Name of the embedded file that carries the receipt's data. */
 export const RECEIPT_ATTACHMENT = 'custody-receipt.json';
@@ -76,7 +82,10 @@ const BagSchema = z.object({
   recordedTo: iso,
   /** SHA-256 of the bag's manifest-sha256.txt. */
   manifestSha256: sha256,
-  payloadOxum: z.string().regex(/^\d+\.\d+$/).optional(),
+  payloadOxum: z
+    .string()
+    .regex(/^\d+\.\d+$/)
+    .optional(),
   files: z.array(ReceiptFileSchema),
 });
 
@@ -177,7 +186,11 @@ function parseData(data: unknown, where: string): ReceiptData {
 }
 
 /** Render the receipt and sign it with the custodian's identity. */
-export async function renderReceipt(input: ReceiptData, identity: SignerInput, o: RenderReceiptOptions = {}): Promise<Buffer> {
+export async function renderReceipt(
+  input: ReceiptData,
+  identity: SignerInput,
+  o: RenderReceiptOptions = {},
+): Promise<Buffer> {
   const data = parseData(input, 'Receipt data');
   const t = loadTemplate('receipt', TEMPLATE_SHAPE, o.templatesDir);
   const h = data.handedOver;
@@ -202,7 +215,12 @@ export async function renderReceipt(input: ReceiptData, identity: SignerInput, o
     what: h.kind === 'bag' ? t.labels.kindBag : t.labels.kindDrive,
   };
   const f = (s: string) => fill(s, vars);
-  const qr = await QRCode.toBuffer(receiptQrPayload(data), { type: 'png', errorCorrectionLevel: 'M', margin: 0, scale: 6 });
+  const qr = await QRCode.toBuffer(receiptQrPayload(data), {
+    type: 'png',
+    errorCorrectionLevel: 'M',
+    margin: 0,
+    scale: 6,
+  });
   const signedAt = o.signedAt ?? new Date(data.releasedAt);
 
   return createSignedPdf(
@@ -225,7 +243,8 @@ export async function renderReceipt(input: ReceiptData, identity: SignerInput, o
         date: signedAt,
       });
       drawPageOne(doc, data, t, f, qr);
-      if (h.files && h.files.length > 0) drawAppendix(doc, h.files, t, f, h.kind === 'drive' ? t.appendixIntroDrive : t.appendixIntro);
+      if (h.files && h.files.length > 0)
+        drawAppendix(doc, h.files, t, f, h.kind === 'drive' ? t.appendixIntroDrive : t.appendixIntro);
       footers(doc, f(t.footer), f(t.confidential));
     },
   );
@@ -248,7 +267,12 @@ function drawPageOne(
     label: t.labels.ledgerHead,
     value: data.ledgerHead,
   });
-  letterhead(doc, { organization: data.organization, office: f(t.office), label: f(t.documentLabel), number: data.receiptNumber });
+  letterhead(doc, {
+    organization: data.organization,
+    office: f(t.office),
+    label: f(t.documentLabel),
+    number: data.receiptNumber,
+  });
   title(doc, f(t.title), f(t.subtitle));
 
   sectionHeading(doc, f(t.headings.particulars));
@@ -308,7 +332,11 @@ function drawPageOne(
   ensureSpace(doc, 100); // keep the heading with its lines
   sectionHeading(doc, f(t.headings.signatures));
   signatureLines(doc, [
-    { signature: f(t.signatureCaptions.recipient), name: f(t.signatureCaptions.recipientName), date: f(t.signatureCaptions.date) },
+    {
+      signature: f(t.signatureCaptions.recipient),
+      name: f(t.signatureCaptions.recipientName),
+      date: f(t.signatureCaptions.date),
+    },
     {
       signature: f(t.signatureCaptions.custodian),
       name: f(t.signatureCaptions.custodianName),
@@ -318,13 +346,27 @@ function drawPageOne(
   release();
 }
 
-function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptTemplate, f: (s: string) => string, intro: string): void {
+function drawAppendix(
+  doc: PDFKit.PDFDocument,
+  files: ReceiptFile[],
+  t: ReceiptTemplate,
+  f: (s: string) => string,
+  intro: string,
+): void {
   doc.addPage();
   const x = doc.page.margins.left;
   const w = contentWidth(doc);
-  doc.font(FONT.bold).fontSize(13).fillColor(INK).text(printable(f(t.headings.appendix)), x, doc.y, { width: w });
+  doc
+    .font(FONT.bold)
+    .fontSize(13)
+    .fillColor(INK)
+    .text(printable(f(t.headings.appendix)), x, doc.y, { width: w });
   doc.moveDown(0.2);
-  doc.font(FONT.regular).fontSize(9.5).fillColor(MUTED).text(printable(f(intro)), { width: w });
+  doc
+    .font(FONT.regular)
+    .fontSize(9.5)
+    .fillColor(MUTED)
+    .text(printable(f(intro)), { width: w });
   doc.moveDown(0.6);
 
   const numW = 40;
@@ -334,7 +376,10 @@ function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptT
     doc.rect(x, y, w, 16).fill(ACCENT);
     doc.font(FONT.bold).fontSize(9).fillColor('#ffffff');
     doc.text('#', x + 4, y + 4, { width: numW - 8, align: 'right', lineBreak: false });
-    doc.text(`${printable(t.labels.file)} / ${printable(t.labels.sha256)}`, x + numW + 4, y + 4, { width: w - numW - sizeW, lineBreak: false });
+    doc.text(`${printable(t.labels.file)} / ${printable(t.labels.sha256)}`, x + numW + 4, y + 4, {
+      width: w - numW - sizeW,
+      lineBreak: false,
+    });
     doc.text(printable(t.labels.size), x + w - sizeW, y + 4, { width: sizeW - 6, align: 'right', lineBreak: false });
     doc.y = y + 18;
   };
@@ -350,14 +395,35 @@ function drawAppendix(doc: PDFKit.PDFDocument, files: ReceiptFile[], t: ReceiptT
     }
     const y = doc.y;
     if (i % 2 === 1) doc.rect(x, y, w, rowH).fill(TINT);
-    doc.fillColor(MUTED).font(FONT.regular).fontSize(9).text(String(i + 1), x + 4, y + 3, { width: numW - 8, align: 'right' });
-    doc.fillColor(INK).font(FONT.regular).fontSize(9.5).text(name, x + numW + 4, y + 3, { width: w - numW - sizeW - 8 });
-    doc.fillColor(INK).font(FONT.mono).fontSize(9).text(file.sha256, x + numW + 4, y + 3 + nameH + 1, { width: w - numW - 8, lineBreak: false });
+    doc
+      .fillColor(MUTED)
+      .font(FONT.regular)
+      .fontSize(9)
+      .text(String(i + 1), x + 4, y + 3, { width: numW - 8, align: 'right' });
+    doc
+      .fillColor(INK)
+      .font(FONT.regular)
+      .fontSize(9.5)
+      .text(name, x + numW + 4, y + 3, { width: w - numW - sizeW - 8 });
+    doc
+      .fillColor(INK)
+      .font(FONT.mono)
+      .fontSize(9)
+      .text(file.sha256, x + numW + 4, y + 3 + nameH + 1, { width: w - numW - 8, lineBreak: false });
     if (file.bytes !== undefined) {
       doc.fillColor(MUTED).font(FONT.regular).fontSize(9);
-      doc.text(file.bytes.toLocaleString('en-US'), x + w - sizeW, y + 3, { width: sizeW - 6, align: 'right', lineBreak: false });
+      doc.text(file.bytes.toLocaleString('en-US'), x + w - sizeW, y + 3, {
+        width: sizeW - 6,
+        align: 'right',
+        lineBreak: false,
+      });
     }
-    doc.moveTo(x, y + rowH).lineTo(x + w, y + rowH).lineWidth(0.3).strokeColor(RULE).stroke();
+    doc
+      .moveTo(x, y + rowH)
+      .lineTo(x + w, y + rowH)
+      .lineWidth(0.3)
+      .strokeColor(RULE)
+      .stroke();
     doc.x = x;
     doc.y = y + rowH;
   });

@@ -101,7 +101,14 @@ export function cmsSignDetached(data: Buffer, certDer: Buffer, privateKeyPem: st
   const signedAttrsSet = setOf(...attrs); // signed as a SET (tag 0x31) …
   const signature = rsaSign('sha256', signedAttrsSet, privateKeyPem);
   const signedAttrsImplicit = Buffer.concat([Buffer.from([0xa0]), signedAttrsSet.subarray(1)]); // … stored as [0] IMPLICIT
-  const signerInfo = seq(int(1), ias, sha256, signedAttrsImplicit, seq(oid(OID.rsaEncryption), nul()), octets(signature));
+  const signerInfo = seq(
+    int(1),
+    ias,
+    sha256,
+    signedAttrsImplicit,
+    seq(oid(OID.rsaEncryption), nul()),
+    octets(signature),
+  );
   const signedData = seq(
     int(1),
     setOf(sha256),
@@ -122,9 +129,14 @@ export async function signPdf(pdfWithPlaceholder: Buffer, signer: SignerInput): 
     return await new SignPdf().sign(pdfWithPlaceholder, new CadesSigner(identity));
   } catch (e) {
     if (e instanceof CustodyError) throw e;
-    throw new CustodyError('internal', `Signing the PDF failed: ${e instanceof Error ? e.message : String(e)}`, undefined, {
-      cause: e,
-    });
+    throw new CustodyError(
+      'internal',
+      `Signing the PDF failed: ${e instanceof Error ? e.message : String(e)}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
 }
 
@@ -191,7 +203,10 @@ function collect(doc: PDFKit.PDFDocument): Promise<Buffer> {
 }
 
 /** Build an unsigned PDF: like createSignedPdf without the signature (e.g. a public notice). */
-export async function createPdf(o: PdfOptions, draw: (doc: PDFKit.PDFDocument) => void | Promise<void>): Promise<Buffer> {
+export async function createPdf(
+  o: PdfOptions,
+  draw: (doc: PDFKit.PDFDocument) => void | Promise<void>,
+): Promise<Buffer> {
   const doc = newDocument(o);
   const done = collect(doc);
   await draw(doc);
@@ -286,7 +301,13 @@ export interface VerifyOptions {
 
 /** Check the last signature of a PDF. Never throws on a malformed file: it reports problems. */
 export function verifyPdfSignature(pdf: Buffer, o: VerifyOptions = {}): PdfSignatureCheck {
-  const out: PdfSignatureCheck = { valid: false, signer: '', byteRangeCoversWholeFile: false, signatureCount: 0, problems: [] };
+  const out: PdfSignatureCheck = {
+    valid: false,
+    signer: '',
+    byteRangeCoversWholeFile: false,
+    signatureCount: 0,
+    problems: [],
+  };
   try {
     check(pdf, out);
   } catch (e) {
@@ -328,7 +349,8 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
     return;
   }
   out.byteRangeCoversWholeFile = c + d === pdf.length;
-  if (!out.byteRangeCoversWholeFile) out.problems.push('The signature does not cover the whole file (bytes were added after signing).');
+  if (!out.byteRangeCoversWholeFile)
+    out.problems.push('The signature does not cover the whole file (bytes were added after signing).');
 
   // The gap must be exactly <hex>, the /Contents string.
   const gap = text.slice(b, c);
@@ -345,7 +367,8 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
   if (/[a-f]/.test(hex) && /[A-F]/.test(hex)) out.problems.push('/Contents mixes upper- and lower-case hex digits.');
   const cms = Buffer.from(hex, 'hex');
   const top = readNode(cms);
-  if (cms.subarray(top.end).some((x) => x !== 0)) out.problems.push('/Contents has non-zero bytes after the CMS structure.');
+  if (cms.subarray(top.end).some((x) => x !== 0))
+    out.problems.push('/Contents has non-zero bytes after the CMS structure.');
   const p = parseSignedData(raw(top));
   out.problems.push(...p.problems);
   const { digestName, sigAlg, signedAttrsRaw, signatureValue, certDer, attrs } = p;
@@ -361,9 +384,13 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
   out.signerFingerprint256 = x509.fingerprint256.toLowerCase();
 
   const ct = attrs.get(OID.contentType)?.[0];
-  if (!ct || ct.tag !== 0x06 || decodeOid(ct) !== OID.data) out.problems.push('The content-type attribute is missing or not id-data.');
+  if (!ct || ct.tag !== 0x06 || decodeOid(ct) !== OID.data)
+    out.problems.push('The content-type attribute is missing or not id-data.');
   const md = attrs.get(OID.messageDigest)?.[0];
-  const actual = createHash(digestName).update(pdf.subarray(a, a + b)).update(pdf.subarray(c, c + d)).digest();
+  const actual = createHash(digestName)
+    .update(pdf.subarray(a, a + b))
+    .update(pdf.subarray(c, c + d))
+    .digest();
   if (!md || md.tag !== 0x04) out.problems.push('The message-digest attribute is missing.');
   else if (!content(md).equals(actual)) out.problems.push('The document was changed after signing (digest mismatch).');
 
@@ -390,9 +417,15 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
     out.problems.push('A PAdES signature must carry the signing-certificate-v2 attribute.');
   }
 
-  const rsaAlgs: string[] = [OID.rsaEncryption, OID.sha256WithRSAEncryption, OID.sha384WithRSAEncryption, OID.sha512WithRSAEncryption];
+  const rsaAlgs: string[] = [
+    OID.rsaEncryption,
+    OID.sha256WithRSAEncryption,
+    OID.sha384WithRSAEncryption,
+    OID.sha512WithRSAEncryption,
+  ];
   const ecAlgs: string[] = [OID.ecdsaWithSha256, OID.ecdsaWithSha384, OID.ecdsaWithSha512, OID.ecPublicKey];
-  if (!rsaAlgs.includes(sigAlg) && !ecAlgs.includes(sigAlg)) out.problems.push(`Unsupported signature algorithm ${sigAlg}.`);
+  if (!rsaAlgs.includes(sigAlg) && !ecAlgs.includes(sigAlg))
+    out.problems.push(`Unsupported signature algorithm ${sigAlg}.`);
   else {
     let ok = false;
     try {
@@ -400,7 +433,8 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
     } catch {
       ok = false;
     }
-    if (!ok) out.problems.push('The signature over the signed attributes does not verify with the signer’s certificate.');
+    if (!ok)
+      out.problems.push('The signature over the signed attributes does not verify with the signer’s certificate.');
   }
 }
 
@@ -439,7 +473,8 @@ function parseSignedData(der: Buffer): ParsedSignedData {
   const problems: string[] = [];
   const top = readNode(der);
   const ci = children(expectTag(top, 0x30, 'ContentInfo'));
-  if (ci.length !== 2 || decodeOid(ci[0]!) !== OID.signedData) throw new CustodyError('integrity', 'The CMS is not SignedData.');
+  if (ci.length !== 2 || decodeOid(ci[0]!) !== OID.signedData)
+    throw new CustodyError('integrity', 'The CMS is not SignedData.');
   const wrapped = children(expectTag(ci[1], 0xa0, '[0] content'));
   if (wrapped.length !== 1) throw new CustodyError('integrity', 'Unexpected content wrapper.');
   const sd = children(expectTag(wrapped[0], 0x30, 'SignedData'));
@@ -471,7 +506,8 @@ function parseSignedData(der: Buffer): ParsedSignedData {
   const signedAttrsRaw = Buffer.concat([Buffer.from([0x31]), raw(sa).subarray(1)]);
   const sigAlg = algorithm(si[4], 'signatureAlgorithm');
   const signatureValue = content(expectTag(si[5], 0x04, 'signature'));
-  if (si.length > 7 || (si.length === 7 && si[6]!.tag !== 0xa1)) throw new CustodyError('integrity', 'Unexpected fields in SignerInfo.');
+  if (si.length > 7 || (si.length === 7 && si[6]!.tag !== 0xa1))
+    throw new CustodyError('integrity', 'Unexpected fields in SignerInfo.');
   if (si.length === 7) problems.push('The SignerInfo has unsigned attributes, which this verifier does not check.');
 
   const attrs = new Map<string, DerNode[]>();
@@ -499,7 +535,8 @@ function parseSignedData(der: Buffer): ParsedSignedData {
   const x509s = certs.map((d) => new X509Certificate(d));
   for (const x of x509s) {
     const issuer = x509s.find((y) => y.subject === x.issuer);
-    if (issuer && !x.verify(issuer.publicKey)) problems.push(`The certificate “${x.subject.split('\n').join(', ')}” is damaged.`);
+    if (issuer && !x.verify(issuer.publicKey))
+      problems.push(`The certificate “${x.subject.split('\n').join(', ')}” is damaged.`);
   }
   return { digestName, sigAlg, signedAttrsRaw, signatureValue, certDer, attrs, problems };
 }

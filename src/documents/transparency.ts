@@ -5,7 +5,21 @@
  * city and the custodian's title. Signed with the home's identity, like every other report.
  */
 import type { KindCounts, TransparencyData } from '../ledger/breach.js';
-import { contentWidth, FONT, footers, formatIso, INK, letterhead, MUTED, paragraph, printable, sectionHeading, table, title, type Row } from './layout.js';
+import {
+  contentWidth,
+  FONT,
+  footers,
+  formatIso,
+  INK,
+  letterhead,
+  MUTED,
+  paragraph,
+  printable,
+  sectionHeading,
+  table,
+  title,
+  type Row,
+} from './layout.js';
 import { createSignedPdf, type SignerInput } from './sign.js';
 
 const KIND_WORDS: Record<string, string> = {
@@ -26,7 +40,10 @@ function kindRows(doc: PDFKit.PDFDocument, rows: KindCounts[], total: KindCounts
   const line = (cells: string[], bold: boolean) => {
     const y = doc.y;
     let cx = x;
-    doc.font(bold ? FONT.bold : FONT.regular).fontSize(10).fillColor(INK);
+    doc
+      .font(bold ? FONT.bold : FONT.regular)
+      .fontSize(10)
+      .fillColor(INK);
     cells.forEach((c, i) => {
       doc.text(printable(c), cx + 2, y, { width: cols[i]! - 4, align: i === 0 ? 'left' : 'right', lineBreak: false });
       cx += cols[i]!;
@@ -35,13 +52,20 @@ function kindRows(doc: PDFKit.PDFDocument, rows: KindCounts[], total: KindCounts
     doc.y = y + 14;
   };
   line(['Agency kind', 'Received', 'Fulfilled', 'Denied', 'Withdrawn'], true);
-  for (const r of [...rows.filter((r) => r.kind !== 'unregistered' || r.received || r.fulfilled || r.denied || r.withdrawn), total]) {
+  for (const r of [
+    ...rows.filter((r) => r.kind !== 'unregistered' || r.received || r.fulfilled || r.denied || r.withdrawn),
+    total,
+  ]) {
     line([KIND_WORDS[r.kind] ?? r.kind, n(r.received), n(r.fulfilled), n(r.denied), n(r.withdrawn)], r === total);
   }
   doc.moveDown(0.5);
 }
 
-export async function renderTransparencyReport(d: TransparencyData, identity: SignerInput, signedAt: Date): Promise<Buffer> {
+export async function renderTransparencyReport(
+  d: TransparencyData,
+  identity: SignerInput,
+  signedAt: Date,
+): Promise<Buffer> {
   const number = `T-${d.period.from}-${d.period.to}`;
   const span = `${formatIso(d.period.from, { dateOnly: true })} to ${formatIso(d.period.to, { dateOnly: true })}`;
   return createSignedPdf(
@@ -50,20 +74,57 @@ export async function renderTransparencyReport(d: TransparencyData, identity: Si
       signedAt,
       reason: `Transparency report ${number}`,
       location: d.organization,
-      info: { Title: `Transparency report ${span} — ${d.organization}`, Author: d.custodianTitle, Subject: 'Automated licence-plate recognition: public transparency report', Keywords: `custody transparency ledger ${d.ledgerHead}` },
+      info: {
+        Title: `Transparency report ${span} — ${d.organization}`,
+        Author: d.custodianTitle,
+        Subject: 'Automated licence-plate recognition: public transparency report',
+        Keywords: `custody transparency ledger ${d.ledgerHead}`,
+      },
     },
     (doc) => {
-      letterhead(doc, { organization: d.organization, office: 'Automated licence-plate recognition (ALPR) program', label: 'TRANSPARENCY', number });
-      title(doc, `Transparency report, ${span}`, 'A public summary in counts only: it names no vehicle, plate, person, agency officer, case or place.');
-      doc.font(FONT.regular).fontSize(10).fillColor(MUTED).text(printable(`Prepared ${formatIso(d.generatedAt)} by the office of the ${d.custodianTitle} from the hash-chained custody ledger, whose head was`), doc.page.margins.left, doc.y, { width: contentWidth(doc) });
-      doc.font(FONT.mono).fontSize(10).text(d.ledgerHead, { width: contentWidth(doc) });
+      letterhead(doc, {
+        organization: d.organization,
+        office: 'Automated licence-plate recognition (ALPR) program',
+        label: 'TRANSPARENCY',
+        number,
+      });
+      title(
+        doc,
+        `Transparency report, ${span}`,
+        'A public summary in counts only: it names no vehicle, plate, person, agency officer, case or place.',
+      );
+      doc
+        .font(FONT.regular)
+        .fontSize(10)
+        .fillColor(MUTED)
+        .text(
+          printable(
+            `Prepared ${formatIso(d.generatedAt)} by the office of the ${d.custodianTitle} from the hash-chained custody ledger, whose head was`,
+          ),
+          doc.page.margins.left,
+          doc.y,
+          { width: contentWidth(doc) },
+        );
+      doc
+        .font(FONT.mono)
+        .fontSize(10)
+        .text(d.ledgerHead, { width: contentWidth(doc) });
       doc.fillColor(INK).moveDown(0.3);
       sectionHeading(doc, 'Cameras and images');
       table(doc, [
-        { label: 'Cameras in service', value: `${n(d.cameras.inService)} (${n(d.cameras.addedInPeriod)} added, ${n(d.cameras.retiredInPeriod)} retired in the period)` },
+        {
+          label: 'Cameras in service',
+          value: `${n(d.cameras.inService)} (${n(d.cameras.addedInPeriod)} added, ${n(d.cameras.retiredInPeriod)} retired in the period)`,
+        },
         { label: 'Images imported in the period', value: n(d.images.importedInPeriod) },
-        { label: 'Images held at the end of the period', value: `${n(d.images.heldAtEnd)} (in ${n(d.images.batchesHeldAtEnd)} import batches)` },
-        { label: 'Retention period', value: `${d.retentionDays} days from the date of recordation, longer only under a written hold (policy §8)` },
+        {
+          label: 'Images held at the end of the period',
+          value: `${n(d.images.heldAtEnd)} (in ${n(d.images.batchesHeldAtEnd)} import batches)`,
+        },
+        {
+          label: 'Retention period',
+          value: `${d.retentionDays} days from the date of recordation, longer only under a written hold (policy §8)`,
+        },
       ] satisfies Row[]);
 
       sectionHeading(doc, 'Requests for data from the city’s system (policy §5)');
@@ -73,14 +134,25 @@ export async function renderTransparencyReport(d: TransparencyData, identity: Si
 
       sectionHeading(doc, 'Requests for data held by the city’s ALPR contractor (policy §2, §5)');
       kindRows(doc, d.contractor.requests.byAgencyKind, d.contractor.requests.total);
-      paragraph(doc, `Written permissions for the contractor to access footage in force during the period: ${n(d.contractor.permissionsInForce)} (${n(d.contractor.permissionsGranted)} granted in the period).`);
+      paragraph(
+        doc,
+        `Written permissions for the contractor to access footage in force during the period: ${n(d.contractor.permissionsInForce)} (${n(d.contractor.permissionsGranted)} granted in the period).`,
+      );
 
       sectionHeading(doc, 'Holds and destruction (policy §8)');
       const rows: Row[] = [];
-      if (d.holds) rows.push({ label: 'Holds placed', value: n(d.holds.placed) }, { label: 'Holds released', value: n(d.holds.released) }, { label: 'Holds standing at the end', value: n(d.holds.standingAtEnd) });
+      if (d.holds)
+        rows.push(
+          { label: 'Holds placed', value: n(d.holds.placed) },
+          { label: 'Holds released', value: n(d.holds.released) },
+          { label: 'Holds standing at the end', value: n(d.holds.standingAtEnd) },
+        );
       if (d.destruction) {
         rows.push(
-          { label: 'Import batches destroyed', value: `${n(d.destruction.batchesDestroyed)} (${n(d.destruction.imagesDestroyed)} images)` },
+          {
+            label: 'Import batches destroyed',
+            value: `${n(d.destruction.batchesDestroyed)} (${n(d.destruction.imagesDestroyed)} images)`,
+          },
           { label: 'Destroyed on time', value: n(d.destruction.onTime) },
           { label: 'Destroyed late', value: n(d.destruction.late) },
           { label: 'Destroyed after a hold ended', value: n(d.destruction.afterHold) },

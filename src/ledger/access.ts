@@ -12,7 +12,11 @@ export interface AccessReason {
   requestId?: string;
 }
 
-export function requireAccessReason(s: Session, r: AccessReason, what: string): { purpose: string; caseRef: string | null; requestId: string | null } {
+export function requireAccessReason(
+  s: Session,
+  r: AccessReason,
+  what: string,
+): { purpose: string; caseRef: string | null; requestId: string | null } {
   const purposes = s.settings.purposes;
   if (!r.purpose || !(r.caseRef || r.requestId)) {
     throw new CustodyError(
@@ -22,15 +26,39 @@ export function requireAccessReason(s: Session, r: AccessReason, what: string): 
     );
   }
   if (!purposes.includes(r.purpose)) {
-    throw new CustodyError('denied', `"${r.purpose}" is not one of the purposes this city allows (policy §1).`, `Purposes: ${purposes.map((p) => `"${p}"`).join(', ')}.`);
+    throw new CustodyError(
+      'denied',
+      `"${r.purpose}" is not one of the purposes this city allows (policy §1).`,
+      `Purposes: ${purposes.map((p) => `"${p}"`).join(', ')}.`,
+    );
   }
-  if (r.requestId && s.ledger.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'requests'") && !s.ledger.one('SELECT id FROM requests WHERE id = ?', [r.requestId])) {
+  if (
+    r.requestId &&
+    s.ledger.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'requests'") &&
+    !s.ledger.one('SELECT id FROM requests WHERE id = ?', [r.requestId])
+  ) {
     throw new CustodyError('notFound', `No request ${r.requestId}.`, 'See `custody request list`.');
   }
   return { purpose: r.purpose, caseRef: r.caseRef ?? null, requestId: r.requestId ?? null };
 }
 
-export function recordAccess(s: Session, action: 'search' | 'view' | 'export', query: string, reason: { purpose: string; caseRef: string | null; requestId: string | null }, results: number, details?: Record<string, unknown>): void {
-  s.append('access.recorded', { action, query, purpose: reason.purpose, caseRef: reason.caseRef, requestId: reason.requestId, organization: s.operator.organization, results, details: details ?? null });
+export function recordAccess(
+  s: Session,
+  action: 'search' | 'view' | 'export',
+  query: string,
+  reason: { purpose: string; caseRef: string | null; requestId: string | null },
+  results: number,
+  details?: Record<string, unknown>,
+): void {
+  s.append('access.recorded', {
+    action,
+    query,
+    purpose: reason.purpose,
+    caseRef: reason.caseRef,
+    requestId: reason.requestId,
+    organization: s.operator.organization,
+    results,
+    details: details ?? null,
+  });
   s.commit();
 }

@@ -83,10 +83,18 @@ export function loadBatchKey(bf: BatchFiles, master: Buffer): Buffer {
   try {
     blob = fs.readFileSync(bf.keyFile);
   } catch {
-    throw new CustodyError('notFound', `The key of batch ${bf.batch} is gone (destroyed or missing); its data cannot be read.`);
+    throw new CustodyError(
+      'notFound',
+      `The key of batch ${bf.batch} is gone (destroyed or missing); its data cannot be read.`,
+    );
   }
   const key = openBlob(subkey(master, 'batch-keys'), blob, keyContext(bf.batch));
-  if (!key) throw new CustodyError('integrity', `The key file of batch ${bf.batch} does not authenticate.`, 'Restore keys/ from a backup of the home.');
+  if (!key)
+    throw new CustodyError(
+      'integrity',
+      `The key file of batch ${bf.batch} does not authenticate.`,
+      'Restore keys/ from a backup of the home.',
+    );
   return key;
 }
 
@@ -158,7 +166,9 @@ export class JournalWriter {
 
   /** Queue a record (and the stored file it names); resolves once a due flush is done. */
   append(rec: FileRecord, storedFile?: string): Promise<void> {
-    this.lines.push(`${sealBlob(this.key, Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`);
+    this.lines.push(
+      `${sealBlob(this.key, Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`,
+    );
     if (storedFile) this.paths.push(storedFile);
     if (this.lines.length >= this.everyLines || Date.now() - this.lastFlush >= this.everyMs) return this.flush();
     return this.chain;
@@ -244,16 +254,45 @@ CREATE INDEX files_recorded ON files(recorded_at);
 `;
 
 /** Write the batch's immutable segment (and its hash list) from its file records. */
-export async function writeSegment(bf: BatchFiles, key: Buffer, meta: Record<string, string>, recs: FileRecord[]): Promise<void> {
+export async function writeSegment(
+  bf: BatchFiles,
+  key: Buffer,
+  meta: Record<string, string>,
+  recs: FileRecord[],
+): Promise<void> {
   const SQL = await sqlJs();
   const db = new SQL.Database();
   try {
     db.exec(SEGMENT_SCHEMA);
-    for (const [k, v] of Object.entries({ ...meta, batch: bf.batch, segmentVersion: '1' })) db.run('INSERT INTO meta VALUES (?, ?)', [k, v]);
+    for (const [k, v] of Object.entries({ ...meta, batch: bf.batch, segmentVersion: '1' }))
+      db.run('INSERT INTO meta VALUES (?, ?)', [k, v]);
     db.exec('BEGIN');
-    const st = db.prepare('INSERT INTO files (rel_path, size, mtime, outcome, sha256, store_name, duplicate_of, kind, mime, recorded_at, recorded_source, flags, make, model, serial, lat, lon, verified_at, source_verified, problem) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)');
+    const st = db.prepare(
+      'INSERT INTO files (rel_path, size, mtime, outcome, sha256, store_name, duplicate_of, kind, mime, recorded_at, recorded_source, flags, make, model, serial, lat, lon, verified_at, source_verified, problem) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+    );
     for (const r of recs) {
-      st.run([r.relPath, r.size, r.mtime, r.outcome, r.sha256 ?? null, r.storeName ?? null, r.duplicateOf ?? null, r.kind ?? null, r.mime ?? null, r.recordedAt ?? null, r.recordedSource ?? null, JSON.stringify(r.flags), r.make ?? null, r.model ?? null, r.serial ?? null, r.gps?.lat ?? null, r.gps?.lon ?? null, r.verifiedAt ?? null, r.sourceVerified === undefined ? null : r.sourceVerified ? 1 : 0, r.problem ?? null]);
+      st.run([
+        r.relPath,
+        r.size,
+        r.mtime,
+        r.outcome,
+        r.sha256 ?? null,
+        r.storeName ?? null,
+        r.duplicateOf ?? null,
+        r.kind ?? null,
+        r.mime ?? null,
+        r.recordedAt ?? null,
+        r.recordedSource ?? null,
+        JSON.stringify(r.flags),
+        r.make ?? null,
+        r.model ?? null,
+        r.serial ?? null,
+        r.gps?.lat ?? null,
+        r.gps?.lon ?? null,
+        r.verifiedAt ?? null,
+        r.sourceVerified === undefined ? null : r.sourceVerified ? 1 : 0,
+        r.problem ?? null,
+      ]);
     }
     st.free();
     db.exec('COMMIT');
@@ -273,7 +312,12 @@ export async function openSegment(bf: BatchFiles, key: Buffer): Promise<Database
     throw new CustodyError('notFound', `The segment of batch ${bf.batch} is missing.`);
   }
   const plain = openBlob(key, blob, segmentContext(bf.batch));
-  if (!plain) throw new CustodyError('integrity', `The segment of batch ${bf.batch} does not authenticate (edited or damaged).`, 'Run `custody verify`.');
+  if (!plain)
+    throw new CustodyError(
+      'integrity',
+      `The segment of batch ${bf.batch} does not authenticate (edited or damaged).`,
+      'Run `custody verify`.',
+    );
   const SQL = await sqlJs();
   return new SQL.Database(plain);
 }

@@ -95,7 +95,11 @@ export interface ContractorRequestRow {
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isDate(s: string): boolean {
-  return DATE_RE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
+  return (
+    DATE_RE.test(s) &&
+    !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
+    new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s
+  );
 }
 
 export function addDaysToDate(date: string, days: number): string {
@@ -117,7 +121,11 @@ export function startOfDate(date: string, timeZone: string): Date {
 /** A date (YYYY-MM-DD) or an ISO-8601 time with offset, checked; returns it unchanged. */
 export function checkWhen(v: string, flag: string): string {
   if (isDate(v) || parseIsoWithOffset(v)) return v;
-  throw new CustodyError('usage', `${flag} ${v} is not a date (YYYY-MM-DD) or ISO-8601 time with offset.`, 'For example 2026-11-20 or 2026-11-20T09:30:00-08:00.');
+  throw new CustodyError(
+    'usage',
+    `${flag} ${v} is not a date (YYYY-MM-DD) or ISO-8601 time with offset.`,
+    'For example 2026-11-20 or 2026-11-20T09:30:00-08:00.',
+  );
 }
 
 export function checkDate(v: string, flag: string): string {
@@ -128,7 +136,11 @@ export function checkDate(v: string, flag: string): string {
 // ---------------------------------------------------------------------------------------------
 // Breaches
 
-export function nextId(s: Session, table: 'breaches' | 'contractor_permits' | 'contractor_requests', prefix: string): string {
+export function nextId(
+  s: Session,
+  table: 'breaches' | 'contractor_permits' | 'contractor_requests',
+  prefix: string,
+): string {
   const n = Number(s.ledger.one<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)?.n ?? 0);
   for (let i = n + 1; ; i++) {
     const id = `${prefix}${i}`;
@@ -166,7 +178,10 @@ export interface BreachDutyState {
  * posted on the website and kept there for 30 days, major statewide media told, the state's
  * Office of Information Security told. A closed breach asks nothing.
  */
-export function breachDuties(b: Pick<BreachRow, 'id' | 'status' | 'posted_on' | 'media_on' | 'ois_on'> & Partial<Pick<BreachRow, 'delayed_until'>>, today: string): BreachDutyState {
+export function breachDuties(
+  b: Pick<BreachRow, 'id' | 'status' | 'posted_on' | 'media_on' | 'ois_on'> & Partial<Pick<BreachRow, 'delayed_until'>>,
+  today: string,
+): BreachDutyState {
   const postingEnds = b.posted_on ? addDaysToDate(b.posted_on, POSTING_DAYS) : null;
   const unmet: BreachDuty[] = [];
   if (b.status !== 'open') return { postingEnds, unmet };
@@ -226,23 +241,36 @@ function hasTable(s: Session, name: string): boolean {
 }
 
 /** Each open breach's unmet duties, for the health check (area 'duty'). */
-export function breachFindings(s: Session): { severity: Finding['severity']; area: 'duty'; subject: string; message: string }[] {
+export function breachFindings(
+  s: Session,
+): { severity: Finding['severity']; area: 'duty'; subject: string; message: string }[] {
   if (!hasTable(s, 'breaches')) return [];
   const t = today(s);
   return s.ledger
     .rows<BreachRow>("SELECT * FROM breaches WHERE status = 'open' ORDER BY opened_at, id")
-    .flatMap((b) => breachDuties(b, t).unmet.map((d) => ({ severity: d.severity, area: 'duty' as const, subject: b.id, message: d.message })));
+    .flatMap((b) =>
+      breachDuties(b, t).unmet.map((d) => ({
+        severity: d.severity,
+        area: 'duty' as const,
+        subject: b.id,
+        message: d.message,
+      })),
+    );
 }
 
 /** One line per open breach whose duties are not all met (printed at every log-in). */
 export function breachNoticeLines(s: Session): string[] {
   if (!hasTable(s, 'breaches')) return [];
   const t = today(s);
-  return s.ledger.rows<BreachRow>("SELECT * FROM breaches WHERE status = 'open' ORDER BY opened_at, id").flatMap((b) => {
-    const d = breachDuties(b, t);
-    if (!d.unmet.length) return [];
-    return [`Breach ${b.id} (discovered ${b.discovered_at.slice(0, 10)}, policy §10): ${d.unmet.map((u) => u.short).join('; ')}.`];
-  });
+  return s.ledger
+    .rows<BreachRow>("SELECT * FROM breaches WHERE status = 'open' ORDER BY opened_at, id")
+    .flatMap((b) => {
+      const d = breachDuties(b, t);
+      if (!d.unmet.length) return [];
+      return [
+        `Breach ${b.id} (discovered ${b.discovered_at.slice(0, 10)}, policy §10): ${d.unmet.map((u) => u.short).join('; ')}.`,
+      ];
+    });
 }
 
 export function breachJson(b: BreachRow, todayDate: string) {
@@ -253,7 +281,12 @@ export function breachJson(b: BreachRow, todayDate: string) {
     openedAt: b.opened_at,
     openedBy: b.opened_by,
     discoveredAt: b.discovered_at,
-    occurred: b.occurred_from || b.occurred_to ? { from: b.occurred_from, to: b.occurred_to, estimated: !!b.occurred_estimated } : b.occurred_date ? { date: b.occurred_date, estimated: !!b.occurred_estimated } : null,
+    occurred:
+      b.occurred_from || b.occurred_to
+        ? { from: b.occurred_from, to: b.occurred_to, estimated: !!b.occurred_estimated }
+        : b.occurred_date
+          ? { date: b.occurred_date, estimated: !!b.occurred_estimated }
+          : null,
     whatHappened: b.what_happened,
     informationInvolved: b.information_involved,
     informationTypes: JSON.parse(b.information_types) as string[],
@@ -263,7 +296,14 @@ export function breachJson(b: BreachRow, todayDate: string) {
     delayedByLawEnforcement: !!b.delayed_by_law_enforcement,
     delayedUntil: b.delayed_until,
     contact: JSON.parse(b.contact) as BreachContact,
-    notice: b.notice_date ? { date: b.notice_date, writtenAt: b.notice_written_at, pdfSha256: b.notice_pdf_sha256, htmlSha256: b.notice_html_sha256 } : null,
+    notice: b.notice_date
+      ? {
+          date: b.notice_date,
+          writtenAt: b.notice_written_at,
+          pdfSha256: b.notice_pdf_sha256,
+          htmlSha256: b.notice_html_sha256,
+        }
+      : null,
     duties: {
       posted: b.posted_on ? { on: b.posted_on, url: b.posted_url, until: d.postingEnds } : null,
       media: b.media_on ? { on: b.media_on, outlets: JSON.parse(b.media_outlets ?? '[]') as string[] } : null,
@@ -308,24 +348,52 @@ export function findContractorRequest(s: Session, id: string): ContractorRequest
 
 export function permitJson(p: PermitRow, todayDate: string) {
   return {
-    id: p.id, contractor: p.contractor, scope: p.scope, from: p.starts_on, until: p.ends_on, active: permitActive(p, todayDate),
-    document: { name: p.document_name, sha256: p.document_sha256, bytes: p.document_bytes }, signedBy: p.signed_by,
-    recordedAt: p.recorded_at, recordedBy: p.recorded_by, revokedAt: p.revoked_at, revokedBy: p.revoked_by, revokeReason: p.revoke_reason,
+    id: p.id,
+    contractor: p.contractor,
+    scope: p.scope,
+    from: p.starts_on,
+    until: p.ends_on,
+    active: permitActive(p, todayDate),
+    document: { name: p.document_name, sha256: p.document_sha256, bytes: p.document_bytes },
+    signedBy: p.signed_by,
+    recordedAt: p.recorded_at,
+    recordedBy: p.recorded_by,
+    revokedAt: p.revoked_at,
+    revokedBy: p.revoked_by,
+    revokeReason: p.revoke_reason,
   };
 }
 
 export function contractorRequestJson(r: ContractorRequestRow) {
   return {
-    id: r.id, contractor: r.contractor, agency: r.agency, agencyId: r.agency_id, agencyKind: r.agency_kind, officer: r.officer, badge: r.badge,
-    case: r.case_number, purpose: r.purpose, requestedOn: r.requested_on, status: r.status, statusAt: r.status_at, statusReason: r.status_reason,
-    recordedAt: r.recorded_at, recordedBy: r.recorded_by,
+    id: r.id,
+    contractor: r.contractor,
+    agency: r.agency,
+    agencyId: r.agency_id,
+    agencyKind: r.agency_kind,
+    officer: r.officer,
+    badge: r.badge,
+    case: r.case_number,
+    purpose: r.purpose,
+    requestedOn: r.requested_on,
+    status: r.status,
+    statusAt: r.status_at,
+    statusReason: r.status_reason,
+    recordedAt: r.recorded_at,
+    recordedBy: r.recorded_by,
   };
 }
 
 /** An agency named on a contractor request: the register's entry when the id is known there. */
-export function agencyForContractorRequest(s: Session, agency: string): { agencyId: string | null; agencyKind: string | null; name: string } {
+export function agencyForContractorRequest(
+  s: Session,
+  agency: string,
+): { agencyId: string | null; agencyKind: string | null; name: string } {
   if (hasTable(s, 'agencies')) {
-    const a = s.ledger.one<{ id: string; name: string; kind: string }>('SELECT id, name, kind FROM agencies WHERE id = ?', [agency]);
+    const a = s.ledger.one<{ id: string; name: string; kind: string }>(
+      'SELECT id, name, kind FROM agencies WHERE id = ?',
+      [agency],
+    );
     if (a) return { agencyId: a.id, agencyKind: a.kind, name: a.name };
   }
   return { agencyId: null, agencyKind: null, name: agency };
@@ -351,10 +419,21 @@ export interface TransparencyData {
   images: { importedInPeriod: number; heldAtEnd: number; batchesHeldAtEnd: number };
   retentionDays: number;
   requests: { total: KindCounts; byAgencyKind: KindCounts[]; source: 'requests' | 'not recorded' };
-  contractor: { requests: { total: KindCounts; byAgencyKind: KindCounts[] }; permissionsInForce: number; permissionsGranted: number };
+  contractor: {
+    requests: { total: KindCounts; byAgencyKind: KindCounts[] };
+    permissionsInForce: number;
+    permissionsGranted: number;
+  };
   releases: number | null;
   holds: { placed: number; released: number; standingAtEnd: number } | null;
-  destruction: { batchesDestroyed: number; imagesDestroyed: number; onTime: number; late: number; afterHold: number; overdueAtEnd: number } | null;
+  destruction: {
+    batchesDestroyed: number;
+    imagesDestroyed: number;
+    onTime: number;
+    late: number;
+    afterHold: number;
+    overdueAtEnd: number;
+  } | null;
   health: { checksRun: number; problemsLogged: number; outageDays: number } | null;
   searches: { run: number; imageViews: number; exports: number };
   breaches: { discovered: number };
@@ -365,7 +444,10 @@ function emptyCounts(kind: string): KindCounts {
   return { kind, received: 0, fulfilled: 0, denied: 0, withdrawn: 0 };
 }
 
-function countByKind(items: { kind: string; received: boolean; fulfilled: boolean; denied: boolean; withdrawn: boolean }[], kinds: readonly string[]): { total: KindCounts; byAgencyKind: KindCounts[] } {
+function countByKind(
+  items: { kind: string; received: boolean; fulfilled: boolean; denied: boolean; withdrawn: boolean }[],
+  kinds: readonly string[],
+): { total: KindCounts; byAgencyKind: KindCounts[] } {
   const by = new Map<string, KindCounts>(kinds.map((k) => [k, emptyCounts(k)]));
   const total = emptyCounts('all');
   for (const it of items) {
@@ -394,16 +476,26 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
     const t = Date.parse(iso);
     return t >= start && t < end;
   };
-  const before = (iso: string | null | undefined, t: number): boolean => !!iso && (isDate(iso) ? startOfDate(iso, tz).getTime() : Date.parse(iso)) < t;
+  const before = (iso: string | null | undefined, t: number): boolean =>
+    !!iso && (isDate(iso) ? startOfDate(iso, tz).getTime() : Date.parse(iso)) < t;
 
-  const cams = s.ledger.rows<{ in_service_since: string; retired_at: string | null }>('SELECT in_service_since, retired_at FROM cameras');
+  const cams = s.ledger.rows<{ in_service_since: string; retired_at: string | null }>(
+    'SELECT in_service_since, retired_at FROM cameras',
+  );
   const cameras = {
     inService: cams.filter((c) => before(c.in_service_since, end) && !before(c.retired_at, start)).length,
     addedInPeriod: cams.filter((c) => inP(c.in_service_since)).length,
     retiredInPeriod: cams.filter((c) => inP(c.retired_at)).length,
   };
 
-  const batches = s.ledger.rows<{ id: string; stored: number | null; finished_at: string | null; recorded_last: string | null; destroyed_at: string | null; key_destroyed_at: string | null }>(
+  const batches = s.ledger.rows<{
+    id: string;
+    stored: number | null;
+    finished_at: string | null;
+    recorded_last: string | null;
+    destroyed_at: string | null;
+    key_destroyed_at: string | null;
+  }>(
     "SELECT id, stored, finished_at, recorded_last, destroyed_at, key_destroyed_at FROM batches WHERE status = 'imported'",
   );
   const gone = (b: (typeof batches)[number]) => b.key_destroyed_at ?? b.destroyed_at;
@@ -433,7 +525,10 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
       ),
       source: 'requests',
     };
-    if (hasTable(s, 'releases')) releases = s.ledger.rows<{ released_at: string }>('SELECT released_at FROM releases').filter((r) => inP(r.released_at)).length;
+    if (hasTable(s, 'releases'))
+      releases = s.ledger
+        .rows<{ released_at: string }>('SELECT released_at FROM releases')
+        .filter((r) => inP(r.released_at)).length;
   }
 
   const cr = s.ledger.rows<ContractorRequestRow>('SELECT * FROM contractor_requests');
@@ -449,26 +544,33 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
       })),
       AGENCY_KINDS,
     ),
-    permissionsInForce: permits.filter((p) => p.starts_on <= to && p.ends_on >= from && !(p.revoked_at && before(p.revoked_at, start))).length,
+    permissionsInForce: permits.filter(
+      (p) => p.starts_on <= to && p.ends_on >= from && !(p.revoked_at && before(p.revoked_at, start)),
+    ).length,
     permissionsGranted: permits.filter((p) => inP(p.recorded_at)).length,
   };
 
   let holds: TransparencyData['holds'] = null;
   const heldBatches = new Set<string>();
   if (hasTable(s, 'holds')) {
-    const hs = s.ledger.rows<{ placed_at: string; released_at: string | null }>('SELECT placed_at, released_at FROM holds');
+    const hs = s.ledger.rows<{ placed_at: string; released_at: string | null }>(
+      'SELECT placed_at, released_at FROM holds',
+    );
     holds = {
       placed: hs.filter((h) => inP(h.placed_at)).length,
       released: hs.filter((h) => inP(h.released_at)).length,
       standingAtEnd: hs.filter((h) => before(h.placed_at, end) && !before(h.released_at, end)).length,
     };
-    if (hasTable(s, 'hold_items')) for (const r of s.ledger.rows<{ item_id: string }>("SELECT item_id FROM hold_items WHERE kind = 'batch'")) heldBatches.add(r.item_id);
+    if (hasTable(s, 'hold_items'))
+      for (const r of s.ledger.rows<{ item_id: string }>("SELECT item_id FROM hold_items WHERE kind = 'batch'"))
+        heldBatches.add(r.item_id);
   }
 
   let destruction: TransparencyData['destruction'] = null;
   const cols = s.ledger.rows<{ name: string }>('PRAGMA table_info(batches)').map((c) => c.name);
   if (cols.includes('destroyed_at')) {
-    const due = (b: (typeof batches)[number]) => (b.recorded_last ? Date.parse(b.recorded_last) + settings.retentionDays * DAY_MS : undefined);
+    const due = (b: (typeof batches)[number]) =>
+      b.recorded_last ? Date.parse(b.recorded_last) + settings.retentionDays * DAY_MS : undefined;
     const destroyed = batches.filter((b) => inP(gone(b)));
     // A day's grace: purge runs on the day a batch falls due, not at its exact minute.
     const late = (b: (typeof batches)[number]) => {
@@ -491,7 +593,9 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
   let health: TransparencyData['health'] = null;
   if (hasTable(s, 'health_checks') && hasTable(s, 'problems')) {
     const checks = s.ledger.rows<{ at: string }>('SELECT at FROM health_checks').filter((c) => inP(c.at)).length;
-    const problems = s.ledger.rows<{ discovered_at: string; down_from: string | null; down_to: string | null }>('SELECT discovered_at, down_from, down_to FROM problems');
+    const problems = s.ledger.rows<{ discovered_at: string; down_from: string | null; down_to: string | null }>(
+      'SELECT discovered_at, down_from, down_to FROM problems',
+    );
     const nowMs = s.clock().getTime();
     let outageMs = 0;
     for (const p of problems) {
@@ -500,10 +604,16 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
       const b = Math.min(p.down_to ? Date.parse(p.down_to) : nowMs, end);
       if (b > a) outageMs += b - a;
     }
-    health = { checksRun: checks, problemsLogged: problems.filter((p) => inP(p.discovered_at)).length, outageDays: Math.round((outageMs / DAY_MS) * 10) / 10 };
+    health = {
+      checksRun: checks,
+      problemsLogged: problems.filter((p) => inP(p.discovered_at)).length,
+      outageDays: Math.round((outageMs / DAY_MS) * 10) / 10,
+    };
   }
 
-  const access = hasTable(s, 'access_log') ? s.ledger.rows<{ at: string; action: string }>('SELECT at, action FROM access_log').filter((r) => inP(r.at)) : [];
+  const access = hasTable(s, 'access_log')
+    ? s.ledger.rows<{ at: string; action: string }>('SELECT at, action FROM access_log').filter((r) => inP(r.at))
+    : [];
   const searches = {
     run: access.filter((r) => r.action === 'search').length,
     imageViews: access.filter((r) => r.action === 'view').length,

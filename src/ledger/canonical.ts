@@ -17,6 +17,11 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 /** hash = SHA-256(prev_hash ‖ canonical JSON of the event) — DESIGN.md, "The ledger is an event log". */
-export function chainHash(prevHash: string, event: { seq: number; at: string; type: string; actor: string; data: unknown }): string {
-  return sha256Hex(prevHash + canonicalJson({ seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data }));
+export function chainHash(
+  prevHash: string,
+  event: { seq: number; at: string; type: string; actor: string; data: unknown },
+): string {
+  return sha256Hex(
+    prevHash + canonicalJson({ seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data }),
+  );
 }

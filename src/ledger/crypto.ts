@@ -7,7 +7,14 @@
  * Stored evidence files use a chunked construction (STREAM-like) so a 4 GB clip is never held
  * in memory and truncation is detected: see `encryptStream`.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  hkdfSync,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+} from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CustodyError } from '../core/errors.js';
 
@@ -35,7 +42,8 @@ export function sealBlob(key: Buffer, plaintext: Uint8Array, context: string): B
 
 /** Returns undefined when the blob is not authentic (wrong key, edited, truncated). */
 export function openBlob(key: Buffer, blob: Buffer, context: string): Buffer | undefined {
-  if (blob.length < BLOB_MAGIC.length + IV_BYTES + TAG_BYTES || !blob.subarray(0, 4).equals(BLOB_MAGIC)) return undefined;
+  if (blob.length < BLOB_MAGIC.length + IV_BYTES + TAG_BYTES || !blob.subarray(0, 4).equals(BLOB_MAGIC))
+    return undefined;
   const iv = blob.subarray(4, 4 + IV_BYTES);
   const tag = blob.subarray(blob.length - TAG_BYTES);
   const body = blob.subarray(4 + IV_BYTES, blob.length - TAG_BYTES);
@@ -61,8 +69,12 @@ export const DEFAULT_KDF: KdfParams = { algorithm: 'scrypt', N: 32768, r: 8, p: 
 
 export function deriveKek(password: string, salt: Buffer, kdf: KdfParams): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scryptCb(password.normalize('NFC'), salt, KEY_BYTES, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key),
+    scryptCb(
+      password.normalize('NFC'),
+      salt,
+      KEY_BYTES,
+      { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r + 1024 * 1024 },
+      (err, key) => (err ? reject(err) : resolve(key)),
     );
   });
 }
@@ -72,13 +84,23 @@ export interface WrappedKey {
   wrapped: string;
 }
 
-export async function wrapWithPassword(master: Buffer, password: string, kdf: KdfParams, context: string): Promise<WrappedKey> {
+export async function wrapWithPassword(
+  master: Buffer,
+  password: string,
+  kdf: KdfParams,
+  context: string,
+): Promise<WrappedKey> {
   const salt = randomBytes(16);
   const kek = await deriveKek(password, salt, kdf);
   return { salt: salt.toString('base64'), wrapped: sealBlob(kek, master, context).toString('base64') };
 }
 
-export async function unwrapWithPassword(w: WrappedKey, password: string, kdf: KdfParams, context: string): Promise<Buffer | undefined> {
+export async function unwrapWithPassword(
+  w: WrappedKey,
+  password: string,
+  kdf: KdfParams,
+  context: string,
+): Promise<Buffer | undefined> {
   const kek = await deriveKek(password, Buffer.from(w.salt, 'base64'), kdf);
   return openBlob(kek, Buffer.from(w.wrapped, 'base64'), context);
 }
@@ -152,7 +174,12 @@ export function decryptStream(key: Buffer, context: string): Transform {
   let aad: Buffer | undefined;
   let index = 0;
   let sawLast = false;
-  const fail = (why: string) => new CustodyError('integrity', `Stored file failed authentication: ${why}`, 'Run `custody verify` to check the evidence store.');
+  const fail = (why: string) =>
+    new CustodyError(
+      'integrity',
+      `Stored file failed authentication: ${why}`,
+      'Run `custody verify` to check the evidence store.',
+    );
   const open = (frame: Buffer, last: boolean): Buffer | undefined => {
     try {
       const d = createDecipheriv('aes-256-gcm', key, chunkIv(prefix!, index, last));

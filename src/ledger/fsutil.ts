@@ -18,9 +18,27 @@ export function fsyncDir(dir: string): void {
 /** Map a Node file-system error to a coded error with a plain sentence. */
 export function ioError(e: unknown, what: string): CustodyError {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code === 'ENOSPC') return new CustodyError('io', `The disk is full while ${what}.`, 'Free some space where the home lives, then run the command again; nothing stored was lost.', { cause: e });
-  if (err?.code === 'EACCES' || err?.code === 'EPERM') return new CustodyError('io', `Permission denied while ${what} (${err.path ?? ''}).`, 'Check the owner and permissions of the home folder.', { cause: e });
-  if (err?.code === 'EIO' || err?.code === 'ENXIO' || err?.code === 'ENODEV') return new CustodyError('io', `The device stopped answering while ${what}.`, 'Was the drive pulled out? Plug it back in and run the command again; it resumes.', { cause: e });
+  if (err?.code === 'ENOSPC')
+    return new CustodyError(
+      'io',
+      `The disk is full while ${what}.`,
+      'Free some space where the home lives, then run the command again; nothing stored was lost.',
+      { cause: e },
+    );
+  if (err?.code === 'EACCES' || err?.code === 'EPERM')
+    return new CustodyError(
+      'io',
+      `Permission denied while ${what} (${err.path ?? ''}).`,
+      'Check the owner and permissions of the home folder.',
+      { cause: e },
+    );
+  if (err?.code === 'EIO' || err?.code === 'ENXIO' || err?.code === 'ENODEV')
+    return new CustodyError(
+      'io',
+      `The device stopped answering while ${what}.`,
+      'Was the drive pulled out? Plug it back in and run the command again; it resumes.',
+      { cause: e },
+    );
   if (e instanceof CustodyError) return e;
   return new CustodyError('io', `Could not complete ${what}: ${err?.message ?? String(e)}`, undefined, { cause: e });
 }
@@ -29,7 +47,11 @@ export function ioError(e: unknown, what: string): CustodyError {
  * Write `data` to `file` atomically. With `keep > 0` the replaced file is kept as `file.1`,
  * older ones shifted up to `file.<keep>`.
  */
-export function writeFileAtomic(file: string, data: Uint8Array | string, opts: { keep?: number; mode?: number } = {}): void {
+export function writeFileAtomic(
+  file: string,
+  data: Uint8Array | string,
+  opts: { keep?: number; mode?: number } = {},
+): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   try {

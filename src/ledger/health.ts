@@ -63,12 +63,21 @@ export interface HealthResult {
   findings: Finding[];
   summary: HealthSummary;
   cameras: CameraHealth[];
-  storage: { freeBytes: number | null; bytesPerDay: number; daysLeft: number | null; filesInStore: number; filesChecked: number; fixityFailures: number; full: boolean };
+  storage: {
+    freeBytes: number | null;
+    bytesPerDay: number;
+    daysLeft: number | null;
+    filesInStore: number;
+    filesChecked: number;
+    fixityFailures: number;
+    full: boolean;
+  };
   ledger: { ok: boolean; events: number; head: { seq: number; hash: string }; problems: string[] };
   plateReads: 'judged' | 'no readings';
 }
 
-const date = (s: string | null | undefined): Date | undefined => (s ? parseIsoWithOffset(s) ?? new Date(s) : undefined);
+const date = (s: string | null | undefined): Date | undefined =>
+  s ? (parseIsoWithOffset(s) ?? new Date(s)) : undefined;
 
 /** Capture-time flags that make a capture time unfit for judging recording gaps. */
 const UNRELIABLE = new Set(['no-capture-time', 'future', 'before-camera', 'absurd']);
@@ -87,7 +96,9 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
   const windowDays = o.windowDays ?? 90;
   const findings: Finding[] = [];
 
-  const batches = s.ledger.rows<BatchRow>("SELECT * FROM batches WHERE status = 'imported' AND destroyed_at IS NULL AND key_destroyed_at IS NULL ORDER BY recorded_first, id");
+  const batches = s.ledger.rows<BatchRow>(
+    "SELECT * FROM batches WHERE status = 'imported' AND destroyed_at IS NULL AND key_destroyed_at IS NULL ORDER BY recorded_first, id",
+  );
   // One pass over the segments: capture times per camera, and the stored files for fixity.
   const captures = new Map<string, Date[]>();
   const stored: StoredFile[] = [];
@@ -99,7 +110,12 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
     try {
       key = loadBatchKey(bf, s.master);
     } catch (e) {
-      findings.push({ severity: 'critical', area: 'storage', subject: b.id, message: `The key of import batch ${b.id} cannot be read (${(e as Error).message}); its data is lost although its destruction was never recorded.` });
+      findings.push({
+        severity: 'critical',
+        area: 'storage',
+        subject: b.id,
+        message: `The key of import batch ${b.id} cannot be read (${(e as Error).message}); its data is lost although its destruction was never recorded.`,
+      });
       continue;
     }
     keys.set(b.id, key);
@@ -112,7 +128,12 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
         db.close();
       }
     } catch (e) {
-      findings.push({ severity: 'critical', area: 'storage', subject: b.id, message: `The segment of import batch ${b.id} cannot be read: ${(e as Error).message}` });
+      findings.push({
+        severity: 'critical',
+        area: 'storage',
+        subject: b.id,
+        message: `The segment of import batch ${b.id} cannot be read: ${(e as Error).message}`,
+      });
       continue;
     }
     const times = captures.get(b.camera_id ?? '') ?? [];
@@ -120,7 +141,12 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
     try {
       readings = io.loadReadings?.(bf, key);
     } catch (e) {
-      findings.push({ severity: 'warning', area: 'camera', subject: b.id, message: `The plate readings of import batch ${b.id} cannot be read: ${(e as Error).message}` });
+      findings.push({
+        severity: 'warning',
+        area: 'camera',
+        subject: b.id,
+        message: `The plate readings of import batch ${b.id} cannot be read: ${(e as Error).message}`,
+      });
     }
     if (readings && b.camera_id) {
       const days = plateDays.get(b.camera_id) ?? new Map<string, { images: number; readable: number }>();
@@ -137,43 +163,73 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
       plateDays.set(b.camera_id, days);
     }
     for (const r of recs) {
-      if (r.recordedAt && (r.outcome === 'stored' || r.outcome === 'duplicate') && !r.flags.some((f) => UNRELIABLE.has(f))) {
+      if (
+        r.recordedAt &&
+        (r.outcome === 'stored' || r.outcome === 'duplicate') &&
+        !r.flags.some((f) => UNRELIABLE.has(f))
+      ) {
         const t = date(r.recordedAt);
         if (t) times.push(t);
       }
-      if (r.outcome === 'stored' && r.storeName && r.sha256) stored.push({ batch: b.id, storeName: r.storeName, sha256: r.sha256, relPath: r.relPath });
+      if (r.outcome === 'stored' && r.storeName && r.sha256)
+        stored.push({ batch: b.id, storeName: r.storeName, sha256: r.sha256, relPath: r.relPath });
     }
     if (b.camera_id) captures.set(b.camera_id, times);
   }
 
   // ---- cameras
-  const cameras = s.ledger.rows<{ id: string; location: string; status: string; in_service_since: string; swap_cadence_days: number | null }>("SELECT * FROM cameras WHERE status = 'active' ORDER BY id");
+  const cameras = s.ledger.rows<{
+    id: string;
+    location: string;
+    status: string;
+    in_service_since: string;
+    swap_cadence_days: number | null;
+  }>("SELECT * FROM cameras WHERE status = 'active' ORDER BY id");
   const cameraOut: CameraHealth[] = [];
   const clockBatches: ClockBatch[] = [];
   for (const c of cameras) {
     const mine = batches.filter((b) => b.camera_id === c.id);
     // The last swap: when the last drive was taken out (as recorded, not when it was recorded).
-    const swap = s.ledger.one<{ at: string; data: string }>("SELECT at, data FROM events WHERE type = 'drive.removed' AND camera_id = ? ORDER BY seq DESC LIMIT 1", [c.id]);
+    const swap = s.ledger.one<{ at: string; data: string }>(
+      "SELECT at, data FROM events WHERE type = 'drive.removed' AND camera_id = ? ORDER BY seq DESC LIMIT 1",
+      [c.id],
+    );
     const lastSwap = swap ? ((JSON.parse(swap.data) as { at?: string }).at ?? swap.at) : null;
     const daysSinceSwap = lastSwap ? Math.floor((now.getTime() - date(lastSwap)!.getTime()) / DAY_MS) : null;
     if (daysSinceSwap !== null && c.swap_cadence_days && daysSinceSwap > 2 * c.swap_cadence_days) {
-      findings.push({ severity: 'warning', area: 'camera', subject: c.id, message: `Camera ${c.id}'s drive was last swapped ${daysSinceSwap} days ago, more than twice its ${c.swap_cadence_days}-day cadence.` });
+      findings.push({
+        severity: 'warning',
+        area: 'camera',
+        subject: c.id,
+        message: `Camera ${c.id}'s drive was last swapped ${daysSinceSwap} days ago, more than twice its ${c.swap_cadence_days}-day cadence.`,
+      });
     }
     const times = (captures.get(c.id) ?? []).sort((a, b) => a.getTime() - b.getTime());
     let window: CameraHealth['window'] = null;
     const perDay: CameraHealth['perDay'] = [];
     const gaps: CameraHealth['gaps'] = [];
-    const firstHeld = mine.map((b) => date(b.recorded_first)).filter((d): d is Date => !!d).sort((a, b) => a.getTime() - b.getTime())[0];
-    const lastRemoved = mine.map((b) => date(b.removed_at) ?? date(b.recorded_last)).filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0];
+    const firstHeld = mine
+      .map((b) => date(b.recorded_first))
+      .filter((d): d is Date => !!d)
+      .sort((a, b) => a.getTime() - b.getTime())[0];
+    const lastRemoved = mine
+      .map((b) => date(b.removed_at) ?? date(b.recorded_last))
+      .filter((d): d is Date => !!d)
+      .sort((a, b) => b.getTime() - a.getTime())[0];
     if (firstHeld && lastRemoved && times.length) {
       const earliest = addDays(now, -windowDays);
-      const from = new Date(Math.max(firstHeld.getTime(), earliest.getTime(), date(c.in_service_since)?.getTime() ?? 0));
+      const from = new Date(
+        Math.max(firstHeld.getTime(), earliest.getTime(), date(c.in_service_since)?.getTime() ?? 0),
+      );
       const to = lastRemoved;
       if (to > from) {
         window = { from: isoInZone(from, tz), to: isoInZone(to, tz) };
         const gf = findRecordingGaps(times, { from, to, timeZone: tz, subject: c.id });
         // A gap already in the problem log is known: a note once resolved, a warning while open.
-        const logged = s.ledger.rows<{ id: string; down_from: string; down_to: string | null; status: string }>('SELECT id, down_from, down_to, status FROM problems WHERE camera_id = ? AND down_from IS NOT NULL', [c.id]);
+        const logged = s.ledger.rows<{ id: string; down_from: string; down_to: string | null; status: string }>(
+          'SELECT id, down_from, down_to, status FROM problems WHERE camera_id = ? AND down_from IS NOT NULL',
+          [c.id],
+        );
         for (const g of gf) {
           const a = Date.parse(g.period.from);
           const b = Date.parse(g.period.to);
@@ -183,17 +239,34 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
             return Math.min(b, pb) - Math.max(a, pa) >= 0.5 * (b - a);
           });
           const f: Finding = p
-            ? { severity: p.status === 'resolved' ? 'info' : 'warning', area: g.area, subject: g.subject, message: `${g.message} Logged as problem ${p.id} (${p.status === 'resolved' ? 'resolved' : 'still open'}).`, period: g.period }
+            ? {
+                severity: p.status === 'resolved' ? 'info' : 'warning',
+                area: g.area,
+                subject: g.subject,
+                message: `${g.message} Logged as problem ${p.id} (${p.status === 'resolved' ? 'resolved' : 'still open'}).`,
+                period: g.period,
+              }
             : { severity: g.severity, area: g.area, subject: g.subject, message: g.message, period: g.period };
           findings.push(f);
           gaps.push({ ...g.period, severity: f.severity });
         }
         const counts = new Map<string, number>();
-        for (const t of times) if (t >= from && t < to) counts.set(localDate(t, tz), (counts.get(localDate(t, tz)) ?? 0) + 1);
-        for (let d = localDate(from, tz); d <= localDate(to, tz); d = new Date(Date.parse(`${d}T12:00:00Z`) + DAY_MS).toISOString().slice(0, 10)) perDay.push({ date: d, count: counts.get(d) ?? 0 });
+        for (const t of times)
+          if (t >= from && t < to) counts.set(localDate(t, tz), (counts.get(localDate(t, tz)) ?? 0) + 1);
+        for (
+          let d = localDate(from, tz);
+          d <= localDate(to, tz);
+          d = new Date(Date.parse(`${d}T12:00:00Z`) + DAY_MS).toISOString().slice(0, 10)
+        )
+          perDay.push({ date: d, count: counts.get(d) ?? 0 });
       }
     } else if (!mine.length) {
-      findings.push({ severity: 'info', area: 'camera', subject: c.id, message: `Camera ${c.id} has no imported recordings held to examine.` });
+      findings.push({
+        severity: 'info',
+        area: 'camera',
+        subject: c.id,
+        message: `Camera ${c.id} has no imported recordings held to examine.`,
+      });
     }
     for (const b of mine) {
       if (!b.removed_at) continue;
@@ -201,26 +274,55 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
       // When the drive went in: the last install before its removal, unless the swap only
       // recorded a placement it found (then the true time is not known).
       const installs = s.ledger
-        .rows<{ data: string }>("SELECT data FROM events WHERE type = 'drive.installed' AND drive_id = ? ORDER BY seq", [b.drive_id])
+        .rows<{ data: string }>(
+          "SELECT data FROM events WHERE type = 'drive.installed' AND drive_id = ? ORDER BY seq",
+          [b.drive_id],
+        )
         .map((r) => JSON.parse(r.data) as { at?: string; note?: string })
         .filter((d) => d.at && date(d.at)!.getTime() < removedAt.getTime());
       const inst = installs[installs.length - 1];
       const installedAt = inst && !inst.note ? date(inst.at) : undefined;
       const first = date(b.recorded_first);
       const last = date(b.recorded_last);
-      clockBatches.push({ id: b.drive_id, cameraId: c.id, installedAt, removedAt, captures: first && last ? { first, last } : null });
-      const drive = s.ledger.one<{ capacity_bytes: number | null }>('SELECT capacity_bytes FROM drives WHERE id = ?', [b.drive_id]);
-      if (drive?.capacity_bytes && b.bytes) findings.push(...findDriveFull({ subject: b.drive_id, capacityBytes: drive.capacity_bytes, usedBytes: b.bytes, lastCaptureAt: last, removedAt, timeZone: tz }));
+      clockBatches.push({
+        id: b.drive_id,
+        cameraId: c.id,
+        installedAt,
+        removedAt,
+        captures: first && last ? { first, last } : null,
+      });
+      const drive = s.ledger.one<{ capacity_bytes: number | null }>('SELECT capacity_bytes FROM drives WHERE id = ?', [
+        b.drive_id,
+      ]);
+      if (drive?.capacity_bytes && b.bytes)
+        findings.push(
+          ...findDriveFull({
+            subject: b.drive_id,
+            capacityBytes: drive.capacity_bytes,
+            usedBytes: b.bytes,
+            lastCaptureAt: last,
+            removedAt,
+            timeZone: tz,
+          }),
+        );
     }
     const outages = s.ledger
-      .rows<{ id: string; down_from: string | null; down_to: string | null }>('SELECT id, down_from, down_to FROM problems WHERE camera_id = ? AND down_from IS NOT NULL ORDER BY id', [c.id])
+      .rows<{ id: string; down_from: string | null; down_to: string | null }>(
+        'SELECT id, down_from, down_to FROM problems WHERE camera_id = ? AND down_from IS NOT NULL ORDER BY id',
+        [c.id],
+      )
       .map((p) => ({ id: p.id, from: p.down_from!, to: p.down_to }));
     cameraOut.push({ camera: c.id, location: c.location, lastSwap, daysSinceSwap, window, perDay, gaps, outages });
   }
   findings.push(...findClockTrouble(clockBatches, { timeZone: tz }));
   // A fall in the share of images with a readable plate (only where plates have been read).
   for (const [camera, days] of plateDays) {
-    findings.push(...findPlateReadFall([...days].map(([d, x]) => ({ date: d, ...x })), { subject: camera }));
+    findings.push(
+      ...findPlateReadFall(
+        [...days].map(([d, x]) => ({ date: d, ...x })),
+        { subject: camera },
+      ),
+    );
   }
 
   // ---- storage: free space and days of imports left
@@ -229,11 +331,20 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
     const st = fs.statfsSync(s.home.dir);
     freeBytes = Number(st.bavail) * Number(st.bsize);
   } catch {
-    findings.push({ severity: 'warning', area: 'storage', subject: 'home', message: 'The free space of the home\'s disk could not be read.' });
+    findings.push({
+      severity: 'warning',
+      area: 'storage',
+      subject: 'home',
+      message: "The free space of the home's disk could not be read.",
+    });
   }
-  const recent = s.ledger.rows<{ bytes: number | null; finished_at: string }>("SELECT bytes, finished_at FROM batches WHERE status = 'imported' AND finished_at IS NOT NULL");
+  const recent = s.ledger.rows<{ bytes: number | null; finished_at: string }>(
+    "SELECT bytes, finished_at FROM batches WHERE status = 'imported' AND finished_at IS NOT NULL",
+  );
   const monthAgo = addDays(now, -30).getTime();
-  const bytesPerDay = recent.filter((b) => (date(b.finished_at)?.getTime() ?? 0) >= monthAgo).reduce((a, b) => a + (b.bytes ?? 0), 0) / 30;
+  const bytesPerDay =
+    recent.filter((b) => (date(b.finished_at)?.getTime() ?? 0) >= monthAgo).reduce((a, b) => a + (b.bytes ?? 0), 0) /
+    30;
   if (freeBytes !== null) findings.push(...findStorageTrouble({ freeBytes, bytesPerDay }));
   const daysLeft = freeBytes !== null && bytesPerDay > 0 ? Math.floor(freeBytes / bytesPerDay) : null;
 
@@ -255,9 +366,20 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
     }
   }
   for (const f of bad) {
-    findings.push({ severity: 'critical', area: 'storage', subject: f.batch, message: `Stored file ${f.relPath} of import batch ${f.batch} (store/${f.batch}/${f.storeName}) is missing, altered or damaged: it no longer matches the hash recorded at import.` });
+    findings.push({
+      severity: 'critical',
+      area: 'storage',
+      subject: f.batch,
+      message: `Stored file ${f.relPath} of import batch ${f.batch} (store/${f.batch}/${f.storeName}) is missing, altered or damaged: it no longer matches the hash recorded at import.`,
+    });
   }
-  if (!bad.length && pick.length) findings.push({ severity: 'info', area: 'storage', subject: 'store', message: `Fixity: ${pick.length} of ${n} stored files re-hashed${o.full ? ' (all)' : ' (this month\'s sample)'}; all match.` });
+  if (!bad.length && pick.length)
+    findings.push({
+      severity: 'info',
+      area: 'storage',
+      subject: 'store',
+      message: `Fixity: ${pick.length} of ${n} stored files re-hashed${o.full ? ' (all)' : " (this month's sample)"}; all match.`,
+    });
 
   // ---- the ledger
   const v = await verifyLedger(s);
@@ -265,21 +387,41 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
   for (const w of v.warnings) findings.push({ severity: 'warning', area: 'ledger', subject: 'ledger', message: w });
 
   // ---- duties
-  const ops = s.ledger.rows<{ username: string; trained_on: string | null; status: string }>('SELECT username, trained_on, status FROM operators');
+  const ops = s.ledger.rows<{ username: string; trained_on: string | null; status: string }>(
+    'SELECT username, trained_on, status FROM operators',
+  );
   findings.push(
     ...dutyFindings(
       {
-        batches: batches.filter((b) => b.recorded_last).map((b) => ({ id: b.id, newestRecordedAt: date(b.recorded_last)!, oldestRecordedAt: date(b.recorded_first) ?? date(b.recorded_last)!, holds: holdsForBatch(s, b.id) })),
+        batches: batches
+          .filter((b) => b.recorded_last)
+          .map((b) => ({
+            id: b.id,
+            newestRecordedAt: date(b.recorded_last)!,
+            oldestRecordedAt: date(b.recorded_first) ?? date(b.recorded_last)!,
+            holds: holdsForBatch(s, b.id),
+          })),
         retentionDays: settings.retentionDays,
         holds: allHolds(s),
         receipts: allReceipts(s),
         ackDays: settings.acknowledgementDays,
-        operators: ops.map((o2) => ({ id: o2.username, trainedAt: date(o2.trained_on ? `${o2.trained_on}T00:00:00Z` : null), active: o2.status === 'active' })),
+        operators: ops.map((o2) => ({
+          id: o2.username,
+          trainedAt: date(o2.trained_on ? `${o2.trained_on}T00:00:00Z` : null),
+          active: o2.status === 'active',
+        })),
         openRequestDays: settings.openRequestDays,
         requests: tableExists(s, 'requests')
           ? s.ledger
-              .rows<{ id: string; agency_id: string; received_at: string; status: string; status_at: string }>('SELECT id, agency_id, received_at, status, status_at FROM requests')
-              .map((q) => ({ id: q.id, agency: q.agency_id, openedAt: date(q.received_at)!, closedAt: q.status === 'open' ? undefined : date(q.status_at) }))
+              .rows<{ id: string; agency_id: string; received_at: string; status: string; status_at: string }>(
+                'SELECT id, agency_id, received_at, status, status_at FROM requests',
+              )
+              .map((q) => ({
+                id: q.id,
+                agency: q.agency_id,
+                openedAt: date(q.received_at)!,
+                closedAt: q.status === 'open' ? undefined : date(q.status_at),
+              }))
           : undefined,
         timeZone: tz,
       },
@@ -290,13 +432,23 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
   // Stored drives whose data is past its date and not yet recorded over (policy §8: destroy by recording over).
   for (const d of retentionReport(s).drives) {
     if (d.entry.state !== 'due' || !d.entry.dueDate) continue;
-    findings.push({ severity: 'warning', area: 'duty', subject: d.drive.id, message: `Drive ${d.drive.id} (${d.drive.state}${d.drive.location ? `, ${d.drive.location}` : ''}) holds recordings past their destruction date of ${localDate(d.entry.dueDate, tz)}; put it back into a camera to be recorded over, or wipe it (policy §8).` });
+    findings.push({
+      severity: 'warning',
+      area: 'duty',
+      subject: d.drive.id,
+      message: `Drive ${d.drive.id} (${d.drive.state}${d.drive.location ? `, ${d.drive.location}` : ''}) holds recordings past their destruction date of ${localDate(d.entry.dueDate, tz)}; put it back into a camera to be recorded over, or wipe it (policy §8).`,
+    });
   }
 
   // Policy §10: an open breach's unmet duties; policy §2: the contractor's active permissions, listed.
   findings.push(...breachFindings(s));
   for (const p of activeContractorPermits(s)) {
-    findings.push({ severity: 'info', area: 'duty', subject: String(p.id), message: `The contractor ${p.contractor} may access footage under written permission ${p.id} (${p.scope}) until ${p.ends_on}.` });
+    findings.push({
+      severity: 'info',
+      area: 'duty',
+      subject: String(p.id),
+      message: `The contractor ${p.contractor} may access footage under written permission ${p.id} (${p.scope}) until ${p.ends_on}.`,
+    });
   }
 
   const sorted = sortFindings(findings);
@@ -305,7 +457,15 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
     findings: sorted,
     summary: summarize(sorted),
     cameras: cameraOut,
-    storage: { freeBytes, bytesPerDay: Math.round(bytesPerDay), daysLeft, filesInStore: n, filesChecked: pick.length, fixityFailures: bad.length, full: !!o.full },
+    storage: {
+      freeBytes,
+      bytesPerDay: Math.round(bytesPerDay),
+      daysLeft,
+      filesInStore: n,
+      filesChecked: pick.length,
+      fixityFailures: bad.length,
+      full: !!o.full,
+    },
     ledger: { ok: v.ok, events: v.events, head: v.head, problems: v.problems },
     plateReads: plateDays.size ? 'judged' : 'no readings',
   };
@@ -315,7 +475,13 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
 export function recordHealthCheck(s: Session, r: HealthResult): number {
   s.append('health.checked', {
     summary: { critical: r.summary.critical, warning: r.summary.warning, info: r.summary.info },
-    findings: r.findings.map((f) => ({ severity: f.severity, area: f.area, subject: f.subject, message: f.message, ...(f.period ? { period: f.period } : {}) })),
+    findings: r.findings.map((f) => ({
+      severity: f.severity,
+      area: f.area,
+      subject: f.subject,
+      message: f.message,
+      ...(f.period ? { period: f.period } : {}),
+    })),
     full: r.storage.full,
     filesChecked: r.storage.filesChecked,
     filesInStore: r.storage.filesInStore,

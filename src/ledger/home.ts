@@ -3,7 +3,14 @@
  * described in docs/ARCHITECTURE.md. Files that hold confidential data are encrypted; the rest
  * (home.json, keyring.json, checkpoints.jsonl, signing/cert.pem) hold no camera, plate or name.
  */
-import { createHash, randomBytes, randomUUID, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  randomBytes,
+  randomUUID,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  X509Certificate,
+} from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import envPaths from 'env-paths';
@@ -13,7 +20,17 @@ import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
 import type { SigningIdentity } from '../documents/certificate.js';
 import { canonicalJson } from './canonical.js';
-import { DEFAULT_KDF, openBlob, randomKey, sealBlob, subkey, unwrapWithPassword, wrapWithPassword, type KdfParams, type WrappedKey } from './crypto.js';
+import {
+  DEFAULT_KDF,
+  openBlob,
+  randomKey,
+  sealBlob,
+  subkey,
+  unwrapWithPassword,
+  wrapWithPassword,
+  type KdfParams,
+  type WrappedKey,
+} from './crypto.js';
 import { appendLineDurable, writeFileAtomic } from './fsutil.js';
 import { Ledger } from './ledger.js';
 
@@ -86,7 +103,11 @@ export class Home {
     try {
       raw = fs.readFileSync(jsonFile, 'utf8');
     } catch {
-      throw new CustodyError('notFound', `No custody home at ${dir}.`, 'Create one with `custody init`, or point at yours with --home or CUSTODY_HOME.');
+      throw new CustodyError(
+        'notFound',
+        `No custody home at ${dir}.`,
+        'Create one with `custody init`, or point at yours with --home or CUSTODY_HOME.',
+      );
     }
     let json: HomeJson;
     try {
@@ -95,7 +116,12 @@ export class Home {
       throw new CustodyError('integrity', `${jsonFile} is not valid JSON.`, 'Restore home.json from a backup.');
     }
     if (json.format !== HOME_FORMAT) throw new CustodyError('integrity', `${jsonFile} is not a custody home.`);
-    if (json.version > HOME_VERSION) throw new CustodyError('conflict', `This home has format version ${json.version}; this custody understands ${HOME_VERSION}.`, 'Upgrade custody.');
+    if (json.version > HOME_VERSION)
+      throw new CustodyError(
+        'conflict',
+        `This home has format version ${json.version}; this custody understands ${HOME_VERSION}.`,
+        'Upgrade custody.',
+      );
     return new Home(dir, json);
   }
 
@@ -103,7 +129,12 @@ export class Home {
     try {
       return JSON.parse(fs.readFileSync(this.keyringFile, 'utf8')) as Keyring;
     } catch (e) {
-      throw new CustodyError('integrity', `The keyring ${this.keyringFile} cannot be read.`, 'Restore keyring.json from a backup of the home.', { cause: e });
+      throw new CustodyError(
+        'integrity',
+        `The keyring ${this.keyringFile} cannot be read.`,
+        'Restore keyring.json from a backup of the home.',
+        { cause: e },
+      );
     }
   }
 
@@ -115,7 +146,12 @@ export class Home {
     const entry = this.readKeyring().operators[operatorKeyId(username)];
     if (!entry) {
       // Spend the same time as a real attempt, so timing does not tell which usernames exist.
-      await unwrapWithPassword({ salt: randomBytes(16).toString('base64'), wrapped: '' }, password, this.json.kdf, KEYRING_CONTEXT);
+      await unwrapWithPassword(
+        { salt: randomBytes(16).toString('base64'), wrapped: '' },
+        password,
+        this.json.kdf,
+        KEYRING_CONTEXT,
+      );
       return undefined;
     }
     return unwrapWithPassword(entry, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
@@ -123,7 +159,12 @@ export class Home {
 
   async setOperatorKey(username: string, master: Buffer, password: string): Promise<void> {
     const k = this.readKeyring();
-    k.operators[operatorKeyId(username)] = await wrapWithPassword(master, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
+    k.operators[operatorKeyId(username)] = await wrapWithPassword(
+      master,
+      password,
+      this.json.kdf,
+      `${KEYRING_CONTEXT}:${username}`,
+    );
     this.writeKeyring(k);
   }
 
@@ -140,9 +181,24 @@ export class Home {
   /** The custody signing key and certificate (the PKCS#12 for PDF signing, and its parts). */
   loadIdentity(master: Buffer): StoredIdentity {
     const blob = openBlob(subkey(master, 'signing'), fs.readFileSync(this.identityFile), IDENTITY_CONTEXT);
-    if (!blob) throw new CustodyError('integrity', 'The signing identity (signing/identity.enc) cannot be decrypted.', 'Restore the home from a backup.');
-    const j = JSON.parse(blob.toString('utf8')) as { p12: string; passphrase: string; privateKeyPem: string; certPem: string };
-    return { p12: Buffer.from(j.p12, 'base64'), passphrase: j.passphrase, privateKeyPem: j.privateKeyPem, certPem: j.certPem };
+    if (!blob)
+      throw new CustodyError(
+        'integrity',
+        'The signing identity (signing/identity.enc) cannot be decrypted.',
+        'Restore the home from a backup.',
+      );
+    const j = JSON.parse(blob.toString('utf8')) as {
+      p12: string;
+      passphrase: string;
+      privateKeyPem: string;
+      certPem: string;
+    };
+    return {
+      p12: Buffer.from(j.p12, 'base64'),
+      passphrase: j.passphrase,
+      privateKeyPem: j.privateKeyPem,
+      certPem: j.certPem,
+    };
   }
 
   certificatePem(): string {
@@ -163,14 +219,16 @@ export class Home {
     if (!fs.existsSync(this.checkpointsFile)) return { checkpoints: [], unreadable: [] };
     const checkpoints: Checkpoint[] = [];
     const unreadable: number[] = [];
-    fs.readFileSync(this.checkpointsFile, 'utf8').split('\n').forEach((line, i) => {
-      if (!line.trim()) return;
-      try {
-        checkpoints.push(JSON.parse(line) as Checkpoint);
-      } catch {
-        unreadable.push(i + 1);
-      }
-    });
+    fs.readFileSync(this.checkpointsFile, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (!line.trim()) return;
+        try {
+          checkpoints.push(JSON.parse(line) as Checkpoint);
+        } catch {
+          unreadable.push(i + 1);
+        }
+      });
     return { checkpoints, unreadable };
   }
 }
@@ -193,7 +251,12 @@ export interface Checkpoint {
 export function checkpointSignatureValid(cp: Checkpoint, certPem: string): boolean {
   try {
     const { signature, ...body } = cp;
-    return cryptoVerify('sha256', Buffer.from(canonicalJson(body)), new X509Certificate(certPem).publicKey, Buffer.from(signature, 'base64'));
+    return cryptoVerify(
+      'sha256',
+      Buffer.from(canonicalJson(body)),
+      new X509Certificate(certPem).publicKey,
+      Buffer.from(signature, 'base64'),
+    );
   } catch {
     return false;
   }
@@ -202,7 +265,13 @@ export function checkpointSignatureValid(cp: Checkpoint, certPem: string): boole
 export interface InitOptions {
   dir: string;
   settings: Settings;
-  custodian: { username: string; displayName: string; password: string; organization?: string; training: TrainingRecord };
+  custodian: {
+    username: string;
+    displayName: string;
+    password: string;
+    organization?: string;
+    training: TrainingRecord;
+  };
   /** A PKCS#12 the city already has, else a self-signed certificate is made. */
   p12?: { data: Buffer; passphrase: string };
   clock: Clock;
@@ -211,13 +280,22 @@ export interface InitOptions {
 
 export function validateUsername(u: string): string {
   if (!/^[a-z][a-z0-9._-]{1,31}$/.test(u)) {
-    throw new CustodyError('usage', `"${u}" is not a valid username.`, 'Use 2–32 characters: lower-case letters, digits, dot, dash or underscore, starting with a letter.');
+    throw new CustodyError(
+      'usage',
+      `"${u}" is not a valid username.`,
+      'Use 2–32 characters: lower-case letters, digits, dot, dash or underscore, starting with a letter.',
+    );
   }
   return u;
 }
 
 export function validatePassword(p: string): string {
-  if (p.length < 10) throw new CustodyError('usage', 'The password is too short.', 'Use at least 10 characters; a phrase of several words is best.');
+  if (p.length < 10)
+    throw new CustodyError(
+      'usage',
+      'The password is too short.',
+      'Use at least 10 characters; a phrase of several words is best.',
+    );
   return p;
 }
 
@@ -227,8 +305,14 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
   validateUsername(o.custodian.username);
   validatePassword(o.custodian.password);
   if (fs.existsSync(o.dir) && fs.readdirSync(o.dir).length > 0) {
-    const what = fs.existsSync(path.join(o.dir, 'home.json')) ? 'a custody home already exists there' : 'the folder is not empty';
-    throw new CustodyError('conflict', `Refusing to create a home in ${o.dir}: ${what}.`, 'Choose an empty or new folder with --home; an existing home is never touched.');
+    const what = fs.existsSync(path.join(o.dir, 'home.json'))
+      ? 'a custody home already exists there'
+      : 'the folder is not empty';
+    throw new CustodyError(
+      'conflict',
+      `Refusing to create a home in ${o.dir}: ${what}.`,
+      'Choose an empty or new folder with --home; an existing home is never touched.',
+    );
   }
   const existed = fs.existsSync(o.dir);
   fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
@@ -236,7 +320,13 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
     for (const sub of ['signing', 'keys', 'segments', 'store']) fs.mkdirSync(path.join(o.dir, sub), { mode: 0o700 });
     const now = o.clock();
     const at = isoInZone(now, settings.timeZone);
-    const json: HomeJson = { format: HOME_FORMAT, version: HOME_VERSION, homeId: randomUUID(), createdAt: at, kdf: o.kdf ?? DEFAULT_KDF };
+    const json: HomeJson = {
+      format: HOME_FORMAT,
+      version: HOME_VERSION,
+      homeId: randomUUID(),
+      createdAt: at,
+      kdf: o.kdf ?? DEFAULT_KDF,
+    };
     const master = randomKey();
 
     // node-forge is loaded only here, so everyday commands start quickly.
@@ -248,9 +338,29 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
       passphrase = o.p12.passphrase;
     } else {
       passphrase = randomBytes(24).toString('base64url');
-      identity = createSelfSignedIdentity({ commonName: o.custodian.displayName, organization: settings.agencyName, title: settings.custodianTitle, passphrase, now });
+      identity = createSelfSignedIdentity({
+        commonName: o.custodian.displayName,
+        organization: settings.agencyName,
+        title: settings.custodianTitle,
+        passphrase,
+        now,
+      });
     }
-    writeFileAtomic(path.join(o.dir, 'signing', 'identity.enc'), sealBlob(subkey(master, 'signing'), Buffer.from(JSON.stringify({ p12: identity.p12.toString('base64'), passphrase, privateKeyPem: identity.privateKeyPem, certPem: identity.certPem })), IDENTITY_CONTEXT));
+    writeFileAtomic(
+      path.join(o.dir, 'signing', 'identity.enc'),
+      sealBlob(
+        subkey(master, 'signing'),
+        Buffer.from(
+          JSON.stringify({
+            p12: identity.p12.toString('base64'),
+            passphrase,
+            privateKeyPem: identity.privateKeyPem,
+            certPem: identity.certPem,
+          }),
+        ),
+        IDENTITY_CONTEXT,
+      ),
+    );
     writeFileAtomic(path.join(o.dir, 'signing', 'cert.pem'), identity.certPem, { mode: 0o644 });
     writeFileAtomic(path.join(o.dir, 'keyring.json'), `${JSON.stringify({ operators: {} }, null, 2)}\n`);
     // home.json is written before the ledger but the home is only usable once the ledger exists.
@@ -260,8 +370,21 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
 
     const ledger = await Ledger.createEmpty();
     const actor = o.custodian.username;
-    ledger.append('home.created', actor, at, { homeId: json.homeId, settings, certificate: { subject: identity.subject, fingerprint256: identity.fingerprint256, notAfter: identity.notAfter.toISOString() } });
-    ledger.append('operator.added', actor, at, { username: actor, displayName: o.custodian.displayName, role: 'custodian', organization: o.custodian.organization ?? settings.agencyName });
+    ledger.append('home.created', actor, at, {
+      homeId: json.homeId,
+      settings,
+      certificate: {
+        subject: identity.subject,
+        fingerprint256: identity.fingerprint256,
+        notAfter: identity.notAfter.toISOString(),
+      },
+    });
+    ledger.append('operator.added', actor, at, {
+      username: actor,
+      displayName: o.custodian.displayName,
+      role: 'custodian',
+      organization: o.custodian.organization ?? settings.agencyName,
+    });
     ledger.append('operator.trained', actor, at, { username: actor, ...o.custodian.training });
     ledger.save(home.ledgerFile, home.ledgerKey(master));
     home.writeCheckpoint(ledger, master, at);

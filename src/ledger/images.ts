@@ -10,7 +10,12 @@ export interface ImageRef {
 
 export function parseImageId(id: string): ImageRef {
   const m = /^(B\d{8}-[0-9a-f]{6}):(\d+)$/.exec(id);
-  if (!m || !BATCH_ID.test(m[1]!)) throw new CustodyError('usage', `"${id}" is not an image id.`, 'Image ids look like B20261126-1a2b3c:17 (see `custody search`).');
+  if (!m || !BATCH_ID.test(m[1]!))
+    throw new CustodyError(
+      'usage',
+      `"${id}" is not an image id.`,
+      'Image ids look like B20261126-1a2b3c:17 (see `custody search`).',
+    );
   return { batch: m[1]!, fileId: Number(m[2]) };
 }
 
@@ -26,10 +31,17 @@ export interface LoadedBatch {
 
 /** Open a batch that still exists (not destroyed); `notFound` otherwise. */
 export async function loadBatch(s: Session, batch: string): Promise<LoadedBatch> {
-  const b = s.ledger.one<{ id: string; camera_id: string | null; drive_id: string; status: string; key_destroyed_at: string | null }>('SELECT id, camera_id, drive_id, status, key_destroyed_at FROM batches WHERE id = ?', [batch]);
+  const b = s.ledger.one<{
+    id: string;
+    camera_id: string | null;
+    drive_id: string;
+    status: string;
+    key_destroyed_at: string | null;
+  }>('SELECT id, camera_id, drive_id, status, key_destroyed_at FROM batches WHERE id = ?', [batch]);
   if (!b) throw new CustodyError('notFound', `No batch ${batch}.`);
   if (b.key_destroyed_at) throw new CustodyError('notFound', `Batch ${batch} was destroyed on ${b.key_destroyed_at}.`);
-  if (b.status !== 'imported') throw new CustodyError('conflict', `Batch ${batch} is still being imported.`, 'Finish it with `custody import`.');
+  if (b.status !== 'imported')
+    throw new CustodyError('conflict', `Batch ${batch} is still being imported.`, 'Finish it with `custody import`.');
   const bf = new BatchFiles(s.home, batch);
   const key = loadBatchKey(bf, s.master);
   const db = await openSegment(bf, key);

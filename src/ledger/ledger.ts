@@ -51,14 +51,21 @@ export function migrate(db: Database): void {
     current = 0;
   }
   if (current > SCHEMA_VERSION) {
-    throw new CustodyError('conflict', `This ledger has schema version ${current}, newer than this custody (${SCHEMA_VERSION}).`, 'Upgrade custody before opening this home.');
+    throw new CustodyError(
+      'conflict',
+      `This ledger has schema version ${current}, newer than this custody (${SCHEMA_VERSION}).`,
+      'Upgrade custody before opening this home.',
+    );
   }
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     db.exec('BEGIN');
     try {
       db.exec(m.sql);
-      db.run("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [String(m.version)]);
+      db.run(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [String(m.version)],
+      );
       db.exec('COMMIT');
     } catch (e) {
       db.exec('ROLLBACK');
@@ -103,12 +110,17 @@ export class Ledger {
     try {
       blob = fs.readFileSync(file);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CustodyError('notFound', `The ledger ${file} is missing.`, previousGenerationHint(file));
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new CustodyError('notFound', `The ledger ${file} is missing.`, previousGenerationHint(file));
       throw e;
     }
     const plain = openBlob(key, blob, LEDGER_CONTEXT);
     if (!plain) {
-      throw new CustodyError('integrity', `The ledger ${path.basename(file)} is truncated, corrupted or was changed outside custody; it was not loaded.`, previousGenerationHint(file));
+      throw new CustodyError(
+        'integrity',
+        `The ledger ${path.basename(file)} is truncated, corrupted or was changed outside custody; it was not loaded.`,
+        previousGenerationHint(file),
+      );
     }
     const SQL = await sqlJs();
     let db: Database;
@@ -116,7 +128,12 @@ export class Ledger {
       db = new SQL.Database(plain);
       db.exec('SELECT count(*) FROM events');
     } catch (e) {
-      throw new CustodyError('integrity', `The ledger ${path.basename(file)} decrypted but is not a readable database.`, previousGenerationHint(file), { cause: e });
+      throw new CustodyError(
+        'integrity',
+        `The ledger ${path.basename(file)} decrypted but is not a readable database.`,
+        previousGenerationHint(file),
+        { cause: e },
+      );
     }
     migrate(db);
     return new Ledger(db);
@@ -140,11 +157,20 @@ export class Ledger {
     const hash = chainHash(this.headHash, e);
     this.db.exec('SAVEPOINT append');
     try {
-      this.db.run('INSERT INTO events (seq, at, type, actor, data, prev_hash, hash, camera_id, drive_id) VALUES (?,?,?,?,?,?,?,?,?)', [
-        e.seq, at, type, actor, canonicalJson(stored), this.headHash, hash,
-        typeof stored.camera === 'string' ? stored.camera : null,
-        typeof stored.drive === 'string' ? stored.drive : null,
-      ]);
+      this.db.run(
+        'INSERT INTO events (seq, at, type, actor, data, prev_hash, hash, camera_id, drive_id) VALUES (?,?,?,?,?,?,?,?,?)',
+        [
+          e.seq,
+          at,
+          type,
+          actor,
+          canonicalJson(stored),
+          this.headHash,
+          hash,
+          typeof stored.camera === 'string' ? stored.camera : null,
+          typeof stored.drive === 'string' ? stored.drive : null,
+        ],
+      );
       reducer(this.db, e);
       this.db.exec('RELEASE append');
     } catch (err) {
@@ -181,10 +207,19 @@ export class Ledger {
     let n = 0;
     try {
       while (st.step()) {
-        const r = st.getAsObject() as { seq: number; at: string; type: string; actor: string; data: string; prev_hash: string; hash: string };
+        const r = st.getAsObject() as {
+          seq: number;
+          at: string;
+          type: string;
+          actor: string;
+          data: string;
+          prev_hash: string;
+          hash: string;
+        };
         n++;
         const bad = (reason: string) => ({ events: n, problem: { seq: r.seq, type: r.type, at: r.at, reason } });
-        if (r.seq !== expectSeq) return bad(`expected event #${expectSeq} here, found #${r.seq} (an event was removed or inserted)`);
+        if (r.seq !== expectSeq)
+          return bad(`expected event #${expectSeq} here, found #${r.seq} (an event was removed or inserted)`);
         if (r.prev_hash !== prev) return bad('its link to the previous event does not match');
         let data: unknown;
         try {
@@ -192,7 +227,8 @@ export class Ledger {
         } catch {
           return bad('its data is not valid JSON');
         }
-        if (chainHash(prev, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data }) !== r.hash) return bad('its content does not match its hash (it was edited)');
+        if (chainHash(prev, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data }) !== r.hash)
+          return bad('its content does not match its hash (it was edited)');
         prev = r.hash;
         expectSeq++;
       }
@@ -228,7 +264,8 @@ export class Ledger {
       for (const [table, order] of Object.entries(DERIVED_TABLES)) {
         const a = JSON.stringify(this.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
         const b = JSON.stringify(fresh.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
-        if (a !== b) problems.push(`table ${table} does not match what the events say (it was edited outside the chain)`);
+        if (a !== b)
+          problems.push(`table ${table} does not match what the events say (it was edited outside the chain)`);
       }
     } finally {
       fresh.close();
@@ -251,4 +288,3 @@ function previousGenerationHint(file: string): string {
   }
   return 'No previous generation is kept; restore the home from a backup.';
 }
-

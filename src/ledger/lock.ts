@@ -53,7 +53,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function acquireLock(homeDir: string, command: string, waitMs: number): Promise<HeldLock> {
   const file = path.join(homeDir, 'lock');
-  const mine: LockInfo = { pid: process.pid, host: os.hostname(), user: os.userInfo().username, command, since: new Date().toISOString() };
+  const mine: LockInfo = {
+    pid: process.pid,
+    host: os.hostname(),
+    user: os.userInfo().username,
+    command,
+    since: new Date().toISOString(),
+  };
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
@@ -78,10 +84,16 @@ export async function acquireLock(homeDir: string, command: string, waitMs: numb
     }
     const holder = readLock(file);
     if (holder && isStale(holder)) {
-      throw new CustodyError('locked', `A stale lock was left by \`${holder.command}\` (process ${holder.pid}, ${holder.user}, since ${holder.since}), which is no longer running.`, 'Make sure no custody command is running, then run `custody unlock`; `custody verify` afterwards checks the ledger.');
+      throw new CustodyError(
+        'locked',
+        `A stale lock was left by \`${holder.command}\` (process ${holder.pid}, ${holder.user}, since ${holder.since}), which is no longer running.`,
+        'Make sure no custody command is running, then run `custody unlock`; `custody verify` afterwards checks the ledger.',
+      );
     }
     if (Date.now() >= deadline) {
-      const who = holder ? `\`${holder.command}\` (process ${holder.pid} on ${holder.host}, ${holder.user}, since ${holder.since})` : 'another custody process';
+      const who = holder
+        ? `\`${holder.command}\` (process ${holder.pid} on ${holder.host}, ${holder.user}, since ${holder.since})`
+        : 'another custody process';
       throw new CustodyError('locked', `The home is in use by ${who}.`, 'Wait for it to finish, then try again.');
     }
     await sleep(Math.min(200, Math.max(10, deadline - Date.now())));
@@ -94,7 +106,11 @@ export function breakLock(homeDir: string, force: boolean): LockInfo | undefined
   if (!fs.existsSync(file)) return undefined;
   const holder = readLock(file);
   if (holder && !isStale(holder) && !force) {
-    throw new CustodyError('locked', `The lock is held by a running process ${holder.pid} (\`${holder.command}\`) on ${holder.host}.`, 'Wait for it to finish; use --force only if that process is on another machine and is certainly gone.');
+    throw new CustodyError(
+      'locked',
+      `The lock is held by a running process ${holder.pid} (\`${holder.command}\`) on ${holder.host}.`,
+      'Wait for it to finish; use --force only if that process is on another machine and is certainly gone.',
+    );
   }
   fs.rmSync(file, { force: true });
   return holder ?? { pid: 0, host: '?', user: '?', command: '(unreadable lock file)', since: '?' };

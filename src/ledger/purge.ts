@@ -8,7 +8,13 @@
  */
 import fs from 'node:fs';
 import type { DriveState } from '../core/drive-state.js';
-import { retentionStatus, type HoldRef, type RetentionEntry, type DriveRetentionEntry, overdueDuties } from '../core/retention.js';
+import {
+  retentionStatus,
+  type HoldRef,
+  type RetentionEntry,
+  type DriveRetentionEntry,
+  overdueDuties,
+} from '../core/retention.js';
 import { parseIsoWithOffset } from '../core/time.js';
 import { BatchFiles, destroyBatchKey, loadBatchKey, openSegment } from './batches.js';
 import { rows } from './ledger.js';
@@ -40,11 +46,19 @@ export interface BatchRetention {
 }
 
 export interface DriveRetention {
-  drive: { id: string; state: string; camera_id: string | null; location: string | null; released_to: string | null; recorded_first: string | null; recorded_last: string | null };
+  drive: {
+    id: string;
+    state: string;
+    camera_id: string | null;
+    location: string | null;
+    released_to: string | null;
+    recorded_first: string | null;
+    recorded_last: string | null;
+  };
   entry: DriveRetentionEntry;
 }
 
-const date = (s: string | null): Date | undefined => (s ? parseIsoWithOffset(s) ?? new Date(s) : undefined);
+const date = (s: string | null): Date | undefined => (s ? (parseIsoWithOffset(s) ?? new Date(s)) : undefined);
 
 export function tableExists(s: Session, name: string): boolean {
   return !!s.ledger.one("SELECT name FROM sqlite_master WHERE type='table' AND name=?", [name]);
@@ -54,9 +68,13 @@ export function tableExists(s: Session, name: string): boolean {
 export function retentionReport(s: Session): { batches: BatchRetention[]; drives: DriveRetention[] } {
   const settings = s.settings;
   const now = s.clock();
-  const batchRows = s.ledger.rows<BatchRow>("SELECT * FROM batches WHERE status = 'imported' AND recorded_last IS NOT NULL ORDER BY recorded_last, id");
+  const batchRows = s.ledger.rows<BatchRow>(
+    "SELECT * FROM batches WHERE status = 'imported' AND recorded_last IS NOT NULL ORDER BY recorded_last, id",
+  );
   const holdsB = new Map(batchRows.map((b) => [b.id, holdsForBatch(s, b.id)]));
-  const driveRows = s.ledger.rows<DriveRetention['drive']>('SELECT id, state, camera_id, location, released_to, recorded_first, recorded_last FROM drives ORDER BY id');
+  const driveRows = s.ledger.rows<DriveRetention['drive']>(
+    'SELECT id, state, camera_id, location, released_to, recorded_first, recorded_last FROM drives ORDER BY id',
+  );
   const st = retentionStatus(
     {
       batches: batchRows.map((b) => ({
@@ -92,7 +110,9 @@ export interface PendingDestruction {
 /** Destructions begun and not finished (an interrupted purge). */
 export function pendingDestructions(s: Session): PendingDestruction[] {
   return s.ledger
-    .rows<{ batch_id: string; purge_id: string; key_destroyed_at: string | null }>('SELECT batch_id, purge_id, key_destroyed_at FROM destructions WHERE destroyed_at IS NULL AND cancelled_at IS NULL ORDER BY batch_id')
+    .rows<{ batch_id: string; purge_id: string; key_destroyed_at: string | null }>(
+      'SELECT batch_id, purge_id, key_destroyed_at FROM destructions WHERE destroyed_at IS NULL AND cancelled_at IS NULL ORDER BY batch_id',
+    )
     .map((r) => ({ batch: r.batch_id, purge: r.purge_id, keyDestroyed: !!r.key_destroyed_at }));
 }
 
@@ -117,7 +137,10 @@ async function referencedByHeld(s: Session, held: BatchRetention[]): Promise<Map
     if (!fs.existsSync(bf.segmentFile) || !fs.existsSync(bf.keyFile)) continue;
     const db = await openSegment(bf, loadBatchKey(bf, s.master));
     try {
-      for (const r of rows<{ d: string }>(db, 'SELECT DISTINCT duplicate_of AS d FROM files WHERE duplicate_of IS NOT NULL')) {
+      for (const r of rows<{ d: string }>(
+        db,
+        'SELECT DISTINCT duplicate_of AS d FROM files WHERE duplicate_of IS NOT NULL',
+      )) {
         const batch = r.d.split('/')[0]!;
         if (batch !== h.batch.id) out.set(batch, [...new Set([...(out.get(batch) ?? []), ...h.entry.heldBy])]);
       }
@@ -133,11 +156,20 @@ export async function planPurge(s: Session): Promise<PurgePlan> {
   const unfinished = pendingDestructions(s);
   const pendingIds = new Set(unfinished.map((u) => u.batch));
   const pastDue = (e: RetentionEntry) => !!e.dueDate && e.dueDate.getTime() <= s.clock().getTime();
-  const used = await referencedByHeld(s, r.batches.filter((b) => b.entry.state === 'held'));
-  const keep = (b: BatchRetention): BatchRetention => ({ ...b, entry: { ...b.entry, state: 'held', heldBy: used.get(b.batch.id)!, eligibleToPurge: false } });
+  const used = await referencedByHeld(
+    s,
+    r.batches.filter((b) => b.entry.state === 'held'),
+  );
+  const keep = (b: BatchRetention): BatchRetention => ({
+    ...b,
+    entry: { ...b.entry, state: 'held', heldBy: used.get(b.batch.id)!, eligibleToPurge: false },
+  });
   return {
     due: r.batches.filter((b) => b.entry.eligibleToPurge && !pendingIds.has(b.batch.id) && !used.has(b.batch.id)),
-    held: [...r.batches.filter((b) => b.entry.state === 'held' && pastDue(b.entry)), ...r.batches.filter((b) => b.entry.eligibleToPurge && used.has(b.batch.id)).map(keep)],
+    held: [
+      ...r.batches.filter((b) => b.entry.state === 'held' && pastDue(b.entry)),
+      ...r.batches.filter((b) => b.entry.eligibleToPurge && used.has(b.batch.id)).map(keep),
+    ],
     unfinished,
   };
 }
@@ -158,7 +190,8 @@ export interface DestroyedRecord {
 
 function newPurgeId(s: Session): string {
   const day = s.now().slice(0, 10).replaceAll('-', '');
-  const n = Number(s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM purges WHERE id LIKE ?', [`X${day}-%`])?.n ?? 0) + 1;
+  const n =
+    Number(s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM purges WHERE id LIKE ?', [`X${day}-%`])?.n ?? 0) + 1;
   return `X${day}-${n}`;
 }
 
@@ -166,7 +199,10 @@ function newPurgeId(s: Session): string {
  * Carry out a purge: finish what an earlier one left half-done, then destroy every batch that
  * is due and not held. `afterStep` is for tests (interrupting between steps).
  */
-export async function executePurge(s: Session, o: { afterStep?: (step: string, batch: string) => void } = {}): Promise<{ purge: string; destroyed: DestroyedRecord[]; held: BatchRetention[]; cancelled: string[] }> {
+export async function executePurge(
+  s: Session,
+  o: { afterStep?: (step: string, batch: string) => void } = {},
+): Promise<{ purge: string; destroyed: DestroyedRecord[]; held: BatchRetention[]; cancelled: string[] }> {
   const plan = await planPurge(s);
   const step = o.afterStep ?? (() => {});
   const destroyed: DestroyedRecord[] = [];
@@ -198,27 +234,52 @@ export async function executePurge(s: Session, o: { afterStep?: (step: string, b
     s.commit();
     const after = batchRow(id);
     destroyed.push({
-      batch: id, camera: b.camera_id, drive: b.drive_id, files: b.files ?? 0, stored: b.stored ?? 0, bytes: b.bytes ?? 0,
-      recordedFirst: b.recorded_first ?? '', recordedLast: b.recorded_last ?? '', manifestSha256: b.manifest_sha256,
-      keyDestroyedAt: after.key_destroyed_at ?? after.destroyed_at ?? '', destroyedAt: after.destroyed_at ?? '',
+      batch: id,
+      camera: b.camera_id,
+      drive: b.drive_id,
+      files: b.files ?? 0,
+      stored: b.stored ?? 0,
+      bytes: b.bytes ?? 0,
+      recordedFirst: b.recorded_first ?? '',
+      recordedLast: b.recorded_last ?? '',
+      manifestSha256: b.manifest_sha256,
+      keyDestroyedAt: after.key_destroyed_at ?? after.destroyed_at ?? '',
+      destroyedAt: after.destroyed_at ?? '',
     });
   };
 
   // An interrupted purge first: a batch whose key is gone is finished whatever else is true;
   // one whose key still exists is finished only if it is still due and not held.
-  const dueIds = new Set([...plan.due.map((b) => b.batch.id), ...retentionReport(s).batches.filter((b) => b.entry.eligibleToPurge && !plan.held.some((h) => h.batch.id === b.batch.id)).map((b) => b.batch.id)]);
+  const dueIds = new Set([
+    ...plan.due.map((b) => b.batch.id),
+    ...retentionReport(s)
+      .batches.filter((b) => b.entry.eligibleToPurge && !plan.held.some((h) => h.batch.id === b.batch.id))
+      .map((b) => b.batch.id),
+  ]);
   let purge: string | undefined;
   for (const u of plan.unfinished) {
     if (!u.keyDestroyed && !fs.existsSync(new BatchFiles(s.home, u.batch).keyFile)) {
       // The key went but its event did not make it to disk: record it now.
       const b = batchRow(u.batch);
-      s.append('batch.key_destroyed', { batch: u.batch, camera: b.camera_id, drive: b.drive_id, purge: u.purge, recovered: true });
+      s.append('batch.key_destroyed', {
+        batch: u.batch,
+        camera: b.camera_id,
+        drive: b.drive_id,
+        purge: u.purge,
+        recovered: true,
+      });
       s.commit();
       u.keyDestroyed = true;
     }
     if (!u.keyDestroyed && !dueIds.has(u.batch)) {
       const b = batchRow(u.batch);
-      s.append('batch.destruction_cancelled', { batch: u.batch, camera: b.camera_id, drive: b.drive_id, purge: u.purge, reason: 'no longer due or now held' });
+      s.append('batch.destruction_cancelled', {
+        batch: u.batch,
+        camera: b.camera_id,
+        drive: b.drive_id,
+        purge: u.purge,
+        reason: 'no longer due or now held',
+      });
       s.commit();
       cancelled.push(u.batch);
       continue;
@@ -226,7 +287,9 @@ export async function executePurge(s: Session, o: { afterStep?: (step: string, b
     purge ??= u.purge;
     finish(u.purge, u.batch, u.keyDestroyed);
   }
-  const open = s.ledger.one<{ id: string }>("SELECT id FROM purges WHERE status = 'started' ORDER BY started_at DESC LIMIT 1");
+  const open = s.ledger.one<{ id: string }>(
+    "SELECT id FROM purges WHERE status = 'started' ORDER BY started_at DESC LIMIT 1",
+  );
   if (plan.due.length) {
     const id = purge ?? open?.id ?? newPurgeId(s);
     if (!s.ledger.one('SELECT id FROM purges WHERE id = ?', [id])) {
@@ -235,7 +298,13 @@ export async function executePurge(s: Session, o: { afterStep?: (step: string, b
     }
     purge = id;
     for (const b of plan.due) {
-      s.append('batch.destruction_started', { batch: b.batch.id, camera: b.batch.camera_id, drive: b.batch.drive_id, purge: id, dueDate: b.entry.dueDate?.toISOString() });
+      s.append('batch.destruction_started', {
+        batch: b.batch.id,
+        camera: b.batch.camera_id,
+        drive: b.batch.drive_id,
+        purge: id,
+        dueDate: b.entry.dueDate?.toISOString(),
+      });
       s.commit();
       step('intent', b.batch.id);
       finish(id, b.batch.id, false);
@@ -243,7 +312,12 @@ export async function executePurge(s: Session, o: { afterStep?: (step: string, b
   }
   purge ??= open?.id;
   if (purge && s.ledger.one("SELECT id FROM purges WHERE id = ? AND status = 'started'", [purge])) {
-    const all = s.ledger.rows<{ batch_id: string }>('SELECT batch_id FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id', [purge]).map((r) => r.batch_id);
+    const all = s.ledger
+      .rows<{ batch_id: string }>(
+        'SELECT batch_id FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id',
+        [purge],
+      )
+      .map((r) => r.batch_id);
     s.append('purge.finished', { purge, batches: all });
     s.commit();
   }
@@ -253,13 +327,31 @@ export async function executePurge(s: Session, o: { afterStep?: (step: string, b
 /** Everything a purge destroyed, as recorded (for a certificate). */
 export function purgeRecords(s: Session, purge: string): DestroyedRecord[] {
   return s.ledger
-    .rows<{ batch_id: string; camera_id: string | null; drive_id: string | null; files: number; stored: number; bytes: number; recorded_first: string; recorded_last: string; manifest_sha256: string | null; key_destroyed_at: string; destroyed_at: string }>(
-      'SELECT * FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id',
-      [purge],
-    )
+    .rows<{
+      batch_id: string;
+      camera_id: string | null;
+      drive_id: string | null;
+      files: number;
+      stored: number;
+      bytes: number;
+      recorded_first: string;
+      recorded_last: string;
+      manifest_sha256: string | null;
+      key_destroyed_at: string;
+      destroyed_at: string;
+    }>('SELECT * FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id', [purge])
     .map((r) => ({
-      batch: r.batch_id, camera: r.camera_id, drive: r.drive_id ?? '', files: r.files, stored: r.stored, bytes: r.bytes, recordedFirst: r.recorded_first,
-      recordedLast: r.recorded_last, manifestSha256: r.manifest_sha256, keyDestroyedAt: r.key_destroyed_at ?? r.destroyed_at, destroyedAt: r.destroyed_at,
+      batch: r.batch_id,
+      camera: r.camera_id,
+      drive: r.drive_id ?? '',
+      files: r.files,
+      stored: r.stored,
+      bytes: r.bytes,
+      recordedFirst: r.recorded_first,
+      recordedLast: r.recorded_last,
+      manifestSha256: r.manifest_sha256,
+      keyDestroyedAt: r.key_destroyed_at ?? r.destroyed_at,
+      destroyedAt: r.destroyed_at,
     }));
 }
 
@@ -290,12 +382,21 @@ export function allHolds(s: Session): HoldRef[] {
   return s.ledger.rows<GenericRow>('SELECT * FROM holds').flatMap((r) => {
     const reviewDate = firstDate(r, ['review_date', 'review_on', 'review_at', 'reviewed_by', 'review_by']);
     if (!reviewDate) return [];
-    return [{ id: String(r.id), reviewDate, releasedAt: firstDate(r, ['released_at']), placedAt: firstDate(r, ['placed_at', 'created_at', 'at']) }];
+    return [
+      {
+        id: String(r.id),
+        reviewDate,
+        releasedAt: firstDate(r, ['released_at']),
+        placedAt: firstDate(r, ['placed_at', 'created_at', 'at']),
+      },
+    ];
   });
 }
 
 /** Releases waiting for their written acknowledgement, if the requests feature's table exists. */
-export function allReceipts(s: Session): { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string; ackDays?: number }[] {
+export function allReceipts(
+  s: Session,
+): { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string; ackDays?: number }[] {
   const table = ['releases', 'receipts'].find((t) => tableExists(s, t));
   if (!table) return [];
   const cols = columns(s, table);
@@ -303,13 +404,28 @@ export function allReceipts(s: Session): { id: string; releasedAt: Date; acknowl
   return s.ledger.rows<GenericRow>(`SELECT * FROM ${table}`).flatMap((r) => {
     const releasedAt = firstDate(r, ['released_at', 'at', 'created_at']);
     if (!releasedAt) return [];
-    const ack = typeof r.ack_days === 'number' ? r.ack_days : typeof r.acknowledgement_days === 'number' ? r.acknowledgement_days : undefined;
-    return [{ id: String(r.id), releasedAt, acknowledgedAt: firstDate(r, ['acknowledged_at', 'ack_at', 'ack_date']), agency: r.agency_id ? String(r.agency_id) : r.agency ? String(r.agency) : undefined, ackDays: ack }];
+    const ack =
+      typeof r.ack_days === 'number'
+        ? r.ack_days
+        : typeof r.acknowledgement_days === 'number'
+          ? r.acknowledgement_days
+          : undefined;
+    return [
+      {
+        id: String(r.id),
+        releasedAt,
+        acknowledgedAt: firstDate(r, ['acknowledged_at', 'ack_at', 'ack_date']),
+        agency: r.agency_id ? String(r.agency_id) : r.agency ? String(r.agency) : undefined,
+        ackDays: ack,
+      },
+    ];
   });
 }
 
 export function lastHealthCheck(s: Session): { seq: number; at: string; actor: string; findings: string } | undefined {
-  return s.ledger.one<{ seq: number; at: string; actor: string; findings: string }>('SELECT seq, at, actor, findings FROM health_checks ORDER BY seq DESC LIMIT 1');
+  return s.ledger.one<{ seq: number; at: string; actor: string; findings: string }>(
+    'SELECT seq, at, actor, findings FROM health_checks ORDER BY seq DESC LIMIT 1',
+  );
 }
 
 /** The duties that are overdue now, as sentences (empty when none is). */
@@ -319,8 +435,12 @@ export function currentOverdueDuties(s: Session): string[] {
   const last = lastHealthCheck(s);
   return overdueDuties(
     {
-      batchesPastDestruction: r.batches.filter((b) => b.entry.state === 'due').map((b) => ({ id: b.batch.id, dueDate: b.entry.dueDate! })),
-      drivesPastDestruction: r.drives.filter((d) => d.entry.state === 'due').map((d) => ({ id: d.drive.id, dueDate: d.entry.dueDate! })),
+      batchesPastDestruction: r.batches
+        .filter((b) => b.entry.state === 'due')
+        .map((b) => ({ id: b.batch.id, dueDate: b.entry.dueDate! })),
+      drivesPastDestruction: r.drives
+        .filter((d) => d.entry.state === 'due')
+        .map((d) => ({ id: d.drive.id, dueDate: d.entry.dueDate! })),
       lastHealthCheckAt: last ? date(last.at) : undefined,
       healthIntervalDays: settings.healthIntervalDays,
       homeCreatedAt: date(s.home.json.createdAt),

@@ -34,59 +34,119 @@ function driveState(db: Database, id: string): DriveState {
   return s as DriveState;
 }
 
-function history(db: Database, e: LedgerEvent, action: string, extra: { camera?: unknown; location?: unknown; note?: unknown } = {}): void {
+function history(
+  db: Database,
+  e: LedgerEvent,
+  action: string,
+  extra: { camera?: unknown; location?: unknown; note?: unknown } = {},
+): void {
   run(db, 'INSERT INTO drive_history (seq, drive_id, action, at, camera_id, location, note) VALUES (?,?,?,?,?,?,?)', [
-    e.seq, String(e.data.drive), action, e.at, str(extra.camera), str(extra.location), str(extra.note),
+    e.seq,
+    String(e.data.drive),
+    action,
+    e.at,
+    str(extra.camera),
+    str(extra.location),
+    str(extra.note),
   ]);
 }
 
 export const REDUCERS: Record<string, Reducer> = {
   'home.created': (db, e) => {
     const settings = e.data.settings as Record<string, unknown>;
-    for (const [k, v] of Object.entries(settings)) run(db, 'INSERT INTO settings (key, value) VALUES (?, ?)', [k, JSON.stringify(v)]);
+    for (const [k, v] of Object.entries(settings))
+      run(db, 'INSERT INTO settings (key, value) VALUES (?, ?)', [k, JSON.stringify(v)]);
   },
   'settings.changed': (db, e) => {
-    run(db, 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [String(e.data.key), JSON.stringify(e.data.value)]);
+    run(db, 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [
+      String(e.data.key),
+      JSON.stringify(e.data.value),
+    ]);
   },
   'operator.added': (db, e) => {
     const d = e.data;
-    run(db, 'INSERT INTO operators (username, display_name, role, organization, status, created_at) VALUES (?,?,?,?,?,?)', [
-      String(d.username), String(d.displayName), String(d.role), String(d.organization), 'active', e.at,
-    ]);
+    run(
+      db,
+      'INSERT INTO operators (username, display_name, role, organization, status, created_at) VALUES (?,?,?,?,?,?)',
+      [String(d.username), String(d.displayName), String(d.role), String(d.organization), 'active', e.at],
+    );
   },
   'operator.trained': (db, e) => {
     const d = e.data;
-    run(db, 'UPDATE operators SET trained_on = ?, course = ?, trainer = ? WHERE username = ?', [String(d.date), String(d.course), String(d.trainer), String(d.username)]);
+    run(db, 'UPDATE operators SET trained_on = ?, course = ?, trainer = ? WHERE username = ?', [
+      String(d.date),
+      String(d.course),
+      String(d.trainer),
+      String(d.username),
+    ]);
   },
   'operator.disabled': (db, e) => {
-    run(db, "UPDATE operators SET status = 'disabled', disabled_at = ? WHERE username = ?", [e.at, String(e.data.username)]);
+    run(db, "UPDATE operators SET status = 'disabled', disabled_at = ? WHERE username = ?", [
+      e.at,
+      String(e.data.username),
+    ]);
   },
   'operator.password_changed': () => {},
   'ledger.restored': () => {},
   'auth.failed': (db, e) => {
-    run(db, 'UPDATE operators SET failed_logins = failed_logins + ?, last_failed_at = ? WHERE username = ?', [num(e.data.count) ?? 1, str(e.data.lastAt), String(e.data.username)]);
+    run(db, 'UPDATE operators SET failed_logins = failed_logins + ?, last_failed_at = ? WHERE username = ?', [
+      num(e.data.count) ?? 1,
+      str(e.data.lastAt),
+      String(e.data.username),
+    ]);
   },
   'camera.added': (db, e) => {
     const d = e.data;
-    run(db, 'INSERT INTO cameras (id, location, description, make, model, serial, status, in_service_since, swap_cadence_days) VALUES (?,?,?,?,?,?,?,?,?)', [
-      String(d.id), String(d.location), str(d.description), str(d.make), str(d.model), str(d.serial), 'active', String(d.inServiceSince ?? e.at), num(d.swapCadenceDays),
-    ]);
+    run(
+      db,
+      'INSERT INTO cameras (id, location, description, make, model, serial, status, in_service_since, swap_cadence_days) VALUES (?,?,?,?,?,?,?,?,?)',
+      [
+        String(d.id),
+        String(d.location),
+        str(d.description),
+        str(d.make),
+        str(d.model),
+        str(d.serial),
+        'active',
+        String(d.inServiceSince ?? e.at),
+        num(d.swapCadenceDays),
+      ],
+    );
   },
   'camera.retired': (db, e) => {
-    run(db, "UPDATE cameras SET status = 'retired', retired_at = ? WHERE id = ?", [String(e.data.retiredAt ?? e.at), String(e.data.id)]);
+    run(db, "UPDATE cameras SET status = 'retired', retired_at = ? WHERE id = ?", [
+      String(e.data.retiredAt ?? e.at),
+      String(e.data.id),
+    ]);
   },
   'drive.enrolled': (db, e) => {
     const d = e.data;
-    run(db, 'INSERT INTO drives (id, label, serial, capacity_bytes, fs_type, state, enrolled_at, state_since, note) VALUES (?,?,?,?,?,?,?,?,?)', [
-      String(d.drive), str(d.label), str(d.serial), num(d.capacityBytes), str(d.fsType), 'spare', e.at, e.at, str(d.note),
-    ]);
+    run(
+      db,
+      'INSERT INTO drives (id, label, serial, capacity_bytes, fs_type, state, enrolled_at, state_since, note) VALUES (?,?,?,?,?,?,?,?,?)',
+      [
+        String(d.drive),
+        str(d.label),
+        str(d.serial),
+        num(d.capacityBytes),
+        str(d.fsType),
+        'spare',
+        e.at,
+        e.at,
+        str(d.note),
+      ],
+    );
     history(db, e, 'enrol', { note: d.note });
   },
   'drive.installed': (db, e) => {
     const id = String(e.data.drive);
     const to = nextDriveState(id, driveState(db, id), 'install');
     const at = String(e.data.at ?? e.at);
-    run(db, 'UPDATE drives SET state = ?, camera_id = ?, location = NULL, installed_at = ?, state_since = ? WHERE id = ?', [to, String(e.data.camera), at, at, id]);
+    run(
+      db,
+      'UPDATE drives SET state = ?, camera_id = ?, location = NULL, installed_at = ?, state_since = ? WHERE id = ?',
+      [to, String(e.data.camera), at, at, id],
+    );
     history(db, e, 'install', { camera: e.data.camera });
   },
   'drive.removed': (db, e) => {
@@ -100,27 +160,46 @@ export const REDUCERS: Record<string, Reducer> = {
     const id = String(e.data.drive);
     const to = nextDriveState(id, driveState(db, id), 'store');
     const at = String(e.data.at ?? e.at);
-    run(db, 'UPDATE drives SET state = ?, location = ?, stored_at = ?, state_since = ? WHERE id = ?', [to, String(e.data.location), at, at, id]);
+    run(db, 'UPDATE drives SET state = ?, location = ?, stored_at = ?, state_since = ? WHERE id = ?', [
+      to,
+      String(e.data.location),
+      at,
+      at,
+      id,
+    ]);
     history(db, e, 'store', { location: e.data.location });
   },
   'drive.released': (db, e) => {
     const id = String(e.data.drive);
     const to = nextDriveState(id, driveState(db, id), 'release');
     const at = String(e.data.at ?? e.at);
-    run(db, 'UPDATE drives SET state = ?, released_to = ?, location = NULL, state_since = ? WHERE id = ?', [to, String(e.data.agency), at, id]);
+    run(db, 'UPDATE drives SET state = ?, released_to = ?, location = NULL, state_since = ? WHERE id = ?', [
+      to,
+      String(e.data.agency),
+      at,
+      id,
+    ]);
     history(db, e, 'release', { note: e.data.request });
   },
   'drive.retired': (db, e) => {
     const id = String(e.data.drive);
     const to = nextDriveState(id, driveState(db, id), 'retire');
-    run(db, 'UPDATE drives SET state = ?, retired_at = ?, state_since = ?, note = ? WHERE id = ?', [to, e.at, e.at, str(e.data.reason), id]);
+    run(db, 'UPDATE drives SET state = ?, retired_at = ?, state_since = ?, note = ? WHERE id = ?', [
+      to,
+      e.at,
+      e.at,
+      str(e.data.reason),
+      id,
+    ]);
     history(db, e, 'retire', { note: e.data.reason });
   },
   'import.started': (db, e) => {
     const d = e.data;
-    run(db, 'INSERT INTO batches (id, drive_id, camera_id, operator, status, started_at, removed_at) VALUES (?,?,?,?,?,?,?)', [
-      String(d.batch), String(d.drive), str(d.camera), e.actor, 'importing', e.at, str(d.removedAt),
-    ]);
+    run(
+      db,
+      'INSERT INTO batches (id, drive_id, camera_id, operator, status, started_at, removed_at) VALUES (?,?,?,?,?,?,?)',
+      [String(d.batch), String(d.drive), str(d.camera), e.actor, 'importing', e.at, str(d.removedAt)],
+    );
   },
   'import.finished': (db, e) => {
     const d = e.data;
@@ -128,9 +207,29 @@ export const REDUCERS: Record<string, Reducer> = {
       db,
       `UPDATE batches SET status = 'imported', finished_at = ?, files = ?, stored = ?, duplicates = ?, skipped = ?, failed = ?, flagged = ?, bytes = ?,
        recorded_first = ?, recorded_last = ?, manifest_sha256 = ?, verified_at = ?, source_verified = ? WHERE id = ?`,
-      [e.at, num(d.files), num(d.stored), num(d.duplicates), num(d.skipped), num(d.failed), num(d.flagged), num(d.bytes), str(d.recordedFirst), str(d.recordedLast), str(d.manifestSha256), str(d.verifiedAt), d.sourceVerified ? 1 : 0, String(d.batch)],
+      [
+        e.at,
+        num(d.files),
+        num(d.stored),
+        num(d.duplicates),
+        num(d.skipped),
+        num(d.failed),
+        num(d.flagged),
+        num(d.bytes),
+        str(d.recordedFirst),
+        str(d.recordedLast),
+        str(d.manifestSha256),
+        str(d.verifiedAt),
+        d.sourceVerified ? 1 : 0,
+        String(d.batch),
+      ],
     );
-    if (d.recordedLast) run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [str(d.recordedFirst), str(d.recordedLast), String(d.drive)]);
+    if (d.recordedLast)
+      run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [
+        str(d.recordedFirst),
+        str(d.recordedLast),
+        String(d.drive),
+      ]);
   },
 };
 

@@ -69,7 +69,8 @@ CREATE INDEX batches_camera ON batches(camera_id);
 for (const f of FEATURES) MIGRATIONS.push(...f.migrations);
 MIGRATIONS.sort((a, b) => a.version - b.version);
 for (let i = 1; i < MIGRATIONS.length; i++) {
-  if (MIGRATIONS[i]!.version === MIGRATIONS[i - 1]!.version) throw new Error(`two ledger migrations have version ${MIGRATIONS[i]!.version}`);
+  if (MIGRATIONS[i]!.version === MIGRATIONS[i - 1]!.version)
+    throw new Error(`two ledger migrations have version ${MIGRATIONS[i]!.version}`);
 }
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

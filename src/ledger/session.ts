@@ -4,7 +4,14 @@
  */
 import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
-import { isRole, requirePermission, requireTrained, type Permission, type Role, type TrainingRecord } from '../core/roles.js';
+import {
+  isRole,
+  requirePermission,
+  requireTrained,
+  type Permission,
+  type Role,
+  type TrainingRecord,
+} from '../core/roles.js';
 import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
 import { appendLineDurable, writeFileAtomic } from './fsutil.js';
@@ -77,7 +84,9 @@ export function operatorFromRow(r: Record<string, unknown>): Operator {
     role: String(r.role) as Role,
     organization: String(r.organization),
     status: r.status === 'disabled' ? 'disabled' : 'active',
-    training: r.trained_on ? { date: String(r.trained_on), course: String(r.course), trainer: String(r.trainer) } : null,
+    training: r.trained_on
+      ? { date: String(r.trained_on), course: String(r.course), trainer: String(r.trainer) }
+      : null,
   };
 }
 
@@ -155,7 +164,9 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     const { username, password } = o.credentials;
     const failures = readFailures(home.authLogFile);
     const now = o.clock();
-    const recent = failures.filter((f) => f.username === username && now.getTime() - Date.parse(f.at) < FAILURE_WINDOW_MS).length;
+    const recent = failures.filter(
+      (f) => f.username === username && now.getTime() - Date.parse(f.at) < FAILURE_WINDOW_MS,
+    ).length;
     const delay = failureDelayMs(recent);
     if (delay > 0) await (o.sleep ?? realSleep)(delay);
 
@@ -164,7 +175,13 @@ export async function openSession(o: OpenOptions): Promise<Session> {
       // Policy §5 / §9: a wrong password is logged (auth.log until the next successful log-in
       // takes it into the ledger; the ledger cannot be opened without a key).
       appendLineDurable(home.authLogFile, JSON.stringify({ username, at: now.toISOString() }));
-      throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`, recent + 1 >= 3 ? 'Repeated failures are logged and each further attempt waits longer.' : 'Check the username (CUSTODY_USER) and the password.');
+      throw new CustodyError(
+        'auth',
+        `Log-in failed for "${username}": unknown operator or wrong password.`,
+        recent + 1 >= 3
+          ? 'Repeated failures are logged and each further attempt waits longer.'
+          : 'Check the username (CUSTODY_USER) and the password.',
+      );
     }
     const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(master));
     const row = ledger.one('SELECT * FROM operators WHERE username = ?', [username]);
@@ -177,7 +194,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
       ledger.close();
       throw new CustodyError('auth', `Operator ${username} is disabled.`, 'Ask the custodian.');
     }
-    if (!isRole(operator.role)) throw new CustodyError('integrity', `Operator ${username} has an unknown role ${operator.role}.`);
+    if (!isRole(operator.role))
+      throw new CustodyError('integrity', `Operator ${username} has an unknown role ${operator.role}.`);
     if (!o.allowUntrained) requireTrained(username, operator.training);
 
     const session = new Session(home, ledger, master, operator, o.clock, lock);
@@ -185,7 +203,13 @@ export async function openSession(o: OpenOptions): Promise<Session> {
       // Take the failed log-ins into the chain, one event per username, then clear auth.log.
       const byUser = new Map<string, FailedLogin[]>();
       for (const f of failures) byUser.set(f.username, [...(byUser.get(f.username) ?? []), f]);
-      for (const [u, fs_] of byUser) session.append('auth.failed', { username: u, count: fs_.length, firstAt: fs_[0]!.at, lastAt: fs_[fs_.length - 1]!.at });
+      for (const [u, fs_] of byUser)
+        session.append('auth.failed', {
+          username: u,
+          count: fs_.length,
+          firstAt: fs_[0]!.at,
+          lastAt: fs_[fs_.length - 1]!.at,
+        });
       session.commit();
       writeFileAtomic(home.authLogFile, '');
     }

@@ -146,11 +146,15 @@ export async function writeBag(
     for await (const f of files) {
       const rel = checkRelPath(f.relPath);
       const expected = f.sha256.toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(expected)) throw new CustodyError('usage', `Not a SHA-256 for ${JSON.stringify(rel)}: ${f.sha256}`);
+      if (!/^[0-9a-f]{64}$/.test(expected))
+        throw new CustodyError('usage', `Not a SHA-256 for ${JSON.stringify(rel)}: ${f.sha256}`);
       // A bag must survive copying to a case-insensitive or normalising file system (exFAT, APFS, NTFS).
       const key = rel.normalize('NFC').toLowerCase();
       if (keys.has(key)) {
-        throw new CustodyError('conflict', `Two files would share one name in the bag: ${JSON.stringify(keys.get(key))} and ${JSON.stringify(rel)}.`);
+        throw new CustodyError(
+          'conflict',
+          `Two files would share one name in the bag: ${JSON.stringify(keys.get(key))} and ${JSON.stringify(rel)}.`,
+        );
       }
       keys.set(key, rel);
       const dest = path.join(work, 'data', ...rel.split('/'));
@@ -173,7 +177,10 @@ export async function writeBag(
       }
       const actual = hash.digest('hex');
       if (actual !== expected) {
-        throw new CustodyError('integrity', `${rel}: SHA-256 is ${actual}, expected ${expected}. The bag was not written.`);
+        throw new CustodyError(
+          'integrity',
+          `${rel}: SHA-256 is ${actual}, expected ${expected}. The bag was not written.`,
+        );
       }
       bytes += n;
       entries.push({ relPath: rel, sha256: actual });
@@ -198,7 +205,8 @@ export async function writeBag(
     const tagManifest = tagFiles.map((t) => `${sha256Hex(fs.readFileSync(path.join(work, t)))}  ${t}\n`).join('');
     await writeSynced(path.join(work, 'tagmanifest-sha256.txt'), tagManifest);
 
-    for (const d of new Set(entries.map((e) => path.dirname(path.join(work, 'data', ...e.relPath.split('/')))))) await fsyncDir(d);
+    for (const d of new Set(entries.map((e) => path.dirname(path.join(work, 'data', ...e.relPath.split('/'))))))
+      await fsyncDir(d);
     await fsyncDir(path.join(work, 'data'));
     await fsyncDir(work);
     if (existing) await fsp.rmdir(target);
@@ -233,7 +241,13 @@ export interface BagValidation {
   bytes: number;
 }
 
-const ALGORITHMS: Record<string, string> = { sha256: 'sha256', sha512: 'sha512', sha384: 'sha384', sha1: 'sha1', md5: 'md5' };
+const ALGORITHMS: Record<string, string> = {
+  sha256: 'sha256',
+  sha512: 'sha512',
+  sha384: 'sha384',
+  sha1: 'sha1',
+  md5: 'md5',
+};
 
 async function hashFile(file: string, alg: string): Promise<{ hex: string; size: number }> {
   const h = createHash(alg);
@@ -322,11 +336,20 @@ export async function validateBag(dir: string): Promise<BagValidation> {
   }
 
   // bagit.txt: exactly the two declarations, in this order (RFC 8493 §2.1.1).
-  const bagitTxt = rootNames.includes('bagit.txt') ? await fsp.readFile(path.join(root, 'bagit.txt'), 'utf8') : undefined;
+  const bagitTxt = rootNames.includes('bagit.txt')
+    ? await fsp.readFile(path.join(root, 'bagit.txt'), 'utf8')
+    : undefined;
   if (bagitTxt === undefined) problems.push('bagit.txt is missing.');
   else {
-    const lines = bagitTxt.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).filter((l) => l !== '');
-    if (lines.length !== 2 || !/^BagIt-Version: \d+\.\d+$/.test(lines[0]!) || lines[1] !== 'Tag-File-Character-Encoding: UTF-8') {
+    const lines = bagitTxt
+      .replace(/^\uFEFF/, '')
+      .split(/\r\n|\r|\n/)
+      .filter((l) => l !== '');
+    if (
+      lines.length !== 2 ||
+      !/^BagIt-Version: \d+\.\d+$/.test(lines[0]!) ||
+      lines[1] !== 'Tag-File-Character-Encoding: UTF-8'
+    ) {
       problems.push('bagit.txt must hold "BagIt-Version: M.N" and "Tag-File-Character-Encoding: UTF-8".');
     }
   }
@@ -387,14 +410,16 @@ export async function validateBag(dir: string): Promise<BagValidation> {
         continue;
       }
       listedTags.add(p);
-      if ((await hashFile(full, alg)).hex !== want) problems.push(`${JSON.stringify(p)}: ${alg} does not match ${name}.`);
+      if ((await hashFile(full, alg)).hex !== want)
+        problems.push(`${JSON.stringify(p)}: ${alg} does not match ${name}.`);
     }
   }
 
   // Nothing unaccounted for at the top: every other file must be a known tag file or listed.
   const known = new Set(['bagit.txt', 'bag-info.txt', 'fetch.txt', 'data', ...manifests, ...tagManifests]);
   for (const n of rootNames) {
-    if (!known.has(n) && !listedTags.has(n)) problems.push(`${n} is not part of the bag (not listed in a tag manifest).`);
+    if (!known.has(n) && !listedTags.has(n))
+      problems.push(`${n} is not part of the bag (not listed in a tag manifest).`);
   }
   if (rootNames.includes('fetch.txt')) problems.push('fetch.txt is present: the bag is not complete without fetching.');
 
@@ -407,7 +432,8 @@ export async function validateBag(dir: string): Promise<BagValidation> {
       let actualBytes = 0;
       for (const p of payload) actualBytes += (await fsp.stat(path.join(root, ...p.split('/')))).size;
       const actual = `${actualBytes}.${payload.length}`;
-      if (oxums[0] !== actual) problems.push(`Payload-Oxum is ${oxums[0]} but the payload is ${actual} (octets.files).`);
+      if (oxums[0] !== actual)
+        problems.push(`Payload-Oxum is ${oxums[0]} but the payload is ${actual} (octets.files).`);
     }
   }
   return result(payload.length, listedBytes);
@@ -422,4 +448,3 @@ export function bufferFile(relPath: string, data: Buffer): BagFile {
 export function diskFile(relPath: string, file: string, sha256: string): BagFile {
   return { relPath, open: () => fs.createReadStream(file), sha256 };
 }
-

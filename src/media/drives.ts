@@ -112,7 +112,9 @@ export async function listUsbDrives(): Promise<UsbDrive[]> {
     const drivelist = (await import('drivelist')) as unknown as { list(): Promise<unknown[]> };
     raw = await drivelist.list();
   } catch (e) {
-    throw new CustodyError('io', `Could not list drives: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+    throw new CustodyError('io', `Could not list drives: ${e instanceof Error ? e.message : String(e)}`, undefined, {
+      cause: e,
+    });
   }
   let serials = new Map<string, string>();
   if (process.platform === 'linux') {
@@ -268,9 +270,12 @@ export type DriveIdRead =
 export function parseDriveIdJson(data: unknown): DriveIdRead {
   if (!isRecord(data)) return { info: null, reason: 'invalid', detail: 'not a JSON object' };
   const { driveId, enrolledAt, home } = data;
-  if (typeof driveId !== 'string' || !DRIVE_ID_RE.test(driveId)) return { info: null, reason: 'invalid', detail: 'driveId missing or malformed' };
-  if (typeof enrolledAt !== 'string' || !parseIsoWithOffset(enrolledAt)) return { info: null, reason: 'invalid', detail: 'enrolledAt missing or not ISO-8601 with offset' };
-  if (home !== undefined && (typeof home !== 'string' || home.length === 0 || home.length > 200)) return { info: null, reason: 'invalid', detail: 'home malformed' };
+  if (typeof driveId !== 'string' || !DRIVE_ID_RE.test(driveId))
+    return { info: null, reason: 'invalid', detail: 'driveId missing or malformed' };
+  if (typeof enrolledAt !== 'string' || !parseIsoWithOffset(enrolledAt))
+    return { info: null, reason: 'invalid', detail: 'enrolledAt missing or not ISO-8601 with offset' };
+  if (home !== undefined && (typeof home !== 'string' || home.length === 0 || home.length > 200))
+    return { info: null, reason: 'invalid', detail: 'home malformed' };
   const info: DriveIdInfo = { driveId, enrolledAt };
   if (typeof home === 'string') info.home = home;
   return { info };
@@ -287,7 +292,8 @@ export async function readDriveIdFile(root: string): Promise<DriveIdRead> {
     st = await fsp.lstat(p);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { info: null, reason: 'missing', detail: `${DRIVE_ID_FILE} not found` };
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return { info: null, reason: 'missing', detail: `${DRIVE_ID_FILE} not found` };
     return { info: null, reason: 'unreadable', detail: String((e as Error).message ?? e) };
   }
   if (!st.isFile()) return { info: null, reason: 'not-a-file', detail: `${DRIVE_ID_FILE} is not a regular file` };
@@ -330,7 +336,12 @@ export async function writeDriveIdFile(root: string, info: DriveIdInfo): Promise
   } catch (e) {
     await fh?.close().catch(() => {});
     await fsp.unlink(tmp).catch(() => {});
-    throw new CustodyError('io', `Could not write ${DRIVE_ID_FILE} on ${root}: ${(e as Error).message ?? e}`, 'Is the drive write-protected or full?', { cause: e });
+    throw new CustodyError(
+      'io',
+      `Could not write ${DRIVE_ID_FILE} on ${root}: ${(e as Error).message ?? e}`,
+      'Is the drive write-protected or full?',
+      { cause: e },
+    );
   }
   // Make the rename durable. Directories cannot be fsynced on every platform/file system
   // (Windows, some FUSE), so a failure here is not an error: the data file itself is synced.

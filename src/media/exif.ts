@@ -78,7 +78,8 @@ function text(v: unknown): string | undefined {
   return s.length > 0 ? s.slice(0, 256) : undefined;
 }
 
-const EXIF_DATE = /^(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+const EXIF_DATE =
+  /^(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
 interface WallTime {
   /** `YYYY-MM-DDTHH:MM:SS[.fff]` */
@@ -135,7 +136,8 @@ function gpsCoordinate(v: unknown, ref: unknown, negRef: string): number | undef
  */
 export function captureMetaFromTags(tags: RawCaptureTags | undefined, hasMetadata = tags !== undefined): CaptureMeta {
   const problems: CaptureProblem[] = [];
-  if (!hasMetadata || !tags) return { captureTime: null, captureOffsetKnown: false, problems: ['no-exif', 'no-capture-time'] };
+  if (!hasMetadata || !tags)
+    return { captureTime: null, captureOffsetKnown: false, problems: ['no-exif', 'no-capture-time'] };
 
   let captureTime: string | null = null;
   let captureOffsetKnown = false;
@@ -177,7 +179,13 @@ export function captureMetaFromTags(tags: RawCaptureTags | undefined, hasMetadat
     const lat = gpsCoordinate(tags.GPSLatitude, tags.GPSLatitudeRef, 'S');
     const lon = gpsCoordinate(tags.GPSLongitude, tags.GPSLongitudeRef, 'W');
     // 0,0 is what a camera without a fix writes.
-    if (lat !== undefined && lon !== undefined && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 && !(lat === 0 && lon === 0)) {
+    if (
+      lat !== undefined &&
+      lon !== undefined &&
+      Math.abs(lat) <= 90 &&
+      Math.abs(lon) <= 180 &&
+      !(lat === 0 && lon === 0)
+    ) {
       meta.gps = { lat, lon };
     } else problems.push('bad-gps');
   }
@@ -219,7 +227,11 @@ export async function readCaptureMeta(buf: Buffer): Promise<CaptureMeta> {
     const msg = e instanceof Error ? e.message : String(e);
     // exifr says "Unknown file format" for files it has no parser for (e.g. BMP, GIF).
     const unknownFormat = /unknown file format/i.test(msg);
-    return { captureTime: null, captureOffsetKnown: false, problems: unknownFormat ? ['no-exif', 'no-capture-time'] : ['unreadable-exif', 'no-capture-time'] };
+    return {
+      captureTime: null,
+      captureOffsetKnown: false,
+      problems: unknownFormat ? ['no-exif', 'no-capture-time'] : ['unreadable-exif', 'no-capture-time'],
+    };
   }
   if (!tags || Object.keys(tags).length === 0) return captureMetaFromTags(undefined, false);
   return captureMetaFromTags({
@@ -307,11 +319,18 @@ export async function readCaptureMetaExiftool(path: string, et: ExifTool = share
   const metaKeys = Object.keys(tags).filter((k) => /^(EXIF|QuickTime|XMP|MakerNotes|RIFF|Matroska|H264):/.test(k));
   if (metaKeys.length === 0) {
     const meta = captureMetaFromTags(undefined, false);
-    if (tags.Error !== undefined || tags['ExifTool:Error'] !== undefined) meta.problems = ['unreadable-exif', 'no-capture-time'];
+    if (tags.Error !== undefined || tags['ExifTool:Error'] !== undefined)
+      meta.problems = ['unreadable-exif', 'no-capture-time'];
     return meta;
   }
   return captureMetaFromTags({
-    DateTimeOriginal: first(tags, 'EXIF:DateTimeOriginal', 'XMP:DateTimeOriginal', 'RIFF:DateTimeOriginal', 'H264:DateTimeOriginal'),
+    DateTimeOriginal: first(
+      tags,
+      'EXIF:DateTimeOriginal',
+      'XMP:DateTimeOriginal',
+      'RIFF:DateTimeOriginal',
+      'H264:DateTimeOriginal',
+    ),
     OffsetTimeOriginal: first(tags, 'EXIF:OffsetTimeOriginal'),
     SubSecTimeOriginal: first(tags, 'EXIF:SubSecTimeOriginal'),
     CreateDate: first(tags, 'EXIF:CreateDate', 'XMP:CreateDate'),
@@ -320,7 +339,13 @@ export async function readCaptureMetaExiftool(path: string, et: ExifTool = share
     QuickTimeCreateDate: first(tags, 'QuickTime:CreateDate', 'QuickTime:MediaCreateDate', 'Matroska:DateTimeOriginal'),
     Make: first(tags, 'EXIF:Make', 'QuickTime:Make', 'XMP:Make'),
     Model: first(tags, 'EXIF:Model', 'QuickTime:Model', 'XMP:Model'),
-    SerialNumber: first(tags, 'EXIF:SerialNumber', 'MakerNotes:SerialNumber', 'MakerNotes:InternalSerialNumber', 'XMP:SerialNumber'),
+    SerialNumber: first(
+      tags,
+      'EXIF:SerialNumber',
+      'MakerNotes:SerialNumber',
+      'MakerNotes:InternalSerialNumber',
+      'XMP:SerialNumber',
+    ),
     GPSLatitude: first(tags, 'Composite:GPSLatitude', 'EXIF:GPSLatitude'),
     GPSLongitude: first(tags, 'Composite:GPSLongitude', 'EXIF:GPSLongitude'),
     GPSLatitudeRef: tags['Composite:GPSLatitude'] !== undefined ? undefined : first(tags, 'EXIF:GPSLatitudeRef'),

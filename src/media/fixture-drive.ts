@@ -154,18 +154,30 @@ export function minimalMp4(creation: Date, durationSeconds = 2): Buffer {
     head.write(type, 4, 'latin1');
     return Buffer.concat([head, body]);
   };
-  const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2avc1mp41', 'latin1'));
+  const ftyp = box(
+    'ftyp',
+    Buffer.from('isom', 'latin1'),
+    Buffer.from([0, 0, 2, 0]),
+    Buffer.from('isomiso2avc1mp41', 'latin1'),
+  );
   // QuickTime times are seconds since 1904-01-01T00:00:00Z.
   const qt = Math.floor((creation.getTime() - Date.UTC(1904, 0, 1)) / 1000);
   const mvhd = Buffer.alloc(100);
   let o = 0;
-  mvhd.writeUInt32BE(0, o); o += 4; // version 0, flags
-  mvhd.writeUInt32BE(qt, o); o += 4; // creation_time
-  mvhd.writeUInt32BE(qt, o); o += 4; // modification_time
-  mvhd.writeUInt32BE(1000, o); o += 4; // timescale
-  mvhd.writeUInt32BE(durationSeconds * 1000, o); o += 4; // duration
-  mvhd.writeUInt32BE(0x00010000, o); o += 4; // rate 1.0
-  mvhd.writeUInt16BE(0x0100, o); o += 2; // volume 1.0
+  mvhd.writeUInt32BE(0, o);
+  o += 4; // version 0, flags
+  mvhd.writeUInt32BE(qt, o);
+  o += 4; // creation_time
+  mvhd.writeUInt32BE(qt, o);
+  o += 4; // modification_time
+  mvhd.writeUInt32BE(1000, o);
+  o += 4; // timescale
+  mvhd.writeUInt32BE(durationSeconds * 1000, o);
+  o += 4; // duration
+  mvhd.writeUInt32BE(0x00010000, o);
+  o += 4; // rate 1.0
+  mvhd.writeUInt16BE(0x0100, o);
+  o += 2; // volume 1.0
   o += 10; // reserved
   for (const v of [0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000]) {
     mvhd.writeUInt32BE(v, o);
@@ -176,7 +188,12 @@ export function minimalMp4(creation: Date, durationSeconds = 2): Buffer {
   return Buffer.concat([ftyp, box('moov', box('mvhd', mvhd)), box('mdat')]);
 }
 
-async function renderJpeg(plate: string, seed: number, imageBytes: number | undefined, night: boolean): Promise<Buffer> {
+async function renderJpeg(
+  plate: string,
+  seed: number,
+  imageBytes: number | undefined,
+  night: boolean,
+): Promise<Buffer> {
   if (!imageBytes) return (await renderScene(plate, { seed, quality: 85, night })).image;
   // Leave room for the EXIF exiftool adds (well under 2 KB).
   const budget = imageBytes - 2048;
@@ -237,7 +254,13 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
   // EXIF is written in a work folder outside the drive: exiftool-vendored passes file names one
   // per line, so it cannot write a name that holds a line break.
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'custody-fixture-'));
-  const write = async (relPath: string, data: Buffer, mtime: Date, extra: Omit<FixtureFile, 'relPath' | 'sha256' | 'size' | 'mtime'>, tags?: Record<string, unknown>) => {
+  const write = async (
+    relPath: string,
+    data: Buffer,
+    mtime: Date,
+    extra: Omit<FixtureFile, 'relPath' | 'sha256' | 'size' | 'mtime'>,
+    tags?: Record<string, unknown>,
+  ) => {
     const abs = path.join(dir, ...relPath.split('/'));
     await fsp.mkdir(path.dirname(abs), { recursive: true });
     let final = data;
@@ -249,7 +272,13 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
     }
     await fsp.writeFile(abs, final);
     await fsp.utimes(abs, mtime, mtime);
-    files.push({ relPath, sha256: createHash('sha256').update(final).digest('hex'), size: final.length, mtime: mtime.toISOString(), ...extra });
+    files.push({
+      relPath,
+      sha256: createHash('sha256').update(final).digest('hex'),
+      size: final.length,
+      mtime: mtime.toISOString(),
+      ...extra,
+    });
   };
   const drawn = new Map<number, { plate: string; jpeg: Buffer }>();
   const frame = async (relPath: string, at: Date, frameSeed: number, withExif = true, flags: FixtureFlag[] = []) => {
@@ -272,7 +301,11 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
       jpeg = await renderJpeg(plate, frameSeed, opts.imageBytes, night);
     }
     const tags = withExif ? exifTags(opts.camera, at, tz) : undefined;
-    const extra: Omit<FixtureFile, 'relPath' | 'sha256' | 'size' | 'mtime'> = { kind: 'image', expectedFlags: flags, plate };
+    const extra: Omit<FixtureFile, 'relPath' | 'sha256' | 'size' | 'mtime'> = {
+      kind: 'image',
+      expectedFlags: flags,
+      plate,
+    };
     if (withExif) extra.captureTime = isoInZone(at, tz).replace('.000', '');
     await write(relPath, jpeg, at, extra, tags);
     return { plate, jpeg };
@@ -298,14 +331,23 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
       await fsp.utimes(cut, later(1), later(1));
       const f = files[files.length - 1]!;
       const short = await fsp.readFile(cut);
-      Object.assign(f, { sha256: createHash('sha256').update(short).digest('hex'), size: short.length, expectedFlags: ['truncated'] });
+      Object.assign(f, {
+        sha256: createHash('sha256').update(short).digest('hex'),
+        size: short.length,
+        expectedFlags: ['truncated'],
+      });
       // A zero-byte file and a text file, both named like images.
       await write('DCIM/100CAM/IMG_9002.JPG', Buffer.alloc(0), later(2), { kind: null, expectedFlags: ['empty'] });
-      await write('DCIM/100CAM/IMG_9003.jpg', Buffer.from('This is a text file, not a photo.\n'), later(3), { kind: null, expectedFlags: ['not-media'] });
+      await write('DCIM/100CAM/IMG_9003.jpg', Buffer.from('This is a text file, not a photo.\n'), later(3), {
+        kind: null,
+        expectedFlags: ['not-media'],
+      });
       // A JPEG without EXIF: the import falls back to the file time.
       await frame('DCIM/100CAM/IMG_9004.JPG', later(4), base + 4, false, ['no-capture-time']);
       // A camera clock 40 days ahead.
-      await frame('DCIM/100CAM/IMG_9005.JPG', new Date(endOfPeriod.getTime() + 40 * DAY_MS), base + 5, true, ['future']);
+      await frame('DCIM/100CAM/IMG_9005.JPG', new Date(endOfPeriod.getTime() + 40 * DAY_MS), base + 5, true, [
+        'future',
+      ]);
       // Awkward names.
       await frame('DCIM/100CAM/IMG 9006 copy.JPG', later(6), base + 6);
       await frame('DCIM/Été 📷.jpg', later(7), base + 7);
@@ -322,7 +364,10 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
       const litter: Array<[string, Buffer]> = [
         ['.DS_Store', Buffer.from([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31])],
         ['DCIM/100CAM/._IMG_0001.JPG', Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0])],
-        ['System Volume Information/IndexerVolumeGuid', Buffer.from('{00000000-0000-0000-0000-000000000000}', 'utf16le')],
+        [
+          'System Volume Information/IndexerVolumeGuid',
+          Buffer.from('{00000000-0000-0000-0000-000000000000}', 'utf16le'),
+        ],
         ['.Trashes/501/IMG_0000.JPG', Buffer.from('deleted')],
       ];
       for (const [rel, data] of litter) {

@@ -67,7 +67,10 @@ export function parseMacMount(text: string): MountEntry[] {
   for (const line of text.split('\n')) {
     const m = /^(.*?) on (\/.*) \(([^()]*)\)\s*$/.exec(line);
     if (!m) continue;
-    const opts = m[3]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const opts = m[3]!
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const [fsType = '', ...options] = opts;
     out.push({
       mountPath: m[2]!,

@@ -70,7 +70,16 @@ export async function collectReleaseItems(
           if (!batch || !storeName) continue;
           from = { batch, storeName };
         }
-        out.push({ bagPath: bagPathFor(b.camera_id, b.id, r.relPath), batch: b.id, camera: b.camera_id, relPath: r.relPath, sha256: r.sha256, size: r.size, recordedAt: r.recordedAt, from });
+        out.push({
+          bagPath: bagPathFor(b.camera_id, b.id, r.relPath),
+          batch: b.id,
+          camera: b.camera_id,
+          relPath: r.relPath,
+          sha256: r.sha256,
+          size: r.size,
+          recordedAt: r.recordedAt,
+          from,
+        });
       }
     } finally {
       db.close();
@@ -89,8 +98,19 @@ export interface BagExport extends BagSummary {
  * Write the bag at `dir` and validate it. Each file is decrypted from the store as a stream and
  * writeBag refuses it unless its SHA-256 is the one recorded at import.
  */
-export async function exportBag(s: Session, dir: string, items: readonly ReleaseItem[], info: Record<string, string>, now: Date): Promise<BagExport> {
-  if (items.length === 0) throw new CustodyError('notFound', 'Nothing in the store matches the request; no bag was written.', 'Check the request scope with `custody request show`.');
+export async function exportBag(
+  s: Session,
+  dir: string,
+  items: readonly ReleaseItem[],
+  info: Record<string, string>,
+  now: Date,
+): Promise<BagExport> {
+  if (items.length === 0)
+    throw new CustodyError(
+      'notFound',
+      'Nothing in the store matches the request; no bag was written.',
+      'Check the request scope with `custody request show`.',
+    );
   const keys = new Map<string, Buffer>();
   const keyOf = (batch: string) => {
     let k = keys.get(batch);
@@ -114,7 +134,11 @@ export async function exportBag(s: Session, dir: string, items: readonly Release
   const target = path.resolve(dir);
   const summary = await writeBag(target, files, info, { now });
   const check = await validateBag(target);
-  if (!check.valid) throw new CustodyError('integrity', `The bag written at ${target} does not validate: ${check.problems.join('; ')}`);
-  const dates = items.map((i) => i.recordedAt).filter((x): x is string => !!x).sort((a, b) => Date.parse(a) - Date.parse(b));
+  if (!check.valid)
+    throw new CustodyError('integrity', `The bag written at ${target} does not validate: ${check.problems.join('; ')}`);
+  const dates = items
+    .map((i) => i.recordedAt)
+    .filter((x): x is string => !!x)
+    .sort((a, b) => Date.parse(a) - Date.parse(b));
   return { ...summary, dir: target, recordedFrom: dates[0], recordedTo: dates[dates.length - 1] };
 }

@@ -60,14 +60,16 @@ function sniffIsoBmff(head: Buffer): SniffResult | null {
   const end = Math.min(size >= 16 ? size : 16, head.length);
   for (let o = 16; o + 4 <= end; o += 4) brands.push(ascii(head, o, 4));
   // A major brand like `mif1` with `heic` among the compatible ones is still a HEIC image.
-  if ((major === 'mif1' || major === 'msf1') && brands.some((b) => b === 'heic' || b === 'heix')) return HEIF_BRANDS.heic!;
+  if ((major === 'mif1' || major === 'msf1') && brands.some((b) => b === 'heic' || b === 'heix'))
+    return HEIF_BRANDS.heic!;
   if ((major === 'mif1' || major === 'msf1') && brands.includes('avif')) return HEIF_BRANDS.avif!;
   const heif = HEIF_BRANDS[major];
   if (heif) return heif;
   if (major === 'qt  ') return { kind: 'video', mime: 'video/quicktime', ext: 'mov' };
   if (major.startsWith('3g2')) return { kind: 'video', mime: 'video/3gpp2', ext: '3g2' };
   if (major.startsWith('3gp')) return { kind: 'video', mime: 'video/3gpp', ext: '3gp' };
-  if (major === 'M4V ' || major === 'M4VH' || major === 'M4VP') return { kind: 'video', mime: 'video/x-m4v', ext: 'm4v' };
+  if (major === 'M4V ' || major === 'M4VH' || major === 'M4VP')
+    return { kind: 'video', mime: 'video/x-m4v', ext: 'm4v' };
   if (major === 'M4A ' || major === 'M4B ' || major === 'M4P ') return null; // audio, not camera media
   // isom, iso2..iso9, mp41, mp42, avc1, dash, MSNV, XAVC, CAEP and the many vendor brands.
   return { kind: 'video', mime: 'video/mp4', ext: 'mp4' };
@@ -99,11 +101,17 @@ function isTransportStream(head: Buffer, packet: number, offset: number): boolea
 export function sniffMedia(head: Buffer): SniffResult | null {
   if (head.length < 3) return null;
   if (startsWith(head, [0xff, 0xd8, 0xff])) return { kind: 'image', mime: 'image/jpeg', ext: 'jpg' };
-  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { kind: 'image', mime: 'image/png', ext: 'png' };
-  if (ascii(head, 0, 6) === 'GIF87a' || ascii(head, 0, 6) === 'GIF89a') return { kind: 'image', mime: 'image/gif', ext: 'gif' };
+  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    return { kind: 'image', mime: 'image/png', ext: 'png' };
+  if (ascii(head, 0, 6) === 'GIF87a' || ascii(head, 0, 6) === 'GIF89a')
+    return { kind: 'image', mime: 'image/gif', ext: 'gif' };
   // TIFF, little or big endian; 0x2B is BigTIFF.
-  if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a]) ||
-      startsWith(head, [0x49, 0x49, 0x2b, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2b])) {
+  if (
+    startsWith(head, [0x49, 0x49, 0x2a, 0x00]) ||
+    startsWith(head, [0x4d, 0x4d, 0x00, 0x2a]) ||
+    startsWith(head, [0x49, 0x49, 0x2b, 0x00]) ||
+    startsWith(head, [0x4d, 0x4d, 0x00, 0x2b])
+  ) {
     return { kind: 'image', mime: 'image/tiff', ext: 'tif' };
   }
   if (ascii(head, 0, 4) === 'RIFF') {

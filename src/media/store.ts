@@ -41,7 +41,14 @@ export async function fsyncFile(file: string): Promise<void> {
 }
 
 /** Read `absPath` once: hash, keep its head and tail, and encrypt it into `tmpPath`. */
-export async function ingest(absPath: string, relPath: string, key: Buffer, context: string, tmpPath: string, headBytes: number): Promise<Ingested> {
+export async function ingest(
+  absPath: string,
+  relPath: string,
+  key: Buffer,
+  context: string,
+  tmpPath: string,
+  headBytes: number,
+): Promise<Ingested> {
   const hash = createHash('sha256');
   const headParts: Buffer[] = [];
   let headLen = 0;
@@ -75,7 +82,11 @@ export async function ingest(absPath: string, relPath: string, key: Buffer, cont
 }
 
 /** Decrypt a stored file and return its SHA-256 (and size). */
-export async function hashStored(file: string, key: Buffer, context: string): Promise<{ sha256: string; size: number }> {
+export async function hashStored(
+  file: string,
+  key: Buffer,
+  context: string,
+): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   await pipeline(
@@ -99,7 +110,13 @@ export async function hashSource(file: string): Promise<string> {
 }
 
 /** Decrypt a stored file to `dest`, checking its hash on the way; the file is removed on mismatch. */
-export async function exportStored(file: string, key: Buffer, context: string, dest: string, expectedSha256: string): Promise<void> {
+export async function exportStored(
+  file: string,
+  key: Buffer,
+  context: string,
+  dest: string,
+  expectedSha256: string,
+): Promise<void> {
   const hash = createHash('sha256');
   const tap = new Transform({
     transform(chunk: Buffer, _e, cb) {
@@ -109,7 +126,12 @@ export async function exportStored(file: string, key: Buffer, context: string, d
   });
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   try {
-    await pipeline(fs.createReadStream(file), decryptStream(key, context), tap, fs.createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+    await pipeline(
+      fs.createReadStream(file),
+      decryptStream(key, context),
+      tap,
+      fs.createWriteStream(dest, { flags: 'wx', mode: 0o600 }),
+    );
     await fsyncFile(dest);
   } catch (e) {
     await fsp.rm(dest, { force: true });
@@ -118,6 +140,10 @@ export async function exportStored(file: string, key: Buffer, context: string, d
   const got = hash.digest('hex');
   if (got !== expectedSha256) {
     await fsp.rm(dest, { force: true });
-    throw new CustodyError('integrity', `The stored copy of ${path.basename(dest)} does not match its recorded hash.`, 'Run `custody verify`; the store may have been altered.');
+    throw new CustodyError(
+      'integrity',
+      `The stored copy of ${path.basename(dest)} does not match its recorded hash.`,
+      'Run `custody verify`; the store may have been altered.',
+    );
   }
 }

@@ -118,7 +118,10 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
   };
   const errInfo = (e: unknown) => {
     const err = e as NodeJS.ErrnoException;
-    return { code: typeof err?.code === 'string' ? err.code : undefined, message: err instanceof Error ? err.message : String(e) };
+    return {
+      code: typeof err?.code === 'string' ? err.code : undefined,
+      message: err instanceof Error ? err.message : String(e),
+    };
   };
 
   async function* walk(): AsyncGenerator<WalkEntry> {
@@ -176,7 +179,11 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
       if (st.isDirectory()) {
         if (skipSystem && isSystemName(name, true)) continue;
         if (st.dev !== rootStat.dev) {
-          report({ kind: 'other-filesystem', relPath: rel, message: 'another file system is mounted here; not entered' });
+          report({
+            kind: 'other-filesystem',
+            relPath: rel,
+            message: 'another file system is mounted here; not entered',
+          });
           continue;
         }
         if (frame.depth + 1 > maxDepth) {

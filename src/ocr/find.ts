@@ -8,8 +8,15 @@
  * redrawn clean and level for the recogniser.
  */
 import {
-  type Box, type Comp, type Grey, components, normalise, otsu, resizeGrey,
-  thresholdAdaptive, thresholdGlobal,
+  type Box,
+  type Comp,
+  type Grey,
+  components,
+  normalise,
+  otsu,
+  resizeGrey,
+  thresholdAdaptive,
+  thresholdGlobal,
 } from './image.js';
 
 export interface CharRow {
@@ -46,13 +53,20 @@ function lineFit(xs: number[], ys: number[]): { slope: number; icept: number } {
   const my = ys.reduce((a, b) => a + b, 0) / n;
   let sxy = 0;
   let sxx = 0;
-  for (let i = 0; i < n; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; }
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
   const slope = sxx > 0 ? sxy / sxx : 0;
   return { slope, icept: my - slope * mx };
 }
 
 export interface RowOptions {
-  minH: number; maxH: number; minCount?: number; maxCount?: number; maxGap?: number;
+  minH: number;
+  maxH: number;
+  minCount?: number;
+  maxCount?: number;
+  maxGap?: number;
   /** Widest blob taken, as width/height: above ~1.1 it is characters run together; @default 1.15 */
   maxAspect?: number;
 }
@@ -99,7 +113,8 @@ export function findRows(all: Comp[], dark: boolean, o: RowOptions): CharRow[] {
   const kept: CharRow[] = [];
   for (const r of rows) {
     const ids = new Set(r.comps.map((c) => c.id));
-    if (kept.some((k) => k.comps.filter((c) => ids.has(c.id)).length >= Math.min(ids.size, k.comps.length) * 0.5)) continue;
+    if (kept.some((k) => k.comps.filter((c) => ids.has(c.id)).length >= Math.min(ids.size, k.comps.length) * 0.5))
+      continue;
     kept.push(r);
   }
   return kept;
@@ -107,7 +122,10 @@ export function findRows(all: Comp[], dark: boolean, o: RowOptions): CharRow[] {
 
 function scoreRow(chain: Comp[], dark: boolean, maxCount: number): CharRow {
   const h = median(chain.map((c) => c.height));
-  const fit = lineFit(chain.map((c) => c.x + c.width / 2), chain.map((c) => c.y));
+  const fit = lineFit(
+    chain.map((c) => c.x + c.width / 2),
+    chain.map((c) => c.y),
+  );
   const x0 = Math.min(...chain.map((c) => c.x));
   const x1 = Math.max(...chain.map((c) => c.x + c.width));
   const y0 = Math.min(...chain.map((c) => c.y));
@@ -121,9 +139,17 @@ function scoreRow(chain: Comp[], dark: boolean, maxCount: number): CharRow {
   const gaps: number[] = [];
   for (let i = 1; i < n; i++) gaps.push(chain[i]!.x - chain[i - 1]!.x);
   const mg = median(gaps);
-  const irregular = gaps.reduce((a, g) => a + Math.min(1, Math.abs(g - mg) / Math.max(1, mg)), 0) / Math.max(1, gaps.length);
+  const irregular =
+    gaps.reduce((a, g) => a + Math.min(1, Math.abs(g - mg) / Math.max(1, mg)), 0) / Math.max(1, gaps.length);
   const score = countScore * h * uniform * (1 - 0.4 * irregular) * (1 - Math.min(0.5, Math.abs(fit.slope)));
-  return { comps: chain, height: h, slope: fit.slope, box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, score, dark };
+  return {
+    comps: chain,
+    height: h,
+    slope: fit.slope,
+    box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
+    score,
+    dark,
+  };
 }
 
 /**
@@ -136,7 +162,10 @@ export function splitWide(row: CharRow, labels: Int32Array, w: number): CharRow 
   const out: Comp[] = [];
   for (const c of row.comps) {
     const k = Math.round(c.width / (cw * 1.08));
-    if (c.width <= c.height * 0.95 || k < 2) { out.push(c); continue; }
+    if (c.width <= c.height * 0.95 || k < 2) {
+      out.push(c);
+      continue;
+    }
     const proj = new Float32Array(c.width);
     for (let y = c.y; y < c.y + c.height; y++) {
       for (let x = 0; x < c.width; x++) if (labels[y * w + c.x + x] === c.id + 1) proj[x]!++;
@@ -147,7 +176,8 @@ export function splitWide(row: CharRow, labels: Int32Array, w: number): CharRow 
       const mid = Math.round(j * step);
       const r = Math.round(step * 0.3);
       let bestX = mid;
-      for (let x = Math.max(1, mid - r); x <= Math.min(c.width - 2, mid + r); x++) if (proj[x]! < proj[bestX]!) bestX = x;
+      for (let x = Math.max(1, mid - r); x <= Math.min(c.width - 2, mid + r); x++)
+        if (proj[x]! < proj[bestX]!) bestX = x;
       cuts.push(bestX);
     }
     cuts.push(c.width);
@@ -166,11 +196,22 @@ export function splitWide(row: CharRow, labels: Int32Array, w: number): CharRow 
  * above and below cut away: a character that touches a sticker, a bolt, the frame or a
  * picture printed on the plate is freed and rejoins the row.
  */
-function refineInBand(mask: Uint8Array, w: number, h: number, row: CharRow): { row: CharRow; labels: Int32Array } | null {
+function refineInBand(
+  mask: Uint8Array,
+  w: number,
+  h: number,
+  row: CharRow,
+): { row: CharRow; labels: Int32Array } | null {
   const cs = row.comps;
   const xs = cs.map((c) => c.x + c.width / 2);
-  const top = lineFit(xs, cs.map((c) => c.y));
-  const bot = lineFit(xs, cs.map((c) => c.y + c.height));
+  const top = lineFit(
+    xs,
+    cs.map((c) => c.y),
+  );
+  const bot = lineFit(
+    xs,
+    cs.map((c) => c.y + c.height),
+  );
   const m = 0.06 * row.height;
   const band = new Uint8Array(w * h);
   for (let x = 0; x < w; x++) {
@@ -184,8 +225,16 @@ function refineInBand(mask: Uint8Array, w: number, h: number, row: CharRow): { r
   const minW = Math.min(...cs.map((c) => c.width)) * 0.8;
   const x0 = Math.min(...cs.map((c) => c.x));
   const x1 = Math.max(...cs.map((c) => c.x + c.width));
-  const keep = comps.filter((c) => (c.x >= x0 - 2 && c.x + c.width <= x1 + 2) || (c.x > 0 && c.x + c.width < w && c.width >= minW));
-  const rows = findRows(keep, row.dark, { minH: row.height * 0.75, maxH: row.height * 1.2, minCount: 3, maxAspect: 3.2, maxGap: 2.3 });
+  const keep = comps.filter(
+    (c) => (c.x >= x0 - 2 && c.x + c.width <= x1 + 2) || (c.x > 0 && c.x + c.width < w && c.width >= minW),
+  );
+  const rows = findRows(keep, row.dark, {
+    minH: row.height * 0.75,
+    maxH: row.height * 1.2,
+    minCount: 3,
+    maxAspect: 3.2,
+    maxGap: 2.3,
+  });
   return rows[0] ? { row: rows[0], labels } : null;
 }
 
@@ -227,17 +276,25 @@ function lookOf(g: Grey, labels: Int32Array, c: Comp): CompLook {
     const o = (y + 1) * bw + 1;
     for (let x = 0; x < c.width; x++) {
       const v = gd[row + x]!;
-      if (labels[row + x] === id) { d[o + x] = 1 << 20; tone += v; n++; } else behind += v;
+      if (labels[row + x] === id) {
+        d[o + x] = 1 << 20;
+        tone += v;
+        n++;
+      } else behind += v;
     }
   }
   for (let y = 1; y < bh - 1; y++) {
     for (let i = y * bw + 1, e = i + bw - 2; i < e; i++) {
       let v = d[i]!;
       if (!v) continue;
-      let t = d[i - 1]! + 3; if (t < v) v = t;
-      t = d[i - bw]! + 3; if (t < v) v = t;
-      t = d[i - bw - 1]! + 4; if (t < v) v = t;
-      t = d[i - bw + 1]! + 4; if (t < v) v = t;
+      let t = d[i - 1]! + 3;
+      if (t < v) v = t;
+      t = d[i - bw]! + 3;
+      if (t < v) v = t;
+      t = d[i - bw - 1]! + 4;
+      if (t < v) v = t;
+      t = d[i - bw + 1]! + 4;
+      if (t < v) v = t;
       d[i] = v;
     }
   }
@@ -246,10 +303,14 @@ function lookOf(g: Grey, labels: Int32Array, c: Comp): CompLook {
     for (let i = y * bw + bw - 2, e = y * bw; i > e; i--) {
       let v = d[i]!;
       if (!v) continue;
-      let t = d[i + 1]! + 3; if (t < v) v = t;
-      t = d[i + bw]! + 3; if (t < v) v = t;
-      t = d[i + bw + 1]! + 4; if (t < v) v = t;
-      t = d[i + bw - 1]! + 4; if (t < v) v = t;
+      let t = d[i + 1]! + 3;
+      if (t < v) v = t;
+      t = d[i + bw]! + 3;
+      if (t < v) v = t;
+      t = d[i + bw + 1]! + 4;
+      if (t < v) v = t;
+      t = d[i + bw - 1]! + 4;
+      if (t < v) v = t;
       d[i] = v;
       sum += v;
     }
@@ -288,7 +349,12 @@ export function pruneEmblems(row: CharRow, looks?: CompLook[], byLooksOnly = fal
     const edge = i === 0 || i === cs.length - 1;
     // Bars (1, I) are denser than other characters: density alone does not condemn them.
     const bar = aspect < 0.32;
-    if (!byLooksOnly && ((f > 0.62 && aspect > 0.7) || (!bar && hDev > 0.1 && fDev > 0.3 && (edge || wideGap)) || (!bar && fDev > 0.55 && (edge || wideGap)))) {
+    if (
+      !byLooksOnly &&
+      ((f > 0.62 && aspect > 0.7) ||
+        (!bar && hDev > 0.1 && fDev > 0.3 && (edge || wideGap)) ||
+        (!bar && fDev > 0.55 && (edge || wideGap)))
+    ) {
       drop.add(c);
       return;
     }
@@ -298,7 +364,10 @@ export function pruneEmblems(row: CharRow, looks?: CompLook[], byLooksOnly = fal
     // A picture is drawn with other strokes (a silhouette, a ragged branch, a thin
     // outline) or in another ink: one strong sign, or two weaker ones (one of them in its
     // pixels), condemn it. Bold W and M are thick where their strokes meet, bars thin.
-    if (s > 2.1 || s < 0.42 || k < 0.6 || k > 1.6) { drop.add(c); return; }
+    if (s > 2.1 || s < 0.42 || k < 0.6 || k > 1.6) {
+      drop.add(c);
+      return;
+    }
     let looksOff = 0;
     if ((s > 1.55 || s < 0.62) && !(bar && s < 1)) looksOff++;
     if (k < 0.72 || k > 1.35) looksOff++;
@@ -323,8 +392,14 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
   if (cs.length < 3 || cs.length >= 8) return row;
   const h = row.height;
   const xs = cs.map((c) => c.x + c.width / 2);
-  const top = lineFit(xs, cs.map((c) => c.y));
-  const bot = lineFit(xs, cs.map((c) => c.y + c.height));
+  const top = lineFit(
+    xs,
+    cs.map((c) => c.y),
+  );
+  const bot = lineFit(
+    xs,
+    cs.map((c) => c.y + c.height),
+  );
   const normal = cs.filter((c) => c.width >= c.height * 0.32);
   const cw = normal.length >= 2 ? median(normal.map((c) => c.width)) : h * 0.5;
   const gaps = cs.slice(1).map((c, i) => c.x - (cs[i]!.x + cs[i]!.width));
@@ -348,10 +423,18 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     }
     let id = 0;
     let most = 0;
-    for (const [l, n] of count) if (n > most) { most = n; id = l; }
+    for (const [l, n] of count)
+      if (n > most) {
+        most = n;
+        id = l;
+      }
     if (!id || cs.some((c) => c.id + 1 === id && c.x < x1 && c.x + c.width > x0)) return null;
     // That blob's ink per column of the window, within the band.
-    const band = (x: number) => [Math.max(0, Math.floor(top.icept + top.slope * x - m)), Math.min(g.height - 1, Math.ceil(bot.icept + bot.slope * x + m))] as const;
+    const band = (x: number) =>
+      [
+        Math.max(0, Math.floor(top.icept + top.slope * x - m)),
+        Math.min(g.height - 1, Math.ceil(bot.icept + bot.slope * x + m)),
+      ] as const;
     const proj = new Int32Array(x1 - x0);
     for (let x = x0; x < x1; x++) {
       const [y0, y1] = band(x);
@@ -368,7 +451,7 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     if (proj[x1 - x0 - 1]! > 0 && x1 < w) {
       for (let x = x1 - 1; x >= Math.max(cl, x1 - 1 - sl); x--) if (proj[x - x0]! < proj[cr - x0]!) cr = x;
     }
-    const bandH = (bot.icept - top.icept) + 2 * m;
+    const bandH = bot.icept - top.icept + 2 * m;
     if ((cl > x0 || (x0 > 0 && proj[0]! > 0)) && proj[cl - x0]! > 0.35 * bandH) return null;
     if ((cr < x1 - 1 || (x1 < w && proj[x1 - x0 - 1]! > 0)) && proj[cr - x0]! > 0.35 * bandH) return null;
     if (proj[cl - x0]! > 0) cl++;
@@ -378,7 +461,11 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     while (cl < cr && proj[cl - x0]! <= hair) cl++;
     while (cr > cl && proj[cr - x0]! <= hair) cr--;
     // Tight box of the piece.
-    let bx0 = w; let bx1 = -1; let by0 = g.height; let by1 = -1; let area = 0;
+    let bx0 = w;
+    let bx1 = -1;
+    let by0 = g.height;
+    let by1 = -1;
+    let area = 0;
     for (let x = cl; x <= cr; x++) {
       const [y0, y1] = band(x);
       for (let y = y0; y <= y1; y++) {
@@ -395,7 +482,12 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     const ph = by1 - by0 + 1;
     const cx = (bx0 + bx1) / 2;
     // Spans the band: tops and bottoms on the row's lines.
-    if (ph < 0.85 * h || Math.abs(by0 - (top.icept + top.slope * cx)) > 0.12 * h || Math.abs(by1 + 1 - (bot.icept + bot.slope * cx)) > 0.12 * h) return null;
+    if (
+      ph < 0.85 * h ||
+      Math.abs(by0 - (top.icept + top.slope * cx)) > 0.12 * h ||
+      Math.abs(by1 + 1 - (bot.icept + bot.slope * cx)) > 0.12 * h
+    )
+      return null;
     if (pw < 0.12 * h || pw > 1.3 * cw) return null;
     // Not something that crosses the band (a frame's or a sticker's edge): a character
     // stays clear of the band's edges, above its top line and below its bottom line.
@@ -421,7 +513,12 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
     if (st < 0.65 || st > 1.5 || k < 0.8 || k > 1.25) return null;
     // Full-height strokes that go on well above or below the band are the frame's or a
     // sticker's edges, not a character's.
-    const inky = (x: number, y: number) => x >= 0 && x < w && y >= 0 && y < g.height && Math.abs(g.data[y * w + x]! - lk!.tone) < 0.4 * Math.abs(lk!.behind - lk!.tone);
+    const inky = (x: number, y: number) =>
+      x >= 0 &&
+      x < w &&
+      y >= 0 &&
+      y < g.height &&
+      Math.abs(g.data[y * w + x]! - lk!.tone) < 0.4 * Math.abs(lk!.behind - lk!.tone);
     // A line goes on there, not a dark (or light) area the character stands under.
     const side = Math.round(0.25 * h);
     const line = (x: number, y: number) => inky(x, y) && !(inky(x - side, y) && inky(x + side, y));
@@ -475,7 +572,11 @@ export function extendRow(g: Grey, labels: Int32Array, row: CharRow, looks: Comp
   return { ...row, comps: cs, box: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } };
 }
 
-export interface Mask { mask: Uint8Array; dark: boolean; kind: string }
+export interface Mask {
+  mask: Uint8Array;
+  dark: boolean;
+  kind: string;
+}
 
 /** The thresholds tried on a plate: adaptive (local mean) and global (Otsu), each plain and moved toward the ink. */
 const MASK_KINDS = ['a10', 'g0', 'g25', 'a25'] as const;
@@ -505,13 +606,22 @@ export interface LineImage {
  * Redraws a row of blobs as black characters on white, level, each character
  * `targetH` pixels tall, gaps evened out, and stretched `stretch` times horizontally.
  */
-export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, targetH = 40, stretch = 1): Grey & { glyphs: Box[] } {
+export function redrawRow(
+  labels: Int32Array,
+  srcW: number,
+  row: CharRow,
+  targetH = 40,
+  stretch = 1,
+): Grey & { glyphs: Box[] } {
   const s = targetH / row.height;
   const sx = s * stretch;
   const padX = Math.round(targetH * 0.5);
   const padY = Math.round(targetH * 0.3);
   const comps = [...row.comps].sort((a, b) => a.x - b.x);
-  const topFit = lineFit(comps.map((c) => c.x + c.width / 2), comps.map((c) => c.y));
+  const topFit = lineFit(
+    comps.map((c) => c.x + c.width / 2),
+    comps.map((c) => c.y),
+  );
   const place: Array<{ c: Comp; ox: number; oy: number }> = [];
   let x = padX;
   let prevRight = -1;
@@ -541,10 +651,10 @@ export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, target
         if (tx < 0 || tx >= W) continue;
         let hit = 0;
         for (let a = 0; a < SS; a++) {
-          const sy = c.y + Math.floor(((yy + (a + 0.5) / SS) / s));
+          const sy = c.y + Math.floor((yy + (a + 0.5) / SS) / s);
           if (sy >= c.y + c.height) continue;
           for (let b = 0; b < SS; b++) {
-            const sxp = c.x + Math.floor(((xx + (b + 0.5) / SS) / sx));
+            const sxp = c.x + Math.floor((xx + (b + 0.5) / SS) / sx);
             if (sxp >= c.x + c.width) continue;
             if (labels[sy * srcW + sxp] === id) hit++;
           }
@@ -556,7 +666,12 @@ export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, target
   }
   const data = new Uint8Array(W * H);
   for (let i = 0; i < data.length; i++) data[i] = 255 - Math.round(acc[i]! * 255);
-  const glyphs = place.map(({ c, ox, oy }) => ({ x: Math.round(ox), y: Math.round(oy), width: Math.ceil(c.width * sx), height: Math.ceil(c.height * s) }));
+  const glyphs = place.map(({ c, ox, oy }) => ({
+    x: Math.round(ox),
+    y: Math.round(oy),
+    width: Math.ceil(c.width * sx),
+    height: Math.ceil(c.height * s),
+  }));
   return { width: W, height: H, data, glyphs };
 }
 
@@ -564,7 +679,10 @@ export function redrawRow(labels: Int32Array, srcW: number, row: CharRow, target
  * The candidate serial rows of a plate image (a crop, or a region cut from a frame):
  * each threshold gives its best row; rows are redrawn clean. Best first, deduplicated.
  */
-export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number; max?: number; minH?: number; workH?: number } = {}): LineImage[] {
+export function plateLines(
+  g0: Grey,
+  opts: { targetH?: number; stretch?: number; max?: number; minH?: number; workH?: number } = {},
+): LineImage[] {
   // Work at a size where the serial is ~40–90 px tall.
   let scale = (opts.workH ?? 220) / g0.height;
   if (Math.abs(scale - 1) <= 0.15) scale = 1;
@@ -578,9 +696,10 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
     const rows = findRows(comps, m.dark, { minH, maxH, minCount: 3, maxAspect: 3.2, maxGap: 2.3 });
     if (!rows[0]) return;
     const refined = refineInBand(m.mask, g.width, g.height, rows[0]);
-    const base = refined && refined.row.comps.length >= rows[0].comps.length
-      ? { row: refined.row, labels: refined.labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}b` }
-      : { row: rows[0], labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` };
+    const base =
+      refined && refined.row.comps.length >= rows[0].comps.length
+        ? { row: refined.row, labels: refined.labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}b` }
+        : { row: rows[0], labels, kind: `${m.dark ? 'd' : 'l'}${m.kind}` };
     const pick = { ...base, row: splitWide(base.row, base.labels, g.width) };
     // An emblem in the row (a state shape, a fruit, a flag) is read as a character: offer
     // the row without it first, and the row as found after it. Pictures are judged whole
@@ -621,7 +740,9 @@ export function plateLines(g0: Grey, opts: { targetH?: number; stretch?: number;
   const seen = new Set<string>();
   const out: LineImage[] = [];
   for (const f of best) {
-    const key = f.row.comps.map((c) => `${Math.round(c.x / 4)}:${Math.round(c.width / 4)}:${Math.round(c.height / 4)}`).join('|');
+    const key = f.row.comps
+      .map((c) => `${Math.round(c.x / 4)}:${Math.round(c.width / 4)}:${Math.round(c.height / 4)}`)
+      .join('|');
     if (seen.has(key)) continue;
     seen.add(key);
     const b = f.row.box;

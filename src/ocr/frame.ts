@@ -9,10 +9,17 @@
 import { type Box, type Comp, type Grey, cropGrey, integralOf, overlapArea } from './image.js';
 import { type CharRow, findRows } from './find.js';
 
-export interface PlateCandidate { box: Box; score: number; charH: number }
+export interface PlateCandidate {
+  box: Box;
+  score: number;
+  charH: number;
+}
 
 /** A candidate with the measurements its score is made of (for benchmarks and tuning). */
-export interface ExplainedCandidate extends PlateCandidate { row: CharRow; parts: Record<string, number> }
+export interface ExplainedCandidate extends PlateCandidate {
+  row: CharRow;
+  parts: Record<string, number>;
+}
 
 /**
  * Where plates might be in a whole frame, best first, at most `max`: boxes in the frame's
@@ -35,7 +42,11 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
   // Three windows: the small one keeps small characters apart from a plate's frame or a
   // bolt next to them (dark ink only: most plates, and light ink at that size is mostly
   // glare and texture); the large ones suit bigger plates and low contrast.
-  for (const [win, c, polarities] of [[13, 6, [true]], [25, 6, [true, false]], [51, 14, [true, false]]] as const) {
+  for (const [win, c, polarities] of [
+    [13, 6, [true]],
+    [25, 6, [true, false]],
+    [51, 14, [true, false]],
+  ] as const) {
     const runs = adaptiveRuns(g, integral, win, c);
     for (const dark of polarities) {
       const comps = runComponents(dark ? runs.dark : runs.light, g.height, 12);
@@ -52,9 +63,15 @@ export function explainPlates(g: Grey): ExplainedCandidate[] {
         // The plate around this row. Under a header (the state's name, smaller) the serial
         // is below: reach well below and wide enough for it. A serial gets a margin of about
         // a character height, as its plate has, and room for characters the row missed.
-        const box = parts.under! >= 3
-          ? { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h }
-          : { x: r.box.x + w / 2 - Math.max(1.7 * w, 8 * h) / 2, y: r.box.y - 1.2 * h, width: Math.max(1.7 * w, 8 * h), height: r.box.height + 2.4 * h };
+        const box =
+          parts.under! >= 3
+            ? { x: r.box.x - 0.35 * w, y: r.box.y - 1.2 * h, width: 1.7 * w, height: r.box.height + 5 * h }
+            : {
+                x: r.box.x + w / 2 - Math.max(1.7 * w, 8 * h) / 2,
+                y: r.box.y - 1.2 * h,
+                width: Math.max(1.7 * w, 8 * h),
+                height: r.box.height + 2.4 * h,
+              };
         const score = scoreOf(parts);
         cands.push({ box, score, charH: h, row: r, parts });
       }
@@ -72,10 +89,16 @@ class Runs {
   n = 0;
   /** rowStart[y]..rowStart[y+1] are row y's runs. */
   rowStart: Int32Array;
-  constructor(height: number) { this.rowStart = new Int32Array(height + 1); }
+  constructor(height: number) {
+    this.rowStart = new Int32Array(height + 1);
+  }
   push(x0: number, x1: number, y: number): void {
     if (this.n === this.x0.length) {
-      const grow = (a: Int32Array) => { const b = new Int32Array(a.length * 2); b.set(a); return b; };
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
       this.x0 = grow(this.x0);
       this.x1 = grow(this.x1);
       this.y = grow(this.y);
@@ -99,7 +122,10 @@ function adaptiveRuns(g: Grey, integral: Float64Array, win: number, c: number): 
   const light = new Runs(h);
   const xa = new Int32Array(w);
   const xb = new Int32Array(w);
-  for (let x = 0; x < w; x++) { xa[x] = Math.max(0, x - r); xb[x] = Math.min(w, x + r + 1); }
+  for (let x = 0; x < w; x++) {
+    xa[x] = Math.max(0, x - r);
+    xb[x] = Math.min(w, x + r + 1);
+  }
   // The window's column sums for the current row: one subtraction per window instead of three.
   const col = new Int32Array(iw);
   for (let y = 0; y < h; y++) {
@@ -143,7 +169,10 @@ function runComponents(runs: Runs, height: number, minArea: number): Comp[] {
   const parent = new Int32Array(runs.n);
   for (let i = 0; i < runs.n; i++) parent[i] = i;
   const find = (a: number): number => {
-    while (parent[a] !== a) { parent[a] = parent[parent[a]!]!; a = parent[a]!; }
+    while (parent[a] !== a) {
+      parent[a] = parent[parent[a]!]!;
+      a = parent[a]!;
+    }
     return a;
   };
   for (let y = 1; y < height; y++) {
@@ -166,7 +195,10 @@ function runComponents(runs: Runs, height: number, minArea: number): Comp[] {
   for (let i = 0; i < runs.n; i++) {
     const root = find(i);
     let s = slot[root]!;
-    if (s < 0) { s = slot[root] = m++; boxes.push(1 << 30, 1 << 30, -1, -1, 0); }
+    if (s < 0) {
+      s = slot[root] = m++;
+      boxes.push(1 << 30, 1 << 30, -1, -1, 0);
+    }
     const k = s * 5;
     const y = runs.y[i]!;
     if (x0[i]! < boxes[k]!) boxes[k] = x0[i]!;
@@ -179,7 +211,14 @@ function runComponents(runs: Runs, height: number, minArea: number): Comp[] {
   for (let id = 0; id < m; id++) {
     const k = id * 5;
     if (boxes[k + 4]! < minArea) continue;
-    comps.push({ id, x: boxes[k]!, y: boxes[k + 1]!, width: boxes[k + 2]! - boxes[k]! + 1, height: boxes[k + 3]! - boxes[k + 1]! + 1, area: boxes[k + 4]! });
+    comps.push({
+      id,
+      x: boxes[k]!,
+      y: boxes[k + 1]!,
+      width: boxes[k + 2]! - boxes[k]! + 1,
+      height: boxes[k + 3]! - boxes[k + 1]! + 1,
+      area: boxes[k + 4]!,
+    });
   }
   return comps;
 }
@@ -240,24 +279,30 @@ function scoreOf(p: Record<string, number>): number {
   // A 5–8 character serial is about 2.6–5.2 character heights wide.
   const w = p.widthH!;
   const wdev = w < 2.6 ? Math.log(2.6 / w) : w > 5.2 ? Math.log(w / 5.2) : 0;
-  return p.contrast!
-    * Math.pow(1 + p.around!, -2)
-    * Math.exp(-2 * wdev)
+  return (
+    p.contrast! *
+    Math.pow(1 + p.around!, -2) *
+    Math.exp(-2 * wdev) *
     // Characters of one font have much the same proportions; clutter does not.
-    * Math.exp(-2 * p.aspectSd!)
+    Math.exp(-2 * p.aspectSd!) *
     // A plate's panel ends within a character height or so of its serial.
-    * (0.2 + 0.8 * p.edges!)
+    (0.2 + 0.8 * p.edges!) *
     // Most plates are dark characters on a light panel.
-    * (p.dark ? 1.5 : 1)
+    (p.dark ? 1.5 : 1) *
     // Height counts a little, and rows too small to read (under ~12 px) count less again:
     // a plate big enough to read beats specks; a sign near the camera is no plate for it.
-    * Math.sqrt(p.h!) * Math.min(1, p.h! / 12)
+    Math.sqrt(p.h!) *
+    Math.min(1, p.h! / 12) *
     // Plates are on cars, rarely in the top of the frame (sky, buildings, signs).
-    * (p.yRel! < 0.15 ? 0.5 : 1);
+    (p.yRel! < 0.15 ? 0.5 : 1)
+  );
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const sd = (xs: number[]) => { const m = mean(xs); return Math.sqrt(mean(xs.map((x) => (x - m) ** 2))); };
+const sd = (xs: number[]) => {
+  const m = mean(xs);
+  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+};
 
 /** The measurements a candidate row is scored by. */
 function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
@@ -270,10 +315,12 @@ function measure(g: Grey, r: CharRow, grid: CompGrid): Record<string, number> {
   // Blobs of a similar size around the row that are not part of it: more text (signs,
   // stickers, a paragraph) or texture (grass, leaves, gravel, fences).
   const ids = new Set(r.comps.map((c) => c.id));
-  const around = grid.within({ x: b.x - 1.5 * h, y: b.y - 1.6 * h, width: b.width + 3 * h, height: b.height + 3.2 * h })
+  const around = grid
+    .within({ x: b.x - 1.5 * h, y: b.y - 1.6 * h, width: b.width + 3 * h, height: b.height + 3.2 * h })
     .filter((c) => !ids.has(c.id) && c.height >= 0.45 * h && c.height <= 2.5 * h).length;
   // Taller characters just below: this row is a plate's header, its serial underneath.
-  const under = grid.within({ x: b.x - 0.2 * b.width, y: b.y + b.height, width: 1.4 * b.width, height: 4 * h })
+  const under = grid
+    .within({ x: b.x - 0.2 * b.width, y: b.y + b.height, width: 1.4 * b.width, height: 4 * h })
     .filter((c) => c.height >= 1.5 * h && c.height <= 4 * h && c.width < 1.2 * c.height).length;
   return {
     n,
@@ -331,7 +378,10 @@ function panelEdges(g: Grey, r: CharRow): number {
   const sub = cropGrey(g, b);
   let lo = 255;
   let hi = 0;
-  for (const v of sub.data) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  for (const v of sub.data) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const c = Math.max(16, hi - lo);
   return Math.min(1, (Math.min(above, below) + Math.min(left, right)) / 2 / (0.5 * c));
 }
@@ -343,8 +393,20 @@ function panelContrast(sub: Grey): number {
   const hist = new Uint32Array(256);
   for (const v of sub.data) hist[v]!++;
   const n = sub.data.length;
-  for (let acc = 0, i = 0; i < 256; i++) { acc += hist[i]!; if (acc >= n * 0.1) { lo = i; break; } }
-  for (let acc = 0, i = 255; i >= 0; i--) { acc += hist[i]!; if (acc >= n * 0.1) { hi = i; break; } }
+  for (let acc = 0, i = 0; i < 256; i++) {
+    acc += hist[i]!;
+    if (acc >= n * 0.1) {
+      lo = i;
+      break;
+    }
+  }
+  for (let acc = 0, i = 255; i >= 0; i--) {
+    acc += hist[i]!;
+    if (acc >= n * 0.1) {
+      hi = i;
+      break;
+    }
+  }
   return Math.min(1, Math.max(0.1, (hi - lo) / 120));
 }
 

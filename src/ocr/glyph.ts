@@ -51,7 +51,10 @@ export function glyphFeatures(img: Grey, b: Box): { input: Float32Array; aspect:
   const h = y1 - y0;
   if (w <= 0 || h <= 0) return { input: out, aspect: 0 };
   // Tight box around the ink (the drawn box can carry a blank column or row).
-  let tx0 = x1, ty0 = y1, tx1 = x0 - 1, ty1 = y0 - 1;
+  let tx0 = x1,
+    ty0 = y1,
+    tx1 = x0 - 1,
+    ty1 = y0 - 1;
   let ink = 0;
   for (let y = y0; y < y1; y++) {
     for (let x = x0; x < x1; x++) {
@@ -142,7 +145,10 @@ export function forward(net: GlyphNet, x: Float32Array, h = new Float32Array(net
     if (s > max) max = s;
   }
   let sum = 0;
-  for (let k = 0; k < classes; k++) { p[k] = Math.exp(p[k]! - max); sum += p[k]!; }
+  for (let k = 0; k < classes; k++) {
+    p[k] = Math.exp(p[k]! - max);
+    sum += p[k]!;
+  }
   for (let k = 0; k < classes; k++) p[k]! /= sum;
   return p;
 }
@@ -214,7 +220,10 @@ export function glyphModelPath(): string | null {
   return null;
 }
 
-export interface GlyphModel { net: GlyphNet; name: string }
+export interface GlyphModel {
+  net: GlyphNet;
+  name: string;
+}
 
 /** The shipped model, or null when it is not there. */
 export function loadGlyphModel(file = glyphModelPath()): GlyphModel | null {
@@ -237,7 +246,11 @@ export function classifyRow(model: GlyphModel, img: Grey, glyphs: Box[]): Float3
 export function rowReadings(probs: Float32Array[], max = 12, perChar = 4): Array<[string, number]> {
   let beam: Array<[string, number]> = [['', 1]];
   for (const p of probs) {
-    const top = [...p].map((v, k) => [k, v] as const).sort((a, b) => b[1] - a[1]).slice(0, perChar).filter(([, v]) => v > 1e-4);
+    const top = [...p]
+      .map((v, k) => [k, v] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, perChar)
+      .filter(([, v]) => v > 1e-4);
     const next: Array<[string, number]> = [];
     for (const [t, q] of beam) for (const [k, v] of top) next.push([t + GLYPHS[k], q * v]);
     next.sort((a, b) => b[1] - a[1]);

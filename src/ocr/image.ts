@@ -5,8 +5,17 @@
  */
 import sharp from 'sharp';
 
-export interface Grey { width: number; height: number; data: Uint8Array }
-export interface Box { x: number; y: number; width: number; height: number }
+export interface Grey {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /**
  * Decodes any image sharp reads into 8-bit grey, honouring EXIF orientation.
@@ -26,7 +35,12 @@ export async function decodeGrey(image: Buffer, maxSide = 1920): Promise<Grey & 
     for (let i = 0; i < out.length; i++) out[i] = data[i * info.channels]!;
     return { width: info.width, height: info.height, data: out, scale };
   }
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), scale };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    scale,
+  };
 }
 
 /** The area two boxes share (0 when apart). */
@@ -113,8 +127,20 @@ export function normalise(g: Grey, lo = 0.02, hi = 0.98): Grey {
   const n = g.data.length;
   let a = 0;
   let b = 255;
-  for (let acc = 0, i = 0; i < 256; i++) { acc += hist[i]!; if (acc >= n * lo) { a = i; break; } }
-  for (let acc = 0, i = 255; i >= 0; i--) { acc += hist[i]!; if (acc >= n * (1 - hi)) { b = i; break; } }
+  for (let acc = 0, i = 0; i < 256; i++) {
+    acc += hist[i]!;
+    if (acc >= n * lo) {
+      a = i;
+      break;
+    }
+  }
+  for (let acc = 0, i = 255; i >= 0; i--) {
+    acc += hist[i]!;
+    if (acc >= n * (1 - hi)) {
+      b = i;
+      break;
+    }
+  }
   if (b - a < 8) return g;
   const out = new Uint8Array(n);
   const k = 255 / (b - a);
@@ -145,7 +171,10 @@ export function otsu(g: Grey): number {
     const mB = sumB / wB;
     const mF = (sum - sumB) / wF;
     const between = wB * wF * (mB - mF) * (mB - mF);
-    if (between > best) { best = between; t = i; }
+    if (between > best) {
+      best = between;
+      t = i;
+    }
   }
   return t;
 }
@@ -153,7 +182,7 @@ export function otsu(g: Grey): number {
 /** Ink mask (1 = ink) from a global threshold; dark ink when `dark`, else light ink. */
 export function thresholdGlobal(g: Grey, t: number, dark: boolean): Uint8Array {
   const out = new Uint8Array(g.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = dark ? (g.data[i]! < t ? 1 : 0) : (g.data[i]! > t ? 1 : 0);
+  for (let i = 0; i < out.length; i++) out[i] = dark ? (g.data[i]! < t ? 1 : 0) : g.data[i]! > t ? 1 : 0;
   return out;
 }
 
@@ -193,7 +222,10 @@ export function thresholdAdaptive(g: Grey, win: number, c: number, dark: boolean
   const r = Math.max(1, win >> 1);
   const xa = new Int32Array(w);
   const xb = new Int32Array(w);
-  for (let x = 0; x < w; x++) { xa[x] = Math.max(0, x - r); xb[x] = Math.min(w, x + r + 1); }
+  for (let x = 0; x < w; x++) {
+    xa[x] = Math.max(0, x - r);
+    xb[x] = Math.min(w, x + r + 1);
+  }
   const out = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
     const ya = Math.max(0, y - r);
@@ -209,7 +241,7 @@ export function thresholdAdaptive(g: Grey, win: number, c: number, dark: boolean
       const v = data[base + x]! * dy * (b - a);
       // v < mean - c  ⇔  v·n < s - c·n (no division per pixel)
       const n = dy * (b - a);
-      out[base + x] = dark ? (v < s - c * n ? 1 : 0) : (v > s + c * n ? 1 : 0);
+      out[base + x] = dark ? (v < s - c * n ? 1 : 0) : v > s + c * n ? 1 : 0;
     }
   }
   return out;
@@ -217,7 +249,10 @@ export function thresholdAdaptive(g: Grey, win: number, c: number, dark: boolean
 
 export interface Comp {
   id: number;
-  x: number; y: number; width: number; height: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
   area: number;
 }
 
@@ -229,7 +264,10 @@ export function components(mask: Uint8Array, w: number, h: number, minArea = 4):
   let parent = new Int32Array(Math.min(w * h + 1, 1024));
   let next = 1;
   const find = (a: number): number => {
-    while (parent[a] !== a) { parent[a] = parent[parent[a]!]!; a = parent[a]!; }
+    while (parent[a] !== a) {
+      parent[a] = parent[parent[a]!]!;
+      a = parent[a]!;
+    }
     return a;
   };
   for (let y = 0; y < h; y++) {
@@ -244,11 +282,18 @@ export function components(mask: Uint8Array, w: number, h: number, minArea = 4):
         if (left !== up) {
           const ra = find(left);
           const rb = find(up);
-          if (ra !== rb) { if (ra < rb) parent[rb] = ra; else parent[ra] = rb; }
+          if (ra !== rb) {
+            if (ra < rb) parent[rb] = ra;
+            else parent[ra] = rb;
+          }
         }
       } else if (left || up) labels[p] = left || up;
       else {
-        if (next === parent.length) { const grown = new Int32Array(Math.min(w * h + 1, parent.length * 2)); grown.set(parent); parent = grown; }
+        if (next === parent.length) {
+          const grown = new Int32Array(Math.min(w * h + 1, parent.length * 2));
+          grown.set(parent);
+          parent = grown;
+        }
         parent[next] = next;
         labels[p] = next++;
       }
@@ -263,7 +308,12 @@ export function components(mask: Uint8Array, w: number, h: number, minArea = 4):
     idOf[i] = idOf[r]!;
   }
   const boxes = new Int32Array(n * 5); // x0, y0, x1, y1, area per id
-  for (let id = 0; id < n; id++) { boxes[id * 5] = w; boxes[id * 5 + 1] = h; boxes[id * 5 + 2] = -1; boxes[id * 5 + 3] = -1; }
+  for (let id = 0; id < n; id++) {
+    boxes[id * 5] = w;
+    boxes[id * 5 + 1] = h;
+    boxes[id * 5 + 2] = -1;
+    boxes[id * 5 + 3] = -1;
+  }
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
@@ -283,7 +333,14 @@ export function components(mask: Uint8Array, w: number, h: number, minArea = 4):
   for (let id = 0; id < n; id++) {
     const k = id * 5;
     if (boxes[k + 4]! < minArea) continue;
-    comps.push({ id, x: boxes[k]!, y: boxes[k + 1]!, width: boxes[k + 2]! - boxes[k]! + 1, height: boxes[k + 3]! - boxes[k + 1]! + 1, area: boxes[k + 4]! });
+    comps.push({
+      id,
+      x: boxes[k]!,
+      y: boxes[k + 1]!,
+      width: boxes[k + 2]! - boxes[k]! + 1,
+      height: boxes[k + 3]! - boxes[k + 1]! + 1,
+      area: boxes[k + 4]!,
+    });
   }
   return { labels, comps };
 }

@@ -12,10 +12,42 @@ export const cleanPlate = (s: string): string => s.toUpperCase().replace(/[^A-Z0
  * Vanity plates exist, so a serial outside these is not wrong, only less likely.
  */
 export const US_LAYOUTS: readonly string[] = [
-  '9AAA999', 'AAA9999', 'AAA999', '999AAA', '9AA9999', 'AA99999', '999A999', 'A999999',
-  '99A9999', '9AAA99', 'AAA99A', '999999', '9999AA', 'AA9999', 'AA999A', 'AAA9A99', '9A99999',
-  'AA9999A', 'A99AAA', '99AA99', 'AAA9A9', 'A9AAA9', 'AA9A9A', '9AA999', 'AA99AA', 'A999AA',
-  '99999A', 'AAA99', 'AA999', '9999A', '99A999', 'A9999', '99999', 'AAAA99', '999AA9', '9AAA9999',
+  '9AAA999',
+  'AAA9999',
+  'AAA999',
+  '999AAA',
+  '9AA9999',
+  'AA99999',
+  '999A999',
+  'A999999',
+  '99A9999',
+  '9AAA99',
+  'AAA99A',
+  '999999',
+  '9999AA',
+  'AA9999',
+  'AA999A',
+  'AAA9A99',
+  '9A99999',
+  'AA9999A',
+  'A99AAA',
+  '99AA99',
+  'AAA9A9',
+  'A9AAA9',
+  'AA9A9A',
+  '9AA999',
+  'AA99AA',
+  'A999AA',
+  '99999A',
+  'AAA99',
+  'AA999',
+  '9999A',
+  '99A999',
+  'A9999',
+  '99999',
+  'AAAA99',
+  '999AA9',
+  '9AAA9999',
 ];
 
 export const layoutOf = (s: string): string => s.replace(/[0-9]/g, '9').replace(/[A-Z]/g, 'A');
@@ -41,19 +73,62 @@ function shapePrior(s: string): number {
   return 0.7;
 }
 
-const TO_DIGIT: Record<string, string> = { O: '0', D: '0', Q: '0', U: '0', I: '1', L: '1', J: '1', Z: '2', B: '8', S: '5', G: '6', A: '4', T: '7' };
+const TO_DIGIT: Record<string, string> = {
+  O: '0',
+  D: '0',
+  Q: '0',
+  U: '0',
+  I: '1',
+  L: '1',
+  J: '1',
+  Z: '2',
+  B: '8',
+  S: '5',
+  G: '6',
+  A: '4',
+  T: '7',
+};
 // Not 0 → O or 1 → I: most states leave O and I out of serials, so a 0 or 1 where a layout
 // wants a letter is likelier a numeric or vanity serial than a misread letter.
 const TO_LETTER: Record<string, string> = { '2': 'Z', '8': 'B', '5': 'S', '6': 'G', '4': 'A', '7': 'T' };
 /** Look-alikes within one class, for alternatives. */
 const LOOKALIKE: Record<string, string[]> = {
-  '0': ['8', 'D', 'O', '6', '9'], O: ['0', 'D', 'Q'], D: ['0', 'O'], Q: ['O', '0'],
-  '1': ['7', 'I', 'T', '4'], I: ['1', 'T'], '8': ['B', '6', '3', '9', '0'], B: ['8', 'E', 'R', 'D'],
-  '5': ['S', '6', '3'], S: ['5', '8'], '2': ['Z', '7'], Z: ['2', '7'], '6': ['G', '8', '5', '0'], G: ['6', 'C', 'O'],
-  '4': ['A', '1'], A: ['4'], '7': ['T', '1', '2'], T: ['7', '1', 'I'], '3': ['8', '9', '5'], '9': ['8', '0', '3'],
-  M: ['N', 'H', 'W'], N: ['M', 'H', 'W'], W: ['M', 'N', 'V'], H: ['N', 'M'], V: ['Y', 'U', 'W'], U: ['V', '0', 'J'],
-  C: ['G', '0'], E: ['F', 'B'], F: ['E', 'P'], P: ['F', 'R'], R: ['P', 'B'], K: ['X', 'R'], X: ['K', 'Y'], Y: ['V', 'X'],
-  J: ['3', '1'], L: ['1', 'E'],
+  '0': ['8', 'D', 'O', '6', '9'],
+  O: ['0', 'D', 'Q'],
+  D: ['0', 'O'],
+  Q: ['O', '0'],
+  '1': ['7', 'I', 'T', '4'],
+  I: ['1', 'T'],
+  '8': ['B', '6', '3', '9', '0'],
+  B: ['8', 'E', 'R', 'D'],
+  '5': ['S', '6', '3'],
+  S: ['5', '8'],
+  '2': ['Z', '7'],
+  Z: ['2', '7'],
+  '6': ['G', '8', '5', '0'],
+  G: ['6', 'C', 'O'],
+  '4': ['A', '1'],
+  A: ['4'],
+  '7': ['T', '1', '2'],
+  T: ['7', '1', 'I'],
+  '3': ['8', '9', '5'],
+  '9': ['8', '0', '3'],
+  M: ['N', 'H', 'W'],
+  N: ['M', 'H', 'W'],
+  W: ['M', 'N', 'V'],
+  H: ['N', 'M'],
+  V: ['Y', 'U', 'W'],
+  U: ['V', '0', 'J'],
+  C: ['G', '0'],
+  E: ['F', 'B'],
+  F: ['E', 'P'],
+  P: ['F', 'R'],
+  R: ['P', 'B'],
+  K: ['X', 'R'],
+  X: ['K', 'Y'],
+  Y: ['V', 'X'],
+  J: ['3', '1'],
+  L: ['1', 'E'],
 };
 
 /** Pairs that look the same on most plates, so the layout alone should settle them. */
@@ -76,10 +151,16 @@ export function layoutFixes(s: string): Array<[string, number]> {
       const isDigit = c >= '0' && c <= '9';
       if (layout[i] === '9' && !isDigit) {
         const d = TO_DIGIT[c];
-        if (d) { t += d; swaps += TWINS.has(c + d) ? 0.25 : 1; } else ok = false;
+        if (d) {
+          t += d;
+          swaps += TWINS.has(c + d) ? 0.25 : 1;
+        } else ok = false;
       } else if (layout[i] === 'A' && isDigit) {
         const l = TO_LETTER[c];
-        if (l) { t += l; swaps += TWINS.has(c + l) ? 0.25 : 1; } else ok = false;
+        if (l) {
+          t += l;
+          swaps += TWINS.has(c + l) ? 0.25 : 1;
+        } else ok = false;
       } else t += c;
     }
     if (ok && swaps > 0 && swaps <= 2) {

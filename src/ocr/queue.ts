@@ -35,7 +35,12 @@ const indexContext = (batch: string) => `custody-index:${batch}`;
 export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undefined {
   if (!fs.existsSync(bf.readingsFile)) return undefined;
   const plain = openBlob(key, fs.readFileSync(bf.readingsFile), readingsContext(bf.batch));
-  if (!plain) throw new CustodyError('integrity', `The plate readings of batch ${bf.batch} do not authenticate.`, 'Run `custody ocr --reread` for that batch.');
+  if (!plain)
+    throw new CustodyError(
+      'integrity',
+      `The plate readings of batch ${bf.batch} do not authenticate.`,
+      'Run `custody ocr --reread` for that batch.',
+    );
   return JSON.parse(plain.toString('utf8')) as BatchReadings;
 }
 
@@ -56,16 +61,28 @@ export interface BatchIndex {
 export function loadIndex(bf: BatchFiles, key: Buffer): BatchIndex | undefined {
   if (!fs.existsSync(bf.indexFile)) return undefined;
   const plain = openBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
-  if (!plain || plain.length < 4) throw new CustodyError('integrity', `The plate index of batch ${bf.batch} does not authenticate.`, 'Run `custody ocr --reread` for that batch.');
+  if (!plain || plain.length < 4)
+    throw new CustodyError(
+      'integrity',
+      `The plate index of batch ${bf.batch} does not authenticate.`,
+      'Run `custody ocr --reread` for that batch.',
+    );
   const n = plain.readUInt32LE(0);
   // In place (no copy): the decrypted buffer is this index's alone and is never written.
   const index = PlateIndex.deserialize(plain.subarray(4, 4 + n), { copy: false });
   const timesBuf = plain.subarray(4 + n);
-  const times = new Float64Array(timesBuf.buffer.slice(timesBuf.byteOffset, timesBuf.byteOffset + timesBuf.length - (timesBuf.length % 8)));
+  const times = new Float64Array(
+    timesBuf.buffer.slice(timesBuf.byteOffset, timesBuf.byteOffset + timesBuf.length - (timesBuf.length % 8)),
+  );
   return { index, capturedAt: (id) => (id >= 0 && id < times.length ? times[id]! : Number.NaN) };
 }
 
-export function saveIndex(bf: BatchFiles, key: Buffer, r: BatchReadings, capturedAt: Map<number, string | undefined>): void {
+export function saveIndex(
+  bf: BatchFiles,
+  key: Buffer,
+  r: BatchReadings,
+  capturedAt: Map<number, string | undefined>,
+): void {
   const idx = new PlateIndex();
   for (const [id, f] of Object.entries(r.files)) {
     if (!f.best) continue;
@@ -77,7 +94,10 @@ export function saveIndex(bf: BatchFiles, key: Buffer, r: BatchReadings, capture
   for (const [id, t] of capturedAt) times[id] = t ? Date.parse(t) : Number.NaN;
   const head = Buffer.alloc(4);
   head.writeUInt32LE(ser.length, 0);
-  writeFileAtomic(bf.indexFile, sealBlob(key, Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)));
+  writeFileAtomic(
+    bf.indexFile,
+    sealBlob(key, Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)),
+  );
 }
 
 async function decryptToBuffer(file: string, key: Buffer, context: string): Promise<Buffer> {
@@ -88,7 +108,9 @@ async function decryptToBuffer(file: string, key: Buffer, context: string): Prom
     d.on('end', resolve);
     d.on('error', reject);
   });
-  fs.createReadStream(file).on('error', (e) => d.destroy(e)).pipe(d);
+  fs.createReadStream(file)
+    .on('error', (e) => d.destroy(e))
+    .pipe(d);
   await done;
   return Buffer.concat(chunks);
 }
@@ -114,7 +136,18 @@ export interface OcrSummary {
  * Read every image not yet read. `reader` is created by the caller (so tests and the command
  * decide how many workers) and is not ended here.
  */
-export async function runOcr(s: Session, reader: PlateReader, o: { reread?: boolean; batch?: string; onProgress?: (p: OcrProgress) => void; signal?: AbortSignal; saveEvery?: number; concurrency?: number } = {}): Promise<OcrSummary> {
+export async function runOcr(
+  s: Session,
+  reader: PlateReader,
+  o: {
+    reread?: boolean;
+    batch?: string;
+    onProgress?: (p: OcrProgress) => void;
+    signal?: AbortSignal;
+    saveEvery?: number;
+    concurrency?: number;
+  } = {},
+): Promise<OcrSummary> {
   const t0 = Date.now();
   const batches = s.ledger.rows<{ id: string }>(
     `SELECT b.id FROM batches b LEFT JOIN ocr_batches o ON o.batch = b.id
@@ -123,32 +156,68 @@ export async function runOcr(s: Session, reader: PlateReader, o: { reread?: bool
      ORDER BY b.finished_at`,
     [...(o.batch ? [o.batch] : []), o.reread ? 1 : 0, reader.engine, reader.model],
   );
-  if (o.batch && batches.length === 0 && !s.ledger.one('SELECT id FROM batches WHERE id = ?', [o.batch])) throw new CustodyError('notFound', `No batch ${o.batch}.`);
+  if (o.batch && batches.length === 0 && !s.ledger.one('SELECT id FROM batches WHERE id = ?', [o.batch]))
+    throw new CustodyError('notFound', `No batch ${o.batch}.`);
   // Work out every batch's images first, so progress can say how much is left overall.
-  const work: { bf: BatchFiles; key: Buffer; images: { id: number; storeName: string; recordedAt?: string }[]; readings: BatchReadings; resumed: boolean }[] = [];
+  const work: {
+    bf: BatchFiles;
+    key: Buffer;
+    images: { id: number; storeName: string; recordedAt?: string }[];
+    readings: BatchReadings;
+    resumed: boolean;
+  }[] = [];
   for (const b of batches) {
     const bf = new BatchFiles(s.home, b.id);
     const key = loadBatchKey(bf, s.master);
     const db = await openSegment(bf, key);
-    const images = segmentRecords(db).filter((r) => r.outcome === 'stored' && r.kind === 'image' && r.storeName).map((r) => ({ id: r.id, storeName: r.storeName!, recordedAt: r.recordedAt }));
+    const images = segmentRecords(db)
+      .filter((r) => r.outcome === 'stored' && r.kind === 'image' && r.storeName)
+      .map((r) => ({ id: r.id, storeName: r.storeName!, recordedAt: r.recordedAt }));
     db.close();
     const prior = loadReadings(bf, key);
     const same = prior && prior.engine === reader.engine && prior.model === reader.model && !o.reread;
     // A reread after an upgrade starts afresh, but resumes its own interrupted run.
-    const state = s.ledger.one<{ status: string; engine: string; model: string }>('SELECT status, engine, model FROM ocr_batches WHERE batch = ?', [b.id]);
-    const resumingReread = o.reread && prior && state?.status === 'reading' && state.engine === reader.engine && state.model === reader.model && prior.engine === reader.engine && prior.model === reader.model;
-    const readings: BatchReadings = same || resumingReread ? prior! : { version: 1, engine: reader.engine, model: reader.model, files: {} };
+    const state = s.ledger.one<{ status: string; engine: string; model: string }>(
+      'SELECT status, engine, model FROM ocr_batches WHERE batch = ?',
+      [b.id],
+    );
+    const resumingReread =
+      o.reread &&
+      prior &&
+      state?.status === 'reading' &&
+      state.engine === reader.engine &&
+      state.model === reader.model &&
+      prior.engine === reader.engine &&
+      prior.model === reader.model;
+    const readings: BatchReadings =
+      same || resumingReread ? prior! : { version: 1, engine: reader.engine, model: reader.model, files: {} };
     work.push({ bf, key, images, readings, resumed: Object.keys(readings.files).length > 0 });
   }
   const overallTotal = work.reduce((a, w) => a + w.images.length, 0);
   let overallDone = work.reduce((a, w) => a + w.images.filter((i) => w.readings.files[i.id]).length, 0);
-  const summary: OcrSummary = { engine: reader.engine, model: reader.model, batches: [], images: 0, readable: 0, seconds: 0 };
+  const summary: OcrSummary = {
+    engine: reader.engine,
+    model: reader.model,
+    batches: [],
+    images: 0,
+    readable: 0,
+    seconds: 0,
+  };
 
   for (const w of work) {
     const batch = w.bf.batch;
-    const state = s.ledger.one<{ status: string; engine: string; model: string }>('SELECT status, engine, model FROM ocr_batches WHERE batch = ?', [batch]);
+    const state = s.ledger.one<{ status: string; engine: string; model: string }>(
+      'SELECT status, engine, model FROM ocr_batches WHERE batch = ?',
+      [batch],
+    );
     if (!state || state.status !== 'reading' || state.engine !== reader.engine || state.model !== reader.model) {
-      s.append('ocr.started', { batch, engine: reader.engine, model: reader.model, images: w.images.length, reread: Boolean(o.reread) });
+      s.append('ocr.started', {
+        batch,
+        engine: reader.engine,
+        model: reader.model,
+        images: w.images.length,
+        reread: Boolean(o.reread),
+      });
       s.commit();
     }
     const todo = w.images.filter((i) => !w.readings.files[i.id]);
@@ -164,11 +233,23 @@ export async function runOcr(s: Session, reader: PlateReader, o: { reread?: bool
         const img = todo[next++]!;
         const buf = await decryptToBuffer(w.bf.storeFile(img.storeName), w.key, storeContext(batch));
         const r: PlateResult = await reader.read(buf, 'frame');
-        w.readings.files[img.id] = { best: r.best, alternatives: r.alternatives.slice(0, 10), box: r.box, ms: Math.round(r.ms), readAt: s.now() };
+        w.readings.files[img.id] = {
+          best: r.best,
+          alternatives: r.alternatives.slice(0, 10),
+          box: r.box,
+          ms: Math.round(r.ms),
+          readAt: s.now(),
+        };
         read++;
         overallDone++;
         sinceSave++;
-        o.onProgress?.({ batch, done: Object.keys(w.readings.files).length, total: w.images.length, overallDone, overallTotal });
+        o.onProgress?.({
+          batch,
+          done: Object.keys(w.readings.files).length,
+          total: w.images.length,
+          overallDone,
+          overallTotal,
+        });
         if (sinceSave >= (o.saveEvery ?? 100) || Date.now() - lastSave > 15_000) {
           saveReadings(w.bf, w.key, w.readings);
           sinceSave = 0;
@@ -178,7 +259,12 @@ export async function runOcr(s: Session, reader: PlateReader, o: { reread?: bool
     };
     await Promise.all(Array.from({ length: inFlight }, one));
     saveReadings(w.bf, w.key, w.readings);
-    if (o.signal?.aborted) throw new CustodyError('interrupted', `Plate reading stopped in batch ${batch}; what was read is kept.`, 'Run `custody ocr` again to go on.');
+    if (o.signal?.aborted)
+      throw new CustodyError(
+        'interrupted',
+        `Plate reading stopped in batch ${batch}; what was read is kept.`,
+        'Run `custody ocr` again to go on.',
+      );
     saveIndex(w.bf, w.key, w.readings, new Map(w.images.map((i) => [i.id, i.recordedAt])));
     const readable = Object.values(w.readings.files).filter((f) => f.best).length;
     s.append('ocr.finished', { batch, engine: reader.engine, model: reader.model, images: w.images.length, readable });

@@ -24,8 +24,16 @@ import { findPlates } from './frame.js';
 import { cleanPlate, layoutFixes, layoutPrior, lookalikeVariants } from './layout.js';
 import { type GlyphModel, classifyRow, loadGlyphModel, rowReadings } from './glyph.js';
 
-export interface PlateReading { text: string; confidence: number } // text A–Z0–9 only, confidence 0..1
-export interface PlateBox { x: number; y: number; width: number; height: number }
+export interface PlateReading {
+  text: string;
+  confidence: number;
+} // text A–Z0–9 only, confidence 0..1
+export interface PlateBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 export interface PlateResult {
   best: PlateReading | null;
   /** Up to 10, best first, excluding best. */
@@ -71,24 +79,46 @@ function plateModelPath(): string | null {
 }
 
 /** `psm`: the page segmentation the model wants (13, a raw line, is how the plate model was trained). */
-interface Model { code: string; dir: string; name: string; stretch: number; psm: PSM; weight: number }
+interface Model {
+  code: string;
+  dir: string;
+  name: string;
+  stretch: number;
+  psm: PSM;
+  weight: number;
+}
 
 function plateModel(): Model | null {
   const platePath = plateModelPath();
   if (!platePath) return null;
   const hash = createHash('sha256').update(fs.readFileSync(platePath)).digest('hex').slice(0, 12);
-  return { code: 'plate', dir: path.dirname(platePath), name: `plate ${hash}`, stretch: 1, psm: PSM.RAW_LINE, weight: 0.35 };
+  return {
+    code: 'plate',
+    dir: path.dirname(platePath),
+    name: `plate ${hash}`,
+    stretch: 1,
+    psm: PSM.RAW_LINE,
+    weight: 0.35,
+  };
 }
 
 function engModel(): Model {
   const pkg = path.dirname(require.resolve('@tesseract.js-data/eng/package.json'));
   // The stock model reads narrow plate lettering better when it is widened.
-  return { code: 'eng', dir: path.join(pkg, '4.0.0_best_int'), name: 'eng 4.0.0_best_int', stretch: 1.6, psm: PSM.SINGLE_LINE, weight: 1 };
+  return {
+    code: 'eng',
+    dir: path.join(pkg, '4.0.0_best_int'),
+    name: 'eng 4.0.0_best_int',
+    stretch: 1.6,
+    psm: PSM.SINGLE_LINE,
+    weight: 1,
+  };
 }
 
 function loadModels(which: PlateReaderOptions['model']): Model[] {
   const plate = which === 'eng' ? null : plateModel();
-  if ((which === 'plate' || which === 'both') && !plate) throw new Error('the plate model is not shipped (models/plate.traineddata.gz)');
+  if ((which === 'plate' || which === 'both') && !plate)
+    throw new Error('the plate model is not shipped (models/plate.traineddata.gz)');
   if (which === 'plate') return [plate!];
   // The stock model first; the plate model is consulted when the stock model is unsure.
   return plate ? [engModel(), plate] : [engModel()];
@@ -97,14 +127,20 @@ function loadModels(which: PlateReaderOptions['model']): Model[] {
 const TESS_VERSION: string = (require('tesseract.js/package.json') as { version: string }).version;
 
 /** A line read by the recogniser: text, overall and per-character confidence (0..1). */
-export interface LineRead { text: string; conf: number; charConf: number[] }
+export interface LineRead {
+  text: string;
+  conf: number;
+  charConf: number[];
+}
 
 /** A fixed set of tesseract.js workers and a queue in front of them. */
 class Pool {
   private idle: Worker[] = [];
   private waiting: Array<(w: Worker) => void> = [];
   private ended = false;
-  private constructor(private readonly all: Worker[]) { this.idle = [...all]; }
+  private constructor(private readonly all: Worker[]) {
+    this.idle = [...all];
+  }
 
   static async create(n: number, model: Model): Promise<Pool> {
     const workers = await Promise.all(Array.from({ length: n }, () => makeWorker(model)));
@@ -134,17 +170,26 @@ async function makeWorker(model: Model): Promise<Worker> {
   // A local directory as langPath makes tesseract.js read <dir>/<code>.traineddata.gz from
   // disk; handing it the bytes ({code, data}) is broken in 7.0.0 (it inits with the data as
   // the language name).
-  const worker = await createWorker(model.code, OEM.LSTM_ONLY, {
-    langPath: model.dir,
-    cacheMethod: 'none',
-    gzip: true,
-    // Without an error handler a failed job throws from the worker thread and takes the
-    // process with it; the job's promise still rejects and read() turns that into null.
-    errorHandler: () => {},
-  }, {
-    load_system_dawg: '0', load_freq_dawg: '0', load_unambig_dawg: '0', load_punc_dawg: '0',
-    load_number_dawg: '0', load_bigram_dawg: '0',
-  });
+  const worker = await createWorker(
+    model.code,
+    OEM.LSTM_ONLY,
+    {
+      langPath: model.dir,
+      cacheMethod: 'none',
+      gzip: true,
+      // Without an error handler a failed job throws from the worker thread and takes the
+      // process with it; the job's promise still rejects and read() turns that into null.
+      errorHandler: () => {},
+    },
+    {
+      load_system_dawg: '0',
+      load_freq_dawg: '0',
+      load_unambig_dawg: '0',
+      load_punc_dawg: '0',
+      load_number_dawg: '0',
+      load_bigram_dawg: '0',
+    },
+  );
   await worker.setParameters({
     tessedit_pageseg_mode: model.psm,
     tessedit_char_whitelist: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
@@ -159,30 +204,46 @@ function toPgm(g: Grey): Buffer {
   return Buffer.concat([head, Buffer.from(g.data.buffer, g.data.byteOffset, g.data.length)]);
 }
 
-interface Blocks { blocks?: Array<{ paragraphs?: Array<{ lines?: Array<{ words?: Array<{ symbols?: Array<{ text: string; confidence: number }> }> }> }> }> | null }
+interface Blocks {
+  blocks?: Array<{
+    paragraphs?: Array<{ lines?: Array<{ words?: Array<{ symbols?: Array<{ text: string; confidence: number }> }> }> }>;
+  }> | null;
+}
 
 async function recogniseLine(pool: Pool, img: Grey): Promise<LineRead> {
   const res = await pool.run((w) => w.recognize(toPgm(img) as unknown as Buffer, {}, { text: true, blocks: true }));
   const data = res.data as unknown as Blocks & { text: string; confidence: number };
   const charConf: number[] = [];
   let text = '';
-  for (const b of data.blocks ?? []) for (const p of b.paragraphs ?? []) for (const l of p.lines ?? []) for (const w of l.words ?? []) {
-    for (const s of w.symbols ?? []) {
-      const c = cleanPlate(s.text);
-      if (!c) continue;
-      text += c;
-      for (let i = 0; i < c.length; i++) charConf.push(s.confidence / 100);
-    }
-  }
+  for (const b of data.blocks ?? [])
+    for (const p of b.paragraphs ?? [])
+      for (const l of p.lines ?? [])
+        for (const w of l.words ?? []) {
+          for (const s of w.symbols ?? []) {
+            const c = cleanPlate(s.text);
+            if (!c) continue;
+            text += c;
+            for (let i = 0; i < c.length; i++) charConf.push(s.confidence / 100);
+          }
+        }
   if (!text) text = cleanPlate(data.text ?? '');
   while (charConf.length < text.length) charConf.push(data.confidence / 100);
   return { text, conf: (data.confidence ?? 0) / 100, charConf };
 }
 
-export interface Scored { text: string; score: number }
+export interface Scored {
+  text: string;
+  score: number;
+}
 
 /** A reading in the vote: `line` is the redrawn line it read, `model` what read it ('eng', 'plate', 'glyph'). */
-export type VoteRead = LineRead & { weight: number; count: number; beam?: Array<[string, number]>; line?: number; model?: string };
+export type VoteRead = LineRead & {
+  weight: number;
+  count: number;
+  beam?: Array<[string, number]>;
+  line?: number;
+  model?: string;
+};
 
 /**
  * Votes over the readings of one plate's redraws. Each reading adds its confidence to
@@ -192,7 +253,9 @@ export type VoteRead = LineRead & { weight: number; count: number; beam?: Array<
 export function vote(given: VoteRead[]): Scored[] {
   const reads = deferTwins(given);
   const score = new Map<string, number>();
-  const add = (t: string, v: number) => { if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v); };
+  const add = (t: string, v: number) => {
+    if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v);
+  };
   for (const r of reads) {
     if (!r.text) continue;
     if (r.beam) {
@@ -209,21 +272,38 @@ export function vote(given: VoteRead[]): Scored[] {
     add(r.text, base);
     // Twins (O/0, I/1) look the same: a fix by twins alone weighs as much as the reading.
     for (const [t, cost] of layoutFixes(r.text)) add(t, base * (cost <= 0.5 ? 1 : cost <= 1.25 ? 0.45 : 0.25));
-    const order = r.charConf.map((c, i) => [c, i] as const).sort((a, b) => a[0] - b[0]).slice(0, 3).map(([, i]) => i);
+    const order = r.charConf
+      .map((c, i) => [c, i] as const)
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, 3)
+      .map(([, i]) => i);
     for (const t of lookalikeVariants(r.text, order)) add(t, base * 0.05);
     // A stray mark at either end (a bolt, a sticker's edge, part of the frame) often
     // reads as an extra character.
-    if (r.text.length >= 6) { add(r.text.slice(1), base * 0.08); add(r.text.slice(0, -1), base * 0.08); }
+    if (r.text.length >= 6) {
+      add(r.text.slice(1), base * 0.08);
+      add(r.text.slice(0, -1), base * 0.08);
+    }
   }
   // Scaled by the square root of the total weight: agreement among more lines still
   // counts, but a plate read by both models does not outweigh one read by one.
   const total = reads.reduce((a, r) => a + (r.text ? (0.25 + r.conf) * r.weight : 0), 0) || 1;
-  const out = [...score.entries()].map(([text, s]) => ({ text, score: (s / Math.sqrt(total)) * (0.35 + layoutPrior(text)) }));
+  const out = [...score.entries()].map(([text, s]) => ({
+    text,
+    score: (s / Math.sqrt(total)) * (0.35 + layoutPrior(text)),
+  }));
   out.sort((a, b) => b.score - a.score);
   return out;
 }
 
-function toResult(scored: Scored[], box: Box | null, t0: number, engine: string, model: string, scale = 1): PlateResult {
+function toResult(
+  scored: Scored[],
+  box: Box | null,
+  t0: number,
+  engine: string,
+  model: string,
+  scale = 1,
+): PlateResult {
   const ms = Date.now() - t0;
   if (!scored.length) return { best: null, alternatives: [], box, engine, model, ms };
   const total = scored.reduce((a, s) => a + s.score, 0);
@@ -235,8 +315,15 @@ function toResult(scored: Scored[], box: Box | null, t0: number, engine: string,
     best: { text: best!.text, confidence: round3(conf(best!)) },
     alternatives: rest.slice(0, 10).map((s) => ({ text: s.text, confidence: round3(conf(s)) })),
     // In the pixels of the image as given (it may have been shrunk for finding).
-    box: box && { x: Math.round(box.x / scale), y: Math.round(box.y / scale), width: Math.round(box.width / scale), height: Math.round(box.height / scale) },
-    engine, model, ms,
+    box: box && {
+      x: Math.round(box.x / scale),
+      y: Math.round(box.y / scale),
+      width: Math.round(box.width / scale),
+      height: Math.round(box.height / scale),
+    },
+    engine,
+    model,
+    ms,
   };
 }
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -245,10 +332,18 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 function clip(b: Box, g: Grey): Box {
   const x = Math.max(0, b.x);
   const y = Math.max(0, b.y);
-  return { x, y, width: Math.max(1, Math.min(g.width, b.x + b.width) - x), height: Math.max(1, Math.min(g.height, b.y + b.height) - y) };
+  return {
+    x,
+    y,
+    width: Math.max(1, Math.min(g.width, b.x + b.width) - x),
+    height: Math.max(1, Math.min(g.height, b.y + b.height) - y),
+  };
 }
 
-interface Recogniser { pool: Pool; model: Model }
+interface Recogniser {
+  pool: Pool;
+  model: Model;
+}
 
 /** Weight of a row with a picture taken out (find.ts's pruneEmblems): the better guess when there was one. */
 const EMBLEM_PRUNED = Number(process.env.CUSTODY_EMBLEM_PRUNED ?? 1.6);
@@ -288,7 +383,10 @@ function fuse(eng: VoteRead, gl: VoteRead | undefined): VoteRead | null {
     const a = eng.text[k]!;
     const b = gl.text[k]!;
     if (a === b || TWINS.has(a + b) || gl.charConf[k]! < 0.9) text += a;
-    else { text += b; changed = true; }
+    else {
+      text += b;
+      changed = true;
+    }
   }
   return changed ? { ...eng, text } : null;
 }
@@ -319,12 +417,18 @@ function deferTwins(reads: VoteRead[]): VoteRead[] {
     let beam = r.beam;
     if (beam) {
       const m = new Map<string, number>();
-      for (const [t, p] of beam) { const u = twinsFrom(t, e); m.set(u, (m.get(u) ?? 0) + p); }
+      for (const [t, p] of beam) {
+        const u = twinsFrom(t, e);
+        m.set(u, (m.get(u) ?? 0) + p);
+      }
       beam = [...m.entries()].sort((a, b) => b[1] - a[1]);
     }
     if (text === r.text && beam === r.beam) return [r];
     // The reading as it was stays, weakly, among the alternatives.
-    return [{ ...r, text, ...(beam ? { beam } : {}) }, { ...r, weight: r.weight * KEEP_TWINS }];
+    return [
+      { ...r, text, ...(beam ? { beam } : {}) },
+      { ...r, weight: r.weight * KEEP_TWINS },
+    ];
   });
 }
 
@@ -340,21 +444,45 @@ const FIRST_LINES = Number(process.env.CUSTODY_FIRST_LINES ?? 2);
  * three lines only when the vote is still unsure: its readings disagree, or its best is not
  * a usual US layout.
  */
-async function readPlateImage(recs: Recogniser[], glyph: GlyphModel | null, g: Grey, maxLines: number, debug?: (line: string) => void): Promise<{ scored: Scored[]; lines: LineImage[] }> {
+async function readPlateImage(
+  recs: Recogniser[],
+  glyph: GlyphModel | null,
+  g: Grey,
+  maxLines: number,
+  debug?: (line: string) => void,
+): Promise<{ scored: Scored[]; lines: LineImage[] }> {
   const lines = plateLines(g, { targetH: 40, stretch: 1, max: maxLines });
   return { scored: await readLines(recs, glyph, lines, glyphReads(glyph, lines), debug), lines };
 }
 
-async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: LineImage[], glyphs: VoteRead[], debug?: (line: string) => void): Promise<Scored[]> {
-  const readWith = (rs: Recogniser[], from: number, to: number) => Promise.all(lines.slice(from, to).flatMap((l, k) => rs.map(async ({ pool, model }) => {
-    const i = from + k;
-    const img = model.stretch === 1 ? l.image : resizeGrey(l.image, l.image.width * model.stretch, l.image.height);
-    // A row with an emblem taken out is the better guess when there was one to take out.
-    const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? EMBLEM_PRUNED : 1);
-    const read: VoteRead = { ...(await recogniseLine(pool, img)), weight, count: l.row.comps.length, line: i, model: model.code };
-    const fused = model.code === 'eng' ? fuse(read, glyphs[i]) : null;
-    return fused ? [read, fused] : [read];
-  }))).then((r) => r.flat());
+async function readLines(
+  recs: Recogniser[],
+  glyph: GlyphModel | null,
+  lines: LineImage[],
+  glyphs: VoteRead[],
+  debug?: (line: string) => void,
+): Promise<Scored[]> {
+  const readWith = (rs: Recogniser[], from: number, to: number) =>
+    Promise.all(
+      lines.slice(from, to).flatMap((l, k) =>
+        rs.map(async ({ pool, model }) => {
+          const i = from + k;
+          const img =
+            model.stretch === 1 ? l.image : resizeGrey(l.image, l.image.width * model.stretch, l.image.height);
+          // A row with an emblem taken out is the better guess when there was one to take out.
+          const weight = model.weight * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? EMBLEM_PRUNED : 1);
+          const read: VoteRead = {
+            ...(await recogniseLine(pool, img)),
+            weight,
+            count: l.row.comps.length,
+            line: i,
+            model: model.code,
+          };
+          const fused = model.code === 'eng' ? fuse(read, glyphs[i]) : null;
+          return fused ? [read, fused] : [read];
+        }),
+      ),
+    ).then((r) => r.flat());
   const unsure = (reads: VoteRead[], scored: Scored[]) => {
     const top = scored[0]?.text ?? '';
     const agree = reads.filter((r) => r.text === top).length;
@@ -365,13 +493,26 @@ async function readLines(recs: Recogniser[], glyph: GlyphModel | null, lines: Li
   let scored = vote(reads);
   // Agreement between the classifier and the English model settles it; until then the
   // English model reads the next line, one at a time.
-  const settled = () => { const top = scored[0]!.text; return reads.some((r) => r.text === top && !r.beam) && !unsure(reads, scored); };
-  for (let k = head; k < lines.length && scored.length && !settled(); k++) scored = vote(reads = [...reads, ...(await readWith(recs.slice(0, 1), k, k + 1))]);
-  if (recs.length > 1 && scored.length && unsure(reads, scored)) scored = vote(reads = [...reads, ...(await readWith(recs.slice(1), 0, Math.min(lines.length, PLATE_LINES)))]);
+  const settled = () => {
+    const top = scored[0]!.text;
+    return reads.some((r) => r.text === top && !r.beam) && !unsure(reads, scored);
+  };
+  for (let k = head; k < lines.length && scored.length && !settled(); k++)
+    scored = vote((reads = [...reads, ...(await readWith(recs.slice(0, 1), k, k + 1))]));
+  if (recs.length > 1 && scored.length && unsure(reads, scored))
+    scored = vote((reads = [...reads, ...(await readWith(recs.slice(1), 0, Math.min(lines.length, PLATE_LINES)))]));
   if (debug) {
     debug(`lines ${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')}`);
-    for (const r of reads) debug(`  ${r.beam ? 'glyph' : 'tess '} ${r.text.padEnd(9)} conf=${r.conf.toFixed(2)} w=${r.weight.toFixed(2)} [${r.charConf.map((c) => c.toFixed(2)).join(' ')}]`);
-    debug(`  vote ${scored.slice(0, 5).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
+    for (const r of reads)
+      debug(
+        `  ${r.beam ? 'glyph' : 'tess '} ${r.text.padEnd(9)} conf=${r.conf.toFixed(2)} w=${r.weight.toFixed(2)} [${r.charConf.map((c) => c.toFixed(2)).join(' ')}]`,
+      );
+    debug(
+      `  vote ${scored
+        .slice(0, 5)
+        .map((x) => `${x.text}:${x.score.toFixed(2)}`)
+        .join(' ')}`,
+    );
   }
   return scored;
 }
@@ -400,7 +541,17 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
         const { scored, lines } = await readPlateImage(recs, glyph, g, 5, opts.debug);
         // The plate is the crop; its serial row, with a margin, is the more useful box.
         const lb = lines[0]?.box;
-        const box = lb ? clip({ x: lb.x - lb.height * 0.5, y: lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 }, g) : null;
+        const box = lb
+          ? clip(
+              {
+                x: lb.x - lb.height * 0.5,
+                y: lb.y - lb.height * 0.5,
+                width: lb.width + lb.height,
+                height: lb.height * 2,
+              },
+              g,
+            )
+          : null;
         return toResult(scored, box, t0, engine, model.name, g.scale);
       }
       return await readFrame(g, t0);
@@ -426,7 +577,12 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
         // The finder's row was the plate's header: cut again around the serial found
         // below it, whose ends the first cut may have missed.
         const bw = Math.max(1.7 * first.width, 9 * first.height);
-        const again = { x: ox + first.x + first.width / 2 - bw / 2, y: oy + first.y - 1.2 * first.height, width: bw, height: first.height * 3.4 };
+        const again = {
+          x: ox + first.x + first.width / 2 - bw / 2,
+          y: oy + first.y - 1.2 * first.height,
+          width: bw,
+          height: first.height * 3.4,
+        };
         region = cropGrey(g, again);
         ox = Math.max(0, Math.floor(again.x));
         oy = Math.max(0, Math.floor(again.y));
@@ -435,20 +591,39 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
       const glyphs = glyphReads(glyph, lines);
       const lb = lines[0]?.box;
       // Report the plate: the serial row with a margin, in frame pixels.
-      const box = lb ? clip({ x: ox + lb.x - lb.height * 0.5, y: oy + lb.y - lb.height * 0.5, width: lb.width + lb.height, height: lb.height * 2 }, g) : clip(c.box, g);
+      const box = lb
+        ? clip(
+            {
+              x: ox + lb.x - lb.height * 0.5,
+              y: oy + lb.y - lb.height * 0.5,
+              width: lb.width + lb.height,
+              height: lb.height * 2,
+            },
+            g,
+          )
+        : clip(c.box, g);
       const quick = vote(glyphs);
-      const prior = (0.6 + 0.4 * Math.min(1, c.score / (cands[0]!.score || 1)));
+      const prior = 0.6 + 0.4 * Math.min(1, c.score / (cands[0]!.score || 1));
       return { c: { ...c, box }, lines, glyphs, quick, rank: (quick[0]?.score ?? 0) * prior };
     });
     // Then the recognisers, on the candidates the classifier found most plate-like (all of
     // them without a classifier).
     const order = [...prepared].sort((a, b) => b.rank - a.rank);
     const full = glyph ? new Set(order.filter((p) => p.lines.length).slice(0, FRAME_READS)) : new Set(prepared);
-    const results = await Promise.all(prepared.map(async (p) => {
-      const scored = full.has(p) ? await readLines(recs, glyph, p.lines, p.glyphs, opts.debug) : p.quick.map((x) => ({ ...x, score: x.score * 0.5 }));
-      opts.debug?.(`cand ${JSON.stringify(p.c.box)} s=${p.c.score.toFixed(0)} h=${p.c.charH} lines=${p.lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(2)}`).join(' ')}`);
-      return { c: p.c, scored };
-    }));
+    const results = await Promise.all(
+      prepared.map(async (p) => {
+        const scored = full.has(p)
+          ? await readLines(recs, glyph, p.lines, p.glyphs, opts.debug)
+          : p.quick.map((x) => ({ ...x, score: x.score * 0.5 }));
+        opts.debug?.(
+          `cand ${JSON.stringify(p.c.box)} s=${p.c.score.toFixed(0)} h=${p.c.charH} lines=${p.lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')} → ${scored
+            .slice(0, 3)
+            .map((x) => `${x.text}:${x.score.toFixed(2)}`)
+            .join(' ')}`,
+        );
+        return { c: p.c, scored };
+      }),
+    );
     let best: { c: (typeof cands)[number]; scored: Scored[]; value: number } | null = null;
     const merged = new Map<string, number>();
     for (const r of results) {
@@ -459,9 +634,11 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
     if (!best) return toResult([], null, t0, engine, model.name);
     for (const s of best.scored) merged.set(s.text, s.score);
     // Readings from other candidates are alternatives only (other cars, signs).
-    for (const r of results) if (r !== undefined && r.c !== best.c) for (const s of r.scored.slice(0, 2)) {
-      if (!merged.has(s.text)) merged.set(s.text, s.score * 0.3);
-    }
+    for (const r of results)
+      if (r !== undefined && r.c !== best.c)
+        for (const s of r.scored.slice(0, 2)) {
+          if (!merged.has(s.text)) merged.set(s.text, s.score * 0.3);
+        }
     const scored = [...merged.entries()].map(([text, score]) => ({ text, score })).sort((a, b) => b.score - a.score);
     return toResult(scored, best.c.box, t0, engine, model.name, g.scale);
   }

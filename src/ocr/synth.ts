@@ -37,9 +37,28 @@ const DIGITS = '0123456789';
  * six-character ones (ABC123, 123ABC).
  */
 export const PLATE_LAYOUTS: readonly string[] = [
-  '9AAA999', '9AAA999', '9AAA999', 'AAA9999', 'AAA9999', 'AAA9999', 'AAA999', 'AAA999',
-  '999AAA', '999AAA', '9AA9999', 'AA99999', '99A9999', 'A999999', '999A999', 'AAA99A',
-  '9A99999', 'AA9999A', '9999AA', 'AAA99', 'AA999', '99AA99',
+  '9AAA999',
+  '9AAA999',
+  '9AAA999',
+  'AAA9999',
+  'AAA9999',
+  'AAA9999',
+  'AAA999',
+  'AAA999',
+  '999AAA',
+  '999AAA',
+  '9AA9999',
+  'AA99999',
+  '99A9999',
+  'A999999',
+  '999A999',
+  'AAA99A',
+  '9A99999',
+  'AA9999A',
+  '9999AA',
+  'AAA99',
+  'AA999',
+  '99AA99',
 ];
 
 /** A plate serial drawn from the US-like layouts. */
@@ -64,36 +83,72 @@ type Stroke = number[]; // x0,y0,x1,y1,... on a 4 × 8 grid
 const O_: Stroke = [1, 0, 3, 0, 4, 1, 4, 7, 3, 8, 1, 8, 0, 7, 0, 1, 1, 0];
 /** A narrow, even-stroke face on a 4-wide, 8-tall grid. */
 const GOTHIC: Record<string, Stroke[]> = {
-  A: [[0, 8, 0, 2, 1, 0, 3, 0, 4, 2, 4, 8], [0, 4.6, 4, 4.6]],
+  A: [
+    [0, 8, 0, 2, 1, 0, 3, 0, 4, 2, 4, 8],
+    [0, 4.6, 4, 4.6],
+  ],
   B: [[0, 4, 3, 4, 4, 3, 4, 1, 3, 0, 0, 0, 0, 8, 3, 8, 4, 7, 4, 5, 3, 4]],
   C: [[4, 1.2, 3, 0, 1, 0, 0, 1, 0, 7, 1, 8, 3, 8, 4, 6.8]],
   D: [[0, 0, 3, 0, 4, 1, 4, 7, 3, 8, 0, 8, 0, 0]],
-  E: [[4, 0, 0, 0, 0, 8, 4, 8], [0, 4, 3, 4]],
-  F: [[4, 0, 0, 0, 0, 8], [0, 4, 3, 4]],
+  E: [
+    [4, 0, 0, 0, 0, 8, 4, 8],
+    [0, 4, 3, 4],
+  ],
+  F: [
+    [4, 0, 0, 0, 0, 8],
+    [0, 4, 3, 4],
+  ],
   G: [[4, 1.2, 3, 0, 1, 0, 0, 1, 0, 7, 1, 8, 3, 8, 4, 7, 4, 4.5, 2.3, 4.5]],
-  H: [[0, 0, 0, 8], [4, 0, 4, 8], [0, 4, 4, 4]],
-  I: [[1, 0, 3, 0], [2, 0, 2, 8], [1, 8, 3, 8]],
+  H: [
+    [0, 0, 0, 8],
+    [4, 0, 4, 8],
+    [0, 4, 4, 4],
+  ],
+  I: [
+    [1, 0, 3, 0],
+    [2, 0, 2, 8],
+    [1, 8, 3, 8],
+  ],
   J: [[4, 0, 4, 7, 3, 8, 1, 8, 0, 7, 0, 5.8]],
-  K: [[0, 0, 0, 8], [4, 0, 0, 5.2], [1.4, 3.6, 4, 8]],
+  K: [
+    [0, 0, 0, 8],
+    [4, 0, 0, 5.2],
+    [1.4, 3.6, 4, 8],
+  ],
   L: [[0, 0, 0, 8, 4, 8]],
   M: [[0, 8, 0, 0, 2, 4.5, 4, 0, 4, 8]],
   N: [[0, 8, 0, 0, 4, 8, 4, 0]],
   O: [O_],
   P: [[0, 8, 0, 0, 3, 0, 4, 1, 4, 3.2, 3, 4.2, 0, 4.2]],
   Q: [O_, [2.4, 5.8, 4.2, 8.4]],
-  R: [[0, 8, 0, 0, 3, 0, 4, 1, 4, 3.2, 3, 4.2, 0, 4.2], [2, 4.2, 4, 8]],
+  R: [
+    [0, 8, 0, 0, 3, 0, 4, 1, 4, 3.2, 3, 4.2, 0, 4.2],
+    [2, 4.2, 4, 8],
+  ],
   S: [[4, 1, 3, 0, 1, 0, 0, 1, 0, 3, 1, 4, 3, 4, 4, 5, 4, 7, 3, 8, 1, 8, 0, 7]],
-  T: [[0, 0, 4, 0], [2, 0, 2, 8]],
+  T: [
+    [0, 0, 4, 0],
+    [2, 0, 2, 8],
+  ],
   U: [[0, 0, 0, 7, 1, 8, 3, 8, 4, 7, 4, 0]],
   V: [[0, 0, 2, 8, 4, 0]],
   W: [[0, 0, 1, 8, 2, 2.8, 3, 8, 4, 0]],
-  X: [[0, 0, 4, 8], [4, 0, 0, 8]],
-  Y: [[0, 0, 2, 4.2, 4, 0], [2, 4.2, 2, 8]],
+  X: [
+    [0, 0, 4, 8],
+    [4, 0, 0, 8],
+  ],
+  Y: [
+    [0, 0, 2, 4.2, 4, 0],
+    [2, 4.2, 2, 8],
+  ],
   Z: [[0, 0, 4, 0, 0, 8, 4, 8]],
   '0': [[1.3, 0, 2.7, 0, 4, 1.6, 4, 6.4, 2.7, 8, 1.3, 8, 0, 6.4, 0, 1.6, 1.3, 0]],
   '1': [[0.8, 1.6, 2.2, 0, 2.2, 8]],
   '2': [[0, 1, 1, 0, 3, 0, 4, 1, 4, 3, 0, 8, 4, 8]],
-  '3': [[0, 1, 1, 0, 3, 0, 4, 1, 4, 3, 3, 4, 1.6, 4], [3, 4, 4, 5, 4, 7, 3, 8, 1, 8, 0, 7]],
+  '3': [
+    [0, 1, 1, 0, 3, 0, 4, 1, 4, 3, 3, 4, 1.6, 4],
+    [3, 4, 4, 5, 4, 7, 3, 8, 1, 8, 0, 7],
+  ],
   '4': [[3, 8, 3, 0, 0, 5.6, 4, 5.6]],
   '5': [[4, 0, 0.4, 0, 0, 3.6, 3, 3.6, 4, 4.6, 4, 7, 3, 8, 1, 8, 0, 7]],
   '6': [[3.8, 0.8, 3, 0, 1, 0, 0, 1, 0, 7, 1, 8, 3, 8, 4, 7, 4, 5, 3, 4, 1, 4, 0, 5]],
@@ -103,7 +158,12 @@ const GOTHIC: Record<string, Stroke[]> = {
 };
 
 /** A system typeface: family and weight, its average capital's width and cap height in em. */
-export interface Face { family: string; weight: string; width: number; cap?: number }
+export interface Face {
+  family: string;
+  weight: string;
+  width: number;
+  cap?: number;
+}
 const SYSTEM_FACES: Record<Exclude<PlateFont, 'gothic'>, Face> = {
   'sans-condensed': { family: 'DejaVu Sans Condensed', weight: 'bold', width: 0.62 },
   sans: { family: 'DejaVu Sans', weight: 'bold', width: 0.7 },
@@ -119,8 +179,18 @@ function esc(s: string): string {
  * SVG for a row of characters whose cap height is `capH`, centred on `cx` with its
  * baseline at `baseY`, each in a cell `pitch` wide.
  */
-function glyphRow(text: string, font: PlateFont | Face, cx: number, baseY: number, capH: number, pitch: number,
-  fill: string, boldness: number, squeeze: number, gap: number): string {
+function glyphRow(
+  text: string,
+  font: PlateFont | Face,
+  cx: number,
+  baseY: number,
+  capH: number,
+  pitch: number,
+  fill: string,
+  boldness: number,
+  squeeze: number,
+  gap: number,
+): string {
   const chars = [...text];
   const total = chars.length * pitch + (gap > 0 ? gap : 0);
   let x = cx - total / 2 + pitch / 2;
@@ -133,23 +203,29 @@ function glyphRow(text: string, font: PlateFont | Face, cx: number, baseY: numbe
         const s = capH / 8;
         const w = 4 * s * squeeze;
         const sw = s * 0.95 * boldness;
-        const d = strokes.map((st) => {
-          let p = '';
-          for (let k = 0; k < st.length; k += 2) {
-            const px = x - w / 2 + (st[k]! / 4) * w;
-            const py = baseY - capH + st[k + 1]! * s;
-            p += `${k === 0 ? 'M' : 'L'}${px.toFixed(2)},${py.toFixed(2)}`;
-          }
-          return p;
-        }).join('');
-        parts.push(`<path d="${d}" fill="none" stroke="${fill}" stroke-width="${sw.toFixed(2)}" stroke-linejoin="round" stroke-linecap="square"/>`);
+        const d = strokes
+          .map((st) => {
+            let p = '';
+            for (let k = 0; k < st.length; k += 2) {
+              const px = x - w / 2 + (st[k]! / 4) * w;
+              const py = baseY - capH + st[k + 1]! * s;
+              p += `${k === 0 ? 'M' : 'L'}${px.toFixed(2)},${py.toFixed(2)}`;
+            }
+            return p;
+          })
+          .join('');
+        parts.push(
+          `<path d="${d}" fill="none" stroke="${fill}" stroke-width="${sw.toFixed(2)}" stroke-linejoin="round" stroke-linecap="square"/>`,
+        );
       }
     } else {
       const face = typeof font === 'string' ? SYSTEM_FACES[font] : font;
       const size = capH / (face.cap ?? 0.73); // DejaVu cap height is ~0.73 em
       const sx = squeeze;
       const extra = boldness > 1 ? ` stroke="${fill}" stroke-width="${((boldness - 1) * size * 0.06).toFixed(2)}"` : '';
-      parts.push(`<text transform="translate(${x.toFixed(2)},${baseY.toFixed(2)}) scale(${sx.toFixed(3)},1)" font-family="${face.family}" font-weight="${face.weight}" font-size="${size.toFixed(1)}" text-anchor="middle" fill="${fill}"${extra}>${esc(ch)}</text>`);
+      parts.push(
+        `<text transform="translate(${x.toFixed(2)},${baseY.toFixed(2)}) scale(${sx.toFixed(3)},1)" font-family="${face.family}" font-weight="${face.weight}" font-size="${size.toFixed(1)}" text-anchor="middle" fill="${fill}"${extra}>${esc(ch)}</text>`,
+      );
     }
     x += pitch;
     if (i === gapAfter) x += gap;
@@ -160,7 +236,12 @@ function glyphRow(text: string, font: PlateFont | Face, cx: number, baseY: numbe
 // ---------------------------------------------------------------------------
 // Plates
 
-interface Scheme { bg: string; bg2: string; text: string; header: string }
+interface Scheme {
+  bg: string;
+  bg2: string;
+  text: string;
+  header: string;
+}
 const SCHEMES: readonly Scheme[] = [
   { bg: '#f6f6f2', bg2: '#dfe6ee', text: '#1d2a6b', header: '#b0182a' }, // white, dark blue letters, red script
   { bg: '#fbfbf7', bg2: '#e8e8e8', text: '#111111', header: '#1d2a6b' },
@@ -173,10 +254,32 @@ const SCHEMES: readonly Scheme[] = [
   { bg: '#1d3363', bg2: '#2a4680', text: '#f2cf3c', header: '#f4f4f4' }, // dark plate, light letters
   { bg: '#222222', bg2: '#333333', text: '#f4f4f4', header: '#d0d0d0' },
 ];
-const STATE_WORDS = ['CALIVADA', 'NEW YORKSHIRE', 'TEXONA', 'FLORIMA', 'OREGANO', 'ARIZONIA', 'GEORGILAND',
-  'MARYSOTA', 'OHIOMING', 'KANSOURI', 'UTAHO', 'NEVALINA'];
-const SLOGANS = ['dmv.example.gov', 'SUNSHINE STATE', 'THE GREAT STATE', 'LAND OF LAKES', 'EST 1850',
-  'GRAND CANYON', 'PEACH STATE', 'EMPIRE', 'LIVE FREE', 'FIRST IN FLIGHT'];
+const STATE_WORDS = [
+  'CALIVADA',
+  'NEW YORKSHIRE',
+  'TEXONA',
+  'FLORIMA',
+  'OREGANO',
+  'ARIZONIA',
+  'GEORGILAND',
+  'MARYSOTA',
+  'OHIOMING',
+  'KANSOURI',
+  'UTAHO',
+  'NEVALINA',
+];
+const SLOGANS = [
+  'dmv.example.gov',
+  'SUNSHINE STATE',
+  'THE GREAT STATE',
+  'LAND OF LAKES',
+  'EST 1850',
+  'GRAND CANYON',
+  'PEACH STATE',
+  'EMPIRE',
+  'LIVE FREE',
+  'FIRST IN FLIGHT',
+];
 const DEALERS = ['SUNRISE MOTORS', 'CITY AUTO GROUP', 'BEST DEAL CARS', 'VALLEY FORD', 'METRO HONDA'];
 
 /** Options for renderPlate. Everything not given is drawn from the seed. */
@@ -208,7 +311,12 @@ export interface PlateOptions {
   background?: string;
 }
 
-interface PlateSvg { svg: string; width: number; height: number; charBox: { x: number; y: number; width: number; height: number } }
+interface PlateSvg {
+  svg: string;
+  width: number;
+  height: number;
+  charBox: { x: number; y: number; width: number; height: number };
+}
 
 /** The plate as an SVG string (no margin, no degradation). */
 function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
@@ -240,40 +348,59 @@ function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
   }
   const cx = W / 2 + between(rng, -0.02, 0.02) * W;
   const parts: string[] = [];
-  parts.push(`<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${scheme.bg2}"/><stop offset="${between(rng, 0.3, 0.7).toFixed(2)}" stop-color="${scheme.bg}"/><stop offset="1" stop-color="${rng() < 0.5 ? scheme.bg : scheme.bg2}"/></linearGradient></defs>`);
-  parts.push(`<rect x="0" y="0" width="${W}" height="${H}" rx="${(W * 0.03).toFixed(1)}" fill="url(#g)" stroke="#777" stroke-width="${(W * 0.006).toFixed(1)}"/>`);
+  parts.push(
+    `<defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${scheme.bg2}"/><stop offset="${between(rng, 0.3, 0.7).toFixed(2)}" stop-color="${scheme.bg}"/><stop offset="1" stop-color="${rng() < 0.5 ? scheme.bg : scheme.bg2}"/></linearGradient></defs>`,
+  );
+  parts.push(
+    `<rect x="0" y="0" width="${W}" height="${H}" rx="${(W * 0.03).toFixed(1)}" fill="url(#g)" stroke="#777" stroke-width="${(W * 0.006).toFixed(1)}"/>`,
+  );
   // A faint picture behind the letters, as many states print (mountains, sun).
   if (rng() < 0.4) {
     const c = rng() < 0.5 ? '#e7b9a0' : '#a9c6df';
-    parts.push(`<path d="M0,${H * 0.85} L${W * 0.25},${H * 0.45} L${W * 0.45},${H * 0.7} L${W * 0.7},${H * 0.35} L${W},${H * 0.8} L${W},${H} L0,${H} Z" fill="${c}" opacity="${between(rng, 0.25, 0.6).toFixed(2)}"/>`);
+    parts.push(
+      `<path d="M0,${H * 0.85} L${W * 0.25},${H * 0.45} L${W * 0.45},${H * 0.7} L${W * 0.7},${H * 0.35} L${W},${H * 0.8} L${W},${H} L0,${H} Z" fill="${c}" opacity="${between(rng, 0.25, 0.6).toFixed(2)}"/>`,
+    );
   }
   // Header: a state name, in script-like italic or plain capitals.
   const state = pick(rng, STATE_WORDS);
   // The header sits between the top edge and the serial, clear of both.
   const room = baseY - capH - H * 0.06;
   const hSize = Math.max(H * 0.07, Math.min(H * between(rng, 0.13, 0.2), room * 0.85));
-  parts.push(`<text x="${W / 2}" y="${(H * 0.03 + hSize).toFixed(1)}" font-family="${rng() < 0.5 ? 'DejaVu Serif' : 'DejaVu Sans'}" font-style="${rng() < 0.5 ? 'italic' : 'normal'}" font-weight="bold" font-size="${hSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(rng() < 0.4 ? state.charAt(0) + state.slice(1).toLowerCase() : state)}</text>`);
+  parts.push(
+    `<text x="${W / 2}" y="${(H * 0.03 + hSize).toFixed(1)}" font-family="${rng() < 0.5 ? 'DejaVu Serif' : 'DejaVu Sans'}" font-style="${rng() < 0.5 ? 'italic' : 'normal'}" font-weight="bold" font-size="${hSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(rng() < 0.4 ? state.charAt(0) + state.slice(1).toLowerCase() : state)}</text>`,
+  );
   // Footer slogan (often covered by a frame).
   const fSize = H * between(rng, 0.07, 0.1);
-  parts.push(`<text x="${W / 2}" y="${(H * 0.95).toFixed(1)}" font-family="DejaVu Sans" font-size="${fSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(pick(rng, SLOGANS))}</text>`);
+  parts.push(
+    `<text x="${W / 2}" y="${(H * 0.95).toFixed(1)}" font-family="DejaVu Sans" font-size="${fSize.toFixed(1)}" text-anchor="middle" fill="${scheme.header}">${esc(pick(rng, SLOGANS))}</text>`,
+  );
   // The serial, sometimes with a small emblem in the gap.
   parts.push(glyphRow(text, face ?? font, cx, baseY, capH, pitch, scheme.text, boldness, squeeze, gap));
   if (gap > 0 && rng() < 0.5) {
     const total = n * pitch + gap;
     const gapAfter = Math.floor(n / 2) - (n === 7 ? 0 : 1);
     const gx = cx - total / 2 + (gapAfter + 1) * pitch + gap / 2;
-    parts.push(`<circle cx="${gx.toFixed(1)}" cy="${(baseY - capH / 2).toFixed(1)}" r="${(gap * 0.3).toFixed(1)}" fill="${scheme.header}" opacity="0.8"/>`);
+    parts.push(
+      `<circle cx="${gx.toFixed(1)}" cy="${(baseY - capH / 2).toFixed(1)}" r="${(gap * 0.3).toFixed(1)}" fill="${scheme.header}" opacity="0.8"/>`,
+    );
   }
   if (stickers) {
     const sw = W * between(rng, 0.09, 0.13);
     const sh = Math.max(H * 0.06, Math.min(H * between(rng, 0.14, 0.2), baseY - capH - H * 0.1));
     const colours = ['#d22', '#2a2', '#22c', '#ec3', '#e70', '#a3c'];
-    const corners: Array<[number, number]> = [[W * 0.03, H * 0.05], [W * 0.97 - sw, H * 0.05]];
+    const corners: Array<[number, number]> = [
+      [W * 0.03, H * 0.05],
+      [W * 0.97 - sw, H * 0.05],
+    ];
     const count = rng() < 0.5 ? 1 : 2;
     for (let i = 0; i < count; i++) {
       const [sx, sy] = corners[i === 0 && rng() < 0.5 ? 1 : i]!;
-      parts.push(`<rect x="${sx.toFixed(1)}" y="${sy.toFixed(1)}" width="${sw.toFixed(1)}" height="${sh.toFixed(1)}" fill="${pick(rng, colours)}"/>`);
-      parts.push(`<text x="${(sx + sw / 2).toFixed(1)}" y="${(sy + sh * 0.75).toFixed(1)}" font-family="DejaVu Sans" font-weight="bold" font-size="${(sh * 0.6).toFixed(1)}" text-anchor="middle" fill="#fff">${Math.floor(rng() * 12) + 1}</text>`);
+      parts.push(
+        `<rect x="${sx.toFixed(1)}" y="${sy.toFixed(1)}" width="${sw.toFixed(1)}" height="${sh.toFixed(1)}" fill="${pick(rng, colours)}"/>`,
+      );
+      parts.push(
+        `<text x="${(sx + sw / 2).toFixed(1)}" y="${(sy + sh * 0.75).toFixed(1)}" font-family="DejaVu Sans" font-weight="bold" font-size="${(sh * 0.6).toFixed(1)}" text-anchor="middle" fill="#fff">${Math.floor(rng() * 12) + 1}</text>`,
+      );
     }
   }
   if (frame) {
@@ -282,12 +409,18 @@ function plateSvg(text: string, rng: Rng, o: PlateOptions): PlateSvg {
     const top = H * between(rng, 0.03, 0.08);
     const bottom = H * between(rng, 0.09, 0.16);
     const side = W * between(rng, 0.015, 0.03);
-    parts.push(`<path fill-rule="evenodd" fill="${fc}" d="M0,0 H${W} V${H} H0 Z M${side},${top} H${W - side} V${H - bottom} H${side} Z"/>`);
-    parts.push(`<text x="${W / 2}" y="${(H - bottom * 0.25).toFixed(1)}" font-family="DejaVu Sans" font-weight="bold" font-size="${(bottom * 0.6).toFixed(1)}" text-anchor="middle" fill="${tc}">${esc(pick(rng, DEALERS))}</text>`);
+    parts.push(
+      `<path fill-rule="evenodd" fill="${fc}" d="M0,0 H${W} V${H} H0 Z M${side},${top} H${W - side} V${H - bottom} H${side} Z"/>`,
+    );
+    parts.push(
+      `<text x="${W / 2}" y="${(H - bottom * 0.25).toFixed(1)}" font-family="DejaVu Sans" font-weight="bold" font-size="${(bottom * 0.6).toFixed(1)}" text-anchor="middle" fill="${tc}">${esc(pick(rng, DEALERS))}</text>`,
+    );
   }
   // Screw heads.
   for (const sx of [W * 0.25, W * 0.75]) {
-    parts.push(`<circle cx="${sx.toFixed(1)}" cy="${(H * 0.12).toFixed(1)}" r="${(W * 0.012).toFixed(1)}" fill="#999"/>`);
+    parts.push(
+      `<circle cx="${sx.toFixed(1)}" cy="${(H * 0.12).toFixed(1)}" r="${(W * 0.012).toFixed(1)}" fill="#999"/>`,
+    );
   }
   const rowW = n * pitch + gap;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
@@ -306,7 +439,15 @@ function addNoise(px: Buffer, sigma: number, rng: Rng): void {
 }
 
 /** The degradations applied to a plate image, resolved from options and the seed. */
-interface Degrade { skew: number; shear: number; blur: number; noise: number; night: boolean; margin: number; carColour: string }
+interface Degrade {
+  skew: number;
+  shear: number;
+  blur: number;
+  noise: number;
+  night: boolean;
+  margin: number;
+  carColour: string;
+}
 
 function resolveDegrade(rng: Rng, o: PlateOptions): Degrade {
   return {
@@ -316,12 +457,22 @@ function resolveDegrade(rng: Rng, o: PlateOptions): Degrade {
     noise: o.noise ?? between(rng, 0, 14),
     night: o.night ?? rng() < 0.15,
     margin: o.margin ?? between(rng, 0.03, 0.15),
-    carColour: o.background ?? pick(rng, ['#202020', '#e8e8e8', '#8a1c1c', '#1c3b8a', '#7d7d7d', '#c0c0c0', '#2f4f2f', '#d8c8a0']),
+    carColour:
+      o.background ??
+      pick(rng, ['#202020', '#e8e8e8', '#8a1c1c', '#1c3b8a', '#7d7d7d', '#c0c0c0', '#2f4f2f', '#d8c8a0']),
   };
 }
 
 /** Rendered plate as raw RGB plus where it sits. */
-async function renderPlateRaw(text: string, o: PlateOptions): Promise<{ data: Buffer; width: number; height: number; plate: { x: number; y: number; width: number; height: number } }> {
+async function renderPlateRaw(
+  text: string,
+  o: PlateOptions,
+): Promise<{
+  data: Buffer;
+  width: number;
+  height: number;
+  plate: { x: number; y: number; width: number; height: number };
+}> {
   const rng = makeRng((o.seed ?? 1) * 7919 + 17);
   const p = plateSvg(text.toUpperCase().replace(/[^A-Z0-9]/g, ''), rng, o);
   const d = resolveDegrade(rng, o);
@@ -331,19 +482,35 @@ async function renderPlateRaw(text: string, o: PlateOptions): Promise<{ data: Bu
   const H = p.height + 2 * my;
   const bg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="${d.carColour}"/><rect x="${mx - 3}" y="${my - 3}" width="${p.width + 6}" height="${p.height + 6}" fill="#111" opacity="0.5"/></svg>`;
   const plate = await sharp(Buffer.from(p.svg)).png().toBuffer();
-  let img = sharp(Buffer.from(bg)).composite([{ input: plate, left: mx, top: my }]).flatten({ background: d.carColour });
+  let img = sharp(Buffer.from(bg))
+    .composite([{ input: plate, left: mx, top: my }])
+    .flatten({ background: d.carColour });
   // Skew: rotate plus a horizontal shear, as a camera above or beside the car sees it.
   const rad = (d.skew * Math.PI) / 180;
   const c = Math.cos(rad);
   const s = Math.sin(rad);
   const base = await img.png().toBuffer();
-  img = sharp(base).affine([[c, -s + d.shear], [s, c]], { background: d.carColour, interpolator: 'bicubic' });
+  img = sharp(base).affine(
+    [
+      [c, -s + d.shear],
+      [s, c],
+    ],
+    { background: d.carColour, interpolator: 'bicubic' },
+  );
   let buf = await img.png().toBuffer();
   // Crop back near the original size, so the margin stays about what was asked.
   const meta = await sharp(buf).metadata();
   const cw = Math.min(meta.width!, W);
   const ch = Math.min(meta.height!, H);
-  buf = await sharp(buf).extract({ left: Math.floor((meta.width! - cw) / 2), top: Math.floor((meta.height! - ch) / 2), width: cw, height: ch }).png().toBuffer();
+  buf = await sharp(buf)
+    .extract({
+      left: Math.floor((meta.width! - cw) / 2),
+      top: Math.floor((meta.height! - ch) / 2),
+      width: cw,
+      height: ch,
+    })
+    .png()
+    .toBuffer();
   let pipe = sharp(buf);
   if (d.blur >= 0.3) pipe = pipe.blur(d.blur);
   if (d.night) {
@@ -352,13 +519,20 @@ async function renderPlateRaw(text: string, o: PlateOptions): Promise<{ data: Bu
   }
   const raw = await pipe.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   addNoise(raw.data, d.noise, rng);
-  return { data: raw.data, width: raw.info.width, height: raw.info.height, plate: { x: mx, y: my, width: p.width, height: p.height } };
+  return {
+    data: raw.data,
+    width: raw.info.width,
+    height: raw.info.height,
+    plate: { x: mx, y: my, width: p.width, height: p.height },
+  };
 }
 
 /** A synthetic plate photo (PNG): the plate with a margin of car around it. */
 export async function renderPlate(text: string, opts: PlateOptions = {}): Promise<Buffer> {
   const r = await renderPlateRaw(text, opts);
-  return sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } }).png().toBuffer();
+  return sharp(r.data, { raw: { width: r.width, height: r.height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 // ---------------------------------------------------------------------------
@@ -383,7 +557,11 @@ export interface FrameOptions {
 }
 
 /** A rendered frame and where its plate is. */
-export interface SyntheticFrame { image: Buffer; box: { x: number; y: number; width: number; height: number }; text: string }
+export interface SyntheticFrame {
+  image: Buffer;
+  box: { x: number; y: number; width: number; height: number };
+  text: string;
+}
 
 /** A synthetic camera frame (JPEG) and the plate's box in it. */
 export async function renderScene(text: string, opts: FrameOptions = {}): Promise<SyntheticFrame> {
@@ -402,17 +580,24 @@ export async function renderScene(text: string, opts: FrameOptions = {}): Promis
   const body = pick(rng, ['#b3b3b3', '#1e1e1e', '#f0f0f0', '#7c1414', '#143c7c', '#5a5a5a', '#2c4a2c', '#c9b27a']);
   const sky = night ? ['#05070f', '#1a1f30'] : [pick(rng, ['#8fb8e0', '#a9c4dc', '#c8d3dc']), '#e6eef5'];
   const parts: string[] = [];
-  parts.push(`<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${sky[0]}"/><stop offset="1" stop-color="${sky[1]}"/></linearGradient></defs>`);
+  parts.push(
+    `<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${sky[0]}"/><stop offset="1" stop-color="${sky[1]}"/></linearGradient></defs>`,
+  );
   parts.push(`<rect width="${W}" height="${H}" fill="url(#sky)"/>`);
   // Buildings and trees on the horizon.
-  for (let x = 0; x < W;) {
+  for (let x = 0; x < W; ) {
     const bw = between(rng, 60, 200);
     const bh = between(rng, 40, horizon * 0.9);
     const shade = Math.round(between(rng, night ? 15 : 90, night ? 45 : 190));
-    parts.push(`<rect x="${x.toFixed(0)}" y="${(horizon - bh).toFixed(0)}" width="${bw.toFixed(0)}" height="${bh.toFixed(0)}" fill="rgb(${shade},${shade},${shade + 8})"/>`);
+    parts.push(
+      `<rect x="${x.toFixed(0)}" y="${(horizon - bh).toFixed(0)}" width="${bw.toFixed(0)}" height="${bh.toFixed(0)}" fill="rgb(${shade},${shade},${shade + 8})"/>`,
+    );
     for (let wy = horizon - bh + 10; wy < horizon - 15; wy += 22) {
       for (let wx = x + 8; wx < x + bw - 14; wx += 20) {
-        if (rng() < 0.6) parts.push(`<rect x="${wx.toFixed(0)}" y="${wy.toFixed(0)}" width="9" height="12" fill="${night ? (rng() < 0.3 ? '#d8c070' : '#202530') : '#5d7088'}"/>`);
+        if (rng() < 0.6)
+          parts.push(
+            `<rect x="${wx.toFixed(0)}" y="${wy.toFixed(0)}" width="9" height="12" fill="${night ? (rng() < 0.3 ? '#d8c070' : '#202530') : '#5d7088'}"/>`,
+          );
       }
     }
     x += bw + between(rng, 0, 30);
@@ -421,39 +606,75 @@ export async function renderScene(text: string, opts: FrameOptions = {}): Promis
   if (rng() < 0.6) {
     const sx = between(rng, 0, W - 120);
     const sy = between(rng, horizon * 0.3, horizon);
-    parts.push(`<rect x="${sx.toFixed(0)}" y="${sy.toFixed(0)}" width="110" height="34" fill="#1e6b35"/><text x="${(sx + 55).toFixed(0)}" y="${(sy + 25).toFixed(0)}" font-family="DejaVu Sans" font-weight="bold" font-size="20" text-anchor="middle" fill="#fff">${pick(rng, ['MAIN ST', 'OAK AVE', '5TH ST', 'ELM DR', 'PINE RD'])}</text>`);
+    parts.push(
+      `<rect x="${sx.toFixed(0)}" y="${sy.toFixed(0)}" width="110" height="34" fill="#1e6b35"/><text x="${(sx + 55).toFixed(0)}" y="${(sy + 25).toFixed(0)}" font-family="DejaVu Sans" font-weight="bold" font-size="20" text-anchor="middle" fill="#fff">${pick(rng, ['MAIN ST', 'OAK AVE', '5TH ST', 'ELM DR', 'PINE RD'])}</text>`,
+    );
   }
   // Road with lane markings.
-  parts.push(`<rect x="0" y="${horizon.toFixed(0)}" width="${W}" height="${(H - horizon).toFixed(0)}" fill="${night ? '#15161a' : '#55575c'}"/>`);
+  parts.push(
+    `<rect x="0" y="${horizon.toFixed(0)}" width="${W}" height="${(H - horizon).toFixed(0)}" fill="${night ? '#15161a' : '#55575c'}"/>`,
+  );
   for (let i = 0; i < 6; i++) {
     const y = horizon + (H - horizon) * (i / 6);
-    parts.push(`<rect x="${(W / 2 - 3 - i * 2).toFixed(0)}" y="${y.toFixed(0)}" width="${6 + i * 4}" height="${(H - horizon) / 14}" fill="${night ? '#77735a' : '#e8e2c0'}"/>`);
+    parts.push(
+      `<rect x="${(W / 2 - 3 - i * 2).toFixed(0)}" y="${y.toFixed(0)}" width="${6 + i * 4}" height="${(H - horizon) / 14}" fill="${night ? '#77735a' : '#e8e2c0'}"/>`,
+    );
   }
   // The car, rear view.
   const r = carW * 0.06;
-  parts.push(`<ellipse cx="${(carX + carW / 2).toFixed(0)}" cy="${(carY + carH).toFixed(0)}" rx="${(carW * 0.55).toFixed(0)}" ry="${(carH * 0.06).toFixed(0)}" fill="#000" opacity="0.5"/>`);
+  parts.push(
+    `<ellipse cx="${(carX + carW / 2).toFixed(0)}" cy="${(carY + carH).toFixed(0)}" rx="${(carW * 0.55).toFixed(0)}" ry="${(carH * 0.06).toFixed(0)}" fill="#000" opacity="0.5"/>`,
+  );
   for (const wx of [carX + carW * 0.05, carX + carW * 0.8]) {
-    parts.push(`<rect x="${wx.toFixed(0)}" y="${(carY + carH * 0.8).toFixed(0)}" width="${(carW * 0.15).toFixed(0)}" height="${(carH * 0.2).toFixed(0)}" rx="${(carW * 0.02).toFixed(0)}" fill="#0b0b0b"/>`);
+    parts.push(
+      `<rect x="${wx.toFixed(0)}" y="${(carY + carH * 0.8).toFixed(0)}" width="${(carW * 0.15).toFixed(0)}" height="${(carH * 0.2).toFixed(0)}" rx="${(carW * 0.02).toFixed(0)}" fill="#0b0b0b"/>`,
+    );
   }
-  parts.push(`<path d="M${(carX + carW * 0.16).toFixed(0)},${carY.toFixed(0)} L${(carX + carW * 0.84).toFixed(0)},${carY.toFixed(0)} L${(carX + carW * 0.95).toFixed(0)},${(carY + carH * 0.38).toFixed(0)} L${(carX + carW * 0.05).toFixed(0)},${(carY + carH * 0.38).toFixed(0)} Z" fill="${body}"/>`);
-  parts.push(`<path d="M${(carX + carW * 0.2).toFixed(0)},${(carY + carH * 0.05).toFixed(0)} L${(carX + carW * 0.8).toFixed(0)},${(carY + carH * 0.05).toFixed(0)} L${(carX + carW * 0.88).toFixed(0)},${(carY + carH * 0.33).toFixed(0)} L${(carX + carW * 0.12).toFixed(0)},${(carY + carH * 0.33).toFixed(0)} Z" fill="${night ? '#05060a' : '#26303a'}"/>`);
-  parts.push(`<rect x="${carX.toFixed(0)}" y="${(carY + carH * 0.36).toFixed(0)}" width="${carW.toFixed(0)}" height="${(carH * 0.5).toFixed(0)}" rx="${r.toFixed(0)}" fill="${body}"/>`);
+  parts.push(
+    `<path d="M${(carX + carW * 0.16).toFixed(0)},${carY.toFixed(0)} L${(carX + carW * 0.84).toFixed(0)},${carY.toFixed(0)} L${(carX + carW * 0.95).toFixed(0)},${(carY + carH * 0.38).toFixed(0)} L${(carX + carW * 0.05).toFixed(0)},${(carY + carH * 0.38).toFixed(0)} Z" fill="${body}"/>`,
+  );
+  parts.push(
+    `<path d="M${(carX + carW * 0.2).toFixed(0)},${(carY + carH * 0.05).toFixed(0)} L${(carX + carW * 0.8).toFixed(0)},${(carY + carH * 0.05).toFixed(0)} L${(carX + carW * 0.88).toFixed(0)},${(carY + carH * 0.33).toFixed(0)} L${(carX + carW * 0.12).toFixed(0)},${(carY + carH * 0.33).toFixed(0)} Z" fill="${night ? '#05060a' : '#26303a'}"/>`,
+  );
+  parts.push(
+    `<rect x="${carX.toFixed(0)}" y="${(carY + carH * 0.36).toFixed(0)}" width="${carW.toFixed(0)}" height="${(carH * 0.5).toFixed(0)}" rx="${r.toFixed(0)}" fill="${body}"/>`,
+  );
   const lightColour = night ? '#ff3030' : '#b01818';
-  parts.push(`<rect x="${(carX + carW * 0.02).toFixed(0)}" y="${(carY + carH * 0.42).toFixed(0)}" width="${(carW * 0.2).toFixed(0)}" height="${(carH * 0.12).toFixed(0)}" rx="4" fill="${lightColour}"/>`);
-  parts.push(`<rect x="${(carX + carW * 0.78).toFixed(0)}" y="${(carY + carH * 0.42).toFixed(0)}" width="${(carW * 0.2).toFixed(0)}" height="${(carH * 0.12).toFixed(0)}" rx="4" fill="${lightColour}"/>`);
-  parts.push(`<rect x="${carX.toFixed(0)}" y="${(carY + carH * 0.76).toFixed(0)}" width="${carW.toFixed(0)}" height="${(carH * 0.1).toFixed(0)}" rx="${(r / 2).toFixed(0)}" fill="#2a2a2a"/>`);
+  parts.push(
+    `<rect x="${(carX + carW * 0.02).toFixed(0)}" y="${(carY + carH * 0.42).toFixed(0)}" width="${(carW * 0.2).toFixed(0)}" height="${(carH * 0.12).toFixed(0)}" rx="4" fill="${lightColour}"/>`,
+  );
+  parts.push(
+    `<rect x="${(carX + carW * 0.78).toFixed(0)}" y="${(carY + carH * 0.42).toFixed(0)}" width="${(carW * 0.2).toFixed(0)}" height="${(carH * 0.12).toFixed(0)}" rx="4" fill="${lightColour}"/>`,
+  );
+  parts.push(
+    `<rect x="${carX.toFixed(0)}" y="${(carY + carH * 0.76).toFixed(0)}" width="${carW.toFixed(0)}" height="${(carH * 0.1).toFixed(0)}" rx="${(r / 2).toFixed(0)}" fill="#2a2a2a"/>`,
+  );
   // A badge with letters on the boot lid: another distraction.
   if (rng() < 0.7) {
-    parts.push(`<text x="${(carX + carW * 0.75).toFixed(0)}" y="${(carY + carH * 0.6).toFixed(0)}" font-family="DejaVu Sans" font-size="${(plateW * 0.12).toFixed(0)}" fill="#ddd" text-anchor="middle">${pick(rng, ['SEDAN', 'HYBRID', 'LX', 'SPORT', 'V6'])}</text>`);
+    parts.push(
+      `<text x="${(carX + carW * 0.75).toFixed(0)}" y="${(carY + carH * 0.6).toFixed(0)}" font-family="DejaVu Sans" font-size="${(plateW * 0.12).toFixed(0)}" fill="#ddd" text-anchor="middle">${pick(rng, ['SEDAN', 'HYBRID', 'LX', 'SPORT', 'V6'])}</text>`,
+    );
   }
-  const scene = await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`)).png().toBuffer();
+  const scene = await sharp(
+    Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`),
+  )
+    .png()
+    .toBuffer();
   // The plate, lightly degraded on its own, set on the bumper area.
   const plate = await renderPlateRaw(text, {
-    ...opts.plate, seed: seed + 1000, width: plateW, margin: 0.01, night: false, background: body,
-    blur: opts.plate?.blur ?? (rng() < 0.5 ? between(rng, 0, 0.8) : 0), noise: opts.plate?.noise ?? between(rng, 0, 8),
+    ...opts.plate,
+    seed: seed + 1000,
+    width: plateW,
+    margin: 0.01,
+    night: false,
+    background: body,
+    blur: opts.plate?.blur ?? (rng() < 0.5 ? between(rng, 0, 0.8) : 0),
+    noise: opts.plate?.noise ?? between(rng, 0, 8),
     skew: opts.plate?.skew ?? between(rng, -4, 4),
   });
-  const platePng = await sharp(plate.data, { raw: { width: plate.width, height: plate.height, channels: 3 } }).png().toBuffer();
+  const platePng = await sharp(plate.data, { raw: { width: plate.width, height: plate.height, channels: 3 } })
+    .png()
+    .toBuffer();
   const px = Math.round(carX + carW / 2 - plate.width / 2 + between(rng, -0.12, 0.12) * carW);
   const py = Math.round(carY + carH * 0.6 - plate.height / 2);
   const left = Math.max(0, Math.min(W - plate.width, px));
@@ -462,7 +683,9 @@ export async function renderScene(text: string, opts: FrameOptions = {}): Promis
   if (night) pipe = sharp(await pipe.png().toBuffer()).linear(between(rng, 0.45, 0.7), 0);
   const raw = await pipe.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   addNoise(raw.data, between(rng, 3, 7), rng);
-  const image = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: opts.quality ?? 88 }).toBuffer();
+  const image = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } })
+    .jpeg({ quality: opts.quality ?? 88 })
+    .toBuffer();
   const box = { x: left + plate.plate.x, y: top + plate.plate.y, width: plate.plate.width, height: plate.plate.height };
   return { image, box, text: text.toUpperCase().replace(/[^A-Z0-9]/g, '') };
 }

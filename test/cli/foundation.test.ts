@@ -15,13 +15,24 @@ async function setUp(): Promise<TestHome> {
 }
 
 function allFilesOf(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath ?? (d as unknown as { path: string }).path, d.name));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.join(d.parentPath ?? (d as unknown as { path: string }).path, d.name));
 }
 
 describe('init', () => {
   it('creates a home and refuses to touch it again', async () => {
     const t = await setUp();
-    for (const f of ['home.json', 'keyring.json', 'ledger.enc', 'checkpoints.jsonl', 'signing/cert.pem', 'signing/identity.enc']) expect(fs.existsSync(path.join(t.home, f)), f).toBe(true);
+    for (const f of [
+      'home.json',
+      'keyring.json',
+      'ledger.enc',
+      'checkpoints.jsonl',
+      'signing/cert.pem',
+      'signing/identity.enc',
+    ])
+      expect(fs.existsSync(path.join(t.home, f)), f).toBe(true);
     const before = fs.readFileSync(path.join(t.home, 'ledger.enc'));
     const again = await run(INIT_ARGS, { env: t.env });
     expect(again.code).toBe(6);
@@ -48,7 +59,17 @@ describe('init', () => {
 
   it('asks for every answer on a terminal', async () => {
     const t = newTestHome();
-    const prompts = scriptedPrompts(['City of Example', 'Administrative Services Director', 'asd', 'Dana Example', '2026-01-05', 'ALPR policy', 'Pat Trainer', 'a long enough password', 'a long enough password']);
+    const prompts = scriptedPrompts([
+      'City of Example',
+      'Administrative Services Director',
+      'asd',
+      'Dana Example',
+      '2026-01-05',
+      'ALPR policy',
+      'Pat Trainer',
+      'a long enough password',
+      'a long enough password',
+    ]);
     const env = { ...t.env };
     delete env.CUSTODY_USER;
     delete env.CUSTODY_PASSWORD_FILE;
@@ -72,7 +93,9 @@ describe('operators and log-in', () => {
     const ledgerBefore = fs.readFileSync(path.join(t.home, 'ledger.enc'));
     const r = await run(['camera', 'list'], { env: bad });
     expect(r.code).toBe(3);
-    expect(r.stderr.trim().split('\n')[0]).toBe('custody: Log-in failed for "asd": unknown operator or wrong password.');
+    expect(r.stderr.trim().split('\n')[0]).toBe(
+      'custody: Log-in failed for "asd": unknown operator or wrong password.',
+    );
     expect(fs.readFileSync(path.join(t.home, 'ledger.enc')).equals(ledgerBefore)).toBe(true);
     expect(fs.readFileSync(path.join(t.home, 'auth.log'), 'utf8')).toMatch(/"username":"asd"/);
     const log = await run(['log', '--type', 'auth.failed', '--json'], { env: t.env });
@@ -92,20 +115,40 @@ describe('operators and log-in', () => {
   it('adds a designee who is refused until trained, then works; an auditor cannot change things', async () => {
     const pw = path.join(t.dir, 'first.pw');
     fs.writeFileSync(pw, 'designee password 1\n');
-    expect((await run(['operator', 'add', 'rlee', '--name', 'Robin Lee', '--role', 'designee', '--new-password-file', pw], { env: t.env })).code).toBe(0);
+    expect(
+      (
+        await run(['operator', 'add', 'rlee', '--name', 'Robin Lee', '--role', 'designee', '--new-password-file', pw], {
+          env: t.env,
+        })
+      ).code,
+    ).toBe(0);
     const rlee = passwordFileFor(t, 'rlee', 'designee password 1');
     const untrained = await run(['camera', 'list'], { env: rlee });
     expect(untrained.code).toBe(4);
     expect(untrained.stderr).toMatch(/no training record/);
-    expect((await run(['operator', 'train', 'rlee', '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer'], { env: t.env })).code).toBe(0);
+    expect(
+      (
+        await run(
+          ['operator', 'train', 'rlee', '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer'],
+          { env: t.env },
+        )
+      ).code,
+    ).toBe(0);
     expect((await run(['camera', 'add', 'CAM-02', '--location', 'Oak Ave'], { env: rlee })).code).toBe(0);
-    const denied = await run(['operator', 'add', 'x1', '--name', 'X', '--role', 'auditor', '--new-password-file', pw], { env: rlee });
+    const denied = await run(['operator', 'add', 'x1', '--name', 'X', '--role', 'auditor', '--new-password-file', pw], {
+      env: rlee,
+    });
     expect(denied.code).toBe(4);
     expect(denied.stderr).toMatch(/may not manage operators/);
 
     fs.writeFileSync(pw, 'auditor password 1\n');
-    await run(['operator', 'add', 'audit1', '--name', 'Alex Auditor', '--role', 'auditor', '--new-password-file', pw], { env: t.env });
-    await run(['operator', 'train', 'audit1', '--date', '2026-02-01', '--course', 'ALPR audit', '--trainer', 'Pat Trainer'], { env: t.env });
+    await run(['operator', 'add', 'audit1', '--name', 'Alex Auditor', '--role', 'auditor', '--new-password-file', pw], {
+      env: t.env,
+    });
+    await run(
+      ['operator', 'train', 'audit1', '--date', '2026-02-01', '--course', 'ALPR audit', '--trainer', 'Pat Trainer'],
+      { env: t.env },
+    );
     const aud = passwordFileFor(t, 'audit1', 'auditor password 1');
     expect((await run(['log'], { env: aud })).code).toBe(0);
     expect((await run(['camera', 'add', 'CAM-03', '--location', 'Elm'], { env: aud })).code).toBe(4);
@@ -114,8 +157,12 @@ describe('operators and log-in', () => {
   it('a disabled operator cannot log in, and nothing was re-encrypted', async () => {
     const pw = path.join(t.dir, 'temp.pw');
     fs.writeFileSync(pw, 'temporary password\n');
-    await run(['operator', 'add', 'temp1', '--name', 'Temp Person', '--role', 'designee', '--new-password-file', pw], { env: t.env });
-    await run(['operator', 'train', 'temp1', '--date', '2026-02-01', '--course', 'c', '--trainer', 't'], { env: t.env });
+    await run(['operator', 'add', 'temp1', '--name', 'Temp Person', '--role', 'designee', '--new-password-file', pw], {
+      env: t.env,
+    });
+    await run(['operator', 'train', 'temp1', '--date', '2026-02-01', '--course', 'c', '--trainer', 't'], {
+      env: t.env,
+    });
     const ledgerKeyFile = fs.readFileSync(path.join(t.home, 'signing', 'identity.enc'));
     expect((await run(['operator', 'disable', 'temp1', '--reason', 'left the city'], { env: t.env })).code).toBe(0);
     const r = await run(['camera', 'list'], { env: passwordFileFor(t, 'temp1', 'temporary password') });
@@ -138,7 +185,26 @@ describe('cameras and drives', () => {
     const t = await setUp();
     const src = path.join(t.dir, 'usb');
     fs.mkdirSync(src);
-    expect((await run(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--make', 'Acme', '--model', 'LPR-2', '--serial', 'SN1'], { env: t.env })).code).toBe(0);
+    expect(
+      (
+        await run(
+          [
+            'camera',
+            'add',
+            'CAM-01',
+            '--location',
+            'Main St & 3rd',
+            '--make',
+            'Acme',
+            '--model',
+            'LPR-2',
+            '--serial',
+            'SN1',
+          ],
+          { env: t.env },
+        )
+      ).code,
+    ).toBe(0);
     const en = await run(['drive', 'enrol', '--source', src, '--json'], { env: t.env });
     expect(en.code).toBe(0);
     const id = (JSON.parse(en.stdout) as { id: string }).id;
@@ -152,7 +218,10 @@ describe('cameras and drives', () => {
     expect((await run(['drive', 'install', id, '--camera', 'CAM-01'], { env: t.env })).code).toBe(0);
     expect((await run(['drive', 'remove', id], { env: t.env })).code).toBe(0);
     expect((await run(['drive', 'store', id, '--location', 'safe, room 102'], { env: t.env })).code).toBe(0);
-    const show = JSON.parse((await run(['drive', 'show', id, '--json'], { env: t.env })).stdout) as { state: string; history: { action: string }[] };
+    const show = JSON.parse((await run(['drive', 'show', id, '--json'], { env: t.env })).stdout) as {
+      state: string;
+      history: { action: string }[];
+    };
     expect(show.state).toBe('stored');
     expect(show.history.map((h) => h.action)).toEqual(['enrol', 'install', 'remove', 'store']);
     const log = JSON.parse((await run(['log', '--drive', id, '--json'], { env: t.env })).stdout) as unknown[];
@@ -206,10 +275,13 @@ describe('tamper evidence', () => {
     const master = (await home.unlock('asd', 'correct horse battery staple'))!;
     const key = home.ledgerKey(master);
     const old = await Ledger.load(home.ledgerFile, key);
-    const evs = old.rows<{ type: string; actor: string; at: string; data: string }>('SELECT * FROM events ORDER BY seq');
+    const evs = old.rows<{ type: string; actor: string; at: string; data: string }>(
+      'SELECT * FROM events ORDER BY seq',
+    );
     old.close();
     const forged = await Ledger.createEmpty();
-    for (const e of evs) forged.append(e.type, e.actor, e.at, JSON.parse(e.data.replace('Main St', 'Side St')) as Record<string, unknown>);
+    for (const e of evs)
+      forged.append(e.type, e.actor, e.at, JSON.parse(e.data.replace('Main St', 'Side St')) as Record<string, unknown>);
     forged.save(home.ledgerFile, key);
     const r = await run(['verify'], { env: t.env });
     expect(r.code).toBe(8);
@@ -237,15 +309,21 @@ describe('tamper evidence', () => {
 describe('confidential at rest', () => {
   it('no file of the home shows a camera name, location, operator or make in plain text', async () => {
     const t = await setUp();
-    await run(['camera', 'add', 'ZEBRA-CAM-77', '--location', 'Quixotic Boulevard', '--make', 'Wombatronics'], { env: t.env });
+    await run(['camera', 'add', 'ZEBRA-CAM-77', '--location', 'Quixotic Boulevard', '--make', 'Wombatronics'], {
+      env: t.env,
+    });
     const pw = path.join(t.dir, 'o.pw');
     fs.writeFileSync(pw, 'another password 123\n');
-    await run(['operator', 'add', 'kfoxglove', '--name', 'Kestrel Foxglove', '--role', 'designee', '--new-password-file', pw], { env: t.env });
+    await run(
+      ['operator', 'add', 'kfoxglove', '--name', 'Kestrel Foxglove', '--role', 'designee', '--new-password-file', pw],
+      { env: t.env },
+    );
     const needles = ['ZEBRA-CAM-77', 'Quixotic', 'Wombatronics', 'Kestrel', 'kfoxglove', 'Dana Example'];
     for (const f of allFilesOf(t.home)) {
       const bytes = fs.readFileSync(f);
       for (const n of needles) {
-        for (const enc of ['utf8', 'utf16le'] as const) expect(bytes.includes(Buffer.from(n, enc)), `${n} in ${f}`).toBe(false);
+        for (const enc of ['utf8', 'utf16le'] as const)
+          expect(bytes.includes(Buffer.from(n, enc)), `${n} in ${f}`).toBe(false);
       }
     }
   });
@@ -254,11 +332,29 @@ describe('confidential at rest', () => {
 describe('the lock', () => {
   it('a second process waits briefly, then names the holder; a stale lock is reported, and unlock removes it', async () => {
     const t = await setUp();
-    fs.writeFileSync(path.join(t.home, 'lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), user: 'asd', command: 'swap', since: '2026-11-26T10:00:00Z' }));
+    fs.writeFileSync(
+      path.join(t.home, 'lock'),
+      JSON.stringify({
+        pid: process.pid,
+        host: (await import('node:os')).hostname(),
+        user: 'asd',
+        command: 'swap',
+        since: '2026-11-26T10:00:00Z',
+      }),
+    );
     const busy = await run(['camera', 'list', '--lock-wait', '0.3'], { env: t.env });
     expect(busy.code).toBe(7);
     expect(busy.stderr).toMatch(/in use by `swap` \(process \d+/);
-    fs.writeFileSync(path.join(t.home, 'lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), user: 'asd', command: 'import', since: '2026-11-26T10:00:00Z' }));
+    fs.writeFileSync(
+      path.join(t.home, 'lock'),
+      JSON.stringify({
+        pid: 2 ** 22 + 12345,
+        host: (await import('node:os')).hostname(),
+        user: 'asd',
+        command: 'import',
+        since: '2026-11-26T10:00:00Z',
+      }),
+    );
     const stale = await run(['camera', 'list'], { env: t.env });
     expect(stale.code).toBe(7);
     expect(stale.stderr).toMatch(/stale lock .* no longer running/);

@@ -37,7 +37,18 @@ beforeAll(async () => {
     const root = tmpDir('custody-health-drives-');
     for (const [id, start, days] of PLAN) {
       dirs[id] = path.join(root, id, 'drive');
-      await makeFixtureDrive(dirs[id]!, { seed: 40 + Number(id.slice(1)), camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' }, start: new Date(start), days, perDay: 20, timeZone: TZ, imageBytes: 6000, distinctFrames: 2, exiftool: et, manifestPath: path.join(root, id, 'manifest.json') });
+      await makeFixtureDrive(dirs[id]!, {
+        seed: 40 + Number(id.slice(1)),
+        camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
+        start: new Date(start),
+        days,
+        perDay: 20,
+        timeZone: TZ,
+        imageBytes: 6000,
+        distinctFrames: 2,
+        exiftool: et,
+        manifestPath: path.join(root, id, 'manifest.json'),
+      });
     }
   } finally {
     await et.end();
@@ -53,7 +64,13 @@ interface HealthJson {
   ranBy: string;
   findings: (Finding & { n: number })[];
   summary: { critical: number; exitCritical: boolean };
-  cameras: { camera: string; lastSwap: string; daysSinceSwap: number; perDay: { date: string; count: number }[]; gaps: { from: string; to: string }[] }[];
+  cameras: {
+    camera: string;
+    lastSwap: string;
+    daysSinceSwap: number;
+    perDay: { date: string; count: number }[];
+    gaps: { from: string; to: string }[];
+  }[];
   storage: { filesInStore: number; filesChecked: number; fixityFailures: number; freeBytes: number };
   ledger: { ok: boolean };
 }
@@ -76,7 +93,19 @@ async function homeWithRecordings(clock: ReturnType<typeof manualClock>): Promis
   for (const [id, , , removedAt] of PLAN) {
     clock.set(new Date(Date.parse(removedAt) + 8 * 3_600_000));
     await ok(['drive', 'enrol', '--source', dirs[id]!, '--id', id]);
-    await ok(['swap', '--source', dirs[id]!, '--camera', 'CAM-01', '--removed-at', removedAt, '--store-location', 'safe', '--no-replacement', '--json']);
+    await ok([
+      'swap',
+      '--source',
+      dirs[id]!,
+      '--camera',
+      'CAM-01',
+      '--removed-at',
+      removedAt,
+      '--store-location',
+      'safe',
+      '--no-replacement',
+      '--json',
+    ]);
   }
   return t;
 }
@@ -112,9 +141,16 @@ describe('health', () => {
     expect(h.findings.filter((f) => f.severity === 'critical')).toEqual([gap]);
 
     // The check is in the ledger: who, when, what it found.
-    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    const s = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     try {
-      const ev = s.ledger.one<{ seq: number; actor: string; at: string; data: string }>("SELECT seq, actor, at, data FROM events WHERE type = 'health.checked'")!;
+      const ev = s.ledger.one<{ seq: number; actor: string; at: string; data: string }>(
+        "SELECT seq, actor, at, data FROM events WHERE type = 'health.checked'",
+      )!;
       expect(ev).toMatchObject({ seq: h.healthCheck, actor: 'asd', at: '2026-09-28T12:00:00.000-07:00' });
       expect((JSON.parse(ev.data) as { findings: Finding[] }).findings[gap.n - 1]!.period).toEqual(gap.period);
     } finally {
@@ -124,11 +160,51 @@ describe('health', () => {
     // Into the problem log with its period; then resolved with the corrective action.
     const add = await run(['problem', 'add', '--from-finding', String(gap.n), '--json'], { env: t.env, clock });
     expect(add.code, add.stderr).toBe(0);
-    const p = JSON.parse(add.stdout) as { id: string; camera: string; notWorkingFrom: string; notWorkingTo: string; discoveredAt: string; healthCheck: number };
-    expect(p).toMatchObject({ camera: 'CAM-01', notWorkingFrom: gap.period!.from, notWorkingTo: gap.period!.to, discoveredAt: '2026-09-28T12:00:00.000-07:00', healthCheck: h.healthCheck });
-    expect((await run(['problem', 'resolve', p.id, '--action', 'replaced the power supply', '--fixed-at', '2026-09-21T09:00:00-07:00'], { env: t.env, clock })).code).toBe(0);
-    const list = JSON.parse((await run(['problem', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; status: string; correctiveAction: string; notWorkingTo: string }[];
-    expect(list).toEqual([expect.objectContaining({ id: p.id, status: 'resolved', correctiveAction: 'replaced the power supply', notWorkingTo: gap.period!.to })]);
+    const p = JSON.parse(add.stdout) as {
+      id: string;
+      camera: string;
+      notWorkingFrom: string;
+      notWorkingTo: string;
+      discoveredAt: string;
+      healthCheck: number;
+    };
+    expect(p).toMatchObject({
+      camera: 'CAM-01',
+      notWorkingFrom: gap.period!.from,
+      notWorkingTo: gap.period!.to,
+      discoveredAt: '2026-09-28T12:00:00.000-07:00',
+      healthCheck: h.healthCheck,
+    });
+    expect(
+      (
+        await run(
+          [
+            'problem',
+            'resolve',
+            p.id,
+            '--action',
+            'replaced the power supply',
+            '--fixed-at',
+            '2026-09-21T09:00:00-07:00',
+          ],
+          { env: t.env, clock },
+        )
+      ).code,
+    ).toBe(0);
+    const list = JSON.parse((await run(['problem', 'list', '--json'], { env: t.env, clock })).stdout) as {
+      id: string;
+      status: string;
+      correctiveAction: string;
+      notWorkingTo: string;
+    }[];
+    expect(list).toEqual([
+      expect.objectContaining({
+        id: p.id,
+        status: 'resolved',
+        correctiveAction: 'replaced the power supply',
+        notWorkingTo: gap.period!.to,
+      }),
+    ]);
     expect((await run(['problem', 'add', '--from-finding', '99'], { env: t.env, clock })).code).toBe(2);
     expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
 
@@ -137,7 +213,11 @@ describe('health', () => {
     const rep = await run(['health', '--pdf', pdfFile], { env: t.env, clock });
     // The gap is known now: a note naming the problem, and nothing critical is left.
     expect(rep.code, rep.stdout).toBe(0);
-    expect(rep.stdout).toMatch(new RegExp(`note \\[camera\\] Camera CAM-01 recorded nothing from 2026-09-17 .* Logged as problem ${p.id} \\(resolved\\)`));
+    expect(rep.stdout).toMatch(
+      new RegExp(
+        `note \\[camera\\] Camera CAM-01 recorded nothing from 2026-09-17 .* Logged as problem ${p.id} \\(resolved\\)`,
+      ),
+    );
     const pdf = fs.readFileSync(pdfFile);
     expect(verifyPdfSignature(pdf).valid).toBe(true);
     const text = execFileSync('pdftotext', ['-layout', pdfFile, '-'], { encoding: 'utf8' });
@@ -168,13 +248,39 @@ describe('health', () => {
     const clock = manualClock('2026-09-01T08:00:00-07:00');
     const t = newTestHome();
     expect((await run(INIT_ARGS, { env: t.env, clock })).code).toBe(0);
-    expect((await run(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00'], { env: t.env, clock })).code).toBe(0);
+    expect(
+      (
+        await run(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00'], {
+          env: t.env,
+          clock,
+        })
+      ).code,
+    ).toBe(0);
     const [id, , , removedAt] = PLAN[0]!;
     const src = path.join(tmpDir(), 'drive');
     fs.cpSync(dirs[id]!, src, { recursive: true });
     fs.rmSync(path.join(src, '.custody-drive.json'), { force: true }); // enrolled in another home by the test above
     clock.set('2026-09-08T09:00:00-07:00');
-    expect((await run(['swap', '--source', src, '--camera', 'CAM-01', '--enrol', '--removed-at', removedAt, '--store-location', 'safe', '--no-replacement'], { env: t.env, clock })).code).toBe(0);
+    expect(
+      (
+        await run(
+          [
+            'swap',
+            '--source',
+            src,
+            '--camera',
+            'CAM-01',
+            '--enrol',
+            '--removed-at',
+            removedAt,
+            '--store-location',
+            'safe',
+            '--no-replacement',
+          ],
+          { env: t.env, clock },
+        )
+      ).code,
+    ).toBe(0);
     const seen = new Set<number>();
     for (const month of ['2026-09-10', '2026-10-10', '2026-11-10', '2026-12-10']) {
       clock.set(`${month}T09:00:00-07:00`);
@@ -190,7 +296,12 @@ describe('health', () => {
     expect(seen.size).toBe(4);
 
     // Plates read in every image for five days, then in none: a fall in readable plates.
-    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    const s = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     try {
       const batch = s.ledger.one<{ id: string }>('SELECT id FROM batches')!.id;
       const bf = new BatchFiles(s.home, batch);
@@ -198,11 +309,26 @@ describe('health', () => {
       const db = await openSegment(bf, key);
       const recs = segmentRecords(db);
       db.close();
-      const files: Record<string, { best: { text: string; confidence: number } | null; alternatives: never[]; box: null; ms: number; readAt: string }> = {};
+      const files: Record<
+        string,
+        {
+          best: { text: string; confidence: number } | null;
+          alternatives: never[];
+          box: null;
+          ms: number;
+          readAt: string;
+        }
+      > = {};
       for (const r of recs) {
         if (r.outcome !== 'stored' || !r.recordedAt) continue;
         const late = r.recordedAt.slice(0, 10) >= '2026-09-06';
-        files[String(r.id)] = { best: late ? null : { text: '7ABC123', confidence: 90 }, alternatives: [], box: null, ms: 5, readAt: '2026-09-08T10:00:00-07:00' };
+        files[String(r.id)] = {
+          best: late ? null : { text: '7ABC123', confidence: 90 },
+          alternatives: [],
+          box: null,
+          ms: 5,
+          readAt: '2026-09-08T10:00:00-07:00',
+        };
       }
       saveReadings(bf, key, { version: 1, engine: 'test', model: 'test', files });
     } finally {
@@ -211,7 +337,11 @@ describe('health', () => {
     const pr = await run(['health', '--json'], { env: t.env, clock });
     const fall = report(pr.stdout).findings.filter((f) => /read a plate in/.test(f.message));
     expect(fall).toHaveLength(1);
-    expect(fall[0]).toMatchObject({ severity: 'critical', subject: 'CAM-01', period: { from: '2026-09-06', to: '2026-09-07' } });
+    expect(fall[0]).toMatchObject({
+      severity: 'critical',
+      subject: 'CAM-01',
+      period: { from: '2026-09-06', to: '2026-09-07' },
+    });
     expect(pr.code).toBe(11);
   }, 200_000);
 });

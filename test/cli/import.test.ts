@@ -45,20 +45,34 @@ function copyDrive(): string {
 async function homeWithCamera(clock: ReturnType<typeof manualClock>): Promise<TestHome> {
   const t = newTestHome();
   expect((await run(INIT_ARGS, { env: t.env, clock })).code).toBe(0);
-  expect((await run(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-10-01T00:00:00-07:00'], { env: t.env, clock })).code).toBe(0);
+  expect(
+    (
+      await run(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-10-01T00:00:00-07:00'], {
+        env: t.env,
+        clock,
+      })
+    ).code,
+  ).toBe(0);
   expect((await run(['drive', 'enrol', '--id', 'D002', '--label', 'spare'], { env: t.env, clock })).code).toBe(0);
   return t;
 }
 
 async function storedState(t: TestHome, batch: string) {
-  const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock: () => new Date(manifest.assumedNow), command: 'test' });
+  const s = await openSession({
+    homeDir: t.home,
+    credentials: { username: 'asd', password: PASSWORD },
+    clock: () => new Date(manifest.assumedNow),
+    command: 'test',
+  });
   try {
     const bf = new BatchFiles(s.home, batch);
     const key = loadBatchKey(bf, s.master);
     const db = await openSegment(bf, key);
     const recs = segmentRecords(db);
     db.close();
-    const events = s.ledger.rows<{ type: string; data: string }>("SELECT type, data FROM events WHERE type LIKE 'import.%'");
+    const events = s.ledger.rows<{ type: string; data: string }>(
+      "SELECT type, data FROM events WHERE type LIKE 'import.%'",
+    );
     return { bf, key, recs, events, storeFiles: fs.readdirSync(bf.storeDir).sort() };
   } finally {
     s.close();
@@ -71,10 +85,34 @@ describe('import', () => {
     const t = await homeWithCamera(clock);
     const src = copyDrive();
     const before = fs.readdirSync(src, { recursive: true }).sort();
-    const r = await run(['swap', '--source', src, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe, room 102', '--replacement', 'D002', '--json'], { env: t.env, clock });
+    const r = await run(
+      [
+        'swap',
+        '--source',
+        src,
+        '--camera',
+        'CAM-01',
+        '--enrol',
+        '--store-location',
+        'safe, room 102',
+        '--replacement',
+        'D002',
+        '--json',
+      ],
+      { env: t.env, clock },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const sum = JSON.parse(r.stdout) as { batch: string; files: number; stored: number; skipped: number; failed: number; attention: { relPath: string; what: string }[]; recordedFirst: string; recordedLast: string };
+    const sum = JSON.parse(r.stdout) as {
+      batch: string;
+      files: number;
+      stored: number;
+      skipped: number;
+      failed: number;
+      attention: { relPath: string; what: string }[];
+      recordedFirst: string;
+      recordedLast: string;
+    };
     const media = manifest.files.filter((f) => f.kind !== null && f.size > 0);
     expect(sum.files).toBe(manifest.files.length);
     expect(sum.stored).toBe(new Set(media.map((f) => f.sha256)).size);
@@ -88,7 +126,10 @@ describe('import', () => {
       for (const flag of f.expectedFlags) expect(rec!.flags, `${f.relPath} flags`).toContain(flag);
       if (f.kind !== null && f.size > 0) {
         expect(rec!.sha256).toBe(f.sha256);
-        if (rec!.outcome === 'stored') expect((await hashStored(st.bf.storeFile(rec!.storeName!), st.key, storeContext(sum.batch))).sha256).toBe(f.sha256);
+        if (rec!.outcome === 'stored')
+          expect((await hashStored(st.bf.storeFile(rec!.storeName!), st.key, storeContext(sum.batch))).sha256).toBe(
+            f.sha256,
+          );
       }
     }
     // The drive was only read: the id file is the one thing written.
@@ -111,10 +152,21 @@ describe('import', () => {
     const r = await run(['swap', '--source', src], { env: t.env, clock, prompts, isTTY: true });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(prompts.asked).toEqual(['This drive is not enrolled. Enrol it now?', 'Which camera did this drive come out of?', 'When was it taken out?', 'Where is this drive kept now?', 'Which drive went into the camera?', 'The swap is recorded. Read the plates of this batch now?']);
+    expect(prompts.asked).toEqual([
+      'This drive is not enrolled. Enrol it now?',
+      'Which camera did this drive come out of?',
+      'When was it taken out?',
+      'Where is this drive kept now?',
+      'Which drive went into the camera?',
+      'The swap is recorded. Read the plates of this batch now?',
+    ]);
     expect(r.stdout).toMatch(/Drive D002 went into camera CAM-01/);
     const id = /drive (D\d+), camera CAM-01/.exec(r.stdout)![1]!;
-    const d1 = JSON.parse((await run(['drive', 'show', id, '--json'], { env: t.env, clock })).stdout) as { state: string; location: string; recordedLast: string };
+    const d1 = JSON.parse((await run(['drive', 'show', id, '--json'], { env: t.env, clock })).stdout) as {
+      state: string;
+      location: string;
+      recordedLast: string;
+    };
     expect(d1).toMatchObject({ state: 'stored', location: 'safe, room 102' });
 
     // Day 59 after its newest recording: D001 may not go back; day 60: it may.
@@ -134,7 +186,12 @@ describe('import', () => {
     const src = copyDrive();
     expect((await run(['drive', 'enrol', '--source', src, '--id', 'D001'], { env: t.env, clock })).code).toBe(0);
     const hidden = `${src}-pulled`;
-    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    const s = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     let err: unknown;
     try {
       await importDrive(s, {
@@ -159,7 +216,12 @@ describe('import', () => {
     expect(sum.resumed).toBe(true);
     const st = await storedState(t, sum.batch);
     expect(st.recs.map((x) => x.relPath).sort()).toEqual(manifest.files.map((f) => f.relPath).sort());
-    expect(st.storeFiles).toEqual(st.recs.filter((x) => x.outcome === 'stored').map((x) => x.storeName!).sort());
+    expect(st.storeFiles).toEqual(
+      st.recs
+        .filter((x) => x.outcome === 'stored')
+        .map((x) => x.storeName!)
+        .sort(),
+    );
     expect(st.events.filter((e) => e.type === 'import.started')).toHaveLength(1);
     expect(st.events.filter((e) => e.type === 'import.finished')).toHaveLength(1);
   });
@@ -172,22 +234,33 @@ describe('import', () => {
     const victim = manifest.files.filter((f) => f.kind === 'image' && f.expectedFlags.length === 0).at(-1)!;
     const abs = path.join(src, ...victim.relPath.split('/'));
     const aside = path.join(path.dirname(src), 'victim.jpg');
-    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    const s = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     let sum;
     try {
-      sum = await importDrive(s, { source: src, driveId: 'D001', cameraId: 'CAM-01', onProgress: (p) => p.files === 2 && fs.existsSync(abs) && fs.renameSync(abs, aside) });
+      sum = await importDrive(s, {
+        source: src,
+        driveId: 'D001',
+        cameraId: 'CAM-01',
+        onProgress: (p) => p.files === 2 && fs.existsSync(abs) && fs.renameSync(abs, aside),
+      });
     } finally {
       s.close();
     }
     expect(sum.failed).toBe(1);
     expect(sum.failures[0]).toMatchObject({ relPath: victim.relPath });
     expect(sum.failures[0]!.problem).toMatch(/cannot be read from the drive \(ENOENT\)/);
-    expect(sum.stored).toBe(new Set(manifest.files.filter((f) => f.kind !== null && f.size > 0).map((f) => f.sha256)).size - 1);
+    expect(sum.stored).toBe(
+      new Set(manifest.files.filter((f) => f.kind !== null && f.size > 0).map((f) => f.sha256)).size - 1,
+    );
     fs.renameSync(aside, abs);
     const r = await run(['import', '--source', src, '--json'], { env: t.env, clock });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ stored: 1, failed: 0 });
-
   });
 });
 
@@ -197,7 +270,10 @@ describe('a swap the ledger contradicts', () => {
     const t = await homeWithCamera(clock);
     expect((await run(['drive', 'install', 'D002', '--camera', 'CAM-01'], { env: t.env, clock })).code).toBe(0);
     const src = copyDrive();
-    const r = await run(['swap', '--source', src, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement'], { env: t.env, clock });
+    const r = await run(
+      ['swap', '--source', src, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement'],
+      { env: t.env, clock },
+    );
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/The ledger says drive D002 is in camera CAM-01/);
     expect(fs.readdirSync(path.join(t.home, 'store'))).toEqual([]);
@@ -208,10 +284,18 @@ describe('drive forecast', () => {
   it('says how many drives each camera needs and warns before it runs out', async () => {
     const clock = manualClock('2026-11-26T09:00:00-08:00');
     const t = await homeWithCamera(clock);
-    expect((await run(['camera', 'add', 'CAM-02', '--location', 'Oak Ave', '--swap-days', '14'], { env: t.env, clock })).code).toBe(0);
+    expect(
+      (await run(['camera', 'add', 'CAM-02', '--location', 'Oak Ave', '--swap-days', '14'], { env: t.env, clock }))
+        .code,
+    ).toBe(0);
     const r = await run(['drive', 'forecast', '--json'], { env: t.env, clock });
     expect(r.code).toBe(0);
-    const fc = JSON.parse(r.stdout) as { cameraId: string; cadenceDays: number; drivesNeeded: number; warnings: string[] }[];
+    const fc = JSON.parse(r.stdout) as {
+      cameraId: string;
+      cadenceDays: number;
+      drivesNeeded: number;
+      warnings: string[];
+    }[];
     const c2 = fc.find((c) => c.cameraId === 'CAM-02')!;
     expect(c2).toMatchObject({ cadenceDays: 14, drivesNeeded: Math.ceil(60 / 14) + 1 });
     expect(c2.warnings.join(' ')).toMatch(/runs out of drives/);
@@ -247,7 +331,12 @@ describe('a full disk', () => {
       expect(sum).toMatchObject({ resumed: true, failed: 0 });
       const st = await storedState(t, (JSON.parse(again.stdout) as { batch: string }).batch);
       expect(st.recs.map((x) => x.relPath).sort()).toEqual(manifest.files.map((f) => f.relPath).sort());
-      expect(st.storeFiles).toEqual(st.recs.filter((x) => x.outcome === 'stored').map((x) => x.storeName!).sort());
+      expect(st.storeFiles).toEqual(
+        st.recs
+          .filter((x) => x.outcome === 'stored')
+          .map((x) => x.storeName!)
+          .sort(),
+      );
     } finally {
       execFileSync('umount', ['-l', store], { stdio: 'ignore' });
     }

@@ -17,7 +17,9 @@ import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, scriptedPrompts, tmpDir, t
 
 const NOW = '2026-11-05T10:00:00-08:00';
 const DEMO = path.join(ROOT, 'fixtures', 'demo-drive');
-const demoManifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as { files: { relPath: string; sha256: string; size: number; captureTime: string; plate?: string }[] };
+const demoManifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
+  files: { relPath: string; sha256: string; size: number; captureTime: string; plate?: string }[];
+};
 let base: TestHome;
 let batch: string;
 
@@ -36,12 +38,51 @@ beforeAll(async () => {
   await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-10-01T00:00:00-07:00']);
   const drive = path.join(base.dir, 'CAMDRIVE1');
   fs.cpSync(DEMO, drive, { recursive: true });
-  await ok(['drive', 'enrol', '--source', drive, '--id', 'D001', '--label', 'CAMDRIVE1', '--serial', 'SN-0001', '--capacity', '32000000000']);
+  await ok([
+    'drive',
+    'enrol',
+    '--source',
+    drive,
+    '--id',
+    'D001',
+    '--label',
+    'CAMDRIVE1',
+    '--serial',
+    'SN-0001',
+    '--capacity',
+    '32000000000',
+  ]);
   await ok(['drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2']);
   await ok(['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
-  const sw = await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--replacement', 'D002', '--json']);
+  const sw = await ok([
+    'swap',
+    '--source',
+    drive,
+    '--camera',
+    'CAM-01',
+    '--store-location',
+    'safe, room 102',
+    '--replacement',
+    'D002',
+    '--json',
+  ]);
   batch = (JSON.parse(sw.stdout) as { batch: string }).batch;
-  await ok(['agency', 'add', '--id', 'ECSO', '--name', "Example County Sheriff's Office", '--kind', 'law-enforcement', '--jurisdiction', 'california-local', '--identifier', 'CA0019900', '--contact', 'records@ecso.example']);
+  await ok([
+    'agency',
+    'add',
+    '--id',
+    'ECSO',
+    '--name',
+    "Example County Sheriff's Office",
+    '--kind',
+    'law-enforcement',
+    '--jurisdiction',
+    'california-local',
+    '--identifier',
+    'CA0019900',
+    '--contact',
+    'records@ecso.example',
+  ]);
 }, 240_000);
 
 afterAll(async () => {
@@ -56,10 +97,37 @@ function homeCopy(): TestHome {
   return { ...base, dir, home, env: { ...base.env, CUSTODY_HOME: home } };
 }
 
-async function newRequest(t: TestHome, clock: ReturnType<typeof manualClock>, extra: string[], agency = 'ECSO'): Promise<string> {
+async function newRequest(
+  t: TestHome,
+  clock: ReturnType<typeof manualClock>,
+  extra: string[],
+  agency = 'ECSO',
+): Promise<string> {
   const letter = path.join(t.dir, `letter-${Math.random().toString(36).slice(2)}.txt`);
   fs.writeFileSync(letter, 'Request for ALPR images, case 26-001234.\n');
-  const r = await run(['request', 'new', '--agency', agency, '--officer', 'Sgt. Rita Alvarez', '--badge', '4417', '--case', '26-001234', '--purpose', 'criminal investigation', '--received-at', '2026-11-05T09:15:00-08:00', '--document', letter, ...extra, '--json'], { env: t.env, clock });
+  const r = await run(
+    [
+      'request',
+      'new',
+      '--agency',
+      agency,
+      '--officer',
+      'Sgt. Rita Alvarez',
+      '--badge',
+      '4417',
+      '--case',
+      '26-001234',
+      '--purpose',
+      'criminal investigation',
+      '--received-at',
+      '2026-11-05T09:15:00-08:00',
+      '--document',
+      letter,
+      ...extra,
+      '--json',
+    ],
+    { env: t.env, clock },
+  );
   expect(r.code, r.stderr).toBe(0);
   const j = JSON.parse(r.stdout) as { id: string; document: { sha256: string } };
   expect(j.document.sha256).toBe(sha256(fs.readFileSync(letter)));
@@ -77,8 +145,18 @@ describe('requests and releases', () => {
     const clock = manualClock(NOW);
     const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-03', '--to', '2026-11-03']);
     expect(req).toBe('REQ-2026-0001');
-    const list = JSON.parse((await run(['request', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; status: string; scope: { cameras: string[]; from: string; to: string } }[];
-    expect(list).toMatchObject([{ id: req, status: 'open', scope: { cameras: ['CAM-01'], from: '2026-11-03T00:00:00.000-08:00', to: '2026-11-03T23:59:59.999-08:00' } }]);
+    const list = JSON.parse((await run(['request', 'list', '--json'], { env: t.env, clock })).stdout) as {
+      id: string;
+      status: string;
+      scope: { cameras: string[]; from: string; to: string };
+    }[];
+    expect(list).toMatchObject([
+      {
+        id: req,
+        status: 'open',
+        scope: { cameras: ['CAM-01'], from: '2026-11-03T00:00:00.000-08:00', to: '2026-11-03T23:59:59.999-08:00' },
+      },
+    ]);
 
     clock.set('2026-11-06T14:30:00-08:00');
     const out = path.join(t.dir, 'out');
@@ -86,7 +164,18 @@ describe('requests and releases', () => {
     const r = await run(['release', '--request', req, '--to', bag, '--json'], { env: t.env, clock });
     expect(r.stderr).not.toMatch(/^(custody|warning):/m);
     expect(r.code).toBe(0);
-    const rel = JSON.parse(r.stdout) as { release: { receipt: string; files: number; bytes: number; manifestSha256: string; payloadOxum: string; releasedAt: string }; receiptFile: string; ledgerHead: string };
+    const rel = JSON.parse(r.stdout) as {
+      release: {
+        receipt: string;
+        files: number;
+        bytes: number;
+        manifestSha256: string;
+        payloadOxum: string;
+        releasedAt: string;
+      };
+      receiptFile: string;
+      ledgerHead: string;
+    };
     expect(rel.receiptFile).toBe(path.join(out, 'R-2026-0001.pdf'));
 
     // The files of 3 November (local), exactly, with the bytes of the drive.
@@ -101,8 +190,12 @@ describe('requests and releases', () => {
     // Independently of our code: coreutils inside the bag, Payload-Oxum recounted, bagit.txt.
     expect(sh('sha256sum', ['-c', '--strict', 'manifest-sha256.txt'], bag)).toMatchObject({ code: 0 });
     expect(sh('sha256sum', ['-c', '--strict', 'tagmanifest-sha256.txt'], bag)).toMatchObject({ code: 0 });
-    expect(fs.readFileSync(path.join(bag, 'bagit.txt'), 'utf8')).toBe('BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n');
-    const dataFiles = (fs.readdirSync(path.join(bag, 'data'), { recursive: true }) as string[]).map((p) => path.join(bag, 'data', p)).filter((p) => fs.statSync(p).isFile());
+    expect(fs.readFileSync(path.join(bag, 'bagit.txt'), 'utf8')).toBe(
+      'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n',
+    );
+    const dataFiles = (fs.readdirSync(path.join(bag, 'data'), { recursive: true }) as string[])
+      .map((p) => path.join(bag, 'data', p))
+      .filter((p) => fs.statSync(p).isFile());
     const octets = dataFiles.reduce((n, p) => n + fs.statSync(p).size, 0);
     const info = fs.readFileSync(path.join(bag, 'bag-info.txt'), 'utf8');
     expect(info).toContain(`Payload-Oxum: ${octets}.${dataFiles.length}\n`);
@@ -113,7 +206,9 @@ describe('requests and releases', () => {
     const manifestDigest = sha256(fs.readFileSync(path.join(bag, 'manifest-sha256.txt')));
     expect(rel.release.manifestSha256).toBe(manifestDigest);
     // Every tag file is in the tag manifest.
-    expect(fs.readFileSync(path.join(bag, 'tagmanifest-sha256.txt'), 'utf8')).toMatch(/ {2}bag-info\.txt\n[\s\S]* {2}bagit\.txt\n[\s\S]* {2}manifest-sha256\.txt\n/);
+    expect(fs.readFileSync(path.join(bag, 'tagmanifest-sha256.txt'), 'utf8')).toMatch(
+      / {2}bag-info\.txt\n[\s\S]* {2}bagit\.txt\n[\s\S]* {2}manifest-sha256\.txt\n/,
+    );
 
     // The receipt: pdfsig says the signature is valid; pdftotext shows officer, case and the manifest digest.
     const sig = sh('pdfsig', [rel.receiptFile]);
@@ -130,15 +225,35 @@ describe('requests and releases', () => {
     expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, receipt: 'R-2026-0001' });
 
     // The request is fulfilled; the release names when, by whom and to whom.
-    const show = JSON.parse((await run(['request', 'show', req, '--json'], { env: t.env, clock })).stdout) as { status: string; releases: { releasedAt: string; releasedBy: string; officer: string; badge: string; agency: string }[] };
+    const show = JSON.parse((await run(['request', 'show', req, '--json'], { env: t.env, clock })).stdout) as {
+      status: string;
+      releases: { releasedAt: string; releasedBy: string; officer: string; badge: string; agency: string }[];
+    };
     expect(show.status).toBe('fulfilled');
-    expect(show.releases[0]).toMatchObject({ releasedAt: '2026-11-06T14:30:00.000-08:00', releasedBy: 'asd', officer: 'Sgt. Rita Alvarez', badge: '4417', agency: 'ECSO' });
+    expect(show.releases[0]).toMatchObject({
+      releasedAt: '2026-11-06T14:30:00.000-08:00',
+      releasedBy: 'asd',
+      officer: 'Sgt. Rita Alvarez',
+      badge: '4417',
+      agency: 'ECSO',
+    });
     expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
-    const log = JSON.parse((await run(['log', '--camera', 'CAM-01', '--type', 'release.', '--json'], { env: t.env, clock })).stdout) as { type: string }[];
+    const log = JSON.parse(
+      (await run(['log', '--camera', 'CAM-01', '--type', 'release.', '--json'], { env: t.env, clock })).stdout,
+    ) as { type: string }[];
     expect(log.map((e) => e.type)).toEqual(['release.recorded']);
     // …and the release is on the access record (Civ. Code 1798.90.52) with its purpose and request.
-    const access = JSON.parse((await run(['log', '--type', 'access.recorded', '--json'], { env: t.env, clock })).stdout) as { data: Record<string, unknown> }[];
-    expect(access.at(-1)!.data).toMatchObject({ action: 'export', purpose: 'criminal investigation', caseRef: '26-001234', requestId: req, results: expected.length, details: { release: 'R-2026-0001', to: 'ECSO', kind: 'export' } });
+    const access = JSON.parse(
+      (await run(['log', '--type', 'access.recorded', '--json'], { env: t.env, clock })).stdout,
+    ) as { data: Record<string, unknown> }[];
+    expect(access.at(-1)!.data).toMatchObject({
+      action: 'export',
+      purpose: 'criminal investigation',
+      caseRef: '26-001234',
+      requestId: req,
+      results: expected.length,
+      details: { release: 'R-2026-0001', to: 'ECSO', kind: 'export' },
+    });
 
     // A receipt edited by one byte fails (exit 8); so does a bag with one file changed.
     const pdf = fs.readFileSync(rel.receiptFile);
@@ -165,20 +280,34 @@ describe('requests and releases', () => {
     const clock = manualClock(NOW);
     const req = await newRequest(t, clock, ['--drive', 'D001']);
     const receiptFile = path.join(t.dir, 'receipts', 'drive-receipt.pdf');
-    const r = await run(['release', '--request', req, '--drive', 'D001', '--receipt', receiptFile, '--json'], { env: t.env, clock });
+    const r = await run(['release', '--request', req, '--drive', 'D001', '--receipt', receiptFile, '--json'], {
+      env: t.env,
+      clock,
+    });
     expect(r.code, r.stderr).toBe(0);
     const rel = JSON.parse(r.stdout) as { release: { kind: string; files: number; manifestSha256: string } };
     expect(rel.release).toMatchObject({ kind: 'drive', files: demoManifest.files.length });
-    const d = JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout) as { state: string; releasedTo: string; history: { action: string; note: string }[] };
+    const d = JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout) as {
+      state: string;
+      releasedTo: string;
+      history: { action: string; note: string }[];
+    };
     expect(d).toMatchObject({ state: 'released', releasedTo: 'ECSO' });
     expect(d.history.at(-1)).toMatchObject({ action: 'release', note: req });
     // The manifest digest of the drive is sha256sum's listing of its files.
-    const listing = demoManifest.files.map((f) => ({ p: f.relPath, h: f.sha256 })).sort((a, b) => Buffer.compare(Buffer.from(a.p), Buffer.from(b.p))).map((f) => `${f.h}  ${f.p}\n`).join('');
+    const listing = demoManifest.files
+      .map((f) => ({ p: f.relPath, h: f.sha256 }))
+      .sort((a, b) => Buffer.compare(Buffer.from(a.p), Buffer.from(b.p)))
+      .map((f) => `${f.h}  ${f.p}\n`)
+      .join('');
     expect(rel.release.manifestSha256).toBe(sha256(listing));
     expect(sh('pdfsig', [receiptFile]).out).toMatch(/Signature Validation: Signature is Valid/);
     expect((await run(['receipt', 'verify', receiptFile], { env: t.env, clock })).code).toBe(0);
     // A released drive cannot be handed over again.
-    const again = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'x.pdf')], { env: t.env, clock });
+    const again = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'x.pdf')], {
+      env: t.env,
+      clock,
+    });
     expect(again.code).toBe(6);
   }, 180_000);
 
@@ -189,13 +318,27 @@ describe('requests and releases', () => {
     expect((await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock })).code).toBe(0);
     // Ten days later D001 comes out with new recordings (the old ones were recorded over).
     const again = path.join(t.dir, 'CAMDRIVE1-again');
-    const m = await makeFixtureDrive(again, { seed: 5, camera: { make: 'Acme Vision', model: 'LPR-2', serial: 'DEMO-0001' }, start: new Date('2027-01-12T12:00:00Z'), days: 2, perDay: 3, timeZone: 'America/Los_Angeles', imageBytes: 20_000 });
+    const m = await makeFixtureDrive(again, {
+      seed: 5,
+      camera: { make: 'Acme Vision', model: 'LPR-2', serial: 'DEMO-0001' },
+      start: new Date('2027-01-12T12:00:00Z'),
+      days: 2,
+      perDay: 3,
+      timeZone: 'America/Los_Angeles',
+      imageBytes: 20_000,
+    });
     fs.copyFileSync(path.join(base.dir, 'CAMDRIVE1', '.custody-drive.json'), path.join(again, '.custody-drive.json'));
     clock.set('2027-01-20T09:00:00-08:00');
-    const sw = await run(['swap', '--source', again, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--no-replacement'], { env: t.env, clock });
+    const sw = await run(
+      ['swap', '--source', again, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--no-replacement'],
+      { env: t.env, clock },
+    );
     expect(sw.code, sw.stderr).toBe(0);
     const req = await newRequest(t, clock, ['--drive', 'D001', '--received-at', '2027-01-20T10:00:00-08:00']);
-    const r = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf'), '--json'], { env: t.env, clock });
+    const r = await run(
+      ['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf'), '--json'],
+      { env: t.env, clock },
+    );
     expect(r.code, r.stderr).toBe(0);
     const media = m.files.filter((f) => f.kind !== null && f.size > 0);
     expect((JSON.parse(r.stdout) as { release: { files: number } }).release.files).toBe(media.length);
@@ -205,7 +348,10 @@ describe('requests and releases', () => {
     const t = homeCopy();
     const clock = manualClock(NOW);
     const add = async (id: string, kind: string, jurisdiction: string) => {
-      const r = await run(['agency', 'add', '--id', id, '--name', `${id} agency`, '--kind', kind, '--jurisdiction', jurisdiction], { env: t.env, clock });
+      const r = await run(
+        ['agency', 'add', '--id', id, '--name', `${id} agency`, '--kind', kind, '--jurisdiction', jurisdiction],
+        { env: t.env, clock },
+      );
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/no data will be released to it/);
     };
@@ -213,8 +359,18 @@ describe('requests and releases', () => {
     await add('FBI', 'law-enforcement', 'federal');
     await add('ACME', 'other', 'private');
     await add('PARKS', 'other', 'california-local');
-    for (const [agency, words] of [['NVPD', /another state/], ['FBI', /a federal agency/], ['ACME', /a private party/], ['PARKS', /not a law-enforcement or prosecutorial agency/]] as const) {
-      const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04'], agency);
+    for (const [agency, words] of [
+      ['NVPD', /another state/],
+      ['FBI', /a federal agency/],
+      ['ACME', /a private party/],
+      ['PARKS', /not a law-enforcement or prosecutorial agency/],
+    ] as const) {
+      const req = await newRequest(
+        t,
+        clock,
+        ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04'],
+        agency,
+      );
       const to = path.join(t.dir, `bag-${agency}`);
       const r = await run(['release', '--request', req, '--to', to], { env: t.env, clock });
       expect(r.code).toBe(4);
@@ -223,26 +379,57 @@ describe('requests and releases', () => {
       expect(r.stderr).toMatch(/2023-DLE-06/);
       expect(r.stderr).toMatch(/policy §4\/§5/);
       expect(fs.existsSync(to)).toBe(false);
-      const dr = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf')], { env: t.env, clock });
+      const dr = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf')], {
+        env: t.env,
+        clock,
+      });
       expect(dr.code).toBe(4);
     }
     // Only what the request asks for: a drive outside its scope is refused.
     const october = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-10-01', '--to', '2026-10-02']);
-    const outside = await run(['release', '--request', october, '--drive', 'D001', '--receipt', path.join(t.dir, 'o.pdf')], { env: t.env, clock });
+    const outside = await run(
+      ['release', '--request', october, '--drive', 'D001', '--receipt', path.join(t.dir, 'o.pdf')],
+      { env: t.env, clock },
+    );
     expect(outside.code).toBe(4);
     expect(outside.stderr).toMatch(/Drive D001 is not within request/);
     // An auditor may not release.
     const pw = path.join(t.dir, 'aud.pw');
     fs.writeFileSync(pw, 'auditor password 1\n');
-    expect((await run(['operator', 'add', 'aud', '--name', 'Ann Auditor', '--role', 'auditor', '--new-password-file', pw], { env: t.env, clock })).code).toBe(0);
-    expect((await run(['operator', 'train', 'aud', '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer'], { env: t.env, clock })).code).toBe(0);
+    expect(
+      (
+        await run(['operator', 'add', 'aud', '--name', 'Ann Auditor', '--role', 'auditor', '--new-password-file', pw], {
+          env: t.env,
+          clock,
+        })
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await run(
+          ['operator', 'train', 'aud', '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer'],
+          { env: t.env, clock },
+        )
+      ).code,
+    ).toBe(0);
     const audEnv = { ...t.env, CUSTODY_USER: 'aud', CUSTODY_PASSWORD_FILE: pw };
     const aud = await run(['release', '--request', october, '--to', path.join(t.dir, 'aud')], { env: audEnv, clock });
     expect(aud.code).toBe(4);
     expect(aud.stderr).toMatch(/may not release data/);
-    const list = JSON.parse((await run(['agency', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; mayReceiveData: boolean }[];
-    expect(Object.fromEntries(list.map((a) => [a.id, a.mayReceiveData]))).toEqual({ ACME: false, ECSO: true, FBI: false, NVPD: false, PARKS: false });
-    expect(JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout)).toMatchObject({ state: 'stored' });
+    const list = JSON.parse((await run(['agency', 'list', '--json'], { env: t.env, clock })).stdout) as {
+      id: string;
+      mayReceiveData: boolean;
+    }[];
+    expect(Object.fromEntries(list.map((a) => [a.id, a.mayReceiveData]))).toEqual({
+      ACME: false,
+      ECSO: true,
+      FBI: false,
+      NVPD: false,
+      PARKS: false,
+    });
+    expect(JSON.parse((await run(['drive', 'show', 'D001', '--json'], { env: t.env, clock })).stdout)).toMatchObject({
+      state: 'stored',
+    });
   }, 180_000);
 
   it('a hold blocks reinstall and names itself; its release lifts the block', async () => {
@@ -251,10 +438,35 @@ describe('requests and releases', () => {
     const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04']);
     const doc = path.join(t.dir, 'preservation.txt');
     fs.writeFileSync(doc, 'Please preserve.\n');
-    const h = await run(['hold', 'add', '--request', req, '--reason', 'ongoing criminal investigation', '--document', doc, '--review', '2027-02-01', '--json'], { env: t.env, clock });
+    const h = await run(
+      [
+        'hold',
+        'add',
+        '--request',
+        req,
+        '--reason',
+        'ongoing criminal investigation',
+        '--document',
+        doc,
+        '--review',
+        '2027-02-01',
+        '--json',
+      ],
+      { env: t.env, clock },
+    );
     expect(h.code, h.stderr).toBe(0);
-    const hold = JSON.parse(h.stdout) as { id: string; batches: string[]; drives: string[]; document: { sha256: string } };
-    expect(hold).toMatchObject({ id: 'HOLD-2026-0001', batches: [batch], drives: ['D001', 'D002'], document: { sha256: sha256('Please preserve.\n') } });
+    const hold = JSON.parse(h.stdout) as {
+      id: string;
+      batches: string[];
+      drives: string[];
+      document: { sha256: string };
+    };
+    expect(hold).toMatchObject({
+      id: 'HOLD-2026-0001',
+      batches: [batch],
+      drives: ['D001', 'D002'],
+      document: { sha256: sha256('Please preserve.\n') },
+    });
 
     // Past 60 days: without the hold, D001 could go back into a camera.
     clock.set('2027-01-10T09:00:00-08:00');
@@ -262,12 +474,21 @@ describe('requests and releases', () => {
     const refused = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock });
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/under hold HOLD-2026-0001 \(review 2027-02-01\)/);
-    const purgePlan = async () => JSON.parse((await run(['purge', '--json'], { env: t.env, clock })).stdout) as { due: { batch: string }[]; held: { batch: string; heldBy: string[] }[] };
+    const purgePlan = async () =>
+      JSON.parse((await run(['purge', '--json'], { env: t.env, clock })).stdout) as {
+        due: { batch: string }[];
+        held: { batch: string; heldBy: string[] }[];
+      };
     expect(await purgePlan()).toMatchObject({ due: [], held: [{ batch, heldBy: ['HOLD-2026-0001'] }] });
-    const listed = JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; standing: boolean }[];
+    const listed = JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout) as {
+      id: string;
+      standing: boolean;
+    }[];
     expect(listed).toMatchObject([{ id: 'HOLD-2026-0001', standing: true }]);
 
-    expect((await run(['hold', 'release', 'HOLD-2026-0001', '--reason', 'case closed'], { env: t.env, clock })).code).toBe(0);
+    expect(
+      (await run(['hold', 'release', 'HOLD-2026-0001', '--reason', 'case closed'], { env: t.env, clock })).code,
+    ).toBe(0);
     expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toEqual([]);
     expect(await purgePlan()).toMatchObject({ due: [{ batch }], held: [] });
     const ok = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock });
@@ -285,9 +506,20 @@ describe('requests and releases', () => {
     expect(r.stdout).toMatch(/receipt:\s+R-2026-0001/);
     // A second release whose acknowledgement is expected within 3 days instead of the setting's 10.
     const req2 = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-02']);
-    const r2 = await run(['release', '--request', req2, '--to', path.join(t.dir, 'bag2'), '--ack-days', '3'], { env: t.env, clock });
+    const r2 = await run(['release', '--request', req2, '--to', path.join(t.dir, 'bag2'), '--ack-days', '3'], {
+      env: t.env,
+      clock,
+    });
     expect(r2.code, r2.stderr).toBe(0);
-    const att = async () => (JSON.parse((await run(['request', 'list', '--attention', '--json'], { env: t.env, clock })).stdout) as { what: string; id: string }[]).map((x) => `${x.what} ${x.id}`).sort();
+    const att = async () =>
+      (
+        JSON.parse((await run(['request', 'list', '--attention', '--json'], { env: t.env, clock })).stdout) as {
+          what: string;
+          id: string;
+        }[]
+      )
+        .map((x) => `${x.what} ${x.id}`)
+        .sort();
     clock.set('2026-11-08T09:59:59-08:00');
     expect(await att()).toEqual([]);
     clock.set('2026-11-08T10:00:01-08:00');
@@ -296,14 +528,22 @@ describe('requests and releases', () => {
     expect(await att()).toEqual(['receipt not acknowledged R-2026-0001', 'receipt not acknowledged R-2026-0002']);
     const scan = path.join(t.dir, 'signed-scan.pdf');
     fs.writeFileSync(scan, 'scan of the signed receipt');
-    const ack = await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12', '--json'], { env: t.env, clock });
+    const ack = await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12', '--json'], {
+      env: t.env,
+      clock,
+    });
     expect(ack.code, ack.stderr).toBe(0);
-    expect(JSON.parse(ack.stdout)).toMatchObject({ acknowledged: { date: '2026-11-12', scanSha256: sha256('scan of the signed receipt') } });
+    expect(JSON.parse(ack.stdout)).toMatchObject({
+      acknowledged: { date: '2026-11-12', scanSha256: sha256('scan of the signed receipt') },
+    });
     expect(await att()).toEqual(['receipt not acknowledged R-2026-0002']);
     const scanBack = path.join(t.dir, 'scan-back.pdf');
     expect((await run(['request', 'document', 'R-2026-0001', '--out', scanBack], { env: t.env, clock })).code).toBe(0);
     expect(fs.readFileSync(scanBack, 'utf8')).toBe('scan of the signed receipt');
-    expect((await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12'], { env: t.env, clock })).code).toBe(6);
+    expect(
+      (await run(['receipt', 'ack', 'R-2026-0001', '--scan', scan, '--date', '2026-11-12'], { env: t.env, clock }))
+        .code,
+    ).toBe(6);
   }, 180_000);
 
   it('records denials and withdrawals; a plate request says it needs the plate search', async () => {
@@ -311,9 +551,20 @@ describe('requests and releases', () => {
     const clock = manualClock(NOW);
     const a = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-02']);
     const b = await newRequest(t, clock, ['--drive', 'D001']);
-    const p = await newRequest(t, clock, ['--plate', '7abc 123', '--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04']);
+    const p = await newRequest(t, clock, [
+      '--plate',
+      '7abc 123',
+      '--cameras',
+      'CAM-01',
+      '--from',
+      '2026-11-02',
+      '--to',
+      '2026-11-04',
+    ]);
     expect((await run(['request', 'deny', a], { env: t.env, clock })).code).toBe(2);
-    expect((await run(['request', 'deny', a, '--reason', 'no case number on the letter'], { env: t.env, clock })).code).toBe(0);
+    expect(
+      (await run(['request', 'deny', a, '--reason', 'no case number on the letter'], { env: t.env, clock })).code,
+    ).toBe(0);
     expect((await run(['request', 'withdraw', b], { env: t.env, clock })).code).toBe(0);
     const refused = await run(['release', '--request', a, '--to', path.join(t.dir, 'x')], { env: t.env, clock });
     expect(refused.code).toBe(6);
@@ -321,7 +572,11 @@ describe('requests and releases', () => {
     expect(plate.code).toBe(6);
     expect(plate.stderr).toMatch(/custody ocr/);
     expect(plate.stderr).toMatch(/plate 7ABC123/);
-    const list = JSON.parse((await run(['request', 'list', '--json'], { env: t.env, clock })).stdout) as { id: string; status: string; statusReason: string | null }[];
+    const list = JSON.parse((await run(['request', 'list', '--json'], { env: t.env, clock })).stdout) as {
+      id: string;
+      status: string;
+      statusReason: string | null;
+    }[];
     expect(list.map((r) => [r.id, r.status, r.statusReason])).toEqual([
       [a, 'denied', 'no case number on the letter'],
       [b, 'withdrawn', null],
@@ -330,12 +585,30 @@ describe('requests and releases', () => {
     // A receipt that cannot be written: nothing is recorded and the bag is removed.
     const blocker = path.join(t.dir, 'a-file');
     fs.writeFileSync(blocker, 'x');
-    const failed = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate1'), '--all-in-range', '--receipt', path.join(blocker, 'r.pdf')], { env: t.env, clock });
+    const failed = await run(
+      [
+        'release',
+        '--request',
+        p,
+        '--to',
+        path.join(t.dir, 'plate1'),
+        '--all-in-range',
+        '--receipt',
+        path.join(blocker, 'r.pdf'),
+      ],
+      { env: t.env, clock },
+    );
     expect(failed.code).toBe(10);
     expect(failed.stderr).toMatch(/Nothing was recorded and the bag was removed/);
     expect(fs.existsSync(path.join(t.dir, 'plate1'))).toBe(false);
-    expect(JSON.parse((await run(['request', 'show', p, '--json'], { env: t.env, clock })).stdout)).toMatchObject({ status: 'open', releases: [] });
-    const all = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate2'), '--all-in-range'], { env: t.env, clock });
+    expect(JSON.parse((await run(['request', 'show', p, '--json'], { env: t.env, clock })).stdout)).toMatchObject({
+      status: 'open',
+      releases: [],
+    });
+    const all = await run(['release', '--request', p, '--to', path.join(t.dir, 'plate2'), '--all-in-range'], {
+      env: t.env,
+      clock,
+    });
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/receipt:\s+R-2026-0001/);
   }, 180_000);
@@ -345,7 +618,16 @@ describe('requests and releases', () => {
     const clock = manualClock(NOW);
     const plate = demoManifest.files.find((f) => f.plate)!.plate!;
     const want = demoManifest.files.filter((f) => f.plate === plate);
-    const req = await newRequest(t, clock, ['--plate', plate, '--cameras', 'CAM-01', '--from', '2026-11-01', '--to', '2026-11-04']);
+    const req = await newRequest(t, clock, [
+      '--plate',
+      plate,
+      '--cameras',
+      'CAM-01',
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-04',
+    ]);
     const before = await run(['release', '--request', req, '--to', path.join(t.dir, 'early')], { env: t.env, clock });
     expect(before.code).toBe(6);
     expect(before.stderr).toMatch(/custody ocr/);
@@ -358,11 +640,23 @@ describe('requests and releases', () => {
       model: 'truth-1',
       async read(image: Buffer) {
         const p = byHash.get(sha256(image));
-        return { best: p ? { text: p, confidence: 0.95 } : null, alternatives: [], box: { x: 1, y: 2, width: 30, height: 10 }, engine: 'scripted', model: 'truth-1', ms: 1 };
+        return {
+          best: p ? { text: p, confidence: 0.95 } : null,
+          alternatives: [],
+          box: { x: 1, y: 2, width: 30, height: 10 },
+          engine: 'scripted',
+          model: 'truth-1',
+          ms: 1,
+        };
       },
       async end() {},
     };
-    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    const s = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     try {
       await runOcr(s, reader, {});
     } finally {
@@ -371,7 +665,10 @@ describe('requests and releases', () => {
     const bag = path.join(t.dir, 'plate-bag');
     const r = await run(['release', '--request', req, '--to', bag, '--json'], { env: t.env, clock });
     expect(r.code, r.stderr).toBe(0);
-    const got = (fs.readdirSync(path.join(bag, 'data'), { recursive: true }) as string[]).filter((p) => fs.statSync(path.join(bag, 'data', p)).isFile()).map((p) => sha256(fs.readFileSync(path.join(bag, 'data', p)))).sort();
+    const got = (fs.readdirSync(path.join(bag, 'data'), { recursive: true }) as string[])
+      .filter((p) => fs.statSync(path.join(bag, 'data', p)).isFile())
+      .map((p) => sha256(fs.readFileSync(path.join(bag, 'data', p))))
+      .sort();
     expect(got).toEqual([...new Set(want.map((f) => f.sha256))].sort());
     const audit = await run(['log', '--type', 'access.recorded', '--json'], { env: t.env, clock });
     expect(audit.stdout).toContain(req);
@@ -383,20 +680,57 @@ describe('requests and releases', () => {
     const clock = manualClock(NOW);
     const letter = path.join(t.dir, 'letter.pdf');
     fs.writeFileSync(letter, '%PDF-1.4 a letter');
-    const pa = scriptedPrompts(['DA', 'Example County District Attorney', 'prosecutorial', 'california-local', 'CA001013A', '']);
+    const pa = scriptedPrompts([
+      'DA',
+      'Example County District Attorney',
+      'prosecutorial',
+      'california-local',
+      'CA001013A',
+      '',
+    ]);
     const ra = await run(['agency', 'add'], { env: t.env, clock, prompts: pa, isTTY: true });
     expect(ra.code, ra.stderr).toBe(0);
-    expect(pa.asked).toEqual(['Agency id:', 'Name:', 'Kind:', 'Jurisdiction:', 'Identifier (e.g. ORI; empty if none):', 'Contact (empty if none):']);
+    expect(pa.asked).toEqual([
+      'Agency id:',
+      'Name:',
+      'Kind:',
+      'Jurisdiction:',
+      'Identifier (e.g. ORI; empty if none):',
+      'Contact (empty if none):',
+    ]);
 
-    const pr = scriptedPrompts(['DA', 'Inv. Sam Lee', 'DA-22', 'CR-2026-88', 'prosecution of a criminal case', '2026-11-05T08:00:00-08:00', letter, 'cameras', 'CAM-01', '2026-11-02', '2026-11-02']);
+    const pr = scriptedPrompts([
+      'DA',
+      'Inv. Sam Lee',
+      'DA-22',
+      'CR-2026-88',
+      'prosecution of a criminal case',
+      '2026-11-05T08:00:00-08:00',
+      letter,
+      'cameras',
+      'CAM-01',
+      '2026-11-02',
+      '2026-11-02',
+    ]);
     const rr = await run(['request', 'new'], { env: t.env, clock, prompts: pr, isTTY: true });
     expect(rr.code, rr.stderr).toBe(0);
     expect(pr.asked).toEqual([
-      'Requesting agency:', 'Requesting officer:', 'Badge or id number:', 'Case number:', 'Official purpose (policy §1):', 'Received (date and time):',
-      'The written request (a file to attach, or its reference):', 'What is asked for?', 'Cameras (comma-separated):', 'From (date or date and time):', 'To (date or date and time):',
+      'Requesting agency:',
+      'Requesting officer:',
+      'Badge or id number:',
+      'Case number:',
+      'Official purpose (policy §1):',
+      'Received (date and time):',
+      'The written request (a file to attach, or its reference):',
+      'What is asked for?',
+      'Cameras (comma-separated):',
+      'From (date or date and time):',
+      'To (date or date and time):',
     ]);
     const req = /Request (REQ-\d{4}-\d{4}) recorded/.exec(rr.stdout)![1]!;
-    const shown = JSON.parse((await run(['request', 'show', req, '--json'], { env: t.env, clock })).stdout) as { document: { sha256: string; name: string } };
+    const shown = JSON.parse((await run(['request', 'show', req, '--json'], { env: t.env, clock })).stdout) as {
+      document: { sha256: string; name: string };
+    };
     expect(shown.document).toMatchObject({ sha256: sha256(fs.readFileSync(letter)), name: 'letter.pdf' });
     // The letter is kept in the home, encrypted, and can be written out again.
     const kept = fs.readFileSync(path.join(t.home, 'documents', `${shown.document.sha256}.enc`));
@@ -414,13 +748,27 @@ describe('requests and releases', () => {
     expect(pl.asked[3]).toMatch(/^Export \d+ files to Example County District Attorney \(Inv\. Sam Lee, badge DA-22\)/);
     expect(pl.asked[4]).toBe('Write the receipt to:');
     expect(sh('sha256sum', ['-c', '--strict', 'manifest-sha256.txt'], bag).code).toBe(0);
-    expect((await run(['receipt', 'verify', path.join(t.dir, 'guided.pdf'), '--bag', bag], { env: t.env, clock })).code).toBe(0);
+    expect(
+      (await run(['receipt', 'verify', path.join(t.dir, 'guided.pdf'), '--bag', bag], { env: t.env, clock })).code,
+    ).toBe(0);
 
     const ph = scriptedPrompts([req, 'court proceeding', 'DA preservation letter 2026-11-05', '2027-03-01']);
     const rh = await run(['hold', 'add'], { env: t.env, clock, prompts: ph, isTTY: true });
     expect(rh.code, rh.stderr).toBe(0);
-    expect(ph.asked).toEqual(['Request:', 'Reason (policy §8):', 'The written request for the hold (a file, or its reference):', 'Review date (YYYY-MM-DD):']);
-    expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toMatchObject([{ request: req, reason: 'court proceeding', reviewDate: '2027-03-01', document: { reference: 'DA preservation letter 2026-11-05' } }]);
+    expect(ph.asked).toEqual([
+      'Request:',
+      'Reason (policy §8):',
+      'The written request for the hold (a file, or its reference):',
+      'Review date (YYYY-MM-DD):',
+    ]);
+    expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toMatchObject([
+      {
+        request: req,
+        reason: 'court proceeding',
+        reviewDate: '2027-03-01',
+        document: { reference: 'DA preservation letter 2026-11-05' },
+      },
+    ]);
 
     const scan = path.join(t.dir, 'scan.pdf');
     fs.writeFileSync(scan, 'signed');

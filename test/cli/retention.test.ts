@@ -27,10 +27,25 @@ beforeAll(async () => {
   const et = new ExifTool({ maxProcs: 1 });
   try {
     const root = tmpDir('custody-ret-drives-');
-    const starts: Record<string, string> = { D001: '2026-09-01T19:00:00Z', D002: '2026-09-08T19:00:00Z', D003: '2026-09-15T19:00:00Z' };
+    const starts: Record<string, string> = {
+      D001: '2026-09-01T19:00:00Z',
+      D002: '2026-09-08T19:00:00Z',
+      D003: '2026-09-15T19:00:00Z',
+    };
     for (const [id, start] of Object.entries(starts)) {
       const dir = path.join(root, id, 'drive');
-      await makeFixtureDrive(dir, { seed: Number(id.slice(1)), camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' }, start: new Date(start), days: 3, perDay: 4, timeZone: TZ, imageBytes: 8000, distinctFrames: 2, exiftool: et, manifestPath: path.join(root, id, 'manifest.json') });
+      await makeFixtureDrive(dir, {
+        seed: Number(id.slice(1)),
+        camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
+        start: new Date(start),
+        days: 3,
+        perDay: 4,
+        timeZone: TZ,
+        imageBytes: 8000,
+        distinctFrames: 2,
+        exiftool: et,
+        manifestPath: path.join(root, id, 'manifest.json'),
+      });
       drives[id] = dir;
     }
   } finally {
@@ -64,34 +79,104 @@ describe('retention and purge over 90 days', () => {
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00']);
     const batchOf: Record<string, string> = {};
-    const swaps: [string, string][] = [['D001', '2026-09-04T09:00:00-07:00'], ['D002', '2026-09-11T09:00:00-07:00'], ['D003', '2026-09-18T09:00:00-07:00']];
+    const swaps: [string, string][] = [
+      ['D001', '2026-09-04T09:00:00-07:00'],
+      ['D002', '2026-09-11T09:00:00-07:00'],
+      ['D003', '2026-09-18T09:00:00-07:00'],
+    ];
     for (const [id, at] of swaps) {
       clock.set(at);
       await ok(['drive', 'enrol', '--source', drives[id]!, '--id', id]);
-      const r = await ok(['swap', '--source', drives[id]!, '--camera', 'CAM-01', '--removed-at', at, '--store-location', 'safe, room 102', '--no-replacement', '--json']);
+      const r = await ok([
+        'swap',
+        '--source',
+        drives[id]!,
+        '--camera',
+        'CAM-01',
+        '--removed-at',
+        at,
+        '--store-location',
+        'safe, room 102',
+        '--no-replacement',
+        '--json',
+      ]);
       expect(r.stderr).toBe(''); // nothing overdue: no line
       batchOf[id] = (JSON.parse(r.stdout) as { batch: string }).batch;
     }
 
     // A hold on D002's data (placed on day 12 on a written request, reviewed at the end of the year).
     clock.set('2026-09-12T10:00:00-07:00');
-    await ok(['agency', 'add', '--id', 'ECSO', '--name', "Example County Sheriff's Office", '--kind', 'law-enforcement', '--jurisdiction', 'california-local']);
-    const req = JSON.parse((await ok(['request', 'new', '--agency', 'ECSO', '--officer', 'Det. Jordan Reyes', '--badge', '1182', '--case', 'ECSO-26-004417', '--purpose', 'criminal investigation', '--document-ref', 'ECSO letter', '--drive', 'D002', '--json'])).stdout) as { id: string };
-    const held = JSON.parse((await ok(['hold', 'add', '--request', req.id, '--reason', 'ongoing criminal investigation', '--document-ref', 'ECSO preservation letter', '--review', '2026-12-31', '--json'])).stdout) as { id: string; batches: string[] };
+    await ok([
+      'agency',
+      'add',
+      '--id',
+      'ECSO',
+      '--name',
+      "Example County Sheriff's Office",
+      '--kind',
+      'law-enforcement',
+      '--jurisdiction',
+      'california-local',
+    ]);
+    const req = JSON.parse(
+      (
+        await ok([
+          'request',
+          'new',
+          '--agency',
+          'ECSO',
+          '--officer',
+          'Det. Jordan Reyes',
+          '--badge',
+          '1182',
+          '--case',
+          'ECSO-26-004417',
+          '--purpose',
+          'criminal investigation',
+          '--document-ref',
+          'ECSO letter',
+          '--drive',
+          'D002',
+          '--json',
+        ])
+      ).stdout,
+    ) as { id: string };
+    const held = JSON.parse(
+      (
+        await ok([
+          'hold',
+          'add',
+          '--request',
+          req.id,
+          '--reason',
+          'ongoing criminal investigation',
+          '--document-ref',
+          'ECSO preservation letter',
+          '--review',
+          '2026-12-31',
+          '--json',
+        ])
+      ).stdout,
+    ) as { id: string; batches: string[] };
     expect(held.batches).toEqual([batchOf.D002]);
     const H = held.id;
 
     // Only the custodian destroys data; an auditor reads retention but logs no problem.
     const pw = path.join(t.dir, 'new.pw');
     fs.writeFileSync(pw, `${PASSWORD}\n`);
-    for (const [u, role] of [['rlee', 'designee'], ['alex', 'auditor']] as const) {
+    for (const [u, role] of [
+      ['rlee', 'designee'],
+      ['alex', 'auditor'],
+    ] as const) {
       await ok(['operator', 'add', u, '--name', u, '--role', role, '--new-password-file', pw]);
       await ok(['operator', 'train', u, '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer']);
     }
     const asUser = (u: string) => ({ ...env, CUSTODY_USER: u, CUSTODY_PASSWORD_FILE: pw });
     expect((await run(['purge', '--yes'], { env: asUser('rlee'), clock })).code).toBe(4);
     expect((await run(['retention'], { env: asUser('alex'), clock })).code).toBe(0);
-    expect((await run(['problem', 'add', '--camera', 'CAM-01', '--description', 'x'], { env: asUser('alex'), clock })).code).toBe(4);
+    expect(
+      (await run(['problem', 'add', '--camera', 'CAM-01', '--description', 'x'], { env: asUser('alex'), clock })).code,
+    ).toBe(4);
 
     // Day 30 after the home was made: the first health check is due, and the line says so.
     clock.set('2026-09-30T09:00:00-07:00');
@@ -124,13 +209,19 @@ describe('retention and purge over 90 days', () => {
     clock.set(new Date(newest1 + 60 * DAY));
     const accepted = await ok(['drive', 'install', 'D001', '--camera', 'CAM-01']);
     // D001's batch is past its date now and not destroyed: the line names it.
-    expect(accepted.stderr).toMatch(new RegExp(`^Overdue: Import batch ${batchOf.D001} passed its destruction date today`));
+    expect(accepted.stderr).toMatch(
+      new RegExp(`^Overdue: Import batch ${batchOf.D001} passed its destruction date today`),
+    );
 
     // Day 61 after D002's newest recording: D001's batch and D002's (held) are past their date.
     const newest2 = Date.parse(rep.batches.find((b) => b.id === batchOf.D002)!.recordedLast);
     clock.set(new Date(newest2 + 61 * DAY));
     const dry = await ok(['purge', '--json']);
-    const plan = JSON.parse(dry.stdout) as { done: boolean; due: { batch: string }[]; held: { batch: string; heldBy: string[] }[] };
+    const plan = JSON.parse(dry.stdout) as {
+      done: boolean;
+      due: { batch: string }[];
+      held: { batch: string; heldBy: string[] }[];
+    };
     expect(plan.done).toBe(false);
     expect(plan.due.map((d) => d.batch)).toEqual([batchOf.D001]);
     expect(plan.held).toEqual([{ batch: batchOf.D002, heldBy: [H] }]);
@@ -141,7 +232,18 @@ describe('retention and purge over 90 days', () => {
     fs.cpSync(t.home, path.join(backup, 'home'), { recursive: true });
     const out = tmpDir('custody-certs-');
     const purged = await ok(['purge', '--yes', '--out', out, '--json']);
-    const res = JSON.parse(purged.stdout) as { purge: string; destroyed: { batch: string; stored: number; recordedFirst: string; recordedLast: string; manifestSha256: string }[]; held: { batch: string }[]; certificate: string };
+    const res = JSON.parse(purged.stdout) as {
+      purge: string;
+      destroyed: {
+        batch: string;
+        stored: number;
+        recordedFirst: string;
+        recordedLast: string;
+        manifestSha256: string;
+      }[];
+      held: { batch: string }[];
+      certificate: string;
+    };
     expect(res.destroyed.map((d) => d.batch)).toEqual([batchOf.D001]);
     expect(res.held.map((d) => d.batch)).toEqual([batchOf.D002]);
     expect(res.certificate).toBe(path.join(out, `destruction-${res.purge}.pdf`));
@@ -149,9 +251,17 @@ describe('retention and purge over 90 days', () => {
     expect(verifyPdfSignature(pdf).valid).toBe(true);
     const cert = extractDestructionFields(pdf);
     expect(cert.batches.map((b) => b.id)).toEqual([batchOf.D001]);
-    expect(cert.batches[0]).toMatchObject({ files: res.destroyed[0]!.stored, manifestSha256: res.destroyed[0]!.manifestSha256 });
+    expect(cert.batches[0]).toMatchObject({
+      files: res.destroyed[0]!.stored,
+      manifestSha256: res.destroyed[0]!.manifestSha256,
+    });
 
-    const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    const s = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     try {
       const bf1 = new BatchFiles(s.home, batchOf.D001!);
       expect(fs.existsSync(bf1.keyFile)).toBe(false);
@@ -176,11 +286,25 @@ describe('retention and purge over 90 days', () => {
       }
       await expect(hashStored(victim, s.master, storeContext(batchOf.D001!))).rejects.toThrow();
       // The destruction is in the ledger: by whom, when, what.
-      const ev = s.ledger.rows<{ type: string; actor: string; data: string; camera_id: string; drive_id: string }>("SELECT type, actor, data, camera_id, drive_id FROM events WHERE type LIKE 'batch.%' OR type LIKE 'purge.%' ORDER BY seq");
-      expect(ev.map((e) => e.type)).toEqual(['purge.started', 'batch.destruction_started', 'batch.key_destroyed', 'batch.destroyed', 'purge.finished', 'purge.certificate']);
+      const ev = s.ledger.rows<{ type: string; actor: string; data: string; camera_id: string; drive_id: string }>(
+        "SELECT type, actor, data, camera_id, drive_id FROM events WHERE type LIKE 'batch.%' OR type LIKE 'purge.%' ORDER BY seq",
+      );
+      expect(ev.map((e) => e.type)).toEqual([
+        'purge.started',
+        'batch.destruction_started',
+        'batch.key_destroyed',
+        'batch.destroyed',
+        'purge.finished',
+        'purge.certificate',
+      ]);
       const done = ev.find((e) => e.type === 'batch.destroyed')!;
       expect(done).toMatchObject({ actor: 'asd', camera_id: 'CAM-01', drive_id: 'D001' });
-      expect(JSON.parse(done.data)).toMatchObject({ batch: batchOf.D001, stored: res.destroyed[0]!.stored, recordedFirst: res.destroyed[0]!.recordedFirst, manifestSha256: res.destroyed[0]!.manifestSha256 });
+      expect(JSON.parse(done.data)).toMatchObject({
+        batch: batchOf.D001,
+        stored: res.destroyed[0]!.stored,
+        recordedFirst: res.destroyed[0]!.recordedFirst,
+        manifestSha256: res.destroyed[0]!.manifestSha256,
+      });
     } finally {
       s.close();
     }
@@ -189,13 +313,30 @@ describe('retention and purge over 90 days', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ destroyed: [] });
 
     // Day 62 after D003: a purge interrupted after its key was destroyed is finished by the rerun.
-    const newest3 = Date.parse((JSON.parse((await ok(['retention', '--json'])).stdout) as { batches: BatchJson[] }).batches.find((b) => b.id === batchOf.D003)!.recordedLast);
+    const newest3 = Date.parse(
+      (JSON.parse((await ok(['retention', '--json'])).stdout) as { batches: BatchJson[] }).batches.find(
+        (b) => b.id === batchOf.D003,
+      )!.recordedLast,
+    );
     clock.set(new Date(newest3 + 62 * DAY));
     const late = await ok(['retention']);
-    expect(late.stderr).toMatch(new RegExp(`Overdue: Import batch ${batchOf.D003} passed its destruction date 2 days ago`));
-    const s2 = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    expect(late.stderr).toMatch(
+      new RegExp(`Overdue: Import batch ${batchOf.D003} passed its destruction date 2 days ago`),
+    );
+    const s2 = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     try {
-      await expect(executePurge(s2, { afterStep: (step) => { if (step === 'key') throw new Error('power cut'); } })).rejects.toThrow(/power cut/);
+      await expect(
+        executePurge(s2, {
+          afterStep: (step) => {
+            if (step === 'key') throw new Error('power cut');
+          },
+        }),
+      ).rejects.toThrow(/power cut/);
     } finally {
       s2.close();
     }
@@ -204,7 +345,9 @@ describe('retention and purge over 90 days', () => {
     expect(fs.existsSync(bf3)).toBe(true);
     const dry2 = JSON.parse((await ok(['purge', '--json'])).stdout) as { unfinished: { batch: string }[] };
     expect(dry2.unfinished.map((u) => u.batch)).toEqual([batchOf.D003]);
-    const rerun = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as { destroyed: { batch: string }[] };
+    const rerun = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as {
+      destroyed: { batch: string }[];
+    };
     expect(rerun.destroyed.map((d) => d.batch)).toEqual([batchOf.D003]);
     expect(fs.existsSync(bf3)).toBe(false);
     expect((await ok(['verify'])).code).toBe(0);
@@ -212,14 +355,27 @@ describe('retention and purge over 90 days', () => {
     // The hold is released: D002's batch is destroyed by the next purge; the batch line is gone.
     await ok(['hold', 'release', H, '--reason', 'case closed']);
     // This time the purge stops right after recording its intent, before the key is touched.
-    const s3 = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock, command: 'test' });
+    const s3 = await openSession({
+      homeDir: t.home,
+      credentials: { username: 'asd', password: PASSWORD },
+      clock,
+      command: 'test',
+    });
     try {
-      await expect(executePurge(s3, { afterStep: (step) => { if (step === 'intent') throw new Error('killed'); } })).rejects.toThrow(/killed/);
+      await expect(
+        executePurge(s3, {
+          afterStep: (step) => {
+            if (step === 'intent') throw new Error('killed');
+          },
+        }),
+      ).rejects.toThrow(/killed/);
     } finally {
       s3.close();
     }
     expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D002}.key`))).toBe(true);
-    const last = JSON.parse((await ok(['purge', '--yes', '--out', out, '--json'])).stdout) as { destroyed: { batch: string }[] };
+    const last = JSON.parse((await ok(['purge', '--yes', '--out', out, '--json'])).stdout) as {
+      destroyed: { batch: string }[];
+    };
     expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D002}.key`))).toBe(false);
     expect(fs.existsSync(path.join(t.home, 'store', batchOf.D002!))).toBe(false);
     expect(last.destroyed.map((d) => d.batch)).toEqual([batchOf.D002]);
@@ -245,21 +401,53 @@ describe('purge and duplicates', () => {
     const src = path.join(tmpDir(), 'drive');
     fs.cpSync(drives.D001!, src, { recursive: true });
     fs.rmSync(path.join(src, '.custody-drive.json'), { force: true });
-    const a = JSON.parse((await ok(['swap', '--source', src, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement', '--json'])).stdout) as { batch: string };
+    const a = JSON.parse(
+      (
+        await ok([
+          'swap',
+          '--source',
+          src,
+          '--camera',
+          'CAM-01',
+          '--enrol',
+          '--store-location',
+          'safe',
+          '--no-replacement',
+          '--json',
+        ])
+      ).stdout,
+    ) as { batch: string };
     // The same drive comes back with its old files still on it and a week more: the old ones are duplicates.
     fs.cpSync(path.join(drives.D002!, 'DCIM', '100CAM'), path.join(src, 'DCIM', '200CAM'), { recursive: true });
     clock.set('2026-09-11T09:00:00-07:00');
-    const b = JSON.parse((await ok(['import', '--source', src, '--camera', 'CAM-01', '--json'])).stdout) as { batch: string; duplicates: number };
+    const b = JSON.parse((await ok(['import', '--source', src, '--camera', 'CAM-01', '--json'])).stdout) as {
+      batch: string;
+      duplicates: number;
+    };
     expect(b.batch).not.toBe(a.batch);
     expect(b.duplicates).toBeGreaterThan(0);
-    const hold = { id: 'H-TEST', placedAt: new Date('2026-09-12T00:00:00Z'), reviewDate: new Date('2027-01-01T00:00:00Z') };
+    const hold = {
+      id: 'H-TEST',
+      placedAt: new Date('2026-09-12T00:00:00Z'),
+      reviewDate: new Date('2027-01-01T00:00:00Z'),
+    };
     setHoldProvider({ forDrive: () => [], forBatch: (_s, id) => (id === b.batch ? [hold] : []) });
     try {
       clock.set('2026-11-20T09:00:00-08:00'); // both past their dates; only B is held
-      const plan = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[]; held: { batch: string; heldBy: string[] }[] };
+      const plan = JSON.parse((await ok(['purge', '--json'])).stdout) as {
+        due: unknown[];
+        held: { batch: string; heldBy: string[] }[];
+      };
       expect(plan.due).toEqual([]);
-      expect(plan.held).toEqual(expect.arrayContaining([{ batch: a.batch, heldBy: ['H-TEST'] }, { batch: b.batch, heldBy: ['H-TEST'] }]));
-      const r = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as { destroyed: unknown[] };
+      expect(plan.held).toEqual(
+        expect.arrayContaining([
+          { batch: a.batch, heldBy: ['H-TEST'] },
+          { batch: b.batch, heldBy: ['H-TEST'] },
+        ]),
+      );
+      const r = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as {
+        destroyed: unknown[];
+      };
       expect(r.destroyed).toEqual([]);
       expect(fs.existsSync(path.join(t.home, 'keys', `${a.batch}.key`))).toBe(true);
     } finally {

@@ -12,7 +12,9 @@ import { runOcr } from '../../src/ocr/queue.js';
 import type { PlateReader, PlateResult } from '../../src/ocr/reader.js';
 import { INIT_ARGS, newTestHome, passwordFileFor, PASSWORD, ROOT, run, tmpDir, type TestHome } from '../helpers/cli.js';
 
-const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as { files: { relPath: string; sha256: string; plate?: string }[] };
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
+  files: { relPath: string; sha256: string; plate?: string }[];
+};
 const REASON = ['--purpose', 'criminal investigation', '--case', '2026-0042'];
 
 // What the scripted reader "reads" for some images (by the image's true plate): a best reading with
@@ -31,13 +33,43 @@ const cases: { name: string; plate: string; query: string; fuzzy: boolean }[] = 
 beforeAll(async () => {
   t = newTestHome();
   expect((await run(INIT_ARGS, { env: t.env })).code).toBe(0);
-  expect((await run(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00'], { env: t.env })).code).toBe(0);
+  expect(
+    (
+      await run(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00'], {
+        env: t.env,
+      })
+    ).code,
+  ).toBe(0);
   const drive = path.join(tmpDir('custody-search-'), 'drive');
   fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
-  expect((await run(['swap', '--source', drive, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement'], { env: t.env })).code).toBe(0);
+  expect(
+    (
+      await run(
+        ['swap', '--source', drive, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement'],
+        { env: t.env },
+      )
+    ).code,
+  ).toBe(0);
 
   // Plant one confusion per class, each on its own image: the stored reading is confused, the query is the true plate.
-  const pairs: [string, string][] = [['0', 'O'], ['O', '0'], ['0', 'D'], ['0', 'Q'], ['1', 'I'], ['1', 'L'], ['1', 'T'], ['I', '1'], ['8', 'B'], ['B', '8'], ['5', 'S'], ['S', '5'], ['2', 'Z'], ['Z', '2'], ['6', 'G'], ['G', '6']];
+  const pairs: [string, string][] = [
+    ['0', 'O'],
+    ['O', '0'],
+    ['0', 'D'],
+    ['0', 'Q'],
+    ['1', 'I'],
+    ['1', 'L'],
+    ['1', 'T'],
+    ['I', '1'],
+    ['8', 'B'],
+    ['B', '8'],
+    ['5', 'S'],
+    ['S', '5'],
+    ['2', 'Z'],
+    ['Z', '2'],
+    ['6', 'G'],
+    ['G', '6'],
+  ];
   const used = new Set<string>();
   for (const [from, to] of pairs) {
     const plate = TRUE.find((p) => !used.has(p) && p.includes(from));
@@ -48,9 +80,15 @@ beforeAll(async () => {
   }
   const rest = TRUE.filter((p) => !used.has(p));
   const [miss, extra, alt] = rest;
-  if (miss) (planted.set(miss, { best: miss.slice(0, 2) + miss.slice(3), alts: [] }), cases.push({ name: 'one character missing', plate: miss, query: miss, fuzzy: true }));
-  if (extra) (planted.set(extra, { best: `${extra}7`, alts: [] }), cases.push({ name: 'one character extra', plate: extra, query: extra, fuzzy: true }));
-  if (alt) (planted.set(alt, { best: 'XX' + alt.slice(2), alts: ['QQQ999', alt] }), cases.push({ name: 'only among the alternatives', plate: alt, query: alt, fuzzy: false }));
+  if (miss)
+    planted.set(miss, { best: miss.slice(0, 2) + miss.slice(3), alts: [] }),
+      cases.push({ name: 'one character missing', plate: miss, query: miss, fuzzy: true });
+  if (extra)
+    planted.set(extra, { best: `${extra}7`, alts: [] }),
+      cases.push({ name: 'one character extra', plate: extra, query: extra, fuzzy: true });
+  if (alt)
+    planted.set(alt, { best: 'XX' + alt.slice(2), alts: ['QQQ999', alt] }),
+      cases.push({ name: 'only among the alternatives', plate: alt, query: alt, fuzzy: false });
 
   const byHash = new Map(manifest.files.map((f) => [f.sha256, f.plate]));
   const reader: PlateReader = {
@@ -58,12 +96,24 @@ beforeAll(async () => {
     model: 'test-1',
     async read(image: Buffer): Promise<PlateResult> {
       const plate = byHash.get(createHash('sha256').update(image).digest('hex'));
-      const p = plate ? planted.get(plate) ?? { best: plate, alts: [] } : undefined;
-      return { best: p ? { text: p.best, confidence: 0.9 } : null, alternatives: (p?.alts ?? []).map((text, i) => ({ text, confidence: 0.5 - i * 0.1 })), box: { x: 1, y: 2, width: 30, height: 10 }, engine: 'scripted', model: 'test-1', ms: 1 };
+      const p = plate ? (planted.get(plate) ?? { best: plate, alts: [] }) : undefined;
+      return {
+        best: p ? { text: p.best, confidence: 0.9 } : null,
+        alternatives: (p?.alts ?? []).map((text, i) => ({ text, confidence: 0.5 - i * 0.1 })),
+        box: { x: 1, y: 2, width: 30, height: 10 },
+        engine: 'scripted',
+        model: 'test-1',
+        ms: 1,
+      };
     },
     async end() {},
   };
-  const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock: () => new Date(), command: 'test' });
+  const s = await openSession({
+    homeDir: t.home,
+    credentials: { username: 'asd', password: PASSWORD },
+    clock: () => new Date(),
+    command: 'test',
+  });
   try {
     await runOcr(s, reader, {});
   } finally {
@@ -73,7 +123,22 @@ beforeAll(async () => {
 
 async function search(args: string[], env = t.env) {
   const r = await run(['search', ...args, '--json'], { env });
-  return { ...r, out: r.code === 0 ? (JSON.parse(r.stdout) as { results: { image: string; reading: string; rank: number; match: string; camera: string; capturedAt: string }[] }) : undefined };
+  return {
+    ...r,
+    out:
+      r.code === 0
+        ? (JSON.parse(r.stdout) as {
+            results: {
+              image: string;
+              reading: string;
+              rank: number;
+              match: string;
+              camera: string;
+              capturedAt: string;
+            }[];
+          })
+        : undefined,
+  };
 }
 
 describe('plate search', () => {
@@ -107,7 +172,11 @@ describe('plate search', () => {
 describe('the access record', () => {
   it('refuses a search, view or export without a purpose and a case, and records all four elements of each one', async () => {
     const plate = TRUE.find((p) => !planted.has(p))!;
-    for (const args of [['search', plate], ['search', plate, '--purpose', 'criminal investigation'], ['image', 'show', 'B20261126-abcdef:1', '--case', '1']]) {
+    for (const args of [
+      ['search', plate],
+      ['search', plate, '--purpose', 'criminal investigation'],
+      ['image', 'show', 'B20261126-abcdef:1', '--case', '1'],
+    ]) {
       const r = await run(args, { env: t.env });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/needs a purpose and a case number or request id/);
@@ -124,12 +193,23 @@ describe('the access record', () => {
     expect(createHash('sha256').update(fs.readFileSync(file!.file)).digest('hex')).toBe(file!.sha256);
     expect(manifest.files.some((f) => f.sha256 === file!.sha256)).toBe(true);
 
-    const audit = JSON.parse((await run(['audit', '--case', '2026-0042', '--json'], { env: t.env })).stdout) as { at: string; operator: string; organization: string; action: string; query: string; purpose: string }[];
+    const audit = JSON.parse((await run(['audit', '--case', '2026-0042', '--json'], { env: t.env })).stdout) as {
+      at: string;
+      operator: string;
+      organization: string;
+      action: string;
+      query: string;
+      purpose: string;
+    }[];
     for (const action of ['search', 'view', 'export']) {
       const rec = audit.find((x) => x.action === action)!;
       expect(rec, action).toBeDefined();
       expect(rec.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$/);
-      expect(rec).toMatchObject({ operator: 'asd', organization: 'City of Example', purpose: 'criminal investigation' });
+      expect(rec).toMatchObject({
+        operator: 'asd',
+        organization: 'City of Example',
+        purpose: 'criminal investigation',
+      });
       expect(rec.query.length).toBeGreaterThan(0);
     }
     const csv = await run(['audit', '--csv', '--plate', plate], { env: t.env });
@@ -140,8 +220,22 @@ describe('the access record', () => {
   it('an auditor can read the record but never search or see images', async () => {
     const pw = path.join(t.dir, 'aud.pw');
     fs.writeFileSync(pw, 'auditor password 1\n');
-    expect((await run(['operator', 'add', 'aud1', '--name', 'Alex Auditor', '--role', 'auditor', '--new-password-file', pw], { env: t.env })).code).toBe(0);
-    expect((await run(['operator', 'train', 'aud1', '--date', '2026-02-01', '--course', 'ALPR audit', '--trainer', 'Pat Trainer'], { env: t.env })).code).toBe(0);
+    expect(
+      (
+        await run(
+          ['operator', 'add', 'aud1', '--name', 'Alex Auditor', '--role', 'auditor', '--new-password-file', pw],
+          { env: t.env },
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await run(
+          ['operator', 'train', 'aud1', '--date', '2026-02-01', '--course', 'ALPR audit', '--trainer', 'Pat Trainer'],
+          { env: t.env },
+        )
+      ).code,
+    ).toBe(0);
     const env = passwordFileFor(t, 'aud1', 'auditor password 1');
     const s = await run(['search', TRUE[0]!, ...REASON], { env });
     expect(s.code).toBe(4);

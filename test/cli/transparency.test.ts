@@ -13,23 +13,43 @@ import { endExiftool } from '../../src/media/exif.js';
 import { pdftotext } from '../documents/helpers.js';
 import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome } from '../helpers/cli.js';
 
-const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as { files: { plate?: string }[] };
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
+  files: { plate?: string }[];
+};
 const PLATES = manifest.files.flatMap((f) => (f.plate ? [f.plate] : []));
 
 /** Everything planted in the home that must never appear in the public report. */
 const SECRETS = [
   // camera locations
-  'Elm Street', '5th Avenue', 'Harbor Blvd', 'Pine Court',
+  'Elm Street',
+  '5th Avenue',
+  'Harbor Blvd',
+  'Pine Court',
   // operators (the custodian from INIT_ARGS, a designee)
-  'Dana Example', 'Robin Lee',
+  'Dana Example',
+  'Robin Lee',
   // agencies' officers, badges and case numbers; agency names
-  'Rita Alvarez', 'Alvarez', '4417', '26-001234', 'Morgan Whitfield', 'DA-3390', 'DA-26-7781', 'Sheriff', 'District Attorney',
+  'Rita Alvarez',
+  'Alvarez',
+  '4417',
+  '26-001234',
+  'Morgan Whitfield',
+  'DA-3390',
+  'DA-26-7781',
+  'Sheriff',
+  'District Attorney',
   // the contractor's request
-  'Sam Rivera', '5521', '27-000123',
+  'Sam Rivera',
+  '5521',
+  '27-000123',
   // plates in requests and search queries, and a search's case number
-  '7QWE482', '8XYZ999', 'CASE-55501',
+  '7QWE482',
+  '8XYZ999',
+  'CASE-55501',
   // names in free text: the problem log, a breach
-  'Jane Roe', 'Casey Thief', 'stolen laptop',
+  'Jane Roe',
+  'Casey Thief',
+  'stolen laptop',
 ];
 
 const clock = manualClock('2026-11-05T10:00:00-08:00');
@@ -44,34 +64,175 @@ const ok = async (args: string[], o: { codes?: number[] } = {}) => {
 beforeAll(async () => {
   t = newTestHome();
   await ok(INIT_ARGS);
-  await ok(['camera', 'add', 'CAM-01', '--location', 'Elm Street & 5th Avenue', '--since', '2026-10-01T00:00:00-07:00']);
-  await ok(['camera', 'add', 'CAM-02', '--location', 'Harbor Blvd at Pine Court', '--since', '2026-11-05T00:00:00-08:00']);
+  await ok([
+    'camera',
+    'add',
+    'CAM-01',
+    '--location',
+    'Elm Street & 5th Avenue',
+    '--since',
+    '2026-10-01T00:00:00-07:00',
+  ]);
+  await ok([
+    'camera',
+    'add',
+    'CAM-02',
+    '--location',
+    'Harbor Blvd at Pine Court',
+    '--since',
+    '2026-11-05T00:00:00-08:00',
+  ]);
   const pw = path.join(t.dir, 'rlee.pw');
   fs.writeFileSync(pw, `${PASSWORD}\n`);
   await ok(['operator', 'add', 'rlee', '--name', 'Robin Lee', '--role', 'designee', '--new-password-file', pw]);
 
   const drive = path.join(t.dir, 'CAMDRIVE1');
   fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
-  await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe, room 102', '--no-replacement']);
+  await ok([
+    'swap',
+    '--source',
+    drive,
+    '--camera',
+    'CAM-01',
+    '--enrol',
+    '--store-location',
+    'safe, room 102',
+    '--no-replacement',
+  ]);
 
-  await ok(['agency', 'add', '--id', 'ECSO', '--name', "Example County Sheriff's Office", '--kind', 'law-enforcement', '--jurisdiction', 'california-local']);
-  await ok(['agency', 'add', '--id', 'ECDA', '--name', 'Example County District Attorney', '--kind', 'prosecutorial', '--jurisdiction', 'california-local']);
+  await ok([
+    'agency',
+    'add',
+    '--id',
+    'ECSO',
+    '--name',
+    "Example County Sheriff's Office",
+    '--kind',
+    'law-enforcement',
+    '--jurisdiction',
+    'california-local',
+  ]);
+  await ok([
+    'agency',
+    'add',
+    '--id',
+    'ECDA',
+    '--name',
+    'Example County District Attorney',
+    '--kind',
+    'prosecutorial',
+    '--jurisdiction',
+    'california-local',
+  ]);
   const letter = path.join(t.dir, 'letter.txt');
   fs.writeFileSync(letter, 'Request for ALPR images.\n');
-  const r1 = await ok(['request', 'new', '--agency', 'ECSO', '--officer', 'Sgt. Rita Alvarez', '--badge', '4417', '--case', '26-001234', '--purpose', 'criminal investigation', '--document', letter, '--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04', '--json']);
+  const r1 = await ok([
+    'request',
+    'new',
+    '--agency',
+    'ECSO',
+    '--officer',
+    'Sgt. Rita Alvarez',
+    '--badge',
+    '4417',
+    '--case',
+    '26-001234',
+    '--purpose',
+    'criminal investigation',
+    '--document',
+    letter,
+    '--cameras',
+    'CAM-01',
+    '--from',
+    '2026-11-02',
+    '--to',
+    '2026-11-04',
+    '--json',
+  ]);
   const req1 = (JSON.parse(r1.stdout) as { id: string }).id;
-  const r2 = await ok(['request', 'new', '--agency', 'ECDA', '--officer', 'DDA Morgan Whitfield', '--badge', 'DA-3390', '--case', 'DA-26-7781', '--purpose', 'prosecution of a criminal case', '--document', letter, '--plate', '7QWE482', '--json']);
+  const r2 = await ok([
+    'request',
+    'new',
+    '--agency',
+    'ECDA',
+    '--officer',
+    'DDA Morgan Whitfield',
+    '--badge',
+    'DA-3390',
+    '--case',
+    'DA-26-7781',
+    '--purpose',
+    'prosecution of a criminal case',
+    '--document',
+    letter,
+    '--plate',
+    '7QWE482',
+    '--json',
+  ]);
   const req2 = (JSON.parse(r2.stdout) as { id: string }).id;
   await ok(['request', 'deny', req2, '--reason', 'no court order attached']);
-  const h = await ok(['hold', 'add', '--request', req1, '--reason', 'ongoing criminal investigation', '--document', letter, '--review', '2027-02-01', '--json']);
+  const h = await ok([
+    'hold',
+    'add',
+    '--request',
+    req1,
+    '--reason',
+    'ongoing criminal investigation',
+    '--document',
+    letter,
+    '--review',
+    '2027-02-01',
+    '--json',
+  ]);
   const hold = (JSON.parse(h.stdout) as { id: string }).id;
 
   await ok(['search', PLATES[0]!, '--purpose', 'criminal investigation', '--case', '26-001234']);
   await ok(['search', '8XYZ999', '--fuzzy', '--purpose', 'locating a stolen vehicle', '--case', 'CASE-55501']);
-  await ok(['problem', 'add', '--camera', 'CAM-01', '--description', 'lens fogged; reported by Officer Jane Roe', '--from', '2026-11-06T08:00:00-08:00', '--to', '2026-11-08T08:00:00-08:00']);
+  await ok([
+    'problem',
+    'add',
+    '--camera',
+    'CAM-01',
+    '--description',
+    'lens fogged; reported by Officer Jane Roe',
+    '--from',
+    '2026-11-06T08:00:00-08:00',
+    '--to',
+    '2026-11-08T08:00:00-08:00',
+  ]);
   await ok(['health'], { codes: [0, 11] });
-  await ok(['contractor', 'request', '--contractor', 'Acme ALPR Inc.', '--agency', 'ECSO', '--officer', 'Det. Sam Rivera', '--badge', '5521', '--case', '27-000123', '--purpose', 'criminal investigation']);
-  await ok(['breach', 'open', '--discovered', '2026-11-05', '--what-happened', 'Casey Thief took a stolen laptop.', '--information', 'Plate 7QWE482 seen by Robin Lee.', '--doing', 'Told Sgt. Rita Alvarez.', '--delayed', 'no', '--phone', '555-0100']);
+  await ok([
+    'contractor',
+    'request',
+    '--contractor',
+    'Acme ALPR Inc.',
+    '--agency',
+    'ECSO',
+    '--officer',
+    'Det. Sam Rivera',
+    '--badge',
+    '5521',
+    '--case',
+    '27-000123',
+    '--purpose',
+    'criminal investigation',
+  ]);
+  await ok([
+    'breach',
+    'open',
+    '--discovered',
+    '2026-11-05',
+    '--what-happened',
+    'Casey Thief took a stolen laptop.',
+    '--information',
+    'Plate 7QWE482 seen by Robin Lee.',
+    '--doing',
+    'Told Sgt. Rita Alvarez.',
+    '--delayed',
+    'no',
+    '--phone',
+    '555-0100',
+  ]);
 
   // The hold ends; the batch is destroyed within a day of its destruction date (newest recording 2026-11-04 + 60 days).
   clock.set('2026-12-15T10:00:00-08:00');
@@ -89,7 +250,10 @@ interface Report {
   cameras: { inService: number; addedInPeriod: number };
   images: { importedInPeriod: number; heldAtEnd: number };
   retentionDays: number;
-  requests: { total: { received: number; fulfilled: number; denied: number }; byAgencyKind: { kind: string; received: number; denied: number }[] };
+  requests: {
+    total: { received: number; fulfilled: number; denied: number };
+    byAgencyKind: { kind: string; received: number; denied: number }[];
+  };
   contractor: { requests: { total: { received: number }; byAgencyKind: { kind: string; received: number }[] } };
   holds: { placed: number; released: number };
   destruction: { batchesDestroyed: number; onTime: number; late: number; afterHold: number };
@@ -102,7 +266,8 @@ interface Report {
 function assertNoSecrets(text: string, where: string): void {
   // Hashes (the ledger head) are hex and may hold any run of digits by chance.
   const lower = text.replace(/[0-9a-f]{64}/g, '').toLowerCase();
-  for (const s of [...SECRETS, ...PLATES]) expect(lower.includes(s.toLowerCase()), `${where} contains "${s}"`).toBe(false);
+  for (const s of [...SECRETS, ...PLATES])
+    expect(lower.includes(s.toLowerCase()), `${where} contains "${s}"`).toBe(false);
 }
 
 describe('transparency report', () => {
@@ -126,7 +291,10 @@ describe('transparency report', () => {
     expect(j.breaches.discovered).toBe(1);
     expect(j.destruction.batchesDestroyed).toBe(0);
 
-    expect(j.files).toEqual({ pdf: path.join(out, 'transparency-2026-11-01-2026-11-30.pdf'), json: path.join(out, 'transparency-2026-11-01-2026-11-30.json') });
+    expect(j.files).toEqual({
+      pdf: path.join(out, 'transparency-2026-11-01-2026-11-30.pdf'),
+      json: path.join(out, 'transparency-2026-11-01-2026-11-30.json'),
+    });
     const pdf = fs.readFileSync(j.files!.pdf);
     expect(verifyPdfSignature(pdf).valid).toBe(true);
     const text = pdftotext(pdf, []).replace(/\s+/g, ' ');
@@ -165,12 +333,19 @@ describe('transparency report', () => {
     assertNoSecrets(pdftotext(pdf, []), 'the PDF (pdftotext)');
     assertNoSecrets(pdftotext(pdf, ['-layout']), 'the PDF (pdftotext -layout)');
     assertNoSecrets(r.stdout, 'the command output');
-    expect(JSON.parse(json)).toMatchObject({ organization: 'City of Example', custodianTitle: 'Administrative Services Director' });
+    expect(JSON.parse(json)).toMatchObject({
+      organization: 'City of Example',
+      custodianTitle: 'Administrative Services Director',
+    });
   });
 
   it('refuses a missing or bad period', async () => {
-    expect((await run(['transparency', '--from', '2026-11-30', '--to', '2026-11-01'], { env: t.env, clock })).code).toBe(2);
-    expect((await run(['transparency', '--from', '2026-11', '--to', '2026-11-30'], { env: t.env, clock })).code).toBe(2);
+    expect(
+      (await run(['transparency', '--from', '2026-11-30', '--to', '2026-11-01'], { env: t.env, clock })).code,
+    ).toBe(2);
+    expect((await run(['transparency', '--from', '2026-11', '--to', '2026-11-30'], { env: t.env, clock })).code).toBe(
+      2,
+    );
     expect((await run(['transparency'], { env: t.env, clock })).code).toBe(2);
   });
 });

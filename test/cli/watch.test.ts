@@ -24,7 +24,22 @@ describe('custody watch', () => {
     const root = tmpDir('custody-watch-root-');
     const mnt = path.join(root, 'CAMDRIVE');
     fs.mkdirSync(mnt);
-    const watching = run(['watch', '--roots', root, '--once', '--interval', '0.3', '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement'], { env: t.env });
+    const watching = run(
+      [
+        'watch',
+        '--roots',
+        root,
+        '--once',
+        '--interval',
+        '0.3',
+        '--camera',
+        'CAM-01',
+        '--store-location',
+        'safe',
+        '--no-replacement',
+      ],
+      { env: t.env },
+    );
     await new Promise((r) => setTimeout(r, 800));
     // A folder appearing is not a drive: nothing happens until a mount shows in the mount table.
     fs.mkdirSync(path.join(root, 'not-a-mount'));

@@ -38,7 +38,8 @@ function street(from: Date, days: number, seed = 1, outage?: [Date, Date], night
   const rand = rng(seed);
   const out: Date[] = [];
   // Local hour h's mean captures per hour (PST is UTC−8 in November).
-  const rate = (h: number): number => (h < 5 ? nightRate : h < 6 ? 3 : h < 22 ? 25 + 35 * Math.sin(((h - 6) / 16) * Math.PI) : 4);
+  const rate = (h: number): number =>
+    h < 5 ? nightRate : h < 6 ? 3 : h < 22 ? 25 + 35 * Math.sin(((h - 6) / 16) * Math.PI) : 4;
   for (let hs = 0; hs < days * 24; hs++) {
     const start = from.getTime() + hs * HOUR;
     const localHour = (new Date(start - 8 * HOUR).getUTCHours() + 24) % 24;
@@ -72,15 +73,24 @@ describe('findRecordingGaps', () => {
     const captures = street(from, 28, 7);
     // There are long silent nights in there…
     let longest = 0;
-    for (let i = 1; i < captures.length; i++) longest = Math.max(longest, captures[i].getTime() - captures[i - 1].getTime());
+    for (let i = 1; i < captures.length; i++)
+      longest = Math.max(longest, captures[i].getTime() - captures[i - 1].getTime());
     expect(longest).toBeGreaterThan(4 * HOUR);
     // …and none is a gap.
     expect(findRecordingGaps(captures, { from, to, timeZone: TZ, subject: 'C1' })).toEqual([]);
   });
 
   it('does not call quiet nights gaps on streets of any night-time traffic (several histories)', () => {
-    for (const [seed, nightRate] of [[2, 0.1], [3, 0.4], [4, 1], [5, 2]]) {
-      expect(findRecordingGaps(street(from, 28, seed, undefined, nightRate), { from, to, timeZone: TZ }), `seed ${seed}`).toEqual([]);
+    for (const [seed, nightRate] of [
+      [2, 0.1],
+      [3, 0.4],
+      [4, 1],
+      [5, 2],
+    ]) {
+      expect(
+        findRecordingGaps(street(from, 28, seed, undefined, nightRate), { from, to, timeZone: TZ }),
+        `seed ${seed}`,
+      ).toEqual([]);
     }
   });
 
@@ -103,7 +113,9 @@ describe('findRecordingGaps', () => {
     expect(gt - up.getTime()).toBeLessThan(10 * 60_000);
     expect(g.period.from).toMatch(/-08:00$/);
     expect(g.hours).toBeGreaterThan(69);
-    expect(g.message).toMatch(/^Camera C1 recorded nothing from 2026-11-10 13:\d\d to 2026-11-13 1[01]:\d\d \(2 days 2[12] hours\), hours in which it usually records\.$/);
+    expect(g.message).toMatch(
+      /^Camera C1 recorded nothing from 2026-11-10 13:\d\d to 2026-11-13 1[01]:\d\d \(2 days 2[12] hours\), hours in which it usually records\.$/,
+    );
   });
 
   it('learns that an office-park camera is quiet at weekends, and still finds a weekday outage', () => {
@@ -129,7 +141,11 @@ describe('findRecordingGaps', () => {
     expect(findRecordingGaps(office(1), { from, to, timeZone: TZ })).toEqual([]);
     expect(findRecordingGaps(office(2), { from, to, timeZone: TZ })).toEqual([]);
     // Wednesday 18 November, 09:00–14:00 local.
-    const gaps = findRecordingGaps(office(1, [T('2026-11-18T17:00:00Z'), T('2026-11-18T22:00:00Z')]), { from, to, timeZone: TZ });
+    const gaps = findRecordingGaps(office(1, [T('2026-11-18T17:00:00Z'), T('2026-11-18T22:00:00Z')]), {
+      from,
+      to,
+      timeZone: TZ,
+    });
     expect(gaps).toHaveLength(1);
     expect(gaps[0].severity).toBe('warning');
     expect(gaps[0].period.from.slice(0, 13)).toBe('2026-11-18T08');
@@ -183,16 +199,25 @@ describe('findClockTrouble', () => {
   };
 
   it('is quiet when captures sit between the swaps', () => {
-    const ok = findClockTrouble([{ ...base, captures: { first: T('2026-11-01T17:02:00Z'), last: T('2026-11-08T16:58:00Z') } }], { timeZone: TZ });
+    const ok = findClockTrouble(
+      [{ ...base, captures: { first: T('2026-11-01T17:02:00Z'), last: T('2026-11-08T16:58:00Z') } }],
+      { timeZone: TZ },
+    );
     expect(ok).toEqual([]);
     // Within the tolerance either side.
-    const edge = findClockTrouble([{ ...base, captures: { first: T('2026-11-01T16:55:00Z'), last: T('2026-11-08T17:05:00Z') } }], { timeZone: TZ });
+    const edge = findClockTrouble(
+      [{ ...base, captures: { first: T('2026-11-01T16:55:00Z'), last: T('2026-11-08T17:05:00Z') } }],
+      { timeZone: TZ },
+    );
     expect(edge).toEqual([]);
     expect(findClockTrouble([{ ...base, captures: null }], { timeZone: TZ })).toEqual([]);
   });
 
   it('finds captures after the drive was taken out', () => {
-    const f = findClockTrouble([{ ...base, captures: { first: T('2026-11-01T18:00:00Z'), last: T('2026-11-08T19:00:00Z') } }], { timeZone: TZ });
+    const f = findClockTrouble(
+      [{ ...base, captures: { first: T('2026-11-01T18:00:00Z'), last: T('2026-11-08T19:00:00Z') } }],
+      { timeZone: TZ },
+    );
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ severity: 'warning', area: 'camera', subject: 'C1' });
     expect(f[0].message).toContain('2 hours after the drive was taken out');
@@ -200,7 +225,10 @@ describe('findClockTrouble', () => {
   });
 
   it('finds captures before the drive went in, critical when a day or more off', () => {
-    const f = findClockTrouble([{ ...base, captures: { first: T('2026-10-25T17:00:00Z'), last: T('2026-11-01T16:00:00Z') } }], { timeZone: TZ });
+    const f = findClockTrouble(
+      [{ ...base, captures: { first: T('2026-10-25T17:00:00Z'), last: T('2026-11-01T16:00:00Z') } }],
+      { timeZone: TZ },
+    );
     expect(f).toHaveLength(1);
     expect(f[0].severity).toBe('critical');
     expect(f[0].message).toContain('before the drive went in');
@@ -217,17 +245,24 @@ describe('findClockTrouble', () => {
           cameraId: 'C2',
           installedAt: inAt,
           removedAt: swaps[i + 1],
-          captures: { first: new Date(inAt.getTime() + off + 60_000), last: new Date(swaps[i + 1].getTime() + off - 60_000) },
+          captures: {
+            first: new Date(inAt.getTime() + off + 60_000),
+            last: new Date(swaps[i + 1].getTime() + off - 60_000),
+          },
         };
       });
     // 6 minutes a week from 6 minutes slow: within tolerance at each swap (−6, 0, +6), but
     // 12 minutes over the three.
     const drifting = findClockTrouble(batches(6, -6), { timeZone: TZ });
     expect(drifting).toHaveLength(1);
-    expect(drifting[0].message).toMatch(/^Camera C2's clock is drifting ahead: about 26 minutes every 30 days over its last 3 swaps/);
+    expect(drifting[0].message).toMatch(
+      /^Camera C2's clock is drifting ahead: about 26 minutes every 30 days over its last 3 swaps/,
+    );
     expect(findClockTrouble(batches(0, 5), { timeZone: TZ })).toEqual([]);
     // A large drift is also seen at the swaps themselves.
-    expect(findClockTrouble(batches(10), { timeZone: TZ }).map((x) => x.message.slice(0, 30))).toContain("Camera C2's clock is drifting ");
+    expect(findClockTrouble(batches(10), { timeZone: TZ }).map((x) => x.message.slice(0, 30))).toContain(
+      "Camera C2's clock is drifting ",
+    );
   });
 });
 
@@ -236,7 +271,14 @@ describe('findDriveFull', () => {
   const GB = 1e9;
 
   it('is critical when the drive filled and recording stopped before the swap', () => {
-    const f = findDriveFull({ subject: 'D4', capacityBytes: 64 * GB, usedBytes: 63.9 * GB, lastCaptureAt: T('2026-11-06T09:00:00Z'), removedAt, timeZone: TZ });
+    const f = findDriveFull({
+      subject: 'D4',
+      capacityBytes: 64 * GB,
+      usedBytes: 63.9 * GB,
+      lastCaptureAt: T('2026-11-06T09:00:00Z'),
+      removedAt,
+      timeZone: TZ,
+    });
     expect(f).toHaveLength(1);
     expect(f[0].severity).toBe('critical');
     expect(f[0].period).toEqual({ from: '2026-11-06T01:00:00.000-08:00', to: '2026-11-08T09:00:00.000-08:00' });
@@ -244,24 +286,36 @@ describe('findDriveFull', () => {
   });
 
   it('warns when full or nearly full at the swap', () => {
-    expect(findDriveFull({ capacityBytes: 100, usedBytes: 99, lastCaptureAt: removedAt, removedAt })[0].severity).toBe('warning');
+    expect(findDriveFull({ capacityBytes: 100, usedBytes: 99, lastCaptureAt: removedAt, removedAt })[0].severity).toBe(
+      'warning',
+    );
     expect(findDriveFull({ capacityBytes: 100, usedBytes: 92, removedAt })[0].message).toContain('92% full');
   });
 
   it('says nothing of a drive with room left', () => {
-    expect(findDriveFull({ capacityBytes: 100, usedBytes: 60, lastCaptureAt: T('2026-11-01T00:00:00Z'), removedAt })).toEqual([]);
+    expect(
+      findDriveFull({ capacityBytes: 100, usedBytes: 60, lastCaptureAt: T('2026-11-01T00:00:00Z'), removedAt }),
+    ).toEqual([]);
     expect(findDriveFull({ capacityBytes: 0, usedBytes: 0, removedAt })).toEqual([]);
   });
 });
 
 describe('findPlateReadFall', () => {
   const days = (shares: number[], images = 1000) =>
-    shares.map((s, i) => ({ date: `2026-11-${String(i + 1).padStart(2, '0')}`, images, readable: Math.round(s * images) }));
+    shares.map((s, i) => ({
+      date: `2026-11-${String(i + 1).padStart(2, '0')}`,
+      images,
+      readable: Math.round(s * images),
+    }));
 
   it('finds a fall against the camera’s own baseline, with its period', () => {
     const f = findPlateReadFall(days([0.8, 0.82, 0.79, 0.81, 0.8, 0.78, 0.5, 0.48, 0.45]), { subject: 'C3' });
     expect(f).toHaveLength(1);
-    expect(f[0]).toMatchObject({ severity: 'warning', subject: 'C3', period: { from: '2026-11-07', to: '2026-11-09' } });
+    expect(f[0]).toMatchObject({
+      severity: 'warning',
+      subject: 'C3',
+      period: { from: '2026-11-07', to: '2026-11-09' },
+    });
     expect(f[0].message).toBe(
       'Camera C3 read a plate in 48% of its images from 2026-11-07 to 2026-11-09, against 80% before; check its lens, aim and lighting.',
     );
@@ -292,7 +346,12 @@ describe('findStorageTrouble', () => {
     expect(findStorageTrouble({ freeBytes: 100 * GB, bytesPerDay: 2 * GB })).toEqual([]);
     const w = findStorageTrouble({ freeBytes: 40 * GB, bytesPerDay: 2 * GB });
     expect(w).toEqual([
-      { severity: 'warning', area: 'storage', subject: 'home', message: "The home's disk has about 20 days of imports left (40 GB free, 2.0 GB a day)." },
+      {
+        severity: 'warning',
+        area: 'storage',
+        subject: 'home',
+        message: "The home's disk has about 20 days of imports left (40 GB free, 2.0 GB a day).",
+      },
     ]);
     expect(findStorageTrouble({ freeBytes: 10 * GB, bytesPerDay: 2 * GB })[0].severity).toBe('critical');
     expect(findStorageTrouble({ freeBytes: 10 * GB, bytesPerDay: 0 })).toEqual([]);
@@ -343,8 +402,19 @@ describe('dutyFindings', () => {
   const clean = {
     batches: [
       { id: 'B1', newestRecordedAt: addDays(now, -30), oldestRecordedAt: addDays(now, -37), holds: [] },
-      { id: 'B2', newestRecordedAt: addDays(now, -90), oldestRecordedAt: addDays(now, -97), holds: [{ id: 'H1', reviewDate: addDays(now, 10) }] },
-      { id: 'B3', newestRecordedAt: addDays(now, -90), oldestRecordedAt: addDays(now, -97), destroyedAt: addDays(now, -30), holds: [] },
+      {
+        id: 'B2',
+        newestRecordedAt: addDays(now, -90),
+        oldestRecordedAt: addDays(now, -97),
+        holds: [{ id: 'H1', reviewDate: addDays(now, 10) }],
+      },
+      {
+        id: 'B3',
+        newestRecordedAt: addDays(now, -90),
+        oldestRecordedAt: addDays(now, -97),
+        destroyedAt: addDays(now, -30),
+        holds: [],
+      },
     ],
     retentionDays: 60,
     holds: [
@@ -376,11 +446,18 @@ describe('dutyFindings', () => {
     const f = dutyFindings(
       {
         ...clean,
-        batches: [...clean.batches, { id: 'B4', newestRecordedAt: addDays(now, -70), oldestRecordedAt: addDays(now, -75), holds: [] }],
+        batches: [
+          ...clean.batches,
+          { id: 'B4', newestRecordedAt: addDays(now, -70), oldestRecordedAt: addDays(now, -75), holds: [] },
+        ],
         holds: [...clean.holds, { id: 'H3', reviewDate: addDays(now, -2) }],
         receipts: [...clean.receipts, { id: 'R3', releasedAt: addDays(now, -12), agency: 'County Sheriff' }],
         requests: [...clean.requests, { id: 'Q3', openedAt: addDays(now, -45), agency: 'Police Department' }],
-        operators: [...clean.operators, { id: 'newhire' }, { id: 'lapsed', trainedAt: addDays(now, -400), trainingExpiresAt: addDays(now, -35) }],
+        operators: [
+          ...clean.operators,
+          { id: 'newhire' },
+          { id: 'lapsed', trainedAt: addDays(now, -400), trainingExpiresAt: addDays(now, -35) },
+        ],
         searches: [...clean.searches, { id: 'S2', at: addDays(now, -2) }, { id: 'S3', at: addDays(now, -3) }],
       },
       now,
@@ -395,32 +472,50 @@ describe('dutyFindings', () => {
       ['warning', 'searches'],
     ]);
     expect(f.every((x) => x.area === 'duty' && /^[A-Z0-9].*\.$/.test(x.message))).toBe(true);
-    expect(f[0].message).toBe('Import batch B4 is 10 days past its destruction date of 2026-11-16 and is not destroyed (policy §8).');
-    expect(f[2].message).toBe('Release R3 to County Sheriff on 2026-11-14 has no written acknowledgement of receipt after 12 days (policy §5).');
-    expect(f[6].message).toBe('2 searches were not tied to a request (S2 and S3); every search must serve a named investigation (policy §1).');
+    expect(f[0].message).toBe(
+      'Import batch B4 is 10 days past its destruction date of 2026-11-16 and is not destroyed (policy §8).',
+    );
+    expect(f[2].message).toBe(
+      'Release R3 to County Sheriff on 2026-11-14 has no written acknowledgement of receipt after 12 days (policy §5).',
+    );
+    expect(f[6].message).toBe(
+      '2 searches were not tied to a request (S2 and S3); every search must serve a named investigation (policy §1).',
+    );
   });
 
   it('warns, rather than raises the alarm, in the first week past destruction', () => {
-    const f = dutyFindings({ batches: [{ id: 'B5', newestRecordedAt: addDays(now, -62), oldestRecordedAt: addDays(now, -69), holds: [] }] }, now);
+    const f = dutyFindings(
+      { batches: [{ id: 'B5', newestRecordedAt: addDays(now, -62), oldestRecordedAt: addDays(now, -69), holds: [] }] },
+      now,
+    );
     expect(f.map((x) => x.severity)).toEqual(['warning']);
   });
 });
 
 describe('summarize and sortFindings', () => {
-  const f = (severity: Finding['severity'], subject = 'x'): Finding => ({ severity, area: 'camera', subject, message: `${subject}.` });
+  const f = (severity: Finding['severity'], subject = 'x'): Finding => ({
+    severity,
+    area: 'camera',
+    subject,
+    message: `${subject}.`,
+  });
 
   it('counts by severity; critical sets the exit flag', () => {
-    expect(summarize([f('info'), f('warning'), f('warning')])).toEqual({ critical: 0, warning: 2, info: 1, exitCritical: false });
+    expect(summarize([f('info'), f('warning'), f('warning')])).toEqual({
+      critical: 0,
+      warning: 2,
+      info: 1,
+      exitCritical: false,
+    });
     expect(summarize([f('critical'), f('info')])).toEqual({ critical: 1, warning: 0, info: 1, exitCritical: true });
     expect(summarize([])).toEqual({ critical: 0, warning: 0, info: 0, exitCritical: false });
   });
 
   it('puts the most severe first', () => {
-    expect(sortFindings([f('info', 'a'), f('critical', 'b'), f('warning', 'c'), f('critical', 'a')]).map((x) => x.severity + x.subject)).toEqual([
-      'criticala',
-      'criticalb',
-      'warningc',
-      'infoa',
-    ]);
+    expect(
+      sortFindings([f('info', 'a'), f('critical', 'b'), f('warning', 'c'), f('critical', 'a')]).map(
+        (x) => x.severity + x.subject,
+      ),
+    ).toEqual(['criticala', 'criticalb', 'warningc', 'infoa']);
   });
 });

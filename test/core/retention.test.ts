@@ -61,7 +61,13 @@ describe('retentionStatus', () => {
 
   it('retained before the due date, with days left', () => {
     const s = retentionStatus({ batches: [batch('B1')], drives: [] }, T('2026-10-30T10:00:00Z'), settings);
-    expect(s.batches[0]).toMatchObject({ state: 'retained', daysLeft: 1, overdueDays: 0, eligibleToPurge: false, heldBy: [] });
+    expect(s.batches[0]).toMatchObject({
+      state: 'retained',
+      daysLeft: 1,
+      overdueDays: 0,
+      eligibleToPurge: false,
+      heldBy: [],
+    });
     expect(s.batches[0].dueDate!.toISOString()).toBe('2026-10-31T10:00:00.000Z');
     expect(s.batches[0].oldestDueDate!.toISOString()).toBe('2026-10-24T08:00:00.000Z');
   });
@@ -69,7 +75,8 @@ describe('retentionStatus', () => {
   it('due on the due date, overdue by whole days after it, eligible to purge', () => {
     const due = retentionStatus({ batches: [batch('B1')], drives: [] }, T('2026-10-31T10:00:00Z'), settings).batches[0];
     expect(due).toMatchObject({ state: 'due', overdueDays: 0, daysLeft: 0, eligibleToPurge: true });
-    const late = retentionStatus({ batches: [batch('B1')], drives: [] }, T('2026-11-03T11:00:00Z'), settings).batches[0];
+    const late = retentionStatus({ batches: [batch('B1')], drives: [] }, T('2026-11-03T11:00:00Z'), settings)
+      .batches[0];
     expect(late).toMatchObject({ state: 'due', overdueDays: 3, eligibleToPurge: true });
   });
 
@@ -140,7 +147,9 @@ describe('reinstallEligibility', () => {
     const day59 = reinstallEligibility(drive(), new Date(due.getTime() - 1), strict);
     expect(day59.eligible).toBe(false);
     expect(day59.eligibleFrom).toEqual(due);
-    expect(day59.reason).toBe("Drive D7's newest recording is 59 days old; it may be recorded over from 2026-10-31 (60 days).");
+    expect(day59.reason).toBe(
+      "Drive D7's newest recording is 59 days old; it may be recorded over from 2026-10-31 (60 days).",
+    );
     const day60 = reinstallEligibility(drive(), due, strict);
     expect(day60.eligible).toBe(true);
     expect(day60.eligibleFrom).toEqual(due);
@@ -149,7 +158,12 @@ describe('reinstallEligibility', () => {
 
   it('refuses a drive under a hold and names the hold, whatever its age', () => {
     const r = reinstallEligibility(
-      drive({ holds: [hold('H-12', { reviewDate: T('2027-01-05T00:00:00Z') }), hold('H-3', { releasedAt: T('2026-10-01T00:00:00Z') })] }),
+      drive({
+        holds: [
+          hold('H-12', { reviewDate: T('2027-01-05T00:00:00Z') }),
+          hold('H-3', { releasedAt: T('2026-10-01T00:00:00Z') }),
+        ],
+      }),
       T('2027-06-01T00:00:00Z'),
       strict,
     );
@@ -174,7 +188,12 @@ describe('reinstallEligibility', () => {
     const ok = reinstallEligibility(drive({ importVerifiedAt: verified }), now, relaxed);
     expect(ok).toMatchObject({ eligible: true, eligibleFrom: verified, blockingHolds: [] });
     // The settings' name for the flag works too.
-    expect(reinstallEligibility(drive({ importVerifiedAt: verified }), now, { retentionDays: 60, reuseAfterVerifiedImport: true }).eligible).toBe(true);
+    expect(
+      reinstallEligibility(drive({ importVerifiedAt: verified }), now, {
+        retentionDays: 60,
+        reuseAfterVerifiedImport: true,
+      }).eligible,
+    ).toBe(true);
     const notVerified = reinstallEligibility(drive(), now, relaxed);
     expect(notVerified.eligible).toBe(false);
     expect(notVerified.reason).toContain('not verified');
@@ -204,7 +223,10 @@ describe('reinstallEligibility', () => {
 
   it('writes dates in the home time zone when given', () => {
     const d = drive({ newestRecordedAt: T('2026-09-01T03:00:00Z') }); // 31 Aug, 20:00 in Los Angeles
-    const r = reinstallEligibility(d, T('2026-09-10T00:00:00Z'), { retentionDays: 60, timeZone: 'America/Los_Angeles' });
+    const r = reinstallEligibility(d, T('2026-09-10T00:00:00Z'), {
+      retentionDays: 60,
+      timeZone: 'America/Los_Angeles',
+    });
     expect(r.reason).toContain('from 2026-10-30');
   });
 });
@@ -284,7 +306,15 @@ describe('driveForecast', () => {
     // day 60+; until then 2 × 9 swaps (days 0..56) use 18 spares. Never runs out.
     expect(f.every((c) => c.runsOutOn === undefined)).toBe(true);
     // With only 12 spares, someone runs out.
-    const g = driveForecast([{ id: 'C1', swapHistory: history }, { id: 'C2', swapHistory: history }], spares.slice(0, 12), now, 60);
+    const g = driveForecast(
+      [
+        { id: 'C1', swapHistory: history },
+        { id: 'C2', swapHistory: history },
+      ],
+      spares.slice(0, 12),
+      now,
+      60,
+    );
     expect(g.some((c) => c.runsOutOn !== undefined)).toBe(true);
   });
 
@@ -328,7 +358,11 @@ describe('overdueDuties', () => {
       {
         id: 'BR1',
         duties: [
-          { what: 'notify the Office of Information Security', dueAt: T('2026-11-20T00:00:00Z'), doneAt: T('2026-11-19T00:00:00Z') },
+          {
+            what: 'notify the Office of Information Security',
+            dueAt: T('2026-11-20T00:00:00Z'),
+            doneAt: T('2026-11-19T00:00:00Z'),
+          },
           { what: 'post the notice', dueAt: T('2026-12-01T00:00:00Z') },
         ],
       },
@@ -358,7 +392,9 @@ describe('overdueDuties', () => {
     const due = T('2026-11-27T00:00:00Z');
     const input = { batchesPastDestruction: [{ id: 'B1', dueDate: due }], lastHealthCheckAt: due };
     expect(overdueDuties(input, new Date(due.getTime() - 1))).toEqual([]);
-    expect(overdueDuties(input, due)).toEqual(['Import batch B1 passed its destruction date today and is not destroyed (policy §8).']);
+    expect(overdueDuties(input, due)).toEqual([
+      'Import batch B1 passed its destruction date today and is not destroyed (policy §8).',
+    ]);
   });
 
   it('groups several items of a kind into one sentence', () => {
@@ -370,7 +406,10 @@ describe('overdueDuties', () => {
           { id: 'B1', dueDate: T('2026-11-10T00:00:00Z') },
           { id: 'B3', dueDate: T('2026-11-25T00:00:00Z') },
         ],
-        holdsPastReview: [hold('H1', { reviewDate: T('2026-11-01T00:00:00Z') }), hold('H2', { reviewDate: T('2026-11-02T00:00:00Z') })],
+        holdsPastReview: [
+          hold('H1', { reviewDate: T('2026-11-01T00:00:00Z') }),
+          hold('H2', { reviewDate: T('2026-11-02T00:00:00Z') }),
+        ],
         unacknowledgedReceipts: [
           { id: 'R1', releasedAt: T('2026-11-01T00:00:00Z') },
           { id: 'R2', releasedAt: T('2026-11-02T00:00:00Z') },
@@ -401,7 +440,15 @@ describe('overdueDuties', () => {
   });
 
   it('names the agency of an unacknowledged release', () => {
-    const out = overdueDuties({ lastHealthCheckAt: now, unacknowledgedReceipts: [{ id: 'R9', releasedAt: addDays(now, -12), agency: 'County Sheriff' }] }, now);
-    expect(out).toEqual(['Release R9 to County Sheriff on 2026-11-14 has no written acknowledgement of receipt after 10 days (policy §5).']);
+    const out = overdueDuties(
+      {
+        lastHealthCheckAt: now,
+        unacknowledgedReceipts: [{ id: 'R9', releasedAt: addDays(now, -12), agency: 'County Sheriff' }],
+      },
+      now,
+    );
+    expect(out).toEqual([
+      'Release R9 to County Sheriff on 2026-11-14 has no written acknowledgement of receipt after 10 days (policy §5).',
+    ]);
   });
 });

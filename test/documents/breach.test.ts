@@ -7,7 +7,13 @@ import { defaultTemplatesDir } from '../../src/documents/layout.js';
 import { fontSizesUsed, pdfPageCount, pdftotext, tmpDir } from './helpers.js';
 import { sampleBreach } from './sample-data.js';
 
-const HEADINGS = ['What Happened', 'What Information Was Involved', 'What We Are Doing', 'What You Can Do', 'For More Information'];
+const HEADINGS = [
+  'What Happened',
+  'What Information Was Involved',
+  'What We Are Doing',
+  'What You Can Do',
+  'For More Information',
+];
 
 describe('renderBreachNotice', async () => {
   const data = sampleBreach();
@@ -50,7 +56,9 @@ describe('renderBreachNotice', async () => {
     const h2 = [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]);
     expect(h2).toEqual(HEADINGS);
     expect(html).toContain('<li>Images of vehicles and their licence plates</li>');
-    const sizes = [...html.matchAll(/font-size:\s*([\d.]+)(pt|px)/g)].map((m) => (m[2] === 'px' ? Number(m[1]) * 0.75 : Number(m[1])));
+    const sizes = [...html.matchAll(/font-size:\s*([\d.]+)(pt|px)/g)].map((m) =>
+      m[2] === 'px' ? Number(m[1]) * 0.75 : Number(m[1]),
+    );
     expect(sizes.length).toBeGreaterThan(3);
     expect(Math.min(...sizes)).toBeGreaterThanOrEqual(10);
     expect(html).not.toMatch(/font-size:\s*[\d.]+(em|rem|%)|font-size:\s*(small|smaller|x-small)/);
@@ -63,7 +71,9 @@ describe('renderBreachNotice', async () => {
   });
 
   it('refuses a posting period shorter than 30 days (policy §10)', async () => {
-    const err = await renderBreachNotice({ ...data, posting: { from: '2026-12-01', until: '2026-12-20' } }).catch((e: unknown) => e);
+    const err = await renderBreachNotice({ ...data, posting: { from: '2026-12-01', until: '2026-12-20' } }).catch(
+      (e: unknown) => e,
+    );
     expect(isCustodyError(err, 'usage')).toBe(true);
     expect(String(err)).toContain('at least 30 days');
   });

@@ -31,7 +31,11 @@ describe('createSelfSignedIdentity', () => {
     expect(x.fingerprint256.toLowerCase()).toBe(id.fingerprint256);
     expect(id.subject).toBe('CN=Pat Example, O=City of Exampleton, title=Administrative Services Director');
     const cert = forge.pki.certificateFromPem(id.certPem);
-    const ku = cert.getExtension('keyUsage') as { digitalSignature: boolean; nonRepudiation: boolean; keyCertSign?: boolean };
+    const ku = cert.getExtension('keyUsage') as {
+      digitalSignature: boolean;
+      nonRepudiation: boolean;
+      keyCertSign?: boolean;
+    };
     expect(ku.digitalSignature).toBe(true);
     expect(ku.nonRepudiation).toBe(true);
     expect(ku.keyCertSign).toBeFalsy();
@@ -51,9 +55,13 @@ describe('createSelfSignedIdentity', () => {
     fs.writeFileSync(f, id.p12);
     let out: string;
     try {
-      out = execFileSync('openssl', ['pkcs12', '-in', f, '-nokeys', '-passin', 'pass:correct horse'], { encoding: 'utf8' });
+      out = execFileSync('openssl', ['pkcs12', '-in', f, '-nokeys', '-passin', 'pass:correct horse'], {
+        encoding: 'utf8',
+      });
     } catch {
-      out = execFileSync('openssl', ['pkcs12', '-legacy', '-in', f, '-nokeys', '-passin', 'pass:correct horse'], { encoding: 'utf8' });
+      out = execFileSync('openssl', ['pkcs12', '-legacy', '-in', f, '-nokeys', '-passin', 'pass:correct horse'], {
+        encoding: 'utf8',
+      });
     }
     expect(out).toContain('BEGIN CERTIFICATE');
   });
@@ -90,11 +98,27 @@ describe('createSelfSignedIdentity', () => {
   it('opens a PKCS#12 made by OpenSSL 3 with its defaults (AES-256, PBKDF2-SHA256) and signs with it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-'));
     const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=City Clerk/O=City of Exampleton', '-days', '30']);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-subj',
+      '/CN=City Clerk/O=City of Exampleton',
+      '-days',
+      '30',
+    ]);
     run(['pkcs12', '-export', '-inkey', 'k.pem', '-in', 'c.pem', '-out', 'city.p12', '-passout', 'pass:city pass']);
     const id = readP12(fs.readFileSync(path.join(dir, 'city.p12')), 'city pass');
     expect(id.subject).toBe('CN=City Clerk, O=City of Exampleton');
-    expect(id.fingerprint256).toBe(new X509Certificate(fs.readFileSync(path.join(dir, 'c.pem'))).fingerprint256.toLowerCase());
+    expect(id.fingerprint256).toBe(
+      new X509Certificate(fs.readFileSync(path.join(dir, 'c.pem'))).fingerprint256.toLowerCase(),
+    );
     const { createSignedPdf, verifyPdfSignature } = await import('../../src/documents/sign.js');
     const pdf = await createSignedPdf({ signer: id, signedAt: now, reason: 'city key' }, (d) => void d.text('x'));
     expect(verifyPdfSignature(pdf).valid).toBe(true);
@@ -104,7 +128,23 @@ describe('createSelfSignedIdentity', () => {
   it('says plainly that an EC key cannot be used', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-'));
     const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=EC', '-days', '30']);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-subj',
+      '/CN=EC',
+      '-days',
+      '30',
+    ]);
     run(['pkcs12', '-export', '-inkey', 'k.pem', '-in', 'c.pem', '-out', 'ec.p12', '-passout', 'pass:x']);
     let err: unknown;
     try {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isCustodyError } from '../../src/core/errors.js';
-import { destructionQrPayload, extractDestructionFields, renderDestructionCertificate } from '../../src/documents/destruction.js';
+import {
+  destructionQrPayload,
+  extractDestructionFields,
+  renderDestructionCertificate,
+} from '../../src/documents/destruction.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
 import { fontSizesUsed, pdfsig, pdftotext, testIdentity } from './helpers.js';
 import { sampleDestruction } from './sample-data.js';
@@ -47,7 +51,11 @@ describe('renderDestructionCertificate', async () => {
   it('uses no type smaller than 9 pt and carries its data', () => {
     expect(Math.min(...fontSizesUsed(pdf))).toBeGreaterThanOrEqual(9);
     expect(extractDestructionFields(pdf)).toEqual(data);
-    expect(JSON.parse(destructionQrPayload(data))).toEqual({ destruction: 'D-2026-0007', batches: 14, ledgerHead: data.ledgerHead });
+    expect(JSON.parse(destructionQrPayload(data))).toEqual({
+      destruction: 'D-2026-0007',
+      batches: 14,
+      ledgerHead: data.ledgerHead,
+    });
   });
 
   it('fails verification after one edited byte', () => {

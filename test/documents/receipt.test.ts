@@ -130,7 +130,9 @@ describe('templates and input checks', () => {
   it('names the missing key of a broken template', async () => {
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, 'receipt.json'), JSON.stringify({ title: 'x' }));
-    await expect(renderReceipt(sampleDriveReceipt(), testIdentity(), { templatesDir: dir })).rejects.toThrow(/"office"/);
+    await expect(renderReceipt(sampleDriveReceipt(), testIdentity(), { templatesDir: dir })).rejects.toThrow(
+      /"office"/,
+    );
   });
 
   it('refuses bad data with a usage error naming the field', async () => {

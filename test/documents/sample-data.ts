@@ -10,7 +10,11 @@ export function sampleBagReceipt(n = 40): ReceiptData {
   const files = Array.from({ length: n }, (_, i) => {
     const cam = i % 2 ? 'CAM-02 Elm St' : 'CAM-01 Main St';
     const minute = String(i % 60).padStart(2, '0');
-    return { path: `${cam}/2026-11-20/IMG_20261120_14${minute}05_${String(i + 1).padStart(4, '0')}.jpg`, sha256: sha(`file ${i}`), bytes: 180_000 + i * 37 };
+    return {
+      path: `${cam}/2026-11-20/IMG_20261120_14${minute}05_${String(i + 1).padStart(4, '0')}.jpg`,
+      sha256: sha(`file ${i}`),
+      bytes: 180_000 + i * 37,
+    };
   });
   if (n > 5) files[3] = { path: 'CAM-01 Main St/café naïve.jpg', sha256: sha('cafe'), bytes: 201_544 };
   if (n > 5) files[5] = { path: 'CAM-02 Elm St/line\nbreak 車.jpg', sha256: sha('odd'), bytes: 99_001 };
@@ -22,7 +26,8 @@ export function sampleBagReceipt(n = 40): ReceiptData {
     badge: '4471',
     caseNumber: 'EPD-26-011873',
     requestId: 'REQ-2026-0117',
-    purpose: 'Investigation of a hit-and-run collision at Main St and 3rd Ave on November 20, 2026 (criminal investigation).',
+    purpose:
+      'Investigation of a hit-and-run collision at Main St and 3rd Ave on November 20, 2026 (criminal investigation).',
     requestedAt: '2026-11-24T09:15:00.000-08:00',
     releasedAt: '2026-11-26T14:05:31.000-08:00',
     custodian: { title: 'Administrative Services Director', name: 'Pat Example' },
@@ -77,7 +82,9 @@ export function sampleDestruction(batches = 6): DestructionData {
       manifestSha256: sha(`batch ${i}`),
       keyDestroyedAt: `2026-11-26T16:40:${String(10 + i).padStart(2, '0')}.000-08:00`,
     })),
-    holdsExcluded: [{ id: 'HOLD-2026-003', reason: 'Written request, case EPD-26-009112 (court proceeding)', files: 312 }],
+    holdsExcluded: [
+      { id: 'HOLD-2026-003', reason: 'Written request, case EPD-26-009112 (court proceeding)', files: 312 },
+    ],
     ledgerHead: sha('ledger head after purge'),
     location: 'Exampleton, California',
   };

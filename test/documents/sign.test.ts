@@ -5,7 +5,13 @@ import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { P12Signer } from '@signpdf/signer-p12';
 import { SignPdf } from '@signpdf/signpdf';
 import { describe, expect, it } from 'vitest';
-import { createSignedPdf, parsePdfDate, signPdf, signPdfDocument, verifyPdfSignature } from '../../src/documents/sign.js';
+import {
+  createSignedPdf,
+  parsePdfDate,
+  signPdf,
+  signPdfDocument,
+  verifyPdfSignature,
+} from '../../src/documents/sign.js';
 import { readNode } from '../../src/documents/der.js';
 import { pdfsig, pdftotext, testIdentity, tmpDir } from './helpers.js';
 
@@ -61,7 +67,9 @@ describe('verifyPdfSignature', () => {
     expect(v.subFilter).toBe('ETSI.CAdES.detached');
     expect(v.signatureCount).toBe(1);
     expect(v.trusted).toBeUndefined();
-    expect(verifyPdfSignature(pdf, { trustedFingerprints: [testIdentity().fingerprint256.toUpperCase()] }).trusted).toBe(true);
+    expect(
+      verifyPdfSignature(pdf, { trustedFingerprints: [testIdentity().fingerprint256.toUpperCase()] }).trusted,
+    ).toBe(true);
     const other = verifyPdfSignature(pdf, { trustedFingerprints: ['00'.repeat(32)] });
     expect(other).toMatchObject({ valid: true, trusted: false });
   });
@@ -71,7 +79,19 @@ describe('verifyPdfSignature', () => {
     const text = pdf.toString('latin1');
     const br = /\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(text)!;
     const [b, c] = [Number(br[2]), Number(br[3])];
-    const positions = new Set<number>([0, 1, pdf.length - 1, pdf.length - 2, b, b + 1, b + 2, c - 1, c - 2, c, br.index + 12]);
+    const positions = new Set<number>([
+      0,
+      1,
+      pdf.length - 1,
+      pdf.length - 2,
+      b,
+      b + 1,
+      b + 2,
+      c - 1,
+      c - 2,
+      c,
+      br.index + 12,
+    ]);
     for (let p = 0; p < pdf.length; p += 97) positions.add(p); // every 97th byte
     for (let p = b; p < c; p += 13) positions.add(p); // dense inside /Contents (signature and zero padding)
     for (const p of positions) {
@@ -134,16 +154,35 @@ describe('interoperability', () => {
     const text = pdf.toString('latin1');
     const [, a, b, c, d] = /\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(text)!.map(Number) as number[];
     const dir = tmpDir();
-    fs.writeFileSync(path.join(dir, 'content.bin'), Buffer.concat([pdf.subarray(a!, a! + b!), pdf.subarray(c!, c! + d!)]));
+    fs.writeFileSync(
+      path.join(dir, 'content.bin'),
+      Buffer.concat([pdf.subarray(a!, a! + b!), pdf.subarray(c!, c! + d!)]),
+    );
     const contents = Buffer.from(text.slice(b! + 1, c! - 1), 'hex'); // DER, then zero padding
     fs.writeFileSync(path.join(dir, 'sig.der'), contents.subarray(0, readNode(contents).end));
     const r = spawnSync(
       'openssl',
-      ['cms', '-verify', '-inform', 'DER', '-in', 'sig.der', '-content', 'content.bin', '-binary', '-noverify', '-out', '/dev/null'],
+      [
+        'cms',
+        '-verify',
+        '-inform',
+        'DER',
+        '-in',
+        'sig.der',
+        '-content',
+        'content.bin',
+        '-binary',
+        '-noverify',
+        '-out',
+        '/dev/null',
+      ],
       { cwd: dir, encoding: 'utf8' },
     );
     expect(`${r.stdout}${r.stderr}`).toContain('Verification successful');
-    const printed = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'sig.der'], { cwd: dir, encoding: 'utf8' });
+    const printed = execFileSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'sig.der'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(printed).toContain('id-smime-aa-signingCertificateV2');
   });
 
@@ -157,9 +196,21 @@ describe('interoperability', () => {
       doc.on('end', () => resolve(Buffer.concat(chunks)));
     });
     doc.text('signed by the stock P12 signer');
-    pdfkitAddPlaceholder({ pdf: doc, pdfBuffer: Buffer.alloc(0), reason: 'stock', contactInfo: '', name: 'x', location: '', signingTime: signedAt });
+    pdfkitAddPlaceholder({
+      pdf: doc,
+      pdfBuffer: Buffer.alloc(0),
+      reason: 'stock',
+      contactInfo: '',
+      name: 'x',
+      location: '',
+      signingTime: signedAt,
+    });
     doc.end();
-    const signed = await new SignPdf().sign(await done, new P12Signer(id.p12, { passphrase: 'test passphrase' }), signedAt);
+    const signed = await new SignPdf().sign(
+      await done,
+      new P12Signer(id.p12, { passphrase: 'test passphrase' }),
+      signedAt,
+    );
     const v = verifyPdfSignature(signed);
     expect(v.problems).toEqual([]);
     expect(v.valid).toBe(true);

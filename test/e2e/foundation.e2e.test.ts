@@ -19,9 +19,29 @@ describe('custody (spawned)', () => {
     expect(r.stdout).toMatch(/Created a custody home at/);
     const pw = path.join(t.dir, 'rlee.pw');
     fs.writeFileSync(pw, 'designee password 1\n');
-    r = await withStdin(['operator', 'add', 'rlee', '--name', 'Robin Lee', '--role', 'designee', '--new-password-file', pw]);
+    r = await withStdin([
+      'operator',
+      'add',
+      'rlee',
+      '--name',
+      'Robin Lee',
+      '--role',
+      'designee',
+      '--new-password-file',
+      pw,
+    ]);
     expect(r.code).toBe(0);
-    r = await withStdin(['operator', 'train', 'rlee', '--date', '2026-02-01', '--course', 'ALPR policy', '--trainer', 'Pat Trainer']);
+    r = await withStdin([
+      'operator',
+      'train',
+      'rlee',
+      '--date',
+      '2026-02-01',
+      '--course',
+      'ALPR policy',
+      '--trainer',
+      'Pat Trainer',
+    ]);
     expect(r.code).toBe(0);
     r = await withStdin(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--json']);
     expect(r.code).toBe(0);
@@ -55,7 +75,12 @@ describe('custody (spawned)', () => {
     const file = path.join(dir, 'ledger.enc');
     const key = randomKey();
     const seed = await Ledger.createEmpty();
-    for (let i = 0; i < 2000; i++) seed.append('operator.password_changed', 'x', '2026-01-01T00:00:00.000+00:00', { username: 'x', pad: 'p'.repeat(500), i });
+    for (let i = 0; i < 2000; i++)
+      seed.append('operator.password_changed', 'x', '2026-01-01T00:00:00.000+00:00', {
+        username: 'x',
+        pad: 'p'.repeat(500),
+        i,
+      });
     seed.save(file, key);
     seed.close();
     const script = `
@@ -66,7 +91,9 @@ describe('custody (spawned)', () => {
       for (let i = 0; ; i++) { l.append('operator.password_changed', 'x', '2026-01-01T00:00:00.000+00:00', { username: 'x', i }); l.save(${JSON.stringify(file)}, key); }
     `;
     for (const delay of [5, 20, 45, 80, 130]) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');

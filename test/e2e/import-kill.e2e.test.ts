@@ -19,7 +19,15 @@ const BIG = 'DCIM/101CLIP/CLIP0001.MP4';
 
 beforeAll(async () => {
   drive = path.join(tmpDir('custody-kill-'), 'drive');
-  manifest = await makeFixtureDrive(drive, { seed: 5, camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-9' }, start: new Date('2026-11-01T12:00:00Z'), days: 2, perDay: 12, timeZone: 'America/Los_Angeles', imageBytes: 30_000 });
+  manifest = await makeFixtureDrive(drive, {
+    seed: 5,
+    camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-9' },
+    start: new Date('2026-11-01T12:00:00Z'),
+    days: 2,
+    perDay: 12,
+    timeZone: 'America/Los_Angeles',
+    imageBytes: 30_000,
+  });
   // A large clip widens the "middle of a file" window.
   const clip = Buffer.concat([minimalMp4(new Date('2026-11-02T18:00:00Z')), randomBytes(60 * 1024 * 1024)]);
   fs.mkdirSync(path.join(drive, 'DCIM/101CLIP'), { recursive: true });
@@ -52,7 +60,10 @@ function tmpInStore(home: string): boolean {
 }
 
 async function killWhen(t: TestHome, src: string, when: () => boolean): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'import', '--source', src, '--camera', 'CAM-01'], { env: { PATH: process.env.PATH, ...t.env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'import', '--source', src, '--camera', 'CAM-01'], {
+    env: { PATH: process.env.PATH, ...t.env },
+    stdio: 'ignore',
+  });
   let exited = false;
   child.on('exit', () => (exited = true));
   const deadline = Date.now() + 120_000;
@@ -69,7 +80,12 @@ async function killWhen(t: TestHome, src: string, when: () => boolean): Promise<
 }
 
 async function checkExact(t: TestHome): Promise<void> {
-  const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock: () => new Date(), command: 'test' });
+  const s = await openSession({
+    homeDir: t.home,
+    credentials: { username: 'asd', password: PASSWORD },
+    clock: () => new Date(),
+    command: 'test',
+  });
   try {
     const batches = s.ledger.rows<{ id: string; status: string }>('SELECT id, status FROM batches');
     expect(batches).toHaveLength(1);
@@ -83,8 +99,15 @@ async function checkExact(t: TestHome): Promise<void> {
     expect(recs.map((r) => r.relPath).sort()).toEqual(expected.map((e) => e[0]).sort());
     for (const f of manifest.files) expect(recs.find((r) => r.relPath === f.relPath)!.sha256).toBe(f.sha256);
     expect(recs.every((r) => r.outcome === 'stored' || r.outcome === 'duplicate')).toBe(true);
-    expect(fs.readdirSync(bf.storeDir).sort()).toEqual(recs.filter((r) => r.outcome === 'stored').map((r) => r.storeName!).sort());
-    const types = s.ledger.rows<{ type: string }>("SELECT type FROM events WHERE type LIKE 'import.%' ORDER BY seq").map((e) => e.type);
+    expect(fs.readdirSync(bf.storeDir).sort()).toEqual(
+      recs
+        .filter((r) => r.outcome === 'stored')
+        .map((r) => r.storeName!)
+        .sort(),
+    );
+    const types = s.ledger
+      .rows<{ type: string }>("SELECT type FROM events WHERE type LIKE 'import.%' ORDER BY seq")
+      .map((e) => e.type);
     expect(types).toEqual(['import.started', 'import.finished']);
     expect(fs.existsSync(bf.journalFile)).toBe(false);
   } finally {
@@ -101,7 +124,10 @@ describe('an import killed and run again', () => {
   ])('%s', async (_name, when) => {
     const { t, src } = await setUp();
     await killWhen(t, src, () => when(t));
-    const r = await spawnBin(['import', '--source', src, '--camera', 'CAM-01', '--json'], { env: t.env, timeoutMs: 180_000 });
+    const r = await spawnBin(['import', '--source', src, '--camera', 'CAM-01', '--json'], {
+      env: t.env,
+      timeoutMs: 180_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await checkExact(t);

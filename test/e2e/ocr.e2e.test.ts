@@ -12,21 +12,48 @@ import { openSession } from '../../src/ledger/session.js';
 import { loadReadings } from '../../src/ocr/queue.js';
 import { BIN, INIT_ARGS, newTestHome, PASSWORD, ROOT, spawnBin, tmpDir, type TestHome } from '../helpers/cli.js';
 
-const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as { files: { relPath: string; plate?: string }[] };
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
+  files: { relPath: string; plate?: string }[];
+};
 
 async function swappedHome(): Promise<TestHome> {
   const t = newTestHome();
   expect((await spawnBin(INIT_ARGS, { env: t.env })).code).toBe(0);
-  expect((await spawnBin(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00'], { env: t.env })).code).toBe(0);
+  expect(
+    (
+      await spawnBin(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00'], {
+        env: t.env,
+      })
+    ).code,
+  ).toBe(0);
   const drive = path.join(tmpDir('custody-ocr-'), 'drive');
   fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
-  const r = await spawnBin(['swap', '--source', drive, '--camera', 'CAM-01', '--enrol', '--store-location', 'safe', '--no-replacement', '--no-ocr'], { env: t.env });
+  const r = await spawnBin(
+    [
+      'swap',
+      '--source',
+      drive,
+      '--camera',
+      'CAM-01',
+      '--enrol',
+      '--store-location',
+      'safe',
+      '--no-replacement',
+      '--no-ocr',
+    ],
+    { env: t.env },
+  );
   expect(r.code).toBe(0);
   return t;
 }
 
 async function readingsOf(t: TestHome) {
-  const s = await openSession({ homeDir: t.home, credentials: { username: 'asd', password: PASSWORD }, clock: () => new Date(), command: 'test' });
+  const s = await openSession({
+    homeDir: t.home,
+    credentials: { username: 'asd', password: PASSWORD },
+    clock: () => new Date(),
+    command: 'test',
+  });
   try {
     const batch = s.ledger.one<{ id: string }>('SELECT id FROM batches')!.id;
     const bf = new BatchFiles(s.home, batch);
@@ -34,7 +61,9 @@ async function readingsOf(t: TestHome) {
     const db = await openSegment(bf, key);
     const recs = segmentRecords(db);
     db.close();
-    const events = s.ledger.rows<{ type: string; data: string }>("SELECT type, data FROM events WHERE type LIKE 'ocr.%' ORDER BY seq").map((e) => ({ type: e.type, ...(JSON.parse(e.data) as Record<string, unknown>) }));
+    const events = s.ledger
+      .rows<{ type: string; data: string }>("SELECT type, data FROM events WHERE type LIKE 'ocr.%' ORDER BY seq")
+      .map((e) => ({ type: e.type, ...(JSON.parse(e.data) as Record<string, unknown>) }));
     return { recs, readings: loadReadings(bf, key), events };
   } finally {
     s.close();
@@ -45,7 +74,10 @@ describe('custody ocr', () => {
   it('reads every image of the swap, resumes after a kill, and --reread records the new version', async () => {
     const t = await swappedHome();
     // Killed once some readings are saved.
-    const child = spawn(process.execPath, [BIN, 'ocr', '--checkpoint-every', '3', '--workers', '1'], { env: { PATH: process.env.PATH, ...t.env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'ocr', '--checkpoint-every', '3', '--workers', '1'], {
+      env: { PATH: process.env.PATH, ...t.env },
+      stdio: 'ignore',
+    });
     const ocrFile = () => fs.readdirSync(path.join(t.home, 'segments')).some((f) => f.endsWith('.ocr'));
     let exited = false;
     child.on('exit', () => (exited = true));
@@ -61,7 +93,12 @@ describe('custody ocr', () => {
     const r = await spawnBin(['ocr', '--json'], { env: t.env, timeoutMs: 300_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0); // and the process exited by itself: the workers were ended
-    const sum = JSON.parse(r.stdout) as { images: number; batches: { read: number; resumed: boolean }[]; engine: string; model: string };
+    const sum = JSON.parse(r.stdout) as {
+      images: number;
+      batches: { read: number; resumed: boolean }[];
+      engine: string;
+      model: string;
+    };
     expect(sum.images).toBe(24);
     expect(sum.batches[0]).toMatchObject({ resumed: true, read: 24 - partialCount });
     const full = await readingsOf(t);
@@ -81,13 +118,18 @@ describe('custody ocr', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ images: 0, batches: [] });
 
     // After an upgrade: the other model when the project ships a plate model, else the same one read afresh.
-    const other = sum.model.startsWith('eng') ? (fs.existsSync(path.join(ROOT, 'models', 'plate.traineddata.gz')) ? 'plate' : 'eng') : 'eng';
+    const other = sum.model.startsWith('eng')
+      ? fs.existsSync(path.join(ROOT, 'models', 'plate.traineddata.gz'))
+        ? 'plate'
+        : 'eng'
+      : 'eng';
     const before = full.readings!.files;
     const rr = await spawnBin(['ocr', '--reread', '--model', other, '--json'], { env: t.env, timeoutMs: 300_000 });
     expect(rr.code).toBe(0);
     const after = await readingsOf(t);
     expect(after.readings!.model.startsWith(other)).toBe(true);
-    for (const [id, f] of Object.entries(after.readings!.files)) expect(Date.parse(f.readAt)).toBeGreaterThan(Date.parse(before[id]!.readAt));
+    for (const [id, f] of Object.entries(after.readings!.files))
+      expect(Date.parse(f.readAt)).toBeGreaterThan(Date.parse(before[id]!.readAt));
     expect(Object.keys(after.readings!.files)).toHaveLength(24);
     const started = after.events.filter((e) => e.type === 'ocr.started');
     expect(started.at(-1)).toMatchObject({ reread: true, model: after.readings!.model });

@@ -21,18 +21,74 @@ describe('release and receipt (spawned)', () => {
       return r;
     };
     await ok(INIT_ARGS);
-    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd Ave, northbound', '--since', '2026-10-01T08:00:00-07:00']);
+    await ok([
+      'camera',
+      'add',
+      'CAM-01',
+      '--location',
+      'Main St & 3rd Ave, northbound',
+      '--since',
+      '2026-10-01T08:00:00-07:00',
+    ]);
     const drive = path.join(t.dir, 'CAMDRIVE1');
     fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
     await ok(['drive', 'enrol', '--source', drive, '--id', 'D001', '--label', 'CAMDRIVE1']);
     await ok(['drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2']);
     await ok(['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
-    await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--replacement', 'D002']);
+    await ok([
+      'swap',
+      '--source',
+      drive,
+      '--camera',
+      'CAM-01',
+      '--store-location',
+      'safe, room 102',
+      '--replacement',
+      'D002',
+    ]);
 
     // The demo steps.
-    await ok(['agency', 'add', '--id', 'ECSO', '--name', "Example County Sheriff's Office", '--kind', 'law-enforcement', '--jurisdiction', 'california-local', '--identifier', 'CA0019900', '--contact', 'records@ecso.example']);
-    const req = await ok(['request', 'new', '--agency', 'ECSO', '--officer', 'Det. Jordan Reyes', '--badge', '1182', '--case', 'ECSO-26-004417', '--purpose', 'criminal investigation', '--document-ref', 'ECSO letter 2026-11-20', '--cameras', 'CAM-01', '--from', '2026-11-03', '--to', '2026-11-03']);
-    expect(req.stdout).toMatch(/^Request REQ-\d{4}-0001 recorded: ECSO, case ECSO-26-004417, camera CAM-01; 2026-11-03\.\n/);
+    await ok([
+      'agency',
+      'add',
+      '--id',
+      'ECSO',
+      '--name',
+      "Example County Sheriff's Office",
+      '--kind',
+      'law-enforcement',
+      '--jurisdiction',
+      'california-local',
+      '--identifier',
+      'CA0019900',
+      '--contact',
+      'records@ecso.example',
+    ]);
+    const req = await ok([
+      'request',
+      'new',
+      '--agency',
+      'ECSO',
+      '--officer',
+      'Det. Jordan Reyes',
+      '--badge',
+      '1182',
+      '--case',
+      'ECSO-26-004417',
+      '--purpose',
+      'criminal investigation',
+      '--document-ref',
+      'ECSO letter 2026-11-20',
+      '--cameras',
+      'CAM-01',
+      '--from',
+      '2026-11-03',
+      '--to',
+      '2026-11-03',
+    ]);
+    expect(req.stdout).toMatch(
+      /^Request REQ-\d{4}-0001 recorded: ECSO, case ECSO-26-004417, camera CAM-01; 2026-11-03\.\n/,
+    );
     const reqId = /Request (REQ-\d{4}-0001)/.exec(req.stdout)![1]!;
     const bag = path.join(t.dir, 'export', reqId);
     const rel = await ok(['release', '--request', reqId, '--to', bag]);
@@ -61,10 +117,46 @@ describe('release and receipt (spawned)', () => {
     expect(bad.code).toBe(8);
     expect(bad.stderr).toMatch(/fails verification/);
 
-    await ok(['agency', 'add', '--id', 'FBI-SF', '--name', 'FBI San Francisco', '--kind', 'law-enforcement', '--jurisdiction', 'federal']);
-    const fed = await ok(['request', 'new', '--agency', 'FBI-SF', '--officer', 'SA Kim', '--badge', 'F-1', '--case', 'F-99', '--purpose', 'criminal investigation', '--document-ref', 'email', '--drive', 'D001']);
+    await ok([
+      'agency',
+      'add',
+      '--id',
+      'FBI-SF',
+      '--name',
+      'FBI San Francisco',
+      '--kind',
+      'law-enforcement',
+      '--jurisdiction',
+      'federal',
+    ]);
+    const fed = await ok([
+      'request',
+      'new',
+      '--agency',
+      'FBI-SF',
+      '--officer',
+      'SA Kim',
+      '--badge',
+      'F-1',
+      '--case',
+      'F-99',
+      '--purpose',
+      'criminal investigation',
+      '--document-ref',
+      'email',
+      '--drive',
+      'D001',
+    ]);
     const fedId = /Request (REQ-\d{4}-\d{4})/.exec(fed.stdout)![1]!;
-    const refused = await custody(['release', '--request', fedId, '--drive', 'D001', '--receipt', path.join(t.dir, 'fed.pdf')]);
+    const refused = await custody([
+      'release',
+      '--request',
+      fedId,
+      '--drive',
+      'D001',
+      '--receipt',
+      path.join(t.dir, 'fed.pdf'),
+    ]);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/a federal agency.*1798\.90\.55.*2023-DLE-06/);
     await ok(['verify']);

@@ -36,7 +36,12 @@ export function newTestHome(user = 'asd', password = PASSWORD): TestHome {
   const passwordFile = path.join(dir, `${user}.pw`);
   fs.writeFileSync(passwordFile, `${password}\n`);
   const home = path.join(dir, 'home');
-  return { dir, home, passwordFile, env: { CUSTODY_HOME: home, CUSTODY_USER: user, CUSTODY_PASSWORD_FILE: passwordFile, NO_COLOR: '1' } };
+  return {
+    dir,
+    home,
+    passwordFile,
+    env: { CUSTODY_HOME: home, CUSTODY_USER: user, CUSTODY_PASSWORD_FILE: passwordFile, NO_COLOR: '1' },
+  };
 }
 
 export function passwordFileFor(t: TestHome, user: string, password = PASSWORD): NodeJS.ProcessEnv {
@@ -45,9 +50,28 @@ export function passwordFileFor(t: TestHome, user: string, password = PASSWORD):
   return { ...t.env, CUSTODY_USER: user, CUSTODY_PASSWORD_FILE: f };
 }
 
-export const INIT_ARGS = ['init', '--agency', 'City of Example', '--title', 'Administrative Services Director', '--name', 'Dana Example', '--time-zone', 'America/Los_Angeles', '--trained-on', '2026-01-05', '--course', 'ALPR policy and law', '--trainer', 'Pat Trainer'];
+export const INIT_ARGS = [
+  'init',
+  '--agency',
+  'City of Example',
+  '--title',
+  'Administrative Services Director',
+  '--name',
+  'Dana Example',
+  '--time-zone',
+  'America/Los_Angeles',
+  '--trained-on',
+  '2026-01-05',
+  '--course',
+  'ALPR policy and law',
+  '--trainer',
+  'Pat Trainer',
+];
 
-export async function run(args: string[], o: { env: NodeJS.ProcessEnv; clock?: Clock; stdin?: string; prompts?: PromptDriver; isTTY?: boolean }): Promise<Run> {
+export async function run(
+  args: string[],
+  o: { env: NodeJS.ProcessEnv; clock?: Clock; stdin?: string; prompts?: PromptDriver; isTTY?: boolean },
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const ctx: CliContext = {
@@ -65,9 +89,15 @@ export async function run(args: string[], o: { env: NodeJS.ProcessEnv; clock?: C
 }
 
 /** Spawn the built binary (npm run build first; `npm test` does). */
-export function spawnBin(args: string[], o: { env: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number }): Promise<Run> {
+export function spawnBin(
+  args: string[],
+  o: { env: NodeJS.ProcessEnv; stdin?: string; timeoutMs?: number },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...o.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

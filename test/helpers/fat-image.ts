@@ -39,18 +39,28 @@ async function duBytes(dir: string): Promise<number> {
 }
 
 /** Make a FAT image of `srcDir`'s contents with volume label `label` (at most 11 characters). */
-export async function makeFatImage(srcDir: string, imgPath: string, label: string, opts: FatImageOptions = {}): Promise<void> {
+export async function makeFatImage(
+  srcDir: string,
+  imgPath: string,
+  label: string,
+  opts: FatImageOptions = {},
+): Promise<void> {
   const content = await duBytes(srcDir);
   const size = opts.sizeMiB ?? Math.max(32, Math.ceil((content * 2) / 2 ** 20) + 16);
   await fsp.rm(imgPath, { force: true });
   const fh = await fsp.open(imgPath, 'wx');
   await fh.truncate(size * 2 ** 20);
   await fh.close();
-  await run('mformat', ['-i', imgPath, '-v', label.slice(0, 11), '-N', opts.serial ?? '1a2b3c4d', '::'], { env: MTOOLS_ENV });
+  await run('mformat', ['-i', imgPath, '-v', label.slice(0, 11), '-N', opts.serial ?? '1a2b3c4d', '::'], {
+    env: MTOOLS_ENV,
+  });
   const entries = (await fsp.readdir(srcDir)).sort().map((n) => path.join(srcDir, n));
   if (entries.length === 0) return;
   // -s recursive, -p -m keep attributes and times, -Q stop at the first error, -D o: never prompt on a clash.
-  await run('mcopy', ['-s', '-p', '-m', '-Q', '-D', 'o', '-i', imgPath, ...entries, '::/'], { env: MTOOLS_ENV, maxBuffer: 16 * 2 ** 20 });
+  await run('mcopy', ['-s', '-p', '-m', '-Q', '-D', 'o', '-i', imgPath, ...entries, '::/'], {
+    env: MTOOLS_ENV,
+    maxBuffer: 16 * 2 ** 20,
+  });
 }
 
 export interface FatMount {
@@ -83,7 +93,8 @@ async function sleep(ms: number): Promise<void> {
 
 /** Mount `img` read-only with fusefat; returns how to unmount, or why it cannot be done here. */
 export async function mountFatImage(img: string, opts: { via?: FatMount['via'] } = {}): Promise<FatMountResult> {
-  if (process.platform !== 'linux') return { skipReason: `FAT image mounting needs Linux (this is ${process.platform})` };
+  if (process.platform !== 'linux')
+    return { skipReason: `FAT image mounting needs Linux (this is ${process.platform})` };
   if (!(await onPath('fusefat'))) return { skipReason: 'fusefat is not installed (apt-get install fusefat)' };
   const isRoot = process.getuid?.() === 0;
   try {
@@ -91,7 +102,10 @@ export async function mountFatImage(img: string, opts: { via?: FatMount['via'] }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return {
-      skipReason: code === 'ENOENT' ? 'no /dev/fuse (FUSE not available in this container)' : `cannot open /dev/fuse (${code})${isRoot ? '' : ': not root and not in the fuse group'}`,
+      skipReason:
+        code === 'ENOENT'
+          ? 'no /dev/fuse (FUSE not available in this container)'
+          : `cannot open /dev/fuse (${code})${isRoot ? '' : ': not root and not in the fuse group'}`,
     };
   }
   const mountPath = await fsp.mkdtemp(path.join(os.tmpdir(), 'custody-fat-'));
@@ -109,7 +123,12 @@ export async function mountFatImage(img: string, opts: { via?: FatMount['via'] }
     if (device) await run('losetup', ['-d', device]).catch(() => {});
   };
 
-  const attempts: Array<[string, FatMount['via']]> = device ? [[device, 'loop'], [img, 'image']] : [[img, 'image']];
+  const attempts: Array<[string, FatMount['via']]> = device
+    ? [
+        [device, 'loop'],
+        [img, 'image'],
+      ]
+    : [[img, 'image']];
   const errors: string[] = [];
   for (const [source, via] of attempts) {
     try {

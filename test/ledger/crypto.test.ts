@@ -3,7 +3,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { chainHash, canonicalJson, GENESIS_HASH, sha256Hex } from '../../src/ledger/canonical.js';
-import { decryptStream, encryptStream, openBlob, randomKey, sealBlob, unwrapWithPassword, wrapWithPassword } from '../../src/ledger/crypto.js';
+import {
+  decryptStream,
+  encryptStream,
+  openBlob,
+  randomKey,
+  sealBlob,
+  unwrapWithPassword,
+  wrapWithPassword,
+} from '../../src/ledger/crypto.js';
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -26,11 +34,15 @@ describe('hashing (known answers)', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
   it('canonical JSON sorts keys and has no spaces (RFC 8785)', () => {
-    expect(canonicalJson({ b: 1, a: [true, null, 'é'], c: { z: 1.5, y: 'x' } })).toBe('{"a":[true,null,"é"],"b":1,"c":{"y":"x","z":1.5}}');
+    expect(canonicalJson({ b: 1, a: [true, null, 'é'], c: { z: 1.5, y: 'x' } })).toBe(
+      '{"a":[true,null,"é"],"b":1,"c":{"y":"x","z":1.5}}',
+    );
   });
   it('chain hash is SHA-256 of prev hash followed by the canonical event', () => {
     const e = { seq: 1, at: '2026-11-26T09:00:00.000-08:00', type: 't', actor: 'asd', data: { x: 1 } };
-    const expected = createHash('sha256').update(GENESIS_HASH + '{"actor":"asd","at":"2026-11-26T09:00:00.000-08:00","data":{"x":1},"seq":1,"type":"t"}').digest('hex');
+    const expected = createHash('sha256')
+      .update(GENESIS_HASH + '{"actor":"asd","at":"2026-11-26T09:00:00.000-08:00","data":{"x":1},"seq":1,"type":"t"}')
+      .digest('hex');
     expect(chainHash(GENESIS_HASH, e)).toBe(expected);
   });
 });
@@ -74,6 +86,10 @@ describe('chunked file encryption', () => {
   });
   it('detects a wrong key', async () => {
     const sealed = await collect(Readable.from([Buffer.from('hello')]).pipe(encryptStream(key, 'ctx')));
-    await expect(pipeline(Readable.from([sealed]), decryptStream(randomKey(), 'ctx'), async function* (s) { for await (const _ of s) yield _; })).rejects.toThrow();
+    await expect(
+      pipeline(Readable.from([sealed]), decryptStream(randomKey(), 'ctx'), async function* (s) {
+        for await (const _ of s) yield _;
+      }),
+    ).rejects.toThrow();
   });
 });

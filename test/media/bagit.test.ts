@@ -27,7 +27,16 @@ const info = {
 
 function streamFile(relPath: string, data: Buffer): BagFile {
   // A stream in small chunks, the way a decrypting reader delivers it.
-  return { relPath, sha256: sha(data), open: () => Readable.from((function* () { for (let i = 0; i < data.length; i += 1000) yield data.subarray(i, i + 1000); })()) };
+  return {
+    relPath,
+    sha256: sha(data),
+    open: () =>
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < data.length; i += 1000) yield data.subarray(i, i + 1000);
+        })(),
+      ),
+  };
 }
 
 async function* asAsync<T>(xs: T[]): AsyncIterable<T> {
@@ -70,7 +79,9 @@ describe('writeBag', () => {
   it('writes an RFC 8493 bag that sha256sum and validateBag accept', async () => {
     const bag = path.join(tmp(), 'REQ-2026-0117');
     const s = await writeBag(bag, asAsync(sampleFiles()), info, { now });
-    expect(fs.readFileSync(path.join(bag, 'bagit.txt'), 'utf8')).toBe('BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n');
+    expect(fs.readFileSync(path.join(bag, 'bagit.txt'), 'utf8')).toBe(
+      'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n',
+    );
     expect(s.files).toBe(4);
     expect(s.bytes).toBe(25_000 + 12 + 12 + 0);
     expect(s.oxum).toBe(`${s.bytes}.4`);
@@ -80,7 +91,9 @@ describe('writeBag', () => {
     const bagInfo = fs.readFileSync(path.join(bag, 'bag-info.txt'), 'utf8');
     expect(bagInfo).toContain('Source-Organization: City of Exampleton\n');
     expect(bagInfo).toContain('External-Identifier: REQ-2026-0117\n');
-    expect(bagInfo).toContain('External-Description: ALPR images released to Exampleton Police Department\n  for case EPD-26-011873\n');
+    expect(bagInfo).toContain(
+      'External-Description: ALPR images released to Exampleton Police Department\n  for case EPD-26-011873\n',
+    );
     expect(bagInfo).toContain('Bagging-Date: 2026-11-26\n');
     expect(bagInfo).toContain(`Payload-Oxum: ${s.oxum}\n`);
     expect(bagInfo).toContain('Bag-Count: 1 of 1\n');
@@ -97,7 +110,12 @@ describe('writeBag', () => {
   it('percent-encodes CR, LF and % in manifests (RFC 8493 §2.1.3) and reads them back', async () => {
     const bag = path.join(tmp(), 'bag');
     const names = ['odd/line\nbreak.jpg', 'odd/carriage\rreturn.jpg', 'odd/100% sure.jpg', 'odd/%0A literally.jpg'];
-    await writeBag(bag, names.map((n) => bufferFile(n, Buffer.from(n))), info, { now });
+    await writeBag(
+      bag,
+      names.map((n) => bufferFile(n, Buffer.from(n))),
+      info,
+      { now },
+    );
     const manifest = fs.readFileSync(path.join(bag, 'manifest-sha256.txt'), 'utf8');
     expect(manifest.trimEnd().split('\n')).toHaveLength(4);
     expect(manifest).toContain('data/odd/line%0Abreak.jpg');
@@ -124,7 +142,11 @@ describe('writeBag', () => {
     const bag = path.join(parent, 'bag');
     async function* failing(): AsyncIterable<BagFile> {
       yield bufferFile('a.jpg', Buffer.from('first'));
-      const broken = new Readable({ read() { this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })); } });
+      const broken = new Readable({
+        read() {
+          this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+        },
+      });
       yield { relPath: 'b.jpg', sha256: sha('x'), open: () => broken };
     }
     const err = await writeBag(bag, failing(), info).catch((e: unknown) => e);
@@ -137,12 +159,16 @@ describe('writeBag', () => {
 
   it('refuses unsafe paths, colliding names and a non-empty destination', async () => {
     for (const bad of ['../escape.jpg', '/abs.jpg', 'a//b.jpg', 'a/./b.jpg', 'C:/x.jpg', 'a\\b.jpg', '']) {
-      const err = await writeBag(path.join(tmp(), 'b'), [bufferFile(bad, Buffer.from('x'))], info).catch((e: unknown) => e);
+      const err = await writeBag(path.join(tmp(), 'b'), [bufferFile(bad, Buffer.from('x'))], info).catch(
+        (e: unknown) => e,
+      );
       expect(isCustodyError(err, 'usage'), bad).toBe(true);
     }
-    const clash = await writeBag(path.join(tmp(), 'b'), [bufferFile('A.jpg', Buffer.from('1')), bufferFile('a.jpg', Buffer.from('2'))], info).catch(
-      (e: unknown) => e,
-    );
+    const clash = await writeBag(
+      path.join(tmp(), 'b'),
+      [bufferFile('A.jpg', Buffer.from('1')), bufferFile('a.jpg', Buffer.from('2'))],
+      info,
+    ).catch((e: unknown) => e);
     expect(isCustodyError(clash, 'conflict')).toBe(true);
     const nfd = await writeBag(
       path.join(tmp(), 'b'),
@@ -206,7 +232,9 @@ describe('validateBag', () => {
     const infoFile = path.join(bag, 'bag-info.txt');
     fs.writeFileSync(infoFile, fs.readFileSync(infoFile, 'utf8').replace(/Payload-Oxum: \d+\.4/, 'Payload-Oxum: 1.4'));
     // Re-hash the tag manifest so only the Oxum is wrong.
-    const tm = ['bag-info.txt', 'bagit.txt', 'manifest-sha256.txt'].map((t) => `${sha(fs.readFileSync(path.join(bag, t)))}  ${t}\n`).join('');
+    const tm = ['bag-info.txt', 'bagit.txt', 'manifest-sha256.txt']
+      .map((t) => `${sha(fs.readFileSync(path.join(bag, t)))}  ${t}\n`)
+      .join('');
     fs.writeFileSync(path.join(bag, 'tagmanifest-sha256.txt'), tm);
     const v = await validateBag(bag);
     expect(v.problems).toEqual([`Payload-Oxum is 1.4 but the payload is ${recountOxum(bag)} (octets.files).`]);

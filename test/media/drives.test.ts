@@ -15,7 +15,8 @@ import {
 } from '../../src/media/drives.js';
 import { isCustodyError } from '../../src/core/errors.js';
 
-const recorded = (name: string): unknown[] => JSON.parse(readFileSync(new URL(`./recorded/${name}`, import.meta.url), 'utf8')) as unknown[];
+const recorded = (name: string): unknown[] =>
+  JSON.parse(readFileSync(new URL(`./recorded/${name}`, import.meta.url), 'utf8')) as unknown[];
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'custody-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -27,7 +28,14 @@ describe('parseDrivelist on recorded output', () => {
   });
 
   it('Linux: the USB sticks, not NVMe or zram; serials from lsblk', () => {
-    const serials = parseLsblkSerials(JSON.stringify({ blockdevices: [{ path: '/dev/sdb', serial: '4C530001230915110404 ' }, { path: '/dev/nvme0n1', serial: 'S4EWNX0R' }] }));
+    const serials = parseLsblkSerials(
+      JSON.stringify({
+        blockdevices: [
+          { path: '/dev/sdb', serial: '4C530001230915110404 ' },
+          { path: '/dev/nvme0n1', serial: 'S4EWNX0R' },
+        ],
+      }),
+    );
     expect(parseDrivelist(recorded('drivelist-linux-usb-stick.json'), serials)).toEqual([
       {
         device: '/dev/sdb',
@@ -43,19 +51,39 @@ describe('parseDrivelist on recorded output', () => {
 
   it('macOS: the USB stick, not APFS containers or a mounted disk image', () => {
     expect(parseDrivelist(recorded('drivelist-macos-usb-stick.json'))).toEqual([
-      { device: '/dev/disk4', description: 'SanDisk Cruzer Blade Media', size: 32015679488, mountpoints: [{ path: '/Volumes/CAM 07', label: 'CAM 07' }], isReadOnly: false },
+      {
+        device: '/dev/disk4',
+        description: 'SanDisk Cruzer Blade Media',
+        size: 32015679488,
+        mountpoints: [{ path: '/Volumes/CAM 07', label: 'CAM 07' }],
+        isReadOnly: false,
+      },
     ]);
   });
 
   it('Windows: the USB stick, not the system disk or a VHD', () => {
     expect(parseDrivelist(recorded('drivelist-windows-usb-stick.json'))).toEqual([
-      { device: '\\\\.\\PhysicalDrive1', description: 'SanDisk Cruzer Blade USB Device', size: 32015679488, mountpoints: [{ path: 'E:\\', label: 'CAM-07' }], isReadOnly: false },
+      {
+        device: '\\\\.\\PhysicalDrive1',
+        description: 'SanDisk Cruzer Blade USB Device',
+        size: 32015679488,
+        mountpoints: [{ path: 'E:\\', label: 'CAM-07' }],
+        isReadOnly: false,
+      },
     ]);
   });
 
   it('skips entries of the wrong shape instead of throwing', () => {
-    const raw = [null, 3, 'x', { busType: 'USB' }, { device: '/dev/sdz', isUSB: true, size: 'big', mountpoints: [null, { path: 7 }, { path: '/m' }] }];
-    expect(parseDrivelist(raw)).toEqual([{ device: '/dev/sdz', description: '', size: 0, mountpoints: [{ path: '/m' }], isReadOnly: false }]);
+    const raw = [
+      null,
+      3,
+      'x',
+      { busType: 'USB' },
+      { device: '/dev/sdz', isUSB: true, size: 'big', mountpoints: [null, { path: 7 }, { path: '/m' }] },
+    ];
+    expect(parseDrivelist(raw)).toEqual([
+      { device: '/dev/sdz', description: '', size: 0, mountpoints: [{ path: '/m' }], isReadOnly: false },
+    ]);
     expect(parseDrivelist('nope' as unknown as unknown[])).toEqual([]);
     expect(parseLsblkSerials('not json').size).toBe(0);
   });
@@ -71,8 +99,14 @@ describe('listUsbDrives on this machine', () => {
 
 describe('volume probes', () => {
   it('parses blkid -o export and lsblk -J', () => {
-    expect(parseBlkidExport('DEVNAME=/dev/loop3\nLABEL=CAM\\ 07\nUUID=1A2B-3C4D\nBLOCK_SIZE=512\nTYPE=vfat\n')).toEqual({ label: 'CAM 07', uuid: '1A2B-3C4D', type: 'vfat' });
-    expect(parseLsblkVolume('{"blockdevices":[{"label":"CAM-07","uuid":"1A2B-3C4D","fstype":"vfat"}]}')).toEqual({ label: 'CAM-07', uuid: '1A2B-3C4D', type: 'vfat' });
+    expect(parseBlkidExport('DEVNAME=/dev/loop3\nLABEL=CAM\\ 07\nUUID=1A2B-3C4D\nBLOCK_SIZE=512\nTYPE=vfat\n')).toEqual(
+      { label: 'CAM 07', uuid: '1A2B-3C4D', type: 'vfat' },
+    );
+    expect(parseLsblkVolume('{"blockdevices":[{"label":"CAM-07","uuid":"1A2B-3C4D","fstype":"vfat"}]}')).toEqual({
+      label: 'CAM-07',
+      uuid: '1A2B-3C4D',
+      type: 'vfat',
+    });
     expect(parseLsblkVolume('{"blockdevices":[{"label":null,"uuid":null,"fstype":null}]}')).toEqual({});
     expect(parseLsblkVolume('garbage')).toEqual({});
   });
@@ -103,12 +137,16 @@ describe('drive id file', () => {
 
   it('refuses to write an invalid id', async () => {
     const root = mkdtempSync(path.join(tmp, 'drive-'));
-    await expect(writeDriveIdFile(root, { driveId: '../x', enrolledAt: 'now' })).rejects.toSatisfy((e) => isCustodyError(e, 'internal'));
+    await expect(writeDriveIdFile(root, { driveId: '../x', enrolledAt: 'now' })).rejects.toSatisfy((e) =>
+      isCustodyError(e, 'internal'),
+    );
     expect(readdirSync(root)).toEqual([]);
   });
 
   it('reports an unwritable drive as an io error and leaves no temp file', async () => {
-    await expect(writeDriveIdFile(path.join(tmp, 'no-such-drive'), info)).rejects.toSatisfy((e) => isCustodyError(e, 'io'));
+    await expect(writeDriveIdFile(path.join(tmp, 'no-such-drive'), info)).rejects.toSatisfy((e) =>
+      isCustodyError(e, 'io'),
+    );
   });
 
   it.each([
@@ -134,7 +172,10 @@ describe('drive id file', () => {
 
   it('accepts a BOM and ignores unknown fields', async () => {
     const root = mkdtempSync(path.join(tmp, 'drive-'));
-    writeFileSync(path.join(root, DRIVE_ID_FILE), '\uFEFF{"custody":1,"driveId":"D1","enrolledAt":"2026-11-26T04:42:27Z","extra":true}');
+    writeFileSync(
+      path.join(root, DRIVE_ID_FILE),
+      '\uFEFF{"custody":1,"driveId":"D1","enrolledAt":"2026-11-26T04:42:27Z","extra":true}',
+    );
     expect(await readDriveIdFile(root)).toEqual({ info: { driveId: 'D1', enrolledAt: '2026-11-26T04:42:27Z' } });
   });
 

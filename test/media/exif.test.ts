@@ -6,7 +6,15 @@ import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minimalMp4 } from '../../src/media/fixture-drive.js';
-import { captureMetaFromTags, EXIF_HEAD_BYTES, endExiftool, parseExifDate, readCaptureMeta, readCaptureMetaExiftool, shouldTryExiftool } from '../../src/media/exif.js';
+import {
+  captureMetaFromTags,
+  EXIF_HEAD_BYTES,
+  endExiftool,
+  parseExifDate,
+  readCaptureMeta,
+  readCaptureMetaExiftool,
+  shouldTryExiftool,
+} from '../../src/media/exif.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'custody-'));
 const et = new ExifTool({ maxProcs: 1 });
@@ -15,7 +23,9 @@ const files: Record<string, string> = {};
 
 async function jpeg(name: string, tags?: Record<string, unknown>, extraArgs: string[] = []): Promise<string> {
   const p = path.join(tmp, name);
-  await sharp({ create: { width: 64, height: 48, channels: 3, background: '#556677' } }).jpeg().toFile(p);
+  await sharp({ create: { width: 64, height: 48, channels: 3, background: '#556677' } })
+    .jpeg()
+    .toFile(p);
   if (tags) await et.write(p, tags as never, { writeArgs: ['-overwrite_original', ...extraArgs] });
   return p;
 }
@@ -33,8 +43,15 @@ beforeAll(async () => {
     GPSLatitude: 37.7749,
     GPSLongitude: -122.4194,
   });
-  files.noOffset = await jpeg('no-offset.jpg', { DateTimeOriginal: '2026:07:04 21:30:00', Make: 'Acme', Model: 'LPR-1' });
-  files.createOnly = await jpeg('create-only.jpg', { CreateDate: '2026:07:04 21:30:00', OffsetTimeDigitized: '+02:00' });
+  files.noOffset = await jpeg('no-offset.jpg', {
+    DateTimeOriginal: '2026:07:04 21:30:00',
+    Make: 'Acme',
+    Model: 'LPR-1',
+  });
+  files.createOnly = await jpeg('create-only.jpg', {
+    CreateDate: '2026:07:04 21:30:00',
+    OffsetTimeDigitized: '+02:00',
+  });
   files.noDate = await jpeg('no-date.jpg', { Make: 'Acme', Model: 'LPR-1' });
   files.zeroDate = await jpeg('zero-date.jpg', { DateTimeOriginal: '0000:00:00 00:00:00' }, ['-n']); // -n: exiftool would refuse month 00
   files.noExif = await jpeg('no-exif.jpg');
@@ -73,17 +90,30 @@ describe('readCaptureMeta (exifr, in-process)', () => {
 
   it('keeps wall-clock time without an offset, flagged by captureOffsetKnown', async () => {
     const m = await readCaptureMeta(readFileSync(files.noOffset!));
-    expect(m).toMatchObject({ captureTime: '2026-07-04T21:30:00', captureOffsetKnown: false, make: 'Acme', model: 'LPR-1', problems: [] });
+    expect(m).toMatchObject({
+      captureTime: '2026-07-04T21:30:00',
+      captureOffsetKnown: false,
+      make: 'Acme',
+      model: 'LPR-1',
+      problems: [],
+    });
   });
 
   it('falls back to CreateDate with its own offset', async () => {
-    expect(await readCaptureMeta(readFileSync(files.createOnly!))).toMatchObject({ captureTime: '2026-07-04T21:30:00+02:00', captureOffsetKnown: true });
+    expect(await readCaptureMeta(readFileSync(files.createOnly!))).toMatchObject({
+      captureTime: '2026-07-04T21:30:00+02:00',
+      captureOffsetKnown: true,
+    });
   });
 
   it('says why there is no time', async () => {
     expect((await readCaptureMeta(readFileSync(files.noDate!))).problems).toEqual(['no-capture-time']);
     expect((await readCaptureMeta(readFileSync(files.zeroDate!))).problems).toEqual(['unparseable-date']);
-    expect(await readCaptureMeta(readFileSync(files.noExif!))).toEqual({ captureTime: null, captureOffsetKnown: false, problems: ['no-exif', 'no-capture-time'] });
+    expect(await readCaptureMeta(readFileSync(files.noExif!))).toEqual({
+      captureTime: null,
+      captureOffsetKnown: false,
+      problems: ['no-exif', 'no-capture-time'],
+    });
   });
 
   it('never throws on text, empty or truncated files', async () => {
@@ -94,7 +124,9 @@ describe('readCaptureMeta (exifr, in-process)', () => {
     }
     // The EXIF block is at the start, so a truncated JPEG still has its time.
     expect((await readCaptureMeta(readFileSync(files.truncated!))).captureTime).toBe('2026-11-20T07:15:02.250-08:00');
-    expect((await readCaptureMeta(Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff, 0x45, 0x78]))).captureTime).toBeNull();
+    expect(
+      (await readCaptureMeta(Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff, 0x45, 0x78]))).captureTime,
+    ).toBeNull();
   });
 });
 
@@ -110,7 +142,10 @@ describe('readCaptureMetaExiftool (real exiftool)', () => {
       gps: { lat: expect.closeTo(37.7749, 5), lon: expect.closeTo(-122.4194, 5) },
       problems: [],
     });
-    expect(await readCaptureMetaExiftool(files.noOffset!, et)).toMatchObject({ captureTime: '2026-07-04T21:30:00', captureOffsetKnown: false });
+    expect(await readCaptureMetaExiftool(files.noOffset!, et)).toMatchObject({
+      captureTime: '2026-07-04T21:30:00',
+      captureOffsetKnown: false,
+    });
   });
 
   it('reads a file whose name holds a line break (exiftool takes names one per line)', async () => {
@@ -123,7 +158,10 @@ describe('readCaptureMetaExiftool (real exiftool)', () => {
   it('reads a QuickTime creation date as UTC (shared process)', async () => {
     const p = path.join(tmp, 'clip.mp4');
     writeFileSync(p, minimalMp4(new Date('2026-11-20T15:15:02Z')));
-    expect(await readCaptureMetaExiftool(p)).toMatchObject({ captureTime: '2026-11-20T15:15:02+00:00', captureOffsetKnown: true });
+    expect(await readCaptureMetaExiftool(p)).toMatchObject({
+      captureTime: '2026-11-20T15:15:02+00:00',
+      captureOffsetKnown: true,
+    });
     // exifr has no parser for MP4: it says so without throwing.
     expect((await readCaptureMeta(readFileSync(p))).captureTime).toBeNull();
   });
@@ -139,8 +177,12 @@ describe('readCaptureMetaExiftool (real exiftool)', () => {
 describe('formats exifr cannot read', () => {
   it('WebP: the fast path finds nothing, shouldTryExiftool says so, exiftool finds the time', async () => {
     const p = path.join(tmp, 'frame.webp');
-    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#123456' } }).webp().toFile(p);
-    await et.write(p, { DateTimeOriginal: '2026:11:20 07:15:02', OffsetTimeOriginal: '-08:00' } as never, { writeArgs: ['-overwrite_original'] });
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#123456' } })
+      .webp()
+      .toFile(p);
+    await et.write(p, { DateTimeOriginal: '2026:11:20 07:15:02', OffsetTimeOriginal: '-08:00' } as never, {
+      writeArgs: ['-overwrite_original'],
+    });
     const fast = await readCaptureMeta(readFileSync(p));
     expect(fast.captureTime).toBeNull();
     expect(shouldTryExiftool('image/webp', fast)).toBe(true);
@@ -164,7 +206,11 @@ describe('the exiftool process', () => {
       await m.endExiftool();
       console.log(r.captureTime);
     })`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code, files.full!], { cwd: new URL('../..', import.meta.url).pathname, timeout: 30_000, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code, files.full!], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
     expect(r.error).toBeUndefined();
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);
@@ -182,10 +228,28 @@ describe('pure parts', () => {
   });
 
   it('handles hostile tag values', () => {
-    const m = captureMetaFromTags({ DateTimeOriginal: 12345, OffsetTimeOriginal: '+99:99', Make: 'A\u0000\u0000', Model: { evil: true }, GPSLatitude: 'x', GPSLongitude: [1, 2, 3] });
-    expect(m).toEqual({ captureTime: null, captureOffsetKnown: false, make: 'A', problems: ['unparseable-date', 'bad-gps'] });
+    const m = captureMetaFromTags({
+      DateTimeOriginal: 12345,
+      OffsetTimeOriginal: '+99:99',
+      Make: 'A\u0000\u0000',
+      Model: { evil: true },
+      GPSLatitude: 'x',
+      GPSLongitude: [1, 2, 3],
+    });
+    expect(m).toEqual({
+      captureTime: null,
+      captureOffsetKnown: false,
+      make: 'A',
+      problems: ['unparseable-date', 'bad-gps'],
+    });
     const bad = captureMetaFromTags({ DateTimeOriginal: '2026:11:20 07:15:02', OffsetTimeOriginal: 'PST' });
-    expect(bad).toMatchObject({ captureTime: '2026-11-20T07:15:02', captureOffsetKnown: false, problems: ['bad-offset'] });
-    expect(captureMetaFromTags({ DateTimeOriginal: '2026:11:20 07:15:02', GPSLatitude: 0, GPSLongitude: 0 }).problems).toEqual(['bad-gps']);
+    expect(bad).toMatchObject({
+      captureTime: '2026-11-20T07:15:02',
+      captureOffsetKnown: false,
+      problems: ['bad-offset'],
+    });
+    expect(
+      captureMetaFromTags({ DateTimeOriginal: '2026:11:20 07:15:02', GPSLatitude: 0, GPSLongitude: 0 }).problems,
+    ).toEqual(['bad-gps']);
   });
 });

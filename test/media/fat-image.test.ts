@@ -48,7 +48,11 @@ beforeAll(async () => {
   for (const f of manifest.files) expected.set(f.relPath, f.sha256);
   // Names FAT can hold: spaces, accents, long names, a deep folder.
   const first = path.join(src, ...manifest.files[0]!.relPath.split('/'));
-  const extra = ['DCIM/101CAM/IMG 0001 copy.JPG', 'DCIM/Été/photo d’août.jpg', `${Array.from({ length: 12 }, (_, i) => `L${i + 1}`).join('/')}/IMG_0001.JPG`];
+  const extra = [
+    'DCIM/101CAM/IMG 0001 copy.JPG',
+    'DCIM/Été/photo d’août.jpg',
+    `${Array.from({ length: 12 }, (_, i) => `L${i + 1}`).join('/')}/IMG_0001.JPG`,
+  ];
   for (const rel of extra) {
     mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
     copyFileSync(first, path.join(src, rel));
@@ -94,7 +98,9 @@ describe('a fixture drive on a real FAT file system', () => {
       expect(sniffMedia(buf.subarray(0, SNIFF_BYTES))?.kind).toBe('image');
       expect((await readCaptureMeta(buf)).captureTime).toBe(f.captureTime);
     }
-    expect(await readDriveIdFile(m.mountPath)).toEqual({ info: { driveId: 'DRV-0711', enrolledAt: '2026-11-01T09:00:00-07:00' } });
+    expect(await readDriveIdFile(m.mountPath)).toEqual({
+      info: { driveId: 'DRV-0711', enrolledAt: '2026-11-01T09:00:00-07:00' },
+    });
   });
 
   it('reports the volume: label, serial, type, sizes', async (ctx) => {
@@ -114,7 +120,10 @@ describe('a fixture drive on a real FAT file system', () => {
     try {
       expect(direct.via).toBe('image');
       expect(await readDriveIdFile(direct.mountPath)).toMatchObject({ info: { driveId: 'DRV-0711' } });
-      expect(await readVolumeInfo(direct.mountPath, { source: img })).toMatchObject({ label: 'CAM07', serial: '1A2B-3C4D' });
+      expect(await readVolumeInfo(direct.mountPath, { source: img })).toMatchObject({
+        label: 'CAM07',
+        serial: '1A2B-3C4D',
+      });
     } finally {
       await direct.unmount();
     }

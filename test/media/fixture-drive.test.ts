@@ -59,7 +59,13 @@ describe('makeFixtureDrive', () => {
     }
     expect(seen).toEqual(manifest.files.map((f) => f.relPath));
     expect(w.problems).toEqual([]);
-    expect(manifest.ignored).toEqual(['.DS_Store', '.Trashes/501/IMG_0000.JPG', '.custody-drive.json', 'DCIM/100CAM/._IMG_0001.JPG', 'System Volume Information/IndexerVolumeGuid']);
+    expect(manifest.ignored).toEqual([
+      '.DS_Store',
+      '.Trashes/501/IMG_0000.JPG',
+      '.custody-drive.json',
+      'DCIM/100CAM/._IMG_0001.JPG',
+      'System Volume Information/IndexerVolumeGuid',
+    ]);
     expect(manifest.files.filter((f) => f.relPath.startsWith('DCIM/100CAM/IMG_0')).length).toBe(8);
     expect(seen).toContain('DCIM/Été 📷.jpg');
     expect(seen).toContain('DCIM/line\nbreak.jpg');
@@ -76,10 +82,18 @@ describe('makeFixtureDrive', () => {
         expect(f.expectedFlags.some((x) => x === 'empty' || x === 'not-media')).toBe(true);
         continue;
       }
-      const meta = f.kind === 'video' ? await readCaptureMetaExiftool(abs, et) : await readCaptureMeta(buf.subarray(0, EXIF_HEAD_BYTES));
+      const meta =
+        f.kind === 'video'
+          ? await readCaptureMetaExiftool(abs, et)
+          : await readCaptureMeta(buf.subarray(0, EXIF_HEAD_BYTES));
       expect(meta.captureTime ?? undefined, f.relPath).toBe(f.captureTime);
       if (f.kind === 'image' && f.captureTime) {
-        expect(meta).toMatchObject({ make: 'Acme', model: 'LPR-2', serial: 'SN-0042', gps: { lat: 37.5, lon: -122.25 } });
+        expect(meta).toMatchObject({
+          make: 'Acme',
+          model: 'LPR-2',
+          serial: 'SN-0042',
+          gps: { lat: 37.5, lon: -122.25 },
+        });
       }
       const judged = judgeCaptureTime(meta, { fileMtime: statSync(abs).mtime, now, timeZone: TZ });
       const expected = f.expectedFlags.filter((x) => x !== 'truncated');
@@ -100,15 +114,29 @@ describe('makeFixtureDrive', () => {
   it('is deterministic from the seed', async () => {
     const again = await makeFixtureDrive(path.join(tmp, 'b', 'drive'), opts);
     expect(again).toEqual(manifest);
-    const other = await makeFixtureDrive(path.join(tmp, 'c', 'drive'), { ...opts, seed: 8, awkward: false, driveId: undefined });
-    expect(other.files.map((f) => f.sha256)).not.toEqual(manifest.files.slice(0, other.files.length).map((f) => f.sha256));
+    const other = await makeFixtureDrive(path.join(tmp, 'c', 'drive'), {
+      ...opts,
+      seed: 8,
+      awkward: false,
+      driveId: undefined,
+    });
+    expect(other.files.map((f) => f.sha256)).not.toEqual(
+      manifest.files.slice(0, other.files.length).map((f) => f.sha256),
+    );
   }, 120_000);
 });
 
 describe('distinctFrames', () => {
   it('reuses drawn scenes but every file has its own EXIF, so its own hash', async () => {
     const t0 = Date.now();
-    const m = await makeFixtureDrive(path.join(tmp, 'many', 'drive'), { ...opts, awkward: false, driveId: undefined, days: 3, perDay: 40, distinctFrames: 4 });
+    const m = await makeFixtureDrive(path.join(tmp, 'many', 'drive'), {
+      ...opts,
+      awkward: false,
+      driveId: undefined,
+      days: 3,
+      perDay: 40,
+      distinctFrames: 4,
+    });
     expect(m.files).toHaveLength(120);
     expect(new Set(m.files.map((f) => f.sha256)).size).toBe(120);
     expect(new Set(m.files.map((f) => f.plate)).size).toBeLessThanOrEqual(8);
@@ -121,7 +149,8 @@ describe('captureSequence', () => {
     const seq = captureSequence(makeRng(1), new Date('2026-11-01T12:00:00Z'), 5, 200, TZ);
     expect(seq).toHaveLength(1000);
     expect([...seq].sort((a, b) => a.getTime() - b.getTime())).toEqual(seq);
-    const hour = (d: Date) => Number(new Intl.DateTimeFormat('en-US', { timeZone: TZ, hour: 'numeric', hourCycle: 'h23' }).format(d));
+    const hour = (d: Date) =>
+      Number(new Intl.DateTimeFormat('en-US', { timeZone: TZ, hour: 'numeric', hourCycle: 'h23' }).format(d));
     const night = seq.filter((d) => hour(d) >= 1 && hour(d) < 5).length;
     const day = seq.filter((d) => hour(d) >= 7 && hour(d) < 19).length;
     expect(night).toBeLessThan(seq.length * 0.03);

@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { isMountPoint, listMounts, mountSources, mountContaining, newMounts, parseLinuxMountCommand, parseMacMount, parseMountinfo, removableMountRoots } from '../../src/media/mounts.js';
+import {
+  isMountPoint,
+  listMounts,
+  mountSources,
+  mountContaining,
+  newMounts,
+  parseLinuxMountCommand,
+  parseMacMount,
+  parseMountinfo,
+  removableMountRoots,
+} from '../../src/media/mounts.js';
 
 const recorded = (name: string) => readFileSync(new URL(`./recorded/${name}`, import.meta.url), 'utf8');
 
@@ -10,15 +20,28 @@ describe('parseMountinfo', () => {
 
   it('reads every well-formed line and skips garbage', () => {
     expect(mounts).toHaveLength(10);
-    expect(mounts.find((m) => m.mountPath === '/')).toMatchObject({ source: '/dev/nvme0n1p2', fsType: 'ext4', readOnly: false });
+    expect(mounts.find((m) => m.mountPath === '/')).toMatchObject({
+      source: '/dev/nvme0n1p2',
+      fsType: 'ext4',
+      readOnly: false,
+    });
   });
 
   it('finds the USB stick with its device and type', () => {
-    expect(mounts.find((m) => m.mountPath === '/media/asd/CAM-07')).toMatchObject({ source: '/dev/sdb1', fsType: 'vfat', majorMinor: '8:17', readOnly: false });
+    expect(mounts.find((m) => m.mountPath === '/media/asd/CAM-07')).toMatchObject({
+      source: '/dev/sdb1',
+      fsType: 'vfat',
+      majorMinor: '8:17',
+      readOnly: false,
+    });
   });
 
   it('decodes octal escapes (spaces in names) and read-only', () => {
-    expect(mounts.find((m) => m.source === '/dev/sdc1')).toMatchObject({ mountPath: '/media/asd/CAM 07 (old)', fsType: 'exfat', readOnly: true });
+    expect(mounts.find((m) => m.source === '/dev/sdc1')).toMatchObject({
+      mountPath: '/media/asd/CAM 07 (old)',
+      fsType: 'exfat',
+      readOnly: true,
+    });
   });
 
   it('reads a FUSE mount', () => {
@@ -30,8 +53,16 @@ describe('parseMacMount', () => {
   const mounts = parseMacMount(recorded('mount-macos.txt'));
   it('reads names with spaces, types and read-only', () => {
     expect(mounts).toHaveLength(7);
-    expect(mounts.find((m) => m.source === '/dev/disk4s1')).toMatchObject({ mountPath: '/Volumes/CAM 07', fsType: 'msdos', readOnly: false });
-    expect(mounts.find((m) => m.source === '/dev/disk5s1')).toMatchObject({ mountPath: '/Volumes/Installer', fsType: 'hfs', readOnly: true });
+    expect(mounts.find((m) => m.source === '/dev/disk4s1')).toMatchObject({
+      mountPath: '/Volumes/CAM 07',
+      fsType: 'msdos',
+      readOnly: false,
+    });
+    expect(mounts.find((m) => m.source === '/dev/disk5s1')).toMatchObject({
+      mountPath: '/Volumes/Installer',
+      fsType: 'hfs',
+      readOnly: true,
+    });
     expect(mounts.find((m) => m.source === 'map auto_home')?.mountPath).toBe('/System/Volumes/Data/home');
   });
 });
@@ -39,7 +70,13 @@ describe('parseMacMount', () => {
 describe('parseLinuxMountCommand', () => {
   it('reads util-linux mount output', () => {
     expect(parseLinuxMountCommand('/dev/sdb1 on /media/asd/CAM 07 type vfat (ro,nosuid)\nnoise\n')).toEqual([
-      { mountPath: '/media/asd/CAM 07', source: '/dev/sdb1', fsType: 'vfat', readOnly: true, options: ['ro', 'nosuid'] },
+      {
+        mountPath: '/media/asd/CAM 07',
+        source: '/dev/sdb1',
+        fsType: 'vfat',
+        readOnly: true,
+        options: ['ro', 'nosuid'],
+      },
     ]);
   });
 });
@@ -55,7 +92,13 @@ describe('newMounts and removableMountRoots', () => {
 
   it('knows where drives are mounted', () => {
     expect(removableMountRoots('darwin')).toEqual(['/Volumes']);
-    expect(removableMountRoots('linux', 'asd')).toEqual(['/media/asd', '/run/media/asd', '/media', '/run/media', '/mnt']);
+    expect(removableMountRoots('linux', 'asd')).toEqual([
+      '/media/asd',
+      '/run/media/asd',
+      '/media',
+      '/run/media',
+      '/mnt',
+    ]);
     expect(removableMountRoots('win32')).toEqual([]);
   });
 });

@@ -58,7 +58,11 @@ describe('sniffMedia', () => {
     expect(sniffMedia(ftyp('mif1', ['mif1', 'heic']))?.mime).toBe('image/heic');
     expect(sniffMedia(ftyp('mif1', ['mif1']))?.mime).toBe('image/heif');
     expect(sniffMedia(ftyp('avif', ['avif', 'mif1']))?.mime).toBe('image/avif');
-    expect(sniffMedia(ftyp('isom', ['isom', 'iso2', 'avc1', 'mp41']))).toEqual({ kind: 'video', mime: 'video/mp4', ext: 'mp4' });
+    expect(sniffMedia(ftyp('isom', ['isom', 'iso2', 'avc1', 'mp41']))).toEqual({
+      kind: 'video',
+      mime: 'video/mp4',
+      ext: 'mp4',
+    });
     expect(sniffMedia(ftyp('mp42', ['mp42', 'isom']))?.kind).toBe('video');
     expect(sniffMedia(ftyp('qt  ', ['qt  ']))).toEqual({ kind: 'video', mime: 'video/quicktime', ext: 'mov' });
     expect(sniffMedia(ftyp('3gp5'))?.mime).toBe('video/3gpp');
@@ -75,7 +79,12 @@ describe('sniffMedia', () => {
   it('recognises AVI, Matroska, WebM and MPEG-TS', () => {
     expect(sniffMedia(riff('AVI '))).toEqual({ kind: 'video', mime: 'video/x-msvideo', ext: 'avi' });
     expect(sniffMedia(riff('WAVE'))).toBeNull();
-    const ebml = (doc: string) => Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x80 | doc.length]), Buffer.from(doc, 'latin1'), Buffer.alloc(16)]);
+    const ebml = (doc: string) =>
+      Buffer.concat([
+        Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x80 | doc.length]),
+        Buffer.from(doc, 'latin1'),
+        Buffer.alloc(16),
+      ]);
     expect(sniffMedia(ebml('matroska'))).toEqual({ kind: 'video', mime: 'video/x-matroska', ext: 'mkv' });
     expect(sniffMedia(ebml('webm'))).toEqual({ kind: 'video', mime: 'video/webm', ext: 'webm' });
     expect(sniffMedia(ts(188, 0, 5))).toEqual({ kind: 'video', mime: 'video/mp2t', ext: 'ts' });

@@ -85,7 +85,8 @@ describe('walkDrive', () => {
     // Root reads everything, so the failure is injected.
     const failing: WalkFs = {
       readdir: async (p, o) => {
-        if (p.endsWith('100CAM')) throw Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: 'EACCES' });
+        if (p.endsWith('100CAM'))
+          throw Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: 'EACCES' });
         return fsp.readdir(p, o);
       },
       lstat: (p) => fsp.lstat(p),
@@ -95,7 +96,9 @@ describe('walkDrive', () => {
     const files = await collect(w);
     expect(files.map((f) => f.relPath)).toContain('DCIM/101CAM/with space.jpg');
     expect(files.some((f) => f.relPath.startsWith('DCIM/100CAM/'))).toBe(false);
-    expect(w.problems).toContainEqual(expect.objectContaining({ kind: 'unreadable-folder', relPath: 'DCIM/100CAM', code: 'EACCES' }));
+    expect(w.problems).toContainEqual(
+      expect.objectContaining({ kind: 'unreadable-folder', relPath: 'DCIM/100CAM', code: 'EACCES' }),
+    );
     expect(seen).toContain('DCIM/100CAM');
   });
 

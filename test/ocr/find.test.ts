@@ -27,7 +27,10 @@ function glyph(set: (x: number, y: number, v?: number) => void, kind: string, x0
   const rect = (x: number, y: number, w: number, h: number) => {
     for (let yy = y; yy < y + h; yy++) for (let xx = x; xx < x + w; xx++) set(xx, yy, v);
   };
-  if (kind === '1') { rect(x0 + (W - S) / 2, TOP, S, H); return; }
+  if (kind === '1') {
+    rect(x0 + (W - S) / 2, TOP, S, H);
+    return;
+  }
   rect(x0, TOP, S, H); // left stem
   if (kind === '0' || kind === 'H') rect(x0 + W - S, TOP, S, H);
   if (kind === '0' || kind === 'E') rect(x0, TOP, W, S);
@@ -53,7 +56,11 @@ describe('serial rows', () => {
   it('leaves out a solid silhouette drawn among the characters', () => {
     const g = plate((set) => {
       serial(set, 'H0L', [20, 82, 144]);
-      serial(set, '1E0', [296, 358, 410].map((x) => x - 10));
+      serial(
+        set,
+        '1E0',
+        [296, 358, 410].map((x) => x - 10),
+      );
       // A dark, solid, irregular picture as tall as the characters, in the gap.
       for (let y = TOP - 4; y < TOP + H + 4; y++) {
         const r = 30 + 12 * Math.sin(y / 9);
@@ -85,7 +92,7 @@ describe('serial rows', () => {
     expect(lines[0]!.row.comps.length).toBe(6);
   });
 
-  it('counts the characters of the project\'s synthetic plates (≥ 85 %)', async () => {
+  it("counts the characters of the project's synthetic plates (≥ 85 %)", async () => {
     const rng = makeRng(4242);
     const n = 30;
     const wrong: string[] = [];

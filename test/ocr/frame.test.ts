@@ -37,7 +37,10 @@ describe('plate finder in whole frames', () => {
     const data = new Uint8Array(w * h);
     // A smooth gradient with a few plain rectangles: no rows of characters anywhere.
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = 60 + ((x + y) >> 3);
-    for (const [x0, y0, bw, bh, v] of [[50, 50, 120, 60, 220], [300, 200, 200, 80, 20]] as const) {
+    for (const [x0, y0, bw, bh, v] of [
+      [50, 50, 120, 60, 220],
+      [300, 200, 200, 80, 20],
+    ] as const) {
       for (let y = y0; y < y0 + bh; y++) for (let x = x0; x < x0 + bw; x++) data[y * w + x] = v;
     }
     expect(findPlates({ width: w, height: h, data })).toEqual([]);

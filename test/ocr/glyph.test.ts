@@ -1,21 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { GH, GLYPHS, GW, INPUTS, decodeNet, encodeNet, forward, glyphInput, loadGlyphModel, narrowness, newNet, rowReadings } from '../../src/ocr/glyph.js';
+import {
+  GH,
+  GLYPHS,
+  GW,
+  INPUTS,
+  decodeNet,
+  encodeNet,
+  forward,
+  glyphInput,
+  loadGlyphModel,
+  narrowness,
+  newNet,
+  rowReadings,
+} from '../../src/ocr/glyph.js';
 import type { Grey } from '../../src/ocr/image.js';
 import { makeRng } from '../../src/ocr/synth.js';
 
 /** White image with black rectangles. */
 function canvas(w: number, h: number, rects: Array<[number, number, number, number]>): Grey {
   const data = new Uint8Array(w * h).fill(255);
-  for (const [x, y, rw, rh] of rects) for (let yy = y; yy < y + rh; yy++) for (let xx = x; xx < x + rw; xx++) data[yy * w + xx] = 0;
+  for (const [x, y, rw, rh] of rects)
+    for (let yy = y; yy < y + rh; yy++) for (let xx = x; xx < x + rw; xx++) data[yy * w + xx] = 0;
   return { width: w, height: h, data };
 }
 
 describe('glyph input', () => {
   it('fills the cell with a character, whatever its size and margin', () => {
     // A hollow box ("0"-like) drawn small with a blank margin, and large.
-    const small = canvas(40, 60, [[10, 10, 10, 2], [10, 28, 10, 2], [10, 10, 2, 20], [18, 10, 2, 20]]);
-    const big = canvas(80, 100, [[5, 5, 40, 8], [5, 77, 40, 8], [5, 5, 8, 80], [37, 5, 8, 80]]);
-    for (const [g, box] of [[small, { x: 0, y: 0, width: 40, height: 60 }], [big, { x: 0, y: 0, width: 80, height: 100 }]] as const) {
+    const small = canvas(40, 60, [
+      [10, 10, 10, 2],
+      [10, 28, 10, 2],
+      [10, 10, 2, 20],
+      [18, 10, 2, 20],
+    ]);
+    const big = canvas(80, 100, [
+      [5, 5, 40, 8],
+      [5, 77, 40, 8],
+      [5, 5, 8, 80],
+      [37, 5, 8, 80],
+    ]);
+    for (const [g, box] of [
+      [small, { x: 0, y: 0, width: 40, height: 60 }],
+      [big, { x: 0, y: 0, width: 80, height: 100 }],
+    ] as const) {
       const x = glyphInput(g, box);
       expect(x.length).toBe(INPUTS);
       // Ink reaches all four sides of the cell: the tight box was found and stretched.

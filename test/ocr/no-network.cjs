@@ -23,7 +23,9 @@ https.get = blocked('https.get');
 function tcpOnly(name, original) {
   return function (...args) {
     const a = args[0];
-    const ipc = (typeof a === 'string' && !/^\d+$/.test(a)) || (a && typeof a === 'object' && typeof a.path === 'string' && a.port === undefined);
+    const ipc =
+      (typeof a === 'string' && !/^\d+$/.test(a)) ||
+      (a && typeof a === 'object' && typeof a.path === 'string' && a.port === undefined);
     if (ipc) return original.apply(this, args);
     return blocked(name)();
   };

@@ -8,7 +8,12 @@ import { renderPlate, renderScene } from '../../src/ocr/synth.js';
 
 const reader = await createPlateReader({ workers: 2 });
 const crop = await reader.read(await renderPlate('7ABC123', { seed: 3, skew: 0, night: false }), 'crop');
-const frame = await reader.read((await renderScene('8XYZ456', { seed: 4, night: false, plateWidth: 160 })).image, 'frame');
+const frame = await reader.read(
+  (await renderScene('8XYZ456', { seed: 4, night: false, plateWidth: 160 })).image,
+  'frame',
+);
 await reader.end();
 await reader.end(); // idempotent
-process.stdout.write(`${JSON.stringify({ crop: crop.best?.text ?? null, frame: frame.best?.text ?? null, engine: reader.engine, model: reader.model })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ crop: crop.best?.text ?? null, frame: frame.best?.text ?? null, engine: reader.engine, model: reader.model })}\n`,
+);

@@ -15,7 +15,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const attempts: string[] = [];
 const saved = { fetch: globalThis.fetch, http: http.request, https: https.request, net: net.connect };
 function block(name: string) {
-  return (() => { attempts.push(name); throw new Error(`network blocked: ${name}`); }) as never;
+  return (() => {
+    attempts.push(name);
+    throw new Error(`network blocked: ${name}`);
+  }) as never;
 }
 
 let reader: PlateReader;
@@ -36,7 +39,7 @@ afterAll(async () => {
 
 describe('plate reader', () => {
   // Seeds far from the glyph model's training plates (700000+) and the plate model's (500000+).
-  it('reads the project\'s synthetic plates (≥ 95 % exact)', async () => {
+  it("reads the project's synthetic plates (≥ 95 % exact)", async () => {
     const rng = makeRng(2024);
     const n = 60;
     const misses: string[] = [];
@@ -59,7 +62,14 @@ describe('plate reader', () => {
       const r = await reader.read(scene.image);
       if (r.best?.text === text) exact++;
       const b = r.box;
-      if (b && b.x < scene.box.x + scene.box.width && scene.box.x < b.x + b.width && b.y < scene.box.y + scene.box.height && scene.box.y < b.y + b.height) found++;
+      if (
+        b &&
+        b.x < scene.box.x + scene.box.width &&
+        scene.box.x < b.x + b.width &&
+        b.y < scene.box.y + scene.box.height &&
+        scene.box.y < b.y + b.height
+      )
+        found++;
     }
     expect(found).toBeGreaterThanOrEqual(8);
     expect(exact).toBeGreaterThanOrEqual(7);
@@ -86,8 +96,12 @@ describe('plate reader', () => {
 
   it('returns best=null for a corrupt, truncated or empty image and keeps working', async () => {
     const frame = (await renderScene('ABC1234', { seed: 8 })).image;
-    const bad = [Buffer.from('not an image at all'), frame.subarray(0, frame.length >> 1), Buffer.alloc(0),
-      Buffer.concat([frame.subarray(0, 600), Buffer.alloc(5000, 0xff)])];
+    const bad = [
+      Buffer.from('not an image at all'),
+      frame.subarray(0, frame.length >> 1),
+      Buffer.alloc(0),
+      Buffer.concat([frame.subarray(0, 600), Buffer.alloc(5000, 0xff)]),
+    ];
     for (const b of bad) {
       const r = await reader.read(b);
       expect(r.best).toBeNull();
@@ -104,11 +118,17 @@ describe('plate reader', () => {
 
 describe('worker lifecycle', () => {
   it('a process using the reader exits by itself after end(), offline', () => {
-    const res = spawnSync(process.execPath, [
-      '--require', path.join(root, 'test/ocr/no-network.cjs'),
-      '--import', 'tsx',
-      path.join(root, 'test/ocr/read-and-exit.ts'),
-    ], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const res = spawnSync(
+      process.execPath,
+      [
+        '--require',
+        path.join(root, 'test/ocr/no-network.cjs'),
+        '--import',
+        'tsx',
+        path.join(root, 'test/ocr/read-and-exit.ts'),
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 60_000 },
+    );
     expect(res.error, 'the process did not exit within 60 s').toBeUndefined();
     expect(res.stderr).not.toContain('NETWORK-ATTEMPT');
     expect(res.status, res.stderr).toBe(0);

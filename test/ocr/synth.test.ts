@@ -5,8 +5,20 @@ import { PLATE_LAYOUTS, makeRng, randomPlateText, renderFrame, renderPlate, rend
 
 describe('synthetic plates', () => {
   it('draws serials from the US-like layouts, deterministically', () => {
-    const a = Array.from({ length: 200 }, ((rng) => () => randomPlateText(rng))(makeRng(7)));
-    const b = Array.from({ length: 200 }, ((rng) => () => randomPlateText(rng))(makeRng(7)));
+    const a = Array.from(
+      { length: 200 },
+      (
+        (rng) => () =>
+          randomPlateText(rng)
+      )(makeRng(7)),
+    );
+    const b = Array.from(
+      { length: 200 },
+      (
+        (rng) => () =>
+          randomPlateText(rng)
+      )(makeRng(7)),
+    );
     expect(a).toEqual(b);
     for (const t of a) {
       expect(t).toMatch(/^[A-Z0-9]{5,8}$/);

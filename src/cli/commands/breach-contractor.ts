@@ -35,7 +35,11 @@ const today = (s: Session) => localDate(s.clock(), s.settings.timeZone);
 const required = (what: string) => (v: string) => (v ? undefined : `${what} is required.`);
 
 export function registerContractor(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
-  const contractor = program.command('contractor').description('the city’s ALPR contractor: requests for the data it holds, and the city’s written permissions for it to access footage (policy §2, §5)');
+  const contractor = program
+    .command('contractor')
+    .description(
+      'the city’s ALPR contractor: requests for the data it holds, and the city’s written permissions for it to access footage (policy §2, §5)',
+    );
 
   contractor
     .command('permit')
@@ -46,33 +50,76 @@ export function registerContractor(program: Command, ctx: CliContext, globals: (
     .option('--from <date>', 'the first day it is in force (default: today)')
     .option('--until <date>', 'the last day it is in force')
     .option('--signed-by <title>', 'who signed it for the city (a title, e.g. the custodian’s)')
-    .addHelpText('after', '\nExample:\n  $ custody contractor permit --contractor "Acme ALPR Inc." --document permission.pdf --scope "CAM-02 footage for a firmware fault" --until 2026-12-31')
-    .action(async (o: { contractor?: string; document?: string; scope?: string; from?: string; until?: string; signedBy?: string }) => {
-      const g = globals();
-      await withSession(ctx, g, 'contractor permit', 'settings.manage', async (s) => {
-        const name = await askText(ctx, o.contractor, { flag: '--contractor', message: 'Contractor:', validate: required('The contractor') });
-        const doc = await askText(ctx, o.document, { flag: '--document', message: 'The signed permission (file):', validate: required('The document') });
-        let bytes: Buffer;
-        try {
-          bytes = fs.readFileSync(doc);
-        } catch (e) {
-          throw new CustodyError('notFound', `Cannot read the permission document ${doc}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-        }
-        const scope = await askText(ctx, o.scope, { flag: '--scope', message: 'Scope (what it may access, and why):', validate: required('The scope') });
-        const from = checkDate(o.from ?? today(s), '--from');
-        const until = checkDate(await askText(ctx, o.until, { flag: '--until', message: 'Last day in force (YYYY-MM-DD):', validate: required('The end date') }), '--until');
-        if (until < from) throw new CustodyError('usage', `--until ${until} is before --from ${from}.`);
-        const id = nextId(s, 'contractor_permits', 'CP');
-        s.append('contractor.permitted', {
-          permit: id, contractor: name, scope, startsOn: from, endsOn: until, documentName: path.basename(doc), documentSha256: createHash('sha256').update(bytes).digest('hex'),
-          documentBytes: bytes.length, signedBy: o.signedBy ?? s.settings.custodianTitle,
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ custody contractor permit --contractor "Acme ALPR Inc." --document permission.pdf --scope "CAM-02 footage for a firmware fault" --until 2026-12-31',
+    )
+    .action(
+      async (o: {
+        contractor?: string;
+        document?: string;
+        scope?: string;
+        from?: string;
+        until?: string;
+        signedBy?: string;
+      }) => {
+        const g = globals();
+        await withSession(ctx, g, 'contractor permit', 'settings.manage', async (s) => {
+          const name = await askText(ctx, o.contractor, {
+            flag: '--contractor',
+            message: 'Contractor:',
+            validate: required('The contractor'),
+          });
+          const doc = await askText(ctx, o.document, {
+            flag: '--document',
+            message: 'The signed permission (file):',
+            validate: required('The document'),
+          });
+          let bytes: Buffer;
+          try {
+            bytes = fs.readFileSync(doc);
+          } catch (e) {
+            throw new CustodyError(
+              'notFound',
+              `Cannot read the permission document ${doc}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+            );
+          }
+          const scope = await askText(ctx, o.scope, {
+            flag: '--scope',
+            message: 'Scope (what it may access, and why):',
+            validate: required('The scope'),
+          });
+          const from = checkDate(o.from ?? today(s), '--from');
+          const until = checkDate(
+            await askText(ctx, o.until, {
+              flag: '--until',
+              message: 'Last day in force (YYYY-MM-DD):',
+              validate: required('The end date'),
+            }),
+            '--until',
+          );
+          if (until < from) throw new CustodyError('usage', `--until ${until} is before --from ${from}.`);
+          const id = nextId(s, 'contractor_permits', 'CP');
+          s.append('contractor.permitted', {
+            permit: id,
+            contractor: name,
+            scope,
+            startsOn: from,
+            endsOn: until,
+            documentName: path.basename(doc),
+            documentSha256: createHash('sha256').update(bytes).digest('hex'),
+            documentBytes: bytes.length,
+            signedBy: o.signedBy ?? s.settings.custodianTitle,
+          });
+          s.commit();
+          const out = permitJson(findPermit(s, id), today(s));
+          if (g.json) return printJson(ctx, out);
+          ctx.stdout.write(
+            `Permission ${id} recorded: ${name} may access ${scope}, ${from} to ${until} (document sha256 ${out.document.sha256}).\n`,
+          );
         });
-        s.commit();
-        const out = permitJson(findPermit(s, id), today(s));
-        if (g.json) return printJson(ctx, out);
-        ctx.stdout.write(`Permission ${id} recorded: ${name} may access ${scope}, ${from} to ${until} (document sha256 ${out.document.sha256}).\n`);
-      });
-    });
+      },
+    );
 
   contractor
     .command('revoke <id>')
@@ -82,8 +129,13 @@ export function registerContractor(program: Command, ctx: CliContext, globals: (
       const g = globals();
       await withSession(ctx, g, 'contractor revoke', 'settings.manage', async (s) => {
         const p = findPermit(s, id);
-        if (p.revoked_at) throw new CustodyError('conflict', `Permission ${id} was already revoked on ${p.revoked_at.slice(0, 10)}.`);
-        const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Why is it revoked?', validate: required('A reason') });
+        if (p.revoked_at)
+          throw new CustodyError('conflict', `Permission ${id} was already revoked on ${p.revoked_at.slice(0, 10)}.`);
+        const reason = await askText(ctx, o.reason, {
+          flag: '--reason',
+          message: 'Why is it revoked?',
+          validate: required('A reason'),
+        });
         s.append('contractor.permit_revoked', { permit: id, reason });
         s.commit();
         if (g.json) return printJson(ctx, permitJson(findPermit(s, id), today(s)));
@@ -99,10 +151,30 @@ export function registerContractor(program: Command, ctx: CliContext, globals: (
       const g = globals();
       await withSession(ctx, g, 'contractor list', 'reports', (s) => {
         const t = today(s);
-        const list = allPermits(s).map((p) => permitJson(p, t)).filter((p) => !o.active || p.active);
+        const list = allPermits(s)
+          .map((p) => permitJson(p, t))
+          .filter((p) => !o.active || p.active);
         if (g.json) return printJson(ctx, list);
         ctx.stdout.write(
-          table(['', 'permission', 'contractor', 'scope', 'from', 'until', 'document sha256', 'status'], list.map((p) => [p.active ? '*' : '', p.id, p.contractor, p.scope, p.from, p.until, p.document.sha256.slice(0, 16), p.active ? 'ACTIVE' : p.revokedAt ? `revoked ${p.revokedAt.slice(0, 10)}` : p.from > t ? 'not yet in force' : 'ended'])),
+          table(
+            ['', 'permission', 'contractor', 'scope', 'from', 'until', 'document sha256', 'status'],
+            list.map((p) => [
+              p.active ? '*' : '',
+              p.id,
+              p.contractor,
+              p.scope,
+              p.from,
+              p.until,
+              p.document.sha256.slice(0, 16),
+              p.active
+                ? 'ACTIVE'
+                : p.revokedAt
+                  ? `revoked ${p.revokedAt.slice(0, 10)}`
+                  : p.from > t
+                    ? 'not yet in force'
+                    : 'ended',
+            ]),
+          ),
         );
         if (list.length) ctx.stdout.write('* in force today\n');
       });
@@ -120,33 +192,91 @@ export function registerContractor(program: Command, ctx: CliContext, globals: (
     .option('--date <date>', 'the day the request was made (default: today)')
     .option('--status <status>', 'open (default), fulfilled or denied')
     .option('--reason <text>', 'why it was denied')
-    .addHelpText('after', '\nExample:\n  $ custody contractor request --contractor "Acme ALPR Inc." --agency ECSO --officer "Det. R. Alvarez" --badge 4417 --case 26-001234 --purpose "criminal investigation" --date 2026-11-20')
-    .action(async (o: { contractor?: string; agency?: string; officer?: string; badge?: string; case?: string; purpose?: string; date?: string; status?: string; reason?: string }) => {
-      const g = globals();
-      await withSession(ctx, g, 'contractor request', 'requests.manage', async (s) => {
-        const name = await askText(ctx, o.contractor, { flag: '--contractor', message: 'Contractor:', validate: required('The contractor') });
-        const agency = agencyForContractorRequest(s, await askText(ctx, o.agency, { flag: '--agency', message: 'Requesting agency:', validate: required('The agency') }));
-        const officer = await askText(ctx, o.officer, { flag: '--officer', message: 'Requesting officer:', validate: required('The officer') });
-        const caseNumber = await askText(ctx, o.case, { flag: '--case', message: 'Case number:', validate: required('The case number') });
-        const purposes = s.settings.purposes;
-        const purpose = await askChoice(ctx, o.purpose, { flag: '--purpose', message: 'Purpose:', choices: purposes.map((p) => ({ name: p, value: p })) });
-        const date = checkDate(o.date ?? today(s), '--date');
-        if (date > today(s)) throw new CustodyError('usage', `--date ${date} is in the future.`);
-        const status = await askChoice(ctx, o.status as ContractorRequestRow['status'] | undefined, { flag: '--status', message: 'Status:', choices: [{ name: 'open', value: 'open' }, { name: 'fulfilled', value: 'fulfilled' }, { name: 'denied', value: 'denied' }], default: 'open' });
-        if (status === 'denied' && !o.reason) throw new CustodyError('usage', 'A denied request needs --reason.');
-        const id = nextId(s, 'contractor_requests', 'CR');
-        s.append('contractor.request_recorded', {
-          request: id, contractor: name, agency: agency.name, agencyId: agency.agencyId, agencyKind: agency.agencyKind, officer, badge: o.badge ?? null, caseNumber, purpose, requestedOn: date, status, reason: o.reason ?? null,
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ custody contractor request --contractor "Acme ALPR Inc." --agency ECSO --officer "Det. R. Alvarez" --badge 4417 --case 26-001234 --purpose "criminal investigation" --date 2026-11-20',
+    )
+    .action(
+      async (o: {
+        contractor?: string;
+        agency?: string;
+        officer?: string;
+        badge?: string;
+        case?: string;
+        purpose?: string;
+        date?: string;
+        status?: string;
+        reason?: string;
+      }) => {
+        const g = globals();
+        await withSession(ctx, g, 'contractor request', 'requests.manage', async (s) => {
+          const name = await askText(ctx, o.contractor, {
+            flag: '--contractor',
+            message: 'Contractor:',
+            validate: required('The contractor'),
+          });
+          const agency = agencyForContractorRequest(
+            s,
+            await askText(ctx, o.agency, {
+              flag: '--agency',
+              message: 'Requesting agency:',
+              validate: required('The agency'),
+            }),
+          );
+          const officer = await askText(ctx, o.officer, {
+            flag: '--officer',
+            message: 'Requesting officer:',
+            validate: required('The officer'),
+          });
+          const caseNumber = await askText(ctx, o.case, {
+            flag: '--case',
+            message: 'Case number:',
+            validate: required('The case number'),
+          });
+          const purposes = s.settings.purposes;
+          const purpose = await askChoice(ctx, o.purpose, {
+            flag: '--purpose',
+            message: 'Purpose:',
+            choices: purposes.map((p) => ({ name: p, value: p })),
+          });
+          const date = checkDate(o.date ?? today(s), '--date');
+          if (date > today(s)) throw new CustodyError('usage', `--date ${date} is in the future.`);
+          const status = await askChoice(ctx, o.status as ContractorRequestRow['status'] | undefined, {
+            flag: '--status',
+            message: 'Status:',
+            choices: [
+              { name: 'open', value: 'open' },
+              { name: 'fulfilled', value: 'fulfilled' },
+              { name: 'denied', value: 'denied' },
+            ],
+            default: 'open',
+          });
+          if (status === 'denied' && !o.reason) throw new CustodyError('usage', 'A denied request needs --reason.');
+          const id = nextId(s, 'contractor_requests', 'CR');
+          s.append('contractor.request_recorded', {
+            request: id,
+            contractor: name,
+            agency: agency.name,
+            agencyId: agency.agencyId,
+            agencyKind: agency.agencyKind,
+            officer,
+            badge: o.badge ?? null,
+            caseNumber,
+            purpose,
+            requestedOn: date,
+            status,
+            reason: o.reason ?? null,
+          });
+          s.commit();
+          const out = contractorRequestJson(findContractorRequest(s, id));
+          // Policy §4/§5 and Civ. Code 1798.90.55(b) bind the contractor's data too: say so when the register's agency may not receive it.
+          const refusal = agency.agencyId ? await contractorRefusal(s, agency.agencyId) : undefined;
+          if (refusal) ctx.stderr.write(`warning: the contractor may not share data with it: ${refusal}\n`);
+          if (g.json) return printJson(ctx, out);
+          ctx.stdout.write(`Contractor request ${id} logged (${status}).\n`);
         });
-        s.commit();
-        const out = contractorRequestJson(findContractorRequest(s, id));
-        // Policy §4/§5 and Civ. Code 1798.90.55(b) bind the contractor's data too: say so when the register's agency may not receive it.
-        const refusal = agency.agencyId ? await contractorRefusal(s, agency.agencyId) : undefined;
-        if (refusal) ctx.stderr.write(`warning: the contractor may not share data with it: ${refusal}\n`);
-        if (g.json) return printJson(ctx, out);
-        ctx.stdout.write(`Contractor request ${id} logged (${status}).\n`);
-      });
-    });
+      },
+    );
 
   contractor
     .command('resolve <id>')
@@ -176,9 +306,25 @@ export function registerContractor(program: Command, ctx: CliContext, globals: (
     .action(async () => {
       const g = globals();
       await withSession(ctx, g, 'contractor requests', 'requests.manage', (s) => {
-        const list = s.ledger.rows<ContractorRequestRow>('SELECT * FROM contractor_requests ORDER BY requested_on, id').map(contractorRequestJson);
+        const list = s.ledger
+          .rows<ContractorRequestRow>('SELECT * FROM contractor_requests ORDER BY requested_on, id')
+          .map(contractorRequestJson);
         if (g.json) return printJson(ctx, list);
-        ctx.stdout.write(table(['request', 'requested', 'contractor', 'agency', 'officer', 'case', 'purpose', 'status'], list.map((r) => [r.id, r.requestedOn, r.contractor, r.agency, r.officer + (r.badge ? ` (${r.badge})` : ''), r.case, r.purpose, r.status])));
+        ctx.stdout.write(
+          table(
+            ['request', 'requested', 'contractor', 'agency', 'officer', 'case', 'purpose', 'status'],
+            list.map((r) => [
+              r.id,
+              r.requestedOn,
+              r.contractor,
+              r.agency,
+              r.officer + (r.badge ? ` (${r.badge})` : ''),
+              r.case,
+              r.purpose,
+              r.status,
+            ]),
+          ),
+        );
       });
     });
 
@@ -197,7 +343,19 @@ export function registerContractor(program: Command, ctx: CliContext, globals: (
         }
         const p = permitJson(findPermit(s, id), today(s));
         if (g.json) return printJson(ctx, p);
-        ctx.stdout.write(details([['permission', p.id], ['contractor', p.contractor], ['scope', p.scope], ['in force', `${p.from} to ${p.until}`], ['active today', p.active ? 'yes' : 'no'], ['document', `${p.document.name} (${p.document.bytes} bytes, sha256 ${p.document.sha256})`], ['signed by', p.signedBy], ['recorded', `${p.recordedAt} by ${p.recordedBy}`], ['revoked', p.revokedAt ? `${p.revokedAt} by ${p.revokedBy}: ${p.revokeReason}` : undefined]]));
+        ctx.stdout.write(
+          details([
+            ['permission', p.id],
+            ['contractor', p.contractor],
+            ['scope', p.scope],
+            ['in force', `${p.from} to ${p.until}`],
+            ['active today', p.active ? 'yes' : 'no'],
+            ['document', `${p.document.name} (${p.document.bytes} bytes, sha256 ${p.document.sha256})`],
+            ['signed by', p.signedBy],
+            ['recorded', `${p.recordedAt} by ${p.recordedBy}`],
+            ['revoked', p.revokedAt ? `${p.revokedAt} by ${p.revokedBy}: ${p.revokeReason}` : undefined],
+          ]),
+        );
       });
     });
 }

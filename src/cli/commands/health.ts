@@ -11,29 +11,53 @@ import { withSession } from '../session.js';
 export function registerHealth(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
   program
     .command('health')
-    .description('the health check: cameras (swaps, gaps in recording, clocks, full drives), storage (free space, fixity), the ledger, and duties; recorded in the ledger (policy §7)')
-    .option('--full', 're-hash every stored file (default: this month\'s sample, which covers every file over successive months)')
+    .description(
+      'the health check: cameras (swaps, gaps in recording, clocks, full drives), storage (free space, fixity), the ledger, and duties; recorded in the ledger (policy §7)',
+    )
+    .option(
+      '--full',
+      "re-hash every stored file (default: this month's sample, which covers every file over successive months)",
+    )
     .option('--sample <n>', 'files in the fixity sample', (v) => Number(v))
     .option('--days <n>', 'how far back the cameras are examined (default 90)', (v) => Number(v))
     .option('--pdf <file>', 'also write the signed PDF report')
-    .addHelpText('after', '\nExits 11 when something is critical.\n\nExamples:\n  $ custody health\n  $ custody health --full --pdf health-2026-11.pdf')
+    .addHelpText(
+      'after',
+      '\nExits 11 when something is critical.\n\nExamples:\n  $ custody health\n  $ custody health --full --pdf health-2026-11.pdf',
+    )
     .action(async (o: { full?: boolean; sample?: number; days?: number; pdf?: string }) => {
       const g = globals();
-      for (const [v, f] of [[o.sample, '--sample'], [o.days, '--days']] as const) {
-        if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new CustodyError('usage', `${f} must be a whole number above 0.`);
+      for (const [v, f] of [
+        [o.sample, '--sample'],
+        [o.days, '--days'],
+      ] as const) {
+        if (v !== undefined && !(Number.isInteger(v) && v > 0))
+          throw new CustodyError('usage', `${f} must be a whole number above 0.`);
       }
       await withSession(ctx, g, 'health', 'reports', async (s) => {
         const { hashStored } = await import('../../media/store.js');
         // Plate readings, where plate reading has run; without them that finding is skipped.
         const loadReadings = await import('../../ocr/queue.js').then((m) => m.loadReadings).catch(() => undefined);
-        const r = await runHealthCheck(s, { hashStored, loadReadings }, { full: o.full, sampleSize: o.sample, windowDays: o.days });
+        const r = await runHealthCheck(
+          s,
+          { hashStored, loadReadings },
+          { full: o.full, sampleSize: o.sample, windowDays: o.days },
+        );
         const seq = recordHealthCheck(s, r);
         let pdf: string | null = null;
         if (o.pdf) {
           const { renderHealthReport } = await import('../../documents/health-report.js');
           const settings = s.settings;
           const bytesOut = await renderHealthReport(
-            { result: r, organization: settings.agencyName, custodianTitle: settings.custodianTitle, ranBy: `${s.operator.displayName} (${s.operator.username})`, ledgerHead: s.ledger.head.hash, checkSeq: seq, timeZone: settings.timeZone },
+            {
+              result: r,
+              organization: settings.agencyName,
+              custodianTitle: settings.custodianTitle,
+              ranBy: `${s.operator.displayName} (${s.operator.username})`,
+              ledgerHead: s.ledger.head.hash,
+              checkSeq: seq,
+              timeZone: settings.timeZone,
+            },
             s.home.loadIdentity(s.master),
             s.clock(),
           );
@@ -42,24 +66,59 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
           fs.writeFileSync(pdf, bytesOut);
         }
         if (g.json) {
-          printJson(ctx, { healthCheck: seq, ranBy: s.operator.username, ...r, findings: r.findings.map((f, i) => ({ n: i + 1, ...f })), pdf });
+          printJson(ctx, {
+            healthCheck: seq,
+            ranBy: s.operator.username,
+            ...r,
+            findings: r.findings.map((f, i) => ({ n: i + 1, ...f })),
+            pdf,
+          });
         } else {
           const color = useColor(ctx, g);
-          ctx.stdout.write(`Health check #${seq} at ${r.at} by ${s.operator.username}: ${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes.\n\n`);
+          ctx.stdout.write(
+            `Health check #${seq} at ${r.at} by ${s.operator.username}: ${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes.\n\n`,
+          );
           ctx.stdout.write('Cameras:\n');
-          ctx.stdout.write(table(['camera', 'last swap', 'days since', 'examined', 'recordings', 'gaps'], r.cameras.map((c) => [c.camera, c.lastSwap?.slice(0, 10), c.daysSinceSwap, c.window ? `${c.window.from.slice(0, 10)} – ${c.window.to.slice(0, 10)}` : '', c.perDay.reduce((a, d) => a + d.count, 0), c.gaps.length])));
+          ctx.stdout.write(
+            table(
+              ['camera', 'last swap', 'days since', 'examined', 'recordings', 'gaps'],
+              r.cameras.map((c) => [
+                c.camera,
+                c.lastSwap?.slice(0, 10),
+                c.daysSinceSwap,
+                c.window ? `${c.window.from.slice(0, 10)} – ${c.window.to.slice(0, 10)}` : '',
+                c.perDay.reduce((a, d) => a + d.count, 0),
+                c.gaps.length,
+              ]),
+            ),
+          );
           const st = r.storage;
-          ctx.stdout.write(`\nStorage: ${st.freeBytes === null ? 'free space unknown' : `${bytes(st.freeBytes)} free`}${st.daysLeft !== null ? `, about ${st.daysLeft} days of imports left` : ''}; fixity ${st.filesChecked} of ${st.filesInStore} stored files re-hashed, ${st.fixityFailures} failed.\n`);
-          ctx.stdout.write(`Ledger: ${r.ledger.ok ? 'chain and signatures good' : 'PROBLEMS'} (${r.ledger.events} events, head ${r.ledger.head.hash}).\n\n`);
+          ctx.stdout.write(
+            `\nStorage: ${st.freeBytes === null ? 'free space unknown' : `${bytes(st.freeBytes)} free`}${st.daysLeft !== null ? `, about ${st.daysLeft} days of imports left` : ''}; fixity ${st.filesChecked} of ${st.filesInStore} stored files re-hashed, ${st.fixityFailures} failed.\n`,
+          );
+          ctx.stdout.write(
+            `Ledger: ${r.ledger.ok ? 'chain and signatures good' : 'PROBLEMS'} (${r.ledger.events} events, head ${r.ledger.head.hash}).\n\n`,
+          );
           if (!r.findings.length) ctx.stdout.write('No findings.\n');
           r.findings.forEach((f, i) => {
-            const sev = f.severity === 'critical' ? paint(color, 'red', 'CRITICAL') : f.severity === 'warning' ? paint(color, 'yellow', 'warning') : 'note';
+            const sev =
+              f.severity === 'critical'
+                ? paint(color, 'red', 'CRITICAL')
+                : f.severity === 'warning'
+                  ? paint(color, 'yellow', 'warning')
+                  : 'note';
             ctx.stdout.write(`${String(i + 1).padStart(3)}. ${sev} [${f.area}] ${f.message}\n`);
           });
-          if (r.findings.some((f) => f.area === 'camera' && f.period && !/Logged as problem/.test(f.message))) ctx.stdout.write('\nLog an outage in the problem log with `custody problem add --from-finding N`.\n');
+          if (r.findings.some((f) => f.area === 'camera' && f.period && !/Logged as problem/.test(f.message)))
+            ctx.stdout.write('\nLog an outage in the problem log with `custody problem add --from-finding N`.\n');
           if (pdf) ctx.stdout.write(`Report: ${pdf}\n`);
         }
-        if (r.summary.exitCritical) throw new CustodyError('critical', `The health check found ${r.summary.critical} critical ${r.summary.critical === 1 ? 'problem' : 'problems'}.`, 'See the findings above; log each in the problem log.');
+        if (r.summary.exitCritical)
+          throw new CustodyError(
+            'critical',
+            `The health check found ${r.summary.critical} critical ${r.summary.critical === 1 ? 'problem' : 'problems'}.`,
+            'See the findings above; log each in the problem log.',
+          );
       });
     });
 }

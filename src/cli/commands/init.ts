@@ -30,7 +30,11 @@ export function registerInit(program: Command, ctx: CliContext, globals: () => G
     .description('create a new home: policy settings, the custodian, keys, the signing certificate and the ledger')
     .option('--agency <name>', 'the city or agency that keeps the cameras')
     .option('--title <title>', "the custodian's official title (policy §6)")
-    .option('--time-zone <tz>', 'IANA time zone for dates of recordation', Intl.DateTimeFormat().resolvedOptions().timeZone)
+    .option(
+      '--time-zone <tz>',
+      'IANA time zone for dates of recordation',
+      Intl.DateTimeFormat().resolvedOptions().timeZone,
+    )
     .option('--name <name>', "the custodian's full name")
     .option('--organization <org>', "the custodian's organisation (default: the agency)")
     .option('--retention-days <n>', 'days to keep data from the date of recordation (policy §8)', (v) => Number(v), 60)
@@ -52,19 +56,48 @@ Examples:
     .action(async (o: InitOpts) => {
       const g = globals();
       const dir = homeDir(ctx, g);
-      if (fs.existsSync(`${dir}/home.json`)) throw new CustodyError('conflict', `A custody home already exists at ${dir}; it was not touched.`, 'Use another --home to create a new one.');
+      if (fs.existsSync(`${dir}/home.json`))
+        throw new CustodyError(
+          'conflict',
+          `A custody home already exists at ${dir}; it was not touched.`,
+          'Use another --home to create a new one.',
+        );
       const agencyName = await askText(ctx, o.agency, { flag: '--agency', message: 'City or agency name:' });
-      const custodianTitle = await askText(ctx, o.title, { flag: '--title', message: "Custodian's title:", default: 'Administrative Services Director' });
-      const timeZone = await askText(ctx, o.timeZone, { flag: '--time-zone', message: 'Time zone:', validate: (v) => (isValidTimeZone(v) ? undefined : `${v} is not a known time zone`) });
-      if (!isValidTimeZone(timeZone)) throw new CustodyError('usage', `--time-zone ${timeZone} is not a known IANA time zone.`, 'For example America/Los_Angeles.');
-      const username = validateUsername(await askText(ctx, g.user, { flag: '--user or CUSTODY_USER', message: "Custodian's username:" }));
+      const custodianTitle = await askText(ctx, o.title, {
+        flag: '--title',
+        message: "Custodian's title:",
+        default: 'Administrative Services Director',
+      });
+      const timeZone = await askText(ctx, o.timeZone, {
+        flag: '--time-zone',
+        message: 'Time zone:',
+        validate: (v) => (isValidTimeZone(v) ? undefined : `${v} is not a known time zone`),
+      });
+      if (!isValidTimeZone(timeZone))
+        throw new CustodyError(
+          'usage',
+          `--time-zone ${timeZone} is not a known IANA time zone.`,
+          'For example America/Los_Angeles.',
+        );
+      const username = validateUsername(
+        await askText(ctx, g.user, { flag: '--user or CUSTODY_USER', message: "Custodian's username:" }),
+      );
       const displayName = await askText(ctx, o.name, { flag: '--name', message: "Custodian's full name:" });
-      const date = await askText(ctx, o.trainedOn, { flag: '--trained-on', message: 'Date of training (YYYY-MM-DD):', validate: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'use YYYY-MM-DD') });
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new CustodyError('usage', `--trained-on ${date} is not a date (YYYY-MM-DD).`);
+      const date = await askText(ctx, o.trainedOn, {
+        flag: '--trained-on',
+        message: 'Date of training (YYYY-MM-DD):',
+        validate: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'use YYYY-MM-DD'),
+      });
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
+        throw new CustodyError('usage', `--trained-on ${date} is not a date (YYYY-MM-DD).`);
       const course = await askText(ctx, o.course, { flag: '--course', message: 'Training course:' });
       const trainer = await askText(ctx, o.trainer, { flag: '--trainer', message: 'Trainer:' });
       const password = validatePassword(await getPassword(ctx, g, 'Choose a password:', true));
-      const settings = { ...defaultSettings({ agencyName, custodianTitle, timeZone }), retentionDays: o.retentionDays, healthIntervalDays: o.healthIntervalDays };
+      const settings = {
+        ...defaultSettings({ agencyName, custodianTitle, timeZone }),
+        retentionDays: o.retentionDays,
+        healthIntervalDays: o.healthIntervalDays,
+      };
       const problems = settingsProblems(settings as unknown as Record<string, unknown>);
       if (problems.length) throw new CustodyError('usage', `Invalid setting: ${problems.join('; ')}.`);
       let p12: { data: Buffer; passphrase: string } | undefined;
@@ -75,13 +108,28 @@ Examples:
       const { home, ledger } = await createHome({
         dir,
         settings,
-        custodian: { username, displayName, password, organization: o.organization, training: { date, course, trainer } },
+        custodian: {
+          username,
+          displayName,
+          password,
+          organization: o.organization,
+          training: { date, course, trainer },
+        },
         p12,
         clock: ctx.clock,
       });
-      const result = { home: home.dir, homeId: home.json.homeId, custodian: username, ledgerHead: ledger.head.hash, certificate: home.certFile };
+      const result = {
+        home: home.dir,
+        homeId: home.json.homeId,
+        custodian: username,
+        ledgerHead: ledger.head.hash,
+        certificate: home.certFile,
+      };
       ledger.close();
       if (g.json) printJson(ctx, result);
-      else ctx.stdout.write(`Created a custody home at ${home.dir}\nCustodian: ${username} (${custodianTitle})\nLedger head: ${result.ledgerHead}\nSigning certificate: ${home.certFile}\n`);
+      else
+        ctx.stdout.write(
+          `Created a custody home at ${home.dir}\nCustodian: ${username} (${custodianTitle})\nLedger head: ${result.ledgerHead}\nSigning certificate: ${home.certFile}\n`,
+        );
     });
 }

@@ -24,29 +24,64 @@ export function registerLog(program: Command, ctx: CliContext, globals: () => Gl
     .option('--since <date>', 'from this date or time')
     .option('--until <date>', 'up to this date or time')
     .option('--limit <n>', 'at most this many, newest last', (v) => Number(v), 200)
-    .addHelpText('after', '\nExamples:\n  $ custody log --drive D003\n  $ custody log --type operator. --since 2026-11-01 --json')
-    .action(async (o: { camera?: string; drive?: string; operator?: string; type?: string; since?: string; until?: string; limit: number }) => {
-      const g = globals();
-      if (!(Number.isInteger(o.limit) && o.limit > 0)) throw new CustodyError('usage', '--limit must be a positive whole number.');
-      const since = dateBound(o.since, '--since', false);
-      const until = dateBound(o.until, '--until', true);
-      await withSession(ctx, g, 'log', 'log.read', (s) => {
-        const where: string[] = [];
-        const params: SqlValue[] = [];
-        if (o.camera) (where.push('camera_id = ?'), params.push(o.camera));
-        if (o.drive) (where.push('drive_id = ?'), params.push(o.drive));
-        if (o.operator) (where.push('actor = ?'), params.push(o.operator));
-        if (o.type) (where.push(o.type.endsWith('.') ? "type LIKE ? ESCAPE '\\'" : 'type = ?'), params.push(o.type.endsWith('.') ? `${o.type.replace(/[%_\\]/g, '\\$&')}%` : o.type));
-        // Times carry offsets, so compare instants in SQL via julianday on the UTC form.
-        if (since) (where.push('julianday(at) >= julianday(?)'), params.push(since));
-        if (until) (where.push('julianday(at) <= julianday(?)'), params.push(until));
-        const sql = `SELECT seq, at, type, actor, data, hash FROM (SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?) ORDER BY seq`;
-        const evs = s.ledger.rows<{ seq: number; at: string; type: string; actor: string; data: string; hash: string }>(sql, [...params, o.limit]);
-        const out = evs.map((e) => ({ seq: e.seq, at: e.at, type: e.type, actor: e.actor, data: JSON.parse(e.data) as Record<string, unknown>, hash: e.hash }));
-        if (g.json) return printJson(ctx, out);
-        ctx.stdout.write(table(['#', 'at', 'type', 'by', 'details'], out.map((e) => [e.seq, e.at, e.type, e.actor, summarize(e.data)])));
-      });
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ custody log --drive D003\n  $ custody log --type operator. --since 2026-11-01 --json',
+    )
+    .action(
+      async (o: {
+        camera?: string;
+        drive?: string;
+        operator?: string;
+        type?: string;
+        since?: string;
+        until?: string;
+        limit: number;
+      }) => {
+        const g = globals();
+        if (!(Number.isInteger(o.limit) && o.limit > 0))
+          throw new CustodyError('usage', '--limit must be a positive whole number.');
+        const since = dateBound(o.since, '--since', false);
+        const until = dateBound(o.until, '--until', true);
+        await withSession(ctx, g, 'log', 'log.read', (s) => {
+          const where: string[] = [];
+          const params: SqlValue[] = [];
+          if (o.camera) where.push('camera_id = ?'), params.push(o.camera);
+          if (o.drive) where.push('drive_id = ?'), params.push(o.drive);
+          if (o.operator) where.push('actor = ?'), params.push(o.operator);
+          if (o.type)
+            where.push(o.type.endsWith('.') ? "type LIKE ? ESCAPE '\\'" : 'type = ?'),
+              params.push(o.type.endsWith('.') ? `${o.type.replace(/[%_\\]/g, '\\$&')}%` : o.type);
+          // Times carry offsets, so compare instants in SQL via julianday on the UTC form.
+          if (since) where.push('julianday(at) >= julianday(?)'), params.push(since);
+          if (until) where.push('julianday(at) <= julianday(?)'), params.push(until);
+          const sql = `SELECT seq, at, type, actor, data, hash FROM (SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?) ORDER BY seq`;
+          const evs = s.ledger.rows<{
+            seq: number;
+            at: string;
+            type: string;
+            actor: string;
+            data: string;
+            hash: string;
+          }>(sql, [...params, o.limit]);
+          const out = evs.map((e) => ({
+            seq: e.seq,
+            at: e.at,
+            type: e.type,
+            actor: e.actor,
+            data: JSON.parse(e.data) as Record<string, unknown>,
+            hash: e.hash,
+          }));
+          if (g.json) return printJson(ctx, out);
+          ctx.stdout.write(
+            table(
+              ['#', 'at', 'type', 'by', 'details'],
+              out.map((e) => [e.seq, e.at, e.type, e.actor, summarize(e.data)]),
+            ),
+          );
+        });
+      },
+    );
 }
 
 function summarize(d: Record<string, unknown>): string {

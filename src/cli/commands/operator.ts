@@ -15,14 +15,18 @@ function mustFind(s: Session, username: string): Operator {
 }
 
 async function newPassword(ctx: CliContext, file: string | undefined): Promise<string> {
-  const p = file ? readSecretFile(file, 'new password') : await askSecret(ctx, { flag: '--new-password-file', message: 'New password:', confirm: true });
+  const p = file
+    ? readSecretFile(file, 'new password')
+    : await askSecret(ctx, { flag: '--new-password-file', message: 'New password:', confirm: true });
   return validatePassword(p);
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function registerOperator(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
-  const op = program.command('operator').description('operators: who may log in, their role and training (policy §2, §3, §5)');
+  const op = program
+    .command('operator')
+    .description('operators: who may log in, their role and training (policy §2, §3, §5)');
 
   op.command('add <username>')
     .description('add an operator (custodian only)')
@@ -30,26 +34,41 @@ export function registerOperator(program: Command, ctx: CliContext, globals: () 
     .option('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--organization <org>', 'organisation (recorded with every access; default: the agency)')
     .option('--new-password-file <file>', "file holding the new operator's first password", undefined)
-    .addHelpText('after', '\nExample:\n  $ custody operator add rlee --name "Robin Lee" --role designee --new-password-file ./first-password.txt')
-    .action(async (username: string, o: { name?: string; role?: string; organization?: string; newPasswordFile?: string }) => {
-      const g = globals();
-      validateUsername(username);
-      await withSession(ctx, g, 'operator add', 'operators.manage', async (s) => {
-        if (s.findOperator(username)) throw new CustodyError('conflict', `Operator ${username} already exists.`);
-        const displayName = await askText(ctx, o.name, { flag: '--name', message: 'Full name:' });
-        const role = await askChoice(ctx, o.role, { flag: '--role', message: 'Role:', choices: ROLES.map((r) => ({ name: r, value: r })) });
-        if (!isRole(role)) throw new CustodyError('usage', `--role must be one of ${ROLES.join(', ')}.`);
-        const organization = o.organization ?? s.settings.agencyName;
-        const password = await newPassword(ctx, o.newPasswordFile ?? ctx.env.CUSTODY_NEW_PASSWORD_FILE);
-        s.append('operator.added', { username, displayName, role, organization });
-        // The key is wrapped for the new operator only after the event is safely on disk.
-        s.commit();
-        await s.home.setOperatorKey(username, s.master, password);
-        const out = { username, displayName, role, organization, trained: false };
-        if (g.json) printJson(ctx, out);
-        else ctx.stdout.write(`Added ${role} ${username} (${displayName}). Record their training with \`custody operator train ${username}\` before they can log in.\n`);
-      });
-    });
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ custody operator add rlee --name "Robin Lee" --role designee --new-password-file ./first-password.txt',
+    )
+    .action(
+      async (
+        username: string,
+        o: { name?: string; role?: string; organization?: string; newPasswordFile?: string },
+      ) => {
+        const g = globals();
+        validateUsername(username);
+        await withSession(ctx, g, 'operator add', 'operators.manage', async (s) => {
+          if (s.findOperator(username)) throw new CustodyError('conflict', `Operator ${username} already exists.`);
+          const displayName = await askText(ctx, o.name, { flag: '--name', message: 'Full name:' });
+          const role = await askChoice(ctx, o.role, {
+            flag: '--role',
+            message: 'Role:',
+            choices: ROLES.map((r) => ({ name: r, value: r })),
+          });
+          if (!isRole(role)) throw new CustodyError('usage', `--role must be one of ${ROLES.join(', ')}.`);
+          const organization = o.organization ?? s.settings.agencyName;
+          const password = await newPassword(ctx, o.newPasswordFile ?? ctx.env.CUSTODY_NEW_PASSWORD_FILE);
+          s.append('operator.added', { username, displayName, role, organization });
+          // The key is wrapped for the new operator only after the event is safely on disk.
+          s.commit();
+          await s.home.setOperatorKey(username, s.master, password);
+          const out = { username, displayName, role, organization, trained: false };
+          if (g.json) printJson(ctx, out);
+          else
+            ctx.stdout.write(
+              `Added ${role} ${username} (${displayName}). Record their training with \`custody operator train ${username}\` before they can log in.\n`,
+            );
+        });
+      },
+    );
 
   op.command('list')
     .description('list operators')
@@ -58,11 +77,31 @@ export function registerOperator(program: Command, ctx: CliContext, globals: () 
       await withSession(ctx, g, 'operator list', 'log.read', (s) => {
         const ops = s.ledger.rows<Record<string, unknown>>('SELECT * FROM operators ORDER BY username');
         const list = ops.map((r) => ({
-          username: r.username, name: r.display_name, role: r.role, organization: r.organization, status: r.status,
-          trainedOn: r.trained_on ?? null, course: r.course ?? null, trainer: r.trainer ?? null, failedLogins: r.failed_logins,
+          username: r.username,
+          name: r.display_name,
+          role: r.role,
+          organization: r.organization,
+          status: r.status,
+          trainedOn: r.trained_on ?? null,
+          course: r.course ?? null,
+          trainer: r.trainer ?? null,
+          failedLogins: r.failed_logins,
         }));
         if (g.json) return printJson(ctx, list);
-        ctx.stdout.write(table(['username', 'name', 'role', 'organisation', 'status', 'trained', 'failed log-ins'], list.map((r) => [r.username as string, r.name as string, r.role as string, r.organization as string, r.status as string, (r.trainedOn as string) ?? 'NOT TRAINED', r.failedLogins as number])));
+        ctx.stdout.write(
+          table(
+            ['username', 'name', 'role', 'organisation', 'status', 'trained', 'failed log-ins'],
+            list.map((r) => [
+              r.username as string,
+              r.name as string,
+              r.role as string,
+              r.organization as string,
+              r.status as string,
+              (r.trainedOn as string) ?? 'NOT TRAINED',
+              r.failedLogins as number,
+            ]),
+          ),
+        );
       });
     });
 
@@ -73,8 +112,10 @@ export function registerOperator(program: Command, ctx: CliContext, globals: () 
       const g = globals();
       await withSession(ctx, g, 'operator disable', 'operators.manage', async (s) => {
         const target = mustFind(s, username);
-        if (target.status === 'disabled') throw new CustodyError('conflict', `Operator ${username} is already disabled.`);
-        if (username === s.operator.username) throw new CustodyError('denied', 'You cannot disable yourself.', 'Another custodian must do it.');
+        if (target.status === 'disabled')
+          throw new CustodyError('conflict', `Operator ${username} is already disabled.`);
+        if (username === s.operator.username)
+          throw new CustodyError('denied', 'You cannot disable yourself.', 'Another custodian must do it.');
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason:' });
         s.append('operator.disabled', { username, reason });
         s.commit();
@@ -119,8 +160,13 @@ export function registerOperator(program: Command, ctx: CliContext, globals: () 
       const g = globals();
       await withSession(ctx, g, 'operator train', 'operators.manage', async (s) => {
         mustFind(s, username);
-        const date = await askText(ctx, o.date, { flag: '--date', message: 'Date of training (YYYY-MM-DD):', validate: (v) => (DATE.test(v) ? undefined : 'use YYYY-MM-DD') });
-        if (!DATE.test(date) || Number.isNaN(Date.parse(date))) throw new CustodyError('usage', `--date ${date} is not a date (YYYY-MM-DD).`);
+        const date = await askText(ctx, o.date, {
+          flag: '--date',
+          message: 'Date of training (YYYY-MM-DD):',
+          validate: (v) => (DATE.test(v) ? undefined : 'use YYYY-MM-DD'),
+        });
+        if (!DATE.test(date) || Number.isNaN(Date.parse(date)))
+          throw new CustodyError('usage', `--date ${date} is not a date (YYYY-MM-DD).`);
         if (Date.parse(date) > s.clock().getTime()) throw new CustodyError('usage', `--date ${date} is in the future.`);
         const course = await askText(ctx, o.course, { flag: '--course', message: 'Course:' });
         const trainer = await askText(ctx, o.trainer, { flag: '--trainer', message: 'Trainer:' });
@@ -138,7 +184,19 @@ export function registerOperator(program: Command, ctx: CliContext, globals: () 
       await withSession(ctx, g, 'operator show', 'log.read', (s) => {
         const t = mustFind(s, username);
         if (g.json) return printJson(ctx, t);
-        ctx.stdout.write(details([['username', t.username], ['name', t.displayName], ['role', t.role], ['organisation', t.organization], ['status', t.status], ['training', t.training ? `${t.training.course}, ${t.training.date}, by ${t.training.trainer}` : 'NOT TRAINED']]));
+        ctx.stdout.write(
+          details([
+            ['username', t.username],
+            ['name', t.displayName],
+            ['role', t.role],
+            ['organisation', t.organization],
+            ['status', t.status],
+            [
+              'training',
+              t.training ? `${t.training.course}, ${t.training.date}, by ${t.training.trainer}` : 'NOT TRAINED',
+            ],
+          ]),
+        );
       });
     });
 }

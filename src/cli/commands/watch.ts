@@ -20,11 +20,19 @@ interface WatchOpts {
  * against the mount table (a new mount under a root) before the swap starts for a drive that
  * carries a custody id file. The mount table is also polled, for systems where events are lost.
  */
-export function registerWatch(program: Command, ctx: CliContext, globals: () => GlobalOptions, runSwap: (args: string[]) => Promise<number>): void {
+export function registerWatch(
+  program: Command,
+  ctx: CliContext,
+  globals: () => GlobalOptions,
+  runSwap: (args: string[]) => Promise<number>,
+): void {
   program
     .command('watch')
     .description('wait for a recognised drive to be mounted, then start the swap for it')
-    .option('--roots <paths>', 'comma-separated folders where drives are mounted (default: /media, /run/media/$USER, /Volumes)')
+    .option(
+      '--roots <paths>',
+      'comma-separated folders where drives are mounted (default: /media, /run/media/$USER, /Volumes)',
+    )
     .option('--once', 'stop after the first swap')
     .option('--interval <seconds>', 'how often to re-read the mount table', (v) => Number(v), 2)
     .option('--camera <id>', 'passed on to the swap')
@@ -37,14 +45,19 @@ export function registerWatch(program: Command, ctx: CliContext, globals: () => 
       const { listMounts, newMounts, removableMountRoots } = await import('../../media/mounts.js');
       const { readDriveIdFile } = await import('../../media/drives.js');
       const { watch } = await import('chokidar');
-      const roots = (o.roots ? o.roots.split(',') : removableMountRoots(process.platform, os.userInfo().username)).map((r) => path.resolve(r.trim())).filter(Boolean);
+      const roots = (o.roots ? o.roots.split(',') : removableMountRoots(process.platform, os.userInfo().username))
+        .map((r) => path.resolve(r.trim()))
+        .filter(Boolean);
       if (roots.length === 0) throw new CustodyError('usage', 'No mount roots to watch.', 'Give them with --roots.');
       const under = (p: string) => roots.some((r) => p === r || p.startsWith(`${r}${path.sep}`));
       let known = (await listMounts()).filter((m) => under(m.mountPath));
       const handled = new Set(known.map((m) => m.mountPath));
       ctx.stderr.write(`Watching ${roots.join(', ')} for camera drives (Ctrl-C to stop).\n`);
 
-      const watcher = watch(roots.filter((r) => fs.existsSync(r)), { depth: 2, ignoreInitial: true, persistent: true });
+      const watcher = watch(
+        roots.filter((r) => fs.existsSync(r)),
+        { depth: 2, ignoreInitial: true, persistent: true },
+      );
       let busy = false;
       let stop: (() => void) | undefined;
       const done = new Promise<void>((resolve) => (stop = resolve));
@@ -60,7 +73,9 @@ export function registerWatch(program: Command, ctx: CliContext, globals: () => 
             handled.add(m.mountPath);
             const id = await readDriveIdFile(m.mountPath);
             if (!id.info) {
-              ctx.stderr.write(`A drive was mounted at ${m.mountPath}, but it is not a custody drive (${id.detail}); enrol it with \`custody drive enrol --source ${m.mountPath}\`.\n`);
+              ctx.stderr.write(
+                `A drive was mounted at ${m.mountPath}, but it is not a custody drive (${id.detail}); enrol it with \`custody drive enrol --source ${m.mountPath}\`.\n`,
+              );
               continue;
             }
             if (g.json) printJson(ctx, { event: 'drive', mountPath: m.mountPath, drive: id.info.driveId });

@@ -37,13 +37,29 @@ registerReducers({
   },
   'ocr.finished': (db, e) => {
     const d = e.data;
-    db.run("UPDATE ocr_batches SET readable = ?, done_at = ?, status = 'done' WHERE batch = ?", [Number(d.readable), e.at, String(d.batch)]);
+    db.run("UPDATE ocr_batches SET readable = ?, done_at = ?, status = 'done' WHERE batch = ?", [
+      Number(d.readable),
+      e.at,
+      String(d.batch),
+    ]);
   },
   'access.recorded': (db, e) => {
     const d = e.data;
-    db.run('INSERT INTO access_log (seq, at, operator, organization, action, query, purpose, case_ref, request_id, results, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)', [
-      e.seq, e.at, e.actor, String(d.organization), String(d.action), String(d.query), String(d.purpose), d.caseRef == null ? null : String(d.caseRef),
-      d.requestId == null ? null : String(d.requestId), typeof d.results === 'number' ? d.results : null, d.details == null ? null : JSON.stringify(d.details),
-    ]);
+    db.run(
+      'INSERT INTO access_log (seq, at, operator, organization, action, query, purpose, case_ref, request_id, results, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+      [
+        e.seq,
+        e.at,
+        e.actor,
+        String(d.organization),
+        String(d.action),
+        String(d.query),
+        String(d.purpose),
+        d.caseRef == null ? null : String(d.caseRef),
+        d.requestId == null ? null : String(d.requestId),
+        typeof d.results === 'number' ? d.results : null,
+        d.details == null ? null : JSON.stringify(d.details),
+      ],
+    );
   },
 });

@@ -75,15 +75,36 @@ registerReducers({
        what_happened, information_involved, information_types, what_we_are_doing, what_you_can_do, more_information, delayed_by_law_enforcement, delayed_until, contact)
        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       [
-        String(d.breach), 'open', e.at, e.actor, String(d.discoveredAt), str(d.occurredDate), str(d.occurredFrom), str(d.occurredTo), d.occurredEstimated ? 1 : 0,
-        String(d.whatHappened), String(d.informationInvolved), fieldValue('informationTypes', d.informationTypes), String(d.whatWeAreDoing),
-        str(d.whatYouCanDo), str(d.moreInformation), d.delayedByLawEnforcement ? 1 : 0, str(d.delayedUntil), fieldValue('contact', d.contact),
+        String(d.breach),
+        'open',
+        e.at,
+        e.actor,
+        String(d.discoveredAt),
+        str(d.occurredDate),
+        str(d.occurredFrom),
+        str(d.occurredTo),
+        d.occurredEstimated ? 1 : 0,
+        String(d.whatHappened),
+        String(d.informationInvolved),
+        fieldValue('informationTypes', d.informationTypes),
+        String(d.whatWeAreDoing),
+        str(d.whatYouCanDo),
+        str(d.moreInformation),
+        d.delayedByLawEnforcement ? 1 : 0,
+        str(d.delayedUntil),
+        fieldValue('contact', d.contact),
       ],
     );
   },
   'breach.updated': (db, e) => {
     const changes = (e.data.changes ?? {}) as Record<string, unknown>;
-    const cols: Record<string, string> = { ...BREACH_FIELDS, informationTypes: 'information_types', contact: 'contact', delayedByLawEnforcement: 'delayed_by_law_enforcement', occurredEstimated: 'occurred_estimated' };
+    const cols: Record<string, string> = {
+      ...BREACH_FIELDS,
+      informationTypes: 'information_types',
+      contact: 'contact',
+      delayedByLawEnforcement: 'delayed_by_law_enforcement',
+      occurredEstimated: 'occurred_estimated',
+    };
     for (const [k, v] of Object.entries(changes)) {
       const col = cols[k];
       if (col) run(db, `UPDATE breaches SET ${col} = ? WHERE id = ?`, [fieldValue(k, v), String(e.data.breach)]);
@@ -91,19 +112,36 @@ registerReducers({
   },
   'breach.notice_written': (db, e) => {
     const d = e.data;
-    run(db, 'UPDATE breaches SET notice_date = ?, notice_pdf_sha256 = ?, notice_html_sha256 = ?, notice_written_at = ? WHERE id = ?', [
-      String(d.noticeDate), str(d.pdfSha256), str(d.htmlSha256), e.at, String(d.breach),
-    ]);
+    run(
+      db,
+      'UPDATE breaches SET notice_date = ?, notice_pdf_sha256 = ?, notice_html_sha256 = ?, notice_written_at = ? WHERE id = ?',
+      [String(d.noticeDate), str(d.pdfSha256), str(d.htmlSha256), e.at, String(d.breach)],
+    );
   },
   'breach.duty_done': (db, e) => {
     const d = e.data;
     const id = String(d.breach);
-    if (d.duty === 'posted') run(db, 'UPDATE breaches SET posted_on = ?, posted_url = COALESCE(?, posted_url) WHERE id = ?', [String(d.on), str(d.url), id]);
-    else if (d.duty === 'media') run(db, 'UPDATE breaches SET media_on = ?, media_outlets = ? WHERE id = ?', [String(d.on), JSON.stringify(Array.isArray(d.outlets) ? d.outlets.map(String) : []), id]);
+    if (d.duty === 'posted')
+      run(db, 'UPDATE breaches SET posted_on = ?, posted_url = COALESCE(?, posted_url) WHERE id = ?', [
+        String(d.on),
+        str(d.url),
+        id,
+      ]);
+    else if (d.duty === 'media')
+      run(db, 'UPDATE breaches SET media_on = ?, media_outlets = ? WHERE id = ?', [
+        String(d.on),
+        JSON.stringify(Array.isArray(d.outlets) ? d.outlets.map(String) : []),
+        id,
+      ]);
     else if (d.duty === 'ois') run(db, 'UPDATE breaches SET ois_on = ? WHERE id = ?', [String(d.on), id]);
   },
   'breach.closed': (db, e) => {
-    run(db, "UPDATE breaches SET status = 'closed', closed_at = ?, closed_by = ?, close_note = ? WHERE id = ?", [e.at, e.actor, str(e.data.note), String(e.data.breach)]);
+    run(db, "UPDATE breaches SET status = 'closed', closed_at = ?, closed_by = ?, close_note = ? WHERE id = ?", [
+      e.at,
+      e.actor,
+      str(e.data.note),
+      String(e.data.breach),
+    ]);
   },
   'contractor.permitted': (db, e) => {
     const d = e.data;
@@ -111,11 +149,28 @@ registerReducers({
       db,
       `INSERT INTO contractor_permits (id, contractor, scope, starts_on, ends_on, document_name, document_sha256, document_bytes, signed_by, recorded_at, recorded_by)
        VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-      [String(d.permit), String(d.contractor), String(d.scope), String(d.startsOn), String(d.endsOn), String(d.documentName), String(d.documentSha256), Number(d.documentBytes ?? 0), str(d.signedBy), e.at, e.actor],
+      [
+        String(d.permit),
+        String(d.contractor),
+        String(d.scope),
+        String(d.startsOn),
+        String(d.endsOn),
+        String(d.documentName),
+        String(d.documentSha256),
+        Number(d.documentBytes ?? 0),
+        str(d.signedBy),
+        e.at,
+        e.actor,
+      ],
     );
   },
   'contractor.permit_revoked': (db, e) => {
-    run(db, 'UPDATE contractor_permits SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?', [e.at, e.actor, str(e.data.reason), String(e.data.permit)]);
+    run(db, 'UPDATE contractor_permits SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?', [
+      e.at,
+      e.actor,
+      str(e.data.reason),
+      String(e.data.permit),
+    ]);
   },
   'contractor.request_recorded': (db, e) => {
     const d = e.data;
@@ -124,18 +179,38 @@ registerReducers({
       `INSERT INTO contractor_requests (id, contractor, agency, agency_id, agency_kind, officer, badge, case_number, purpose, requested_on, status, status_at, status_reason, recorded_at, recorded_by)
        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       [
-        String(d.request), String(d.contractor), String(d.agency), str(d.agencyId), str(d.agencyKind), String(d.officer), str(d.badge), String(d.caseNumber), String(d.purpose),
-        String(d.requestedOn), String(d.status ?? 'open'), e.at, str(d.reason), e.at, e.actor,
+        String(d.request),
+        String(d.contractor),
+        String(d.agency),
+        str(d.agencyId),
+        str(d.agencyKind),
+        String(d.officer),
+        str(d.badge),
+        String(d.caseNumber),
+        String(d.purpose),
+        String(d.requestedOn),
+        String(d.status ?? 'open'),
+        e.at,
+        str(d.reason),
+        e.at,
+        e.actor,
       ],
     );
   },
   'contractor.request_resolved': (db, e) => {
-    run(db, 'UPDATE contractor_requests SET status = ?, status_at = ?, status_reason = ? WHERE id = ?', [String(e.data.status), e.at, str(e.data.reason), String(e.data.request)]);
+    run(db, 'UPDATE contractor_requests SET status = ?, status_at = ?, status_reason = ? WHERE id = ?', [
+      String(e.data.status),
+      e.at,
+      str(e.data.reason),
+      String(e.data.request),
+    ]);
   },
   'transparency.reported': (db, e) => {
     const d = e.data;
-    run(db, 'INSERT INTO transparency_reports (seq, at, actor, period_from, period_to, json_sha256, pdf_sha256) VALUES (?,?,?,?,?,?,?)', [
-      e.seq, e.at, e.actor, String(d.from), String(d.to), str(d.jsonSha256), str(d.pdfSha256),
-    ]);
+    run(
+      db,
+      'INSERT INTO transparency_reports (seq, at, actor, period_from, period_to, json_sha256, pdf_sha256) VALUES (?,?,?,?,?,?,?)',
+      [e.seq, e.at, e.actor, String(d.from), String(d.to), str(d.jsonSha256), str(d.pdfSha256)],
+    );
   },
 });

@@ -137,9 +137,19 @@ const run = (db: Database, sql: string, p: SqlValue[]) => db.run(sql, p);
 registerReducers({
   'agency.added': (db, e: LedgerEvent) => {
     const d = e.data;
-    run(db, 'INSERT INTO agencies (id, name, kind, jurisdiction, identifier, contact, added_at) VALUES (?,?,?,?,?,?,?)', [
-      String(d.agency), String(d.name), String(d.kind), String(d.jurisdiction), str(d.identifier), str(d.contact), e.at,
-    ]);
+    run(
+      db,
+      'INSERT INTO agencies (id, name, kind, jurisdiction, identifier, contact, added_at) VALUES (?,?,?,?,?,?,?)',
+      [
+        String(d.agency),
+        String(d.name),
+        String(d.kind),
+        String(d.jurisdiction),
+        str(d.identifier),
+        str(d.contact),
+        e.at,
+      ],
+    );
   },
   'request.recorded': (db, e) => {
     const d = e.data;
@@ -149,18 +159,41 @@ registerReducers({
       `INSERT INTO requests (id, agency_id, officer, badge, case_number, purpose, received_at, document_sha256, document_name, document_ref,
        scope_cameras, scope_from, scope_to, scope_plate, scope_drive, status, status_at, recorded_at, recorded_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       [
-        String(d.request), String(d.agency), String(d.officer), String(d.badge), String(d.caseNumber), String(d.purpose), String(d.receivedAt),
-        str(d.documentSha256), str(d.documentName), str(d.documentRef),
-        Array.isArray(scope.cameras) && scope.cameras.length ? JSON.stringify(scope.cameras) : null, str(scope.from), str(scope.to), str(scope.plate), str(scope.drive),
-        'open', e.at, e.at, e.actor,
+        String(d.request),
+        String(d.agency),
+        String(d.officer),
+        String(d.badge),
+        String(d.caseNumber),
+        String(d.purpose),
+        String(d.receivedAt),
+        str(d.documentSha256),
+        str(d.documentName),
+        str(d.documentRef),
+        Array.isArray(scope.cameras) && scope.cameras.length ? JSON.stringify(scope.cameras) : null,
+        str(scope.from),
+        str(scope.to),
+        str(scope.plate),
+        str(scope.drive),
+        'open',
+        e.at,
+        e.at,
+        e.actor,
       ],
     );
   },
   'request.denied': (db, e) => {
-    run(db, "UPDATE requests SET status = 'denied', status_at = ?, status_reason = ? WHERE id = ?", [e.at, str(e.data.reason), String(e.data.request)]);
+    run(db, "UPDATE requests SET status = 'denied', status_at = ?, status_reason = ? WHERE id = ?", [
+      e.at,
+      str(e.data.reason),
+      String(e.data.request),
+    ]);
   },
   'request.withdrawn': (db, e) => {
-    run(db, "UPDATE requests SET status = 'withdrawn', status_at = ?, status_reason = ? WHERE id = ?", [e.at, str(e.data.reason), String(e.data.request)]);
+    run(db, "UPDATE requests SET status = 'withdrawn', status_at = ?, status_reason = ? WHERE id = ?", [
+      e.at,
+      str(e.data.reason),
+      String(e.data.request),
+    ]);
   },
   'hold.placed': (db, e) => {
     const d = e.data;
@@ -170,13 +203,31 @@ registerReducers({
       db,
       `INSERT INTO holds (id, request_id, reason, document_sha256, document_name, document_ref, review_date, placed_at, placed_by, batches, drives)
        VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-      [String(d.hold), String(d.request), String(d.reason), str(d.documentSha256), str(d.documentName), str(d.documentRef), String(d.reviewDate), e.at, e.actor, JSON.stringify(batches), JSON.stringify(drives)],
+      [
+        String(d.hold),
+        String(d.request),
+        String(d.reason),
+        str(d.documentSha256),
+        str(d.documentName),
+        str(d.documentRef),
+        String(d.reviewDate),
+        e.at,
+        e.actor,
+        JSON.stringify(batches),
+        JSON.stringify(drives),
+      ],
     );
-    for (const b of batches) run(db, 'INSERT INTO hold_items (hold_id, kind, item_id) VALUES (?,?,?)', [String(d.hold), 'batch', b]);
-    for (const v of drives) run(db, 'INSERT INTO hold_items (hold_id, kind, item_id) VALUES (?,?,?)', [String(d.hold), 'drive', v]);
+    for (const b of batches)
+      run(db, 'INSERT INTO hold_items (hold_id, kind, item_id) VALUES (?,?,?)', [String(d.hold), 'batch', b]);
+    for (const v of drives)
+      run(db, 'INSERT INTO hold_items (hold_id, kind, item_id) VALUES (?,?,?)', [String(d.hold), 'drive', v]);
   },
   'hold.released': (db, e) => {
-    run(db, 'UPDATE holds SET released_at = ?, release_reason = ? WHERE id = ?', [e.at, str(e.data.reason), String(e.data.hold)]);
+    run(db, 'UPDATE holds SET released_at = ?, release_reason = ? WHERE id = ?', [
+      e.at,
+      str(e.data.reason),
+      String(e.data.hold),
+    ]);
   },
   'release.recorded': (db, e) => {
     const d = e.data;
@@ -185,18 +236,45 @@ registerReducers({
       `INSERT INTO releases (id, request_id, agency_id, kind, drive_id, released_at, released_by, officer, badge, destination, files, bytes,
        manifest_sha256, oxum, recorded_from, recorded_to, event_seq, ack_days) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
       [
-        String(d.receipt), String(d.request), String(d.agency), String(d.kind), str(d.drive), e.at, e.actor, String(d.officer), String(d.badge), str(d.destination),
-        num(d.files), num(d.bytes), str(d.manifestSha256), str(d.oxum), str(d.recordedFrom), str(d.recordedTo), e.seq,
+        String(d.receipt),
+        String(d.request),
+        String(d.agency),
+        String(d.kind),
+        str(d.drive),
+        e.at,
+        e.actor,
+        String(d.officer),
+        String(d.badge),
+        str(d.destination),
+        num(d.files),
+        num(d.bytes),
+        str(d.manifestSha256),
+        str(d.oxum),
+        str(d.recordedFrom),
+        str(d.recordedTo),
+        e.seq,
         typeof d.ackDays === 'number' ? d.ackDays : null,
       ],
     );
-    run(db, "UPDATE requests SET status = 'fulfilled', status_at = ? WHERE id = ? AND status = 'open'", [e.at, String(d.request)]);
+    run(db, "UPDATE requests SET status = 'fulfilled', status_at = ? WHERE id = ? AND status = 'open'", [
+      e.at,
+      String(d.request),
+    ]);
   },
   'receipt.issued': (db, e) => {
-    run(db, 'UPDATE releases SET receipt_sha256 = ?, receipt_file = ? WHERE id = ?', [String(e.data.sha256), str(e.data.file), String(e.data.receipt)]);
+    run(db, 'UPDATE releases SET receipt_sha256 = ?, receipt_file = ? WHERE id = ?', [
+      String(e.data.sha256),
+      str(e.data.file),
+      String(e.data.receipt),
+    ]);
   },
   'receipt.acknowledged': (db, e) => {
-    run(db, 'UPDATE releases SET ack_date = ?, ack_scan_sha256 = ?, ack_at = ? WHERE id = ?', [String(e.data.date), str(e.data.scanSha256), e.at, String(e.data.receipt)]);
+    run(db, 'UPDATE releases SET ack_date = ?, ack_scan_sha256 = ?, ack_at = ? WHERE id = ?', [
+      String(e.data.date),
+      str(e.data.scanSha256),
+      e.at,
+      String(e.data.receipt),
+    ]);
   },
 });
 
@@ -209,15 +287,22 @@ registerReducers({
  * agencies — never out of state, to federal agencies, or to private parties. Returns the
  * reason a release is refused, or undefined when it may go ahead.
  */
-export function releaseRefusal(a: { id: string; name: string; kind: string; jurisdiction: string }): string | undefined {
+export function releaseRefusal(a: {
+  id: string;
+  name: string;
+  kind: string;
+  jurisdiction: string;
+}): string | undefined {
   const where: Record<string, string> = {
     'other-state': 'an agency of another state',
     federal: 'a federal agency',
     private: 'a private party',
   };
   const cite = 'policy §4/§5, Cal. Civ. Code § 1798.90.55(b), Attorney General bulletin 2023-DLE-06';
-  if (where[a.jurisdiction]) return `${a.name} (${a.id}) is ${where[a.jurisdiction]}; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
-  if (a.kind !== 'law-enforcement' && a.kind !== 'prosecutorial') return `${a.name} (${a.id}) is not a law-enforcement or prosecutorial agency; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
+  if (where[a.jurisdiction])
+    return `${a.name} (${a.id}) is ${where[a.jurisdiction]}; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
+  if (a.kind !== 'law-enforcement' && a.kind !== 'prosecutorial')
+    return `${a.name} (${a.id}) is not a law-enforcement or prosecutorial agency; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
   return undefined;
 }
 
@@ -323,17 +408,23 @@ export function scopeBatches(s: Session, sc: RequestScope): BatchRow[] {
     const mine = all.filter((b) => b.drive_id === sc.drive);
     const asOf = sc.asOf ? Date.parse(sc.asOf) : Infinity;
     const installs = s.ledger
-      .rows<{ at: string }>("SELECT at FROM drive_history WHERE drive_id = ? AND action = 'install' ORDER BY seq", [sc.drive])
+      .rows<{ at: string }>("SELECT at FROM drive_history WHERE drive_id = ? AND action = 'install' ORDER BY seq", [
+        sc.drive,
+      ])
       .map((h) => Date.parse(h.at))
       .filter((t) => t <= asOf);
     const since = installs.length ? installs[installs.length - 1]! : -Infinity;
-    const started = new Map(s.ledger.rows<{ id: string; started_at: string }>('SELECT id, started_at FROM batches WHERE drive_id = ?', [sc.drive]).map((b) => [b.id, Date.parse(b.started_at)]));
+    const started = new Map(
+      s.ledger
+        .rows<{ id: string; started_at: string }>('SELECT id, started_at FROM batches WHERE drive_id = ?', [sc.drive])
+        .map((b) => [b.id, Date.parse(b.started_at)]),
+    );
     const current = mine.filter((b) => (started.get(b.id) ?? Infinity) >= since);
     return current.length ? current : mine;
   }
   if (!sc.cameras.length && !sc.from && !sc.to) return [];
-  const from = sc.from ? parseIsoWithOffset(sc.from)?.getTime() ?? -Infinity : -Infinity;
-  const to = sc.to ? parseIsoWithOffset(sc.to)?.getTime() ?? Infinity : Infinity;
+  const from = sc.from ? (parseIsoWithOffset(sc.from)?.getTime() ?? -Infinity) : -Infinity;
+  const to = sc.to ? (parseIsoWithOffset(sc.to)?.getTime() ?? Infinity) : Infinity;
   return all.filter((b) => {
     if (sc.cameras.length && !sc.cameras.includes(b.camera_id ?? '')) return false;
     const first = b.recorded_first ? Date.parse(b.recorded_first) : NaN;
@@ -359,7 +450,10 @@ export function keepDocument(s: Session, file: string): { sha256: string; name: 
   try {
     data = fs.readFileSync(file);
   } catch (e) {
-    throw new CustodyError('usage', `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+    throw new CustodyError(
+      'usage',
+      `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+    );
   }
   const sha256 = createHash('sha256').update(data).digest('hex');
   const dest = documentFile(s, sha256);
@@ -379,7 +473,8 @@ export function readDocument(s: Session, sha256: string): Buffer {
     throw new CustodyError('notFound', `The document ${sha256} is not kept in this home.`);
   }
   const data = openBlob(subkey(s.master, 'documents'), blob, documentContext(sha256));
-  if (!data || createHash('sha256').update(data).digest('hex') !== sha256) throw new CustodyError('integrity', `The kept document ${sha256} does not authenticate (edited or damaged).`);
+  if (!data || createHash('sha256').update(data).digest('hex') !== sha256)
+    throw new CustodyError('integrity', `The kept document ${sha256} does not authenticate (edited or damaged).`);
   return data;
 }
 
@@ -404,7 +499,10 @@ function holdRef(h: HoldRow, timeZone: string): HoldRef {
 function holdsFor(s: Session, kind: 'batch' | 'drive', id: string): HoldRef[] {
   const tz = s.settings.timeZone;
   return s.ledger
-    .rows<HoldRow>('SELECT h.* FROM holds h JOIN hold_items i ON i.hold_id = h.id WHERE i.kind = ? AND i.item_id = ? ORDER BY h.id', [kind, id])
+    .rows<HoldRow>(
+      'SELECT h.* FROM holds h JOIN hold_items i ON i.hold_id = h.id WHERE i.kind = ? AND i.item_id = ? ORDER BY h.id',
+      [kind, id],
+    )
     .map((h) => holdRef(h, tz));
 }
 

@@ -49,19 +49,31 @@ function run(db: Database, sql: string, params: SqlValue[]): void {
 
 registerReducers({
   'purge.started': (db: Database, e: LedgerEvent) => {
-    run(db, 'INSERT INTO purges (id, started_at, actor, status, batches) VALUES (?,?,?,?,?)', [String(e.data.purge), e.at, e.actor, 'started', JSON.stringify(e.data.batches ?? [])]);
+    run(db, 'INSERT INTO purges (id, started_at, actor, status, batches) VALUES (?,?,?,?,?)', [
+      String(e.data.purge),
+      e.at,
+      e.actor,
+      'started',
+      JSON.stringify(e.data.batches ?? []),
+    ]);
   },
   'purge.finished': (db, e) => {
-    run(db, "UPDATE purges SET status = 'finished', finished_at = ?, batches = ? WHERE id = ?", [e.at, JSON.stringify(e.data.batches ?? []), String(e.data.purge)]);
+    run(db, "UPDATE purges SET status = 'finished', finished_at = ?, batches = ? WHERE id = ?", [
+      e.at,
+      JSON.stringify(e.data.batches ?? []),
+      String(e.data.purge),
+    ]);
   },
   'purge.certificate': (db, e) => {
     run(db, 'UPDATE purges SET certificate_sha256 = ? WHERE id = ?', [str(e.data.sha256), String(e.data.purge)]);
   },
   'batch.destruction_started': (db, e) => {
     const d = e.data;
-    run(db, 'INSERT OR REPLACE INTO destructions (batch_id, purge_id, camera_id, drive_id, started_at, actor) VALUES (?,?,?,?,?,?)', [
-      String(d.batch), String(d.purge), str(d.camera), str(d.drive), e.at, e.actor,
-    ]);
+    run(
+      db,
+      'INSERT OR REPLACE INTO destructions (batch_id, purge_id, camera_id, drive_id, started_at, actor) VALUES (?,?,?,?,?,?)',
+      [String(d.batch), String(d.purge), str(d.camera), str(d.drive), e.at, e.actor],
+    );
   },
   'batch.destruction_cancelled': (db, e) => {
     run(db, 'UPDATE destructions SET cancelled_at = ? WHERE batch_id = ?', [e.at, String(e.data.batch)]);
@@ -72,30 +84,70 @@ registerReducers({
   },
   'batch.destroyed': (db, e) => {
     const d = e.data;
-    run(db, 'UPDATE destructions SET destroyed_at = ?, files = ?, stored = ?, bytes = ?, recorded_first = ?, recorded_last = ?, manifest_sha256 = ? WHERE batch_id = ?', [
-      e.at, num(d.files), num(d.stored), num(d.bytes), str(d.recordedFirst), str(d.recordedLast), str(d.manifestSha256), String(d.batch),
-    ]);
+    run(
+      db,
+      'UPDATE destructions SET destroyed_at = ?, files = ?, stored = ?, bytes = ?, recorded_first = ?, recorded_last = ?, manifest_sha256 = ? WHERE batch_id = ?',
+      [
+        e.at,
+        num(d.files),
+        num(d.stored),
+        num(d.bytes),
+        str(d.recordedFirst),
+        str(d.recordedLast),
+        str(d.manifestSha256),
+        String(d.batch),
+      ],
+    );
     run(db, 'UPDATE batches SET destroyed_at = ? WHERE id = ?', [e.at, String(d.batch)]);
   },
   'health.checked': (db, e) => {
     const d = e.data;
     const s = (d.summary ?? {}) as Record<string, unknown>;
-    run(db, 'INSERT INTO health_checks (seq, at, actor, critical, warning, info, full_fixity, files_checked, findings) VALUES (?,?,?,?,?,?,?,?,?)', [
-      e.seq, e.at, e.actor, num(s.critical) ?? 0, num(s.warning) ?? 0, num(s.info) ?? 0, d.full ? 1 : 0, num(d.filesChecked) ?? 0, JSON.stringify(d.findings ?? []),
-    ]);
+    run(
+      db,
+      'INSERT INTO health_checks (seq, at, actor, critical, warning, info, full_fixity, files_checked, findings) VALUES (?,?,?,?,?,?,?,?,?)',
+      [
+        e.seq,
+        e.at,
+        e.actor,
+        num(s.critical) ?? 0,
+        num(s.warning) ?? 0,
+        num(s.info) ?? 0,
+        d.full ? 1 : 0,
+        num(d.filesChecked) ?? 0,
+        JSON.stringify(d.findings ?? []),
+      ],
+    );
   },
   'problem.logged': (db, e) => {
     const d = e.data;
     run(
       db,
       'INSERT INTO problems (id, camera_id, part, description, discovered_at, down_from, down_to, action, fixed_at, status, logged_by, logged_at, health_check_seq, finding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-      [String(d.problem), str(d.camera), str(d.part), String(d.description), String(d.discoveredAt ?? e.at), str(d.from), str(d.to), null, null, 'open', e.actor, e.at, num(d.healthCheck), num(d.finding)],
+      [
+        String(d.problem),
+        str(d.camera),
+        str(d.part),
+        String(d.description),
+        String(d.discoveredAt ?? e.at),
+        str(d.from),
+        str(d.to),
+        null,
+        null,
+        'open',
+        e.actor,
+        e.at,
+        num(d.healthCheck),
+        num(d.finding),
+      ],
     );
   },
   'problem.resolved': (db, e) => {
     const d = e.data;
-    run(db, "UPDATE problems SET status = 'resolved', action = ?, fixed_at = ?, down_to = COALESCE(?, down_to), resolved_by = ? WHERE id = ?", [
-      String(d.action), String(d.fixedAt ?? e.at), str(d.to), e.actor, String(d.problem),
-    ]);
+    run(
+      db,
+      "UPDATE problems SET status = 'resolved', action = ?, fixed_at = ?, down_to = COALESCE(?, down_to), resolved_by = ? WHERE id = ?",
+      [String(d.action), String(d.fixedAt ?? e.at), str(d.to), e.actor, String(d.problem)],
+    );
   },
 });
