@@ -92,7 +92,7 @@ async function main() {
           g,
           p,
           cands.map((c) => c.box),
-          path.join(o.crops, `${rank < 0 ? 'none' : 'r' + (rank + 1)}-${path.parse(file!).name}.png`),
+          path.join(o.crops, `${rank < 0 ? 'none' : `r${rank + 1}`}-${path.parse(file!).name}.png`),
         );
     }
   }

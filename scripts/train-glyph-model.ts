@@ -102,7 +102,7 @@ function augment(src: Float32Array, rng: () => number, out: Float32Array): Float
       const sx = x - dx;
       if (sx < 0 || sx >= GW) continue;
       const v = src[sy * GW + sx]!;
-      out[y * GW + x] = g === 1 ? v : Math.pow(v, g);
+      out[y * GW + x] = g === 1 ? v : v ** g;
     }
   }
   out[GW * GH] = Math.min(1, src[GW * GH]! * (0.9 + 0.2 * rng()));
@@ -204,9 +204,15 @@ const trainX: Float32Array[] = [];
 const trainY: number[] = [];
 const evalX: Float32Array[] = [];
 const evalY: number[] = [];
-all.x.forEach((v, i) =>
-  i % 20 === 0 ? (evalX.push(v), evalY.push(all.y[i]!)) : (trainX.push(v), trainY.push(all.y[i]!)),
-);
+all.x.forEach((v, i) => {
+  if (i % 20 === 0) {
+    evalX.push(v);
+    evalY.push(all.y[i]!);
+  } else {
+    trainX.push(v);
+    trainY.push(all.y[i]!);
+  }
+});
 console.log(`${trainX.length} training characters, ${evalX.length} held out, hidden ${HIDDEN}`);
 const net = newNet(HIDDEN, makeRng(99));
 train(net, trainX, trainY, evalX, evalY);

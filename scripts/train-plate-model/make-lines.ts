@@ -48,7 +48,7 @@ for (let i = shard; i < count; i += shards) {
       .toFile(path.join(out, `${name}.png`));
     fs.writeFileSync(path.join(out, `${name}.gt.txt`), `${text}\n`);
     // A line box file: every character gets the whole line's box, then a tab ends the line.
-    const box = [...text].map((c) => `${c} 0 0 ${w} ${h} 0`).join('\n') + `\n\t 0 0 ${w} ${h} 0\n`;
+    const box = `${[...text].map((c) => `${c} 0 0 ${w} ${h} 0`).join('\n')}\n\t 0 0 ${w} ${h} 0\n`;
     fs.writeFileSync(path.join(out, `${name}.box`), box);
     kept++;
   }

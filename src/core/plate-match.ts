@@ -182,7 +182,7 @@ const TIER: Record<MatchKind, number> = { exact: 3000, wildcard: 3000, confusion
 function clamp01(x: number): number {
   if (!Number.isFinite(x) || x <= 0) return 0;
   const v = x > 1 ? x / 100 : x;
-  return v > 1 ? 1 : v;
+  return Math.min(v, 1);
 }
 
 /** The score of a match of `kind`, with `confusions` confused characters, on a reading of `rank`. */

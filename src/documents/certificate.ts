@@ -123,7 +123,7 @@ export function readP12(p12: Buffer, passphrase: string): SigningIdentity {
     if (!key.n) continue;
     const cert = certs.find((c) => {
       const pk = c.publicKey as forge.pki.rsa.PublicKey;
-      return pk.n && pk.n.equals(key.n) && pk.e.equals(key.e);
+      return pk.n?.equals(key.n) && pk.e.equals(key.e);
     });
     if (cert) {
       const privateKeyPem = forge.pki.privateKeyToPem(key);

@@ -82,12 +82,15 @@ export function decodeOid(n: DerNode): string {
 /** UTCTime or GeneralizedTime (Z form only, as DER requires). */
 export function decodeTime(n: DerNode): Date {
   const s = content(n).toString('latin1');
-  let m: RegExpExecArray | null;
-  if (n.tag === 0x17 && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
+  const utc = n.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+  if (utc) {
+    const m = utc;
     const yy = +m[1]!;
     return new Date(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
   }
-  if (n.tag === 0x18 && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?Z$/.exec(s))) {
+  const gen = n.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?Z$/.exec(s) : null;
+  if (gen) {
+    const m = gen;
     const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
     return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms));
   }

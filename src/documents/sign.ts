@@ -338,9 +338,9 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
   // The signature dictionary around /ByteRange: from its object header to endobj.
   const objStart = text.lastIndexOf(' obj', last.index);
   const objEnd = text.indexOf('endobj', last.index);
-  const dict = text.slice(objStart < 0 ? 0 : objStart, objEnd < 0 ? text.length : objEnd);
+  const dict = text.slice(Math.max(objStart, 0), objEnd < 0 ? text.length : objEnd);
   out.reason = dictString(dict, 'Reason');
-  out.subFilter = /\/SubFilter\s*\/([^\s/<>\[\]()]+)/.exec(dict)?.[1];
+  out.subFilter = /\/SubFilter\s*\/([^\s/<>[\]()]+)/.exec(dict)?.[1];
   const m = dictString(dict, 'M');
   const dictTime = m ? parsePdfDate(m) : undefined;
 
@@ -384,14 +384,14 @@ function check(pdf: Buffer, out: PdfSignatureCheck): void {
   out.signerFingerprint256 = x509.fingerprint256.toLowerCase();
 
   const ct = attrs.get(OID.contentType)?.[0];
-  if (!ct || ct.tag !== 0x06 || decodeOid(ct) !== OID.data)
+  if (ct?.tag !== 0x06 || decodeOid(ct) !== OID.data)
     out.problems.push('The content-type attribute is missing or not id-data.');
   const md = attrs.get(OID.messageDigest)?.[0];
   const actual = createHash(digestName)
     .update(pdf.subarray(a, a + b))
     .update(pdf.subarray(c, c + d))
     .digest();
-  if (!md || md.tag !== 0x04) out.problems.push('The message-digest attribute is missing.');
+  if (md?.tag !== 0x04) out.problems.push('The message-digest attribute is missing.');
   else if (!content(md).equals(actual)) out.problems.push('The document was changed after signing (digest mismatch).');
 
   const st = attrs.get(OID.signingTime)?.[0];

@@ -246,16 +246,14 @@ export function breachFindings(
 ): { severity: Finding['severity']; area: 'duty'; subject: string; message: string }[] {
   if (!hasTable(s, 'breaches')) return [];
   const t = today(s);
-  return s.ledger
-    .rows<BreachRow>("SELECT * FROM breaches WHERE status = 'open' ORDER BY opened_at, id")
-    .flatMap((b) =>
-      breachDuties(b, t).unmet.map((d) => ({
-        severity: d.severity,
-        area: 'duty' as const,
-        subject: b.id,
-        message: d.message,
-      })),
-    );
+  return s.ledger.rows<BreachRow>("SELECT * FROM breaches WHERE status = 'open' ORDER BY opened_at, id").flatMap((b) =>
+    breachDuties(b, t).unmet.map((d) => ({
+      severity: d.severity,
+      area: 'duty' as const,
+      subject: b.id,
+      message: d.message,
+    })),
+  );
 }
 
 /** One line per open breach whose duties are not all met (printed at every log-in). */

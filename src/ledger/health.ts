@@ -119,7 +119,7 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
       continue;
     }
     keys.set(b.id, key);
-    let recs;
+    let recs: ReturnType<typeof segmentRecords>;
     try {
       const db = await openSegment(bf, key);
       try {

@@ -287,7 +287,7 @@ export function parseDriveIdJson(data: unknown): DriveIdRead {
  */
 export async function readDriveIdFile(root: string): Promise<DriveIdRead> {
   const p = path.join(root, DRIVE_ID_FILE);
-  let st;
+  let st: Awaited<ReturnType<typeof fsp.lstat>>;
   try {
     st = await fsp.lstat(p);
   } catch (e) {

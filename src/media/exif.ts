@@ -78,8 +78,7 @@ function text(v: unknown): string | undefined {
   return s.length > 0 ? s.slice(0, 256) : undefined;
 }
 
-const EXIF_DATE =
-  /^(\d{4})[:\-](\d{2})[:\-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+const EXIF_DATE = /^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
 interface WallTime {
   /** `YYYY-MM-DDTHH:MM:SS[.fff]` */
@@ -126,7 +125,7 @@ function gpsCoordinate(v: unknown, ref: unknown, negRef: string): number | undef
   } else if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) deg = Number(v);
   if (deg === undefined || !Number.isFinite(deg)) return undefined;
   const r = text(ref);
-  if (r && r.toUpperCase().startsWith(negRef)) deg = -Math.abs(deg);
+  if (r?.toUpperCase().startsWith(negRef)) deg = -Math.abs(deg);
   return deg;
 }
 

@@ -321,7 +321,7 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
   };
   if (e.size === 0) return { ...base, flags: ['empty'] };
   const tmp = path.join(bf.storeDir, `.${process.pid}-${c.seq}.tmp`);
-  let got;
+  let got: Awaited<ReturnType<typeof ingest>>;
   try {
     got = await ingest(e.absPath, e.relPath, key, storeContext(bf.batch), tmp, EXIF_HEAD_BYTES);
   } catch (err) {

@@ -57,7 +57,7 @@ function sniffIsoBmff(head: Buffer): SniffResult | null {
   const major = ascii(head, 8, 4);
   // Brands: the major brand, then compatible brands from offset 16 to the end of the box.
   const brands = [major];
-  const end = Math.min(size >= 16 ? size : 16, head.length);
+  const end = Math.min(Math.max(size, 16), head.length);
   for (let o = 16; o + 4 <= end; o += 4) brands.push(ascii(head, o, 4));
   // A major brand like `mif1` with `heic` among the compatible ones is still a HEIC image.
   if ((major === 'mif1' || major === 'msf1') && brands.some((b) => b === 'heic' || b === 'heix'))

@@ -120,7 +120,7 @@ export function findRows(all: Comp[], dark: boolean, o: RowOptions): CharRow[] {
   return kept;
 }
 
-function scoreRow(chain: Comp[], dark: boolean, maxCount: number): CharRow {
+function scoreRow(chain: Comp[], dark: boolean, _maxCount: number): CharRow {
   const h = median(chain.map((c) => c.height));
   const fit = lineFit(
     chain.map((c) => c.x + c.width / 2),
@@ -252,7 +252,10 @@ export interface CompLook {
 export function compLooks(g: Grey, labels: Int32Array, comps: Comp[]): CompLook[] {
   return comps.map((c) => {
     let l = lookCache.get(c);
-    if (!l) lookCache.set(c, (l = lookOf(g, labels, c)));
+    if (!l) {
+      l = lookOf(g, labels, c);
+      lookCache.set(c, l);
+    }
     return l;
   });
 }
@@ -327,7 +330,7 @@ function lookOf(g: Grey, labels: Int32Array, c: Comp): CompLook {
  * or in another colour. Null when nothing looks out of place.
  */
 export function pruneEmblems(row: CharRow, looks?: CompLook[], byLooksOnly = false): CharRow | null {
-  const order = row.comps.map((c, i) => i).sort((a, b) => row.comps[a]!.x - row.comps[b]!.x);
+  const order = row.comps.map((_c, i) => i).sort((a, b) => row.comps[a]!.x - row.comps[b]!.x);
   const cs = order.map((i) => row.comps[i]!);
   const lk = looks && order.map((i) => looks[i]!);
   if (cs.length < 4) return null;

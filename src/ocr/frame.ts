@@ -281,7 +281,7 @@ function scoreOf(p: Record<string, number>): number {
   const wdev = w < 2.6 ? Math.log(2.6 / w) : w > 5.2 ? Math.log(w / 5.2) : 0;
   return (
     p.contrast! *
-    Math.pow(1 + p.around!, -2) *
+    (1 + p.around!) ** -2 *
     Math.exp(-2 * wdev) *
     // Characters of one font have much the same proportions; clutter does not.
     Math.exp(-2 * p.aspectSd!) *

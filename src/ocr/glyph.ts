@@ -132,7 +132,7 @@ export function forward(net: GlyphNet, x: Float32Array, h = new Float32Array(net
     let s = b1[j]!;
     const o = j * INPUTS;
     for (let i = 0; i < INPUTS; i++) s += w1[o + i]! * x[i]!;
-    h[j] = s > 0 ? s : 0;
+    h[j] = Math.max(s, 0);
   }
   const classes = b2.length;
   const p = new Float32Array(classes);

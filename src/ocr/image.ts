@@ -146,7 +146,7 @@ export function normalise(g: Grey, lo = 0.02, hi = 0.98): Grey {
   const k = 255 / (b - a);
   for (let i = 0; i < n; i++) {
     const v = (g.data[i]! - a) * k;
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    out[i] = v < 0 ? 0 : Math.min(v, 255);
   }
   return { width: g.width, height: g.height, data: out };
 }

@@ -56,7 +56,7 @@ export const layoutOf = (s: string): string => s.replace(/[0-9]/g, '9').replace(
 export function layoutPrior(s: string): number {
   // Most states leave O, I and Q out of serials (they read as 0 and 1).
   const rare = s.replace(/[^OIQ]/g, '').length;
-  return shapePrior(s) * Math.pow(0.8, rare);
+  return shapePrior(s) * 0.8 ** rare;
 }
 
 function shapePrior(s: string): number {

@@ -210,7 +210,7 @@ export async function runOcr(
       'SELECT status, engine, model FROM ocr_batches WHERE batch = ?',
       [batch],
     );
-    if (!state || state.status !== 'reading' || state.engine !== reader.engine || state.model !== reader.model) {
+    if (state?.status !== 'reading' || state.engine !== reader.engine || state.model !== reader.model) {
       s.append('ocr.started', {
         batch,
         engine: reader.engine,

@@ -359,7 +359,7 @@ function glyphReads(glyph: GlyphModel | null, lines: LineImage[]): VoteRead[] {
     const beam = rowReadings(probs, 12);
     const charConf = probs.map((p) => Math.max(...p));
     const [text, p] = beam[0] ?? ['', 0];
-    const conf = text ? Math.pow(p, 1 / text.length) : 0;
+    const conf = text ? p ** (1 / text.length) : 0;
     const weight = GLYPH_WEIGHT * (i === 0 ? 1.2 : 1) * (l.kind.endsWith('e') ? EMBLEM_PRUNED : 1);
     return { text, conf, charConf, weight, count: l.glyphs.length, beam, line: i, model: 'glyph' };
   });
@@ -497,10 +497,14 @@ async function readLines(
     const top = scored[0]!.text;
     return reads.some((r) => r.text === top && !r.beam) && !unsure(reads, scored);
   };
-  for (let k = head; k < lines.length && scored.length && !settled(); k++)
-    scored = vote((reads = [...reads, ...(await readWith(recs.slice(0, 1), k, k + 1))]));
-  if (recs.length > 1 && scored.length && unsure(reads, scored))
-    scored = vote((reads = [...reads, ...(await readWith(recs.slice(1), 0, Math.min(lines.length, PLATE_LINES)))]));
+  for (let k = head; k < lines.length && scored.length && !settled(); k++) {
+    reads = [...reads, ...(await readWith(recs.slice(0, 1), k, k + 1))];
+    scored = vote(reads);
+  }
+  if (recs.length > 1 && scored.length && unsure(reads, scored)) {
+    reads = [...reads, ...(await readWith(recs.slice(1), 0, Math.min(lines.length, PLATE_LINES)))];
+    scored = vote(reads);
+  }
   if (debug) {
     debug(`lines ${lines.map((l) => `${l.kind}:${l.row.comps.length}`).join(',')}`);
     for (const r of reads)

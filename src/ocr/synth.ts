@@ -192,7 +192,7 @@ function glyphRow(
   gap: number,
 ): string {
   const chars = [...text];
-  const total = chars.length * pitch + (gap > 0 ? gap : 0);
+  const total = chars.length * pitch + Math.max(gap, 0);
   let x = cx - total / 2 + pitch / 2;
   const gapAfter = gap > 0 ? Math.floor(chars.length / 2) - (chars.length === 7 ? 0 : 1) : -1;
   const parts: string[] = [];
@@ -434,7 +434,7 @@ function addNoise(px: Buffer, sigma: number, rng: Rng): void {
     // Irwin–Hall approximation of a normal deviate: cheap and deterministic.
     const g = (rng() + rng() + rng() - 1.5) * 2;
     const v = px[i]! + g * sigma;
-    px[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    px[i] = v < 0 ? 0 : Math.min(v, 255);
   }
 }
 

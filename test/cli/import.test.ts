@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../../src/ledger/batches.js';
-import { Home } from '../../src/ledger/home.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive, type FixtureManifest } from '../../src/media/fixture-drive.js';
@@ -240,7 +239,7 @@ describe('import', () => {
       clock,
       command: 'test',
     });
-    let sum;
+    let sum: Awaited<ReturnType<typeof importDrive>>;
     try {
       sum = await importDrive(s, {
         source: src,

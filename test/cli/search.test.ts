@@ -80,15 +80,18 @@ beforeAll(async () => {
   }
   const rest = TRUE.filter((p) => !used.has(p));
   const [miss, extra, alt] = rest;
-  if (miss)
-    planted.set(miss, { best: miss.slice(0, 2) + miss.slice(3), alts: [] }),
-      cases.push({ name: 'one character missing', plate: miss, query: miss, fuzzy: true });
-  if (extra)
-    planted.set(extra, { best: `${extra}7`, alts: [] }),
-      cases.push({ name: 'one character extra', plate: extra, query: extra, fuzzy: true });
-  if (alt)
-    planted.set(alt, { best: 'XX' + alt.slice(2), alts: ['QQQ999', alt] }),
-      cases.push({ name: 'only among the alternatives', plate: alt, query: alt, fuzzy: false });
+  if (miss) {
+    planted.set(miss, { best: miss.slice(0, 2) + miss.slice(3), alts: [] });
+    cases.push({ name: 'one character missing', plate: miss, query: miss, fuzzy: true });
+  }
+  if (extra) {
+    planted.set(extra, { best: `${extra}7`, alts: [] });
+    cases.push({ name: 'one character extra', plate: extra, query: extra, fuzzy: true });
+  }
+  if (alt) {
+    planted.set(alt, { best: `XX${alt.slice(2)}`, alts: ['QQQ999', alt] });
+    cases.push({ name: 'only among the alternatives', plate: alt, query: alt, fuzzy: false });
+  }
 
   const byHash = new Map(manifest.files.map((f) => [f.sha256, f.plate]));
   const reader: PlateReader = {

@@ -298,7 +298,9 @@ describe('PlateIndex', () => {
   it('has no false matches for unrelated plates', () => {
     const index = new PlateIndex();
     const plates = ['4KLM902', '6TRW551', '2XYZ333', 'ABC1234', '9JHK007', 'PLT42', '1NEW999'];
-    plates.forEach((p, i) => index.add(img(i + 1, p, p.slice(1), `${p}9`)));
+    plates.forEach((p, i) => {
+      index.add(img(i + 1, p, p.slice(1), `${p}9`));
+    });
     expect(index.search('7ABC123', { fuzzy: true })).toEqual([]);
     expect(index.search('3MMN448', { fuzzy: true })).toEqual([]);
     expect(index.search('7AB?12*')).toEqual([]);

@@ -23,6 +23,7 @@ async function roundTrip(key: Buffer, data: Buffer, chunk: number, mangle?: (b: 
   let sealed = await collect(Readable.from([data]).pipe(encryptStream(key, 'ctx', chunk)));
   if (mangle) sealed = mangle(sealed);
   const out: Buffer[] = [];
+  // biome-ignore lint/correctness/useYield: the last stage of a pipeline is a sink and yields nothing
   await pipeline(Readable.from([sealed]), decryptStream(key, 'ctx'), async function* (src) {
     for await (const c of src) out.push(c as Buffer);
   });
@@ -41,7 +42,7 @@ describe('hashing (known answers)', () => {
   it('chain hash is SHA-256 of prev hash followed by the canonical event', () => {
     const e = { seq: 1, at: '2026-11-26T09:00:00.000-08:00', type: 't', actor: 'asd', data: { x: 1 } };
     const expected = createHash('sha256')
-      .update(GENESIS_HASH + '{"actor":"asd","at":"2026-11-26T09:00:00.000-08:00","data":{"x":1},"seq":1,"type":"t"}')
+      .update(`${GENESIS_HASH}{"actor":"asd","at":"2026-11-26T09:00:00.000-08:00","data":{"x":1},"seq":1,"type":"t"}`)
       .digest('hex');
     expect(chainHash(GENESIS_HASH, e)).toBe(expected);
   });
@@ -82,7 +83,12 @@ describe('chunked file encryption', () => {
   });
   it('detects an edited byte', async () => {
     const data = Buffer.alloc(100, 3);
-    await expect(roundTrip(key, data, 16, (b) => ((b[30] ^= 0xff), b))).rejects.toThrow(/authenticat/);
+    await expect(
+      roundTrip(key, data, 16, (b) => {
+        b[30]! ^= 0xff;
+        return b;
+      }),
+    ).rejects.toThrow(/authenticat/);
   });
   it('detects a wrong key', async () => {
     const sealed = await collect(Readable.from([Buffer.from('hello')]).pipe(encryptStream(key, 'ctx')));

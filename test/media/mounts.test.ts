@@ -124,7 +124,7 @@ describe('on this machine', () => {
     const mounts = await listMounts();
     expect(mounts.length).toBeGreaterThan(0);
     expect(await isMountPoint('/')).toBe(true);
-    expect(await isMountPoint(os.tmpdir() + '/definitely-not-here-' + process.pid)).toBe(false);
+    expect(await isMountPoint(`${os.tmpdir()}/definitely-not-here-${process.pid}`)).toBe(false);
     expect((await mountContaining(os.tmpdir(), mounts))?.mountPath).toBeDefined();
   });
 });

@@ -9,7 +9,9 @@ function ftyp(major: string, compat: string[] = []): Buffer {
   b.write('ftyp', 4, 'latin1');
   b.write(major, 8, 'latin1');
   b.writeUInt32BE(0, 12);
-  compat.forEach((c, i) => b.write(c, 16 + i * 4, 'latin1'));
+  compat.forEach((c, i) => {
+    b.write(c, 16 + i * 4, 'latin1');
+  });
   b.writeUInt32BE(8, size);
   b.write('mdat', size + 4, 'latin1');
   return b;

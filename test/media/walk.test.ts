@@ -41,7 +41,7 @@ describe('walkDrive', () => {
   put(root, '.fseventsd/fseventsd-uuid');
   put(root, '.TemporaryItems/folders.501/x');
   put(root, 'lost+found/#123');
-  put(root, 'sub/' + DRIVE_ID_FILE, 'not at root, so a file like any other');
+  put(root, `sub/${DRIVE_ID_FILE}`, 'not at root, so a file like any other');
   writeFileSync(path.join(tmp, 'outside.jpg'), 'secret');
   mkdirSync(path.join(tmp, 'outside-dir'));
   writeFileSync(path.join(tmp, 'outside-dir', 'x.jpg'), 'secret');

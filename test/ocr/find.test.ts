@@ -39,7 +39,9 @@ function glyph(set: (x: number, y: number, v?: number) => void, kind: string, x0
 }
 
 const serial = (set: (x: number, y: number, v?: number) => void, kinds: string, xs: number[]) => {
-  [...kinds].forEach((k, i) => glyph(set, k, xs[i]!));
+  [...kinds].forEach((k, i) => {
+    glyph(set, k, xs[i]!);
+  });
 };
 
 describe('serial rows', () => {

@@ -51,7 +51,10 @@ describe('glyph input', () => {
       expect(x[(GH - 1) * GW]).toBeGreaterThan(0.5);
       // The middle is empty.
       expect(x[(GH >> 1) * GW + (GW >> 1)]).toBe(0);
-      for (let i = 0; i < GW * GH; i++) expect(x[i]).toBeGreaterThanOrEqual(0), expect(x[i]).toBeLessThanOrEqual(1);
+      for (let i = 0; i < GW * GH; i++) {
+        expect(x[i]).toBeGreaterThanOrEqual(0);
+        expect(x[i]).toBeLessThanOrEqual(1);
+      }
     }
   });
 

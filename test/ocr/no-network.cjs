@@ -9,7 +9,7 @@ const net = require('node:net');
 const tls = require('node:tls');
 const dns = require('node:dns');
 function blocked(what) {
-  return function () {
+  return () => {
     process.stderr.write(`NETWORK-ATTEMPT ${what}\n`);
     throw new Error(`network blocked in tests: ${what}`);
   };

@@ -46,15 +46,21 @@ export function registerLog(program: Command, ctx: CliContext, globals: () => Gl
         await withSession(ctx, g, 'log', 'log.read', (s) => {
           const where: string[] = [];
           const params: SqlValue[] = [];
-          if (o.camera) where.push('camera_id = ?'), params.push(o.camera);
-          if (o.drive) where.push('drive_id = ?'), params.push(o.drive);
-          if (o.operator) where.push('actor = ?'), params.push(o.operator);
+          const add = (clause: string, value: SqlValue) => {
+            where.push(clause);
+            params.push(value);
+          };
+          if (o.camera) add('camera_id = ?', o.camera);
+          if (o.drive) add('drive_id = ?', o.drive);
+          if (o.operator) add('actor = ?', o.operator);
           if (o.type)
-            where.push(o.type.endsWith('.') ? "type LIKE ? ESCAPE '\\'" : 'type = ?'),
-              params.push(o.type.endsWith('.') ? `${o.type.replace(/[%_\\]/g, '\\$&')}%` : o.type);
+            add(
+              o.type.endsWith('.') ? "type LIKE ? ESCAPE '\\'" : 'type = ?',
+              o.type.endsWith('.') ? `${o.type.replace(/[%_\\]/g, '\\$&')}%` : o.type,
+            );
           // Times carry offsets, so compare instants in SQL via julianday on the UTC form.
-          if (since) where.push('julianday(at) >= julianday(?)'), params.push(since);
-          if (until) where.push('julianday(at) <= julianday(?)'), params.push(until);
+          if (since) add('julianday(at) >= julianday(?)', since);
+          if (until) add('julianday(at) <= julianday(?)', until);
           const sql = `SELECT seq, at, type, actor, data, hash FROM (SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?) ORDER BY seq`;
           const evs = s.ledger.rows<{
             seq: number;

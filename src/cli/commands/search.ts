@@ -261,7 +261,7 @@ export function registerSearch(program: Command, ctx: CliContext, globals: () =>
         const b = cache.get(ref.batch) ?? (await loadBatch(s, ref.batch));
         cache.set(ref.batch, b);
         const rec = b.records.get(ref.fileId);
-        if (!rec || !rec.sha256 || (rec.outcome !== 'stored' && rec.outcome !== 'duplicate'))
+        if (!rec?.sha256 || (rec.outcome !== 'stored' && rec.outcome !== 'duplicate'))
           throw new CustodyError('notFound', `No stored image ${imageId(ref)}.`);
         let src = b;
         let name = rec.storeName;

@@ -93,7 +93,7 @@ export function registerVerify(program: Command, ctx: CliContext, globals: () =>
         'SELECT role, status FROM operators WHERE username = ?',
         [username],
       );
-      if (!op || op.role !== 'custodian' || op.status !== 'active')
+      if (op?.role !== 'custodian' || op.status !== 'active')
         throw new CustodyError('denied', 'Only an active custodian may restore the ledger.');
       const head = candidate.head;
       candidate.close();
