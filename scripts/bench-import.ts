@@ -14,7 +14,7 @@ import { defaultSettings } from '../src/core/settings.js';
 import { createHome } from '../src/ledger/home.js';
 import { openSession } from '../src/ledger/session.js';
 import { endExiftool } from '../src/media/exif.js';
-import { makeFixtureDrive } from '../src/media/fixture-drive.js';
+import { makeFixtureDrive } from '../tools/fixture-drive.js';
 import { importDrive } from '../src/media/import.js';
 
 const args = process.argv.slice(2);

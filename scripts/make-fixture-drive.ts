@@ -1,5 +1,5 @@
 /**
- * Make a synthetic camera drive (see src/media/fixture-drive.ts).
+ * Make a synthetic camera drive (see tools/fixture-drive.ts).
  *
  *   npx tsx scripts/make-fixture-drive.ts --out /tmp/drive [--seed 1] [--days 3] [--per-day 8]
  *       [--start 2026-11-01] [--tz America/Los_Angeles] [--awkward] [--image-bytes 60000]
@@ -17,7 +17,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeFixtureDrive, type FixtureDriveOptions, type FixtureManifest } from '../src/media/fixture-drive.js';
+import { makeFixtureDrive, type FixtureDriveOptions, type FixtureManifest } from '../tools/fixture-drive.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,12 +33,12 @@ const DEMO: FixtureDriveOptions & { out: string } = {
   imageBytes: 60_000,
 };
 
-/** Which commit of src/ocr/synth.ts drew the frames (the bytes depend on it), or "uncommitted". */
+/** Which commit of tools/synth.ts drew the frames (the bytes depend on it), or "uncommitted". */
 function synthVersion(): string {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
   try {
-    const commit = git('log', '-1', '--format=%h', '--', 'src/ocr/synth.ts');
-    const dirty = git('status', '--porcelain', '--', 'src/ocr/synth.ts') !== '';
+    const commit = git('log', '-1', '--format=%h', '--', 'tools/synth.ts');
+    const dirty = git('status', '--porcelain', '--', 'tools/synth.ts') !== '';
     return dirty ? `uncommitted changes on top of ${commit}` : commit;
   } catch {
     return 'unknown (no git)';
@@ -59,16 +59,16 @@ A small camera drive for \`npm run demo\`: ${m.files.length} JPEG frames, ${tota
 from a made-up camera (${m.camera.make} ${m.camera.model}, serial ${m.camera.serial}) over
 ${new Set(m.files.map((f) => f.captureTime?.slice(0, 10))).size} days in ${m.timeZone}.
 
-**How it was made.** \`${cmd}\` runs \`makeFixtureDrive\` (src/media/fixture-drive.ts) with the
+**How it was made.** \`${cmd}\` runs \`makeFixtureDrive\` (tools/fixture-drive.ts) with the
 recipe \`DEMO\` in scripts/make-fixture-drive.ts (seed ${m.seed}):
 
-- the scenes and plates are drawn by \`renderScene\`/\`randomPlateText\` (src/ocr/synth.ts),
+- the scenes and plates are drawn by \`renderScene\`/\`randomPlateText\` (tools/synth.ts),
   640×360, JPEG quality lowered until each frame is at most 60 KB;
 - the EXIF (DateTimeOriginal + OffsetTimeOriginal, CreateDate, Make, Model, SerialNumber,
   GPS) is written by the real exiftool (exiftool-vendored, \`-overwrite_original\`);
 - capture times follow a day's traffic (quiet nights, rush hours, short bursts).
 
-The frames were drawn by src/ocr/synth.ts at commit ${synth}.
+The frames were drawn by tools/synth.ts at commit ${synth}.
 
 The manifest with the expected answers (kind, capture time, plate, flags) is
 \`fixture-manifest.json\`, beside the drive so an import never sees it. Output is deterministic
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   if (values.demo) {
     const synth = synthVersion();
     if (synth.startsWith('uncommitted'))
-      console.warn(`warning: src/ocr/synth.ts has ${synth}; the demo bytes will not be reproducible from a commit`);
+      console.warn(`warning: tools/synth.ts has ${synth}; the demo bytes will not be reproducible from a commit`);
     const { out, ...opts } = DEMO;
     await fsp.rm(out, { recursive: true, force: true });
     const m = await makeFixtureDrive(out, opts);

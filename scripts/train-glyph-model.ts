@@ -32,7 +32,7 @@ import {
   narrowness,
   newNet,
 } from '../src/ocr/glyph.js';
-import { makeRng } from '../src/ocr/synth.js';
+import { makeRng } from '../tools/synth.js';
 
 const [work = '/tmp/glyph-train', platesArg = '5000', epochsArg = '7'] = process.argv.slice(2);
 const PLATES = Number(platesArg);

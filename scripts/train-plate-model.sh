@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains models/plate.traineddata.gz, the recogniser for plate lettering, from plates the
-# project renders itself (src/ocr/synth.ts) and redraws the way the reader does
+# project renders itself (tools/synth.ts) and redraws the way the reader does
 # (src/ocr/find.ts). Run by hand, never in CI:
 #
 #   apt-get install -y tesseract-ocr      # lstmtraining, combine_lang_model, unicharset_extractor

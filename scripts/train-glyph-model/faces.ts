@@ -7,7 +7,7 @@
  *     fonts-routed-gothic fonts-b612 fonts-freefont-ttf fonts-noto-core fonts-lato \
  *     fonts-cantarell fonts-hack fonts-open-sans fonts-jetbrains-mono
  */
-import type { Face } from '../../src/ocr/synth.js';
+import type { Face } from '../../tools/synth.js';
 
 export const TRAINING_FACES: readonly Face[] = [
   { family: 'Liberation Sans Narrow', weight: 'bold', width: 0.55, cap: 0.72 },

@@ -2,7 +2,7 @@
  * Training characters for the glyph model:
  * `tsx scripts/train-glyph-model/make-glyphs.ts OUT COUNT [SHARD] [SHARDS] [SEED0]`
  *
- * Renders synthetic plates (src/ocr/synth.ts) in many typefaces, runs the reader's own row
+ * Renders synthetic plates (tools/synth.ts) in many typefaces, runs the reader's own row
  * finding and redraw on each (src/ocr/find.ts), and keeps the characters of each redrawn
  * row that holds exactly the plate's characters: the model learns the characters as the
  * reader will show them. Writes OUT/shard-N.bin: per character one class byte, then the
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { decodeGrey } from '../../src/ocr/image.js';
 import { plateLines } from '../../src/ocr/find.js';
 import { GH, GLYPHS, GW, INPUTS, glyphFeatures } from '../../src/ocr/glyph.js';
-import { makeRng, randomPlateText, renderPlate } from '../../src/ocr/synth.js';
+import { makeRng, randomPlateText, renderPlate } from '../../tools/synth.js';
 import { TRAINING_FACES } from './faces.js';
 
 const [out = 'glyphs', countArg = '100', shardArg = '0', shardsArg = '1', seedArg = '700000'] = process.argv.slice(2);

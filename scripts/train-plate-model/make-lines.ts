@@ -1,7 +1,7 @@
 /**
  * Training lines for the plate model: `tsx scripts/train-plate-model/make-lines.ts OUT COUNT [SHARD] [SHARDS]`
  *
- * Renders synthetic plates (src/ocr/synth.ts), runs the reader's own row finding and
+ * Renders synthetic plates (tools/synth.ts), runs the reader's own row finding and
  * redraw on each (src/ocr/find.ts), and writes the redraws that hold exactly the plate's
  * characters as OUT/NAME.png with OUT/NAME.gt.txt and a line box file OUT/NAME.box. The
  * model so learns the lettering as the reader will show it: binarised, level, redrawn.
@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { decodeGrey } from '../../src/ocr/image.js';
 import { plateLines } from '../../src/ocr/find.js';
-import { makeRng, randomPlateText, renderPlate } from '../../src/ocr/synth.js';
+import { makeRng, randomPlateText, renderPlate } from '../../tools/synth.js';
 
 const [out = 'lines', countArg = '100', shardArg = '0', shardsArg = '1'] = process.argv.slice(2);
 const count = Number(countArg);

@@ -58,14 +58,4 @@ export function details(pairs: [string, Cell][]): string {
     .join('\n')}\n`;
 }
 
-export function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '';
-  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < u.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${u[i]}`;
-}
+export { formatBytes as bytes } from '../core/format.js';

@@ -2,6 +2,8 @@
  * Time is injected: core functions take a `Clock` or a Date, never read the system time.
  * Timestamps are stored as ISO-8601 with the offset of the home's time zone.
  */
+import { CustodyError } from './errors.js';
+
 export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
@@ -85,4 +87,69 @@ export function localDate(d: Date, timeZone: string): string {
 
 export function addDays(d: Date, days: number): Date {
   return new Date(d.getTime() + days * DAY_MS);
+}
+
+/** The instant at which the wall-clock time `y-m-d h:mi:s.ms` happens in `timeZone`. */
+export function wallTimeToInstant(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+  timeZone: string,
+): Date {
+  const guess = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  // Two passes: the offset at the guess, then at the corrected instant (around a DST change).
+  let t = guess - zoneOffsetMinutes(new Date(guess), timeZone) * 60_000;
+  t = guess - zoneOffsetMinutes(new Date(t), timeZone) * 60_000;
+  return new Date(t);
+}
+
+export interface WhenOptions {
+  /** The flag or prompt being read, for the error message (e.g. "--from"). */
+  flag: string;
+  /** The home's time zone: a date or time without an offset is read there. */
+  timeZone: string;
+  /** A bare date means its last millisecond (the end of a range) instead of its first. */
+  endOfDay?: boolean;
+}
+
+/**
+ * The one reader of dates and times given on the command line or at a prompt: a calendar date
+ * (`2026-10-20`, the start of that day, or its end with `endOfDay`), a date and time
+ * (`2026-10-20 16:45` or `2026-10-20T16:45`) read in the home's time zone, or ISO-8601 with an
+ * offset (kept as typed). Impossible dates (`2026-11-31`) are refused. Returns ISO-8601 with an offset.
+ */
+export function parseWhen(v: string, o: WhenOptions): string {
+  const text = v.trim();
+  const withOffset = parseIsoWithOffset(text);
+  if (withOffset) return text;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
+  if (m) {
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const real = new Date(Date.UTC(y, mo - 1, d));
+    const time = m[4] !== undefined;
+    const [h, mi, s] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+    if (
+      real.getUTCFullYear() === y &&
+      real.getUTCMonth() === mo - 1 &&
+      real.getUTCDate() === d &&
+      h < 24 &&
+      mi < 60 &&
+      s < 60
+    ) {
+      const instant =
+        !time && o.endOfDay
+          ? wallTimeToInstant(y, mo, d, 23, 59, 59, 999, o.timeZone)
+          : wallTimeToInstant(y, mo, d, h, mi, s, 0, o.timeZone);
+      return isoInZone(instant, o.timeZone);
+    }
+  }
+  throw new CustodyError(
+    'usage',
+    `${o.flag} ${JSON.stringify(v)} is not a date or time.`,
+    `For example 2026-11-03, "2026-11-03 16:45" (${o.timeZone}) or 2026-11-03T16:45:00-08:00.`,
+  );
 }

@@ -113,17 +113,7 @@ export function formatIsoRange(from: string, to: string): string {
 }
 
 /** "1,234,567 bytes (1.2 MB)". */
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  const exact = `${n.toLocaleString('en-US')} bytes`;
-  return u === 0 ? exact : `${exact} (${v.toFixed(v < 10 ? 2 : 1)} ${units[u]})`;
-}
+export { formatBytesExact as formatBytes } from '../core/format.js';
 
 // ---------------------------------------------------------------------------------------------
 // Templates

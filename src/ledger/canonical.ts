@@ -1,5 +1,5 @@
 /** Canonical JSON (RFC 8785, JCS) and the hash chain's step. */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/hash.js';
 import canonicalizeImport from 'canonicalize';
 
 const canonicalizeFn = canonicalizeImport as unknown as (v: unknown) => string | undefined;
@@ -10,11 +10,9 @@ export function canonicalJson(value: unknown): string {
   return s;
 }
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { sha256Hex };
 
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export const GENESIS_HASH = '0'.repeat(64);
 
 /** hash = SHA-256(prev_hash ‖ canonical JSON of the event) — DESIGN.md, "The ledger is an event log". */
 export function chainHash(

@@ -1,4 +1,5 @@
 /** Durable file writes: temporary file, fsync, rename over the old file, fsync the folder. */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
@@ -96,4 +97,11 @@ export function appendLineDurable(file: string, line: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** SHA-256 of a file's bytes, read as a stream (files of any size). */
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

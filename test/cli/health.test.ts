@@ -13,7 +13,7 @@ import type { Finding } from '../../src/core/health.js';
 import { manualClock } from '../../src/core/time.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive } from '../../src/media/fixture-drive.js';
+import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir, type TestHome } from '../helpers/cli.js';
 import { openSession } from '../../src/ledger/session.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../../src/ledger/batches.js';

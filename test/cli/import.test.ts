@@ -6,7 +6,7 @@ import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../../src/ledger/batches.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive, type FixtureManifest } from '../../src/media/fixture-drive.js';
+import { makeFixtureDrive, type FixtureManifest } from '../../tools/fixture-drive.js';
 import { importDrive } from '../../src/media/import.js';
 import { hashStored } from '../../src/media/store.js';
 import { INIT_ARGS, newTestHome, PASSWORD, run, scriptedPrompts, tmpDir, type TestHome } from '../helpers/cli.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive } from '../../src/media/fixture-drive.js';
+import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { runOcr } from '../../src/ocr/queue.js';
 import type { PlateReader } from '../../src/ocr/reader.js';
 import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, scriptedPrompts, tmpDir, type TestHome } from '../helpers/cli.js';

@@ -15,7 +15,7 @@ import { BatchFiles, loadBatchKey, storeContext } from '../../src/ledger/batches
 import { executePurge } from '../../src/ledger/purge.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive } from '../../src/media/fixture-drive.js';
+import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { hashStored } from '../../src/media/store.js';
 import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir } from '../helpers/cli.js';
 

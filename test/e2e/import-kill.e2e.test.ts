@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../../src/ledger/batches.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive, minimalMp4, type FixtureManifest } from '../../src/media/fixture-drive.js';
+import { makeFixtureDrive, minimalMp4, type FixtureManifest } from '../../tools/fixture-drive.js';
 import { BIN, INIT_ARGS, newTestHome, PASSWORD, spawnBin, tmpDir, type TestHome } from '../helpers/cli.js';
 
 let drive: string;

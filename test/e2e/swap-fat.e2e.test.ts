@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive } from '../../src/media/fixture-drive.js';
+import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { INIT_ARGS, newTestHome, spawnBin, tmpDir } from '../helpers/cli.js';
 import { makeFatImage, mountFatImage, type FatMount } from '../helpers/fat-image.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minimalMp4 } from '../../src/media/fixture-drive.js';
+import { minimalMp4 } from '../../tools/fixture-drive.js';
 import {
   captureMetaFromTags,
   EXIF_HEAD_BYTES,

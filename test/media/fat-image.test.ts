@@ -11,7 +11,7 @@ import { ExifTool } from 'exiftool-vendored';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDriveIdFile, readVolumeInfo } from '../../src/media/drives.js';
 import { readCaptureMeta } from '../../src/media/exif.js';
-import { makeFixtureDrive, type FixtureManifest } from '../../src/media/fixture-drive.js';
+import { makeFixtureDrive, type FixtureManifest } from '../../tools/fixture-drive.js';
 import { isMountPoint, listMounts } from '../../src/media/mounts.js';
 import { SNIFF_BYTES, sniffMedia } from '../../src/media/sniff.js';
 import { walkDrive } from '../../src/media/walk.js';

@@ -6,10 +6,10 @@ import { ExifTool } from 'exiftool-vendored';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeCaptureTime } from '../../src/core/capture-time.js';
 import { readCaptureMeta, readCaptureMetaExiftool, EXIF_HEAD_BYTES } from '../../src/media/exif.js';
-import { captureSequence, makeFixtureDrive, minimalMp4, type FixtureManifest } from '../../src/media/fixture-drive.js';
+import { captureSequence, makeFixtureDrive, minimalMp4, type FixtureManifest } from '../../tools/fixture-drive.js';
 import { SNIFF_BYTES, sniffMedia } from '../../src/media/sniff.js';
 import { walkDrive } from '../../src/media/walk.js';
-import { makeRng } from '../../src/ocr/synth.js';
+import { makeRng } from '../../tools/synth.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'custody-'));
 const et = new ExifTool({ maxProcs: 2 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Grey, decodeGrey } from '../../src/ocr/image.js';
 import { plateLines } from '../../src/ocr/find.js';
-import { makeRng, randomPlateText, renderPlate } from '../../src/ocr/synth.js';
+import { makeRng, randomPlateText, renderPlate } from '../../tools/synth.js';
 
 /** A white plate 460×220 with dark glyphs drawn by `paint`. */
 function plate(paint: (set: (x: number, y: number, v?: number) => void) => void): Grey {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeGrey, holdsPlate as holds } from '../../src/ocr/image.js';
 import { findPlates } from '../../src/ocr/frame.js';
-import { makeRng, randomPlateText, renderScene } from '../../src/ocr/synth.js';
+import { makeRng, randomPlateText, renderScene } from '../../tools/synth.js';
 
 describe('plate finder in whole frames', () => {
   it('puts the plate first in most synthetic frames (signs, badges and windows around it)', async () => {

@@ -14,7 +14,7 @@ import {
   rowReadings,
 } from '../../src/ocr/glyph.js';
 import type { Grey } from '../../src/ocr/image.js';
-import { makeRng } from '../../src/ocr/synth.js';
+import { makeRng } from '../../tools/synth.js';
 
 /** White image with black rectangles. */
 function canvas(w: number, h: number, rects: Array<[number, number, number, number]>): Grey {

@@ -4,7 +4,7 @@
  * itself (no worker left running) and that it never touched the network.
  */
 import { createPlateReader } from '../../src/ocr/reader.js';
-import { renderPlate, renderScene } from '../../src/ocr/synth.js';
+import { renderPlate, renderScene } from '../../tools/synth.js';
 
 const reader = await createPlateReader({ workers: 2 });
 const crop = await reader.read(await renderPlate('7ABC123', { seed: 3, skew: 0, night: false }), 'crop');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlateReader, type PlateReader } from '../../src/ocr/reader.js';
-import { makeRng, randomPlateText, renderPlate, renderScene } from '../../src/ocr/synth.js';
+import { makeRng, randomPlateText, renderPlate, renderScene } from '../../tools/synth.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

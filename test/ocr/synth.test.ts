@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { layoutOf } from '../../src/ocr/layout.js';
-import { PLATE_LAYOUTS, makeRng, randomPlateText, renderFrame, renderPlate, renderScene } from '../../src/ocr/synth.js';
+import { PLATE_LAYOUTS, makeRng, randomPlateText, renderFrame, renderPlate, renderScene } from '../../tools/synth.js';
 
 describe('synthetic plates', () => {
   it('draws serials from the US-like layouts, deterministically', () => {

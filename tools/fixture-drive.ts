@@ -1,6 +1,6 @@
 /**
  * Synthetic camera drives for tests and the demo: JPEG frames of synthetic scenes with
- * synthetic plates (src/ocr/synth.ts; no real plate ever enters the repository), EXIF written
+ * synthetic plates (tools/synth.ts; no real plate ever enters the repository), EXIF written
  * by the real exiftool, capture times in a realistic sequence (busy days, quiet nights, short
  * bursts), laid out as a camera does (`DCIM/100CAM/IMG_0001.JPG`).
  *
@@ -16,10 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExifTool } from 'exiftool-vendored';
 import sharp from 'sharp';
-import { isoInZone, localDate, DAY_MS } from '../core/time.js';
-import { wallTimeInZone, type CaptureTimeFlag } from '../core/capture-time.js';
-import { makeRng, randomPlateText, renderScene, type Rng } from '../ocr/synth.js';
-import { DRIVE_ID_FILE, writeDriveIdFile, type DriveIdInfo } from './drives.js';
+import { isoInZone, localDate, DAY_MS } from '../src/core/time.js';
+import { wallTimeInZone, type CaptureTimeFlag } from '../src/core/capture-time.js';
+import { makeRng, randomPlateText, renderScene, type Rng } from './synth.js';
+import { DRIVE_ID_FILE, writeDriveIdFile, type DriveIdInfo } from '../src/media/drives.js';
 
 export interface FixtureCamera {
   make: string;

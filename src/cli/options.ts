@@ -1,0 +1,67 @@
+/**
+ * Every flag that more than one command takes is declared here, once: its name, its argument and
+ * how its value is read. A command adds it with its own help sentence
+ * (`.addOption(flags.camera('only this camera'))`), so the spelling and the parsing cannot drift.
+ * Dates are parsed after log-in, by `whenFlag`, in the home's time zone.
+ */
+import { Option } from 'commander';
+import { CustodyError } from '../core/errors.js';
+import { parseWhen } from '../core/time.js';
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n > 0)) throw new CustodyError('usage', `${flag} must be a positive whole number.`);
+    return n;
+  };
+}
+
+export const flags = {
+  camera: (description = 'the camera') => new Option('--camera <id>', description),
+  drive: (description = 'the drive') => new Option('--drive <id>', description),
+  request: (description = 'the request') => new Option('--request <id>', description),
+  caseNumber: (description = 'the case number') => new Option('--case <number>', description),
+  purpose: (description = 'an official purpose from the settings (policy §1)') =>
+    new Option('--purpose <text>', description),
+  reason: (description = 'why') => new Option('--reason <text>', description),
+  note: (description = 'a note') => new Option('--note <text>', description),
+  yes: (description = 'do it without asking') => new Option('--yes', description),
+  /** A moment: when something happened (default: now). */
+  at: (description = 'when (default: now)') => new Option('--at <when>', description),
+  /** The start of a range: a date means its first moment. */
+  from: (description = 'the start (a date, a date and time, or ISO-8601)') => new Option('--from <when>', description),
+  /** The end of a range: a date means its last moment. */
+  to: (description = 'the end (a date means the whole day)') => new Option('--to <when>', description),
+  outDir: (description = 'the folder to write into') => new Option('--out <dir>', description),
+  outFile: (description = 'the file to write (must not exist)') => new Option('--out <file>', description),
+  limit: (description = 'at most this many', fallback?: number) => {
+    const o = new Option('--limit <n>', description).argParser(positiveInt('--limit'));
+    return fallback === undefined ? o : o.default(fallback);
+  },
+};
+
+/**
+ * A date flag read in the home's time zone (`parseWhen`): undefined stays undefined. Use
+ * `endOfDay` for the end of a range, so `--to 2026-11-03` includes that whole day.
+ */
+export function whenFlag(
+  value: string | undefined,
+  flag: string,
+  timeZone: string,
+  endOfDay = false,
+): string | undefined {
+  return value === undefined ? undefined : parseWhen(value, { flag, timeZone, endOfDay });
+}
+
+/** A range of two date flags, checked: the start is not after the end. */
+export function rangeFlags(
+  o: { from?: string; to?: string },
+  timeZone: string,
+  names: [string, string] = ['--from', '--to'],
+): { from?: string; to?: string } {
+  const from = whenFlag(o.from, names[0], timeZone);
+  const to = whenFlag(o.to, names[1], timeZone, true);
+  if (from && to && Date.parse(from) > Date.parse(to))
+    throw new CustodyError('usage', `${names[0]} ${o.from} is after ${names[1]} ${o.to}.`, 'Give the earlier one first.');
+  return { from, to };
+}
