@@ -62,6 +62,10 @@ export function rangeFlags(
   const from = whenFlag(o.from, names[0], timeZone);
   const to = whenFlag(o.to, names[1], timeZone, true);
   if (from && to && Date.parse(from) > Date.parse(to))
-    throw new CustodyError('usage', `${names[0]} ${o.from} is after ${names[1]} ${o.to}.`, 'Give the earlier one first.');
+    throw new CustodyError(
+      'usage',
+      `${names[0]} ${o.from} is after ${names[1]} ${o.to}.`,
+      'Give the earlier one first.',
+    );
   return { from, to };
 }

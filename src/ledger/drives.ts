@@ -1,9 +1,60 @@
-/** Reinstall eligibility as the ledger sees it (policy §8); the rule itself is src/core/retention.ts. */
+/** Drives as the ledger's derived table holds them, and reinstall eligibility as the ledger sees it (policy §8); the rule itself is src/core/retention.ts. */
 import type { DriveState } from '../core/drive-state.js';
+import { CustodyError } from '../core/errors.js';
 import { reinstallEligibility } from '../core/retention.js';
 import { holdsForDrive } from './holds.js';
 import { isoInZone, parseIsoWithOffset } from '../core/time.js';
 import type { Session } from './session.js';
+
+export interface DriveRow {
+  id: string;
+  label: string | null;
+  serial: string | null;
+  capacity_bytes: number | null;
+  fs_type: string | null;
+  state: DriveState;
+  camera_id: string | null;
+  location: string | null;
+  enrolled_at: string;
+  state_since: string;
+  installed_at: string | null;
+  removed_at: string | null;
+  stored_at: string | null;
+  released_to: string | null;
+  retired_at: string | null;
+  recorded_first: string | null;
+  recorded_last: string | null;
+  note: string | null;
+}
+
+export function findDrive(s: Session, id: string): DriveRow {
+  const d = s.ledger.one<DriveRow>('SELECT * FROM drives WHERE id = ?', [id]);
+  if (!d) throw new CustodyError('notFound', `No drive ${id}.`, 'See `custody drive list`.');
+  return d;
+}
+
+export function driveJson(d: DriveRow) {
+  return {
+    id: d.id,
+    label: d.label,
+    serial: d.serial,
+    capacityBytes: d.capacity_bytes,
+    fsType: d.fs_type,
+    state: d.state,
+    camera: d.camera_id,
+    location: d.location,
+    enrolledAt: d.enrolled_at,
+    stateSince: d.state_since,
+    installedAt: d.installed_at,
+    removedAt: d.removed_at,
+    storedAt: d.stored_at,
+    releasedTo: d.released_to,
+    retiredAt: d.retired_at,
+    recordedFirst: d.recorded_first,
+    recordedLast: d.recorded_last,
+    note: d.note,
+  };
+}
 
 export interface InstallVerdict {
   eligible: boolean;

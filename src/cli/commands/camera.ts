@@ -6,42 +6,9 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { askText } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
+import { type CameraRow, cameraJson, findCamera } from '../../ledger/cameras.js';
 
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
-
-export interface CameraRow {
-  id: string;
-  location: string;
-  description: string | null;
-  make: string | null;
-  model: string | null;
-  serial: string | null;
-  status: string;
-  in_service_since: string;
-  retired_at: string | null;
-  swap_cadence_days: number | null;
-}
-
-export function findCamera(s: Session, id: string): CameraRow {
-  const c = s.ledger.one<CameraRow>('SELECT * FROM cameras WHERE id = ?', [id]);
-  if (!c) throw new CustodyError('notFound', `No camera ${id}.`, 'See `custody camera list`.');
-  return c;
-}
-
-function cameraJson(c: CameraRow) {
-  return {
-    id: c.id,
-    location: c.location,
-    description: c.description,
-    make: c.make,
-    model: c.model,
-    serial: c.serial,
-    status: c.status,
-    inServiceSince: c.in_service_since,
-    retiredAt: c.retired_at,
-    swapCadenceDays: c.swap_cadence_days,
-  };
-}
 
 export function registerCamera(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
   const cam = program.command('camera').description('cameras (policy §2)');

@@ -5,64 +5,14 @@ import { CustodyError } from '../../core/errors.js';
 import { parseIsoWithOffset } from '../../core/time.js';
 import type { VolumeInfo } from '../../media/drives.js';
 import type { Session } from '../../ledger/session.js';
-import { checkInstallable } from '../../ledger/drives.js';
+import { checkInstallable, driveJson, findDrive, type DriveRow } from '../../ledger/drives.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { askText } from '../prompts.js';
 import { bytes, details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
-import { findCamera } from './camera.js';
+import { findCamera } from '../../ledger/cameras.js';
 
 const DRIVE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export interface DriveRow {
-  id: string;
-  label: string | null;
-  serial: string | null;
-  capacity_bytes: number | null;
-  fs_type: string | null;
-  state: DriveState;
-  camera_id: string | null;
-  location: string | null;
-  enrolled_at: string;
-  state_since: string;
-  installed_at: string | null;
-  removed_at: string | null;
-  stored_at: string | null;
-  released_to: string | null;
-  retired_at: string | null;
-  recorded_first: string | null;
-  recorded_last: string | null;
-  note: string | null;
-}
-
-export function findDrive(s: Session, id: string): DriveRow {
-  const d = s.ledger.one<DriveRow>('SELECT * FROM drives WHERE id = ?', [id]);
-  if (!d) throw new CustodyError('notFound', `No drive ${id}.`, 'See `custody drive list`.');
-  return d;
-}
-
-export function driveJson(d: DriveRow) {
-  return {
-    id: d.id,
-    label: d.label,
-    serial: d.serial,
-    capacityBytes: d.capacity_bytes,
-    fsType: d.fs_type,
-    state: d.state,
-    camera: d.camera_id,
-    location: d.location,
-    enrolledAt: d.enrolled_at,
-    stateSince: d.state_since,
-    installedAt: d.installed_at,
-    removedAt: d.removed_at,
-    storedAt: d.stored_at,
-    releasedTo: d.released_to,
-    retiredAt: d.retired_at,
-    recordedFirst: d.recorded_first,
-    recordedLast: d.recorded_last,
-    note: d.note,
-  };
-}
 
 function nextDriveId(s: Session): string {
   const n = Number(s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM drives')?.n ?? 0) + 1;

@@ -29,7 +29,7 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { askChoice, askConfirm, askText } from '../prompts.js';
 import { bytes as fmtBytes, details, paint, printJson, table, useColor } from '../render.js';
 import { withSession } from '../session.js';
-import { findDrive, type DriveRow } from './drive.js';
+import { findDrive, type DriveRow } from '../../ledger/drives.js';
 import { releaseJson, sha256File } from './requests.js';
 
 const sha256Hex = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');

@@ -38,8 +38,8 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { askChoice, askText } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
-import { findCamera } from './camera.js';
-import { findDrive } from './drive.js';
+import { findCamera } from '../../ledger/cameras.js';
+import { findDrive } from '../../ledger/drives.js';
 import { registerRelease } from './requests-release.js';
 
 const AGENCY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

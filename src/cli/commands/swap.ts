@@ -10,7 +10,8 @@ import { askChoice, askConfirm, askText } from '../prompts.js';
 import { progressBar } from '../progress.js';
 import { bytes, paint, printJson, table, useColor } from '../render.js';
 import { withSession } from '../session.js';
-import { enrolDrive, findDrive, type DriveRow } from './drive.js';
+import { findDrive, type DriveRow } from '../../ledger/drives.js';
+import { enrolDrive } from './drive.js';
 
 interface SourceChoice {
   path: string;
