@@ -32,6 +32,8 @@ export const flags = {
   from: (description = 'the start (a date, a date and time, or ISO-8601)') => new Option('--from <when>', description),
   /** The end of a range: a date means its last moment. */
   to: (description = 'the end (a date means the whole day)') => new Option('--to <when>', description),
+  /** A calendar date (YYYY-MM-DD), read with `dateFlag`. */
+  date: (description = 'the date (YYYY-MM-DD)') => new Option('--date <date>', description),
   outDir: (description = 'the folder to write into') => new Option('--out <dir>', description),
   outFile: (description = 'the file to write (must not exist)') => new Option('--out <file>', description),
   limit: (description = 'at most this many', fallback?: number) => {
@@ -68,4 +70,30 @@ export function rangeFlags(
       'Give the earlier one first.',
     );
   return { from, to };
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A flag documented as a calendar date (`YYYY-MM-DD`): checked by `parseWhen` (impossible dates
+ * refused) and kept as the date. A bare date names the same day in every zone, so no zone is needed.
+ */
+export function dateFlag(value: string, flag: string): string;
+export function dateFlag(value: string | undefined, flag: string): string | undefined;
+export function dateFlag(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (!DATE_ONLY.test(v)) throw new CustodyError('usage', `${flag} ${value} is not a date (YYYY-MM-DD).`);
+  return parseWhen(v, { flag, timeZone: 'UTC' }).slice(0, 10);
+}
+
+/**
+ * A flag that takes a calendar date (kept as the date, as `dateFlag`) or a moment (read by
+ * `whenFlag` in the home's time zone), for records that may know only the day.
+ */
+export function dateOrWhenFlag(value: string, flag: string, timeZone: string): string;
+export function dateOrWhenFlag(value: string | undefined, flag: string, timeZone: string): string | undefined;
+export function dateOrWhenFlag(value: string | undefined, flag: string, timeZone: string): string | undefined {
+  if (value === undefined) return undefined;
+  return DATE_ONLY.test(value.trim()) ? dateFlag(value, flag) : whenFlag(value, flag, timeZone);
 }

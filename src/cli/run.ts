@@ -10,12 +10,16 @@ import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerOperator } from './commands/operator.js';
 import { registerBreach } from './commands/breach.js';
+import { registerContractor } from './commands/contractor.js';
 import { registerHealth } from './commands/health.js';
 import { registerOcr } from './commands/ocr.js';
 import { registerRequests } from './commands/requests.js';
+import { registerRestore } from './commands/restore.js';
 import { registerRetention } from './commands/retention.js';
 import { registerSearch } from './commands/search.js';
 import { registerSwapAndImport } from './commands/swap.js';
+import { registerTransparency } from './commands/transparency.js';
+import { registerUnlock } from './commands/unlock.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWatch } from './commands/watch.js';
 import type { CliContext, GlobalOptions } from './context.js';
@@ -96,8 +100,12 @@ Exit status: ${Object.entries(EXIT)
     registerRetention,
     registerHealth,
     registerBreach,
+    registerContractor,
+    registerTransparency,
     registerLog,
     registerVerify,
+    registerUnlock,
+    registerRestore,
   ])
     sub(program, ctx, getGlobals);
   // The watch starts each swap as its own command line, with the same global options.

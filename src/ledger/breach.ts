@@ -5,7 +5,7 @@
  */
 import { CustodyError } from '../core/errors.js';
 import type { Finding } from '../core/health.js';
-import { DAY_MS, localDate, parseIsoWithOffset, zoneOffsetMinutes } from '../core/time.js';
+import { DAY_MS, localDate, zoneOffsetMinutes } from '../core/time.js';
 import type { Session } from './session.js';
 
 /** Policy §10: the notice stays posted on the website for at least this many days. */
@@ -116,21 +116,6 @@ export function startOfDate(date: string, timeZone: string): Date {
   const guess = Date.parse(`${date}T00:00:00Z`);
   const first = guess - zoneOffsetMinutes(new Date(guess), timeZone) * 60_000;
   return new Date(guess - zoneOffsetMinutes(new Date(first), timeZone) * 60_000);
-}
-
-/** A date (YYYY-MM-DD) or an ISO-8601 time with offset, checked; returns it unchanged. */
-export function checkWhen(v: string, flag: string): string {
-  if (isDate(v) || parseIsoWithOffset(v)) return v;
-  throw new CustodyError(
-    'usage',
-    `${flag} ${v} is not a date (YYYY-MM-DD) or ISO-8601 time with offset.`,
-    'For example 2026-11-20 or 2026-11-20T09:30:00-08:00.',
-  );
-}
-
-export function checkDate(v: string, flag: string): string {
-  if (isDate(v)) return v;
-  throw new CustodyError('usage', `${flag} ${v} is not a date (YYYY-MM-DD).`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,6 +256,8 @@ export function breachNoticeLines(s: Session): string[] {
     });
 }
 
+export type BreachJson = ReturnType<typeof breachJson>;
+
 export function breachJson(b: BreachRow, todayDate: string) {
   const d = breachDuties(b, todayDate);
   return {
@@ -344,6 +331,8 @@ export function findContractorRequest(s: Session, id: string): ContractorRequest
   return r;
 }
 
+export type PermitJson = ReturnType<typeof permitJson>;
+
 export function permitJson(p: PermitRow, todayDate: string) {
   return {
     id: p.id,
@@ -361,6 +350,13 @@ export function permitJson(p: PermitRow, todayDate: string) {
     revokeReason: p.revoke_reason,
   };
 }
+
+/** The log of requests for data held by the contractor, oldest first. */
+export function allContractorRequests(s: Session): ContractorRequestRow[] {
+  return s.ledger.rows<ContractorRequestRow>('SELECT * FROM contractor_requests ORDER BY requested_on, id');
+}
+
+export type ContractorRequestJson = ReturnType<typeof contractorRequestJson>;
 
 export function contractorRequestJson(r: ContractorRequestRow) {
   return {

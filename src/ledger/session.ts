@@ -90,6 +90,43 @@ export function operatorFromRow(r: Record<string, unknown>): Operator {
   };
 }
 
+/** An operator's row as stored (the operators table), for the list of operators. */
+export interface OperatorRow {
+  username: string;
+  display_name: string;
+  role: string;
+  organization: string;
+  status: string;
+  trained_on: string | null;
+  course: string | null;
+  trainer: string | null;
+  failed_logins: number;
+}
+
+/** One operator's row in a ledger (also one not yet opened as a session, e.g. a generation to restore). */
+export function operatorRow(ledger: Ledger, username: string): Record<string, unknown> | undefined {
+  return ledger.one('SELECT * FROM operators WHERE username = ?', [username]);
+}
+
+/** Every operator, by username. */
+export function allOperatorRows(ledger: Ledger): OperatorRow[] {
+  return ledger.rows<OperatorRow>('SELECT * FROM operators ORDER BY username');
+}
+
+export function operatorRowJson(r: OperatorRow) {
+  return {
+    username: r.username,
+    name: r.display_name,
+    role: r.role,
+    organization: r.organization,
+    status: r.status,
+    trainedOn: r.trained_on ?? null,
+    course: r.course ?? null,
+    trainer: r.trainer ?? null,
+    failedLogins: r.failed_logins,
+  };
+}
+
 export class Session {
   readonly home: Home;
   readonly ledger: Ledger;
@@ -134,7 +171,7 @@ export class Session {
   }
 
   findOperator(username: string): Operator | undefined {
-    const r = this.ledger.one('SELECT * FROM operators WHERE username = ?', [username]);
+    const r = operatorRow(this.ledger, username);
     return r ? operatorFromRow(r) : undefined;
   }
 
@@ -184,7 +221,7 @@ export async function openSession(o: OpenOptions): Promise<Session> {
       );
     }
     const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(master));
-    const row = ledger.one('SELECT * FROM operators WHERE username = ?', [username]);
+    const row = operatorRow(ledger, username);
     if (!row) {
       ledger.close();
       throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator.`);

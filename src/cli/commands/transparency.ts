@@ -1,15 +1,11 @@
-/** Command: transparency — the public summary of a period, as a signed PDF and JSON (issue 8). */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+/** Command: transparency — the public summary of a period, as a signed PDF and JSON (counts only). */
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
-import { checkDate, transparencyData, type TransparencyData } from '../../ledger/breach.js';
+import { type TransparencyData, transparencyReport } from '../../operations/transparency.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { dateFlag, flags } from '../options.js';
 import { details, printJson } from '../render.js';
 import { withSession } from '../session.js';
-
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 function summaryLines(d: TransparencyData): [string, string | number | null][] {
   const kinds = (c: TransparencyData['requests']['total']) =>
@@ -47,9 +43,9 @@ export function registerTransparency(program: Command, ctx: CliContext, globals:
     .description(
       'a public transparency report for a period: counts only, no plate, name, badge, case or place; signed PDF and JSON',
     )
-    .option('--from <date>', 'the first day of the period (YYYY-MM-DD)')
-    .option('--to <date>', 'the last day of the period (YYYY-MM-DD)')
-    .option('--out <dir>', 'write transparency-FROM-TO.pdf (signed) and transparency-FROM-TO.json here')
+    .addOption(flags.from('the first day of the period (YYYY-MM-DD)'))
+    .addOption(flags.to('the last day of the period (YYYY-MM-DD)'))
+    .addOption(flags.outDir('write transparency-FROM-TO.pdf (signed) and transparency-FROM-TO.json here'))
     .addHelpText(
       'after',
       '\nExamples:\n  $ custody transparency --from 2026-01-01 --to 2026-12-31 --out reports/\n  $ custody transparency --from 2026-11-01 --to 2026-11-30 --json',
@@ -57,27 +53,10 @@ export function registerTransparency(program: Command, ctx: CliContext, globals:
     .action(async (o: { from?: string; to?: string; out?: string }) => {
       const g = globals();
       if (!o.from || !o.to) throw new CustodyError('usage', 'Give the period: --from YYYY-MM-DD --to YYYY-MM-DD.');
-      const from = checkDate(o.from, '--from');
-      const to = checkDate(o.to, '--to');
-      if (to < from) throw new CustodyError('usage', `--to ${to} is before --from ${from}.`);
+      const from = dateFlag(o.from, '--from');
+      const to = dateFlag(o.to, '--to');
       await withSession(ctx, g, 'transparency', 'reports', async (s) => {
-        const data = transparencyData(s, from, to);
-        let files: { pdf: string; json: string } | null = null;
-        if (o.out) {
-          const { renderTransparencyReport } = await import('../../documents/transparency.js');
-          const pdf = await renderTransparencyReport(data, s.home.loadIdentity(s.master), s.clock());
-          const json = `${JSON.stringify(data, null, 2)}\n`;
-          const dir = path.resolve(o.out);
-          fs.mkdirSync(dir, { recursive: true });
-          files = {
-            pdf: path.join(dir, `transparency-${from}-${to}.pdf`),
-            json: path.join(dir, `transparency-${from}-${to}.json`),
-          };
-          fs.writeFileSync(files.pdf, pdf);
-          fs.writeFileSync(files.json, json);
-          s.append('transparency.reported', { from, to, pdfSha256: sha256(pdf), jsonSha256: sha256(json) });
-          s.commit();
-        }
+        const { data, files } = await transparencyReport(s, { from, to, outDir: o.out });
         if (g.json) return printJson(ctx, { ...data, files });
         ctx.stdout.write(details(summaryLines(data)));
         if (files) ctx.stdout.write(`\nWritten:\n  ${files.pdf}\n  ${files.json}\n`);

@@ -1,0 +1,126 @@
+/**
+ * Operators (policy §2, §3, §5): who may log in, their role and training. Each operator's key is
+ * wrapped by a key derived from their password; disabling one removes that wrap, nothing is
+ * re-encrypted.
+ */
+import { CustodyError } from '../core/errors.js';
+import { isRole, ROLES, type Role } from '../core/roles.js';
+import { validatePassword, validateUsername } from '../ledger/home.js';
+import { allOperatorRows, type Operator, operatorRowJson, type Session } from '../ledger/session.js';
+
+export { ROLES };
+export type { Operator };
+
+/** A username is 2–32 characters: lower-case letters, digits, dot, dash or underscore. */
+export function checkUsername(username: string): string {
+  return validateUsername(username);
+}
+
+/** The operator named, or a not-found error. */
+export function operatorShow(s: Session, username: string): Operator {
+  const op = s.findOperator(username);
+  if (!op) throw new CustodyError('notFound', `No operator ${username}.`, 'See `custody operator list`.');
+  return op;
+}
+
+export type OperatorListEntry = ReturnType<typeof operatorRowJson>;
+
+export function operatorList(s: Session): OperatorListEntry[] {
+  return allOperatorRows(s.ledger).map(operatorRowJson);
+}
+
+/** A new operator's username must be free. */
+export function checkNewOperator(s: Session, username: string): void {
+  if (s.findOperator(username)) throw new CustodyError('conflict', `Operator ${username} already exists.`);
+}
+
+export interface OperatorAddInput {
+  username: string;
+  displayName: string;
+  role: string;
+  /** Recorded with every access (default: the agency). */
+  organization?: string;
+  /** Their first password. */
+  password: string;
+}
+
+export interface OperatorAddResult {
+  username: string;
+  displayName: string;
+  role: Role;
+  organization: string;
+  trained: false;
+}
+
+/** Add an operator; they cannot log in until their training is recorded (policy §3). */
+export async function operatorAdd(s: Session, o: OperatorAddInput): Promise<OperatorAddResult> {
+  const { username, displayName, role } = o;
+  checkNewOperator(s, username);
+  if (!isRole(role)) throw new CustodyError('usage', `--role must be one of ${ROLES.join(', ')}.`);
+  const password = validatePassword(o.password);
+  const organization = o.organization ?? s.settings.agencyName;
+  s.append('operator.added', { username, displayName, role, organization });
+  // The key is wrapped for the new operator only after the event is safely on disk.
+  s.commit();
+  await s.home.setOperatorKey(username, s.master, password);
+  return { username, displayName, role, organization, trained: false };
+}
+
+/** The operator to disable: they exist, are not disabled yet, and are not the one logged in. */
+export function operatorToDisable(s: Session, username: string): Operator {
+  const target = operatorShow(s, username);
+  if (target.status === 'disabled') throw new CustodyError('conflict', `Operator ${username} is already disabled.`);
+  if (username === s.operator.username)
+    throw new CustodyError('denied', 'You cannot disable yourself.', 'Another custodian must do it.');
+  return target;
+}
+
+/** Disable an operator: their key is removed from the keyring. */
+export function operatorDisable(
+  s: Session,
+  o: { username: string; reason: string },
+): { username: string; status: 'disabled'; reason: string } {
+  operatorToDisable(s, o.username);
+  s.append('operator.disabled', { username: o.username, reason: o.reason });
+  s.commit();
+  s.home.removeOperatorKey(o.username);
+  return { username: o.username, status: 'disabled', reason: o.reason };
+}
+
+/** Whose password changes: one's own, or (as custodian) another active operator's. */
+export function passwordTarget(s: Session, username: string | undefined): string {
+  const target = username ?? s.operator.username;
+  if (target !== s.operator.username) s.require('operators.manage');
+  const t = operatorShow(s, target);
+  if (t.status === 'disabled') throw new CustodyError('conflict', `Operator ${target} is disabled.`);
+  return target;
+}
+
+export async function operatorPasswd(
+  s: Session,
+  o: { username?: string; password: string },
+): Promise<{ username: string; changed: true }> {
+  const target = passwordTarget(s, o.username);
+  const password = validatePassword(o.password);
+  s.append('operator.password_changed', { username: target });
+  s.commit();
+  await s.home.setOperatorKey(target, s.master, password);
+  return { username: target, changed: true };
+}
+
+export interface TrainingInput {
+  username: string;
+  /** The day of the training, YYYY-MM-DD. */
+  date: string;
+  course: string;
+  trainer: string;
+}
+
+/** Record an operator's training (policy §3); a training cannot be in the future. */
+export function operatorTrain(s: Session, o: TrainingInput): TrainingInput {
+  operatorShow(s, o.username);
+  if (Date.parse(o.date) > s.clock().getTime()) throw new CustodyError('usage', `--date ${o.date} is in the future.`);
+  s.append('operator.trained', { username: o.username, date: o.date, course: o.course, trainer: o.trainer });
+  s.commit();
+  return { username: o.username, date: o.date, course: o.course, trainer: o.trainer };
+}

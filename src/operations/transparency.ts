@@ -1,0 +1,46 @@
+/**
+ * The public transparency report of a period: counts only, never a plate, a name, a badge, a case
+ * number or a place; a signed PDF and the same numbers as JSON.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CustodyError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
+import { type TransparencyData, transparencyData } from '../ledger/breach.js';
+import type { Session } from '../ledger/session.js';
+
+export type { TransparencyData };
+
+export interface TransparencyInput {
+  /** The first and last calendar days of the period (YYYY-MM-DD, the home's calendar). */
+  from: string;
+  to: string;
+  /** Write transparency-FROM-TO.pdf (signed) and .json into this folder, and record it. */
+  outDir?: string;
+}
+
+export interface TransparencyResult {
+  data: TransparencyData;
+  files: { pdf: string; json: string } | null;
+}
+
+export async function transparencyReport(s: Session, o: TransparencyInput): Promise<TransparencyResult> {
+  const { from, to } = o;
+  if (to < from) throw new CustodyError('usage', `--to ${to} is before --from ${from}.`);
+  const data = transparencyData(s, from, to);
+  if (!o.outDir) return { data, files: null };
+  const { renderTransparencyReport } = await import('../documents/transparency.js');
+  const pdf = await renderTransparencyReport(data, s.home.loadIdentity(s.master), s.clock());
+  const json = `${JSON.stringify(data, null, 2)}\n`;
+  const dir = path.resolve(o.outDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const files = {
+    pdf: path.join(dir, `transparency-${from}-${to}.pdf`),
+    json: path.join(dir, `transparency-${from}-${to}.json`),
+  };
+  fs.writeFileSync(files.pdf, pdf);
+  fs.writeFileSync(files.json, json);
+  s.append('transparency.reported', { from, to, pdfSha256: sha256Hex(pdf), jsonSha256: sha256Hex(json) });
+  s.commit();
+  return { data, files };
+}

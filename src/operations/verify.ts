@@ -1,0 +1,134 @@
+/**
+ * The ledger's integrity (policy §9): verify the chain, the derived tables and the signed
+ * checkpoints; remove a stale lock; put back an earlier generation of the ledger after a damaged
+ * save. Restoring asks for a confirmation between its steps, so it is exported as steps:
+ * `findGeneration` → `checkGeneration` → (the caller confirms) → `restoreGeneration`.
+ */
+import fs from 'node:fs';
+import { CustodyError } from '../core/errors.js';
+import type { Clock } from '../core/time.js';
+import { writeFileAtomic } from '../ledger/fsutil.js';
+import { Home } from '../ledger/home.js';
+import { GENERATIONS, Ledger } from '../ledger/ledger.js';
+import { breakLock, type LockInfo } from '../ledger/lock.js';
+import { type Credentials, openSession, operatorRow, type Session } from '../ledger/session.js';
+import { type VerifyReport, verifyLedger } from '../ledger/verify.js';
+
+export type { VerifyReport };
+/** How many earlier generations of the ledger are kept (1 is the newest). */
+export const RESTORE_GENERATIONS = GENERATIONS;
+
+export function verify(s: Session): Promise<VerifyReport> {
+  return verifyLedger(s);
+}
+
+/** The error a failed verification ends with (exit status 8), naming the first thing that does not match. */
+export function verifyFailure(r: VerifyReport): CustodyError {
+  const first = r.firstBadEvent
+    ? `event #${r.firstBadEvent.seq} (${r.firstBadEvent.type}) does not match`
+    : r.problems[0]!;
+  return new CustodyError(
+    'integrity',
+    `Verification failed: ${first}.`,
+    'Do not change anything further; keep the home as it is and tell the custodian. `custody restore` can put back an earlier generation.',
+  );
+}
+
+/** Remove a stale lock (or, with `force`, any lock); returns the holder it named, if there was one. */
+export function unlock(homeDir: string, force: boolean): { removed: LockInfo | null } {
+  const home = Home.open(homeDir);
+  return { removed: breakLock(home.dir, force) ?? null };
+}
+
+export interface Generation {
+  homeDir: string;
+  generation: number;
+  /** The file of that generation. */
+  file: string;
+}
+
+/** The generation asked for: 1 (newest) to RESTORE_GENERATIONS, and its file must exist. */
+export function findGeneration(homeDir: string, generation: number): Generation {
+  if (!(Number.isInteger(generation) && generation >= 1 && generation <= GENERATIONS))
+    throw new CustodyError('usage', `--generation must be 1 to ${GENERATIONS}.`);
+  const home = Home.open(homeDir);
+  const file = `${home.ledgerFile}.${generation}`;
+  if (!fs.existsSync(file)) throw new CustodyError('notFound', `There is no generation ${generation} (${file}).`);
+  return { homeDir: home.dir, generation, file };
+}
+
+export interface CheckedGeneration extends Generation {
+  /** The head of the generation: what the ledger will end at once restored. */
+  head: { seq: number; hash: string };
+}
+
+/**
+ * Open the generation with the operator's key: its own chain must be whole, and the operator must
+ * be an active custodian in it.
+ */
+export async function checkGeneration(g: Generation, credentials: Credentials): Promise<CheckedGeneration> {
+  const home = Home.open(g.homeDir);
+  const { username, password } = credentials;
+  const master = await home.unlock(username, password);
+  if (!master) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
+  const candidate = await Ledger.load(g.file, home.ledgerKey(master));
+  try {
+    const chain = candidate.verifyChain();
+    if (chain.problem)
+      throw new CustodyError(
+        'integrity',
+        `Generation ${g.generation} is itself damaged at event #${chain.problem.seq}; not restored.`,
+      );
+    const op = operatorRow(candidate, username);
+    if (op?.role !== 'custodian' || op.status !== 'active')
+      throw new CustodyError('denied', 'Only an active custodian may restore the ledger.');
+    return { ...g, head: candidate.head };
+  } finally {
+    candidate.close();
+  }
+}
+
+export interface RestoreInput {
+  credentials: Credentials;
+  clock: Clock;
+  lockWaitMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RestoreResult {
+  restoredGeneration: number;
+  head: { seq: number; hash: string };
+  /** Signed checkpoints of events after the restored head, recorded as lost. */
+  lostCheckpoints: number;
+}
+
+/** Put the generation back; the current file, readable or not, is kept as generation 1. */
+export async function restoreGeneration(g: CheckedGeneration, o: RestoreInput): Promise<RestoreResult> {
+  const home = Home.open(g.homeDir);
+  // The current file becomes generation 1 through writeFileAtomic's rotation.
+  writeFileAtomic(home.ledgerFile, fs.readFileSync(g.file), { keep: GENERATIONS });
+  const s = await openSession({
+    homeDir: home.dir,
+    credentials: o.credentials,
+    clock: o.clock,
+    command: 'restore',
+    lockWaitMs: o.lockWaitMs,
+    sleep: o.sleep,
+  });
+  try {
+    const lost = s.home
+      .readCheckpoints()
+      .checkpoints.filter((c) => c.seq > g.head.seq)
+      .map((c) => ({ seq: c.seq, hash: c.hash }));
+    s.append('ledger.restored', {
+      fromGeneration: g.generation,
+      headSeq: g.head.seq,
+      headHash: g.head.hash,
+      lostCheckpoints: lost,
+    });
+    s.commit();
+    return { restoredGeneration: g.generation, head: s.ledger.head, lostCheckpoints: lost.length };
+  } finally {
+    s.close();
+  }
+}
