@@ -40,6 +40,11 @@ export const flags = {
     const o = new Option('--limit <n>', description).argParser(positiveInt('--limit'));
     return fallback === undefined ? o : o.default(fallback);
   },
+  /** A written request or letter, kept in the home under its SHA-256. */
+  document: (description = 'the written request (attached by its SHA-256)') =>
+    new Option('--document <file>', description),
+  documentRef: (description = 'or its reference, e.g. a records-system number') =>
+    new Option('--document-ref <text>', description),
 };
 
 /**

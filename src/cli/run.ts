@@ -9,11 +9,15 @@ import { registerDrive } from './commands/drive.js';
 import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerOperator } from './commands/operator.js';
+import { registerAgency } from './commands/agency.js';
+import { registerHold } from './commands/hold.js';
+import { registerReceipt } from './commands/receipt.js';
+import { registerRelease } from './commands/release.js';
+import { registerRequest } from './commands/request.js';
 import { registerBreach } from './commands/breach.js';
 import { registerContractor } from './commands/contractor.js';
 import { registerHealth } from './commands/health.js';
 import { registerOcr } from './commands/ocr.js';
-import { registerRequests } from './commands/requests.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRetention } from './commands/retention.js';
 import { registerSearch } from './commands/search.js';
@@ -96,7 +100,11 @@ Exit status: ${Object.entries(EXIT)
     registerSwapAndImport,
     registerOcr,
     registerSearch,
-    registerRequests,
+    registerAgency,
+    registerRequest,
+    registerHold,
+    registerRelease,
+    registerReceipt,
     registerRetention,
     registerHealth,
     registerBreach,

@@ -19,6 +19,7 @@ export {
   RECEIPT_ATTACHMENT,
   type ReceiptData,
   type ReceiptFile,
+  type ReceiptHandedOver,
 } from './receipt.js';
 export {
   destructionQrPayload,

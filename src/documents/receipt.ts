@@ -111,6 +111,8 @@ export const ReceiptDataSchema = z.object({
 
 export type ReceiptData = z.infer<typeof ReceiptDataSchema>;
 export type ReceiptFile = z.infer<typeof ReceiptFileSchema>;
+/** What a receipt lists as handed over: a bag, or a drive itself. */
+export type ReceiptHandedOver = ReceiptData['handedOver'];
 
 const TEMPLATE_SHAPE = {
   office: '',

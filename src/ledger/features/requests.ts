@@ -15,6 +15,7 @@ import { localDate, parseIsoWithOffset, zoneOffsetMinutes } from '../../core/tim
 import { setHoldProvider } from '../holds.js';
 import { registerReducers, type LedgerEvent } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
+import type { DriveRow } from '../drives.js';
 import type { Session } from '../session.js';
 
 export const AGENCY_KINDS = ['law-enforcement', 'prosecutorial', 'other'] as const;
@@ -343,6 +344,185 @@ export function findRelease(s: Session, id: string): ReleaseRow {
   if (!r) throw new CustodyError('notFound', `No receipt ${id}.`, 'See `custody request show REQUEST`.');
   return r;
 }
+
+/** Every agency, by id. */
+export function allAgencies(s: Session): AgencyRow[] {
+  return s.ledger.rows<AgencyRow>('SELECT * FROM agencies ORDER BY id');
+}
+
+export function agencyExists(s: Session, id: string): boolean {
+  return !!s.ledger.one('SELECT id FROM agencies WHERE id = ?', [id]);
+}
+
+/** The first free id of the form A001, A002 … (counting from the number of agencies). */
+export function nextAgencyId(s: Session): string {
+  const n = Number(s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM agencies')?.n ?? 0);
+  let i = n + 1;
+  while (agencyExists(s, `A${String(i).padStart(3, '0')}`)) i++;
+  return `A${String(i).padStart(3, '0')}`;
+}
+
+/** Requests by id, all or those with one status. */
+export function allRequests(s: Session, status?: string): RequestRow[] {
+  return s.ledger.rows<RequestRow>(
+    `SELECT * FROM requests ${status ? 'WHERE status = ?' : ''} ORDER BY id`,
+    status ? [status] : [],
+  );
+}
+
+export function requestsOfAgency(s: Session, agencyId: string): RequestRow[] {
+  return s.ledger.rows<RequestRow>('SELECT * FROM requests WHERE agency_id = ? ORDER BY id', [agencyId]);
+}
+
+/** Requests that still stand (open or fulfilled), by id: what a release or a hold may name. */
+export function standingRequests(s: Session): RequestRow[] {
+  return s.ledger.rows<RequestRow>("SELECT * FROM requests WHERE status IN ('open', 'fulfilled') ORDER BY id");
+}
+
+/** Open requests, oldest first. */
+export function openRequests(s: Session): RequestRow[] {
+  return s.ledger.rows<RequestRow>("SELECT * FROM requests WHERE status = 'open' ORDER BY received_at");
+}
+
+export function allHolds(s: Session): HoldRow[] {
+  return s.ledger.rows<HoldRow>('SELECT * FROM holds ORDER BY id');
+}
+
+export function holdsOfRequest(s: Session, requestId: string): HoldRow[] {
+  return s.ledger.rows<HoldRow>('SELECT * FROM holds WHERE request_id = ? ORDER BY id', [requestId]);
+}
+
+/** Holds not released, by review date. */
+export function unreleasedHolds(s: Session): HoldRow[] {
+  return s.ledger.rows<HoldRow>('SELECT * FROM holds WHERE released_at IS NULL ORDER BY review_date');
+}
+
+export function releasesOfRequest(s: Session, requestId: string): ReleaseRow[] {
+  return s.ledger.rows<ReleaseRow>('SELECT * FROM releases WHERE request_id = ? ORDER BY id', [requestId]);
+}
+
+/** Releases whose written acknowledgement is not recorded, oldest first. */
+export function unacknowledgedReleases(s: Session): ReleaseRow[] {
+  return s.ledger.rows<ReleaseRow>('SELECT * FROM releases WHERE ack_date IS NULL ORDER BY released_at');
+}
+
+/** The release with this receipt number, if there is one. */
+export function releaseIfAny(s: Session, id: string): ReleaseRow | undefined {
+  return s.ledger.one<ReleaseRow>('SELECT * FROM releases WHERE id = ?', [id]);
+}
+
+/** The hash of the event that recorded a release: the ledger head its receipt carries. */
+export function releaseEventHash(s: Session, r: ReleaseRow): string | undefined {
+  return s.ledger.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [r.event_seq])?.hash;
+}
+
+/** The drives now recording in any of `cameras`. */
+export function drivesRecordingIn(s: Session, cameras: readonly string[]): string[] {
+  return s.ledger
+    .rows<{ id: string; camera_id: string }>("SELECT id, camera_id FROM drives WHERE state = 'in_camera'")
+    .filter((d) => cameras.includes(d.camera_id))
+    .map((d) => d.id);
+}
+
+/** The drives a scope reaches: its drive, and the drives its batches were imported from. */
+export function drivesInScope(s: Session, scope: RequestScope, batches: readonly BatchRow[]): DriveRow[] {
+  return s.ledger
+    .rows<DriveRow>('SELECT * FROM drives ORDER BY id')
+    .filter((d) => scope.drive === d.id || batches.some((b) => b.drive_id === d.id));
+}
+
+/** Batches by id, with their camera (those that exist). */
+export function batchCameras(s: Session, ids: readonly string[]): { id: string; camera_id: string | null }[] {
+  return ids
+    .map((id) =>
+      s.ledger.one<{ id: string; camera_id: string | null }>('SELECT id, camera_id FROM batches WHERE id = ?', [id]),
+    )
+    .filter((b): b is { id: string; camera_id: string | null } => !!b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rows as --json shows them
+
+export function agencyJson(a: AgencyRow) {
+  return {
+    id: a.id,
+    name: a.name,
+    kind: a.kind,
+    jurisdiction: a.jurisdiction,
+    identifier: a.identifier,
+    contact: a.contact,
+    addedAt: a.added_at,
+    mayReceiveData: !releaseRefusal(a),
+    refusal: releaseRefusal(a) ?? null,
+  };
+}
+export type AgencyJson = ReturnType<typeof agencyJson>;
+
+export function requestJson(r: RequestRow) {
+  return {
+    id: r.id,
+    agency: r.agency_id,
+    officer: r.officer,
+    badge: r.badge,
+    caseNumber: r.case_number,
+    purpose: r.purpose,
+    receivedAt: r.received_at,
+    document: { sha256: r.document_sha256, name: r.document_name, reference: r.document_ref },
+    scope: requestScope(r),
+    status: r.status,
+    statusAt: r.status_at,
+    statusReason: r.status_reason,
+    recordedAt: r.recorded_at,
+    recordedBy: r.recorded_by,
+  };
+}
+export type RequestJson = ReturnType<typeof requestJson>;
+
+/** A hold; `standing` as of `now` (a hold released later than now still stands). */
+export function holdJson(h: HoldRow, now: Date) {
+  return {
+    id: h.id,
+    request: h.request_id,
+    reason: h.reason,
+    document: { sha256: h.document_sha256, name: h.document_name, reference: h.document_ref },
+    reviewDate: h.review_date,
+    placedAt: h.placed_at,
+    placedBy: h.placed_by,
+    releasedAt: h.released_at,
+    releaseReason: h.release_reason,
+    batches: JSON.parse(h.batches) as string[],
+    drives: JSON.parse(h.drives) as string[],
+    standing: !h.released_at || Date.parse(h.released_at) > now.getTime(),
+  };
+}
+export type HoldJson = ReturnType<typeof holdJson>;
+
+export function releaseJson(r: ReleaseRow) {
+  return {
+    receipt: r.id,
+    request: r.request_id,
+    agency: r.agency_id,
+    kind: r.kind,
+    drive: r.drive_id,
+    releasedAt: r.released_at,
+    releasedBy: r.released_by,
+    officer: r.officer,
+    badge: r.badge,
+    destination: r.destination,
+    files: r.files,
+    bytes: r.bytes,
+    manifestSha256: r.manifest_sha256,
+    payloadOxum: r.oxum,
+    recordedFrom: r.recorded_from,
+    recordedTo: r.recorded_to,
+    ledgerEvent: r.event_seq,
+    receiptSha256: r.receipt_sha256,
+    receiptFile: r.receipt_file,
+    acknowledgementDays: r.ack_days,
+    acknowledged: r.ack_date ? { date: r.ack_date, scanSha256: r.ack_scan_sha256, recordedAt: r.ack_at } : null,
+  };
+}
+export type ReleaseJson = ReturnType<typeof releaseJson>;
 
 export interface RequestScope {
   cameras: string[];

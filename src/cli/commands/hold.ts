@@ -1,0 +1,132 @@
+/** `custody hold`: keep data past the retention period on a written request (policy §8). */
+import type { Command } from 'commander';
+import { CustodyError } from '../../core/errors.js';
+import {
+  describeScope,
+  HOLD_REASONS,
+  type HoldJson,
+  type HoldReason,
+  requestScope,
+} from '../../ledger/features/requests.js';
+import type { Session } from '../../ledger/session.js';
+import {
+  checkHoldRequest,
+  checkHoldStanding,
+  holdRequestChoices,
+  listHolds,
+  type PlaceHoldInput,
+  placeHold,
+  releaseHold,
+} from '../../operations/holds.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { flags } from '../options.js';
+import { askChoice, askText } from '../prompts.js';
+import { printJson, table } from '../render.js';
+import { withSession } from '../session.js';
+import { askWrittenDocument } from '../written-document.js';
+
+interface HoldAddOptions {
+  request?: string;
+  reason?: HoldReason;
+  document?: string;
+  documentRef?: string;
+  review?: string;
+}
+
+async function askHold(ctx: CliContext, s: Session, o: HoldAddOptions): Promise<PlaceHoldInput> {
+  const request = await askChoice(ctx, o.request, {
+    flag: '--request',
+    message: 'Request:',
+    choices: holdRequestChoices(s).map((r) => ({
+      name: `${r.id}  case ${r.case_number}  ${describeScope(requestScope(r))}`,
+      value: r.id,
+    })),
+  }).catch((e: unknown) => {
+    if (o.request !== undefined && e instanceof CustodyError && e.code === 'usage') return o.request;
+    throw e;
+  });
+  checkHoldRequest(s, request);
+  const reason = await askChoice(ctx, o.reason, {
+    flag: '--reason',
+    message: 'Reason (policy §8):',
+    choices: HOLD_REASONS.map((x) => ({ name: x, value: x })),
+  });
+  const document = await askWrittenDocument(ctx, o, 'The written request for the hold (a file, or its reference):');
+  const review = await askText(ctx, o.review, { flag: '--review', message: 'Review date (YYYY-MM-DD):' });
+  return { request, reason, document, review };
+}
+
+function holdTable(list: HoldJson[]): string {
+  return table(
+    ['hold', 'request', 'reason', 'review', 'batches', 'drives', 'standing'],
+    list.map((h) => [
+      h.id,
+      h.request,
+      h.reason,
+      h.reviewDate,
+      h.batches.length,
+      h.drives.join(', '),
+      h.standing ? 'yes' : `released ${h.releasedAt?.slice(0, 10)}`,
+    ]),
+  );
+}
+
+export function registerHold(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
+  const hold = program
+    .command('hold')
+    .description('holds: keep data past the retention period on a written request (policy §8)');
+  hold
+    .command('add')
+    .description("place a hold on exactly a request's scope (its batches and drives)")
+    .addOption(flags.request())
+    .addOption(flags.reason(`${HOLD_REASONS.map((r) => `"${r}"`).join(' or ')}`))
+    .addOption(flags.document('the written request for the hold (attached by its SHA-256)'))
+    .addOption(flags.documentRef('or its reference'))
+    .option('--review <date>', 'review date (YYYY-MM-DD)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ custody hold add --request REQ-2026-0001 --reason "ongoing criminal investigation" --document preservation.pdf --review 2027-02-01',
+    )
+    .action(async (o: HoldAddOptions) => {
+      const g = globals();
+      await withSession(ctx, g, 'hold add', 'requests.manage', async (s) => {
+        const h = placeHold(s, await askHold(ctx, s, o));
+        if (g.json) return printJson(ctx, h);
+        ctx.stdout.write(
+          `Hold ${h.id} placed for request ${h.request} (${h.reason}), review on ${h.reviewDate}: ${h.batches.length} batch(es)${h.batches.length ? ` ${h.batches.join(', ')}` : ''}, drive(s) ${h.drives.join(', ') || 'none'}. Nothing it covers may be purged or recorded over until it is released.\n`,
+        );
+      });
+    });
+
+  hold
+    .command('list')
+    .description('list holds (standing ones; --all for released too)')
+    .option('--all', 'include released holds')
+    .action(async (o: { all?: boolean }) => {
+      const g = globals();
+      await withSession(ctx, g, 'hold list', 'requests.manage', (s) => {
+        const list = listHolds(s, { all: o.all });
+        if (g.json) return printJson(ctx, list);
+        ctx.stdout.write(holdTable(list));
+      });
+    });
+
+  hold
+    .command('release <id>')
+    .description('release a hold: what it covered may then be purged or recorded over in the ordinary way')
+    .addOption(flags.reason('why, e.g. "case closed"'))
+    .action(async (id: string, o: { reason?: string }) => {
+      const g = globals();
+      await withSession(ctx, g, 'hold release', 'requests.manage', async (s) => {
+        checkHoldStanding(s, id);
+        const reason = await askText(ctx, o.reason, {
+          flag: '--reason',
+          message: 'Reason for releasing the hold:',
+          validate: (x) => (x ? undefined : 'A reason is needed.'),
+        });
+        const h = releaseHold(s, { id, reason });
+        if (g.json) return printJson(ctx, h);
+        ctx.stdout.write(`Hold ${id} released.\n`);
+      });
+    });
+}

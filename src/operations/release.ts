@@ -1,0 +1,436 @@
+/**
+ * A release (policy §5): data handed to a requesting agency, as an export of the request's
+ * images (a BagIt bag, RFC 8493) or as a drive itself, with a signed receipt. The command asks
+ * its questions between the steps: `checkRelease` (may this request be fulfilled at all),
+ * `planRelease` (what exactly would be handed over), then `releaseRequest` writes the bag,
+ * records the release, writes the receipt and commits.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { canDrive } from '../core/drive-state.js';
+import { CustodyError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
+import { parseIsoWithOffset } from '../core/time.js';
+import type { ReceiptData, ReceiptHandedOver } from '../documents/receipt.js';
+import { recordAccess } from '../ledger/access.js';
+import { type DriveRow, findDrive } from '../ledger/drives.js';
+import {
+  type AgencyRow,
+  type BatchRow,
+  batchCameras,
+  describeScope,
+  drivesInScope,
+  findAgency,
+  findRelease,
+  findRequest,
+  nextNumber,
+  type ReleaseJson,
+  type RequestRow,
+  type RequestScope,
+  releaseJson,
+  releaseRefusal,
+  requestScope,
+  scopeBatches,
+  standingRequests,
+} from '../ledger/features/requests.js';
+import type { Session } from '../ledger/session.js';
+import type { ReleaseItem } from '../media/release.js';
+import { searchPlates } from '../cli/commands/search.js';
+
+type HandedOver = ReceiptHandedOver;
+
+/** The requests a release may fulfil: those still standing (open or fulfilled). */
+export function releaseRequestChoices(s: Session): RequestRow[] {
+  return standingRequests(s);
+}
+
+/** A request that may be fulfilled, with its agency and the batches its scope reaches. */
+export interface ReleaseTarget {
+  request: RequestRow;
+  agency: AgencyRow;
+  scope: RequestScope;
+  batches: BatchRow[];
+  /** Days within which the written acknowledgement is expected (default: the setting). */
+  ackDays?: number;
+}
+
+/**
+ * The one gate's first half: the request stands and its agency may receive data (policy §4/§5,
+ * Civ. Code 1798.90.55(b)); otherwise nothing is written and nothing recorded.
+ */
+export function checkRelease(s: Session, o: { request: string; ackDays?: number }): ReleaseTarget {
+  if (o.ackDays !== undefined && !(Number.isInteger(o.ackDays) && o.ackDays >= 1 && o.ackDays <= 365))
+    throw new CustodyError('usage', '--ack-days must be a whole number from 1 to 365.');
+  const request = findRequest(s, o.request);
+  if (request.status === 'denied' || request.status === 'withdrawn')
+    throw new CustodyError('conflict', `Request ${request.id} is ${request.status}; nothing may be released on it.`);
+  const agency = findAgency(s, request.agency_id);
+  const refusal = releaseRefusal(agency);
+  if (refusal)
+    throw new CustodyError(
+      'denied',
+      `Release refused: ${refusal}`,
+      'Nothing was written and nothing was recorded as released.',
+    );
+  const scope = requestScope(request);
+  return { request, agency, scope, batches: scopeBatches(s, scope), ackDays: o.ackDays };
+}
+
+/** The drives that may be handed over on a request: within its scope, and removed or stored. */
+export function releaseDriveChoices(s: Session, t: ReleaseTarget): DriveRow[] {
+  return drivesInScope(s, t.scope, t.batches).filter((d) => canDrive(d.state, 'release'));
+}
+
+interface PlanBase {
+  target: ReleaseTarget;
+  receiptNumber: string;
+  releasedAt: string;
+}
+
+export interface DriveReleasePlan extends PlanBase {
+  how: 'drive';
+  drive: DriveRow;
+  handedOver: HandedOver & { kind: 'drive' };
+}
+
+export interface ExportReleasePlan extends PlanBase {
+  how: 'export';
+  /** The files the bag will hold. */
+  items: ReleaseItem[];
+}
+
+export type ReleasePlan = DriveReleasePlan | ExportReleasePlan;
+
+/** A drive handed over: the drive, checked against the request's scope, and what it holds. */
+export async function planDriveRelease(s: Session, t: ReleaseTarget, driveId: string): Promise<DriveReleasePlan> {
+  return planDrive(s, planBase(s, t), driveId);
+}
+
+/** An export: the files of the request's scope (for a plate, those the plate search finds). */
+export async function planExportRelease(
+  s: Session,
+  t: ReleaseTarget,
+  o: { allInRange?: boolean } = {},
+): Promise<ExportReleasePlan> {
+  return planExport(s, planBase(s, t), o.allInRange === true);
+}
+
+function planBase(s: Session, t: ReleaseTarget): PlanBase {
+  return { target: t, receiptNumber: nextNumber(s, 'releases', 'R'), releasedAt: s.now() };
+}
+
+async function planDrive(s: Session, base: PlanBase, driveId: string): Promise<DriveReleasePlan> {
+  const { scope, batches, request } = base.target;
+  const drive = findDrive(s, driveId);
+  const inScope = scope.drive === drive.id || batches.some((b) => b.drive_id === drive.id);
+  if (!inScope)
+    throw new CustodyError(
+      'denied',
+      `Drive ${drive.id} is not within request ${request.id} (${describeScope(scope)}).`,
+      'Only what the request asks for may be released.',
+    );
+  if (!canDrive(drive.state, 'release'))
+    throw new CustodyError(
+      'conflict',
+      `Drive ${drive.id} is ${drive.state}; only a removed or stored drive can be handed over.`,
+    );
+  // What the drive itself holds: its recordings since it last went into a camera.
+  const { collectReleaseItems } = await import('../media/release.js');
+  const items = await collectReleaseItems(s, scopeBatches(s, { cameras: [], drive: drive.id, asOf: base.releasedAt }));
+  const files = items
+    .map((i) => ({ path: i.relPath, sha256: i.sha256, bytes: i.size }))
+    .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  // A manifest in sha256sum's format of what the drive held when imported.
+  const manifestSha256 = files.length ? sha256Hex(files.map((f) => `${f.sha256}  ${f.path}\n`).join('')) : undefined;
+  const dates = items
+    .map((i) => i.recordedAt)
+    .filter((x): x is string => !!x)
+    .sort((a, b) => Date.parse(a) - Date.parse(b));
+  const handedOver: HandedOver & { kind: 'drive' } = {
+    kind: 'drive',
+    label: drive.label ?? '',
+    serial: drive.serial ?? '',
+    capacityBytes: drive.capacity_bytes ?? 0,
+    recordedFrom: drive.recorded_first ?? dates[0] ?? base.releasedAt,
+    recordedTo: drive.recorded_last ?? dates[dates.length - 1] ?? base.releasedAt,
+    fileCount: files.length,
+    ...(manifestSha256 ? { manifestSha256 } : {}),
+    files,
+  };
+  return { ...base, how: 'drive', drive, handedOver };
+}
+
+async function planExport(s: Session, base: PlanBase, allInRange: boolean): Promise<ExportReleasePlan> {
+  const { scope, batches, request } = base.target;
+  if (!batches.length && !scope.plate)
+    throw new CustodyError('notFound', `Nothing in the store matches request ${request.id} (${describeScope(scope)}).`);
+  const range = {
+    from: scope.from ? parseIsoWithOffset(scope.from) : undefined,
+    to: scope.to ? parseIsoWithOffset(scope.to) : undefined,
+  };
+  const only = scope.plate && !scope.drive && !allInRange ? await plateImages(s, request) : undefined;
+  const found = only ? [...new Set([...only].map((i) => i.split(':')[0]!))].sort() : [];
+  const { collectReleaseItems } = await import('../media/release.js');
+  const items = await collectReleaseItems(s, only ? batchCameras(s, found) : batches, scope.drive ? {} : range, only);
+  return { ...base, how: 'export', items };
+}
+
+/**
+ * A plate request is fulfilled through the plate search, run with the request as its purpose
+ * and recorded in the access record (Civ. Code 1798.90.52): the images whose readings match the
+ * plate exactly, in the request's cameras and time range.
+ */
+async function plateImages(s: Session, req: RequestRow): Promise<Set<string>> {
+  const scope = requestScope(req);
+  const plate = scope.plate!;
+  const r = await searchPlates(s, {
+    plate,
+    fuzzy: false,
+    camera: scope.cameras.length === 1 ? scope.cameras[0] : undefined,
+    from: scope.from ? Date.parse(scope.from) : undefined,
+    to: scope.to ? Date.parse(scope.to) : undefined,
+    limit: 1_000_000,
+  });
+  const hits = r.results.filter((x) => !scope.cameras.length || scope.cameras.includes(x.camera ?? ''));
+  const query = [
+    plate,
+    scope.cameras.length ? `cameras=${scope.cameras.join(',')}` : null,
+    scope.from ? `from=${scope.from}` : null,
+    scope.to ? `to=${scope.to}` : null,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  recordAccess(
+    s,
+    'search',
+    query,
+    { purpose: req.purpose, caseRef: req.case_number, requestId: req.id },
+    new Set(hits.map((h) => h.image)).size,
+    { for: 'release' },
+  );
+  const hint =
+    "Read the plates first with `custody ocr`, or release everything the request's cameras recorded in its time range with --all-in-range.";
+  if (r.batchesUnread)
+    throw new CustodyError(
+      'conflict',
+      `Request ${req.id} asks for plate ${plate}, which is found through the plate search, and ${r.batchesUnread} batch(es) in its range have no plate readings yet (\`custody ocr\`).`,
+      hint,
+    );
+  if (!hits.length)
+    throw new CustodyError(
+      'notFound',
+      `The plate search found no image of plate ${plate} within request ${req.id} (${describeScope(scope)}).`,
+      `Try \`custody search ${plate} --fuzzy --request ${req.id} --purpose "${req.purpose}"\`; ${hint}`,
+    );
+  return new Set(hits.map((h) => h.image));
+}
+
+/** Where an export's receipt goes unless told: next to the bag, named by its number. */
+export function defaultReceiptFile(plan: ExportReleasePlan, bagDir: string): string {
+  return path.join(path.dirname(path.resolve(bagDir)), `${plan.receiptNumber}.pdf`);
+}
+
+/** The receipt's file, resolved; it must not exist yet. */
+export function checkReceiptFile(file: string): string {
+  const receiptFile = path.resolve(file);
+  if (fs.existsSync(receiptFile))
+    throw new CustodyError('conflict', `${receiptFile} already exists.`, 'Choose another --receipt file.');
+  return receiptFile;
+}
+
+export interface ReleaseInput {
+  /** An export: the new or empty folder to write the bag to. */
+  to?: string;
+  /** Where to write the receipt PDF (must not exist). */
+  receipt: string;
+}
+
+export interface ReleaseResult {
+  release: ReleaseJson;
+  receiptFile: string;
+  ledgerHead: string;
+  bag?: string;
+}
+
+/** The custodian, or a designee of the custodian, as the receipt and the bag name them (policy §6). */
+function custodianLine(s: Session): { title: string; name: string } {
+  const title = s.settings.custodianTitle;
+  return { title: s.operator.role === 'custodian' ? title : `Designee of the ${title}`, name: s.operator.displayName };
+}
+
+/**
+ * Hand over what the plan lists: write the bag (an export), record the release and the access,
+ * write the signed receipt, commit. A receipt that cannot be written leaves nothing recorded and
+ * removes the bag.
+ */
+export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseInput): Promise<ReleaseResult> {
+  const receiptFile = checkReceiptFile(o.receipt);
+  const out = plan.how === 'drive' ? driveOut(plan) : await writeExport(s, plan, o.to);
+  const { request: req, agency } = plan.target;
+  const drive = plan.how === 'drive' ? plan.drive : undefined;
+  // The release is appended first so the receipt carries the ledger head that records it; the
+  // receipt is written before the commit, so a release is never on record without its receipt.
+  if (drive) s.append('drive.released', { drive: drive.id, agency: agency.id, request: req.id, at: plan.releasedAt });
+  // The release is an access to the data too (Civ. Code 1798.90.52): on the access record with its purpose and request.
+  s.append('access.recorded', {
+    action: 'export',
+    query: drive ? `drive ${drive.id}` : describeScope(plan.target.scope),
+    purpose: req.purpose,
+    caseRef: req.case_number,
+    requestId: req.id,
+    organization: s.operator.organization,
+    results: Number(out.event.files ?? 0),
+    details: { release: plan.receiptNumber, to: agency.id, kind: plan.how },
+    ...(drive ? { drive: drive.id } : typeof out.event.camera === 'string' ? { camera: out.event.camera } : {}),
+  });
+  s.append('release.recorded', {
+    receipt: plan.receiptNumber,
+    request: req.id,
+    agency: agency.id,
+    officer: req.officer,
+    badge: req.badge,
+    ...out.event,
+    ...(plan.target.ackDays !== undefined ? { ackDays: plan.target.ackDays } : {}),
+  });
+  const ledgerHead = s.ledger.head.hash;
+  const pdf = await writeReceipt(s, plan, out.handedOver, ledgerHead, receiptFile, out.bag);
+  s.commit();
+  s.append('receipt.issued', {
+    receipt: plan.receiptNumber,
+    request: req.id,
+    sha256: sha256Hex(pdf),
+    file: receiptFile,
+    ledgerHead,
+    ...(drive ? { drive: drive.id } : {}),
+  });
+  s.commit();
+  return { release: releaseJson(findRelease(s, plan.receiptNumber)), receiptFile, ledgerHead, bag: out.bag };
+}
+
+interface HandOver {
+  handedOver: HandedOver;
+  /** The release event's own fields. */
+  event: Record<string, unknown>;
+  bag?: string;
+}
+
+function driveOut(plan: DriveReleasePlan): HandOver {
+  const h = plan.handedOver;
+  const files = h.files ?? [];
+  return {
+    handedOver: h,
+    event: {
+      kind: 'drive',
+      drive: plan.drive.id,
+      files: files.length,
+      bytes: files.reduce((n, f) => n + (f.bytes ?? 0), 0),
+      manifestSha256: h.manifestSha256 ?? null,
+      recordedFrom: h.recordedFrom,
+      recordedTo: h.recordedTo,
+      destination: null,
+    },
+  };
+}
+
+async function writeExport(s: Session, plan: ExportReleasePlan, to: string | undefined): Promise<HandOver> {
+  if (to === undefined) throw new CustodyError('usage', 'Missing the folder to write the bag to: pass --to.');
+  const { request: req, agency, scope } = plan.target;
+  const { exportBag } = await import('../media/release.js');
+  const custodian = custodianLine(s);
+  const bag = await exportBag(
+    s,
+    path.resolve(to),
+    plan.items,
+    {
+      'Source-Organization': s.settings.agencyName,
+      'Contact-Name': `${custodian.name}, ${custodian.title}`,
+      'External-Description': `Licence-plate-camera images released to ${agency.name} under policy §5 (${describeScope(scope)})`,
+      'Bagging-Date': plan.releasedAt.slice(0, 10),
+      'External-Identifier': `case ${req.case_number}; request ${req.id}`,
+      'Internal-Sender-Identifier': plan.receiptNumber,
+    },
+    s.clock(),
+  );
+  const files = plan.items
+    .map((i) => ({ path: i.bagPath, sha256: i.sha256, bytes: i.size }))
+    .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  const cameras = [...new Set(plan.items.map((i) => i.camera).filter((c): c is string => !!c))];
+  return {
+    bag: bag.dir,
+    handedOver: {
+      kind: 'bag',
+      name: path.basename(bag.dir),
+      fileCount: bag.files,
+      bytes: bag.bytes,
+      recordedFrom: bag.recordedFrom ?? plan.releasedAt,
+      recordedTo: bag.recordedTo ?? plan.releasedAt,
+      manifestSha256: bag.manifestSha256,
+      payloadOxum: bag.oxum,
+      files,
+    },
+    event: {
+      ...(cameras.length === 1 ? { camera: cameras[0] } : {}),
+      kind: 'bag',
+      files: bag.files,
+      bytes: bag.bytes,
+      manifestSha256: bag.manifestSha256,
+      oxum: bag.oxum,
+      recordedFrom: bag.recordedFrom ?? null,
+      recordedTo: bag.recordedTo ?? null,
+      destination: bag.dir,
+    },
+  };
+}
+
+/** The receipt's data, from the release as the ledger now records it. */
+function receiptData(s: Session, plan: ReleasePlan, handedOver: HandedOver, ledgerHead: string): ReceiptData {
+  const rel = findRelease(s, plan.receiptNumber);
+  const { request: req, agency } = plan.target;
+  return {
+    receiptNumber: rel.id,
+    agency: { name: agency.name, ori: agency.identifier ?? agency.id },
+    officer: rel.officer,
+    badge: rel.badge,
+    caseNumber: req.case_number,
+    requestId: req.id,
+    purpose: req.purpose,
+    requestedAt: req.received_at,
+    releasedAt: rel.released_at,
+    custodian: custodianLine(s),
+    organization: s.settings.agencyName,
+    handedOver,
+    ledgerHead,
+  };
+}
+
+/** Render, sign and write the receipt; if that fails, nothing is recorded and the bag is removed. */
+async function writeReceipt(
+  s: Session,
+  plan: ReleasePlan,
+  handedOver: HandedOver,
+  ledgerHead: string,
+  receiptFile: string,
+  bagDir: string | undefined,
+): Promise<Buffer> {
+  try {
+    const { renderReceipt } = await import('../documents/index.js');
+    const id = s.home.loadIdentity(s.master);
+    const pdf = await renderReceipt(receiptData(s, plan, handedOver, ledgerHead), {
+      p12: id.p12,
+      passphrase: id.passphrase,
+    });
+    fs.mkdirSync(path.dirname(receiptFile), { recursive: true });
+    fs.writeFileSync(receiptFile, pdf, { flag: 'wx' });
+    return pdf;
+  } catch (e) {
+    // Nothing is recorded (the session drops what was not committed); the bag is not handed over.
+    if (bagDir) fs.rmSync(bagDir, { recursive: true, force: true });
+    if (e instanceof CustodyError) throw e;
+    throw new CustodyError(
+      'io',
+      `Writing the receipt ${receiptFile} failed: ${e instanceof Error ? e.message : String(e)}. Nothing was recorded${bagDir ? ' and the bag was removed' : ''}.`,
+      undefined,
+      { cause: e },
+    );
+  }
+}
