@@ -1,13 +1,13 @@
 /**
- * The ledger's share of agencies, requests, holds, releases and receipts (issue 6; policy §4,
- * §5, §8; Cal. Civ. Code 1798.90.5–.55): migration version 4, derived tables, reducers, the
- * hold provider that reinstall and purge ask, and the queries the commands share.
+ * The ledger's share of agencies, requests, holds, releases and receipts (policy §4, §5, §8;
+ * Cal. Civ. Code 1798.90.5–.55): migration version 4, derived tables, reducers, the hold
+ * provider that reinstall and purge ask, and the queries and JSON forms the use cases share.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database, SqlValue } from 'sql.js';
 import { CustodyError } from '../../core/errors.js';
+import { sha256Hex } from '../../core/hash.js';
 import { openBlob, sealBlob, subkey } from '../crypto.js';
 import { writeFileAtomic } from '../fsutil.js';
 import type { HoldRef } from '../../core/retention.js';
@@ -308,7 +308,7 @@ export function releaseRefusal(a: {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Queries shared by the commands
+// Queries shared by the use cases
 
 /** The next id of the form PREFIX-YYYY-NNNN (year of `now` in the home's time zone). */
 export function nextNumber(s: Session, table: 'requests' | 'holds' | 'releases', prefix: string): string {
@@ -635,7 +635,7 @@ export function keepDocument(s: Session, file: string): { sha256: string; name: 
       `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
     );
   }
-  const sha256 = createHash('sha256').update(data).digest('hex');
+  const sha256 = sha256Hex(data);
   const dest = documentFile(s, sha256);
   if (!fs.existsSync(dest)) {
     fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
@@ -653,7 +653,7 @@ export function readDocument(s: Session, sha256: string): Buffer {
     throw new CustodyError('notFound', `The document ${sha256} is not kept in this home.`);
   }
   const data = openBlob(subkey(s.master, 'documents'), blob, documentContext(sha256));
-  if (!data || createHash('sha256').update(data).digest('hex') !== sha256)
+  if (!data || sha256Hex(data) !== sha256)
     throw new CustodyError('integrity', `The kept document ${sha256} does not authenticate (edited or damaged).`);
   return data;
 }
