@@ -37,6 +37,31 @@ const ENV_OPTIONS: [keyof GlobalOptions, string][] = [
   ['lockWait', 'CUSTODY_LOCK_WAIT'],
 ];
 
+/** The command groups, in the order `custody --help` lists them (the watch is added after them). */
+const COMMAND_GROUPS = [
+  registerInit,
+  registerOperator,
+  registerCamera,
+  registerDrive,
+  registerSwapAndImport,
+  registerOcr,
+  registerSearch,
+  registerAgency,
+  registerRequest,
+  registerHold,
+  registerRelease,
+  registerReceipt,
+  registerRetention,
+  registerHealth,
+  registerBreach,
+  registerContractor,
+  registerTransparency,
+  registerLog,
+  registerVerify,
+  registerUnlock,
+  registerRestore,
+];
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('custody');
   let globals: GlobalOptions = { lockWait: 5 };
@@ -92,30 +117,7 @@ Exit status: ${Object.entries(EXIT)
     if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0))
       throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
   });
-  for (const sub of [
-    registerInit,
-    registerOperator,
-    registerCamera,
-    registerDrive,
-    registerSwapAndImport,
-    registerOcr,
-    registerSearch,
-    registerAgency,
-    registerRequest,
-    registerHold,
-    registerRelease,
-    registerReceipt,
-    registerRetention,
-    registerHealth,
-    registerBreach,
-    registerContractor,
-    registerTransparency,
-    registerLog,
-    registerVerify,
-    registerUnlock,
-    registerRestore,
-  ])
-    sub(program, ctx, getGlobals);
+  for (const sub of COMMAND_GROUPS) sub(program, ctx, getGlobals);
   // The watch starts each swap as its own command line, with the same global options.
   registerWatch(program, ctx, getGlobals, (args) => runCli([...args, ...globalArgs(getGlobals())], ctx));
   // Every subcommand inherits the error handling and output settings.

@@ -19,7 +19,7 @@ import {
   releaseHold,
 } from '../../operations/holds.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { flags } from '../options.js';
+import { dateFlag, flags } from '../options.js';
 import { askChoice, askText } from '../prompts.js';
 import { printJson, table } from '../render.js';
 import { withSession } from '../session.js';
@@ -52,7 +52,10 @@ async function askHold(ctx: CliContext, s: Session, o: HoldAddOptions): Promise<
     choices: HOLD_REASONS.map((x) => ({ name: x, value: x })),
   });
   const document = await askWrittenDocument(ctx, o, 'The written request for the hold (a file, or its reference):');
-  const review = await askText(ctx, o.review, { flag: '--review', message: 'Review date (YYYY-MM-DD):' });
+  const review = dateFlag(
+    await askText(ctx, o.review, { flag: '--review', message: 'Review date (YYYY-MM-DD):' }),
+    '--review',
+  );
   return { request, reason, document, review };
 }
 

@@ -8,6 +8,7 @@ import {
   verifyReceipt,
 } from '../../operations/receipts.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { dateFlag, flags } from '../options.js';
 import { askText } from '../prompts.js';
 import { paint, printJson, table, useColor } from '../render.js';
 import { withSession } from '../session.js';
@@ -56,17 +57,20 @@ export function registerReceipt(program: Command, ctx: CliContext, globals: () =
     .command('ack <receipt>')
     .description("record the agency's written acknowledgement of a receipt (the signed copy, scanned)")
     .option('--scan <file>', 'the scanned signed receipt (recorded by its SHA-256)')
-    .option('--date <date>', 'date of the acknowledgement (YYYY-MM-DD)')
+    .addOption(flags.date('date of the acknowledgement (YYYY-MM-DD)'))
     .action(async (id: string, o: { scan?: string; date?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'receipt ack', 'release', async (s) => {
         checkUnacknowledged(s, id);
         const scan = await askText(ctx, o.scan, { flag: '--scan', message: 'Scan of the signed receipt:' });
-        const date = await askText(ctx, o.date, {
-          flag: '--date',
-          message: 'Date acknowledged (YYYY-MM-DD):',
-          default: s.now().slice(0, 10),
-        });
+        const date = dateFlag(
+          await askText(ctx, o.date, {
+            flag: '--date',
+            message: 'Date acknowledged (YYYY-MM-DD):',
+            default: s.now().slice(0, 10),
+          }),
+          '--date',
+        );
         const a = acknowledgeReceipt(s, { receipt: id, scan, date });
         if (g.json) return printJson(ctx, a.release);
         ctx.stdout.write(`Receipt ${id} acknowledged on ${date} (scan sha256 ${a.scanSha256}).\n`);
