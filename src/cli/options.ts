@@ -25,6 +25,17 @@ export const flags = {
     new Option('--purpose <text>', description),
   reason: (description = 'why') => new Option('--reason <text>', description),
   note: (description = 'a note') => new Option('--note <text>', description),
+  /** Where a drive is mounted. */
+  source: (description = 'where the drive is mounted') => new Option('--source <path>', description),
+  location: (description = 'where it is') => new Option('--location <text>', description),
+  enrol: (description = 'enrol the drive if it is unknown') => new Option('--enrol', description),
+  verify: (description = '"source": also re-read each file from the drive and compare') =>
+    new Option('--verify <what>', description),
+  storeLocation: (description = 'where the drive is kept now, e.g. "safe, room 102"') =>
+    new Option('--store-location <text>', description),
+  replacement: (description = 'the drive that went into the camera in its place') =>
+    new Option('--replacement <id>', description),
+  noReplacement: (description = 'no drive went into the camera') => new Option('--no-replacement', description),
   yes: (description = 'do it without asking') => new Option('--yes', description),
   /** A moment: when something happened (default: now). */
   at: (description = 'when (default: now)') => new Option('--at <when>', description),

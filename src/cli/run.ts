@@ -17,11 +17,12 @@ import { registerRequest } from './commands/request.js';
 import { registerBreach } from './commands/breach.js';
 import { registerContractor } from './commands/contractor.js';
 import { registerHealth } from './commands/health.js';
+import { registerImport } from './commands/import.js';
 import { registerOcr } from './commands/ocr.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRetention } from './commands/retention.js';
 import { registerSearch } from './commands/search.js';
-import { registerSwapAndImport } from './commands/swap.js';
+import { registerSwap } from './commands/swap.js';
 import { registerTransparency } from './commands/transparency.js';
 import { registerUnlock } from './commands/unlock.js';
 import { registerVerify } from './commands/verify.js';
@@ -43,7 +44,8 @@ const COMMAND_GROUPS = [
   registerOperator,
   registerCamera,
   registerDrive,
-  registerSwapAndImport,
+  registerImport,
+  registerSwap,
   registerOcr,
   registerSearch,
   registerAgency,

@@ -35,3 +35,26 @@ export function cameraJson(c: CameraRow) {
     swapCadenceDays: c.swap_cadence_days,
   };
 }
+
+/** The cameras, in id order: the active ones, or with `all` the retired ones too. */
+export function listCameras(s: Session, o: { all?: boolean } = {}): CameraRow[] {
+  return s.ledger.rows<CameraRow>(`SELECT * FROM cameras ${o.all ? '' : "WHERE status = 'active'"} ORDER BY id`);
+}
+
+export function cameraExists(s: Session, id: string): boolean {
+  return s.ledger.one('SELECT id FROM cameras WHERE id = ?', [id]) !== undefined;
+}
+
+export interface CameraDriveHistoryRow {
+  drive_id: string;
+  action: string;
+  at: string;
+}
+
+/** Every drive move into or out of one camera, oldest first. */
+export function cameraDriveHistory(s: Session, id: string): CameraDriveHistoryRow[] {
+  return s.ledger.rows<CameraDriveHistoryRow>(
+    'SELECT drive_id, action, at FROM drive_history WHERE camera_id = ? ORDER BY seq',
+    [id],
+  );
+}

@@ -33,6 +33,84 @@ export function findDrive(s: Session, id: string): DriveRow {
   return d;
 }
 
+/** The drive with this id, if there is one. */
+export function getDrive(s: Session, id: string): DriveRow | undefined {
+  return s.ledger.one<DriveRow>('SELECT * FROM drives WHERE id = ?', [id]);
+}
+
+export function driveExists(s: Session, id: string): boolean {
+  return s.ledger.one('SELECT id FROM drives WHERE id = ?', [id]) !== undefined;
+}
+
+export function drivesBySerial(s: Session, serial: string): DriveRow[] {
+  return s.ledger.rows<DriveRow>('SELECT * FROM drives WHERE serial = ?', [serial]);
+}
+
+/** Every drive in id order, or only those in one state. */
+export function listDrives(s: Session, state?: string): DriveRow[] {
+  return s.ledger.rows<DriveRow>(
+    `SELECT * FROM drives ${state ? 'WHERE state = ?' : ''} ORDER BY id`,
+    state ? [state] : [],
+  );
+}
+
+/** Every drive, in the table's own order (as the forecast has always read them). */
+export function allDrives(s: Session): DriveRow[] {
+  return s.ledger.rows<DriveRow>('SELECT * FROM drives');
+}
+
+/** The drive the ledger says is in a camera (other than `except`), if any. */
+export function driveInCamera(s: Session, camera: string, except?: string): { id: string } | undefined {
+  return except === undefined
+    ? s.ledger.one<{ id: string }>("SELECT id FROM drives WHERE state = 'in_camera' AND camera_id = ?", [camera])
+    : s.ledger.one<{ id: string }>("SELECT id FROM drives WHERE state = 'in_camera' AND camera_id = ? AND id != ?", [
+        camera,
+        except,
+      ]);
+}
+
+/** Which drive is in which camera, for every drive in a camera. */
+export function drivesInCameras(s: Session): { id: string; camera_id: string }[] {
+  return s.ledger.rows<{ id: string; camera_id: string }>("SELECT id, camera_id FROM drives WHERE state = 'in_camera'");
+}
+
+/** The drives that could go into a camera (spares and stored drives), other than `except`, in id order. */
+export function spareOrStoredDrives(s: Session, except: string): DriveRow[] {
+  return s.ledger.rows<DriveRow>("SELECT * FROM drives WHERE state IN ('spare', 'stored') AND id != ? ORDER BY id", [
+    except,
+  ]);
+}
+
+/** The next free id of the form D001, D002 … */
+export function nextDriveId(s: Session): string {
+  const n = Number(s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM drives')?.n ?? 0) + 1;
+  for (let i = n; ; i++) {
+    const id = `D${String(i).padStart(3, '0')}`;
+    if (!driveExists(s, id)) return id;
+  }
+}
+
+export interface DriveHistoryRow {
+  seq: number;
+  action: string;
+  at: string;
+  camera_id: string | null;
+  location: string | null;
+  note: string | null;
+}
+
+/** One drive's moves (policy §8: dates of storage and of reinstall), oldest first. */
+export function driveHistory(s: Session, id: string): DriveHistoryRow[] {
+  return s.ledger.rows<DriveHistoryRow>('SELECT * FROM drive_history WHERE drive_id = ? ORDER BY seq', [id]);
+}
+
+/** Every removal of a drive from a camera: the swaps, for the swap cadence. */
+export function removalsFromCameras(s: Session): { camera_id: string; at: string }[] {
+  return s.ledger.rows<{ camera_id: string; at: string }>(
+    "SELECT camera_id, at FROM drive_history WHERE action = 'remove' AND camera_id IS NOT NULL",
+  );
+}
+
 export function driveJson(d: DriveRow) {
   return {
     id: d.id,

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
+import { watchMounts } from '../../operations/watch.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { flags } from '../options.js';
 import { printJson } from '../render.js';
 
 interface WatchOpts {
@@ -13,6 +13,59 @@ interface WatchOpts {
   storeLocation?: string;
   replacement?: string | boolean;
   camera?: string;
+}
+
+/** The swap's command line for a drive mounted at `mountPath`, with the answers the watch passes on. */
+function swapArgs(mountPath: string, o: WatchOpts): string[] {
+  const args = ['swap', '--source', mountPath];
+  if (o.camera) args.push('--camera', o.camera);
+  if (o.storeLocation) args.push('--store-location', o.storeLocation);
+  if (typeof o.replacement === 'string') args.push('--replacement', o.replacement);
+  if (o.replacement === false) args.push('--no-replacement');
+  return args;
+}
+
+/**
+ * Run `check` when chokidar sees a folder appear under a root, and every `interval` seconds, one
+ * at a time, until `check` calls stop or Ctrl-C (SIGINT/SIGTERM).
+ */
+async function untilStopped(
+  roots: string[],
+  interval: number,
+  check: (stop: () => void) => Promise<void>,
+): Promise<void> {
+  const { watch } = await import('chokidar');
+  const watcher = watch(
+    roots.filter((r) => fs.existsSync(r)),
+    { depth: 2, ignoreInitial: true, persistent: true },
+  );
+  let busy = false;
+  let stop: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const run = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await check(stop);
+    } finally {
+      busy = false;
+    }
+  };
+  watcher.on('addDir', () => void run());
+  const timer = setInterval(() => void run(), Math.max(0.2, interval) * 1000);
+  const onSig = () => stop();
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  try {
+    await done;
+  } finally {
+    clearInterval(timer);
+    process.removeListener('SIGINT', onSig);
+    process.removeListener('SIGTERM', onSig);
+    await watcher.close();
+  }
 }
 
 /**
@@ -35,78 +88,30 @@ export function registerWatch(
     )
     .option('--once', 'stop after the first swap')
     .option('--interval <seconds>', 'how often to re-read the mount table', (v) => Number(v), 2)
-    .option('--camera <id>', 'passed on to the swap')
-    .option('--store-location <text>', 'passed on to the swap')
-    .option('--replacement <id>', 'passed on to the swap')
-    .option('--no-replacement', 'passed on to the swap')
+    .addOption(flags.camera('passed on to the swap'))
+    .addOption(flags.storeLocation('passed on to the swap'))
+    .addOption(flags.replacement('passed on to the swap'))
+    .addOption(flags.noReplacement('passed on to the swap'))
     .addHelpText('after', '\nExample:\n  $ custody watch            # leave it running; plug in a camera drive')
     .action(async (o: WatchOpts) => {
       const g = globals();
-      const { listMounts, newMounts, removableMountRoots } = await import('../../media/mounts.js');
-      const { readDriveIdFile } = await import('../../media/drives.js');
-      const { watch } = await import('chokidar');
-      const roots = (o.roots ? o.roots.split(',') : removableMountRoots(process.platform, os.userInfo().username))
-        .map((r) => path.resolve(r.trim()))
-        .filter(Boolean);
-      if (roots.length === 0) throw new CustodyError('usage', 'No mount roots to watch.', 'Give them with --roots.');
-      const under = (p: string) => roots.some((r) => p === r || p.startsWith(`${r}${path.sep}`));
-      let known = (await listMounts()).filter((m) => under(m.mountPath));
-      const handled = new Set(known.map((m) => m.mountPath));
-      ctx.stderr.write(`Watching ${roots.join(', ')} for camera drives (Ctrl-C to stop).\n`);
-
-      const watcher = watch(
-        roots.filter((r) => fs.existsSync(r)),
-        { depth: 2, ignoreInitial: true, persistent: true },
-      );
-      let busy = false;
-      let stop: (() => void) | undefined;
-      const done = new Promise<void>((resolve) => (stop = resolve));
+      const mounts = await watchMounts(o.roots);
+      ctx.stderr.write(`Watching ${mounts.roots.join(', ')} for camera drives (Ctrl-C to stop).\n`);
       let lastCode = 0;
-      const check = async () => {
-        if (busy) return;
-        busy = true;
-        try {
-          const now = (await listMounts()).filter((m) => under(m.mountPath));
-          const fresh = newMounts(known, now).filter((m) => !handled.has(m.mountPath));
-          known = now;
-          for (const m of fresh) {
-            handled.add(m.mountPath);
-            const id = await readDriveIdFile(m.mountPath);
-            if (!id.info) {
-              ctx.stderr.write(
-                `A drive was mounted at ${m.mountPath}, but it is not a custody drive (${id.detail}); enrol it with \`custody drive enrol --source ${m.mountPath}\`.\n`,
-              );
-              continue;
-            }
-            if (g.json) printJson(ctx, { event: 'drive', mountPath: m.mountPath, drive: id.info.driveId });
-            else ctx.stderr.write(`Drive ${id.info.driveId} mounted at ${m.mountPath}: starting the swap.\n`);
-            const args = ['swap', '--source', m.mountPath];
-            if (o.camera) args.push('--camera', o.camera);
-            if (o.storeLocation) args.push('--store-location', o.storeLocation);
-            if (typeof o.replacement === 'string') args.push('--replacement', o.replacement);
-            if (o.replacement === false) args.push('--no-replacement');
-            lastCode = await runSwap(args);
-            if (o.once) stop?.();
+      await untilStopped(mounts.roots, o.interval, async (stop) => {
+        for (const a of await mounts.poll()) {
+          if (a.driveId === undefined) {
+            ctx.stderr.write(
+              `A drive was mounted at ${a.mountPath}, but it is not a custody drive (${a.detail}); enrol it with \`custody drive enrol --source ${a.mountPath}\`.\n`,
+            );
+            continue;
           }
-          // Forget mounts that went away, so the same drive plugged in again is seen again.
-          for (const p of [...handled]) if (!now.some((m) => m.mountPath === p)) handled.delete(p);
-        } finally {
-          busy = false;
+          if (g.json) printJson(ctx, { event: 'drive', mountPath: a.mountPath, drive: a.driveId });
+          else ctx.stderr.write(`Drive ${a.driveId} mounted at ${a.mountPath}: starting the swap.\n`);
+          lastCode = await runSwap(swapArgs(a.mountPath, o));
+          if (o.once) stop();
         }
-      };
-      watcher.on('addDir', () => void check());
-      const timer = setInterval(() => void check(), Math.max(0.2, o.interval) * 1000);
-      const onSig = () => stop?.();
-      process.once('SIGINT', onSig);
-      process.once('SIGTERM', onSig);
-      try {
-        await done;
-      } finally {
-        clearInterval(timer);
-        process.removeListener('SIGINT', onSig);
-        process.removeListener('SIGTERM', onSig);
-        await watcher.close();
-      }
+      });
       if (lastCode !== 0) throw new CustodyError('partial', `The swap ended with exit status ${lastCode}.`);
     });
 }

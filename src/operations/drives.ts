@@ -1,0 +1,201 @@
+/**
+ * The drive ledger's use cases (policy §8: a log of every drive, with its dates of recordation,
+ * of storage and of reinstall into a camera): enrol, install, remove, store, retire, and the
+ * data of `drive list`, `drive show` and `drive forecast`.
+ */
+import { CustodyError } from '../core/errors.js';
+import { type CameraForecast, driveForecast } from '../core/retention.js';
+import { findCamera, listCameras } from '../ledger/cameras.js';
+import {
+  allDrives,
+  checkInstallable,
+  type DriveRow,
+  driveExists,
+  driveHistory,
+  driveInCamera,
+  driveJson,
+  findDrive,
+  type InstallVerdict,
+  listDrives,
+  nextDriveId,
+  removalsFromCameras,
+} from '../ledger/drives.js';
+import type { Session } from '../ledger/session.js';
+import type { VolumeInfo } from '../media/drives.js';
+
+const DRIVE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export type DriveJson = ReturnType<typeof driveJson>;
+
+export interface EnrolInput {
+  /** Where the drive is mounted: it is marked with its id file. */
+  source?: string;
+  id?: string;
+  label?: string;
+  serial?: string;
+  capacityBytes?: number;
+  note?: string;
+}
+
+/** The drive with this id (a `notFound` error if there is none). */
+export function requireDrive(s: Session, id: string): DriveJson {
+  return driveJson(findDrive(s, id));
+}
+
+/** Enrol a drive: mark it with its id file (the only write custody makes to a drive), record it, commit. */
+export async function enrolDrive(s: Session, o: EnrolInput): Promise<DriveRow> {
+  const { DRIVE_ID_FILE, readDriveIdFile, readVolumeInfo, writeDriveIdFile } = await import('../media/drives.js');
+  let vol: VolumeInfo = {};
+  if (o.source) {
+    const existing = await readDriveIdFile(o.source);
+    if (existing.info) {
+      const known = driveExists(s, existing.info.driveId);
+      if (known && existing.info.home === s.home.json.homeId)
+        throw new CustodyError(
+          'conflict',
+          `This drive is already enrolled as ${existing.info.driveId}.`,
+          `See \`custody drive show ${existing.info.driveId}\`.`,
+        );
+      if (existing.info.home && existing.info.home !== s.home.json.homeId)
+        throw new CustodyError(
+          'conflict',
+          `This drive carries the id ${existing.info.driveId} of another custody home.`,
+          `Check where it came from; remove ${DRIVE_ID_FILE} from it only if it is truly free.`,
+        );
+    }
+    // A plain folder (not a mount point) has no volume of its own: its sizes would be the host disk's.
+    const { isMountPoint } = await import('../media/mounts.js');
+    if (await isMountPoint(o.source).catch(() => false)) vol = await readVolumeInfo(o.source).catch(() => ({}));
+  }
+  const id = o.id ?? (o.source ? nextDriveId(s) : undefined);
+  if (!id)
+    throw new CustodyError(
+      'usage',
+      'Give --source (the mounted drive) or --id.',
+      'With --source the drive is marked with its id file.',
+    );
+  if (!DRIVE_ID.test(id)) throw new CustodyError('usage', `"${id}" is not a valid drive id.`);
+  if (driveExists(s, id)) throw new CustodyError('conflict', `Drive ${id} already exists.`);
+  const at = s.now();
+  if (o.source) await writeDriveIdFile(o.source, { driveId: id, enrolledAt: at, home: s.home.json.homeId });
+  s.append('drive.enrolled', {
+    drive: id,
+    label: o.label ?? vol.label ?? null,
+    serial: o.serial ?? vol.serial ?? null,
+    capacityBytes: o.capacityBytes ?? vol.capacityBytes ?? null,
+    fsType: vol.fsType ?? null,
+    note: o.note ?? null,
+  });
+  s.commit();
+  return findDrive(s, id);
+}
+
+export type DriveListEntry = DriveJson & { reinstall: InstallVerdict | null };
+
+/** Every drive (or those in one state), with whether a stored one may go back into a camera. */
+export function listDriveStates(s: Session, o: { state?: string } = {}): DriveListEntry[] {
+  return listDrives(s, o.state).map((d) => ({
+    ...driveJson(d),
+    reinstall: d.state === 'stored' ? checkInstallable(s, d) : null,
+  }));
+}
+
+export interface DriveHistoryEntry {
+  event: number;
+  action: string;
+  at: string;
+  camera: string | null;
+  location: string | null;
+  note: string | null;
+}
+
+/** One drive and its history. */
+export function showDrive(s: Session, id: string): DriveJson & { history: DriveHistoryEntry[] } {
+  const d = findDrive(s, id);
+  return {
+    ...driveJson(d),
+    history: driveHistory(s, id).map((h) => ({
+      event: h.seq,
+      action: h.action,
+      at: h.at,
+      camera: h.camera_id,
+      location: h.location,
+      note: h.note,
+    })),
+  };
+}
+
+/** How many drives each camera needs at its swap cadence, and when one would run out (policy §8). */
+export function forecastDrives(s: Session, o: { horizonDays?: number } = {}): CameraForecast[] {
+  const settings = s.settings;
+  const swaps = removalsFromCameras(s);
+  return driveForecast(
+    listCameras(s).map((c) => ({
+      id: c.id,
+      swapCadenceDays: c.swap_cadence_days ?? undefined,
+      swapHistory: swaps.filter((x) => x.camera_id === c.id).map((x) => new Date(x.at)),
+    })),
+    allDrives(s).map((d) => {
+      const v = d.state === 'stored' ? checkInstallable(s, d) : undefined;
+      return {
+        id: d.id,
+        state: d.state,
+        cameraId: d.state === 'spare' ? undefined : (d.camera_id ?? undefined),
+        eligibleFrom: v?.eligibleFrom ? new Date(v.eligibleFrom) : undefined,
+      };
+    }),
+    s.clock(),
+    settings.retentionDays,
+    { horizonDays: o.horizonDays, timeZone: settings.timeZone },
+  );
+}
+
+/** Record that a drive went into a camera; refused while its data may not be recorded over (policy §8). */
+export function installDrive(s: Session, o: { id: string; camera: string; at?: string }): DriveJson {
+  const d = findDrive(s, o.id);
+  const c = findCamera(s, o.camera);
+  if (c.status !== 'active') throw new CustodyError('conflict', `Camera ${o.camera} is retired.`);
+  const other = driveInCamera(s, o.camera);
+  if (other)
+    throw new CustodyError(
+      'conflict',
+      `Camera ${o.camera} already holds drive ${other.id}.`,
+      `Record its removal first (\`custody drive remove ${other.id}\`).`,
+    );
+  const verdict = checkInstallable(s, d);
+  if (!verdict.eligible)
+    throw new CustodyError(
+      'denied',
+      verdict.reason,
+      verdict.blockingHolds.length
+        ? 'A hold is released with `custody hold release`.'
+        : 'See `custody drive list` for the drives that may go in now.',
+    );
+  s.append('drive.installed', { drive: o.id, camera: o.camera, at: o.at ?? s.now() });
+  s.commit();
+  return driveJson(findDrive(s, o.id));
+}
+
+/** Record that a drive was taken out of its camera; `camera` is the one it came out of. */
+export function removeDrive(s: Session, o: { id: string; at?: string }): { drive: DriveJson; camera: string | null } {
+  const d = findDrive(s, o.id);
+  s.append('drive.removed', { drive: o.id, camera: d.camera_id, at: o.at ?? s.now() });
+  s.commit();
+  return { drive: driveJson(findDrive(s, o.id)), camera: d.camera_id };
+}
+
+/** Record where a removed drive is kept. */
+export function storeDrive(s: Session, o: { id: string; location: string }): DriveJson {
+  findDrive(s, o.id);
+  s.append('drive.stored', { drive: o.id, location: o.location });
+  s.commit();
+  return driveJson(findDrive(s, o.id));
+}
+
+/** Take a drive out of use for good. */
+export function retireDrive(s: Session, o: { id: string; reason: string }): DriveJson {
+  findDrive(s, o.id);
+  s.append('drive.retired', { drive: o.id, reason: o.reason });
+  s.commit();
+  return driveJson(findDrive(s, o.id));
+}
