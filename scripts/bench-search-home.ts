@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { searchPlates } from '../src/cli/commands/search.js';
+import { searchPlates } from '../src/operations/search.js';
 import { defaultSettings } from '../src/core/settings.js';
 import { BatchFiles, createBatchKey, newBatchId, writeSegment, type FileRecord } from '../src/ledger/batches.js';
 import { createHome } from '../src/ledger/home.js';

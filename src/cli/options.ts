@@ -4,7 +4,7 @@
  * (`.addOption(flags.camera('only this camera'))`), so the spelling and the parsing cannot drift.
  * Dates are parsed after log-in, by `whenFlag`, in the home's time zone.
  */
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { CustodyError } from '../core/errors.js';
 import { parseWhen } from '../core/time.js';
 
@@ -45,6 +45,13 @@ export const flags = {
   to: (description = 'the end (a date means the whole day)') => new Option('--to <when>', description),
   /** A calendar date (YYYY-MM-DD), read with `dateFlag`. */
   date: (description = 'the date (YYYY-MM-DD)') => new Option('--date <date>', description),
+  /** An operator's username (a filter: only what this operator did). */
+  operator: (description = 'only this operator') => new Option('--operator <username>', description),
+  /** The start of a filter on time: a date means its first moment. */
+  since: (description = 'from this date or time') => new Option('--since <when>', description),
+  /** The end of a filter on time: a date means its last moment. */
+  until: (description = 'up to this date or time (a date means the whole day)') =>
+    new Option('--until <when>', description),
   outDir: (description = 'the folder to write into') => new Option('--out <dir>', description),
   outFile: (description = 'the file to write (must not exist)') => new Option('--out <file>', description),
   limit: (description = 'at most this many', fallback?: number) => {
@@ -112,4 +119,23 @@ export function dateOrWhenFlag(value: string | undefined, flag: string, timeZone
 export function dateOrWhenFlag(value: string | undefined, flag: string, timeZone: string): string | undefined {
   if (value === undefined) return undefined;
   return DATE_ONLY.test(value.trim()) ? dateFlag(value, flag) : whenFlag(value, flag, timeZone);
+}
+
+/** The flags of every search, view and export of images: a purpose and a case or request (policy §1). */
+export interface AccessReasonOptions {
+  purpose?: string;
+  case?: string;
+  request?: string;
+}
+
+export function accessReasonFlags(c: Command): Command {
+  return c
+    .addOption(flags.purpose('the official purpose (one of the city’s list; required)'))
+    .addOption(flags.caseNumber('the case number (this or --request is required)'))
+    .addOption(flags.request('the request id (this or --case is required)'));
+}
+
+/** The reason as the access record takes it (checked there: Civil Code 1798.90.52). */
+export function accessReason(o: AccessReasonOptions): { purpose?: string; caseRef?: string; requestId?: string } {
+  return { purpose: o.purpose, caseRef: o.case, requestId: o.request };
 }

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CustodyError, EXIT, toError } from '../core/errors.js';
+import { registerAudit } from './commands/audit.js';
 import { registerCamera } from './commands/camera.js';
 import { registerDrive } from './commands/drive.js';
 import { registerInit } from './commands/init.js';
@@ -18,7 +19,10 @@ import { registerBreach } from './commands/breach.js';
 import { registerContractor } from './commands/contractor.js';
 import { registerHealth } from './commands/health.js';
 import { registerImport } from './commands/import.js';
+import { registerImage } from './commands/image.js';
 import { registerOcr } from './commands/ocr.js';
+import { registerProblem } from './commands/problem.js';
+import { registerPurge } from './commands/purge.js';
 import { registerRestore } from './commands/restore.js';
 import { registerRetention } from './commands/retention.js';
 import { registerSearch } from './commands/search.js';
@@ -48,12 +52,16 @@ const COMMAND_GROUPS = [
   registerSwap,
   registerOcr,
   registerSearch,
+  registerImage,
+  registerAudit,
   registerAgency,
   registerRequest,
   registerHold,
   registerRelease,
   registerReceipt,
   registerRetention,
+  registerPurge,
+  registerProblem,
   registerHealth,
   registerBreach,
   registerContractor,

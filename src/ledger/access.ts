@@ -62,3 +62,38 @@ export function recordAccess(
   });
   s.commit();
 }
+
+export interface AccessLogRow {
+  seq: number;
+  at: string;
+  operator: string;
+  organization: string;
+  action: string;
+  query: string;
+  purpose: string;
+  case_ref: string | null;
+  request_id: string | null;
+  results: number | null;
+}
+
+/** The whole access record, oldest first. */
+export function accessLog(s: Session): AccessLogRow[] {
+  return s.ledger.rows<AccessLogRow>('SELECT * FROM access_log ORDER BY seq');
+}
+
+export type AccessJson = ReturnType<typeof accessJson>;
+
+export function accessJson(r: AccessLogRow) {
+  return {
+    event: r.seq,
+    at: r.at,
+    operator: r.operator,
+    organization: r.organization,
+    action: r.action,
+    query: r.query,
+    purpose: r.purpose,
+    case: r.case_ref,
+    request: r.request_id,
+    results: r.results,
+  };
+}

@@ -1,7 +1,8 @@
 /**
  * The monthly health check (policy §7): gathers, from the ledger, the batch segments and the
  * disk, what the pure judgements in src/core/health.ts need, and returns their findings with
- * the figures behind them (for the report). Recording the check in the ledger is the caller's.
+ * the figures behind them (for the report). Recording the check in the ledger is the caller's
+ * (src/operations/health.ts).
  */
 import fs from 'node:fs';
 import { activeContractorPermits, breachFindings } from './breach.js';
@@ -469,26 +470,4 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
     ledger: { ok: v.ok, events: v.events, head: v.head, problems: v.problems },
     plateReads: plateDays.size ? 'judged' : 'no readings',
   };
-}
-
-/** Record the check in the ledger (who ran it, when, what it found). */
-export function recordHealthCheck(s: Session, r: HealthResult): number {
-  s.append('health.checked', {
-    summary: { critical: r.summary.critical, warning: r.summary.warning, info: r.summary.info },
-    findings: r.findings.map((f) => ({
-      severity: f.severity,
-      area: f.area,
-      subject: f.subject,
-      message: f.message,
-      ...(f.period ? { period: f.period } : {}),
-    })),
-    full: r.storage.full,
-    filesChecked: r.storage.filesChecked,
-    filesInStore: r.storage.filesInStore,
-    fixityFailures: r.storage.fixityFailures,
-    ledgerOk: r.ledger.ok,
-    ledgerHead: r.ledger.head,
-  });
-  s.commit();
-  return s.ledger.head.seq;
 }

@@ -49,3 +49,22 @@ export async function loadBatch(s: Session, batch: string): Promise<LoadedBatch>
   db.close();
   return { bf, key, camera: b.camera_id, drive: b.drive_id, records };
 }
+
+/** An import batch that a plate search opens: imported, not destroyed, with stored images. */
+export interface SearchableBatch {
+  id: string;
+  camera_id: string | null;
+  recorded_first: string | null;
+  recorded_last: string | null;
+  /** Plate reading's status for the batch ('done' once read), or null when it never ran. */
+  ocr: string | null;
+}
+
+/** The batches a plate search opens (optionally one camera's), oldest import first. */
+export function searchableBatches(s: Session, camera?: string): SearchableBatch[] {
+  return s.ledger.rows<SearchableBatch>(
+    `SELECT b.id, b.camera_id, b.recorded_first, b.recorded_last, o.status AS ocr FROM batches b LEFT JOIN ocr_batches o ON o.batch = b.id
+     WHERE b.status = 'imported' AND b.key_destroyed_at IS NULL AND b.stored > 0 ${camera ? 'AND b.camera_id = ?' : ''} ORDER BY b.finished_at`,
+    camera ? [camera] : [],
+  );
+}

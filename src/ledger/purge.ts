@@ -4,7 +4,8 @@
  * holds.ts. A purge destroys, per batch: the intent is recorded first, then the key is
  * crypto-shredded (every copy of the data, backups included, becomes unreadable), then its
  * segment and stored files are removed, then the destruction is recorded. Each step is
- * committed before the next, so an interrupted purge is finished by running it again.
+ * committed before the next, so an interrupted purge is finished by running it again. This module
+ * holds the queries; the steps themselves are src/operations/purge.ts.
  */
 import fs from 'node:fs';
 import type { DriveState } from '../core/drive-state.js';
@@ -16,7 +17,7 @@ import {
   overdueDuties,
 } from '../core/retention.js';
 import { parseIsoWithOffset } from '../core/time.js';
-import { BatchFiles, destroyBatchKey, loadBatchKey, openSegment } from './batches.js';
+import { BatchFiles, loadBatchKey, openSegment } from './batches.js';
 import { rows } from './ledger.js';
 import { holdsForBatch, holdsForDrive } from './holds.js';
 import type { Session } from './session.js';
@@ -188,140 +189,48 @@ export interface DestroyedRecord {
   destroyedAt: string;
 }
 
-function newPurgeId(s: Session): string {
+/** A batch's row, whatever its state (`undefined` when there is none). */
+export function batchRow(s: Session, id: string): BatchRow | undefined {
+  return s.ledger.one<BatchRow>('SELECT * FROM batches WHERE id = ?', [id]);
+}
+
+/** A new purge id for today: X20261126-1, X20261126-2, … */
+export function newPurgeId(s: Session): string {
   const day = s.now().slice(0, 10).replaceAll('-', '');
   const n =
     Number(s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM purges WHERE id LIKE ?', [`X${day}-%`])?.n ?? 0) + 1;
   return `X${day}-${n}`;
 }
 
-/**
- * Carry out a purge: finish what an earlier one left half-done, then destroy every batch that
- * is due and not held. `afterStep` is for tests (interrupting between steps).
- */
-export async function executePurge(
-  s: Session,
-  o: { afterStep?: (step: string, batch: string) => void } = {},
-): Promise<{ purge: string; destroyed: DestroyedRecord[]; held: BatchRetention[]; cancelled: string[] }> {
-  const plan = await planPurge(s);
-  const step = o.afterStep ?? (() => {});
-  const destroyed: DestroyedRecord[] = [];
-  const cancelled: string[] = [];
-  const batchRow = (id: string) => s.ledger.one<BatchRow>('SELECT * FROM batches WHERE id = ?', [id])!;
+export function purgeExists(s: Session, id: string): boolean {
+  return !!s.ledger.one('SELECT id FROM purges WHERE id = ?', [id]);
+}
 
-  const finish = (purge: string, id: string, keyAlreadyGone: boolean): void => {
-    const b = batchRow(id);
-    const bf = new BatchFiles(s.home, id);
-    const ref = { batch: id, camera: b.camera_id, drive: b.drive_id, purge };
-    if (!keyAlreadyGone) {
-      destroyBatchKey(bf);
-      step('key', id);
-      s.append('batch.key_destroyed', ref);
-      s.commit();
-    }
-    for (const f of bf.dataFiles) fs.rmSync(f, { force: true });
-    fs.rmSync(bf.storeDir, { recursive: true, force: true });
-    step('files', id);
-    s.append('batch.destroyed', {
-      ...ref,
-      files: b.files ?? 0,
-      stored: b.stored ?? 0,
-      bytes: b.bytes ?? 0,
-      recordedFirst: b.recorded_first,
-      recordedLast: b.recorded_last,
-      manifestSha256: b.manifest_sha256,
-    });
-    s.commit();
-    const after = batchRow(id);
-    destroyed.push({
-      batch: id,
-      camera: b.camera_id,
-      drive: b.drive_id,
-      files: b.files ?? 0,
-      stored: b.stored ?? 0,
-      bytes: b.bytes ?? 0,
-      recordedFirst: b.recorded_first ?? '',
-      recordedLast: b.recorded_last ?? '',
-      manifestSha256: b.manifest_sha256,
-      keyDestroyedAt: after.key_destroyed_at ?? after.destroyed_at ?? '',
-      destroyedAt: after.destroyed_at ?? '',
-    });
-  };
+/** The latest purge that was started and not finished, if any. */
+export function openPurgeId(s: Session): string | undefined {
+  return s.ledger.one<{ id: string }>("SELECT id FROM purges WHERE status = 'started' ORDER BY started_at DESC LIMIT 1")
+    ?.id;
+}
 
-  // An interrupted purge first: a batch whose key is gone is finished whatever else is true;
-  // one whose key still exists is finished only if it is still due and not held.
-  const dueIds = new Set([
-    ...plan.due.map((b) => b.batch.id),
-    ...retentionReport(s)
-      .batches.filter((b) => b.entry.eligibleToPurge && !plan.held.some((h) => h.batch.id === b.batch.id))
-      .map((b) => b.batch.id),
-  ]);
-  let purge: string | undefined;
-  for (const u of plan.unfinished) {
-    if (!u.keyDestroyed && !fs.existsSync(new BatchFiles(s.home, u.batch).keyFile)) {
-      // The key went but its event did not make it to disk: record it now.
-      const b = batchRow(u.batch);
-      s.append('batch.key_destroyed', {
-        batch: u.batch,
-        camera: b.camera_id,
-        drive: b.drive_id,
-        purge: u.purge,
-        recovered: true,
-      });
-      s.commit();
-      u.keyDestroyed = true;
-    }
-    if (!u.keyDestroyed && !dueIds.has(u.batch)) {
-      const b = batchRow(u.batch);
-      s.append('batch.destruction_cancelled', {
-        batch: u.batch,
-        camera: b.camera_id,
-        drive: b.drive_id,
-        purge: u.purge,
-        reason: 'no longer due or now held',
-      });
-      s.commit();
-      cancelled.push(u.batch);
-      continue;
-    }
-    purge ??= u.purge;
-    finish(u.purge, u.batch, u.keyDestroyed);
-  }
-  const open = s.ledger.one<{ id: string }>(
-    "SELECT id FROM purges WHERE status = 'started' ORDER BY started_at DESC LIMIT 1",
-  );
-  if (plan.due.length) {
-    const id = purge ?? open?.id ?? newPurgeId(s);
-    if (!s.ledger.one('SELECT id FROM purges WHERE id = ?', [id])) {
-      s.append('purge.started', { purge: id, batches: plan.due.map((b) => b.batch.id) });
-      s.commit();
-    }
-    purge = id;
-    for (const b of plan.due) {
-      s.append('batch.destruction_started', {
-        batch: b.batch.id,
-        camera: b.batch.camera_id,
-        drive: b.batch.drive_id,
-        purge: id,
-        dueDate: b.entry.dueDate?.toISOString(),
-      });
-      s.commit();
-      step('intent', b.batch.id);
-      finish(id, b.batch.id, false);
-    }
-  }
-  purge ??= open?.id;
-  if (purge && s.ledger.one("SELECT id FROM purges WHERE id = ? AND status = 'started'", [purge])) {
-    const all = s.ledger
-      .rows<{ batch_id: string }>(
-        'SELECT batch_id FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id',
-        [purge],
-      )
-      .map((r) => r.batch_id);
-    s.append('purge.finished', { purge, batches: all });
-    s.commit();
-  }
-  return { purge: purge ?? '', destroyed, held: plan.held, cancelled };
+export function purgeIsOpen(s: Session, id: string): boolean {
+  return !!s.ledger.one("SELECT id FROM purges WHERE id = ? AND status = 'started'", [id]);
+}
+
+/** The batches a purge has finished destroying, in id order. */
+export function destroyedBatchIds(s: Session, purge: string): string[] {
+  return s.ledger
+    .rows<{ batch_id: string }>(
+      'SELECT batch_id FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id',
+      [purge],
+    )
+    .map((r) => r.batch_id);
+}
+
+/** The name of the custodian (the first active one), for certificates. */
+export function custodianName(s: Session): string | undefined {
+  return s.ledger.one<{ display_name: string }>(
+    "SELECT display_name FROM operators WHERE role = 'custodian' AND status = 'active' ORDER BY created_at LIMIT 1",
+  )?.display_name;
 }
 
 /** Everything a purge destroyed, as recorded (for a certificate). */

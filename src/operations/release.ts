@@ -35,7 +35,7 @@ import {
 } from '../ledger/features/requests.js';
 import type { Session } from '../ledger/session.js';
 import type { ReleaseItem } from '../media/release.js';
-import { searchPlates } from '../cli/commands/search.js';
+import { searchPlates } from './search.js';
 
 type HandedOver = ReceiptHandedOver;
 

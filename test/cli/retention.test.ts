@@ -12,7 +12,7 @@ import { manualClock } from '../../src/core/time.js';
 import { extractDestructionFields } from '../../src/documents/destruction.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
 import { BatchFiles, loadBatchKey, storeContext } from '../../src/ledger/batches.js';
-import { executePurge } from '../../src/ledger/purge.js';
+import { executePurge } from '../../src/operations/purge.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';

@@ -1,9 +1,8 @@
-/** Commands: health (issue 7; policy §7: at least every 30 days, check the cameras and the storage). */
-import fs from 'node:fs';
+/** `custody health` (policy §7: at least every 30 days, check the cameras and the storage). */
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
-import { recordHealthCheck, runHealthCheck } from '../../ledger/health.js';
+import { type HealthOutcome, healthCheck } from '../../operations/health.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { bytes, paint, printJson, table, useColor } from '../render.js';
 import { withSession } from '../session.js';
@@ -35,84 +34,22 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
           throw new CustodyError('usage', `${f} must be a whole number above 0.`);
       }
       await withSession(ctx, g, 'health', 'reports', async (s) => {
-        const { hashStored } = await import('../../media/store.js');
-        // Plate readings, where plate reading has run; without them that finding is skipped.
-        const loadReadings = await import('../../ocr/queue.js').then((m) => m.loadReadings).catch(() => undefined);
-        const r = await runHealthCheck(
-          s,
-          { hashStored, loadReadings },
-          { full: o.full, sampleSize: o.sample, windowDays: o.days },
-        );
-        const seq = recordHealthCheck(s, r);
-        let pdf: string | null = null;
-        if (o.pdf) {
-          const { renderHealthReport } = await import('../../documents/health-report.js');
-          const settings = s.settings;
-          const bytesOut = await renderHealthReport(
-            {
-              result: r,
-              organization: settings.agencyName,
-              custodianTitle: settings.custodianTitle,
-              ranBy: `${s.operator.displayName} (${s.operator.username})`,
-              ledgerHead: s.ledger.head.hash,
-              checkSeq: seq,
-              timeZone: settings.timeZone,
-            },
-            s.home.loadIdentity(s.master),
-            s.clock(),
-          );
-          pdf = path.resolve(o.pdf);
-          fs.mkdirSync(path.dirname(pdf), { recursive: true });
-          fs.writeFileSync(pdf, bytesOut);
-        }
-        if (g.json) {
+        const h = await healthCheck(s, {
+          full: o.full,
+          sampleSize: o.sample,
+          windowDays: o.days,
+          pdf: o.pdf ? path.resolve(o.pdf) : undefined,
+        });
+        const r = h.result;
+        if (g.json)
           printJson(ctx, {
-            healthCheck: seq,
+            healthCheck: h.seq,
             ranBy: s.operator.username,
             ...r,
             findings: r.findings.map((f, i) => ({ n: i + 1, ...f })),
-            pdf,
+            pdf: h.pdf,
           });
-        } else {
-          const color = useColor(ctx, g);
-          ctx.stdout.write(
-            `Health check #${seq} at ${r.at} by ${s.operator.username}: ${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes.\n\n`,
-          );
-          ctx.stdout.write('Cameras:\n');
-          ctx.stdout.write(
-            table(
-              ['camera', 'last swap', 'days since', 'examined', 'recordings', 'gaps'],
-              r.cameras.map((c) => [
-                c.camera,
-                c.lastSwap?.slice(0, 10),
-                c.daysSinceSwap,
-                c.window ? `${c.window.from.slice(0, 10)} – ${c.window.to.slice(0, 10)}` : '',
-                c.perDay.reduce((a, d) => a + d.count, 0),
-                c.gaps.length,
-              ]),
-            ),
-          );
-          const st = r.storage;
-          ctx.stdout.write(
-            `\nStorage: ${st.freeBytes === null ? 'free space unknown' : `${bytes(st.freeBytes)} free`}${st.daysLeft !== null ? `, about ${st.daysLeft} days of imports left` : ''}; fixity ${st.filesChecked} of ${st.filesInStore} stored files re-hashed, ${st.fixityFailures} failed.\n`,
-          );
-          ctx.stdout.write(
-            `Ledger: ${r.ledger.ok ? 'chain and signatures good' : 'PROBLEMS'} (${r.ledger.events} events, head ${r.ledger.head.hash}).\n\n`,
-          );
-          if (!r.findings.length) ctx.stdout.write('No findings.\n');
-          r.findings.forEach((f, i) => {
-            const sev =
-              f.severity === 'critical'
-                ? paint(color, 'red', 'CRITICAL')
-                : f.severity === 'warning'
-                  ? paint(color, 'yellow', 'warning')
-                  : 'note';
-            ctx.stdout.write(`${String(i + 1).padStart(3)}. ${sev} [${f.area}] ${f.message}\n`);
-          });
-          if (r.findings.some((f) => f.area === 'camera' && f.period && !/Logged as problem/.test(f.message)))
-            ctx.stdout.write('\nLog an outage in the problem log with `custody problem add --from-finding N`.\n');
-          if (pdf) ctx.stdout.write(`Report: ${pdf}\n`);
-        }
+        else renderHealth(ctx, useColor(ctx, g), h, s.operator.username);
         if (r.summary.exitCritical)
           throw new CustodyError(
             'critical',
@@ -121,4 +58,45 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
           );
       });
     });
+}
+
+function renderHealth(ctx: CliContext, color: boolean, h: HealthOutcome, ranBy: string): void {
+  const r = h.result;
+  ctx.stdout.write(
+    `Health check #${h.seq} at ${r.at} by ${ranBy}: ${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes.\n\n`,
+  );
+  ctx.stdout.write('Cameras:\n');
+  ctx.stdout.write(
+    table(
+      ['camera', 'last swap', 'days since', 'examined', 'recordings', 'gaps'],
+      r.cameras.map((c) => [
+        c.camera,
+        c.lastSwap?.slice(0, 10),
+        c.daysSinceSwap,
+        c.window ? `${c.window.from.slice(0, 10)} – ${c.window.to.slice(0, 10)}` : '',
+        c.perDay.reduce((a, d) => a + d.count, 0),
+        c.gaps.length,
+      ]),
+    ),
+  );
+  const st = r.storage;
+  ctx.stdout.write(
+    `\nStorage: ${st.freeBytes === null ? 'free space unknown' : `${bytes(st.freeBytes)} free`}${st.daysLeft !== null ? `, about ${st.daysLeft} days of imports left` : ''}; fixity ${st.filesChecked} of ${st.filesInStore} stored files re-hashed, ${st.fixityFailures} failed.\n`,
+  );
+  ctx.stdout.write(
+    `Ledger: ${r.ledger.ok ? 'chain and signatures good' : 'PROBLEMS'} (${r.ledger.events} events, head ${r.ledger.head.hash}).\n\n`,
+  );
+  if (!r.findings.length) ctx.stdout.write('No findings.\n');
+  r.findings.forEach((f, i) => {
+    const sev =
+      f.severity === 'critical'
+        ? paint(color, 'red', 'CRITICAL')
+        : f.severity === 'warning'
+          ? paint(color, 'yellow', 'warning')
+          : 'note';
+    ctx.stdout.write(`${String(i + 1).padStart(3)}. ${sev} [${f.area}] ${f.message}\n`);
+  });
+  if (r.findings.some((f) => f.area === 'camera' && f.period && !/Logged as problem/.test(f.message)))
+    ctx.stdout.write('\nLog an outage in the problem log with `custody problem add --from-finding N`.\n');
+  if (h.pdf) ctx.stdout.write(`Report: ${h.pdf}\n`);
 }

@@ -1,0 +1,95 @@
+/** `custody purge` (policy §8): destroy what is past its destruction date and not held, with a certificate. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import {
+  type HeldBatch,
+  nothingToPurge,
+  purge,
+  type PurgeOutcome,
+  purgePlan,
+  type PurgePlanView,
+} from '../../operations/purge.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { flags } from '../options.js';
+import { bytes, printJson, table } from '../render.js';
+import { withSession } from '../session.js';
+
+export function registerPurge(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
+  program
+    .command('purge')
+    .description(
+      'destroy what is past its destruction date and not held (policy §8): the key first, then the files; with a certificate of destruction',
+    )
+    .addOption(flags.yes('do it (without it, only show what would be destroyed)'))
+    .option('--certificate <file>', 'where to write the certificate of destruction (PDF)')
+    .addOption(flags.outDir('folder for the certificate (default: the current folder)'))
+    .option('--no-certificate', 'write no certificate')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ custody purge                 # what would be destroyed\n  $ custody purge --yes --out ~/certificates',
+    )
+    .action(async (o: { yes?: boolean; certificate?: string | boolean; out?: string }) => {
+      const g = globals();
+      await withSession(ctx, g, 'purge', 'purge', async (s) => {
+        if (!o.yes) {
+          const plan = await purgePlan(s);
+          if (g.json) return printJson(ctx, { done: false, ...plan });
+          return renderPlan(ctx, plan);
+        }
+        const out = await purge(s, {
+          certificate: o.certificate !== false,
+          certificateFile: typeof o.certificate === 'string' ? path.resolve(o.certificate) : undefined,
+          certificateDir: path.resolve(o.out ?? '.'),
+        });
+        if (g.json) return printJson(ctx, out);
+        renderPurge(ctx, out);
+      });
+    });
+}
+
+function renderHeld(ctx: CliContext, held: HeldBatch[]): void {
+  for (const h of held) ctx.stdout.write(`Kept under hold: ${h.batch} (${h.heldBy.join(', ')}).\n`);
+}
+
+function renderPlan(ctx: CliContext, plan: PurgePlanView): void {
+  const nothing = nothingToPurge(plan);
+  if (nothing) ctx.stdout.write('Nothing is due for destruction.\n');
+  else {
+    ctx.stdout.write(
+      `Would destroy ${plan.due.length} import ${plan.due.length === 1 ? 'batch' : 'batches'} (key first, then files):\n`,
+    );
+    ctx.stdout.write(
+      table(
+        ['batch', 'camera', 'drive', 'files', 'recorded', 'destruction date'],
+        plan.due.map((b) => [
+          b.batch,
+          b.camera,
+          b.drive,
+          b.files,
+          `${b.recordedFirst?.slice(0, 10)} – ${b.recordedLast?.slice(0, 10)}`,
+          b.destructionDate?.slice(0, 10),
+        ]),
+      ),
+    );
+    if (plan.unfinished.length)
+      ctx.stdout.write(
+        `Would finish ${plan.unfinished.length} destruction(s) an earlier purge left half-done: ${plan.unfinished.map((u) => u.batch).join(', ')}.\n`,
+      );
+  }
+  renderHeld(ctx, plan.held);
+  if (!nothing) ctx.stdout.write('Run `custody purge --yes` to destroy it.\n');
+}
+
+function renderPurge(ctx: CliContext, out: PurgeOutcome): void {
+  if (out.purge === null) {
+    ctx.stdout.write('Nothing is due for destruction.\n');
+    renderHeld(ctx, out.held);
+    return;
+  }
+  const files = out.destroyed.reduce((a, d) => a + d.stored, 0);
+  ctx.stdout.write(
+    `Destroyed ${out.destroyed.length} import ${out.destroyed.length === 1 ? 'batch' : 'batches'} (${files} stored files, ${bytes(out.destroyed.reduce((a, d) => a + d.bytes, 0))}): ${out.destroyed.map((d) => d.batch).join(', ')}. Their keys are destroyed, so no copy can be read.\n`,
+  );
+  renderHeld(ctx, out.held);
+  if (out.certificate) ctx.stdout.write(`Certificate of destruction: ${out.certificate}\n`);
+}

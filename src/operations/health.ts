@@ -1,0 +1,78 @@
+/**
+ * The health check (policy §7: at least every 30 days, check the cameras and the storage):
+ * run it, record it in the ledger, and optionally write the signed PDF report.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { type HealthOptions, type HealthResult, runHealthCheck } from '../ledger/health.js';
+import type { Session } from '../ledger/session.js';
+
+export interface HealthInput extends HealthOptions {
+  /** Also write the signed PDF report here (absolute). */
+  pdf?: string;
+}
+
+export interface HealthOutcome {
+  /** The check's event in the ledger. */
+  seq: number;
+  result: HealthResult;
+  /** The report written, or null. */
+  pdf: string | null;
+}
+
+export async function healthCheck(s: Session, o: HealthInput = {}): Promise<HealthOutcome> {
+  const { hashStored } = await import('../media/store.js');
+  // Plate readings, where plate reading has run; without them that finding is skipped.
+  const loadReadings = await import('../ocr/queue.js').then((m) => m.loadReadings).catch(() => undefined);
+  const result = await runHealthCheck(
+    s,
+    { hashStored, loadReadings },
+    { full: o.full, sampleSize: o.sampleSize, windowDays: o.windowDays },
+  );
+  const seq = recordHealthCheck(s, result);
+  const pdf = o.pdf ? await writeHealthReport(s, result, seq, o.pdf) : null;
+  return { seq, result, pdf };
+}
+
+/** Record the check in the ledger (who ran it, when, what it found). */
+function recordHealthCheck(s: Session, r: HealthResult): number {
+  s.append('health.checked', {
+    summary: { critical: r.summary.critical, warning: r.summary.warning, info: r.summary.info },
+    findings: r.findings.map((f) => ({
+      severity: f.severity,
+      area: f.area,
+      subject: f.subject,
+      message: f.message,
+      ...(f.period ? { period: f.period } : {}),
+    })),
+    full: r.storage.full,
+    filesChecked: r.storage.filesChecked,
+    filesInStore: r.storage.filesInStore,
+    fixityFailures: r.storage.fixityFailures,
+    ledgerOk: r.ledger.ok,
+    ledgerHead: r.ledger.head,
+  });
+  s.commit();
+  return s.ledger.head.seq;
+}
+
+async function writeHealthReport(s: Session, result: HealthResult, seq: number, file: string): Promise<string> {
+  const { renderHealthReport } = await import('../documents/health-report.js');
+  const settings = s.settings;
+  const bytesOut = await renderHealthReport(
+    {
+      result,
+      organization: settings.agencyName,
+      custodianTitle: settings.custodianTitle,
+      ranBy: `${s.operator.displayName} (${s.operator.username})`,
+      ledgerHead: s.ledger.head.hash,
+      checkSeq: seq,
+      timeZone: settings.timeZone,
+    },
+    s.home.loadIdentity(s.master),
+    s.clock(),
+  );
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, bytesOut);
+  return file;
+}

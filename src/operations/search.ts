@@ -1,0 +1,132 @@
+/**
+ * Plate search over every reading of every batch still held (policy §1: only to deter crime and
+ * aid investigations). Every search names a purpose and a case and is recorded in the access
+ * record (Civil Code 1798.90.52).
+ */
+import { isoInZone } from '../core/time.js';
+import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
+import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
+import { imageId, searchableBatches } from '../ledger/images.js';
+import type { Session } from '../ledger/session.js';
+
+export interface SearchResult {
+  image: string;
+  capturedAt: string | null;
+  camera: string | null;
+  reading: string;
+  /** 0 = the best reading of the image, 1.. = an alternative. */
+  rank: number;
+  confidence: number;
+  match: string;
+  score: number;
+}
+
+export interface PlateQuery {
+  plate: string;
+  fuzzy: boolean;
+  camera?: string;
+  /** Captured on or after / on or before, in ms since the epoch. */
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+export interface PlateHits {
+  results: SearchResult[];
+  batchesSearched: number;
+  /** Batches searched that plate reading has not finished. */
+  batchesUnread: number;
+}
+
+/** The search itself, unrecorded: the best `limit` matches, best first. */
+export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits> {
+  const { parseQuery } = await import('../core/plate-match.js');
+  const { loadIndex } = await import('../ocr/queue.js');
+  const pq = parseQuery(q.plate, { fuzzy: q.fuzzy });
+  const results: SearchResult[] = [];
+  const tz = s.settings.timeZone;
+  let searched = 0;
+  let unread = 0;
+  for (const b of searchableBatches(s, q.camera)) {
+    // Batches whose recordings lie wholly outside the range are not opened.
+    if (q.from !== undefined && b.recorded_last && Date.parse(b.recorded_last) < q.from) continue;
+    if (q.to !== undefined && b.recorded_first && Date.parse(b.recorded_first) > q.to) continue;
+    if (b.ocr !== 'done') unread++;
+    // Only the batch's index is read: it holds each image's capture time too.
+    let key: Buffer;
+    const bf = new BatchFiles(s.home, b.id);
+    try {
+      key = loadBatchKey(bf, s.master);
+    } catch {
+      continue;
+    }
+    const idx = loadIndex(bf, key);
+    if (!idx) continue;
+    searched++;
+    for (const h of idx.index.search(pq, { fuzzy: q.fuzzy, limit: 10_000 })) {
+      const t = idx.capturedAt(h.imageId);
+      if (q.from !== undefined && !(t >= q.from)) continue;
+      if (q.to !== undefined && !(t <= q.to)) continue;
+      results.push({
+        image: imageId({ batch: b.id, fileId: h.imageId }),
+        capturedAt: Number.isNaN(t) ? null : isoInZone(new Date(t), tz),
+        camera: b.camera_id,
+        reading: h.reading,
+        rank: h.rank,
+        confidence: +h.confidence.toFixed(3),
+        match: h.kind,
+        score: +h.score.toFixed(4),
+      });
+    }
+  }
+  results.sort(
+    (a, b) =>
+      b.score - a.score || b.confidence - a.confidence || (a.capturedAt ?? '').localeCompare(b.capturedAt ?? ''),
+  );
+  return { results: results.slice(0, q.limit), batchesSearched: searched, batchesUnread: unread };
+}
+
+export interface SearchInput {
+  plate: string;
+  fuzzy: boolean;
+  camera?: string;
+  /** Captured on or after / on or before (ISO-8601 with offset). */
+  from?: string;
+  to?: string;
+  /** The range as the operator wrote it, for the access record (default: `from` and `to`). */
+  typed?: { from?: string; to?: string };
+  limit: number;
+  /** The purpose and the case or request (required). */
+  reason: AccessReason;
+}
+
+export interface SearchOutcome extends PlateHits {
+  /** The query as the access record holds it. */
+  query: string;
+}
+
+/** A recorded search: the reason is checked, the search run, and the access recorded. */
+export async function search(s: Session, o: SearchInput): Promise<SearchOutcome> {
+  const reason = requireAccessReason(s, o.reason, 'search');
+  const r = await searchPlates(s, {
+    plate: o.plate,
+    fuzzy: o.fuzzy,
+    camera: o.camera,
+    from: o.from === undefined ? undefined : Date.parse(o.from),
+    to: o.to === undefined ? undefined : Date.parse(o.to),
+    limit: o.limit,
+  });
+  const from = o.typed?.from ?? o.from;
+  const to = o.typed?.to ?? o.to;
+  const query = [
+    o.plate,
+    o.fuzzy ? 'fuzzy' : null,
+    o.camera ? `camera=${o.camera}` : null,
+    from ? `from=${from}` : null,
+    to ? `to=${to}` : null,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  recordAccess(s, 'search', query, reason, r.results.length);
+  return { query, ...r };
+}
