@@ -1,6 +1,6 @@
 /**
- * The ledger's share of retention, destruction, health checks and problems (issue 7): migration
- * version 5, derived tables, reducers.
+ * The ledger's share of retention and destruction (policy §8), health checks and problems (policy §7):
+ * migration version 5, derived tables, reducers.
  *
  * Destruction of a batch is three events, so a purge can be interrupted anywhere and finished by
  * running it again: `batch.destruction_started` (the intent), `batch.key_destroyed` (the key is
