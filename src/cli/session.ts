@@ -4,6 +4,7 @@ import { CustodyError } from '../core/errors.js';
 import type { Permission } from '../core/roles.js';
 import { resolveHomeDir } from '../ledger/home.js';
 import { openSession, type Session } from '../ledger/session.js';
+import { loginNotices } from '../operations/notices.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { askSecret, askText } from './prompts.js';
 
@@ -65,16 +66,6 @@ export function homeDir(ctx: CliContext, g: GlobalOptions): string {
 }
 
 /**
- * One-line reminders printed (on stderr) at every log-in, e.g. an overdue duty (issue 7).
- * A notice function must be cheap and must not change anything.
- */
-export type LoginNotice = (s: Session) => string[];
-const loginNotices: LoginNotice[] = [];
-export function registerLoginNotice(f: LoginNotice): void {
-  loginNotices.push(f);
-}
-
-/**
  * Log in, check the permission, run `fn`, and always release the lock. `fn` commits what it
  * wants kept; anything not committed is dropped.
  */
@@ -98,7 +89,7 @@ export async function withSession<T>(
   });
   try {
     if (permission) s.require(permission);
-    for (const notice of loginNotices) for (const line of notice(s)) ctx.stderr.write(`${line}\n`);
+    for (const line of loginNotices(s)) ctx.stderr.write(`${line}\n`);
     return await fn(s);
   } finally {
     s.close();

@@ -7,7 +7,6 @@ import {
   type BreachUpdateInput,
   breachClose,
   breachDuty,
-  breachDutiesNotice,
   breachList,
   breachNotice,
   breachOpen,
@@ -22,10 +21,7 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { dateFlag, dateOrWhenFlag, flags } from '../options.js';
 import { askChoice, askText } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
-import { registerLoginNotice, withSession } from '../session.js';
-
-// Policy §10: every log-in says, in one line per open breach, which notification duties are unmet.
-registerLoginNotice(breachDutiesNotice);
+import { withSession } from '../session.js';
 
 type Globals = () => GlobalOptions;
 const collect = (v: string, prev: string[] = []) => [...prev, v];

@@ -1,12 +1,9 @@
 /** `custody retention` (policy §8): what is kept, until when, and what is overdue. */
 import type { Command } from 'commander';
-import { overdueDutiesNotice, type RetentionOverview, retentionOverview } from '../../operations/retention.js';
+import { type RetentionOverview, retentionOverview } from '../../operations/retention.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { printJson, table } from '../render.js';
-import { registerLoginNotice, withSession } from '../session.js';
-
-// Policy §7, §8: every command that logs in says, in one line, when a duty is overdue.
-registerLoginNotice(overdueDutiesNotice);
+import { withSession } from '../session.js';
 
 export function registerRetention(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
   program
