@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { defaultSettings } from '../src/core/settings.js';
-import { createHome } from '../src/ledger/home.js';
+import { initHome } from '../src/operations/init.js';
 import { openSession } from '../src/ledger/session.js';
 import { endExiftool } from '../src/media/exif.js';
 import { makeFixtureDrive } from '../tools/fixture-drive.js';
@@ -69,7 +69,7 @@ execFileSync('sh', [
 const baselineSeconds = (performance.now() - tb) / 1000;
 
 const pw = 'bench password 123';
-await createHome({
+await initHome({
   dir: path.join(work, 'home'),
   settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
   custodian: {
@@ -79,7 +79,7 @@ await createHome({
     training: { date: '2026-01-01', course: 'c', trainer: 't' },
   },
   clock: () => new Date(),
-}).then((h) => h.ledger.close());
+});
 const s = await openSession({
   homeDir: path.join(work, 'home'),
   credentials: { username: 'asd', password: pw },

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { runCli } from '../src/cli/run.js';
 import { defaultSettings } from '../src/core/settings.js';
 import { BatchFiles, createBatchKey, newBatchId, writeSegment, type FileRecord } from '../src/ledger/batches.js';
-import { createHome } from '../src/ledger/home.js';
+import { initHome } from '../src/operations/init.js';
 import { openSession } from '../src/ledger/session.js';
 
 const args = process.argv.slice(2);
@@ -32,19 +32,17 @@ async function buildHome(images: number): Promise<string> {
   const home = path.join(dir, 'home');
   const t0 = Date.parse('2026-09-01T00:00:00-07:00');
   const clock = () => new Date(t0 + 90 * 86_400_000);
-  (
-    await createHome({
-      dir: home,
-      settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
-      custodian: {
-        username: 'asd',
-        displayName: 'Bench',
-        password: PASSWORD,
-        training: { date: '2026-01-01', course: 'c', trainer: 't' },
-      },
-      clock,
-    })
-  ).ledger.close();
+  await initHome({
+    dir: home,
+    settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
+    custodian: {
+      username: 'asd',
+      displayName: 'Bench',
+      password: PASSWORD,
+      training: { date: '2026-01-01', course: 'c', trainer: 't' },
+    },
+    clock,
+  });
   const s = await openSession({
     homeDir: home,
     credentials: { username: 'asd', password: PASSWORD },

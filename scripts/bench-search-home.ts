@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { searchPlates } from '../src/operations/search.js';
 import { defaultSettings } from '../src/core/settings.js';
 import { BatchFiles, createBatchKey, newBatchId, writeSegment, type FileRecord } from '../src/ledger/batches.js';
-import { createHome } from '../src/ledger/home.js';
+import { initHome } from '../src/operations/init.js';
 import { openSession } from '../src/ledger/session.js';
 import { saveIndex, saveReadings, type BatchReadings } from '../src/ocr/queue.js';
 
@@ -59,19 +59,17 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-bench-search-'));
 const home = path.join(dir, 'home');
 const PW = 'bench password 123';
 const clock = () => new Date('2026-11-30T09:00:00-08:00');
-(
-  await createHome({
-    dir: home,
-    settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
-    custodian: {
-      username: 'asd',
-      displayName: 'Bench',
-      password: PW,
-      training: { date: '2026-01-01', course: 'c', trainer: 't' },
-    },
-    clock,
-  })
-).ledger.close();
+await initHome({
+  dir: home,
+  settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
+  custodian: {
+    username: 'asd',
+    displayName: 'Bench',
+    password: PW,
+    training: { date: '2026-01-01', course: 'c', trainer: 't' },
+  },
+  clock,
+});
 const s = await openSession({ homeDir: home, credentials: { username: 'asd', password: PW }, clock, command: 'bench' });
 const perBatch = Math.ceil(IMAGES / CAMERAS / BATCHES_PER_CAMERA);
 const fleet = Array.from({ length: Math.max(1000, IMAGES / 5) }, plate);

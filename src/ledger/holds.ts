@@ -1,7 +1,8 @@
 /**
  * Which holds cover a drive or a batch (policy §8: kept past 60 days only on a written request
  * tied to an ongoing investigation or court proceeding). The requests feature provides the
- * answer; reinstall and purge ask it. Until holds exist, nothing is held.
+ * answer (its `holds`, composed into the ledger's schema); reinstall and purge ask it here. A
+ * ledger without that feature holds nothing.
  */
 import type { HoldRef } from '../core/retention.js';
 import type { Session } from './session.js';
@@ -11,16 +12,24 @@ export interface HoldProvider {
   forBatch(s: Session, batchId: string): HoldRef[];
 }
 
-let provider: HoldProvider = { forDrive: () => [], forBatch: () => [] };
+let replaced: HoldProvider | undefined;
 
-export function setHoldProvider(p: HoldProvider): void {
-  provider = p;
+/**
+ * Replace the hold rules of every ledger in this process (tests use it to hold a batch without
+ * writing a request); `undefined` goes back to the ledger's own rules.
+ */
+export function setHoldProvider(p: HoldProvider | undefined): void {
+  replaced = p;
+}
+
+function provider(s: Session): HoldProvider {
+  return replaced ?? s.ledger.schema.holds;
 }
 
 export function holdsForDrive(s: Session, driveId: string): HoldRef[] {
-  return provider.forDrive(s, driveId);
+  return provider(s).forDrive(s, driveId);
 }
 
 export function holdsForBatch(s: Session, batchId: string): HoldRef[] {
-  return provider.forBatch(s, batchId);
+  return provider(s).forBatch(s, batchId);
 }

@@ -3,22 +3,15 @@
  * described in docs/ARCHITECTURE.md. Files that hold confidential data are encrypted; the rest
  * (home.json, keyring.json, checkpoints.jsonl, signing/cert.pem) hold no camera, plate or name.
  */
-import {
-  createHash,
-  randomBytes,
-  randomUUID,
-  sign as cryptoSign,
-  verify as cryptoVerify,
-  X509Certificate,
-} from 'node:crypto';
+import { randomBytes, randomUUID, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { CustodyError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
 import type { TrainingRecord } from '../core/roles.js';
 import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
-import type { SigningIdentity } from '../documents/certificate.js';
 import { canonicalJson } from './canonical.js';
 import {
   DEFAULT_KDF,
@@ -62,7 +55,7 @@ export function resolveHomeDir(flag?: string, env: NodeJS.ProcessEnv = process.e
 
 /** Keyring entries are keyed by a hash of the username, so the file names nobody. */
 export function operatorKeyId(username: string): string {
-  return createHash('sha256').update(`custody-operator:${username}`).digest('hex').slice(0, 32);
+  return sha256Hex(`custody-operator:${username}`).slice(0, 32);
 }
 
 export class Home {
@@ -262,6 +255,28 @@ export function checkpointSignatureValid(cp: Checkpoint, certPem: string): boole
   }
 }
 
+/** The signing key and certificate a home keeps (signing/identity.enc, signing/cert.pem). */
+export interface NewSigningIdentity {
+  /** PKCS#12 (key + certificate), protected by the passphrase returned beside it. */
+  p12: Buffer;
+  certPem: string;
+  privateKeyPem: string;
+  /** The certificate subject as one line, recorded in the `home.created` event. */
+  subject: string;
+  fingerprint256: string;
+  notAfter: Date;
+}
+
+/** Who the certificate names and when it starts: the custodian, the agency, the title. */
+export interface IdentityRequest {
+  commonName: string;
+  organization: string;
+  title: string;
+  now: Date;
+}
+
+export type MakeSigningIdentity = (r: IdentityRequest) => Promise<{ identity: NewSigningIdentity; passphrase: string }>;
+
 export interface InitOptions {
   dir: string;
   settings: Settings;
@@ -272,8 +287,11 @@ export interface InitOptions {
     organization?: string;
     training: TrainingRecord;
   };
-  /** A PKCS#12 the city already has, else a self-signed certificate is made. */
-  p12?: { data: Buffer; passphrase: string };
+  /**
+   * Makes the custodian's signing identity (a self-signed certificate, or the city's own PKCS#12
+   * read back). Passed in by `init` from documents/certificate.ts, which the ledger does not import.
+   */
+  makeIdentity: MakeSigningIdentity;
   clock: Clock;
   kdf?: KdfParams;
 }
@@ -329,23 +347,12 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
     };
     const master = randomKey();
 
-    // node-forge is loaded only here, so everyday commands start quickly.
-    const { createSelfSignedIdentity, readP12 } = await import('../documents/certificate.js');
-    let identity: SigningIdentity;
-    let passphrase: string;
-    if (o.p12) {
-      identity = readP12(o.p12.data, o.p12.passphrase);
-      passphrase = o.p12.passphrase;
-    } else {
-      passphrase = randomBytes(24).toString('base64url');
-      identity = createSelfSignedIdentity({
-        commonName: o.custodian.displayName,
-        organization: settings.agencyName,
-        title: settings.custodianTitle,
-        passphrase,
-        now,
-      });
-    }
+    const { identity, passphrase } = await o.makeIdentity({
+      commonName: o.custodian.displayName,
+      organization: settings.agencyName,
+      title: settings.custodianTitle,
+      now,
+    });
     writeFileAtomic(
       path.join(o.dir, 'signing', 'identity.enc'),
       sealBlob(

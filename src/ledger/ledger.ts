@@ -2,6 +2,9 @@
  * The main ledger: a sql.js database held in memory, saved whole, encrypted, atomically.
  * Every change is an event appended to a SHA-256 hash chain; derived tables follow from the
  * events (reducers.ts). Per-image rows do not live here (see segments), so the file stays small.
+ *
+ * Which events exist, their tables and migrations come from a `LedgerSchema`; a home's ledger
+ * uses `LEDGER_SCHEMA`, composed from the feature list in features/index.ts.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,8 +14,9 @@ import { CustodyError } from '../core/errors.js';
 import { chainHash, canonicalJson, GENESIS_HASH } from './canonical.js';
 import { openBlob, sealBlob } from './crypto.js';
 import { writeFileAtomic } from './fsutil.js';
-import { REDUCERS, type LedgerEvent } from './reducers.js';
-import { DERIVED_TABLES, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { LEDGER_SCHEMA } from './features/index.js';
+import type { LedgerEvent } from './reducers.js';
+import type { LedgerSchema } from './schema.js';
 
 const LEDGER_CONTEXT = 'custody-ledger';
 /** Generations of the ledger file kept beside it (ledger.enc.1 … .3). */
@@ -42,7 +46,7 @@ export function rows<T = Row>(db: Database, sql: string, params: SqlValue[] = []
   }
 }
 
-export function migrate(db: Database): void {
+export function migrate(db: Database, schema: LedgerSchema = LEDGER_SCHEMA): void {
   let current = 0;
   try {
     const r = db.exec("SELECT value FROM meta WHERE key = 'schema_version'");
@@ -50,14 +54,14 @@ export function migrate(db: Database): void {
   } catch {
     current = 0;
   }
-  if (current > SCHEMA_VERSION) {
+  if (current > schema.version) {
     throw new CustodyError(
       'conflict',
-      `This ledger has schema version ${current}, newer than this custody (${SCHEMA_VERSION}).`,
+      `This ledger has schema version ${current}, newer than this custody (${schema.version}).`,
       'Upgrade custody before opening this home.',
     );
   }
-  for (const m of MIGRATIONS) {
+  for (const m of schema.migrations) {
     if (m.version <= current) continue;
     db.exec('BEGIN');
     try {
@@ -83,29 +87,32 @@ export interface ChainProblem {
 
 export class Ledger {
   readonly db: Database;
+  /** The events this ledger accepts, their reducers, derived tables and hold rules. */
+  readonly schema: LedgerSchema;
   private headSeq: number;
   private headHash: string;
   private dirty = false;
 
-  private constructor(db: Database) {
+  private constructor(db: Database, schema: LedgerSchema) {
     this.db = db;
+    this.schema = schema;
     const r = rows<{ seq: number; hash: string }>(db, 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.headSeq = r[0]?.seq ?? 0;
     this.headHash = r[0]?.hash ?? GENESIS_HASH;
   }
 
-  static async createEmpty(): Promise<Ledger> {
+  static async createEmpty(schema: LedgerSchema = LEDGER_SCHEMA): Promise<Ledger> {
     const SQL = await sqlJs();
     const db = new SQL.Database();
-    migrate(db);
-    return new Ledger(db);
+    migrate(db, schema);
+    return new Ledger(db, schema);
   }
 
   /**
    * Decrypt and load `file`. A file that fails authentication (truncated, corrupted, edited
    * outside custody) is refused whole, naming the previous generation.
    */
-  static async load(file: string, key: Buffer): Promise<Ledger> {
+  static async load(file: string, key: Buffer, schema: LedgerSchema = LEDGER_SCHEMA): Promise<Ledger> {
     let blob: Buffer;
     try {
       blob = fs.readFileSync(file);
@@ -135,8 +142,8 @@ export class Ledger {
         { cause: e },
       );
     }
-    migrate(db);
-    return new Ledger(db);
+    migrate(db, schema);
+    return new Ledger(db, schema);
   }
 
   get head(): { seq: number; hash: string } {
@@ -149,7 +156,7 @@ export class Ledger {
 
   /** Append one event to the chain and apply it to the derived tables (all or nothing). */
   append(type: string, actor: string, at: string, data: Record<string, unknown>): LedgerEvent {
-    const reducer = REDUCERS[type];
+    const reducer = this.schema.reducers[type];
     if (!reducer) throw new Error(`no reducer for event type ${type}`);
     // Round-trip through canonical JSON so what is hashed is exactly what is stored.
     const stored = JSON.parse(canonicalJson(data)) as Record<string, unknown>;
@@ -240,14 +247,14 @@ export class Ledger {
 
   /** Replay every event into a fresh database and compare the derived tables with this one. */
   async verifyDerived(): Promise<string[]> {
-    const fresh = await Ledger.createEmpty();
+    const fresh = await Ledger.createEmpty(this.schema);
     const problems: string[] = [];
     try {
       const st = this.db.prepare('SELECT seq, at, type, actor, data FROM events ORDER BY seq');
       try {
         while (st.step()) {
           const r = st.getAsObject() as { seq: number; at: string; type: string; actor: string; data: string };
-          const reducer = REDUCERS[r.type];
+          const reducer = this.schema.reducers[r.type];
           if (!reducer) {
             problems.push(`event #${r.seq} has an unknown type ${r.type}`);
             continue;
@@ -261,7 +268,7 @@ export class Ledger {
       } finally {
         st.free();
       }
-      for (const [table, order] of Object.entries(DERIVED_TABLES)) {
+      for (const [table, order] of Object.entries(this.schema.derivedTables)) {
         const a = JSON.stringify(this.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
         const b = JSON.stringify(fresh.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
         if (a !== b)

@@ -13,7 +13,7 @@ export interface LedgerEvent {
   data: Record<string, unknown>;
 }
 
-type Reducer = (db: Database, e: LedgerEvent) => void;
+export type Reducer = (db: Database, e: LedgerEvent) => void;
 
 function run(db: Database, sql: string, params: SqlValue[]): void {
   db.run(sql, params);
@@ -51,7 +51,8 @@ function history(
   ]);
 }
 
-export const REDUCERS: Record<string, Reducer> = {
+/** The core events' reducers; each feature brings its own (`LedgerFeature.reducers`, composed in schema.ts). */
+export const CORE_REDUCERS: Record<string, Reducer> = {
   'home.created': (db, e) => {
     const settings = e.data.settings as Record<string, unknown>;
     for (const [k, v] of Object.entries(settings))
@@ -232,11 +233,3 @@ export const REDUCERS: Record<string, Reducer> = {
       ]);
   },
 };
-
-/** Register reducers of later features (requests, batches, …) without editing this file. */
-export function registerReducers(more: Record<string, Reducer>): void {
-  for (const [type, r] of Object.entries(more)) {
-    if (REDUCERS[type]) throw new Error(`reducer for ${type} registered twice`);
-    REDUCERS[type] = r;
-  }
-}

@@ -1,9 +1,13 @@
 /**
  * Versioned schema of the main ledger. The `events` table is the record; every other table is
- * derived from it by the reducers in `reducers.ts`, so `custody verify` can rebuild them from
- * the chain and compare.
+ * derived from it by the reducers (`reducers.ts` for the core events, each feature's own for its
+ * events), so `custody verify` can rebuild them from the chain and compare.
+ *
+ * The ledger a home uses is `composeSchema(FEATURES)` (features/index.ts): the core migrations,
+ * derived tables and reducers plus every listed feature's. Nothing registers itself on import.
  */
-import { FEATURES } from './features/index.js';
+import type { HoldProvider } from './holds.js';
+import { CORE_REDUCERS, type Reducer } from './reducers.js';
 
 export interface Migration {
   version: number;
@@ -13,13 +17,31 @@ export interface Migration {
 /** A later feature's share of the ledger: its migrations, derived tables and reducers. */
 export interface LedgerFeature {
   name: string;
-  /** Versions: 3 ocr/search, 4 requests, 5 retention and health, 6+ later. */
+  /** Versions: 3 ocr/search, 4 requests, 5 retention and health, 6 breach, 7+ later. */
   migrations: Migration[];
   /** Derived tables rebuilt by `verify`, with the columns that order them. */
   derivedTables: Record<string, string>;
+  /** How each of the feature's event types changes its derived tables. */
+  reducers: Record<string, Reducer>;
+  /** Which holds cover a drive or a batch (policy §8); at most one feature answers it. */
+  holds?: HoldProvider;
 }
 
-export const MIGRATIONS: Migration[] = [
+/** Everything the ledger needs to know about its events: composed once from the feature list. */
+export interface LedgerSchema {
+  /** Every migration, core then features, in version order. */
+  migrations: Migration[];
+  /** The newest migration's version: a ledger with a higher one was written by a newer custody. */
+  version: number;
+  /** Tables rebuilt from the events by `verify`, with the columns that order them. */
+  derivedTables: Record<string, string>;
+  /** The reducer of every event type the ledger accepts. */
+  reducers: Record<string, Reducer>;
+  /** The hold rules that reinstall and purge ask; nothing is held when no feature provides them. */
+  holds: HoldProvider;
+}
+
+const CORE_MIGRATIONS: Migration[] = [
   {
     version: 1,
     sql: `
@@ -66,22 +88,49 @@ CREATE INDEX batches_camera ON batches(camera_id);
   },
 ];
 
-for (const f of FEATURES) MIGRATIONS.push(...f.migrations);
-MIGRATIONS.sort((a, b) => a.version - b.version);
-for (let i = 1; i < MIGRATIONS.length; i++) {
-  if (MIGRATIONS[i]!.version === MIGRATIONS[i - 1]!.version)
-    throw new Error(`two ledger migrations have version ${MIGRATIONS[i]!.version}`);
-}
-
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-
-/** Tables rebuilt from the events by `verify`, with the column that orders them. */
-export const DERIVED_TABLES: Record<string, string> = {
+/** Tables the core events derive, with the columns that order them. */
+const CORE_DERIVED_TABLES: Record<string, string> = {
   settings: 'key',
   operators: 'username',
   cameras: 'id',
   drives: 'id',
   drive_history: 'seq, drive_id',
   batches: 'id',
-  ...Object.assign({}, ...FEATURES.map((f) => f.derivedTables)),
 };
+
+const NO_HOLDS: HoldProvider = { forDrive: () => [], forBatch: () => [] };
+
+/**
+ * The core schema plus `features`: their migrations (no two with one version), derived tables
+ * and reducers (no event type twice), and the one hold provider among them.
+ */
+export function composeSchema(features: readonly LedgerFeature[]): LedgerSchema {
+  const migrations = [...CORE_MIGRATIONS, ...features.flatMap((f) => f.migrations)].sort(
+    (a, b) => a.version - b.version,
+  );
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version === migrations[i - 1]!.version)
+      throw new Error(`two ledger migrations have version ${migrations[i]!.version}`);
+  }
+  const reducers: Record<string, Reducer> = { ...CORE_REDUCERS };
+  const derivedTables: Record<string, string> = { ...CORE_DERIVED_TABLES };
+  let holds: HoldProvider | undefined;
+  for (const f of features) {
+    for (const [type, r] of Object.entries(f.reducers)) {
+      if (reducers[type]) throw new Error(`reducer for ${type} registered twice`);
+      reducers[type] = r;
+    }
+    Object.assign(derivedTables, f.derivedTables);
+    if (f.holds) {
+      if (holds) throw new Error(`two ledger features provide hold rules (the second is ${f.name})`);
+      holds = f.holds;
+    }
+  }
+  return {
+    migrations,
+    version: migrations[migrations.length - 1]!.version,
+    derivedTables,
+    reducers,
+    holds: holds ?? NO_HOLDS,
+  };
+}

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
-import { defaultSettings, settingsProblems } from '../../core/settings.js';
 import { isValidTimeZone } from '../../core/time.js';
-import { createHome, validatePassword, validateUsername } from '../../ledger/home.js';
+import { validatePassword, validateUsername } from '../../ledger/home.js';
+import { homeSettings, initHome, refuseExistingHome } from '../../operations/init.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { askText } from '../prompts.js';
 import { printJson } from '../render.js';
@@ -56,80 +56,67 @@ Examples:
     .action(async (o: InitOpts) => {
       const g = globals();
       const dir = homeDir(ctx, g);
-      if (fs.existsSync(`${dir}/home.json`))
-        throw new CustodyError(
-          'conflict',
-          `A custody home already exists at ${dir}; it was not touched.`,
-          'Use another --home to create a new one.',
-        );
-      const agencyName = await askText(ctx, o.agency, { flag: '--agency', message: 'City or agency name:' });
-      const custodianTitle = await askText(ctx, o.title, {
-        flag: '--title',
-        message: "Custodian's title:",
-        default: 'Administrative Services Director',
-      });
-      const timeZone = await askText(ctx, o.timeZone, {
-        flag: '--time-zone',
-        message: 'Time zone:',
-        validate: (v) => (isValidTimeZone(v) ? undefined : `${v} is not a known time zone`),
-      });
-      if (!isValidTimeZone(timeZone))
-        throw new CustodyError(
-          'usage',
-          `--time-zone ${timeZone} is not a known IANA time zone.`,
-          'For example America/Los_Angeles.',
-        );
-      const username = validateUsername(
-        await askText(ctx, g.user, { flag: '--user or CUSTODY_USER', message: "Custodian's username:" }),
-      );
-      const displayName = await askText(ctx, o.name, { flag: '--name', message: "Custodian's full name:" });
-      const date = await askText(ctx, o.trainedOn, {
-        flag: '--trained-on',
-        message: 'Date of training (YYYY-MM-DD):',
-        validate: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'use YYYY-MM-DD'),
-      });
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
-        throw new CustodyError('usage', `--trained-on ${date} is not a date (YYYY-MM-DD).`);
-      const course = await askText(ctx, o.course, { flag: '--course', message: 'Training course:' });
-      const trainer = await askText(ctx, o.trainer, { flag: '--trainer', message: 'Trainer:' });
-      const password = validatePassword(await getPassword(ctx, g, 'Choose a password:', true));
-      const settings = {
-        ...defaultSettings({ agencyName, custodianTitle, timeZone }),
+      refuseExistingHome(dir);
+      const policy = await askPolicy(ctx, o);
+      const custodian = await askCustodian(ctx, g, o);
+      const settings = homeSettings({
+        ...policy,
         retentionDays: o.retentionDays,
         healthIntervalDays: o.healthIntervalDays,
-      };
-      const problems = settingsProblems(settings as unknown as Record<string, unknown>);
-      if (problems.length) throw new CustodyError('usage', `Invalid setting: ${problems.join('; ')}.`);
-      let p12: { data: Buffer; passphrase: string } | undefined;
-      if (o.p12) {
-        if (!o.p12PassphraseFile) throw new CustodyError('usage', '--p12 needs --p12-passphrase-file.');
-        p12 = { data: fs.readFileSync(o.p12), passphrase: readSecretFile(o.p12PassphraseFile, 'passphrase') };
-      }
-      const { home, ledger } = await createHome({
-        dir,
-        settings,
-        custodian: {
-          username,
-          displayName,
-          password,
-          organization: o.organization,
-          training: { date, course, trainer },
-        },
-        p12,
-        clock: ctx.clock,
       });
-      const result = {
-        home: home.dir,
-        homeId: home.json.homeId,
-        custodian: username,
-        ledgerHead: ledger.head.hash,
-        certificate: home.certFile,
-      };
-      ledger.close();
+      const result = await initHome({ dir, settings, custodian, p12: readP12Flags(o), clock: ctx.clock });
       if (g.json) printJson(ctx, result);
       else
         ctx.stdout.write(
-          `Created a custody home at ${home.dir}\nCustodian: ${username} (${custodianTitle})\nLedger head: ${result.ledgerHead}\nSigning certificate: ${home.certFile}\n`,
+          `Created a custody home at ${result.home}\nCustodian: ${custodian.username} (${policy.custodianTitle})\nLedger head: ${result.ledgerHead}\nSigning certificate: ${result.certificate}\n`,
         );
     });
+}
+
+/** The agency, the custodian's title and the home's time zone, from flags or prompts. */
+async function askPolicy(ctx: CliContext, o: InitOpts) {
+  const agencyName = await askText(ctx, o.agency, { flag: '--agency', message: 'City or agency name:' });
+  const custodianTitle = await askText(ctx, o.title, {
+    flag: '--title',
+    message: "Custodian's title:",
+    default: 'Administrative Services Director',
+  });
+  const timeZone = await askText(ctx, o.timeZone, {
+    flag: '--time-zone',
+    message: 'Time zone:',
+    validate: (v) => (isValidTimeZone(v) ? undefined : `${v} is not a known time zone`),
+  });
+  if (!isValidTimeZone(timeZone))
+    throw new CustodyError(
+      'usage',
+      `--time-zone ${timeZone} is not a known IANA time zone.`,
+      'For example America/Los_Angeles.',
+    );
+  return { agencyName, custodianTitle, timeZone };
+}
+
+/** The custodian: username, name, training record (policy §3) and a new password. */
+async function askCustodian(ctx: CliContext, g: GlobalOptions, o: InitOpts) {
+  const username = validateUsername(
+    await askText(ctx, g.user, { flag: '--user or CUSTODY_USER', message: "Custodian's username:" }),
+  );
+  const displayName = await askText(ctx, o.name, { flag: '--name', message: "Custodian's full name:" });
+  const date = await askText(ctx, o.trainedOn, {
+    flag: '--trained-on',
+    message: 'Date of training (YYYY-MM-DD):',
+    validate: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'use YYYY-MM-DD'),
+  });
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
+    throw new CustodyError('usage', `--trained-on ${date} is not a date (YYYY-MM-DD).`);
+  const course = await askText(ctx, o.course, { flag: '--course', message: 'Training course:' });
+  const trainer = await askText(ctx, o.trainer, { flag: '--trainer', message: 'Trainer:' });
+  const password = validatePassword(await getPassword(ctx, g, 'Choose a password:', true));
+  return { username, displayName, password, organization: o.organization, training: { date, course, trainer } };
+}
+
+/** --p12 and its passphrase file, read. */
+function readP12Flags(o: InitOpts): { data: Buffer; passphrase: string } | undefined {
+  if (!o.p12) return undefined;
+  if (!o.p12PassphraseFile) throw new CustodyError('usage', '--p12 needs --p12-passphrase-file.');
+  return { data: fs.readFileSync(o.p12), passphrase: readSecretFile(o.p12PassphraseFile, 'passphrase') };
 }

@@ -3,31 +3,10 @@
  * access record (Civil Code 1798.90.52: date and time, the data used to query, the username and
  * organisation, the purpose).
  */
-import { registerReducers } from '../reducers.js';
+import type { Reducer } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
 
-export const accessFeature: LedgerFeature = {
-  name: 'access',
-  migrations: [
-    {
-      version: 3,
-      sql: `
-CREATE TABLE ocr_batches (
-  batch TEXT PRIMARY KEY, engine TEXT NOT NULL, model TEXT NOT NULL, images INTEGER NOT NULL,
-  readable INTEGER NOT NULL, started_at TEXT NOT NULL, done_at TEXT, status TEXT NOT NULL);
-CREATE TABLE access_log (
-  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, operator TEXT NOT NULL, organization TEXT NOT NULL,
-  action TEXT NOT NULL, query TEXT NOT NULL, purpose TEXT NOT NULL, case_ref TEXT, request_id TEXT,
-  results INTEGER, details TEXT);
-CREATE INDEX access_log_operator ON access_log(operator);
-CREATE INDEX access_log_case ON access_log(case_ref);
-`,
-    },
-  ],
-  derivedTables: { ocr_batches: 'batch', access_log: 'seq' },
-};
-
-registerReducers({
+const reducers: Record<string, Reducer> = {
   'ocr.started': (db, e) => {
     const d = e.data;
     db.run(
@@ -63,4 +42,26 @@ registerReducers({
       ],
     );
   },
-});
+};
+
+export const accessFeature: LedgerFeature = {
+  name: 'access',
+  migrations: [
+    {
+      version: 3,
+      sql: `
+CREATE TABLE ocr_batches (
+  batch TEXT PRIMARY KEY, engine TEXT NOT NULL, model TEXT NOT NULL, images INTEGER NOT NULL,
+  readable INTEGER NOT NULL, started_at TEXT NOT NULL, done_at TEXT, status TEXT NOT NULL);
+CREATE TABLE access_log (
+  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, operator TEXT NOT NULL, organization TEXT NOT NULL,
+  action TEXT NOT NULL, query TEXT NOT NULL, purpose TEXT NOT NULL, case_ref TEXT, request_id TEXT,
+  results INTEGER, details TEXT);
+CREATE INDEX access_log_operator ON access_log(operator);
+CREATE INDEX access_log_case ON access_log(case_ref);
+`,
+    },
+  ],
+  derivedTables: { ocr_batches: 'batch', access_log: 'seq' },
+  reducers,
+};

@@ -7,40 +7,8 @@
  * notice the city chooses to publish leaves it.
  */
 import type { Database, SqlValue } from 'sql.js';
-import { registerReducers, type LedgerEvent } from '../reducers.js';
+import type { LedgerEvent, Reducer } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
-
-export const breachFeature: LedgerFeature = {
-  name: 'breach',
-  migrations: [
-    {
-      version: 6,
-      sql: `
-CREATE TABLE breaches (
-  id TEXT PRIMARY KEY, status TEXT NOT NULL, opened_at TEXT NOT NULL, opened_by TEXT NOT NULL,
-  discovered_at TEXT NOT NULL, occurred_date TEXT, occurred_from TEXT, occurred_to TEXT, occurred_estimated INTEGER NOT NULL DEFAULT 0,
-  what_happened TEXT NOT NULL, information_involved TEXT NOT NULL, information_types TEXT NOT NULL,
-  what_we_are_doing TEXT NOT NULL, what_you_can_do TEXT, more_information TEXT,
-  delayed_by_law_enforcement INTEGER NOT NULL, delayed_until TEXT, contact TEXT NOT NULL,
-  notice_date TEXT, notice_pdf_sha256 TEXT, notice_html_sha256 TEXT, notice_written_at TEXT,
-  posted_on TEXT, posted_url TEXT, media_on TEXT, media_outlets TEXT, ois_on TEXT,
-  closed_at TEXT, closed_by TEXT, close_note TEXT);
-CREATE TABLE contractor_permits (
-  id TEXT PRIMARY KEY, contractor TEXT NOT NULL, scope TEXT NOT NULL, starts_on TEXT NOT NULL, ends_on TEXT NOT NULL,
-  document_name TEXT NOT NULL, document_sha256 TEXT NOT NULL, document_bytes INTEGER NOT NULL, signed_by TEXT,
-  recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, revoked_at TEXT, revoked_by TEXT, revoke_reason TEXT);
-CREATE TABLE contractor_requests (
-  id TEXT PRIMARY KEY, contractor TEXT NOT NULL, agency TEXT NOT NULL, agency_id TEXT, agency_kind TEXT,
-  officer TEXT NOT NULL, badge TEXT, case_number TEXT NOT NULL, purpose TEXT NOT NULL, requested_on TEXT NOT NULL,
-  status TEXT NOT NULL, status_at TEXT NOT NULL, status_reason TEXT, recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL);
-CREATE TABLE transparency_reports (
-  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, period_from TEXT NOT NULL, period_to TEXT NOT NULL,
-  json_sha256 TEXT, pdf_sha256 TEXT);
-`,
-    },
-  ],
-  derivedTables: { breaches: 'id', contractor_permits: 'id', contractor_requests: 'id', transparency_reports: 'seq' },
-};
 
 const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 const run = (db: Database, sql: string, p: SqlValue[]) => db.run(sql, p);
@@ -66,7 +34,7 @@ function fieldValue(k: string, v: unknown): SqlValue {
   return str(v);
 }
 
-registerReducers({
+const reducers: Record<string, Reducer> = {
   'breach.opened': (db, e: LedgerEvent) => {
     const d = e.data;
     run(
@@ -213,4 +181,37 @@ registerReducers({
       [e.seq, e.at, e.actor, String(d.from), String(d.to), str(d.jsonSha256), str(d.pdfSha256)],
     );
   },
-});
+};
+
+export const breachFeature: LedgerFeature = {
+  name: 'breach',
+  migrations: [
+    {
+      version: 6,
+      sql: `
+CREATE TABLE breaches (
+  id TEXT PRIMARY KEY, status TEXT NOT NULL, opened_at TEXT NOT NULL, opened_by TEXT NOT NULL,
+  discovered_at TEXT NOT NULL, occurred_date TEXT, occurred_from TEXT, occurred_to TEXT, occurred_estimated INTEGER NOT NULL DEFAULT 0,
+  what_happened TEXT NOT NULL, information_involved TEXT NOT NULL, information_types TEXT NOT NULL,
+  what_we_are_doing TEXT NOT NULL, what_you_can_do TEXT, more_information TEXT,
+  delayed_by_law_enforcement INTEGER NOT NULL, delayed_until TEXT, contact TEXT NOT NULL,
+  notice_date TEXT, notice_pdf_sha256 TEXT, notice_html_sha256 TEXT, notice_written_at TEXT,
+  posted_on TEXT, posted_url TEXT, media_on TEXT, media_outlets TEXT, ois_on TEXT,
+  closed_at TEXT, closed_by TEXT, close_note TEXT);
+CREATE TABLE contractor_permits (
+  id TEXT PRIMARY KEY, contractor TEXT NOT NULL, scope TEXT NOT NULL, starts_on TEXT NOT NULL, ends_on TEXT NOT NULL,
+  document_name TEXT NOT NULL, document_sha256 TEXT NOT NULL, document_bytes INTEGER NOT NULL, signed_by TEXT,
+  recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, revoked_at TEXT, revoked_by TEXT, revoke_reason TEXT);
+CREATE TABLE contractor_requests (
+  id TEXT PRIMARY KEY, contractor TEXT NOT NULL, agency TEXT NOT NULL, agency_id TEXT, agency_kind TEXT,
+  officer TEXT NOT NULL, badge TEXT, case_number TEXT NOT NULL, purpose TEXT NOT NULL, requested_on TEXT NOT NULL,
+  status TEXT NOT NULL, status_at TEXT NOT NULL, status_reason TEXT, recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL);
+CREATE TABLE transparency_reports (
+  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, period_from TEXT NOT NULL, period_to TEXT NOT NULL,
+  json_sha256 TEXT, pdf_sha256 TEXT);
+`,
+    },
+  ],
+  derivedTables: { breaches: 'id', contractor_permits: 'id', contractor_requests: 'id', transparency_reports: 'seq' },
+  reducers,
+};

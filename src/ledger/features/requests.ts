@@ -12,8 +12,8 @@ import { openBlob, sealBlob, subkey } from '../crypto.js';
 import { writeFileAtomic } from '../fsutil.js';
 import type { HoldRef } from '../../core/retention.js';
 import { localDate, parseIsoWithOffset, zoneOffsetMinutes } from '../../core/time.js';
-import { setHoldProvider } from '../holds.js';
-import { registerReducers, type LedgerEvent } from '../reducers.js';
+import type { HoldProvider } from '../holds.js';
+import type { LedgerEvent, Reducer } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
 import type { DriveRow } from '../drives.js';
 import type { Session } from '../session.js';
@@ -125,17 +125,11 @@ CREATE TABLE releases (
 CREATE INDEX releases_request ON releases(request_id);
 `;
 
-export const requestsFeature: LedgerFeature = {
-  name: 'requests',
-  migrations: [{ version: 4, sql: MIGRATION }],
-  derivedTables: { agencies: 'id', requests: 'id', holds: 'id', hold_items: 'hold_id, kind, item_id', releases: 'id' },
-};
-
 const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const run = (db: Database, sql: string, p: SqlValue[]) => db.run(sql, p);
 
-registerReducers({
+const reducers: Record<string, Reducer> = {
   'agency.added': (db, e: LedgerEvent) => {
     const d = e.data;
     run(
@@ -277,7 +271,7 @@ registerReducers({
       String(e.data.receipt),
     ]);
   },
-});
+};
 
 // ---------------------------------------------------------------------------------------------
 // Policy
@@ -686,7 +680,16 @@ function holdsFor(s: Session, kind: 'batch' | 'drive', id: string): HoldRef[] {
     .map((h) => holdRef(h, tz));
 }
 
-setHoldProvider({
+/** The hold rules reinstall and purge ask (holds.ts): the holds whose items name the drive or batch. */
+export const requestHolds: HoldProvider = {
   forDrive: (s, driveId) => holdsFor(s, 'drive', driveId),
   forBatch: (s, batchId) => holdsFor(s, 'batch', batchId),
-});
+};
+
+export const requestsFeature: LedgerFeature = {
+  name: 'requests',
+  migrations: [{ version: 4, sql: MIGRATION }],
+  derivedTables: { agencies: 'id', requests: 'id', holds: 'id', hold_items: 'hold_id, kind, item_id', releases: 'id' },
+  reducers,
+  holds: requestHolds,
+};

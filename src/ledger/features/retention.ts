@@ -8,34 +8,8 @@
  * A purge as a whole is `purge.started` … `purge.finished`.
  */
 import type { Database, SqlValue } from 'sql.js';
-import { registerReducers, type LedgerEvent } from '../reducers.js';
+import type { LedgerEvent, Reducer } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
-
-export const retentionFeature: LedgerFeature = {
-  name: 'retention',
-  migrations: [
-    {
-      version: 5,
-      sql: `
-CREATE TABLE purges (
-  id TEXT PRIMARY KEY, started_at TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL,
-  batches TEXT NOT NULL, finished_at TEXT, certificate_sha256 TEXT);
-CREATE TABLE destructions (
-  batch_id TEXT PRIMARY KEY, purge_id TEXT NOT NULL, camera_id TEXT, drive_id TEXT, started_at TEXT NOT NULL, actor TEXT NOT NULL,
-  key_destroyed_at TEXT, destroyed_at TEXT, cancelled_at TEXT, files INTEGER, stored INTEGER, bytes INTEGER,
-  recorded_first TEXT, recorded_last TEXT, manifest_sha256 TEXT);
-CREATE TABLE health_checks (
-  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, critical INTEGER NOT NULL, warning INTEGER NOT NULL,
-  info INTEGER NOT NULL, full_fixity INTEGER NOT NULL, files_checked INTEGER NOT NULL, findings TEXT NOT NULL);
-CREATE TABLE problems (
-  id TEXT PRIMARY KEY, camera_id TEXT, part TEXT, description TEXT NOT NULL, discovered_at TEXT NOT NULL,
-  down_from TEXT, down_to TEXT, action TEXT, fixed_at TEXT, status TEXT NOT NULL, logged_by TEXT NOT NULL,
-  logged_at TEXT NOT NULL, resolved_by TEXT, health_check_seq INTEGER, finding INTEGER);
-`,
-    },
-  ],
-  derivedTables: { purges: 'id', destructions: 'batch_id', health_checks: 'seq', problems: 'id' },
-};
 
 function str(v: unknown): string | null {
   return v === undefined || v === null ? null : String(v);
@@ -47,7 +21,7 @@ function run(db: Database, sql: string, params: SqlValue[]): void {
   db.run(sql, params);
 }
 
-registerReducers({
+const reducers: Record<string, Reducer> = {
   'purge.started': (db: Database, e: LedgerEvent) => {
     run(db, 'INSERT INTO purges (id, started_at, actor, status, batches) VALUES (?,?,?,?,?)', [
       String(e.data.purge),
@@ -150,4 +124,31 @@ registerReducers({
       [String(d.action), String(d.fixedAt ?? e.at), str(d.to), e.actor, String(d.problem)],
     );
   },
-});
+};
+
+export const retentionFeature: LedgerFeature = {
+  name: 'retention',
+  migrations: [
+    {
+      version: 5,
+      sql: `
+CREATE TABLE purges (
+  id TEXT PRIMARY KEY, started_at TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL,
+  batches TEXT NOT NULL, finished_at TEXT, certificate_sha256 TEXT);
+CREATE TABLE destructions (
+  batch_id TEXT PRIMARY KEY, purge_id TEXT NOT NULL, camera_id TEXT, drive_id TEXT, started_at TEXT NOT NULL, actor TEXT NOT NULL,
+  key_destroyed_at TEXT, destroyed_at TEXT, cancelled_at TEXT, files INTEGER, stored INTEGER, bytes INTEGER,
+  recorded_first TEXT, recorded_last TEXT, manifest_sha256 TEXT);
+CREATE TABLE health_checks (
+  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, critical INTEGER NOT NULL, warning INTEGER NOT NULL,
+  info INTEGER NOT NULL, full_fixity INTEGER NOT NULL, files_checked INTEGER NOT NULL, findings TEXT NOT NULL);
+CREATE TABLE problems (
+  id TEXT PRIMARY KEY, camera_id TEXT, part TEXT, description TEXT NOT NULL, discovered_at TEXT NOT NULL,
+  down_from TEXT, down_to TEXT, action TEXT, fixed_at TEXT, status TEXT NOT NULL, logged_by TEXT NOT NULL,
+  logged_at TEXT NOT NULL, resolved_by TEXT, health_check_seq INTEGER, finding INTEGER);
+`,
+    },
+  ],
+  derivedTables: { purges: 'id', destructions: 'batch_id', health_checks: 'seq', problems: 'id' },
+  reducers,
+};
