@@ -9,6 +9,7 @@
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { CustodyError } from '../core/errors.js';
+import { formatBytesExact } from '../core/format.js';
 import {
   ACCENT,
   anchorVerification,
@@ -17,7 +18,6 @@ import {
   fill,
   FONT,
   footers,
-  formatBytes,
   formatIso,
   formatIsoRange,
   INK,
@@ -228,7 +228,7 @@ export async function renderDestructionCertificate(
       table(
         doc,
         [
-          ...(bytes !== undefined ? [{ label: L.bytes, value: formatBytes(bytes) }] : []),
+          ...(bytes !== undefined ? [{ label: L.bytes, value: formatBytesExact(bytes) }] : []),
           { label: L.recordation, value: formatIsoRange(from, to) },
           { label: L.retentionRule, value: retentionRule },
           { label: L.method, value: method },

@@ -3,6 +3,7 @@
  * day, gaps found and outages logged shaded), storage and duties, and the ledger head. Signed
  * with the home's identity, like receipts and certificates.
  */
+import { formatBytesExact } from '../core/format.js';
 import type { HealthResult } from '../ledger/health.js';
 import {
   ACCENT,
@@ -10,7 +11,6 @@ import {
   ensureSpace,
   FONT,
   footers,
-  formatBytes,
   INK,
   letterhead,
   MUTED,
@@ -220,10 +220,13 @@ export async function renderHealthReport(
 
       sectionHeading(doc, 'Storage');
       table(doc, [
-        { label: 'Free space', value: r.storage.freeBytes === null ? 'unknown' : formatBytes(r.storage.freeBytes) },
+        {
+          label: 'Free space',
+          value: r.storage.freeBytes === null ? 'unknown' : formatBytesExact(r.storage.freeBytes),
+        },
         {
           label: 'Imports per day',
-          value: r.storage.bytesPerDay ? formatBytes(r.storage.bytesPerDay) : 'none in the last 30 days',
+          value: r.storage.bytesPerDay ? formatBytesExact(r.storage.bytesPerDay) : 'none in the last 30 days',
         },
         { label: 'Days of imports left', value: r.storage.daysLeft === null ? '—' : String(r.storage.daysLeft) },
         {

@@ -112,9 +112,6 @@ export function formatIsoRange(from: string, to: string): string {
   return `${formatIso(from)} to ${formatIso(to)}`;
 }
 
-/** "1,234,567 bytes (1.2 MB)". */
-export { formatBytesExact as formatBytes } from '../core/format.js';
-
 // ---------------------------------------------------------------------------------------------
 // Templates
 

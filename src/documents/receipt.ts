@@ -10,6 +10,7 @@
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { CustodyError } from '../core/errors.js';
+import { formatBytesExact } from '../core/format.js';
 import {
   ACCENT,
   anchorVerification,
@@ -18,7 +19,6 @@ import {
   fill,
   FONT,
   footers,
-  formatBytes,
   formatIso,
   formatIsoRange,
   INK,
@@ -310,7 +310,7 @@ function drawPageOne(
     pairs.push(
       { label: L.driveLabel, value: h.label },
       { label: L.driveSerial, value: h.serial, mono: true },
-      { label: L.driveCapacity, value: formatBytes(h.capacityBytes) },
+      { label: L.driveCapacity, value: formatBytesExact(h.capacityBytes) },
       { label: L.fileCount, value: h.fileCount === undefined ? '' : h.fileCount.toLocaleString('en-US') },
     );
   } else {
@@ -318,7 +318,7 @@ function drawPageOne(
       { label: L.format, value: L.kindBag },
       { label: L.bagName, value: h.name ?? '', mono: true },
       { label: L.fileCount, value: h.fileCount.toLocaleString('en-US') },
-      { label: L.bytes, value: formatBytes(h.bytes) },
+      { label: L.bytes, value: formatBytesExact(h.bytes) },
     );
   }
   table(doc, pairs, { pairs: true });

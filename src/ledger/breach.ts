@@ -5,6 +5,7 @@
  */
 import { CustodyError } from '../core/errors.js';
 import type { Finding } from '../core/health.js';
+import { destructionDate } from '../core/retention.js';
 import { DAY_MS, localDate, zoneOffsetMinutes } from '../core/time.js';
 import type { Session } from './session.js';
 
@@ -564,7 +565,7 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
   const cols = s.ledger.rows<{ name: string }>('PRAGMA table_info(batches)').map((c) => c.name);
   if (cols.includes('destroyed_at')) {
     const due = (b: (typeof batches)[number]) =>
-      b.recorded_last ? Date.parse(b.recorded_last) + settings.retentionDays * DAY_MS : undefined;
+      b.recorded_last ? destructionDate(new Date(b.recorded_last), settings.retentionDays).getTime() : undefined;
     const destroyed = batches.filter((b) => inP(gone(b)));
     // A day's grace: purge runs on the day a batch falls due, not at its exact minute.
     const late = (b: (typeof batches)[number]) => {

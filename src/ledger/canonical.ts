@@ -10,8 +10,6 @@ export function canonicalJson(value: unknown): string {
   return s;
 }
 
-export { sha256Hex };
-
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** hash = SHA-256(prev_hash ‖ canonical JSON of the event) — DESIGN.md, "The ledger is an event log". */

@@ -7,6 +7,7 @@
  * destination holds a complete bag or nothing. `validateBag` re-reads everything.
  */
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/hash.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -100,8 +101,6 @@ async function writeSynced(file: string, data: string | Buffer): Promise<void> {
     await fh.close();
   }
 }
-
-const sha256Hex = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 
 function ioError(e: unknown, what: string): CustodyError {
   if (e instanceof CustodyError) return e;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { judgeCaptureTime, type CaptureTimeFlag } from '../core/capture-time.js';
 import { CustodyError } from '../core/errors.js';
 import { localDate, parseIsoWithOffset } from '../core/time.js';
-import { sha256Hex } from '../ledger/canonical.js';
+import { sha256Hex } from '../core/hash.js';
 import {
   BatchFiles,
   JournalWriter,
@@ -24,11 +24,11 @@ import {
   writeSegment,
   type FileRecord,
 } from '../ledger/batches.js';
-import { ioError } from '../ledger/fsutil.js';
+import { ioError, sha256OfFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { EXIF_HEAD_BYTES, readCaptureMeta, readCaptureMetaExiftool, type CaptureMeta } from './exif.js';
 import { sniffMedia } from './sniff.js';
-import { hashSource, hashStored, ingest, SourceReadError } from './store.js';
+import { hashStored, ingest, SourceReadError } from './store.js';
 import { walkDrive, type WalkEntry } from './walk.js';
 import { DRIVE_ID_FILE } from './drives.js';
 
@@ -402,7 +402,7 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
   }
   let sourceVerified: boolean | undefined;
   if (c.verifySource) {
-    const again = await hashSource(e.absPath).catch(() => 'unreadable');
+    const again = await sha256OfFile(e.absPath).catch(() => 'unreadable');
     sourceVerified = again === got.sha256;
     if (!sourceVerified)
       return {

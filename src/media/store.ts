@@ -103,12 +103,6 @@ export async function hashStored(
   return { sha256: hash.digest('hex'), size };
 }
 
-export async function hashSource(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), hash);
-  return hash.digest('hex');
-}
-
 /** Decrypt a stored file to `dest`, checking its hash on the way; the file is removed on mismatch. */
 export async function exportStored(
   file: string,

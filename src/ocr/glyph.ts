@@ -12,7 +12,7 @@
  * plates the project renders itself (synth.ts), redrawn by find.ts exactly as the reader
  * redraws real ones. Pure functions plus one file read: no native code, no worker.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -229,7 +229,7 @@ export interface GlyphModel {
 export function loadGlyphModel(file = glyphModelPath()): GlyphModel | null {
   if (!file) return null;
   const gz = fs.readFileSync(file);
-  const hash = createHash('sha256').update(gz).digest('hex').slice(0, 12);
+  const hash = sha256Hex(gz).slice(0, 12);
   return { net: decodeNet(gunzipSync(gz)), name: `glyph ${hash}` };
 }
 

@@ -11,7 +11,7 @@
  * The shipped plate model (models/plate.traineddata.gz) is used when present, else the
  * stock English model from @tesseract.js-data/eng.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/hash.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,7 +91,7 @@ interface Model {
 function plateModel(): Model | null {
   const platePath = plateModelPath();
   if (!platePath) return null;
-  const hash = createHash('sha256').update(fs.readFileSync(platePath)).digest('hex').slice(0, 12);
+  const hash = sha256Hex(fs.readFileSync(platePath)).slice(0, 12);
   return {
     code: 'plate',
     dir: path.dirname(platePath),

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { chainHash, canonicalJson, GENESIS_HASH, sha256Hex } from '../../src/ledger/canonical.js';
+import { sha256Hex } from '../../src/core/hash.js';
+import { chainHash, canonicalJson, GENESIS_HASH } from '../../src/ledger/canonical.js';
 import {
   decryptStream,
   encryptStream,
