@@ -1,7 +1,7 @@
 /**
- * The ledger's share of plate reading (which batches have been read, by which engine) and of the
- * access record (Civil Code 1798.90.52: date and time, the data used to query, the username and
- * organisation, the purpose).
+ * The ledger's share of plate reading (which batches have been read, so a search knows what it
+ * covers) and of the access record (Civil Code 1798.90.52: date and time, the data used to query,
+ * the username and organisation, the purpose).
  */
 import type { Reducer } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';

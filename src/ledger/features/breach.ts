@@ -1,7 +1,8 @@
 /**
  * The ledger's share of breaches (policy §10; Cal. Civ. Code 1798.29), the contractor's ALPR
- * system (policy §2, §5: its requests and the city's written permissions) and the transparency
- * report (counts only, for the public): migration version 6, derived tables, reducers.
+ * system (policy §2, §5: its requests and the city's written permissions) and the public
+ * transparency report (counts only, Civ. Code 1798.90.51; which reports were issued, and their
+ * hashes): migration version 6, derived tables, reducers.
  *
  * The words of a breach (what happened, what was involved) stay in the encrypted ledger; only the
  * notice the city chooses to publish leaves it.

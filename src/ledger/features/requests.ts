@@ -1,7 +1,8 @@
 /**
  * The ledger's share of agencies, requests, holds, releases and receipts (policy §4, §5, §8;
- * Cal. Civ. Code 1798.90.5–.55): migration version 4, derived tables, reducers, the hold
- * provider that reinstall and purge ask, and the queries and JSON forms the use cases share.
+ * Cal. Civ. Code 1798.90.5–.55: data shared only on an agency's request, each transfer logged and
+ * acknowledged, kept longer only under a hold): migration version 4, derived tables, reducers,
+ * the hold rules that reinstall and purge ask, and the queries and JSON forms the use cases share.
  */
 import fs from 'node:fs';
 import path from 'node:path';

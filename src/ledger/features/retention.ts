@@ -1,6 +1,8 @@
 /**
- * The ledger's share of retention and destruction (policy §8), health checks and problems (policy §7):
- * migration version 5, derived tables, reducers.
+ * The ledger's share of retention and destruction (policy §8: 60 days from the date of
+ * recordation, then destroyed), health checks and problems (policy §7: checked at least every 30
+ * days, each problem logged with when it was found and how long the system was down): migration
+ * version 5, derived tables, reducers.
  *
  * Destruction of a batch is three events, so a purge can be interrupted anywhere and finished by
  * running it again: `batch.destruction_started` (the intent), `batch.key_destroyed` (the key is
