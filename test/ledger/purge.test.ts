@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchFiles, createBatchKey, writeSegment } from '../../src/ledger/batches.js';
 import { setHoldProvider } from '../../src/ledger/holds.js';
-import { executePurge, pendingDestructions, planPurge } from '../../src/ledger/purge.js';
+import { pendingDestructions, planPurge } from '../../src/ledger/purge.js';
+import { executePurge } from '../../src/operations/purge.js';
 import type { Session } from '../../src/ledger/session.js';
 import { manualClock, newHome, open } from './helpers.js';
 
