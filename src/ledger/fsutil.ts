@@ -102,6 +102,6 @@ export function appendLineDurable(file: string, line: string): void {
 /** SHA-256 of a file's bytes, read as a stream (files of any size). */
 export async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
