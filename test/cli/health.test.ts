@@ -1,5 +1,5 @@
 /**
- * The monthly health check (issue 7, policy §7): a camera that stops recording for three days
+ * The monthly health check (policy §7): a camera that stops recording for three days
  * is found against its own history and logged as a problem with that period; a stored file
  * altered on disk is found by the fixity check; the check is recorded in the ledger; the
  * signed PDF report.

@@ -1,5 +1,5 @@
 /**
- * Requests, holds, releases and receipts (issue 6) on real files: the demo drive swapped into a
+ * Requests, holds, releases and receipts on real files: the demo drive swapped into a
  * real home, bags checked with coreutils, receipts with poppler's pdfsig and pdftotext.
  */
 import { execFileSync, spawnSync } from 'node:child_process';

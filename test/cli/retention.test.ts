@@ -1,5 +1,5 @@
 /**
- * Retention and destruction over 90 days with an injected clock (issue 7, policy §8): imports,
+ * Retention and destruction over 90 days with an injected clock (policy §8): imports,
  * a hold that keeps its batch past day 60, a purge that destroys exactly what is due and not
  * held (crypto-shredded: nothing the home holds can read it), reinstall refused on day 59 and
  * allowed on day 60, an interrupted purge finished by running it again, and the overdue line.

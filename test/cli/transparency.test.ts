@@ -1,5 +1,5 @@
 /**
- * The public transparency report (issue 8): the counts are right, the PDF is signed, and neither
+ * The public transparency report: the counts are right, the PDF is signed, and neither
  * the JSON nor the PDF's text holds a plate, a name, a badge, a case number or a camera's place.
  * The home is filled with all of them first (camera locations, operator names, officers, badges,
  * case numbers, plates in requests and in search queries, names in the problem log and a breach).

@@ -1,6 +1,6 @@
 /**
  * The built binary, spawned, as in the demo: swap of the bundled demo drive, an agency, a
- * request, a release with its signed receipt, and the receipt verified (issue 6).
+ * request, a release with its signed receipt, and the receipt verified.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
