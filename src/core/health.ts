@@ -548,8 +548,113 @@ export interface DutyInput {
   /** Active operators and when their training was recorded (policy §3). */
   operators?: readonly { id: string; trainedAt?: Date; trainingExpiresAt?: Date; active?: boolean }[];
   /** Searches over the period, and the request each was made under (policy §1, Civ. Code 1798.90.52). */
-  searches?: readonly { id: string; at: Date; operatorId?: string; requestId?: string; purpose?: string }[];
+  searches?: readonly AuditedSearch[];
+  /** Requests with how many releases each had (a request searched for and never answered is audited). */
+  requestReleases?: readonly AuditedRequest[];
+  /** The period the searches cover, for the sentences (the last check to now). */
+  searchPeriod?: { from?: Date; to: Date };
   timeZone?: string;
+}
+
+/** A search as the access record holds it. */
+export interface AuditedSearch {
+  id: string;
+  at: Date;
+  operatorId?: string;
+  requestId?: string;
+  purpose?: string;
+}
+
+export interface AuditedRequest {
+  id: string;
+  agency?: string;
+  receivedAt: Date;
+  status: string;
+  releases: number;
+}
+
+export interface SearchAudit {
+  /** Searches in the period. */
+  searches: number;
+  /** Searches tied to no request (a case number typed, or nothing). */
+  untied: AuditedSearch[];
+  /** Searches by operator and purpose, most first. */
+  byOperatorPurpose: { operator: string; purpose: string; searches: number; untied: number }[];
+  /** Requests received up to the end of the period with no release (denied and withdrawn ones aside). */
+  requestsWithoutRelease: AuditedRequest[];
+}
+
+/**
+ * The search audit (policy §1; Civ. Code 1798.90.52; the State Auditor's report 2019-118 found
+ * agencies did not audit searches): which searches were tied to no request, who searched for
+ * what purpose, and which requests were never answered with a release.
+ */
+export function searchAudit(
+  searches: readonly AuditedSearch[],
+  requests: readonly AuditedRequest[],
+  period: { from?: Date; to: Date },
+): SearchAudit {
+  const inP = (d: Date): boolean =>
+    (!period.from || d.getTime() >= period.from.getTime()) && d.getTime() <= period.to.getTime();
+  const xs = searches.filter((x) => inP(x.at));
+  const groups = new Map<string, { operator: string; purpose: string; searches: number; untied: number }>();
+  for (const x of xs) {
+    const operator = x.operatorId ?? '(unknown)';
+    const purpose = x.purpose ?? '(none)';
+    const g = groups.get(`${operator}\u0000${purpose}`) ?? { operator, purpose, searches: 0, untied: 0 };
+    g.searches++;
+    if (!x.requestId) g.untied++;
+    groups.set(`${operator}\u0000${purpose}`, g);
+  }
+  return {
+    searches: xs.length,
+    untied: xs.filter((x) => !x.requestId),
+    byOperatorPurpose: [...groups.values()].sort(
+      (a, b) => b.searches - a.searches || a.operator.localeCompare(b.operator) || a.purpose.localeCompare(b.purpose),
+    ),
+    requestsWithoutRelease: requests.filter(
+      (q) =>
+        q.releases === 0 &&
+        q.receivedAt.getTime() <= period.to.getTime() &&
+        q.status !== 'denied' &&
+        q.status !== 'withdrawn',
+    ),
+  };
+}
+
+function searchAuditFindings(input: DutyInput, now: Date, date: (d: Date) => string): Finding[] {
+  const period = input.searchPeriod ?? { to: now };
+  const a = searchAudit(input.searches ?? [], input.requestReleases ?? [], period);
+  const out: Finding[] = [];
+  const since = period.from ? ` since ${date(period.from)}` : '';
+  if (a.untied.length) {
+    out.push({
+      severity: 'warning',
+      area: 'duty',
+      subject: 'searches',
+      message: `${a.untied.length === 1 ? '1 search was' : `${a.untied.length} searches were`} not tied to a request${since} (${list(a.untied.map((x) => x.id))}); every search must serve a named investigation (policy §1).`,
+    });
+  }
+  for (const g of a.byOperatorPurpose) {
+    out.push({
+      severity: 'info',
+      area: 'duty',
+      subject: `searches:${g.operator}`,
+      message: `Operator ${g.operator} made ${plural(g.searches, 'search', 'searches')} for "${g.purpose}"${since}${g.untied ? `, ${g.untied} not tied to a request` : ', all under a request'} (Civ. Code 1798.90.52).`,
+    });
+  }
+  for (const q of a.requestsWithoutRelease) {
+    out.push({
+      severity: q.status === 'fulfilled' ? 'warning' : 'info',
+      area: 'duty',
+      subject: q.id,
+      message:
+        q.status === 'fulfilled'
+          ? `Request ${q.id}${q.agency ? ` from ${q.agency}` : ''} is marked fulfilled but has no release on record (policy §5).`
+          : `Request ${q.id}${q.agency ? ` from ${q.agency}` : ''} (received ${date(q.receivedAt)}, ${q.status}) has no release.`,
+    });
+  }
+  return out;
 }
 
 /**
@@ -633,15 +738,7 @@ export function dutyFindings(input: DutyInput, now: Date): Finding[] {
     });
   }
 
-  const untied = (input.searches ?? []).filter((s) => !s.requestId);
-  if (untied.length) {
-    out.push({
-      severity: 'warning',
-      area: 'duty',
-      subject: 'searches',
-      message: `${untied.length === 1 ? '1 search was' : `${untied.length} searches were`} not tied to a request (${list(untied.map((s) => s.id))}); every search must serve a named investigation (policy §1).`,
-    });
-  }
+  out.push(...searchAuditFindings(input, now, date));
   return out;
 }
 

@@ -31,8 +31,22 @@ export interface Settings {
   purposes: string[];
 }
 
+/**
+ * Policy §8: data is "kept for period of sixty (60) days from the date of recordation"; longer
+ * only under a hold. A home may keep less, never more.
+ */
+export const MAX_RETENTION_DAYS = 60;
+
+/** The refusal of a retention period above the policy's (one line, citing §8). */
+export function retentionProblem(days: unknown): string | undefined {
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1)
+    return `retentionDays must be a whole number from 1 to ${MAX_RETENTION_DAYS}`;
+  if (days > MAX_RETENTION_DAYS)
+    return `a retention of ${days} days is longer than policy §8 allows (${MAX_RETENTION_DAYS} days from the date of recordation; longer only under a hold)`;
+  return undefined;
+}
+
 const INT_RANGES: Partial<Record<keyof Settings, [number, number]>> = {
-  retentionDays: [1, 3650],
   healthIntervalDays: [1, 365],
   acknowledgementDays: [1, 365],
   openRequestDays: [1, 3650],
@@ -41,6 +55,8 @@ const INT_RANGES: Partial<Record<keyof Settings, [number, number]>> = {
 /** Check settings read from the ledger or given to `init`; returns the problems (empty when valid). */
 export function settingsProblems(v: Record<string, unknown>): string[] {
   const p: string[] = [];
+  const retention = retentionProblem(v.retentionDays);
+  if (retention) p.push(retention);
   for (const k of ['agencyName', 'custodianTitle'] as const)
     if (typeof v[k] !== 'string' || !(v[k] as string).trim()) p.push(`${k} must be a non-empty text`);
   for (const [k, [lo, hi]] of Object.entries(INT_RANGES) as [string, [number, number]][]) {
@@ -59,10 +75,19 @@ export function settingsProblems(v: Record<string, unknown>): string[] {
   return p;
 }
 
+/**
+ * Settings as the ledger holds them. A home made before the §8 limit was enforced may hold a
+ * longer retention: it is read as the policy's 60 days (never kept longer, never printed longer),
+ * so such a home still opens.
+ */
 export function parseSettings(v: Record<string, unknown>): Settings {
-  const problems = settingsProblems(v);
+  const stored =
+    typeof v.retentionDays === 'number' && v.retentionDays > MAX_RETENTION_DAYS
+      ? { ...v, retentionDays: MAX_RETENTION_DAYS }
+      : v;
+  const problems = settingsProblems(stored);
   if (problems.length) throw new CustodyError('usage', `Invalid settings: ${problems.join('; ')}.`);
-  return v as unknown as Settings;
+  return stored as unknown as Settings;
 }
 
 export function defaultSettings(o: { agencyName: string; custodianTitle: string; timeZone: string }): Settings {

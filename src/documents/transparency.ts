@@ -175,6 +175,8 @@ export async function renderTransparencyReport(
             : [{ label: 'Health checks', value: 'not recorded in this home' }]),
           { label: 'Data breaches discovered', value: n(d.breaches.discovered) },
           { label: 'Searches run', value: n(d.searches.run) },
+          { label: 'Searches not tied to a request', value: n(d.searches.notTiedToRequest) },
+          { label: 'Requests with no release', value: n(d.searches.requestsWithoutRelease) },
           { label: 'Images viewed, exported', value: `${n(d.searches.imageViews)}, ${n(d.searches.exports)}` },
         ],
         { pairs: true, labelWidth: 150 },

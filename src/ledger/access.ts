@@ -4,6 +4,8 @@
  * the date and time, the data used to query, the username and organisation, and the purpose.
  */
 import { CustodyError } from '../core/errors.js';
+import type { AuditedRequest, AuditedSearch } from '../core/health.js';
+import { parseIsoWithOffset } from '../core/time.js';
 import type { Session } from './session.js';
 
 export interface AccessReason {
@@ -96,4 +98,31 @@ export function accessJson(r: AccessLogRow) {
     request: r.request_id,
     results: r.results,
   };
+}
+
+/** The searches of the access record, for the search audit (ids are the events' numbers). */
+export function auditedSearches(s: Session): AuditedSearch[] {
+  return s.ledger.rows<AccessLogRow>("SELECT * FROM access_log WHERE action = 'search' ORDER BY seq").map((r) => ({
+    id: `#${r.seq}`,
+    at: parseIsoWithOffset(r.at) ?? new Date(r.at),
+    operatorId: r.operator,
+    requestId: r.request_id ?? undefined,
+    purpose: r.purpose,
+  }));
+}
+
+/** Every request with how many releases answered it (none when the requests feature is absent). */
+export function auditedRequests(s: Session): AuditedRequest[] {
+  if (!s.ledger.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'releases'")) return [];
+  return s.ledger
+    .rows<{ id: string; agency_id: string; received_at: string; status: string; n: number }>(
+      'SELECT q.id, q.agency_id, q.received_at, q.status, (SELECT count(*) FROM releases r WHERE r.request_id = q.id) AS n FROM requests q ORDER BY q.received_at, q.id',
+    )
+    .map((q) => ({
+      id: q.id,
+      agency: q.agency_id,
+      receivedAt: parseIsoWithOffset(q.received_at) ?? new Date(q.received_at),
+      status: q.status,
+      releases: Number(q.n),
+    }));
 }

@@ -8,6 +8,7 @@ import type { Finding } from '../core/health.js';
 import { destructionDate } from '../core/retention.js';
 import { DAY_MS, localDate, zoneOffsetMinutes } from '../core/time.js';
 import type { Session } from './session.js';
+import { auditedRequests } from './access.js';
 
 /** Policy §10: the notice stays posted on the website for at least this many days. */
 export const POSTING_DAYS = 30;
@@ -430,7 +431,15 @@ export interface TransparencyData {
     overdueAtEnd: number;
   } | null;
   health: { checksRun: number; problemsLogged: number; outageDays: number } | null;
-  searches: { run: number; imageViews: number; exports: number };
+  searches: {
+    run: number;
+    imageViews: number;
+    exports: number;
+    /** Searches tied to no request (policy §1). */
+    notTiedToRequest: number;
+    /** Requests received in the period that had no release. */
+    requestsWithoutRelease: number;
+  };
   breaches: { discovered: number };
   ledgerHead: string;
 }
@@ -607,12 +616,20 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
   }
 
   const access = hasTable(s, 'access_log')
-    ? s.ledger.rows<{ at: string; action: string }>('SELECT at, action FROM access_log').filter((r) => inP(r.at))
+    ? s.ledger
+        .rows<{ at: string; action: string; request_id: string | null }>(
+          'SELECT at, action, request_id FROM access_log',
+        )
+        .filter((r) => inP(r.at))
     : [];
   const searches = {
     run: access.filter((r) => r.action === 'search').length,
     imageViews: access.filter((r) => r.action === 'view').length,
     exports: access.filter((r) => r.action === 'export').length,
+    notTiedToRequest: access.filter((r) => r.action === 'search' && !r.request_id).length,
+    requestsWithoutRelease: auditedRequests(s).filter(
+      (q) => q.releases === 0 && q.status !== 'denied' && q.status !== 'withdrawn' && inP(q.receivedAt.toISOString()),
+    ).length,
   };
 
   return {

@@ -23,7 +23,8 @@ import {
 import { addDays, DAY_MS, isoInZone, localDate, parseIsoWithOffset } from '../core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from './batches.js';
 import { holdsForBatch } from './holds.js';
-import { allHolds, allReceipts, retentionReport, tableExists, type BatchRow } from './purge.js';
+import { auditedRequests, auditedSearches } from './access.js';
+import { allHolds, allReceipts, lastHealthCheck, retentionReport, tableExists, type BatchRow } from './purge.js';
 import type { Session } from './session.js';
 import { verifyLedger } from './verify.js';
 
@@ -412,6 +413,10 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
           active: o2.status === 'active',
         })),
         openRequestDays: settings.openRequestDays,
+        // The search audit covers the searches since the last check (or all, at the first).
+        searches: tableExists(s, 'access_log') ? auditedSearches(s) : undefined,
+        requestReleases: tableExists(s, 'requests') ? auditedRequests(s) : undefined,
+        searchPeriod: { from: date(lastHealthCheck(s)?.at), to: now },
         requests: tableExists(s, 'requests')
           ? s.ledger
               .rows<{ id: string; agency_id: string; received_at: string; status: string; status_at: string }>(

@@ -8,7 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import type { TrainingRecord } from '../core/roles.js';
-import { defaultSettings, settingsProblems, type Settings } from '../core/settings.js';
+import {
+  defaultSettings,
+  MAX_RETENTION_DAYS,
+  retentionProblem,
+  settingsProblems,
+  type Settings,
+} from '../core/settings.js';
 import type { Clock } from '../core/time.js';
 import type { KdfParams } from '../ledger/crypto.js';
 import { createHome, type MakeSigningIdentity } from '../ledger/home.js';
@@ -20,6 +26,17 @@ export function refuseExistingHome(dir: string): void {
       'conflict',
       `A custody home already exists at ${dir}; it was not touched.`,
       'Use another --home to create a new one.',
+    );
+}
+
+/** A retention above policy §8's sixty days is refused before anything is asked. */
+export function refuseRetention(days: number): void {
+  const problem = retentionProblem(days);
+  if (problem)
+    throw new CustodyError(
+      'usage',
+      `--retention-days ${days}: ${problem}.`,
+      `Give --retention-days ${MAX_RETENTION_DAYS} or fewer; data needed longer is kept by \`custody hold\`.`,
     );
 }
 

@@ -433,12 +433,21 @@ describe('dutyFindings', () => {
       { id: 'asd', trainedAt: addDays(now, -100) },
       { id: 'old', active: false },
     ],
-    searches: [{ id: 'S1', at: addDays(now, -1), requestId: 'Q1' }],
+    searches: [
+      { id: 'S1', at: addDays(now, -1), requestId: 'Q1', operatorId: 'asd', purpose: 'criminal investigation' },
+    ],
     timeZone: TZ,
   };
 
-  it('finds nothing when every duty is met', () => {
-    expect(dutyFindings(clean, now)).toEqual([]);
+  it('finds nothing when every duty is met (the searches are only listed, by operator and purpose)', () => {
+    expect(dutyFindings(clean, now)).toEqual([
+      {
+        severity: 'info',
+        area: 'duty',
+        subject: 'searches:asd',
+        message: 'Operator asd made 1 search for "criminal investigation", all under a request (Civ. Code 1798.90.52).',
+      },
+    ]);
     expect(dutyFindings({}, now)).toEqual([]);
   });
 
@@ -458,7 +467,15 @@ describe('dutyFindings', () => {
           { id: 'newhire' },
           { id: 'lapsed', trainedAt: addDays(now, -400), trainingExpiresAt: addDays(now, -35) },
         ],
-        searches: [...clean.searches, { id: 'S2', at: addDays(now, -2) }, { id: 'S3', at: addDays(now, -3) }],
+        searches: [
+          ...clean.searches,
+          { id: 'S2', at: addDays(now, -2), operatorId: 'asd', purpose: 'criminal investigation' },
+          { id: 'S3', at: addDays(now, -3), operatorId: 'asd', purpose: 'criminal investigation' },
+        ],
+        requestReleases: [
+          { id: 'Q1', receivedAt: addDays(now, -29), status: 'open', releases: 1 },
+          { id: 'Q4', receivedAt: addDays(now, -5), status: 'fulfilled', releases: 0, agency: 'Police Department' },
+        ],
       },
       now,
     );
@@ -470,7 +487,15 @@ describe('dutyFindings', () => {
       ['warning', 'newhire'],
       ['warning', 'lapsed'],
       ['warning', 'searches'],
+      ['info', 'searches:asd'],
+      ['warning', 'Q4'],
     ]);
+    expect(f.find((x) => x.subject === 'searches:asd')?.message).toBe(
+      'Operator asd made 3 searches for "criminal investigation", 2 not tied to a request (Civ. Code 1798.90.52).',
+    );
+    expect(f.find((x) => x.subject === 'Q4')?.message).toBe(
+      'Request Q4 from Police Department is marked fulfilled but has no release on record (policy §5).',
+    );
     expect(f.every((x) => x.area === 'duty' && /^[A-Z0-9].*\.$/.test(x.message))).toBe(true);
     expect(f[0].message).toBe(
       'Import batch B4 is 10 days past its destruction date of 2026-11-16 and is not destroyed (policy §8).',

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
 import { isValidTimeZone } from '../../core/time.js';
 import { validatePassword, validateUsername } from '../../ledger/home.js';
-import { homeSettings, initHome, refuseExistingHome } from '../../operations/init.js';
+import { homeSettings, initHome, refuseExistingHome, refuseRetention } from '../../operations/init.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { askText } from '../prompts.js';
 import { printJson } from '../render.js';
@@ -57,6 +57,7 @@ Examples:
       const g = globals();
       const dir = homeDir(ctx, g);
       refuseExistingHome(dir);
+      refuseRetention(o.retentionDays);
       const policy = await askPolicy(ctx, o);
       const custodian = await askCustodian(ctx, g, o);
       const settings = homeSettings({

@@ -32,7 +32,8 @@ function summaryLines(d: TransparencyData): [string, string | number | null][] {
         ? `${d.health.checksRun} run, ${d.health.problemsLogged} problems logged, ${d.health.outageDays} days not working`
         : 'not recorded',
     ],
-    ['searches run', d.searches.run],
+    ['searches run', `${d.searches.run} (${d.searches.notTiedToRequest} not tied to a request)`],
+    ['requests with no release', d.searches.requestsWithoutRelease],
     ['breaches discovered', d.breaches.discovered],
   ];
 }
