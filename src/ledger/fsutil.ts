@@ -89,6 +89,20 @@ export function writeFileAtomic(
   }
 }
 
+/**
+ * Undo the last `writeFileAtomic(file, …, { keep })`: generation 1 goes back into place and the
+ * older ones move down (the oldest kept before that write is gone: it was rotated out).
+ */
+export function undoAtomicWrite(file: string, keep: number): void {
+  if (!fs.existsSync(`${file}.1`)) return;
+  fs.renameSync(`${file}.1`, file);
+  for (let g = 2; g <= keep; g++) {
+    const from = `${file}.${g}`;
+    if (fs.existsSync(from)) fs.renameSync(from, `${file}.${g - 1}`);
+  }
+  fsyncDir(path.dirname(file));
+}
+
 export function appendLineDurable(file: string, line: string): void {
   const fd = fs.openSync(file, 'a', 0o600);
   try {

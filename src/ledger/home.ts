@@ -198,31 +198,79 @@ export class Home {
     return fs.readFileSync(this.certFile, 'utf8');
   }
 
-  /** Sign the chain head and append it to checkpoints.jsonl (hashes only: nothing confidential). */
-  writeCheckpoint(ledger: Ledger, master: Buffer, at: string): Checkpoint {
+  /**
+   * Sign the chain head (nothing is written yet). The checkpoint names the one before it (the
+   * SHA-256 of its line in checkpoints.jsonl), so the checkpoints form their own chain and a
+   * removed line is noticed.
+   */
+  signCheckpoint(ledger: Ledger, master: Buffer, at: string): Checkpoint {
     const id = this.loadIdentity(master);
-    const body = { home: this.json.homeId, seq: ledger.head.seq, hash: ledger.head.hash, at };
+    const last = lastLine(this.checkpointsFile);
+    const body: Omit<Checkpoint, 'signature'> = {
+      home: this.json.homeId,
+      seq: ledger.head.seq,
+      hash: ledger.head.hash,
+      at,
+      prev: last === undefined ? null : sha256Hex(last),
+    };
     const signature = cryptoSign('sha256', Buffer.from(canonicalJson(body)), id.privateKeyPem).toString('base64');
-    const cp: Checkpoint = { ...body, signature };
+    return { ...body, signature };
+  }
+
+  /** Append a signed checkpoint to checkpoints.jsonl (hashes only: nothing confidential). */
+  appendCheckpoint(cp: Checkpoint): void {
     appendLineDurable(this.checkpointsFile, JSON.stringify(cp));
+  }
+
+  /** Sign the chain head and append it. */
+  writeCheckpoint(ledger: Ledger, master: Buffer, at: string): Checkpoint {
+    const cp = this.signCheckpoint(ledger, master, at);
+    this.appendCheckpoint(cp);
     return cp;
   }
 
-  readCheckpoints(): { checkpoints: Checkpoint[]; unreadable: number[] } {
+  /** Every line of checkpoints.jsonl, in order, with the line itself (the next one's `prev` hashes it). */
+  readCheckpoints(): { checkpoints: CheckpointLine[]; unreadable: number[] } {
     if (!fs.existsSync(this.checkpointsFile)) return { checkpoints: [], unreadable: [] };
-    const checkpoints: Checkpoint[] = [];
+    const checkpoints: CheckpointLine[] = [];
     const unreadable: number[] = [];
     fs.readFileSync(this.checkpointsFile, 'utf8')
       .split('\n')
       .forEach((line, i) => {
         if (!line.trim()) return;
         try {
-          checkpoints.push(JSON.parse(line) as Checkpoint);
+          checkpoints.push({ ...(JSON.parse(line) as Checkpoint), line: i + 1, raw: line });
         } catch {
           unreadable.push(i + 1);
         }
       });
     return { checkpoints, unreadable };
+  }
+}
+
+/** The last non-empty line of a small append-only file (read from its end), or undefined. */
+function lastLine(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    let span = Math.min(size, 4096);
+    for (;;) {
+      const buf = Buffer.alloc(span);
+      fs.readSync(fd, buf, 0, span, size - span);
+      const lines = buf
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim());
+      if (lines.length >= 2 || span === size) return lines[lines.length - 1];
+      span = Math.min(size, span * 4);
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -238,12 +286,21 @@ export interface Checkpoint {
   seq: number;
   hash: string;
   at: string;
+  /** SHA-256 of the previous line of checkpoints.jsonl; null for the first; absent in homes before version 2. */
+  prev?: string | null;
   signature: string;
+}
+
+/** A checkpoint as read back: its line number and the line itself. */
+export interface CheckpointLine extends Checkpoint {
+  line: number;
+  raw: string;
 }
 
 export function checkpointSignatureValid(cp: Checkpoint, certPem: string): boolean {
   try {
-    const { signature, ...body } = cp;
+    const { signature, home, seq, hash, at, prev } = cp;
+    const body = prev === undefined ? { home, seq, hash, at } : { home, seq, hash, at, prev };
     return cryptoVerify(
       'sha256',
       Buffer.from(canonicalJson(body)),

@@ -14,9 +14,9 @@ import {
 } from '../core/roles.js';
 import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
-import { appendLineDurable, writeFileAtomic } from './fsutil.js';
+import { appendLineDurable, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
 import { Home } from './home.js';
-import { Ledger } from './ledger.js';
+import { GENERATIONS, Ledger } from './ledger.js';
 import { acquireLock, type HeldLock } from './lock.js';
 
 export interface Credentials {
@@ -175,11 +175,21 @@ export class Session {
     return r ? operatorFromRow(r) : undefined;
   }
 
-  /** Save the ledger atomically and sign a checkpoint of its head. */
+  /**
+   * Save the ledger atomically and sign a checkpoint of its head, all or nothing: the checkpoint
+   * is signed before anything is written (a signing key that cannot be opened changes nothing),
+   * and if the checkpoint cannot be appended the saved ledger is put back.
+   */
   commit(): void {
     if (!this.ledger.hasUnsavedChanges) return;
+    const checkpoint = this.home.signCheckpoint(this.ledger, this.master, this.now());
     this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.master));
-    this.home.writeCheckpoint(this.ledger, this.master, this.now());
+    try {
+      this.home.appendCheckpoint(checkpoint);
+    } catch (e) {
+      undoAtomicWrite(this.home.ledgerFile, GENERATIONS);
+      throw e;
+    }
   }
 
   /** Release the lock. Changes not committed are dropped (the file on disk is untouched). */

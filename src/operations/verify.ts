@@ -7,11 +7,10 @@
 import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
-import { writeFileAtomic } from '../ledger/fsutil.js';
 import { Home } from '../ledger/home.js';
 import { GENERATIONS, Ledger } from '../ledger/ledger.js';
-import { breakLock, type LockInfo } from '../ledger/lock.js';
-import { type Credentials, openSession, operatorRow, type Session } from '../ledger/session.js';
+import { acquireLock, breakLock, type LockInfo } from '../ledger/lock.js';
+import { type Credentials, operatorFromRow, operatorRow, Session } from '../ledger/session.js';
 import { type VerifyReport, verifyLedger } from '../ledger/verify.js';
 
 export type { VerifyReport };
@@ -92,43 +91,92 @@ export interface RestoreInput {
   credentials: Credentials;
   clock: Clock;
   lockWaitMs: number;
-  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What a restore sets aside: the events of the current file after the restored head, and their checkpoints. */
+export interface LostHistory {
+  /** The current file's head, or null when it could not be read (it is kept as generation 1 either way). */
+  currentHead: { seq: number; hash: string } | null;
+  /** The events after the restored head, one line each (seq, type, time, author). */
+  lostEvents: { seq: number; type: string; at: string; actor: string }[];
+  lostCheckpoints: { seq: number; hash: string }[];
 }
 
 export interface RestoreResult {
   restoredGeneration: number;
   head: { seq: number; hash: string };
+  /** Events of the current file after the restored head, recorded in `ledger.restored`. */
+  lostEvents: number;
   /** Signed checkpoints of events after the restored head, recorded as lost. */
   lostCheckpoints: number;
 }
 
-/** Put the generation back; the current file, readable or not, is kept as generation 1. */
+/** Read what the current file holds beyond `head` (if it can be read at all). */
+async function lostHistory(home: Home, key: Buffer, head: { seq: number }): Promise<LostHistory> {
+  const lostCheckpoints = home
+    .readCheckpoints()
+    .checkpoints.filter((c) => c.seq > head.seq)
+    .map((c) => ({ seq: c.seq, hash: c.hash }));
+  let current: Ledger;
+  try {
+    current = await Ledger.load(home.ledgerFile, key);
+  } catch {
+    return { currentHead: null, lostEvents: [], lostCheckpoints };
+  }
+  try {
+    const lostEvents = current.rows<{ seq: number; type: string; at: string; actor: string }>(
+      'SELECT seq, type, at, actor FROM events WHERE seq > ? ORDER BY seq',
+      [head.seq],
+    );
+    return { currentHead: current.head, lostEvents, lostCheckpoints };
+  } finally {
+    current.close();
+  }
+}
+
+/**
+ * Put the generation back, all or nothing: the lock is taken before anything is touched, the
+ * generation is opened and checked again under it, and one save writes it back with a
+ * `ledger.restored` event naming what was set aside; the current file, readable or not, is kept
+ * as generation 1.
+ */
 export async function restoreGeneration(g: CheckedGeneration, o: RestoreInput): Promise<RestoreResult> {
   const home = Home.open(g.homeDir);
-  // The current file becomes generation 1 through writeFileAtomic's rotation.
-  writeFileAtomic(home.ledgerFile, fs.readFileSync(g.file), { keep: GENERATIONS });
-  const s = await openSession({
-    homeDir: home.dir,
-    credentials: o.credentials,
-    clock: o.clock,
-    command: 'restore',
-    lockWaitMs: o.lockWaitMs,
-    sleep: o.sleep,
-  });
+  const lock = await acquireLock(home.dir, 'restore', o.lockWaitMs);
+  let ledger: Ledger | undefined;
   try {
-    const lost = s.home
-      .readCheckpoints()
-      .checkpoints.filter((c) => c.seq > g.head.seq)
-      .map((c) => ({ seq: c.seq, hash: c.hash }));
+    const { username, password } = o.credentials;
+    const master = await home.unlock(username, password);
+    if (!master) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
+    const key = home.ledgerKey(master);
+    ledger = await Ledger.load(g.file, key);
+    if (ledger.head.hash !== g.head.hash)
+      throw new CustodyError(
+        'conflict',
+        `Generation ${g.generation} changed while you were asked; nothing was changed.`,
+      );
+    const row = operatorRow(ledger, username);
+    if (row?.role !== 'custodian' || row.status !== 'active')
+      throw new CustodyError('denied', 'Only an active custodian may restore the ledger.');
+    const lost = await lostHistory(home, key, g.head);
+    const s = new Session(home, ledger, master, operatorFromRow(row), o.clock, lock);
     s.append('ledger.restored', {
       fromGeneration: g.generation,
       headSeq: g.head.seq,
       headHash: g.head.hash,
-      lostCheckpoints: lost,
+      currentHead: lost.currentHead,
+      lostEvents: lost.lostEvents,
+      lostCheckpoints: lost.lostCheckpoints,
     });
     s.commit();
-    return { restoredGeneration: g.generation, head: s.ledger.head, lostCheckpoints: lost.length };
+    return {
+      restoredGeneration: g.generation,
+      head: s.ledger.head,
+      lostEvents: lost.lostEvents.length,
+      lostCheckpoints: lost.lostCheckpoints.length,
+    };
   } finally {
-    s.close();
+    ledger?.close();
+    lock.release();
   }
 }

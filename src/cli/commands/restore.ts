@@ -30,12 +30,11 @@ export function registerRestore(program: Command, ctx: CliContext, globals: () =
         credentials,
         clock: ctx.clock,
         lockWaitMs: g.lockWait * 1000,
-        sleep: ctx.sleep,
       });
       if (g.json) printJson(ctx, out);
       else
         ctx.stdout.write(
-          `Restored generation ${o.generation}. ${out.lostCheckpoints} later checkpoint(s) are recorded as lost.\n`,
+          `Restored generation ${o.generation}. ${out.lostEvents} later event(s) and ${out.lostCheckpoints} checkpoint(s) are recorded as lost in the ledger.restored event.\n`,
         );
     });
 }
