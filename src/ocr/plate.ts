@@ -39,18 +39,33 @@ export interface PlateTuning {
   cropMaxSide: number;
   /** Greatest long side of a frame for detection, px; @default 960 */
   frameSide: number;
-  /** Rows read per crop; @default 3 */
+  /** Rows read per crop, tallest first (the serial is nearly always the tallest); @default 1 */
   rows: number;
   /** Regions read per frame; @default 3 */
   regions: number;
+  /** Width lines are padded to for recognition (PaddleOCR pads to 320; no better here, and slower); @default 0 */
+  recMinW: number;
+  /** Weight of the tallest row read across the crop's full width; @default 0.7 */
+  fullWidth: number;
+  /** Weight of a split row read box by box; @default 0.8 */
+  split: number;
+  /** Weight of a reading with its letter O kept (the vote reads O as 0); @default 0.3 */
+  keepO: number;
+  /** A reading's score is its votes × (priorBase + layout prior): how much the layout counts; @default 0.35 */
+  priorBase: number;
 }
 
 export const DEFAULT_TUNING: PlateTuning = {
   cropMinSide: 96,
   cropMaxSide: 640,
   frameSide: 960,
-  rows: 3,
+  rows: 1,
   regions: 3,
+  recMinW: 0,
+  fullWidth: 0.7,
+  split: 0.8,
+  keepO: 0.3,
+  priorBase: 0.35,
 };
 
 /** Detection on `g` scaled by `s`; boxes in `g`'s pixels. */
@@ -74,52 +89,65 @@ interface LineRead {
   weight: number;
 }
 
-async function readLine(engine: Engine, g: Grey, b: Box): Promise<Decoded[]> {
+async function readLine(engine: Engine, g: Grey, b: Box, tune: PlateTuning): Promise<Decoded[]> {
   const line = cropGrey(g, b);
   if (line.width < 4 || line.height < 4) return [];
-  const { probs, steps } = await engine.recognise(line);
+  const { probs, steps } = await engine.recognise(line, tune.recMinW);
   return beamDecode(probs, steps, PLATE_CHARS, 12);
 }
 
-/**
- * Where a common layout of the same length, agreeing with the other characters' kinds,
- * wants a letter. Most states leave O and I out of serials and draw 0 and O alike.
- */
+/** Readings of the parts joined: the top few of each, their probabilities multiplied. */
+function joinReadings(parts: Decoded[][], keep = 4): Decoded[] {
+  let acc: Decoded[] = [{ text: '', p: 1, charConf: [] }];
+  for (const part of parts) {
+    if (!part.length) continue;
+    const next: Decoded[] = [];
+    for (const a of acc)
+      for (const b of part.slice(0, keep))
+        next.push({ text: a.text + b.text, p: a.p * b.p, charConf: [...a.charConf, ...b.charConf] });
+    acc = next.sort((x, y) => y.p - x.p).slice(0, 12);
+  }
+  return acc.filter((d) => d.text);
+}
+
+/** Does a common layout of this length, agreeing with the other characters' kinds, want a letter at `i`? */
 function letterWanted(text: string, i: number): boolean {
   const shape = layoutOf(text);
-  return US_LAYOUTS.some((l) => {
+  return US_LAYOUTS.slice(0, COMMON_LAYOUTS).some((l) => {
     if (l.length !== text.length || l[i] !== 'A') return false;
-    for (let k = 0; k < l.length; k++) if (k !== i && text[k] !== 'O' && text[k] !== 'I' && l[k] !== shape[k]) return false;
+    for (let k = 0; k < l.length; k++) if (k !== i && text[k] !== 'O' && l[k] !== shape[k]) return false;
     return true;
   });
 }
+const COMMON_LAYOUTS = 12;
 
-/** O read as 0 and I as 1 where no common layout wants a letter. */
-export function twinsToDigits(text: string): string {
+/**
+ * The letter O read as the digit 0 where no common layout wants a letter: most states
+ * leave O out of serials and draw 0 and O alike, and the labels of real plates write 0
+ * even in vanity words. The reading with its O kept stays in the vote, weaker.
+ */
+export function oToZero(text: string): string {
   let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if ((c === 'O' || c === 'I') && !letterWanted(text, i)) out += c === 'O' ? '0' : '1';
-    else out += c;
-  }
+  for (let i = 0; i < text.length; i++) out += text[i] === 'O' && !letterWanted(text, i) ? '0' : text[i]!;
   return out;
 }
 
 /** Votes over the readings of a plate's lines. */
-export function votePlate(lines: LineRead[]): Scored[] {
+export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING): Scored[] {
   const score = new Map<string, number>();
   const add = (t: string, v: number) => {
     if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v);
   };
   for (const l of lines) {
     for (const d of l.readings) {
-      const text = twinsToDigits(d.text);
+      const text = oToZero(d.text);
       const v = l.weight * d.p;
       add(text, v);
+      if (text !== d.text) add(d.text, v * tune.keepO);
       for (const [t, cost] of layoutFixes(text)) add(t, v * (cost <= 0.5 ? 0.5 : cost <= 1.25 ? 0.2 : 0.08));
     }
   }
-  const out = [...score.entries()].map(([text, s]) => ({ text, score: s * (0.35 + layoutPrior(text)) }));
+  const out = [...score.entries()].map(([text, s]) => ({ text, score: s * (tune.priorBase + layoutPrior(text)) }));
   return out.sort((a, b) => b.score - a.score);
 }
 
@@ -128,28 +156,51 @@ function serialRows(rows: Row[], g: Grey): Row[] {
   return rows.filter((r) => r.width >= r.height * 0.8 && r.height >= Math.max(6, g.height * 0.08));
 }
 
-export async function readCrop(engine: Engine, g: Grey, tune: PlateTuning = DEFAULT_TUNING): Promise<PlateRead> {
+export async function readCrop(
+  engine: Engine,
+  g: Grey,
+  tune: PlateTuning = DEFAULT_TUNING,
+  debug?: (s: string) => void,
+): Promise<PlateRead> {
   const short = Math.min(g.width, g.height);
   const long = Math.max(g.width, g.height);
   const s = Math.min(Math.max(1, tune.cropMinSide / short), tune.cropMaxSide / long);
   const rows = serialRows(groupRows(await detectBoxes(engine, g, s)), g).slice(0, tune.rows);
   if (!rows.length) {
     // Nothing detected: read the whole crop as one line.
-    const readings = await readLine(engine, g, { x: 0, y: 0, width: g.width, height: g.height });
-    return { scored: votePlate([{ readings, weight: 0.5 }]), box: null };
+    const readings = await readLine(engine, g, { x: 0, y: 0, width: g.width, height: g.height }, tune);
+    return { scored: votePlate([{ readings, weight: 0.5 }], tune), box: null };
   }
   const top = rows[0]!;
   const lines: LineRead[] = [];
   for (const r of rows) {
     const rel = r.height / top.height;
-    lines.push({ readings: await readLine(engine, g, r), weight: rel * rel });
+    lines.push({ readings: await readLine(engine, g, r, tune), weight: rel * rel });
+  }
+  // A serial split by an emblem or a sticker: its parts read apart and joined, so the
+  // picture between them is not read as a character.
+  if (top.boxes.length > 1 && tune.split > 0) {
+    const parts = [...top.boxes].sort((a, b) => a.x - b.x);
+    const reads: Decoded[][] = [];
+    for (const b of parts) reads.push(await readLine(engine, g, b, tune));
+    lines.push({ readings: joinReadings(reads), weight: tune.split });
   }
   // The tallest row across the full width: the detector sometimes leaves out a first or
   // last character that is apart from the rest.
-  if (top.width < g.width * 0.9)
-    lines.push({ readings: await readLine(engine, g, { x: 0, y: top.y, width: g.width, height: top.height }), weight: 0.7 });
-  return { scored: votePlate(lines), box: top };
+  if (top.width < g.width * 0.9 && tune.fullWidth > 0)
+    lines.push({
+      readings: await readLine(engine, g, { x: 0, y: top.y, width: g.width, height: top.height }, tune),
+      weight: tune.fullWidth,
+    });
+  if (debug) {
+    debug(`crop ${g.width}x${g.height} rows ${rows.map((r) => `${fmtBox(r)}[${r.boxes.length}]`).join(' ')}`);
+    for (const l of lines)
+      debug(`  w=${l.weight.toFixed(2)} ${l.readings.slice(0, 3).map((d) => `${d.text}:${d.p.toFixed(3)}`).join(' ')}`);
+  }
+  return { scored: votePlate(lines, tune), box: top };
 }
+
+const fmtBox = (b: Box) => `${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)}`;
 
 /** A camera overlay's reading: a date, a time, a long run of digits. */
 export function looksLikeOverlay(text: string): boolean {
@@ -195,7 +246,7 @@ export async function readFrame(
   const others: Scored[][] = [];
   for (const region of regions) {
     const sub = cropGrey(g, region);
-    const read = await readCrop(engine, sub, tune);
+    const read = await readCrop(engine, sub, tune, debug);
     const scored = read.scored.filter((x) => !looksLikeOverlay(x.text));
     debug?.(`region ${JSON.stringify(region)} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(3)}`).join(' ')}`);
     if (!scored.length) continue;
@@ -234,6 +285,6 @@ export async function readImage(
   } catch {
     return { scored: [], box: null, scale: 1 };
   }
-  const r = kind === 'crop' ? await readCrop(engine, g, tune) : await readFrame(engine, g, tune, debug);
+  const r = kind === 'crop' ? await readCrop(engine, g, tune, debug) : await readFrame(engine, g, tune, debug);
   return { scored: r.scored, box: r.box, scale: g.scale };
 }

@@ -79,7 +79,7 @@ export interface Engine {
    * Restricted per-step probabilities of one text line: T rows of 37 (gap, then
    * PLATE_CHARS), each summing to 1.
    */
-  recognise(line: Grey): Promise<{ probs: Float32Array; steps: number }>;
+  recognise(line: Grey, minWidth?: number): Promise<{ probs: Float32Array; steps: number }>;
   release(): Promise<void>;
   engine: string;
   model: string;
@@ -123,10 +123,10 @@ export async function createEngine(opts: { threads?: number } = {}): Promise<Eng
     return t.data as Float32Array;
   }
 
-  async function recognise(line: Grey): Promise<{ probs: Float32Array; steps: number }> {
+  async function recognise(line: Grey, minWidth = REC_MIN_W): Promise<{ probs: Float32Array; steps: number }> {
     const w = Math.max(8, Math.min(REC_H * 25, Math.ceil((REC_H * line.width) / line.height)));
     const img = resizeGrey(line, w, REC_H);
-    const W = Math.max(REC_MIN_W, w);
+    const W = Math.max(minWidth, Math.ceil(w / 8) * 8);
     const plane = REC_H * W;
     // Padding is 0 after normalisation, as PaddleOCR pads.
     const x = new Float32Array(3 * plane);
