@@ -53,7 +53,12 @@ export interface PlateTuning {
   keepO: number;
   /** A reading's score is its votes × (priorBase + layout prior): how much the layout counts; @default 0.35 */
   priorBase: number;
+  /** Weight of the serial row read again in a looser box; @default 1 */
+  loose: number;
+  /** A serial row read with this probability, as a usual layout, is not read again; @default 0.9 */
+  sureAt: number;
 }
+
 
 export const DEFAULT_TUNING: PlateTuning = {
   cropMinSide: 96,
@@ -66,6 +71,8 @@ export const DEFAULT_TUNING: PlateTuning = {
   split: 0.8,
   keepO: 0.3,
   priorBase: 0.35,
+  loose: 1,
+  sureAt: 0.9,
 };
 
 /** Detection on `g` scaled by `s`; boxes in `g`'s pixels. */
@@ -185,9 +192,18 @@ export async function readCrop(
     for (const b of parts) reads.push(await readLine(engine, g, b, tune));
     lines.push({ readings: joinReadings(reads), weight: tune.split });
   }
-  // The tallest row across the full width: the detector sometimes leaves out a first or
-  // last character that is apart from the rest.
-  if (top.width < g.width * 0.9 && tune.fullWidth > 0)
+  // Unless the serial row alone reads clearly as a usual layout, two more readings of it:
+  const first = lines[0]!.readings[0];
+  const sure = first && first.p >= tune.sureAt && layoutPrior(oToZero(first.text)) >= 0.8;
+  // in a looser box (an ensemble against stray and doubled characters),
+  if (!sure && tune.loose > 0) {
+    const m = top.height * 0.15;
+    const box = { x: top.x - 2 * m, y: top.y - m, width: top.width + 4 * m, height: top.height + 2 * m };
+    lines.push({ readings: await readLine(engine, g, box, tune), weight: tune.loose });
+  }
+  // and across the full width: the detector sometimes leaves out a first or last
+  // character that stands apart from the rest.
+  if (!sure && top.width < g.width * 0.9 && tune.fullWidth > 0)
     lines.push({
       readings: await readLine(engine, g, { x: 0, y: top.y, width: g.width, height: top.height }, tune),
       weight: tune.fullWidth,
