@@ -1,13 +1,17 @@
 /**
- * Plate-reading benchmark: `tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng|both] [--only crops|cars] [--limit N]`
+ * Plate-reading benchmark: `tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars] [--limit N] [--workers N]`
  *
  * DIR holds crops/groundtruth.csv (file,state,plate) and cars/groundtruth.txt
- * (file x y w h PLATE), as ../shared/data/plates-dev does. Prints, for each part, the
- * share read exactly (top answer, A–Z0–9 only), the share with the right plate among the
- * alternatives, milliseconds per image on one worker, and the misses. With --json the last
- * line is {"crops":{n,exact,inAlternatives,msPerImage},"cars":{...}}.
+ * (file x y w h PLATE), as ../shared/data/plates-dev does (pass it as an absolute path or
+ * relative to the current directory). Prints, for each part, the share read exactly (top
+ * answer, A–Z0–9 only), the share with the right plate among the alternatives,
+ * milliseconds per image on one worker, and the misses; then frames per second with a
+ * pool of --workers (default: one per core) reading the cars all at once, as `custody ocr`
+ * does. With --json the last line is
+ * {"crops":{n,exact,inAlternatives,msPerImage},"cars":{...},"fps":N}.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createPlateReader, type PlateResult } from '../src/ocr/reader.js';
 import { cleanPlate } from '../src/ocr/layout.js';
@@ -36,21 +40,21 @@ function parseArgs(argv: string[]) {
   const out = {
     dir: '',
     json: false,
-    model: undefined as 'plate' | 'eng' | 'both' | undefined,
+    workers: os.availableParallelism(),
     only: undefined as string | undefined,
     limit: Infinity,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') out.json = true;
-    else if (a === '--model') out.model = argv[++i] as 'plate' | 'eng' | 'both';
+    else if (a === '--workers') out.workers = Number(argv[++i]);
     else if (a === '--only') out.only = argv[++i];
     else if (a === '--limit') out.limit = Number(argv[++i]);
     else if (!out.dir) out.dir = a;
   }
   if (!out.dir) {
     process.stderr.write(
-      'usage: tsx scripts/bench-plates.ts DIR [--json] [--model plate|eng|both] [--only crops|cars] [--limit N]\n',
+      'usage: tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars] [--limit N] [--workers N]\n',
     );
     process.exitCode = 2;
   }
@@ -97,11 +101,10 @@ function overlaps(a: PlateResult['box'], b: Item['box']): boolean {
 async function runPart(
   items: Item[],
   kind: 'crop' | 'frame',
-  model: 'plate' | 'eng' | 'both' | undefined,
   log: (s: string) => void,
 ): Promise<{ part: Part; misses: Miss[] }> {
   // One worker, one image at a time: the time per image is what one core does.
-  const reader = await createPlateReader({ workers: 1, kind, model });
+  const reader = await createPlateReader({ workers: 1, kind });
   const misses: Miss[] = [];
   let exact = 0;
   let inAlt = 0;
@@ -153,6 +156,22 @@ async function runPart(
   };
 }
 
+/** Frames per second with a pool of `workers`, every frame submitted at once (after one warm-up read per worker). */
+async function framesPerSecond(items: Item[], workers: number, log: (s: string) => void): Promise<number> {
+  const reader = await createPlateReader({ workers, kind: 'frame' });
+  try {
+    const images = items.map((it) => fs.readFileSync(it.file));
+    await Promise.all(images.slice(0, workers).map((img) => reader.read(img)));
+    const t0 = performance.now();
+    await Promise.all(images.map((img) => reader.read(img)));
+    const fps = images.length / ((performance.now() - t0) / 1000);
+    log(`throughput: ${images.length} frames, ${workers} workers, ${fps.toFixed(1)} frames/s`);
+    return Math.round(fps * 10) / 10;
+  } finally {
+    await reader.end();
+  }
+}
+
 const pct = (a: number, n: number) => `${n ? ((100 * a) / n).toFixed(1) : '0.0'}% (${a}/${n})`;
 
 async function main(): Promise<void> {
@@ -167,9 +186,10 @@ async function main(): Promise<void> {
     return;
   }
   const empty: Part = { n: 0, exact: 0, inAlternatives: 0, msPerImage: 0 };
-  const c = args.only === 'cars' || !crops.length ? { part: empty } : await runPart(crops, 'crop', args.model, log);
-  const f = args.only === 'crops' || !cars.length ? { part: empty } : await runPart(cars, 'frame', args.model, log);
-  if (args.json) log(JSON.stringify({ crops: c.part, cars: f.part }));
+  const c = args.only === 'cars' || !crops.length ? { part: empty } : await runPart(crops, 'crop', log);
+  const f = args.only === 'crops' || !cars.length ? { part: empty } : await runPart(cars, 'frame', log);
+  const fps = args.only === 'crops' || !cars.length ? 0 : await framesPerSecond(cars, args.workers, log);
+  if (args.json) log(JSON.stringify({ crops: c.part, cars: f.part, fps }));
 }
 
 await main();

@@ -42,9 +42,9 @@ const engine: Engine = {
     t.nDet++;
     return r;
   },
-  async recognise(l) {
+  async recognise(l, minWidth) {
     const t0 = performance.now();
-    const r = await base.recognise(l);
+    const r = await base.recognise(l, minWidth);
     t.rec += performance.now() - t0;
     t.nRec++;
     return r;

@@ -43,7 +43,7 @@ export interface PlateTuning {
   rows: number;
   /** Regions read per frame; @default 3 */
   regions: number;
-  /** Width lines are padded to for recognition (PaddleOCR pads to 320; no better here, and slower); @default 0 */
+  /** Width lines are padded to for recognition, as PaddleOCR pads (without: cars 58.6 % instead of 62.9 %); @default 320 */
   recMinW: number;
   /** Weight of the tallest row read across the crop's full width; @default 0.7 */
   fullWidth: number;
@@ -66,7 +66,7 @@ export const DEFAULT_TUNING: PlateTuning = {
   frameSide: 960,
   rows: 1,
   regions: 3,
-  recMinW: 0,
+  recMinW: 320,
   fullWidth: 0.7,
   split: 0.8,
   keepO: 0.3,
