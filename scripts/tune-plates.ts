@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { overlapArea } from '../src/ocr/image.js';
 import { cleanPlate } from '../src/ocr/layout.js';
 import { DEFAULT_TUNING, readImage } from '../src/ocr/plate.js';
 import { createEngine, type Engine } from '../src/ocr/ppocr.js';
@@ -15,7 +16,7 @@ const limit = rest.includes('--limit') ? Number(rest[rest.indexOf('--limit') + 1
 const debugOn = rest.includes('--debug');
 const tune = { ...DEFAULT_TUNING, ...JSON.parse(process.env.CUSTODY_OCR_TUNE ?? '{}') };
 
-const items: { file: string; plate: string }[] =
+const items: { file: string; plate: string; box?: { x: number; y: number; width: number; height: number } }[] =
   which === 'crops'
     ? fs
         .readFileSync(path.join(dir!, 'crops/groundtruth.csv'), 'utf8')
@@ -29,7 +30,11 @@ const items: { file: string; plate: string }[] =
         .trim()
         .split(/\r?\n/)
         .map((l) => l.trim().split(/\s+/))
-        .map((a) => ({ file: path.join(dir!, 'cars', a[0]!), plate: cleanPlate(a[5]!) }));
+        .map((a) => ({
+          file: path.join(dir!, 'cars', a[0]!),
+          plate: cleanPlate(a[5]!),
+          box: { x: +a[1]!, y: +a[2]!, width: +a[3]!, height: +a[4]! },
+        }));
 
 const base = await createEngine();
 const t = { det: 0, rec: 0, nDet: 0, nRec: 0 };
@@ -65,8 +70,15 @@ for (const it of list) {
   if (got === it.plate) exact++;
   if (alts.includes(it.plate)) inAlt++;
   if (got !== it.plate) {
+    const b = r.box && {
+      x: r.box.x / r.scale,
+      y: r.box.y / r.scale,
+      width: r.box.width / r.scale,
+      height: r.box.height / r.scale,
+    };
+    const hit = !it.box || (b && overlapArea(b, it.box) > 0.3 * Math.min(b.width * b.height, it.box.width * it.box.height));
     misses.push(
-      `  miss ${path.basename(it.file)}: expected ${it.plate}, got ${got} ${alts.includes(it.plate) ? '[alt]' : ''} ${r.scored
+      `  miss ${path.basename(it.file)}: expected ${it.plate}, got ${got} ${alts.includes(it.plate) ? '[alt]' : ''}${hit ? '' : '[not found]'} ${r.scored
         .slice(0, 4)
         .map((s) => `${s.text}:${s.score.toFixed(3)}`)
         .join(' ')}`,
