@@ -33,8 +33,10 @@ const round32 = (v: number) => Math.max(32, Math.round(v / 32) * 32);
 
 /** Tunables, overridable for measurement (CUSTODY_OCR_* environment variables are read by the bench only). */
 export interface PlateTuning {
-  /** Least short side of a crop or region for detection, px (96: cars 62.9 % against 64.3 %); @default 192 */
+  /** Least short side of a crop for detection, px; @default 96 */
   cropMinSide: number;
+  /** Least short side of a frame's region for detection, px (96: cars 62.9 % against 64.3 %); @default 192 */
+  regionMinSide: number;
   /** Greatest long side for detection on a crop, px; @default 640 */
   cropMaxSide: number;
   /** Greatest long side of a frame for detection, px; @default 960 */
@@ -66,7 +68,8 @@ export interface PlateTuning {
 
 
 export const DEFAULT_TUNING: PlateTuning = {
-  cropMinSide: 192,
+  cropMinSide: 96,
+  regionMinSide: 192,
   cropMaxSide: 640,
   frameSide: 960,
   rows: 1,
@@ -162,7 +165,13 @@ export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING)
       for (const [t, cost] of layoutFixes(text)) add(t, v * (cost <= 0.5 ? 0.5 : cost <= 1.25 ? 0.2 : 0.08));
     }
   }
-  const out = [...score.entries()].map(([text, s]) => ({ text, score: s * (tune.priorBase + layoutPrior(text)) }));
+  // Per unit of weight read, so a plate read once because it was clear compares fairly
+  // with a sign read three times.
+  const total = lines.reduce((a, l) => a + (l.readings.length ? l.weight : 0), 0) || 1;
+  const out = [...score.entries()].map(([text, s]) => ({
+    text,
+    score: (s / total) * (tune.priorBase + layoutPrior(text)),
+  }));
   return out.sort((a, b) => b.score - a.score);
 }
 
@@ -176,10 +185,11 @@ export async function readCrop(
   g: Grey,
   tune: PlateTuning = DEFAULT_TUNING,
   debug?: (s: string) => void,
+  minSide = tune.cropMinSide,
 ): Promise<PlateRead> {
   const short = Math.min(g.width, g.height);
   const long = Math.max(g.width, g.height);
-  const s = Math.min(Math.max(1, tune.cropMinSide / short), tune.cropMaxSide / long);
+  const s = Math.min(Math.max(1, minSide / short), tune.cropMaxSide / long);
   const rows = serialRows(groupRows(await detectBoxes(engine, g, s)), g).slice(0, tune.rows);
   if (!rows.length) {
     // Nothing detected: read the whole crop as one line.
@@ -273,7 +283,7 @@ export async function readFrame(
   const others: Scored[][] = [];
   for (const region of regions) {
     const sub = cropGrey(g, region);
-    const read = await readCrop(engine, sub, tune, debug);
+    const read = await readCrop(engine, sub, tune, debug, tune.regionMinSide);
     const scored = read.scored.filter((x) => !looksLikeOverlay(x.text));
     debug?.(`region ${JSON.stringify(region)} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(3)}`).join(' ')}`);
     if (!scored.length) continue;
