@@ -1,5 +1,5 @@
 /**
- * Small grey-image toolkit for plate finding: decoding, resampling, thresholds and
+ * Small grey-image toolkit for plate reading: decoding, cropping, resampling and
  * connected components. Plain typed arrays: a 1280×720 frame is labelled in a few ms,
  * with no round trip through sharp for each step.
  */
@@ -27,7 +27,8 @@ export async function decodeGrey(image: Buffer, maxSide = 1920): Promise<Grey & 
   if (!meta.width || !meta.height) throw new Error('image has no size');
   const big = Math.max(meta.width, meta.height) > maxSide;
   const pipe = big ? img.resize({ width: maxSide, height: maxSide, fit: 'inside' }) : img;
-  const { data, info } = await pipe.greyscale().raw().toBuffer({ resolveWithObject: true });
+  // 'b-w': one channel out (greyscale() alone can still give three from some inputs).
+  const { data, info } = await pipe.greyscale().toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
   // Orientation may swap the sides: compare like with like.
   const scale = info.width / (meta.orientation && meta.orientation >= 5 ? meta.height : meta.width);
   if (info.channels !== 1) {
@@ -48,15 +49,6 @@ export function overlapArea(a: Box, b: Box): number {
   const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
   const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
   return w > 0 && h > 0 ? w * h : 0;
-}
-
-/**
- * Does candidate box `c` hold plate box `p`: ≥ 70 % of the plate inside it, and the
- * candidate at most 30× the plate's area (for measuring a plate finder).
- */
-export function holdsPlate(c: Box, p: Box): boolean {
-  const pa = p.width * p.height;
-  return overlapArea(c, p) >= 0.7 * pa && c.width * c.height <= 30 * pa;
 }
 
 /** A copy of a rectangle of `g`, clipped to the image. */
@@ -120,132 +112,8 @@ function halve(g: Grey): Grey {
   return { width: w, height: h, data: out };
 }
 
-/** Stretches grey levels so the given percentiles map to 0 and 255. */
-export function normalise(g: Grey, lo = 0.02, hi = 0.98): Grey {
-  const hist = new Uint32Array(256);
-  for (const v of g.data) hist[v]!++;
-  const n = g.data.length;
-  let a = 0;
-  let b = 255;
-  for (let acc = 0, i = 0; i < 256; i++) {
-    acc += hist[i]!;
-    if (acc >= n * lo) {
-      a = i;
-      break;
-    }
-  }
-  for (let acc = 0, i = 255; i >= 0; i--) {
-    acc += hist[i]!;
-    if (acc >= n * (1 - hi)) {
-      b = i;
-      break;
-    }
-  }
-  if (b - a < 8) return g;
-  const out = new Uint8Array(n);
-  const k = 255 / (b - a);
-  for (let i = 0; i < n; i++) {
-    const v = (g.data[i]! - a) * k;
-    out[i] = v < 0 ? 0 : Math.min(v, 255);
-  }
-  return { width: g.width, height: g.height, data: out };
-}
-
-/** Otsu's threshold over the whole image. */
-export function otsu(g: Grey): number {
-  const hist = new Float64Array(256);
-  for (const v of g.data) hist[v]!++;
-  const n = g.data.length;
-  let sum = 0;
-  for (let i = 0; i < 256; i++) sum += i * hist[i]!;
-  let sumB = 0;
-  let wB = 0;
-  let best = 0;
-  let t = 128;
-  for (let i = 0; i < 256; i++) {
-    wB += hist[i]!;
-    if (wB === 0) continue;
-    const wF = n - wB;
-    if (wF === 0) break;
-    sumB += i * hist[i]!;
-    const mB = sumB / wB;
-    const mF = (sum - sumB) / wF;
-    const between = wB * wF * (mB - mF) * (mB - mF);
-    if (between > best) {
-      best = between;
-      t = i;
-    }
-  }
-  return t;
-}
-
-/** Ink mask (1 = ink) from a global threshold; dark ink when `dark`, else light ink. */
-export function thresholdGlobal(g: Grey, t: number, dark: boolean): Uint8Array {
-  const out = new Uint8Array(g.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = dark ? (g.data[i]! < t ? 1 : 0) : g.data[i]! > t ? 1 : 0;
-  return out;
-}
-
 /** Summed-area tables already made, per image (plateLines and findPlates threshold one image several times). */
 const integrals = new WeakMap<Grey, Float64Array>();
-
-/** The summed-area table of `g`: (w + 1) × (h + 1), row and column 0 zero; made once per image. */
-export function integralOf(g: Grey): Float64Array {
-  const known = integrals.get(g);
-  if (known) return known;
-  const { width: w, height: h, data } = g;
-  const iw = w + 1;
-  // 255 × 2^23 pixels still fits: frames are capped well below that.
-  const integral = new Float64Array(iw * (h + 1));
-  for (let y = 0; y < h; y++) {
-    let row = 0;
-    const o = (y + 1) * iw;
-    const u = y * iw;
-    for (let x = 0; x < w; x++) {
-      row += data[y * w + x]!;
-      integral[o + x + 1] = integral[u + x + 1]! + row;
-    }
-  }
-  integrals.set(g, integral);
-  return integral;
-}
-
-/**
- * Ink mask from a local-mean threshold: a pixel is ink when it is `c` grey levels darker
- * (or lighter) than the mean of the `win`×`win` window around it. Robust to the gradients
- * and shadows that defeat one global threshold.
- */
-export function thresholdAdaptive(g: Grey, win: number, c: number, dark: boolean): Uint8Array {
-  const { width: w, height: h, data } = g;
-  const iw = w + 1;
-  const integral = integralOf(g);
-  const r = Math.max(1, win >> 1);
-  const xa = new Int32Array(w);
-  const xb = new Int32Array(w);
-  for (let x = 0; x < w; x++) {
-    xa[x] = Math.max(0, x - r);
-    xb[x] = Math.min(w, x + r + 1);
-  }
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const ya = Math.max(0, y - r);
-    const yb = Math.min(h, y + r + 1);
-    const ra = ya * iw;
-    const rb = yb * iw;
-    const dy = yb - ya;
-    const base = y * w;
-    for (let x = 0; x < w; x++) {
-      const a = xa[x]!;
-      const b = xb[x]!;
-      const s = integral[rb + b]! - integral[ra + b]! - integral[rb + a]! + integral[ra + a]!;
-      const v = data[base + x]! * dy * (b - a);
-      // v < mean - c  ⇔  v·n < s - c·n (no division per pixel)
-      const n = dy * (b - a);
-      out[base + x] = dark ? (v < s - c * n ? 1 : 0) : v > s + c * n ? 1 : 0;
-    }
-  }
-  return out;
-}
 
 export interface Comp {
   id: number;
