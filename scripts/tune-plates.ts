@@ -76,7 +76,8 @@ for (const it of list) {
       width: r.box.width / r.scale,
       height: r.box.height / r.scale,
     };
-    const hit = !it.box || (b && overlapArea(b, it.box) > 0.3 * Math.min(b.width * b.height, it.box.width * it.box.height));
+    const hit =
+      !it.box || (b && overlapArea(b, it.box) > 0.3 * Math.min(b.width * b.height, it.box.width * it.box.height));
     misses.push(
       `  miss ${path.basename(it.file)}: expected ${it.plate}, got ${got} ${alts.includes(it.plate) ? '[alt]' : ''}${hit ? '' : '[not found]'} ${r.scored
         .slice(0, 4)

@@ -80,9 +80,7 @@ export function beamDecode(probs: Float32Array, steps: number, alphabet: string,
         }
       }
     }
-    beams = new Map(
-      [...next.entries()].sort((a, b) => b[1].pb + b[1].pnb - (a[1].pb + a[1].pnb)).slice(0, width),
-    );
+    beams = new Map([...next.entries()].sort((a, b) => b[1].pb + b[1].pnb - (a[1].pb + a[1].pnb)).slice(0, width));
   }
   return [...beams.entries()]
     .map(([text, b]) => ({ text, p: b.pb + b.pnb, charConf: b.conf }))

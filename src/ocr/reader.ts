@@ -9,7 +9,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type ImageResult, type Scored } from './plate.js';
+import type { ImageResult, Scored } from './plate.js';
 import { ENGINE, modelName } from './ppocr.js';
 
 export interface PlateReading {
@@ -37,8 +37,8 @@ export interface PlateReaderOptions {
   /** What `read` gets when not told: a whole camera frame or a cropped plate; @default 'frame' */
   kind?: 'frame' | 'crop';
   /**
-   * Accepted for compatibility with the tesseract reader ('plate' | 'eng' | 'both'), and
-   * ignored: there is one model now. @default the PP-OCRv4 models
+   * Accepted for compatibility with the tesseract reader's choices ('plate' | 'eng' |
+   * 'both') and ignored: there is one model now (see models/README.md).
    */
   model?: string;
   /** Receives a line per region and reading, for tuning; @default none */
