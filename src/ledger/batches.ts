@@ -5,7 +5,8 @@
  *
  *   keys/<batch>.key          the batch key, sealed with a subkey of the master key
  *   segments/<batch>.journal  while importing: one sealed line per file (resume point)
- *   segments/<batch>.seg      after the import: a sealed sql.js database of the files
+ *   segments/<batch>.seg      after the import: a sealed sql.js database of the files and of
+ *                            every other entry met on the drive (folders, links, special files)
  *   segments/<batch>.hashes   after the import: the sealed list of content hashes (duplicates)
  *   store/<batch>/<name>      each stored file, chunked AES-256-GCM with the batch key
  */
@@ -18,6 +19,7 @@ import { openBlob, randomKey, sealBlob, subkey } from './crypto.js';
 import { fsyncDir, writeFileAtomic } from './fsutil.js';
 import type { Home } from './home.js';
 import { rows, sqlJs } from './ledger.js';
+import type { Session } from './session.js';
 
 export const BATCH_ID = /^B\d{8}-[0-9a-f]{6}$/;
 
@@ -145,6 +147,21 @@ export interface FileRecord {
 }
 
 /**
+ * An entry of the drive that is not a file to import, with why: a folder, a symbolic link (and
+ * where it points), a FIFO, socket or device node, an unreadable entry, a folder past a depth
+ * limit, an operating system's own file. Recorded so that the batch accounts for every entry.
+ */
+export interface EntryRecord {
+  relPath: string;
+  kind: string;
+  reason: string;
+  /** The errno code of an unreadable entry. */
+  code?: string;
+  /** Where a symbolic link points (never followed). */
+  target?: string;
+}
+
+/**
  * The journal as an open file, written in groups. A group's stored files are made durable
  * first (one syncfs of the store's file system on Linux, else an fsync per file), then its lines
  * are written and synced: a line on disk always means its stored file is on disk. A crash loses
@@ -251,20 +268,23 @@ CREATE TABLE files (
   flags TEXT NOT NULL, make TEXT, model TEXT, serial TEXT, lat REAL, lon REAL, verified_at TEXT, source_verified INTEGER, problem TEXT);
 CREATE INDEX files_sha ON files(sha256);
 CREATE INDEX files_recorded ON files(recorded_at);
+CREATE TABLE entries (id INTEGER PRIMARY KEY, rel_path TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL,
+  code TEXT, target TEXT);
 `;
 
-/** Write the batch's immutable segment (and its hash list) from its file records. */
+/** Write the batch's immutable segment (and its hash list) from its file records and its other entries. */
 export async function writeSegment(
   bf: BatchFiles,
   key: Buffer,
   meta: Record<string, string>,
   recs: FileRecord[],
+  entries: readonly EntryRecord[] = [],
 ): Promise<void> {
   const SQL = await sqlJs();
   const db = new SQL.Database();
   try {
     db.exec(SEGMENT_SCHEMA);
-    for (const [k, v] of Object.entries({ ...meta, batch: bf.batch, segmentVersion: '1' }))
+    for (const [k, v] of Object.entries({ ...meta, batch: bf.batch, segmentVersion: '2' }))
       db.run('INSERT INTO meta VALUES (?, ?)', [k, v]);
     db.exec('BEGIN');
     const st = db.prepare(
@@ -295,6 +315,9 @@ export async function writeSegment(
       ]);
     }
     st.free();
+    const en = db.prepare('INSERT INTO entries (rel_path, kind, reason, code, target) VALUES (?,?,?,?,?)');
+    for (const e of entries) en.run([e.relPath, e.kind, e.reason, e.code ?? null, e.target ?? null]);
+    en.free();
     db.exec('COMMIT');
     writeFileAtomic(bf.segmentFile, sealBlob(key, db.export(), segmentContext(bf.batch)));
   } finally {
@@ -345,6 +368,40 @@ export function segmentRecords(db: Database): (FileRecord & { id: number })[] {
     sourceVerified: r.source_verified === null ? undefined : r.source_verified === 1,
     problem: (r.problem as string) ?? undefined,
   }));
+}
+
+/** The entries of a segment that are not files (none in a segment written before they were recorded). */
+export function segmentEntries(db: Database): EntryRecord[] {
+  const has = rows<{ n: number }>(db, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'entries'")[0]?.n;
+  if (!has) return [];
+  return rows<Record<string, unknown>>(db, 'SELECT * FROM entries ORDER BY id').map((r) => ({
+    relPath: String(r.rel_path),
+    kind: String(r.kind),
+    reason: String(r.reason),
+    ...(r.code !== null ? { code: String(r.code) } : {}),
+    ...(r.target !== null ? { target: String(r.target) } : {}),
+  }));
+}
+
+/** The import of this drive that was started and not finished (it is resumed), if any. */
+export function openBatchOf(s: Session, drive: string): { id: string; started_at: string } | undefined {
+  return s.ledger.one<{ id: string; started_at: string }>(
+    "SELECT id, started_at FROM batches WHERE drive_id = ? AND status = 'importing' ORDER BY started_at DESC LIMIT 1",
+    [drive],
+  );
+}
+
+/**
+ * The batches whose stored content can still be read (imported, key not destroyed), of every
+ * drive, oldest first: the first copy of a content is the one a later duplicate points at.
+ */
+export function readableBatches(s: Session, except?: string): string[] {
+  return s.ledger
+    .rows<{ id: string }>(
+      "SELECT id FROM batches WHERE status = 'imported' AND key_destroyed_at IS NULL AND id != ? ORDER BY started_at, id",
+      [except ?? ''],
+    )
+    .map((r) => r.id);
 }
 
 export function readHashes(bf: BatchFiles, key: Buffer): string[] {

@@ -292,17 +292,22 @@ function first(tags: Record<string, unknown>, ...keys: string[]): unknown {
  * shared process. Never throws for a bad file: problems carry the reason. Throws only if
  * exiftool itself cannot run.
  */
-export async function readCaptureMetaExiftool(path: string, et: ExifTool = sharedExiftool()): Promise<CaptureMeta> {
+export async function readCaptureMetaExiftool(
+  path: string | Buffer,
+  et: ExifTool = sharedExiftool(),
+): Promise<CaptureMeta> {
   let tags: Record<string, unknown>;
   // exiftool-vendored hands arguments to exiftool one per line, so a name with a line break
-  // (legal on a drive) would be cut in two: read such a file through a link with a safe name.
+  // (legal on a drive) would be cut in two, and a name that is not UTF-8 cannot be a string:
+  // read such a file through a link with a safe name.
   let linkDir: string | undefined;
-  let target = path;
-  if (/[\r\n]/.test(path)) {
+  let target = typeof path === 'string' ? path : '';
+  if (typeof path !== 'string' || /[\r\n]/.test(path)) {
     linkDir = await fsp.mkdtemp(nodePath.join(os.tmpdir(), 'custody-exif-'));
-    const ext = nodePath.extname(path).replace(/[^A-Za-z0-9.]/g, '');
+    const name = typeof path === 'string' ? path : path.toString('latin1');
+    const ext = nodePath.extname(name).replace(/[^A-Za-z0-9.]/g, '');
     target = nodePath.join(linkDir, `file${ext}`);
-    await fsp.symlink(nodePath.resolve(path), target);
+    await fsp.symlink(typeof path === 'string' ? nodePath.resolve(path) : path, target);
   }
   try {
     // -G: group names so an EXIF date is not confused with a QuickTime (UTC) one;

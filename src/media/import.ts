@@ -13,26 +13,29 @@ import { localDate, parseIsoWithOffset } from '../core/time.js';
 import { sha256Hex } from '../core/hash.js';
 import {
   BatchFiles,
-  JournalWriter,
   createBatchKey,
+  type EntryRecord,
+  type FileRecord,
+  JournalWriter,
   loadBatchKey,
   newBatchId,
-  readHashes,
+  openBatchOf,
   readJournal,
   storeContext,
   storeName,
   writeSegment,
-  type FileRecord,
 } from '../ledger/batches.js';
-import { ioError, sha256OfFile } from '../ledger/fsutil.js';
+import { ioError } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { EXIF_HEAD_BYTES, readCaptureMeta, readCaptureMetaExiftool, type CaptureMeta } from './exif.js';
+import { KnownContent } from './known.js';
+import { isEscapedName } from './names.js';
 import { sniffMedia } from './sniff.js';
-import { hashStored, ingest, SourceReadError } from './store.js';
-import { walkDrive, type WalkEntry } from './walk.js';
-import { DRIVE_ID_FILE } from './drives.js';
+import { hashSource, hashStored, type Ingested, ingest, SourceChangedError, SourceReadError } from './store.js';
+import { type DriveWalk, walkDrive, type WalkEntry } from './walk.js';
 
 export interface ImportProgress {
+  /** `scan` is reported once, when the walk is done and before any file is read. */
   phase: 'scan' | 'import' | 'finish';
   files: number;
   totalFiles: number;
@@ -75,9 +78,19 @@ export interface ImportSummary {
   finishedAt: string;
   attention: { relPath: string; what: string }[];
   failures: { relPath: string; problem: string }[];
+  /** Folders walked (each recorded in the batch's segment). */
+  folders: number;
+  /**
+   * Entries of the drive that are not files to import, each with why: symbolic links (never
+   * followed), FIFOs, sockets and device nodes, operating system files, other file systems.
+   * Recorded in the batch's segment and in the ledger's `import.finished` event.
+   */
+  notImported: { relPath: string; kind: string; reason: string }[];
 }
 
 const VIDEO_EXIF_FALLBACK = new Set(['video']);
+/** At most this many entries are listed in an event (the segment holds them all). */
+const EVENT_LIST_MAX = 1000;
 /** Files in flight at once. @default 3 — enough to overlap I/O waits with hashing on two cores. */
 const IMPORT_CONCURRENCY = 3;
 
@@ -92,14 +105,16 @@ function flagWords(f: string): string {
         truncated: 'the image is cut short (truncated)',
         'not-media': 'not an image or video (skipped)',
         empty: 'empty file (skipped)',
+        changed: 'the file changed between the scan and the end of its read; the size recorded is the size hashed',
+        'name-escaped': 'the name is not valid UTF-8; recorded with \\xHH escapes for its raw bytes',
       } as Record<string, string>
     )[f] ?? f
   );
 }
 
-/** Run (or resume) the import of one drive into one batch. */
-export async function importDrive(s: Session, o: ImportOptions): Promise<ImportSummary> {
-  const root = path.resolve(o.source);
+/** The drive's root, which must be a folder. */
+function checkRoot(source: string): string {
+  const root = path.resolve(source);
   try {
     if (!fs.statSync(root).isDirectory()) throw new Error('not a folder');
   } catch {
@@ -109,29 +124,64 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
       'Is the drive plugged in and mounted? Give its mount point with --source.',
     );
   }
-  const settings = s.settings;
-  const tz = settings.timeZone;
+  return root;
+}
 
-  // Resume an unfinished batch of this drive, or start one (its key is on disk before the event).
-  const open = s.ledger.one<{ id: string; started_at: string }>(
-    "SELECT id, started_at FROM batches WHERE drive_id = ? AND status = 'importing' ORDER BY started_at DESC LIMIT 1",
-    [o.driveId],
-  );
-  let batch: string;
-  let key: Buffer;
-  let startedAt: string;
-  const resumed = Boolean(open);
-  if (open) {
-    batch = open.id;
-    startedAt = open.started_at;
-    key = loadBatchKey(new BatchFiles(s.home, batch), s.master);
-  } else {
-    batch = newBatchId(localDate(s.clock(), tz));
-    key = createBatchKey(new BatchFiles(s.home, batch), s.master);
-    startedAt = s.now();
-    s.append('import.started', { batch, drive: o.driveId, camera: o.cameraId, removedAt: o.removedAt ?? null });
-    s.commit();
+interface OpenBatch {
+  batch: string;
+  key: Buffer;
+  startedAt: string;
+  resumed: boolean;
+}
+
+/** Resume the unfinished batch of this drive, or start one (its key is on disk before the event). */
+function openOrStartBatch(s: Session, o: ImportOptions): OpenBatch {
+  const open = openBatchOf(s, o.driveId);
+  if (open)
+    return {
+      batch: open.id,
+      startedAt: open.started_at,
+      key: loadBatchKey(new BatchFiles(s.home, open.id), s.master),
+      resumed: true,
+    };
+  const batch = newBatchId(localDate(s.clock(), s.settings.timeZone));
+  const key = createBatchKey(new BatchFiles(s.home, batch), s.master);
+  const startedAt = s.now();
+  s.append('import.started', { batch, drive: o.driveId, camera: o.cameraId, removedAt: o.removedAt ?? null });
+  s.commit();
+  return { batch, key, startedAt, resumed: false };
+}
+
+/** Scan first (names and sizes only) so progress can say how much is left. */
+async function scanDrive(root: string): Promise<{ entries: WalkEntry[]; walk: DriveWalk }> {
+  const entries: WalkEntry[] = [];
+  const walk = walkDrive(root);
+  for await (const e of walk) entries.push(e);
+  return { entries, walk };
+}
+
+/** True when the drive the walk read is no longer mounted there (pulled out, lazily unmounted). */
+async function driveGone(walk: DriveWalk): Promise<boolean> {
+  try {
+    const st = await fsp.stat(walk.root.path);
+    return st.dev !== walk.root.dev || st.ino !== walk.root.ino;
+  } catch {
+    return true;
   }
+}
+
+function driveVanished(driveId: string, where: string): CustodyError {
+  return new CustodyError(
+    'io',
+    `The drive ${driveId} vanished ${where}; the batch is kept open.`,
+    'Plug it back in (and mount it) and run the same command again; the import resumes where it stopped.',
+  );
+}
+
+/** Run (or resume) the import of one drive into one batch. */
+export async function importDrive(s: Session, o: ImportOptions): Promise<ImportSummary> {
+  const root = checkRoot(o.source);
+  const { batch, key, startedAt, resumed } = openOrStartBatch(s, o);
   const bf = new BatchFiles(s.home, batch);
   fs.mkdirSync(bf.storeDir, { recursive: true, mode: 0o700 });
   for (const f of fs.readdirSync(bf.storeDir))
@@ -139,46 +189,57 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
 
   const done = new Map<string, FileRecord>();
   for (const r of readJournal(bf, key)) done.set(r.relPath, r);
+  // Content already in the store: every batch of every drive, and this batch so far.
+  const known = KnownContent.load(s, batch);
+  for (const r of done.values())
+    if (r.outcome === 'stored' && r.sha256) known.claim(r.sha256, `${batch}/${r.storeName}`);
 
-  // Content already in the store: every earlier batch of this drive, and this batch so far.
-  const known = new Map<string, string>();
-  const earlier = s.ledger.rows<{ id: string }>(
-    "SELECT id FROM batches WHERE drive_id = ? AND status = 'imported' AND key_destroyed_at IS NULL AND id != ?",
-    [o.driveId, batch],
-  );
-  for (const b of earlier) {
-    const ebf = new BatchFiles(s.home, b.id);
-    const ekey = loadBatchKey(ebf, s.master);
-    for (const h of readHashes(ebf, ekey)) known.set(h, `${b.id}/${storeName(ekey, h)}`);
-  }
-  for (const r of done.values()) if (r.outcome === 'stored' && r.sha256) known.set(r.sha256, `${batch}/${r.storeName}`);
-
-  // Scan first (names and sizes only) so progress can say how much is left.
-  const entries: WalkEntry[] = [];
-  const walk = walkDrive(root);
-  for await (const e of walk) {
-    if (e.relPath === DRIVE_ID_FILE || e.relPath.startsWith(`${DRIVE_ID_FILE}.`)) continue;
-    entries.push(e);
-  }
+  const { entries, walk } = await scanDrive(root);
+  if (walk.problems.some((p) => p.relPath === '') || (await driveGone(walk)))
+    throw new CustodyError(
+      'io',
+      `The drive at ${root} could not be read.`,
+      'Was it pulled out? Plug it back in and run the command again; it resumes.',
+    );
   const totalBytes = entries.reduce((a, e) => a + e.size, 0);
-  const progress: ImportProgress = { phase: 'import', files: 0, totalFiles: entries.length, bytes: 0, totalBytes };
+  const progress: ImportProgress = { phase: 'scan', files: 0, totalFiles: entries.length, bytes: 0, totalBytes };
+  o.onProgress?.({ ...progress });
+  progress.phase = 'import';
   const camera = o.cameraId
     ? s.ledger.one<{ in_service_since: string }>('SELECT in_service_since FROM cameras WHERE id = ?', [o.cameraId])
     : undefined;
-  const cameraSince = camera ? parseIsoWithOffset(camera.in_service_since) : undefined;
+  const ctx: Omit<OneContext, 'e' | 'seq'> = {
+    bf,
+    key,
+    known,
+    tz: s.settings.timeZone,
+    cameraSince: camera ? parseIsoWithOffset(camera.in_service_since) : undefined,
+    verifySource: o.verifySource ?? false,
+    walk,
+    driveId: o.driveId,
+  };
+  await importFiles(s, o, ctx, entries, done, progress);
+  // Checked before the batch is closed: a drive gone now may have answered the last reads with nothing.
+  if (await driveGone(walk)) throw driveVanished(o.driveId, 'before the import finished');
 
-  // A few files in flight at once: reading, hashing, encrypting and syncing overlap.
-  const journal = new JournalWriter(bf, key);
+  progress.phase = 'finish';
+  o.onProgress?.(progress);
+  const recs = entries.map((e) => done.get(e.relPath)!).filter(Boolean);
+  return finishBatch(s, o, { bf, key, batch, startedAt, resumed }, recs, walk);
+}
+
+/** A few files in flight at once: reading, hashing, encrypting and syncing overlap. */
+async function importFiles(
+  s: Session,
+  o: ImportOptions,
+  ctx: Omit<OneContext, 'e' | 'seq'>,
+  entries: WalkEntry[],
+  done: Map<string, FileRecord>,
+  progress: ImportProgress,
+): Promise<void> {
+  const journal = new JournalWriter(ctx.bf, ctx.key);
   const queue = entries.map((e, i) => ({ e, seq: i + 1 }));
   let next = 0;
-  const worker = async () => {
-    try {
-      await drain();
-    } catch (err) {
-      next = queue.length; // the other workers stop after their current file
-      throw err;
-    }
-  };
   const drain = async () => {
     while (next < queue.length) {
       const { e, seq } = queue[next++]!;
@@ -191,18 +252,11 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
       const prev = done.get(e.relPath);
       if (!(prev && prev.size === e.size && prev.outcome !== 'failed')) {
         progress.current = e.relPath;
-        const rec = await importOne(s, {
-          bf,
-          key,
-          e,
-          seq,
-          known,
-          tz,
-          cameraSince,
-          verifySource: o.verifySource ?? false,
-          root,
-        });
-        await journal.append(rec, rec.outcome === 'stored' && rec.storeName ? bf.storeFile(rec.storeName) : undefined);
+        const rec = await importOne(s, { ...ctx, e, seq });
+        await journal.append(
+          rec,
+          rec.outcome === 'stored' && rec.storeName ? ctx.bf.storeFile(rec.storeName) : undefined,
+        );
         done.set(e.relPath, rec);
       }
       progress.files++;
@@ -210,27 +264,48 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
       o.onProgress?.(progress);
     }
   };
-  try {
-    await Promise.all(Array.from({ length: IMPORT_CONCURRENCY }, worker));
-  } finally {
-    await journal.close();
-  }
+  const worker = async () => {
+    try {
+      await drain();
+    } catch (err) {
+      next = queue.length; // the other workers stop after their current file
+      throw err;
+    }
+  };
+  // Every worker settles before the journal closes: none writes after the command has failed.
+  const settled = await Promise.allSettled(Array.from({ length: IMPORT_CONCURRENCY }, worker));
+  await journal.close();
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
 
-  // Folders the walk could not read are failures too: their files were not imported.
-  const walkFailures = walk.problems
-    .filter((p) => p.kind === 'unreadable-folder' || p.kind === 'unreadable-file')
-    .map((p) => ({ relPath: p.relPath || '.', problem: p.message }));
-  if (walkFailures.some((f) => f.relPath === '.'))
-    throw new CustodyError(
-      'io',
-      `The drive at ${root} could not be read.`,
-      'Was it pulled out? Plug it back in and run the command again; it resumes.',
-    );
+/** Words for an entry of the drive that was not imported, by kind. */
+function entryRecords(walk: DriveWalk): EntryRecord[] {
+  return [
+    ...walk.problems.map((p) => ({
+      relPath: p.relPath || '.',
+      kind: p.kind,
+      reason: p.target !== undefined ? `${p.message} (it points to ${JSON.stringify(p.target)})` : p.message,
+      ...(p.code ? { code: p.code } : {}),
+      ...(p.target !== undefined ? { target: p.target } : {}),
+    })),
+    ...walk.notes.map((n) => ({ relPath: n.relPath, kind: n.kind, reason: n.message })),
+  ].sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+}
 
-  // Finish: the segment, then the event that names its manifest.
-  progress.phase = 'finish';
-  o.onProgress?.(progress);
-  const recs = entries.map((e) => done.get(e.relPath)!).filter(Boolean);
+/** Entries that keep the files under them out of the batch: failures of the import. */
+const FAILED_ENTRY = new Set(['unreadable-folder', 'unreadable-file', 'too-deep']);
+/** Entries recorded but not listed: folders entered and custody's own id file. */
+const QUIET_ENTRY = new Set(['folder', 'drive-id']);
+
+/** Finish: the segment, then the event that names its manifest and every entry not imported. */
+async function finishBatch(
+  s: Session,
+  o: ImportOptions,
+  b: OpenBatch & { bf: BatchFiles },
+  recs: FileRecord[],
+  walk: DriveWalk,
+): Promise<ImportSummary> {
   const manifest = recs
     .filter((r) => r.sha256)
     .map((r) => `${r.sha256}  ${encodeManifestPath(r.relPath)}`)
@@ -244,10 +319,14 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
       !r.flags.some((f) => f === 'future' || f === 'absurd'),
   );
   const times = good.map((r) => r.recordedAt!).sort((a, b) => Date.parse(a) - Date.parse(b));
+  const entries = entryRecords(walk);
   const failures = [
     ...recs.filter((r) => r.outcome === 'failed').map((r) => ({ relPath: r.relPath, problem: r.problem ?? 'failed' })),
-    ...walkFailures,
+    ...entries.filter((e) => FAILED_ENTRY.has(e.kind)).map((e) => ({ relPath: e.relPath, problem: e.reason })),
   ];
+  const notImported = entries
+    .filter((e) => !FAILED_ENTRY.has(e.kind) && !QUIET_ENTRY.has(e.kind))
+    .map((e) => ({ relPath: e.relPath, kind: e.kind, reason: e.reason }));
   const attention = recs.flatMap((r) => r.flags.map((f) => ({ relPath: r.relPath, what: flagWords(f) })));
   const finishedAt = s.now();
   const counts = {
@@ -258,10 +337,17 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
     failed: failures.length,
     flagged: recs.filter((r) => r.flags.length > 0).length,
     bytes: recs.reduce((a, r) => a + r.size, 0),
+    folders: entries.filter((e) => e.kind === 'folder').length,
   };
-  await writeSegment(bf, key, { drive: o.driveId, camera: o.cameraId ?? '', startedAt, finishedAt }, recs);
+  await writeSegment(
+    b.bf,
+    b.key,
+    { drive: o.driveId, camera: o.cameraId ?? '', startedAt: b.startedAt, finishedAt },
+    recs,
+    entries,
+  );
   s.append('import.finished', {
-    batch,
+    batch: b.batch,
     drive: o.driveId,
     camera: o.cameraId,
     ...counts,
@@ -270,26 +356,31 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
     manifestSha256,
     verifiedAt: finishedAt,
     sourceVerified: o.verifySource ?? false,
-    problemFiles: failures.slice(0, 200),
+    notImported: notImported.length,
+    problemFiles: failures.slice(0, EVENT_LIST_MAX),
+    // The main ledger outlives the batch's segment (destroyed with its key): what was on the
+    // drive and not imported stays on record after the drive is recorded over.
+    notImportedEntries: notImported.slice(0, EVENT_LIST_MAX),
   });
   s.commit();
-  fs.rmSync(bf.journalFile, { force: true });
+  fs.rmSync(b.bf.journalFile, { force: true });
 
   return {
-    batch,
+    batch: b.batch,
     drive: o.driveId,
     camera: o.cameraId,
-    resumed,
+    resumed: b.resumed,
     nothingNew: counts.stored === 0 && counts.failed === 0,
     ...counts,
     storedBytes: recs.filter((r) => r.outcome === 'stored').reduce((a, r) => a + r.size, 0),
     recordedFirst: times[0] ?? null,
     recordedLast: times[times.length - 1] ?? null,
     manifestSha256,
-    startedAt,
+    startedAt: b.startedAt,
     finishedAt,
     attention,
     failures,
+    notImported,
   };
 }
 
@@ -303,11 +394,49 @@ interface OneContext {
   key: Buffer;
   e: WalkEntry;
   seq: number;
-  known: Map<string, string>;
+  known: KnownContent;
   tz: string;
   cameraSince?: Date;
   verifySource: boolean;
-  root: string;
+  walk: DriveWalk;
+  driveId: string;
+}
+
+/** Errors that mean the device itself stopped answering, not one file. */
+const DEVICE_GONE = new Set(['EIO', 'ENXIO', 'ENODEV', 'ENOTCONN', 'ESHUTDOWN', 'ESTALE']);
+
+/**
+ * A file that could not be read from the drive: the import stops (exit 10, batch kept open) when
+ * the drive itself is gone, else the file is a failure with the reason.
+ */
+async function readFailure(c: OneContext, base: FileRecord, err: SourceReadError): Promise<FileRecord> {
+  const code = err.errno.code;
+  if ((code && DEVICE_GONE.has(code)) || (await driveGone(c.walk)))
+    throw driveVanished(c.driveId, `while reading ${c.e.relPath}`);
+  const problem =
+    code === 'ENOENT'
+      ? 'no longer on the drive (removed after the scan)'
+      : `cannot be read from the drive (${code ?? err.errno.message})`;
+  return { ...base, outcome: 'failed', problem };
+}
+
+/** Read, hash and encrypt one file into a temporary file of the store; a record when it cannot be. */
+async function ingestOne(c: OneContext, base: FileRecord, tmp: string): Promise<Ingested | FileRecord> {
+  const { e } = c;
+  try {
+    return await ingest(
+      { absPath: e.absPath, relPath: e.relPath, walked: { dev: e.dev, ino: e.ino, size: e.size } },
+      c.key,
+      storeContext(c.bf.batch),
+      tmp,
+      EXIF_HEAD_BYTES,
+    );
+  } catch (err) {
+    if (err instanceof SourceChangedError) return { ...base, outcome: 'failed', problem: err.message };
+    if (err instanceof SourceReadError) return readFailure(c, base, err);
+    // Writing the home failed (a full disk): stop; the batch stays open and resumes.
+    throw ioError(err, `storing ${e.relPath}`);
+  }
 }
 
 async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
@@ -317,37 +446,24 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     size: e.size,
     mtime: e.mtime.toISOString(),
     outcome: 'skipped',
-    flags: [],
+    flags: isEscapedName(e.relPath) ? ['name-escaped'] : [],
   };
-  if (e.size === 0) return { ...base, flags: ['empty'] };
+  if (e.size === 0) return { ...base, flags: [...base.flags, 'empty'] };
   const tmp = path.join(bf.storeDir, `.${process.pid}-${c.seq}.tmp`);
-  let got: Awaited<ReturnType<typeof ingest>>;
-  try {
-    got = await ingest(e.absPath, e.relPath, key, storeContext(bf.batch), tmp, EXIF_HEAD_BYTES);
-  } catch (err) {
-    if (err instanceof SourceReadError) {
-      // The whole drive gone is not one file's failure: stop, keep what is done, resume later.
-      if (!fs.existsSync(c.root) || err.errno.code === 'ENXIO' || err.errno.code === 'ENODEV') {
-        throw new CustodyError(
-          'io',
-          `The drive vanished while reading ${e.relPath}.`,
-          'Plug it back in and run the same command again; the import resumes where it stopped.',
-        );
-      }
-      return {
-        ...base,
-        outcome: 'failed',
-        problem: `cannot be read from the drive (${err.errno.code ?? err.errno.message})`,
-      };
-    }
-    throw ioError(err, `storing ${e.relPath}`);
+  const got = await ingestOne(c, base, tmp);
+  if (!('sha256' in got && 'head' in got)) return got;
+  // The size recorded is the size hashed; a file that changed on the way is flagged.
+  const sized: FileRecord = { ...base, size: got.size, flags: got.changed ? [...base.flags, 'changed'] : base.flags };
+  if (got.size === 0) {
+    await fsp.rm(tmp, { force: true });
+    return { ...sized, flags: [...sized.flags, 'empty'] };
   }
   const sniff = sniffMedia(got.head);
   if (!sniff) {
     await fsp.rm(tmp, { force: true });
-    return { ...base, sha256: got.sha256, flags: ['not-media'] };
+    return { ...sized, sha256: got.sha256, flags: [...sized.flags, 'not-media'] };
   }
-  const flags: string[] = [];
+  const flags: string[] = [...sized.flags];
   if (sniff.mime === 'image/jpeg' && !(got.tail[0] === 0xff && got.tail[1] === 0xd9)) flags.push('truncated');
   let meta: CaptureMeta = await readCaptureMeta(got.head);
   if (!meta.captureTime && VIDEO_EXIF_FALLBACK.has(sniff.kind))
@@ -360,7 +476,7 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
   });
   flags.push(...(judged.flags as CaptureTimeFlag[]));
   const common: FileRecord = {
-    ...base,
+    ...sized,
     sha256: got.sha256,
     kind: sniff.kind,
     mime: sniff.mime,
@@ -372,18 +488,26 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     serial: meta.serial,
     gps: meta.gps,
   };
-  const name = storeName(key, got.sha256);
+  return storeOne(s, c, common, tmp);
+}
+
+/** Move the encrypted copy into the store (or record a duplicate of the first copy) and verify it. */
+async function storeOne(s: Session, c: OneContext, common: FileRecord, tmp: string): Promise<FileRecord> {
+  const { e, bf, key } = c;
+  const sha = common.sha256!;
+  const name = storeName(key, sha);
   // Checked and claimed in one step (no await between), so two identical files in flight store once.
-  const dup = c.known.get(got.sha256);
+  const dup = c.known.find(sha);
   if (dup) {
     await fsp.rm(tmp, { force: true });
     return { ...common, outcome: 'duplicate', duplicateOf: dup };
   }
-  c.known.set(got.sha256, `${bf.batch}/${name}`);
+  c.known.claim(sha, `${bf.batch}/${name}`);
   const final = bf.storeFile(name);
   try {
     await fsp.rename(tmp, final);
   } catch (err) {
+    c.known.release(sha);
     await fsp.rm(tmp, { force: true });
     throw ioError(err, `storing ${e.relPath}`);
   }
@@ -391,8 +515,8 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     sha256: `unreadable: ${(err as Error).message}`,
     size: -1,
   }));
-  if (check.sha256 !== got.sha256) {
-    c.known.delete(got.sha256);
+  if (check.sha256 !== sha) {
+    c.known.release(sha);
     await fsp.rm(final, { force: true });
     return {
       ...common,
@@ -402,8 +526,10 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
   }
   let sourceVerified: boolean | undefined;
   if (c.verifySource) {
-    const again = await sha256OfFile(e.absPath).catch(() => 'unreadable');
-    sourceVerified = again === got.sha256;
+    const again = await hashSource(e.absPath, e.relPath, { dev: e.dev, ino: e.ino, size: e.size }).catch(
+      () => 'unreadable',
+    );
+    sourceVerified = again === sha;
     if (!sourceVerified)
       return {
         ...common,

@@ -252,7 +252,7 @@ describe('import', () => {
     }
     expect(sum.failed).toBe(1);
     expect(sum.failures[0]).toMatchObject({ relPath: victim.relPath });
-    expect(sum.failures[0]!.problem).toMatch(/cannot be read from the drive \(ENOENT\)/);
+    expect(sum.failures[0]!.problem).toMatch(/no longer on the drive \(removed after the scan\)/);
     expect(sum.stored).toBe(
       new Set(manifest.files.filter((f) => f.kind !== null && f.size > 0).map((f) => f.sha256)).size - 1,
     );

@@ -98,6 +98,10 @@ export function summaryText(sum: ImportSummary, color: boolean): string {
     for (const a of sum.attention) byWhat.set(a.what, [...(byWhat.get(a.what) ?? []), a.relPath]);
     for (const [what, files] of byWhat) lines.push(`  ${what}: ${quoteFew(files)}`);
   }
+  if (sum.notImported.length) {
+    lines.push(paint(color, 'yellow', `Not imported, recorded (${sum.notImported.length}):`));
+    for (const n of sum.notImported) lines.push(`  ${JSON.stringify(n.relPath)}: ${n.reason}`);
+  }
   if (sum.failures.length) {
     lines.push(paint(color, 'red', `FAILED (${sum.failures.length}):`));
     for (const f of sum.failures) lines.push(`  ${JSON.stringify(f.relPath)}: ${f.problem}`);
