@@ -192,19 +192,99 @@ async function probe(source: string): Promise<{ label?: string; uuid?: string; t
   }
 }
 
+/**
+ * Pure: the source (device or image file) of the FUSE mount at `mountPath`, from the command
+ * lines of running processes (`fusefat -o ro /dev/loop0 /media/x`): FUSE mounts such as fusefat
+ * record their source in the mount table as just `fusefat`. The source is the positional argument
+ * just before the mount point; options and their values (`-o ro`) are skipped.
+ */
+export function fuseSourceFromCmdlines(cmdlines: readonly string[][], mountPath: string): string | undefined {
+  for (const argv of cmdlines) {
+    const positional: string[] = [];
+    for (let i = 1; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === '-o') i++;
+      else if (!a.startsWith('-')) positional.push(a);
+    }
+    const at = positional.lastIndexOf(mountPath);
+    if (at >= 1 && positional[at - 1]!.startsWith('/')) return positional[at - 1];
+  }
+  return undefined;
+}
+
+/** The command lines of this machine's processes (Linux /proc), each split into its arguments. */
+async function processCmdlines(): Promise<string[][]> {
+  const out: string[][] = [];
+  let pids: string[] = [];
+  try {
+    pids = (await fsp.readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const argv = (await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+      if (argv.length > 1) out.push(argv);
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
+}
+
+/**
+ * Pure: the volume id and label in a FAT boot sector (the first 512 bytes of the volume), as
+ * blkid writes them (`1A2B-3C4D`). FAT12/16 keep them at 0x27/0x2B, FAT32 (no 16-bit FAT size)
+ * at 0x43/0x47, each only when the extended boot signature 0x29 is there.
+ */
+export function parseFatBootSector(b: Buffer): { uuid?: string; label?: string; type?: string } {
+  if (b.length < 512 || b[510] !== 0x55 || b[511] !== 0xaa) return {};
+  const bytesPerSector = b.readUInt16LE(11);
+  if (![512, 1024, 2048, 4096].includes(bytesPerSector) || b[16] === 0) return {};
+  const fat32 = b.readUInt16LE(22) === 0;
+  const sig = fat32 ? 0x42 : 0x26;
+  if (b[sig] !== 0x29) return { type: 'vfat' };
+  const id = b.readUInt32LE(sig + 1);
+  const hex = id.toString(16).toUpperCase().padStart(8, '0');
+  const label = b.toString('latin1', sig + 5, sig + 16).trim();
+  return {
+    type: 'vfat',
+    uuid: `${hex.slice(0, 4)}-${hex.slice(4)}`,
+    ...(label && label !== 'NO NAME' ? { label } : {}),
+  };
+}
+
+async function readBootSector(source: string): Promise<{ uuid?: string; label?: string; type?: string }> {
+  try {
+    const fh = await fsp.open(source, 'r');
+    try {
+      const b = Buffer.alloc(512);
+      await fh.read(b, 0, 512, 0);
+      return parseFatBootSector(b);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return {};
+  }
+}
+
 export interface ReadVolumeOptions {
   /** The mount table to use. @default read now with `listMounts()` */
   mounts?: MountEntry[];
   /**
-   * The device or image to probe when the mount table does not name it: FUSE mounts
-   * (fusefat) record their source as just `fusefat`. @default the mount table's source
+   * The device or image to probe. @default the mount table's source; for a FUSE mount whose
+   * table entry says only `fusefat`, the device or image named on the FUSE process's command line
    */
   source?: string;
+  /** @internal for tests: the command lines of running processes. @default read from /proc */
+  cmdlines?: string[][];
 }
 
 /**
  * What is known about the volume mounted at `mountPath`. Anything that cannot be found out
- * is left undefined; never throws.
+ * is left undefined; never throws. The serial and label come from `lsblk`/`blkid` on the device
+ * or image behind the mount, else from its FAT boot sector.
  */
 export async function readVolumeInfo(mountPath: string, opts: ReadVolumeOptions = {}): Promise<VolumeInfo> {
   const info: VolumeInfo = {};
@@ -222,11 +302,19 @@ export async function readVolumeInfo(mountPath: string, opts: ReadVolumeOptions 
   if (entry) {
     info.source = entry.source;
     info.fsType = entry.fsType;
+    if (!entry.source.startsWith('/') && entry.fsType.startsWith('fuse')) {
+      const found = fuseSourceFromCmdlines(opts.cmdlines ?? (await processCmdlines()), entry.mountPath);
+      if (found) info.source = found;
+    }
   }
   if (opts.source) info.source = opts.source;
   // Only a path (a device or an image file) can be probed; "fusefat" or "tmpfs" cannot.
   if (entry && info.source?.startsWith('/')) {
-    const p = await probe(info.source);
+    let p = await probe(info.source);
+    if (!p.uuid) {
+      const boot = await readBootSector(info.source);
+      if (boot.uuid) p = { ...boot, ...p, uuid: boot.uuid, label: p.label ?? boot.label };
+    }
     if (p.label) info.label = p.label;
     if (p.uuid) info.serial = p.uuid;
     if (p.type) info.fsType = p.type;
@@ -311,6 +399,24 @@ export async function readDriveIdFile(root: string): Promise<DriveIdRead> {
     return { info: null, reason: 'not-json', detail: String((e as Error).message ?? e) };
   }
   return parseDriveIdJson(data);
+}
+
+/** Errors that mean the drive cannot be written at all (a write-protect switch, a read-only mount). */
+const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * Mark a drive with its id file; `read-only` when the drive cannot be written (it is then known
+ * by its volume serial instead). Other failures (a full drive, an I/O error) are thrown.
+ */
+export async function markDrive(root: string, info: DriveIdInfo): Promise<'written' | 'read-only'> {
+  try {
+    await writeDriveIdFile(root, info);
+    return 'written';
+  } catch (e) {
+    const code = ((e as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    if (code && READ_ONLY.has(code)) return 'read-only';
+    throw e;
+  }
 }
 
 /**

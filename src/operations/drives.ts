@@ -14,6 +14,7 @@ import {
   driveHistory,
   driveInCamera,
   driveJson,
+  drivesBySerial,
   findDrive,
   type InstallVerdict,
   listDrives,
@@ -42,9 +43,12 @@ export function requireDrive(s: Session, id: string): DriveJson {
   return driveJson(findDrive(s, id));
 }
 
+/** An enrolled drive, and whether it carries its id file (`read-only`: known by its volume serial). */
+export type EnrolledDrive = DriveRow & { marked?: 'written' | 'read-only' };
+
 /** Enrol a drive: mark it with its id file (the only write custody makes to a drive), record it, commit. */
-export async function enrolDrive(s: Session, o: EnrolInput): Promise<DriveRow> {
-  const { DRIVE_ID_FILE, readDriveIdFile, readVolumeInfo, writeDriveIdFile } = await import('../media/drives.js');
+export async function enrolDrive(s: Session, o: EnrolInput): Promise<EnrolledDrive> {
+  const { DRIVE_ID_FILE, markDrive, readDriveIdFile, readVolumeInfo } = await import('../media/drives.js');
   let vol: VolumeInfo = {};
   if (o.source) {
     const existing = await readDriveIdFile(o.source);
@@ -77,17 +81,40 @@ export async function enrolDrive(s: Session, o: EnrolInput): Promise<DriveRow> {
   if (!DRIVE_ID.test(id)) throw new CustodyError('usage', `"${id}" is not a valid drive id.`);
   if (driveExists(s, id)) throw new CustodyError('conflict', `Drive ${id} already exists.`);
   const at = s.now();
-  if (o.source) await writeDriveIdFile(o.source, { driveId: id, enrolledAt: at, home: s.home.json.homeId });
+  const serial = o.serial ?? vol.serial ?? null;
+  const marked = o.source
+    ? await markDrive(o.source, { driveId: id, enrolledAt: at, home: s.home.json.homeId })
+    : undefined;
+  if (marked === 'read-only') readOnlyCheck(s, o.source!, serial);
   s.append('drive.enrolled', {
     drive: id,
     label: o.label ?? vol.label ?? null,
-    serial: o.serial ?? vol.serial ?? null,
+    serial,
+    // A drive that cannot be written carries no id file: the next swap knows it by its serial.
+    idFile: marked === undefined ? null : marked === 'written',
     capacityBytes: o.capacityBytes ?? vol.capacityBytes ?? null,
     fsType: vol.fsType ?? null,
     note: o.note ?? null,
   });
   s.commit();
-  return findDrive(s, id);
+  return marked ? { ...findDrive(s, id), marked } : findDrive(s, id);
+}
+
+/** A read-only drive is known only by its volume serial: it needs one, and one no other drive has. */
+function readOnlyCheck(s: Session, source: string, serial: string | null): void {
+  if (!serial)
+    throw new CustodyError(
+      'io',
+      `The drive at ${source} cannot be written (read-only) and its volume serial could not be read, so it could not be recognised again.`,
+      'Slide its write-protect switch off and enrol it again, or give the serial with --serial.',
+    );
+  const same = drivesBySerial(s, serial);
+  if (same.length > 0)
+    throw new CustodyError(
+      'conflict',
+      `The drive at ${source} cannot be written (read-only), and drive ${same[0]!.id} already has its volume serial ${serial}.`,
+      `If it is that drive, use it as ${same[0]!.id}; otherwise make it writable so it can carry its own id file.`,
+    );
 }
 
 export type DriveListEntry = DriveJson & { reinstall: InstallVerdict | null };

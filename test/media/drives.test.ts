@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DRIVE_ID_FILE,
+  fuseSourceFromCmdlines,
   listUsbDrives,
+  parseFatBootSector,
   parseBlkidExport,
   parseDrivelist,
   parseLsblkSerials,
@@ -187,5 +189,35 @@ describe('drive id file', () => {
     const root2 = mkdtempSync(path.join(tmp, 'drive-'));
     mkdirSync(path.join(root2, DRIVE_ID_FILE));
     expect((await readDriveIdFile(root2)).reason).toBe('not-a-file');
+  });
+});
+
+describe('the device behind a FUSE mount', () => {
+  it('is the argument before the mount point on the FUSE process command line, options skipped', () => {
+    const procs = [
+      ['/usr/lib/systemd/systemd', '--user'],
+      ['fusefat', '-o', 'ro', '/dev/loop3', '/media/asd/CAMDRIVE'],
+      ['fusefat', '-o', 'ro,allow_other', '-d', '/home/asd/cam.img', '/media/asd/OTHER'],
+      ['vim', '/media/asd/CAMDRIVE'],
+    ];
+    expect(fuseSourceFromCmdlines(procs, '/media/asd/CAMDRIVE')).toBe('/dev/loop3');
+    expect(fuseSourceFromCmdlines(procs, '/media/asd/OTHER')).toBe('/home/asd/cam.img');
+    expect(fuseSourceFromCmdlines(procs, '/media/asd/NONE')).toBeUndefined();
+  });
+
+  it('reads a FAT32 boot sector, and nothing from one without the boot signature', () => {
+    const b = Buffer.alloc(512);
+    b.writeUInt16LE(512, 11);
+    b[13] = 8;
+    b[16] = 2;
+    b.writeUInt16LE(0, 22); // no 16-bit FAT size: FAT32
+    b[0x42] = 0x29;
+    b.writeUInt32LE(0x4c530001, 0x43);
+    b.write('CAM 07     ', 0x47, 'latin1');
+    b[510] = 0x55;
+    b[511] = 0xaa;
+    expect(parseFatBootSector(b)).toEqual({ type: 'vfat', uuid: '4C53-0001', label: 'CAM 07' });
+    b[511] = 0;
+    expect(parseFatBootSector(b)).toEqual({});
   });
 });

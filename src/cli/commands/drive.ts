@@ -61,7 +61,13 @@ function registerEnrol(drive: Command, ctx: CliContext, globals: Globals): void 
         if (g.json) printJson(ctx, driveJson(d));
         else
           ctx.stdout.write(
-            `Enrolled drive ${d.id}${d.label ? ` (${d.label})` : ''}${o.source ? '; marked with its id file' : ''}. It is a spare.\n`,
+            `Enrolled drive ${d.id}${d.label ? ` (${d.label})` : ''}${
+              d.marked === 'written'
+                ? '; marked with its id file'
+                : d.marked === 'read-only'
+                  ? `; it is read-only, so it carries no id file and is known by its volume serial ${d.serial}`
+                  : ''
+            }. It is a spare.\n`,
           );
       });
     });
