@@ -440,7 +440,7 @@ async function ingestOne(c: OneContext, base: FileRecord, tmp: string): Promise<
 }
 
 async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
-  const { e, bf, key } = c;
+  const { e, bf } = c;
   const base: FileRecord = {
     relPath: e.relPath,
     size: e.size,

@@ -271,7 +271,7 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
         continue;
       }
       if (skipSystem && isSystemName(name, false)) {
-        notes.push({ kind: 'system', relPath: rel, message: "a file an operating system adds; not camera media" });
+        notes.push({ kind: 'system', relPath: rel, message: 'a file an operating system adds; not camera media' });
         continue;
       }
       yield { relPath: rel, absPath: abs, size: st.size, mtime: st.mtime, dev: st.dev, ino: st.ino };

@@ -133,7 +133,9 @@ describe('every entry on a drive is accounted for', () => {
       ['DCIM/100CAM/IMG_0001.JPG', 'stored'],
       [deep, 'stored'],
     ]);
-    expect([...st.stored.values()].sort()).toEqual([sha(fs.readFileSync(demo(1))), sha(fs.readFileSync(demo(2)))].sort());
+    expect([...st.stored.values()].sort()).toEqual(
+      [sha(fs.readFileSync(demo(1))), sha(fs.readFileSync(demo(2)))].sort(),
+    );
     // The segment holds every entry; the event (which outlives the segment) every one not imported.
     const kinds = new Map(st.entries.map((e) => [e.relPath, e.kind]));
     expect(st.entries.filter((e) => e.kind === 'folder')).toHaveLength(72);
@@ -164,7 +166,11 @@ describe('every entry on a drive is accounted for', () => {
 describe('a drive that changes after the scan', () => {
   it('refuses a file replaced by a symbolic link (or reached through a swapped folder) and never reads its target', async () => {
     const t = await newHome();
-    const drive = makeDrive({ 'DCIM/100CAM/IMG_0001.JPG': 1, 'DCIM/100CAM/IMG_0002.JPG': 2, 'DCIM/101CAM/IMG_0003.JPG': 3 });
+    const drive = makeDrive({
+      'DCIM/100CAM/IMG_0001.JPG': 1,
+      'DCIM/100CAM/IMG_0002.JPG': 2,
+      'DCIM/101CAM/IMG_0003.JPG': 3,
+    });
     const outside = tmpDir('custody-outside-');
     fs.writeFileSync(path.join(outside, 'IMG_0003.JPG'), 'a secret that is not on the drive');
     const secrets = [sha(fs.readFileSync(path.join(outside, 'IMG_0003.JPG'))), sha(fs.readFileSync('/etc/shadow'))];
@@ -221,7 +227,9 @@ describe('a drive that changes after the scan', () => {
     expect(st.stored.get(rec.storeName!)).toBe(sha(now));
     expect(sum.attention).toContainEqual({
       relPath: 'DCIM/IMG_0002.JPG',
-      what: expect.stringMatching(/changed between the scan and the end of its read; the size recorded is the size hashed/),
+      what: expect.stringMatching(
+        /changed between the scan and the end of its read; the size recorded is the size hashed/,
+      ),
     });
     expect(sum.bytes).toBe(fs.statSync(path.join(drive, 'DCIM/IMG_0001.JPG')).size + now.length);
   });
@@ -283,7 +291,10 @@ describe('a drive that vanishes', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toMatchObject({ code: 'io', message: expect.stringMatching(/^The drive D001 vanished .*the batch is kept open\.$/) });
+    expect(err).toMatchObject({
+      code: 'io',
+      message: expect.stringMatching(/^The drive D001 vanished .*the batch is kept open\.$/),
+    });
     const s = await session(t);
     const open = s.ledger.rows<{ id: string; status: string }>('SELECT id, status FROM batches');
     s.close();

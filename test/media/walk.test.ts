@@ -243,9 +243,14 @@ describe('recorded names', () => {
   it('is one-to-one: random byte strings never share a recorded form', () => {
     const seen = new Map<string, string>();
     let seed = 7;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % 256;
+    };
     for (let i = 0; i < 5000; i++) {
-      const bytes = Buffer.from(Array.from({ length: 1 + (rnd() % 6) }, () => [0x5c, 0x78, 0xe9, 0x41, rnd()][rnd() % 5]!));
+      const bytes = Buffer.from(
+        Array.from({ length: 1 + (rnd() % 6) }, () => [0x5c, 0x78, 0xe9, 0x41, rnd()][rnd() % 5]!),
+      );
       const name = nameFromBytes(bytes);
       const hex = bytes.toString('hex');
       expect(seen.get(name) ?? hex).toBe(hex);
