@@ -17,6 +17,7 @@ import {
   openSegment,
   readHashes,
   readJournal,
+  segmentEntries,
   segmentRecords,
   storeName,
   writeSegment,
@@ -75,7 +76,12 @@ describe('batch segments', () => {
       record(4, { outcome: 'failed', sha256: undefined, storeName: undefined, problem: 'EIO', gps: undefined }),
       record(1, { relPath: 'DCIM/100CAM/COPY.JPG' }),
     ];
-    await writeSegment(bf, key, { camera: 'CAM-01', drive: 'D001' }, recs);
+    const entries = [
+      { relPath: 'DCIM', kind: 'folder', reason: 'a folder of 2 entries' },
+      { relPath: 'DCIM/link.jpg', kind: 'symlink', reason: 'a symbolic link; not followed', target: '/etc/shadow' },
+      { relPath: 'DCIM/bad', kind: 'unreadable-folder', reason: 'EIO: i/o error', code: 'EIO' },
+    ];
+    await writeSegment(bf, key, { camera: 'CAM-01', drive: 'D001' }, recs, entries);
     const seg = fs.readFileSync(bf.segmentFile);
     expect(seg.includes(Buffer.from('IMG_0001'))).toBe(false);
     expect(seg.includes(Buffer.from('SQLite format'))).toBe(false);
@@ -87,7 +93,8 @@ describe('batch segments', () => {
       const meta = Object.fromEntries(
         rows<{ key: string; value: string }>(db, 'SELECT * FROM meta').map((r) => [r.key, r.value]),
       );
-      expect(meta).toEqual({ camera: 'CAM-01', drive: 'D001', batch: BATCH, segmentVersion: '1' });
+      expect(meta).toEqual({ camera: 'CAM-01', drive: 'D001', batch: BATCH, segmentVersion: '2' });
+      expect(segmentEntries(db)).toEqual(entries);
     } finally {
       db.close();
     }
