@@ -30,6 +30,7 @@ import { registerSwap } from './commands/swap.js';
 import { registerTransparency } from './commands/transparency.js';
 import { registerUnlock } from './commands/unlock.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWitness } from './commands/witness.js';
 import { registerWatch } from './commands/watch.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { resetStdinCache } from './session.js';
@@ -68,6 +69,7 @@ const COMMAND_GROUPS = [
   registerTransparency,
   registerLog,
   registerVerify,
+  registerWitness,
   registerUnlock,
   registerRestore,
 ];

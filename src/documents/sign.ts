@@ -21,7 +21,7 @@ import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { SignPdf, Signer } from '@signpdf/signpdf';
 import { CustodyError } from '../core/errors.js';
 import { readP12, type SigningIdentity } from './certificate.js';
-import { dictString, parsePdfDate } from './pdf-objects.js';
+import { dictString, parsePdfDate, readPdfString } from './pdf-objects.js';
 import {
   children,
   content,
@@ -539,4 +539,30 @@ function parseSignedData(der: Buffer): ParsedSignedData {
       problems.push(`The certificate “${x.subject.split('\n').join(', ')}” is damaged.`);
   }
   return { digestName, sigAlg, signedAttrsRaw, signatureValue, certDer, attrs, problems };
+}
+
+/** The string value of an info entry: direct, or an indirect object (the last definition wins, as in an update). */
+function infoString(text: string, key: string): string | undefined {
+  const direct = dictString(text, key);
+  if (direct !== undefined) return direct;
+  const refs = [...text.matchAll(new RegExp(`/${key}\\s+(\\d+)\\s+0\\s+R`, 'g'))];
+  const ref = refs[refs.length - 1]?.[1];
+  if (!ref) return undefined;
+  const defs = [...text.matchAll(new RegExp(`(?:^|[\\r\\n\\s])${ref}\\s+0\\s+obj\\b`, 'g'))];
+  const def = defs[defs.length - 1];
+  if (!def) return undefined;
+  const start = def.index + def[0].length;
+  const end = text.indexOf('endobj', start);
+  const body = text.slice(start, end < 0 ? text.length : end);
+  const p = body.search(/[(<]/);
+  return p < 0 ? undefined : readPdfString(body, p);
+}
+
+/**
+ * The ledger head a custody PDF carries in its document information (`Keywords: custody … ledger
+ * <64 hex>`), as every receipt, certificate and report writes it; undefined if there is none.
+ */
+export function pdfLedgerHead(pdf: Buffer): string | undefined {
+  const kw = infoString(pdf.toString('latin1'), 'Keywords');
+  return kw ? /^custody .*\bledger ([0-9a-f]{64})$/.exec(kw.trim())?.[1] : undefined;
 }

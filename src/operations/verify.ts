@@ -12,16 +12,43 @@ import { GENERATIONS, Ledger } from '../ledger/ledger.js';
 import { acquireLock, breakLock, type LockInfo } from '../ledger/lock.js';
 import { type Credentials, operatorFromRow, operatorRow, Session } from '../ledger/session.js';
 import { type VerifyReport, verifyLedger } from '../ledger/verify.js';
+import { checkDocumentHeads, checkWitnesses, type HeadCheck } from './witness.js';
 
 export type { VerifyReport };
 /** How many earlier generations of the ledger are kept (1 is the newest). */
 export const RESTORE_GENERATIONS = GENERATIONS;
 
-export function verify(s: Session): Promise<VerifyReport> {
-  return verifyLedger(s);
+export interface VerifyOptions {
+  /** Witness files (`custody witness export`) the ledger must extend. */
+  witnesses?: string[];
+  /** A folder of signed PDFs (receipts, certificates, reports) whose printed heads the ledger must contain. */
+  documents?: string;
 }
 
-/** The error a failed verification ends with (exit status 8), naming the first thing that does not match. */
+export interface FullVerifyReport extends VerifyReport {
+  /** The heads shown from outside the home (witnesses, then documents), each checked. */
+  heads: HeadCheck[];
+}
+
+/**
+ * The chain, the derived tables, the checkpoints, and every head shown from outside the home.
+ * Reads only: nothing is written (a witness or PDF that is not one is a usage error, exit 2).
+ */
+export async function verify(s: Session, o: VerifyOptions = {}): Promise<FullVerifyReport> {
+  const r = await verifyLedger(s);
+  const heads = [
+    ...(o.witnesses?.length ? checkWitnesses(s, o.witnesses) : []),
+    ...(o.documents ? await checkDocumentHeads(s, o.documents) : []),
+  ];
+  const problems = [...heads.flatMap((h) => (h.problem ? [h.problem] : [])), ...r.problems];
+  const warnings = [...r.warnings, ...heads.flatMap((h) => (h.warning ? [h.warning] : []))];
+  return { ...r, ok: problems.length === 0, problems, warnings, heads };
+}
+
+/**
+ * The error a failed verification ends with (exit status 8), naming the first thing that does not
+ * match: an edited event, else the first head from outside the home that the ledger contradicts.
+ */
 export function verifyFailure(r: VerifyReport): CustodyError {
   const first = r.firstBadEvent
     ? `event #${r.firstBadEvent.seq} (${r.firstBadEvent.type}) does not match`

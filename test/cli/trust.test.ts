@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Home } from '../../src/ledger/home.js';
+import { Ledger } from '../../src/ledger/ledger.js';
 import { openSession } from '../../src/ledger/session.js';
 import { INIT_ARGS, newTestHome, PASSWORD, run, type TestHome } from '../helpers/cli.js';
 
@@ -183,5 +185,117 @@ describe('checkpoints form their own chain', () => {
     const r = await run(['verify'], { env: t.env });
     expect(r.code).toBe(8);
     expect(r.stdout).toMatch(/Checkpoints before the one of #4 .* are missing/);
+  });
+});
+
+describe('witnesses outside the home', () => {
+  /** The attack of the issue: put back an older generation and trim checkpoints.jsonl to match. */
+  function rollBack(t: TestHome, generations: number): void {
+    fs.copyFileSync(path.join(t.home, `ledger.enc.${generations}`), path.join(t.home, 'ledger.enc'));
+    writeCheckpointLines(t, checkpointLines(t).slice(0, -generations));
+  }
+
+  it('a rollback with trimmed checkpoints passes alone, but fails against a later witness, which is named', async () => {
+    const t = await setUp();
+    const early = path.join(t.dir, 'w-early.json');
+    expect((await run(['witness', 'export', '--out', early], { env: t.env })).code).toBe(0);
+    await addCameras(t, 2);
+    const late = path.join(t.dir, 'w-late.json');
+    const ex = await run(['witness', 'export', '--out', late, '--json'], { env: t.env });
+    expect(ex.code).toBe(0);
+    expect(JSON.parse(ex.stdout)).toMatchObject({ seq: 5 });
+    const w = JSON.parse(fs.readFileSync(late, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(w).sort()).toEqual([
+      'at',
+      'certificate',
+      'format',
+      'hash',
+      'home',
+      'seq',
+      'signature',
+      'version',
+    ]);
+    expect((fs.statSync(late).mode & 0o777).toString(8)).toBe('644');
+    expect((await run(['verify', '--witness', early, late], { env: t.env })).code).toBe(0);
+
+    rollBack(t, 2);
+    expect((await run(['verify'], { env: t.env })).code).toBe(0);
+    expect((await run(['verify', '--witness', early], { env: t.env })).code).toBe(0);
+    const before = snapshot(t.home);
+    const r = await run(['verify', '--witness', early, late], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(
+      /^custody: Verification failed: The ledger ends at #3, but the witness w-late\.json \(.*\) saw #5: the ledger was rolled back/,
+    );
+    expect(snapshot(t.home)).toEqual(before);
+  });
+
+  it('a rewritten history (recomputed chain, re-signed checkpoints) contradicts the witness at its sequence number', async () => {
+    const t = await setUp();
+    await addCameras(t, 2);
+    const wf = path.join(t.dir, 'w.json');
+    await run(['witness', 'export', '--out', wf], { env: t.env });
+    // The raw attack with the signing key: rebuild the chain with #4 edited, re-sign every checkpoint.
+    const home = Home.open(t.home);
+    const master = (await home.unlock('asd', PASSWORD))!;
+    const key = home.ledgerKey(master);
+    const old = await Ledger.load(home.ledgerFile, key);
+    const evs = old.rows<{ type: string; actor: string; at: string; data: string }>(
+      'SELECT * FROM events ORDER BY seq',
+    );
+    old.close();
+    const forged = await Ledger.createEmpty();
+    fs.rmSync(home.checkpointsFile);
+    for (const e of evs) {
+      forged.append(
+        e.type,
+        e.actor,
+        e.at,
+        JSON.parse(e.data.replace('Street 1', 'Street 9')) as Record<string, unknown>,
+      );
+      if (forged.head.seq >= 3) home.writeCheckpoint(forged, master, e.at);
+    }
+    forged.save(home.ledgerFile, key);
+    forged.close();
+    expect((await run(['verify'], { env: t.env })).code).toBe(0);
+    const r = await run(['verify', '--witness', wf], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stderr).toMatch(
+      /Verification failed: Event #5 differs from the witness w\.json \(.*\): the history up to it was rewritten/,
+    );
+  });
+
+  it('an edited witness is refused: its signature no longer holds', async () => {
+    const t = await setUp();
+    const wf = path.join(t.dir, 'w.json');
+    await run(['witness', 'export', '--out', wf], { env: t.env });
+    const w = JSON.parse(fs.readFileSync(wf, 'utf8')) as { hash: string };
+    const edited = path.join(t.dir, 'w-edited.json');
+    fs.writeFileSync(edited, JSON.stringify({ ...w, hash: 'a'.repeat(64) }));
+    const r = await run(['verify', '--witness', edited], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stdout).toMatch(/The witness w-edited\.json has an invalid signature/);
+  });
+
+  it('a witness from another home is refused with exit 8, naming both homes', async () => {
+    const a = await setUp();
+    const b = await setUp();
+    const wf = path.join(b.dir, 'other.json');
+    expect((await run(['witness', 'export', '--out', wf], { env: b.env })).code).toBe(0);
+    const r = await run(['verify', '--witness', wf], { env: a.env });
+    expect(r.code).toBe(8);
+    expect(r.stderr).toMatch(/The witness other\.json is from another home \([0-9a-f-]{36}\), not this one/);
+  });
+
+  it('a file that is not a witness is a usage error; an existing --out is never overwritten', async () => {
+    const t = await setUp();
+    const f = path.join(t.dir, 'x.json');
+    fs.writeFileSync(f, '{"hello":1}');
+    const r = await run(['verify', '--witness', f], { env: t.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not a custody witness/);
+    const again = await run(['witness', 'export', '--out', f], { env: t.env });
+    expect(again.code).toBe(6);
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"hello":1}');
   });
 });
