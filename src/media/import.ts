@@ -253,10 +253,11 @@ async function importFiles(
       if (!(prev && prev.size === e.size && prev.outcome !== 'failed')) {
         progress.current = e.relPath;
         const rec = await importOne(s, { ...ctx, e, seq });
-        await journal.append(
-          rec,
-          rec.outcome === 'stored' && rec.storeName ? ctx.bf.storeFile(rec.storeName) : undefined,
-        );
+        await journal
+          .append(rec, rec.outcome === 'stored' && rec.storeName ? ctx.bf.storeFile(rec.storeName) : undefined)
+          .catch((err: unknown) => {
+            throw ioError(err, 'recording the import journal');
+          });
         done.set(e.relPath, rec);
       }
       progress.files++;

@@ -5,14 +5,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { CustodyError } from '../core/errors.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../ledger/batches.js';
 import { decryptStream } from '../ledger/crypto.js';
 import type { Session } from '../ledger/session.js';
 import { validateBag, writeBag, type BagFile, type BagSummary } from './bagit.js';
+import { storeProblem } from './store.js';
 
 export interface ReleaseItem {
+  /** The image id (`<batch>:<file id>`), as the plate search and `image show` name it. */
+  image: string;
   /** Path inside data/: `<camera>/<batch>/<path on the drive>`. */
   bagPath: string;
   batch: string;
@@ -71,6 +74,7 @@ export async function collectReleaseItems(
           from = { batch, storeName };
         }
         out.push({
+          image: `${b.id}:${r.id}`,
           bagPath: bagPathFor(b.camera_id, b.id, r.relPath),
           batch: b.id,
           camera: b.camera_id,
@@ -96,7 +100,9 @@ export interface BagExport extends BagSummary {
 
 /**
  * Write the bag at `dir` and validate it. Each file is decrypted from the store as a stream and
- * writeBag refuses it unless its SHA-256 is the one recorded at import.
+ * writeBag refuses it unless its SHA-256 is the one recorded at import. The bag is built in a
+ * folder next to `dir` and moved into place only when complete (writeBag); a stored copy missing
+ * or damaged is a store problem naming its image (exit 8), and then nothing is left at `dir`.
  */
 export async function exportBag(
   s: Session,
@@ -120,22 +126,48 @@ export async function exportBag(
     }
     return k;
   };
+  const fileOf = (it: ReleaseItem) => new BatchFiles(s.home, it.from.batch).storeFile(it.from.storeName);
+  // Every stored copy is there before a byte is decrypted.
+  for (const it of items) {
+    try {
+      fs.accessSync(fileOf(it), fs.constants.R_OK);
+    } catch (e) {
+      throw storeProblem(e, it.image, fileOf(it)) ?? e;
+    }
+  }
   const files: BagFile[] = items.map((it) => ({
     relPath: it.bagPath,
     sha256: it.sha256,
     open: (): Readable => {
-      const file = new BatchFiles(s.home, it.from.batch).storeFile(it.from.storeName);
+      const file = fileOf(it);
       const src = fs.createReadStream(file);
       const dec = decryptStream(keyOf(it.from.batch), storeContext(it.from.batch));
-      src.on('error', (e) => dec.destroy(e));
-      return src.pipe(dec);
+      const out = new PassThrough();
+      const fail = (e: unknown) => out.destroy(storeProblem(e, it.image, file) ?? (e as Error));
+      src.on('error', fail);
+      dec.on('error', fail);
+      return src.pipe(dec).pipe(out);
     },
   }));
   const target = path.resolve(dir);
-  const summary = await writeBag(target, files, info, { now });
+  let summary: BagSummary;
+  try {
+    summary = await writeBag(target, files, info, { now });
+  } catch (e) {
+    // writeBag names a hash mismatch by the bag path: say which image's stored copy it was.
+    const bad =
+      e instanceof CustodyError && e.code === 'integrity' && items.find((i) => e.message.startsWith(`${i.bagPath}:`));
+    if (bad) throw storeProblem(e, bad.image, fileOf(bad)) ?? e;
+    throw e;
+  }
   const check = await validateBag(target);
-  if (!check.valid)
-    throw new CustodyError('integrity', `The bag written at ${target} does not validate: ${check.problems.join('; ')}`);
+  if (!check.valid) {
+    fs.rmSync(target, { recursive: true, force: true });
+    throw new CustodyError(
+      'integrity',
+      `The bag written at ${target} does not validate (${check.problems.join('; ')}); it was removed.`,
+    );
+  }
   const dates = items
     .map((i) => i.recordedAt)
     .filter((x): x is string => !!x)

@@ -220,6 +220,30 @@ export async function hashSource(file: string | Buffer, relPath: string, walked?
   }
 }
 
+/**
+ * A stored copy that cannot be handed out, named as a store problem (exit 8) with the image it
+ * belongs to: missing from the store, or damaged (it does not authenticate or does not match its
+ * recorded hash). Other errors (the destination's disk) come back undefined.
+ */
+export function storeProblem(e: unknown, image: string, file: string): CustodyError | undefined {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const hint = 'Run `custody verify`, and restore the store from a backup of the home.';
+  if (code === 'ENOENT' && (e as NodeJS.ErrnoException).path === file)
+    return new CustodyError(
+      'integrity',
+      `The stored copy of image ${image} is missing from the store (${file}).`,
+      hint,
+      {
+        cause: e,
+      },
+    );
+  if (e instanceof CustodyError && e.code === 'integrity')
+    return new CustodyError('integrity', `The stored copy of image ${image} is damaged: ${e.message}`, hint, {
+      cause: e,
+    });
+  return undefined;
+}
+
 /** Decrypt a stored file to `dest`, checking its hash on the way; the file is removed on mismatch. */
 export async function exportStored(
   file: string,

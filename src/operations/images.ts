@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
 import { type FileRecord, storeContext } from '../ledger/batches.js';
+import { fsyncDir, ioError } from '../ledger/fsutil.js';
 import { imageId, type LoadedBatch, loadBatch, parseImageId } from '../ledger/images.js';
 import type { Session } from '../ledger/session.js';
 import type { StoredReading } from '../ocr/queue.js';
@@ -87,7 +88,13 @@ export interface ExportedImage {
   sha256: string;
 }
 
-/** Decrypted copies of the images in `dir` (new or empty), each hash checked on the way out. */
+/**
+ * Decrypted copies of the images in `dir` (new or empty), each hash checked on the way out. They
+ * are written into a temporary folder next to `dir` and moved into place only when every one is
+ * written; the access is recorded only then. On any failure (a store file missing or damaged,
+ * exit 8 naming the image; a full disk) the temporary folder and every decrypted byte in it are
+ * removed, `dir` is left as it was, and nothing is recorded.
+ */
 export async function exportImages(
   s: Session,
   o: { ids: string[]; dir: string; reason: AccessReason },
@@ -95,31 +102,52 @@ export async function exportImages(
   const dir = exportTarget(o.ids, o.dir);
   const refs = o.ids.map(parseImageId);
   const reason = requireAccessReason(s, o.reason, 'export of images');
-  const { exportStored } = await import('../media/store.js');
-  const written: ExportedImage[] = [];
+  const { exportStored, storeProblem } = await import('../media/store.js');
   const cache = new Map<string, LoadedBatch>();
   const batch = async (id: string): Promise<LoadedBatch> => {
     const b = cache.get(id) ?? (await loadBatch(s, id));
     cache.set(id, b);
     return b;
   };
-  for (const ref of refs) {
-    const b = await batch(ref.batch);
-    const rec = b.records.get(ref.fileId);
-    if (!rec?.sha256 || (rec.outcome !== 'stored' && rec.outcome !== 'duplicate'))
-      throw new CustodyError('notFound', `No stored image ${imageId(ref)}.`);
-    let src = b;
-    let name = rec.storeName;
-    if (rec.outcome === 'duplicate' && rec.duplicateOf) {
-      const [db, dn] = rec.duplicateOf.split('/');
-      src = await batch(db!);
-      name = dn;
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const work = fs.mkdtempSync(path.join(path.dirname(dir), `.${path.basename(dir)}.custody-export-`));
+  const written: ExportedImage[] = [];
+  try {
+    for (const ref of refs) {
+      const b = await batch(ref.batch);
+      const rec = b.records.get(ref.fileId);
+      if (!rec?.sha256 || (rec.outcome !== 'stored' && rec.outcome !== 'duplicate'))
+        throw new CustodyError('notFound', `No stored image ${imageId(ref)}.`);
+      let src = b;
+      let name = rec.storeName;
+      if (rec.outcome === 'duplicate' && rec.duplicateOf) {
+        const [db, dn] = rec.duplicateOf.split('/');
+        src = await batch(db!);
+        name = dn;
+      }
+      const ext = path.extname(rec.relPath) || `.${(rec.mime ?? 'application/octet-stream').split('/')[1]}`;
+      const fileName = `${imageId(ref).replace(':', '_')}${ext.toLowerCase()}`;
+      const stored = src.bf.storeFile(name!);
+      try {
+        await exportStored(stored, src.key, storeContext(src.bf.batch), path.join(work, fileName), rec.sha256);
+      } catch (e) {
+        throw storeProblem(e, imageId(ref), stored) ?? ioError(e, `exporting ${imageId(ref)}`);
+      }
+      written.push({ image: imageId(ref), file: path.join(dir, fileName), sha256: rec.sha256 });
     }
-    const ext = path.extname(rec.relPath) || `.${(rec.mime ?? 'application/octet-stream').split('/')[1]}`;
-    const dest = path.join(dir, `${imageId(ref).replace(':', '_')}${ext.toLowerCase()}`);
-    await exportStored(src.bf.storeFile(name!), src.key, storeContext(src.bf.batch), dest, rec.sha256);
-    written.push({ image: imageId(ref), file: dest, sha256: rec.sha256 });
+    if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty (checked); rename cannot replace it everywhere
+    fs.renameSync(work, dir);
+    fsyncDir(path.dirname(dir));
+  } catch (e) {
+    fs.rmSync(work, { recursive: true, force: true });
+    throw e;
   }
-  recordAccess(s, 'export', o.ids.join(' '), reason, written.length, { to: dir });
+  try {
+    recordAccess(s, 'export', o.ids.join(' '), reason, written.length, { to: dir });
+  } catch (e) {
+    // Not on the access record, so not handed over: the copies go.
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return written;
 }
