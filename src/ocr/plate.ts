@@ -14,7 +14,7 @@
  */
 import { beamDecode, type Decoded } from './ctc.js';
 import { dbBoxes, groupRows, type Row, type TextBox } from './db.js';
-import { type Box, cropGrey, decodeGrey, type Grey } from './image.js';
+import { type Box, components, cropGrey, decodeGrey, type Grey } from './image.js';
 import { layoutFixes, layoutOf, layoutPrior, US_LAYOUTS } from './layout.js';
 import { type Engine, PLATE_CHARS } from './ppocr.js';
 
@@ -64,6 +64,8 @@ export interface PlateTuning {
   regionH: number;
   /** In a frame, a region's reading without a digit counts this much against others; @default 0.4 */
   wordFactor: number;
+  /** Weight of the serial row cut to its full-height characters (tallSpan; crops 91.1 → 92.3 %); @default 2 */
+  trim: number;
 }
 
 export const DEFAULT_TUNING: PlateTuning = {
@@ -83,6 +85,7 @@ export const DEFAULT_TUNING: PlateTuning = {
   regionW: 1.5,
   regionH: 3,
   wordFactor: 0.4,
+  trim: 2,
 };
 
 /** Detection on `g` scaled by `s`; boxes in `g`'s pixels. */
@@ -179,6 +182,36 @@ function serialRows(rows: Row[], g: Grey): Row[] {
   return rows.filter((r) => r.width >= r.height * 0.8 && r.height >= Math.max(6, g.height * 0.08));
 }
 
+/**
+ * The row cut to its full-height characters: small marks at either end (stacked letters,
+ * a sticker's text, a bolt) read as extra characters, and the recogniser cannot tell
+ * their height. Ink is the rarer side of the row's mean grey level; a character is a
+ * connected blob at least 55 % of the row's height. Null when nothing would be cut.
+ */
+export function tallSpan(g: Grey, row: Box): Box | null {
+  const c = cropGrey(g, row);
+  const n = c.width * c.height;
+  if (c.width < 8 || c.height < 8) return null;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += c.data[i]!;
+  const mean = sum / n;
+  let dark = 0;
+  for (let i = 0; i < n; i++) if (c.data[i]! < mean) dark++;
+  const inkDark = dark < n / 2;
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = c.data[i]! < mean === inkDark ? 1 : 0;
+  const tall = components(mask, c.width, c.height, 4).comps.filter(
+    (k) => k.height >= 0.55 * c.height && !(k.height > 0.95 * c.height && k.width > 0.5 * c.width),
+  );
+  if (tall.length < 2) return null;
+  const x0 = Math.min(...tall.map((k) => k.x));
+  const x1 = Math.max(...tall.map((k) => k.x + k.width));
+  const m = 0.15 * c.height;
+  if (x0 - m < 0.05 * c.width && x1 + m > 0.95 * c.width) return null;
+  const left = Math.max(0, x0 - m);
+  return { x: row.x + left, y: row.y, width: Math.min(c.width, x1 + m) - left, height: row.height };
+}
+
 export async function readCrop(
   engine: Engine,
   g: Grey,
@@ -209,6 +242,8 @@ export async function readCrop(
     for (const b of parts) reads.push(await readLine(engine, g, b, tune));
     lines.push({ readings: joinReadings(reads), weight: tune.split });
   }
+  const span = tune.trim > 0 ? tallSpan(g, top) : null;
+  if (span) lines.push({ readings: await readLine(engine, g, span, tune), weight: tune.trim });
   // Unless the serial row alone reads clearly as a usual layout, two more readings of it:
   const first = lines[0]!.readings[0];
   const sure = first && first.p >= tune.sureAt && layoutPrior(oToZero(first.text)) >= 0.8;
