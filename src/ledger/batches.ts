@@ -392,13 +392,16 @@ export function openBatchOf(s: Session, drive: string): { id: string; started_at
 }
 
 /**
- * The batches whose stored content can still be read (imported, key not destroyed), of every
- * drive, oldest first: the first copy of a content is the one a later duplicate points at.
+ * The batches whose stored content can still be read (imported, key not destroyed, no purge
+ * begun on them), of every drive, oldest first: the first copy of a content is the one a later
+ * duplicate points at.
  */
 export function readableBatches(s: Session, except?: string): string[] {
   return s.ledger
     .rows<{ id: string }>(
-      "SELECT id FROM batches WHERE status = 'imported' AND key_destroyed_at IS NULL AND id != ? ORDER BY started_at, id",
+      `SELECT id FROM batches WHERE status = 'imported' AND key_destroyed_at IS NULL AND id != ?
+       AND id NOT IN (SELECT batch_id FROM destructions WHERE destroyed_at IS NULL AND cancelled_at IS NULL)
+       ORDER BY started_at, id`,
       [except ?? ''],
     )
     .map((r) => r.id);

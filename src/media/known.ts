@@ -41,8 +41,14 @@ export class KnownContent {
     const k = new KnownContent();
     for (const id of readableBatches(s, except)) {
       const bf = new BatchFiles(s.home, id);
-      const key = loadBatchKey(bf, s.master);
-      k.addBatch(id, key, readHashes(bf, key));
+      // A batch whose key or hash list cannot be read (a purge cut short, a damaged file) is no
+      // copy to point at: its content is stored again rather than recorded as a duplicate of it.
+      try {
+        const key = loadBatchKey(bf, s.master);
+        k.addBatch(id, key, readHashes(bf, key));
+      } catch {
+        /* not readable: not a first copy */
+      }
     }
     return k;
   }
@@ -82,13 +88,5 @@ export class KnownContent {
   /** The stored copy failed to verify: the content is not stored after all. */
   release(sha256: string): void {
     this.own.delete(sha256);
-  }
-
-  /** How many batches and distinct contents are known (for tests and progress). */
-  get size(): { batches: number; contents: number } {
-    return {
-      batches: this.batches.length,
-      contents: this.batches.reduce((a, b) => a + b.hashes.length / 32, 0) + this.own.size,
-    };
   }
 }

@@ -253,6 +253,16 @@ describe('content already stored', () => {
   });
 });
 
+describe('content whose first copy cannot be read', () => {
+  it('is stored again when the batch holding it lost its key (a purge cut short), not pointed at', async () => {
+    const t = await newHome();
+    const first = await importWith(t, { source: makeDrive({ 'DCIM/IMG_0001.JPG': 1 }), driveId: 'D001' });
+    fs.rmSync(path.join(t.home, 'keys', `${first.batch}.key`));
+    const second = await importWith(t, { source: makeDrive({ 'DCIM/IMG_0001.JPG': 1 }), driveId: 'D002' });
+    expect(second).toMatchObject({ files: 1, stored: 1, duplicates: 0, failed: 0 });
+  });
+});
+
 describe('names that are not UTF-8', () => {
   it('imports a file by its raw bytes and records its name losslessly', async () => {
     const t = await newHome();
