@@ -1,4 +1,4 @@
-/** The content index behind duplicate detection: the first copy wins, 48-bit prefix collisions are resolved. */
+/** The content index behind duplicate detection: the first copy wins, 32-bit prefix collisions are resolved. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { storeName } from '../../src/ledger/batches.js';
@@ -7,11 +7,11 @@ import { KnownContent } from '../../src/media/known.js';
 const hex = (prefix: string) => prefix + randomBytes(32).toString('hex').slice(prefix.length);
 
 describe('KnownContent', () => {
-  it('names the oldest batch holding a content, even when another shares its first 48 bits', () => {
+  it('names the oldest batch holding a content, even when another shares its first 32 bits', () => {
     const k = new KnownContent();
     const keys = [randomBytes(32), randomBytes(32), randomBytes(32)];
-    const same = hex('a1b2c3d4e5f6');
-    const twin = hex('a1b2c3d4e5f6'); // same 48-bit prefix, other content
+    const same = hex('a1b2c3d4');
+    const twin = hex('a1b2c3d4'); // same 32-bit prefix, other content
     const other = hex('00');
     k.addBatch('B20261101-000001', keys[0]!, [twin, other]);
     k.addBatch('B20261102-000002', keys[1]!, [same]);
