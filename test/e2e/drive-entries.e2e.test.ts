@@ -95,7 +95,18 @@ describe('custody import (built binary) accounts for every entry', () => {
     for (const f of stored) fs.rmSync(path.join(store, f));
     const out = path.join(tmpDir('custody-out-'), 'export');
     const r = await spawnBin(
-      ['image', 'export', `${batch}:1`, `${batch}:2`, '--to', out, '--purpose', 'criminal investigation', '--case', '1'],
+      [
+        'image',
+        'export',
+        `${batch}:1`,
+        `${batch}:2`,
+        '--to',
+        out,
+        '--purpose',
+        'criminal investigation',
+        '--case',
+        '1',
+      ],
       { env: t.env },
     );
     expect(r.code).toBe(8);
