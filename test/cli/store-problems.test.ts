@@ -136,44 +136,49 @@ describe('image export', () => {
   });
 });
 
+/** A request for one day of CAM-01's images, in the home copy `h`. */
+async function requestFor(h: TestHome, day: string): Promise<string> {
+  const letter = path.join(h.dir, 'letter.txt');
+  fs.writeFileSync(letter, 'Request for ALPR images.\n');
+  const req = await run(
+    [
+      'request',
+      'new',
+      '--agency',
+      'ECSO',
+      '--officer',
+      'Sgt. Rita Alvarez',
+      '--badge',
+      '4417',
+      '--case',
+      '26-001234',
+      '--purpose',
+      'criminal investigation',
+      '--received-at',
+      '2026-11-05T09:15:00-08:00',
+      '--document',
+      letter,
+      '--cameras',
+      'CAM-01',
+      '--from',
+      day,
+      '--to',
+      day,
+      '--json',
+    ],
+    { env: h.env, clock },
+  );
+  expect(req.code, req.stderr).toBe(0);
+  return (JSON.parse(req.stdout) as { id: string }).id;
+}
+
 describe('release', () => {
   it('with a stored copy missing is exit 8 naming the image: no bag, no receipt, no release or access record', async () => {
     const { t: h, images } = await homeWithImages();
     const day = images[0]!.day;
     const victim = images.filter((i) => i.day === day).at(-1)!;
     fs.rmSync(victim.file);
-    const letter = path.join(h.dir, 'letter.txt');
-    fs.writeFileSync(letter, 'Request for ALPR images.\n');
-    const req = await run(
-      [
-        'request',
-        'new',
-        '--agency',
-        'ECSO',
-        '--officer',
-        'Sgt. Rita Alvarez',
-        '--badge',
-        '4417',
-        '--case',
-        '26-001234',
-        '--purpose',
-        'criminal investigation',
-        '--received-at',
-        '2026-11-05T09:15:00-08:00',
-        '--document',
-        letter,
-        '--cameras',
-        'CAM-01',
-        '--from',
-        day,
-        '--to',
-        day,
-        '--json',
-      ],
-      { env: h.env, clock },
-    );
-    expect(req.code, req.stderr).toBe(0);
-    const id = (JSON.parse(req.stdout) as { id: string }).id;
+    const id = await requestFor(h, day);
     const out = tmpDir('custody-release-');
     const bag = path.join(out, 'bag');
     const receipt = path.join(out, 'receipt.pdf');
@@ -185,5 +190,24 @@ describe('release', () => {
     expect(fs.readdirSync(out)).toEqual([]);
     expect(await events(h, 'release.recorded')).toEqual([]);
     expect((await events(h, 'access.recorded')).filter((e) => e.action === 'export')).toEqual([]);
+  });
+
+  it('with a stored copy damaged is exit 8 naming the image, and no decrypted byte is left', async () => {
+    const { t: h, images } = await homeWithImages();
+    const day = images[0]!.day;
+    const victim = images.filter((i) => i.day === day).at(-1)!;
+    const bytes = fs.readFileSync(victim.file);
+    bytes[100]! ^= 0x01;
+    fs.writeFileSync(victim.file, bytes);
+    const id = await requestFor(h, day);
+    const out = tmpDir('custody-release-');
+    const r = await run(
+      ['release', '--request', id, '--to', path.join(out, 'bag'), '--receipt', path.join(out, 'r.pdf')],
+      { env: h.env, clock },
+    );
+    expect(r.code).toBe(8);
+    expect(r.stderr.split('\n')[0]).toMatch(new RegExp(`^custody: The stored copy of image ${victim.id} is damaged: `));
+    expect(fs.readdirSync(out)).toEqual([]);
+    expect(await events(h, 'release.recorded')).toEqual([]);
   });
 });
