@@ -36,11 +36,6 @@ export interface PlateReaderOptions {
   workers?: number;
   /** What `read` gets when not told: a whole camera frame or a cropped plate; @default 'frame' */
   kind?: 'frame' | 'crop';
-  /**
-   * Accepted for compatibility with the tesseract reader's choices ('plate' | 'eng' |
-   * 'both') and ignored: there is one model now (see models/README.md).
-   */
-  model?: string;
   /** Receives a line per region and reading, for tuning; @default none */
   debug?: (line: string) => void;
 }

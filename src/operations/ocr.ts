@@ -10,7 +10,6 @@ export interface ReadPlatesInput {
   batch?: string;
   /** Recogniser workers. @default one per core */
   workers?: number;
-  model?: 'plate' | 'eng';
   /** Save progress every n images. */
   checkpointEvery?: number;
   onProgress?: (p: OcrProgress) => void;
@@ -23,7 +22,7 @@ export async function readPlates(s: Session, o: ReadPlatesInput = {}): Promise<O
   const { createPlateReader } = await import('../ocr/reader.js');
   const { runOcr } = await import('../ocr/queue.js');
   const workers = o.workers ?? Math.max(1, os.availableParallelism());
-  const reader = await createPlateReader({ workers, model: o.model });
+  const reader = await createPlateReader({ workers });
   try {
     return await runOcr(s, reader, {
       reread: o.reread,

@@ -36,13 +36,10 @@ interface OcrOpts {
   reread?: boolean;
   batch?: string;
   workers?: number;
-  model?: string;
   checkpointEvery: number;
 }
 
 function checkOcrOpts(o: OcrOpts): void {
-  if (o.model !== undefined && o.model !== 'plate' && o.model !== 'eng')
-    throw new CustodyError('usage', '--model is "plate" or "eng".');
   if (!(Number.isInteger(o.checkpointEvery) && o.checkpointEvery > 0))
     throw new CustodyError('usage', '--checkpoint-every must be a positive whole number.');
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers > 0 && o.workers <= 64))
@@ -66,17 +63,13 @@ export function registerOcr(program: Command, ctx: CliContext, globals: () => Gl
     .option('--reread', 'read again images read before (after an upgrade of the engine or model)')
     .option('--batch <id>', 'only this import batch')
     .option('--workers <n>', 'recogniser workers (default: one per core)', (v) => Number(v))
-    .option(
-      '--model <name>',
-      '"plate" (the model shipped for plate lettering, when present) or "eng" (the stock English model)',
-    )
     .option('--checkpoint-every <n>', 'save progress every n images', (v) => Number(v), 100)
     .addHelpText('after', '\nExamples:\n  $ custody ocr\n  $ custody ocr --reread --json')
     .action(async (o: OcrOpts) => {
       const g = globals();
       checkOcrOpts(o);
       await withSession(ctx, g, 'ocr', 'media.import', async (s) => {
-        const sum = await readPlatesWithProgress(ctx, g, s, { ...o, model: o.model as 'plate' | 'eng' | undefined });
+        const sum = await readPlatesWithProgress(ctx, g, s, o);
         if (g.json) printJson(ctx, sum);
         else ctx.stdout.write(ocrText(sum));
       });
