@@ -6,12 +6,14 @@
  *                                              │                  │
  *                                              └────release───────┴──▶ released (leaves the rotation)
  *   spare | stored ──retire──▶ retired
+ *   spare | removed | stored | retired ──wipe──▶ (the same state, its data gone)
+ *   spare | removed | stored | retired ──destroy──▶ destroyed (the drive itself is gone)
  */
 import { CustodyError } from './errors.js';
 
-export const DRIVE_STATES = ['spare', 'in_camera', 'removed', 'stored', 'released', 'retired'] as const;
+export const DRIVE_STATES = ['spare', 'in_camera', 'removed', 'stored', 'released', 'retired', 'destroyed'] as const;
 export type DriveState = (typeof DRIVE_STATES)[number];
-export type DriveAction = 'install' | 'remove' | 'store' | 'release' | 'retire';
+export type DriveAction = 'install' | 'remove' | 'store' | 'release' | 'retire' | 'wipe' | 'destroy';
 
 const MOVES: Record<DriveAction, Partial<Record<DriveState, DriveState>>> = {
   install: { spare: 'in_camera', stored: 'in_camera' },
@@ -19,6 +21,8 @@ const MOVES: Record<DriveAction, Partial<Record<DriveState, DriveState>>> = {
   store: { removed: 'stored', stored: 'stored' },
   release: { removed: 'released', stored: 'released' },
   retire: { spare: 'retired', stored: 'retired' },
+  wipe: { spare: 'spare', removed: 'removed', stored: 'stored', retired: 'retired' },
+  destroy: { spare: 'destroyed', removed: 'destroyed', stored: 'destroyed', retired: 'destroyed' },
 };
 
 const WHY: Record<DriveAction, string> = {
@@ -27,6 +31,8 @@ const WHY: Record<DriveAction, string> = {
   store: 'only a drive that was taken out of a camera can be stored',
   release: 'only a drive that was taken out of a camera can be released to an agency',
   retire: 'only a spare or stored drive can be retired',
+  wipe: 'only a drive in our keeping and out of any camera can be wiped',
+  destroy: 'only a drive in our keeping and out of any camera can be destroyed',
 };
 
 const STATE_WORDS: Record<DriveState, string> = {
@@ -36,6 +42,7 @@ const STATE_WORDS: Record<DriveState, string> = {
   stored: 'stored',
   released: 'released to an agency',
   retired: 'retired',
+  destroyed: 'destroyed',
 };
 
 export function describeDriveState(s: DriveState): string {

@@ -171,20 +171,13 @@ export function retentionStatus(
   settings: RetentionSettings,
 ): { batches: RetentionEntry[]; drives: DriveRetentionEntry[] } {
   const days = settings.retentionDays;
+  // A destruction on the record is done whatever the clock says now: a clock stepped back must
+  // not make a destroyed batch (or a wiped drive) due a second time.
   const batches = input.batches.map((b) =>
-    judge(
-      b.id,
-      b.newestRecordedAt,
-      b.oldestRecordedAt,
-      !!b.destroyedAt && b.destroyedAt.getTime() <= now.getTime(),
-      b.holds,
-      now,
-      days,
-    ),
+    judge(b.id, b.newestRecordedAt, b.oldestRecordedAt, !!b.destroyedAt, b.holds, now, days),
   );
   const drives = input.drives.map((d): DriveRetentionEntry => {
-    const wiped =
-      !!d.wipedAt && d.wipedAt.getTime() <= now.getTime() && (!d.newestRecordedAt || d.wipedAt >= d.newestRecordedAt);
+    const wiped = isWiped(d);
     const e = judge(d.id, d.newestRecordedAt, d.oldestRecordedAt, wiped, d.holds, now, days);
     if (d.state === 'released')
       return { ...e, state: 'released', overdueDays: 0, eligibleToPurge: false, driveState: d.state };
@@ -193,6 +186,11 @@ export function retentionStatus(
     return { ...e, driveState: d.state };
   });
   return { batches, drives };
+}
+
+/** The drive's data was wiped (or the drive destroyed) after its newest recording. */
+function isWiped(d: { wipedAt?: Date; newestRecordedAt?: Date }): boolean {
+  return !!d.wipedAt && (!d.newestRecordedAt || d.wipedAt.getTime() >= d.newestRecordedAt.getTime());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -207,6 +205,10 @@ export interface ReinstallDrive {
   importVerifiedAt?: Date;
   /** Holds covering its data (on the drive itself or on the batch imported from it). */
   holds: readonly HoldRef[];
+  /** Media files seen on the drive that no import has taken in; absent when not known. */
+  unimportedFiles?: number;
+  /** When its data was wiped (or the drive destroyed), as recorded. */
+  wipedAt?: Date;
 }
 
 export interface ReinstallOptions {
@@ -257,6 +259,8 @@ export function reinstallEligibility(drive: ReinstallDrive, now: Date, opts: Rei
       blockingHolds,
     };
   }
+  const data = dataVerdict(drive, opts);
+  if (data) return { ...data, blockingHolds };
   if (!drive.newestRecordedAt) {
     if (drive.state === 'spare') {
       return {
@@ -298,6 +302,45 @@ export function reinstallEligibility(drive: ReinstallDrive, now: Date, opts: Rei
     reason: `Drive ${drive.id}'s newest recording is ${plural(Math.max(0, age), 'day')} old${unverified}; it may be recorded over from ${dateWords(retentionEnd, tz)} (${opts.retentionDays} days).`,
     blockingHolds,
   };
+}
+
+/**
+ * What the drive's own contents say before any date does: files never imported forbid recording
+ * over it (they exist nowhere else); a wipe after its newest recording frees it.
+ */
+function dataVerdict(
+  drive: ReinstallDrive,
+  opts: ReinstallOptions,
+): Omit<ReinstallEligibility, 'blockingHolds'> | undefined {
+  const tz = opts.timeZone ?? 'UTC';
+  if (drive.unimportedFiles && drive.unimportedFiles > 0)
+    return {
+      eligible: false,
+      reason: `Drive ${drive.id} holds ${plural(drive.unimportedFiles, 'image or clip', 'images or clips')} that ${drive.unimportedFiles === 1 ? 'was' : 'were'} never imported and exist nowhere else; import it first.`,
+    };
+  if (isWiped(drive))
+    return {
+      eligible: true,
+      eligibleFrom: drive.wipedAt,
+      reason: `Drive ${drive.id} was wiped on ${dateWords(drive.wipedAt!, tz)}.`,
+    };
+  return undefined;
+}
+
+/**
+ * May this drive's data be destroyed now (`drive wipe`, `drive destroy`; policy §8)? The same
+ * rule as recording over it: no standing hold, nothing on it never imported, and its newest
+ * recording past the retention period (or, relaxed, its import verified). Any drive in our
+ * keeping and out of a camera may be; a wiped drive may be wiped again.
+ */
+export function destructionEligibility(drive: ReinstallDrive, now: Date, opts: ReinstallOptions): ReinstallEligibility {
+  if (!canDrive(drive.state, 'wipe'))
+    return {
+      eligible: false,
+      reason: `Drive ${drive.id} is ${describeDriveState(drive.state)}; only a drive in our keeping and out of any camera can be wiped or destroyed.`,
+      blockingHolds: standingHolds(drive.holds, now),
+    };
+  return reinstallEligibility({ ...drive, state: drive.state === 'spare' ? 'spare' : 'stored' }, now, opts);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,7 +408,8 @@ export function driveForecast(
 ): CameraForecast[] {
   const tz = opts.timeZone ?? 'UTC';
   const horizon = addDays(now, opts.horizonDays ?? Math.max(120, 2 * retentionDays));
-  const inRotation = (d: ForecastDrive): boolean => d.state !== 'released' && d.state !== 'retired';
+  const inRotation = (d: ForecastDrive): boolean =>
+    d.state !== 'released' && d.state !== 'retired' && d.state !== 'destroyed';
 
   const out: CameraForecast[] = cameras.map((c) => {
     const fromHistory = c.swapHistory ? cadenceFromHistory(c.swapHistory) : undefined;

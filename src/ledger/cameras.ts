@@ -48,13 +48,17 @@ export function cameraExists(s: Session, id: string): boolean {
 export interface CameraDriveHistoryRow {
   drive_id: string;
   action: string;
+  /** When it happened. */
   at: string;
+  /** When it was recorded (the event's own time). */
+  recorded_at: string;
 }
 
 /** Every drive move into or out of one camera, oldest first. */
 export function cameraDriveHistory(s: Session, id: string): CameraDriveHistoryRow[] {
   return s.ledger.rows<CameraDriveHistoryRow>(
-    'SELECT drive_id, action, at FROM drive_history WHERE camera_id = ? ORDER BY seq',
+    `SELECT h.drive_id, h.action, h.at, e.at AS recorded_at
+     FROM drive_history h JOIN events e ON e.seq = h.seq WHERE h.camera_id = ? ORDER BY h.seq`,
     [id],
   );
 }

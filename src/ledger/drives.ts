@@ -1,7 +1,12 @@
 /** Drives as the ledger's derived table holds them, and reinstall eligibility as the ledger sees it (policy §8); the rule itself is src/core/retention.ts. */
 import type { DriveState } from '../core/drive-state.js';
 import { CustodyError } from '../core/errors.js';
-import { reinstallEligibility } from '../core/retention.js';
+import {
+  destructionEligibility,
+  type ReinstallDrive,
+  type ReinstallEligibility,
+  reinstallEligibility,
+} from '../core/retention.js';
 import { holdsForDrive } from './holds.js';
 import { isoInZone, parseIsoWithOffset } from '../core/time.js';
 import type { Session } from './session.js';
@@ -25,6 +30,11 @@ export interface DriveRow {
   recorded_first: string | null;
   recorded_last: string | null;
   note: string | null;
+  /** Media files seen on the drive that no import has taken in yet (null: not known). */
+  files_unimported: number | null;
+  wiped_at: string | null;
+  wipe_method: string | null;
+  destroyed_at: string | null;
 }
 
 export function findDrive(s: Session, id: string): DriveRow {
@@ -93,7 +103,11 @@ export function nextDriveId(s: Session): string {
 export interface DriveHistoryRow {
   seq: number;
   action: string;
+  /** When it happened (the `--at` given, or the prompt's answer). */
   at: string;
+  /** When it was recorded (the event's own time). */
+  recorded_at: string;
+  actor: string;
   camera_id: string | null;
   location: string | null;
   note: string | null;
@@ -101,7 +115,11 @@ export interface DriveHistoryRow {
 
 /** One drive's moves (policy §8: dates of storage and of reinstall), oldest first. */
 export function driveHistory(s: Session, id: string): DriveHistoryRow[] {
-  return s.ledger.rows<DriveHistoryRow>('SELECT * FROM drive_history WHERE drive_id = ? ORDER BY seq', [id]);
+  return s.ledger.rows<DriveHistoryRow>(
+    `SELECT h.seq, h.action, h.at, e.at AS recorded_at, e.actor, h.camera_id, h.location, h.note
+     FROM drive_history h JOIN events e ON e.seq = h.seq WHERE h.drive_id = ? ORDER BY h.seq`,
+    [id],
+  );
 }
 
 /** Every removal of a drive from a camera: the swaps, for the swap cadence. */
@@ -131,6 +149,10 @@ export function driveJson(d: DriveRow) {
     recordedFirst: d.recorded_first,
     recordedLast: d.recorded_last,
     note: d.note,
+    filesUnimported: d.files_unimported,
+    wipedAt: d.wiped_at,
+    wipeMethod: d.wipe_method,
+    destroyedAt: d.destroyed_at,
   };
 }
 
@@ -141,11 +163,16 @@ export interface InstallVerdict {
   blockingHolds: string[];
 }
 
-export function checkInstallable(
-  s: Session,
-  d: { id: string; state: string; recorded_last: string | null },
-): InstallVerdict {
-  const settings = s.settings;
+type EligibilityDrive = {
+  id: string;
+  state: string;
+  recorded_last: string | null;
+  files_unimported?: number | null;
+  wiped_at?: string | null;
+};
+
+/** What the reinstall and destruction rules (core/retention.ts) need to know of a drive. */
+function eligibilityInput(s: Session, d: EligibilityDrive): { drive: ReinstallDrive; unfinishedImport: boolean } {
   const verified = s.ledger.one<{ verified_at: string | null }>(
     "SELECT verified_at FROM batches WHERE drive_id = ? AND status = 'imported' ORDER BY finished_at DESC LIMIT 1",
     [d.id],
@@ -154,24 +181,25 @@ export function checkInstallable(
     "SELECT count(*) AS n FROM batches WHERE drive_id = ? AND status = 'importing'",
     [d.id],
   );
-  const v = reinstallEligibility(
-    {
+  const unfinishedImport = !!removedSinceImport?.n;
+  return {
+    unfinishedImport,
+    drive: {
       id: d.id,
       state: d.state as DriveState,
       newestRecordedAt: d.recorded_last ? parseIsoWithOffset(d.recorded_last) : undefined,
       importVerifiedAt:
-        verified?.verified_at && !removedSinceImport?.n ? parseIsoWithOffset(verified.verified_at) : undefined,
+        verified?.verified_at && !unfinishedImport ? parseIsoWithOffset(verified.verified_at) : undefined,
       holds: holdsForDrive(s, d.id),
+      unimportedFiles: d.files_unimported ?? undefined,
+      wipedAt: d.wiped_at ? parseIsoWithOffset(d.wiped_at) : undefined,
     },
-    s.clock(),
-    {
-      retentionDays: settings.retentionDays,
-      reuseAfterVerifiedImport: settings.reuseAfterVerifiedImport,
-      timeZone: settings.timeZone,
-    },
-  );
+  };
+}
+
+function verdict(s: Session, d: { id: string }, v: ReinstallEligibility, unfinishedImport: boolean): InstallVerdict {
   // An import left unfinished means the drive's data is not yet safely in the store.
-  if (v.eligible && removedSinceImport?.n)
+  if (v.eligible && unfinishedImport)
     return {
       eligible: false,
       reason: `Drive ${d.id} has an unfinished import; run \`custody import\` to finish it first.`,
@@ -181,7 +209,28 @@ export function checkInstallable(
   return {
     eligible: v.eligible,
     reason: v.reason,
-    eligibleFrom: v.eligibleFrom ? isoInZone(v.eligibleFrom, settings.timeZone) : undefined,
+    eligibleFrom: v.eligibleFrom ? isoInZone(v.eligibleFrom, s.settings.timeZone) : undefined,
     blockingHolds: v.blockingHolds,
   };
+}
+
+function ruleOptions(s: Session) {
+  const settings = s.settings;
+  return {
+    retentionDays: settings.retentionDays,
+    reuseAfterVerifiedImport: settings.reuseAfterVerifiedImport,
+    timeZone: settings.timeZone,
+  };
+}
+
+/** May this drive go back into a camera now (policy §8)? */
+export function checkInstallable(s: Session, d: EligibilityDrive): InstallVerdict {
+  const { drive, unfinishedImport } = eligibilityInput(s, d);
+  return verdict(s, d, reinstallEligibility(drive, s.clock(), ruleOptions(s)), unfinishedImport);
+}
+
+/** May this drive's data be destroyed (wiped, or the drive destroyed) at `at` (policy §8)? */
+export function checkDestroyable(s: Session, d: EligibilityDrive, at: Date): InstallVerdict {
+  const { drive, unfinishedImport } = eligibilityInput(s, d);
+  return verdict(s, d, destructionEligibility(drive, at, ruleOptions(s)), unfinishedImport);
 }

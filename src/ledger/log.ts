@@ -48,13 +48,27 @@ export function findEvents(ledger: Ledger, f: EventFilter): EventRow[] {
   return ledger.rows<EventRow>(sql, [...params, f.limit]);
 }
 
+/**
+ * When what an event records happened, if the event says (a drive taken out at 07:00 and
+ * recorded at 19:04): its `at`, or the named time of a removal or a camera's service.
+ */
+function happenedAt(data: Record<string, unknown>): string | null {
+  for (const k of ['at', 'removedAt', 'inServiceSince', 'retiredAt'])
+    if (typeof data[k] === 'string' && data[k]) return data[k] as string;
+  return null;
+}
+
 export function eventJson(e: EventRow) {
+  const data = JSON.parse(e.data) as Record<string, unknown>;
   return {
     seq: e.seq,
+    /** When it was recorded. */
     at: e.at,
+    /** When it happened, where the event names a time (else null). */
+    happenedAt: happenedAt(data),
     type: e.type,
     actor: e.actor,
-    data: JSON.parse(e.data) as Record<string, unknown>,
+    data,
     hash: e.hash,
   };
 }

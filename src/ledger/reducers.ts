@@ -34,17 +34,23 @@ function driveState(db: Database, id: string): DriveState {
   return s as DriveState;
 }
 
+/** When what an event records happened: its `at` when one was given, else when it was recorded. */
+export function happenedAt(e: { at: string; data: Record<string, unknown> }): string {
+  return typeof e.data.at === 'string' && e.data.at ? e.data.at : e.at;
+}
+
 function history(
   db: Database,
   e: LedgerEvent,
   action: string,
   extra: { camera?: unknown; location?: unknown; note?: unknown } = {},
 ): void {
+  // The time the move happened (an --at, a prompt's answer); the event's own time is when it was recorded.
   run(db, 'INSERT INTO drive_history (seq, drive_id, action, at, camera_id, location, note) VALUES (?,?,?,?,?,?,?)', [
     e.seq,
     String(e.data.drive),
     action,
-    e.at,
+    happenedAt(e),
     str(extra.camera),
     str(extra.location),
     str(extra.note),
@@ -124,7 +130,7 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
     const d = e.data;
     run(
       db,
-      'INSERT INTO drives (id, label, serial, capacity_bytes, fs_type, state, enrolled_at, state_since, note) VALUES (?,?,?,?,?,?,?,?,?)',
+      'INSERT INTO drives (id, label, serial, capacity_bytes, fs_type, state, enrolled_at, state_since, note, files_unimported) VALUES (?,?,?,?,?,?,?,?,?,?)',
       [
         String(d.drive),
         str(d.label),
@@ -135,6 +141,7 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
         e.at,
         e.at,
         str(d.note),
+        num(d.mediaFiles),
       ],
     );
     history(db, e, 'enrol', { note: d.note });
@@ -149,6 +156,12 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
       [to, String(e.data.camera), at, at, id],
     );
     history(db, e, 'install', { camera: e.data.camera });
+    // The drive that went into a camera left by an unfinished swap is that swap's replacement.
+    run(
+      db,
+      "UPDATE swaps SET replacement = ?, installed_at = ? WHERE camera_id = ? AND status = 'open' AND drive_id != ? AND replacement IS NULL",
+      [id, at, String(e.data.camera), id],
+    );
   },
   'drive.removed': (db, e) => {
     const id = String(e.data.drive);
@@ -169,6 +182,11 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
       id,
     ]);
     history(db, e, 'store', { location: e.data.location });
+    run(db, "UPDATE swaps SET location = ?, stored_at = ? WHERE drive_id = ? AND status = 'open'", [
+      String(e.data.location),
+      at,
+      id,
+    ]);
   },
   'drive.released': (db, e) => {
     const id = String(e.data.drive);
@@ -185,14 +203,52 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
   'drive.retired': (db, e) => {
     const id = String(e.data.drive);
     const to = nextDriveState(id, driveState(db, id), 'retire');
+    const at = happenedAt(e);
     run(db, 'UPDATE drives SET state = ?, retired_at = ?, state_since = ?, note = ? WHERE id = ?', [
       to,
-      e.at,
-      e.at,
+      at,
+      at,
       str(e.data.reason),
       id,
     ]);
     history(db, e, 'retire', { note: e.data.reason });
+  },
+  // Policy §8: destroyed by recording over or wiping; who (the actor), when (at) and how (method).
+  'drive.wiped': (db, e) => {
+    const id = String(e.data.drive);
+    nextDriveState(id, driveState(db, id), 'wipe');
+    run(db, 'UPDATE drives SET wiped_at = ?, wipe_method = ?, files_unimported = 0 WHERE id = ?', [
+      happenedAt(e),
+      str(e.data.method),
+      id,
+    ]);
+    history(db, e, 'wipe', { note: e.data.method });
+  },
+  'drive.destroyed': (db, e) => {
+    const id = String(e.data.drive);
+    const to = nextDriveState(id, driveState(db, id), 'destroy');
+    const at = happenedAt(e);
+    run(
+      db,
+      'UPDATE drives SET state = ?, destroyed_at = ?, wiped_at = ?, wipe_method = ?, files_unimported = 0, location = NULL, state_since = ? WHERE id = ?',
+      [to, at, at, str(e.data.method), at, id],
+    );
+    history(db, e, 'destroy', { note: e.data.method });
+  },
+  // A swap as one transaction: its removal, its batch, where the drive is kept, its replacement.
+  'swap.started': (db, e) => {
+    const d = e.data;
+    run(db, 'INSERT INTO swaps (id, drive_id, camera_id, status, started_at, removed_at) VALUES (?,?,?,?,?,?)', [
+      String(d.swap),
+      String(d.drive),
+      String(d.camera),
+      'open',
+      e.at,
+      String(d.removedAt),
+    ]);
+  },
+  'swap.finished': (db, e) => {
+    run(db, "UPDATE swaps SET status = 'finished', finished_at = ? WHERE id = ?", [e.at, String(e.data.swap)]);
   },
   'import.started': (db, e) => {
     const d = e.data;
@@ -201,6 +257,11 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
       'INSERT INTO batches (id, drive_id, camera_id, operator, status, started_at, removed_at) VALUES (?,?,?,?,?,?,?)',
       [String(d.batch), String(d.drive), str(d.camera), e.actor, 'importing', e.at, str(d.removedAt)],
     );
+    // The import of a drive with an unfinished swap is that swap's import (one batch per swap).
+    run(db, "UPDATE batches SET swap_id = (SELECT id FROM swaps WHERE drive_id = ? AND status = 'open') WHERE id = ?", [
+      String(d.drive),
+      String(d.batch),
+    ]);
   },
   'import.finished': (db, e) => {
     const d = e.data;
@@ -225,6 +286,8 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
         String(d.batch),
       ],
     );
+    // Every file the drive held was seen by the import: none is left un-imported.
+    run(db, 'UPDATE drives SET files_unimported = 0 WHERE id = ?', [String(d.drive)]);
     if (d.recordedLast)
       run(db, 'UPDATE drives SET recorded_first = ?, recorded_last = ? WHERE id = ?', [
         str(d.recordedFirst),

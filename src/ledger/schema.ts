@@ -86,6 +86,26 @@ CREATE INDEX batches_drive ON batches(drive_id);
 CREATE INDEX batches_camera ON batches(camera_id);
 `,
   },
+  {
+    // The drive's life recorded truly: a swap as one resumable transaction (its steps are the
+    // rows of \`swaps\` and the batch that names it), the time each drive move happened beside the
+    // time it was recorded, what a drive holds that was never imported, and its wipe or destruction.
+    version: 7,
+    sql: `
+CREATE TABLE swaps (
+  id TEXT PRIMARY KEY, drive_id TEXT NOT NULL, camera_id TEXT NOT NULL, status TEXT NOT NULL,
+  started_at TEXT NOT NULL, removed_at TEXT NOT NULL, location TEXT, stored_at TEXT,
+  replacement TEXT, installed_at TEXT, finished_at TEXT);
+CREATE INDEX swaps_drive ON swaps(drive_id);
+ALTER TABLE batches ADD COLUMN swap_id TEXT;
+ALTER TABLE drives ADD COLUMN files_unimported INTEGER;
+ALTER TABLE drives ADD COLUMN wiped_at TEXT;
+ALTER TABLE drives ADD COLUMN wipe_method TEXT;
+ALTER TABLE drives ADD COLUMN destroyed_at TEXT;
+UPDATE drive_history SET at = COALESCE(
+  (SELECT json_extract(e.data, '$.at') FROM events e WHERE e.seq = drive_history.seq), at);
+`,
+  },
 ];
 
 /** Tables the core events derive, with the columns that order them. */
@@ -96,6 +116,7 @@ const CORE_DERIVED_TABLES: Record<string, string> = {
   drives: 'id',
   drive_history: 'seq, drive_id',
   batches: 'id',
+  swaps: 'id',
 };
 
 const NO_HOLDS: HoldProvider = { forDrive: () => [], forBatch: () => [] };

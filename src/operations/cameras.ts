@@ -70,11 +70,17 @@ export function listCameraStates(s: Session, o: { all?: boolean } = {}): CameraL
 export function showCamera(
   s: Session,
   id: string,
-): CameraJson & { driveHistory: { drive: string; action: string; at: string }[] } {
+): CameraJson & { driveHistory: { drive: string; action: string; at: string; recordedAt: string }[] } {
   const c = findCamera(s, id);
   return {
     ...cameraJson(c),
-    driveHistory: cameraDriveHistory(s, id).map((h) => ({ drive: h.drive_id, action: h.action, at: h.at })),
+    // `at`: when the drive went in or came out; `recordedAt`: when that was entered.
+    driveHistory: cameraDriveHistory(s, id).map((h) => ({
+      drive: h.drive_id,
+      action: h.action,
+      at: h.at,
+      recordedAt: h.recorded_at,
+    })),
   };
 }
 
@@ -93,10 +99,11 @@ export function checkCameraRetirable(s: Session, id: string): void {
 
 export function retireCamera(
   s: Session,
-  o: { id: string; reason: string },
-): { id: string; status: 'retired'; reason: string } {
+  o: { id: string; reason: string; at?: string },
+): { id: string; status: 'retired'; reason: string; retiredAt: string } {
   checkCameraRetirable(s, o.id);
-  s.append('camera.retired', { camera: o.id, id: o.id, reason: o.reason, retiredAt: s.now() });
+  const at = o.at ?? s.now();
+  s.append('camera.retired', { camera: o.id, id: o.id, reason: o.reason, retiredAt: at, at });
   s.commit();
-  return { id: o.id, status: 'retired', reason: o.reason };
+  return { id: o.id, status: 'retired', reason: o.reason, retiredAt: at };
 }

@@ -5,9 +5,11 @@
  */
 import { CustodyError } from '../core/errors.js';
 import { type CameraForecast, driveForecast } from '../core/retention.js';
+import { parseIsoWithOffset } from '../core/time.js';
 import { findCamera, listCameras } from '../ledger/cameras.js';
 import {
   allDrives,
+  checkDestroyable,
   checkInstallable,
   type DriveRow,
   driveExists,
@@ -21,7 +23,9 @@ import {
   nextDriveId,
   removalsFromCameras,
 } from '../ledger/drives.js';
+import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../ledger/batches.js';
 import type { Session } from '../ledger/session.js';
+import { lastImportOf, type SwapBatchRow } from '../ledger/swaps.js';
 import type { VolumeInfo } from '../media/drives.js';
 
 const DRIVE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -81,12 +85,15 @@ export async function enrolDrive(s: Session, o: EnrolInput): Promise<EnrolledDri
   if (!DRIVE_ID.test(id)) throw new CustodyError('usage', `"${id}" is not a valid drive id.`);
   if (driveExists(s, id)) throw new CustodyError('conflict', `Drive ${id} already exists.`);
   const at = s.now();
+  // What is on it now is kept nowhere else: the drive may not be recorded over until it is imported.
+  const mediaFiles = o.source ? (await mediaOnSource(o.source)).length : null;
   const serial = o.serial ?? vol.serial ?? null;
   const marked = o.source
     ? await markDrive(o.source, { driveId: id, enrolledAt: at, home: s.home.json.homeId })
     : undefined;
   if (marked === 'read-only') readOnlyCheck(s, o.source!, serial);
   s.append('drive.enrolled', {
+    mediaFiles,
     drive: id,
     label: o.label ?? vol.label ?? null,
     serial,
@@ -117,6 +124,53 @@ function readOnlyCheck(s: Session, source: string, serial: string | null): void 
     );
 }
 
+async function mediaOnSource(source: string) {
+  const { mediaOnDrive } = await import('../media/contents.js');
+  return mediaOnDrive(source).catch(() => []);
+}
+
+export interface DriveContents {
+  /** Images and clips on the drive now. */
+  media: number;
+  /** Of those, the ones its newest import did not see (by name and size); null when not known. */
+  unimported: number | null;
+  /** Its newest finished import, if any. */
+  lastImport?: SwapBatchRow;
+}
+
+/**
+ * What the drive at `source` holds against its newest import: a drive whose every image was
+ * imported holds nothing new; one with images the import never saw recorded since (or was never
+ * imported). Unknown when the import's record is no longer readable (its batch destroyed).
+ */
+export async function driveContents(s: Session, driveId: string, source: string): Promise<DriveContents> {
+  const media = await mediaOnSource(source);
+  const lastImport = lastImportOf(s, driveId);
+  if (!lastImport) return { media: media.length, unimported: media.length };
+  const seen = await importedNames(s, lastImport.id);
+  if (!seen) return { media: media.length, unimported: null, lastImport };
+  return {
+    media: media.length,
+    unimported: media.filter((m) => !seen.has(`${m.size}:${m.relPath}`)).length,
+    lastImport,
+  };
+}
+
+/** Every file (size and name) a batch's segment records, or undefined when it cannot be read. */
+async function importedNames(s: Session, batch: string): Promise<Set<string> | undefined> {
+  try {
+    const bf = new BatchFiles(s.home, batch);
+    const db = await openSegment(bf, loadBatchKey(bf, s.master));
+    try {
+      return new Set(segmentRecords(db).map((r) => `${r.size}:${r.relPath}`));
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 export type DriveListEntry = DriveJson & { reinstall: InstallVerdict | null };
 
 /** Every drive (or those in one state), with whether a stored one may go back into a camera. */
@@ -130,7 +184,11 @@ export function listDriveStates(s: Session, o: { state?: string } = {}): DriveLi
 export interface DriveHistoryEntry {
   event: number;
   action: string;
+  /** When it happened (the time given with --at or at the prompt). */
   at: string;
+  /** When it was recorded, and by whom. */
+  recordedAt: string;
+  by: string;
   camera: string | null;
   location: string | null;
   note: string | null;
@@ -145,6 +203,8 @@ export function showDrive(s: Session, id: string): DriveJson & { history: DriveH
       event: h.seq,
       action: h.action,
       at: h.at,
+      recordedAt: h.recorded_at,
+      by: h.actor,
       camera: h.camera_id,
       location: h.location,
       note: h.note,
@@ -211,18 +271,58 @@ export function removeDrive(s: Session, o: { id: string; at?: string }): { drive
   return { drive: driveJson(findDrive(s, o.id)), camera: d.camera_id };
 }
 
-/** Record where a removed drive is kept. */
-export function storeDrive(s: Session, o: { id: string; location: string }): DriveJson {
+/** Record where a removed drive is kept (and since when: `at`, default now). */
+export function storeDrive(s: Session, o: { id: string; location: string; at?: string }): DriveJson {
   findDrive(s, o.id);
-  s.append('drive.stored', { drive: o.id, location: o.location });
+  s.append('drive.stored', { drive: o.id, location: o.location, at: o.at ?? s.now() });
   s.commit();
   return driveJson(findDrive(s, o.id));
 }
 
-/** Take a drive out of use for good. */
-export function retireDrive(s: Session, o: { id: string; reason: string }): DriveJson {
+/** Take a drive out of use for good (`at`: when, default now). Its data is not destroyed by this. */
+export function retireDrive(s: Session, o: { id: string; reason: string; at?: string }): DriveJson {
   findDrive(s, o.id);
-  s.append('drive.retired', { drive: o.id, reason: o.reason });
+  s.append('drive.retired', { drive: o.id, reason: o.reason, at: o.at ?? s.now() });
+  s.commit();
+  return driveJson(findDrive(s, o.id));
+}
+
+export interface DestructionInput {
+  id: string;
+  /** How: e.g. "full overwrite with zeros (dd)", "shredded by ShredCo, certificate 1234". */
+  method: string;
+  /** When it was done (default now); never later than now. */
+  at?: string;
+}
+
+/**
+ * Record that a drive's data was destroyed (policy §8): wiped (the drive stays in use) or the
+ * drive itself destroyed. Refused while the data may not yet be destroyed: a hold, images never
+ * imported, or the retention period not over.
+ */
+export function destroyDriveData(s: Session, o: DestructionInput & { how: 'wipe' | 'destroy' }): DriveJson {
+  const d = findDrive(s, o.id);
+  const method = o.method.trim();
+  if (!method)
+    throw new CustodyError(
+      'usage',
+      '--method must say how it was done.',
+      'For example --method "overwritten with zeros (dd)".',
+    );
+  const at = o.at ?? s.now();
+  const when = parseIsoWithOffset(at);
+  if (when && when.getTime() > s.clock().getTime())
+    throw new CustodyError('usage', `--at ${at} is in the future.`, 'Record a wipe or destruction once it is done.');
+  const v = checkDestroyable(s, d, when ?? s.clock());
+  if (!v.eligible)
+    throw new CustodyError(
+      'denied',
+      v.reason,
+      v.blockingHolds.length
+        ? 'A hold is released with `custody hold release`.'
+        : `See \`custody drive show ${d.id}\`.`,
+    );
+  s.append(o.how === 'wipe' ? 'drive.wiped' : 'drive.destroyed', { drive: d.id, method, at });
   s.commit();
   return driveJson(findDrive(s, o.id));
 }

@@ -82,9 +82,14 @@ function showText(c: ReturnType<typeof showCamera>): string {
     ['in service since', c.inServiceSince],
     ['retired', c.retiredAt ?? undefined],
     ['swap every (days)', c.swapCadenceDays],
-  ])}\nDrive history:\n${table(
-    ['drive', 'action', 'at'],
-    c.driveHistory.map((h) => [h.drive, h.action, h.at]),
+  ])}\nDrive history (when each happened; when it was recorded, if later):\n${table(
+    ['drive', 'action', 'at', 'recorded'],
+    c.driveHistory.map((h) => [
+      h.drive,
+      h.action,
+      h.at,
+      Date.parse(h.at) === Date.parse(h.recordedAt) ? '' : h.recordedAt,
+    ]),
   )}`;
 }
 
@@ -123,12 +128,14 @@ export function registerCamera(program: Command, ctx: CliContext, globals: Globa
     .command('retire <id>')
     .description('take a camera out of service')
     .addOption(flags.reason())
-    .action(async (id: string, o: { reason?: string }) => {
+    .addOption(flags.at('when it was taken out of service (default: now)'))
+    .action(async (id: string, o: { reason?: string; at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'camera retire', 'cameras.manage', async (s) => {
+        const at = whenFlag(o.at, '--at', s.settings.timeZone);
         checkCameraRetirable(s, id);
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason:' });
-        const out = retireCamera(s, { id, reason });
+        const out = retireCamera(s, { id, reason, at });
         if (g.json) printJson(ctx, out);
         else ctx.stdout.write(`Camera ${id} retired.\n`);
       });

@@ -6,6 +6,7 @@ import type { CameraForecast } from '../../core/retention.js';
 import { driveJson } from '../../ledger/drives.js';
 import {
   type DriveListEntry,
+  destroyDriveData,
   enrolDrive,
   forecastDrives,
   installDrive,
@@ -117,10 +118,25 @@ function showText(d: ReturnType<typeof showDrive>): string {
     ['location', d.location ?? undefined],
     ['released to', d.releasedTo ?? undefined],
     ['recorded', d.recordedFirst ? `${d.recordedFirst} – ${d.recordedLast}` : null],
-  ])}\nHistory:\n${table(
-    ['event', 'action', 'at', 'camera', 'location', 'note'],
-    d.history.map((h) => [h.event, h.action, h.at, h.camera, h.location, h.note]),
+    ['wiped', d.wipedAt ? `${d.wipedAt} (${d.wipeMethod})` : undefined],
+    ['never imported', d.filesUnimported ? `${d.filesUnimported} images or clips` : undefined],
+  ])}\nHistory (when each happened; when it was recorded, if later):\n${table(
+    ['event', 'action', 'at', 'recorded', 'by', 'camera', 'location', 'note'],
+    d.history.map((h) => [
+      h.event,
+      h.action,
+      h.at,
+      sameInstant(h.at, h.recordedAt) ? '' : h.recordedAt,
+      h.by,
+      h.camera,
+      h.location,
+      h.note,
+    ]),
   )}`;
+}
+
+function sameInstant(a: string, b: string): boolean {
+  return Date.parse(a) === Date.parse(b);
 }
 
 function registerQueries(drive: Command, ctx: CliContext, globals: Globals): void {
@@ -200,12 +216,14 @@ function registerStoreRetire(drive: Command, ctx: CliContext, globals: Globals):
     .command('store <id>')
     .description('record where a removed drive is kept')
     .addOption(flags.location('e.g. "safe, room 102"'))
-    .action(async (id: string, o: { location?: string }) => {
+    .addOption(flags.at('since when (default: now)'))
+    .action(async (id: string, o: { location?: string; at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'drive store', 'drives.manage', async (s) => {
+        const at = whenFlag(o.at, '--at', s.settings.timeZone);
         requireDrive(s, id);
         const location = await askText(ctx, o.location, { flag: '--location', message: 'Where is it kept?' });
-        const d = storeDrive(s, { id, location });
+        const d = storeDrive(s, { id, location, at });
         if (g.json) printJson(ctx, d);
         else ctx.stdout.write(`Drive ${id} is stored: ${location}.\n`);
       });
@@ -215,26 +233,63 @@ function registerStoreRetire(drive: Command, ctx: CliContext, globals: Globals):
     .command('retire <id>')
     .description('take a drive out of use for good')
     .addOption(flags.reason())
-    .action(async (id: string, o: { reason?: string }) => {
+    .addOption(flags.at('when (default: now)'))
+    .action(async (id: string, o: { reason?: string; at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'drive retire', 'drives.manage', async (s) => {
+        const at = whenFlag(o.at, '--at', s.settings.timeZone);
         requireDrive(s, id);
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason:' });
-        const d = retireDrive(s, { id, reason });
+        const d = retireDrive(s, { id, reason, at });
         if (g.json) printJson(ctx, d);
         else ctx.stdout.write(`Drive ${id} retired.\n`);
       });
     });
 }
 
+function registerDestruction(drive: Command, ctx: CliContext, globals: Globals): void {
+  const words = {
+    wipe: {
+      what: "record that a drive's data was wiped (who, when, how); refused while it may not yet be (policy §8)",
+      done: 'wiped',
+    },
+    destroy: {
+      what: 'record that a drive was physically destroyed (who, when, how); refused while its data may not yet be',
+      done: 'destroyed',
+    },
+  } as const;
+  for (const how of ['wipe', 'destroy'] as const)
+    drive
+      .command(`${how} <id>`)
+      .description(words[how].what)
+      .option('--method <how>', 'how it was done, e.g. "overwritten with zeros (dd)" or "shredded, certificate 1234"')
+      .addOption(flags.at('when it was done (default: now)'))
+      .addHelpText(
+        'after',
+        `\nExample:\n  $ custody drive ${how} D003 --method "overwritten with zeros (dd)" --at 2026-12-01T10:00`,
+      )
+      .action(async (id: string, o: { method?: string; at?: string }) => {
+        const g = globals();
+        await withSession(ctx, g, `drive ${how}`, 'drives.manage', async (s) => {
+          const at = whenFlag(o.at, '--at', s.settings.timeZone);
+          requireDrive(s, id);
+          const method = await askText(ctx, o.method, { flag: '--method', message: 'How was it done?' });
+          const d = destroyDriveData(s, { id, method, at, how });
+          if (g.json) printJson(ctx, d);
+          else ctx.stdout.write(`Drive ${id} recorded as ${words[how].done} at ${d.wipedAt} (${d.wipeMethod}).\n`);
+        });
+      });
+}
+
 export function registerDrive(program: Command, ctx: CliContext, globals: Globals): void {
   const drive = program
     .command('drive')
     .description(
-      'USB drives and their life: spare → in a camera → removed → stored → back in a camera, released or retired (policy §8)',
+      'USB drives and their life: spare → in a camera → removed → stored → back in a camera, released, retired, wiped or destroyed (policy §8)',
     );
   registerEnrol(drive, ctx, globals);
   registerQueries(drive, ctx, globals);
   registerInstallRemove(drive, ctx, globals);
   registerStoreRetire(drive, ctx, globals);
+  registerDestruction(drive, ctx, globals);
 }

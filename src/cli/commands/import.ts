@@ -14,6 +14,7 @@ import {
   type SourceChoice,
   usbSources,
 } from '../../operations/import.js';
+import { checkNotAlreadyImported } from '../../operations/swap.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags } from '../options.js';
 import { askChoice, askConfirm } from '../prompts.js';
@@ -40,15 +41,15 @@ export async function recogniseOrEnrol(
   s: Session,
   src: SourceChoice,
   o: { enrol?: boolean },
-): Promise<DriveRow> {
+): Promise<{ drive: DriveRow; enrolled: boolean }> {
   const found = await recogniseDrive(s, src.path);
-  if (found.drive) return found.drive;
+  if (found.drive) return { drive: found.drive, enrolled: false };
   const yes = await askConfirm(ctx, o.enrol, {
     flag: '--enrol',
     message: `This drive${found.volumeLabel ? ` (${found.volumeLabel})` : ''} is not enrolled. Enrol it now?`,
     default: false,
   });
-  return enrolUnknownDrive(s, src.path, yes);
+  return { drive: await enrolUnknownDrive(s, src.path, yes), enrolled: true };
 }
 
 /** The import with a progress bar on a terminal; Ctrl-C stops it cleanly between files. */
@@ -133,7 +134,8 @@ export function registerImport(program: Command, ctx: CliContext, globals: () =>
       checkVerify(o.verify);
       await withSession(ctx, g, 'import', 'media.import', async (s) => {
         const src = await chooseSource(ctx, o.source);
-        const drive = await recogniseOrEnrol(ctx, s, src, o);
+        const { drive } = await recogniseOrEnrol(ctx, s, src, o);
+        await checkNotAlreadyImported(s, drive, src.path);
         const sum = await importWithProgress(ctx, g, s, {
           source: src.path,
           driveId: drive.id,

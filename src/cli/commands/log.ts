@@ -50,8 +50,15 @@ export function registerLog(program: Command, ctx: CliContext, globals: () => Gl
         if (g.json) return printJson(ctx, out);
         ctx.stdout.write(
           table(
-            ['#', 'at', 'type', 'by', 'details'],
-            out.map((e) => [e.seq, e.at, e.type, e.actor, summarize(e.data)]),
+            ['#', 'recorded', 'happened', 'type', 'by', 'details'],
+            out.map((e) => [
+              e.seq,
+              e.at,
+              e.happenedAt && Date.parse(e.happenedAt) !== Date.parse(e.at) ? e.happenedAt : '',
+              e.type,
+              e.actor,
+              summarize(e.data),
+            ]),
           ),
         );
       });

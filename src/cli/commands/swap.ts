@@ -6,25 +6,38 @@ import type { DriveRow } from '../../ledger/drives.js';
 import type { Session } from '../../ledger/session.js';
 import type { ImportSummary } from '../../media/import.js';
 import { checkVerify, partialFailure } from '../../operations/import.js';
+import { findDrive } from '../../ledger/drives.js';
+import type { SwapRow } from '../../ledger/swaps.js';
 import {
+  checkNotAlreadyImported,
   checkSwapCamera,
   eligibleNow,
-  installReplacement,
+  finishSwap,
+  nextStep,
   type ReplacementCandidate,
-  recordRemoval,
+  recordedImport,
+  recordedSteps,
   recordStorage,
   replacementCandidates,
+  type SwapProgress,
   type SwapSummary,
+  startSwap,
   swapCameras,
+  swapInProgress,
+  swapProgress,
   swapSummary,
+  unfinishedSwapLines,
 } from '../../operations/swap.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags, whenFlag } from '../options.js';
 import { askChoice, askConfirm, askText } from '../prompts.js';
 import { paint, printJson, table, useColor } from '../render.js';
-import { withSession } from '../session.js';
+import { registerLoginNotice, withSession } from '../session.js';
 import { chooseSource, importWithProgress, recogniseOrEnrol, summaryText } from './import.js';
 import { readPlatesWithProgress } from './ocr.js';
+
+// An interrupted swap is named at every log-in until it is finished.
+registerLoginNotice((s) => unfinishedSwapLines(s));
 
 interface SwapOpts {
   source?: string;
@@ -135,41 +148,146 @@ async function offerOcr(ctx: CliContext, g: GlobalOptions, s: Session, sum: Impo
     ctx.stdout.write('Plate reading has not run yet: start it with `custody ocr` (it does not hold up the swap).\n');
 }
 
-async function swap(ctx: CliContext, g: GlobalOptions, s: Session, o: SwapOpts): Promise<void> {
+/** What a run of the swap has done, for the words of an interruption. */
+interface SwapRun {
+  enrolled?: string;
+  swap?: SwapRow;
+  /** An earlier run began this swap. */
+  resumed?: boolean;
+}
+
+/** Ctrl-C (at a prompt or during the import) says exactly what is on the record and how to go on. */
+function explainStop(s: Session, e: unknown, run: SwapRun): unknown {
+  if (!(e instanceof CustodyError) || e.code !== 'interrupted') return e;
+  if (!run.swap && !run.enrolled) return e;
+  const stopped = e.message.startsWith('Cancelled') ? 'Cancelled.' : e.message;
+  const facts = run.enrolled ? [`the enrolment of drive ${run.enrolled} (its id file written)`] : [];
+  if (!run.swap)
+    return new CustodyError(
+      'interrupted',
+      `${stopped} Recorded so far: ${facts.join('; ')}; nothing else.`,
+      'Run `custody swap` again to swap this drive.',
+    );
+  const p = swapProgress(s, run.swap);
+  facts.push(...recordedSteps(p));
+  if (p.swap.status === 'finished')
+    return new CustodyError(
+      'interrupted',
+      `${stopped} Swap ${p.swap.id} is recorded in full: ${facts.join('; ')}.`,
+      'Plate reading has not run: start it with `custody ocr`.',
+    );
+  return new CustodyError(
+    'interrupted',
+    `${stopped} Recorded so far (swap ${p.swap.id}): ${facts.join('; ')}.`,
+    `Run \`custody swap\`${p.imported ? '' : ' with the drive plugged in'} to continue from ${nextStep(p)}; the times already given are kept.`,
+  );
+}
+
+/** The swap to continue, or a new one: the drive, the camera and the removal on the record. */
+async function beginOrResume(
+  ctx: CliContext,
+  g: GlobalOptions,
+  s: Session,
+  o: SwapOpts,
+  run: SwapRun,
+): Promise<{ progress: SwapProgress; drive: DriveRow; source?: string }> {
   const removedAtFlag = whenFlag(o.removedAt, '--removed-at', s.settings.timeZone);
+  const src = await chooseSource(ctx, o.source).catch((e: unknown) => {
+    // With no drive plugged in, a swap whose import is done can still be finished.
+    if (!o.source && e instanceof CustodyError && e.code === 'notFound' && swapInProgress(s)) return undefined;
+    throw e;
+  });
+  const found = src ? await recogniseOrEnrol(ctx, s, src, o) : undefined;
+  if (found?.enrolled) run.enrolled = found.drive.id;
+  const resumed = swapInProgress(s, found?.drive.id);
+  if (resumed) {
+    run.swap = resumed.swap;
+    run.resumed = true;
+    if (o.camera && o.camera !== resumed.swap.camera_id)
+      throw new CustodyError(
+        'conflict',
+        `Swap ${resumed.swap.id} of drive ${resumed.swap.drive_id} is unfinished and is recorded as from camera ${resumed.swap.camera_id}, not ${o.camera}.`,
+        'Run `custody swap` without --camera to finish it.',
+      );
+    if (!g.json)
+      ctx.stdout.write(
+        `Resuming swap ${resumed.swap.id}: recorded ${recordedSteps(resumed).join('; ')}. Continuing from ${nextStep(resumed)}.\n`,
+      );
+    return { progress: resumed, drive: findDrive(s, resumed.swap.drive_id), source: src?.path };
+  }
+  const drive = found!.drive;
+  await checkNotAlreadyImported(s, drive, src!.path);
+  const camera = await askCamera(ctx, s, drive, o);
+  checkSwapCamera(drive, camera);
+  // A removal already on the record keeps its time: it is not asked again.
+  const removedAt =
+    drive.state === 'removed' && drive.removed_at ? drive.removed_at : await askRemovedAt(ctx, s, removedAtFlag);
+  const started = startSwap(s, { drive, camera, removedAt });
+  run.swap = started.swap;
+  return { progress: swapProgress(s, started.swap), drive: started.drive, source: src!.path };
+}
+
+async function swapSteps(ctx: CliContext, g: GlobalOptions, s: Session, o: SwapOpts, run: SwapRun): Promise<void> {
   const installedAt = whenFlag(o.installedAt, '--installed-at', s.settings.timeZone);
-  const src = await chooseSource(ctx, o.source);
-  const found = await recogniseOrEnrol(ctx, s, src, o);
-  const camera = await askCamera(ctx, s, found, o);
-  checkSwapCamera(found, camera);
-  const removedAt = await askRemovedAt(ctx, s, removedAtFlag);
-  // 1. The removal is on the record before anything is read.
-  const drive = recordRemoval(s, { drive: found, camera, removedAt });
-  // 2. The import (it commits its own batch).
-  const sum = await importWithProgress(ctx, g, s, {
-    source: src.path,
-    driveId: drive.id,
-    cameraId: camera,
-    removedAt,
-    verifySource: o.verify === 'source',
-  });
+  // 1. The removal is on the record before anything is read (or was, by the run that began this swap).
+  let { progress, drive, source } = await beginOrResume(ctx, g, s, o, run);
+  const swap = progress.swap;
+  // 2. The import: its batch is the swap's; an interrupted one resumes in the same batch.
+  let sum: ImportSummary;
+  if (progress.imported && progress.batch) sum = recordedImport(s, progress.batch, drive.id);
+  else {
+    if (!source)
+      throw new CustodyError(
+        'notFound',
+        `Swap ${swap.id} needs drive ${drive.id} to finish its import.`,
+        'Plug it in.',
+      );
+    sum = await importWithProgress(ctx, g, s, {
+      source,
+      driveId: drive.id,
+      cameraId: swap.camera_id,
+      removedAt: swap.removed_at,
+      verifySource: o.verify === 'source',
+    });
+  }
   // 3. Where the drive is kept now.
-  const location = await askText(ctx, o.storeLocation, {
-    flag: '--store-location',
-    message: 'Where is this drive kept now?',
-    default: 'safe',
-  });
-  recordStorage(s, { drive: drive.id, location });
+  progress = swapProgress(s, swap);
+  let location = progress.swap.location;
+  if (!location) {
+    location = await askText(ctx, o.storeLocation, {
+      flag: '--store-location',
+      message: 'Where is this drive kept now?',
+      default: 'safe',
+    });
+    recordStorage(s, { drive: drive.id, location, swap: swap.id });
+  }
   // 4. Which drive went into the camera in its place (policy §8: never one that may not be recorded over).
   const candidates = replacementCandidates(s, drive.id);
-  const replacement = await askReplacement(ctx, o, candidates);
-  if (replacement) installReplacement(s, { replacement, camera, installedAt, candidates });
-  const out = swapSummary(sum, { removedAt, location, replacement, candidates });
+  progress = swapProgress(s, swap);
+  const replacement = progress.swap.replacement ?? (await askReplacement(ctx, o, candidates));
+  finishSwap(s, { swap: progress.swap, replacement, installedAt, candidates });
+  const out = swapSummary(sum, {
+    swap: swap.id,
+    swapResumed: run.resumed === true,
+    removedAt: swap.removed_at,
+    location,
+    replacement,
+    candidates,
+  });
   if (g.json) printJson(ctx, out);
-  else ctx.stdout.write(swapText(out, drive.id, camera, useColor(ctx, g)));
+  else ctx.stdout.write(swapText(out, drive.id, swap.camera_id, useColor(ctx, g)));
   await offerOcr(ctx, g, s, sum, o);
   const failure = partialFailure(sum);
   if (failure) throw failure;
+}
+
+async function swap(ctx: CliContext, g: GlobalOptions, s: Session, o: SwapOpts): Promise<void> {
+  const run: SwapRun = {};
+  try {
+    await swapSteps(ctx, g, s, o, run);
+  } catch (e) {
+    throw explainStop(s, e, run);
+  }
 }
 
 export function registerSwap(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
