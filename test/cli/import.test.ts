@@ -134,11 +134,13 @@ describe('import', () => {
     // The drive was only read: the id file is the one thing written.
     expect(fs.readdirSync(src, { recursive: true }).sort()).toEqual([...before, '.custody-drive.json'].sort());
 
+    // The same drive again holds nothing new: refused (a second batch would count every image
+    // twice), naming its batch and where it is kept.
     const again = await run(['import', '--source', src, '--json'], { env: t.env, clock });
-    expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ nothingNew: true, stored: 0 });
-    const text = await run(['import', '--source', src], { env: t.env, clock });
-    expect(text.stdout).toMatch(/Nothing new: every file on this drive was already in the store/);
+    expect(again.code).toBe(6);
+    expect(again.stderr).toContain(`already imported (batch ${sum.batch}, ${sum.files} files`);
+    expect(again.stderr).toContain('stored: safe, room 102');
+    expect(again.stderr).not.toMatch(/drive remove/);
     expect((await run(['verify'], { env: t.env, clock })).code).toBe(0);
   });
 

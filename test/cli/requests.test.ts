@@ -36,8 +36,9 @@ beforeAll(async () => {
   };
   await ok(INIT_ARGS);
   await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-10-01T00:00:00-07:00']);
+  // An empty drive is enrolled and put in the camera, which then records onto it.
   const drive = path.join(base.dir, 'CAMDRIVE1');
-  fs.cpSync(DEMO, drive, { recursive: true });
+  fs.mkdirSync(drive);
   await ok([
     'drive',
     'enrol',
@@ -54,6 +55,7 @@ beforeAll(async () => {
   ]);
   await ok(['drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2']);
   await ok(['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
+  fs.cpSync(DEMO, drive, { recursive: true });
   const sw = await ok([
     'swap',
     '--source',
