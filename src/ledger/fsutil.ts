@@ -103,6 +103,37 @@ export function undoAtomicWrite(file: string, keep: number): void {
   fsyncDir(path.dirname(file));
 }
 
+/** A temporary file of `writeFileAtomic` (`.name.<pid>.tmp`) or of the store (`.<pid>-<n>.tmp`). */
+const LEFTOVER_TEMP = /^\..+\.tmp$/;
+
+/**
+ * Remove the temporary files an interrupted save left in `dirs` (not their subfolders). Only to
+ * be called with the home's lock held: no other process of ours is writing then. A file that
+ * cannot be removed is left (the next log-in tries again). Returns the paths removed.
+ */
+export function removeLeftoverTemps(dirs: readonly string[]): string[] {
+  const removed: string[] = [];
+  for (const dir of dirs) {
+    let names: fs.Dirent[];
+    try {
+      names = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue; // a folder the home does not have (yet)
+    }
+    for (const d of names) {
+      if (!d.isFile() || !LEFTOVER_TEMP.test(d.name)) continue;
+      const f = path.join(dir, d.name);
+      try {
+        fs.rmSync(f);
+        removed.push(f);
+      } catch {
+        /* left for the next log-in */
+      }
+    }
+  }
+  return removed;
+}
+
 export function appendLineDurable(file: string, line: string): void {
   const fd = fs.openSync(file, 'a', 0o600);
   try {

@@ -55,6 +55,7 @@ export interface DriveRetention {
     released_to: string | null;
     recorded_first: string | null;
     recorded_last: string | null;
+    wiped_at: string | null;
   };
   entry: DriveRetentionEntry;
 }
@@ -74,7 +75,7 @@ export function retentionReport(s: Session): { batches: BatchRetention[]; drives
   );
   const holdsB = new Map(batchRows.map((b) => [b.id, holdsForBatch(s, b.id)]));
   const driveRows = s.ledger.rows<DriveRetention['drive']>(
-    'SELECT id, state, camera_id, location, released_to, recorded_first, recorded_last FROM drives ORDER BY id',
+    'SELECT id, state, camera_id, location, released_to, recorded_first, recorded_last, wiped_at FROM drives ORDER BY id',
   );
   const st = retentionStatus(
     {
@@ -90,6 +91,8 @@ export function retentionReport(s: Session): { batches: BatchRetention[]; drives
         state: d.state as DriveState,
         newestRecordedAt: date(d.recorded_last),
         oldestRecordedAt: date(d.recorded_first),
+        // A drive wiped (or destroyed) after its newest recording holds no data any more (policy §8).
+        wipedAt: date(d.wiped_at),
         holds: holdsForDrive(s, d.id),
       })),
     },
@@ -166,7 +169,15 @@ export async function planPurge(s: Session): Promise<PurgePlan> {
     entry: { ...b.entry, state: 'held', heldBy: used.get(b.batch.id)!, eligibleToPurge: false },
   });
   return {
-    due: r.batches.filter((b) => b.entry.eligibleToPurge && !pendingIds.has(b.batch.id) && !used.has(b.batch.id)),
+    // A batch whose destruction is on the record is never due again, whatever the clock says.
+    due: r.batches.filter(
+      (b) =>
+        b.entry.eligibleToPurge &&
+        !b.batch.destroyed_at &&
+        !b.batch.key_destroyed_at &&
+        !pendingIds.has(b.batch.id) &&
+        !used.has(b.batch.id),
+    ),
     held: [
       ...r.batches.filter((b) => b.entry.state === 'held' && pastDue(b.entry)),
       ...r.batches.filter((b) => b.entry.eligibleToPurge && used.has(b.batch.id)).map(keep),

@@ -14,7 +14,7 @@ import {
 } from '../core/roles.js';
 import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
-import { appendLineDurable, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
+import { appendLineDurable, removeLeftoverTemps, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
 import { Home } from './home.js';
 import { GENERATIONS, Ledger } from './ledger.js';
 import { acquireLock, type HeldLock } from './lock.js';
@@ -246,6 +246,14 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     if (!o.allowUntrained) requireTrained(username, operator.training);
 
     const session = new Session(home, ledger, master, operator, o.clock, lock);
+    // A save interrupted (killed, power cut) leaves its temporary file; with the lock held, none is live.
+    removeLeftoverTemps(
+      [home.dir, ...['segments', 'keys', 'documents', 'signing', 'store'].map((d) => home.file(d))].concat(
+        ledger
+          .rows<{ id: string }>("SELECT id FROM batches WHERE status = 'importing'")
+          .map((b) => home.file('store', b.id)),
+      ),
+    );
     if (failures.length > 0) {
       // Take the failed log-ins into the chain, one event per username, then clear auth.log.
       const byUser = new Map<string, FailedLogin[]>();

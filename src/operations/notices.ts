@@ -5,6 +5,7 @@
 import type { Session } from '../ledger/session.js';
 import { breachDutiesNotice } from './breach.js';
 import { overdueDutiesNotice } from './retention.js';
+import { unfinishedSwapLines } from './swap.js';
 
 export type LoginNotice = (s: Session) => string[];
 
@@ -13,6 +14,8 @@ export const LOGIN_NOTICES: readonly LoginNotice[] = [
   breachDutiesNotice,
   // Policy §7, §8: data past its destruction date, the health check, holds, acknowledgements.
   overdueDutiesNotice,
+  // Policy §2, §8: a swap interrupted part-way, until it is finished (`custody swap` resumes it).
+  unfinishedSwapLines,
 ];
 
 export function loginNotices(s: Session): string[] {

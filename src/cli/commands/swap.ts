@@ -26,18 +26,14 @@ import {
   swapInProgress,
   swapProgress,
   swapSummary,
-  unfinishedSwapLines,
 } from '../../operations/swap.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags, whenFlag } from '../options.js';
 import { askChoice, askConfirm, askText } from '../prompts.js';
 import { paint, printJson, table, useColor } from '../render.js';
-import { registerLoginNotice, withSession } from '../session.js';
+import { withSession } from '../session.js';
 import { chooseSource, importWithProgress, recogniseOrEnrol, summaryText } from './import.js';
 import { readPlatesWithProgress } from './ocr.js';
-
-// An interrupted swap is named at every log-in until it is finished.
-registerLoginNotice((s) => unfinishedSwapLines(s));
 
 interface SwapOpts {
   source?: string;
