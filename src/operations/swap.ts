@@ -8,7 +8,9 @@
  * the times already given. The command asks its questions between the steps; nothing here
  * prompts or prints.
  */
+import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
+import { BatchFiles } from '../ledger/batches.js';
 import { listCameras } from '../ledger/cameras.js';
 import {
   checkInstallable,
@@ -230,6 +232,8 @@ export function finishSwap(
 
 /** The summary of a swap's import already on the record (a resumed swap does not import again). */
 export function recordedImport(s: Session, batch: SwapBatchRow, drive: string): ImportSummary {
+  // A run killed right after the import was recorded may have left its journal behind.
+  fs.rmSync(new BatchFiles(s.home, batch.id).journalFile, { force: true });
   const failures = importProblems(s, batch.id);
   return {
     batch: batch.id,
