@@ -72,13 +72,22 @@ export function lastImportOf(s: Session, drive: string): SwapBatchRow | undefine
   );
 }
 
-/** The files and problems an import recorded in its `import.finished` event. */
-export function importProblems(s: Session, batch: string): { relPath: string; problem: string }[] {
+/** What an import recorded in its `import.finished` event beside its counts. */
+export interface ImportFacts {
+  problemFiles: { relPath: string; problem: string }[];
+  notImportedEntries: { relPath: string; kind: string; reason: string }[];
+  folders: number;
+}
+
+export function importFacts(s: Session, batch: string): ImportFacts {
   const r = s.ledger.one<{ data: string }>(
     "SELECT data FROM events WHERE type = 'import.finished' AND json_extract(data, '$.batch') = ? ORDER BY seq DESC LIMIT 1",
     [batch],
   );
-  if (!r) return [];
-  const d = JSON.parse(r.data) as { problemFiles?: { relPath: string; problem: string }[] };
-  return d.problemFiles ?? [];
+  const d = (r ? JSON.parse(r.data) : {}) as Partial<ImportFacts>;
+  return {
+    problemFiles: d.problemFiles ?? [],
+    notImportedEntries: d.notImportedEntries ?? [],
+    folders: typeof d.folders === 'number' ? d.folders : 0,
+  };
 }

@@ -2,6 +2,7 @@
  * What a drive holds, quickly (policy §8: a drive is recorded over only once what it holds is
  * kept): the images and clips on it by name and size, found by their first bytes. Only read.
  */
+import { constants } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { sniffMedia } from './sniff.js';
 import { walkDrive } from './walk.js';
@@ -13,8 +14,9 @@ export interface MediaOnDrive {
 
 const HEAD_BYTES = 32;
 
-async function head(file: string): Promise<Buffer> {
-  const fh = await fsp.open(file, 'r');
+async function head(file: string | Buffer): Promise<Buffer> {
+  // Never through a link swapped in after the walk, never blocking on a FIFO.
+  const fh = await fsp.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);

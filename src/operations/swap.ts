@@ -23,7 +23,7 @@ import {
 import type { Session } from '../ledger/session.js';
 import {
   findSwap,
-  importProblems,
+  importFacts,
   nextSwapId,
   openSwapOf,
   openSwaps,
@@ -234,7 +234,7 @@ export function finishSwap(
 export function recordedImport(s: Session, batch: SwapBatchRow, drive: string): ImportSummary {
   // A run killed right after the import was recorded may have left its journal behind.
   fs.rmSync(new BatchFiles(s.home, batch.id).journalFile, { force: true });
-  const failures = importProblems(s, batch.id);
+  const facts = importFacts(s, batch.id);
   return {
     batch: batch.id,
     drive,
@@ -254,7 +254,9 @@ export function recordedImport(s: Session, batch: SwapBatchRow, drive: string): 
     startedAt: batch.started_at,
     finishedAt: batch.finished_at ?? '',
     attention: [],
-    failures,
+    failures: facts.problemFiles,
+    folders: facts.folders,
+    notImported: facts.notImportedEntries,
   };
 }
 
