@@ -24,6 +24,7 @@ import {
   letterhead,
   loadTemplate,
   MUTED,
+  noBreak,
   printable,
   RULE,
   table,
@@ -122,17 +123,21 @@ const paras = (s: string) =>
     .map((p) => p.replace(/\s*\n\s*/g, ' ').trim())
     .filter(Boolean);
 
-function contactLine(c: BreachData['contact']): string {
+/**
+ * "Name, title: phone; e-mail; address; website". For print the phone number is glued
+ * (`noBreak`): a reader must never see "(555)" at the end of one line and "010-0142" on the next.
+ */
+function contactLine(c: BreachData['contact'], forPrint: boolean): string {
   const who = [c.name, c.title].filter(Boolean).join(', ');
-  const ways = [c.phone, c.email, c.address, c.website].filter(Boolean).join('; ');
+  const ways = [forPrint ? noBreak(c.phone) : c.phone, c.email, c.address, c.website].filter(Boolean).join('; ');
   return who ? `${who}: ${ways}` : ways;
 }
 
-function buildContent(data: BreachData, t: BreachTemplate): NoticeContent {
+function buildContent(data: BreachData, t: BreachTemplate, forPrint: boolean): NoticeContent {
   const vars = {
     organization: data.organization,
     noticeDate: formatIso(data.noticeDate, { dateOnly: true }),
-    contactLine: contactLine(data.contact),
+    contactLine: contactLine(data.contact, forPrint),
     postedFrom: data.posting ? formatIso(data.posting.from, { dateOnly: true }) : '',
     postedUntil: data.posting ? formatIso(data.posting.until, { dateOnly: true }) : '',
   };
@@ -210,7 +215,7 @@ export async function renderBreachNotice(
     }
   }
   const t = loadTemplate('breach-notice', TEMPLATE_SHAPE, o.templatesDir);
-  const c = buildContent(data, t);
+  const c = buildContent(data, t, true);
   const pdf = await createPdf(
     {
       createdAt: o.createdAt ?? new Date(data.noticeDate),
@@ -218,7 +223,7 @@ export async function renderBreachNotice(
     },
     (doc) => drawNotice(doc, c),
   );
-  return { pdf, html: noticeHtml(c) };
+  return { pdf, html: noticeHtml(buildContent(data, t, false)) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,28 +14,32 @@ import {
   ACCENT,
   anchorVerification,
   contentWidth,
+  count,
   ensureSpace,
   fill,
   FONT,
   footers,
   formatIso,
   formatIsoRange,
+  glueParens,
   INK,
   isIsoWithOffset,
   letterhead,
   loadTemplate,
   MUTED,
-  paragraph,
   printable,
   RULE,
   sectionHeading,
-  signatureLines,
+  signedStatement,
   table,
   TINT,
   title,
 } from './layout.js';
 import { embedJson, readEmbeddedJson } from './pdf-objects.js';
 import { createSignedPdf, type SignerInput } from './sign.js';
+
+/** Width of the label column of the summary ("Dates of recordation" on one line). */
+const LABEL_W = 102;
 
 export const DESTRUCTION_ATTACHMENT = 'custody-destruction.json';
 export const DESTRUCTION_SCHEMA = 'custody.destruction/1';
@@ -164,6 +168,8 @@ export async function renderDestructionCertificate(
     destroyedBy: data.destroyedBy,
     batchCount: data.batches.length.toLocaleString('en-US'),
     fileCount: fileCount.toLocaleString('en-US'),
+    batches: count(data.batches.length, 'batch', 'batches'),
+    files: count(fileCount, 'file'),
     recordedFrom: formatIso(from, { dateOnly: true }),
     recordedTo: formatIso(to, { dateOnly: true }),
     method,
@@ -188,7 +194,7 @@ export async function renderDestructionCertificate(
       info: {
         Title: `${f(t.title)} ${data.certificateNumber}`,
         Author: `${data.custodian.name}, ${data.custodian.title}`,
-        Subject: `${data.batches.length} batches, ${fileCount} files destroyed`,
+        Subject: `${count(data.batches.length, 'batch', 'batches')}, ${count(fileCount, 'file')} destroyed`,
         Keywords: `custody destruction ${data.certificateNumber} ledger ${data.ledgerHead}`,
       },
     },
@@ -222,37 +228,36 @@ export async function renderDestructionCertificate(
           { label: L.batchCount, value: data.batches.length.toLocaleString('en-US') },
           { label: L.fileCount, value: fileCount.toLocaleString('en-US') },
         ],
-        { pairs: true },
+        { pairs: true, labelWidth: LABEL_W, gapAfter: 0 },
       );
-      doc.moveUp(0.5);
       table(
         doc,
         [
-          ...(bytes !== undefined ? [{ label: L.bytes, value: formatBytesExact(bytes) }] : []),
+          ...(bytes !== undefined ? [{ label: L.bytes, value: glueParens(formatBytesExact(bytes)) }] : []),
           { label: L.recordation, value: formatIsoRange(from, to) },
           { label: L.retentionRule, value: retentionRule },
           { label: L.method, value: method },
         ],
-        { labelWidth: 96 },
+        { labelWidth: LABEL_W },
       );
 
-      sectionHeading(doc, f(t.headings.statement));
-      paragraph(doc, f(t.statement), { size: 9.5 });
-
-      ensureSpace(doc, 100);
-      sectionHeading(doc, f(t.headings.signatures));
-      signatureLines(doc, [
-        {
-          signature: f(t.signatureCaptions.custodian),
-          name: f(t.signatureCaptions.custodianName),
-          date: f(t.signatureCaptions.date),
-        },
-        {
-          signature: f(t.signatureCaptions.witness),
-          name: f(t.signatureCaptions.witnessName),
-          date: f(t.signatureCaptions.date),
-        },
-      ]);
+      signedStatement(doc, {
+        heading: f(t.headings.statement),
+        paragraphs: [{ text: f(t.statement), size: 9.5 }],
+        signaturesHeading: f(t.headings.signatures),
+        signatures: [
+          {
+            signature: f(t.signatureCaptions.custodian),
+            name: f(t.signatureCaptions.custodianName),
+            date: f(t.signatureCaptions.date),
+          },
+          {
+            signature: f(t.signatureCaptions.witness),
+            name: f(t.signatureCaptions.witnessName),
+            date: f(t.signatureCaptions.date),
+          },
+        ],
+      });
 
       drawBatches(doc, data.batches, t, f);
       if (data.holdsExcluded?.length) {
@@ -261,7 +266,7 @@ export async function renderDestructionCertificate(
           doc,
           data.holdsExcluded.map((h) => ({
             label: h.id,
-            value: `${h.files.toLocaleString('en-US')} ${L.fileCount.toLowerCase()}${h.reason ? ` — ${h.reason}` : ''}`,
+            value: `${count(h.files, 'file')}${h.reason ? ` — ${h.reason}` : ''}`,
           })),
           { labelWidth: 130 },
         );
@@ -302,15 +307,35 @@ function drawBatches(
     doc.y = y + 18;
   };
   header();
+  const manifestLabel = `${printable(L.manifest)}: `;
   batches.forEach((b, i) => {
+    // A cell is one or more runs, each in its own font (the batch id in mono, its source not).
     const cells = [
-      b.source ? `${b.id}\n${b.source}` : b.id,
-      b.files.toLocaleString('en-US'),
-      `${formatIso(b.recordedFrom)}\n${formatIso(b.recordedTo)}`,
-      formatIso(b.keyDestroyedAt),
-    ].map((c) => c.split('\n').map(printable).join('\n'));
+      [{ text: b.id, font: FONT.mono }, ...(b.source ? [{ text: b.source, font: FONT.regular }] : [])],
+      [{ text: b.files.toLocaleString('en-US'), font: FONT.regular }],
+      [{ text: `${formatIso(b.recordedFrom)}\n${formatIso(b.recordedTo)}`, font: FONT.regular }],
+      [{ text: formatIso(b.keyDestroyedAt), font: FONT.regular }],
+    ].map((runs) => runs.map((r) => ({ ...r, text: r.text.split('\n').map(printable).join('\n') })));
+    // Each run measured in the font it is printed in; the manifest line goes under the tallest cell.
+    const cellsH = Math.max(
+      ...cells.map((runs, j) =>
+        runs.reduce(
+          (a, r) =>
+            a +
+            doc
+              .font(r.font)
+              .fontSize(9)
+              .heightOfString(r.text, { width: cols[j]!.w - 8 }),
+          0,
+        ),
+      ),
+    );
     doc.font(FONT.regular).fontSize(9);
-    const h = Math.max(...cells.map((c, j) => doc.heightOfString(c, { width: cols[j]!.w - 8 }))) + 11 + 8;
+    const labelW = doc.widthOfString(manifestLabel);
+    doc.font(FONT.mono).fontSize(9);
+    const hashW = w - 8 - labelW;
+    const hashH = doc.heightOfString(b.manifestSha256, { width: hashW });
+    const h = 3 + cellsH + 3 + hashH + 5;
     if (doc.y + h > doc.page.height - doc.page.margins.bottom) {
       doc.addPage();
       header();
@@ -318,20 +343,25 @@ function drawBatches(
     const y = doc.y;
     if (i % 2 === 1) doc.rect(x, y, w, h).fill(TINT);
     let cx = x;
-    cells.forEach((c, j) => {
-      doc
-        .fillColor(INK)
-        .font(j === 0 ? FONT.mono : FONT.regular)
-        .fontSize(9);
-      doc.text(c, cx + 4, y + 3, { width: cols[j]!.w - 8, align: cols[j]!.align ?? 'left' });
+    cells.forEach((runs, j) => {
+      doc.y = y + 3;
+      for (const r of runs) {
+        doc.fillColor(INK).font(r.font).fontSize(9);
+        doc.text(r.text, cx + 4, doc.y, { width: cols[j]!.w - 8, align: cols[j]!.align ?? 'left' });
+      }
       cx += cols[j]!.w;
     });
+    const my = y + 3 + cellsH + 3;
     doc
       .fillColor(MUTED)
       .font(FONT.regular)
       .fontSize(9)
-      .text(`${printable(L.manifest)}: `, x + 4, y + h - 14, { continued: true, lineBreak: false });
-    doc.fillColor(INK).font(FONT.mono).fontSize(9).text(b.manifestSha256, { lineBreak: false });
+      .text(manifestLabel, x + 4, my, { lineBreak: false });
+    doc
+      .fillColor(INK)
+      .font(FONT.mono)
+      .fontSize(9)
+      .text(b.manifestSha256, x + 4 + labelW, my, { width: hashW });
     doc
       .moveTo(x, y + h)
       .lineTo(x + w, y + h)

@@ -1,21 +1,73 @@
 /**
  * Shared page furniture for custody documents (receipts, certificates, notices): letterhead,
  * section headings, label/value tables, signature lines, footers, and the template loader.
- * pdfkit's standard fonts are used so documents render the same everywhere without shipping
- * font files; they cover Windows-1252 only, so `printable` escapes anything else.
+ * The fonts are DejaVu Sans Condensed and DejaVu Sans Mono from the `dejavu-fonts-ttf` package,
+ * embedded (subset) in every document, so a document prints the same in every reader and
+ * nothing depends on the fonts of the machine that opens it. `printable` still escapes what lies
+ * outside Windows-1252, so names print unambiguously (no look-alike letters from other scripts).
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustodyError } from '../core/errors.js';
 
+/** Names under which the embedded fonts are registered on every document (`registerFonts`). */
 export const FONT = {
-  regular: 'Helvetica',
-  bold: 'Helvetica-Bold',
-  italic: 'Helvetica-Oblique',
-  mono: 'Courier',
-  monoBold: 'Courier-Bold',
+  regular: 'CustodySans',
+  bold: 'CustodySans-Bold',
+  italic: 'CustodySans-Oblique',
+  mono: 'CustodyMono',
+  monoBold: 'CustodyMono-Bold',
 } as const;
+
+const FONT_FILES: Record<keyof typeof FONT, string> = {
+  regular: 'DejaVuSansCondensed.ttf',
+  bold: 'DejaVuSansCondensed-Bold.ttf',
+  italic: 'DejaVuSansCondensed-Oblique.ttf',
+  mono: 'DejaVuSansMono.ttf',
+  monoBold: 'DejaVuSansMono-Bold.ttf',
+};
+
+let fontBytes: Map<string, Buffer> | undefined;
+
+/** The font files, read once per process from the installed `dejavu-fonts-ttf` package. */
+function fontData(): Map<string, Buffer> {
+  if (fontBytes) return fontBytes;
+  let dir: string;
+  try {
+    dir = path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+  } catch (e) {
+    throw new CustodyError(
+      'internal',
+      'The fonts that custody embeds in its documents (package dejavu-fonts-ttf) are not installed.',
+      'Run npm ci in the custody folder.',
+      { cause: e },
+    );
+  }
+  const m = new Map<string, Buffer>();
+  for (const [k, file] of Object.entries(FONT_FILES)) {
+    m.set(FONT[k as keyof typeof FONT], fs.readFileSync(path.join(dir, file)));
+  }
+  fontBytes = m;
+  return m;
+}
+
+/** Path of the regular font, for pdfkit's constructor (so no standard font is ever loaded). */
+export function defaultFontFile(): string {
+  fontData();
+  return path.join(
+    path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')),
+    'ttf',
+    FONT_FILES.regular,
+  );
+}
+
+/** Register the embedded fonts under the names in `FONT`, and make the regular one current. */
+export function registerFonts(doc: Doc): void {
+  for (const [name, bytes] of fontData()) doc.registerFont(name, bytes);
+  doc.font(FONT.regular);
+}
 
 /** Nothing on a custody document is set smaller than this (points). */
 export const MIN_PT = 9;
@@ -59,6 +111,34 @@ export function fill(template: string, vars: Record<string, string | number | un
   );
 }
 
+/** A count with its noun, singular or plural as the count asks: "1 file", "24 files", "1,204 batches". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Glue a short run of text (a phone number, an id) so a line is never broken inside it: its
+ * spaces become no-break spaces, which the line breaker does not break at (UAX #14 class GL),
+ * and text extractors still read as white space.
+ */
+export function noBreak(s: string): string {
+  return s.replace(/ /g, '\u00a0');
+}
+
+/**
+ * How long the free space lasts at the present rate of imports, as a person would say it:
+ * "about 12 days", "about 14 months", "more than 10 years" (a rate near zero gives absurd day
+ * counts, which say nothing more than that).
+ */
+export function formatDaysLeft(days: number): string {
+  if (!Number.isFinite(days)) return 'more than 10 years';
+  if (days < 1) return 'less than a day';
+  if (days < 90) return `about ${count(Math.floor(days), 'day')}`;
+  if (days < 730) return `about ${count(Math.round(days / 30.44), 'month')}`;
+  if (days < 3653) return `about ${count(Math.floor(days / 365.25), 'year')}`;
+  return 'more than 10 years';
+}
+
 const MONTHS = [
   'January',
   'February',
@@ -94,7 +174,7 @@ export function formatIso(iso: string, o: { dateOnly?: boolean } = {}): string {
   return `${date}, ${m[4]}:${m[5]}:${m[6] ?? '00'} (${off})`;
 }
 
-/** A span of two ISO times; the date is written once when both fall on the same day and offset. */
+/** A span of two ISO times; the date is written once when both fall on the same day, the offset once when they share it. */
 export function formatIsoRange(from: string, to: string): string {
   const a = ISO_RE.exec(from);
   const b = ISO_RE.exec(to);
@@ -109,7 +189,18 @@ export function formatIsoRange(from: string, to: string): string {
     const off = a[7] === 'Z' || a[7] === undefined ? 'UTC' : `UTC${a[7]}`;
     return `${formatIso(from, { dateOnly: true })}, ${a[4]}:${a[5]}:${a[6] ?? '00'} to ${b[4]}:${b[5]}:${b[6] ?? '00'} (${off})`;
   }
+  if (a && b && a[4] !== undefined && b[4] !== undefined && a[7] !== undefined && a[7] === b[7]) {
+    // Different days, same offset: the offset once, at the end.
+    const off = a[7] === 'Z' ? 'UTC' : `UTC${a[7]}`;
+    const time = (m: RegExpExecArray) => `${m[4]}:${m[5]}:${m[6] ?? '00'}`;
+    return `${formatIso(from, { dateOnly: true })}, ${time(a)} to ${formatIso(to, { dateOnly: true })}, ${time(b)} (${off})`;
+  }
   return `${formatIso(from)} to ${formatIso(to)}`;
+}
+
+/** Glue what is in parentheses: "8,076,879 bytes (8.08 MB)" may break before "(8.08 MB)", never inside it. */
+export function glueParens(s: string): string {
+  return s.replace(/\(([^)]*)\)/g, (_, inner: string) => `(${noBreak(inner)})`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,11 +266,29 @@ export function contentWidth(doc: Doc): number {
   return doc.page.width - doc.page.margins.left - doc.page.margins.right;
 }
 
-/** Start a new page unless `height` points still fit above the bottom margin. */
-export function ensureSpace(doc: Doc, height: number): void {
+/** Points left above the bottom margin of the current page. */
+export function spaceLeft(doc: Doc): number {
+  return doc.page.height - doc.page.margins.bottom - doc.y;
+}
+
+/** Start a new page unless `height` points still fit above the bottom margin; true if it did. */
+export function ensureSpace(doc: Doc, height: number): boolean {
   if (doc.y + height > doc.page.height - doc.page.margins.bottom) {
     doc.addPage();
+    return true;
   }
+  return false;
+}
+
+/**
+ * Keep a block of `height` points together: start a new page unless it fits on this one. A block
+ * taller than a fresh page cannot be kept together; it then starts on a fresh page (unless this
+ * one is still empty) and flows on from there.
+ */
+export function keepTogether(doc: Doc, height: number): void {
+  if (height <= spaceLeft(doc)) return;
+  if (doc.y <= doc.page.margins.top + 1) return; // already at the top of a page
+  doc.addPage();
 }
 
 export interface LetterheadOptions {
@@ -264,14 +373,23 @@ export function title(doc: Doc, text: string, subtitle?: string): void {
   doc.moveDown(0.4);
 }
 
+const HEADING_PT = 11;
+
+/** Height that `sectionHeading` takes, from the current y to where the next text starts. */
+export function sectionHeadingHeight(doc: Doc, text: string): number {
+  doc.font(FONT.bold).fontSize(HEADING_PT);
+  return 3 + doc.heightOfString(printable(text).toUpperCase(), { width: contentWidth(doc), characterSpacing: 0.4 }) + 6;
+}
+
+/** A section heading in capitals with a rule under it; never alone at the foot of a page. */
 export function sectionHeading(doc: Doc, text: string): void {
-  ensureSpace(doc, 40);
+  ensureSpace(doc, sectionHeadingHeight(doc, text) + 30);
   const x = doc.page.margins.left;
-  doc.moveDown(0.2);
+  doc.y += 3;
   doc
     .fillColor(ACCENT)
     .font(FONT.bold)
-    .fontSize(11)
+    .fontSize(HEADING_PT)
     .text(printable(text).toUpperCase(), x, doc.y, {
       width: contentWidth(doc),
       characterSpacing: 0.4,
@@ -296,54 +414,91 @@ export interface Row {
   size?: number;
 }
 
-/**
- * A two-column table of label and value with hairline rules. Pairs of rows may share a line
- * (`pairs: true`): label/value/label/value, for short fields.
- */
-export function table(
-  doc: Doc,
-  rows: Row[],
-  o: {
-    labelWidth?: number;
-    pairs?: boolean /** @default 9 */;
-    labelSize?: number /** @default 10 */;
-    valueSize?: number;
-  } = {},
-): void {
-  const labelSize = o.labelSize ?? 9;
-  const valueSize = o.valueSize ?? 10;
-  const x = doc.page.margins.left;
-  const w = contentWidth(doc);
-  const pad = 3.5;
+export interface TableOptions {
+  /** @default 96 with pairs, else 150 */
+  labelWidth?: number;
+  /** Two label/value pairs on a line, for short fields. */
+  pairs?: boolean;
+  /** @default 9 */
+  labelSize?: number;
+  /** @default 10 */
+  valueSize?: number;
+  /** Space after the table; 0 joins the next table to this one. @default 6 */
+  gapAfter?: number;
+}
+
+const CELL_PAD = 3.5;
+
+function tableGeometry(doc: Doc, o: TableOptions) {
   const cols = o.pairs ? 2 : 1;
-  const colW = w / cols;
+  const colW = contentWidth(doc) / cols;
   const labelW = o.labelWidth ?? (o.pairs ? 96 : 150);
-  const valueW = colW - labelW - pad * 2;
-  for (let i = 0; i < rows.length; i += cols) {
-    const line = rows.slice(i, i + cols);
-    const heights = line.map((r) => {
-      doc.font(r.mono ? FONT.mono : FONT.regular).fontSize(r.size ?? (r.mono ? valueSize - 0.5 : valueSize));
-      const hv = doc.heightOfString(printable(r.value) || ' ', { width: valueW });
-      doc.font(FONT.bold).fontSize(labelSize);
-      const hl = doc.heightOfString(printable(r.label), { width: labelW - pad * 2 });
+  return {
+    cols,
+    colW,
+    labelW,
+    valueW: colW - labelW - CELL_PAD * 2,
+    labelSize: o.labelSize ?? 9,
+    valueSize: o.valueSize ?? 10,
+  };
+}
+
+const valueFont = (r: Row, valueSize: number) => ({
+  font: r.mono ? FONT.mono : FONT.regular,
+  size: r.size ?? (r.mono ? valueSize - 0.5 : valueSize),
+});
+
+/** Heights of the table's lines, each measured in the fonts its cells are printed in. */
+function tableLineHeights(doc: Doc, rows: Row[], o: TableOptions): number[] {
+  const g = tableGeometry(doc, o);
+  const out: number[] = [];
+  for (let i = 0; i < rows.length; i += g.cols) {
+    const heights = rows.slice(i, i + g.cols).map((r) => {
+      const v = valueFont(r, g.valueSize);
+      doc.font(v.font).fontSize(v.size);
+      const hv = doc.heightOfString(printable(r.value) || '—', { width: g.valueW }) + (r.mono ? 0.5 : 0);
+      doc.font(FONT.bold).fontSize(g.labelSize);
+      const hl = doc.heightOfString(printable(r.label), { width: g.labelW - CELL_PAD * 2 }) + 0.5;
       return Math.max(hv, hl);
     });
-    const h = Math.max(...heights) + pad * 2;
-    ensureSpace(doc, h);
+    out.push(Math.max(...heights) + CELL_PAD * 2);
+  }
+  return out;
+}
+
+/** Height of `table` with these rows, space after included. */
+export function tableHeight(doc: Doc, rows: Row[], o: TableOptions = {}): number {
+  return tableLineHeights(doc, rows, o).reduce((a, h) => a + h, 0) + (o.gapAfter ?? 6);
+}
+
+/**
+ * A two-column table of label and value with hairline rules. Pairs of rows may share a line
+ * (`pairs: true`): label/value/label/value, for short fields. Cells wrap; a line is never split
+ * over two pages.
+ */
+export function table(doc: Doc, rows: Row[], o: TableOptions = {}): void {
+  const g = tableGeometry(doc, o);
+  const x = doc.page.margins.left;
+  const w = contentWidth(doc);
+  const pad = CELL_PAD;
+  const heights = tableLineHeights(doc, rows, o);
+  for (let i = 0; i < rows.length; i += g.cols) {
+    const line = rows.slice(i, i + g.cols);
+    const h = heights[i / g.cols]!;
+    const moved = ensureSpace(doc, h);
+    const first = i === 0 || moved; // a rule over the first line on each page
     const y = doc.y;
     line.forEach((r, j) => {
-      const cx = x + j * colW;
-      doc.rect(cx, y, labelW, h).fill(TINT);
+      const cx = x + j * g.colW;
+      doc.rect(cx, y, g.labelW, h).fill(TINT);
       doc
         .fillColor(MUTED)
         .font(FONT.bold)
-        .fontSize(labelSize)
-        .text(printable(r.label), cx + pad, y + pad + 0.5, { width: labelW - pad * 2 });
-      doc
-        .fillColor(INK)
-        .font(r.mono ? FONT.mono : FONT.regular)
-        .fontSize(r.size ?? (r.mono ? valueSize - 0.5 : valueSize));
-      doc.text(printable(r.value) || '—', cx + labelW + pad, y + pad + (r.mono ? 0.5 : 0), { width: valueW });
+        .fontSize(g.labelSize)
+        .text(printable(r.label), cx + pad, y + pad + 0.5, { width: g.labelW - pad * 2 });
+      const v = valueFont(r, g.valueSize);
+      doc.fillColor(INK).font(v.font).fontSize(v.size);
+      doc.text(printable(r.value) || '—', cx + g.labelW + pad, y + pad + (r.mono ? 0.5 : 0), { width: g.valueW });
     });
     doc
       .moveTo(x, y + h)
@@ -351,7 +506,7 @@ export function table(
       .lineWidth(0.4)
       .strokeColor(RULE)
       .stroke();
-    if (i === 0)
+    if (first)
       doc
         .moveTo(x, y)
         .lineTo(x + w, y)
@@ -362,19 +517,33 @@ export function table(
     doc.y = y + h;
   }
   doc.fillColor(INK);
-  doc.moveDown(0.5);
+  doc.y += o.gapAfter ?? 6;
 }
 
-export function paragraph(doc: Doc, text: string, o: { size?: number; italic?: boolean } = {}): void {
+export interface ParagraphOptions {
+  size?: number;
+  italic?: boolean;
+}
+
+/** Height that `paragraph` takes, space after it included. */
+export function paragraphHeight(doc: Doc, text: string, o: ParagraphOptions = {}): number {
+  const size = o.size ?? 10;
+  doc.font(o.italic ? FONT.italic : FONT.regular).fontSize(size);
+  return doc.heightOfString(printable(text), { width: contentWidth(doc), lineGap: 1 }) + size * 0.5;
+}
+
+/** A justified paragraph; a new page first unless its first lines fit on this one. */
+export function paragraph(doc: Doc, text: string, o: ParagraphOptions = {}): void {
   const x = doc.page.margins.left;
+  const size = o.size ?? 10;
   doc
     .font(o.italic ? FONT.italic : FONT.regular)
-    .fontSize(o.size ?? 10)
+    .fontSize(size)
     .fillColor(INK);
   const h = doc.heightOfString(printable(text), { width: contentWidth(doc), lineGap: 1 });
   ensureSpace(doc, Math.min(h, 60));
   doc.text(printable(text), x, doc.y, { width: contentWidth(doc), align: 'justify', lineGap: 1 });
-  doc.moveDown(0.5);
+  doc.y += size * 0.5;
 }
 
 export interface SignatureColumn {
@@ -389,32 +558,69 @@ export interface SignatureColumn {
   date: string;
 }
 
+const SIG_GAP = 28;
+const SIG_DATE_W = 78;
+/** Space above a line for the handwriting, and between the two rows of lines. */
+const SIG_ABOVE = 27;
+const SIG_ROW_GAP = 20;
+/** Space after the block. */
+const SIG_AFTER = 8;
+
+/**
+ * Where the lines of one column go, relative to the block's top: the same arithmetic serves
+ * drawing and measuring, so a block measured as fitting is drawn as measured.
+ */
+function signatureColumnLayout(doc: Doc, c: SignatureColumn, colW: number) {
+  const captionH = (text: string, width: number) => {
+    doc.font(FONT.regular).fontSize(9);
+    return 2.5 + doc.heightOfString(printable(text), { width });
+  };
+  let y = 0;
+  if (c.heading) {
+    doc.font(FONT.bold).fontSize(10);
+    y += doc.heightOfString(printable(c.heading), { width: colW });
+  }
+  const signatureY = y + SIG_ABOVE;
+  y = signatureY + captionH(c.signature, colW);
+  const nameW = colW - SIG_DATE_W - 12;
+  const secondY = y + SIG_ROW_GAP;
+  const dateW = c.name !== undefined ? SIG_DATE_W : Math.min(colW, 150);
+  const nameBottom = c.name !== undefined ? secondY + captionH(c.name, nameW) : secondY;
+  const dateBottom = secondY + captionH(c.date, dateW);
+  return { signatureY, secondY, nameW, dateW, bottom: Math.max(nameBottom, dateBottom) };
+}
+
+/** Height of `signatureLines` for these columns, space after included. */
+export function signatureLinesHeight(doc: Doc, columns: SignatureColumn[]): number {
+  const colW = (contentWidth(doc) - SIG_GAP * (columns.length - 1)) / columns.length;
+  return Math.max(...columns.map((c) => signatureColumnLayout(doc, c, colW).bottom)) + SIG_AFTER;
+}
+
 /**
  * Wet-signature lines, one column per party: a signature line, then the printed-name line
- * and a date line side by side.
+ * and a date line side by side. Never split: the whole block moves to a new page if needed
+ * (callers keep it with the statement it signs through `keepTogether`).
  */
 export function signatureLines(doc: Doc, columns: SignatureColumn[]): void {
   const x = doc.page.margins.left;
   const w = contentWidth(doc);
-  const gap = 28;
-  const colW = (w - gap * (columns.length - 1)) / columns.length;
-  ensureSpace(doc, 90);
+  const colW = (w - SIG_GAP * (columns.length - 1)) / columns.length;
+  ensureSpace(doc, signatureLinesHeight(doc, columns) - SIG_AFTER);
   const top = doc.y;
   let bottom = top;
   columns.forEach((c, i) => {
-    const cx = x + i * (colW + gap);
-    let y = top;
+    const cx = x + i * (colW + SIG_GAP);
+    const at = signatureColumnLayout(doc, c, colW);
     if (c.heading) {
-      doc.font(FONT.bold).fontSize(10).fillColor(INK).text(printable(c.heading), cx, y, { width: colW });
-      y = doc.y;
+      doc.font(FONT.bold).fontSize(10).fillColor(INK).text(printable(c.heading), cx, top, { width: colW });
     }
-    const line = (lx: number, ly: number, width: number, caption: string, prefill?: string): number => {
+    const line = (lx: number, ly: number, width: number, caption: string, prefill?: string): void => {
       if (prefill) {
         doc
           .font(FONT.regular)
           .fontSize(10)
           .fillColor(INK)
-          .text(printable(prefill), lx + 2, ly - 13, { width, lineBreak: false });
+          .text(printable(prefill), lx + 2, ly - 13, { width: width - 2, height: 12, ellipsis: true });
       }
       doc
         .moveTo(lx, ly)
@@ -427,23 +633,44 @@ export function signatureLines(doc: Doc, columns: SignatureColumn[]): void {
         .fontSize(9)
         .fillColor(MUTED)
         .text(printable(caption), lx, ly + 2.5, { width });
-      return doc.y;
     };
-    y = line(cx, y + 27, colW, c.signature);
-    const dateW = 78;
-    const nameW = colW - dateW - 12;
-    const y1 = c.name !== undefined ? line(cx, y + 22, nameW, c.name, c.printedName) : y;
-    const y2 = line(
-      c.name !== undefined ? cx + nameW + 12 : cx,
-      y + 22,
-      c.name !== undefined ? dateW : Math.min(colW, 150),
-      c.date,
-    );
-    bottom = Math.max(bottom, y1, y2);
+    line(cx, top + at.signatureY, colW, c.signature);
+    if (c.name !== undefined) line(cx, top + at.secondY, at.nameW, c.name, c.printedName);
+    line(c.name !== undefined ? cx + at.nameW + 12 : cx, top + at.secondY, at.dateW, c.date);
+    bottom = Math.max(bottom, top + at.bottom);
   });
   doc.x = x;
-  doc.y = bottom + 8;
+  doc.y = bottom + SIG_AFTER;
   doc.fillColor(INK);
+}
+
+/** A statement and the lines of those who sign it: printed as one block, never split over pages. */
+export interface SignedStatement {
+  heading: string;
+  paragraphs: { text: string; italic?: boolean; size?: number }[];
+  /** Heading over the signature lines, if any. */
+  signaturesHeading?: string;
+  signatures: SignatureColumn[];
+}
+
+/** Height of `signedStatement`'s block, down to the last caption (the space after it may fall off the page). */
+export function signedStatementHeight(doc: Doc, b: SignedStatement): number {
+  let h = sectionHeadingHeight(doc, b.heading);
+  for (const p of b.paragraphs) h += paragraphHeight(doc, p.text, p);
+  if (b.signaturesHeading) h += sectionHeadingHeight(doc, b.signaturesHeading);
+  return h + signatureLinesHeight(doc, b.signatures) - SIG_AFTER;
+}
+
+/**
+ * The statement, then its signature lines, on one page: on this page if the whole block fits,
+ * else at the top of the next. The lines never sit on another page than the words they sign.
+ */
+export function signedStatement(doc: Doc, b: SignedStatement): void {
+  keepTogether(doc, signedStatementHeight(doc, b));
+  sectionHeading(doc, b.heading);
+  for (const p of b.paragraphs) paragraph(doc, p.text, p);
+  if (b.signaturesHeading) sectionHeading(doc, b.signaturesHeading);
+  signatureLines(doc, b.signatures);
 }
 
 /**
@@ -473,10 +700,10 @@ export function footers(doc: Doc, text: string, marking?: string, /** @default 9
       .strokeColor(RULE)
       .stroke();
     doc.font(FONT.regular).fontSize(size).fillColor(MUTED);
+    // Wraps (a long organization name) rather than running off the page.
     doc.text(printable(fill(text, { page: i + 1 - range.start, pages: range.count })), x, y + 4, {
       width: w,
       align: 'center',
-      lineBreak: false,
     });
     doc.page.margins.bottom = bottom;
   }
@@ -493,7 +720,7 @@ export interface VerificationBlock {
   value: string;
 }
 
-const QR_SIZE = 78;
+const QR_SIZE = 72;
 
 /** Height of the verification block: the QR code or the text beside it, whichever is taller. */
 export function verificationHeight(doc: Doc, b: VerificationBlock): number {
@@ -556,7 +783,7 @@ export function anchorVerification(doc: Doc, b: VerificationBlock): () => void {
   drawVerification(doc, b);
   doc.x = page.margins.left;
   doc.y = y0;
-  page.margins.bottom = bottom + h + 8;
+  page.margins.bottom = bottom + h + 6;
   return () => {
     page.margins.bottom = bottom;
   };

@@ -15,22 +15,22 @@ import {
   ACCENT,
   anchorVerification,
   contentWidth,
-  ensureSpace,
+  count,
   fill,
   FONT,
   footers,
   formatIso,
   formatIsoRange,
+  glueParens,
   INK,
   isIsoWithOffset,
   letterhead,
   loadTemplate,
   MUTED,
-  paragraph,
   printable,
   RULE,
   sectionHeading,
-  signatureLines,
+  signedStatement,
   table,
   TINT,
   title,
@@ -44,6 +44,9 @@ import {
   type SignerInput,
   type VerifyOptions,
 } from './sign.js';
+
+/** Width of the label column of page 1's tables ("Dates of recordation" on one line). */
+const LABEL_W = 102;
 
 /** Name of the embedded file that carries the receipt's data. */
 export const RECEIPT_ATTACHMENT = 'custody-receipt.json';
@@ -100,7 +103,7 @@ export const ReceiptDataSchema = z.object({
   requestedAt: iso,
   releasedAt: iso,
   custodian: z.object({ title: nonEmpty, name: nonEmpty }),
-  /** The issuing organisation, e.g. "City of Exampleton". */
+  /** The issuing organization, e.g. "City of Exampleton". */
   organization: nonEmpty,
   /** Place of signing, e.g. "Exampleton, California" (the signature's /Location). */
   location: z.string().optional(),
@@ -212,6 +215,7 @@ export async function renderReceipt(
     requestedAt: formatIso(data.requestedAt, { dateOnly: true }),
     releasedAt: formatIso(data.releasedAt),
     fileCount: fileCount === undefined ? '' : fileCount.toLocaleString('en-US'),
+    files: fileCount === undefined ? '' : count(fileCount, 'file'),
     recordedFrom: formatIso(h.recordedFrom),
     recordedTo: formatIso(h.recordedTo),
     what: h.kind === 'bag' ? t.labels.kindBag : t.labels.kindDrive,
@@ -290,27 +294,25 @@ function drawPageOne(
       { label: L.requestedAt, value: formatIso(data.requestedAt) },
       { label: L.releasedAt, value: formatIso(data.releasedAt) },
     ],
-    { pairs: true },
+    { pairs: true, labelWidth: LABEL_W, gapAfter: 0 },
   );
-  doc.moveUp(0.5);
   table(
     doc,
     [
       { label: L.purpose, value: data.purpose },
       { label: L.releasedBy, value: `${data.custodian.name}, ${data.custodian.title}, ${data.organization}` },
     ],
-    { labelWidth: 96 },
+    { labelWidth: LABEL_W },
   );
 
   sectionHeading(doc, f(t.headings.handedOver));
   const pairs: Row[] = [];
   if (h.kind === 'drive') {
-    table(doc, [{ label: L.format, value: L.kindDrive }], { labelWidth: 96 });
-    doc.moveUp(0.5);
+    table(doc, [{ label: L.format, value: L.kindDrive }], { labelWidth: LABEL_W, gapAfter: 0 });
     pairs.push(
       { label: L.driveLabel, value: h.label },
       { label: L.driveSerial, value: h.serial, mono: true },
-      { label: L.driveCapacity, value: formatBytesExact(h.capacityBytes) },
+      { label: L.driveCapacity, value: glueParens(formatBytesExact(h.capacityBytes)) },
       { label: L.fileCount, value: h.fileCount === undefined ? '' : h.fileCount.toLocaleString('en-US') },
     );
   } else {
@@ -318,33 +320,34 @@ function drawPageOne(
       { label: L.format, value: L.kindBag },
       { label: L.bagName, value: h.name ?? '', mono: true },
       { label: L.fileCount, value: h.fileCount.toLocaleString('en-US') },
-      { label: L.bytes, value: formatBytesExact(h.bytes) },
+      { label: L.bytes, value: glueParens(formatBytesExact(h.bytes)) },
     );
   }
-  table(doc, pairs, { pairs: true });
-  doc.moveUp(0.5);
+  table(doc, pairs, { pairs: true, labelWidth: LABEL_W, gapAfter: 0 });
   const full: Row[] = [{ label: L.recordation, value: formatIsoRange(h.recordedFrom, h.recordedTo) }];
   if (h.manifestSha256) full.push({ label: L.manifest, value: h.manifestSha256, mono: true, size: 9 });
-  table(doc, full, { labelWidth: 96 });
+  table(doc, full, { labelWidth: LABEL_W });
 
-  sectionHeading(doc, f(t.headings.statement));
-  paragraph(doc, f(h.kind === 'drive' ? t.statementDrive : t.statement), { size: 9.5 });
-  paragraph(doc, f(t.acknowledgement), { italic: true, size: 9.5 });
-
-  ensureSpace(doc, 100); // keep the heading with its lines
-  sectionHeading(doc, f(t.headings.signatures));
-  signatureLines(doc, [
-    {
-      signature: f(t.signatureCaptions.recipient),
-      name: f(t.signatureCaptions.recipientName),
-      date: f(t.signatureCaptions.date),
-    },
-    {
-      signature: f(t.signatureCaptions.custodian),
-      name: f(t.signatureCaptions.custodianName),
-      date: f(t.signatureCaptions.date),
-    },
-  ]);
+  signedStatement(doc, {
+    heading: f(t.headings.statement),
+    paragraphs: [
+      { text: f(h.kind === 'drive' ? t.statementDrive : t.statement), size: 9.5 },
+      { text: f(t.acknowledgement), italic: true, size: 9.5 },
+    ],
+    signaturesHeading: f(t.headings.signatures),
+    signatures: [
+      {
+        signature: f(t.signatureCaptions.recipient),
+        name: f(t.signatureCaptions.recipientName),
+        date: f(t.signatureCaptions.date),
+      },
+      {
+        signature: f(t.signatureCaptions.custodian),
+        name: f(t.signatureCaptions.custodianName),
+        date: f(t.signatureCaptions.date),
+      },
+    ],
+  });
   release();
 }
 

@@ -21,6 +21,7 @@ import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { SignPdf, Signer } from '@signpdf/signpdf';
 import { CustodyError } from '../core/errors.js';
 import { readP12, type SigningIdentity } from './certificate.js';
+import { defaultFontFile, FONT, registerFonts } from './layout.js';
 import { dictString, parsePdfDate, readPdfString } from './pdf-objects.js';
 import {
   children,
@@ -172,7 +173,10 @@ export interface PdfOptions {
 }
 
 function newDocument(o: PdfOptions): PDFKit.PDFDocument {
-  return new PDFDocument({
+  const doc = new PDFDocument({
+    // The embedded font from the start: pdfkit would otherwise make Helvetica, a font the
+    // reader supplies, the document's first font.
+    font: defaultFontFile(),
     size: o.size ?? 'LETTER',
     margins: o.margins ?? { top: 54, bottom: 70, left: 54, right: 54 },
     bufferPages: true,
@@ -187,6 +191,8 @@ function newDocument(o: PdfOptions): PDFKit.PDFDocument {
       ModDate: o.createdAt,
     },
   });
+  registerFonts(doc);
+  return doc;
 }
 
 /**
@@ -248,7 +254,10 @@ export async function signPdfDocument(
       // pages are not buffered: the widget goes on the current page
     }
   }
-  doc.font('Helvetica'); // the placeholder's AcroForm needs a current font
+  // The placeholder's AcroForm names the current font: the embedded one, as everywhere else
+  // (registered here too for a document the caller made).
+  registerFonts(doc);
+  doc.font(FONT.regular);
   pdfkitAddPlaceholder({
     pdf: doc,
     pdfBuffer: Buffer.alloc(0),

@@ -1,5 +1,5 @@
 /**
- * The public transparency report: what the city's licence-plate cameras did in a period, in
+ * The public transparency report: what the city's license plate cameras did in a period, in
  * counts only (policy §1–§10 and the ALPR statute's habit of public accounting, Civ. Code
  * 1798.90.51). It names no plate, person, badge, case or camera location: only numbers, the
  * city and the custodian's title. Signed with the home's identity, like every other report.
@@ -7,6 +7,7 @@
 import type { KindCounts, TransparencyData } from '../ledger/breach.js';
 import {
   contentWidth,
+  count,
   FONT,
   footers,
   formatIso,
@@ -77,14 +78,14 @@ export async function renderTransparencyReport(
       info: {
         Title: `Transparency report ${span} — ${d.organization}`,
         Author: d.custodianTitle,
-        Subject: 'Automated licence-plate recognition: public transparency report',
+        Subject: 'Automated license plate recognition: public transparency report',
         Keywords: `custody transparency ledger ${d.ledgerHead}`,
       },
     },
     (doc) => {
       letterhead(doc, {
         organization: d.organization,
-        office: 'Automated licence-plate recognition (ALPR) program',
+        office: 'Automated license plate recognition (ALPR) program',
         label: 'TRANSPARENCY',
         number,
       });
@@ -114,12 +115,12 @@ export async function renderTransparencyReport(
       table(doc, [
         {
           label: 'Cameras in service',
-          value: `${n(d.cameras.inService)} (${n(d.cameras.addedInPeriod)} added, ${n(d.cameras.retiredInPeriod)} retired in the period)`,
+          value: `${n(d.cameras.inService)} (${n(d.cameras.addedInPeriod)} added and ${n(d.cameras.retiredInPeriod)} retired in the period)`,
         },
         { label: 'Images imported in the period', value: n(d.images.importedInPeriod) },
         {
           label: 'Images held at the end of the period',
-          value: `${n(d.images.heldAtEnd)} (in ${n(d.images.batchesHeldAtEnd)} import batches)`,
+          value: `${n(d.images.heldAtEnd)} (in ${count(d.images.batchesHeldAtEnd, 'import batch', 'import batches')})`,
         },
         {
           label: 'Retention period',
@@ -151,7 +152,7 @@ export async function renderTransparencyReport(
         rows.push(
           {
             label: 'Import batches destroyed',
-            value: `${n(d.destruction.batchesDestroyed)} (${n(d.destruction.imagesDestroyed)} images)`,
+            value: `${n(d.destruction.batchesDestroyed)} (${count(d.destruction.imagesDestroyed, 'image')})`,
           },
           { label: 'Destroyed on time', value: n(d.destruction.onTime) },
           { label: 'Destroyed late', value: n(d.destruction.late) },
@@ -170,7 +171,10 @@ export async function renderTransparencyReport(
             ? [
                 { label: 'Health checks run', value: n(d.health.checksRun) },
                 { label: 'Problems logged', value: n(d.health.problemsLogged) },
-                { label: 'Days not working (all cameras)', value: String(d.health.outageDays) },
+                {
+                  label: 'Days not working (all cameras)',
+                  value: d.health.outageDays.toLocaleString('en-US', { maximumFractionDigits: 1 }),
+                },
               ]
             : [{ label: 'Health checks', value: 'not recorded in this home' }]),
           { label: 'Data breaches discovered', value: n(d.breaches.discovered) },

@@ -55,7 +55,7 @@ describe('renderBreachNotice', async () => {
     expect(html).toContain('<h1>Notice of Data Breach</h1>');
     const h2 = [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]);
     expect(h2).toEqual(HEADINGS);
-    expect(html).toContain('<li>Images of vehicles and their licence plates</li>');
+    expect(html).toContain('<li>Images of vehicles and their license plates</li>');
     const sizes = [...html.matchAll(/font-size:\s*([\d.]+)(pt|px)/g)].map((m) =>
       m[2] === 'px' ? Number(m[1]) * 0.75 : Number(m[1]),
     );

@@ -109,7 +109,7 @@ describe('renderReceipt (drive)', () => {
     const pdf = await renderReceipt(data, testIdentity());
     expect(pdfsig(pdf)).toContain('Signature is Valid');
     expect(pdfPageCount(pdf)).toBe(1);
-    const text = pdftotext(pdf);
+    const text = pdftotext(pdf, []).replace(/\s+/g, ' ');
     expect(text).toContain('4C530001230816112193');
     expect(text).toContain('32,015,679,488 bytes (32.0 GB)');
     expect(text).toContain('18,204');
