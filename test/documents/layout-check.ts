@@ -171,13 +171,14 @@ export function renderGray(pdf: Buffer, page: number, dpi = 72): Gray {
 
 /**
  * True when a dark horizontal stroke runs under most of [x0, x1] within `above` points over `y`
- * (a signature line drawn just above its caption). Page at 72 dpi, so pixels are points.
+ * (a signature line drawn just above its caption). Coordinates in points; `dpi` is the image's.
  */
-export function ruleAbove(img: Gray, x0: number, x1: number, y: number, above = 6): boolean {
-  for (let row = Math.max(0, Math.floor(y - above)); row < Math.min(img.height, Math.ceil(y)); row++) {
+export function ruleAbove(img: Gray, dpi: number, x0: number, x1: number, y: number, above = 6): boolean {
+  const k = dpi / 72;
+  const from = Math.max(0, Math.floor(x0 * k));
+  const to = Math.min(img.width, Math.ceil(x1 * k));
+  for (let row = Math.max(0, Math.floor((y - above) * k)); row < Math.min(img.height, Math.ceil(y * k)); row++) {
     let dark = 0;
-    const from = Math.max(0, Math.floor(x0));
-    const to = Math.min(img.width, Math.ceil(x1));
     for (let c = from; c < to; c++) if (img.data[row * img.width + c]! < 140) dark++;
     if (dark >= 0.9 * (to - from)) return true;
   }

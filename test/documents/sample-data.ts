@@ -67,6 +67,11 @@ export function sampleDriveReceipt(): ReceiptData {
   };
 }
 
+/** The date `n` days after `from` (YYYY-MM-DD). */
+function day(from: string, n: number): string {
+  return new Date(Date.parse(`${from}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
 export function sampleDestruction(batches = 6): DestructionData {
   return {
     certificateNumber: 'D-2026-0007',
@@ -79,10 +84,10 @@ export function sampleDestruction(batches = 6): DestructionData {
       source: `CAM-0${(i % 3) + 1} drive CAM-0${(i % 3) + 1}-${i % 2 ? 'A' : 'B'}`,
       files: 2900 + i * 17,
       bytes: (2900 + i * 17) * 190_000,
-      recordedFrom: `2026-09-${String(1 + i).padStart(2, '0')}T06:00:00.000-07:00`,
-      recordedTo: `2026-09-${String(6 + i).padStart(2, '0')}T21:14:09.000-07:00`,
+      recordedFrom: `${day('2026-09-01', i)}T06:00:00.000-07:00`,
+      recordedTo: `${day('2026-09-06', i)}T21:14:09.000-07:00`,
       manifestSha256: sha(`batch ${i}`),
-      keyDestroyedAt: `2026-11-26T16:40:${String(10 + i).padStart(2, '0')}.000-08:00`,
+      keyDestroyedAt: `2026-11-26T16:${String(40 + Math.floor((10 + i) / 60)).padStart(2, '0')}:${String((10 + i) % 60).padStart(2, '0')}.000-08:00`,
     })),
     holdsExcluded: [
       { id: 'HOLD-2026-003', reason: 'Written request, case EPD-26-009112 (court proceeding)', files: 312 },
