@@ -202,7 +202,7 @@ export async function renderHealthReport(
           { label: 'Cameras', value: r.cameras.length.toLocaleString('en-US') },
           {
             label: 'Stored files',
-            value: `${st.filesInStore.toLocaleString('en-US')} (${st.full ? 'all' : `a monthly sample of ${st.filesChecked.toLocaleString('en-US')}`} re-hashed; ${st.fixityFailures.toLocaleString('en-US')} did not match)`,
+            value: `${st.filesInStore.toLocaleString('en-US')} (${st.full || st.filesChecked === st.filesInStore ? 'all' : `a monthly sample of ${st.filesChecked.toLocaleString('en-US')}`} re-hashed; ${st.fixityFailures.toLocaleString('en-US')} did not match)`,
           },
           { label: `Ledger head (event #${input.checkSeq})`, value: input.ledgerHead, mono: true, size: 9 },
         ],
