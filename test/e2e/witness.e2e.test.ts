@@ -20,10 +20,12 @@ describe('rollback caught from outside the home (spawned)', () => {
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T08:00:00-07:00']);
     const drive = path.join(t.dir, 'CAMDRIVE1');
-    fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
+    // An empty drive is enrolled and put in the camera, which then records onto it.
+    fs.mkdirSync(drive);
     await ok(['drive', 'enrol', '--source', drive, '--id', 'D001', '--label', 'CAMDRIVE1']);
     await ok(['drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2']);
     await ok(['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
+    fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
     await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--replacement', 'D002']);
     await ok([
       'agency',
