@@ -31,6 +31,7 @@ import { registerTransparency } from './commands/transparency.js';
 import { registerUnlock } from './commands/unlock.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWitness } from './commands/witness.js';
+import { registerUpgrade } from './commands/upgrade.js';
 import { registerWatch } from './commands/watch.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { resetStdinCache } from './session.js';
@@ -72,6 +73,7 @@ const COMMAND_GROUPS = [
   registerWitness,
   registerUnlock,
   registerRestore,
+  registerUpgrade,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -3,7 +3,7 @@
  * described in docs/ARCHITECTURE.md. Files that hold confidential data are encrypted; the rest
  * (home.json, keyring.json, checkpoints.jsonl, signing/cert.pem) hold no camera, plate or name.
  */
-import { randomBytes, randomUUID, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { randomBytes, randomUUID, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import envPaths from 'env-paths';
@@ -26,10 +26,13 @@ import {
 } from './crypto.js';
 import { appendLineDurable, writeFileAtomic } from './fsutil.js';
 import { Ledger } from './ledger.js';
+import { newSigningKey, type SigningKey, signingKeyFromPem, signWithKey, verifyWithKey } from './signing.js';
 
 export const HOME_FORMAT = 'custody-home';
-export const HOME_VERSION = 1;
+/** 2: keys by role (record and evidence), every event signed by its author (issue 14). */
+export const HOME_VERSION = 2;
 const KEYRING_CONTEXT = 'custody-keyring';
+const SLOT_CONTEXT = 'custody-keyring-slot-v2';
 const IDENTITY_CONTEXT = 'custody-signing-identity';
 
 export interface HomeJson {
@@ -41,7 +44,31 @@ export interface HomeJson {
 }
 
 export interface Keyring {
+  /** 2 from format version 2 on: each slot seals an operator's `SlotContents`, not the master key. */
+  version?: number;
   operators: Record<string, WrappedKey>;
+}
+
+/** What an operator's slot holds (format 2), sealed under the key derived from their password. */
+interface SlotContents {
+  /** The record key: the ledger, the documents, the home's signing identity. Every role. */
+  record: string;
+  /** The evidence key: batch keys, hence segments, stored files, plate readings. Custodian and designees only. */
+  evidence?: string;
+  /** The operator's own Ed25519 signing key (PKCS#8 PEM); its public half is recorded in the ledger. */
+  signingKey: string;
+}
+
+/** An operator's keys once their slot is open. */
+export interface OperatorKeys {
+  record: Buffer;
+  evidence?: Buffer;
+  signing: SigningKey;
+}
+
+/** Roles whose slot carries the evidence key (DESIGN.md: "Keys follow roles"). */
+export function roleReadsEvidence(role: string): boolean {
+  return role === 'custodian' || role === 'designee';
 }
 
 /** The platform's data directory, unless `--home` or CUSTODY_HOME says otherwise. */
@@ -131,11 +158,29 @@ export class Home {
     }
   }
 
-  writeKeyring(k: Keyring): void {
-    writeFileAtomic(this.keyringFile, `${JSON.stringify(k, null, 2)}\n`, { keep: 1 });
+  /** Mark the home as being in the current format (the last step of `custody upgrade`). */
+  writeHomeJson(json: HomeJson): void {
+    writeFileAtomic(this.file('home.json'), `${JSON.stringify(json, null, 2)}\n`, { mode: 0o644 });
   }
 
-  async unlock(username: string, password: string): Promise<Buffer | undefined> {
+  /**
+   * Write the keyring; no earlier generation is kept (an old one would still hold the slot of a
+   * disabled operator or an old password), and any left by an older custody is removed.
+   */
+  writeKeyring(k: Keyring): void {
+    writeFileAtomic(this.keyringFile, `${JSON.stringify(k, null, 2)}\n`);
+    for (let g = 1; g <= 3; g++) fs.rmSync(`${this.keyringFile}.${g}`, { force: true });
+  }
+
+  /** Format 1: the master key in the operator's slot (only `custody upgrade` still reads it). */
+  async unlockLegacy(username: string, password: string): Promise<Buffer | undefined> {
+    const entry = this.readKeyring().operators[operatorKeyId(username)];
+    if (!entry) return undefined;
+    return unwrapWithPassword(entry, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
+  }
+
+  /** Open an operator's slot: their record key, the evidence key if their role has it, their signing key. */
+  async unlock(username: string, password: string): Promise<OperatorKeys | undefined> {
     const entry = this.readKeyring().operators[operatorKeyId(username)];
     if (!entry) {
       // Spend the same time as a real attempt, so timing does not tell which usernames exist.
@@ -147,33 +192,52 @@ export class Home {
       );
       return undefined;
     }
-    return unwrapWithPassword(entry, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
+    const plain = await unwrapWithPassword(entry, password, this.json.kdf, `${SLOT_CONTEXT}:${username}`);
+    if (!plain) return undefined;
+    const c = JSON.parse(plain.toString('utf8')) as SlotContents;
+    return {
+      record: Buffer.from(c.record, 'base64'),
+      evidence: c.evidence ? Buffer.from(c.evidence, 'base64') : undefined,
+      signing: signingKeyFromPem(c.signingKey),
+    };
   }
 
-  async setOperatorKey(username: string, master: Buffer, password: string): Promise<void> {
+  /** Seal an operator's keys under their password (the evidence key only if given). */
+  async setOperatorKeys(username: string, keys: OperatorKeys, password: string): Promise<void> {
     const k = this.readKeyring();
+    const contents: SlotContents = {
+      record: keys.record.toString('base64'),
+      ...(keys.evidence ? { evidence: keys.evidence.toString('base64') } : {}),
+      signingKey: keys.signing.privateKeyPem,
+    };
+    k.version = 2;
     k.operators[operatorKeyId(username)] = await wrapWithPassword(
-      master,
+      Buffer.from(JSON.stringify(contents)),
       password,
       this.json.kdf,
-      `${KEYRING_CONTEXT}:${username}`,
+      `${SLOT_CONTEXT}:${username}`,
     );
     this.writeKeyring(k);
   }
 
+  /** Remove an operator's slot (and every earlier generation of the keyring, which still held it). */
   removeOperatorKey(username: string): void {
     const k = this.readKeyring();
     delete k.operators[operatorKeyId(username)];
     this.writeKeyring(k);
   }
 
-  ledgerKey(master: Buffer): Buffer {
-    return subkey(master, 'ledger');
+  /** The ledger's key, from the record key (format 1: from the master key). */
+  ledgerKey(record: Buffer): Buffer {
+    return subkey(record, 'ledger');
   }
 
-  /** The custody signing key and certificate (the PKCS#12 for PDF signing, and its parts). */
-  loadIdentity(master: Buffer): StoredIdentity {
-    const blob = openBlob(subkey(master, 'signing'), fs.readFileSync(this.identityFile), IDENTITY_CONTEXT);
+  /**
+   * The home's PDF signing identity (the PKCS#12 for PDF signing, and its parts), sealed with a key
+   * derived from the evidence key: custodian and designees sign PDFs with it, an auditor cannot.
+   */
+  loadIdentity(evidence: Buffer): StoredIdentity {
+    const blob = openBlob(subkey(evidence, 'signing'), fs.readFileSync(this.identityFile), IDENTITY_CONTEXT);
     if (!blob)
       throw new CustodyError(
         'integrity',
@@ -203,8 +267,7 @@ export class Home {
    * SHA-256 of its line in checkpoints.jsonl), so the checkpoints form their own chain and a
    * removed line is noticed.
    */
-  signCheckpoint(ledger: Ledger, master: Buffer, at: string): Checkpoint {
-    const id = this.loadIdentity(master);
+  signCheckpoint(ledger: Ledger, key: SigningKey, at: string): Checkpoint {
     const last = lastLine(this.checkpointsFile);
     const body: Omit<Checkpoint, 'signature'> = {
       home: this.json.homeId,
@@ -212,9 +275,9 @@ export class Home {
       hash: ledger.head.hash,
       at,
       prev: last === undefined ? null : sha256Hex(last),
+      key: key.keyId,
     };
-    const signature = cryptoSign('sha256', Buffer.from(canonicalJson(body)), id.privateKeyPem).toString('base64');
-    return { ...body, signature };
+    return { ...body, signature: signWithKey(key, canonicalJson(body)) };
   }
 
   /** Append a signed checkpoint to checkpoints.jsonl (hashes only: nothing confidential). */
@@ -223,8 +286,8 @@ export class Home {
   }
 
   /** Sign the chain head and append it. */
-  writeCheckpoint(ledger: Ledger, master: Buffer, at: string): Checkpoint {
-    const cp = this.signCheckpoint(ledger, master, at);
+  writeCheckpoint(ledger: Ledger, key: SigningKey, at: string): Checkpoint {
+    const cp = this.signCheckpoint(ledger, key, at);
     this.appendCheckpoint(cp);
     return cp;
   }
@@ -288,6 +351,8 @@ export interface Checkpoint {
   at: string;
   /** SHA-256 of the previous line of checkpoints.jsonl; null for the first; absent in homes before version 2. */
   prev?: string | null;
+  /** The id of the committing operator's signing key (Ed25519); absent before format 2 (signed with cert.pem). */
+  key?: string;
   signature: string;
 }
 
@@ -297,6 +362,13 @@ export interface CheckpointLine extends Checkpoint {
   raw: string;
 }
 
+/** A format-2 checkpoint, against the public key its `key` names (looked up in the ledger by the caller). */
+export function checkpointSignedBy(cp: Checkpoint, publicKey: string): boolean {
+  const { signature, home, seq, hash, at, prev, key } = cp;
+  return verifyWithKey(publicKey, canonicalJson({ home, seq, hash, at, prev, key }), signature);
+}
+
+/** A checkpoint written before format 2, against the home's certificate. */
 export function checkpointSignatureValid(cp: Checkpoint, certPem: string): boolean {
   try {
     const { signature, home, seq, hash, at, prev } = cp;
@@ -375,7 +447,7 @@ export function validatePassword(p: string): string {
 }
 
 /** Create a new home. Refuses any folder that already holds something. */
-export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: Ledger; master: Buffer }> {
+export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: Ledger; keys: OperatorKeys }> {
   const settings = parseSettings(o.settings as unknown as Record<string, unknown>);
   validateUsername(o.custodian.username);
   validatePassword(o.custodian.password);
@@ -402,7 +474,9 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
       createdAt: at,
       kdf: o.kdf ?? DEFAULT_KDF,
     };
-    const master = randomKey();
+    // Keys by role: the record key (every operator) and the evidence key (custodian and designees).
+    const keys: OperatorKeys = { record: randomKey(), evidence: randomKey(), signing: newSigningKey() };
+    const evidence = keys.evidence!;
 
     const { identity, passphrase } = await o.makeIdentity({
       commonName: o.custodian.displayName,
@@ -413,7 +487,7 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
     writeFileAtomic(
       path.join(o.dir, 'signing', 'identity.enc'),
       sealBlob(
-        subkey(master, 'signing'),
+        subkey(evidence, 'signing'),
         Buffer.from(
           JSON.stringify({
             p12: identity.p12.toString('base64'),
@@ -426,33 +500,49 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
       ),
     );
     writeFileAtomic(path.join(o.dir, 'signing', 'cert.pem'), identity.certPem, { mode: 0o644 });
-    writeFileAtomic(path.join(o.dir, 'keyring.json'), `${JSON.stringify({ operators: {} }, null, 2)}\n`);
+    writeFileAtomic(path.join(o.dir, 'keyring.json'), `${JSON.stringify({ version: 2, operators: {} }, null, 2)}\n`);
     // home.json is written before the ledger but the home is only usable once the ledger exists.
     writeFileAtomic(path.join(o.dir, 'home.json'), `${JSON.stringify(json, null, 2)}\n`, { mode: 0o644 });
     const home = Home.open(o.dir);
-    await home.setOperatorKey(o.custodian.username, master, o.custodian.password);
+    await home.setOperatorKeys(o.custodian.username, keys, o.custodian.password);
 
     const ledger = await Ledger.createEmpty();
     const actor = o.custodian.username;
-    ledger.append('home.created', actor, at, {
-      homeId: json.homeId,
-      settings,
-      certificate: {
-        subject: identity.subject,
-        fingerprint256: identity.fingerprint256,
-        notAfter: identity.notAfter.toISOString(),
+    const sign = keys.signing;
+    ledger.append(
+      'home.created',
+      actor,
+      at,
+      {
+        homeId: json.homeId,
+        format: HOME_VERSION,
+        signingKey: sign.publicKey,
+        settings,
+        certificate: {
+          subject: identity.subject,
+          fingerprint256: identity.fingerprint256,
+          notAfter: identity.notAfter.toISOString(),
+        },
       },
-    });
-    ledger.append('operator.added', actor, at, {
-      username: actor,
-      displayName: o.custodian.displayName,
-      role: 'custodian',
-      organization: o.custodian.organization ?? settings.agencyName,
-    });
-    ledger.append('operator.trained', actor, at, { username: actor, ...o.custodian.training });
-    ledger.save(home.ledgerFile, home.ledgerKey(master));
-    home.writeCheckpoint(ledger, master, at);
-    return { home, ledger, master };
+      sign,
+    );
+    ledger.append(
+      'operator.added',
+      actor,
+      at,
+      {
+        username: actor,
+        displayName: o.custodian.displayName,
+        role: 'custodian',
+        organization: o.custodian.organization ?? settings.agencyName,
+        signingKey: sign.publicKey,
+      },
+      sign,
+    );
+    ledger.append('operator.trained', actor, at, { username: actor, ...o.custodian.training }, sign);
+    ledger.save(home.ledgerFile, home.ledgerKey(keys.record));
+    home.writeCheckpoint(ledger, sign, at);
+    return { home, ledger, keys };
   } catch (e) {
     // Leave nothing half-made behind.
     if (!existed) fs.rmSync(o.dir, { recursive: true, force: true });

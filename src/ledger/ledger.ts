@@ -17,6 +17,7 @@ import { writeFileAtomic } from './fsutil.js';
 import { LEDGER_SCHEMA } from './features/index.js';
 import type { LedgerEvent } from './reducers.js';
 import type { LedgerSchema } from './schema.js';
+import { type SigningKey, signWithKey } from './signing.js';
 
 const LEDGER_CONTEXT = 'custody-ledger';
 /** Generations of the ledger file kept beside it (ledger.enc.1 … .3). */
@@ -96,6 +97,8 @@ export class Ledger {
   private constructor(db: Database, schema: LedgerSchema) {
     this.db = db;
     this.schema = schema;
+    // Each event's signature by its author (format 2): not part of the chain, checked by `verify`.
+    db.exec('CREATE TABLE IF NOT EXISTS event_sigs (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, sig TEXT NOT NULL)');
     const r = rows<{ seq: number; hash: string }>(db, 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.headSeq = r[0]?.seq ?? 0;
     this.headHash = r[0]?.hash ?? GENESIS_HASH;
@@ -154,8 +157,11 @@ export class Ledger {
     return this.dirty;
   }
 
-  /** Append one event to the chain and apply it to the derived tables (all or nothing). */
-  append(type: string, actor: string, at: string, data: Record<string, unknown>): LedgerEvent {
+  /**
+   * Append one event to the chain and apply it to the derived tables (all or nothing). With a
+   * signer (its author's key), the event's hash is signed and the signature kept beside it.
+   */
+  append(type: string, actor: string, at: string, data: Record<string, unknown>, signer?: SigningKey): LedgerEvent {
     const reducer = this.schema.reducers[type];
     if (!reducer) throw new Error(`no reducer for event type ${type}`);
     // Round-trip through canonical JSON so what is hashed is exactly what is stored.
@@ -179,6 +185,12 @@ export class Ledger {
         ],
       );
       reducer(this.db, e);
+      if (signer)
+        this.db.run('INSERT INTO event_sigs (seq, key, sig) VALUES (?,?,?)', [
+          e.seq,
+          signer.keyId,
+          signWithKey(signer, hash),
+        ]);
       this.db.exec('RELEASE append');
     } catch (err) {
       this.db.exec('ROLLBACK TO append');

@@ -95,6 +95,8 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
   },
   'operator.password_changed': () => {},
   'ledger.restored': () => {},
+  /** `custody upgrade` to format 2 (keys by role, signed events): it records the custodian's signing key. */
+  'home.upgraded': () => {},
   'auth.failed': (db, e) => {
     run(db, 'UPDATE operators SET failed_logins = failed_logins + ?, last_failed_at = ? WHERE username = ?', [
       num(e.data.count) ?? 1,

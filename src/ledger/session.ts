@@ -15,7 +15,7 @@ import {
 import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
 import { appendLineDurable, removeLeftoverTemps, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
-import { Home } from './home.js';
+import { HOME_VERSION, Home, type OperatorKeys } from './home.js';
 import { GENERATIONS, Ledger } from './ledger.js';
 import { acquireLock, type HeldLock } from './lock.js';
 
@@ -130,19 +130,34 @@ export function operatorRowJson(r: OperatorRow) {
 export class Session {
   readonly home: Home;
   readonly ledger: Ledger;
-  readonly master: Buffer;
+  /** The operator's keys: the record key, the evidence key if their role has it, their signing key. */
+  readonly keys: OperatorKeys;
   readonly operator: Operator;
   readonly clock: Clock;
   private lock: HeldLock;
   private closed = false;
 
-  constructor(home: Home, ledger: Ledger, master: Buffer, operator: Operator, clock: Clock, lock: HeldLock) {
+  constructor(home: Home, ledger: Ledger, keys: OperatorKeys, operator: Operator, clock: Clock, lock: HeldLock) {
     this.home = home;
     this.ledger = ledger;
-    this.master = master;
+    this.keys = keys;
     this.operator = operator;
     this.clock = clock;
     this.lock = lock;
+  }
+
+  /**
+   * The evidence key (batch keys, hence segments, stored files and plate readings; the PDF signing
+   * identity). Only custodian and designee slots hold it: for an auditor there is no key to give.
+   */
+  get master(): Buffer {
+    if (!this.keys.evidence)
+      throw new CustodyError(
+        'denied',
+        `Operator ${this.operator.username} (${this.operator.role}) holds no key to the evidence.`,
+        'Auditors read the record (`custody log`, `custody audit`, `custody verify`), never images or plates.',
+      );
+    return this.keys.evidence;
   }
 
   private cachedSettings: Settings | undefined;
@@ -165,8 +180,9 @@ export class Session {
     requirePermission(this.operator.username, this.operator.role, p);
   }
 
+  /** Append an event authored (and signed) by the logged-in operator. */
   append(type: string, data: Record<string, unknown>): void {
-    this.ledger.append(type, this.operator.username, this.now(), data);
+    this.ledger.append(type, this.operator.username, this.now(), data, this.keys.signing);
     if (type === 'settings.changed') this.cachedSettings = undefined;
   }
 
@@ -182,8 +198,8 @@ export class Session {
    */
   commit(): void {
     if (!this.ledger.hasUnsavedChanges) return;
-    const checkpoint = this.home.signCheckpoint(this.ledger, this.master, this.now());
-    this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.master));
+    const checkpoint = this.home.signCheckpoint(this.ledger, this.keys.signing, this.now());
+    this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
     try {
       this.home.appendCheckpoint(checkpoint);
     } catch (e) {
@@ -204,8 +220,19 @@ export class Session {
   }
 }
 
+/** A home of an earlier format is opened only by `custody upgrade`. */
+export function requireCurrentFormat(home: Home): void {
+  if (home.json.version < HOME_VERSION)
+    throw new CustodyError(
+      'conflict',
+      `This home is in format ${home.json.version}; this custody keeps homes in format ${HOME_VERSION} (keys by role, signed events).`,
+      'The custodian runs `custody upgrade` once; nothing else is changed until then.',
+    );
+}
+
 export async function openSession(o: OpenOptions): Promise<Session> {
   const home = Home.open(o.homeDir);
+  requireCurrentFormat(home);
   const lock = await acquireLock(home.dir, o.command, o.lockWaitMs ?? 5000);
   try {
     const { username, password } = o.credentials;
@@ -217,8 +244,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     const delay = failureDelayMs(recent);
     if (delay > 0) await (o.sleep ?? realSleep)(delay);
 
-    const master = await home.unlock(username, password);
-    if (!master) {
+    const keys = await home.unlock(username, password);
+    if (!keys) {
       // Policy §5 / §9: a wrong password is logged (auth.log until the next successful log-in
       // takes it into the ledger; the ledger cannot be opened without a key).
       appendLineDurable(home.authLogFile, JSON.stringify({ username, at: now.toISOString() }));
@@ -230,7 +257,7 @@ export async function openSession(o: OpenOptions): Promise<Session> {
           : 'Check the username (CUSTODY_USER) and the password.',
       );
     }
-    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(master));
+    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(keys.record));
     const row = operatorRow(ledger, username);
     if (!row) {
       ledger.close();
@@ -245,7 +272,7 @@ export async function openSession(o: OpenOptions): Promise<Session> {
       throw new CustodyError('integrity', `Operator ${username} has an unknown role ${operator.role}.`);
     if (!o.allowUntrained) requireTrained(username, operator.training);
 
-    const session = new Session(home, ledger, master, operator, o.clock, lock);
+    const session = new Session(home, ledger, keys, operator, o.clock, lock);
     // A save interrupted (killed, power cut) leaves its temporary file; with the lock held, none is live.
     removeLeftoverTemps(
       [home.dir, ...['segments', 'keys', 'documents', 'signing', 'store'].map((d) => home.file(d))].concat(

@@ -3,7 +3,9 @@
  * check every signed checkpoint against the chain. Returns findings; the caller decides the exit.
  */
 import { sha256Hex } from '../core/hash.js';
-import { type CheckpointLine, checkpointSignatureValid } from './home.js';
+import { type CheckpointLine, checkpointSignatureValid, checkpointSignedBy } from './home.js';
+import type { Ledger } from './ledger.js';
+import { keyIdOf, verifyWithKey } from './signing.js';
 import type { Session } from './session.js';
 
 export interface VerifyReport {
@@ -11,9 +13,115 @@ export interface VerifyReport {
   events: number;
   head: { seq: number; hash: string };
   checkpoints: { total: number; valid: number; latestSeq: number | null };
+  /** Events signed by their author's key, and from which event on every one must be (format 2). */
+  signatures: { valid: number; from: number | null };
   problems: string[];
   warnings: string[];
   firstBadEvent?: { seq: number; type: string; at: string; reason: string };
+}
+
+/** Every signing key the ledger records: who it belongs to, from which event on. */
+export interface KeyRegistry {
+  byId: Map<string, { username: string; publicKey: string; seq: number }>;
+  /** Each username's keys in order of recording. */
+  byUser: Map<string, { keyId: string; seq: number }[]>;
+  /** Events that record a key, and whose key they record. */
+  events: Map<number, { username: string; keyId: string; self: boolean }>;
+}
+
+const SELF_INTRODUCING = new Set(['home.created', 'home.upgraded']);
+
+export function recordedKeys(ledger: Ledger): KeyRegistry {
+  const reg: KeyRegistry = { byId: new Map(), byUser: new Map(), events: new Map() };
+  const rows = ledger.rows<{ seq: number; type: string; actor: string; data: string }>(
+    "SELECT seq, type, actor, data FROM events WHERE type IN ('home.created','home.upgraded','operator.added','operator.password_changed') ORDER BY seq",
+  );
+  for (const r of rows) {
+    const d = JSON.parse(r.data) as { signingKey?: unknown; username?: unknown };
+    if (typeof d.signingKey !== 'string') continue;
+    const self = SELF_INTRODUCING.has(r.type);
+    const username = self ? r.actor : String(d.username);
+    const keyId = keyIdOf(d.signingKey);
+    reg.byId.set(keyId, { username, publicKey: d.signingKey, seq: r.seq });
+    reg.byUser.set(username, [...(reg.byUser.get(username) ?? []), { keyId, seq: r.seq }]);
+    reg.events.set(r.seq, { username, keyId, self });
+  }
+  return reg;
+}
+
+/** The key `username` signs with at event `seq`: the last one recorded before it (or by it, if it introduces itself). */
+function keyAt(reg: KeyRegistry, username: string, seq: number): string | undefined {
+  const ks = reg.byUser.get(username) ?? [];
+  let out: string | undefined;
+  for (const k of ks) {
+    const intro = reg.events.get(k.seq);
+    if (k.seq < seq || (k.seq === seq && intro?.self)) out = k.keyId;
+  }
+  return out;
+}
+
+/**
+ * Every event from the start of signing on (the `home.created` of a format-2 home, or the
+ * `home.upgraded` event) must carry a signature by its author's key, as the ledger recorded it
+ * before; a key for someone else must be recorded by a custodian. An operator holding only the
+ * record key can recompute the chain but cannot sign as anyone else.
+ */
+export function eventSignatureProblems(
+  ledger: Ledger,
+  reg: KeyRegistry,
+  homeVersion: number,
+): { problems: string[]; valid: number; from: number | null } {
+  const start = [...reg.events.entries()].find(([, e]) => e.self)?.[0] ?? null;
+  if (start === null)
+    return {
+      problems:
+        homeVersion >= 2
+          ? ['The ledger does not record where signed events begin (no signed home.created or home.upgraded).']
+          : [],
+      valid: 0,
+      from: null,
+    };
+  const roles = new Map(
+    ledger
+      .rows<{ username: string; role: string }>('SELECT username, role FROM operators')
+      .map((r) => [r.username, r.role]),
+  );
+  const problems: string[] = [];
+  let valid = 0;
+  const st = ledger.db.prepare(
+    'SELECT e.seq, e.type, e.actor, e.at, e.hash, s.key, s.sig FROM events e LEFT JOIN event_sigs s ON s.seq = e.seq WHERE e.seq >= ? ORDER BY e.seq',
+  );
+  try {
+    st.bind([start]);
+    while (st.step()) {
+      const r = st.getAsObject() as {
+        seq: number;
+        type: string;
+        actor: string;
+        at: string;
+        hash: string;
+        key: string | null;
+        sig: string | null;
+      };
+      const what = `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}`;
+      const expected = keyAt(reg, r.actor, r.seq);
+      const pub = expected ? reg.byId.get(expected)?.publicKey : undefined;
+      if (!r.sig || !r.key) problems.push(`${what} carries no signature: it was added or re-written outside custody.`);
+      else if (!pub) problems.push(`${what} is signed, but the ledger records no key for ${r.actor}.`);
+      else if (r.key !== expected || !verifyWithKey(pub, r.hash, r.sig))
+        problems.push(`${what} is not signed by ${r.actor}'s key: it was forged or re-signed.`);
+      else {
+        const rec = reg.events.get(r.seq);
+        if (rec && !rec.self && roles.get(r.actor) !== 'custodian')
+          problems.push(`${what} records a signing key for ${rec.username}, but only a custodian may.`);
+        else valid++;
+      }
+      if (problems.length >= 5) break;
+    }
+  } finally {
+    st.free();
+  }
+  return { problems, valid, from: start };
 }
 
 /** "Events #a–#b have" (or "Event #a has") when the ledger goes past the last checkpoint. */
@@ -61,6 +169,9 @@ export async function verifyLedger(s: Session): Promise<VerifyReport> {
   if (!chain.problem)
     problems.push(...(await s.ledger.verifyDerived()).map((p) => `${p[0]!.toUpperCase()}${p.slice(1)}.`));
 
+  const keys = recordedKeys(s.ledger);
+  const sigs = eventSignatureProblems(s.ledger, keys, s.home.json.version);
+  problems.push(...sigs.problems);
   const cert = s.home.certificatePem();
   const { checkpoints, unreadable } = s.home.readCheckpoints();
   for (const line of unreadable) problems.push(`Checkpoint line ${line} of checkpoints.jsonl is unreadable.`);
@@ -75,7 +186,8 @@ export async function verifyLedger(s: Session): Promise<VerifyReport> {
       problems.push(`Checkpoint at #${cp.seq} belongs to another home.`);
       continue;
     }
-    if (!checkpointSignatureValid(cp, cert)) {
+    const pub = cp.key ? keys.byId.get(cp.key)?.publicKey : undefined;
+    if (cp.key ? !pub || !checkpointSignedBy(cp, pub) : !checkpointSignatureValid(cp, cert)) {
       problems.push(`Checkpoint at #${cp.seq} (${cp.at}) has an invalid signature.`);
       continue;
     }
@@ -107,6 +219,7 @@ export async function verifyLedger(s: Session): Promise<VerifyReport> {
     events: chain.events,
     head: s.ledger.head,
     checkpoints: { total: checkpoints.length, valid, latestSeq: latest },
+    signatures: { valid: sigs.valid, from: sigs.from },
     problems,
     warnings,
     firstBadEvent: chain.problem,

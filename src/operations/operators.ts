@@ -1,11 +1,12 @@
 /**
- * Operators (policy §2, §3, §5): who may log in, their role and training. Each operator's key is
- * wrapped by a key derived from their password; disabling one removes that wrap, nothing is
- * re-encrypted.
+ * Operators (policy §2, §3, §5): who may log in, their role and training. Each operator's keys
+ * (the record key, the evidence key if their role reads it, their own signing key) are sealed by a
+ * key derived from their password; disabling one removes that slot and every earlier keyring.
  */
 import { CustodyError } from '../core/errors.js';
 import { isRole, ROLES, type Role } from '../core/roles.js';
-import { validatePassword, validateUsername } from '../ledger/home.js';
+import { type OperatorKeys, roleReadsEvidence, validatePassword, validateUsername } from '../ledger/home.js';
+import { newSigningKey } from '../ledger/signing.js';
 import { allOperatorRows, type Operator, operatorRowJson, type Session } from '../ledger/session.js';
 
 export { ROLES };
@@ -59,10 +60,14 @@ export async function operatorAdd(s: Session, o: OperatorAddInput): Promise<Oper
   if (!isRole(role)) throw new CustodyError('usage', `--role must be one of ${ROLES.join(', ')}.`);
   const password = validatePassword(o.password);
   const organization = o.organization ?? s.settings.agencyName;
-  s.append('operator.added', { username, displayName, role, organization });
-  // The key is wrapped for the new operator only after the event is safely on disk.
+  // Their own signing key; its public half is recorded in the event that adds them, signed by the custodian.
+  const signing = newSigningKey();
+  const keys: OperatorKeys = { record: s.keys.record, signing };
+  if (roleReadsEvidence(role)) keys.evidence = s.master;
+  s.append('operator.added', { username, displayName, role, organization, signingKey: signing.publicKey });
+  // The keys are sealed for the new operator only after the event is safely on disk.
   s.commit();
-  await s.home.setOperatorKey(username, s.master, password);
+  await s.home.setOperatorKeys(username, keys, password);
   return { username, displayName, role, organization, trained: false };
 }
 
@@ -102,9 +107,20 @@ export async function operatorPasswd(
 ): Promise<{ username: string; changed: true }> {
   const target = passwordTarget(s, o.username);
   const password = validatePassword(o.password);
-  s.append('operator.password_changed', { username: target });
-  s.commit();
-  await s.home.setOperatorKey(target, s.master, password);
+  if (target === s.operator.username) {
+    s.append('operator.password_changed', { username: target });
+    s.commit();
+    await s.home.setOperatorKeys(target, s.keys, password);
+  } else {
+    // Their old slot (and signing key) cannot be opened without their password: a new signing key,
+    // recorded in the event, signed by the custodian.
+    const signing = newSigningKey();
+    const keys: OperatorKeys = { record: s.keys.record, signing };
+    if (roleReadsEvidence(operatorShow(s, target).role)) keys.evidence = s.master;
+    s.append('operator.password_changed', { username: target, signingKey: signing.publicKey });
+    s.commit();
+    await s.home.setOperatorKeys(target, keys, password);
+  }
   return { username: target, changed: true };
 }
 

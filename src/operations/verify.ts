@@ -10,7 +10,7 @@ import type { Clock } from '../core/time.js';
 import { Home } from '../ledger/home.js';
 import { GENERATIONS, Ledger } from '../ledger/ledger.js';
 import { acquireLock, breakLock, type LockInfo } from '../ledger/lock.js';
-import { type Credentials, operatorFromRow, operatorRow, Session } from '../ledger/session.js';
+import { type Credentials, operatorFromRow, operatorRow, requireCurrentFormat, Session } from '../ledger/session.js';
 import { type VerifyReport, verifyLedger } from '../ledger/verify.js';
 import { checkDocumentHeads, checkWitnesses, type HeadCheck } from './witness.js';
 
@@ -55,7 +55,7 @@ export function verifyFailure(r: VerifyReport): CustodyError {
     : r.problems[0]!;
   return new CustodyError(
     'integrity',
-    `Verification failed: ${first}.`,
+    `Verification failed: ${first.replace(/\.$/, '')}.`,
     'Do not change anything further; keep the home as it is and tell the custodian. `custody restore` can put back an earlier generation.',
   );
 }
@@ -95,9 +95,10 @@ export interface CheckedGeneration extends Generation {
 export async function checkGeneration(g: Generation, credentials: Credentials): Promise<CheckedGeneration> {
   const home = Home.open(g.homeDir);
   const { username, password } = credentials;
-  const master = await home.unlock(username, password);
-  if (!master) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
-  const candidate = await Ledger.load(g.file, home.ledgerKey(master));
+  requireCurrentFormat(home);
+  const keys = await home.unlock(username, password);
+  if (!keys) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
+  const candidate = await Ledger.load(g.file, home.ledgerKey(keys.record));
   try {
     const chain = candidate.verifyChain();
     if (chain.problem)
@@ -173,9 +174,9 @@ export async function restoreGeneration(g: CheckedGeneration, o: RestoreInput): 
   let ledger: Ledger | undefined;
   try {
     const { username, password } = o.credentials;
-    const master = await home.unlock(username, password);
-    if (!master) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
-    const key = home.ledgerKey(master);
+    const keys = await home.unlock(username, password);
+    if (!keys) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
+    const key = home.ledgerKey(keys.record);
     ledger = await Ledger.load(g.file, key);
     if (ledger.head.hash !== g.head.hash)
       throw new CustodyError(
@@ -186,7 +187,7 @@ export async function restoreGeneration(g: CheckedGeneration, o: RestoreInput): 
     if (row?.role !== 'custodian' || row.status !== 'active')
       throw new CustodyError('denied', 'Only an active custodian may restore the ledger.');
     const lost = await lostHistory(home, key, g.head);
-    const s = new Session(home, ledger, master, operatorFromRow(row), o.clock, lock);
+    const s = new Session(home, ledger, keys, operatorFromRow(row), o.clock, lock);
     s.append('ledger.restored', {
       fromGeneration: g.generation,
       headSeq: g.head.seq,

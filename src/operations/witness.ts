@@ -5,17 +5,19 @@
  * rollback to an older generation, or a rewritten history, fails against any later witness, and
  * against the head printed on any later receipt, certificate or report.
  *
- * A witness file is small public JSON: { format, version, home, seq, hash, at, certificate,
- * signature }, signed (RSA-SHA256 over its canonical JSON without the signature) by the key of
- * the certificate it carries, which must be one this home signs with.
+ * A witness file is small public JSON: { format, version, home, seq, hash, at, publicKey,
+ * signature }, signed (Ed25519 over its canonical JSON without the signature) by the exporting
+ * operator's own key, which the ledger must record (at or before the witnessed event).
  */
-import { sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { canonicalJson } from '../ledger/canonical.js';
 import { writeFileAtomic } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
+import { keyIdOf, signWithKey, verifyWithKey } from '../ledger/signing.js';
+import { recordedKeys } from '../ledger/verify.js';
 
 export const WITNESS_FORMAT = 'custody-witness';
 export const WITNESS_VERSION = 1;
@@ -28,12 +30,12 @@ export interface Witness {
   seq: number;
   hash: string;
   at: string;
-  /** The signer's certificate (PEM). */
-  certificate: string;
+  /** The signer's public key (Ed25519, SPKI DER base64), as the ledger records it. */
+  publicKey: string;
   signature: string;
 }
 
-/** The certificates this home signs with (a witness or a PDF signed by any other is not this home's). */
+/** The certificates this home signs PDFs with (a PDF signed by any other is not this home's). */
 export function trustedCertificates(s: Session): string[] {
   return [s.home.certificatePem()];
 }
@@ -49,7 +51,6 @@ function fingerprint(pem: string): string | undefined {
 /** Sign the current (committed) head as a witness. */
 export function makeWitness(s: Session): Witness {
   if (s.ledger.hasUnsavedChanges) throw new Error('a witness is made of a committed head only');
-  const id = s.home.loadIdentity(s.master);
   const body: Omit<Witness, 'signature'> = {
     format: WITNESS_FORMAT,
     version: WITNESS_VERSION,
@@ -57,10 +58,9 @@ export function makeWitness(s: Session): Witness {
     seq: s.ledger.head.seq,
     hash: s.ledger.head.hash,
     at: s.now(),
-    certificate: id.certPem,
+    publicKey: s.keys.signing.publicKey,
   };
-  const signature = cryptoSign('sha256', Buffer.from(canonicalJson(body)), id.privateKeyPem).toString('base64');
-  return { ...body, signature };
+  return { ...body, signature: signWithKey(s.keys.signing, canonicalJson(body)) };
 }
 
 /** `custody witness export`: the witness, written to `out` if given (public: 0644). */
@@ -79,17 +79,8 @@ export function exportWitness(s: Session, o: { out?: string }): { file: string |
 }
 
 function signatureValid(w: Witness): boolean {
-  try {
-    const { signature, ...body } = w;
-    return cryptoVerify(
-      'sha256',
-      Buffer.from(canonicalJson(body)),
-      new X509Certificate(w.certificate).publicKey,
-      Buffer.from(signature, 'base64'),
-    );
-  } catch {
-    return false;
-  }
+  const { signature, ...body } = w;
+  return verifyWithKey(w.publicKey, canonicalJson(body), signature);
 }
 
 /** Read a witness file; a file that is not one is a usage error naming it. */
@@ -119,7 +110,7 @@ export function readWitness(file: string): Witness {
     typeof w.hash !== 'string' ||
     typeof w.home !== 'string' ||
     typeof w.signature !== 'string' ||
-    typeof w.certificate !== 'string'
+    typeof w.publicKey !== 'string'
   )
     throw new CustodyError(
       'usage',
@@ -185,7 +176,7 @@ function checkHead(s: Session, c: HeadCheck, lost: Set<string>): HeadCheck {
 
 /** Check witness files against the ledger; each is named, the earliest first. */
 export function checkWitnesses(s: Session, files: string[]): HeadCheck[] {
-  const trusted = new Set(trustedCertificates(s).map(fingerprint));
+  const keys = recordedKeys(s.ledger);
   const lost = restoredAway(s);
   const out = files.map((file): HeadCheck => {
     const w = readWitness(file);
@@ -205,9 +196,11 @@ export function checkWitnesses(s: Session, files: string[]): HeadCheck[] {
       };
     if (!signatureValid(w))
       return { ...base, problem: `The witness ${name} has an invalid signature (it was edited).` };
-    if (!trusted.has(fingerprint(w.certificate)))
-      return { ...base, problem: `The witness ${name} is not signed by a certificate of this home.` };
-    return checkHead(s, base, lost);
+    const checked = checkHead(s, base, lost);
+    const signer = keys.byId.get(keyIdOf(w.publicKey));
+    if (checked.ok && !checked.warning && !(signer && signer.seq <= w.seq))
+      return { ...base, problem: `The witness ${name} is not signed by a key this ledger records.` };
+    return checked;
   });
   return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
 }

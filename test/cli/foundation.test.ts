@@ -234,7 +234,7 @@ describe('tamper evidence', () => {
   async function editEvent(t: TestHome, seq: number, edit: (data: string) => string): Promise<void> {
     const home = Home.open(t.home);
     const master = (await home.unlock('asd', 'correct horse battery staple'))!;
-    const key = home.ledgerKey(master);
+    const key = home.ledgerKey(master.record);
     const ledger = await Ledger.load(home.ledgerFile, key);
     const row = ledger.one<{ data: string }>('SELECT data FROM events WHERE seq = ?', [seq])!;
     ledger.db.run('UPDATE events SET data = ? WHERE seq = ?', [edit(row.data), seq]);
@@ -260,9 +260,9 @@ describe('tamper evidence', () => {
     await run(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd'], { env: t.env });
     const home = Home.open(t.home);
     const master = (await home.unlock('asd', 'correct horse battery staple'))!;
-    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(master));
+    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(master.record));
     ledger.db.run("UPDATE cameras SET location = 'elsewhere'");
-    fs.writeFileSync(home.ledgerFile, sealBlob(home.ledgerKey(master), ledger.db.export(), 'custody-ledger'));
+    fs.writeFileSync(home.ledgerFile, sealBlob(home.ledgerKey(master.record), ledger.db.export(), 'custody-ledger'));
     const r = await run(['verify'], { env: t.env });
     expect(r.code).toBe(8);
     expect(r.stdout).toMatch(/table cameras does not match/i);
@@ -273,7 +273,7 @@ describe('tamper evidence', () => {
     await run(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd'], { env: t.env });
     const home = Home.open(t.home);
     const master = (await home.unlock('asd', 'correct horse battery staple'))!;
-    const key = home.ledgerKey(master);
+    const key = home.ledgerKey(master.record);
     const old = await Ledger.load(home.ledgerFile, key);
     const evs = old.rows<{ type: string; actor: string; at: string; data: string }>(
       'SELECT * FROM events ORDER BY seq',

@@ -19,7 +19,7 @@ export function registerWitness(program: Command, ctx: CliContext, globals: () =
     .option('--out <file>', 'write it to this new file (default: standard output)')
     .addHelpText(
       'after',
-      '\nThe file holds the home id, the sequence number and hash of the head, the time, and the certificate of the signer (the name and title a receipt carries); no camera, plate or event.\nKeep it outside the home; later, `custody verify --witness FILE` proves the ledger still extends it.\n\nExample:\n  $ custody witness export --out /media/clerk/witness-2026-12-01.json',
+      '\nThe file holds the home id, the sequence number and hash of the head, the time, and the public key of the operator who signed it; no name, camera, plate or event.\nKeep it outside the home; later, `custody verify --witness FILE` proves the ledger still extends it.\n\nExample:\n  $ custody witness export --out /media/clerk/witness-2026-12-01.json',
     )
     .action(async (o: { out?: string }) => {
       const g = globals();

@@ -1,0 +1,205 @@
+/**
+ * Issue 14, keys by role and events signed by their author, tested on the raw files with the raw
+ * attack: a short script derives the key from a password with scrypt, opens the keyring slot with
+ * AES-GCM and tries everything in it against the evidence; an auditor re-signs a rewritten chain.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BatchFiles, createBatchKey } from '../../src/ledger/batches.js';
+import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
+import { Home, operatorKeyId } from '../../src/ledger/home.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { INIT_ARGS, newTestHome, PASSWORD, passwordFileFor, ROOT, run, type TestHome } from '../helpers/cli.js';
+
+async function homeWithTeam(): Promise<TestHome> {
+  const t = newTestHome();
+  expect((await run(INIT_ARGS, { env: t.env })).code).toBe(0);
+  for (const [u, role, pw] of [
+    ['rlee', 'designee', 'designee password 1'],
+    ['audit1', 'auditor', 'auditor password 1'],
+  ] as const) {
+    const f = path.join(t.dir, `${u}-new.pw`);
+    fs.writeFileSync(f, `${pw}\n`);
+    const add = await run(['operator', 'add', u, '--name', `Person ${u}`, '--role', role, '--new-password-file', f], {
+      env: t.env,
+    });
+    expect(add.code).toBe(0);
+    await run(['operator', 'train', u, '--date', '2026-02-01', '--course', 'c', '--trainer', 't'], { env: t.env });
+  }
+  expect((await run(['camera', 'add', 'CAM-01', '--location', 'Main St'], { env: t.env })).code).toBe(0);
+  return t;
+}
+
+/** The raw attack: the slot of `username` opened with scrypt and AES-GCM from the keyring file alone. */
+async function rawSlot(home: string, username: string, password: string): Promise<Record<string, string>> {
+  const keyring = JSON.parse(fs.readFileSync(path.join(home, 'keyring.json'), 'utf8')) as {
+    operators: Record<string, { salt: string; wrapped: string }>;
+  };
+  const kdf = (JSON.parse(fs.readFileSync(path.join(home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
+  const slot = keyring.operators[operatorKeyId(username)]!;
+  const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
+  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
+  expect(plain, 'the slot opens with the right password').toBeDefined();
+  return JSON.parse(plain!.toString('utf8')) as Record<string, string>;
+}
+
+/** Every 32-byte key a slot holds, and every purpose-derived key from each. */
+function candidateKeys(slot: Record<string, string>): Buffer[] {
+  const raw = Object.values(slot)
+    .filter((v) => /^[A-Za-z0-9+/]{43}=$/.test(v))
+    .map((v) => Buffer.from(v, 'base64'));
+  return raw.flatMap((k) => [
+    k,
+    ...['batch-keys', 'signing', 'documents', 'ledger', 'evidence'].map((p) => subkey(k, p)),
+  ]);
+}
+
+describe('keys by role', () => {
+  it("an auditor's password alone opens no batch key and no signing identity; a designee's does", async () => {
+    const t = await homeWithTeam();
+    // A batch key on disk, made with the evidence key as an import makes it.
+    const home = Home.open(t.home);
+    const asd = (await home.unlock('asd', PASSWORD))!;
+    const bf = new BatchFiles(home, 'B20260101-abcdef');
+    fs.mkdirSync(path.dirname(bf.keyFile), { recursive: true });
+    const batchKey = createBatchKey(bf, asd.evidence!);
+    const keyBlob = fs.readFileSync(bf.keyFile);
+    const identityBlob = fs.readFileSync(home.identityFile);
+    const auditor = await rawSlot(t.home, 'audit1', 'auditor password 1');
+    expect(Object.keys(auditor).sort()).toEqual(['record', 'signingKey']);
+    // Every key in the auditor's slot, raw or derived, against the raw batch key file and identity.
+    for (const k of candidateKeys(auditor)) {
+      for (const ctx of ['custody-batch-key:B20260101-abcdef', `custody-batch:B20260101-abcdef`, 'custody-batch-key'])
+        expect(openBlob(k, keyBlob, ctx)).toBeUndefined();
+      expect(openBlob(k, identityBlob, 'custody-signing-identity')).toBeUndefined();
+    }
+    // The record is theirs to read: the ledger opens with the record key.
+    const l = await Ledger.load(home.ledgerFile, subkey(Buffer.from(auditor.record!, 'base64'), 'ledger'));
+    expect(l.one<{ n: number }>("SELECT count(*) AS n FROM cameras WHERE id = 'CAM-01'")!.n).toBe(1);
+    l.close();
+
+    const designee = await rawSlot(t.home, 'rlee', 'designee password 1');
+    expect(Object.keys(designee).sort()).toEqual(['evidence', 'record', 'signingKey']);
+    const ev = Buffer.from(designee.evidence!, 'base64');
+    expect(openBlob(subkey(ev, 'batch-keys'), keyBlob, 'custody-batch-key:B20260101-abcdef')?.equals(batchKey)).toBe(
+      true,
+    );
+    expect(openBlob(subkey(ev, 'signing'), identityBlob, 'custody-signing-identity')).toBeDefined();
+  });
+
+  it('an auditor asking the CLI for an image or a plate is refused (exit 4) before any key is needed', async () => {
+    const t = await homeWithTeam();
+    const aud = passwordFileFor(t, 'audit1', 'auditor password 1');
+    const r = await run(['search', 'plate', '7ABC123', '--purpose', 'criminal investigation'], { env: aud });
+    expect([2, 4]).toContain(r.code);
+  });
+
+  it('disabling an operator leaves no keyring generation holding their slot', async () => {
+    const t = await homeWithTeam();
+    const id = operatorKeyId('rlee');
+    expect((await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env })).code).toBe(0);
+    const keyringFiles = fs.readdirSync(t.home).filter((f) => f.startsWith('keyring.json'));
+    expect(keyringFiles).toEqual(['keyring.json']);
+    for (const f of fs.readdirSync(t.home, { recursive: true }) as string[]) {
+      const p = path.join(t.home, f);
+      if (fs.statSync(p).isFile()) expect(fs.readFileSync(p).includes(Buffer.from(id)), f).toBe(false);
+    }
+    expect((await run(['camera', 'list'], { env: passwordFileFor(t, 'rlee', 'designee password 1') })).code).toBe(3);
+  });
+});
+
+describe('every event signed by its author', () => {
+  it("an auditor who drops the custodian's event, recomputes the chain and re-signs everything with their own key is caught (exit 8)", async () => {
+    const t = await homeWithTeam();
+    expect((await run(['camera', 'add', 'CAM-02', '--location', 'Oak Ave'], { env: t.env })).code).toBe(0);
+    expect((await run(['verify'], { env: t.env })).code).toBe(0);
+    const home = Home.open(t.home);
+    const aud = (await home.unlock('audit1', 'auditor password 1'))!;
+    expect(aud.evidence).toBeUndefined();
+    const key = home.ledgerKey(aud.record);
+    const old = await Ledger.load(home.ledgerFile, key);
+    const evs = old.rows<{ seq: number; type: string; actor: string; at: string; data: string }>(
+      'SELECT * FROM events ORDER BY seq',
+    );
+    old.close();
+    const dropped = evs.find((e) => e.type === 'camera.added' && e.data.includes('CAM-01'))!;
+    const forged = await Ledger.createEmpty();
+    fs.rmSync(home.checkpointsFile);
+    for (const e of evs) {
+      if (e.seq === dropped.seq) continue;
+      forged.append(e.type, e.actor, e.at, JSON.parse(e.data) as Record<string, unknown>, aud.signing);
+      home.writeCheckpoint(forged, aud.signing, e.at);
+    }
+    forged.save(home.ledgerFile, key);
+    forged.close();
+    const before = fs.readFileSync(home.ledgerFile);
+    const r = await run(['verify'], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(
+      /^custody: Verification failed: Event #1 \(home\.created, .*\) by asd is not signed by asd's key: it was forged or re-signed\.$/,
+    );
+    expect(fs.readFileSync(home.ledgerFile).equals(before)).toBe(true);
+  });
+
+  it('an event whose signature row was removed is caught', async () => {
+    const t = await homeWithTeam();
+    const home = Home.open(t.home);
+    const asd = (await home.unlock('asd', PASSWORD))!;
+    const key = home.ledgerKey(asd.record);
+    const l = await Ledger.load(home.ledgerFile, key);
+    const seq = l.head.seq;
+    l.db.run('DELETE FROM event_sigs WHERE seq = ?', [seq]);
+    l.save(home.ledgerFile, key);
+    l.close();
+    const r = await run(['verify'], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stdout).toMatch(new RegExp(`Event #${seq} \\(camera\\.added, .*\\) by asd carries no signature`));
+  });
+});
+
+describe('custody upgrade', () => {
+  function copyFixture(): TestHome {
+    const t = newTestHome();
+    fs.cpSync(path.join(ROOT, 'fixtures', 'home-v1'), t.home, { recursive: true });
+    for (const d of ['keys', 'segments', 'store']) fs.mkdirSync(path.join(t.home, d), { recursive: true });
+    return t;
+  }
+
+  it('a home made by the previous release is refused until upgraded, then verifies, and old slots are gone', async () => {
+    const t = copyFixture();
+    const legacySlots = Object.keys(
+      (JSON.parse(fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8')) as { operators: object }).operators,
+    );
+    expect(legacySlots).toHaveLength(3);
+    const before = await run(['camera', 'list'], { env: t.env });
+    expect(before.code).toBe(6);
+    expect(before.stderr).toMatch(/format 1.*`custody upgrade`/s);
+    const auditorEnv = passwordFileFor(t, 'audit1', 'auditor password 1');
+    expect((await run(['upgrade'], { env: auditorEnv })).code).toBe(4);
+
+    const up = await run(['upgrade', '--json'], { env: t.env });
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({ from: 1, to: 2, needNewPassword: ['audit1', 'rlee'] });
+    expect(JSON.parse(fs.readFileSync(path.join(t.home, 'home.json'), 'utf8')).version).toBe(2);
+    expect(fs.readdirSync(t.home).filter((f) => /^keyring\.json|^ledger\.enc\./.test(f))).toEqual(['keyring.json']);
+    const v = await run(['verify'], { env: t.env });
+    expect(v.stdout).toMatch(/OK: the ledger is intact/);
+    const cams = JSON.parse((await run(['camera', 'list', '--json'], { env: t.env })).stdout) as { id: string }[];
+    expect(cams.map((c) => c.id)).toEqual(['CAM-01']);
+
+    // The old passwords open nothing now; the custodian gives new ones, which make role-bound slots.
+    expect((await run(['log'], { env: auditorEnv })).code).toBe(3);
+    const pw = path.join(t.dir, 'new-aud.pw');
+    fs.writeFileSync(pw, 'a new auditor password\n');
+    expect((await run(['operator', 'passwd', 'audit1', '--new-password-file', pw], { env: t.env })).code).toBe(0);
+    expect((await run(['log'], { env: passwordFileFor(t, 'audit1', 'a new auditor password') })).code).toBe(0);
+    expect(Object.keys(await rawSlot(t.home, 'audit1', 'a new auditor password')).sort()).toEqual([
+      'record',
+      'signingKey',
+    ]);
+    expect((await run(['verify'], { env: t.env })).code).toBe(0);
+    expect((await run(['upgrade'], { env: t.env })).code).toBe(6);
+  });
+});
