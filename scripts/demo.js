@@ -70,12 +70,15 @@ custody(
   '--since',
   '2026-10-01T08:00:00-07:00',
 );
-// The bundled demo drive is copied first: custody writes its id file on a drive it enrols.
+// A blank drive is enrolled (custody writes its id file on it) and goes into the camera; a drive
+// that still holds images never imported may not go into a camera.
 const drive = path.join(work, 'CAMDRIVE1');
-fs.cpSync(path.join(root, 'fixtures', 'demo-drive'), drive, { recursive: true });
+fs.mkdirSync(drive);
 custody('drive', 'enrol', '--source', drive, '--id', 'D001', '--label', 'CAMDRIVE1');
 custody('drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2');
 custody('drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00');
+// What the camera recorded onto it: the bundled demo drive.
+fs.cpSync(path.join(root, 'fixtures', 'demo-drive'), drive, { recursive: true });
 console.log('\n# A week later the custodian takes D001 out of CAM-01, puts D002 in, and runs the swap:');
 custody('swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe, room 102', '--replacement', 'D002');
 custody('drive', 'list');
