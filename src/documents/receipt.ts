@@ -73,6 +73,8 @@ const DriveSchema = z.object({
   fileCount: z.number().int().nonnegative().optional(),
   manifestSha256: sha256.optional(),
   files: z.array(ReceiptFileSchema).optional(),
+  /** When the drive was re-read before it was handed over, and how many files matched (policy §5). */
+  reread: z.object({ at: iso, files: z.number().int().nonnegative() }).optional(),
 });
 
 const BagSchema = z.object({
@@ -110,6 +112,14 @@ export const ReceiptDataSchema = z.object({
   handedOver: z.discriminatedUnion('kind', [DriveSchema, BagSchema]),
   /** Head hash of the custody ledger when the release was recorded. */
   ledgerHead: sha256,
+  /** The written request as recorded: the kept file, or only a reference, or nothing. */
+  requestDocument: z
+    .object({ name: z.string().nullable(), sha256: sha256.nullable(), reference: z.string().nullable() })
+    .optional(),
+  /** The custodian's override the agency's eligibility rests on, when it rests on one. */
+  override: z
+    .object({ id: nonEmpty, by: nonEmpty, at: iso, reason: nonEmpty, purposes: z.array(z.string()) })
+    .optional(),
 });
 
 export type ReceiptData = z.infer<typeof ReceiptDataSchema>;
@@ -156,6 +166,10 @@ const TEMPLATE_SHAPE = {
   },
   statement: '',
   statementDrive: '',
+  requestBasis: { document: '', reference: '', none: '' },
+  agencyIdentity: { ori: '', other: '', none: '' },
+  driveReread: '',
+  override: '',
   acknowledgement: '',
   signatureCaptions: { recipient: '', recipientName: '', custodian: '', custodianName: '', date: '' },
   verification: '',
@@ -220,7 +234,9 @@ export async function renderReceipt(
     recordedTo: formatIso(h.recordedTo),
     what: h.kind === 'bag' ? t.labels.kindBag : t.labels.kindDrive,
   };
-  const f = (s: string) => fill(s, vars);
+  const f0 = (s: string) => fill(s, vars);
+  const facts = factVars(data, t, f0);
+  const f = (s: string) => fill(s, { ...vars, ...facts });
   const qr = await QRCode.toBuffer(receiptQrPayload(data), {
     type: 'png',
     errorCorrectionLevel: 'M',
@@ -254,6 +270,48 @@ export async function renderReceipt(
       footers(doc, f(t.footer), f(t.confidential));
     },
   );
+}
+
+/**
+ * The sentences a receipt builds from recorded facts (policy §5): the written request or its
+ * absence, the agency's identifier as recorded, the re-reading of a drive, the override.
+ */
+function factVars(data: ReceiptData, t: ReceiptTemplate, f: (s: string) => string): Record<string, string> {
+  const doc = data.requestDocument;
+  const docVars = {
+    documentName: doc?.name ?? '',
+    documentSha256: doc?.sha256 ?? '',
+    documentReference: doc?.reference ?? '',
+  };
+  const basis = doc?.sha256 ? t.requestBasis.document : doc?.reference ? t.requestBasis.reference : t.requestBasis.none;
+  const ov = data.override;
+  const ovVars = ov
+    ? {
+        overrideId: ov.id,
+        overrideBy: ov.by,
+        overrideAt: formatIso(ov.at, { dateOnly: true }),
+        overrideReason: ov.reason,
+      }
+    : {};
+  const ori = data.agency.ori;
+  // The release passes `none` when the register holds no identifier for the agency.
+  const identity = /^CA[0-9A-Z]{7}$/i.test(ori)
+    ? t.agencyIdentity.ori
+    : ori === 'none'
+      ? t.agencyIdentity.none
+      : t.agencyIdentity.other;
+  const h = data.handedOver;
+  const reread =
+    h.kind === 'drive' && h.reread
+      ? { rereadAt: formatIso(h.reread.at), rereadFiles: h.reread.files.toLocaleString('en-US') }
+      : {};
+  const fx = (x: string) => fill(f(x), { ...docVars, ...ovVars, ...reread });
+  return {
+    requestBasis: fx(basis),
+    agencyIdentity: fx(identity),
+    driveCondition: h.kind === 'drive' && h.reread ? fx(t.driveReread) : '',
+    overrideNote: ov ? fx(t.override) : '',
+  };
 }
 
 function drawPageOne(
@@ -332,6 +390,7 @@ function drawPageOne(
     heading: f(t.headings.statement),
     paragraphs: [
       { text: f(h.kind === 'drive' ? t.statementDrive : t.statement), size: 9.5 },
+      ...(data.override ? [{ text: f('{overrideNote}'), size: 9.5 }] : []),
       { text: f(t.acknowledgement), italic: true, size: 9.5 },
     ],
     signaturesHeading: f(t.headings.signatures),

@@ -132,6 +132,11 @@ export async function renderTransparencyReport(
       if (d.requests.source === 'requests') kindRows(doc, d.requests.byAgencyKind, d.requests.total);
       else paragraph(doc, 'Requests are not recorded in this home.');
       if (d.releases !== null) paragraph(doc, `Releases of data made in the period: ${n(d.releases)}.`);
+      if (d.overrides)
+        paragraph(
+          doc,
+          `Releases resting on the custodian’s signed override of an agency’s eligibility (policy §4/§5): ${n(d.overrides.releases)}; overrides signed in the period: ${n(d.overrides.signed)}.`,
+        );
 
       sectionHeading(doc, 'Requests for data held by the city’s ALPR contractor (policy §2, §5)');
       kindRows(doc, d.contractor.requests.byAgencyKind, d.contractor.requests.total);

@@ -421,6 +421,8 @@ export interface TransparencyData {
     permissionsGranted: number;
   };
   releases: number | null;
+  /** The custodian's signed overrides of an agency's eligibility (policy §4/§5): signed, and releases resting on one. */
+  overrides: { signed: number; releases: number };
   holds: { placed: number; released: number; standingAtEnd: number } | null;
   destruction: {
     batchesDestroyed: number;
@@ -467,6 +469,18 @@ function countByKind(
 }
 
 const AGENCY_KINDS = ['law-enforcement', 'prosecutorial', 'other'] as const;
+
+/** Overrides signed and releases resting on one, in the period (read from the event log, where both are). */
+function overrideCounts(s: Session, inP: (iso: string) => boolean): TransparencyData['overrides'] {
+  const events = (type: string) =>
+    s.ledger
+      .rows<{ at: string; data: string }>('SELECT at, data FROM events WHERE type = ?', [type])
+      .filter((e) => inP(e.at));
+  return {
+    signed: events('agency.confirmed').length,
+    releases: events('release.recorded').filter((e) => 'override' in (JSON.parse(e.data) as object)).length,
+  };
+}
 
 /** The numbers of the public transparency report for the calendar dates `from`..`to` (inclusive). */
 export function transparencyData(s: Session, from: string, to: string): TransparencyData {
@@ -643,6 +657,7 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
     requests,
     contractor,
     releases,
+    overrides: overrideCounts(s, inP),
     holds,
     destruction,
     health,

@@ -2,14 +2,17 @@
  * The agency register (policy §4, §5; Cal. Civ. Code 1798.90.55): who may ask for data. An
  * agency that may not receive data can be registered (its requests are then refused at release).
  */
+import { statutoryRefusal } from '../core/eligibility.js';
 import { CustodyError } from '../core/errors.js';
 import {
+  agencyOverrides,
   type AgencyJson,
   type AgencyKind,
   agencyExists,
   agencyJson,
   allAgencies,
   findAgency,
+  keepDocument,
   type Jurisdiction,
   nextAgencyId,
   requestsOfAgency,
@@ -51,11 +54,11 @@ export function addAgency(s: Session, a: AgencyInput): AgencyJson {
     contact: a.contact,
   });
   s.commit();
-  return agencyJson(findAgency(s, a.id));
+  return agencyJson(s, findAgency(s, a.id));
 }
 
 export function listAgencies(s: Session): AgencyJson[] {
-  return allAgencies(s).map(agencyJson);
+  return allAgencies(s).map((a) => agencyJson(s, a));
 }
 
 export interface AgencyDetails extends AgencyJson {
@@ -63,7 +66,7 @@ export interface AgencyDetails extends AgencyJson {
 }
 
 export function showAgency(s: Session, id: string): AgencyDetails {
-  const a = agencyJson(findAgency(s, id));
+  const a = agencyJson(s, findAgency(s, id));
   const requests = requestsOfAgency(s, id).map((r) => ({
     id: r.id,
     caseNumber: r.case_number,
@@ -71,4 +74,56 @@ export function showAgency(s: Session, id: string): AgencyDetails {
     receivedAt: r.received_at,
   }));
   return { ...a, requests };
+}
+
+export interface ConfirmAgencyInput {
+  id: string;
+  /** Why the city confirms this agency (e.g. what stands for its ORI). */
+  reason: string;
+  /** The signed confirmation, kept in the home under its SHA-256. */
+  document: string;
+  /** Purposes other than a criminal investigation allowed for this agency (policy §5), if any. */
+  purposes: string[];
+}
+
+/**
+ * The custodian's signed override (policy §4/§5): an agency whose facts cannot be checked by form
+ * (no ORI, or a documented equivalent) is confirmed, or purposes beyond a criminal investigation
+ * are allowed for it. It shows on every receipt of the agency and in the transparency report.
+ * Only the custodian signs it, and never for a federal, other-state or private recipient.
+ */
+export function confirmAgency(s: Session, o: ConfirmAgencyInput): AgencyJson {
+  if (s.operator.role !== 'custodian')
+    throw new CustodyError(
+      'denied',
+      `Only the custodian signs an override of an agency's eligibility (policy §4/§5, §6); ${s.operator.username} is a ${s.operator.role}.`,
+    );
+  const a = findAgency(s, o.id);
+  const statutory = statutoryRefusal(a);
+  if (statutory)
+    throw new CustodyError(
+      'denied',
+      `No override can make this agency eligible: ${statutory}`,
+      'The statute, not the city, excludes federal, other-state and private recipients.',
+    );
+  if (!o.reason.trim()) throw new CustodyError('usage', 'An override needs its reason (--reason).');
+  const unknown = o.purposes.filter((p) => !s.settings.purposes.includes(p));
+  if (unknown.length)
+    throw new CustodyError(
+      'usage',
+      `"${unknown[0]}" is not one of the purposes this city allows (policy §1).`,
+      `Purposes: ${s.settings.purposes.map((p) => `"${p}"`).join(', ')}.`,
+    );
+  const doc = keepDocument(s, o.document);
+  const override = `OVR-${String(agencyOverrides(s).length + 1).padStart(4, '0')}`;
+  s.append('agency.confirmed', {
+    override,
+    agency: a.id,
+    reason: o.reason.trim(),
+    purposes: o.purposes,
+    documentSha256: doc.sha256,
+    documentName: doc.name,
+  });
+  s.commit();
+  return agencyJson(s, findAgency(s, a.id));
 }

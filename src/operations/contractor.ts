@@ -5,6 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import {
+  CONTRACTOR_PERMIT_MAX_DAYS,
+  CONTRACTOR_PURPOSE,
+  contractorPermitRefusal,
+  nameRefusal,
+  purposeRefusal,
+  RECIPIENT_CITE,
+} from '../core/eligibility.js';
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { localDate } from '../core/time.js';
@@ -51,8 +59,12 @@ export function readPermissionDocument(file: string): PermissionDocument {
 export interface PermitInput {
   contractor: string;
   document: PermissionDocument;
-  /** What the contractor may access, and why. */
+  /** What footage the contractor may access (cameras, days). */
   scope: string;
+  /** Policy §2: only "evidence of a crime". */
+  purpose: string;
+  /** The case or incident number the evidence is for. */
+  caseNumber: string;
   /** The first day in force (default: today) and the last, YYYY-MM-DD. */
   from?: string;
   until: string;
@@ -60,14 +72,29 @@ export interface PermitInput {
   signedBy?: string;
 }
 
+/**
+ * Record the city's written permission for the contractor to access footage — only to help
+ * collect evidence of a crime, for a case or incident number, for at most
+ * CONTRACTOR_PERMIT_MAX_DAYS days (policy §2); anything else is refused.
+ */
 export function contractorPermit(s: Session, o: PermitInput): PermitJson {
   const from = o.from ?? today(s);
   if (o.until < from) throw new CustodyError('usage', `--until ${o.until} is before --from ${from}.`);
+  const refusal = contractorPermitRefusal({ purpose: o.purpose, caseNumber: o.caseNumber, from, until: o.until });
+  if (refusal)
+    throw new CustodyError(
+      'denied',
+      `Permission refused: ${refusal}.`,
+      `Only --purpose "${CONTRACTOR_PURPOSE}" with --case, until at most ${CONTRACTOR_PERMIT_MAX_DAYS} days from --from. Nothing was recorded.`,
+    );
   const id = nextId(s, 'contractor_permits', 'CP');
   s.append('contractor.permitted', {
     permit: id,
     contractor: o.contractor,
-    scope: o.scope,
+    // The scope as the permit lists it names its purpose and case (policy §2).
+    scope: `${CONTRACTOR_PURPOSE}, case ${o.caseNumber.trim()}: ${o.scope}`,
+    purpose: CONTRACTOR_PURPOSE,
+    caseNumber: o.caseNumber.trim(),
     startsOn: from,
     endsOn: o.until,
     documentName: o.document.name,
@@ -123,9 +150,33 @@ export interface ContractorRequestResult {
   refusal?: string;
 }
 
-async function contractorRefusal(s: Session, agencyId: string): Promise<string | undefined> {
+/**
+ * Policy §4/§5 and Civ. Code 1798.90.55(b) bind the contractor's data too: why the agency may not
+ * receive it, judged on the register's facts (an unregistered name only by what it says).
+ */
+async function contractorRefusal(
+  s: Session,
+  agency: { agencyId: string | null; name: string },
+): Promise<string | undefined> {
+  if (!agency.agencyId) {
+    const byName = nameRefusal(agency.name);
+    return byName
+      ? `${agency.name} ${byName}; ALPR data may be shared only with a California public law-enforcement or prosecutorial agency (${RECIPIENT_CITE})`
+      : `${agency.name} is not in the agency register, so its eligibility cannot be checked (${RECIPIENT_CITE})`;
+  }
   const { findAgency, releaseRefusal } = await import('../ledger/features/requests.js');
-  return releaseRefusal(findAgency(s, agencyId));
+  return releaseRefusal(s, findAgency(s, agency.agencyId));
+}
+
+/** A request recorded as fulfilled must be to an eligible agency for a criminal purpose (policy §5). */
+async function checkFulfilled(s: Session, agency: { agencyId: string | null; name: string }, purpose: string) {
+  const refusal = (await contractorRefusal(s, agency)) ?? purposeRefusal(purpose);
+  if (refusal)
+    throw new CustodyError(
+      'denied',
+      `Refused: a request fulfilled by the contractor would share ALPR data it may not share: ${refusal}.`,
+      'Record it as denied (--status denied --reason …) or register the agency first (`custody agency add`). Nothing was recorded.',
+    );
 }
 
 /** Log a law-enforcement request for data held by the contractor's ALPR system. */
@@ -134,6 +185,7 @@ export async function contractorRequest(s: Session, o: ContractorRequestInput): 
   const date = o.date ?? today(s);
   if (date > today(s)) throw new CustodyError('usage', `--date ${date} is in the future.`);
   if (o.status === 'denied' && !o.reason) throw new CustodyError('usage', 'A denied request needs --reason.');
+  if (o.status === 'fulfilled') await checkFulfilled(s, agency, o.purpose);
   const id = nextId(s, 'contractor_requests', 'CR');
   s.append('contractor.request_recorded', {
     request: id,
@@ -152,7 +204,7 @@ export async function contractorRequest(s: Session, o: ContractorRequestInput): 
   s.commit();
   const request = contractorRequestJson(findContractorRequest(s, id));
   // Policy §4/§5 and Civ. Code 1798.90.55(b) bind the contractor's data too: say so when the register's agency may not receive it.
-  const refusal = agency.agencyId ? await contractorRefusal(s, agency.agencyId) : undefined;
+  const refusal = await contractorRefusal(s, agency);
   return refusal ? { request, refusal } : { request };
 }
 
@@ -162,10 +214,11 @@ export interface ContractorResolveInput {
   reason?: string;
 }
 
-export function contractorResolve(s: Session, o: ContractorResolveInput): ContractorRequestJson {
+export async function contractorResolve(s: Session, o: ContractorResolveInput): Promise<ContractorRequestJson> {
   if (o.status === 'denied' && !o.reason) throw new CustodyError('usage', 'A denied request needs --reason.');
   const r = findContractorRequest(s, o.id);
   if (r.status !== 'open') throw new CustodyError('conflict', `Contractor request ${o.id} is already ${r.status}.`);
+  if (o.status === 'fulfilled') await checkFulfilled(s, { agencyId: r.agency_id, name: r.agency }, r.purpose);
   s.append('contractor.request_resolved', { request: o.id, status: o.status, reason: o.reason ?? null });
   s.commit();
   return contractorRequestJson(findContractorRequest(s, o.id));

@@ -4,7 +4,7 @@
  * data of `drive list`, `drive show` and `drive forecast`.
  */
 import { CustodyError } from '../core/errors.js';
-import { type CameraForecast, driveForecast } from '../core/retention.js';
+import { type CameraForecast, driveForecast, standingHolds } from '../core/retention.js';
 import { parseIsoWithOffset } from '../core/time.js';
 import { findCamera, listCameras } from '../ledger/cameras.js';
 import {
@@ -24,6 +24,7 @@ import {
   removalsFromCameras,
 } from '../ledger/drives.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../ledger/batches.js';
+import { holdsForDrive } from '../ledger/holds.js';
 import type { Session } from '../ledger/session.js';
 import { lastImportOf, type SwapBatchRow } from '../ledger/swaps.js';
 import type { VolumeInfo } from '../media/drives.js';
@@ -279,9 +280,19 @@ export function storeDrive(s: Session, o: { id: string; location: string; at?: s
   return driveJson(findDrive(s, o.id));
 }
 
-/** Take a drive out of use for good (`at`: when, default now). Its data is not destroyed by this. */
+/**
+ * Take a drive out of use for good (`at`: when, default now). Its data is not destroyed by this;
+ * refused while a hold keeps what it holds (policy §8).
+ */
 export function retireDrive(s: Session, o: { id: string; reason: string; at?: string }): DriveJson {
   findDrive(s, o.id);
+  const held = standingHolds(holdsForDrive(s, o.id), s.clock());
+  if (held.length)
+    throw new CustodyError(
+      'denied',
+      `Drive ${o.id} is under hold ${held.join(', ')}; a held drive cannot be retired (policy §8: kept on written request).`,
+      'A hold is released with `custody hold release`.',
+    );
   s.append('drive.retired', { drive: o.id, reason: o.reason, at: o.at ?? s.now() });
   s.commit();
   return driveJson(findDrive(s, o.id));

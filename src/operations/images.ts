@@ -1,17 +1,18 @@
 /**
- * Looking at images: one image's metadata and readings, or decrypted copies of images, each
- * hash checked on the way out. Every look names a purpose and a case and is recorded in the
- * access record (Civil Code 1798.90.52).
+ * Looking at images: one image's metadata and readings, or decrypted copies of images. Both pass
+ * the one gate (operations/gate.ts); every look is recorded in the access record (Civil Code
+ * 1798.90.52), and an export is a release with its receipt.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
-import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
-import { type FileRecord, storeContext } from '../ledger/batches.js';
-import { fsyncDir, ioError } from '../ledger/fsutil.js';
-import { imageId, type LoadedBatch, loadBatch, parseImageId } from '../ledger/images.js';
+import { type AccessReason, requireAccessReason } from '../ledger/access.js';
+import type { FileRecord } from '../ledger/batches.js';
+import { loadBatch, parseImageId } from '../ledger/images.js';
 import type { Session } from '../ledger/session.js';
 import type { StoredReading } from '../ocr/queue.js';
+import { admit, checkItems, checkRetention, recordView } from './gate.js';
+import { checkRelease, defaultReceiptFile, planImagesRelease, type ReleaseResult, releaseRequest } from './release.js';
 
 export { parseImageId };
 
@@ -37,16 +38,31 @@ export interface ImageDetails {
   readings: ({ engine: string; model: string } & StoredReading) | null;
 }
 
+/**
+ * A look at one image, through the gate (operations/gate.ts): under a request (its scope, its
+ * agency's eligibility and purpose), or as the custodian's or a designee's own viewing for a
+ * purpose of the city's list; never past its destruction date. Recorded either way.
+ */
 export async function showImage(s: Session, o: { id: string; reason: AccessReason }): Promise<ImageDetails> {
   const ref = parseImageId(o.id);
-  const reason = requireAccessReason(s, o.reason, 'view of an image');
+  const pass = o.reason.requestId ? admit(s, o.reason.requestId, 'view') : undefined;
+  if (pass && o.reason.purpose && o.reason.purpose !== pass.request.purpose)
+    throw new CustodyError(
+      'usage',
+      `Request ${pass.request.id} was made for "${pass.request.purpose}", not "${o.reason.purpose}".`,
+      'Under a request, its own purpose is recorded: leave out --purpose.',
+    );
+  const own = pass ? undefined : requireAccessReason(s, o.reason, 'view of an image');
   const b = await loadBatch(s, ref.batch);
   const rec = b.records.get(ref.fileId);
   if (!rec) throw new CustodyError('notFound', `No image ${o.id}.`);
+  const item = { image: o.id, batch: ref.batch, camera: b.camera, recordedAt: rec.recordedAt };
+  if (pass) checkItems(s, pass, [item]);
+  else checkRetention(s, [item]);
   const { loadReadings } = await import('../ocr/queue.js');
   const readings = loadReadings(b.bf, b.key);
   const rd = readings?.files[String(ref.fileId)];
-  recordAccess(s, 'view', o.id, reason, 1);
+  recordView(s, { image: o.id, pass, own: own && { purpose: own.purpose, caseRef: own.caseRef } });
   return {
     image: o.id,
     batch: ref.batch,
@@ -82,72 +98,36 @@ export function exportTarget(ids: string[], to: string | undefined): string {
   return dir;
 }
 
-export interface ExportedImage {
-  image: string;
-  file: string;
-  sha256: string;
+export interface ExportInput {
+  ids: string[];
+  dir: string;
+  reason: AccessReason;
+  /** Where to write the receipt (default: next to the bag, named by its number). */
+  receipt?: string;
 }
 
 /**
- * Decrypted copies of the images in `dir` (new or empty), each hash checked on the way out. They
- * are written into a temporary folder next to `dir` and moved into place only when every one is
- * written; the access is recorded only then. On any failure (a store file missing or damaged,
- * exit 8 naming the image; a full disk) the temporary folder and every decrypted byte in it are
- * removed, `dir` is left as it was, and nothing is recorded.
+ * Decrypted copies of images leave the home only as a release (policy §5; Civ. Code
+ * 1798.90.55): under an open request from an eligible agency, exactly the images named, each
+ * within the request's scope and not past its destruction date, written as a BagIt bag with a
+ * signed receipt. Without a request it is refused and nothing is written.
  */
-export async function exportImages(
-  s: Session,
-  o: { ids: string[]; dir: string; reason: AccessReason },
-): Promise<ExportedImage[]> {
+export async function exportImages(s: Session, o: ExportInput): Promise<ReleaseResult> {
   const dir = exportTarget(o.ids, o.dir);
-  const refs = o.ids.map(parseImageId);
-  const reason = requireAccessReason(s, o.reason, 'export of images');
-  const { exportStored, storeProblem } = await import('../media/store.js');
-  const cache = new Map<string, LoadedBatch>();
-  const batch = async (id: string): Promise<LoadedBatch> => {
-    const b = cache.get(id) ?? (await loadBatch(s, id));
-    cache.set(id, b);
-    return b;
-  };
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const work = fs.mkdtempSync(path.join(path.dirname(dir), `.${path.basename(dir)}.custody-export-`));
-  const written: ExportedImage[] = [];
-  try {
-    for (const ref of refs) {
-      const b = await batch(ref.batch);
-      const rec = b.records.get(ref.fileId);
-      if (!rec?.sha256 || (rec.outcome !== 'stored' && rec.outcome !== 'duplicate'))
-        throw new CustodyError('notFound', `No stored image ${imageId(ref)}.`);
-      let src = b;
-      let name = rec.storeName;
-      if (rec.outcome === 'duplicate' && rec.duplicateOf) {
-        const [db, dn] = rec.duplicateOf.split('/');
-        src = await batch(db!);
-        name = dn;
-      }
-      const ext = path.extname(rec.relPath) || `.${(rec.mime ?? 'application/octet-stream').split('/')[1]}`;
-      const fileName = `${imageId(ref).replace(':', '_')}${ext.toLowerCase()}`;
-      const stored = src.bf.storeFile(name!);
-      try {
-        await exportStored(stored, src.key, storeContext(src.bf.batch), path.join(work, fileName), rec.sha256);
-      } catch (e) {
-        throw storeProblem(e, imageId(ref), stored) ?? ioError(e, `exporting ${imageId(ref)}`);
-      }
-      written.push({ image: imageId(ref), file: path.join(dir, fileName), sha256: rec.sha256 });
-    }
-    if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty (checked); rename cannot replace it everywhere
-    fs.renameSync(work, dir);
-    fsyncDir(path.dirname(dir));
-  } catch (e) {
-    fs.rmSync(work, { recursive: true, force: true });
-    throw e;
-  }
-  try {
-    recordAccess(s, 'export', o.ids.join(' '), reason, written.length, { to: dir });
-  } catch (e) {
-    // Not on the access record, so not handed over: the copies go.
-    fs.rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
-  return written;
+  if (!o.reason.requestId)
+    throw new CustodyError(
+      'denied',
+      'Refused: decrypted images leave the home only as a release on an open request from an eligible agency (policy §5; Cal. Civ. Code § 1798.90.55(b)); `image export` needs --request.',
+      `Record the request with \`custody request new\`, then \`custody image export ${o.ids.join(' ')} --request REQ-… --to DIR\`. Nothing was written.`,
+    );
+  const t = checkRelease(s, { request: o.reason.requestId, via: 'image export' });
+  if (o.reason.purpose && o.reason.purpose !== t.request.purpose)
+    throw new CustodyError(
+      'usage',
+      `Request ${t.request.id} was made for "${t.request.purpose}", not "${o.reason.purpose}".`,
+      'Under a request, its own purpose is recorded: leave out --purpose.',
+    );
+  const plan = await planImagesRelease(s, t, o.ids);
+  const receipt = o.receipt ?? defaultReceiptFile(plan, dir);
+  return releaseRequest(s, plan, { to: dir, receipt });
 }

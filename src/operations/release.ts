@@ -20,28 +20,34 @@ import {
   batchCameras,
   describeScope,
   drivesInScope,
-  findAgency,
   findRelease,
-  findRequest,
   nextNumber,
   type ReleaseJson,
   type RequestRow,
   type RequestScope,
   releaseJson,
-  releaseRefusal,
   requestScope,
   scopeBatches,
-  standingRequests,
+  openRequests,
 } from '../ledger/features/requests.js';
 import type { Session } from '../ledger/session.js';
 import type { ReleaseItem } from '../media/release.js';
+import {
+  admit,
+  checkItems,
+  checkRetention,
+  type GateItem,
+  type GatePass,
+  recordRelease,
+  scopeProblem,
+} from './gate.js';
 import { searchPlates } from './search.js';
 
 type HandedOver = ReceiptHandedOver;
 
-/** The requests a release may fulfil: those still standing (open or fulfilled). */
+/** The requests a release may fulfil: those open (policy §5). */
 export function releaseRequestChoices(s: Session): RequestRow[] {
-  return standingRequests(s);
+  return openRequests(s);
 }
 
 /** A request that may be fulfilled, with its agency and the batches its scope reaches. */
@@ -52,28 +58,22 @@ export interface ReleaseTarget {
   batches: BatchRow[];
   /** Days within which the written acknowledgement is expected (default: the setting). */
   ackDays?: number;
+  /** What the gate admitted: the request, its agency's eligibility and any override. */
+  pass: GatePass;
+  /** How the data leaves: `release` or `image export`. */
+  via: string;
 }
 
 /**
- * The one gate's first half: the request stands and its agency may receive data (policy §4/§5,
- * Civ. Code 1798.90.55(b)); otherwise nothing is written and nothing recorded.
+ * The gate's first half (operations/gate.ts): the request is open, its agency eligible on its
+ * facts and its purpose a criminal investigation; otherwise nothing is written and nothing recorded.
  */
-export function checkRelease(s: Session, o: { request: string; ackDays?: number }): ReleaseTarget {
+export function checkRelease(s: Session, o: { request: string; ackDays?: number; via?: string }): ReleaseTarget {
   if (o.ackDays !== undefined && !(Number.isInteger(o.ackDays) && o.ackDays >= 1 && o.ackDays <= 365))
     throw new CustodyError('usage', '--ack-days must be a whole number from 1 to 365.');
-  const request = findRequest(s, o.request);
-  if (request.status === 'denied' || request.status === 'withdrawn')
-    throw new CustodyError('conflict', `Request ${request.id} is ${request.status}; nothing may be released on it.`);
-  const agency = findAgency(s, request.agency_id);
-  const refusal = releaseRefusal(agency);
-  if (refusal)
-    throw new CustodyError(
-      'denied',
-      `Release refused: ${refusal}`,
-      'Nothing was written and nothing was recorded as released.',
-    );
-  const scope = requestScope(request);
-  return { request, agency, scope, batches: scopeBatches(s, scope), ackDays: o.ackDays };
+  const pass = admit(s, o.request, 'release');
+  const { request, agency, scope } = pass;
+  return { request, agency, scope, batches: scopeBatches(s, scope), ackDays: o.ackDays, pass, via: o.via ?? 'release' };
 }
 
 /** The drives that may be handed over on a request: within its scope, and removed or stored. */
@@ -120,14 +120,14 @@ function planBase(s: Session, t: ReleaseTarget): PlanBase {
 }
 
 async function planDrive(s: Session, base: PlanBase, driveId: string): Promise<DriveReleasePlan> {
-  const { scope, batches, request } = base.target;
+  const { scope, batches, request, pass } = base.target;
   const drive = findDrive(s, driveId);
   const inScope = scope.drive === drive.id || batches.some((b) => b.drive_id === drive.id);
   if (!inScope)
     throw new CustodyError(
       'denied',
       `Drive ${drive.id} is not within request ${request.id} (${describeScope(scope)}).`,
-      'Only what the request asks for may be released.',
+      'Only what the request asks for may be released (policy §5).',
     );
   if (!canDrive(drive.state, 'release'))
     throw new CustodyError(
@@ -137,6 +137,15 @@ async function planDrive(s: Session, base: PlanBase, driveId: string): Promise<D
   // What the drive itself holds: its recordings since it last went into a camera.
   const { collectReleaseItems } = await import('../media/release.js');
   const items = await collectReleaseItems(s, scopeBatches(s, { cameras: [], drive: drive.id, asOf: base.releasedAt }));
+  // The gate: a drive handed over on a request for cameras and times holds nothing else.
+  const outside = scopeProblem(s, pass, items.map(gateItem));
+  if (outside)
+    throw new CustodyError(
+      'denied',
+      `Drive ${drive.id} is not within request ${request.id} (${describeScope(scope)}): it holds image ${outside.item.image}, which the request does not ask for (${outside.why}). Only what the request asks for may be released (policy §5).`,
+      'Release an export of the images the request asks for (`custody release --to DIR`), or record a request for the drive itself.',
+    );
+  checkRetention(s, items.map(gateItem));
   const files = items
     .map((i) => ({ path: i.relPath, sha256: i.sha256, bytes: i.size }))
     .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
@@ -160,6 +169,47 @@ async function planDrive(s: Session, base: PlanBase, driveId: string): Promise<D
   return { ...base, how: 'drive', drive, handedOver };
 }
 
+/** A file to hand over, as the gate judges it. */
+export function gateItem(i: ReleaseItem): GateItem {
+  return { image: i.image, batch: i.batch, camera: i.camera, recordedAt: i.recordedAt };
+}
+
+/**
+ * Re-read every file the receipt lists from the drive mounted at `source` and compare its SHA-256
+ * with the one recorded at import, before the receipt certifies the drive is unaltered (policy §5).
+ */
+export async function rereadDrive(
+  s: Session,
+  plan: DriveReleasePlan,
+  source: string,
+): Promise<{ at: string; files: number }> {
+  const { readDriveIdFile } = await import('../media/drives.js');
+  const { hashSource } = await import('../media/store.js');
+  const root = path.resolve(source);
+  const id = await readDriveIdFile(root);
+  if (id.info?.driveId !== plan.drive.id)
+    throw new CustodyError(
+      'usage',
+      `${root} is not drive ${plan.drive.id} (${id.info ? `its id file names ${id.info.driveId}` : id.detail}).`,
+      'Pass --source with the folder where the drive to hand over is mounted.',
+    );
+  const bad: string[] = [];
+  for (const f of plan.handedOver.files ?? []) {
+    const file = path.join(root, ...f.path.split('/'));
+    const got = await hashSource(file, f.path).catch(
+      (e: NodeJS.ErrnoException) => `unreadable (${e.code ?? e.message})`,
+    );
+    if (got !== f.sha256) bad.push(`${f.path}: ${/^[0-9a-f]{64}$/.test(got) ? 'SHA-256 differs' : got}`);
+  }
+  if (bad.length)
+    throw new CustodyError(
+      'integrity',
+      `Drive ${plan.drive.id} is not as imported: ${bad.length} file(s) differ — ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? '; …' : ''}. It cannot be certified unaltered; nothing was recorded.`,
+      'Release an export of the imported copies instead (`custody release --to DIR`), and record the problem (`custody problem add`).',
+    );
+  return { at: s.now(), files: plan.handedOver.files?.length ?? 0 };
+}
+
 async function planExport(s: Session, base: PlanBase, allInRange: boolean): Promise<ExportReleasePlan> {
   const { scope, batches, request } = base.target;
   if (!batches.length && !scope.plate)
@@ -172,6 +222,33 @@ async function planExport(s: Session, base: PlanBase, allInRange: boolean): Prom
   const found = only ? [...new Set([...only].map((i) => i.split(':')[0]!))].sort() : [];
   const { collectReleaseItems } = await import('../media/release.js');
   const items = await collectReleaseItems(s, only ? batchCameras(s, found) : batches, scope.drive ? {} : range, only);
+  checkItems(s, base.target.pass, items.map(gateItem), only);
+  return { ...base, how: 'export', items };
+}
+
+/**
+ * `image export` under a request: exactly the images named, each checked by the gate against the
+ * request's scope (and, for a plate, the plate search) and its destruction date; a release.
+ */
+export async function planImagesRelease(
+  s: Session,
+  t: ReleaseTarget,
+  ids: readonly string[],
+): Promise<ExportReleasePlan> {
+  const base = planBase(s, t);
+  const wanted = new Set(ids);
+  const batchIds = [...new Set(ids.map((i) => i.split(':')[0]!))].sort();
+  const known = batchCameras(s, batchIds);
+  const missingBatch = batchIds.find((b) => !known.some((k) => k.id === b));
+  if (missingBatch)
+    throw new CustodyError('notFound', `No batch ${missingBatch}.`, 'Image ids come from `custody search`.');
+  const { collectReleaseItems } = await import('../media/release.js');
+  const items = await collectReleaseItems(s, known, {}, wanted);
+  const missing = ids.find((i) => !items.some((x) => x.image === i));
+  if (missing)
+    throw new CustodyError('notFound', `No stored image ${missing}.`, 'Image ids come from `custody search`.');
+  const hits = t.scope.plate && !t.scope.drive ? await plateImages(s, t.request) : undefined;
+  checkItems(s, t.pass, items.map(gateItem), hits);
   return { ...base, how: 'export', items };
 }
 
@@ -243,6 +320,8 @@ export interface ReleaseInput {
   to?: string;
   /** Where to write the receipt PDF (must not exist). */
   receipt: string;
+  /** A drive: the folder where it is mounted, to re-read it before it is handed over. */
+  source?: string;
 }
 
 export interface ReleaseResult {
@@ -265,32 +344,23 @@ function custodianLine(s: Session): { title: string; name: string } {
  */
 export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseInput): Promise<ReleaseResult> {
   const receiptFile = checkReceiptFile(o.receipt);
-  const out = plan.how === 'drive' ? driveOut(plan) : await writeExport(s, plan, o.to);
-  const { request: req, agency } = plan.target;
+  // A drive is re-read and compared before the receipt certifies it unaltered.
+  const reread = plan.how === 'drive' ? await rereadDrive(s, plan, requireSource(o.source)) : undefined;
+  const out = plan.how === 'drive' ? driveOut(plan, reread!) : await writeExport(s, plan, o.to);
+  const { request: req } = plan.target;
   const drive = plan.how === 'drive' ? plan.drive : undefined;
   // The release is appended first so the receipt carries the ledger head that records it; the
   // receipt is written before the commit, so a release is never on record without its receipt.
-  if (drive) s.append('drive.released', { drive: drive.id, agency: agency.id, request: req.id, at: plan.releasedAt });
-  // The release is an access to the data too (Civ. Code 1798.90.52): on the access record with its purpose and request.
-  s.append('access.recorded', {
-    action: 'export',
-    query: drive ? `drive ${drive.id}` : describeScope(plan.target.scope),
-    purpose: req.purpose,
-    caseRef: req.case_number,
-    requestId: req.id,
-    organization: s.operator.organization,
+  recordRelease(s, plan.target.pass, {
+    query: disclosedQuery(plan),
     results: Number(out.event.files ?? 0),
-    details: { release: plan.receiptNumber, to: agency.id, kind: plan.how },
-    ...(drive ? { drive: drive.id } : typeof out.event.camera === 'string' ? { camera: out.event.camera } : {}),
-  });
-  s.append('release.recorded', {
     receipt: plan.receiptNumber,
-    request: req.id,
-    agency: agency.id,
-    officer: req.officer,
-    badge: req.badge,
-    ...out.event,
-    ...(plan.target.ackDays !== undefined ? { ackDays: plan.target.ackDays } : {}),
+    kind: plan.how === 'drive' ? 'drive' : 'bag',
+    release: out.event,
+    drive: drive?.id,
+    camera: typeof out.event.camera === 'string' ? out.event.camera : undefined,
+    ackDays: plan.target.ackDays,
+    via: plan.target.via,
   });
   const ledgerHead = s.ledger.head.hash;
   const pdf = await writeReceipt(s, plan, out.handedOver, ledgerHead, receiptFile, out.bag);
@@ -307,6 +377,23 @@ export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseIn
   return { release: releaseJson(findRelease(s, plan.receiptNumber)), receiptFile, ledgerHead, bag: out.bag };
 }
 
+/** What the access record says was handed over: the drive, the images named, or the request's scope. */
+function disclosedQuery(plan: ReleasePlan): string {
+  if (plan.how === 'drive') return `drive ${plan.drive.id}`;
+  if (plan.target.via === 'image export') return plan.items.map((i) => i.image).join(' ');
+  return describeScope(plan.target.scope);
+}
+
+function requireSource(source: string | undefined): string {
+  if (source === undefined)
+    throw new CustodyError(
+      'usage',
+      'A drive is re-read before it is handed over: pass --source with the folder where it is mounted.',
+      'The receipt certifies the drive unaltered only after every file on it matches its recorded SHA-256.',
+    );
+  return source;
+}
+
 interface HandOver {
   handedOver: HandedOver;
   /** The release event's own fields. */
@@ -314,8 +401,8 @@ interface HandOver {
   bag?: string;
 }
 
-function driveOut(plan: DriveReleasePlan): HandOver {
-  const h = plan.handedOver;
+function driveOut(plan: DriveReleasePlan, reread: { at: string; files: number }): HandOver {
+  const h = { ...plan.handedOver, reread };
   const files = h.files ?? [];
   return {
     handedOver: h,
@@ -328,6 +415,7 @@ function driveOut(plan: DriveReleasePlan): HandOver {
       recordedFrom: h.recordedFrom,
       recordedTo: h.recordedTo,
       destination: null,
+      rereadAt: reread.at,
     },
   };
 }
@@ -388,7 +476,7 @@ function receiptData(s: Session, plan: ReleasePlan, handedOver: HandedOver, ledg
   const { request: req, agency } = plan.target;
   return {
     receiptNumber: rel.id,
-    agency: { name: agency.name, ori: agency.identifier ?? agency.id },
+    agency: { name: agency.name, ori: agency.identifier?.trim() || 'none' },
     officer: rel.officer,
     badge: rel.badge,
     caseNumber: req.case_number,
@@ -400,6 +488,18 @@ function receiptData(s: Session, plan: ReleasePlan, handedOver: HandedOver, ledg
     organization: s.settings.agencyName,
     handedOver,
     ledgerHead,
+    requestDocument: { name: req.document_name, sha256: req.document_sha256, reference: req.document_ref },
+    ...(plan.target.pass.override
+      ? {
+          override: {
+            id: plan.target.pass.override.id,
+            by: plan.target.pass.override.by,
+            at: plan.target.pass.override.at,
+            reason: plan.target.pass.override.reason,
+            purposes: plan.target.pass.override.purposes,
+          },
+        }
+      : {}),
   };
 }
 

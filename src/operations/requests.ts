@@ -128,7 +128,7 @@ export function recordRequest(s: Session, o: NewRequestInput): NewRequestResult 
     ...(scope.cameras.length === 1 ? { camera: scope.cameras[0] } : {}),
   });
   s.commit();
-  return { request: requestJson(findRequest(s, id)), refusal: releaseRefusal(agency) };
+  return { request: requestJson(findRequest(s, id)), refusal: releaseRefusal(s, agency) };
 }
 
 export function listRequests(s: Session, o: { status?: string } = {}): RequestJson[] {

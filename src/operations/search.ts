@@ -3,11 +3,14 @@
  * aid investigations). Every search names a purpose and a case and is recorded in the access
  * record (Civil Code 1798.90.52).
  */
+import { CustodyError } from '../core/errors.js';
 import { isoInZone } from '../core/time.js';
 import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
 import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
 import { imageId, searchableBatches } from '../ledger/images.js';
+import { describeScope, scopeBatches } from '../ledger/features/requests.js';
 import type { Session } from '../ledger/session.js';
+import { admit } from './gate.js';
 
 export interface SearchResult {
   image: string;
@@ -25,6 +28,10 @@ export interface PlateQuery {
   plate: string;
   fuzzy: boolean;
   camera?: string;
+  /** Only these cameras (a request's scope). */
+  cameras?: readonly string[];
+  /** Only these batches (a drive request's scope). */
+  batches?: ReadonlySet<string>;
   /** Captured on or after / on or before, in ms since the epoch. */
   from?: number;
   to?: number;
@@ -48,6 +55,8 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
   let searched = 0;
   let unread = 0;
   for (const b of searchableBatches(s, q.camera)) {
+    if (q.cameras?.length && !q.cameras.includes(b.camera_id ?? '')) continue;
+    if (q.batches && !q.batches.has(b.id)) continue;
     // Batches whose recordings lie wholly outside the range are not opened.
     if (q.from !== undefined && b.recorded_last && Date.parse(b.recorded_last) < q.from) continue;
     if (q.to !== undefined && b.recorded_first && Date.parse(b.recorded_first) > q.to) continue;
@@ -105,28 +114,75 @@ export interface SearchOutcome extends PlateHits {
   query: string;
 }
 
-/** A recorded search: the reason is checked, the search run, and the access recorded. */
+/**
+ * A recorded search: the reason is checked, the search run, and the access recorded. A search
+ * made under a request passes the gate (operations/gate.ts) and is held to the request's cameras,
+ * time range and drive (policy §5: only what the request asks for); its purpose is the request's.
+ */
 export async function search(s: Session, o: SearchInput): Promise<SearchOutcome> {
-  const reason = requireAccessReason(s, o.reason, 'search');
+  const limits = o.reason.requestId ? requestLimits(s, o) : undefined;
+  const reason = requireAccessReason(
+    s,
+    limits ? { ...o.reason, purpose: o.reason.purpose ?? limits.purpose } : o.reason,
+    'search',
+  );
+  const from = o.from ?? limits?.from;
+  const to = o.to ?? limits?.to;
   const r = await searchPlates(s, {
     plate: o.plate,
     fuzzy: o.fuzzy,
     camera: o.camera,
-    from: o.from === undefined ? undefined : Date.parse(o.from),
-    to: o.to === undefined ? undefined : Date.parse(o.to),
+    cameras: limits?.cameras,
+    batches: limits?.batches,
+    from: from === undefined ? undefined : Date.parse(from),
+    to: to === undefined ? undefined : Date.parse(to),
     limit: o.limit,
   });
-  const from = o.typed?.from ?? o.from;
-  const to = o.typed?.to ?? o.to;
+  const typedFrom = o.typed?.from ?? o.from ?? limits?.from;
+  const typedTo = o.typed?.to ?? o.to ?? limits?.to;
   const query = [
     o.plate,
     o.fuzzy ? 'fuzzy' : null,
-    o.camera ? `camera=${o.camera}` : null,
-    from ? `from=${from}` : null,
-    to ? `to=${to}` : null,
+    o.camera ? `camera=${o.camera}` : limits?.cameras.length ? `cameras=${limits.cameras.join(',')}` : null,
+    limits?.drive ? `drive=${limits.drive}` : null,
+    typedFrom ? `from=${typedFrom}` : null,
+    typedTo ? `to=${typedTo}` : null,
   ]
     .filter(Boolean)
     .join(' ');
   recordAccess(s, 'search', query, reason, r.results.length);
   return { query, ...r };
+}
+
+/** What a search under a request may reach: its cameras, time range and drive; refused beyond them. */
+function requestLimits(s: Session, o: SearchInput) {
+  const pass = admit(s, o.reason.requestId!, 'view');
+  const sc = pass.scope;
+  if (o.reason.purpose && o.reason.purpose !== pass.request.purpose)
+    throw new CustodyError(
+      'usage',
+      `Request ${pass.request.id} was made for "${pass.request.purpose}", not "${o.reason.purpose}".`,
+      'Under a request, its own purpose is recorded: leave out --purpose.',
+    );
+  const outside = (what: string) =>
+    new CustodyError(
+      'denied',
+      `Refused: ${what} is outside request ${pass.request.id} (${describeScope(sc)}); a search under a request is limited to its cameras and time range (policy §5).`,
+      'Search within the request, or record the search under its own case with --case.',
+    );
+  if (o.camera && sc.cameras.length && !sc.cameras.includes(o.camera)) throw outside(`camera ${o.camera}`);
+  if (!sc.drive) {
+    if (o.from && sc.from && Date.parse(o.from) < Date.parse(sc.from))
+      throw outside(`--from ${o.typed?.from ?? o.from}`);
+    if (o.to && sc.to && Date.parse(o.to) > Date.parse(sc.to)) throw outside(`--to ${o.typed?.to ?? o.to}`);
+  }
+  const batches = sc.drive ? new Set(scopeBatches(s, sc).map((b) => b.id)) : undefined;
+  return {
+    purpose: pass.request.purpose,
+    cameras: sc.cameras,
+    from: sc.drive ? undefined : sc.from,
+    to: sc.drive ? undefined : sc.to,
+    drive: sc.drive,
+    batches,
+  };
 }

@@ -395,8 +395,12 @@ describe('contractor', () => {
       'Acme ALPR Inc.',
       '--document',
       doc,
+      '--purpose',
+      'evidence of a crime',
+      '--case',
+      '26-001234',
       '--scope',
-      'CAM-02 footage, to diagnose a firmware fault',
+      'CAM-02, 30 December',
       '--until',
       '2027-01-15',
       '--json',
@@ -420,8 +424,12 @@ describe('contractor', () => {
       'Acme ALPR Inc.',
       '--document',
       doc,
+      '--purpose',
+      'evidence of a crime',
+      '--case',
+      '27-000042',
       '--scope',
-      'all cameras, annual audit',
+      'CAM-01, 31 January',
       '--from',
       '2027-02-01',
       '--until',
@@ -454,6 +462,10 @@ describe('contractor', () => {
             'Acme',
             '--document',
             path.join(t.dir, 'missing.pdf'),
+            '--purpose',
+            'evidence of a crime',
+            '--case',
+            '1',
             '--scope',
             'x',
             '--until',
@@ -466,21 +478,69 @@ describe('contractor', () => {
     expect(
       (
         await run(
-          ['contractor', 'permit', '--contractor', 'Acme', '--document', doc, '--scope', 'x', '--until', '2027-01-01'],
+          [
+            'contractor',
+            'permit',
+            '--contractor',
+            'Acme',
+            '--document',
+            doc,
+            '--purpose',
+            'evidence of a crime',
+            '--case',
+            '1',
+            '--scope',
+            'x',
+            '--until',
+            '2027-01-01',
+          ],
           { env: t.env, clock },
         )
       ).code,
     ).toBe(2);
+    // Policy §2: only to collect evidence of a crime, with a case number, for a bounded time.
+    const before = (await ok(['contractor', 'list', '--json'])).stdout;
+    for (const [extra, words] of [
+      [
+        ['--purpose', 'marketing analytics', '--case', '1', '--until', '2027-02-10'],
+        /only to help collect evidence of a crime/,
+      ],
+      [['--purpose', 'evidence of a crime', '--case', ' ', '--until', '2027-02-10'], /case or incident number/],
+      [['--purpose', 'evidence of a crime', '--case', '1', '--until', '2030-12-31'], /at most 30 days/],
+    ] as const) {
+      const r = await run(
+        ['contractor', 'permit', '--contractor', 'Acme', '--document', doc, '--scope', 'all footage', ...extra],
+        { env: t.env, clock },
+      );
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(words);
+      expect(r.stderr).toMatch(/policy §2/);
+    }
+    expect((await ok(['contractor', 'list', '--json'])).stdout).toBe(before);
   });
 
   it('logs requests for data the contractor holds, with agency, officer, case, purpose and date', async () => {
+    await ok([
+      'agency',
+      'add',
+      '--id',
+      'EPD',
+      '--name',
+      'Example Police Department',
+      '--kind',
+      'law-enforcement',
+      '--jurisdiction',
+      'california-local',
+      '--identifier',
+      'CA0010100',
+    ]);
     const r = await ok([
       'contractor',
       'request',
       '--contractor',
       'Acme ALPR Inc.',
       '--agency',
-      'Example Police Department',
+      'EPD',
       '--officer',
       'Det. Sam Rivera',
       '--badge',
@@ -496,6 +556,7 @@ describe('contractor', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({
       id: 'CR1',
       agency: 'Example Police Department',
+      agencyId: 'EPD',
       officer: 'Det. Sam Rivera',
       badge: '5521',
       case: '27-000123',
@@ -524,7 +585,8 @@ describe('contractor', () => {
         )
       ).code,
     ).toBe(2);
-    // A request from an agency the register says may not receive ALPR data is logged, with a warning.
+    // A request from an agency the register says may not receive ALPR data is logged as denied, with a warning;
+    // recorded as fulfilled it is refused (policy §4/§5, Civ. Code 1798.90.55(b)).
     await ok([
       'agency',
       'add',
@@ -565,6 +627,30 @@ describe('contractor', () => {
     expect(fed.stderr).toContain(
       'warning: the contractor may not share data with it: A federal agency (FED) is a federal agency',
     );
+    for (const agency of ['FED', 'FBI Los Angeles field office']) {
+      const fulfilled = await run(
+        [
+          'contractor',
+          'request',
+          '--contractor',
+          'Acme ALPR Inc.',
+          '--agency',
+          agency,
+          '--officer',
+          'Agent Lee',
+          '--case',
+          'F-2',
+          '--purpose',
+          'criminal investigation',
+          '--status',
+          'fulfilled',
+        ],
+        { env: t.env, clock },
+      );
+      expect(fulfilled.code, agency).toBe(4);
+      expect(fulfilled.stderr).toMatch(/federal agency/);
+      expect(fulfilled.stderr).toMatch(/1798\.90\.55/);
+    }
     await ok(['contractor', 'resolve', 'CR1', '--fulfilled']);
     expect((await run(['contractor', 'resolve', 'CR1', '--denied', '--reason', 'x'], { env: t.env, clock })).code).toBe(
       6,

@@ -282,10 +282,11 @@ describe('requests and releases', () => {
     const clock = manualClock(NOW);
     const req = await newRequest(t, clock, ['--drive', 'D001']);
     const receiptFile = path.join(t.dir, 'receipts', 'drive-receipt.pdf');
-    const r = await run(['release', '--request', req, '--drive', 'D001', '--receipt', receiptFile, '--json'], {
-      env: t.env,
-      clock,
-    });
+    const source = path.join(base.dir, 'CAMDRIVE1');
+    const r = await run(
+      ['release', '--request', req, '--drive', 'D001', '--source', source, '--receipt', receiptFile, '--json'],
+      { env: t.env, clock },
+    );
     expect(r.code, r.stderr).toBe(0);
     const rel = JSON.parse(r.stdout) as { release: { kind: string; files: number; manifestSha256: string } };
     expect(rel.release).toMatchObject({ kind: 'drive', files: demoManifest.files.length });
@@ -305,11 +306,18 @@ describe('requests and releases', () => {
     expect(rel.release.manifestSha256).toBe(sha256(listing));
     expect(sh('pdfsig', [receiptFile]).out).toMatch(/Signature Validation: Signature is Valid/);
     expect((await run(['receipt', 'verify', receiptFile], { env: t.env, clock })).code).toBe(0);
-    // A released drive cannot be handed over again.
-    const again = await run(['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'x.pdf')], {
-      env: t.env,
-      clock,
-    });
+    // A fulfilled request is not served again, and a released drive cannot be handed over again.
+    const fulfilled = await run(
+      ['release', '--request', req, '--drive', 'D001', '--source', source, '--receipt', path.join(t.dir, 'x.pdf')],
+      { env: t.env, clock },
+    );
+    expect(fulfilled.code).toBe(4);
+    expect(fulfilled.stderr).toMatch(/is fulfilled; nothing may be released on it/);
+    const req2 = await newRequest(t, clock, ['--drive', 'D001']);
+    const again = await run(
+      ['release', '--request', req2, '--drive', 'D001', '--source', source, '--receipt', path.join(t.dir, 'x.pdf')],
+      { env: t.env, clock },
+    );
     expect(again.code).toBe(6);
   }, 180_000);
 
@@ -338,7 +346,18 @@ describe('requests and releases', () => {
     expect(sw.code, sw.stderr).toBe(0);
     const req = await newRequest(t, clock, ['--drive', 'D001', '--received-at', '2027-01-20T10:00:00-08:00']);
     const r = await run(
-      ['release', '--request', req, '--drive', 'D001', '--receipt', path.join(t.dir, 'r.pdf'), '--json'],
+      [
+        'release',
+        '--request',
+        req,
+        '--drive',
+        'D001',
+        '--source',
+        again,
+        '--receipt',
+        path.join(t.dir, 'r.pdf'),
+        '--json',
+      ],
       { env: t.env, clock },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -466,7 +485,8 @@ describe('requests and releases', () => {
     expect(hold).toMatchObject({
       id: 'HOLD-2026-0001',
       batches: [batch],
-      drives: ['D001', 'D002'],
+      // D002 went into CAM-01 on 5 November, after the request's range: it holds none of it.
+      drives: ['D001'],
       document: { sha256: sha256('Please preserve.\n') },
     });
 
@@ -754,13 +774,15 @@ describe('requests and releases', () => {
       (await run(['receipt', 'verify', path.join(t.dir, 'guided.pdf'), '--bag', bag], { env: t.env, clock })).code,
     ).toBe(0);
 
-    const ph = scriptedPrompts([req, 'court proceeding', 'DA preservation letter 2026-11-05', '2027-03-01']);
+    const preservation = path.join(t.dir, 'preservation.pdf');
+    fs.writeFileSync(preservation, '%PDF-1.4 DA preservation letter 2026-11-05');
+    const ph = scriptedPrompts([req, 'court proceeding', preservation, '2027-03-01']);
     const rh = await run(['hold', 'add'], { env: t.env, clock, prompts: ph, isTTY: true });
     expect(rh.code, rh.stderr).toBe(0);
     expect(ph.asked).toEqual([
       'Request:',
       'Reason (policy §8):',
-      'The written request for the hold (a file, or its reference):',
+      'The written request for the hold (a file to attach):',
       'Review date (YYYY-MM-DD):',
     ]);
     expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toMatchObject([
@@ -768,7 +790,7 @@ describe('requests and releases', () => {
         request: req,
         reason: 'court proceeding',
         reviewDate: '2027-03-01',
-        document: { reference: 'DA preservation letter 2026-11-05' },
+        document: { name: 'preservation.pdf', sha256: sha256(fs.readFileSync(preservation)) },
       },
     ]);
 

@@ -117,7 +117,11 @@ describe('retention and purge over 90 days', () => {
       'law-enforcement',
       '--jurisdiction',
       'california-local',
+      '--identifier',
+      'CA0019900',
     ]);
+    const preservation = path.join(t.dir, 'preservation.txt');
+    fs.writeFileSync(preservation, 'ECSO preservation letter\n');
     const req = JSON.parse(
       (
         await ok([
@@ -150,8 +154,8 @@ describe('retention and purge over 90 days', () => {
           req.id,
           '--reason',
           'ongoing criminal investigation',
-          '--document-ref',
-          'ECSO preservation letter',
+          '--document',
+          preservation,
           '--review',
           '2026-12-31',
           '--json',

@@ -31,6 +31,8 @@ describe('search audit', () => {
       'law-enforcement',
       '--jurisdiction',
       'california-local',
+      '--identifier',
+      'CA0019900',
     ]);
     const req = JSON.parse(
       (

@@ -189,12 +189,67 @@ describe('the access record', () => {
 
     const hit = (await search([plate, ...REASON])).out!.results[0]!;
     expect((await run(['image', 'show', hit.image, ...REASON, '--json'], { env: t.env })).code).toBe(0);
+    // Decrypted copies leave only as a release on a request (policy §5): refused with a case alone.
     const to = path.join(tmpDir('custody-export-'), 'out');
-    const ex = await run(['image', 'export', hit.image, '--to', to, ...REASON, '--json'], { env: t.env });
-    expect(ex.code).toBe(0);
-    const [file] = JSON.parse(ex.stdout) as { file: string; sha256: string }[];
-    expect(createHash('sha256').update(fs.readFileSync(file!.file)).digest('hex')).toBe(file!.sha256);
-    expect(manifest.files.some((f) => f.sha256 === file!.sha256)).toBe(true);
+    const refused = await run(['image', 'export', hit.image, '--to', to, ...REASON], { env: t.env });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/needs --request/);
+    expect(fs.existsSync(to)).toBe(false);
+    const agency = await run(
+      [
+        'agency',
+        'add',
+        '--id',
+        'ECSO',
+        '--name',
+        "Example County Sheriff's Office",
+        '--kind',
+        'law-enforcement',
+        '--jurisdiction',
+        'california-local',
+        '--identifier',
+        'CA0019900',
+      ],
+      { env: t.env },
+    );
+    expect(agency.code, agency.stderr).toBe(0);
+    const req = await run(
+      [
+        'request',
+        'new',
+        '--agency',
+        'ECSO',
+        '--officer',
+        'Det. A',
+        '--badge',
+        '1',
+        '--case',
+        '2026-0042',
+        '--purpose',
+        'criminal investigation',
+        '--document-ref',
+        'letter',
+        '--cameras',
+        'CAM-01',
+        '--from',
+        '2026-11-01',
+        '--to',
+        '2026-11-05',
+        '--json',
+      ],
+      { env: t.env },
+    );
+    expect(req.code, req.stderr).toBe(0);
+    const reqId = (JSON.parse(req.stdout) as { id: string }).id;
+    const ex = await run(['image', 'export', hit.image, '--to', to, '--request', reqId, '--json'], { env: t.env });
+    expect(ex.code, ex.stderr).toBe(0);
+    const files = (fs.readdirSync(path.join(to, 'data'), { recursive: true }) as string[])
+      .map((p) => path.join(to, 'data', p))
+      .filter((p) => fs.statSync(p).isFile());
+    expect(files).toHaveLength(1);
+    const got = createHash('sha256').update(fs.readFileSync(files[0]!)).digest('hex');
+    expect(manifest.files.some((f) => f.sha256 === got)).toBe(true);
+    expect(fs.readFileSync(path.join(to, 'manifest-sha256.txt'), 'utf8')).toContain(got);
 
     const audit = JSON.parse((await run(['audit', '--case', '2026-0042', '--json'], { env: t.env })).stdout) as {
       at: string;

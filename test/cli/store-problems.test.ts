@@ -14,7 +14,6 @@ import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome, tmpDir } fr
 
 const NOW = '2026-11-05T00:00:00.000-08:00';
 const DEMO = path.join(ROOT, 'fixtures', 'demo-drive');
-const REASON = ['--purpose', 'criminal investigation', '--case', '26-001234'];
 const clock = manualClock(NOW);
 let t: TestHome;
 let batch: string;
@@ -43,6 +42,8 @@ beforeAll(async () => {
     'law-enforcement',
     '--jurisdiction',
     'california-local',
+    '--identifier',
+    'CA0019900',
   ]);
 }, 240_000);
 
@@ -98,11 +99,46 @@ function nothingAt(dest: string): void {
   expect(fs.readdirSync(path.dirname(dest))).toEqual([]);
 }
 
+/** A request for CAM-01 over the demo drive's days: `image export` is a release on a request (policy §5). */
+async function exportRequest(h: TestHome): Promise<string[]> {
+  const letter = path.join(h.dir, 'export-letter.txt');
+  fs.writeFileSync(letter, 'Request for ALPR images.\n');
+  const r = await run(
+    [
+      'request',
+      'new',
+      '--agency',
+      'ECSO',
+      '--officer',
+      'Sgt. Rita Alvarez',
+      '--badge',
+      '4417',
+      '--case',
+      '26-001234',
+      '--purpose',
+      'criminal investigation',
+      '--document',
+      letter,
+      '--cameras',
+      'CAM-01',
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-05',
+      '--json',
+    ],
+    { env: h.env, clock },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  return ['--request', (JSON.parse(r.stdout) as { id: string }).id];
+}
+
 describe('image export', () => {
   it('of an image whose stored copy is missing is exit 8 naming it; nothing written, nothing recorded', async () => {
     const { t: h, images } = await homeWithImages();
     const [a, b, c] = images;
     fs.rmSync(b!.file);
+    const REASON = await exportRequest(h);
     const dest = path.join(tmpDir('custody-out-'), 'out');
     const r = await run(['image', 'export', a!.id, b!.id, c!.id, '--to', dest, ...REASON], { env: h.env, clock });
     expect(r.code).toBe(8);
@@ -114,8 +150,8 @@ describe('image export', () => {
     expect((await events(h, 'access.recorded')).filter((e) => e.action === 'export')).toEqual([]);
     // The others still export, and that is recorded.
     const ok = await run(['image', 'export', a!.id, c!.id, '--to', dest, ...REASON, '--json'], { env: h.env, clock });
-    expect(ok.code).toBe(0);
-    expect(fs.readdirSync(dest)).toHaveLength(2);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dest, 'manifest-sha256.txt'), 'utf8').trim().split('\n')).toHaveLength(2);
     expect((await events(h, 'access.recorded')).filter((e) => e.action === 'export')).toHaveLength(1);
   });
 
@@ -125,6 +161,7 @@ describe('image export', () => {
     const bytes = fs.readFileSync(b!.file);
     bytes[bytes.length - 40]! ^= 0x01;
     fs.writeFileSync(b!.file, bytes);
+    const REASON = await exportRequest(h);
     const dest = path.join(tmpDir('custody-out-'), 'out');
     fs.mkdirSync(dest);
     const r = await run(['image', 'export', a!.id, b!.id, '--to', dest, ...REASON], { env: h.env, clock });

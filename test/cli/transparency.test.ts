@@ -111,6 +111,8 @@ beforeAll(async () => {
     'law-enforcement',
     '--jurisdiction',
     'california-local',
+    '--identifier',
+    'CA0019900',
   ]);
   await ok([
     'agency',
@@ -123,6 +125,8 @@ beforeAll(async () => {
     'prosecutorial',
     '--jurisdiction',
     'california-local',
+    '--identifier',
+    'CA001013A',
   ]);
   const letter = path.join(t.dir, 'letter.txt');
   fs.writeFileSync(letter, 'Request for ALPR images.\n');

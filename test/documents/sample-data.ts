@@ -47,6 +47,7 @@ export function sampleBagReceipt(n = 40): ReceiptData {
       files,
     },
     ledgerHead: sha('ledger head'),
+    requestDocument: { name: 'EPD request 2026-11-24.pdf', sha256: sha('written request'), reference: null },
   };
 }
 
@@ -63,6 +64,7 @@ export function sampleDriveReceipt(): ReceiptData {
       recordedFrom: '2026-11-13T06:00:00.000-08:00',
       recordedTo: '2026-11-20T13:58:12.000-08:00',
       fileCount: 18_204,
+      reread: { at: '2026-11-26T13:50:00.000-08:00', files: 18_204 },
     },
   };
 }

@@ -38,6 +38,8 @@ describe('rollback caught from outside the home (spawned)', () => {
       'law-enforcement',
       '--jurisdiction',
       'california-local',
+      '--identifier',
+      'CA0019900',
     ]);
     const req = await ok([
       'request',

@@ -13,11 +13,13 @@ import {
   type AgencyInput,
   addAgency,
   checkNewAgencyId,
+  confirmAgency,
   listAgencies,
   showAgency,
   suggestAgencyId,
 } from '../../operations/agencies.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { flags } from '../options.js';
 import { askChoice, askText } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
@@ -97,6 +99,12 @@ function agencyDetails(a: AgencyDetails): string {
     ['contact', a.contact],
     ['added', a.addedAt],
     ['may receive data', a.refusal ? `no: ${a.refusal}` : 'yes'],
+    [
+      'override',
+      a.override
+        ? `${a.override.id}, signed by ${a.override.by} on ${a.override.at.slice(0, 10)}: ${a.override.reason}${a.override.purposes.length ? ` (purposes: ${a.override.purposes.join(', ')})` : ''}`
+        : null,
+    ],
   ])}\nRequests:\n${table(
     ['request', 'case', 'status', 'received'],
     a.requests.map((r) => [r.id, r.caseNumber, r.status, r.receivedAt]),
@@ -127,6 +135,34 @@ export function registerAgency(program: Command, ctx: CliContext, globals: () =>
         if (g.json) return printJson(ctx, a);
         ctx.stdout.write(`Agency ${a.id} added: ${a.name}.\n`);
         if (a.refusal) ctx.stderr.write(`warning: no data will be released to it: ${a.refusal}\n`);
+      });
+    });
+
+  agency
+    .command('confirm <id>')
+    .description(
+      "the custodian's signed override (policy §4/§5): confirm an agency whose identifier is a documented equivalent of an ORI, or allow it a purpose other than a criminal investigation; shown on every receipt and in the transparency report",
+    )
+    .addOption(flags.reason('why the city confirms it (e.g. what stands for its ORI)'))
+    .addOption(flags.document('the signed confirmation (a file, kept under its SHA-256)'))
+    .option('--purpose <text...>', 'a purpose from the settings to allow beyond a criminal investigation (repeatable)')
+    .addHelpText(
+      'after',
+      '\nNo override makes a federal, other-state or private recipient eligible (Civ. Code 1798.90.55(b)).\n\nExample:\n  $ custody agency confirm CAHP --reason "CHP area office; ORI pending, letter of the commander" --document chp-letter.pdf',
+    )
+    .action(async (id: string, o: { reason?: string; document?: string; purpose?: string[] }) => {
+      const g = globals();
+      await withSession(ctx, g, 'agency confirm', 'settings.manage', async (s) => {
+        const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Why is it confirmed?' });
+        const document = await askText(ctx, o.document, {
+          flag: '--document',
+          message: 'The signed confirmation (a file):',
+        });
+        const a = confirmAgency(s, { id, reason, document, purposes: o.purpose ?? [] });
+        if (g.json) return printJson(ctx, a);
+        ctx.stdout.write(
+          `Agency ${a.id} confirmed by override ${a.override?.id}${a.override?.purposes.length ? ` (purposes also allowed: ${a.override.purposes.join(', ')})` : ''}; ${a.mayReceiveData ? 'it may receive data' : `it still may not receive data: ${a.refusal}`}.\n`,
+        );
       });
     });
 

@@ -3,6 +3,7 @@
  * the city's written permissions for the contractor to access footage.
  */
 import { type Command, Option } from 'commander';
+import { CONTRACTOR_PERMIT_MAX_DAYS, CONTRACTOR_PURPOSE } from '../../core/eligibility.js';
 import { CustodyError } from '../../core/errors.js';
 import type { Session } from '../../ledger/session.js';
 import {
@@ -32,6 +33,8 @@ interface PermitOpts {
   contractor?: string;
   document?: string;
   scope?: string;
+  purpose?: string;
+  case?: string;
   from?: string;
   until?: string;
   signedBy?: string;
@@ -49,9 +52,23 @@ async function permit(ctx: CliContext, s: Session, o: PermitOpts): Promise<Permi
     validate: required('The document'),
   });
   const document = readPermissionDocument(file);
+  const purpose = await askChoice(ctx, o.purpose, {
+    flag: '--purpose',
+    message: 'Purpose (policy §2):',
+    choices: [{ name: CONTRACTOR_PURPOSE, value: CONTRACTOR_PURPOSE }],
+  }).catch((e: unknown) => {
+    // A purpose outside the list is refused by the use case with the policy's words.
+    if (o.purpose !== undefined && e instanceof CustodyError && e.code === 'usage') return o.purpose;
+    throw e;
+  });
+  const caseNumber = await askText(ctx, o.case, {
+    flag: '--case',
+    message: 'Case or incident number:',
+    validate: required('The case or incident number'),
+  });
   const scope = await askText(ctx, o.scope, {
     flag: '--scope',
-    message: 'Scope (what it may access, and why):',
+    message: 'Footage it may access (cameras, days):',
     validate: required('The scope'),
   });
   const from = dateFlag(o.from, '--from');
@@ -64,6 +81,8 @@ async function permit(ctx: CliContext, s: Session, o: PermitOpts): Promise<Permi
     contractor,
     document,
     scope,
+    purpose,
+    caseNumber,
     from,
     until: dateFlag(until, '--until'),
     signedBy: o.signedBy,
@@ -76,13 +95,15 @@ function registerPermit(contractor: Command, ctx: CliContext, globals: Globals):
     .description('record the city’s explicit written permission for the contractor to access footage')
     .addOption(contractorFlag('the contractor (a company)'))
     .option('--document <file>', 'the signed permission (kept out of the home; recorded by its SHA-256)')
-    .option('--scope <text>', 'what the contractor may access, and why (e.g. "CAM-01 footage, maintenance")')
+    .option('--scope <text>', 'the footage it may access (e.g. "CAM-02, 3–4 November")')
+    .addOption(flags.purpose(`policy §2: only "${CONTRACTOR_PURPOSE}"`))
+    .addOption(flags.caseNumber('the case or incident number the evidence is for'))
     .addOption(flags.from('the first day it is in force (default: today)'))
-    .option('--until <date>', 'the last day it is in force')
+    .option('--until <date>', `the last day it is in force (at most ${CONTRACTOR_PERMIT_MAX_DAYS} days from --from)`)
     .option('--signed-by <title>', 'who signed it for the city (a title, e.g. the custodian’s)')
     .addHelpText(
       'after',
-      '\nExample:\n  $ custody contractor permit --contractor "Acme ALPR Inc." --document permission.pdf --scope "CAM-02 footage for a firmware fault" --until 2026-12-31',
+      '\nExample:\n  $ custody contractor permit --contractor "Acme ALPR Inc." --document permission.pdf --purpose "evidence of a crime" --case 26-001234 --scope "CAM-02, 3–4 November" --until 2026-12-31',
     )
     .action(async (o: PermitOpts) => {
       const g = globals();
@@ -257,8 +278,8 @@ function registerResolve(contractor: Command, ctx: CliContext, globals: Globals)
       if (chosen.length !== 1) throw new CustodyError('usage', 'Pass one of --fulfilled, --denied, --withdrawn.');
       const status = chosen[0]!;
       if (status === 'denied' && !o.reason) throw new CustodyError('usage', 'A denied request needs --reason.');
-      await withSession(ctx, g, 'contractor resolve', 'requests.manage', (s) => {
-        const out = contractorResolve(s, { id, status, reason: o.reason });
+      await withSession(ctx, g, 'contractor resolve', 'requests.manage', async (s) => {
+        const out = await contractorResolve(s, { id, status, reason: o.reason });
         if (g.json) return printJson(ctx, out);
         ctx.stdout.write(`Contractor request ${id}: ${status}.\n`);
       });

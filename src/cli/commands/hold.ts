@@ -51,7 +51,7 @@ async function askHold(ctx: CliContext, s: Session, o: HoldAddOptions): Promise<
     message: 'Reason (policy §8):',
     choices: HOLD_REASONS.map((x) => ({ name: x, value: x })),
   });
-  const document = await askWrittenDocument(ctx, o, 'The written request for the hold (a file, or its reference):');
+  const document = await askWrittenDocument(ctx, o, 'The written request for the hold (a file to attach):');
   const review = dateFlag(
     await askText(ctx, o.review, { flag: '--review', message: 'Review date (YYYY-MM-DD):' }),
     '--review',
@@ -80,11 +80,13 @@ export function registerHold(program: Command, ctx: CliContext, globals: () => G
     .description('holds: keep data past the retention period on a written request (policy §8)');
   hold
     .command('add')
-    .description("place a hold on exactly a request's scope (its batches and drives)")
+    .description(
+      "place a hold on exactly a request's scope (its images by camera and time, and the drives still holding them); needs an eligible agency and the written request as a file",
+    )
     .addOption(flags.request())
     .addOption(flags.reason(`${HOLD_REASONS.map((r) => `"${r}"`).join(' or ')}`))
-    .addOption(flags.document('the written request for the hold (attached by its SHA-256)'))
-    .addOption(flags.documentRef('or its reference'))
+    .addOption(flags.document('the written request for the hold, a file (required; kept under its SHA-256)'))
+    .addOption(flags.documentRef('a reference kept beside the file, e.g. a records-system number'))
     .option('--review <date>', 'review date (YYYY-MM-DD)')
     .addHelpText(
       'after',

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { exportImages, exportTarget, type ImageDetails, parseImageId, showImage } from '../../operations/images.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { type AccessReasonOptions, accessReason, accessReasonFlags } from '../options.js';
-import { details, printJson, table } from '../render.js';
+import { details, printJson } from '../render.js';
 import { withSession } from '../session.js';
 
 export function registerImage(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
@@ -26,22 +26,34 @@ export function registerImage(program: Command, ctx: CliContext, globals: () => 
   accessReasonFlags(
     image
       .command('export <ids...>')
-      .description('decrypted copies of images, each hash checked on the way out')
-      .option('--to <dir>', 'the folder to write them to (must be empty or new)'),
-  ).action(async (ids: string[], o: AccessReasonOptions & { to?: string }) => {
-    const g = globals();
-    const dir = exportTarget(ids, o.to);
-    await withSession(ctx, g, 'image export', 'media.read', async (s) => {
-      const written = await exportImages(s, { ids, dir, reason: accessReason(o) });
-      if (g.json) return printJson(ctx, written);
-      ctx.stdout.write(
-        table(
-          ['image', 'file', 'SHA-256 (checked)'],
-          written.map((w) => [w.image, w.file, w.sha256]),
-        ),
-      );
+      .description(
+        'hand decrypted copies of images to a requesting agency: a release on --request (policy §5), written as a BagIt bag with a signed receipt',
+      )
+      .option('--to <dir>', 'the folder to write the bag to (must be empty or new)')
+      .option('--receipt <file>', 'where to write the receipt PDF (default: next to the bag)'),
+  )
+    .addHelpText(
+      'after',
+      '\nImages leave the home only as a release: on an open request from an eligible agency, each image within its scope.\n\nExample:\n  $ custody image export B20261103-1a2b3c:17 --request REQ-2026-0001 --to /media/usb/REQ-2026-0001',
+    )
+    .action(async (ids: string[], o: AccessReasonOptions & { to?: string; receipt?: string }) => {
+      const g = globals();
+      const dir = exportTarget(ids, o.to);
+      await withSession(ctx, g, 'image export', 'release', async (s) => {
+        const r = await exportImages(s, { ids, dir, reason: accessReason(o), receipt: o.receipt });
+        if (g.json) return printJson(ctx, r);
+        ctx.stdout.write(
+          details([
+            ['receipt', r.release.receipt],
+            ['request', r.release.request],
+            ['to', `${r.release.officer} (badge ${r.release.badge}), ${r.release.agency}`],
+            ['bag', `${r.bag} (${r.release.files} files, Payload-Oxum ${r.release.payloadOxum})`],
+            ['manifest sha256', r.release.manifestSha256],
+            ['receipt file', r.receiptFile],
+          ]),
+        );
+      });
     });
-  });
 }
 
 function renderImage(ctx: CliContext, x: ImageDetails): void {

@@ -31,6 +31,7 @@ import { withSession } from '../session.js';
 interface ReleaseOptions {
   request?: string;
   drive?: string;
+  source?: string;
   to?: string;
   receipt?: string;
   allInRange?: boolean;
@@ -69,13 +70,17 @@ const to = (t: ReleaseTarget) => `${t.agency.name} (${t.request.officer}, badge 
 /** The prompts of a drive handed over: which drive, where the receipt goes, and the confirmation. */
 async function askDriveRelease(ctx: CliContext, s: Session, t: ReleaseTarget, o: ReleaseOptions) {
   const plan = await planDriveRelease(s, t, await askDrive(ctx, s, t, o));
+  const source = await askText(ctx, o.source, {
+    flag: '--source',
+    message: `Where is drive ${plan.drive.id} mounted (it is re-read before it is handed over)?`,
+  });
   const receipt = checkReceiptFile(
     await askText(ctx, o.receipt, { flag: '--receipt', message: 'Write the receipt to:' }),
   );
   const message = `Hand drive ${plan.drive.id} to ${to(t)}?`;
   if (!(await askConfirm(ctx, o.yes, { flag: '--yes', message, default: true })))
     throw new CustodyError('interrupted', 'Cancelled; nothing was recorded.');
-  return { plan, input: { receipt } };
+  return { plan, input: { receipt, source } };
 }
 
 /** The prompts of an export: the folder, the confirmation (with the count), and where the receipt goes. */
@@ -138,6 +143,9 @@ export function registerRelease(program: Command, ctx: CliContext, globals: () =
     .addOption(flags.request('the request fulfilled'))
     .addOption(new Option('--to <dir>', 'export: write the bag to this new folder'))
     .addOption(flags.drive('hand over this drive instead'))
+    .addOption(
+      flags.source('a drive: where it is mounted (it is re-read and compared before the receipt certifies it)'),
+    )
     .option('--receipt <file>', 'where to write the receipt PDF (default: next to the bag)')
     .option('--all-in-range', 'for a plate request: release everything its cameras recorded in its time range')
     .option(
@@ -148,7 +156,7 @@ export function registerRelease(program: Command, ctx: CliContext, globals: () =
     .addOption(flags.yes('do not ask for confirmation'))
     .addHelpText(
       'after',
-      '\nExamples:\n  $ custody release --request REQ-2026-0001 --to /media/usb/REQ-2026-0001\n  $ custody release --request REQ-2026-0002 --drive D001 --receipt ~/receipts/R-2026-0002.pdf',
+      '\nExamples:\n  $ custody release --request REQ-2026-0001 --to /media/usb/REQ-2026-0001\n  $ custody release --request REQ-2026-0002 --drive D001 --source /media/usb --receipt ~/receipts/R-2026-0002.pdf',
     )
     .action(async (o: ReleaseOptions) => {
       const g = globals();

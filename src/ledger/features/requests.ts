@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database, SqlValue } from 'sql.js';
+import { type AgencyOverride, agencyEligibility, type Eligibility } from '../../core/eligibility.js';
 import { CustodyError } from '../../core/errors.js';
 import { sha256Hex } from '../../core/hash.js';
 import { openBlob, sealBlob, subkey } from '../crypto.js';
@@ -131,6 +132,8 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const run = (db: Database, sql: string, p: SqlValue[]) => db.run(sql, p);
 
 const reducers: Record<string, Reducer> = {
+  // An override changes no table: agencyOverrides reads it from the event log.
+  'agency.confirmed': () => {},
   'agency.added': (db, e: LedgerEvent) => {
     const d = e.data;
     run(
@@ -279,27 +282,46 @@ const reducers: Record<string, Reducer> = {
 
 /**
  * Policy §4/§5 and Civ. Code 1798.90.55(b) as read by the Attorney General's bulletin
- * 2023-DLE-06: ALPR data goes only to California public law-enforcement or prosecutorial
- * agencies — never out of state, to federal agencies, or to private parties. Returns the
- * reason a release is refused, or undefined when it may go ahead.
+ * 2023-DLE-06, judged from the register's facts and the custodian's standing override
+ * (core/eligibility.ts).
  */
-export function releaseRefusal(a: {
-  id: string;
-  name: string;
-  kind: string;
-  jurisdiction: string;
-}): string | undefined {
-  const where: Record<string, string> = {
-    'other-state': 'an agency of another state',
-    federal: 'a federal agency',
-    private: 'a private party',
-  };
-  const cite = 'policy §4/§5, Cal. Civ. Code § 1798.90.55(b), Attorney General bulletin 2023-DLE-06';
-  if (where[a.jurisdiction])
-    return `${a.name} (${a.id}) is ${where[a.jurisdiction]}; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
-  if (a.kind !== 'law-enforcement' && a.kind !== 'prosecutorial')
-    return `${a.name} (${a.id}) is not a law-enforcement or prosecutorial agency; data may be released only to a California public law-enforcement or prosecutorial agency (${cite}).`;
-  return undefined;
+export function agencyEligibilityOf(s: Session, a: AgencyRow): Eligibility {
+  return agencyEligibility(a, agencyOverrideOf(s, a.id));
+}
+
+/** Why a release to this agency is refused, or undefined when it may go ahead. */
+export function releaseRefusal(s: Session, a: AgencyRow): string | undefined {
+  return agencyEligibilityOf(s, a).refusal;
+}
+
+/**
+ * The custodian's signed overrides (`agency.confirmed`), newest last. They are read from the
+ * event log itself: each is an event signed by the custodian who made it.
+ */
+export function agencyOverrides(s: Session): AgencyOverride[] {
+  return s.ledger
+    .rows<{ seq: number; at: string; actor: string; data: string }>(
+      "SELECT seq, at, actor, data FROM events WHERE type = 'agency.confirmed' ORDER BY seq",
+    )
+    .map((e) => {
+      const d = JSON.parse(e.data) as Record<string, unknown>;
+      return {
+        id: String(d.override),
+        agency: String(d.agency),
+        reason: String(d.reason),
+        purposes: Array.isArray(d.purposes) ? d.purposes.map(String) : [],
+        by: e.actor,
+        at: e.at,
+        documentSha256: str(d.documentSha256),
+      };
+    });
+}
+
+/** The override an agency's eligibility rests on: its newest. */
+export function agencyOverrideOf(s: Session, agencyId: string): AgencyOverride | undefined {
+  return agencyOverrides(s)
+    .filter((o) => o.agency === agencyId)
+    .pop();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +460,8 @@ export function batchCameras(s: Session, ids: readonly string[]): { id: string; 
 // ---------------------------------------------------------------------------------------------
 // The rows as --json shows them
 
-export function agencyJson(a: AgencyRow) {
+export function agencyJson(s: Session, a: AgencyRow) {
+  const e = agencyEligibilityOf(s, a);
   return {
     id: a.id,
     name: a.name,
@@ -447,8 +470,9 @@ export function agencyJson(a: AgencyRow) {
     identifier: a.identifier,
     contact: a.contact,
     addedAt: a.added_at,
-    mayReceiveData: !releaseRefusal(a),
-    refusal: releaseRefusal(a) ?? null,
+    mayReceiveData: e.eligible,
+    refusal: e.refusal ?? null,
+    override: e.override ?? null,
   };
 }
 export type AgencyJson = ReturnType<typeof agencyJson>;
@@ -678,6 +702,42 @@ function holdsFor(s: Session, kind: 'batch' | 'drive', id: string): HoldRef[] {
       'SELECT h.* FROM holds h JOIN hold_items i ON i.hold_id = h.id WHERE i.kind = ? AND i.item_id = ? ORDER BY h.id',
       [kind, id],
     )
+    .map((h) => holdRef(h, tz));
+}
+
+/**
+ * The holds that keep one image (policy §8: a hold covers exactly its request's scope): those on
+ * its batch whose request's cameras and time range (or drive) include it. An image of the same
+ * batch outside the range is not held. Standing or not: ask `holdStands` with the time.
+ */
+export function holdsForImage(
+  s: Session,
+  img: { batch: string; camera: string | null; recordedAt?: string },
+): HoldRef[] {
+  const tz = s.settings.timeZone;
+  const t = img.recordedAt ? Date.parse(img.recordedAt) : Number.NaN;
+  return s.ledger
+    .rows<
+      HoldRow & {
+        scope_cameras: string | null;
+        scope_from: string | null;
+        scope_to: string | null;
+        scope_drive: string | null;
+      }
+    >(
+      `SELECT h.*, r.scope_cameras, r.scope_from, r.scope_to, r.scope_drive FROM holds h
+       JOIN hold_items i ON i.hold_id = h.id JOIN requests r ON r.id = h.request_id
+       WHERE i.kind = 'batch' AND i.item_id = ? ORDER BY h.id`,
+      [img.batch],
+    )
+    .filter((h) => {
+      if (h.scope_drive) return true;
+      const cams = h.scope_cameras ? (JSON.parse(h.scope_cameras) as string[]) : [];
+      if (cams.length && !cams.includes(img.camera ?? '')) return false;
+      if (!h.scope_from && !h.scope_to) return true;
+      if (Number.isNaN(t)) return false;
+      return (!h.scope_from || t >= Date.parse(h.scope_from)) && (!h.scope_to || t <= Date.parse(h.scope_to));
+    })
     .map((h) => holdRef(h, tz));
 }
 
