@@ -389,9 +389,9 @@ function drawPageOne(
   signedStatement(doc, {
     heading: f(t.headings.statement),
     paragraphs: [
-      { text: f(h.kind === 'drive' ? t.statementDrive : t.statement), size: 9.5 },
-      ...(data.override ? [{ text: f('{overrideNote}'), size: 9.5 }] : []),
-      { text: f(t.acknowledgement), italic: true, size: 9.5 },
+      { text: f(h.kind === 'drive' ? t.statementDrive : t.statement), size: 9 },
+      ...(data.override ? [{ text: f('{overrideNote}'), size: 9 }] : []),
+      { text: f(t.acknowledgement), italic: true, size: 9 },
     ],
     signaturesHeading: f(t.headings.signatures),
     signatures: [

@@ -205,9 +205,9 @@ describe('the one gate (spawned)', () => {
     expect(fs.readFileSync(path.join(bag, 'manifest-sha256.txt'), 'utf8')).toContain(want.sha256);
     expect(spawnSync('pdfsig', [res.receiptFile], { encoding: 'utf8' }).stdout).toMatch(/Signature is Valid/);
     const text = execFileSync('pdftotext', [res.receiptFile, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
-    expect(text).toMatch(new RegExp(`on the agency's written request ${req} of [^,]+, \\d{4}, kept as letter\\.txt,`));
+    expect(text).toMatch(new RegExp(`on the agency's written request ${req} of [^,]+, \\d{4}, \\(letter\\.txt\\),`));
     expect(text).toContain('Purpose criminal investigation');
-    expect(text).toContain('for the purpose stated above, in case C-26-0042, and no other');
+    expect(text).toContain('for the purpose stated above, in case C-26-0042, and for no other purpose');
     expect(text).toContain('ORI CA0019900');
     await ok(['receipt', 'verify', res.receiptFile, '--bag', bag]);
     // The access record names the image, the purpose, the request and the recipient.
@@ -368,7 +368,7 @@ describe('the one gate (spawned)', () => {
     await ok(['release', '--request', req, '--drive', 'D001', '--source', demoDrive, '--receipt', receipt]);
     const text = execFileSync('pdftotext', [receipt, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
     expect(text).toMatch(
-      /It is unaltered since its removal from the camera: re-read on .*, all 24 files match the SHA-256 recorded at import/,
+      /Unaltered: re-read on .*, all 24 files match the SHA-256 digests recorded in the custody ledger/,
     );
     await ok(['receipt', 'verify', receipt]);
     await ok(['verify']);
