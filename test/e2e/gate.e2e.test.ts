@@ -133,21 +133,21 @@ beforeAll(async () => {
   await ok(['camera', 'add', 'CAM-02', '--location', 'Oak Ave', '--since', '2026-07-01T08:00:00-07:00']);
   demoDrive = path.join(t.dir, 'drives', 'CAMDRIVE1');
   fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), demoDrive, { recursive: true });
-  await ok(['drive', 'enrol', '--source', demoDrive, '--id', 'D001', '--label', 'CAMDRIVE1']);
-  await ok(['drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2']);
-  await ok(['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
+  // The demo drive comes out of CAM-01 (enrolled by the swap as D001); D002 goes in after it.
   const sw = await ok([
     'swap',
     '--source',
     demoDrive,
     '--camera',
     'CAM-01',
+    '--enrol',
     '--store-location',
     'safe',
-    '--replacement',
-    'D002',
+    '--no-replacement',
     '--json',
   ]);
+  await ok(['drive', 'enrol', '--id', 'D002', '--label', 'CAMDRIVE2']);
+  await ok(['drive', 'install', 'D002', '--camera', 'CAM-01']);
   demoBatch = (JSON.parse(sw.stdout) as { batch: string }).batch;
   // A drive recorded in August: its data was due for destruction in October.
   const old = path.join(t.dir, 'drives', 'AUGUST');
