@@ -12,11 +12,16 @@
  * zone, daylight-saving change or time of day; `ageDays` is the number of whole days gone.
  */
 import { canDrive, describeDriveState, type DriveState } from './drive-state.js';
-import { addDays, DAY_MS, localDate } from './time.js';
+import { addDays, DAY_MS, localDate, parseIsoWithOffset } from './time.js';
 
 /** A hold (policy §8): standing from `placedAt` until `releasedAt`. */
 export interface HoldRef {
   id: string;
+  /**
+   * The recordings it keeps, by date of recordation (its request's time range); absent: all the
+   * recordings of the batch or drive it names.
+   */
+  scope?: { from?: Date; to?: Date };
   /** When the hold must be looked at again (a hold is not released by passing it). */
   reviewDate: Date;
   releasedAt?: Date;
@@ -45,6 +50,75 @@ export function ageDays(from: Date, to: Date): number {
 export function holdStands(h: HoldRef, now: Date): boolean {
   if (h.placedAt && h.placedAt.getTime() > now.getTime()) return false;
   return !h.releasedAt || h.releasedAt.getTime() > now.getTime();
+}
+
+/** Whether the hold's scope reaches recordings made between `first` and `last`. */
+export function holdReaches(h: HoldRef, first: Date, last: Date): boolean {
+  if (h.scope?.from && last.getTime() < h.scope.from.getTime()) return false;
+  if (h.scope?.to && first.getTime() > h.scope.to.getTime()) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Retention per image (policy §8: "kept for period of sixty (60) days from the date of
+// recordation"): each image's own date of recordation counts, not its batch's newest.
+
+/**
+ * Capture-time flags under which a file's own date is not believed: none at all, a reset clock
+ * (1970, 2000), one far ahead (2099), or a date before its camera was installed.
+ */
+export const UNBELIEVABLE_DATE_FLAGS: readonly string[] = ['no-capture-time', 'future', 'absurd', 'before-camera'];
+
+/**
+ * The date of recordation retention counts from: the file's capture time when believable, else
+ * the date it was imported (the earliest the home can vouch for), so no image is kept forever.
+ */
+export function recordationDate(
+  rec: { recordedAt?: string | null; flags?: readonly string[] },
+  importedAt: Date,
+): { at: Date; fromImport: boolean } {
+  const at = rec.recordedAt ? parseIsoWithOffset(rec.recordedAt) : undefined;
+  if (!at || (rec.flags ?? []).some((f) => UNBELIEVABLE_DATE_FLAGS.includes(f)))
+    return { at: importedAt, fromImport: true };
+  return { at, fromImport: false };
+}
+
+/** The recording day (YYYY-MM-DD in the home's zone): the grain at which data is keyed and destroyed. */
+export function recordingDay(at: Date, timeZone: string): string {
+  return localDate(at, timeZone);
+}
+
+export type ImageRetentionState = 'retained' | 'held' | 'due' | 'destroyed';
+
+export interface ImageRetention {
+  state: ImageRetentionState;
+  /** The date of recordation counted from (the import's, when `fromImport`). */
+  recordedAt: Date;
+  fromImport: boolean;
+  /** recordedAt + retentionDays. */
+  dueDate: Date;
+  heldBy: string[];
+}
+
+/**
+ * One image against the retention period at `now`: destroyed (its recording day was), held (a
+ * standing hold's scope reaches its date of recordation), due (past its own destruction date:
+ * never served again), or retained.
+ */
+export function imageRetention(
+  img: { recordedAt: Date; fromImport: boolean; destroyed: boolean },
+  holds: readonly HoldRef[],
+  now: Date,
+  retentionDays: number,
+): ImageRetention {
+  const dueDate = destructionDate(img.recordedAt, retentionDays);
+  const base = { recordedAt: img.recordedAt, fromImport: img.fromImport, dueDate };
+  if (img.destroyed) return { ...base, state: 'destroyed', heldBy: [] };
+  const heldBy = holds
+    .filter((h) => holdStands(h, now) && holdReaches(h, img.recordedAt, img.recordedAt))
+    .map((h) => h.id);
+  if (now.getTime() < dueDate.getTime()) return { ...base, state: 'retained', heldBy };
+  return { ...base, state: heldBy.length ? 'held' : 'due', heldBy };
 }
 
 /** Ids of the holds standing at `now`, in the order given. */
@@ -132,7 +206,10 @@ function judge(
   now: Date,
   retentionDays: number,
 ): RetentionEntry {
-  const heldBy = standingHolds(holds, now);
+  // A hold keeps what its scope reaches: a batch or day whose recordings fall outside it is not held.
+  const heldBy = holds
+    .filter((h) => holdStands(h, now) && (!newest || holdReaches(h, oldest ?? newest, newest)))
+    .map((h) => h.id);
   if (destroyed || !newest) {
     return {
       id,
@@ -563,8 +640,8 @@ export function overdueDuties(input: OverdueInput, now: Date): string[] {
   if (batches.length) {
     out.push(
       batches.length === 1
-        ? `Import batch ${batches[0].id} passed its destruction date ${since(batches[0].dueDate)} and is not destroyed (policy §8).`
-        : `${batches.length} import batches are past their destruction date, the oldest since ${dateWords(batches[0].dueDate, tz)}, and are not destroyed (policy §8): ${list(batches.map((b) => b.id))}.`,
+        ? `Import batch ${batches[0].id} passed its destruction date ${since(batches[0].dueDate)} and is not destroyed (policy §8); run \`custody purge\`.`
+        : `${batches.length} import batches or recording days are past their destruction date, the oldest since ${dateWords(batches[0].dueDate, tz)}, and are not destroyed (policy §8): ${list(batches.map((b) => b.id))}; run \`custody purge\`.`,
     );
   }
   const drives = pastDue(input.drivesPastDestruction);

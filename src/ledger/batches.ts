@@ -8,13 +8,19 @@
  *   segments/<batch>.seg      after the import: a sealed sql.js database of the files and of
  *                            every other entry met on the drive (folders, links, special files)
  *   segments/<batch>.hashes   after the import: the sealed list of content hashes (duplicates)
- *   store/<batch>/<name>      each stored file, chunked AES-256-GCM with the batch key
+ *   keys/<batch>@<day>.key    one key per recording day of the batch (policy §8 destroys by day)
+ *   store/<batch>/<name>      each stored file, chunked AES-256-GCM with its own file key, which is
+ *                             kept in the segment sealed with its recording day's key; so destroying a
+ *                             day's key makes that day's files unreadable wherever a copy lies. Homes
+ *                             made before day keys store files under the batch key (no wrapped key).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from 'sql.js';
 import { CustodyError } from '../core/errors.js';
+import { recordationDate, recordingDay } from '../core/retention.js';
+import { isoInZone } from '../core/time.js';
 import { openBlob, randomKey, sealBlob, subkey } from './crypto.js';
 import { fsyncDir, writeFileAtomic } from './fsutil.js';
 import type { Home } from './home.js';
@@ -64,7 +70,14 @@ export class BatchFiles {
   storeFile(name: string): string {
     return path.join(this.storeDir, name);
   }
+  /** The key of one recording day (YYYY-MM-DD) of the batch. */
+  dayKeyFile(day: string): string {
+    if (!DAY.test(day)) throw new CustodyError('usage', `"${day}" is not a recording day.`);
+    return this.home.file('keys', `${this.batch}@${day}.key`);
+  }
 }
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const keyContext = (batch: string) => `custody-batch-key:${batch}`;
 const segmentContext = (batch: string) => `custody-segment:${batch}`;
@@ -102,15 +115,132 @@ export function loadBatchKey(bf: BatchFiles, master: Buffer): Buffer {
 
 /** Crypto-shredding: overwrite the key file, then remove it. */
 export function destroyBatchKey(bf: BatchFiles): void {
-  if (!fs.existsSync(bf.keyFile)) return;
-  const fd = fs.openSync(bf.keyFile, 'r+');
+  shred(bf.keyFile);
+}
+
+function shred(file: string): void {
+  if (!fs.existsSync(file)) return;
+  const fd = fs.openSync(file, 'r+');
   try {
     fs.writeSync(fd, randomBytes(fs.fstatSync(fd).size), 0);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  fs.rmSync(bf.keyFile);
+  fs.rmSync(file);
+  fsyncDir(path.dirname(file));
+}
+
+const dayKeyContext = (batch: string, day: string) => `custody-day-key:${batch}@${day}`;
+const fileKeyContext = (batch: string, day: string) => `custody-file-key:${batch}@${day}`;
+
+/** The key of a recording day, made on first use (synchronously, so concurrent imports of one day share it). */
+export function dayKey(bf: BatchFiles, master: Buffer, day: string): Buffer {
+  const file = bf.dayKeyFile(day);
+  if (fs.existsSync(file)) return loadDayKey(bf, master, day);
+  const key = randomKey();
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, sealBlob(subkey(master, 'batch-keys'), key, dayKeyContext(bf.batch, day)));
+  return key;
+}
+
+export function loadDayKey(bf: BatchFiles, master: Buffer, day: string): Buffer {
+  let blob: Buffer;
+  try {
+    blob = fs.readFileSync(bf.dayKeyFile(day));
+  } catch {
+    throw new CustodyError(
+      'notFound',
+      `The key of ${day} in batch ${bf.batch} is gone (destroyed or missing); that day's files cannot be read.`,
+    );
+  }
+  const key = openBlob(subkey(master, 'batch-keys'), blob, dayKeyContext(bf.batch, day));
+  if (!key)
+    throw new CustodyError(
+      'integrity',
+      `The key file of ${day} in batch ${bf.batch} does not authenticate.`,
+      'Restore keys/ from a backup of the home.',
+    );
+  return key;
+}
+
+/** Crypto-shredding of one recording day: its files' keys can no longer be unwrapped anywhere. */
+export function destroyDayKey(bf: BatchFiles, day: string): void {
+  shred(bf.dayKeyFile(day));
+}
+
+/** A stored file's own key, sealed with its recording day's key (base64), for its record. */
+export function wrapFileKey(bf: BatchFiles, dayKeyBytes: Buffer, day: string, fileKey: Buffer): string {
+  return sealBlob(dayKeyBytes, fileKey, fileKeyContext(bf.batch, day)).toString('base64');
+}
+
+/**
+ * The keys that open stored files, cached for one command: a file with a wrapped key is opened
+ * through its recording day's key; one without (stored before day keys) through its batch key.
+ */
+export class StoreKeys {
+  private readonly cache = new Map<string, Buffer>();
+  constructor(
+    private readonly home: Home,
+    private readonly master: Buffer,
+  ) {}
+
+  batchKey(batch: string): Buffer {
+    let k = this.cache.get(batch);
+    if (!k) {
+      k = loadBatchKey(new BatchFiles(this.home, batch), this.master);
+      this.cache.set(batch, k);
+    }
+    return k;
+  }
+
+  private readonly stored = new Map<string, Map<string, { keyDay?: string; wrappedKey?: string }>>();
+
+  /**
+   * The key of a stored copy named by `batch/name` (a duplicate points there): read from the
+   * record that stored it in that batch's segment.
+   */
+  async forStored(batch: string, name: string): Promise<Buffer> {
+    let m = this.stored.get(batch);
+    if (!m) {
+      const db = await openSegment(new BatchFiles(this.home, batch), this.batchKey(batch));
+      try {
+        m = new Map(
+          segmentRecords(db)
+            .filter((r) => r.storeName && r.outcome !== 'duplicate')
+            .map((r) => [r.storeName!, { keyDay: r.keyDay, wrappedKey: r.wrappedKey }]),
+        );
+      } finally {
+        db.close();
+      }
+      this.stored.set(batch, m);
+    }
+    return this.forFile(batch, m.get(name) ?? {});
+  }
+
+  /** The key that opens a record's content: its own, or for a duplicate its first copy's. */
+  async forContent(batch: string, rec: FileRecord): Promise<Buffer> {
+    if (rec.outcome === 'duplicate' && rec.duplicateOf) {
+      const [b, name] = rec.duplicateOf.split('/');
+      return this.forStored(b!, name!);
+    }
+    return this.forFile(batch, rec);
+  }
+
+  /** The key of the stored file `rec` names, in `batch` (the batch that holds the stored file). */
+  forFile(batch: string, rec: { keyDay?: string; wrappedKey?: string }): Buffer {
+    if (!rec.keyDay || !rec.wrappedKey) return this.batchKey(batch);
+    const id = `${batch}@${rec.keyDay}`;
+    let dk = this.cache.get(id);
+    if (!dk) {
+      dk = loadDayKey(new BatchFiles(this.home, batch), this.master, rec.keyDay);
+      this.cache.set(id, dk);
+    }
+    const key = openBlob(dk, Buffer.from(rec.wrappedKey, 'base64'), fileKeyContext(batch, rec.keyDay));
+    if (!key)
+      throw new CustodyError('integrity', `A file key of ${rec.keyDay} in batch ${batch} does not authenticate.`);
+    return key;
+  }
 }
 
 /** The name of a stored file: an HMAC of its hash under the batch key (the hash itself is not exposed). */
@@ -144,6 +274,10 @@ export interface FileRecord {
   verifiedAt?: string;
   sourceVerified?: boolean;
   problem?: string;
+  /** The recording day whose key opens the stored content (a duplicate: its original's). */
+  keyDay?: string;
+  /** The stored content's own key, sealed with `keyDay`'s key (base64). */
+  wrappedKey?: string;
 }
 
 /**
@@ -265,7 +399,8 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
   id INTEGER PRIMARY KEY, rel_path TEXT NOT NULL, size INTEGER NOT NULL, mtime TEXT NOT NULL, outcome TEXT NOT NULL,
   sha256 TEXT, store_name TEXT, duplicate_of TEXT, kind TEXT, mime TEXT, recorded_at TEXT, recorded_source TEXT,
-  flags TEXT NOT NULL, make TEXT, model TEXT, serial TEXT, lat REAL, lon REAL, verified_at TEXT, source_verified INTEGER, problem TEXT);
+  flags TEXT NOT NULL, make TEXT, model TEXT, serial TEXT, lat REAL, lon REAL, verified_at TEXT, source_verified INTEGER, problem TEXT,
+  key_day TEXT, wrapped_key TEXT);
 CREATE INDEX files_sha ON files(sha256);
 CREATE INDEX files_recorded ON files(recorded_at);
 CREATE TABLE entries (id INTEGER PRIMARY KEY, rel_path TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL,
@@ -288,7 +423,7 @@ export async function writeSegment(
       db.run('INSERT INTO meta VALUES (?, ?)', [k, v]);
     db.exec('BEGIN');
     const st = db.prepare(
-      'INSERT INTO files (rel_path, size, mtime, outcome, sha256, store_name, duplicate_of, kind, mime, recorded_at, recorded_source, flags, make, model, serial, lat, lon, verified_at, source_verified, problem) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+      'INSERT INTO files (rel_path, size, mtime, outcome, sha256, store_name, duplicate_of, kind, mime, recorded_at, recorded_source, flags, make, model, serial, lat, lon, verified_at, source_verified, problem, key_day, wrapped_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
     );
     for (const r of recs) {
       st.run([
@@ -312,6 +447,8 @@ export async function writeSegment(
         r.verifiedAt ?? null,
         r.sourceVerified === undefined ? null : r.sourceVerified ? 1 : 0,
         r.problem ?? null,
+        r.keyDay ?? null,
+        r.wrappedKey ?? null,
       ]);
     }
     st.free();
@@ -367,6 +504,8 @@ export function segmentRecords(db: Database): (FileRecord & { id: number })[] {
     verifiedAt: (r.verified_at as string) ?? undefined,
     sourceVerified: r.source_verified === null ? undefined : r.source_verified === 1,
     problem: (r.problem as string) ?? undefined,
+    keyDay: (r.key_day as string) ?? undefined,
+    wrappedKey: (r.wrapped_key as string) ?? undefined,
   }));
 }
 
@@ -401,6 +540,7 @@ export function readableBatches(s: Session, except?: string): string[] {
     .rows<{ id: string }>(
       `SELECT id FROM batches WHERE status = 'imported' AND key_destroyed_at IS NULL AND id != ?
        AND id NOT IN (SELECT batch_id FROM destructions WHERE destroyed_at IS NULL AND cancelled_at IS NULL)
+       AND id NOT IN (SELECT batch_id FROM batch_days WHERE started_at IS NOT NULL AND destroyed_at IS NULL AND cancelled_at IS NULL)
        ORDER BY started_at, id`,
       [except ?? ''],
     )
@@ -413,4 +553,81 @@ export function readHashes(bf: BatchFiles, key: Buffer): string[] {
   if (!plain) throw new CustodyError('integrity', `The hash list of batch ${bf.batch} does not authenticate.`);
   const s = plain.toString('utf8');
   return s ? s.split('\n') : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording days (policy §8: each image is kept 60 days from its own date of recordation, and
+// destroyed by day)
+
+/** The recording day a record belongs to, and the date of recordation retention counts from. */
+export function dayOfRecord(
+  rec: Pick<FileRecord, 'recordedAt' | 'flags' | 'outcome' | 'keyDay'>,
+  importedAt: Date,
+  timeZone: string,
+): { day: string; at: Date; fromImport: boolean } {
+  const r = recordationDate(rec, importedAt);
+  // A stored file's day is the day its key was made for (fixed at import, whatever the zone is now).
+  const day = rec.outcome === 'stored' && rec.keyDay ? rec.keyDay : recordingDay(r.at, timeZone);
+  return { day, ...r };
+}
+
+export interface DaySummary {
+  day: string;
+  /** Images and clips of the day (stored and duplicates). */
+  files: number;
+  /** The first and last dates of recordation counted from (the import's for undated files). */
+  recordedFirst: string;
+  recordedLast: string;
+  /** Whether the day's stored files are under its own key (false: under the batch key, an older home). */
+  keyed: boolean;
+}
+
+/** A batch's records grouped by recording day, oldest day first. */
+export function daySummaries(recs: readonly FileRecord[], importedAt: Date, timeZone: string): DaySummary[] {
+  const days = new Map<string, { files: number; first: number; last: number; keyed: boolean }>();
+  for (const r of recs) {
+    if (!((r.outcome === 'stored' || r.outcome === 'duplicate') && r.sha256) && !r.storeName) continue;
+    const d = dayOfRecord(r, importedAt, timeZone);
+    const t = d.at.getTime();
+    const g = days.get(d.day) ?? { files: 0, first: t, last: t, keyed: true };
+    if (r.outcome === 'stored' || r.outcome === 'duplicate') g.files++;
+    g.first = Math.min(g.first, t);
+    g.last = Math.max(g.last, t);
+    if (r.storeName && r.outcome === 'stored' && !r.wrappedKey) g.keyed = false;
+    days.set(d.day, g);
+  }
+  return [...days.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([day, g]) => ({
+      day,
+      files: g.files,
+      recordedFirst: isoInZone(new Date(g.first), timeZone),
+      recordedLast: isoInZone(new Date(g.last), timeZone),
+      keyed: g.keyed,
+    }));
+}
+
+/**
+ * Rewrite the batch's segment and hash list without the records `drop` (their ids), sealed with
+ * the same key; the other records keep their ids (image ids and plate readings name them).
+ */
+export async function rewriteSegmentWithout(bf: BatchFiles, key: Buffer, drop: ReadonlySet<number>): Promise<void> {
+  if (!drop.size || !fs.existsSync(bf.segmentFile)) return;
+  const db = await openSegment(bf, key);
+  try {
+    const st = db.prepare('DELETE FROM files WHERE id = ?');
+    for (const id of drop) st.run([id]);
+    st.free();
+    writeFileAtomic(bf.segmentFile, sealBlob(key, db.export(), segmentContext(bf.batch)));
+    const hashes = [
+      ...new Set(
+        rows<{ sha256: string }>(db, "SELECT sha256 FROM files WHERE outcome = 'stored' AND sha256 IS NOT NULL").map(
+          (r) => r.sha256,
+        ),
+      ),
+    ].sort();
+    writeFileAtomic(bf.hashesFile, sealBlob(key, Buffer.from(hashes.join('\n')), hashesContext(bf.batch)));
+  } finally {
+    db.close();
+  }
 }

@@ -21,10 +21,17 @@ import {
   type HealthSummary,
 } from '../core/health.js';
 import { addDays, DAY_MS, isoInZone, localDate, parseIsoWithOffset } from '../core/time.js';
-import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from './batches.js';
-import { holdsForBatch } from './holds.js';
+import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, storeContext } from './batches.js';
 import { auditedRequests, auditedSearches } from './access.js';
-import { allHolds, allReceipts, lastHealthCheck, retentionReport, tableExists, type BatchRow } from './purge.js';
+import {
+  allHolds,
+  allReceipts,
+  lastHealthCheck,
+  retentionReport,
+  retentionUnits,
+  tableExists,
+  type BatchRow,
+} from './purge.js';
 import type { Session } from './session.js';
 import { verifyLedger } from './verify.js';
 
@@ -89,6 +96,8 @@ interface StoredFile {
   storeName: string;
   sha256: string;
   relPath: string;
+  keyDay?: string;
+  wrappedKey?: string;
 }
 
 export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions = {}): Promise<HealthResult> {
@@ -174,7 +183,14 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
         if (t) times.push(t);
       }
       if (r.outcome === 'stored' && r.storeName && r.sha256)
-        stored.push({ batch: b.id, storeName: r.storeName, sha256: r.sha256, relPath: r.relPath });
+        stored.push({
+          batch: b.id,
+          storeName: r.storeName,
+          sha256: r.sha256,
+          relPath: r.relPath,
+          keyDay: r.keyDay,
+          wrappedKey: r.wrappedKey,
+        });
     }
     if (b.camera_id) captures.set(b.camera_id, times);
   }
@@ -357,11 +373,12 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
   const monthIndex = now.getUTCFullYear() * 12 + now.getUTCMonth();
   const pick = o.full ? stored.map((_, i) => i) : planFixitySample(n, monthIndex, sampleSize);
   const bad: StoredFile[] = [];
+  const storeKeys = new StoreKeys(s.home, s.master);
   for (const i of pick) {
     const f = stored[i]!;
     const bf = new BatchFiles(s.home, f.batch);
     try {
-      const h = await io.hashStored(bf.storeFile(f.storeName), keys.get(f.batch)!, storeContext(f.batch));
+      const h = await io.hashStored(bf.storeFile(f.storeName), storeKeys.forFile(f.batch, f), storeContext(f.batch));
       if (h.sha256 !== f.sha256) bad.push(f);
     } catch {
       bad.push(f);
@@ -395,14 +412,8 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
   findings.push(
     ...dutyFindings(
       {
-        batches: batches
-          .filter((b) => b.recorded_last)
-          .map((b) => ({
-            id: b.id,
-            newestRecordedAt: date(b.recorded_last)!,
-            oldestRecordedAt: date(b.recorded_first) ?? date(b.recorded_last)!,
-            holds: holdsForBatch(s, b.id),
-          })),
+        // Policy §8, by recording day: each day is due 60 days after its own recordings.
+        batches: retentionUnits(s),
         retentionDays: settings.retentionDays,
         holds: allHolds(s),
         receipts: allReceipts(s),

@@ -9,16 +9,19 @@
  */
 import fs from 'node:fs';
 import type { DriveState } from '../core/drive-state.js';
+import { CustodyError } from '../core/errors.js';
 import {
+  type BatchRetentionInput,
+  type ImageRetention,
+  imageRetention,
   retentionStatus,
   type HoldRef,
   type RetentionEntry,
   type DriveRetentionEntry,
   overdueDuties,
 } from '../core/retention.js';
-import { parseIsoWithOffset } from '../core/time.js';
-import { BatchFiles, loadBatchKey, openSegment } from './batches.js';
-import { rows } from './ledger.js';
+import { localDate, parseIsoWithOffset } from '../core/time.js';
+import { BatchFiles, dayOfRecord, type FileRecord, loadBatchKey, openSegment, segmentRecords } from './batches.js';
 import { holdsForBatch, holdsForDrive } from './holds.js';
 import type { Session } from './session.js';
 
@@ -42,8 +45,40 @@ export interface BatchRow {
 
 export interface BatchRetention {
   batch: BatchRow;
+  /** The batch as a whole: its destruction date is its last recording day's. */
   entry: RetentionEntry;
   holds: HoldRef[];
+  /** Its recording days, oldest first (one unit named '' for a batch not yet split by day). */
+  days: DayRetention[];
+}
+
+/** One recording day of a batch, the unit that is kept, held and destroyed (policy §8). */
+export interface DayRetention {
+  batch: BatchRow;
+  /** YYYY-MM-DD; '' for a whole batch imported before days were recorded (split at its first purge). */
+  day: string;
+  row: DayRow | null;
+  /** The first and last dates of recordation counted from. */
+  first: Date;
+  last: Date;
+  entry: RetentionEntry;
+}
+
+export interface DayRow {
+  batch_id: string;
+  day: string;
+  files: number;
+  recorded_first: string | null;
+  recorded_last: string | null;
+  keyed: number;
+  purge_id: string | null;
+  started_at: string | null;
+  key_destroyed_at: string | null;
+  destroyed_at: string | null;
+  cancelled_at: string | null;
+  stored: number | null;
+  bytes: number | null;
+  manifest_sha256: string | null;
 }
 
 export interface DriveRetention {
@@ -66,26 +101,48 @@ export function tableExists(s: Session, name: string): boolean {
   return !!s.ledger.one("SELECT name FROM sqlite_master WHERE type='table' AND name=?", [name]);
 }
 
-/** Every imported batch and every drive against the retention period, now. */
+/** A unit's name in sentences: the batch, and the day when the batch is split by day. */
+export function unitLabel(batch: string, day: string): string {
+  return day ? `${batch} (recordings of ${day})` : batch;
+}
+
+/**
+ * The holds on a batch, each with the time range of its request (policy §8: a hold keeps the
+ * recordings its written request reaches, not the whole batch).
+ */
+export function batchHolds(s: Session, batchId: string): HoldRef[] {
+  const holds = holdsForBatch(s, batchId);
+  if (!holds.length || !tableExists(s, 'requests')) return holds;
+  return holds.map((h) => {
+    if (h.scope) return h;
+    const r = s.ledger.one<{ scope_from: string | null; scope_to: string | null }>(
+      'SELECT q.scope_from, q.scope_to FROM holds h JOIN requests q ON q.id = h.request_id WHERE h.id = ?',
+      [h.id],
+    );
+    if (!r || !(r.scope_from || r.scope_to)) return h;
+    return { ...h, scope: { from: date(r.scope_from), to: date(r.scope_to) } };
+  });
+}
+
+export function dayRows(s: Session, batchId: string): DayRow[] {
+  if (!tableExists(s, 'batch_days')) return [];
+  return s.ledger.rows<DayRow>('SELECT * FROM batch_days WHERE batch_id = ? ORDER BY day', [batchId]);
+}
+
+/** Every imported batch (by recording day) and every drive against the retention period, now. */
 export function retentionReport(s: Session): { batches: BatchRetention[]; drives: DriveRetention[] } {
   const settings = s.settings;
   const now = s.clock();
   const batchRows = s.ledger.rows<BatchRow>(
-    "SELECT * FROM batches WHERE status = 'imported' AND recorded_last IS NOT NULL ORDER BY recorded_last, id",
+    "SELECT * FROM batches WHERE status = 'imported' ORDER BY COALESCE(recorded_last, started_at), id",
   );
-  const holdsB = new Map(batchRows.map((b) => [b.id, holdsForBatch(s, b.id)]));
+  const batches = batchRows.map((b) => batchRetention(s, b, now));
   const driveRows = s.ledger.rows<DriveRetention['drive']>(
     'SELECT id, state, camera_id, location, released_to, recorded_first, recorded_last, wiped_at FROM drives ORDER BY id',
   );
   const st = retentionStatus(
     {
-      batches: batchRows.map((b) => ({
-        id: b.id,
-        newestRecordedAt: date(b.recorded_last)!,
-        oldestRecordedAt: date(b.recorded_first) ?? date(b.recorded_last)!,
-        destroyedAt: date(b.destroyed_at),
-        holds: holdsB.get(b.id)!,
-      })),
+      batches: [],
       drives: driveRows.map((d) => ({
         id: d.id,
         state: d.state as DriveState,
@@ -99,10 +156,104 @@ export function retentionReport(s: Session): { batches: BatchRetention[]; drives
     now,
     { retentionDays: settings.retentionDays, timeZone: settings.timeZone },
   );
+  return { batches, drives: driveRows.map((d, i) => ({ drive: d, entry: st.drives[i]! })) };
+}
+
+function batchRetention(s: Session, b: BatchRow, now: Date): BatchRetention {
+  const holds = batchHolds(s, b.id);
+  const rows = dayRows(s, b.id);
+  const batchDestroyed = !!b.destroyed_at;
+  // A batch imported before days were recorded is one unit until its first purge splits it; with no
+  // believable date at all it counts from its import (never kept forever).
+  const units = rows.length
+    ? rows.map((r) => ({
+        day: r.day,
+        row: r as DayRow | null,
+        first: date(r.recorded_first) ?? date(b.started_at)!,
+        last: date(r.recorded_last) ?? date(b.started_at)!,
+        destroyedAt: date(r.destroyed_at) ?? date(b.destroyed_at),
+      }))
+    : [
+        {
+          day: '',
+          row: null,
+          first: date(b.recorded_first) ?? date(b.started_at)!,
+          last: date(b.recorded_last) ?? date(b.started_at)!,
+          destroyedAt: date(b.destroyed_at),
+        },
+      ];
+  const st = retentionStatus(
+    {
+      batches: units.map((u) => ({
+        id: unitLabel(b.id, u.day),
+        newestRecordedAt: u.last,
+        oldestRecordedAt: u.first,
+        // Destroyed is destroyed whatever the clock says now (a clock stepped back does not revive it).
+        destroyedAt: atMost(batchDestroyed ? date(b.destroyed_at) : u.destroyedAt, now),
+        holds,
+      })),
+      drives: [],
+    },
+    now,
+    { retentionDays: s.settings.retentionDays, timeZone: s.settings.timeZone },
+  );
+  const days = units.map((u, i) => ({
+    batch: b,
+    day: u.day,
+    row: u.row,
+    first: u.first,
+    last: u.last,
+    entry: st.batches[i]!,
+  }));
   return {
-    batches: batchRows.map((b, i) => ({ batch: b, entry: st.batches[i]!, holds: holdsB.get(b.id)! })),
-    drives: driveRows.map((d, i) => ({ drive: d, entry: st.drives[i]! })),
+    batch: b,
+    entry: wholeBatch(
+      b.id,
+      days.map((d) => d.entry),
+    ),
+    holds,
+    days,
   };
+}
+
+function atMost(d: Date | undefined, now: Date): Date | undefined {
+  return d && d.getTime() > now.getTime() ? now : d;
+}
+
+/** The batch as a whole from its days: destroyed when all are; due when any is; its date the last day's. */
+function wholeBatch(id: string, es: RetentionEntry[]): RetentionEntry {
+  const live = es.filter((e) => e.state !== 'destroyed');
+  if (!live.length) return { ...es[es.length - 1]!, id, state: 'destroyed' };
+  const last = live.reduce((a, e) => ((e.dueDate?.getTime() ?? 0) > (a.dueDate?.getTime() ?? 0) ? e : a));
+  const state = live.some((e) => e.state === 'due')
+    ? 'due'
+    : live.some((e) => e.state === 'held')
+      ? 'held'
+      : 'retained';
+  return {
+    id,
+    state,
+    dueDate: last.dueDate,
+    oldestDueDate: live[0]!.oldestDueDate,
+    heldBy: [...new Set(live.flatMap((e) => e.heldBy))],
+    overdueDays: Math.max(...live.map((e) => e.overdueDays)),
+    daysLeft: Math.min(...live.map((e) => e.daysLeft)),
+    eligibleToPurge: live.some((e) => e.eligibleToPurge),
+  };
+}
+
+/** The units not destroyed, as the pure retention functions take them (for the health check's duties). */
+export function retentionUnits(s: Session): BatchRetentionInput[] {
+  return retentionReport(s).batches.flatMap((b) =>
+    b.days
+      .filter((d) => d.entry.state !== 'destroyed')
+      .map((d) => ({
+        id: unitLabel(b.batch.id, d.day),
+        newestRecordedAt: d.last,
+        oldestRecordedAt: d.first,
+        holds: b.holds,
+      })),
+  );
 }
 
 export interface PendingDestruction {
@@ -111,7 +262,7 @@ export interface PendingDestruction {
   keyDestroyed: boolean;
 }
 
-/** Destructions begun and not finished (an interrupted purge). */
+/** Destructions of whole batches begun and not finished (an interrupted purge). */
 export function pendingDestructions(s: Session): PendingDestruction[] {
   return s.ledger
     .rows<{ batch_id: string; purge_id: string; key_destroyed_at: string | null }>(
@@ -120,36 +271,86 @@ export function pendingDestructions(s: Session): PendingDestruction[] {
     .map((r) => ({ batch: r.batch_id, purge: r.purge_id, keyDestroyed: !!r.key_destroyed_at }));
 }
 
+export interface PendingDay {
+  batch: string;
+  day: string;
+  purge: string;
+  keyDestroyed: boolean;
+  keyed: boolean;
+}
+
+/** Destructions of recording days begun and not finished. */
+export function pendingDays(s: Session): PendingDay[] {
+  if (!tableExists(s, 'batch_days')) return [];
+  return s.ledger
+    .rows<DayRow>(
+      'SELECT * FROM batch_days WHERE started_at IS NOT NULL AND destroyed_at IS NULL AND cancelled_at IS NULL ORDER BY batch_id, day',
+    )
+    .map((r) => ({
+      batch: r.batch_id,
+      day: r.day,
+      purge: r.purge_id ?? '',
+      keyDestroyed: !!r.key_destroyed_at,
+      keyed: !!r.keyed,
+    }));
+}
+
 export interface PurgePlan {
-  /** Batches past their date, not held, not destroyed: destroyed by this purge. */
-  due: BatchRetention[];
-  /** Batches past their date that a hold keeps. */
-  held: BatchRetention[];
-  /** Destructions an earlier purge began and did not finish. */
+  /** Recording days (or unsplit batches) past their date, not held, not destroyed: destroyed by this purge. */
+  due: DayRetention[];
+  /** Recording days past their date that a hold keeps (or whose stored files a kept image uses). */
+  held: DayRetention[];
+  /** Whole-batch destructions an earlier purge began and did not finish. */
   unfinished: PendingDestruction[];
+  /** Day destructions an earlier purge began and did not finish. */
+  unfinishedDays: PendingDay[];
 }
 
 /**
- * Batches whose stored files a held batch still uses: an import records content already in the
- * store (from an earlier batch of the same drive) as a duplicate of that batch's file, so the
- * hold on the later batch must keep the earlier one's files too.
+ * The units whose stored files a kept image uses: an import records content already in the store
+ * (from an earlier batch of the same drive, or an earlier day) as a duplicate of that file, so
+ * the day holding the file is kept as long as any day that uses it.
  */
-async function referencedByHeld(s: Session, held: BatchRetention[]): Promise<Map<string, string[]>> {
+async function usedByKept(s: Session, kept: DayRetention[], dying: DayRetention[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  for (const h of held) {
-    const bf = new BatchFiles(s.home, h.batch.id);
-    if (!fs.existsSync(bf.segmentFile) || !fs.existsSync(bf.keyFile)) continue;
-    const db = await openSegment(bf, loadBatchKey(bf, s.master));
-    try {
-      for (const r of rows<{ d: string }>(
-        db,
-        'SELECT DISTINCT duplicate_of AS d FROM files WHERE duplicate_of IS NOT NULL',
-      )) {
-        const batch = r.d.split('/')[0]!;
-        if (batch !== h.batch.id) out.set(batch, [...new Set([...(out.get(batch) ?? []), ...h.entry.heldBy])]);
+  const dyingBatches = new Set(dying.map((d) => d.batch.id));
+  const byBatch = new Map<string, DayRetention[]>();
+  for (const k of kept) byBatch.set(k.batch.id, [...(byBatch.get(k.batch.id) ?? []), k]);
+  const tz = s.settings.timeZone;
+  const segs = new Map<string, (FileRecord & { id: number })[]>();
+  const records = async (batch: string) => {
+    if (!segs.has(batch)) {
+      const bf = new BatchFiles(s.home, batch);
+      let recs: (FileRecord & { id: number })[] = [];
+      if (fs.existsSync(bf.segmentFile) && fs.existsSync(bf.keyFile)) {
+        const db = await openSegment(bf, loadBatchKey(bf, s.master));
+        try {
+          recs = segmentRecords(db);
+        } finally {
+          db.close();
+        }
       }
-    } finally {
-      db.close();
+      segs.set(batch, recs);
+    }
+    return segs.get(batch)!;
+  };
+  for (const [batch, units] of byBatch) {
+    const importedAt = date(units[0]!.batch.started_at)!;
+    const days = new Set(units.map((u) => u.day));
+    const why = [...new Set(units.flatMap((u) => (u.entry.heldBy.length ? u.entry.heldBy : ['kept'])))];
+    for (const r of await records(batch)) {
+      if (r.outcome !== 'duplicate' || !r.duplicateOf) continue;
+      if (!days.has('') && !days.has(dayOfRecord(r, importedAt, tz).day)) continue;
+      const [target, name] = r.duplicateOf.split('/');
+      if (!target || !dyingBatches.has(target)) continue;
+      const tu = dying.filter((d) => d.batch.id === target);
+      const orig = (await records(target)).find((x) => x.storeName === name && x.outcome === 'stored');
+      const tImported = date(tu[0]!.batch.started_at)!;
+      const unit = tu.find((d) => d.day === '' || (orig && d.day === dayOfRecord(orig, tImported, tz).day));
+      if (unit) {
+        const k = `${target}@${unit.day}`;
+        out.set(k, [...new Set([...(out.get(k) ?? []), ...why.filter((w) => w !== 'kept')])]);
+      }
     }
   }
   return out;
@@ -158,36 +359,40 @@ async function referencedByHeld(s: Session, held: BatchRetention[]): Promise<Map
 export async function planPurge(s: Session): Promise<PurgePlan> {
   const r = retentionReport(s);
   const unfinished = pendingDestructions(s);
-  const pendingIds = new Set(unfinished.map((u) => u.batch));
+  const unfinishedDays = pendingDays(s);
+  const pending = new Set([
+    ...unfinished.map((u) => `${u.batch}@`),
+    ...unfinishedDays.map((u) => `${u.batch}@${u.day}`),
+  ]);
+  const units = r.batches.flatMap((b) => b.days);
+  const eligible = units.filter((u) => u.entry.eligibleToPurge);
+  const kept = units.filter((u) => u.entry.state === 'held' || u.entry.state === 'retained');
+  const used = await usedByKept(s, kept, eligible);
+  const key = (u: DayRetention) => `${u.batch.id}@${u.day}`;
+  const gone = (u: DayRetention) =>
+    !!(u.batch.destroyed_at || u.batch.key_destroyed_at || u.row?.destroyed_at || u.row?.key_destroyed_at);
   const pastDue = (e: RetentionEntry) => !!e.dueDate && e.dueDate.getTime() <= s.clock().getTime();
-  const used = await referencedByHeld(
-    s,
-    r.batches.filter((b) => b.entry.state === 'held'),
-  );
-  const keep = (b: BatchRetention): BatchRetention => ({
-    ...b,
-    entry: { ...b.entry, state: 'held', heldBy: used.get(b.batch.id)!, eligibleToPurge: false },
-  });
   return {
-    // A batch whose destruction is on the record is never due again, whatever the clock says.
-    due: r.batches.filter(
-      (b) =>
-        b.entry.eligibleToPurge &&
-        !b.batch.destroyed_at &&
-        !b.batch.key_destroyed_at &&
-        !pendingIds.has(b.batch.id) &&
-        !used.has(b.batch.id),
-    ),
+    // A day or batch whose destruction is on the record is never due again, whatever the clock says.
+    due: eligible.filter((u) => !gone(u) && !pending.has(key(u)) && !used.has(key(u))),
     held: [
-      ...r.batches.filter((b) => b.entry.state === 'held' && pastDue(b.entry)),
-      ...r.batches.filter((b) => b.entry.eligibleToPurge && used.has(b.batch.id)).map(keep),
+      ...units.filter((u) => u.entry.state === 'held' && pastDue(u.entry)),
+      ...eligible
+        .filter((u) => used.has(key(u)))
+        .map((u) => ({
+          ...u,
+          entry: { ...u.entry, state: 'held' as const, heldBy: used.get(key(u))!, eligibleToPurge: false },
+        })),
     ],
     unfinished,
+    unfinishedDays,
   };
 }
 
 export interface DestroyedRecord {
   batch: string;
+  /** The recording day destroyed; '' for a whole batch destroyed at once. */
+  day: string;
   camera: string | null;
   drive: string;
   files: number;
@@ -196,8 +401,39 @@ export interface DestroyedRecord {
   recordedFirst: string;
   recordedLast: string;
   manifestSha256: string | null;
+  /** When its key was destroyed (a day of an older batch, under the batch key: when its files went). */
   keyDestroyedAt: string;
   destroyedAt: string;
+  /** Whether it had its own key (false: an older batch's day, under the batch key until its last day). */
+  keyed: boolean;
+}
+
+/** Imported batches not yet split by recording day (imported before days were recorded), not destroyed. */
+export function unsplitBatches(s: Session): BatchRow[] {
+  return s.ledger.rows<BatchRow>(
+    "SELECT * FROM batches b WHERE status = 'imported' AND destroyed_at IS NULL AND key_destroyed_at IS NULL AND NOT EXISTS (SELECT 1 FROM batch_days d WHERE d.batch_id = b.id) ORDER BY id",
+  );
+}
+
+/** A destroyed recording day as recorded. */
+export function dayRecord(s: Session, batch: string, day: string): DestroyedRecord {
+  const b = batchRow(s, batch)!;
+  const r = dayRows(s, batch).find((x) => x.day === day)!;
+  return {
+    batch,
+    day,
+    camera: b.camera_id,
+    drive: b.drive_id,
+    files: r.files,
+    stored: r.stored ?? 0,
+    bytes: r.bytes ?? 0,
+    recordedFirst: r.recorded_first ?? '',
+    recordedLast: r.recorded_last ?? '',
+    manifestSha256: r.manifest_sha256,
+    keyDestroyedAt: r.key_destroyed_at ?? r.destroyed_at ?? '',
+    destroyedAt: r.destroyed_at ?? '',
+    keyed: !!r.keyed,
+  };
 }
 
 /** A batch's row, whatever its state (`undefined` when there is none). */
@@ -244,9 +480,18 @@ export function custodianName(s: Session): string | undefined {
   )?.display_name;
 }
 
-/** Everything a purge destroyed, as recorded (for a certificate). */
+/** Everything a purge destroyed, as recorded (for a certificate): recording days, and batches destroyed whole. */
 export function purgeRecords(s: Session, purge: string): DestroyedRecord[] {
-  return s.ledger
+  const days = tableExists(s, 'batch_days')
+    ? s.ledger
+        .rows<{ batch_id: string; day: string }>(
+          'SELECT batch_id, day FROM batch_days WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id, day',
+          [purge],
+        )
+        .map((r) => dayRecord(s, r.batch_id, r.day))
+    : [];
+  const split = new Set(days.map((d) => d.batch));
+  const whole = s.ledger
     .rows<{
       batch_id: string;
       camera_id: string | null;
@@ -260,8 +505,11 @@ export function purgeRecords(s: Session, purge: string): DestroyedRecord[] {
       key_destroyed_at: string;
       destroyed_at: string;
     }>('SELECT * FROM destructions WHERE purge_id = ? AND destroyed_at IS NOT NULL ORDER BY batch_id', [purge])
+    // A batch split by day is certified by its days; its own key going after its last day is no extra data.
+    .filter((r) => !split.has(r.batch_id) && !(tableExists(s, 'batch_days') && dayRows(s, r.batch_id).length))
     .map((r) => ({
       batch: r.batch_id,
+      day: '',
       camera: r.camera_id,
       drive: r.drive_id ?? '',
       files: r.files,
@@ -272,7 +520,9 @@ export function purgeRecords(s: Session, purge: string): DestroyedRecord[] {
       manifestSha256: r.manifest_sha256,
       keyDestroyedAt: r.key_destroyed_at ?? r.destroyed_at,
       destroyedAt: r.destroyed_at,
+      keyed: true,
     }));
+  return [...days, ...whole];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,8 +606,9 @@ export function currentOverdueDuties(s: Session): string[] {
   return overdueDuties(
     {
       batchesPastDestruction: r.batches
-        .filter((b) => b.entry.state === 'due')
-        .map((b) => ({ id: b.batch.id, dueDate: b.entry.dueDate! })),
+        .flatMap((b) => b.days)
+        .filter((d) => d.entry.state === 'due')
+        .map((d) => ({ id: unitLabel(d.batch.id, d.day), dueDate: d.entry.dueDate! })),
       drivesPastDestruction: r.drives
         .filter((d) => d.entry.state === 'due')
         .map((d) => ({ id: d.drive.id, dueDate: d.entry.dueDate! })),
@@ -370,5 +621,68 @@ export function currentOverdueDuties(s: Session): string[] {
       timeZone: settings.timeZone,
     },
     s.clock(),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// What may be served (policy §8: data past its destruction date is destroyed, so never served)
+
+/** One image against its own destruction date: its date of recordation + the retention period. */
+export function imageRetentionOf(
+  s: Session,
+  batchId: string,
+  rec: Pick<FileRecord, 'recordedAt' | 'flags' | 'outcome' | 'keyDay'>,
+): ImageRetention {
+  const b = batchRow(s, batchId);
+  if (!b) throw new CustodyError('notFound', `No batch ${batchId}.`);
+  const d = dayOfRecord(rec, date(b.started_at)!, s.settings.timeZone);
+  const row = dayRows(s, batchId).find((r) => r.day === d.day);
+  const destroyed = !!(b.key_destroyed_at || b.destroyed_at || row?.key_destroyed_at || row?.destroyed_at);
+  return imageRetention(
+    { recordedAt: d.at, fromImport: d.fromImport, destroyed },
+    batchHolds(s, batchId),
+    s.clock(),
+    s.settings.retentionDays,
+  );
+}
+
+/** The refusal of an image past its destruction date (one line naming the date and `custody purge`). */
+export function unservableError(s: Session, image: string, r: ImageRetention): CustodyError {
+  const tz = s.settings.timeZone;
+  const when = r.fromImport
+    ? `imported on ${localDate(r.recordedAt, tz)} with no believable date of recordation`
+    : `recorded on ${localDate(r.recordedAt, tz)}`;
+  return new CustodyError(
+    'denied',
+    r.state === 'destroyed'
+      ? `Image ${image} was destroyed: ${when}, its destruction date was ${localDate(r.dueDate, tz)} (policy §8).`
+      : `Image ${image}, ${when}, passed its destruction date on ${localDate(r.dueDate, tz)} (policy §8: ${s.settings.retentionDays} days from the date of recordation); it is no longer served.`,
+    r.state === 'destroyed' ? undefined : 'Run `custody purge` to destroy it.',
+  );
+}
+
+/** Refuse an image that is past its destruction date and not held, or destroyed. */
+export function refuseUnservable(
+  s: Session,
+  image: string,
+  batchId: string,
+  rec: Pick<FileRecord, 'recordedAt' | 'flags' | 'outcome' | 'keyDay'>,
+): ImageRetention {
+  const r = imageRetentionOf(s, batchId, rec);
+  if (r.state === 'due' || r.state === 'destroyed') throw unservableError(s, image, r);
+  return r;
+}
+
+/**
+ * Whether any image of the batch may be past its date now (false: every recording day still
+ * inside its period, so a search need not open the segment to check each image).
+ */
+export function batchMayHoldUnservable(s: Session, batchId: string): boolean {
+  const b = batchRow(s, batchId);
+  if (!b) return false;
+  const r = batchRetention(s, b, s.clock());
+  const now = s.clock().getTime();
+  return r.days.some(
+    (d) => d.entry.state !== 'destroyed' && (d.entry.oldestDueDate ?? d.entry.dueDate)!.getTime() <= now,
   );
 }

@@ -14,6 +14,9 @@ import { sha256Hex } from '../core/hash.js';
 import {
   BatchFiles,
   createBatchKey,
+  dayKey,
+  dayOfRecord,
+  daySummaries,
   type EntryRecord,
   type FileRecord,
   JournalWriter,
@@ -23,8 +26,10 @@ import {
   readJournal,
   storeContext,
   storeName,
+  wrapFileKey,
   writeSegment,
 } from '../ledger/batches.js';
+import { randomKey } from '../ledger/crypto.js';
 import { ioError } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { EXIF_HEAD_BYTES, readCaptureMeta, readCaptureMetaExiftool, type CaptureMeta } from './exif.js';
@@ -212,6 +217,7 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
     bf,
     key,
     known,
+    importedAt: parseIsoWithOffset(startedAt) ?? new Date(startedAt),
     tz: s.settings.timeZone,
     cameraSince: camera ? parseIsoWithOffset(camera.in_service_since) : undefined,
     verifySource: o.verifySource ?? false,
@@ -363,6 +369,14 @@ async function finishBatch(
     // drive and not imported stays on record after the drive is recorded over.
     notImportedEntries: notImported.slice(0, EVENT_LIST_MAX),
   });
+  // Policy §8: what each recording day holds, so each day is kept and destroyed on its own clock.
+  const importedAt = parseIsoWithOffset(b.startedAt) ?? new Date(b.startedAt);
+  s.append('batch.days', {
+    batch: b.batch,
+    drive: o.driveId,
+    camera: o.cameraId,
+    days: daySummaries(recs, importedAt, s.settings.timeZone),
+  });
   s.commit();
   fs.rmSync(b.bf.journalFile, { force: true });
 
@@ -396,6 +410,8 @@ interface OneContext {
   e: WalkEntry;
   seq: number;
   known: KnownContent;
+  /** When the batch's import began: the date of recordation of a file whose own date is not believable. */
+  importedAt: Date;
   tz: string;
   cameraSince?: Date;
   verifySource: boolean;
@@ -422,12 +438,17 @@ async function readFailure(c: OneContext, base: FileRecord, err: SourceReadError
 }
 
 /** Read, hash and encrypt one file into a temporary file of the store; a record when it cannot be. */
-async function ingestOne(c: OneContext, base: FileRecord, tmp: string): Promise<Ingested | FileRecord> {
+async function ingestOne(
+  c: OneContext,
+  base: FileRecord,
+  tmp: string,
+  fileKey: Buffer,
+): Promise<Ingested | FileRecord> {
   const { e } = c;
   try {
     return await ingest(
       { absPath: e.absPath, relPath: e.relPath, walked: { dev: e.dev, ino: e.ino, size: e.size } },
-      c.key,
+      fileKey,
       storeContext(c.bf.batch),
       tmp,
       EXIF_HEAD_BYTES,
@@ -451,7 +472,9 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
   };
   if (e.size === 0) return { ...base, flags: [...base.flags, 'empty'] };
   const tmp = path.join(bf.storeDir, `.${process.pid}-${c.seq}.tmp`);
-  const got = await ingestOne(c, base, tmp);
+  // Each file has its own key, sealed with its recording day's key once EXIF has told the day.
+  const fileKey = randomKey();
+  const got = await ingestOne(c, base, tmp, fileKey);
   if (!('sha256' in got && 'head' in got)) return got;
   // The size recorded is the size hashed; a file that changed on the way is flagged.
   const sized: FileRecord = { ...base, size: got.size, flags: got.changed ? [...base.flags, 'changed'] : base.flags };
@@ -489,11 +512,17 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     serial: meta.serial,
     gps: meta.gps,
   };
-  return storeOne(s, c, common, tmp);
+  return storeOne(s, c, common, tmp, fileKey);
 }
 
 /** Move the encrypted copy into the store (or record a duplicate of the first copy) and verify it. */
-async function storeOne(s: Session, c: OneContext, common: FileRecord, tmp: string): Promise<FileRecord> {
+async function storeOne(
+  s: Session,
+  c: OneContext,
+  common: FileRecord,
+  tmp: string,
+  fileKey: Buffer,
+): Promise<FileRecord> {
   const { e, bf, key } = c;
   const sha = common.sha256!;
   const name = storeName(key, sha);
@@ -504,6 +533,9 @@ async function storeOne(s: Session, c: OneContext, common: FileRecord, tmp: stri
     return { ...common, outcome: 'duplicate', duplicateOf: dup };
   }
   c.known.claim(sha, `${bf.batch}/${name}`);
+  // Policy §8 destroys by recording day: the file key is sealed with its day's key (made on first use).
+  const { day } = dayOfRecord({ ...common, outcome: 'stored' }, c.importedAt, c.tz);
+  const sealed = { keyDay: day, wrappedKey: wrapFileKey(bf, dayKey(bf, s.master, day), day, fileKey) };
   const final = bf.storeFile(name);
   try {
     await fsp.rename(tmp, final);
@@ -512,7 +544,7 @@ async function storeOne(s: Session, c: OneContext, common: FileRecord, tmp: stri
     await fsp.rm(tmp, { force: true });
     throw ioError(err, `storing ${e.relPath}`);
   }
-  const check = await hashStored(final, key, storeContext(bf.batch)).catch((err: unknown) => ({
+  const check = await hashStored(final, fileKey, storeContext(bf.batch)).catch((err: unknown) => ({
     sha256: `unreadable: ${(err as Error).message}`,
     size: -1,
   }));
@@ -536,8 +568,9 @@ async function storeOne(s: Session, c: OneContext, common: FileRecord, tmp: stri
         ...common,
         outcome: 'failed',
         storeName: name,
+        ...sealed,
         problem: 'reading the drive again gave a different hash',
       };
   }
-  return { ...common, outcome: 'stored', storeName: name, verifiedAt: s.now(), sourceVerified };
+  return { ...common, outcome: 'stored', storeName: name, ...sealed, verifiedAt: s.now(), sourceVerified };
 }

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { CustodyError } from '../core/errors.js';
-import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../ledger/batches.js';
+import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, storeContext } from '../ledger/batches.js';
+import { refuseUnservable } from '../ledger/purge.js';
 import { decryptStream } from '../ledger/crypto.js';
 import type { Session } from '../ledger/session.js';
 import { validateBag, writeBag, type BagFile, type BagSummary } from './bagit.js';
@@ -67,6 +68,8 @@ export async function collectReleaseItems(
           if (range.to && t > range.to.getTime()) continue;
         }
         let from: ReleaseItem['from'];
+        // Policy §8: nothing past its destruction date leaves the home (refused, naming the date).
+        refuseUnservable(s, `${b.id}:${r.id}`, b.id, r);
         if (r.outcome === 'stored' && r.storeName) from = { batch: b.id, storeName: r.storeName };
         else {
           const [batch, storeName] = (r.duplicateOf ?? '').split('/');
@@ -117,15 +120,7 @@ export async function exportBag(
       'Nothing in the store matches the request; no bag was written.',
       'Check the request scope with `custody request show`.',
     );
-  const keys = new Map<string, Buffer>();
-  const keyOf = (batch: string) => {
-    let k = keys.get(batch);
-    if (!k) {
-      k = loadBatchKey(new BatchFiles(s.home, batch), s.master);
-      keys.set(batch, k);
-    }
-    return k;
-  };
+  const keys = new StoreKeys(s.home, s.master);
   const fileOf = (it: ReleaseItem) => new BatchFiles(s.home, it.from.batch).storeFile(it.from.storeName);
   // Every stored copy is there before a byte is decrypted.
   for (const it of items) {
@@ -135,13 +130,15 @@ export async function exportBag(
       throw storeProblem(e, it.image, fileOf(it)) ?? e;
     }
   }
+  const keyOf = new Map<ReleaseItem, Buffer>();
+  for (const it of items) keyOf.set(it, await keys.forStored(it.from.batch, it.from.storeName));
   const files: BagFile[] = items.map((it) => ({
     relPath: it.bagPath,
     sha256: it.sha256,
     open: (): Readable => {
       const file = fileOf(it);
       const src = fs.createReadStream(file);
-      const dec = decryptStream(keyOf(it.from.batch), storeContext(it.from.batch));
+      const dec = decryptStream(keyOf.get(it)!, storeContext(it.from.batch));
       const out = new PassThrough();
       const fail = (e: unknown) => out.destroy(storeProblem(e, it.image, file) ?? (e as Error));
       src.on('error', fail);

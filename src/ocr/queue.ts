@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { PlateIndex } from '../core/plate-match.js';
 import { CustodyError } from '../core/errors.js';
-import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../ledger/batches.js';
+import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, storeContext } from '../ledger/batches.js';
 import { decryptStream, openBlob, sealBlob } from '../ledger/crypto.js';
 import { writeFileAtomic } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
@@ -162,7 +162,7 @@ export async function runOcr(
   const work: {
     bf: BatchFiles;
     key: Buffer;
-    images: { id: number; storeName: string; recordedAt?: string }[];
+    images: { id: number; storeName: string; recordedAt?: string; keyDay?: string; wrappedKey?: string }[];
     readings: BatchReadings;
     resumed: boolean;
   }[] = [];
@@ -172,7 +172,13 @@ export async function runOcr(
     const db = await openSegment(bf, key);
     const images = segmentRecords(db)
       .filter((r) => r.outcome === 'stored' && r.kind === 'image' && r.storeName)
-      .map((r) => ({ id: r.id, storeName: r.storeName!, recordedAt: r.recordedAt }));
+      .map((r) => ({
+        id: r.id,
+        storeName: r.storeName!,
+        recordedAt: r.recordedAt,
+        keyDay: r.keyDay,
+        wrappedKey: r.wrappedKey,
+      }));
     db.close();
     const prior = loadReadings(bf, key);
     const same = prior && prior.engine === reader.engine && prior.model === reader.model && !o.reread;
@@ -193,6 +199,7 @@ export async function runOcr(
       same || resumingReread ? prior! : { version: 1, engine: reader.engine, model: reader.model, files: {} };
     work.push({ bf, key, images, readings, resumed: Object.keys(readings.files).length > 0 });
   }
+  const storeKeys = new StoreKeys(s.home, s.master);
   const overallTotal = work.reduce((a, w) => a + w.images.length, 0);
   let overallDone = work.reduce((a, w) => a + w.images.filter((i) => w.readings.files[i.id]).length, 0);
   const summary: OcrSummary = {
@@ -231,7 +238,11 @@ export async function runOcr(
       while (next < todo.length) {
         if (o.signal?.aborted) return;
         const img = todo[next++]!;
-        const buf = await decryptToBuffer(w.bf.storeFile(img.storeName), w.key, storeContext(batch));
+        const buf = await decryptToBuffer(
+          w.bf.storeFile(img.storeName),
+          storeKeys.forFile(batch, img),
+          storeContext(batch),
+        );
         const r: PlateResult = await reader.read(buf, 'frame');
         w.readings.files[img.id] = {
           best: r.best,

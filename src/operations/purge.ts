@@ -9,26 +9,44 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../core/hash.js';
 import { isoInZone } from '../core/time.js';
-import { BatchFiles, destroyBatchKey } from '../ledger/batches.js';
+import {
+  BatchFiles,
+  dayOfRecord,
+  daySummaries,
+  destroyBatchKey,
+  destroyDayKey,
+  type FileRecord,
+  loadBatchKey,
+  openSegment,
+  rewriteSegmentWithout,
+  segmentRecords,
+} from '../ledger/batches.js';
 import {
   batchRow,
   custodianName,
+  type DayRetention,
+  dayRecord,
+  dayRows,
+  type DestroyedRecord,
   destroyedBatchIds,
   newPurgeId,
   openPurgeId,
+  type PendingDestruction,
   planPurge,
   purgeExists,
   purgeIsOpen,
   purgeRecords,
   retentionReport,
-  type BatchRetention,
-  type BatchRow,
-  type DestroyedRecord,
+  unitLabel,
+  unsplitBatches,
 } from '../ledger/purge.js';
+import { encodeManifestPath } from '../media/bagit.js';
 import type { Session } from '../ledger/session.js';
 
 export interface DueBatch {
   batch: string;
+  /** The recording day (YYYY-MM-DD); '' for a batch imported before days were recorded. */
+  day: string;
   camera: string | null;
   drive: string;
   files: number | null;
@@ -39,34 +57,41 @@ export interface DueBatch {
 
 export interface HeldBatch {
   batch: string;
+  day: string;
   heldBy: string[];
 }
 
 export interface PurgePlanView {
-  /** Batches past their date, not held, not destroyed: what a purge would destroy. */
+  /** Recording days past their date, not held, not destroyed: what a purge would destroy. */
   due: DueBatch[];
-  /** Batches past their date that a hold keeps. */
+  /** Recording days past their date that a hold keeps. */
   held: HeldBatch[];
   /** Destructions an earlier purge began and did not finish. */
-  unfinished: { batch: string; purge: string; keyDestroyed: boolean }[];
+  unfinished: { batch: string; day: string; purge: string; keyDestroyed: boolean }[];
 }
+
+const iso = (s: string | null, tz: string): string | null => (s ? isoInZone(new Date(Date.parse(s)), tz) : null);
 
 /** What a purge would do now (nothing is changed). */
 export async function purgePlan(s: Session): Promise<PurgePlanView> {
   const tz = s.settings.timeZone;
   const plan = await planPurge(s);
   return {
-    due: plan.due.map((b) => ({
-      batch: b.batch.id,
-      camera: b.batch.camera_id,
-      drive: b.batch.drive_id,
-      files: b.batch.stored,
-      recordedFirst: b.batch.recorded_first,
-      recordedLast: b.batch.recorded_last,
-      destructionDate: b.entry.dueDate ? isoInZone(b.entry.dueDate, tz) : null,
+    due: plan.due.map((u) => ({
+      batch: u.batch.id,
+      day: u.day,
+      camera: u.batch.camera_id,
+      drive: u.batch.drive_id,
+      files: u.row ? u.row.files : u.batch.stored,
+      recordedFirst: u.row ? iso(u.row.recorded_first, tz) : u.batch.recorded_first,
+      recordedLast: u.row ? iso(u.row.recorded_last, tz) : u.batch.recorded_last,
+      destructionDate: u.entry.dueDate ? isoInZone(u.entry.dueDate, tz) : null,
     })),
-    held: plan.held.map((b) => ({ batch: b.batch.id, heldBy: b.entry.heldBy })),
-    unfinished: plan.unfinished,
+    held: plan.held.map((u) => ({ batch: u.batch.id, day: u.day, heldBy: u.entry.heldBy })),
+    unfinished: [
+      ...plan.unfinished.map((u) => ({ ...u, day: '' })),
+      ...plan.unfinishedDays.map((u) => ({ batch: u.batch, day: u.day, purge: u.purge, keyDestroyed: u.keyDestroyed })),
+    ],
   };
 }
 
@@ -96,6 +121,7 @@ export interface PurgeOutcome {
 
 /** Destroy what is due and not held, finish what an earlier purge left half-done, and certify it. */
 export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
+  await splitByDay(s);
   const plan = await purgePlan(s);
   if (nothingToPurge(plan)) return { done: true, purge: null, destroyed: [], held: plan.held, certificate: null };
   const result = await executePurge(s);
@@ -109,7 +135,7 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
         result.purge,
         recs,
         file,
-        result.held.map((h) => ({ id: h.entry.heldBy.join(', '), files: h.batch.stored ?? 0 })),
+        result.held.map((h) => ({ id: h.entry.heldBy.join(', '), files: h.row?.files ?? h.batch.stored ?? 0 })),
       );
     }
   }
@@ -124,116 +150,110 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
 }
 
 /**
- * Carry out a purge: finish what an earlier one left half-done, then destroy every batch that
- * is due and not held. `afterStep` is for tests (interrupting between steps).
+ * Batches imported before recording days were recorded are split by day (from their segments)
+ * before a purge, so each of their images is destroyed on its own date too (policy §8).
+ */
+export async function splitByDay(s: Session): Promise<string[]> {
+  const tz = s.settings.timeZone;
+  const split: string[] = [];
+  for (const b of unsplitBatches(s)) {
+    const bf = new BatchFiles(s.home, b.id);
+    if (!fs.existsSync(bf.keyFile) || !fs.existsSync(bf.segmentFile)) continue;
+    const db = await openSegment(bf, loadBatchKey(bf, s.master));
+    let recs: FileRecord[];
+    try {
+      recs = segmentRecords(db);
+    } finally {
+      db.close();
+    }
+    const days = daySummaries(recs, new Date(Date.parse(b.started_at)), tz);
+    if (!days.length) continue;
+    s.append('batch.days', { batch: b.id, drive: b.drive_id, camera: b.camera_id, days, splitLater: true });
+    s.commit();
+    split.push(b.id);
+  }
+  return split;
+}
+
+type Step = (step: string, unit: string) => void;
+
+/**
+ * Carry out a purge: finish what an earlier one left half-done, then destroy every recording day
+ * that is due and not held; a batch whose last day goes loses its own key and files too.
+ * `afterStep` is for tests (interrupting between steps).
  */
 export async function executePurge(
   s: Session,
-  o: { afterStep?: (step: string, batch: string) => void } = {},
-): Promise<{ purge: string; destroyed: DestroyedRecord[]; held: BatchRetention[]; cancelled: string[] }> {
+  o: { afterStep?: Step } = {},
+): Promise<{ purge: string; destroyed: DestroyedRecord[]; held: DayRetention[]; cancelled: string[] }> {
+  await splitByDay(s);
   const plan = await planPurge(s);
   const step = o.afterStep ?? (() => {});
   const destroyed: DestroyedRecord[] = [];
   const cancelled: string[] = [];
-  const row = (id: string): BatchRow => batchRow(s, id)!;
-
-  const finish = (purge: string, id: string, keyAlreadyGone: boolean): void => {
-    const b = row(id);
-    const bf = new BatchFiles(s.home, id);
-    const ref = { batch: id, camera: b.camera_id, drive: b.drive_id, purge };
-    if (!keyAlreadyGone) {
-      destroyBatchKey(bf);
-      step('key', id);
-      s.append('batch.key_destroyed', ref);
-      s.commit();
-    }
-    for (const f of bf.dataFiles) fs.rmSync(f, { force: true });
-    fs.rmSync(bf.storeDir, { recursive: true, force: true });
-    step('files', id);
-    s.append('batch.destroyed', {
-      ...ref,
-      files: b.files ?? 0,
-      stored: b.stored ?? 0,
-      bytes: b.bytes ?? 0,
-      recordedFirst: b.recorded_first,
-      recordedLast: b.recorded_last,
-      manifestSha256: b.manifest_sha256,
-    });
-    s.commit();
-    const after = row(id);
-    destroyed.push({
-      batch: id,
-      camera: b.camera_id,
-      drive: b.drive_id,
-      files: b.files ?? 0,
-      stored: b.stored ?? 0,
-      bytes: b.bytes ?? 0,
-      recordedFirst: b.recorded_first ?? '',
-      recordedLast: b.recorded_last ?? '',
-      manifestSha256: b.manifest_sha256,
-      keyDestroyedAt: after.key_destroyed_at ?? after.destroyed_at ?? '',
-      destroyedAt: after.destroyed_at ?? '',
-    });
-  };
-
-  // An interrupted purge first: a batch whose key is gone is finished whatever else is true;
-  // one whose key still exists is finished only if it is still due and not held.
-  const dueIds = new Set([
-    ...plan.due.map((b) => b.batch.id),
-    ...retentionReport(s)
-      .batches.filter((b) => b.entry.eligibleToPurge && !plan.held.some((h) => h.batch.id === b.batch.id))
-      .map((b) => b.batch.id),
-  ]);
+  const heldKeys = new Set(plan.held.map((h) => `${h.batch.id}@${h.day}`));
+  const stillDue = new Set(
+    retentionReport(s)
+      .batches.flatMap((b) => b.days)
+      .filter((u) => u.entry.eligibleToPurge && !heldKeys.has(`${u.batch.id}@${u.day}`))
+      .map((u) => `${u.batch.id}@${u.day}`),
+  );
   let purge: string | undefined;
-  for (const u of plan.unfinished) {
-    if (!u.keyDestroyed && !fs.existsSync(new BatchFiles(s.home, u.batch).keyFile)) {
+
+  for (const u of plan.unfinishedDays) {
+    const bf = new BatchFiles(s.home, u.batch);
+    if (u.keyed && !u.keyDestroyed && !fs.existsSync(bf.dayKeyFile(u.day))) {
       // The key went but its event did not make it to disk: record it now.
-      const b = row(u.batch);
-      s.append('batch.key_destroyed', {
-        batch: u.batch,
-        camera: b.camera_id,
-        drive: b.drive_id,
-        purge: u.purge,
-        recovered: true,
-      });
+      s.append('day.key_destroyed', { ...unitRef(s, u.batch, u.day, u.purge), recovered: true });
       s.commit();
       u.keyDestroyed = true;
     }
-    if (!u.keyDestroyed && !dueIds.has(u.batch)) {
-      const b = row(u.batch);
-      s.append('batch.destruction_cancelled', {
-        batch: u.batch,
-        camera: b.camera_id,
-        drive: b.drive_id,
-        purge: u.purge,
+    if (!u.keyDestroyed && !stillDue.has(`${u.batch}@${u.day}`)) {
+      s.append('day.destruction_cancelled', {
+        ...unitRef(s, u.batch, u.day, u.purge),
         reason: 'no longer due or now held',
       });
       s.commit();
+      cancelled.push(unitLabel(u.batch, u.day));
+      continue;
+    }
+    purge ??= u.purge;
+    destroyed.push(await finishDay(s, u.purge, u.batch, u.day, step));
+    destroyed.push(...(await finishBatchIfEmpty(s, u.purge, u.batch, step)));
+  }
+  for (const u of plan.unfinished) {
+    const r = resumeBatch(s, u, stillDue.has(`${u.batch}@`));
+    if (r === 'cancelled') {
       cancelled.push(u.batch);
       continue;
     }
     purge ??= u.purge;
-    finish(u.purge, u.batch, u.keyDestroyed);
+    destroyed.push(finishBatch(s, u.purge, u.batch, u.keyDestroyed, step));
   }
+
   const open = openPurgeId(s);
   if (plan.due.length) {
     const id = purge ?? open ?? newPurgeId(s);
     if (!purgeExists(s, id)) {
-      s.append('purge.started', { purge: id, batches: plan.due.map((b) => b.batch.id) });
+      s.append('purge.started', {
+        purge: id,
+        batches: [...new Set(plan.due.map((u) => u.batch.id))],
+        days: plan.due.map((u) => unitLabel(u.batch.id, u.day)),
+      });
       s.commit();
     }
     purge = id;
-    for (const b of plan.due) {
-      s.append('batch.destruction_started', {
-        batch: b.batch.id,
-        camera: b.batch.camera_id,
-        drive: b.batch.drive_id,
-        purge: id,
-        dueDate: b.entry.dueDate?.toISOString(),
-      });
-      s.commit();
-      step('intent', b.batch.id);
-      finish(id, b.batch.id, false);
+    for (const u of plan.due) {
+      if (!u.day) {
+        startBatch(s, id, u.batch.id, u.entry.dueDate);
+        step('intent', u.batch.id);
+        destroyed.push(finishBatch(s, id, u.batch.id, false, step));
+        continue;
+      }
+      await startDay(s, id, u);
+      step('intent', `${u.batch.id}@${u.day}`);
+      destroyed.push(await finishDay(s, id, u.batch.id, u.day, step));
+      destroyed.push(...(await finishBatchIfEmpty(s, id, u.batch.id, step)));
     }
   }
   purge ??= open;
@@ -242,6 +262,181 @@ export async function executePurge(
     s.commit();
   }
   return { purge: purge ?? '', destroyed, held: plan.held, cancelled };
+}
+
+function unitRef(s: Session, batch: string, day: string, purge: string) {
+  const b = batchRow(s, batch)!;
+  return { batch, day, camera: b.camera_id, drive: b.drive_id, purge };
+}
+
+/** The day's records, read from its batch's segment (the day's share of the files and index). */
+async function dayRecords(s: Session, batch: string, day: string): Promise<(FileRecord & { id: number })[]> {
+  const bf = new BatchFiles(s.home, batch);
+  if (!fs.existsSync(bf.segmentFile)) return [];
+  const db = await openSegment(bf, loadBatchKey(bf, s.master));
+  try {
+    const importedAt = new Date(Date.parse(batchRow(s, batch)!.started_at));
+    return segmentRecords(db).filter((r) => dayOfRecord(r, importedAt, s.settings.timeZone).day === day);
+  } finally {
+    db.close();
+  }
+}
+
+/** The intent, with what will be destroyed (so a run finished later still certifies the counts). */
+async function startDay(s: Session, purge: string, u: DayRetention): Promise<void> {
+  const recs = await dayRecords(s, u.batch.id, u.day);
+  const manifest = recs
+    .filter((r) => r.sha256)
+    .map((r) => `${r.sha256}  ${encodeManifestPath(r.relPath)}`)
+    .sort()
+    .join('\n');
+  const stored = recs.filter((r) => r.outcome === 'stored');
+  s.append('day.destruction_started', {
+    ...unitRef(s, u.batch.id, u.day, purge),
+    dueDate: u.entry.dueDate?.toISOString(),
+    files: u.row?.files ?? recs.length,
+    stored: stored.length,
+    bytes: stored.reduce((a, r) => a + r.size, 0),
+    manifestSha256: sha256Hex(`${manifest}\n`),
+  });
+  s.commit();
+}
+
+/** Destroy one recording day: its key (crypto-shredding), then its stored files and index rows. */
+async function finishDay(s: Session, purge: string, batch: string, day: string, step: Step): Promise<DestroyedRecord> {
+  const unit = `${batch}@${day}`;
+  const bf = new BatchFiles(s.home, batch);
+  const row = dayRows(s, batch).find((r) => r.day === day)!;
+  if (row.keyed && !row.key_destroyed_at) {
+    destroyDayKey(bf, day);
+    step('key', unit);
+    s.append('day.key_destroyed', unitRef(s, batch, day, purge));
+    s.commit();
+  }
+  const recs = await dayRecords(s, batch, day);
+  for (const r of recs)
+    if (r.storeName && r.outcome !== 'duplicate') fs.rmSync(bf.storeFile(r.storeName), { force: true });
+  if (recs.length) {
+    const key = loadBatchKey(bf, s.master);
+    const ids = new Set(recs.map((r) => r.id));
+    await dropReadings(bf, key, ids);
+    await rewriteSegmentWithout(bf, key, ids);
+  }
+  step('files', unit);
+  s.append('day.destroyed', {
+    ...unitRef(s, batch, day, purge),
+    files: row.files,
+    stored: row.stored ?? 0,
+    bytes: row.bytes ?? 0,
+    recordedFirst: row.recorded_first,
+    recordedLast: row.recorded_last,
+    manifestSha256: row.manifest_sha256,
+    keyed: !!row.keyed,
+  });
+  s.commit();
+  return dayRecord(s, batch, day);
+}
+
+/** The day's plate readings and search index lose the destroyed images (ids stay stable). */
+async function dropReadings(bf: BatchFiles, key: Buffer, ids: ReadonlySet<number>): Promise<void> {
+  const { loadReadings, saveIndex, saveReadings } = await import('../ocr/queue.js');
+  const readings = loadReadings(bf, key);
+  if (!readings) return;
+  for (const id of ids) delete readings.files[String(id)];
+  saveReadings(bf, key, readings);
+  const db = await openSegment(bf, key);
+  let left: (FileRecord & { id: number })[];
+  try {
+    left = segmentRecords(db).filter((r) => !ids.has(r.id) && r.outcome === 'stored' && r.kind === 'image');
+  } finally {
+    db.close();
+  }
+  saveIndex(bf, key, readings, new Map(left.map((r) => [r.id, r.recordedAt])));
+}
+
+/** When every recording day of a batch is destroyed, its own key, segment and folder go too. */
+async function finishBatchIfEmpty(s: Session, purge: string, batch: string, step: Step): Promise<DestroyedRecord[]> {
+  const rows = dayRows(s, batch);
+  if (!rows.length || rows.some((r) => !r.destroyed_at)) return [];
+  if (batchRow(s, batch)?.destroyed_at) return [];
+  startBatch(s, purge, batch, undefined, true);
+  finishBatch(s, purge, batch, false, step);
+  return [];
+}
+
+function startBatch(s: Session, purge: string, batch: string, dueDate?: Date, lastDay = false): void {
+  const b = batchRow(s, batch)!;
+  s.append('batch.destruction_started', {
+    batch,
+    camera: b.camera_id,
+    drive: b.drive_id,
+    purge,
+    dueDate: dueDate?.toISOString(),
+    ...(lastDay ? { afterLastDay: true } : {}),
+  });
+  s.commit();
+}
+
+function resumeBatch(s: Session, u: PendingDestruction, due: boolean): 'finish' | 'cancelled' {
+  const b = batchRow(s, u.batch)!;
+  const ref = { batch: u.batch, camera: b.camera_id, drive: b.drive_id, purge: u.purge };
+  if (!u.keyDestroyed && !fs.existsSync(new BatchFiles(s.home, u.batch).keyFile)) {
+    s.append('batch.key_destroyed', { ...ref, recovered: true });
+    s.commit();
+    u.keyDestroyed = true;
+  }
+  const allDaysGone = dayRows(s, u.batch).length > 0 && dayRows(s, u.batch).every((r) => r.destroyed_at);
+  if (!u.keyDestroyed && !due && !allDaysGone) {
+    s.append('batch.destruction_cancelled', { ...ref, reason: 'no longer due or now held' });
+    s.commit();
+    return 'cancelled';
+  }
+  return 'finish';
+}
+
+/** Destroy a batch's own key (crypto-shredding), then its segment and stored files. */
+function finishBatch(s: Session, purge: string, id: string, keyAlreadyGone: boolean, step: Step): DestroyedRecord {
+  const b = batchRow(s, id)!;
+  const bf = new BatchFiles(s.home, id);
+  const ref = { batch: id, camera: b.camera_id, drive: b.drive_id, purge };
+  if (!keyAlreadyGone) {
+    destroyBatchKey(bf);
+    step('key', id);
+    s.append('batch.key_destroyed', ref);
+    s.commit();
+  }
+  for (const f of bf.dataFiles) fs.rmSync(f, { force: true });
+  fs.rmSync(bf.storeDir, { recursive: true, force: true });
+  step('files', id);
+  const split = dayRows(s, id).length > 0;
+  s.append('batch.destroyed', {
+    ...ref,
+    // A batch split by day has had its files counted day by day.
+    files: split ? 0 : (b.files ?? 0),
+    stored: split ? 0 : (b.stored ?? 0),
+    bytes: split ? 0 : (b.bytes ?? 0),
+    recordedFirst: b.recorded_first,
+    recordedLast: b.recorded_last,
+    manifestSha256: b.manifest_sha256,
+    ...(split ? { afterLastDay: true } : {}),
+  });
+  s.commit();
+  const after = batchRow(s, id)!;
+  return {
+    batch: id,
+    day: '',
+    camera: b.camera_id,
+    drive: b.drive_id,
+    files: split ? 0 : (b.files ?? 0),
+    stored: split ? 0 : (b.stored ?? 0),
+    bytes: split ? 0 : (b.bytes ?? 0),
+    recordedFirst: b.recorded_first ?? '',
+    recordedLast: b.recorded_last ?? '',
+    manifestSha256: b.manifest_sha256,
+    keyDestroyedAt: after.key_destroyed_at ?? after.destroyed_at ?? '',
+    destroyedAt: after.destroyed_at ?? '',
+    keyed: true,
+  };
 }
 
 /** The signed certificate of destruction (policy §8), written to `file`; its hash goes into the ledger. */
@@ -262,9 +457,10 @@ export async function writeDestructionCertificate(
       custodian: { title: settings.custodianTitle, name: custodianName(s) ?? s.operator.displayName },
       destroyedAt: last,
       destroyedBy: `${s.operator.displayName} (${s.operator.username})`,
-      retentionRule: `${settings.retentionDays} days from the date of recordation (policy §8)`,
+      retentionRule: `${settings.retentionDays} days from each image's own date of recordation (policy §8)`,
+      method: destructionMethod(records),
       batches: records.map((r) => ({
-        id: r.batch,
+        id: r.day ? `${r.batch} · ${r.day}` : r.batch,
         source:
           [r.camera ? `camera ${r.camera}` : undefined, r.drive ? `drive ${r.drive}` : undefined]
             .filter(Boolean)
@@ -287,4 +483,26 @@ export async function writeDestructionCertificate(
   s.append('purge.certificate', { purge, sha256: sha256Hex(pdf) });
   s.commit();
   return file;
+}
+
+/**
+ * How the listed data was destroyed, in sentences built from what was done: which keys went, and
+ * what a copy of the home made before the purge still reaches.
+ */
+export function destructionMethod(records: readonly DestroyedRecord[]): string {
+  const keyed = records.filter((r) => r.keyed);
+  const unkeyed = records.filter((r) => !r.keyed);
+  const out: string[] = [];
+  if (keyed.length)
+    out.push(
+      `Cryptographic erasure: the encryption key of each of the ${keyed.length} listed ${keyed.length === 1 ? 'unit' : 'units'} (a recording day, or a whole batch) was destroyed and its encrypted files and index entries deleted from the home, so no copy of those files can be read with the keys the home holds.`,
+    );
+  if (unkeyed.length)
+    out.push(
+      `${unkeyed.length === 1 ? 'One listed recording day comes' : `${unkeyed.length} listed recording days come`} from ${unkeyed.length === 1 ? 'a batch' : 'batches'} imported before each day had its own key (${[...new Set(unkeyed.map((r) => r.batch))].join(', ')}): ${unkeyed.length === 1 ? 'its' : 'their'} files were deleted, and ${unkeyed.length === 1 ? 'its' : 'their'} batch key is destroyed with the batch's last recording day; until then a copy of the home made before this purge can still read ${unkeyed.length === 1 ? 'it' : 'them'}.`,
+    );
+  out.push(
+    'A copy of the home made before this purge that also holds its keys/ folder can still read what it copied; such copies must be destroyed too, unless their keys were kept apart.',
+  );
+  return out.join(' ');
 }

@@ -16,8 +16,18 @@ interface RetentionStatus {
   daysLeft: number;
 }
 
+export interface DayRetentionView extends RetentionStatus {
+  /** YYYY-MM-DD; '' for a batch imported before days were recorded (split at its next purge). */
+  day: string;
+  files: number | null;
+  recordedFirst: string | null;
+  recordedLast: string | null;
+}
+
 export interface BatchRetentionView extends RetentionStatus {
   id: string;
+  /** Its recording days, each with its own destruction date; the batch's date is its last day's. */
+  days: DayRetentionView[];
   camera: string | null;
   drive: string;
   recordedFirst: string | null;
@@ -63,6 +73,17 @@ export function retentionOverview(s: Session): RetentionOverview {
       daysLeft: b.entry.daysLeft,
       destroyedAt: b.batch.destroyed_at,
       files: b.batch.stored,
+      days: b.days.map((d) => ({
+        day: d.day,
+        files: d.row ? d.row.files : b.batch.stored,
+        recordedFirst: isoInZone(d.first, tz),
+        recordedLast: isoInZone(d.last, tz),
+        destructionDate: d.entry.dueDate ? isoInZone(d.entry.dueDate, tz) : null,
+        state: d.entry.state,
+        heldBy: d.entry.heldBy,
+        overdueDays: d.entry.overdueDays,
+        daysLeft: d.entry.daysLeft,
+      })),
     })),
     drives: r.drives.map((d) => ({
       id: d.drive.id,

@@ -4,11 +4,12 @@
  * record (Civil Code 1798.90.52).
  */
 import { CustodyError } from '../core/errors.js';
-import { isoInZone } from '../core/time.js';
+import { isoInZone, localDate } from '../core/time.js';
 import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
 import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
-import { imageId, searchableBatches } from '../ledger/images.js';
 import { describeScope, scopeBatches } from '../ledger/features/requests.js';
+import { imageId, loadBatch, searchableBatches } from '../ledger/images.js';
+import { batchMayHoldUnservable, imageRetentionOf } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import { admit } from './gate.js';
 
@@ -43,6 +44,8 @@ export interface PlateHits {
   batchesSearched: number;
   /** Batches searched that plate reading has not finished. */
   batchesUnread: number;
+  /** Matches past their destruction date, not shown (policy §8), and the earliest such date. */
+  withheld: { count: number; since: string | null; message: string | null };
 }
 
 /** The search itself, unrecorded: the best `limit` matches, best first. */
@@ -54,6 +57,7 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
   const tz = s.settings.timeZone;
   let searched = 0;
   let unread = 0;
+  const withheld: number[] = [];
   for (const b of searchableBatches(s, q.camera)) {
     if (q.cameras?.length && !q.cameras.includes(b.camera_id ?? '')) continue;
     if (q.batches && !q.batches.has(b.id)) continue;
@@ -72,10 +76,21 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
     const idx = loadIndex(bf, key);
     if (!idx) continue;
     searched++;
+    // Policy §8: an image past its own destruction date is never served; only batches that may
+    // hold one are opened to check each image.
+    const records = batchMayHoldUnservable(s, b.id) ? (await loadBatch(s, b.id)).records : undefined;
     for (const h of idx.index.search(pq, { fuzzy: q.fuzzy, limit: 10_000 })) {
       const t = idx.capturedAt(h.imageId);
       if (q.from !== undefined && !(t >= q.from)) continue;
       if (q.to !== undefined && !(t <= q.to)) continue;
+      const rec = records?.get(h.imageId);
+      if (rec) {
+        const r = imageRetentionOf(s, b.id, rec);
+        if (r.state === 'due' || r.state === 'destroyed') {
+          withheld.push(r.dueDate.getTime());
+          continue;
+        }
+      }
       results.push({
         image: imageId({ batch: b.id, fileId: h.imageId }),
         capturedAt: Number.isNaN(t) ? null : isoInZone(new Date(t), tz),
@@ -92,7 +107,19 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
     (a, b) =>
       b.score - a.score || b.confidence - a.confidence || (a.capturedAt ?? '').localeCompare(b.capturedAt ?? ''),
   );
-  return { results: results.slice(0, q.limit), batchesSearched: searched, batchesUnread: unread };
+  const since = withheld.length ? localDate(new Date(Math.min(...withheld)), tz) : null;
+  return {
+    results: results.slice(0, q.limit),
+    batchesSearched: searched,
+    batchesUnread: unread,
+    withheld: {
+      count: withheld.length,
+      since,
+      message: withheld.length
+        ? `${withheld.length} ${withheld.length === 1 ? 'match is' : 'matches are'} past ${withheld.length === 1 ? 'its' : 'their'} destruction date (the earliest since ${since}; policy §8) and not shown; run \`custody purge\` to destroy ${withheld.length === 1 ? 'it' : 'them'}.`
+        : null,
+    },
+  };
 }
 
 export interface SearchInput {

@@ -48,7 +48,8 @@ export function registerPurge(program: Command, ctx: CliContext, globals: () => 
 }
 
 function renderHeld(ctx: CliContext, held: HeldBatch[]): void {
-  for (const h of held) ctx.stdout.write(`Kept under hold: ${h.batch} (${h.heldBy.join(', ')}).\n`);
+  for (const h of held)
+    ctx.stdout.write(`Kept under hold: ${h.batch}${h.day ? ` recorded ${h.day}` : ''} (${h.heldBy.join(', ')}).\n`);
 }
 
 function renderPlan(ctx: CliContext, plan: PurgePlanView): void {
@@ -56,13 +57,14 @@ function renderPlan(ctx: CliContext, plan: PurgePlanView): void {
   if (nothing) ctx.stdout.write('Nothing is due for destruction.\n');
   else {
     ctx.stdout.write(
-      `Would destroy ${plan.due.length} import ${plan.due.length === 1 ? 'batch' : 'batches'} (key first, then files):\n`,
+      `Would destroy ${plan.due.length} ${plan.due.length === 1 ? 'recording day' : 'recording days'} of import batches (key first, then files):\n`,
     );
     ctx.stdout.write(
       table(
-        ['batch', 'camera', 'drive', 'files', 'recorded', 'destruction date'],
+        ['batch', 'day', 'camera', 'drive', 'files', 'recorded', 'destruction date'],
         plan.due.map((b) => [
           b.batch,
+          b.day || 'whole batch',
           b.camera,
           b.drive,
           b.files,
@@ -73,7 +75,7 @@ function renderPlan(ctx: CliContext, plan: PurgePlanView): void {
     );
     if (plan.unfinished.length)
       ctx.stdout.write(
-        `Would finish ${plan.unfinished.length} destruction(s) an earlier purge left half-done: ${plan.unfinished.map((u) => u.batch).join(', ')}.\n`,
+        `Would finish ${plan.unfinished.length} destruction(s) an earlier purge left half-done: ${plan.unfinished.map((u) => (u.day ? `${u.batch} ${u.day}` : u.batch)).join(', ')}.\n`,
       );
   }
   renderHeld(ctx, plan.held);
@@ -88,7 +90,7 @@ function renderPurge(ctx: CliContext, out: PurgeOutcome): void {
   }
   const files = out.destroyed.reduce((a, d) => a + d.stored, 0);
   ctx.stdout.write(
-    `Destroyed ${out.destroyed.length} import ${out.destroyed.length === 1 ? 'batch' : 'batches'} (${files} stored files, ${bytes(out.destroyed.reduce((a, d) => a + d.bytes, 0))}): ${out.destroyed.map((d) => d.batch).join(', ')}. Their keys are destroyed, so no copy can be read.\n`,
+    `Destroyed ${out.destroyed.length} ${out.destroyed.length === 1 ? 'recording day' : 'recording days'} (${files} stored files, ${bytes(out.destroyed.reduce((a, d) => a + d.bytes, 0))}): ${out.destroyed.map((d) => (d.day ? `${d.batch} ${d.day}` : d.batch)).join(', ')}.\n`,
   );
   renderHeld(ctx, out.held);
   if (out.certificate) ctx.stdout.write(`Certificate of destruction: ${out.certificate}\n`);

@@ -33,19 +33,23 @@ function retentionStatus(x: { state: string; overdueDays: number; daysLeft: numb
 }
 
 function renderRetention(ctx: CliContext, out: RetentionOverview): void {
-  ctx.stdout.write(`Import batches (kept ${out.retentionDays} days from the newest recording):\n`);
+  ctx.stdout.write(
+    `Import batches by recording day (each image kept ${out.retentionDays} days from its own date of recordation, policy §8):\n`,
+  );
   ctx.stdout.write(
     table(
-      ['batch', 'camera', 'drive', 'recorded', 'destruction date', 'files', 'status'],
-      out.batches.map((b) => [
-        b.id,
-        b.camera,
-        b.drive,
-        `${b.recordedFirst?.slice(0, 10)} – ${b.recordedLast?.slice(0, 10)}`,
-        b.destructionDate?.slice(0, 10),
-        b.files,
-        b.destroyedAt ? `destroyed ${b.destroyedAt.slice(0, 10)}` : retentionStatus(b),
-      ]),
+      ['batch', 'day', 'camera', 'drive', 'files', 'destruction date', 'status'],
+      out.batches.flatMap((b) =>
+        b.days.map((d) => [
+          b.id,
+          d.day || `${b.recordedFirst?.slice(0, 10)} – ${b.recordedLast?.slice(0, 10)}`,
+          b.camera,
+          b.drive,
+          d.files,
+          d.destructionDate?.slice(0, 10),
+          d.state === 'destroyed' ? 'destroyed' : retentionStatus(d),
+        ]),
+      ),
     ),
   );
   ctx.stdout.write('\nDrives:\n');

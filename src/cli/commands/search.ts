@@ -68,6 +68,7 @@ function renderSearch(ctx: CliContext, r: SearchOutcome): void {
       ]),
     ),
   );
+  if (r.withheld.message) ctx.stdout.write(`Note: ${r.withheld.message}\n`);
   if (r.batchesUnread)
     ctx.stdout.write(`Note: ${r.batchesUnread} batch(es) have no plate readings yet; run \`custody ocr\`.\n`);
 }

@@ -8,6 +8,12 @@
  * running it again: `batch.destruction_started` (the intent), `batch.key_destroyed` (the key is
  * gone: every copy of the data is unreadable), `batch.destroyed` (its files and segment are gone).
  * A purge as a whole is `purge.started` … `purge.finished`.
+ *
+ * Policy §8 counts each image's sixty days from its own date of recordation, so a batch is kept
+ * and destroyed by recording day (migration 7): `batch.days` records what each day of a batch
+ * holds; a day's destruction is `day.destruction_started`, `day.key_destroyed` (its key is gone:
+ * its files are unreadable wherever a copy lies), `day.destroyed` (its files and index rows are
+ * gone). When a batch's last day is destroyed, the batch's own key and files follow as above.
  */
 import type { Database, SqlValue } from 'sql.js';
 import type { LedgerEvent, Reducer } from '../reducers.js';
@@ -38,6 +44,52 @@ const reducers: Record<string, Reducer> = {
       e.at,
       JSON.stringify(e.data.batches ?? []),
       String(e.data.purge),
+    ]);
+  },
+  'batch.days': (db, e) => {
+    const d = e.data;
+    for (const x of (d.days ?? []) as Record<string, unknown>[])
+      run(
+        db,
+        'INSERT OR REPLACE INTO batch_days (batch_id, day, files, recorded_first, recorded_last, keyed) VALUES (?,?,?,?,?,?)',
+        [String(d.batch), String(x.day), num(x.files) ?? 0, str(x.recordedFirst), str(x.recordedLast), x.keyed ? 1 : 0],
+      );
+  },
+  'day.destruction_started': (db, e) => {
+    run(
+      db,
+      'UPDATE batch_days SET purge_id = ?, started_at = ?, cancelled_at = NULL, stored = ?, bytes = ?, manifest_sha256 = ? WHERE batch_id = ? AND day = ?',
+      [
+        String(e.data.purge),
+        e.at,
+        num(e.data.stored),
+        num(e.data.bytes),
+        str(e.data.manifestSha256),
+        String(e.data.batch),
+        String(e.data.day),
+      ],
+    );
+  },
+  'day.destruction_cancelled': (db, e) => {
+    run(db, 'UPDATE batch_days SET cancelled_at = ? WHERE batch_id = ? AND day = ?', [
+      e.at,
+      String(e.data.batch),
+      String(e.data.day),
+    ]);
+  },
+  'day.key_destroyed': (db, e) => {
+    run(db, 'UPDATE batch_days SET key_destroyed_at = ? WHERE batch_id = ? AND day = ?', [
+      e.at,
+      String(e.data.batch),
+      String(e.data.day),
+    ]);
+  },
+  'day.destroyed': (db, e) => {
+    const d = e.data;
+    run(db, 'UPDATE batch_days SET destroyed_at = ? WHERE batch_id = ? AND day = ?', [
+      e.at,
+      String(d.batch),
+      String(d.day),
     ]);
   },
   'purge.certificate': (db, e) => {
@@ -150,7 +202,22 @@ CREATE TABLE problems (
   logged_at TEXT NOT NULL, resolved_by TEXT, health_check_seq INTEGER, finding INTEGER);
 `,
     },
+    {
+      version: 7,
+      sql: `
+CREATE TABLE batch_days (
+  batch_id TEXT NOT NULL, day TEXT NOT NULL, files INTEGER NOT NULL, recorded_first TEXT, recorded_last TEXT,
+  keyed INTEGER NOT NULL, purge_id TEXT, started_at TEXT, key_destroyed_at TEXT, destroyed_at TEXT, cancelled_at TEXT,
+  stored INTEGER, bytes INTEGER, manifest_sha256 TEXT, PRIMARY KEY (batch_id, day));
+`,
+    },
   ],
-  derivedTables: { purges: 'id', destructions: 'batch_id', health_checks: 'seq', problems: 'id' },
+  derivedTables: {
+    purges: 'id',
+    destructions: 'batch_id',
+    batch_days: 'batch_id, day',
+    health_checks: 'seq',
+    problems: 'id',
+  },
   reducers,
 };
