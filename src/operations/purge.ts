@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../core/hash.js';
-import { isoInZone } from '../core/time.js';
+import { DAY_MS, isoInZone } from '../core/time.js';
 import {
   BatchFiles,
   dayOfRecord,
@@ -156,7 +156,11 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
 export async function splitByDay(s: Session): Promise<string[]> {
   const tz = s.settings.timeZone;
   const split: string[] = [];
+  const now = s.clock().getTime();
   for (const b of unsplitBatches(s)) {
+    // Only once some of it may be due: a purge with nothing due changes nothing.
+    const first = Math.min(Date.parse(b.started_at), b.recorded_first ? Date.parse(b.recorded_first) : Infinity);
+    if (first + s.settings.retentionDays * DAY_MS > now) continue;
     const bf = new BatchFiles(s.home, b.id);
     if (!fs.existsSync(bf.keyFile) || !fs.existsSync(bf.segmentFile)) continue;
     const db = await openSegment(bf, loadBatchKey(bf, s.master));
@@ -228,7 +232,9 @@ export async function executePurge(
       continue;
     }
     purge ??= u.purge;
-    destroyed.push(finishBatch(s, u.purge, u.batch, u.keyDestroyed, step));
+    const split = dayRows(s, u.batch).length > 0; // its data was certified day by day
+    const rec = finishBatch(s, u.purge, u.batch, u.keyDestroyed, step);
+    if (!split) destroyed.push(rec);
   }
 
   const open = openPurgeId(s);

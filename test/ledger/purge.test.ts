@@ -1,8 +1,9 @@
 /**
- * The purge's steps on a real home (policy §8): the intent is recorded, then the batch key is
- * destroyed (every copy of the data becomes unreadable), then its segment and stored files go,
- * then the destruction is recorded. Each step is committed, so a purge stopped anywhere is
- * finished, or cancelled if the batch is no longer due, by running it again.
+ * The purge's steps on a real home (policy §8): a batch imported before recording days were
+ * recorded is first split by day; each due day's intent is recorded, its files and index rows go,
+ * its destruction is recorded; when its last day is gone, the batch key is destroyed (every copy
+ * of what it sealed becomes unreadable), then its segment and folder go. Each step is committed, so
+ * a purge stopped anywhere is finished, or cancelled if the day is no longer due, by running it again.
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,30 +71,35 @@ describe('purge steps', () => {
     const { clock, dir, bf, batch } = await homeWithBatch();
     const s = await open(dir, clock);
     const head = s.ledger.head.seq;
-    expect((await planPurge(s)).due.map((b) => b.batch.id)).toEqual([batch]);
+    // Not split yet, the batch is one unit; its one undated file counts from the import (8 September).
+    expect((await planPurge(s)).due.map((b) => [b.batch.id, b.day])).toEqual([[batch, '']]);
     const seen: string[] = [];
+    const day = `${batch}@2026-09-08`;
     const r = await executePurge(s, {
       afterStep: (step, id) => {
-        expect(id).toBe(batch);
-        seen.push(step);
-        if (step === 'intent') {
-          expect(exists(bf.keyFile)).toBe(true);
-          expect(types(s, head)).toEqual(['purge.started', 'batch.destruction_started']);
+        seen.push(`${step} ${id}`);
+        if (id === day && step === 'intent') {
+          expect(exists(bf.keyFile) && exists(bf.storeFile('abc'))).toBe(true);
+          expect(types(s, head)).toEqual(['batch.days', 'purge.started', 'day.destruction_started']);
         }
-        if (step === 'key') {
+        if (id === day && step === 'files') expect(exists(bf.storeFile('abc'))).toBe(false);
+        if (id === batch && step === 'key') {
           expect(exists(bf.keyFile)).toBe(false);
-          expect(exists(bf.segmentFile) && exists(bf.hashesFile) && exists(bf.storeFile('abc'))).toBe(true);
+          expect(exists(bf.segmentFile)).toBe(true);
         }
-        if (step === 'files') {
+        if (id === batch && step === 'files') {
           expect(types(s, head)).toContain('batch.key_destroyed');
           expect(bf.dataFiles.some(exists) || exists(bf.storeDir)).toBe(false);
         }
       },
     });
-    expect(seen).toEqual(['intent', 'key', 'files']);
-    expect(r.destroyed.map((d) => d.batch)).toEqual([batch]);
+    expect(seen).toEqual([`intent ${day}`, `files ${day}`, `key ${batch}`, `files ${batch}`]);
+    expect(r.destroyed.map((d) => [d.batch, d.day, d.stored, d.keyed])).toEqual([[batch, '2026-09-08', 1, false]]);
     expect(types(s, head)).toEqual([
+      'batch.days',
       'purge.started',
+      'day.destruction_started',
+      'day.destroyed',
       'batch.destruction_started',
       'batch.key_destroyed',
       'batch.destroyed',
@@ -126,7 +132,7 @@ describe('purge steps', () => {
     expect(pendingDestructions(s)).toEqual([expect.objectContaining({ batch, keyDestroyed: false })]);
     const head = s.ledger.head.seq;
     const r = await executePurge(s);
-    expect(r.destroyed.map((d) => d.batch)).toEqual([batch]);
+    expect(r.destroyed).toEqual([]); // its one day was destroyed and recorded before the cut
     expect(types(s, head)).toEqual(['batch.key_destroyed', 'batch.destroyed', 'purge.finished']);
     expect(
       JSON.parse(s.ledger.one<{ data: string }>("SELECT data FROM events WHERE type = 'batch.key_destroyed'")!.data),
@@ -161,7 +167,7 @@ describe('purge steps', () => {
     });
     s = await open(dir, clock);
     const r = await executePurge(s);
-    expect(r.cancelled).toEqual([batch]);
+    expect(r.cancelled).toEqual([`${batch} (recordings of 2026-09-08)`]);
     expect(r.destroyed).toEqual([]);
     expect(r.held.map((h) => h.batch.id)).toEqual([batch]);
     expect(exists(bf.keyFile) && exists(bf.segmentFile) && exists(bf.storeFile('abc'))).toBe(true);
@@ -173,11 +179,15 @@ describe('purge steps', () => {
     const { clock, dir, bf } = await homeWithBatch();
     clock.set('2026-11-05T09:00:00-08:00'); // day 58
     const s = await open(dir, clock);
-    const head = s.ledger.head;
+    const head = s.ledger.head.seq;
     const r = await executePurge(s);
     expect(r.destroyed).toEqual([]);
-    expect(s.ledger.head).toEqual(head);
-    expect(exists(bf.keyFile)).toBe(true);
+    // The batch's metadata says it began 65 days ago, so it is split by day; nothing is destroyed.
+    expect(types(s, head)).toEqual(['batch.days']);
+    expect(exists(bf.keyFile) && exists(bf.storeFile('abc'))).toBe(true);
+    const again = s.ledger.head;
+    expect((await executePurge(s)).destroyed).toEqual([]);
+    expect(s.ledger.head).toEqual(again);
     s.close();
   });
 });
