@@ -1,8 +1,9 @@
 /**
- * Retention and destruction over 90 days with an injected clock (policy §8): imports,
- * a hold that keeps its batch past day 60, a purge that destroys exactly what is due and not
- * held (crypto-shredded: nothing the home holds can read it), reinstall refused on day 59 and
- * allowed on day 60, an interrupted purge finished by running it again, and the overdue line.
+ * Retention and destruction over 90 days with an injected clock (policy §8): imports, a hold
+ * that keeps its drive's days past day 60, a purge that destroys exactly the recording days that
+ * are due and not held (crypto-shredded: nothing the home holds can read them), reinstall refused
+ * on day 59 and allowed on day 60, an interrupted purge finished by running it again, and the
+ * overdue line. The per-image walk is retention-walk.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { ExifTool } from 'exiftool-vendored';
 import { manualClock } from '../../src/core/time.js';
 import { extractDestructionFields } from '../../src/documents/destruction.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
-import { BatchFiles, loadBatchKey, storeContext } from '../../src/ledger/batches.js';
+import { BatchFiles, loadBatchKey, loadDayKey, storeContext } from '../../src/ledger/batches.js';
 import { executePurge } from '../../src/operations/purge.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
@@ -209,13 +210,14 @@ describe('retention and purge over 90 days', () => {
     const early = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env, clock });
     expect(early.code).toBe(4);
     expect(early.stderr).toMatch(/may be recorded over from/);
-    expect(early.stderr).not.toMatch(/Overdue/);
+    // Its first two days are already past their own dates; its last is not.
+    expect(early.stderr).toContain(`${batchOf.D001} (recordings of 2026-09-01)`);
+    expect(early.stderr).not.toContain('(recordings of 2026-09-03)');
     clock.set(new Date(newest1 + 60 * DAY));
     const accepted = await ok(['drive', 'install', 'D001', '--camera', 'CAM-01']);
-    // D001's batch is past its date now and not destroyed: the line names it.
-    expect(accepted.stderr).toMatch(
-      new RegExp(`^Overdue: Import batch ${batchOf.D001} passed its destruction date today`),
-    );
+    // D001's three recording days are past their dates now and not destroyed: the line names them.
+    expect(accepted.stderr).toMatch(/^Overdue: 3 import batches or recording days are past their destruction date/);
+    expect(accepted.stderr).toContain(`${batchOf.D001} (recordings of 2026-09-03)`);
 
     // Day 61 after D002's newest recording: D001's batch and D002's (held) are past their date.
     const newest2 = Date.parse(rep.batches.find((b) => b.id === batchOf.D002)!.recordedLast);
@@ -223,12 +225,15 @@ describe('retention and purge over 90 days', () => {
     const dry = await ok(['purge', '--json']);
     const plan = JSON.parse(dry.stdout) as {
       done: boolean;
-      due: { batch: string }[];
-      held: { batch: string; heldBy: string[] }[];
+      due: { batch: string; day: string }[];
+      held: { batch: string; day: string; heldBy: string[] }[];
     };
     expect(plan.done).toBe(false);
-    expect(plan.due.map((d) => d.batch)).toEqual([batchOf.D001]);
-    expect(plan.held).toEqual([{ batch: batchOf.D002, heldBy: [H] }]);
+    const d1 = ['2026-09-01', '2026-09-02', '2026-09-03'];
+    expect(plan.due.map((d) => [d.batch, d.day])).toEqual(d1.map((d) => [batchOf.D001, d]));
+    expect(plan.held).toEqual(
+      ['2026-09-08', '2026-09-09', '2026-09-10'].map((day) => ({ batch: batchOf.D002, day, heldBy: [H] })),
+    );
     expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D001}.key`))).toBe(true);
 
     // A backup of the home before the purge: after it, nothing the home holds can read D001's data.
@@ -240,6 +245,7 @@ describe('retention and purge over 90 days', () => {
       purge: string;
       destroyed: {
         batch: string;
+        day: string;
         stored: number;
         recordedFirst: string;
         recordedLast: string;
@@ -248,13 +254,13 @@ describe('retention and purge over 90 days', () => {
       held: { batch: string }[];
       certificate: string;
     };
-    expect(res.destroyed.map((d) => d.batch)).toEqual([batchOf.D001]);
-    expect(res.held.map((d) => d.batch)).toEqual([batchOf.D002]);
+    expect(res.destroyed.map((d) => [d.batch, d.day])).toEqual(d1.map((d) => [batchOf.D001, d]));
+    expect(res.held.map((d) => d.batch)).toEqual([batchOf.D002, batchOf.D002, batchOf.D002]);
     expect(res.certificate).toBe(path.join(out, `destruction-${res.purge}.pdf`));
     const pdf = fs.readFileSync(res.certificate);
     expect(verifyPdfSignature(pdf).valid).toBe(true);
     const cert = extractDestructionFields(pdf);
-    expect(cert.batches.map((b) => b.id)).toEqual([batchOf.D001]);
+    expect(cert.batches.map((b) => b.id)).toEqual(d1.map((d) => `${batchOf.D001} · ${d}`));
     expect(cert.batches[0]).toMatchObject({
       files: res.destroyed[0]!.stored,
       manifestSha256: res.destroyed[0]!.manifestSha256,
@@ -282,29 +288,36 @@ describe('retention and purge over 90 days', () => {
       const backedUp = path.join(backup, 'home', 'store', batchOf.D001!);
       const victim = path.join(backedUp, fs.readdirSync(backedUp)[0]!);
       const keys = fs.readdirSync(path.join(t.home, 'keys')).map((k) => k.replace(/\.key$/, ''));
-      expect(keys).not.toContain(batchOf.D001);
+      expect(keys.some((k) => k.startsWith(batchOf.D001!))).toBe(false);
       for (const k of keys) {
-        const key = loadBatchKey(new BatchFiles(s.home, k), s.master);
+        const [b, day] = k.split('@');
+        const bf = new BatchFiles(s.home, b!);
+        const key = day ? loadDayKey(bf, s.master, day) : loadBatchKey(bf, s.master);
         await expect(hashStored(victim, key, storeContext(batchOf.D001!))).rejects.toThrow();
-        await expect(hashStored(victim, key, storeContext(k))).rejects.toThrow();
+        await expect(hashStored(victim, key, storeContext(b!))).rejects.toThrow();
       }
       await expect(hashStored(victim, s.master, storeContext(batchOf.D001!))).rejects.toThrow();
       // The destruction is in the ledger: by whom, when, what.
       const ev = s.ledger.rows<{ type: string; actor: string; data: string; camera_id: string; drive_id: string }>(
-        "SELECT type, actor, data, camera_id, drive_id FROM events WHERE type LIKE 'batch.%' OR type LIKE 'purge.%' ORDER BY seq",
+        "SELECT type, actor, data, camera_id, drive_id FROM events WHERE (type LIKE 'batch.%' OR type LIKE 'purge.%' OR type LIKE 'day.%') AND type != 'batch.days' ORDER BY seq",
       );
+      const perDay = ['day.destruction_started', 'day.key_destroyed', 'day.destroyed'];
       expect(ev.map((e) => e.type)).toEqual([
         'purge.started',
+        ...perDay,
+        ...perDay,
+        ...perDay,
         'batch.destruction_started',
         'batch.key_destroyed',
         'batch.destroyed',
         'purge.finished',
         'purge.certificate',
       ]);
-      const done = ev.find((e) => e.type === 'batch.destroyed')!;
+      const done = ev.find((e) => e.type === 'day.destroyed')!;
       expect(done).toMatchObject({ actor: 'asd', camera_id: 'CAM-01', drive_id: 'D001' });
       expect(JSON.parse(done.data)).toMatchObject({
         batch: batchOf.D001,
+        day: '2026-09-01',
         stored: res.destroyed[0]!.stored,
         recordedFirst: res.destroyed[0]!.recordedFirst,
         manifestSha256: res.destroyed[0]!.manifestSha256,
@@ -324,9 +337,8 @@ describe('retention and purge over 90 days', () => {
     );
     clock.set(new Date(newest3 + 62 * DAY));
     const late = await ok(['retention']);
-    expect(late.stderr).toMatch(
-      new RegExp(`Overdue: Import batch ${batchOf.D003} passed its destruction date 2 days ago`),
-    );
+    expect(late.stderr).toMatch(/Overdue: 3 import batches or recording days are past their destruction date/);
+    expect(late.stderr).toContain(`${batchOf.D003} (recordings of 2026-09-17)`);
     const s2 = await openSession({
       homeDir: t.home,
       credentials: { username: 'asd', password: PASSWORD },
@@ -345,14 +357,16 @@ describe('retention and purge over 90 days', () => {
       s2.close();
     }
     const bf3 = path.join(t.home, 'store', batchOf.D003!);
-    expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D003}.key`))).toBe(false);
+    expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D003}@2026-09-15.key`))).toBe(false);
     expect(fs.existsSync(bf3)).toBe(true);
-    const dry2 = JSON.parse((await ok(['purge', '--json'])).stdout) as { unfinished: { batch: string }[] };
-    expect(dry2.unfinished.map((u) => u.batch)).toEqual([batchOf.D003]);
+    const dry2 = JSON.parse((await ok(['purge', '--json'])).stdout) as {
+      unfinished: { batch: string; day: string }[];
+    };
+    expect(dry2.unfinished.map((u) => [u.batch, u.day])).toEqual([[batchOf.D003, '2026-09-15']]);
     const rerun = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as {
       destroyed: { batch: string }[];
     };
-    expect(rerun.destroyed.map((d) => d.batch)).toEqual([batchOf.D003]);
+    expect(rerun.destroyed.map((d) => d.batch)).toEqual([batchOf.D003, batchOf.D003, batchOf.D003]);
     expect(fs.existsSync(bf3)).toBe(false);
     expect((await ok(['verify'])).code).toBe(0);
 
@@ -382,7 +396,7 @@ describe('retention and purge over 90 days', () => {
     };
     expect(fs.existsSync(path.join(t.home, 'keys', `${batchOf.D002}.key`))).toBe(false);
     expect(fs.existsSync(path.join(t.home, 'store', batchOf.D002!))).toBe(false);
-    expect(last.destroyed.map((d) => d.batch)).toEqual([batchOf.D002]);
+    expect(last.destroyed.map((d) => d.batch)).toEqual([batchOf.D002, batchOf.D002, batchOf.D002]);
     const after = await ok(['retention', '--json']);
     expect(after.stderr).not.toMatch(/Import batch/);
     const fin = JSON.parse(after.stdout) as { batches: BatchJson[] };
@@ -445,10 +459,16 @@ describe('purge and duplicates', () => {
       expect(plan.due).toEqual([]);
       expect(plan.held).toEqual(
         expect.arrayContaining([
-          { batch: a.batch, heldBy: ['H-TEST'] },
-          { batch: b.batch, heldBy: ['H-TEST'] },
+          expect.objectContaining({ batch: a.batch, heldBy: ['H-TEST'] }),
+          expect.objectContaining({ batch: b.batch, heldBy: ['H-TEST'] }),
         ]),
       );
+      // Every day of the first batch is kept: the held batch's duplicates are read from its files.
+      expect(plan.held.filter((h) => h.batch === a.batch).map((h) => h.day)).toEqual([
+        '2026-09-01',
+        '2026-09-02',
+        '2026-09-03',
+      ]);
       const r = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as {
         destroyed: unknown[];
       };

@@ -6,6 +6,9 @@ import {
   driveForecast,
   holdStands,
   overdueDuties,
+  imageRetention,
+  recordationDate,
+  recordingDay,
   reinstallEligibility,
   retentionStatus,
   type HoldRef,
@@ -379,7 +382,9 @@ describe('overdueDuties', () => {
     const later = addDays(now, 5);
     const out = overdueDuties(nothing, later);
     expect(out).toHaveLength(6);
-    expect(out[0]).toBe('Import batch B1 passed its destruction date 4 days ago and is not destroyed (policy §8).');
+    expect(out[0]).toBe(
+      'Import batch B1 passed its destruction date 4 days ago and is not destroyed (policy §8); run `custody purge`.',
+    );
     expect(out[1]).toContain('Drive D1 holds data past its destruction date');
     expect(out[2]).toContain('The health check is due: the last was 33 days ago');
     expect(out[3]).toContain('Hold H1 was due for review on 2026-11-27');
@@ -393,7 +398,7 @@ describe('overdueDuties', () => {
     const input = { batchesPastDestruction: [{ id: 'B1', dueDate: due }], lastHealthCheckAt: due };
     expect(overdueDuties(input, new Date(due.getTime() - 1))).toEqual([]);
     expect(overdueDuties(input, due)).toEqual([
-      'Import batch B1 passed its destruction date today and is not destroyed (policy §8).',
+      'Import batch B1 passed its destruction date today and is not destroyed (policy §8); run `custody purge`.',
     ]);
   });
 
@@ -418,7 +423,7 @@ describe('overdueDuties', () => {
       now,
     );
     expect(out).toEqual([
-      '3 import batches are past their destruction date, the oldest since 2026-11-10, and are not destroyed (policy §8): B1, B2 and B3.',
+      '3 import batches or recording days are past their destruction date, the oldest since 2026-11-10, and are not destroyed (policy §8): B1, B2 and B3; run `custody purge`.',
       '2 holds are past their review date, the oldest since 2026-11-01; confirm or release them (policy §8): H1 and H2.',
       '2 releases have no written acknowledgement of receipt in time, the oldest from 2026-11-01 (policy §5): R1 and R2.',
     ]);
@@ -450,5 +455,37 @@ describe('overdueDuties', () => {
     expect(out).toEqual([
       'Release R9 to County Sheriff on 2026-11-14 has no written acknowledgement of receipt after 10 days (policy §5).',
     ]);
+  });
+});
+
+describe('retention per image (policy §8: sixty days from the date of recordation)', () => {
+  const imported = new Date('2026-11-02T17:00:00Z');
+  it('counts from the image own date when believable, from the import otherwise', () => {
+    expect(recordationDate({ recordedAt: '2026-10-01T12:00:00-07:00', flags: [] }, imported)).toEqual({
+      at: new Date('2026-10-01T19:00:00Z'),
+      fromImport: false,
+    });
+    for (const flags of [['absurd'], ['future'], ['no-capture-time'], ['before-camera']])
+      expect(recordationDate({ recordedAt: '1970-01-01T00:00:05Z', flags }, imported)).toEqual({
+        at: imported,
+        fromImport: true,
+      });
+    expect(recordationDate({ flags: [] }, imported)).toEqual({ at: imported, fromImport: true });
+  });
+
+  it('is due from its own 60th day, held only where a standing hold reaches its date', () => {
+    const rec = { recordedAt: new Date('2026-09-01T19:00:00Z'), fromImport: false, destroyed: false };
+    const due = new Date('2026-10-31T19:00:00Z');
+    expect(imageRetention(rec, [], new Date(due.getTime() - 1), 60).state).toBe('retained');
+    expect(imageRetention(rec, [], due, 60)).toMatchObject({ state: 'due', dueDate: due });
+    const hold = (from: string, to: string) => ({
+      id: 'H1',
+      reviewDate: new Date('2027-01-01T00:00:00Z'),
+      scope: { from: new Date(from), to: new Date(to) },
+    });
+    expect(imageRetention(rec, [hold('2026-09-01T07:00:00Z', '2026-09-02T07:00:00Z')], due, 60).state).toBe('held');
+    expect(imageRetention(rec, [hold('2026-09-02T07:00:00Z', '2026-09-03T07:00:00Z')], due, 60).state).toBe('due');
+    expect(imageRetention({ ...rec, destroyed: true }, [], due, 60).state).toBe('destroyed');
+    expect(recordingDay(new Date('2026-09-02T06:30:00Z'), 'America/Los_Angeles')).toBe('2026-09-01');
   });
 });
