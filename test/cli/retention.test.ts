@@ -454,7 +454,7 @@ describe('purge and duplicates', () => {
       clock.set('2026-11-20T09:00:00-08:00'); // both past their dates; only B is held
       const plan = JSON.parse((await ok(['purge', '--json'])).stdout) as {
         due: unknown[];
-        held: { batch: string; heldBy: string[] }[];
+        held: { batch: string; day: string; heldBy: string[] }[];
       };
       expect(plan.due).toEqual([]);
       expect(plan.held).toEqual(
