@@ -5,6 +5,7 @@ import type { Permission } from '../core/roles.js';
 import { resolveHomeDir } from '../ledger/home.js';
 import { openSession, type Session } from '../ledger/session.js';
 import { loginNotices } from '../operations/notices.js';
+import { offerPurge } from './commands/purge.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { askSecret, askText } from './prompts.js';
 
@@ -90,6 +91,7 @@ export async function withSession<T>(
   try {
     if (permission) s.require(permission);
     for (const line of loginNotices(s)) ctx.stderr.write(`${line}\n`);
+    await offerPurge(ctx, g, s, command);
     return await fn(s);
   } finally {
     s.close();

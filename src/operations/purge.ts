@@ -95,6 +95,13 @@ export async function purgePlan(s: Session): Promise<PurgePlanView> {
   };
 }
 
+/** How many recording days are past their date and not held, now (cheap: no segment is opened). */
+export function dueDays(s: Session): number {
+  return retentionReport(s)
+    .batches.flatMap((b) => b.days)
+    .filter((d) => d.entry.state === 'due').length;
+}
+
 export function nothingToPurge(p: PurgePlanView): boolean {
   return !p.due.length && !p.unfinished.length;
 }

@@ -26,7 +26,7 @@ import { endExiftool } from '../../src/media/exif.js';
 import { hashStored } from '../../src/media/store.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, PASSWORD, run, scriptedPrompts, tmpDir } from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 const DAY = 86_400_000;
@@ -317,6 +317,21 @@ describe('retention per image over 120 days', () => {
       // 23:55 local, whatever the offset (daylight saving ends on 1 November).
       const day = new Date(Date.parse('2026-09-01T12:00:00Z') + i * DAY).toISOString().slice(0, 10);
       clock.set(`${day}T23:55:00${day < '2026-11-01' ? '-07:00' : '-08:00'}`);
+      if (day === '2026-11-05' || day === '2026-11-06') {
+        // At log-in on a terminal the custodian is asked, once, to purge what is due: no changes nothing, yes purges.
+        const answer = day === '2026-11-06';
+        const prompts = scriptedPrompts([answer]);
+        const r = await run(['retention'], { env: t.env, clock, isTTY: true, prompts });
+        expect(r.code, r.stderr).toBe(0);
+        expect(prompts.asked).toEqual([
+          '1 recording day is past the destruction date (policy §8). Destroy it now (custody purge)?',
+        ]);
+        if (answer) {
+          expect(r.stdout).toMatch(new RegExp(`Destroyed 1 recording day \\(.*\\): ${B1} 2026-09-07`));
+          destroyedOn.set(`${B1} 2026-09-07`, day);
+          expect(r.stdout).toContain(path.join(t.home, 'certificates'));
+        }
+      }
       const r = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as {
         destroyed: { batch: string; day: string }[];
       };

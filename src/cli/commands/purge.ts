@@ -1,7 +1,9 @@
 /** `custody purge` (policy §8): destroy what is past its destruction date and not held, with a certificate. */
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { Session } from '../../ledger/session.js';
 import {
+  dueDays,
   type HeldBatch,
   nothingToPurge,
   purge,
@@ -12,7 +14,36 @@ import {
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags } from '../options.js';
 import { bytes, printJson, table } from '../render.js';
+import { askConfirm } from '../prompts.js';
 import { withSession } from '../session.js';
+
+/**
+ * Policy §8: data past its destruction date must not wait for someone to remember `custody purge`.
+ * At log-in on a terminal, an operator who may purge is asked once whether to destroy it now
+ * (the same as `custody purge --yes`; the certificate goes to the home's certificates/ folder, and its
+ * path is printed); no means nothing changes.
+ */
+export async function offerPurge(ctx: CliContext, g: GlobalOptions, s: Session, command: string): Promise<void> {
+  if (!ctx.isTTY || g.json || command === 'purge' || !mayPurge(s)) return;
+  const due = dueDays(s);
+  if (!due) return;
+  const yes = await askConfirm(ctx, undefined, {
+    flag: '(custody purge --yes)',
+    message: `${due} ${due === 1 ? 'recording day is' : 'recording days are'} past the destruction date (policy §8). Destroy ${due === 1 ? 'it' : 'them'} now (custody purge)?`,
+    default: false,
+  });
+  if (!yes) return;
+  renderPurge(ctx, await purge(s, { certificate: true, certificateDir: path.join(s.home.dir, 'certificates') }));
+}
+
+function mayPurge(s: Session): boolean {
+  try {
+    s.require('purge');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function registerPurge(program: Command, ctx: CliContext, globals: () => GlobalOptions): void {
   program
