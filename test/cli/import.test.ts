@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
-import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../../src/ledger/batches.js';
+import {
+  BatchFiles,
+  loadBatchKey,
+  openSegment,
+  StoreKeys,
+  segmentRecords,
+  storeContext,
+} from '../../src/ledger/batches.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive, type FixtureManifest } from '../../tools/fixture-drive.js';
@@ -72,7 +79,10 @@ async function storedState(t: TestHome, batch: string) {
     const events = s.ledger.rows<{ type: string; data: string }>(
       "SELECT type, data FROM events WHERE type LIKE 'import.%'",
     );
-    return { bf, key, recs, events, storeFiles: fs.readdirSync(bf.storeDir).sort() };
+    // Each stored file opens with its own key, sealed with its recording day's key (policy §8).
+    const keys = new StoreKeys(s.home, s.master);
+    const fileKeys = new Map(recs.filter((r) => r.outcome === 'stored').map((r) => [r.id, keys.forFile(batch, r)]));
+    return { bf, key, recs, fileKeys, events, storeFiles: fs.readdirSync(bf.storeDir).sort() };
   } finally {
     s.close();
   }
@@ -126,9 +136,10 @@ describe('import', () => {
       if (f.kind !== null && f.size > 0) {
         expect(rec!.sha256).toBe(f.sha256);
         if (rec!.outcome === 'stored')
-          expect((await hashStored(st.bf.storeFile(rec!.storeName!), st.key, storeContext(sum.batch))).sha256).toBe(
-            f.sha256,
-          );
+          expect(
+            (await hashStored(st.bf.storeFile(rec!.storeName!), st.fileKeys.get(rec!.id)!, storeContext(sum.batch)))
+              .sha256,
+          ).toBe(f.sha256);
       }
     }
     // The drive was only read: the id file is the one thing written.

@@ -15,6 +15,7 @@ import {
   BatchFiles,
   loadBatchKey,
   openSegment,
+  StoreKeys,
   segmentEntries,
   segmentRecords,
   storeContext,
@@ -91,8 +92,14 @@ async function batchState(t: TestHome, batch: string) {
       .find((d) => d.batch === batch);
     const status = s.ledger.one<{ status: string }>('SELECT status FROM batches WHERE id = ?', [batch])?.status;
     const stored = new Map<string, string>();
+    // Each stored file opens with its own key, sealed with its recording day's key (policy §8).
+    const keys = new StoreKeys(s.home, s.master);
+    const byName = new Map(recs.filter((r) => r.storeName && r.outcome !== 'duplicate').map((r) => [r.storeName!, r]));
     for (const f of fs.readdirSync(bf.storeDir))
-      stored.set(f, (await hashStored(bf.storeFile(f), key, storeContext(batch))).sha256);
+      stored.set(
+        f,
+        (await hashStored(bf.storeFile(f), keys.forFile(batch, byName.get(f) ?? {}), storeContext(batch))).sha256,
+      );
     return { recs, entries, finished, status, stored };
   } finally {
     s.close();
