@@ -10,7 +10,7 @@
  * A purge as a whole is `purge.started` … `purge.finished`.
  *
  * Policy §8 counts each image's sixty days from its own date of recordation, so a batch is kept
- * and destroyed by recording day (migration 7): `batch.days` records what each day of a batch
+ * and destroyed by recording day (migration 8): `batch.days` records what each day of a batch
  * holds; a day's destruction is `day.destruction_started`, `day.key_destroyed` (its key is gone:
  * its files are unreadable wherever a copy lies), `day.destroyed` (its files and index rows are
  * gone). When a batch's last day is destroyed, the batch's own key and files follow as above.
@@ -203,7 +203,7 @@ CREATE TABLE problems (
 `,
     },
     {
-      version: 7,
+      version: 8,
       sql: `
 CREATE TABLE batch_days (
   batch_id TEXT NOT NULL, day TEXT NOT NULL, files INTEGER NOT NULL, recorded_first TEXT, recorded_last TEXT,
