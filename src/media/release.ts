@@ -25,6 +25,8 @@ export interface ReleaseItem {
   sha256: string;
   size: number;
   recordedAt?: string;
+  /** Its capture-time flags (an unbelievable date counts from the import, policy §8). */
+  flags?: string[];
   /** Where the encrypted content is: the batch that stores it and its store name. */
   from: { batch: string; storeName: string };
 }
@@ -85,6 +87,7 @@ export async function collectReleaseItems(
           sha256: r.sha256,
           size: r.size,
           recordedAt: r.recordedAt,
+          flags: r.flags,
           from,
         });
       }

@@ -9,8 +9,8 @@
  */
 import { type AgencyOverride, type Eligibility, purposeRefusal } from '../core/eligibility.js';
 import { CustodyError } from '../core/errors.js';
-import { destructionDate, holdStands } from '../core/retention.js';
-import { isoInZone, parseIsoWithOffset } from '../core/time.js';
+import { holdStands } from '../core/retention.js';
+import { isoInZone } from '../core/time.js';
 import {
   type AgencyRow,
   agencyEligibilityOf,
@@ -24,6 +24,7 @@ import {
   requestScope,
   scopeBatches,
 } from '../ledger/features/requests.js';
+import { imageRetentionOf } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 
 /** What passes the gate: a release (bag or drive, `image export` included) or a look at an image. */
@@ -80,6 +81,8 @@ export interface GateItem {
   camera: string | null;
   /** Its date of recordation, when known. */
   recordedAt?: string;
+  /** Its capture-time flags (an unbelievable date counts from the import, policy §8). */
+  flags?: readonly string[];
 }
 
 export interface RetentionState {
@@ -92,25 +95,28 @@ export interface RetentionState {
 }
 
 /**
- * The retention state of one image (policy §8). Today the destruction date is its batch's (the
- * newest recording of the batch + the retention period), and a hold whose scope includes the image
- * keeps it; this is the one place the gate asks, so a per-image date replaces it here alone.
+ * The retention state of one image (policy §8: "kept for period of sixty (60) days from the date
+ * of recordation"): its destruction date is its own date of recordation + the retention period
+ * (the import's date when its capture time is not believable: 1970, 2099, none), not its batch's;
+ * an image of a recording day already destroyed is never served; a hold whose scope includes the
+ * image keeps it. This is the one place the gate asks.
  */
 export function retentionStateOf(
   s: Session,
-  item: { batch: string; camera: string | null; recordedAt?: string },
+  item: { batch: string; camera: string | null; recordedAt?: string; flags?: readonly string[] },
 ): RetentionState {
-  const b = s.ledger.one<{ recorded_last: string | null }>('SELECT recorded_last FROM batches WHERE id = ?', [
-    item.batch,
-  ]);
-  const newest = b?.recorded_last ? parseIsoWithOffset(b.recorded_last) : undefined;
+  const r = imageRetentionOf(s, item.batch, {
+    recordedAt: item.recordedAt,
+    flags: [...(item.flags ?? [])],
+    outcome: 'stored',
+  });
   const now = s.clock();
   const heldBy = holdsForImage(s, item)
     .filter((h) => holdStands(h, now))
     .map((h) => h.id);
-  if (!newest) return { heldBy, overdue: false };
-  const destroyFrom = destructionDate(newest, s.settings.retentionDays);
-  return { destroyFrom, heldBy, overdue: destroyFrom.getTime() <= now.getTime() && heldBy.length === 0 };
+  const destroyFrom = r.dueDate;
+  const overdue = r.state === 'destroyed' || (destroyFrom.getTime() <= now.getTime() && heldBy.length === 0);
+  return { destroyFrom, heldBy: r.state === 'destroyed' ? [] : heldBy, overdue };
 }
 
 /** Refuse data past its destruction date (policy §8), naming the date and the purge command. */

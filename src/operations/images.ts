@@ -56,7 +56,7 @@ export async function showImage(s: Session, o: { id: string; reason: AccessReaso
   const b = await loadBatch(s, ref.batch);
   const rec = b.records.get(ref.fileId);
   if (!rec) throw new CustodyError('notFound', `No image ${o.id}.`);
-  const item = { image: o.id, batch: ref.batch, camera: b.camera, recordedAt: rec.recordedAt };
+  const item = { image: o.id, batch: ref.batch, camera: b.camera, recordedAt: rec.recordedAt, flags: rec.flags };
   if (pass) checkItems(s, pass, [item]);
   else checkRetention(s, [item]);
   const { loadReadings } = await import('../ocr/queue.js');

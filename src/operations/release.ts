@@ -171,7 +171,7 @@ async function planDrive(s: Session, base: PlanBase, driveId: string): Promise<D
 
 /** A file to hand over, as the gate judges it. */
 export function gateItem(i: ReleaseItem): GateItem {
-  return { image: i.image, batch: i.batch, camera: i.camera, recordedAt: i.recordedAt };
+  return { image: i.image, batch: i.batch, camera: i.camera, recordedAt: i.recordedAt, flags: i.flags };
 }
 
 /**
