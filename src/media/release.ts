@@ -8,7 +8,6 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { CustodyError } from '../core/errors.js';
 import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, storeContext } from '../ledger/batches.js';
-import { refuseUnservable } from '../ledger/purge.js';
 import { decryptStream } from '../ledger/crypto.js';
 import type { Session } from '../ledger/session.js';
 import { validateBag, writeBag, type BagFile, type BagSummary } from './bagit.js';
@@ -70,8 +69,6 @@ export async function collectReleaseItems(
           if (range.to && t > range.to.getTime()) continue;
         }
         let from: ReleaseItem['from'];
-        // Policy §8: nothing past its destruction date leaves the home (refused, naming the date).
-        refuseUnservable(s, `${b.id}:${r.id}`, b.id, r);
         if (r.outcome === 'stored' && r.storeName) from = { batch: b.id, storeName: r.storeName };
         else {
           const [batch, storeName] = (r.duplicateOf ?? '').split('/');

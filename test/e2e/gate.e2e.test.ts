@@ -301,7 +301,8 @@ describe('the one gate (spawned)', () => {
     const aug = await request('ECSO', ['--cameras', 'CAM-02', '--from', '2026-08-01', '--to', '2026-08-31']);
     const r = await refused(
       ['release', '--request', aug, '--to', to],
-      /was due for destruction on 2026-10-1\d .*policy §8/,
+      // Its own date of recordation (10 August) + 60 days, not its batch's newest (policy §8).
+      /was due for destruction on 2026-10-09 .*policy §8/,
       to,
     );
     expect(r.stderr).toMatch(/custody purge/);
