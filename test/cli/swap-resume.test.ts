@@ -50,6 +50,8 @@ beforeAll(async () => {
     'law-enforcement',
     '--jurisdiction',
     'california-local',
+    '--identifier',
+    'CA0019900',
   ]);
 }, 120_000);
 

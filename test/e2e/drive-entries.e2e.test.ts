@@ -93,23 +93,48 @@ describe('custody import (built binary) accounts for every entry', () => {
     const stored = fs.readdirSync(store);
     expect(stored).toHaveLength(2);
     for (const f of stored) fs.rmSync(path.join(store, f));
+    // Decrypted copies leave only as a release on a request from an eligible agency (policy §5).
+    const bin = (args: string[]) => spawnBin(args, { env: t.env, timeoutMs: 120_000 });
+    const driveId = JSON.parse((await bin(['drive', 'list', '--json'])).stdout)[0].id as string;
+    await bin([
+      'agency',
+      'add',
+      '--id',
+      'ECSO',
+      '--name',
+      'Example County Sheriff',
+      '--kind',
+      'law-enforcement',
+      '--jurisdiction',
+      'california-local',
+      '--identifier',
+      'CA0019900',
+    ]);
+    const req = await bin([
+      'request',
+      'new',
+      '--agency',
+      'ECSO',
+      '--officer',
+      'Det. A',
+      '--badge',
+      '1',
+      '--case',
+      '1',
+      '--purpose',
+      'criminal investigation',
+      '--document-ref',
+      'letter',
+      '--drive',
+      driveId,
+      '--json',
+    ]);
+    const reqId = (JSON.parse(req.stdout) as { id: string }).id;
     const out = path.join(tmpDir('custody-out-'), 'export');
-    const r = await spawnBin(
-      [
-        'image',
-        'export',
-        `${batch}:1`,
-        `${batch}:2`,
-        '--to',
-        out,
-        '--purpose',
-        'criminal investigation',
-        '--case',
-        '1',
-      ],
-      { env: t.env },
-    );
-    expect(r.code).toBe(8);
+    const r = await spawnBin(['image', 'export', `${batch}:1`, `${batch}:2`, '--to', out, '--request', reqId], {
+      env: t.env,
+    });
+    expect(r.code, r.stderr).toBe(8);
     expect(r.stderr).toMatch(new RegExp(`^custody: The stored copy of image ${batch}:1 is missing from the store`));
     expect(fs.readdirSync(path.dirname(out))).toEqual([]);
   }, 180_000);
