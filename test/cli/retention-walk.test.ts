@@ -26,7 +26,7 @@ import { endExiftool } from '../../src/media/exif.js';
 import { hashStored } from '../../src/media/store.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, scriptedPrompts, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, PASSWORD, run, scriptedPrompts, tmpDir, ECSO_AGENCY_ADD } from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 const DAY = 86_400_000;
@@ -167,20 +167,7 @@ describe('retention per image over 120 days', () => {
 
     // A request for 10–11 September (D002's days) and a hold on it.
     clock.set('2026-09-16T10:00:00-07:00');
-    await ok([
-      'agency',
-      'add',
-      '--id',
-      'ECSO',
-      '--name',
-      "Example County Sheriff's Office",
-      '--kind',
-      'law-enforcement',
-      '--jurisdiction',
-      'california-local',
-      '--identifier',
-      'CA0019900',
-    ]);
+    await ok(ECSO_AGENCY_ADD);
     const letter = path.join(t.dir, 'preservation.txt');
     fs.writeFileSync(letter, 'ECSO preservation letter\n');
     const request = async (from: string, to: string) =>

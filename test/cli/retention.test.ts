@@ -18,7 +18,7 @@ import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { hashStored } from '../../src/media/store.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir, ECSO_AGENCY_ADD } from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 const DAY = 86_400_000;
@@ -107,20 +107,7 @@ describe('retention and purge over 90 days', () => {
 
     // A hold on D002's data (placed on day 12 on a written request, reviewed at the end of the year).
     clock.set('2026-09-12T10:00:00-07:00');
-    await ok([
-      'agency',
-      'add',
-      '--id',
-      'ECSO',
-      '--name',
-      "Example County Sheriff's Office",
-      '--kind',
-      'law-enforcement',
-      '--jurisdiction',
-      'california-local',
-      '--identifier',
-      'CA0019900',
-    ]);
+    await ok(ECSO_AGENCY_ADD);
     const preservation = path.join(t.dir, 'preservation.txt');
     fs.writeFileSync(preservation, 'ECSO preservation letter\n');
     const req = JSON.parse(

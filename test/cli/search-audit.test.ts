@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/health.js';
 import { manualClock } from '../../src/core/time.js';
-import { INIT_ARGS, newTestHome, run } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, run, ECSO_AGENCY_ADD } from '../helpers/cli.js';
 
 describe('search audit', () => {
   it('finds untied searches in the health check, reviews a period, and counts them in the transparency report', async () => {
@@ -20,20 +20,7 @@ describe('search audit', () => {
       return r;
     };
     await ok(INIT_ARGS);
-    await ok([
-      'agency',
-      'add',
-      '--id',
-      'ECSO',
-      '--name',
-      "Example County Sheriff's Office",
-      '--kind',
-      'law-enforcement',
-      '--jurisdiction',
-      'california-local',
-      '--identifier',
-      'CA0019900',
-    ]);
+    await ok(ECSO_AGENCY_ADD);
     const req = JSON.parse(
       (
         await ok([

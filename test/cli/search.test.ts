@@ -10,7 +10,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/ledger/session.js';
 import { runOcr } from '../../src/ocr/queue.js';
 import type { PlateReader, PlateResult } from '../../src/ocr/reader.js';
-import { INIT_ARGS, newTestHome, passwordFileFor, PASSWORD, ROOT, run, tmpDir, type TestHome } from '../helpers/cli.js';
+import {
+  INIT_ARGS,
+  newTestHome,
+  passwordFileFor,
+  PASSWORD,
+  ROOT,
+  run,
+  tmpDir,
+  type TestHome,
+  ECSO_AGENCY_ADD,
+} from '../helpers/cli.js';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
   files: { relPath: string; sha256: string; plate?: string }[];
@@ -195,23 +205,7 @@ describe('the access record', () => {
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/needs --request/);
     expect(fs.existsSync(to)).toBe(false);
-    const agency = await run(
-      [
-        'agency',
-        'add',
-        '--id',
-        'ECSO',
-        '--name',
-        "Example County Sheriff's Office",
-        '--kind',
-        'law-enforcement',
-        '--jurisdiction',
-        'california-local',
-        '--identifier',
-        'CA0019900',
-      ],
-      { env: t.env },
-    );
+    const agency = await run(ECSO_AGENCY_ADD, { env: t.env });
     expect(agency.code, agency.stderr).toBe(0);
     const req = await run(
       [

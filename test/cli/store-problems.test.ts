@@ -10,7 +10,7 @@ import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../../src/ledger/batches.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome, tmpDir, ECSO_AGENCY_ADD } from '../helpers/cli.js';
 
 const NOW = '2026-11-05T00:00:00.000-08:00';
 const DEMO = path.join(ROOT, 'fixtures', 'demo-drive');
@@ -31,20 +31,7 @@ beforeAll(async () => {
   fs.cpSync(DEMO, drive, { recursive: true });
   const imp = await ok(['import', '--source', drive, '--camera', 'CAM-01', '--enrol', '--json']);
   batch = (JSON.parse(imp.stdout) as { batch: string }).batch;
-  await ok([
-    'agency',
-    'add',
-    '--id',
-    'ECSO',
-    '--name',
-    "Example County Sheriff's Office",
-    '--kind',
-    'law-enforcement',
-    '--jurisdiction',
-    'california-local',
-    '--identifier',
-    'CA0019900',
-  ]);
+  await ok(ECSO_AGENCY_ADD);
 }, 240_000);
 
 afterAll(async () => {

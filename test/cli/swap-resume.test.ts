@@ -11,7 +11,7 @@ import type { PromptDriver } from '../../src/cli/context.js';
 import { manualClock } from '../../src/core/time.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, tmpDir, type TestHome } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, tmpDir, type TestHome, ECSO_AGENCY_ADD } from '../helpers/cli.js';
 
 const NOW = '2026-11-05T10:00:00-08:00';
 const REMOVED = '2026-11-04T09:00:00-08:00';
@@ -39,20 +39,7 @@ beforeAll(async () => {
   await ok(base, clock, ['drive', 'enrol', '--id', 'D002', '--label', 'spare']);
   await ok(base, clock, ['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
   fs.cpSync(DEMO, drive, { recursive: true });
-  await ok(base, clock, [
-    'agency',
-    'add',
-    '--id',
-    'ECSO',
-    '--name',
-    "Example County Sheriff's Office",
-    '--kind',
-    'law-enforcement',
-    '--jurisdiction',
-    'california-local',
-    '--identifier',
-    'CA0019900',
-  ]);
+  await ok(base, clock, ECSO_AGENCY_ADD);
 }, 120_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { manualClock } from '../../src/core/time.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { pdftotext } from '../documents/helpers.js';
-import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome, ECSO_AGENCY_ADD } from '../helpers/cli.js';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
   files: { plate?: string }[];
@@ -100,20 +100,7 @@ beforeAll(async () => {
     '--no-replacement',
   ]);
 
-  await ok([
-    'agency',
-    'add',
-    '--id',
-    'ECSO',
-    '--name',
-    "Example County Sheriff's Office",
-    '--kind',
-    'law-enforcement',
-    '--jurisdiction',
-    'california-local',
-    '--identifier',
-    'CA0019900',
-  ]);
+  await ok(ECSO_AGENCY_ADD);
   await ok([
     'agency',
     'add',

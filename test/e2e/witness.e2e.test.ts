@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INIT_ARGS, newTestHome, ROOT, type Run, spawnBin } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, ROOT, type Run, spawnBin, ECSO_AGENCY_ADD } from '../helpers/cli.js';
 
 describe('rollback caught from outside the home (spawned)', () => {
   it('a receipt issued after the rolled-back state fails `verify --receipts`, naming the PDF', async () => {
@@ -27,20 +27,7 @@ describe('rollback caught from outside the home (spawned)', () => {
     await ok(['drive', 'install', 'D001', '--camera', 'CAM-01', '--at', '2026-11-01T08:00:00-08:00']);
     fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
     await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--replacement', 'D002']);
-    await ok([
-      'agency',
-      'add',
-      '--id',
-      'ECSO',
-      '--name',
-      "Example County Sheriff's Office",
-      '--kind',
-      'law-enforcement',
-      '--jurisdiction',
-      'california-local',
-      '--identifier',
-      'CA0019900',
-    ]);
+    await ok(ECSO_AGENCY_ADD);
     const req = await ok([
       'request',
       'new',

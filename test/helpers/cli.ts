@@ -128,3 +128,19 @@ export function scriptedPrompts(answers: (string | boolean)[]): PromptDriver & {
     select: async (o) => String(next(o.message)) as never,
   };
 }
+
+/** The Sheriff's Office most tests register: a California law-enforcement agency with its ORI. */
+export const ECSO_AGENCY_ADD: string[] = [
+  'agency',
+  'add',
+  '--id',
+  'ECSO',
+  '--name',
+  "Example County Sheriff's Office",
+  '--kind',
+  'law-enforcement',
+  '--jurisdiction',
+  'california-local',
+  '--identifier',
+  'CA0019900',
+];
