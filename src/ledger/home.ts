@@ -47,6 +47,8 @@ export interface Keyring {
   /** 2 from format version 2 on: each slot seals an operator's `SlotContents`, not the master key. */
   version?: number;
   operators: Record<string, WrappedKey>;
+  /** 'record' once kept documents are sealed with the record key (every role reads them). */
+  documentsKey?: 'record';
 }
 
 /** What an operator's slot holds (format 2), sealed under the key derived from their password. */
@@ -64,6 +66,10 @@ export interface OperatorKeys {
   record: Buffer;
   evidence?: Buffer;
   signing: SigningKey;
+  /** Record keys this one replaced (key rotation), newest first: data sealed before a rotation. */
+  recordHistory?: Buffer[];
+  /** Evidence keys this one replaced, newest first. */
+  evidenceHistory?: Buffer[];
 }
 
 /** Roles whose slot carries the evidence key (DESIGN.md: "Keys follow roles"). */
@@ -172,6 +178,11 @@ export class Home {
     for (let g = 1; g <= 3; g++) fs.rmSync(`${this.keyringFile}.${g}`, { force: true });
   }
 
+  /** Read, change and write the keyring in one step. */
+  updateKeyring(change: (k: Keyring) => Keyring): void {
+    this.writeKeyring(change(this.readKeyring()));
+  }
+
   /** Format 1: the master key in the operator's slot (only `custody upgrade` still reads it). */
   async unlockLegacy(username: string, password: string): Promise<Buffer | undefined> {
     const entry = this.readKeyring().operators[operatorKeyId(username)];
@@ -220,11 +231,19 @@ export class Home {
     this.writeKeyring(k);
   }
 
-  /** Remove an operator's slot (and every earlier generation of the keyring, which still held it). */
-  removeOperatorKey(username: string): void {
+  /** Remove an operator's slot (and every earlier generation of the keyring, which still held it); returns it. */
+  removeOperatorKey(username: string): WrappedKey | undefined {
     const k = this.readKeyring();
-    delete k.operators[operatorKeyId(username)];
+    const id = operatorKeyId(username);
+    const slot = k.operators[id];
+    delete k.operators[id];
     this.writeKeyring(k);
+    return slot;
+  }
+
+  /** Put a removed slot back (a command that failed after removing it). */
+  restoreOperatorKey(username: string, slot: WrappedKey): void {
+    this.updateKeyring((k) => ({ ...k, operators: { ...k.operators, [operatorKeyId(username)]: slot } }));
   }
 
   /** The ledger's key, from the record key (format 1: from the master key). */
@@ -500,7 +519,10 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
       ),
     );
     writeFileAtomic(path.join(o.dir, 'signing', 'cert.pem'), identity.certPem, { mode: 0o644 });
-    writeFileAtomic(path.join(o.dir, 'keyring.json'), `${JSON.stringify({ version: 2, operators: {} }, null, 2)}\n`);
+    writeFileAtomic(
+      path.join(o.dir, 'keyring.json'),
+      `${JSON.stringify({ version: 2, operators: {}, documentsKey: 'record' }, null, 2)}\n`,
+    );
     // home.json is written before the ledger but the home is only usable once the ledger exists.
     writeFileAtomic(path.join(o.dir, 'home.json'), `${JSON.stringify(json, null, 2)}\n`, { mode: 0o644 });
     const home = Home.open(o.dir);

@@ -14,8 +14,9 @@ import {
 } from '../core/roles.js';
 import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
+import { moveDocumentsToRecord } from './documents.js';
 import { appendLineDurable, removeLeftoverTemps, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
-import { HOME_VERSION, Home, type OperatorKeys } from './home.js';
+import { HOME_VERSION, Home, type OperatorKeys, operatorKeyId } from './home.js';
 import { GENERATIONS, Ledger } from './ledger.js';
 import { acquireLock, type HeldLock } from './lock.js';
 
@@ -230,6 +231,25 @@ export function requireCurrentFormat(home: Home): void {
     );
 }
 
+/**
+ * Disabling an operator removes their slot before the event is committed, so a keyring holding a
+ * disabled operator's slot was put back from before the disable (or tampered with): exit 8.
+ */
+export function refuseKeyringFromBefore(home: Home, ledger: Ledger): void {
+  const disabled = ledger.rows<{ username: string; disabled_at: string | null }>(
+    "SELECT username, disabled_at FROM operators WHERE status = 'disabled' ORDER BY username",
+  );
+  const slots = home.readKeyring().operators;
+  const back = disabled.find((d) => operatorKeyId(d.username) in slots);
+  if (!back) return;
+  ledger.close();
+  throw new CustodyError(
+    'integrity',
+    `keyring.json holds a slot for ${back.username}, who was disabled${back.disabled_at ? ` on ${back.disabled_at}` : ''}: the keyring was put back from before that (a rollback) or tampered with.`,
+    'Nothing was changed. Put back the keyring.json of the newest backup of the home and run `custody verify`.',
+  );
+}
+
 export async function openSession(o: OpenOptions): Promise<Session> {
   const home = Home.open(o.homeDir);
   requireCurrentFormat(home);
@@ -264,6 +284,7 @@ export async function openSession(o: OpenOptions): Promise<Session> {
       throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator.`);
     }
     const operator = operatorFromRow(row);
+    refuseKeyringFromBefore(home, ledger);
     if (operator.status === 'disabled') {
       ledger.close();
       throw new CustodyError('auth', `Operator ${username} is disabled.`, 'Ask the custodian.');
@@ -281,6 +302,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
           .map((b) => home.file('store', b.id)),
       ),
     );
+    // Kept documents sealed with the evidence key by an older custody join the record (every role).
+    moveDocumentsToRecord(home, keys);
     if (failures.length > 0) {
       // Take the failed log-ins into the chain, one event per username, then clear auth.log.
       const byUser = new Map<string, FailedLogin[]>();

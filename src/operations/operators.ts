@@ -65,9 +65,16 @@ export async function operatorAdd(s: Session, o: OperatorAddInput): Promise<Oper
   const keys: OperatorKeys = { record: s.keys.record, signing };
   if (roleReadsEvidence(role)) keys.evidence = s.master;
   s.append('operator.added', { username, displayName, role, organization, signingKey: signing.publicKey });
-  // The keys are sealed for the new operator only after the event is safely on disk.
-  s.commit();
+  // All or nothing: the slot is written first (a failed key write leaves the ledger as it was); if
+  // the commit then fails, the slot is taken out again. A crash between the two leaves only a slot
+  // for a username the ledger does not know, which opens no session and is replaced by the next add.
   await s.home.setOperatorKeys(username, keys, password);
+  try {
+    s.commit();
+  } catch (e) {
+    s.home.removeOperatorKey(username);
+    throw e;
+  }
   return { username, displayName, role, organization, trained: false };
 }
 
@@ -87,8 +94,15 @@ export function operatorDisable(
 ): { username: string; status: 'disabled'; reason: string } {
   operatorToDisable(s, o.username);
   s.append('operator.disabled', { username: o.username, reason: o.reason });
-  s.commit();
-  s.home.removeOperatorKey(o.username);
+  // The slot goes first: a keyring that still holds a disabled operator's slot is refused at
+  // log-in as put back (exit 8). If the commit fails, the slot is put back and nothing changed.
+  const slot = s.home.removeOperatorKey(o.username);
+  try {
+    s.commit();
+  } catch (e) {
+    if (slot) s.home.restoreOperatorKey(o.username, slot);
+    throw e;
+  }
   return { username: o.username, status: 'disabled', reason: o.reason };
 }
 

@@ -5,12 +5,25 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BatchFiles, createBatchKey } from '../../src/ledger/batches.js';
 import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
 import { Home, operatorKeyId } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import { INIT_ARGS, newTestHome, PASSWORD, passwordFileFor, ROOT, run, type TestHome } from '../helpers/cli.js';
+import { Session } from '../../src/ledger/session.js';
+import { sha256Hex } from '../../src/core/hash.js';
+import { sealBlob } from '../../src/ledger/crypto.js';
+import { documentFile } from '../../src/ledger/documents.js';
+import {
+  ECSO_AGENCY_ADD,
+  INIT_ARGS,
+  newTestHome,
+  PASSWORD,
+  passwordFileFor,
+  ROOT,
+  run,
+  type TestHome,
+} from '../helpers/cli.js';
 
 async function homeWithTeam(): Promise<TestHome> {
   const t = newTestHome();
@@ -106,6 +119,148 @@ describe('keys by role', () => {
       if (fs.statSync(p).isFile()) expect(fs.readFileSync(p).includes(Buffer.from(id)), f).toBe(false);
     }
     expect((await run(['camera', 'list'], { env: passwordFileFor(t, 'rlee', 'designee password 1') })).code).toBe(3);
+  });
+});
+
+/** A request with its written request kept in the home; returns the request id and the letter's bytes. */
+async function requestWithLetter(t: TestHome): Promise<{ id: string; letter: Buffer }> {
+  expect((await run(ECSO_AGENCY_ADD, { env: t.env })).code).toBe(0);
+  const file = path.join(t.dir, 'letter.txt');
+  fs.writeFileSync(file, 'Request for ALPR images, case 26-001234.\n');
+  const r = await run(
+    [
+      'request',
+      'new',
+      '--agency',
+      'ECSO',
+      '--officer',
+      'Sgt. Rita Alvarez',
+      '--badge',
+      '4417',
+      '--case',
+      '26-001234',
+      '--purpose',
+      'criminal investigation',
+      '--received-at',
+      '2026-11-05T09:15:00-08:00',
+      '--document',
+      file,
+      '--cameras',
+      'CAM-01',
+      '--from',
+      '2026-11-03',
+      '--to',
+      '2026-11-03',
+      '--json',
+    ],
+    { env: t.env },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  return { id: (JSON.parse(r.stdout) as { id: string }).id, letter: fs.readFileSync(file) };
+}
+
+describe('documents are part of the record', () => {
+  it("the auditor's password alone opens a kept written request on the raw file, and no batch key", async () => {
+    const t = await homeWithTeam();
+    const { id, letter } = await requestWithLetter(t);
+    const home = Home.open(t.home);
+    const asd = (await home.unlock('asd', PASSWORD))!;
+    const bf = new BatchFiles(home, 'B20260101-abcdef');
+    createBatchKey(bf, asd.evidence!);
+    const keyBlob = fs.readFileSync(bf.keyFile);
+    const docBlob = fs.readFileSync(documentFile(home, sha256Hex(letter)));
+    const auditor = await rawSlot(t.home, 'audit1', 'auditor password 1');
+    const record = Buffer.from(auditor.record!, 'base64');
+    const opened = openBlob(subkey(record, 'documents'), docBlob, `custody-document:${sha256Hex(letter)}`);
+    expect(opened?.equals(letter)).toBe(true);
+    for (const k of candidateKeys(auditor))
+      expect(openBlob(k, keyBlob, 'custody-batch-key:B20260101-abcdef')).toBeUndefined();
+    // Through the CLI too: an auditor writes the kept document out.
+    const out = path.join(t.dir, 'copy.txt');
+    const r = await run(['request', 'document', id, '--out', out], {
+      env: passwordFileFor(t, 'audit1', 'auditor password 1'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(out).equals(letter)).toBe(true);
+  });
+
+  it('documents an older custody sealed with the evidence key move to the record key at the next log-in of a key holder', async () => {
+    const t = await homeWithTeam();
+    const { id, letter } = await requestWithLetter(t);
+    const home = Home.open(t.home);
+    const asd = (await home.unlock('asd', PASSWORD))!;
+    const sha = sha256Hex(letter);
+    // As the previous release left it: sealed with the evidence key, the keyring not marked.
+    fs.writeFileSync(
+      documentFile(home, sha),
+      sealBlob(subkey(asd.evidence!, 'documents'), letter, `custody-document:${sha}`),
+    );
+    home.updateKeyring(({ documentsKey: _, ...k }) => k);
+    const aud = passwordFileFor(t, 'audit1', 'auditor password 1');
+    const before = await run(['request', 'document', id, '--out', path.join(t.dir, 'a.txt')], { env: aud });
+    expect(before.code).toBe(4);
+    expect(before.stderr).toMatch(/still sealed with the evidence key/);
+    expect((await run(['camera', 'list'], { env: t.env })).code).toBe(0);
+    const auditor = await rawSlot(t.home, 'audit1', 'auditor password 1');
+    const blob = fs.readFileSync(documentFile(home, sha));
+    const record = Buffer.from(auditor.record!, 'base64');
+    expect(openBlob(subkey(record, 'documents'), blob, `custody-document:${sha}`)?.equals(letter)).toBe(true);
+    expect(openBlob(subkey(asd.evidence!, 'documents'), blob, `custody-document:${sha}`)).toBeUndefined();
+    expect(home.readKeyring().documentsKey).toBe('record');
+    const after = await run(['request', 'document', id, '--out', path.join(t.dir, 'b.txt')], { env: aud });
+    expect(after.code, after.stderr).toBe(0);
+  });
+});
+
+describe('keyring and slots change all or nothing', () => {
+  it('a keyring put back from before a disable is refused at log-in (exit 8), for everyone, changing nothing', async () => {
+    const t = await homeWithTeam();
+    const old = fs.readFileSync(path.join(t.home, 'keyring.json'));
+    expect((await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env })).code).toBe(0);
+    fs.writeFileSync(path.join(t.home, 'keyring.json'), old);
+    const ledger = fs.readFileSync(path.join(t.home, 'ledger.enc'));
+    for (const env of [t.env, passwordFileFor(t, 'rlee', 'designee password 1')]) {
+      const r = await run(['camera', 'list'], { env });
+      expect(r.code).toBe(8);
+      expect(r.stderr.split('\n')[0]).toMatch(
+        /^custody: keyring\.json holds a slot for rlee, who was disabled on .*: the keyring was put back from before that \(a rollback\) or tampered with\.$/,
+      );
+    }
+    expect(fs.readFileSync(path.join(t.home, 'ledger.enc')).equals(ledger)).toBe(true);
+  });
+
+  it('operator add: a failed key write leaves the ledger as it was; a failed commit leaves no slot', async () => {
+    const t = await homeWithTeam();
+    const pw = path.join(t.dir, 'new.pw');
+    fs.writeFileSync(pw, 'a new designee password\n');
+    const add = ['operator', 'add', 'kim', '--name', 'Kim Doe', '--role', 'designee', '--new-password-file', pw];
+    const files = () =>
+      ['ledger.enc', 'keyring.json', 'checkpoints.jsonl'].map((f) => fs.readFileSync(path.join(t.home, f)));
+    const before = files();
+    const keyWrite = vi.spyOn(Home.prototype, 'setOperatorKeys').mockRejectedValueOnce(new Error('disk gone'));
+    expect((await run(add, { env: t.env })).code).not.toBe(0);
+    keyWrite.mockRestore();
+    expect(files()).toEqual(before);
+    const commit = vi.spyOn(Session.prototype, 'commit').mockImplementationOnce(() => {
+      throw new Error('disk gone');
+    });
+    expect((await run(add, { env: t.env })).code).not.toBe(0);
+    commit.mockRestore();
+    expect(files()).toEqual(before);
+    expect((await run(add, { env: t.env })).code).toBe(0);
+    expect(Home.open(t.home).readKeyring().operators[operatorKeyId('kim')]).toBeDefined();
+  });
+
+  it('operator disable: a failed commit puts the slot back', async () => {
+    const t = await homeWithTeam();
+    const before = fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8');
+    const commit = vi.spyOn(Session.prototype, 'commit').mockImplementationOnce(() => {
+      throw new Error('disk gone');
+    });
+    expect((await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env })).code).not.toBe(0);
+    commit.mockRestore();
+    expect(JSON.parse(fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8'))).toEqual(JSON.parse(before));
+    expect((await run(['camera', 'list'], { env: passwordFileFor(t, 'rlee', 'designee password 1') })).code).toBe(0);
   });
 });
 

@@ -285,7 +285,7 @@ export function registerRequest(program: Command, ctx: CliContext, globals: () =
     .addOption(flags.outFile('where to write it (must not exist)'))
     .action(async (id: string, o: { out?: string }) => {
       const g = globals();
-      await withSession(ctx, g, 'request document', 'requests.manage', async (s) => {
+      await withSession(ctx, g, 'request document', 'log.read', async (s) => {
         keptDocument(s, id);
         const out = await askText(ctx, o.out, { flag: '--out', message: 'Write it to:' });
         const w = writeKeptDocument(s, { id, out });

@@ -9,9 +9,7 @@ import path from 'node:path';
 import type { Database, SqlValue } from 'sql.js';
 import { type AgencyOverride, agencyEligibility, type Eligibility } from '../../core/eligibility.js';
 import { CustodyError } from '../../core/errors.js';
-import { sha256Hex } from '../../core/hash.js';
-import { openBlob, sealBlob, subkey } from '../crypto.js';
-import { writeFileAtomic } from '../fsutil.js';
+import { loadDocument, storeDocument } from '../documents.js';
 import type { HoldRef } from '../../core/retention.js';
 import { localDate, parseIsoWithOffset, zoneOffsetMinutes } from '../../core/time.js';
 import type { HoldProvider } from '../holds.js';
@@ -634,14 +632,8 @@ export function scopeBatches(s: Session, sc: RequestScope): BatchRow[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Documents: written requests, hold letters and acknowledgement scans are kept in the home,
-// encrypted with a subkey of the master key, under their SHA-256 (documents/<sha256>.enc).
-
-const documentContext = (sha256: string) => `custody-document:${sha256}`;
-
-function documentFile(s: Session, sha256: string): string {
-  return s.home.file('documents', `${sha256}.enc`);
-}
+// Documents: written requests, hold letters and acknowledgement scans are kept in the home, sealed
+// with the record key (every role reads them), under their SHA-256: see ../documents.ts.
 
 /** Keep a copy of a document in the home (once per content); returns its SHA-256. */
 export function keepDocument(s: Session, file: string): { sha256: string; name: string; bytes: number } {
@@ -654,27 +646,13 @@ export function keepDocument(s: Session, file: string): { sha256: string; name: 
       `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
     );
   }
-  const sha256 = sha256Hex(data);
-  const dest = documentFile(s, sha256);
-  if (!fs.existsSync(dest)) {
-    fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
-    writeFileAtomic(dest, sealBlob(subkey(s.master, 'documents'), data, documentContext(sha256)));
-  }
+  const sha256 = storeDocument(s.home, s.keys, data);
   return { sha256, name: path.basename(file), bytes: data.length };
 }
 
 /** A kept document's bytes, checked against its SHA-256. */
 export function readDocument(s: Session, sha256: string): Buffer {
-  let blob: Buffer;
-  try {
-    blob = fs.readFileSync(documentFile(s, sha256));
-  } catch {
-    throw new CustodyError('notFound', `The document ${sha256} is not kept in this home.`);
-  }
-  const data = openBlob(subkey(s.master, 'documents'), blob, documentContext(sha256));
-  if (!data || sha256Hex(data) !== sha256)
-    throw new CustodyError('integrity', `The kept document ${sha256} does not authenticate (edited or damaged).`);
-  return data;
+  return loadDocument(s.home, s.keys, sha256);
 }
 
 // ---------------------------------------------------------------------------------------------
