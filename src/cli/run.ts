@@ -24,6 +24,7 @@ import { registerOcr } from './commands/ocr.js';
 import { registerProblem } from './commands/problem.js';
 import { registerPurge } from './commands/purge.js';
 import { registerRestore } from './commands/restore.js';
+import { registerBackup } from './commands/backup.js';
 import { registerRetention } from './commands/retention.js';
 import { registerSearch } from './commands/search.js';
 import { registerSwap } from './commands/swap.js';
@@ -72,6 +73,7 @@ const COMMAND_GROUPS = [
   registerVerify,
   registerWitness,
   registerUnlock,
+  registerBackup,
   registerRestore,
   registerUpgrade,
 ];

@@ -29,6 +29,8 @@ export interface Settings {
   openRequestDays: number;
   /** Official law-enforcement purposes a search or request may name (policy §1). */
   purposes: string[];
+  /** An overdue line at log-in when no verified backup is newer than this (issue 20). @default 7 (homes that never set it) */
+  backupIntervalDays?: number;
 }
 
 /**
@@ -52,6 +54,11 @@ const INT_RANGES: Partial<Record<keyof Settings, [number, number]>> = {
   openRequestDays: [1, 3650],
 };
 
+/** Settings a home made before they existed does not hold: checked only when present. */
+const OPTIONAL_INT_RANGES: Partial<Record<keyof Settings, [number, number]>> = {
+  backupIntervalDays: [1, 365],
+};
+
 /** Check settings read from the ledger or given to `init`; returns the problems (empty when valid). */
 export function settingsProblems(v: Record<string, unknown>): string[] {
   const p: string[] = [];
@@ -62,6 +69,11 @@ export function settingsProblems(v: Record<string, unknown>): string[] {
   for (const [k, [lo, hi]] of Object.entries(INT_RANGES) as [string, [number, number]][]) {
     const n = v[k];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi)
+      p.push(`${k} must be a whole number from ${lo} to ${hi}`);
+  }
+  for (const [k, [lo, hi]] of Object.entries(OPTIONAL_INT_RANGES) as [string, [number, number]][]) {
+    const n = v[k];
+    if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi))
       p.push(`${k} must be a whole number from ${lo} to ${hi}`);
   }
   if (typeof v.timeZone !== 'string' || !isValidTimeZone(v.timeZone)) p.push('timeZone must be a known IANA time zone');
@@ -101,5 +113,6 @@ export function defaultSettings(o: { agencyName: string; custodianTitle: string;
     acknowledgementDays: 10,
     openRequestDays: 30,
     purposes: DEFAULT_PURPOSES,
+    backupIntervalDays: 7,
   };
 }

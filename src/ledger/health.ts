@@ -4,6 +4,7 @@
  * the figures behind them (for the report). Recording the check in the ledger is the caller's
  * (src/operations/health.ts).
  */
+import type { BackupLocationStatus } from './backup.js';
 import fs from 'node:fs';
 import { activeContractorPermits, breachFindings } from './breach.js';
 import {
@@ -83,6 +84,8 @@ export interface HealthResult {
   };
   ledger: { ok: boolean; events: number; head: { seq: number; hash: string }; problems: string[] };
   plateReads: 'judged' | 'no readings';
+  /** Each backup location's age and last result (issue 20); added by operations/health.ts. */
+  backups?: BackupLocationStatus[];
 }
 
 const date = (s: string | null | undefined): Date | undefined =>

@@ -192,25 +192,7 @@ export class Home {
 
   /** Open an operator's slot: their record key, the evidence key if their role has it, their signing key. */
   async unlock(username: string, password: string): Promise<OperatorKeys | undefined> {
-    const entry = this.readKeyring().operators[operatorKeyId(username)];
-    if (!entry) {
-      // Spend the same time as a real attempt, so timing does not tell which usernames exist.
-      await unwrapWithPassword(
-        { salt: randomBytes(16).toString('base64'), wrapped: '' },
-        password,
-        this.json.kdf,
-        KEYRING_CONTEXT,
-      );
-      return undefined;
-    }
-    const plain = await unwrapWithPassword(entry, password, this.json.kdf, `${SLOT_CONTEXT}:${username}`);
-    if (!plain) return undefined;
-    const c = JSON.parse(plain.toString('utf8')) as SlotContents;
-    return {
-      record: Buffer.from(c.record, 'base64'),
-      evidence: c.evidence ? Buffer.from(c.evidence, 'base64') : undefined,
-      signing: signingKeyFromPem(c.signingKey),
-    };
+    return unlockSlot(this.readKeyring(), this.json.kdf, username, password);
   }
 
   /** Seal an operator's keys under their password (the evidence key only if given). */
@@ -248,7 +230,7 @@ export class Home {
 
   /** The ledger's key, from the record key (format 1: from the master key). */
   ledgerKey(record: Buffer): Buffer {
-    return subkey(record, 'ledger');
+    return ledgerKeyOf(record);
   }
 
   /**
@@ -328,6 +310,86 @@ export class Home {
       });
     return { checkpoints, unreadable };
   }
+}
+
+/** The ledger's key, from the record key (a home's ledger, or a copy of it in a backup). */
+export function ledgerKeyOf(record: Buffer): Buffer {
+  return subkey(record, 'ledger');
+}
+
+/**
+ * Open an operator's slot of a keyring (a home's, or one read from a backup): their record key, the
+ * evidence key if their role has it, their signing key; undefined for an unknown user or a wrong password.
+ */
+export async function unlockSlot(
+  keyring: Keyring,
+  kdf: KdfParams,
+  username: string,
+  password: string,
+): Promise<OperatorKeys | undefined> {
+  const entry = keyring.operators[operatorKeyId(username)];
+  if (!entry) {
+    // Spend the same time as a real attempt, so timing does not tell which usernames exist.
+    await unwrapWithPassword({ salt: randomBytes(16).toString('base64'), wrapped: '' }, password, kdf, KEYRING_CONTEXT);
+    return undefined;
+  }
+  const plain = await unwrapWithPassword(entry, password, kdf, `${SLOT_CONTEXT}:${username}`);
+  if (!plain) return undefined;
+  const c = JSON.parse(plain.toString('utf8')) as SlotContents;
+  return {
+    record: Buffer.from(c.record, 'base64'),
+    evidence: c.evidence ? Buffer.from(c.evidence, 'base64') : undefined,
+    signing: signingKeyFromPem(c.signingKey),
+  };
+}
+
+/** What a file of the home is to a backup (`homeFiles`). */
+export type HomeFileKind =
+  /** keys/*.key: never copied as they are; all live keys go into the backup's one key file, rewritten each time. */
+  | 'key'
+  /** Never changes once written (stored evidence, documents named by their hash): a backup may trust its size. */
+  | 'immutable'
+  /** Anything else of the home (ledger and its generations, checkpoints, keyring, segments, signing, certificates, …). */
+  | 'file';
+
+export interface HomeFile {
+  /** The path inside the home, with '/' separators. */
+  rel: string;
+  kind: HomeFileKind;
+  size: number;
+}
+
+/** Files of a home that are never part of a copy of it: the lock, and temporary files of an unfinished write. */
+const NOT_COPIED = /^lock$|(^|\/)\.[^/]+\.tmp$/;
+
+/**
+ * Every file of the home a backup copies, with what it is (the one layout function: a file a later
+ * custody adds to the home — a new archive of the ledger, a new folder — is included without
+ * changing the backup). Regular files only, sorted; the lock and temporary files are left out.
+ */
+export function homeFiles(dir: string): HomeFile[] {
+  const out: HomeFile[] = [];
+  const walk = (rel: string) => {
+    for (const d of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) walk(r);
+      else if (d.isFile() && !NOT_COPIED.test(r)) {
+        const kind: HomeFileKind = /^keys\/[^/]+\.key$/.test(r)
+          ? 'key'
+          : /^(store|documents)\//.test(r)
+            ? 'immutable'
+            : 'file';
+        out.push({ rel: r, kind, size: fs.statSync(path.join(dir, r)).size });
+      }
+    }
+  };
+  walk('');
+  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/** The mode a home's file is written with: public by design (home.json, signing/cert.pem) 0644, anything else 0600. */
+export function homeFileMode(rel: string): number {
+  return rel === 'home.json' || rel === 'signing/cert.pem' ? 0o644 : 0o600;
 }
 
 /** The last non-empty line of a small append-only file (read from its end), or undefined. */

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type HealthOptions, type HealthResult, runHealthCheck } from '../ledger/health.js';
 import type { Session } from '../ledger/session.js';
+import { type Finding, summarize } from '../core/health.js';
+import { backupIntervalDays, backupStatus } from './backup.js';
 
 export interface HealthInput extends HealthOptions {
   /** Also write the signed PDF report here (absolute). */
@@ -24,11 +26,14 @@ export async function healthCheck(s: Session, o: HealthInput = {}): Promise<Heal
   const { hashStored } = await import('../media/store.js');
   // Plate readings, where plate reading has run; without them that finding is skipped.
   const loadReadings = await import('../ocr/queue.js').then((m) => m.loadReadings).catch(() => undefined);
-  const result = await runHealthCheck(
+  const checked = await runHealthCheck(
     s,
     { hashStored, loadReadings },
     { full: o.full, sampleSize: o.sampleSize, windowDays: o.windowDays },
   );
+  // Each backup location's age and last result (issue 20).
+  const findings = [...checked.findings, ...backupFindings(s)];
+  const result: HealthResult = { ...checked, findings, summary: summarize(findings), backups: backupStatus(s) };
   const seq = recordHealthCheck(s, result);
   const pdf = o.pdf ? await writeHealthReport(s, result, seq, o.pdf) : null;
   return { seq, result, pdf };
@@ -75,4 +80,34 @@ async function writeHealthReport(s: Session, result: HealthResult, seq: number, 
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, bytesOut);
   return file;
+}
+
+/** One finding per backup location: its age and last result; a warning when it failed or is older than the setting. */
+export function backupFindings(s: Session): Finding[] {
+  const days = backupIntervalDays(s);
+  const st = backupStatus(s);
+  if (!st.length)
+    return [
+      {
+        severity: 'warning',
+        area: 'storage',
+        subject: 'backup',
+        message:
+          'No backup of the home has been made (custody backup --to DIR): a failed disk would lose every record.',
+      },
+    ];
+  return st.map((b) => {
+    const age = b.ageDays === null ? 'never verified' : `last verified ${b.ageDays} day(s) ago (${b.lastVerifiedAt})`;
+    const last =
+      b.lastResult === 'failed'
+        ? `; the last attempt failed (${b.lastAt}): ${b.lastError}`
+        : `; last result: ${b.lastResult}`;
+    const stale = b.ageDays === null || b.ageDays > days;
+    return {
+      severity: stale || b.lastResult === 'failed' ? 'warning' : 'info',
+      area: 'storage',
+      subject: 'backup',
+      message: `Backup at ${b.location}: ${age}${last}${stale ? `; older than ${days} days` : ''}.`,
+    };
+  });
 }

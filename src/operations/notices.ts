@@ -3,6 +3,7 @@
  * they print. Each is cheap and changes nothing; a new duty that must nag adds its line here.
  */
 import type { Session } from '../ledger/session.js';
+import { backupOverdueNotice } from './backup.js';
 import { breachDutiesNotice } from './breach.js';
 import { overdueDutiesNotice } from './retention.js';
 import { unfinishedSwapLines } from './swap.js';
@@ -16,6 +17,8 @@ export const LOGIN_NOTICES: readonly LoginNotice[] = [
   overdueDutiesNotice,
   // Policy §2, §8: a swap interrupted part-way, until it is finished (`custody swap` resumes it).
   unfinishedSwapLines,
+  // Issue 20: no backup made or verified within the `backupIntervalDays` setting (default 7).
+  backupOverdueNotice,
 ];
 
 export function loginNotices(s: Session): string[] {

@@ -1,7 +1,8 @@
 /**
  * Destruction of what is past its date and not held (policy §8: keep 60 days from the date of
  * recordation, then destroy; longer only under a hold). Per batch: the intent is recorded, the
- * key is crypto-shredded (every copy of the data, backups included, becomes unreadable), the
+ * key is crypto-shredded (no copy of the data opens with the keys the home holds; a backup made by
+ * `custody backup` loses the key when the purge reaches it, see operations/backup.ts), the
  * segment and stored files are removed, the destruction is recorded. Each step is committed
  * before the next, so a purge interrupted anywhere is finished by running it again.
  */
@@ -42,6 +43,7 @@ import {
 } from '../ledger/purge.js';
 import { encodeManifestPath } from '../media/bagit.js';
 import type { Session } from '../ledger/session.js';
+import { purgeBackupFacts, reachBackups, type ReachedBackup } from './backup.js';
 
 export interface DueBatch {
   batch: string;
@@ -124,6 +126,8 @@ export interface PurgeOutcome {
   cancelled?: string[];
   held: HeldBatch[];
   certificate: string | null;
+  /** Each backup folder the home knows, and whether this purge reached it (absent when nothing was due). */
+  backups?: ReachedBackup[];
 }
 
 /** Destroy what is due and not held, finish what an earlier purge left half-done, and certify it. */
@@ -132,6 +136,8 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
   const plan = await purgePlan(s);
   if (nothingToPurge(plan)) return { done: true, purge: null, destroyed: [], held: plan.held, certificate: null };
   const result = await executePurge(s);
+  // Destruction reaches the backups (issue 20): every backup folder this home knows, where reachable.
+  const backups = result.purge ? await reachBackups(s, result.purge) : [];
   let certificate: string | null = null;
   if (o.certificate && result.purge) {
     const recs = purgeRecords(s, result.purge);
@@ -153,6 +159,7 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
     cancelled: result.cancelled,
     held: plan.held,
     certificate,
+    backups,
   };
 }
 
@@ -471,7 +478,7 @@ export async function writeDestructionCertificate(
       destroyedAt: last,
       destroyedBy: `${s.operator.displayName} (${s.operator.username})`,
       retentionRule: `${settings.retentionDays} days from each image's own date of recordation (policy §8)`,
-      method: destructionMethod(records),
+      method: destructionMethod(records, purgeBackupFacts(s, purge)),
       batches: records.map((r) => ({
         id: r.day ? `${r.batch} · ${r.day}` : r.batch,
         source:
@@ -502,7 +509,7 @@ export async function writeDestructionCertificate(
  * How the listed data was destroyed, in sentences built from what was done: which keys went, and
  * what a copy of the home made before the purge still reaches.
  */
-export function destructionMethod(records: readonly DestroyedRecord[]): string {
+export function destructionMethod(records: readonly DestroyedRecord[], backups: readonly ReachedBackup[] = []): string {
   const keyed = records.filter((r) => r.keyed);
   const unkeyed = records.filter((r) => !r.keyed);
   const out: string[] = [];
@@ -514,8 +521,31 @@ export function destructionMethod(records: readonly DestroyedRecord[]): string {
     out.push(
       `${unkeyed.length === 1 ? 'One listed recording day comes' : `${unkeyed.length} listed recording days come`} from ${unkeyed.length === 1 ? 'a batch' : 'batches'} imported before each day had its own key (${[...new Set(unkeyed.map((r) => r.batch))].join(', ')}): ${unkeyed.length === 1 ? 'its' : 'their'} files were deleted, and ${unkeyed.length === 1 ? 'its' : 'their'} batch key is destroyed with the batch's last recording day; until then a copy of the home made before this purge can still read ${unkeyed.length === 1 ? 'it' : 'them'}.`,
     );
-  out.push(
-    'A copy of the home made before this purge that also holds its keys/ folder can still read what it copied; such copies must be destroyed too, unless their keys were kept apart.',
-  );
+  out.push(...backupSentences(backups));
   return out.join(' ');
+}
+
+/**
+ * What the purge did to the backups, from the recorded backup events: each folder reached (its key
+ * file rewritten without the destroyed keys, the older ones overwritten and removed, the destroyed
+ * files deleted), each not reached (readable there until the next backup to it completes), and what
+ * no purge reaches.
+ */
+export function backupSentences(backups: readonly ReachedBackup[]): string[] {
+  const out: string[] = [];
+  const reached = backups.filter((b) => b.reached);
+  const missed = backups.filter((b) => !b.reached);
+  if (!backups.length) out.push('No backup made by `custody backup` is on record for this home.');
+  for (const b of reached)
+    out.push(
+      `The backup at ${b.location} was rewritten by this purge at ${b.at} (backup ${b.generation}): its key file no longer holds the destroyed keys, its earlier key files were overwritten and removed, and the destroyed files were deleted from it.`,
+    );
+  for (const b of missed)
+    out.push(
+      `The backup at ${b.location} could not be reached by this purge (${(b.error ?? 'not reachable').replace(/\.$/, '')}): until the next \`custody backup --to ${b.location}\` completes, that backup still holds the keys of the listed data and can read it.`,
+    );
+  out.push(
+    'A copy of the home made by other means (a plain copy of the home folder with its keys/, a disk image or snapshot) keeps the keys it copied and is not reached by any purge; such copies must be destroyed too.',
+  );
+  return out;
 }

@@ -1,7 +1,7 @@
 /**
  * The ledger's later features, each in its own file: plate readings and the access record
  * (access.ts), requests and holds (requests.ts), retention and health (retention.ts), breaches,
- * the contractor and transparency reports (breach.ts). Each exports a `LedgerFeature` value
+ * the contractor and transparency reports (breach.ts), backups (backup.ts). Each exports a `LedgerFeature` value
  * (migrations, derived tables, reducers, and for requests the hold rules).
  *
  * This list is the one place they are wired: the ledger a home opens uses `LEDGER_SCHEMA`,
@@ -9,11 +9,18 @@
  */
 import { composeSchema, type LedgerFeature, type LedgerSchema } from '../schema.js';
 import { accessFeature } from './access.js';
+import { backupFeature } from './backup.js';
 import { breachFeature } from './breach.js';
 import { requestsFeature } from './requests.js';
 import { retentionFeature } from './retention.js';
 
-export const FEATURES: readonly LedgerFeature[] = [accessFeature, requestsFeature, retentionFeature, breachFeature];
+export const FEATURES: readonly LedgerFeature[] = [
+  accessFeature,
+  requestsFeature,
+  retentionFeature,
+  breachFeature,
+  backupFeature,
+];
 
 /** The core events plus every feature above: what `Ledger.load` and `Ledger.createEmpty` use. */
 export const LEDGER_SCHEMA: LedgerSchema = composeSchema(FEATURES);
