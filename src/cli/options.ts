@@ -2,11 +2,11 @@
  * Every flag that more than one command takes is declared here, once: its name, its argument and
  * how its value is read. A command adds it with its own help sentence
  * (`.addOption(flags.camera('only this camera'))`), so the spelling and the parsing cannot drift.
- * Dates are parsed after log-in, by `whenFlag`, in the home's time zone.
+ * Dates are parsed after log-in, by `whenFlag` / `dateFlag` (core/time.ts), in the home's time zone.
  */
 import { type Command, Option } from 'commander';
 import { CustodyError } from '../core/errors.js';
-import { parseWhen } from '../core/time.js';
+import { type Clock, isDateOnly, parseDate, parseWhen } from '../core/time.js';
 
 function positiveInt(flag: string) {
   return (v: string): number => {
@@ -43,8 +43,8 @@ export const flags = {
   from: (description = 'the start (a date, a date and time, or ISO-8601)') => new Option('--from <when>', description),
   /** The end of a range: a date means its last moment. */
   to: (description = 'the end (a date means the whole day)') => new Option('--to <when>', description),
-  /** A calendar date (YYYY-MM-DD), read with `dateFlag`. */
-  date: (description = 'the date (YYYY-MM-DD)') => new Option('--date <date>', description),
+  /** A calendar date (2026-11-03, 11/3/2026, today…), read with `dateFlag`. */
+  date: (description = 'the date') => new Option('--date <date>', description),
   /** An operator's username (a filter: only what this operator did). */
   operator: (description = 'only this operator') => new Option('--operator <username>', description),
   /** The start of a filter on time: a date means its first moment. */
@@ -66,59 +66,102 @@ export const flags = {
 };
 
 /**
+ * Where and when a date flag is read: the home's time zone and its clock (a `Session` is one), so
+ * `2026-11-03 16:45`, `5pm` or `yesterday` mean the home's wall clock, and `now` its clock.
+ */
+export interface WhenHome {
+  settings: { timeZone: string };
+  clock: Clock;
+}
+
+function whenOptions(home: WhenHome, flag: string) {
+  return { flag, timeZone: home.settings.timeZone, now: home.clock() };
+}
+
+/**
  * A date flag read in the home's time zone (`parseWhen`): undefined stays undefined. Use
  * `endOfDay` for the end of a range, so `--to 2026-11-03` includes that whole day.
  */
+export function whenFlag(value: string, flag: string, home: WhenHome, endOfDay?: boolean): string;
 export function whenFlag(
   value: string | undefined,
   flag: string,
-  timeZone: string,
+  home: WhenHome,
+  endOfDay?: boolean,
+): string | undefined;
+export function whenFlag(
+  value: string | undefined,
+  flag: string,
+  home: WhenHome,
   endOfDay = false,
 ): string | undefined {
-  return value === undefined ? undefined : parseWhen(value, { flag, timeZone, endOfDay });
+  return value === undefined ? undefined : parseWhen(value, { ...whenOptions(home, flag), endOfDay });
+}
+
+/** The refusal of a range whose start is after its end (exit 2, before anything is done or audited). */
+export function checkRange(
+  from: string | undefined,
+  to: string | undefined,
+  names: [string, string],
+  typed: [string | undefined, string | undefined],
+): void {
+  if (from && to && Date.parse(from) > Date.parse(to))
+    throw new CustodyError(
+      'usage',
+      `${names[0]} ${typed[0]} is after ${names[1]} ${typed[1]}.`,
+      `Give the earlier one as ${names[0]}.`,
+    );
 }
 
 /** A range of two date flags, checked: the start is not after the end. */
 export function rangeFlags(
   o: { from?: string; to?: string },
-  timeZone: string,
+  home: WhenHome,
   names: [string, string] = ['--from', '--to'],
 ): { from?: string; to?: string } {
-  const from = whenFlag(o.from, names[0], timeZone);
-  const to = whenFlag(o.to, names[1], timeZone, true);
-  if (from && to && Date.parse(from) > Date.parse(to))
-    throw new CustodyError(
-      'usage',
-      `${names[0]} ${o.from} is after ${names[1]} ${o.to}.`,
-      'Give the earlier one first.',
-    );
+  const from = whenFlag(o.from, names[0], home);
+  const to = whenFlag(o.to, names[1], home, true);
+  checkRange(from, to, names, [o.from, o.to]);
   return { from, to };
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
 /**
- * A flag documented as a calendar date (`YYYY-MM-DD`): checked by `parseWhen` (impossible dates
- * refused) and kept as the date. A bare date names the same day in every zone, so no zone is needed.
+ * A flag documented as a calendar date: `2026-11-03`, `11/3/2026`, `Nov 3 2026`, `today`,
+ * `yesterday` (`parseDate`, impossible dates refused), kept as `YYYY-MM-DD`.
  */
-export function dateFlag(value: string, flag: string): string;
-export function dateFlag(value: string | undefined, flag: string): string | undefined;
-export function dateFlag(value: string | undefined, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (!DATE_ONLY.test(v)) throw new CustodyError('usage', `${flag} ${value} is not a date (YYYY-MM-DD).`);
-  return parseWhen(v, { flag, timeZone: 'UTC' }).slice(0, 10);
+export function dateFlag(value: string, flag: string, home: WhenHome): string;
+export function dateFlag(value: string | undefined, flag: string, home: WhenHome): string | undefined;
+export function dateFlag(value: string | undefined, flag: string, home: WhenHome): string | undefined {
+  return value === undefined ? undefined : parseDate(value, whenOptions(home, flag));
+}
+
+/** Two calendar-date flags, checked: the first is not after the second. */
+export function dateRangeFlags(
+  o: { from?: string; to?: string },
+  home: WhenHome,
+  names: [string, string] = ['--from', '--to'],
+): { from?: string; to?: string } {
+  const from = dateFlag(o.from, names[0], home);
+  const to = dateFlag(o.to, names[1], home);
+  if (from && to && from > to)
+    throw new CustodyError(
+      'usage',
+      `${names[0]} ${o.from} is after ${names[1]} ${o.to}.`,
+      `Give the earlier one as ${names[0]}.`,
+    );
+  return { from, to };
 }
 
 /**
  * A flag that takes a calendar date (kept as the date, as `dateFlag`) or a moment (read by
  * `whenFlag` in the home's time zone), for records that may know only the day.
  */
-export function dateOrWhenFlag(value: string, flag: string, timeZone: string): string;
-export function dateOrWhenFlag(value: string | undefined, flag: string, timeZone: string): string | undefined;
-export function dateOrWhenFlag(value: string | undefined, flag: string, timeZone: string): string | undefined {
+export function dateOrWhenFlag(value: string, flag: string, home: WhenHome): string;
+export function dateOrWhenFlag(value: string | undefined, flag: string, home: WhenHome): string | undefined;
+export function dateOrWhenFlag(value: string | undefined, flag: string, home: WhenHome): string | undefined {
   if (value === undefined) return undefined;
-  return DATE_ONLY.test(value.trim()) ? dateFlag(value, flag) : whenFlag(value, flag, timeZone);
+  const o = whenOptions(home, flag);
+  return isDateOnly(value, o) ? parseDate(value, o) : parseWhen(value, o);
 }
 
 /** The flags of every search, view and export of images: a purpose and a case or request (policy §1). */

@@ -4,7 +4,9 @@
  * naming that flag.
  */
 import { CustodyError } from '../core/errors.js';
+import { formatWhen, isoInZone } from '../core/time.js';
 import type { CliContext, PromptDriver } from './context.js';
+import { dateFlag, type WhenHome, whenFlag } from './options.js';
 
 // Loaded on first use: most runs (scripts, tests) never prompt.
 const inquirer = () => import('@inquirer/prompts');
@@ -114,4 +116,63 @@ export async function askChoice<T extends string>(
     throw missing(o.flag, o.message.replace(/[?:]\s*$/, '').toLowerCase());
   }
   return guarded(driver(ctx).select({ message: o.message, choices: o.choices, default: o.default }));
+}
+
+/** The refusal of an answer, or undefined: for a prompt's validate (a refused answer is asked again). */
+export function problemOf(read: () => unknown): string | undefined {
+  try {
+    read();
+    return undefined;
+  } catch (e) {
+    return e instanceof CustodyError ? `${e.message}${e.hint ? ` ${e.hint}` : ''}` : String(e);
+  }
+}
+
+/**
+ * A moment from its flag (read by `whenFlag`) or, on a terminal, asked: any form `parseWhen`
+ * reads; the default shown as people write it (`today 4:45 PM`) and read back the same way.
+ * `optional`: an empty answer (or no flag off a terminal) gives ''. `validate` checks an answer
+ * at the prompt (a flag's value is checked by the caller, e.g. `checkRange`).
+ */
+export async function askWhen(
+  ctx: CliContext,
+  value: string | undefined,
+  home: WhenHome,
+  o: {
+    flag: string;
+    message: string;
+    default?: Date;
+    endOfDay?: boolean;
+    optional?: boolean;
+    validate?: (iso: string) => string | undefined;
+  },
+): Promise<string> {
+  if (value !== undefined) return value === '' && o.optional ? '' : whenFlag(value, o.flag, home, o.endOfDay);
+  // Without a terminal the default is taken as the exact moment (not the minute it is shown as).
+  if (!canPrompt(ctx) && o.default) return isoInZone(o.default, home.settings.timeZone);
+  const read = (v: string) => whenFlag(v, o.flag, home, o.endOfDay);
+  const answer = await askText(ctx, undefined, {
+    flag: o.flag,
+    message: o.message,
+    default: o.default ? formatWhen(o.default, home.settings.timeZone, home.clock()) : o.optional ? '' : undefined,
+    validate: (v) => (o.optional && !v ? undefined : (problemOf(() => read(v)) ?? o.validate?.(read(v)))),
+  });
+  return answer === '' && o.optional ? '' : read(answer);
+}
+
+/** A calendar date from its flag (`dateFlag`) or, on a terminal, asked (`2026-11-03`, `11/3/2026`, `today`…). */
+export async function askDate(
+  ctx: CliContext,
+  value: string | undefined,
+  home: WhenHome,
+  o: { flag: string; message: string; default?: string; validate?: (date: string) => string | undefined },
+): Promise<string> {
+  const check = (v: string) => problemOf(() => dateFlag(v, o.flag, home)) ?? o.validate?.(dateFlag(v, o.flag, home));
+  if (value !== undefined) {
+    const date = dateFlag(value, o.flag, home);
+    const problem = o.validate?.(date);
+    if (problem) throw new CustodyError('usage', `${o.flag} ${value}: ${problem}`);
+    return date;
+  }
+  return dateFlag(await askText(ctx, undefined, { ...o, validate: check }), o.flag, home);
 }

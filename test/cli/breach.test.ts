@@ -305,7 +305,7 @@ describe('breach', () => {
     const r = await run(['breach', 'open', '--json'], { env: t.env, clock, prompts, isTTY: true });
     expect(r.code, r.stderr).toBe(0);
     expect(prompts.asked).toEqual([
-      'When was the breach discovered (YYYY-MM-DD)?',
+      'When was the breach discovered?',
       'What happened?',
       'What information was involved?',
       'What is the city doing?',

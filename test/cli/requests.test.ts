@@ -790,7 +790,7 @@ describe('requests and releases', () => {
       'Request:',
       'Reason (policy §8):',
       'The written request for the hold (a file to attach):',
-      'Review date (YYYY-MM-DD):',
+      'Review date:',
     ]);
     expect(JSON.parse((await run(['hold', 'list', '--json'], { env: t.env, clock })).stdout)).toMatchObject([
       {
@@ -806,6 +806,6 @@ describe('requests and releases', () => {
     const pk = scriptedPrompts([scan, '2026-11-07']);
     const rk = await run(['receipt', 'ack', 'R-2026-0001'], { env: t.env, clock, prompts: pk, isTTY: true });
     expect(rk.code, rk.stderr).toBe(0);
-    expect(pk.asked).toEqual(['Scan of the signed receipt:', 'Date acknowledged (YYYY-MM-DD):']);
+    expect(pk.asked).toEqual(['Scan of the signed receipt:', 'Date acknowledged:']);
   }, 180_000);
 });

@@ -44,10 +44,7 @@ export function registerAudit(program: Command, ctx: CliContext, globals: () => 
       const g = globals();
       await withSession(ctx, g, 'audit', 'log.read', (s) => {
         if (o.review) {
-          const review = searchReview(
-            s,
-            rangeFlags({ from: o.from ?? o.since, to: o.to ?? o.until }, s.settings.timeZone),
-          );
+          const review = searchReview(s, rangeFlags({ from: o.from ?? o.since, to: o.to ?? o.until }, s));
           if (g.json) return printJson(ctx, review);
           ctx.stdout.write(reviewText(review));
           return;
@@ -58,7 +55,7 @@ export function registerAudit(program: Command, ctx: CliContext, globals: () => 
             '--from and --to go with --review.',
             'The access record takes --since and --until.',
           );
-        const range = rangeFlags({ from: o.since, to: o.until }, s.settings.timeZone, ['--since', '--until']);
+        const range = rangeFlags({ from: o.since, to: o.until }, s, ['--since', '--until']);
         const list = accessRecord(s, {
           operator: o.operator,
           since: range.from,

@@ -19,7 +19,7 @@ import {
 } from '../../operations/breach.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { dateFlag, dateOrWhenFlag, flags } from '../options.js';
-import { askChoice, askText } from '../prompts.js';
+import { askChoice, askText, problemOf } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
 
@@ -83,11 +83,10 @@ function checkOccurredFlags(o: BreachOpts): void {
 
 /** When it happened, read in the home's time zone (a bare date stays a date). */
 function occurredOf(o: BreachOpts, s: Session): Occurred {
-  const tz = s.settings.timeZone;
   return {
-    occurredDate: dateOrWhenFlag(o.occurred, '--occurred', tz) ?? null,
-    occurredFrom: dateOrWhenFlag(o.occurredFrom, '--occurred-from', tz) ?? null,
-    occurredTo: dateOrWhenFlag(o.occurredTo, '--occurred-to', tz) ?? null,
+    occurredDate: dateOrWhenFlag(o.occurred, '--occurred', s) ?? null,
+    occurredFrom: dateOrWhenFlag(o.occurredFrom, '--occurred-from', s) ?? null,
+    occurredTo: dateOrWhenFlag(o.occurredTo, '--occurred-to', s) ?? null,
   };
 }
 
@@ -129,9 +128,10 @@ async function openBreach(ctx: CliContext, s: Session, o: BreachOpts): Promise<B
   const occurred = occurredOf(o, s);
   const when = await askText(ctx, o.discovered, {
     flag: '--discovered',
-    message: 'When was the breach discovered (YYYY-MM-DD)?',
+    message: 'When was the breach discovered?',
+    validate: (v) => problemOf(() => dateOrWhenFlag(v, '--discovered', s)),
   });
-  const discoveredAt = checkDiscovered(s, dateOrWhenFlag(when, '--discovered', s.settings.timeZone));
+  const discoveredAt = checkDiscovered(s, dateOrWhenFlag(when, '--discovered', s));
   const whatHappened = await askText(ctx, o.whatHappened, {
     flag: '--what-happened',
     message: 'What happened?',
@@ -147,7 +147,7 @@ async function openBreach(ctx: CliContext, s: Session, o: BreachOpts): Promise<B
     message: 'What is the city doing?',
     validate: required('Say what the city is doing.'),
   });
-  const delayedUntil = dateFlag(o.delayUntil, '--delay-until');
+  const delayedUntil = dateFlag(o.delayUntil, '--delay-until', s);
   const delayedByLawEnforcement = await askDelayed(ctx, o, delayedUntil);
   const phone = await askText(ctx, o.phone, {
     flag: '--phone',
@@ -201,7 +201,7 @@ function updateInput(o: BreachOpts, s: Session): BreachUpdateInput {
   const contactGiven = o.phone || o.email || o.contactName || o.contactTitle || o.address || o.website;
   return {
     occurred: o.occurred || o.occurredFrom || o.occurredTo ? occurredOf(o, s) : undefined,
-    discoveredAt: dateOrWhenFlag(o.discovered, '--discovered', s.settings.timeZone),
+    discoveredAt: dateOrWhenFlag(o.discovered, '--discovered', s),
     estimated: o.estimated,
     whatHappened: o.whatHappened,
     informationInvolved: o.information,
@@ -210,7 +210,7 @@ function updateInput(o: BreachOpts, s: Session): BreachUpdateInput {
     whatYouCanDo: o.youCanDo,
     moreInformation: o.moreInfo,
     delayedByLawEnforcement: o.delayed === undefined ? undefined : yesNo(o.delayed, '--delayed'),
-    delayedUntil: dateFlag(o.delayUntil, '--delay-until'),
+    delayedUntil: dateFlag(o.delayUntil, '--delay-until', s),
     contact: contactGiven ? contactFlags(o) : undefined,
   };
 }
@@ -341,9 +341,9 @@ function registerNotice(breach: Command, ctx: CliContext, globals: Globals): voi
       const g = globals();
       if (!o.out) throw new CustodyError('usage', 'Missing the destination: pass --out DIR.');
       const outDir = o.out;
-      const date = dateFlag(o.date, '--date');
-      const postOn = dateFlag(o.postOn, '--post-on');
       await withSession(ctx, g, 'breach notice', 'settings.manage', async (s) => {
+        const date = dateFlag(o.date, '--date', s);
+        const postOn = dateFlag(o.postOn, '--post-on', s);
         const out = await breachNotice(s, { id, outDir, date, postOn });
         if (g.json) return printJson(ctx, out);
         ctx.stdout.write(`Notice of Data Breach for ${id}, dated ${out.noticeDate}:\n  ${out.pdf}\n  ${out.html}\n`);
@@ -362,8 +362,14 @@ interface DutyOpts {
   ois?: string;
 }
 
-/** The duty flags, checked before log-in. */
-function dutyFlags(o: DutyOpts): { posted?: string; url?: string; media?: string; outlets: string[]; ois?: string } {
+/** The duty flags, checked before log-in; their dates are read after it (in the home's zone). */
+function dutyFlags(o: DutyOpts): (s: Session) => {
+  posted?: string;
+  url?: string;
+  media?: string;
+  outlets: string[];
+  ois?: string;
+} {
   if (!o.posted && !o.media && !o.ois)
     throw new CustodyError(
       'usage',
@@ -377,13 +383,13 @@ function dutyFlags(o: DutyOpts): { posted?: string; url?: string; media?: string
     throw new CustodyError('usage', 'Name the media outlets notified: --outlets "Outlet A, Outlet B".');
   if (!o.media && outlets.length) throw new CustodyError('usage', '--outlets goes with --media DATE.');
   if (o.url && !o.posted) throw new CustodyError('usage', '--url goes with --posted DATE.');
-  return {
-    posted: dateFlag(o.posted, '--posted'),
+  return (s) => ({
+    posted: dateFlag(o.posted, '--posted', s),
     url: o.url,
-    media: dateFlag(o.media, '--media'),
+    media: dateFlag(o.media, '--media', s),
     outlets,
-    ois: dateFlag(o.ois, '--ois'),
-  };
+    ois: dateFlag(o.ois, '--ois', s),
+  });
 }
 
 function printDuties(ctx: CliContext, id: string, out: BreachJson): void {
@@ -417,7 +423,7 @@ function registerDuty(breach: Command, ctx: CliContext, globals: Globals): void 
       const g = globals();
       const duties = dutyFlags(o);
       await withSession(ctx, g, 'breach duty', 'settings.manage', (s) => {
-        const out = breachDuty(s, { id, ...duties });
+        const out = breachDuty(s, { id, ...duties(s) });
         if (g.json) return printJson(ctx, out);
         printDuties(ctx, id, out);
       });

@@ -47,7 +47,7 @@ function registerAdd(cam: Command, ctx: CliContext, globals: Globals): void {
       const g = globals();
       checkCameraInput({ id, swapDays: o.swapDays });
       await withSession(ctx, g, 'camera add', 'cameras.manage', async (s) => {
-        const since = whenFlag(o.since, '--since', s.settings.timeZone);
+        const since = whenFlag(o.since, '--since', s);
         checkNewCamera(s, id);
         const location = await askText(ctx, o.location, { flag: '--location', message: 'Location:' });
         const c = addCamera(s, { ...o, id, location, since });
@@ -132,7 +132,7 @@ export function registerCamera(program: Command, ctx: CliContext, globals: Globa
     .action(async (id: string, o: { reason?: string; at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'camera retire', 'cameras.manage', async (s) => {
-        const at = whenFlag(o.at, '--at', s.settings.timeZone);
+        const at = whenFlag(o.at, '--at', s);
         checkCameraRetirable(s, id);
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason:' });
         const out = retireCamera(s, { id, reason, at });

@@ -21,7 +21,7 @@ import {
 } from '../../operations/contractor.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { dateFlag, flags } from '../options.js';
-import { askChoice, askText } from '../prompts.js';
+import { askChoice, askDate, askText } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
 
@@ -71,12 +71,8 @@ async function permit(ctx: CliContext, s: Session, o: PermitOpts): Promise<Permi
     message: 'Footage it may access (cameras, days):',
     validate: required('The scope'),
   });
-  const from = dateFlag(o.from, '--from');
-  const until = await askText(ctx, o.until, {
-    flag: '--until',
-    message: 'Last day in force (YYYY-MM-DD):',
-    validate: required('The end date'),
-  });
+  const from = dateFlag(o.from, '--from', s);
+  const until = await askDate(ctx, o.until, s, { flag: '--until', message: 'Last day in force:' });
   return contractorPermit(s, {
     contractor,
     document,
@@ -84,7 +80,7 @@ async function permit(ctx: CliContext, s: Session, o: PermitOpts): Promise<Permi
     purpose,
     caseNumber,
     from,
-    until: dateFlag(until, '--until'),
+    until,
     signedBy: o.signedBy,
   });
 }
@@ -212,7 +208,7 @@ async function request(ctx: CliContext, s: Session, o: RequestOpts) {
     message: 'Purpose:',
     choices: s.settings.purposes.map((p) => ({ name: p, value: p })),
   });
-  const date = dateFlag(o.date, '--date');
+  const date = dateFlag(o.date, '--date', s);
   const status = await askChoice(ctx, o.status as ContractorRequestStatus | undefined, {
     flag: '--status',
     message: 'Status:',

@@ -188,7 +188,7 @@ function registerInstallRemove(drive: Command, ctx: CliContext, globals: Globals
     .action(async (id: string, o: { camera?: string; at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'drive install', 'drives.manage', async (s) => {
-        const at = whenFlag(o.at, '--at', s.settings.timeZone);
+        const at = whenFlag(o.at, '--at', s);
         requireDrive(s, id);
         const camera = await askText(ctx, o.camera, { flag: '--camera', message: 'Camera:' });
         const d = installDrive(s, { id, camera, at });
@@ -204,7 +204,7 @@ function registerInstallRemove(drive: Command, ctx: CliContext, globals: Globals
     .action(async (id: string, o: { at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'drive remove', 'drives.manage', (s) => {
-        const r = removeDrive(s, { id, at: whenFlag(o.at, '--at', s.settings.timeZone) });
+        const r = removeDrive(s, { id, at: whenFlag(o.at, '--at', s) });
         if (g.json) printJson(ctx, r.drive);
         else ctx.stdout.write(`Drive ${id} was taken out of camera ${r.camera}.\n`);
       });
@@ -220,7 +220,7 @@ function registerStoreRetire(drive: Command, ctx: CliContext, globals: Globals):
     .action(async (id: string, o: { location?: string; at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'drive store', 'drives.manage', async (s) => {
-        const at = whenFlag(o.at, '--at', s.settings.timeZone);
+        const at = whenFlag(o.at, '--at', s);
         requireDrive(s, id);
         const location = await askText(ctx, o.location, { flag: '--location', message: 'Where is it kept?' });
         const d = storeDrive(s, { id, location, at });
@@ -237,7 +237,7 @@ function registerStoreRetire(drive: Command, ctx: CliContext, globals: Globals):
     .action(async (id: string, o: { reason?: string; at?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'drive retire', 'drives.manage', async (s) => {
-        const at = whenFlag(o.at, '--at', s.settings.timeZone);
+        const at = whenFlag(o.at, '--at', s);
         requireDrive(s, id);
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason:' });
         const d = retireDrive(s, { id, reason, at });
@@ -271,7 +271,7 @@ function registerDestruction(drive: Command, ctx: CliContext, globals: Globals):
       .action(async (id: string, o: { method?: string; at?: string }) => {
         const g = globals();
         await withSession(ctx, g, `drive ${how}`, 'drives.manage', async (s) => {
-          const at = whenFlag(o.at, '--at', s.settings.timeZone);
+          const at = whenFlag(o.at, '--at', s);
           requireDrive(s, id);
           const method = await askText(ctx, o.method, { flag: '--method', message: 'How was it done?' });
           const d = destroyDriveData(s, { id, method, at, how });

@@ -19,8 +19,8 @@ import {
   releaseHold,
 } from '../../operations/holds.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { dateFlag, flags } from '../options.js';
-import { askChoice, askText } from '../prompts.js';
+import { flags } from '../options.js';
+import { askChoice, askDate, askText } from '../prompts.js';
 import { printJson, table } from '../render.js';
 import { withSession } from '../session.js';
 import { askWrittenDocument } from '../written-document.js';
@@ -52,10 +52,7 @@ async function askHold(ctx: CliContext, s: Session, o: HoldAddOptions): Promise<
     choices: HOLD_REASONS.map((x) => ({ name: x, value: x })),
   });
   const document = await askWrittenDocument(ctx, o, 'The written request for the hold (a file to attach):');
-  const review = dateFlag(
-    await askText(ctx, o.review, { flag: '--review', message: 'Review date (YYYY-MM-DD):' }),
-    '--review',
-  );
+  const review = await askDate(ctx, o.review, s, { flag: '--review', message: 'Review date:' });
   return { request, reason, document, review };
 }
 
@@ -87,7 +84,7 @@ export function registerHold(program: Command, ctx: CliContext, globals: () => G
     .addOption(flags.reason(`${HOLD_REASONS.map((r) => `"${r}"`).join(' or ')}`))
     .addOption(flags.document('the written request for the hold, a file (required; kept under its SHA-256)'))
     .addOption(flags.documentRef('a reference kept beside the file, e.g. a records-system number'))
-    .option('--review <date>', 'review date (YYYY-MM-DD)')
+    .option('--review <date>', 'review date (e.g. 2027-02-01 or 2/1/2027)')
     .addHelpText(
       'after',
       '\nExamples:\n  $ custody hold add --request REQ-2026-0001 --reason "ongoing criminal investigation" --document preservation.pdf --review 2027-02-01',

@@ -5,7 +5,7 @@ import { isValidTimeZone } from '../../core/time.js';
 import { validatePassword, validateUsername } from '../../ledger/home.js';
 import { homeSettings, initHome, refuseExistingHome, refuseRetention } from '../../operations/init.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { askText } from '../prompts.js';
+import { askDate, askText } from '../prompts.js';
 import { printJson } from '../render.js';
 import { getPassword, homeDir, readSecretFile } from '../session.js';
 
@@ -59,7 +59,7 @@ Examples:
       refuseExistingHome(dir);
       refuseRetention(o.retentionDays);
       const policy = await askPolicy(ctx, o);
-      const custodian = await askCustodian(ctx, g, o);
+      const custodian = await askCustodian(ctx, g, o, policy.timeZone);
       const settings = homeSettings({
         ...policy,
         retentionDays: o.retentionDays,
@@ -97,18 +97,13 @@ async function askPolicy(ctx: CliContext, o: InitOpts) {
 }
 
 /** The custodian: username, name, training record (policy §3) and a new password. */
-async function askCustodian(ctx: CliContext, g: GlobalOptions, o: InitOpts) {
+async function askCustodian(ctx: CliContext, g: GlobalOptions, o: InitOpts, timeZone: string) {
   const username = validateUsername(
     await askText(ctx, g.user, { flag: '--user or CUSTODY_USER', message: "Custodian's username:" }),
   );
   const displayName = await askText(ctx, o.name, { flag: '--name', message: "Custodian's full name:" });
-  const date = await askText(ctx, o.trainedOn, {
-    flag: '--trained-on',
-    message: 'Date of training (YYYY-MM-DD):',
-    validate: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'use YYYY-MM-DD'),
-  });
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
-    throw new CustodyError('usage', `--trained-on ${date} is not a date (YYYY-MM-DD).`);
+  const home = { settings: { timeZone }, clock: ctx.clock };
+  const date = await askDate(ctx, o.trainedOn, home, { flag: '--trained-on', message: 'Date of training:' });
   const course = await askText(ctx, o.course, { flag: '--course', message: 'Training course:' });
   const trainer = await askText(ctx, o.trainer, { flag: '--trainer', message: 'Trainer:' });
   const password = validatePassword(await getPassword(ctx, g, 'Choose a password:', true));

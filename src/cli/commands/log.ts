@@ -34,10 +34,7 @@ export function registerLog(program: Command, ctx: CliContext, globals: () => Gl
     .action(async (o: LogOpts) => {
       const g = globals();
       await withSession(ctx, g, 'log', 'log.read', (s) => {
-        const { from: since, to: until } = rangeFlags({ from: o.since, to: o.until }, s.settings.timeZone, [
-          '--since',
-          '--until',
-        ]);
+        const { from: since, to: until } = rangeFlags({ from: o.since, to: o.until }, s, ['--since', '--until']);
         const out = eventLog(s, {
           camera: o.camera,
           drive: o.drive,

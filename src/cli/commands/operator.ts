@@ -14,8 +14,8 @@ import {
   ROLES,
 } from '../../operations/operators.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { dateFlag, flags } from '../options.js';
-import { askChoice, askSecret, askText } from '../prompts.js';
+import { flags } from '../options.js';
+import { askChoice, askDate, askSecret, askText } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { readSecretFile, withSession } from '../session.js';
 
@@ -142,12 +142,8 @@ function registerTrain(op: Command, ctx: CliContext, globals: Globals): void {
       const g = globals();
       await withSession(ctx, g, 'operator train', 'operators.manage', async (s) => {
         operatorShow(s, username);
-        const date = await askText(ctx, o.date, {
-          flag: '--date',
-          message: 'Date of training (YYYY-MM-DD):',
-          validate: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? undefined : 'use YYYY-MM-DD'),
-        });
-        const input = { username, date: dateFlag(date, '--date') };
+        const date = await askDate(ctx, o.date, s, { flag: '--date', message: 'Date of training:' });
+        const input = { username, date };
         const course = await askText(ctx, o.course, { flag: '--course', message: 'Course:' });
         const trainer = await askText(ctx, o.trainer, { flag: '--trainer', message: 'Trainer:' });
         const out = operatorTrain(s, { ...input, course, trainer });

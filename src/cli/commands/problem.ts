@@ -55,9 +55,8 @@ function registerAdd(cmd: Command, ctx: CliContext, globals: () => GlobalOptions
     .action(async (o: AddOptions) => {
       const g = globals();
       await withSession(ctx, g, 'problem add', 'cameras.manage', async (s) => {
-        const tz = s.settings.timeZone;
-        const range = rangeFlags(o, tz);
-        const discoveredAt = whenFlag(o.discoveredAt, '--discovered-at', tz);
+        const range = rangeFlags(o, s);
+        const discoveredAt = whenFlag(o.discoveredAt, '--discovered-at', s);
         const d = problemDefaults(s, { fromFinding: o.fromFinding, part: o.part });
         const camera =
           o.camera ??
@@ -115,11 +114,10 @@ function registerResolve(cmd: Command, ctx: CliContext, globals: () => GlobalOpt
     .action(async (id: string, o: { action?: string; fixedAt?: string; to?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'problem resolve', 'cameras.manage', async (s) => {
-        const tz = s.settings.timeZone;
         problemToResolve(s, id);
         const action = await askText(ctx, o.action, { flag: '--action', message: 'Corrective action:' });
-        const fixedAt = whenFlag(o.fixedAt, '--fixed-at', tz);
-        const to = whenFlag(o.to, '--to', tz, true);
+        const fixedAt = whenFlag(o.fixedAt, '--fixed-at', s);
+        const to = whenFlag(o.to, '--to', s, true);
         if (!(await askConfirm(ctx, true, { flag: '--yes', message: 'Record it?' }))) return;
         const p = resolveProblem(s, { id, action, fixedAt, to });
         if (g.json) return printJson(ctx, p);

@@ -8,8 +8,8 @@ import {
   verifyReceipt,
 } from '../../operations/receipts.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { dateFlag, flags } from '../options.js';
-import { askText } from '../prompts.js';
+import { flags } from '../options.js';
+import { askDate, askText } from '../prompts.js';
 import { paint, printJson, table, useColor } from '../render.js';
 import { withSession } from '../session.js';
 
@@ -57,20 +57,13 @@ export function registerReceipt(program: Command, ctx: CliContext, globals: () =
     .command('ack <receipt>')
     .description("record the agency's written acknowledgement of a receipt (the signed copy, scanned)")
     .option('--scan <file>', 'the scanned signed receipt (recorded by its SHA-256)')
-    .addOption(flags.date('date of the acknowledgement (YYYY-MM-DD)'))
+    .addOption(flags.date('date of the acknowledgement (default: today)'))
     .action(async (id: string, o: { scan?: string; date?: string }) => {
       const g = globals();
       await withSession(ctx, g, 'receipt ack', 'release', async (s) => {
         checkUnacknowledged(s, id);
         const scan = await askText(ctx, o.scan, { flag: '--scan', message: 'Scan of the signed receipt:' });
-        const date = dateFlag(
-          await askText(ctx, o.date, {
-            flag: '--date',
-            message: 'Date acknowledged (YYYY-MM-DD):',
-            default: s.now().slice(0, 10),
-          }),
-          '--date',
-        );
+        const date = await askDate(ctx, o.date, s, { flag: '--date', message: 'Date acknowledged:', default: 'today' });
         const a = acknowledgeReceipt(s, { receipt: id, scan, date });
         if (g.json) return printJson(ctx, a.release);
         ctx.stdout.write(`Receipt ${id} acknowledged on ${date} (scan sha256 ${a.scanSha256}).\n`);

@@ -1,6 +1,7 @@
 /** `custody request`: law-enforcement requests for data (policy §5: when requested, when and to whom provided). */
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
+import { formatWhen } from '../../core/time.js';
 import { describeScope, type RequestJson } from '../../ledger/features/requests.js';
 import type { Session } from '../../ledger/session.js';
 import {
@@ -19,8 +20,8 @@ import {
   writeKeptDocument,
 } from '../../operations/requests.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { flags, rangeFlags, whenFlag } from '../options.js';
-import { askChoice, askText } from '../prompts.js';
+import { checkRange, flags } from '../options.js';
+import { askChoice, askText, askWhen } from '../prompts.js';
 import { details, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
 import { askWrittenDocument } from '../written-document.js';
@@ -70,12 +71,11 @@ async function askRequester(ctx: CliContext, s: Session, o: RequestNewOptions) {
     message: 'Official purpose (policy §1):',
     choices: purposes.map((p) => ({ name: p, value: p })),
   });
-  const received = await askText(ctx, o.receivedAt, {
+  const receivedAt = await askWhen(ctx, o.receivedAt, s, {
     flag: '--received-at',
     message: 'Received (date and time):',
-    default: s.now(),
+    default: s.clock(),
   });
-  const receivedAt = whenFlag(received, '--received-at', s.settings.timeZone)!;
   const document = await askWrittenDocument(ctx, o, 'The written request (a file to attach, or its reference):');
   return { agency, officer, badge, caseNumber, purpose, receivedAt, document };
 }
@@ -110,13 +110,23 @@ async function askScope(ctx: CliContext, s: Session, o: RequestNewOptions) {
     message: kind === 'plate' ? 'Cameras (comma-separated; empty for all):' : 'Cameras (comma-separated):',
     default: optional,
   });
-  const from = await askText(ctx, o.from, {
+  const from = await askWhen(ctx, o.from, s, {
     flag: '--from',
     message: 'From (date or date and time):',
-    default: optional,
+    optional: kind === 'plate',
   });
-  const to = await askText(ctx, o.to, { flag: '--to', message: 'To (date or date and time):', default: optional });
-  const range = rangeFlags({ from: from || undefined, to: to || undefined }, s.settings.timeZone);
+  const to = await askWhen(ctx, o.to, s, {
+    flag: '--to',
+    message: 'To (date or date and time):',
+    optional: kind === 'plate',
+    endOfDay: true,
+    validate: (iso) =>
+      from && Date.parse(iso) < Date.parse(from)
+        ? `That is before the start, ${formatWhen(new Date(from), s.settings.timeZone, s.clock())}.`
+        : undefined,
+  });
+  checkRange(from || undefined, to || undefined, ['--from', '--to'], [o.from ?? from, o.to ?? to]);
+  const range = { from: from || undefined, to: to || undefined };
   const list = cameras
     .split(',')
     .map((c) => c.trim())

@@ -37,7 +37,7 @@ export function registerSearch(program: Command, ctx: CliContext, globals: () =>
     .action(async (plate: string, o: SearchOptions) => {
       const g = globals();
       await withSession(ctx, g, 'search', 'media.read', async (s) => {
-        const range = rangeFlags(o, s.settings.timeZone);
+        const range = rangeFlags(o, s);
         const r = await search(s, {
           plate,
           fuzzy: Boolean(o.fuzzy),

@@ -1,7 +1,6 @@
 /** `custody swap`: the drive swap's steps (src/operations/swap.ts) with the questions asked between them. */
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
-import { parseWhen } from '../../core/time.js';
 import type { DriveRow } from '../../ledger/drives.js';
 import type { Session } from '../../ledger/session.js';
 import type { ImportSummary } from '../../media/import.js';
@@ -29,7 +28,7 @@ import {
 } from '../../operations/swap.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags, whenFlag } from '../options.js';
-import { askChoice, askConfirm, askText } from '../prompts.js';
+import { askChoice, askConfirm, askText, askWhen } from '../prompts.js';
 import { paint, printJson, table, useColor } from '../render.js';
 import { withSession } from '../session.js';
 import { chooseSource, importWithProgress, recogniseOrEnrol, summaryText } from './import.js';
@@ -64,22 +63,8 @@ async function askCamera(ctx: CliContext, s: Session, drive: DriveRow, o: SwapOp
 
 /** When the drive was taken out: --removed-at (already read), else asked (default: now), in the home's zone. */
 async function askRemovedAt(ctx: CliContext, s: Session, given: string | undefined): Promise<string> {
-  const timeZone = s.settings.timeZone;
   if (given) return given;
-  const answer = await askText(ctx, undefined, {
-    flag: '--removed-at',
-    message: 'When was it taken out?',
-    default: s.now(),
-    validate: (v) => {
-      try {
-        parseWhen(v, { flag: '--removed-at', timeZone });
-        return undefined;
-      } catch (e) {
-        return (e as Error).message;
-      }
-    },
-  });
-  return parseWhen(answer, { flag: '--removed-at', timeZone });
+  return askWhen(ctx, undefined, s, { flag: '--removed-at', message: 'When was it taken out?', default: s.clock() });
 }
 
 /** Which drive went into the camera: --replacement / --no-replacement, else a choice on a terminal. */
@@ -187,7 +172,7 @@ async function beginOrResume(
   o: SwapOpts,
   run: SwapRun,
 ): Promise<{ progress: SwapProgress; drive: DriveRow; source?: string }> {
-  const removedAtFlag = whenFlag(o.removedAt, '--removed-at', s.settings.timeZone);
+  const removedAtFlag = whenFlag(o.removedAt, '--removed-at', s);
   const src = await chooseSource(ctx, o.source).catch((e: unknown) => {
     // With no drive plugged in, a swap whose import is done can still be finished.
     if (!o.source && e instanceof CustodyError && e.code === 'notFound' && swapInProgress(s)) return undefined;
@@ -224,7 +209,7 @@ async function beginOrResume(
 }
 
 async function swapSteps(ctx: CliContext, g: GlobalOptions, s: Session, o: SwapOpts, run: SwapRun): Promise<void> {
-  const installedAt = whenFlag(o.installedAt, '--installed-at', s.settings.timeZone);
+  const installedAt = whenFlag(o.installedAt, '--installed-at', s);
   // 1. The removal is on the record before anything is read (or was, by the run that began this swap).
   let { progress, drive, source } = await beginOrResume(ctx, g, s, o, run);
   const swap = progress.swap;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
 import { type TransparencyData, transparencyReport } from '../../operations/transparency.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { dateFlag, flags } from '../options.js';
+import { dateRangeFlags, flags } from '../options.js';
 import { details, printJson } from '../render.js';
 import { withSession } from '../session.js';
 
@@ -54,9 +54,8 @@ export function registerTransparency(program: Command, ctx: CliContext, globals:
     .action(async (o: { from?: string; to?: string; out?: string }) => {
       const g = globals();
       if (!o.from || !o.to) throw new CustodyError('usage', 'Give the period: --from YYYY-MM-DD --to YYYY-MM-DD.');
-      const from = dateFlag(o.from, '--from');
-      const to = dateFlag(o.to, '--to');
       await withSession(ctx, g, 'transparency', 'reports', async (s) => {
+        const { from, to } = dateRangeFlags(o, s) as { from: string; to: string };
         const { data, files } = await transparencyReport(s, { from, to, outDir: o.out });
         if (g.json) return printJson(ctx, { ...data, files });
         ctx.stdout.write(details(summaryLines(data)));
