@@ -86,6 +86,13 @@ describe('custody backup', () => {
     const env = { ...t.env, CUSTODY_HOME: restored };
     expect((await ok(['verify'], env)).stdout).toMatch(/OK/);
     expect((await ok(['log', '--type', 'home.restored', '--json'], env)).stdout).toMatch(/home\.restored/);
+    // Every restored stored file opens with its restored key and hashes as recorded (the full fixity pass).
+    const h = JSON.parse((await run(['health', '--full', '--json'], { env, clock })).stdout) as {
+      storage: { fixityFailures: number; filesChecked: number; filesInStore: number };
+    };
+    expect(h.storage.fixityFailures).toBe(0);
+    expect(h.storage.filesChecked).toBe(h.storage.filesInStore);
+    expect(h.storage.filesChecked).toBeGreaterThan(10);
     expect(fs.readdirSync(path.join(restored, 'keys')).sort()).toEqual(fs.readdirSync(path.join(lost, 'keys')).sort());
     expect(fs.statSync(path.join(restored, 'keyring.json')).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.join(restored, 'home.json')).mode & 0o777).toBe(0o644);
