@@ -299,8 +299,9 @@ export interface EntryRecord {
  * The journal as an open file, written in groups. A group's stored files are made durable
  * first (one syncfs of the store's file system on Linux, else an fsync per file), then its lines
  * are written and synced: a line on disk always means its stored file is on disk. A crash loses
- * at most the last group's lines, whose files are simply done again (storing the same content
- * under the same name is idempotent).
+ * at most the last groups' lines, whose files are simply done again (storing the same content
+ * under the same name is idempotent). Groups are written behind the import (it waits only when
+ * two are already being written); a group that fails to write fails the next append and close.
  */
 export class JournalWriter {
   private fh: import('node:fs/promises').FileHandle | undefined;
@@ -308,21 +309,28 @@ export class JournalWriter {
   private paths: string[] = [];
   private lastFlush = Date.now();
   private chain: Promise<void> = Promise.resolve();
+  private writing = 0;
+  private failure: unknown;
   constructor(
     private readonly bf: BatchFiles,
     private readonly key: Buffer,
-    private readonly everyLines = 64,
-    private readonly everyMs = 2000,
+    private readonly everyLines = 512,
+    private readonly everyMs = 1000,
+    private readonly maxWriting = 2,
   ) {}
 
-  /** Queue a record (and the stored file it names); resolves once a due flush is done. */
-  append(rec: FileRecord, storedFile?: string): Promise<void> {
+  /** Queue a record (and the stored file it names); waits only while earlier groups are behind. */
+  async append(rec: FileRecord, storedFile?: string): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
     this.lines.push(
       `${sealBlob(this.key, Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`,
     );
     if (storedFile) this.paths.push(storedFile);
-    if (this.lines.length >= this.everyLines || Date.now() - this.lastFlush >= this.everyMs) return this.flush();
-    return this.chain;
+    if (this.lines.length >= this.everyLines || Date.now() - this.lastFlush >= this.everyMs) {
+      const written = this.flush();
+      if (this.writing > this.maxWriting) await written;
+    }
+    if (this.failure !== undefined) throw this.failure;
   }
 
   flush(): Promise<void> {
@@ -331,22 +339,32 @@ export class JournalWriter {
     this.lines = [];
     this.paths = [];
     this.lastFlush = Date.now();
-    this.chain = this.chain.then(async () => {
-      if (lines.length === 0) return;
-      await syncStored(this.bf.storeDir, paths);
-      const fsp = await import('node:fs/promises');
-      this.fh ??= await fsp.open(this.bf.journalFile, 'a', 0o600);
-      await this.fh.write(lines.join(''));
-      await this.fh.datasync();
-    });
+    if (lines.length === 0) return this.chain;
+    this.writing++;
+    this.chain = this.chain
+      .then(async () => {
+        if (this.failure !== undefined) return;
+        await syncStored(this.bf.storeDir, paths);
+        const fsp = await import('node:fs/promises');
+        this.fh ??= await fsp.open(this.bf.journalFile, 'a', 0o600);
+        await this.fh.write(lines.join(''));
+        await this.fh.datasync();
+      })
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => {
+        this.writing--;
+      });
     return this.chain;
   }
 
+  /** Write what is queued; throws the first failure of any group. */
   async close(): Promise<void> {
-    await this.flush().catch(() => {});
-    await this.chain;
-    await this.fh?.close();
+    await this.flush();
+    await this.fh?.close().catch(() => {});
     this.fh = undefined;
+    if (this.failure !== undefined) throw this.failure;
   }
 }
 

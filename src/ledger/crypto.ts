@@ -128,39 +128,91 @@ function chunkIv(prefix: Buffer, index: number, last: boolean): Buffer {
   return iv;
 }
 
-/** Encrypts a plaintext stream into the chunked format. `context` is bound into every chunk. */
-export function encryptStream(key: Buffer, context: string, chunkSize = DEFAULT_CHUNK): Transform {
+/** Seals one file's chunks in order (the same bytes whether streamed or written whole). */
+export interface FileSealer {
+  /** The file's header, written first. */
+  header: Buffer;
+  /** The next chunk's ciphertext and tag; `last` for the final chunk (which may be empty). */
+  seal(chunk: Uint8Array, last: boolean): Buffer;
+  /** The same as `seal`, as the ciphertext and the tag (written with one writev, no copy). */
+  sealParts(chunk: Uint8Array, last: boolean): [Buffer, Buffer];
+}
+
+export function fileSealer(key: Buffer, context: string, chunkSize = DEFAULT_CHUNK): FileSealer {
   const prefix = randomBytes(7);
   const header = Buffer.alloc(FILE_HEADER_BYTES);
   FILE_MAGIC.copy(header, 0);
   prefix.copy(header, 4);
   header.writeUInt32BE(chunkSize, 11);
   const aad = Buffer.concat([header, Buffer.from(context)]);
-  let pending: Buffer = Buffer.alloc(0);
   let index = 0;
-  let headerSent = false;
-  const seal = (chunk: Buffer, last: boolean): Buffer => {
+  const sealParts = (chunk: Uint8Array, last: boolean): [Buffer, Buffer] => {
     const c = createCipheriv('aes-256-gcm', key, chunkIv(prefix, index++, last));
     c.setAAD(aad);
-    return Buffer.concat([c.update(chunk), c.final(), c.getAuthTag()]);
+    const body = c.update(chunk);
+    const fin = c.final(); // empty for GCM
+    return [fin.length ? Buffer.concat([body, fin]) : body, c.getAuthTag()];
   };
+  return { header, sealParts, seal: (chunk, last) => Buffer.concat(sealParts(chunk, last)) };
+}
+
+/** Opens one file's chunks in order; `open` returns undefined for a chunk that does not authenticate. */
+export interface FileOpener {
+  chunkSize: number;
+  /** Bytes of one full frame (chunk + tag). */
+  frameBytes: number;
+  open(frame: Uint8Array, last: boolean): Buffer | undefined;
+}
+
+/** undefined when `header` is not a custody store file's header. */
+export function fileOpener(key: Buffer, context: string, header: Buffer): FileOpener | undefined {
+  if (header.length < FILE_HEADER_BYTES || !header.subarray(0, 4).equals(FILE_MAGIC)) return undefined;
+  const prefix = Buffer.from(header.subarray(4, 11));
+  const chunkSize = header.readUInt32BE(11);
+  const aad = Buffer.concat([header.subarray(0, FILE_HEADER_BYTES), Buffer.from(context)]);
+  let index = 0;
+  return {
+    chunkSize,
+    frameBytes: chunkSize + TAG_BYTES,
+    open(frame, last) {
+      if (frame.length < TAG_BYTES) return undefined;
+      try {
+        const d = createDecipheriv('aes-256-gcm', key, chunkIv(prefix, index, last));
+        d.setAAD(aad);
+        d.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
+        const out = d.update(frame.subarray(0, frame.length - TAG_BYTES));
+        const fin = d.final(); // empty for GCM; throws when the tag does not match
+        index++;
+        return fin.length ? Buffer.concat([out, fin]) : out;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** Encrypts a plaintext stream into the chunked format. `context` is bound into every chunk. */
+export function encryptStream(key: Buffer, context: string, chunkSize = DEFAULT_CHUNK): Transform {
+  const sealer = fileSealer(key, context, chunkSize);
+  let pending: Buffer = Buffer.alloc(0);
+  let headerSent = false;
   return new Transform({
     transform(data: Buffer, _enc, cb: TransformCallback) {
       if (!headerSent) {
-        this.push(header);
+        this.push(sealer.header);
         headerSent = true;
       }
       pending = pending.length ? Buffer.concat([pending, data]) : data;
       // Keep at least one byte back so the final chunk is always sealed with the last flag.
       while (pending.length > chunkSize) {
-        this.push(seal(pending.subarray(0, chunkSize), false));
+        this.push(sealer.seal(pending.subarray(0, chunkSize), false));
         pending = pending.subarray(chunkSize);
       }
       cb();
     },
     flush(cb: TransformCallback) {
-      if (!headerSent) this.push(header);
-      this.push(seal(pending, true));
+      if (!headerSent) this.push(sealer.header);
+      this.push(sealer.seal(pending, true));
       cb();
     },
   });
@@ -169,56 +221,40 @@ export function encryptStream(key: Buffer, context: string, chunkSize = DEFAULT_
 /** Decrypts the chunked format; emits an 'error' (CustodyError integrity) on any tampering or truncation. */
 export function decryptStream(key: Buffer, context: string): Transform {
   let buf: Buffer = Buffer.alloc(0);
-  let prefix: Buffer | undefined;
-  let chunkSize = 0;
-  let aad: Buffer | undefined;
-  let index = 0;
+  let opener: FileOpener | undefined;
   let sawLast = false;
+  let index = 0;
   const fail = (why: string) =>
     new CustodyError(
       'integrity',
       `Stored file failed authentication: ${why}`,
       'Run `custody verify` to check the evidence store.',
     );
-  const open = (frame: Buffer, last: boolean): Buffer | undefined => {
-    try {
-      const d = createDecipheriv('aes-256-gcm', key, chunkIv(prefix!, index, last));
-      d.setAAD(aad!);
-      d.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
-      const out = Buffer.concat([d.update(frame.subarray(0, frame.length - TAG_BYTES)), d.final()]);
-      index++;
-      return out;
-    } catch {
-      return undefined;
-    }
-  };
   return new Transform({
     transform(data: Buffer, _enc, cb: TransformCallback) {
       buf = buf.length ? Buffer.concat([buf, data]) : data;
-      if (!prefix) {
+      if (!opener) {
         if (buf.length < FILE_HEADER_BYTES) return cb();
-        const header = buf.subarray(0, FILE_HEADER_BYTES);
-        if (!header.subarray(0, 4).equals(FILE_MAGIC)) return cb(fail('not a custody store file'));
-        prefix = Buffer.from(header.subarray(4, 11));
-        chunkSize = header.readUInt32BE(11);
-        aad = Buffer.concat([header, Buffer.from(context)]);
+        opener = fileOpener(key, context, buf.subarray(0, FILE_HEADER_BYTES));
+        if (!opener) return cb(fail('not a custody store file'));
         buf = buf.subarray(FILE_HEADER_BYTES);
       }
-      const frame = chunkSize + TAG_BYTES;
+      const frame = opener.frameBytes;
       // A full frame followed by more bytes is a non-final chunk.
       while (buf.length > frame) {
         if (sawLast) return cb(fail('data after the final chunk'));
-        const out = open(buf.subarray(0, frame), false);
+        const out = opener.open(buf.subarray(0, frame), false);
         if (!out) return cb(fail(`chunk ${index} does not authenticate`));
+        index++;
         this.push(out);
         buf = buf.subarray(frame);
       }
       cb();
     },
     flush(cb: TransformCallback) {
-      if (!prefix) return cb(fail('truncated header'));
+      if (!opener) return cb(fail('truncated header'));
       if (buf.length < TAG_BYTES) return cb(fail('truncated'));
-      const out = open(buf, true);
+      const out = opener.open(buf, true);
       if (!out) return cb(fail(`final chunk ${index} does not authenticate (truncated or edited)`));
       sawLast = true;
       this.push(out);

@@ -36,7 +36,8 @@ import { EXIF_HEAD_BYTES, readCaptureMeta, readCaptureMetaExiftool, type Capture
 import { KnownContent } from './known.js';
 import { isEscapedName } from './names.js';
 import { sniffMedia } from './sniff.js';
-import { hashSource, hashStored, type Ingested, ingest, SourceChangedError, SourceReadError } from './store.js';
+import type { IngestOutcome } from './ingest-file.js';
+import { IngestPool } from './ingest-pool.js';
 import { type DriveWalk, walkDrive, type WalkEntry } from './walk.js';
 
 export interface ImportProgress {
@@ -96,8 +97,8 @@ export interface ImportSummary {
 const VIDEO_EXIF_FALLBACK = new Set(['video']);
 /** At most this many entries are listed in an event (the segment holds them all). */
 const EVENT_LIST_MAX = 1000;
-/** Files in flight at once. @default 3 — enough to overlap I/O waits with hashing on two cores. */
-const IMPORT_CONCURRENCY = 3;
+/** Files in hand beyond those the workers hold: their EXIF and records are done on the main thread meanwhile. */
+const MAIN_THREAD_SLACK = 6;
 
 function flagWords(f: string): string {
   return (
@@ -213,9 +214,10 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
   const camera = o.cameraId
     ? s.ledger.one<{ in_service_since: string }>('SELECT in_service_since FROM cameras WHERE id = ?', [o.cameraId])
     : undefined;
-  const ctx: Omit<OneContext, 'e' | 'seq'> = {
+  const ctx: Omit<OneContext, 'e' | 'seq' | 'pool'> = {
     bf,
     key,
+    dayKeys: new Map(),
     known,
     importedAt: parseIsoWithOffset(startedAt) ?? new Date(startedAt),
     tz: s.settings.timeZone,
@@ -234,15 +236,21 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
   return finishBatch(s, o, { bf, key, batch, startedAt, resumed }, recs, walk);
 }
 
-/** A few files in flight at once: reading, hashing, encrypting and syncing overlap. */
+/**
+ * The files in flight: the worker pool reads, hashes, encrypts, writes and verifies (one worker
+ * per core, each holding two files), while this thread reads EXIF, names, renames and journals
+ * the files the workers hand back. The journal is written and synced in groups.
+ */
 async function importFiles(
   s: Session,
   o: ImportOptions,
-  ctx: Omit<OneContext, 'e' | 'seq'>,
+  base: Omit<OneContext, 'e' | 'seq' | 'pool'>,
   entries: WalkEntry[],
   done: Map<string, FileRecord>,
   progress: ImportProgress,
 ): Promise<void> {
+  const pool = new IngestPool();
+  const ctx = { ...base, pool };
   const journal = new JournalWriter(ctx.bf, ctx.key);
   const queue = entries.map((e, i) => ({ e, seq: i + 1 }));
   let next = 0;
@@ -280,10 +288,15 @@ async function importFiles(
     }
   };
   // Every worker settles before the journal closes: none writes after the command has failed.
-  const settled = await Promise.allSettled(Array.from({ length: IMPORT_CONCURRENCY }, worker));
-  await journal.close();
+  const settled = await Promise.allSettled(Array.from({ length: pool.size * 2 + MAIN_THREAD_SLACK }, worker));
+  await pool.close();
+  const closing = await journal.close().then(
+    () => undefined,
+    (err: unknown) => ioError(err, 'recording the import journal'),
+  );
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+  if (closing) throw closing;
 }
 
 /** Words for an entry of the drive that was not imported, by kind. */
@@ -407,6 +420,9 @@ export function encodeManifestPath(p: string): string {
 interface OneContext {
   bf: BatchFiles;
   key: Buffer;
+  pool: IngestPool;
+  /** Recording days' keys, loaded (or made) once per import. */
+  dayKeys: Map<string, Buffer>;
   e: WalkEntry;
   seq: number;
   known: KnownContent;
@@ -422,22 +438,34 @@ interface OneContext {
 /** Errors that mean the device itself stopped answering, not one file. */
 const DEVICE_GONE = new Set(['EIO', 'ENXIO', 'ENODEV', 'ENOTCONN', 'ESHUTDOWN', 'ESTALE']);
 
+type Ingested = Extract<IngestOutcome, { ok: true }>;
+
 /**
  * A file that could not be read from the drive: the import stops (exit 10, batch kept open) when
  * the drive itself is gone, else the file is a failure with the reason.
  */
-async function readFailure(c: OneContext, base: FileRecord, err: SourceReadError): Promise<FileRecord> {
-  const code = err.errno.code;
+async function readFailure(
+  c: OneContext,
+  base: FileRecord,
+  code: string | undefined,
+  message: string,
+): Promise<FileRecord> {
   if ((code && DEVICE_GONE.has(code)) || (await driveGone(c.walk)))
     throw driveVanished(c.driveId, `while reading ${c.e.relPath}`);
   const problem =
     code === 'ENOENT'
       ? 'no longer on the drive (removed after the scan)'
-      : `cannot be read from the drive (${code ?? err.errno.message})`;
+      : `cannot be read from the drive (${code ?? message})`;
   return { ...base, outcome: 'failed', problem };
 }
 
-/** Read, hash and encrypt one file into a temporary file of the store; a record when it cannot be. */
+const CHANGE_WORDS = {
+  symlink: 'was replaced by a symbolic link after the scan; it was not followed',
+  'not-a-file': 'is no longer a regular file; it was not read',
+  replaced: 'was replaced by another file after the scan; it was not read',
+};
+
+/** Read, hash, encrypt and verify one file into a temporary file of the store (in a worker); a record when it cannot be. */
 async function ingestOne(
   c: OneContext,
   base: FileRecord,
@@ -445,20 +473,28 @@ async function ingestOne(
   fileKey: Buffer,
 ): Promise<Ingested | FileRecord> {
   const { e } = c;
+  let got: IngestOutcome;
   try {
-    return await ingest(
-      { absPath: e.absPath, relPath: e.relPath, walked: { dev: e.dev, ino: e.ino, size: e.size } },
-      fileKey,
-      storeContext(c.bf.batch),
-      tmp,
-      EXIF_HEAD_BYTES,
-    );
+    got = await c.pool.run({
+      absPath: e.absPath,
+      relPath: e.relPath,
+      walked: { dev: e.dev, ino: e.ino, size: e.size },
+      key: fileKey,
+      context: storeContext(c.bf.batch),
+      tmpPath: tmp,
+      headBytes: EXIF_HEAD_BYTES,
+      verifySource: c.verifySource,
+    });
   } catch (err) {
-    if (err instanceof SourceChangedError) return { ...base, outcome: 'failed', problem: err.message };
-    if (err instanceof SourceReadError) return readFailure(c, base, err);
-    // Writing the home failed (a full disk): stop; the batch stays open and resumes.
     throw ioError(err, `storing ${e.relPath}`);
   }
+  if (got.ok) return got;
+  if (got.kind === 'changed')
+    return { ...base, outcome: 'failed', problem: `${e.relPath} ${CHANGE_WORDS[got.change]}` };
+  if (got.kind === 'read') return readFailure(c, base, got.code, got.message);
+  // Writing the home failed (a full disk): stop; the batch stays open and resumes.
+  const err = Object.assign(new Error(got.message), { code: got.code, path: got.path, syscall: got.syscall });
+  throw ioError(err, `storing ${e.relPath}`);
 }
 
 async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
@@ -475,9 +511,18 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
   // Each file has its own key, sealed with its recording day's key once EXIF has told the day.
   const fileKey = randomKey();
   const got = await ingestOne(c, base, tmp, fileKey);
-  if (!('sha256' in got && 'head' in got)) return got;
+  if (!('ok' in got)) return got;
   // The size recorded is the size hashed; a file that changed on the way is flagged.
   const sized: FileRecord = { ...base, size: got.size, flags: got.changed ? [...base.flags, 'changed'] : base.flags };
+  if (!got.verified) {
+    await fsp.rm(tmp, { force: true });
+    return {
+      ...sized,
+      sha256: got.sha256,
+      outcome: 'failed',
+      problem: 'the stored copy did not verify against the hash read from the drive',
+    };
+  }
   if (got.size === 0) {
     await fsp.rm(tmp, { force: true });
     return { ...sized, flags: [...sized.flags, 'empty'] };
@@ -512,7 +557,7 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     serial: meta.serial,
     gps: meta.gps,
   };
-  return storeOne(s, c, common, tmp, fileKey);
+  return storeOne(s, c, common, tmp, fileKey, got.sourceSha256);
 }
 
 /** Move the encrypted copy into the store (or record a duplicate of the first copy) and verify it. */
@@ -522,6 +567,7 @@ async function storeOne(
   common: FileRecord,
   tmp: string,
   fileKey: Buffer,
+  sourceSha256: string | undefined,
 ): Promise<FileRecord> {
   const { e, bf, key } = c;
   const sha = common.sha256!;
@@ -535,7 +581,12 @@ async function storeOne(
   c.known.claim(sha, `${bf.batch}/${name}`);
   // Policy §8 destroys by recording day: the file key is sealed with its day's key (made on first use).
   const { day } = dayOfRecord({ ...common, outcome: 'stored' }, c.importedAt, c.tz);
-  const sealed = { keyDay: day, wrappedKey: wrapFileKey(bf, dayKey(bf, s.master, day), day, fileKey) };
+  let dk = c.dayKeys.get(day);
+  if (!dk) {
+    dk = dayKey(bf, s.master, day);
+    c.dayKeys.set(day, dk);
+  }
+  const sealed = { keyDay: day, wrappedKey: wrapFileKey(bf, dk, day, fileKey) };
   const final = bf.storeFile(name);
   try {
     await fsp.rename(tmp, final);
@@ -544,25 +595,10 @@ async function storeOne(
     await fsp.rm(tmp, { force: true });
     throw ioError(err, `storing ${e.relPath}`);
   }
-  const check = await hashStored(final, fileKey, storeContext(bf.batch)).catch((err: unknown) => ({
-    sha256: `unreadable: ${(err as Error).message}`,
-    size: -1,
-  }));
-  if (check.sha256 !== sha) {
-    c.known.release(sha);
-    await fsp.rm(final, { force: true });
-    return {
-      ...common,
-      outcome: 'failed',
-      problem: 'the stored copy did not verify against the hash read from the drive',
-    };
-  }
+  // The stored copy was read back and proved by the worker (every chunk authenticates and holds the bytes hashed).
   let sourceVerified: boolean | undefined;
   if (c.verifySource) {
-    const again = await hashSource(e.absPath, e.relPath, { dev: e.dev, ino: e.ino, size: e.size }).catch(
-      () => 'unreadable',
-    );
-    sourceVerified = again === sha;
+    sourceVerified = sourceSha256 === sha;
     if (!sourceVerified)
       return {
         ...common,

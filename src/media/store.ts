@@ -1,30 +1,16 @@
 /**
- * The evidence store's write path: each source file is read once, and the same bytes feed the
- * SHA-256, the head kept for sniffing and EXIF, and the encryption into a temporary file, which
- * is fsynced and renamed into place. The stored copy is then decrypted and hashed again.
+ * The evidence store's read paths and the opening of a drive's file as the walk saw it. The
+ * write path (read once, hash, encrypt, write, read back and prove) is src/media/ingest-file.ts,
+ * run on the import's worker threads.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { once } from 'node:events';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CustodyError } from '../core/errors.js';
-import { decryptStream, encryptStream } from '../ledger/crypto.js';
-
-export interface Ingested {
-  sha256: string;
-  /** The bytes hashed (and stored): the size recorded, whatever the walk saw. */
-  size: number;
-  /** The first `headBytes` of the file (sniffing, EXIF). */
-  head: Buffer;
-  /** The last two bytes (a JPEG ends with FF D9 unless it was cut short). */
-  tail: Buffer;
-  tmpPath: string;
-  /** Set when the file was not the same size from the walk to the end of the read: what changed. */
-  changed?: string;
-}
+import { decryptStream } from '../ledger/crypto.js';
 
 /** A read of the drive failed (I/O error, drive gone): not the home's fault. */
 export class SourceReadError extends Error {
@@ -102,86 +88,6 @@ export async function openWalked(absPath: string | Buffer, relPath: string, walk
 }
 
 const READ_CHUNK = 1024 * 1024;
-
-/**
- * Read a file of a drive once: hash it, keep its head and tail, and encrypt it into `tmpPath`.
- * The file is opened by `openWalked`; the size returned is the number of bytes hashed, and a file
- * whose size or modification time moved between the walk, the open and the end of the read comes
- * back with `changed` saying how. Read errors are `SourceReadError`; errors writing the home
- * (a full disk) are thrown as they are.
- */
-export async function ingest(
-  source: { absPath: string | Buffer; relPath: string; walked?: WalkedFile },
-  key: Buffer,
-  context: string,
-  tmpPath: string,
-  headBytes: number,
-): Promise<Ingested> {
-  const { fh, st } = await openWalked(source.absPath, source.relPath, source.walked);
-  const hash = createHash('sha256');
-  const headParts: Buffer[] = [];
-  let headLen = 0;
-  let tail = Buffer.alloc(0);
-  let size = 0;
-  const enc = encryptStream(key, context);
-  // Not synced here: the journal syncs stored files in groups before it records them.
-  const written = pipeline(enc, fs.createWriteStream(tmpPath, { mode: 0o600 }));
-  written.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
-  try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(READ_CHUNK);
-      let n: number;
-      try {
-        n = (await fh.read(buf, 0, READ_CHUNK, size)).bytesRead;
-      } catch (e) {
-        throw new SourceReadError(e as NodeJS.ErrnoException, source.relPath);
-      }
-      if (n === 0) break;
-      const chunk = buf.subarray(0, n);
-      hash.update(chunk);
-      size += n;
-      if (headLen < headBytes) {
-        const part = chunk.subarray(0, headBytes - headLen);
-        headParts.push(Buffer.from(part));
-        headLen += part.length;
-      }
-      tail = Buffer.concat([tail, chunk.subarray(Math.max(0, n - 2))]).subarray(-2);
-      if (!enc.write(chunk)) await Promise.race([once(enc, 'drain'), written]);
-    }
-    enc.end();
-    await written;
-    const after = await fh.stat().catch(() => st);
-    return {
-      sha256: hash.digest('hex'),
-      size,
-      head: Buffer.concat(headParts),
-      tail,
-      tmpPath,
-      changed: describeChange(source.walked?.size, st, after, size),
-    };
-  } catch (e) {
-    enc.destroy();
-    await written.catch(() => {});
-    await fsp.rm(tmpPath, { force: true });
-    throw e;
-  } finally {
-    await fh.close().catch(() => {});
-  }
-}
-
-/** Words for a file that changed between the walk and the end of its read; undefined if it did not. */
-function describeChange(
-  walkedSize: number | undefined,
-  opened: fs.Stats,
-  after: fs.Stats,
-  hashed: number,
-): string | undefined {
-  const sizes = [walkedSize ?? opened.size, opened.size, after.size, hashed];
-  if (sizes.every((n) => n === hashed) && opened.mtimeMs === after.mtimeMs) return undefined;
-  if (walkedSize !== undefined && walkedSize !== opened.size)
-    return `changed after the scan (${walkedSize} bytes then ${opened.size}); the ${hashed} bytes read are what was hashed and stored`;
-  return `changed while it was read (${opened.size} bytes at the start, ${after.size} at the end); the ${hashed} bytes read are what was hashed and stored`;
-}
 
 /** Decrypt a stored file and return its SHA-256 (and size). */
 export async function hashStored(
