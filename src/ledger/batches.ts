@@ -565,12 +565,9 @@ export function readableBatches(s: Session, except?: string): string[] {
     .map((r) => r.id);
 }
 
+/** The SHA-256 of each content the batch stores, sorted (a re-keyed batch's list also names each store file). */
 export function readHashes(bf: BatchFiles, key: Buffer): string[] {
-  if (!fs.existsSync(bf.hashesFile)) return [];
-  const plain = openBlob(key, fs.readFileSync(bf.hashesFile), hashesContext(bf.batch));
-  if (!plain) throw new CustodyError('integrity', `The hash list of batch ${bf.batch} does not authenticate.`);
-  const s = plain.toString('utf8');
-  return s ? s.split('\n') : [];
+  return readHashLines(bf, key).map((l) => l.split(' ')[0]!);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -627,15 +624,15 @@ export function daySummaries(recs: readonly FileRecord[], importedAt: Date, time
 
 /**
  * Rewrite the batch's segment and hash list without the records `drop` (their ids), sealed with
- * the same key; the other records keep their ids (image ids and plate readings name them).
+ * the same key; the other records keep their ids (image ids and plate readings name them). Only for
+ * a batch whose stored files are under the batch key itself (imported before day keys): a batch
+ * whose files have their own keys is re-keyed instead (`rekeyedSegmentWithout`).
  */
 export async function rewriteSegmentWithout(bf: BatchFiles, key: Buffer, drop: ReadonlySet<number>): Promise<void> {
   if (!drop.size || !fs.existsSync(bf.segmentFile)) return;
   const db = await openSegment(bf, key);
   try {
-    const st = db.prepare('DELETE FROM files WHERE id = ?');
-    for (const id of drop) st.run([id]);
-    st.free();
+    dropRows(db, drop);
     writeFileAtomic(bf.segmentFile, sealBlob(key, db.export(), segmentContext(bf.batch)));
     const hashes = [
       ...new Set(
@@ -648,4 +645,171 @@ export async function rewriteSegmentWithout(bf: BatchFiles, key: Buffer, drop: R
   } finally {
     db.close();
   }
+}
+
+/**
+ * Delete the records `drop` so that nothing of them is left in the database's bytes: SQLite keeps
+ * deleted rows in free pages unless told to overwrite them (secure_delete), and VACUUM rebuilds the
+ * file without free pages (ids are the rowid, so they stay as they were).
+ */
+function dropRows(db: Database, drop: ReadonlySet<number>): void {
+  db.exec('PRAGMA secure_delete = ON');
+  const st = db.prepare('DELETE FROM files WHERE id = ?');
+  for (const id of drop) st.run([id]);
+  st.free();
+  db.exec('VACUUM');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-keying (policy §8: destroying a recording day destroys what names it too). A day's stored
+// files are under its own key, but its file names, capture times, hashes and plate readings sit in
+// the batch's segment, hash list, readings and index, sealed with the batch key. Destroying a day
+// re-writes those files without the day's rows under a NEW batch key and destroys the old one, so
+// no key the home holds opens a copy of them made before the purge.
+//
+// Crash safety (either the old state or the new, never neither):
+//   1. each new file is written beside the old one as `<file>.rekey` (sealed with the new key);
+//   2. the commit: `keys/<batch>.key.rekey` is written, holding the new key (sealed as a key file
+//      is) and the list of files of the new state; before it exists the old state is whole (stray
+//      `.rekey` files are removed), once it exists the new state is whole;
+//   3. settling (no key needed, idempotent): each listed `.rekey` file is renamed over its file,
+//      a data file not listed is removed, the old key file is shredded, the new key written in its
+//      place, the marker removed. A settle cut short is finished by the next (log-in does it,
+//      under the home's lock).
+
+/** A batch whose stored files are all under their own keys (so its batch key can be replaced). */
+export function canRekey(recs: readonly FileRecord[]): boolean {
+  return recs.every((r) => !(r.outcome === 'stored' && r.storeName && !r.wrappedKey));
+}
+
+const rekeyed = (file: string) => `${file}.rekey`;
+const rekeyMarker = (bf: BatchFiles) => `${bf.keyFile}.rekey`;
+
+/** Whether a re-key of the batch is committed and not yet settled. */
+export function rekeyPending(bf: BatchFiles): boolean {
+  return fs.existsSync(rekeyMarker(bf));
+}
+
+/** Remove the new files of a re-key that was never committed (the old state stands). */
+export function abandonRekey(bf: BatchFiles): void {
+  if (rekeyPending(bf)) return;
+  for (const f of bf.dataFiles) fs.rmSync(rekeyed(f), { force: true });
+}
+
+/**
+ * Step 1 for the segment and the hash list: the segment without the records `drop`, sealed with
+ * `newKey`, as `<segment>.rekey`, and the hash list with each hash's store name (names are an HMAC
+ * under the key the file was stored with, which is then gone). Returns the records kept.
+ */
+export async function rekeyedSegmentWithout(
+  bf: BatchFiles,
+  oldKey: Buffer,
+  newKey: Buffer,
+  drop: ReadonlySet<number>,
+): Promise<(FileRecord & { id: number })[]> {
+  const db = await openSegment(bf, oldKey);
+  try {
+    dropRows(db, drop);
+    writeFileAtomic(rekeyed(bf.segmentFile), sealBlob(newKey, db.export(), segmentContext(bf.batch)));
+    const kept = segmentRecords(db);
+    writeFileAtomic(
+      rekeyed(bf.hashesFile),
+      sealBlob(newKey, Buffer.from(hashLines(kept).join('\n')), hashesContext(bf.batch)),
+    );
+    return kept;
+  } finally {
+    db.close();
+  }
+}
+
+/** The hash list's lines after a re-key: `<sha256> <store name>`, sorted, one per stored content. */
+function hashLines(recs: readonly FileRecord[]): string[] {
+  const byHash = new Map<string, string>();
+  for (const r of recs)
+    if (r.outcome === 'stored' && r.sha256 && r.storeName && !byHash.has(r.sha256)) byHash.set(r.sha256, r.storeName);
+  return [...byHash].sort(([a], [b]) => a.localeCompare(b)).map(([h, n]) => `${h} ${n}`);
+}
+
+/** Where step 1 writes the new version of one of the batch's data files. */
+export function rekeyTarget(file: string): string {
+  return rekeyed(file);
+}
+
+/**
+ * Step 2, the commit: the marker holding the new key and the files of the new state (every data
+ * file with a `.rekey` version now); then step 3.
+ */
+export function commitRekey(bf: BatchFiles, master: Buffer, newKey: Buffer, afterCommit?: () => void): void {
+  const files = bf.dataFiles.filter((f) => fs.existsSync(rekeyed(f))).map((f) => path.basename(f));
+  const marker = {
+    version: 1,
+    key: sealBlob(subkey(master, 'batch-keys'), newKey, keyContext(bf.batch)).toString('base64'),
+    files,
+  };
+  writeFileAtomic(rekeyMarker(bf), JSON.stringify(marker));
+  afterCommit?.();
+  settleRekey(bf);
+}
+
+/** Step 3: finish a committed re-key (idempotent; needs no key). Returns whether there was one. */
+export function settleRekey(bf: BatchFiles): boolean {
+  const file = rekeyMarker(bf);
+  if (!fs.existsSync(file)) return false;
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; key: string; files: string[] };
+  const listed = new Set(m.files);
+  for (const f of bf.dataFiles) {
+    if (!listed.has(path.basename(f))) fs.rmSync(f, { force: true });
+    else if (fs.existsSync(rekeyed(f))) fs.renameSync(rekeyed(f), f);
+  }
+  fsyncDir(path.dirname(bf.segmentFile));
+  shred(bf.keyFile);
+  writeFileAtomic(bf.keyFile, Buffer.from(m.key, 'base64'));
+  fs.rmSync(file);
+  fsyncDir(path.dirname(file));
+  return true;
+}
+
+/**
+ * At log-in, with the lock held: finish every committed re-key, and remove the new files of any
+ * that was never committed. Returns the batches settled.
+ */
+export function settleRekeys(home: Home): string[] {
+  const settled: string[] = [];
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(home.file('keys'));
+  } catch {
+    return settled;
+  }
+  for (const n of names) {
+    const m = /^(B\d{8}-[0-9a-f]{6})\.key\.rekey$/.exec(n);
+    if (m && settleRekey(new BatchFiles(home, m[1]!))) settled.push(m[1]!);
+  }
+  try {
+    for (const n of fs.readdirSync(home.file('segments'))) {
+      const m = /^(B\d{8}-[0-9a-f]{6})\.[a-z]+\.rekey$/.exec(n);
+      if (m) abandonRekey(new BatchFiles(home, m[1]!));
+    }
+  } catch {
+    /* no segments yet */
+  }
+  return settled;
+}
+
+/**
+ * The store name of each stored content of a re-keyed batch, from its hash list (undefined for a
+ * batch never re-keyed: its names are the HMAC of each hash under its batch key, `storeName`).
+ */
+export function readStoreNames(bf: BatchFiles, key: Buffer): Map<string, string> | undefined {
+  const lines = readHashLines(bf, key);
+  if (!lines.some((l) => l.includes(' '))) return undefined;
+  return new Map(lines.map((l) => l.split(' ') as [string, string]));
+}
+
+function readHashLines(bf: BatchFiles, key: Buffer): string[] {
+  if (!fs.existsSync(bf.hashesFile)) return [];
+  const plain = openBlob(key, fs.readFileSync(bf.hashesFile), hashesContext(bf.batch));
+  if (!plain) throw new CustodyError('integrity', `The hash list of batch ${bf.batch} does not authenticate.`);
+  const s = plain.toString('utf8');
+  return s ? s.split('\n') : [];
 }

@@ -359,8 +359,11 @@ export interface HomeFile {
   size: number;
 }
 
-/** Files of a home that are never part of a copy of it: the lock, and temporary files of an unfinished write. */
-const NOT_COPIED = /^lock$|(^|\/)\.[^/]+\.tmp$/;
+/**
+ * Files of a home that are never part of a copy of it: the lock, temporary files of an unfinished
+ * write, and the files of a purge's re-key not yet settled (src/ledger/batches.ts, "Re-keying").
+ */
+const NOT_COPIED = /^lock$|(^|\/)\.[^/]+\.tmp$|\.rekey$/;
 
 /**
  * Every file of the home a backup copies, with what it is (the one layout function: a file a later

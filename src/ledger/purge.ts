@@ -1,9 +1,9 @@
 /**
  * Retention and destruction (policy §8: keep 60 days from the date of recordation, then destroy;
  * longer only under a hold). What is due comes from src/core/retention.ts; holds from
- * holds.ts. A purge destroys, per batch: the intent is recorded first, then the key is
- * crypto-shredded (every copy of the data, backups included, becomes unreadable), then its
- * segment and stored files are removed, then the destruction is recorded. Each step is
+ * holds.ts. A purge destroys, per recording day: the intent is recorded first, then the day's key
+ * is crypto-shredded (no key the home holds opens any copy of its files), then its stored files go
+ * and its batch's metadata is re-keyed without it, then the destruction is recorded. Each step is
  * committed before the next, so an interrupted purge is finished by running it again. This module
  * holds the queries; the steps themselves are src/operations/purge.ts.
  */
@@ -79,6 +79,8 @@ export interface DayRow {
   stored: number | null;
   bytes: number | null;
   manifest_sha256: string | null;
+  /** 1: its metadata re-written away under a new batch key; 0: left under the batch key; null: not recorded. */
+  metadata_rekeyed?: number | null;
 }
 
 export interface DriveRetention {
@@ -406,6 +408,13 @@ export interface DestroyedRecord {
   destroyedAt: string;
   /** Whether it had its own key (false: an older batch's day, under the batch key until its last day). */
   keyed: boolean;
+  /**
+   * Whether what names its files (names, times, hashes, readings) was re-written away under a new
+   * batch key, the old one destroyed (a whole batch: its key is destroyed, so true).
+   */
+  metadataRekeyed: boolean;
+  /** Whether its batch's key is destroyed (by now): what stayed under it is then gone too. */
+  batchKeyDestroyed: boolean;
 }
 
 /** Imported batches not yet split by recording day (imported before days were recorded), not destroyed. */
@@ -433,6 +442,8 @@ export function dayRecord(s: Session, batch: string, day: string): DestroyedReco
     keyDestroyedAt: r.key_destroyed_at ?? r.destroyed_at ?? '',
     destroyedAt: r.destroyed_at ?? '',
     keyed: !!r.keyed,
+    metadataRekeyed: !!r.metadata_rekeyed,
+    batchKeyDestroyed: !!b.key_destroyed_at,
   };
 }
 
@@ -521,6 +532,8 @@ export function purgeRecords(s: Session, purge: string): DestroyedRecord[] {
       keyDestroyedAt: r.key_destroyed_at ?? r.destroyed_at,
       destroyedAt: r.destroyed_at,
       keyed: true,
+      metadataRekeyed: true,
+      batchKeyDestroyed: true,
     }));
   return [...days, ...whole];
 }

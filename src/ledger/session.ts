@@ -15,6 +15,7 @@ import {
 import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
 import { moveDocumentsToRecord } from './documents.js';
+import { settleRekeys } from './batches.js';
 import { appendLineDurable, removeLeftoverTemps, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
 import { HOME_VERSION, Home, type OperatorKeys, operatorKeyId } from './home.js';
 import { GENERATIONS, Ledger } from './ledger.js';
@@ -294,6 +295,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     if (!o.allowUntrained) requireTrained(username, operator.training);
 
     const session = new Session(home, ledger, keys, operator, o.clock, lock);
+    // A purge's re-key cut short is finished (committed) or undone (not): src/ledger/batches.ts.
+    settleRekeys(home);
     // A save interrupted (killed, power cut) leaves its temporary file; with the lock held, none is live.
     removeLeftoverTemps(
       [home.dir, ...['segments', 'keys', 'documents', 'signing', 'store'].map((d) => home.file(d))].concat(

@@ -9,7 +9,7 @@
  * answers a lookup by binary search; no string or map entry per hash is kept in memory. The rare
  * content that shares its first 32 bits with a stored one is found by looking through the batches.
  */
-import { BatchFiles, loadBatchKey, readHashes, readableBatches, storeName } from '../ledger/batches.js';
+import { BatchFiles, loadBatchKey, readHashes, readStoreNames, readableBatches, storeName } from '../ledger/batches.js';
 import type { Session } from '../ledger/session.js';
 
 interface StoredBatch {
@@ -17,6 +17,8 @@ interface StoredBatch {
   key: Buffer;
   /** Sorted SHA-256 digests, 32 bytes each. */
   hashes: Buffer;
+  /** A re-keyed batch's store names by hash (its old batch key, the names' HMAC key, is destroyed). */
+  names?: ReadonlyMap<string, string>;
 }
 
 /** Room for the batch index in the low bits of an index entry. */
@@ -60,7 +62,7 @@ export class KnownContent {
       // copy to point at: its content is stored again rather than recorded as a duplicate of it.
       try {
         const key = loadBatchKey(bf, s.master);
-        k.addBatch(id, key, readHashes(bf, key));
+        k.addBatch(id, key, readHashes(bf, key), readStoreNames(bf, key));
       } catch {
         /* not readable: not a first copy */
       }
@@ -69,9 +71,9 @@ export class KnownContent {
   }
 
   /** Add a batch, younger than every batch added before it. */
-  addBatch(id: string, key: Buffer, hexHashes: readonly string[]): void {
+  addBatch(id: string, key: Buffer, hexHashes: readonly string[], names?: ReadonlyMap<string, string>): void {
     if (this.batches.length >= BATCH_SLOTS) throw new Error('too many batches for the content index');
-    this.batches.push({ id, key, hashes: sortedDigests(hexHashes) });
+    this.batches.push({ id, key, hashes: sortedDigests(hexHashes), names });
     this.index = undefined;
   }
 
@@ -110,7 +112,8 @@ export class KnownContent {
       // The oldest batch with these 32 bits almost always holds the hash; if not, look through all.
       for (const i of [at, ...this.batches.keys()]) {
         const b = this.batches[i]!;
-        if (contains(b.hashes, digest)) return `${b.id}/${storeName(b.key, sha256)}`;
+        // A re-keyed batch names its stored files in its hash list (their HMAC key is gone).
+        if (contains(b.hashes, digest)) return `${b.id}/${b.names?.get(sha256) ?? storeName(b.key, sha256)}`;
       }
     }
     return this.own.get(sha256);

@@ -44,8 +44,9 @@ export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undef
   return JSON.parse(plain.toString('utf8')) as BatchReadings;
 }
 
-export function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings): void {
-  writeFileAtomic(bf.readingsFile, sealBlob(key, Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
+/** Save the readings (to `file`: another name, for a re-key's new version of them). */
+export function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings, file = bf.readingsFile): void {
+  writeFileAtomic(file, sealBlob(key, Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
 }
 
 export interface BatchIndex {
@@ -82,6 +83,7 @@ export function saveIndex(
   key: Buffer,
   r: BatchReadings,
   capturedAt: Map<number, string | undefined>,
+  file = bf.indexFile,
 ): void {
   const idx = new PlateIndex();
   for (const [id, f] of Object.entries(r.files)) {
@@ -94,10 +96,7 @@ export function saveIndex(
   for (const [id, t] of capturedAt) times[id] = t ? Date.parse(t) : Number.NaN;
   const head = Buffer.alloc(4);
   head.writeUInt32LE(ser.length, 0);
-  writeFileAtomic(
-    bf.indexFile,
-    sealBlob(key, Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)),
-  );
+  writeFileAtomic(file, sealBlob(key, Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)));
 }
 
 async function decryptToBuffer(file: string, key: Buffer, context: string): Promise<Buffer> {

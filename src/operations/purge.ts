@@ -1,17 +1,23 @@
 /**
  * Destruction of what is past its date and not held (policy §8: keep 60 days from the date of
- * recordation, then destroy; longer only under a hold). Per batch: the intent is recorded, the
- * key is crypto-shredded (no copy of the data opens with the keys the home holds; a backup made by
- * `custody backup` loses the key when the purge reaches it, see operations/backup.ts), the
- * segment and stored files are removed, the destruction is recorded. Each step is committed
- * before the next, so a purge interrupted anywhere is finished by running it again.
+ * recordation, then destroy; longer only under a hold). Per recording day: the intent is recorded,
+ * the day's key is crypto-shredded (its files' keys can no longer be unwrapped with any key the
+ * home holds), its stored files are removed, the batch's metadata is re-written without it under a
+ * new batch key (the old one shredded), the destruction is recorded; a batch's own key, segment
+ * and folder go with its last day. Each step is committed before the next, so a purge interrupted
+ * anywhere is finished by running it again. A backup made by `custody backup` loses the destroyed
+ * keys when the purge reaches it (operations/backup.ts); a copy of the home that kept its own keys
+ * is not reached: the certificate says so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../core/hash.js';
 import { DAY_MS, isoInZone } from '../core/time.js';
 import {
+  abandonRekey,
   BatchFiles,
+  canRekey,
+  commitRekey,
   dayOfRecord,
   daySummaries,
   destroyBatchKey,
@@ -19,9 +25,13 @@ import {
   type FileRecord,
   loadBatchKey,
   openSegment,
+  rekeyedSegmentWithout,
+  rekeyTarget,
   rewriteSegmentWithout,
   segmentRecords,
+  settleRekey,
 } from '../ledger/batches.js';
+import { randomKey } from '../ledger/crypto.js';
 import {
   batchRow,
   custodianName,
@@ -322,10 +332,17 @@ async function startDay(s: Session, purge: string, u: DayRetention): Promise<voi
   s.commit();
 }
 
-/** Destroy one recording day: its key (crypto-shredding), then its stored files and index rows. */
+/**
+ * Destroy one recording day: its key (crypto-shredding), then its stored files, then what names
+ * it (file names, capture times, hashes, plate readings): the batch's segment, hash list, readings
+ * and index are re-written without it under a new batch key and the old batch key is destroyed, so
+ * no key the home holds opens a copy of them made before (a batch imported before day keys, whose
+ * files are under the batch key itself, keeps its key until its last day: rows dropped only).
+ */
 async function finishDay(s: Session, purge: string, batch: string, day: string, step: Step): Promise<DestroyedRecord> {
   const unit = `${batch}@${day}`;
   const bf = new BatchFiles(s.home, batch);
+  settleRekey(bf); // a re-key committed by a run cut short
   const row = dayRows(s, batch).find((r) => r.day === day)!;
   if (row.keyed && !row.key_destroyed_at) {
     destroyDayKey(bf, day);
@@ -333,14 +350,28 @@ async function finishDay(s: Session, purge: string, batch: string, day: string, 
     s.append('day.key_destroyed', unitRef(s, batch, day, purge));
     s.commit();
   }
-  const recs = await dayRecords(s, batch, day);
+  const all = await batchRecords(s, batch);
+  const recs = all.filter((r) => r.day === day);
   for (const r of recs)
     if (r.storeName && r.outcome !== 'duplicate') fs.rmSync(bf.storeFile(r.storeName), { force: true });
+  const ids = new Set(recs.map((r) => r.id));
+  // Whether the batch key can be replaced: none of the records kept is stored under it.
+  const rekey = all.length > 0 && canRekey(all.filter((r) => !ids.has(r.id)));
   if (recs.length) {
     const key = loadBatchKey(bf, s.master);
-    const ids = new Set(recs.map((r) => r.id));
-    await dropReadings(bf, key, ids);
-    await rewriteSegmentWithout(bf, key, ids);
+    if (rekey)
+      await rekeyWithout(
+        s,
+        bf,
+        key,
+        ids,
+        () => step('rekey', unit),
+        () => step('metadata', unit),
+      );
+    else {
+      await dropReadings(bf, key, ids);
+      await rewriteSegmentWithout(bf, key, ids);
+    }
   }
   step('files', unit);
   s.append('day.destroyed', {
@@ -352,12 +383,56 @@ async function finishDay(s: Session, purge: string, batch: string, day: string, 
     recordedLast: row.recorded_last,
     manifestSha256: row.manifest_sha256,
     keyed: !!row.keyed,
+    // The day's names, times, hashes and readings: re-written away under a new batch key (the old one
+    // destroyed), or left under the batch key until its last day.
+    metadataRekeyed: rekey,
   });
   s.commit();
   return dayRecord(s, batch, day);
 }
 
-/** The day's plate readings and search index lose the destroyed images (ids stay stable). */
+/** Every record of a batch's segment with its recording day ([] when the segment or key is gone). */
+async function batchRecords(s: Session, batch: string): Promise<(FileRecord & { id: number; day: string })[]> {
+  const bf = new BatchFiles(s.home, batch);
+  if (!fs.existsSync(bf.segmentFile) || !fs.existsSync(bf.keyFile)) return [];
+  const db = await openSegment(bf, loadBatchKey(bf, s.master));
+  try {
+    const importedAt = new Date(Date.parse(batchRow(s, batch)!.started_at));
+    return segmentRecords(db).map((r) => ({ ...r, day: dayOfRecord(r, importedAt, s.settings.timeZone).day }));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The batch's segment, hash list, plate readings and index without the records `ids`, under a new
+ * batch key; the old key is destroyed (src/ledger/batches.ts, "Re-keying": old or new state, never
+ * neither). `prepared` runs once the new files are written, `committed` once the new key is.
+ */
+async function rekeyWithout(
+  s: Session,
+  bf: BatchFiles,
+  oldKey: Buffer,
+  ids: ReadonlySet<number>,
+  committed: () => void,
+  prepared: () => void,
+): Promise<void> {
+  const { loadReadings, saveIndex, saveReadings } = await import('../ocr/queue.js');
+  abandonRekey(bf);
+  const newKey = randomKey();
+  const kept = await rekeyedSegmentWithout(bf, oldKey, newKey, ids);
+  const readings = loadReadings(bf, oldKey);
+  if (readings) {
+    for (const id of ids) delete readings.files[String(id)];
+    saveReadings(bf, newKey, readings, rekeyTarget(bf.readingsFile));
+    const images = kept.filter((r) => r.outcome === 'stored' && r.kind === 'image');
+    saveIndex(bf, newKey, readings, new Map(images.map((r) => [r.id, r.recordedAt])), rekeyTarget(bf.indexFile));
+  }
+  prepared();
+  commitRekey(bf, s.master, newKey, committed);
+}
+
+/** The day's plate readings and search index lose the destroyed images (ids stay stable; same key). */
 async function dropReadings(bf: BatchFiles, key: Buffer, ids: ReadonlySet<number>): Promise<void> {
   const { loadReadings, saveIndex, saveReadings } = await import('../ocr/queue.js');
   const readings = loadReadings(bf, key);
@@ -456,6 +531,8 @@ function finishBatch(s: Session, purge: string, id: string, keyAlreadyGone: bool
     keyDestroyedAt: after.key_destroyed_at ?? after.destroyed_at ?? '',
     destroyedAt: after.destroyed_at ?? '',
     keyed: true,
+    metadataRekeyed: true,
+    batchKeyDestroyed: true,
   };
 }
 
@@ -506,21 +583,46 @@ export async function writeDestructionCertificate(
 }
 
 /**
- * How the listed data was destroyed, in sentences built from what was done: which keys went, and
- * what a copy of the home made before the purge still reaches.
+ * How the listed data was destroyed, in sentences built from what was recorded: which keys went,
+ * what names the files went with them, and what a copy of the home made before the purge still
+ * reaches.
  */
 export function destructionMethod(records: readonly DestroyedRecord[], backups: readonly ReachedBackup[] = []): string {
-  const keyed = records.filter((r) => r.keyed);
-  const unkeyed = records.filter((r) => !r.keyed);
+  const whole = records.filter((r) => !r.day);
+  const days = records.filter((r) => r.day);
+  const full = days.filter((r) => r.metadataRekeyed);
+  const contentOnly = days.filter((r) => r.keyed && !r.metadataRekeyed);
+  const unkeyed = days.filter((r) => !r.keyed && !r.metadataRekeyed);
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const list = (rs: readonly DestroyedRecord[]) => rs.map((r) => `${r.batch} ${r.day}`).join(', ');
   const out: string[] = [];
-  if (keyed.length)
+  if (full.length)
     out.push(
-      `Cryptographic erasure: the encryption key of each of the ${keyed.length} listed ${keyed.length === 1 ? 'unit' : 'units'} (a recording day, or a whole batch) was destroyed and its encrypted files and index entries deleted from the home, so no copy of those files can be read with the keys the home holds.`,
+      `Cryptographic erasure of ${count(full.length, 'recording day', 'recording days')}: ${full.length === 1 ? 'its' : "each day's"} files were deleted and the key that sealed them destroyed (the day's own key${full.some((r) => !r.keyed) ? ', or for a batch imported before day keys the batch key' : ''}); ${full.length === 1 ? 'its' : 'their'} file names, capture times, hashes and plate readings were removed from the batch's segment, hash list, readings and index, which were re-written under a new batch key, and the old batch key was destroyed.`,
+    );
+  if (whole.length)
+    out.push(
+      `Cryptographic erasure of ${count(whole.length, 'whole batch', 'whole batches')}: the batch key, which sealed its files, names, times and readings, was destroyed, then its encrypted files deleted.`,
+    );
+  if (contentOnly.length)
+    out.push(
+      `For ${count(contentOnly.length, 'recording day', 'recording days')} (${list(contentOnly)}) the day's key was destroyed and its files deleted, but ${contentOnly.length === 1 ? 'its' : 'their'} file names, capture times, hashes and readings stay in the batch's segment under the batch key until the batch's last day is destroyed.`,
     );
   if (unkeyed.length)
     out.push(
-      `${unkeyed.length === 1 ? 'One listed recording day comes' : `${unkeyed.length} listed recording days come`} from ${unkeyed.length === 1 ? 'a batch' : 'batches'} imported before each day had its own key (${[...new Set(unkeyed.map((r) => r.batch))].join(', ')}): ${unkeyed.length === 1 ? 'its' : 'their'} files were deleted, and ${unkeyed.length === 1 ? 'its' : 'their'} batch key is destroyed with the batch's last recording day; until then a copy of the home made before this purge can still read ${unkeyed.length === 1 ? 'it' : 'them'}.`,
+      `${count(unkeyed.length, 'recording day', 'recording days')} (${list(unkeyed)}) ${unkeyed.length === 1 ? 'comes' : 'come'} from ${unkeyed.length === 1 ? 'a batch' : 'batches'} imported before each day had its own key: ${unkeyed.length === 1 ? 'its' : 'their'} files and index rows were deleted, and the batch key that sealed them is destroyed with the batch's last recording day.`,
     );
+  // What the home's keys still open of a copy made before: what stayed under a batch key not yet destroyed.
+  const live = (rs: readonly DestroyedRecord[]) => rs.filter((r) => !r.batchKeyDestroyed);
+  const reach = [
+    ...(live(contentOnly).length ? [`the file names, times, hashes and readings of ${list(live(contentOnly))}`] : []),
+    ...(live(unkeyed).length ? [`the files, names, times and readings of ${list(live(unkeyed))}`] : []),
+  ];
+  out.push(
+    reach.length
+      ? `No key the home now holds opens a copy of the listed data made before this purge, except ${reach.join(', and ')}, which the batch key the home still holds opens.`
+      : 'No key the home now holds opens a copy of the listed data made before this purge.',
+  );
   out.push(...backupSentences(backups));
   return out.join(' ');
 }
@@ -545,7 +647,7 @@ export function backupSentences(backups: readonly ReachedBackup[]): string[] {
       `The backup at ${b.location} could not be reached by this purge (${(b.error ?? 'not reachable').replace(/\.$/, '')}): until the next \`custody backup --to ${b.location}\` completes, that backup still holds the keys of the listed data and can read it.`,
     );
   out.push(
-    'A copy of the home made by other means (a plain copy of the home folder with its keys/, a disk image or snapshot) keeps the keys it copied and is not reached by any purge; such copies must be destroyed too.',
+    'A copy of the home made by other means (a plain copy of the home folder with its keys/ and keyring.json, a disk image or snapshot) keeps the keys it copied: with a password valid then it still opens everything it copied, and no purge reaches it; such copies must be destroyed too.',
   );
   return out;
 }

@@ -7,7 +7,23 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchFiles, createBatchKey, writeSegment } from '../../src/ledger/batches.js';
+import {
+  BatchFiles,
+  createBatchKey,
+  daySummaries,
+  dayKey,
+  type FileRecord,
+  loadBatchKey,
+  openSegment,
+  readHashes,
+  readStoreNames,
+  segmentRecords,
+  storeName,
+  wrapFileKey,
+  writeSegment,
+} from '../../src/ledger/batches.js';
+import { randomKey } from '../../src/ledger/crypto.js';
+import { loadIndex, loadReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { setHoldProvider } from '../../src/ledger/holds.js';
 import { pendingDestructions, planPurge } from '../../src/ledger/purge.js';
 import { executePurge } from '../../src/operations/purge.js';
@@ -93,7 +109,15 @@ describe('purge steps', () => {
         }
       },
     });
-    expect(seen).toEqual([`intent ${day}`, `files ${day}`, `key ${batch}`, `files ${batch}`]);
+    // Its one day's metadata is re-written under a new batch key first (no record left under the old one).
+    expect(seen).toEqual([
+      `intent ${day}`,
+      `metadata ${day}`,
+      `rekey ${day}`,
+      `files ${day}`,
+      `key ${batch}`,
+      `files ${batch}`,
+    ]);
     expect(r.destroyed.map((d) => [d.batch, d.day, d.stored, d.keyed])).toEqual([[batch, '2026-09-08', 1, false]]);
     expect(types(s, head)).toEqual([
       'batch.days',
@@ -188,6 +212,172 @@ describe('purge steps', () => {
     const again = s.ledger.head;
     expect((await executePurge(s)).destroyed).toEqual([]);
     expect(s.ledger.head).toEqual(again);
+    s.close();
+  });
+});
+
+/** A batch of two recording days (1 and 2 September), each file under its own key sealed with its day's key, read. */
+async function homeWithTwoDays(batch = 'B20260908-bbbbbb') {
+  const clock = manualClock(IMPORTED);
+  const dir = await newHome(clock);
+  const s = await open(dir, clock);
+  s.append('import.started', { batch, drive: 'D001', camera: 'CAM-01' });
+  const bf = new BatchFiles(s.home, batch);
+  const key = createBatchKey(bf, s.master);
+  const recs: FileRecord[] = ['2026-09-01', '2026-09-02'].map((day, i) => {
+    const sha256 = String(i + 1).repeat(64);
+    const name = storeName(key, sha256);
+    fs.writeFileSync(bf.storeFile(name), `sealed image bytes ${i}`);
+    return {
+      relPath: `DAY${i + 1}/IMG_000${i + 1}.JPG`,
+      size: 20,
+      mtime: IMPORTED,
+      outcome: 'stored',
+      sha256,
+      storeName: name,
+      kind: 'image',
+      recordedAt: `${day}T08:00:00.000-07:00`,
+      recordedSource: 'exif',
+      flags: [],
+      keyDay: day,
+      wrappedKey: wrapFileKey(bf, dayKey(bf, s.master, day), day, randomKey()),
+    };
+  });
+  await writeSegment(bf, key, {}, recs);
+  const reading = (text: string) => ({
+    best: { text, confidence: 0.9 },
+    alternatives: [],
+    box: null,
+    ms: 1,
+    readAt: IMPORTED,
+  });
+  const readings = {
+    version: 1 as const,
+    engine: 't',
+    model: 't',
+    files: { '1': reading('7ABC001'), '2': reading('7ABC002') },
+  };
+  saveReadings(bf, key, readings);
+  saveIndex(bf, key, readings, new Map(recs.map((r, i) => [i + 1, r.recordedAt])));
+  s.append('import.finished', {
+    batch,
+    drive: 'D001',
+    files: 2,
+    stored: 2,
+    bytes: 40,
+    recordedFirst: recs[0]!.recordedAt,
+    recordedLast: recs[1]!.recordedAt,
+    manifestSha256: 'c'.repeat(64),
+  });
+  s.append('batch.days', {
+    batch,
+    drive: 'D001',
+    camera: 'CAM-01',
+    days: daySummaries(recs, new Date(IMPORTED), 'America/Los_Angeles'),
+  });
+  s.commit();
+  s.close();
+  // 1 September is 61 days old, 2 September 60 days minus some hours: only the first is due.
+  clock.set('2026-10-31T12:00:00-07:00');
+  return { clock, dir, bf, batch, oldKey: key, names: recs.map((r) => r.storeName!) };
+}
+
+async function segmentPaths(bf: BatchFiles, key: Buffer): Promise<string[]> {
+  const db = await openSegment(bf, key);
+  try {
+    return segmentRecords(db).map((r) => r.relPath);
+  } finally {
+    db.close();
+  }
+}
+
+describe('purging one recording day re-keys what names it', () => {
+  it('re-writes the segment, hash list, readings and index without the day under a new batch key; the old one opens nothing the home holds', async () => {
+    const { clock, dir, bf, batch, oldKey, names } = await homeWithTwoDays();
+    const s = await open(dir, clock);
+    const before = Object.fromEntries(bf.dataFiles.filter(exists).map((f) => [f, fs.readFileSync(f)]));
+    const r = await executePurge(s);
+    expect(r.destroyed.map((d) => [d.day, d.keyed, d.metadataRekeyed])).toEqual([['2026-09-01', true, true]]);
+    const newKey = loadBatchKey(bf, s.master);
+    expect(newKey.equals(oldKey)).toBe(false);
+    expect(await segmentPaths(bf, newKey)).toEqual(['DAY2/IMG_0002.JPG']);
+    expect(readHashes(bf, newKey)).toEqual(['2'.repeat(64)]);
+    // The second day's store name stays as it was stored (an HMAC under the old key): the hash list names it.
+    expect(readStoreNames(bf, newKey)).toEqual(new Map([['2'.repeat(64), names[1]!]]));
+    expect(Object.keys(loadReadings(bf, newKey)!.files)).toEqual(['2']);
+    const index = loadIndex(bf, newKey)!.index;
+    expect(index.search('7ABC001')).toEqual([]);
+    expect(index.search('7ABC002').map((h) => h.imageId)).toEqual([2]);
+    expect(exists(bf.storeFile(names[0]!))).toBe(false);
+    expect(exists(bf.storeFile(names[1]!))).toBe(true);
+    // The old files (as a copy made before would hold them) open with the old key only; the new files not with it.
+    await expect(openSegment(bf, oldKey)).rejects.toThrow(/does not authenticate/);
+    for (const f of Object.keys(before)) expect(fs.readFileSync(f).equals(before[f]!)).toBe(false);
+    expect(fs.readdirSync(bf.home.file('keys')).filter((n) => n.endsWith('.rekey'))).toEqual([]);
+    expect(fs.readdirSync(bf.home.file('segments')).filter((n) => n.endsWith('.rekey'))).toEqual([]);
+    expect(
+      s.ledger.one<{ metadata_rekeyed: number }>('SELECT metadata_rekeyed FROM batch_days WHERE day = ?', [
+        '2026-09-01',
+      ]),
+    ).toEqual({ metadata_rekeyed: 1 });
+    expect(await s.ledger.verifyDerived()).toEqual([]);
+    s.close();
+    expect(batch).toMatch(/^B/);
+  });
+
+  it('cut before the commit leaves the old state whole; the next run re-keys afresh', async () => {
+    const { clock, dir, bf, oldKey } = await homeWithTwoDays();
+    let s = await open(dir, clock);
+    await expect(
+      executePurge(s, {
+        afterStep: (step) => {
+          if (step === 'metadata') throw new Error('power cut');
+        },
+      }),
+    ).rejects.toThrow('power cut');
+    s.close();
+    // New files written beside the old ones; the old key and files stand.
+    expect(exists(`${bf.segmentFile}.rekey`)).toBe(true);
+    expect(exists(`${bf.keyFile}.rekey`)).toBe(false);
+    const s0 = await open(dir, clock); // log-in removes the uncommitted files
+    expect(exists(`${bf.segmentFile}.rekey`)).toBe(false);
+    expect(loadBatchKey(bf, s0.master).equals(oldKey)).toBe(true);
+    expect(await segmentPaths(bf, oldKey)).toEqual(['DAY1/IMG_0001.JPG', 'DAY2/IMG_0002.JPG']);
+    s0.close();
+    s = await open(dir, clock);
+    const r = await executePurge(s);
+    expect(r.destroyed.map((d) => [d.day, d.metadataRekeyed])).toEqual([['2026-09-01', true]]);
+    const newKey = loadBatchKey(bf, s.master);
+    expect(newKey.equals(oldKey)).toBe(false);
+    expect(await segmentPaths(bf, newKey)).toEqual(['DAY2/IMG_0002.JPG']);
+    s.close();
+  });
+
+  it('cut after the commit is settled at the next log-in: the new state, the old key shredded', async () => {
+    const { clock, dir, bf, oldKey } = await homeWithTwoDays();
+    let s = await open(dir, clock);
+    await expect(
+      executePurge(s, {
+        afterStep: (step) => {
+          if (step === 'rekey') throw new Error('power cut');
+        },
+      }),
+    ).rejects.toThrow('power cut');
+    s.close();
+    expect(exists(`${bf.keyFile}.rekey`)).toBe(true);
+    // The old key file still holds the old key until the settle.
+    s = await open(dir, clock);
+    expect(exists(`${bf.keyFile}.rekey`)).toBe(false);
+    const newKey = loadBatchKey(bf, s.master);
+    expect(newKey.equals(oldKey)).toBe(false);
+    expect(await segmentPaths(bf, newKey)).toEqual(['DAY2/IMG_0002.JPG']);
+    expect(Object.keys(loadReadings(bf, newKey)!.files)).toEqual(['2']);
+    const head = s.ledger.head.seq;
+    const r = await executePurge(s);
+    // The day's destruction is recorded by the rerun, with the re-key it finds done.
+    expect(r.destroyed.map((d) => [d.day, d.metadataRekeyed])).toEqual([['2026-09-01', true]]);
+    expect(types(s, head)).toEqual(['day.destroyed', 'purge.finished']);
+    expect(await segmentPaths(bf, loadBatchKey(bf, s.master))).toEqual(['DAY2/IMG_0002.JPG']);
     s.close();
   });
 });

@@ -13,7 +13,9 @@
  * and destroyed by recording day (migration 8): `batch.days` records what each day of a batch
  * holds; a day's destruction is `day.destruction_started`, `day.key_destroyed` (its key is gone:
  * its files are unreadable wherever a copy lies), `day.destroyed` (its files and index rows are
- * gone). When a batch's last day is destroyed, the batch's own key and files follow as above.
+ * gone; the batch's segment, hash list, readings and index re-written without it under a new batch
+ * key, `metadataRekeyed`, migration 9). When a batch's last day is destroyed, the batch's own key and
+ * files follow as above.
  */
 import type { Database, SqlValue } from 'sql.js';
 import type { LedgerEvent, Reducer } from '../reducers.js';
@@ -86,8 +88,9 @@ const reducers: Record<string, Reducer> = {
   },
   'day.destroyed': (db, e) => {
     const d = e.data;
-    run(db, 'UPDATE batch_days SET destroyed_at = ? WHERE batch_id = ? AND day = ?', [
+    run(db, 'UPDATE batch_days SET destroyed_at = ?, metadata_rekeyed = ? WHERE batch_id = ? AND day = ?', [
       e.at,
+      d.metadataRekeyed === undefined ? null : d.metadataRekeyed ? 1 : 0,
       String(d.batch),
       String(d.day),
     ]);
@@ -210,6 +213,12 @@ CREATE TABLE batch_days (
   keyed INTEGER NOT NULL, purge_id TEXT, started_at TEXT, key_destroyed_at TEXT, destroyed_at TEXT, cancelled_at TEXT,
   stored INTEGER, bytes INTEGER, manifest_sha256 TEXT, PRIMARY KEY (batch_id, day));
 `,
+    },
+    {
+      // Whether a destroyed day's names, times, hashes and readings were re-written away under a new
+      // batch key (1), or left under the batch key until its last day (0; null: before this was recorded).
+      version: 9,
+      sql: 'ALTER TABLE batch_days ADD COLUMN metadata_rekeyed INTEGER;',
     },
   ],
   derivedTables: {
