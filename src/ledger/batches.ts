@@ -1,7 +1,8 @@
 /**
  * Import batches (DESIGN.md, scale note): each batch has its own key, its own encrypted
  * segment (files, EXIF, flags) and its own folder of stored files. Destroying the key file
- * destroys the batch everywhere, backups of the ledger included (crypto-shredding).
+ * makes the batch unreadable with any key the home holds, wherever a copy of its files lies
+ * (crypto-shredding); a copy that kept its own keys/ is not reached.
  *
  *   keys/<batch>.key          the batch key, sealed with a subkey of the master key
  *   segments/<batch>.journal  while importing: one sealed line per file (resume point)

@@ -81,6 +81,8 @@ export interface DayRow {
   manifest_sha256: string | null;
   /** 1: its metadata re-written away under a new batch key; 0: left under the batch key; null: not recorded. */
   metadata_rekeyed?: number | null;
+  /** The file ids its destruction took, as ranges ("1-40,43"); null before they were recorded. */
+  file_ids?: string | null;
 }
 
 export interface DriveRetention {
@@ -698,4 +700,95 @@ export function batchMayHoldUnservable(s: Session, batchId: string): boolean {
   return r.days.some(
     (d) => d.entry.state !== 'destroyed' && (d.entry.oldestDueDate ?? d.entry.dueDate)!.getTime() <= now,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Destroyed images (policy §8): named as destroyed, with when and by which purge, when asked for
+
+/** Ids as ranges: [1, 2, 3, 7] → "1-3,7". */
+export function idRanges(ids: readonly number[]): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
+/** Whether `id` is among ranges written by `idRanges`. */
+export function inIdRanges(ranges: string, id: number): boolean {
+  return ranges.split(',').some((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return b === undefined ? id === a : id >= a! && id <= b;
+  });
+}
+
+export interface DestroyedImage {
+  image: string;
+  batch: string;
+  /** Its recording day; '' when its whole batch was destroyed at once (or its day is not recorded). */
+  day: string;
+  /** The purge that destroyed it, and when (its key destroyed). */
+  purge: string | null;
+  destroyedAt: string;
+  /** Whether that purge wrote a certificate of destruction. */
+  certificate: boolean;
+}
+
+/** Image `batch:fileId` as destroyed on the record (its recording day or its batch), or undefined. */
+export function destroyedImage(s: Session, batch: string, fileId: number): DestroyedImage | undefined {
+  const b = batchRow(s, batch);
+  if (!b) return undefined;
+  const cert = (purge: string | null) =>
+    !!purge &&
+    !!s.ledger.one<{ c: string | null }>('SELECT certificate_sha256 AS c FROM purges WHERE id = ?', [purge])?.c;
+  const image = `${batch}:${fileId}`;
+  const day = dayRows(s, batch).find(
+    (r) => (r.key_destroyed_at || r.destroyed_at) && r.file_ids && inIdRanges(r.file_ids, fileId),
+  );
+  if (day)
+    return {
+      image,
+      batch,
+      day: day.day,
+      purge: day.purge_id,
+      destroyedAt: (day.key_destroyed_at ?? day.destroyed_at)!,
+      certificate: cert(day.purge_id),
+    };
+  if (!b.key_destroyed_at && !b.destroyed_at) return undefined;
+  const d = s.ledger.one<{ purge_id: string }>('SELECT purge_id FROM destructions WHERE batch_id = ?', [batch]);
+  return {
+    image,
+    batch,
+    day: '',
+    purge: d?.purge_id ?? null,
+    destroyedAt: (b.key_destroyed_at ?? b.destroyed_at)!,
+    certificate: cert(d?.purge_id ?? null),
+  };
+}
+
+/** The one line for an image asked for after its destruction (exit 4, like data past its date). */
+export function destroyedImageError(s: Session, d: DestroyedImage): CustodyError {
+  const tz = s.settings.timeZone;
+  const on = localDate(date(d.destroyedAt)!, tz);
+  const by = d.purge
+    ? ` by purge ${d.purge} (${d.certificate ? `certificate of destruction ${d.purge}` : 'no certificate was written for it'})`
+    : '';
+  const what = d.day
+    ? `its recording day ${d.day} had passed its destruction date`
+    : `its batch ${d.batch} had passed its destruction date`;
+  return new CustodyError(
+    'denied',
+    `Image ${d.image} was destroyed on ${on}${by}: ${what} (policy §8: kept ${s.settings.retentionDays} days from the date of recordation, then destroyed).`,
+    `Nothing of it is left to show or release; the ledger keeps the record (\`custody log --type ${d.day ? 'day.destroyed' : 'batch.destroyed'}\`).`,
+  );
+}
+
+/** Refuse an image that was destroyed, naming when and by which purge. */
+export function refuseDestroyed(s: Session, batch: string, fileId: number): void {
+  const d = destroyedImage(s, batch, fileId);
+  if (d) throw destroyedImageError(s, d);
 }

@@ -9,6 +9,7 @@ import { CustodyError } from '../core/errors.js';
 import { type AccessReason, requireAccessReason } from '../ledger/access.js';
 import type { FileRecord } from '../ledger/batches.js';
 import { loadBatch, parseImageId } from '../ledger/images.js';
+import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import type { StoredReading } from '../ocr/queue.js';
 import { admit, checkItems, checkRetention, recordView } from './gate.js';
@@ -45,6 +46,7 @@ export interface ImageDetails {
  */
 export async function showImage(s: Session, o: { id: string; reason: AccessReason }): Promise<ImageDetails> {
   const ref = parseImageId(o.id);
+  refuseDestroyed(s, ref.batch, ref.fileId);
   const pass = o.reason.requestId ? admit(s, o.reason.requestId, 'view') : undefined;
   if (pass && o.reason.purpose && o.reason.purpose !== pass.request.purpose)
     throw new CustodyError(

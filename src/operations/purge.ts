@@ -40,6 +40,7 @@ import {
   dayRows,
   type DestroyedRecord,
   destroyedBatchIds,
+  idRanges,
   newPurgeId,
   openPurgeId,
   type PendingDestruction,
@@ -328,6 +329,7 @@ async function startDay(s: Session, purge: string, u: DayRetention): Promise<voi
     stored: stored.length,
     bytes: stored.reduce((a, r) => a + r.size, 0),
     manifestSha256: sha256Hex(`${manifest}\n`),
+    fileIds: idRanges(recs.map((r) => r.id)),
   });
   s.commit();
 }

@@ -30,6 +30,8 @@ import {
   scopeBatches,
   openRequests,
 } from '../ledger/features/requests.js';
+import { parseImageId } from '../ledger/images.js';
+import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import type { ReleaseItem } from '../media/release.js';
 import {
@@ -235,6 +237,10 @@ export async function planImagesRelease(
   t: ReleaseTarget,
   ids: readonly string[],
 ): Promise<ExportReleasePlan> {
+  for (const id of ids) {
+    const ref = parseImageId(id);
+    refuseDestroyed(s, ref.batch, ref.fileId);
+  }
   const base = planBase(s, t);
   const wanted = new Set(ids);
   const batchIds = [...new Set(ids.map((i) => i.split(':')[0]!))].sort();

@@ -374,4 +374,38 @@ describe('the one gate (spawned)', () => {
     await ok(['receipt', 'verify', receipt]);
     await ok(['verify']);
   }, 300_000);
+
+  it('an image asked for after its destruction is named as destroyed: when, by which purge, its certificate', async () => {
+    const aug = await request('ECSO', ['--cameras', 'CAM-02', '--from', '2026-08-01', '--to', '2026-08-31']);
+    const certificate = path.join(t.dir, 'out', 'destruction.pdf');
+    const p = JSON.parse((await ok(['purge', '--yes', '--certificate', certificate, '--json'])).stdout) as {
+      purge: string;
+      destroyed: { batch: string; day: string }[];
+    };
+    expect(p.destroyed.map((d) => [d.batch, d.day])).toEqual([
+      [oldBatch, '2026-08-10'],
+      [oldBatch, '2026-08-11'],
+    ]);
+    const destroyed = new RegExp(
+      `Image ${oldBatch}:1 was destroyed on \\d{4}-\\d{2}-\\d{2} by purge ${p.purge} \\(certificate of destruction ${p.purge}\\): its recording day 2026-08-1[01] had passed its destruction date \\(policy §8`,
+    );
+    const show = await refused(
+      ['image', 'show', `${oldBatch}:1`, '--purpose', 'criminal investigation', '--case', 'C-1'],
+      destroyed,
+    );
+    expect(show.stderr).toMatch(/custody log --type day\.destroyed/);
+    const to = path.join(t.dir, 'out', 'destroyed');
+    await refused(['image', 'export', `${oldBatch}:1`, '--request', aug, '--to', to], destroyed, to);
+    // An id that never was an image stays "not found" (exit 5).
+    const none = await custody([
+      'image',
+      'show',
+      `${demoBatch}:9999`,
+      '--purpose',
+      'criminal investigation',
+      '--case',
+      'C-1',
+    ]);
+    expect(none.code, none.stderr).toBe(5);
+  }, 300_000);
 });

@@ -60,13 +60,14 @@ const reducers: Record<string, Reducer> = {
   'day.destruction_started': (db, e) => {
     run(
       db,
-      'UPDATE batch_days SET purge_id = ?, started_at = ?, cancelled_at = NULL, stored = ?, bytes = ?, manifest_sha256 = ? WHERE batch_id = ? AND day = ?',
+      'UPDATE batch_days SET purge_id = ?, started_at = ?, cancelled_at = NULL, stored = ?, bytes = ?, manifest_sha256 = ?, file_ids = ? WHERE batch_id = ? AND day = ?',
       [
         String(e.data.purge),
         e.at,
         num(e.data.stored),
         num(e.data.bytes),
         str(e.data.manifestSha256),
+        str(e.data.fileIds),
         String(e.data.batch),
         String(e.data.day),
       ],
@@ -219,6 +220,12 @@ CREATE TABLE batch_days (
       // batch key (1), or left under the batch key until its last day (0; null: before this was recorded).
       version: 9,
       sql: 'ALTER TABLE batch_days ADD COLUMN metadata_rekeyed INTEGER;',
+    },
+    {
+      // The image ids (file ids in the batch's segment, as ranges "1-40,43") a day's destruction
+      // took, so that an image asked for later is named as destroyed, with when and by which purge.
+      version: 10,
+      sql: 'ALTER TABLE batch_days ADD COLUMN file_ids TEXT;',
     },
   ],
   derivedTables: {
