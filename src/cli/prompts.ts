@@ -65,11 +65,17 @@ export async function askText(
 
 export async function askSecret(
   ctx: CliContext,
-  o: { flag: string; message: string; confirm?: boolean },
+  o: { flag: string; message: string; confirm?: boolean; validate?: (s: string) => string | undefined },
 ): Promise<string> {
   if (!canPrompt(ctx)) throw missing(o.flag, o.message.replace(/[?:]\s*$/, '').toLowerCase());
   for (;;) {
     const a = await guarded(driver(ctx).password({ message: o.message }));
+    // Checked as soon as it is typed, before it is asked again.
+    const problem = o.validate?.(a);
+    if (problem) {
+      ctx.stderr.write(`${problem}\n`);
+      continue;
+    }
     if (!o.confirm) return a;
     const b = await guarded(driver(ctx).password({ message: 'Type it again:' }));
     if (a === b) return a;

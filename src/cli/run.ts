@@ -27,6 +27,7 @@ import { registerRestore } from './commands/restore.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRetention } from './commands/retention.js';
 import { registerSearch } from './commands/search.js';
+import { registerSettings } from './commands/settings.js';
 import { registerSwap } from './commands/swap.js';
 import { registerTransparency } from './commands/transparency.js';
 import { registerUnlock } from './commands/unlock.js';
@@ -49,6 +50,7 @@ const ENV_OPTIONS: [keyof GlobalOptions, string][] = [
 const COMMAND_GROUPS = [
   registerInit,
   registerOperator,
+  registerSettings,
   registerCamera,
   registerDrive,
   registerImport,

@@ -47,10 +47,11 @@ export async function getPassword(
   g: GlobalOptions,
   message = 'Password:',
   confirm = false,
+  validate?: (s: string) => string | undefined,
 ): Promise<string> {
   if (g.passwordStdin) return firstLine(await readStdin(ctx));
   if (g.passwordFile) return readSecretFile(g.passwordFile, 'password');
-  return askSecret(ctx, { flag: '--password-stdin or CUSTODY_PASSWORD_FILE', message, confirm });
+  return askSecret(ctx, { flag: '--password-stdin or CUSTODY_PASSWORD_FILE', message, confirm, validate });
 }
 
 export async function getCredentials(

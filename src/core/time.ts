@@ -62,6 +62,22 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
+/**
+ * A time zone as typed (`America/Los_Angeles`, `america/los_angeles`, `US/Pacific`, `UTC`), as its
+ * canonical IANA name; undefined for anything else. Abbreviations (`PST`, `EST`) are refused: ICU
+ * reads `EST` as America/Panama, which never changes to summer time.
+ */
+export function canonicalTimeZone(tz: string): string | undefined {
+  const t = tz.trim();
+  if (!(t.includes('/') || /^(utc|gmt)$/i.test(t)) || !isValidTimeZone(t)) return undefined;
+  return new Intl.DateTimeFormat('en-US', { timeZone: t }).resolvedOptions().timeZone;
+}
+
+/** The machine's time zone, offered as the default when a home is made. */
+export function machineTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
 /** ISO-8601 with the zone's offset, millisecond precision: 2026-11-26T04:42:27.123-08:00. */
 export function isoInZone(d: Date, timeZone: string): string {
   const off = zoneOffsetMinutes(d, timeZone);

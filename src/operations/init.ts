@@ -10,6 +10,7 @@ import { CustodyError } from '../core/errors.js';
 import type { TrainingRecord } from '../core/roles.js';
 import {
   defaultSettings,
+  intervalProblem,
   MAX_RETENTION_DAYS,
   retentionProblem,
   settingsProblems,
@@ -38,6 +39,12 @@ export function refuseRetention(days: number): void {
       `--retention-days ${days}: ${problem}.`,
       `Give --retention-days ${MAX_RETENTION_DAYS} or fewer; data needed longer is kept by \`custody hold\`.`,
     );
+}
+
+/** A health-check interval outside its range is refused before anything is asked. */
+export function refuseInterval(healthIntervalDays: number): void {
+  const problem = intervalProblem('healthIntervalDays', healthIntervalDays);
+  if (problem) throw new CustodyError('usage', `--health-interval-days ${healthIntervalDays}: ${problem}.`);
 }
 
 export interface HomeSettingsInput {

@@ -142,7 +142,7 @@ describe('impossible dates are refused everywhere (exit 2, nothing recorded)', (
     const r = await run(args, { env: fresh.env, clock });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--trained-on "2026-02-30" is not a date: February 2026 has 28 days.');
-    expect(fs.existsSync(path.join(fresh.home, 'ledger.sqlite'))).toBe(false);
+    expect(fs.existsSync(path.join(fresh.home, 'home.json'))).toBe(false);
   });
 
   it('breach duty --posted 2026-11-31 and transparency --from 2026-11-31', async () => {
