@@ -347,7 +347,7 @@ export async function unlockSlot(
 export type HomeFileKind =
   /** keys/*.key: never copied as they are; all live keys go into the backup's one key file, rewritten each time. */
   | 'key'
-  /** Never changes once written (stored evidence, documents named by their hash): a backup may trust its size. */
+  /** Never changes once written (stored evidence, store/): a backup may trust its path and size. */
   | 'immutable'
   /** Anything else of the home (ledger and its generations, checkpoints, keyring, segments, signing, certificates, …). */
   | 'file';
@@ -377,11 +377,7 @@ export function homeFiles(dir: string): HomeFile[] {
       const r = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) walk(r);
       else if (d.isFile() && !NOT_COPIED.test(r)) {
-        const kind: HomeFileKind = /^keys\/[^/]+\.key$/.test(r)
-          ? 'key'
-          : /^(store|documents)\//.test(r)
-            ? 'immutable'
-            : 'file';
+        const kind: HomeFileKind = /^keys\/[^/]+\.key$/.test(r) ? 'key' : /^store\//.test(r) ? 'immutable' : 'file';
         out.push({ rel: r, kind, size: fs.statSync(path.join(dir, r)).size });
       }
     }
