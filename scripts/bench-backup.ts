@@ -2,10 +2,12 @@
  * npm run bench:backup [-- --files 2000 --kb 300 --json]
  * The bench home of `bench:import` (a generated drive of camera JPEGs, ~300 KB each, imported), then
  * `custody backup` to a new folder (the first backup: everything copied and re-hashed), then again
- * after one more commit (the incremental backup: the stored files are not read again), then
+ * after one more commit (the incremental backup: the stored files are not read again), against
+ * `cp -r` + `sync` + `sha256sum` of the home in the same run, then
  * `backup verify` (every file re-hashed). With --json the last line is
  * {"files":…,"bytes":…,"firstSeconds":…,"incrementalSeconds":…,"incrementalCopied":…,"verifySeconds":…}.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -92,8 +94,17 @@ try {
   fs.rmSync(drive, { recursive: true, force: true });
   fs.rmSync(seedDir, { recursive: true, force: true });
 
-  const dest = path.join(work, 'backup');
+  // The baseline, in the same run: a plain copy of the home, synced, and every copy hashed.
   let t0 = performance.now();
+  execFileSync('sh', [
+    '-c',
+    `cp -r "${homeDir}" "${work}/plain-copy" && sync && find "${work}/plain-copy" -type f -print0 | xargs -0 sha256sum > /dev/null`,
+  ]);
+  const baselineSeconds = (performance.now() - t0) / 1000;
+  fs.rmSync(path.join(work, 'plain-copy'), { recursive: true, force: true });
+  log(`baseline cp -r + sync + sha256sum of the home: ${baselineSeconds.toFixed(2)} s`);
+  const dest = path.join(work, 'backup');
+  t0 = performance.now();
   const first = await backup(s, { to: dest });
   const firstSeconds = (performance.now() - t0) / 1000;
   log(
@@ -121,6 +132,7 @@ try {
         files: first.files,
         bytes: first.bytes,
         firstSeconds: +firstSeconds.toFixed(2),
+        baselineSeconds: +baselineSeconds.toFixed(2),
         incrementalSeconds: +incrementalSeconds.toFixed(2),
         incrementalCopied: second.copied,
         verifySeconds: +verifySeconds.toFixed(2),

@@ -150,7 +150,8 @@ export function writeDurable(file: string, data: Buffer): void {
 
 /**
  * Copy `src` into the backup as the object named `sha256`: written under a temporary name,
- * fsynced, read back and hashed (it must be `sha256`), then renamed into place.
+ * fsynced, read back and hashed (it must be `sha256`), then renamed into place. The folder's own
+ * fsync is left to the caller (`syncObjectDirs`, once, before the manifest names the object).
  */
 export async function copyObject(src: string, dir: string, sha256: string): Promise<void> {
   const dest = objectPath(dir, sha256);
@@ -158,12 +159,12 @@ export async function copyObject(src: string, dir: string, sha256: string): Prom
   mkdirOne(path.dirname(dest));
   const tmp = tmpName(dest);
   try {
-    fs.copyFileSync(src, tmp);
-    const fd = fs.openSync(tmp, 'r+');
+    await fs.promises.copyFile(src, tmp);
+    const fh = await fs.promises.open(tmp, 'r+');
     try {
-      fs.fsyncSync(fd);
+      await fh.sync();
     } finally {
-      fs.closeSync(fd);
+      await fh.close();
     }
     const got = await sha256OfFile(tmp);
     if (got !== sha256)
@@ -172,12 +173,18 @@ export async function copyObject(src: string, dir: string, sha256: string): Prom
         `The copy of ${src} in the backup does not match (SHA-256 ${got.slice(0, 16)}…, expected ${sha256.slice(0, 16)}…).`,
         'The backup disk may be failing; the previous backup is untouched.',
       );
-    fs.renameSync(tmp, dest);
-    fsyncDir(path.dirname(dest));
+    await fs.promises.rename(tmp, dest);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** fsync the object folders (after the copies, before the manifest that names them). */
+export function syncObjectDirs(dir: string, shas: Iterable<string>): void {
+  const dirs = new Set([...shas].map((h) => path.dirname(objectPath(dir, h))));
+  for (const d of dirs) fsyncDir(d);
+  fsyncDir(path.join(dir, 'objects'));
 }
 
 /** Whether the object is present with the size it should have (a quick check; `verifyObjects` re-hashes). */

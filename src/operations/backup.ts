@@ -45,11 +45,12 @@ import {
   removeTemps,
   sealKeyFile,
   signManifest,
+  syncObjectDirs,
   verifyObjects,
   writeDurable,
   writeManifest,
 } from '../ledger/backup.js';
-import { sha256OfFile, writeFileAtomic } from '../ledger/fsutil.js';
+import { fsyncDir, sha256OfFile, writeFileAtomic } from '../ledger/fsutil.js';
 import {
   type HomeJson,
   homeFileMode,
@@ -65,6 +66,8 @@ import { keyIdOf } from '../ledger/signing.js';
 import { recordedKeys } from '../ledger/verify.js';
 
 const DAY_MS = 86_400_000;
+/** Objects copied at once: their fsyncs overlap. */
+const COPY_CONCURRENCY = 4;
 /** The default of the `backupIntervalDays` setting: an overdue line at log-in after this many days without a verified backup. */
 export const DEFAULT_BACKUP_INTERVAL_DAYS = 7;
 
@@ -187,7 +190,7 @@ async function writeBackup(
   const before = new Map(prev?.files.map((f) => [f.path, f]) ?? []);
   const files: BackupEntry[] = [];
   const keys: KeySet = {};
-  let copied = 0;
+  const copies = new Map<string, string>(); // sha256 → a source file with that content
   let bytesCopied = 0;
   let done = 0;
   for (const f of all) {
@@ -201,16 +204,38 @@ async function writeBackup(
       if (f.kind === 'immutable' && p && p.size === f.size && hasObject(dir, p.sha256, f.size)) sha = p.sha256;
       else {
         sha = await sha256OfFile(src);
-        if (!hasObject(dir, sha, f.size)) {
-          await copyObject(src, dir, sha);
-          copied++;
+        if (!copies.has(sha) && !hasObject(dir, sha, f.size)) {
+          copies.set(sha, src);
           bytesCopied += f.size;
+          files.push({ path: f.rel, sha256: sha, size: f.size });
+          continue; // counted when copied
         }
       }
       files.push({ path: f.rel, sha256: sha, size: f.size });
     }
     o.onFile?.(++done, all.length);
   }
+  // The copies, a few at a time (each one's fsync is what takes the time), then their folders synced once.
+  const jobs = [...copies.entries()];
+  let next = 0;
+  let stop = false;
+  const worker = async () => {
+    while (!stop && next < jobs.length) {
+      const [sha, src] = jobs[next++]!;
+      try {
+        await copyObject(src, dir, sha);
+      } catch (e) {
+        stop = true; // the others finish the copy in hand and take no more
+        throw e;
+      }
+      o.onFile?.(++done, all.length);
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(COPY_CONCURRENCY, jobs.length) }, worker));
+  const failure = settled.find((r) => r.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  syncObjectDirs(dir, copies.keys());
+  const copied = copies.size;
   const generation = (prev?.generation ?? 0) + 1;
   const home = s.home.json.homeId;
   const keyBlob = sealKeyFile(evidence, home, generation, keys);
@@ -487,12 +512,16 @@ export async function restoreFromBackup(o: RestoreInput): Promise<RestoreOutcome
   } finally {
     b.ledger.close();
   }
-  const existed = fs.existsSync(target);
+  // Written beside the target and renamed into place last: a restore killed part-way leaves no
+  // half-made home (only the staging folder, which the next restore does not need).
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+  const staging = path.join(path.dirname(target), `.${path.basename(target)}.restoring-${process.pid}`);
+  fs.rmSync(staging, { recursive: true, force: true });
   try {
-    fs.mkdirSync(target, { recursive: true, mode: 0o700 });
-    await writeRestoredFiles(from, target, m, keySet!);
+    fs.mkdirSync(staging, { mode: 0o700 });
+    await writeRestoredFiles(from, staging, m, keySet!);
     const s = await openSession({
-      homeDir: target,
+      homeDir: staging,
       credentials: o.credentials,
       clock: o.clock,
       command: 'restore --from',
@@ -511,10 +540,11 @@ export async function restoreFromBackup(o: RestoreInput): Promise<RestoreOutcome
     } finally {
       s.close();
     }
+    if (fs.existsSync(target)) fs.rmdirSync(target); // empty, checked above
+    fs.renameSync(staging, target);
+    fsyncDir(path.dirname(target));
   } catch (e) {
-    // Leave nothing half-made behind.
-    if (!existed) fs.rmSync(target, { recursive: true, force: true });
-    else for (const f of fs.readdirSync(target)) fs.rmSync(path.join(target, f), { recursive: true, force: true });
+    fs.rmSync(staging, { recursive: true, force: true });
     throw e;
   }
   return {
