@@ -1,14 +1,17 @@
 /**
- * Plate-reading benchmark: `tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars] [--limit N] [--workers N]`
+ * Plate-reading benchmark:
+ * `tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars|fps] [--limit N] [--workers N] [--threads N]`
  *
  * DIR holds crops/groundtruth.csv (file,state,plate) and cars/groundtruth.txt
  * (file x y w h PLATE), as ../shared/data/plates-dev does (pass it as an absolute path or
  * relative to the current directory). Prints, for each part, the share read exactly (top
  * answer, A–Z0–9 only), the share with the right plate among the alternatives,
  * milliseconds per image on one worker, and the misses; then frames per second with a
- * pool of --workers (default: one per core) reading the cars all at once, as `custody ocr`
- * does. With --json the last line is
- * {"crops":{n,exact,inAlternatives,msPerImage},"cars":{...},"fps":N}.
+ * pool of --workers (default: one per core; --threads onnxruntime threads each, default 1)
+ * reading the cars all at once, as `custody ocr` does, both by the clock (`fps`) and by the
+ * CPU time the pool used (`fpsIdle`: what the same work gives on that many idle cores — the
+ * machine this runs on is often shared). With --json the last line is
+ * {"crops":{n,exact,inAlternatives,msPerImage},"cars":{...},"fps":N,"fpsIdle":N,"loadAverage":N}.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,6 +44,7 @@ function parseArgs(argv: string[]) {
     dir: '',
     json: false,
     workers: os.availableParallelism(),
+    threads: 1,
     only: undefined as string | undefined,
     limit: Infinity,
   };
@@ -48,13 +52,14 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     if (a === '--json') out.json = true;
     else if (a === '--workers') out.workers = Number(argv[++i]);
+    else if (a === '--threads') out.threads = Number(argv[++i]);
     else if (a === '--only') out.only = argv[++i];
     else if (a === '--limit') out.limit = Number(argv[++i]);
     else if (!out.dir) out.dir = a;
   }
   if (!out.dir) {
     process.stderr.write(
-      'usage: tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars] [--limit N] [--workers N]\n',
+      'usage: tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars|fps] [--limit N] [--workers N] [--threads N]\n',
     );
     process.exitCode = 2;
   }
@@ -157,16 +162,30 @@ async function runPart(
 }
 
 /** Frames per second with a pool of `workers`, every frame submitted at once (after one warm-up read per worker). */
-async function framesPerSecond(items: Item[], workers: number, log: (s: string) => void): Promise<number> {
-  const reader = await createPlateReader({ workers, kind: 'frame' });
+async function framesPerSecond(
+  items: Item[],
+  workers: number,
+  threads: number,
+  log: (s: string) => void,
+): Promise<{ fps: number; fpsIdle: number }> {
+  const reader = await createPlateReader({ workers, threads, kind: 'frame' });
   try {
     const images = items.map((it) => fs.readFileSync(it.file));
     await Promise.all(images.slice(0, workers).map((img) => reader.read(img)));
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await Promise.all(images.map((img) => reader.read(img)));
     const fps = images.length / ((performance.now() - t0) / 1000);
-    log(`throughput: ${images.length} frames, ${workers} workers, ${fps.toFixed(1)} frames/s`);
-    return Math.round(fps * 10) / 10;
+    const cpu = process.cpuUsage(cpu0);
+    // What the same CPU time gives on `workers` cores nobody else uses.
+    const fpsIdle = images.length / ((cpu.user + cpu.system) / 1e6 / workers);
+    log(
+      `throughput: ${images.length} frames, ${workers} workers × ${threads} threads, ${fps.toFixed(1)} frames/s (${fpsIdle.toFixed(1)} by CPU time on idle cores; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')})`,
+    );
+    return { fps: Math.round(fps * 10) / 10, fpsIdle: Math.round(fpsIdle * 10) / 10 };
   } finally {
     await reader.end();
   }
@@ -186,10 +205,16 @@ async function main(): Promise<void> {
     return;
   }
   const empty: Part = { n: 0, exact: 0, inAlternatives: 0, msPerImage: 0 };
-  const c = args.only === 'cars' || !crops.length ? { part: empty } : await runPart(crops, 'crop', log);
-  const f = args.only === 'crops' || !cars.length ? { part: empty } : await runPart(cars, 'frame', log);
-  const fps = args.only === 'crops' || !cars.length ? 0 : await framesPerSecond(cars, args.workers, log);
-  if (args.json) log(JSON.stringify({ crops: c.part, cars: f.part, fps }));
+  const c =
+    args.only === 'cars' || args.only === 'fps' || !crops.length ? { part: empty } : await runPart(crops, 'crop', log);
+  const f =
+    args.only === 'crops' || args.only === 'fps' || !cars.length ? { part: empty } : await runPart(cars, 'frame', log);
+  const t =
+    args.only === 'crops' || !cars.length
+      ? { fps: 0, fpsIdle: 0 }
+      : await framesPerSecond(cars, args.workers, args.threads, log);
+  const loadAverage = Math.round(os.loadavg()[0]! * 10) / 10;
+  if (args.json) log(JSON.stringify({ crops: c.part, cars: f.part, ...t, loadAverage }));
 }
 
 await main();

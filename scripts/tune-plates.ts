@@ -1,6 +1,6 @@
 /**
  * In-process tuning harness for the PP-OCR plate pipeline (no worker threads):
- * `tsx scripts/tune-plates.ts DIR [crops|cars] [--limit N] [--debug]`, with
+ * `tsx scripts/tune-plates.ts DIR [crops|cars] [--limit N] [--debug] [--files a,b]`, with
  * CUSTODY_OCR_TUNE='{"rows":2,...}' overriding DEFAULT_TUNING. Prints the share exact,
  * in alternatives, CPU ms per image split into detection and recognition, and the misses.
  */
@@ -14,6 +14,7 @@ import { createEngine, type Engine } from '../src/ocr/ppocr.js';
 const [dir, which = 'crops', ...rest] = process.argv.slice(2);
 const limit = rest.includes('--limit') ? Number(rest[rest.indexOf('--limit') + 1]) : Infinity;
 const debugOn = rest.includes('--debug');
+const only = rest.includes('--files') ? new Set(rest[rest.indexOf('--files') + 1]!.split(',')) : undefined;
 const tune = { ...DEFAULT_TUNING, ...JSON.parse(process.env.CUSTODY_OCR_TUNE ?? '{}') };
 
 const items: { file: string; plate: string; box?: { x: number; y: number; width: number; height: number } }[] =
@@ -59,7 +60,7 @@ let exact = 0;
 let inAlt = 0;
 const misses: string[] = [];
 const cpu0 = process.cpuUsage();
-const list = items.slice(0, limit);
+const list = items.filter((it) => !only || only.has(path.basename(it.file).replace(/\.[a-z]+$/, ''))).slice(0, limit);
 for (const it of list) {
   const lines: string[] = [];
   const r = await readImage(engine, fs.readFileSync(it.file), which === 'crops' ? 'crop' : 'frame', tune, (s) =>

@@ -53,18 +53,19 @@ export const US_LAYOUTS: readonly string[] = [
 export const layoutOf = (s: string): string => s.replace(/[0-9]/g, '9').replace(/[A-Z]/g, 'A');
 
 /** 0..1: how usual this serial's shape is for a US plate. */
-export function layoutPrior(s: string): number {
+export function layoutPrior(s: string, four = 0.15): number {
   // Most states leave O, I and Q out of serials (they read as 0 and 1).
   const rare = s.replace(/[^OIQ]/g, '').length;
-  return shapePrior(s) * 0.8 ** rare;
+  return shapePrior(s, four) * 0.8 ** rare;
 }
 
-function shapePrior(s: string): number {
+/** `four`: the prior of a four-character serial (short plates exist, beside stacked letters). */
+function shapePrior(s: string, four: number): number {
   if (s.length < 4 || s.length > 8) return 0.05;
   const i = US_LAYOUTS.indexOf(layoutOf(s));
   if (i >= 0) return i < 8 ? 1 : 0.85;
   const digits = s.replace(/[^0-9]/g, '').length;
-  if (s.length === 4) return 0.15;
+  if (s.length === 4) return four;
   // All letters: a vanity plate, or a word (a state name, a badge, a sign).
   if (digits === 0) return 0.3;
   // Eight or more digits are dates, times and phone numbers more often than serials; some

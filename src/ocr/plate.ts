@@ -5,7 +5,9 @@
  * A crop: detect text (the crop upscaled so its short side is at least 96 px) → boxes
  * grouped into rows (a serial split by an emblem is one row) → the tallest rows read,
  * and the tallest also across the crop's full width (its ends are sometimes missed) →
- * readings voted on, weighed by their probability, the row's height and the layout.
+ * characters at either end dropped where their ink is a stack of short letters (found
+ * by where the recogniser placed each character along the line) → readings voted on,
+ * weighed by their probability, the row's height and the layout (O/0 by layout and place).
  *
  * A frame: detect on the frame at ≤ 960 px → plate-sized regions around plausible text
  * boxes → each region read as a crop (a second detection at the region's own scale) →
@@ -14,7 +16,7 @@
  */
 import { beamDecode, type Decoded } from './ctc.js';
 import { dbBoxes, groupRows, type Row, type TextBox } from './db.js';
-import { type Box, components, cropGrey, decodeGrey, type Grey } from './image.js';
+import { type Box, type Comp, components, cropGrey, decodeGrey, type Grey } from './image.js';
 import { layoutFixes, layoutOf, layoutPrior, US_LAYOUTS } from './layout.js';
 import { type Engine, PLATE_CHARS } from './ppocr.js';
 
@@ -64,10 +66,28 @@ export interface PlateTuning {
   regionH: number;
   /** In a frame, a region's reading without a digit counts this much against others; @default 0.4 */
   wordFactor: number;
-  /** Weight of the serial row cut to its full-height characters (tallSpan; crops 91.1 → 92.3 %); @default 2 */
-  trim: number;
   /** Weight of a reading with its least sure character (under 0.7) left out (cars in alternatives 81.4 → 82.9 %; at 3, exact falls); @default 1 */
   dropDoubt: number;
+  /**
+   * A character at either end whose ink is shorter than this share of the others', one of a
+   * stack, is dropped (stacked letters beside a serial; with the row cut to its tall blobs
+   * it replaced, crops 92.3 → 93.5 %); 0: never; @default 0.7
+   */
+  endShort: number;
+  /** Prior of a four-character reading (layout.ts; 0.4 measured no better); @default 0.15 */
+  fourPrior: number;
+  /** Weight of a wider line's reading that extends the serial row's by full-height characters the detector left out (crops +1.2 points with endShort and oByPlace); @default 2 */
+  extend: number;
+  /** O/0 by place as well as by layout: a leading O before letters is 0, a 0 inside a letter group is O (crops +2 points); 0: off; @default 1 */
+  oByPlace: number;
+  /** In a frame's region where the second detection finds no row, read the frame's own row; @default 0 */
+  hint: number;
+  /** endShort drops a short end character only where letters are stacked; @default 1 */
+  stackOnly: number;
+  /** Long side of a frame for the second detection when no region read a plausible plate (0: none); @default 0 */
+  frameSide2: number;
+  /** A frame's best region value under which the second detection runs; @default 0.5 */
+  secondBelow: number;
 }
 
 export const DEFAULT_TUNING: PlateTuning = {
@@ -87,8 +107,15 @@ export const DEFAULT_TUNING: PlateTuning = {
   regionW: 1.5,
   regionH: 3,
   wordFactor: 0.4,
-  trim: 2,
   dropDoubt: 1,
+  endShort: 0.7,
+  fourPrior: 0.15,
+  extend: 2,
+  oByPlace: 1,
+  hint: 0,
+  stackOnly: 1,
+  frameSide2: 0,
+  secondBelow: 0.5,
 };
 
 /** Detection on `g` scaled by `s`; boxes in `g`'s pixels. */
@@ -115,19 +142,150 @@ interface LineRead {
 async function readLine(engine: Engine, g: Grey, b: Box, tune: PlateTuning): Promise<Decoded[]> {
   const line = cropGrey(g, b);
   if (line.width < 4 || line.height < 4) return [];
-  const { probs, steps } = await engine.recognise(line, tune.recMinW);
-  return beamDecode(probs, steps, PLATE_CHARS, 12);
+  const { probs, steps, stepPx } = await engine.recognise(line, tune.recMinW);
+  const readings = beamDecode(probs, steps, PLATE_CHARS, 12);
+  return tune.endShort > 0 ? trimShortEnds(line, readings, stepPx, tune.endShort, tune.stackOnly > 0) : readings;
+}
+
+/** Ink blobs of a line: the rarer side of its mean grey level, 4-connected. */
+export function inkBlobs(line: Grey): Comp[] {
+  const n = line.width * line.height;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += line.data[i]!;
+  const mean = sum / n;
+  let dark = 0;
+  for (let i = 0; i < n; i++) if (line.data[i]! < mean) dark++;
+  const inkDark = dark < n / 2;
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) mask[i] = line.data[i]! < mean === inkDark ? 1 : 0;
+  return components(mask, line.width, line.height, 4).comps;
+}
+
+/**
+ * The height of the ink under each character (by where the recogniser placed it along the
+ * line), NaN where no blob tells: nothing there, or a blob spanning the line (a border).
+ */
+export function inkHeights(line: Grey, blobs: Comp[], at: number[], stepPx: number): number[] {
+  return inkColumns(line, blobs, at, stepPx).map((c) => c.height);
+}
+
+interface InkColumn {
+  /** Height of the tallest blob under the character (NaN: unknown). */
+  height: number;
+  /** Two or more blobs one above the other there (stacked letters). */
+  stacked: boolean;
+}
+
+function inkColumns(line: Grey, blobs: Comp[], at: number[], stepPx: number): InkColumn[] {
+  const usual = blobs.filter((k) => k.height >= 0.4 * line.height && k.height <= 0.95 * line.height);
+  const widths = usual.map((k) => k.width).sort((a, b) => a - b);
+  const charW = widths.length ? widths[widths.length >> 1]! : line.height;
+  const minArea = 0.002 * line.width * line.height;
+  return at.map((t) => {
+    const x = (t + 0.5) * stepPx;
+    let h = Number.NaN;
+    let wide = false;
+    const under: Comp[] = [];
+    for (const k of blobs) {
+      if (k.x > x + 1 || k.x + k.width < x - 1) continue;
+      if (k.height > 0.95 * line.height && k.width > 0.5 * line.width) continue;
+      if (k.area < minArea) continue;
+      under.push(k);
+      // A blob much wider than a character is a picture (an emblem, a logo), not one.
+      if (k.width > 1.6 * charW && k.height >= 0.4 * line.height) wide = true;
+      if (!(k.height <= h)) h = k.height;
+    }
+    // Stacked letters may be narrower than the recogniser's step: look a step either side.
+    const big = blobs
+      .filter(
+        (k) =>
+          k.height >= 0.2 * line.height &&
+          k.height < 0.7 * line.height &&
+          k.area >= minArea &&
+          k.x <= x + stepPx &&
+          k.x + k.width >= x - stepPx,
+      )
+      .sort((a, b) => a.y - b.y);
+    const near = under.filter((k) => k.height >= 0.2 * line.height).sort((a, b) => a.y - b.y);
+    let stacked = false;
+    for (const list of [big, near])
+      for (let i = 1; i < list.length; i++) if (list[i]!.y >= list[i - 1]!.y + list[i - 1]!.height - 2) stacked = true;
+    return { height: wide ? Number.NaN : h, stacked };
+  });
+}
+
+/**
+ * Readings with the characters at either end dropped while their ink is shorter than
+ * `share` of the median character's (or unknown, just outside such a character): stacked
+ * letters beside a serial (Massachusetts' RT, New Jersey's LE), a sticker's text, a bolt,
+ * a logo. Readings that become equal merge. Each keeps its characters' relative heights.
+ */
+export function trimShortEnds(
+  line: Grey,
+  readings: Decoded[],
+  stepPx: number,
+  share: number,
+  stackOnly = true,
+): Decoded[] {
+  if (!readings.some((d) => d.text.length >= 3 && d.at.length === d.text.length)) return readings;
+  const blobs = inkBlobs(line);
+  const out = new Map<string, Decoded>();
+  for (const d of readings) {
+    let keep = d;
+    if (d.text.length >= 3 && d.at.length === d.text.length) {
+      const cols = inkColumns(line, blobs, d.at, stepPx);
+      const known = cols
+        .map((c) => c.height)
+        .filter((v) => !Number.isNaN(v))
+        .sort((a, b) => a - b);
+      if (known.length >= 3) {
+        const median = known[known.length >> 1]!;
+        const rel = cols.map((c) => c.height / median);
+        let i0 = 0;
+        let i1 = d.text.length;
+        // Short, and one of a stack (a character cut by a coloured band is short alone).
+        const short = (i: number) => rel[i]! < share && (!stackOnly || cols[i]!.stacked);
+        const unknown = (i: number) => Number.isNaN(rel[i]!);
+        while (i1 - i0 > 2 && (short(i0) || (unknown(i0) && short(i0 + 1)))) i0++;
+        while (i1 - i0 > 2 && (short(i1 - 1) || (unknown(i1 - 1) && short(i1 - 2)))) i1--;
+        keep = {
+          text: d.text.slice(i0, i1),
+          p: d.p,
+          charConf: d.charConf.slice(i0, i1),
+          at: d.at.slice(i0, i1),
+          rel: rel.slice(i0, i1),
+        };
+      }
+    }
+    const prev = out.get(keep.text);
+    if (prev) prev.p += keep.p;
+    else out.set(keep.text, { ...keep });
+  }
+  return [...out.values()].sort((a, b) => b.p - a.p);
+}
+
+/**
+ * A wider line's reading that holds the serial row's reading whole, with full-height
+ * characters beside it the detector left out (a lone first letter, a county number
+ * before an emblem); null when it does not.
+ */
+export function extension(row: Decoded | undefined, wide: Decoded | undefined): Decoded | null {
+  if (!row || !wide?.rel || wide.text === row.text) return null;
+  const i = wide.text.indexOf(row.text);
+  if (i < 0) return null;
+  const extra = [...wide.rel.slice(0, i), ...wide.rel.slice(i + row.text.length)];
+  return extra.length && extra.every((r) => r >= 0.8 && r <= 1.25) ? wide : null;
 }
 
 /** Readings of the parts joined: the top few of each, their probabilities multiplied. */
 function joinReadings(parts: Decoded[][], keep = 4): Decoded[] {
-  let acc: Decoded[] = [{ text: '', p: 1, charConf: [] }];
+  let acc: Decoded[] = [{ text: '', p: 1, charConf: [], at: [] }];
   for (const part of parts) {
     if (!part.length) continue;
     const next: Decoded[] = [];
     for (const a of acc)
       for (const b of part.slice(0, keep))
-        next.push({ text: a.text + b.text, p: a.p * b.p, charConf: [...a.charConf, ...b.charConf] });
+        next.push({ text: a.text + b.text, p: a.p * b.p, charConf: [...a.charConf, ...b.charConf], at: [] });
     acc = next.sort((x, y) => y.p - x.p).slice(0, 12);
   }
   return acc.filter((d) => d.text);
@@ -149,11 +307,28 @@ const COMMON_LAYOUTS = 12;
  * leave O out of serials and draw 0 and O alike, and the labels of real plates write 0
  * even in vanity words. The reading with its O kept stays in the vote, weaker.
  */
-export function oToZero(text: string): string {
+export function oToZero(text: string, byPlace = false): string {
   let out = '';
-  for (let i = 0; i < text.length; i++) out += text[i] === 'O' && !letterWanted(text, i) ? '0' : text[i]!;
+  for (let i = 0; i < text.length; i++)
+    out += text[i] === 'O' && (!letterWanted(text, i) || (byPlace && leadingZero(text, i))) ? '0' : text[i]!;
+  if (!byPlace) return out;
+  // A 0 between two letters where a common layout wants a letter, the reading fitting none:
+  // the letter O of a letter group (Iowa's 778 AOS).
+  const common = US_LAYOUTS.slice(0, COMMON_LAYOUTS);
+  if (common.includes(layoutOf(out))) return out;
+  for (let i = 1; i < out.length - 1; i++) {
+    if (out[i] !== '0' || !/[A-Z]/.test(out[i - 1]!) || !/[A-Z]/.test(out[i + 1]!)) continue;
+    const t = `${out.slice(0, i)}O${out.slice(i + 1)}`;
+    if (common.includes(layoutOf(t))) return t;
+  }
   return out;
 }
+
+/**
+ * An O first, before letters and then digits: the 0 of a numeric prefix (Nebraska's and
+ * Missouri's 0JT 898), since serials that start with the letter O are rare.
+ */
+const leadingZero = (text: string, i: number) => i === 0 && /^O[A-Z]{1,3}[0-9]{2,}$/.test(text);
 
 /** Votes over the readings of a plate's lines. */
 export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING): Scored[] {
@@ -163,7 +338,7 @@ export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING)
   };
   for (const l of lines) {
     for (const d of l.readings) {
-      const text = oToZero(d.text);
+      const text = oToZero(d.text, tune.oByPlace > 0);
       const v = l.weight * d.p;
       add(text, v);
       if (text !== d.text) add(d.text, v * tune.keepO);
@@ -181,7 +356,7 @@ export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING)
   const total = lines.reduce((a, l) => a + (l.readings.length ? l.weight : 0), 0) || 1;
   const out = [...score.entries()].map(([text, s]) => ({
     text,
-    score: (s / total) * (tune.priorBase + layoutPrior(text)),
+    score: (s / total) * (tune.priorBase + layoutPrior(text, tune.fourPrior)),
   }));
   return out.sort((a, b) => b.score - a.score);
 }
@@ -191,47 +366,21 @@ function serialRows(rows: Row[], g: Grey): Row[] {
   return rows.filter((r) => r.width >= r.height * 0.8 && r.height >= Math.max(6, g.height * 0.08));
 }
 
-/**
- * The row cut to its full-height characters: small marks at either end (stacked letters,
- * a sticker's text, a bolt) read as extra characters, and the recogniser cannot tell
- * their height. Ink is the rarer side of the row's mean grey level; a character is a
- * connected blob at least 55 % of the row's height. Null when nothing would be cut.
- */
-export function tallSpan(g: Grey, row: Box): Box | null {
-  const c = cropGrey(g, row);
-  const n = c.width * c.height;
-  if (c.width < 8 || c.height < 8) return null;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += c.data[i]!;
-  const mean = sum / n;
-  let dark = 0;
-  for (let i = 0; i < n; i++) if (c.data[i]! < mean) dark++;
-  const inkDark = dark < n / 2;
-  const mask = new Uint8Array(n);
-  for (let i = 0; i < n; i++) mask[i] = c.data[i]! < mean === inkDark ? 1 : 0;
-  const tall = components(mask, c.width, c.height, 4).comps.filter(
-    (k) => k.height >= 0.55 * c.height && !(k.height > 0.95 * c.height && k.width > 0.5 * c.width),
-  );
-  if (tall.length < 2) return null;
-  const x0 = Math.min(...tall.map((k) => k.x));
-  const x1 = Math.max(...tall.map((k) => k.x + k.width));
-  const m = 0.15 * c.height;
-  if (x0 - m < 0.05 * c.width && x1 + m > 0.95 * c.width) return null;
-  const left = Math.max(0, x0 - m);
-  return { x: row.x + left, y: row.y, width: Math.min(c.width, x1 + m) - left, height: row.height };
-}
-
 export async function readCrop(
   engine: Engine,
   g: Grey,
   tune: PlateTuning = DEFAULT_TUNING,
   debug?: (s: string) => void,
   minSide = tune.cropMinSide,
+  hint?: Box,
 ): Promise<PlateRead> {
   const short = Math.min(g.width, g.height);
   const long = Math.max(g.width, g.height);
   const s = Math.min(Math.max(1, minSide / short), tune.cropMaxSide / long);
   const rows = serialRows(groupRows(await detectBoxes(engine, g, s)), g).slice(0, tune.rows);
+  // A frame's region where the second detection finds nothing (it fails on some blurred,
+  // upscaled plates): the row the frame's detection found there.
+  if (!rows.length && hint && tune.hint > 0) rows.push({ ...hint, boxes: [{ ...hint, score: 1 }], score: 1 });
   if (!rows.length) {
     // Nothing detected: read the whole crop as one line.
     const readings = await readLine(engine, g, { x: 0, y: 0, width: g.width, height: g.height }, tune);
@@ -251,8 +400,6 @@ export async function readCrop(
     for (const b of parts) reads.push(await readLine(engine, g, b, tune));
     lines.push({ readings: joinReadings(reads), weight: tune.split });
   }
-  const span = tune.trim > 0 ? tallSpan(g, top) : null;
-  if (span) lines.push({ readings: await readLine(engine, g, span, tune), weight: tune.trim });
   // Unless the serial row alone reads clearly as a usual layout, two more readings of it:
   const first = lines[0]!.readings[0];
   const sure = first && first.p >= tune.sureAt && layoutPrior(oToZero(first.text)) >= 0.8;
@@ -269,6 +416,17 @@ export async function readCrop(
       readings: await readLine(engine, g, { x: 0, y: top.y, width: g.width, height: top.height }, tune),
       weight: tune.fullWidth,
     });
+  // A wider reading that adds full-height characters to the row's: the row's own weight
+  // goes to it too.
+  if (tune.extend > 0)
+    for (const l of lines.slice(1)) {
+      const row = lines[0]!.readings[0];
+      const ext = extension(row, l.readings[0]);
+      if (ext) {
+        lines.push({ readings: [{ ...ext, p: Math.max(ext.p, row!.p) }], weight: tune.extend });
+        break;
+      }
+    }
   if (debug) {
     debug(`crop ${g.width}x${g.height} rows ${rows.map((r) => `${fmtBox(r)}[${r.boxes.length}]`).join(' ')}`);
     for (const l of lines)
@@ -294,14 +452,19 @@ export interface FrameRead extends PlateRead {
   regions: number;
 }
 
-/** Reads the likeliest plate in a whole frame. Boxes in `g`'s pixels. */
-export async function readFrame(
+/**
+ * Plate-sized regions around plausible text rows of a frame, detected with its long side
+ * at `side` px, best first, none whose centre another region (or one of `taken`) holds.
+ */
+async function findRegions(
   engine: Engine,
   g: Grey,
-  tune: PlateTuning = DEFAULT_TUNING,
-  debug?: (s: string) => void,
-): Promise<FrameRead> {
-  const s = Math.min(1, tune.frameSide / Math.max(g.width, g.height));
+  side: number,
+  tune: PlateTuning,
+  taken: Box[],
+): Promise<{ region: Box; row: Box }[]> {
+  // The second detection may enlarge the frame (up to twice); the first never does.
+  const s = Math.min(side > tune.frameSide ? 2 : 1, side / Math.max(g.width, g.height));
   const rows = groupRows(await detectBoxes(engine, g, s));
   const plausible = rows
     .filter((r) => r.height >= 6 && r.width >= r.height * 1.2 && r.width <= g.width * 0.6)
@@ -312,26 +475,64 @@ export async function readFrame(
       return { r, rank: r.score * (aspect >= 1.8 && aspect <= 9 ? 1 : 0.5) };
     })
     .sort((a, b) => b.rank - a.rank);
-  const regions: Box[] = [];
+  const out: { region: Box; row: Box }[] = [];
+  const inside = (q: Box, cx: number, cy: number) =>
+    cx >= q.x && cx <= q.x + q.width && cy >= q.y && cy <= q.y + q.height;
   for (const { r } of plausible) {
-    if (regions.length >= tune.regions) break;
+    if (out.length >= tune.regions) break;
     const cx = r.x + r.width / 2;
     const cy = r.y + r.height / 2;
-    if (regions.some((q) => cx >= q.x && cx <= q.x + q.width && cy >= q.y && cy <= q.y + q.height)) continue;
+    if (taken.some((q) => inside(q, cx, cy)) || out.some((q) => inside(q.region, cx, cy))) continue;
     const w = Math.max(r.width * tune.regionW, r.height * 5);
     const h = r.height * tune.regionH;
     const x = Math.max(0, cx - w / 2);
     const y = Math.max(0, cy - h / 2);
-    regions.push({ x, y, width: Math.min(g.width, cx + w / 2) - x, height: Math.min(g.height, cy + h / 2) - y });
+    out.push({
+      region: { x, y, width: Math.min(g.width, cx + w / 2) - x, height: Math.min(g.height, cy + h / 2) - y },
+      row: { x: r.x, y: r.y, width: r.width, height: r.height },
+    });
   }
+  return out;
+}
+
+/** Reads the likeliest plate in a whole frame. Boxes in `g`'s pixels. */
+export async function readFrame(
+  engine: Engine,
+  g: Grey,
+  tune: PlateTuning = DEFAULT_TUNING,
+  debug?: (s: string) => void,
+): Promise<FrameRead> {
+  const regions = await findRegions(engine, g, tune.frameSide, tune, []);
+  // Nothing plausible at the first resolution: the second at once.
+  if (!regions.length && tune.frameSide2 > 0)
+    regions.push(...(await findRegions(engine, g, tune.frameSide2, tune, [])));
   // Between regions, a reading without a digit is more often a word (a badge, a dealer's
   // name, a sign) than a plate.
   const value = (x: Scored) => x.score * (/[0-9]/.test(x.text) ? 1 : tune.wordFactor);
   let best: { scored: Scored[]; box: Box | null; region: Box } | null = null;
   const others: Scored[][] = [];
-  for (const region of regions) {
+  for (let k = 0; k < regions.length; k++) {
+    const { region, row } = regions[k]!;
+    // When no region read a plausible plate, a second detection on the frame at a higher
+    // resolution: small plates the first missed (their regions are read after these).
+    if (
+      k === regions.length - 1 &&
+      tune.frameSide2 > 0 &&
+      (!best || value(best.scored[0]!) < tune.secondBelow) &&
+      regions.length < tune.regions * 2
+    )
+      regions.push(
+        ...(await findRegions(
+          engine,
+          g,
+          tune.frameSide2,
+          tune,
+          regions.map((r) => r.region),
+        )),
+      );
     const sub = cropGrey(g, region);
-    const read = await readCrop(engine, sub, tune, debug, tune.regionMinSide);
+    const hint = { x: row.x - region.x, y: row.y - region.y, width: row.width, height: row.height };
+    const read = await readCrop(engine, sub, tune, debug, tune.regionMinSide, hint);
     const scored = read.scored.filter((x) => !looksLikeOverlay(x.text));
     debug?.(
       `region ${JSON.stringify(region)} → ${scored

@@ -46,7 +46,16 @@ const MODELS_VERSION: string = (
   JSON.parse(fs.readFileSync(path.join(modelsPackageDir(), 'package.json'), 'utf8')) as { version: string }
 ).version;
 
-export const ENGINE = `onnxruntime-node ${ORT_VERSION}`;
+/**
+ * The plate pipeline's version (plate.ts, layout.ts, ctc.ts, db.ts): raise it whenever a
+ * change makes them read differently, so `custody ocr` reads old batches again and
+ * records the new engine with each reading. 1: issue 17's first PP-OCR pipeline; 2: ends
+ * trimmed by ink height, wider readings that add full-height characters, O/0 by place,
+ * the frame's own row read where a region's detection finds none.
+ */
+export const PIPELINE_VERSION = 2;
+
+export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 
 /** The model name recorded with each reading: the files' versions and hashes, so a change shows. */
 export function modelName(files = modelFiles()): string {
@@ -72,6 +81,13 @@ function plateClasses(dictFile: string): number[][] {
   );
 }
 
+export interface Recognised {
+  probs: Float32Array;
+  steps: number;
+  /** Pixels of the line (as given) per step: step t covers about [t, t+1) × stepPx. */
+  stepPx: number;
+}
+
 export interface Engine {
   /** Text probability map of `g` resized to `width`×`height` (multiples of 32). */
   detect(g: Grey, width: number, height: number): Promise<Float32Array>;
@@ -79,7 +95,7 @@ export interface Engine {
    * Restricted per-step probabilities of one text line: T rows of 37 (gap, then
    * PLATE_CHARS), each summing to 1.
    */
-  recognise(line: Grey, minWidth?: number): Promise<{ probs: Float32Array; steps: number }>;
+  recognise(line: Grey, minWidth?: number): Promise<Recognised>;
   release(): Promise<void>;
   engine: string;
   model: string;
@@ -123,7 +139,7 @@ export async function createEngine(opts: { threads?: number } = {}): Promise<Eng
     return t.data as Float32Array;
   }
 
-  async function recognise(line: Grey, minWidth = REC_MIN_W): Promise<{ probs: Float32Array; steps: number }> {
+  async function recognise(line: Grey, minWidth = REC_MIN_W): Promise<Recognised> {
     const w = Math.max(8, Math.min(REC_H * 25, Math.ceil((REC_H * line.width) / line.height)));
     const img = resizeGrey(line, w, REC_H);
     const W = Math.max(minWidth, Math.ceil(w / 8) * 8);
@@ -156,7 +172,7 @@ export async function createEngine(opts: { threads?: number } = {}): Promise<Eng
       }
       probs[s * NC] = Math.max(0, 1 - kept);
     }
-    return { probs, steps };
+    return { probs, steps, stepPx: (W / T!) * (line.width / w) };
   }
 
   return {

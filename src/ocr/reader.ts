@@ -34,6 +34,8 @@ export interface PlateResult {
 export interface PlateReaderOptions {
   /** Worker threads, each with its own recogniser; @default os.availableParallelism() */
   workers?: number;
+  /** onnxruntime intra-op threads per worker; @default 1 */
+  threads?: number;
   /** What `read` gets when not told: a whole camera frame or a cropped plate; @default 'frame' */
   kind?: 'frame' | 'crop';
   /** Receives a line per region and reading, for tuning; @default none */
@@ -127,8 +129,8 @@ class Pool {
 
   debug?: (s: string) => void;
 
-  static async create(n: number, debug: boolean): Promise<Pool> {
-    const workers = Array.from({ length: n }, () => startWorker({ debug }));
+  static async create(n: number, debug: boolean, threads: number): Promise<Pool> {
+    const workers = Array.from({ length: n }, () => startWorker({ debug, threads }));
     // Each worker says when its sessions are loaded (or why they are not).
     await Promise.all(
       workers.map(
@@ -182,7 +184,7 @@ export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<
   const n = Math.max(1, opts.workers ?? os.availableParallelism());
   const model = modelName();
   const engine = ENGINE;
-  const pool = await Pool.create(n, Boolean(opts.debug));
+  const pool = await Pool.create(n, Boolean(opts.debug), Math.max(1, opts.threads ?? 1));
   pool.debug = opts.debug;
   const defaultKind = opts.kind ?? 'frame';
   let ended = false;

@@ -8,12 +8,11 @@ import { readImage } from './plate.js';
 import { createEngine, type Engine } from './ppocr.js';
 
 const port = parentPort!;
-const debug = (workerData as { debug?: boolean } | undefined)?.debug
-  ? (s: string) => port.postMessage({ id: -1, debug: s })
-  : undefined;
+const data = workerData as { debug?: boolean; threads?: number } | undefined;
+const debug = data?.debug ? (s: string) => port.postMessage({ id: -1, debug: s }) : undefined;
 
 // No top-level await: in development this file is compiled to CommonJS (see reader.ts).
-const ready: Promise<Engine | null> = createEngine().then(
+const ready: Promise<Engine | null> = createEngine({ threads: data?.threads ?? 1 }).then(
   (engine) => {
     port.postMessage({ ready: true });
     return engine;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { beamDecode, greedyDecode } from '../../src/ocr/ctc.js';
 import { dbBoxes, groupRows } from '../../src/ocr/db.js';
-import { looksLikeOverlay, oToZero, votePlate } from '../../src/ocr/plate.js';
+import type { Grey } from '../../src/ocr/image.js';
+import { extension, looksLikeOverlay, oToZero, trimShortEnds, votePlate } from '../../src/ocr/plate.js';
 
 const ABC = 'AB';
 
@@ -19,6 +20,9 @@ describe('restricted CTC decoding', () => {
     ]);
     expect(greedyDecode(p, steps, ABC).text).toBe('AAB');
     expect(beamDecode(p, steps, ABC)[0]!.text).toBe('AAB');
+    // Where each character is likeliest along the line.
+    expect(beamDecode(p, steps, ABC)[0]!.at).toEqual([0, 3, 4]);
+    expect(greedyDecode(p, steps, ABC).at).toEqual([0, 3, 4]);
   });
 
   it('gives the alternatives with probabilities summed over alignments, likeliest first', () => {
@@ -69,13 +73,23 @@ describe('choosing a plate reading', () => {
     expect(oToZero('NOX218')).toBe('NOX218');
   });
 
+  it('reads O/0 by place too: a leading O before letters is 0, a 0 inside a letter group is O', () => {
+    expect(oToZero('OJT898')).toBe('OJT898');
+    expect(oToZero('OJT898', true)).toBe('0JT898');
+    expect(oToZero('778A0S', true)).toBe('778AOS');
+    expect(oToZero('093G0K', true)).toBe('093GOK');
+    // A 0 between letters that fits no common layout either way stays.
+    expect(oToZero('SH0R7X', true)).toBe('SH0R7X');
+    expect(oToZero('NOX218', true)).toBe('NOX218');
+  });
+
   it('prefers a usual layout and keeps the others as alternatives', () => {
     const scored = votePlate([
       {
         weight: 1,
         readings: [
-          { text: '7ABC123', p: 0.5, charConf: [] },
-          { text: '7ABC1234', p: 0.45, charConf: [] },
+          { text: '7ABC123', p: 0.5, charConf: [], at: [] },
+          { text: '7ABC1234', p: 0.45, charConf: [], at: [] },
         ],
       },
     ]);
@@ -87,5 +101,58 @@ describe('choosing a plate reading', () => {
     expect(looksLikeOverlay('20140512134510')).toBe(true);
     expect(looksLikeOverlay('7ABC123')).toBe(false);
     expect(looksLikeOverlay('1234567')).toBe(false);
+  });
+});
+
+/** A white line 200×50 with black rectangles [x0, y0, x1, y1]. */
+function line(rects: number[][]): Grey {
+  const g = { width: 200, height: 50, data: new Uint8Array(200 * 50).fill(230) };
+  for (const [x0, y0, x1, y1] of rects)
+    for (let y = y0!; y < y1!; y++) for (let x = x0!; x < x1!; x++) g.data[y * 200 + x] = 20;
+  return g;
+}
+const SERIAL = [
+  [40, 5, 55, 45],
+  [70, 5, 85, 45],
+  [100, 5, 115, 45],
+];
+const reading = (text: string, at: number[]) => ({ text, p: 0.8, charConf: at.map(() => 0.9), at });
+
+describe('characters at the ends by the height of their ink', () => {
+  it('drops stacked letters beside the serial, at either end', () => {
+    const g = line([...SERIAL, [10, 3, 22, 20], [10, 28, 22, 46], [130, 3, 142, 20], [130, 28, 142, 46]]);
+    // stepPx 10: step t is x = 10 t + 5.
+    const out = trimShortEnds(g, [reading('R123E', [1, 4, 7, 10, 13])], 10, 0.7);
+    expect(out[0]!.text).toBe('123');
+    expect(out[0]!.at).toEqual([4, 7, 10]);
+    expect(out[0]!.rel!.every((r) => Math.abs(r - 1) < 0.05)).toBe(true);
+  });
+
+  it('keeps a short character that is not one of a stack, and full-height ones', () => {
+    const g = line([...SERIAL, [10, 20, 22, 40]]);
+    expect(trimShortEnds(g, [reading('R123', [1, 4, 7, 10])], 10, 0.7)[0]!.text).toBe('R123');
+    expect(trimShortEnds(g, [reading('R123', [1, 4, 7, 10])], 10, 0.7, false)[0]!.text).toBe('123');
+    const tall = line([...SERIAL, [10, 5, 22, 45]]);
+    expect(trimShortEnds(tall, [reading('1123', [1, 4, 7, 10])], 10, 0.7)[0]!.text).toBe('1123');
+  });
+
+  it('merges readings that become the same', () => {
+    const g = line([...SERIAL, [10, 3, 22, 20], [10, 28, 22, 46]]);
+    const out = trimShortEnds(
+      g,
+      [reading('R123', [1, 4, 7, 10]), { ...reading('B123', [1, 4, 7, 10]), p: 0.1 }],
+      10,
+      0.7,
+    );
+    expect(out).toHaveLength(1);
+    expect(out[0]!.p).toBeCloseTo(0.9, 5);
+  });
+
+  it('takes a wider reading that adds full-height characters, not one that adds short ones', () => {
+    const row = reading('321', [4, 7, 10]);
+    expect(extension(row, { ...reading('1321', [1, 4, 7, 10]), rel: [1, 1, 1, 1] })?.text).toBe('1321');
+    expect(extension(row, { ...reading('1321', [1, 4, 7, 10]), rel: [0.5, 1, 1, 1] })).toBeNull();
+    expect(extension(row, { ...reading('1421', [1, 4, 7, 10]), rel: [1, 1, 1, 1] })).toBeNull();
+    expect(extension(row, reading('1321', [1, 4, 7, 10]))).toBeNull();
   });
 });

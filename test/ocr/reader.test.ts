@@ -88,7 +88,7 @@ describe('plate reader', () => {
       expect(a.confidence).toBeGreaterThanOrEqual(0);
       expect(a.confidence).toBeLessThanOrEqual(r.best!.confidence);
     }
-    expect(r.engine).toMatch(/^onnxruntime-node \d+\.\d+\.\d+$/);
+    expect(r.engine).toMatch(/^onnxruntime-node \d+\.\d+\.\d+, plate pipeline \d+$/);
     expect(r.model).toBe(reader.model);
     expect(r.box).not.toBeNull();
     expect(r.ms).toBeGreaterThanOrEqual(0);
