@@ -156,12 +156,18 @@ export async function renderTransparencyReport(
       if (d.destruction) {
         rows.push(
           {
-            label: 'Import batches destroyed',
-            value: `${n(d.destruction.batchesDestroyed)} (${count(d.destruction.imagesDestroyed, 'image')})`,
+            label: 'Recording days destroyed',
+            value: `${n(d.destruction.recordingDaysDestroyed)} (${count(d.destruction.imagesDestroyed, 'image')})`,
           },
-          { label: 'Destroyed on time', value: n(d.destruction.onTime) },
-          { label: 'Destroyed late', value: n(d.destruction.late) },
-          { label: 'Destroyed after a hold ended', value: n(d.destruction.afterHold) },
+          {
+            label: 'Destroyed on time',
+            value: `${n(d.destruction.onTime)} (${count(d.destruction.imagesOnTime, 'image')})`,
+          },
+          { label: 'Destroyed late', value: `${n(d.destruction.late)} (${count(d.destruction.imagesLate, 'image')})` },
+          {
+            label: 'Destroyed after a hold ended',
+            value: `${n(d.destruction.afterHold)} (${count(d.destruction.imagesAfterHold, 'image')})`,
+          },
           { label: 'Past due and not destroyed at the end', value: n(d.destruction.overdueAtEnd) },
         );
       }

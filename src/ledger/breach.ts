@@ -5,10 +5,11 @@
  */
 import { CustodyError } from '../core/errors.js';
 import type { Finding } from '../core/health.js';
-import { destructionDate } from '../core/retention.js';
+import { destructionDate, type HoldRef } from '../core/retention.js';
 import { DAY_MS, localDate, zoneOffsetMinutes } from '../core/time.js';
 import type { Session } from './session.js';
 import { auditedRequests } from './access.js';
+import { batchHolds } from './purge.js';
 
 /** Policy §10: the notice stays posted on the website for at least this many days. */
 export const POSTING_DAYS = 30;
@@ -424,12 +425,23 @@ export interface TransparencyData {
   /** The custodian's signed overrides of an agency's eligibility (policy §4/§5): signed, and releases resting on one. */
   overrides: { signed: number; releases: number };
   holds: { placed: number; released: number; standingAtEnd: number } | null;
+  /**
+   * Destruction counted by recording day and by image (policy §8 destroys each image on its own
+   * date, by recording day), from the purge events' record (`batch_days`; a batch destroyed whole
+   * before days were recorded counts as one day). On time: within a day of the day's own date.
+   */
   destruction: {
-    batchesDestroyed: number;
+    recordingDaysDestroyed: number;
     imagesDestroyed: number;
+    /** Batches whose last recording day (or whole self) was destroyed in the period. */
+    batchesDestroyed: number;
     onTime: number;
     late: number;
     afterHold: number;
+    imagesOnTime: number;
+    imagesLate: number;
+    imagesAfterHold: number;
+    /** Recording days past their date, not held, not destroyed at the end of the period. */
     overdueAtEnd: number;
   } | null;
   health: { checksRun: number; problemsLogged: number; outageDays: number } | null;
@@ -510,17 +522,22 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
     id: string;
     stored: number | null;
     finished_at: string | null;
+    recorded_first: string | null;
     recorded_last: string | null;
     destroyed_at: string | null;
     key_destroyed_at: string | null;
   }>(
-    "SELECT id, stored, finished_at, recorded_last, destroyed_at, key_destroyed_at FROM batches WHERE status = 'imported'",
+    "SELECT id, stored, finished_at, recorded_first, recorded_last, destroyed_at, key_destroyed_at FROM batches WHERE status = 'imported'",
   );
   const gone = (b: (typeof batches)[number]) => b.key_destroyed_at ?? b.destroyed_at;
   const heldAtEnd = batches.filter((b) => before(b.finished_at, end) && !before(gone(b), end));
+  // Recording days destroyed before the end no longer hold their images (policy §8 destroys by day).
+  const goneDays = destroyedDays(s).filter((d) => before(d.key_destroyed_at ?? d.destroyed_at, end));
+  const daysGoneBefore = (id: string) =>
+    goneDays.filter((d) => d.batch_id === id).reduce((a, d) => a + (d.stored ?? 0), 0);
   const images = {
     importedInPeriod: batches.filter((b) => inP(b.finished_at)).reduce((a, b) => a + (b.stored ?? 0), 0),
-    heldAtEnd: heldAtEnd.reduce((a, b) => a + (b.stored ?? 0), 0),
+    heldAtEnd: heldAtEnd.reduce((a, b) => a + Math.max(0, (b.stored ?? 0) - daysGoneBefore(b.id)), 0),
     batchesHeldAtEnd: heldAtEnd.length,
   };
 
@@ -584,30 +601,7 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
         heldBatches.add(r.item_id);
   }
 
-  let destruction: TransparencyData['destruction'] = null;
-  const cols = s.ledger.rows<{ name: string }>('PRAGMA table_info(batches)').map((c) => c.name);
-  if (cols.includes('destroyed_at')) {
-    const due = (b: (typeof batches)[number]) =>
-      b.recorded_last ? destructionDate(new Date(b.recorded_last), settings.retentionDays).getTime() : undefined;
-    const destroyed = batches.filter((b) => inP(gone(b)));
-    // A day's grace: purge runs on the day a batch falls due, not at its exact minute.
-    const late = (b: (typeof batches)[number]) => {
-      const d = due(b);
-      return d !== undefined && Date.parse(gone(b)!) > d + DAY_MS;
-    };
-    destruction = {
-      batchesDestroyed: destroyed.length,
-      imagesDestroyed: destroyed.reduce((a, b) => a + (b.stored ?? 0), 0),
-      onTime: destroyed.filter((b) => !late(b)).length,
-      late: destroyed.filter((b) => late(b) && !heldBatches.has(b.id)).length,
-      afterHold: destroyed.filter((b) => late(b) && heldBatches.has(b.id)).length,
-      overdueAtEnd: batches.filter((b) => {
-        const d = due(b);
-        return d !== undefined && d + DAY_MS < end && !before(gone(b), end) && !heldBatches.has(b.id);
-      }).length,
-    };
-  }
-
+  const destruction = destructionCounts(s, batches, { start, end, inP });
   let health: TransparencyData['health'] = null;
   if (hasTable(s, 'health_checks') && hasTable(s, 'problems')) {
     const checks = s.ledger.rows<{ at: string }>('SELECT at FROM health_checks').filter((c) => inP(c.at)).length;
@@ -664,5 +658,119 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
     searches,
     breaches: { discovered: allBreaches(s).filter((b) => inP(b.discovered_at)).length },
     ledgerHead: s.ledger.head.hash,
+  };
+}
+
+interface DestroyedDayRow {
+  batch_id: string;
+  day: string;
+  recorded_first: string | null;
+  recorded_last: string | null;
+  stored: number | null;
+  files: number;
+  key_destroyed_at: string | null;
+  destroyed_at: string | null;
+}
+
+/** Every recording day with a destruction on record (key destroyed or files gone). */
+function destroyedDays(s: Session): DestroyedDayRow[] {
+  if (!hasTable(s, 'batch_days')) return [];
+  return s.ledger.rows<DestroyedDayRow>(
+    'SELECT batch_id, day, recorded_first, recorded_last, stored, files, key_destroyed_at, destroyed_at FROM batch_days WHERE key_destroyed_at IS NOT NULL OR destroyed_at IS NOT NULL',
+  );
+}
+
+/** Whether a hold reached the recordings from `first` to `last` (its request's time range, or all of its batch). */
+function holdReaches(h: HoldRef, first: number, last: number): boolean {
+  if (!h.scope) return true;
+  return (!h.scope.from || h.scope.from.getTime() <= last) && (!h.scope.to || h.scope.to.getTime() >= first);
+}
+
+/**
+ * The destruction counts of a period, by recording day and by image (policy §8): each day against
+ * its own destruction date (its newest date of recordation + the retention period).
+ */
+function destructionCounts(
+  s: Session,
+  batches: readonly {
+    id: string;
+    stored: number | null;
+    recorded_first?: string | null;
+    recorded_last: string | null;
+    destroyed_at: string | null;
+    key_destroyed_at: string | null;
+  }[],
+  p: { start: number; end: number; inP: (iso: string | null | undefined) => boolean },
+): TransparencyData['destruction'] {
+  const cols = s.ledger.rows<{ name: string }>('PRAGMA table_info(batches)').map((c) => c.name);
+  if (!cols.includes('destroyed_at')) return null;
+  const days = hasTable(s, 'batch_days')
+    ? s.ledger.rows<DestroyedDayRow>(
+        'SELECT batch_id, day, recorded_first, recorded_last, stored, files, key_destroyed_at, destroyed_at FROM batch_days',
+      )
+    : [];
+  const split = new Set(days.map((d) => d.batch_id));
+  const retention = s.settings.retentionDays;
+  // The units kept and destroyed: recording days, and batches destroyed whole before days were recorded.
+  const units = [
+    ...days.map((d) => ({
+      batch: d.batch_id,
+      first: d.recorded_first,
+      last: d.recorded_last,
+      images: d.stored ?? d.files,
+      gone: d.key_destroyed_at ?? d.destroyed_at,
+    })),
+    ...batches
+      .filter((b) => !split.has(b.id))
+      .map((b) => ({
+        batch: b.id,
+        first: b.recorded_first ?? b.recorded_last,
+        last: b.recorded_last,
+        images: b.stored ?? 0,
+        gone: b.key_destroyed_at ?? b.destroyed_at,
+      })),
+  ];
+  const holdsOf = new Map<string, HoldRef[]>();
+  const holds = (batch: string) => {
+    if (!holdsOf.has(batch)) holdsOf.set(batch, batchHolds(s, batch));
+    return holdsOf.get(batch)!;
+  };
+  const due = (u: (typeof units)[number]) =>
+    u.last ? destructionDate(new Date(u.last), retention).getTime() : undefined;
+  const reached = (u: (typeof units)[number]) => {
+    const last = u.last ? Date.parse(u.last) : Number.NaN;
+    const first = u.first ? Date.parse(u.first) : last;
+    return holds(u.batch).filter((h) => holdReaches(h, first, last));
+  };
+  // A day's grace: purge runs on the day a recording day falls due, not at its exact minute.
+  const late = (u: (typeof units)[number]) => {
+    const d = due(u);
+    return d !== undefined && Date.parse(u.gone!) > d + DAY_MS;
+  };
+  const destroyed = units.filter((u) => p.inP(u.gone));
+  const onTime = destroyed.filter((u) => !late(u));
+  const lateHeld = destroyed.filter((u) => late(u) && reached(u).length > 0);
+  const lateNotHeld = destroyed.filter((u) => late(u) && reached(u).length === 0);
+  const images = (us: typeof units) => us.reduce((a, u) => a + u.images, 0);
+  const batchGone = (b: (typeof batches)[number]) => b.key_destroyed_at ?? b.destroyed_at;
+  return {
+    recordingDaysDestroyed: destroyed.length,
+    imagesDestroyed: images(destroyed),
+    batchesDestroyed: batches.filter((b) => p.inP(batchGone(b))).length,
+    onTime: onTime.length,
+    late: lateNotHeld.length,
+    afterHold: lateHeld.length,
+    imagesOnTime: images(onTime),
+    imagesLate: images(lateNotHeld),
+    imagesAfterHold: images(lateHeld),
+    overdueAtEnd: units.filter((u) => {
+      const d = due(u);
+      if (d === undefined || d + DAY_MS >= p.end) return false;
+      if (u.gone && Date.parse(u.gone) < p.end) return false;
+      // Held at the end: a hold reaching it, placed before the end and not released by then.
+      return !reached(u).some(
+        (h) => (!h.placedAt || h.placedAt.getTime() < p.end) && (!h.releasedAt || h.releasedAt.getTime() >= p.end),
+      );
+    }).length,
   };
 }

@@ -225,11 +225,14 @@ beforeAll(async () => {
     '555-0100',
   ]);
 
-  // The hold ends; the batch is destroyed within a day of its destruction date (newest recording 2026-11-04 + 60 days).
+  // The hold ends; each recording day (2, 3 and 4 November) is destroyed on the evening of its own
+  // destruction date (its newest recording + 60 days), by a purge each night.
   clock.set('2026-12-15T10:00:00-08:00');
   await ok(['hold', 'release', hold, '--reason', 'case closed']);
-  clock.set('2027-01-04T09:00:00-08:00');
-  await ok(['purge', '--yes', '--no-certificate']);
+  for (const night of ['2027-01-01', '2027-01-02', '2027-01-03']) {
+    clock.set(`${night}T23:00:00-08:00`);
+    await ok(['purge', '--yes', '--no-certificate']);
+  }
 }, 300_000);
 
 afterAll(async () => {
@@ -247,7 +250,15 @@ interface Report {
   };
   contractor: { requests: { total: { received: number }; byAgencyKind: { kind: string; received: number }[] } };
   holds: { placed: number; released: number };
-  destruction: { batchesDestroyed: number; onTime: number; late: number; afterHold: number };
+  destruction: {
+    recordingDaysDestroyed: number;
+    imagesDestroyed: number;
+    batchesDestroyed: number;
+    onTime: number;
+    late: number;
+    afterHold: number;
+    imagesOnTime: number;
+  };
   health: { checksRun: number; problemsLogged: number; outageDays: number };
   searches: { run: number };
   breaches: { discovered: number };
@@ -280,7 +291,7 @@ describe('transparency report', () => {
     expect(j.health).toMatchObject({ checksRun: 1, problemsLogged: 1, outageDays: 2 });
     expect(j.searches.run).toBe(2);
     expect(j.breaches.discovered).toBe(1);
-    expect(j.destruction.batchesDestroyed).toBe(0);
+    expect(j.destruction).toMatchObject({ recordingDaysDestroyed: 0, imagesDestroyed: 0, batchesDestroyed: 0 });
 
     expect(j.files).toEqual({
       pdf: path.join(out, 'transparency-2026-11-01-2026-11-30.pdf'),
@@ -299,13 +310,39 @@ describe('transparency report', () => {
     expect(layout).toMatch(/All agencies\s+2\s+0\s+1\s+0/);
   });
 
-  it('counts the destruction in January as on time, and the hold released in December', async () => {
+  it('counts the destruction in January by recording day and image, on time, and the hold released in December', async () => {
     const r = await ok(['transparency', '--from', '2026-12-01', '--to', '2027-01-31', '--json']);
     const j = JSON.parse(r.stdout) as Report;
     expect(j.holds).toMatchObject({ placed: 0, released: 1 });
-    expect(j.destruction).toMatchObject({ batchesDestroyed: 1, onTime: 1, late: 0, afterHold: 0 });
+    expect(j.destruction).toMatchObject({
+      recordingDaysDestroyed: 3,
+      imagesDestroyed: 24,
+      batchesDestroyed: 1,
+      onTime: 3,
+      imagesOnTime: 24,
+      late: 0,
+      afterHold: 0,
+    });
     expect(j.images.heldAtEnd).toBe(0);
     expect(j.files).toBeNull();
+  });
+
+  it('counts each recording day in the period it was destroyed, not with its batch', async () => {
+    // 1–2 January: the days of 2 and 3 November went; the batch's last day (4 November) had not.
+    const j = JSON.parse(
+      (await ok(['transparency', '--from', '2027-01-01', '--to', '2027-01-02', '--json'])).stdout,
+    ) as Report;
+    expect(j.destruction).toMatchObject({
+      recordingDaysDestroyed: 2,
+      imagesDestroyed: 16,
+      batchesDestroyed: 0,
+      onTime: 2,
+    });
+    expect(j.images.heldAtEnd).toBe(8);
+    const k = JSON.parse(
+      (await ok(['transparency', '--from', '2027-01-03', '--to', '2027-01-03', '--json'])).stdout,
+    ) as Report;
+    expect(k.destruction).toMatchObject({ recordingDaysDestroyed: 1, imagesDestroyed: 8, batchesDestroyed: 1 });
   });
 
   it('holds no plate, name, badge, case number or place: not in the JSON, not in the PDF’s text', async () => {

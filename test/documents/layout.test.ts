@@ -331,7 +331,7 @@ describe('transparency report layout', async () => {
   it('counts with the right noun and speaks US English', () => {
     const text = flat(pagesText(layout(pdfs[0]!)));
     expect(text).toContain('540,112 (in 1 import batch)');
-    expect(text).toContain('41 (1,061,870 images)');
+    expect(text).toContain('Recording days destroyed 362 (1,061,870 images)');
     expect(text).toContain('license plate');
     expect(text).not.toMatch(/licence|organisation/i);
   });

@@ -23,7 +23,7 @@ function summaryLines(d: TransparencyData): [string, string | number | null][] {
     [
       'destruction',
       d.destruction
-        ? `${d.destruction.batchesDestroyed} batches: ${d.destruction.onTime} on time, ${d.destruction.late} late, ${d.destruction.afterHold} after a hold; ${d.destruction.overdueAtEnd} past due at the end`
+        ? `${d.destruction.recordingDaysDestroyed} recording days (${d.destruction.imagesDestroyed} images): ${d.destruction.onTime} on time, ${d.destruction.late} late, ${d.destruction.afterHold} after a hold; ${d.destruction.overdueAtEnd} past due at the end`
         : 'not recorded',
     ],
     [
