@@ -2,7 +2,7 @@
  * The files of a backup location (issue 20). A backup is a folder on another disk:
  *
  *   manifest.json          the current generation, signed by the operator who made it (Ed25519, a
- *                          key the home's ledger records): the home id, the generation number, the
+ *                          key the home's ledger records; the manifest names nobody): the home id, the generation number, the
  *                          ledger head, every file of the home by path, SHA-256 and size, and the
  *                          key file's name and SHA-256. Written last (temporary file, fsync, rename,
  *                          fsync of the folder): until it is renamed into place the previous
@@ -49,8 +49,6 @@ export interface BackupManifest {
   home: string;
   generation: number;
   createdAt: string;
-  /** The operator who made it (their public key signs the manifest). */
-  by: string;
   ledgerHead: { seq: number; hash: string };
   files: BackupEntry[];
   keyFile: { name: string; sha256: string; size: number; keys: number };

@@ -252,7 +252,6 @@ async function writeBackup(
       home,
       generation,
       createdAt,
-      by: s.operator.username,
       ledgerHead: s.ledger.head,
       files,
       keyFile: { name: keyName, sha256: keySha, size: keyBlob.length, keys: Object.keys(keys).length },
@@ -306,6 +305,11 @@ function manifestOf(dir: string): BackupManifest {
       'Name the folder given to `custody backup --to`.',
     );
   return m;
+}
+
+/** The operator whose key signed the manifest, as the ledger records them (the manifest names nobody). */
+function signerOf(m: BackupManifest, ledger: Ledger): string {
+  return recordedKeys(ledger).byId.get(keyIdOf(m.publicKey))?.username ?? 'an unknown key';
 }
 
 /** The manifest's signature, and that its signer is an operator the ledger records. */
@@ -363,7 +367,7 @@ export async function verifyBackup(s: Session, to: string): Promise<BackupCheck 
   problems.push(...objects.problems);
   const k = keyFileProblems(dir, m, s.keys.evidence);
   problems.push(...k.problems);
-  const check: BackupCheck = { ...summary(dir, m, objects.bytes), keys: k.keys, against: 'home' };
+  const check: BackupCheck = { ...summary(dir, m, objects.bytes, s.ledger), keys: k.keys, against: 'home' };
   if (problems.length) {
     recordFailure(s, dir, 'verify', failed(dir, problems).message);
     throw failed(dir, problems);
@@ -379,13 +383,13 @@ export async function verifyBackup(s: Session, to: string): Promise<BackupCheck 
   return { ...check, problems };
 }
 
-function summary(dir: string, m: BackupManifest, bytes: number): Omit<BackupCheck, 'keys' | 'against'> {
+function summary(dir: string, m: BackupManifest, bytes: number, ledger: Ledger): Omit<BackupCheck, 'keys' | 'against'> {
   return {
     location: dir,
     home: m.home,
     generation: m.generation,
     createdAt: m.createdAt,
-    by: m.by,
+    by: signerOf(m, ledger),
     ledgerHead: m.ledgerHead,
     files: m.files.length,
     bytes,
@@ -450,7 +454,7 @@ export async function verifyBackupAlone(to: string, credentials: Credentials): P
     const k = keyFileProblems(dir, m, b.keys.evidence);
     problems.push(...k.problems);
     if (problems.length) throw failed(dir, problems);
-    return { ...summary(dir, m, objects.bytes), keys: k.keys, against: 'backup' };
+    return { ...summary(dir, m, objects.bytes, b.ledger), keys: k.keys, against: 'backup' };
   } finally {
     b.ledger.close();
   }
@@ -493,7 +497,9 @@ export async function restoreFromBackup(o: RestoreInput): Promise<RestoreOutcome
   const m = manifestOf(from);
   const b = await openBackup(from, m, o.credentials);
   let keySet: KeySet | undefined;
+  let backupBy: string;
   try {
+    backupBy = signerOf(m, b.ledger);
     if (!b.keys.evidence)
       throw new CustodyError(
         'denied',
@@ -531,7 +537,7 @@ export async function restoreFromBackup(o: RestoreInput): Promise<RestoreOutcome
         from,
         generation: m.generation,
         backupCreatedAt: m.createdAt,
-        backupBy: m.by,
+        backupBy,
         ledgerHead: m.ledgerHead,
         files: m.files.length,
         keys: Object.keys(keySet!).length,

@@ -149,6 +149,16 @@ describe('custody backup', () => {
     expect(notEmpty.stderr).toMatch(/is not empty and holds no custody backup/);
     expect(fs.readdirSync(full)).toEqual(['holiday.jpg']);
 
+    // No folder named; a folder whose disk is not mounted (its parent missing): exit 2, exit 5, nothing made.
+    const noTo = await run(['backup'], { env: t.env });
+    expect(noTo.code).toBe(2);
+    expect(noTo.stderr).toMatch(/Name the backup folder with --to DIR/);
+    const unmounted = path.join(t.dir, 'media', 'usb', 'custody');
+    const noDisk = await run(['backup', '--to', unmounted], { env: t.env });
+    expect(noDisk.code).toBe(5);
+    expect(fs.existsSync(path.dirname(unmounted))).toBe(false);
+    expect((await run(['backup', 'verify', full], { env: t.env })).code).toBe(5); // no backup there
+
     // A restore into a folder that is not empty.
     const restoreFull = await run(['restore', '--from', dest, '--home', full], { env: t.env });
     expect(restoreFull.code).toBe(6);
