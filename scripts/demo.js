@@ -87,24 +87,29 @@ console.log('\n# Plate reading runs after the swap, as a queue (the swap never w
 custody('ocr');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'fixtures', 'fixture-manifest.json'), 'utf8'));
 // The deputy's plate: the first plate of the demo drive (synthetic) that plate reading found.
+// Every search is shown and recorded once: there is no hidden probe (the audit below lists
+// exactly the searches printed here).
 const reason = ['--purpose', 'criminal investigation', '--case', 'DEMO-2026-0001'];
 let plate;
-for (const f of manifest.files.filter((x) => x.plate)) {
-  const r = spawnSync(process.execPath, [bin, 'search', f.plate, '--fuzzy', '--json', ...reason], {
-    env,
-    encoding: 'utf8',
-  });
-  if (r.status === 0 && JSON.parse(r.stdout).results.length > 0) {
+for (const f of manifest.files.filter((x) => x.plate).slice(0, 5)) {
+  console.log(
+    `\n# A deputy asks about plate ${f.plate} (synthetic): every search names its purpose and case, and is recorded.`,
+  );
+  const a = ['search', f.plate, '--fuzzy', ...reason];
+  console.log(`\n$ custody ${a.map((x) => (/[\s&"']/.test(x) ? JSON.stringify(x) : x)).join(' ')}`);
+  const r = spawnSync(process.execPath, [bin, ...a], { env, encoding: 'utf8' });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  if (r.status !== 0) {
+    console.error(`\ndemo: \`custody search\` exited with ${r.status}; the home is kept at ${home}`);
+    process.exit(r.status ?? 1);
+  }
+  if (!r.stdout.startsWith('(none)')) {
     plate = f.plate;
     break;
   }
 }
-if (plate) {
-  console.log(
-    `\n# A deputy asks about plate ${plate} (synthetic): every search names its purpose and case, and is recorded.`,
-  );
-  custody('search', plate, '--fuzzy', ...reason);
-} else console.log('\n# Plate reading found none of the demo plates; see `custody image show`.');
+if (!plate) console.log('\n# Plate reading found none of these demo plates; see `custody image show`.');
 custody('audit');
 console.log("\n# The deputy's written request, and the release of what it asks for, with its signed receipt:");
 custody(

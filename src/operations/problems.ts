@@ -46,6 +46,13 @@ export function problemDefaults(s: Session, o: { fromFinding?: number; part?: st
         `The last health check (${last.at}) has findings 1 to ${findings.length}; there is no finding ${o.fromFinding}.`,
       );
     finding = findings[o.fromFinding - 1];
+    // Only what is wrong becomes a problem: an informational note is not one (policy §7's log).
+    if (finding.severity === 'info')
+      throw new CustodyError(
+        'usage',
+        `Finding ${o.fromFinding} of the last health check is informational, not a problem: ${finding.message}`,
+        'Only a warning or a critical finding goes into the problem log; see `custody health`.',
+      );
     check = { seq: last.seq, at: last.at };
   }
   const camera = finding?.area === 'camera' && isCamera(s, finding.subject) ? finding.subject : undefined;

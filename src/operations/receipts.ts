@@ -46,8 +46,17 @@ export async function verifyReceipt(s: Session, o: { file: string; bag?: string 
     checks.push({ check, ok, ...(detail ? { detail } : {}) });
   const fp = new X509Certificate(s.home.certificatePem()).fingerprint256;
   const sig = verifyPdfSignature(pdf, { trustedFingerprints: [fp] });
-  add('signature valid', sig.valid, sig.valid ? sig.signer : sig.problems.join('; '));
-  add("signed by this home's certificate", sig.trusted === true, sig.signerFingerprint256);
+  // Each check is named by what it looks at; a failed one's detail says what is wrong.
+  add('signature', sig.valid, sig.valid ? `valid (${sig.signer})` : sig.problems.join(' '));
+  add(
+    'signer',
+    sig.trusted === true,
+    sig.trusted === true
+      ? `this home's certificate (${sig.signerFingerprint256})`
+      : sig.valid
+        ? `not this home's certificate (${sig.signerFingerprint256 ?? 'unknown'})`
+        : 'not established: the signature is not valid',
+  );
   let receipt: string | null = null;
   if (sig.valid) {
     try {

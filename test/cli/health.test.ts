@@ -238,6 +238,14 @@ describe('health', () => {
     expect(bad).toHaveLength(1);
     expect(bad[0]!.area).toBe('storage');
     expect(bad[0]!.message).toContain(`store/${batch}/${path.basename(victim)}`);
+    // An informational note (the gap already logged) is not a problem: refused, nothing logged.
+    const note = hf.findings.find((f) => f.severity === 'info')!;
+    expect(note, JSON.stringify(hf.findings)).toBeDefined();
+    const before = (await run(['problem', 'list', '--json'], { env: t.env, clock })).stdout;
+    const info = await run(['problem', 'add', '--from-finding', String(note.n)], { env: t.env, clock });
+    expect(info.code).toBe(2);
+    expect(info.stderr).toMatch(/is informational, not a problem/);
+    expect((await run(['problem', 'list', '--json'], { env: t.env, clock })).stdout).toBe(before);
     // Logged as a problem with the store (not a camera).
     const sp = await run(['problem', 'add', '--from-finding', String(bad[0]!.n), '--json'], { env: t.env, clock });
     expect(sp.code, sp.stderr).toBe(0);

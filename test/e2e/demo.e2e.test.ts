@@ -22,5 +22,18 @@ describe('npm run demo', () => {
     expect(receipt && fs.existsSync(receipt)).toBe(true);
     const sig = spawnSync('pdfsig', [receipt!], { encoding: 'utf8' });
     expect(sig.stdout).toMatch(/Signature is Valid/);
+
+    // Every search the demo makes is one it shows: the access record holds exactly those.
+    const pw = path.join(path.dirname(home), 'pw');
+    fs.writeFileSync(pw, 'demo password (not for real use)\n');
+    const audit = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'custody.js'), 'audit', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, CUSTODY_HOME: home, CUSTODY_USER: 'asd', CUSTODY_PASSWORD_FILE: pw },
+    });
+    expect(audit.status, audit.stderr).toBe(0);
+    const searches = (JSON.parse(audit.stdout) as { action: string }[]).filter((a) => a.action === 'search');
+    const shown = r.stdout.split('\n').filter((l) => l.startsWith('$ custody search ')).length;
+    expect(shown).toBeGreaterThan(0);
+    expect(searches).toHaveLength(shown);
   }, 300_000);
 });

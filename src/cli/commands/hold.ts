@@ -56,6 +56,13 @@ async function askHold(ctx: CliContext, s: Session, o: HoldAddOptions): Promise<
   return { request, reason, document, review };
 }
 
+/** The request, as a positional (like `receipt ack R-…`) or `--request`; both must agree. */
+function holdRequestArg(positional: string | undefined, flag: string | undefined): string | undefined {
+  if (positional !== undefined && flag !== undefined && positional !== flag)
+    throw new CustodyError('usage', `Two requests named: ${positional} and --request ${flag}.`, 'Name one.');
+  return positional ?? flag;
+}
+
 function holdTable(list: HoldJson[]): string {
   return table(
     ['hold', 'request', 'reason', 'review', 'batches', 'drives', 'standing'],
@@ -76,7 +83,7 @@ export function registerHold(program: Command, ctx: CliContext, globals: () => G
     .command('hold')
     .description('holds: keep data past the retention period on a written request (policy §8)');
   hold
-    .command('add')
+    .command('add [request]')
     .description(
       "place a hold on exactly a request's scope (its images by camera and time, and the drives still holding them); needs an eligible agency and the written request as a file",
     )
@@ -87,12 +94,13 @@ export function registerHold(program: Command, ctx: CliContext, globals: () => G
     .option('--review <date>', 'review date (e.g. 2027-02-01 or 2/1/2027)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ custody hold add --request REQ-2026-0001 --reason "ongoing criminal investigation" --document preservation.pdf --review 2027-02-01',
+      '\nThe request is the argument (as `receipt ack` takes its receipt) or `--request`.\n\nExamples:\n  $ custody hold add REQ-2026-0001 --reason "ongoing criminal investigation" --document preservation.pdf --review 2027-02-01',
     )
-    .action(async (o: HoldAddOptions) => {
+    .action(async (positional: string | undefined, o: HoldAddOptions) => {
       const g = globals();
+      const request = holdRequestArg(positional, o.request);
       await withSession(ctx, g, 'hold add', 'requests.manage', async (s) => {
-        const h = placeHold(s, await askHold(ctx, s, o));
+        const h = placeHold(s, await askHold(ctx, s, { ...o, request }));
         if (g.json) return printJson(ctx, h);
         ctx.stdout.write(
           `Hold ${h.id} placed for request ${h.request} (${h.reason}), review on ${h.reviewDate}: ${h.batches.length} batch(es)${h.batches.length ? ` ${h.batches.join(', ')}` : ''}, drive(s) ${h.drives.join(', ') || 'none'}. Nothing it covers may be purged or recorded over until it is released.\n`,

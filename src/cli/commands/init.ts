@@ -39,7 +39,7 @@ export function registerInit(program: Command, ctx: CliContext, globals: () => G
       `IANA time zone for dates of recordation (default: this machine's, ${machineTimeZone()})`,
     )
     .option('--name <name>', "the custodian's full name")
-    .option('--organization <org>', "the custodian's organisation (default: the agency)")
+    .option('--organization <org>', "the custodian's organization (default: the agency)")
     .option('--retention-days <n>', 'days to keep data from the date of recordation (policy §8)', (v) => Number(v), 60)
     .option('--health-interval-days <n>', 'days between health checks (policy §7)', (v) => Number(v), 30)
     .option('--trained-on <date>', "date of the custodian's training (policy §3)")

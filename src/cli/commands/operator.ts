@@ -34,7 +34,7 @@ function registerAdd(op: Command, ctx: CliContext, globals: Globals): void {
     .description('add an operator (custodian only)')
     .option('--name <name>', 'full name')
     .option('--role <role>', `one of ${ROLES.join(', ')}`)
-    .option('--organization <org>', 'organisation (recorded with every access; default: the agency)')
+    .option('--organization <org>', 'organization (recorded with every access; default: the agency)')
     .addOption(newPasswordFile("file holding the new operator's first password"))
     .addHelpText(
       'after',
@@ -77,7 +77,7 @@ function registerList(op: Command, ctx: CliContext, globals: Globals): void {
         if (g.json) return printJson(ctx, list);
         ctx.stdout.write(
           table(
-            ['username', 'name', 'role', 'organisation', 'status', 'trained', 'failed log-ins'],
+            ['username', 'name', 'role', 'organization', 'status', 'trained', 'failed log-ins'],
             list.map((r) => [
               r.username,
               r.name,
@@ -166,7 +166,7 @@ function registerShow(op: Command, ctx: CliContext, globals: Globals): void {
             ['username', t.username],
             ['name', t.displayName],
             ['role', t.role],
-            ['organisation', t.organization],
+            ['organization', t.organization],
             ['status', t.status],
             [
               'training',

@@ -46,8 +46,8 @@ export function registerReceipt(program: Command, ctx: CliContext, globals: () =
             'integrity',
             `Receipt ${file} fails verification: ${r.checks
               .filter((x) => !x.ok)
-              .map((x) => x.check)
-              .join(', ')}.`,
+              .map((x) => `${x.check} — ${(x.detail ?? 'does not match').replace(/\.$/, '')}`)
+              .join('; ')}.`,
             'It was altered or not issued by this home.',
           );
       });
