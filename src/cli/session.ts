@@ -67,6 +67,16 @@ export function homeDir(ctx: CliContext, g: GlobalOptions): string {
   return resolveHomeDir(g.home, ctx.env);
 }
 
+/** The contexts (one per command run) that have printed their reminders already. */
+const noticed = new WeakSet<CliContext>();
+
+/** The log-in reminders, once per command however many times it logs in. */
+function printNotices(ctx: CliContext, s: Session): void {
+  if (noticed.has(ctx)) return;
+  noticed.add(ctx);
+  for (const line of loginNotices(s)) ctx.stderr.write(`${line}\n`);
+}
+
 /**
  * Log in, check the permission, run `fn`, and always release the lock. `fn` commits what it
  * wants kept; anything not committed is dropped.
@@ -91,7 +101,7 @@ export async function withSession<T>(
   });
   try {
     if (permission) s.require(permission);
-    for (const line of loginNotices(s)) ctx.stderr.write(`${line}\n`);
+    printNotices(ctx, s);
     await offerPurge(ctx, g, s, command);
     return await fn(s);
   } finally {

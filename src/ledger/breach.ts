@@ -244,7 +244,11 @@ export function breachFindings(
   );
 }
 
-/** One line per open breach whose duties are not all met (printed at every log-in). */
+/**
+ * One line per open breach whose duties are not all met (printed at log-in): `Overdue:` while the
+ * notice is not posted or media or the Office of Information Security are not told (policy §10
+ * asks for them without delay), `Due:` while it only has to stay posted or is delayed.
+ */
 export function breachNoticeLines(s: Session): string[] {
   if (!hasTable(s, 'breaches')) return [];
   const t = today(s);
@@ -253,8 +257,9 @@ export function breachNoticeLines(s: Session): string[] {
     .flatMap((b) => {
       const d = breachDuties(b, t);
       if (!d.unmet.length) return [];
+      const lead = d.unmet.some((u) => u.severity !== 'info') ? 'Overdue' : 'Due';
       return [
-        `Breach ${b.id} (discovered ${b.discovered_at.slice(0, 10)}, policy §10): ${d.unmet.map((u) => u.short).join('; ')}.`,
+        `${lead}: breach ${b.id} (discovered ${b.discovered_at.slice(0, 10)}, policy §10): ${d.unmet.map((u) => u.short).join('; ')}.`,
       ];
     });
 }

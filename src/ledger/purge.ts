@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { DriveState } from '../core/drive-state.js';
 import { CustodyError } from '../core/errors.js';
+import type { Permission } from '../core/roles.js';
 import {
   type BatchRetentionInput,
   type ImageRetention,
@@ -613,25 +614,32 @@ export function lastHealthCheck(s: Session): { seq: number; at: string; actor: s
   );
 }
 
-/** The duties that are overdue now, as sentences (empty when none is). */
-export function currentOverdueDuties(s: Session): string[] {
+/**
+ * The duties that are overdue now, as sentences (empty when none is). With `may`, only those the
+ * operator may act on: purging (`purge`), recording over or wiping a drive (`drives.manage`), the
+ * health check (`reports`), reviewing holds (`requests.manage`), acknowledgements (`release`).
+ */
+export function currentOverdueDuties(s: Session, may: (p: Permission) => boolean = () => true): string[] {
   const settings = s.settings;
   const r = retentionReport(s);
   const last = lastHealthCheck(s);
   return overdueDuties(
     {
-      batchesPastDestruction: r.batches
-        .flatMap((b) => b.days)
-        .filter((d) => d.entry.state === 'due')
-        .map((d) => ({ id: unitLabel(d.batch.id, d.day), dueDate: d.entry.dueDate! })),
-      drivesPastDestruction: r.drives
-        .filter((d) => d.entry.state === 'due')
-        .map((d) => ({ id: d.drive.id, dueDate: d.entry.dueDate! })),
-      lastHealthCheckAt: last ? date(last.at) : undefined,
+      batchesPastDestruction: may('purge')
+        ? r.batches
+            .flatMap((b) => b.days)
+            .filter((d) => d.entry.state === 'due')
+            .map((d) => ({ id: unitLabel(d.batch.id, d.day), dueDate: d.entry.dueDate! }))
+        : [],
+      drivesPastDestruction: may('drives.manage')
+        ? r.drives.filter((d) => d.entry.state === 'due').map((d) => ({ id: d.drive.id, dueDate: d.entry.dueDate! }))
+        : [],
+      // Without the permission, a check made now stands in for the last one: nothing is said.
+      lastHealthCheckAt: may('reports') ? (last ? date(last.at) : undefined) : s.clock(),
       healthIntervalDays: settings.healthIntervalDays,
       homeCreatedAt: date(s.home.json.createdAt),
-      holdsPastReview: allHolds(s),
-      unacknowledgedReceipts: allReceipts(s),
+      holdsPastReview: may('requests.manage') ? allHolds(s) : [],
+      unacknowledgedReceipts: may('release') ? allReceipts(s) : [],
       ackDays: settings.acknowledgementDays,
       timeZone: settings.timeZone,
     },

@@ -4,6 +4,7 @@
  * overdue (policy §7, §8).
  */
 import type { RetentionState } from '../core/retention.js';
+import type { Permission } from '../core/roles.js';
 import { isoInZone } from '../core/time.js';
 import { currentOverdueDuties, retentionReport } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
@@ -104,13 +105,14 @@ export function retentionOverview(s: Session): RetentionOverview {
 }
 
 /**
- * The log-in line (policy §7, §8): every command that logs in says, in one line, when a duty is
- * overdue. Cheap and changes nothing; a home whose tables cannot answer yet says nothing.
+ * The log-in line (policy §7, §8): every command that logs in says, in one line starting
+ * `Overdue:`, which duties the operator may act on are overdue. Cheap and changes nothing; a home
+ * whose tables cannot answer yet says nothing.
  */
-export function overdueDutiesNotice(s: Session): string[] {
+export function overdueDutiesNotice(s: Session, may: (p: Permission) => boolean): string[] {
   let duties: string[];
   try {
-    duties = currentOverdueDuties(s);
+    duties = currentOverdueDuties(s, may);
   } catch {
     return [];
   }

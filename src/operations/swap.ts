@@ -151,7 +151,7 @@ export function swapInProgress(s: Session, driveId?: string): SwapProgress | und
 export function unfinishedSwapLines(s: Session): string[] {
   return openSwaps(s).map((w) => {
     const p = swapProgress(s, w);
-    return `Swap ${w.id} of drive ${w.drive_id} (camera ${w.camera_id}) is unfinished: recorded ${recordedSteps(p).join('; ')}. Run \`custody swap\` with the drive to finish it from ${nextStep(p)}.`;
+    return `Due: swap ${w.id} of drive ${w.drive_id} (camera ${w.camera_id}) is unfinished: recorded ${recordedSteps(p).join('; ')}. Run \`custody swap\` with the drive to finish it from ${nextStep(p)}.`;
   });
 }
 

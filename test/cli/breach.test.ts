@@ -36,7 +36,7 @@ const ok = async (args: string[], env = t.env) => {
   expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return r;
 };
-const breachLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('Breach '));
+const breachLines = (stderr: string) => stderr.split('\n').filter((l) => /^(Overdue|Due): breach /.test(l));
 
 async function findings() {
   const s = await openSession({
@@ -106,7 +106,7 @@ describe('breach', () => {
     const any = await ok(['contractor', 'list']);
     const lines = breachLines(any.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('Breach B1');
+    expect(lines[0]).toMatch(/^Overdue: breach B1 /);
     expect(lines[0]).toContain('not yet posted on the website (for at least 30 days)');
     expect(lines[0]).toContain('major statewide media not yet notified');
     expect(lines[0]).toContain('Office of Information Security not yet notified');
@@ -145,7 +145,8 @@ describe('breach', () => {
     expect((await run(['breach', 'duty', 'B1', '--ois', '2026-11-19'], { env: aud, clock })).code).toBe(4);
     const shown = await run(['breach', 'show', 'B1', '--json'], { env: aud, clock });
     expect(shown.code).toBe(0);
-    expect(breachLines(shown.stderr)).toHaveLength(1);
+    // The duties are the custodian's (breach duty): an auditor is not reminded of them.
+    expect(breachLines(shown.stderr)).toHaveLength(0);
   });
 
   it('writes the Notice of Data Breach: title, the five headings, every item, no type under 10 point', async () => {
@@ -260,7 +261,7 @@ describe('breach', () => {
     clock.set('2026-12-20T09:00:00-08:00');
     line = breachLines((await ok(['breach', 'list'])).stderr);
     expect(line).toEqual([
-      'Breach B1 (discovered 2026-11-18, policy §10): keep the notice posted until at least 2026-12-31 (the 30 days end then; 11 days left).',
+      'Due: breach B1 (discovered 2026-11-18, policy §10): keep the notice posted until at least 2026-12-31 (the 30 days end then; 11 days left).',
     ]);
     expect((await findings()).findings.map((f) => [f.severity, f.message])).toEqual([
       [
@@ -367,7 +368,7 @@ describe('breach delayed at law enforcement’s request', () => {
     expect(b).toMatchObject({ id: 'B4', delayedByLawEnforcement: true, delayedUntil: '2027-01-10' });
     let line = breachLines((await ok(['breach', 'list'])).stderr);
     expect(line).toEqual([
-      `Breach B4 (discovered 2026-11-18, policy §10): notice delayed at law enforcement's request until 2027-01-10; then post it and notify.`,
+      `Due: breach B4 (discovered 2026-11-18, policy §10): notice delayed at law enforcement's request until 2027-01-10; then post it and notify.`,
     ]);
     expect((await findings()).findings.map((f) => f.severity)).toEqual(['info']);
 

@@ -192,14 +192,14 @@ describe('Ctrl-C at a swap prompt, then the swap again', () => {
       );
       // The next log-in names the unfinished swap.
       const list = await run(['drive', 'list'], { env: t.env, clock });
-      expect(list.stderr).toContain(`Swap ${mid.swaps[0]!.id} of drive D001 (camera CAM-01) is unfinished`);
+      expect(list.stderr).toContain(`Due: swap ${mid.swaps[0]!.id} of drive D001 (camera CAM-01) is unfinished`);
     }
 
     // Later, with another removal time offered: the one already given is kept, nothing is asked twice.
     clock.set('2026-11-05T11:00:00-08:00');
     const prompts = driver({ ...ANSWERS, [REMOVED_Q]: '2026-11-05T10:30:00-08:00' });
     const again = await run(['swap', '--source', src, '--json'], { env: t.env, clock, isTTY: true, prompts });
-    expect(again.stderr.replace(/^Swap S\S+ of drive D001 .*\n/m, '')).toBe('');
+    expect(again.stderr.replace(/^Due: swap S\S+ of drive D001 .*\n/m, '')).toBe('');
     expect(again.code).toBe(0);
     expect(prompts.asked).toEqual(askedAgain);
     const out = JSON.parse(again.stdout) as { batch: string; files: number; swapResumed: boolean; removedAt: string };
