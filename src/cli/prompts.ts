@@ -4,6 +4,7 @@
  * naming that flag.
  */
 import { CustodyError } from '../core/errors.js';
+import { checkText } from '../core/text.js';
 import { formatWhen, isoInZone } from '../core/time.js';
 import type { CliContext, PromptDriver } from './context.js';
 import { dateFlag, type WhenHome, whenFlag } from './options.js';
@@ -33,6 +34,11 @@ function missing(flag: string, what: string): CustodyError {
   );
 }
 
+/** An answer checked as its flag would be (`core/text.ts`: length, control characters). */
+function typedProblem(flag: string, answer: string): string | undefined {
+  return problemOf(() => checkText(/--[a-z-]+/.exec(flag)?.[0] ?? flag, answer));
+}
+
 /** A prompt was cancelled (Ctrl-C): nothing has been written yet. */
 async function guarded<T>(p: Promise<T>): Promise<T> {
   try {
@@ -57,7 +63,7 @@ export async function askText(
   }
   for (;;) {
     const v = (await guarded(driver(ctx).input({ message: o.message, default: o.default }))).trim();
-    const problem = o.validate?.(v);
+    const problem = typedProblem(o.flag, v) ?? o.validate?.(v);
     if (!problem) return v;
     ctx.stderr.write(`${problem}\n`);
   }

@@ -36,6 +36,8 @@ import { registerWitness } from './commands/witness.js';
 import { registerUpgrade } from './commands/upgrade.js';
 import { registerWatch } from './commands/watch.js';
 import type { CliContext, GlobalOptions } from './context.js';
+import { safeOut } from './render.js';
+import { checkText } from '../core/text.js';
 import { resetStdinCache } from './session.js';
 import { VERSION } from './version.js';
 
@@ -86,7 +88,7 @@ export function buildProgram(ctx: CliContext): Command {
   const getGlobals = () => globals;
   program
     .description(
-      'Chain of custody for licence-plate camera media: drive swaps, imports, plate reading, requests and signed receipts, retention, health.',
+      'Chain of custody for license plate camera media: drive swaps, imports, plate reading, requests and signed receipts, retention, health.',
     )
     .version(VERSION, '-V, --version')
     .addOption(new Option('--home <dir>', 'the custody home (default: the platform data folder)').env('CUSTODY_HOME'))
@@ -134,6 +136,13 @@ Exit status: ${Object.entries(EXIT)
     }
     if (!(Number.isFinite(globals.lockWait) && globals.lockWait >= 0))
       throw new CustodyError('usage', '--lock-wait must be a number of seconds.');
+    checkTyped(action);
+    for (const [k, v] of [
+      ['--home', globals.home],
+      ['--user', globals.user],
+      ['--password-file', globals.passwordFile],
+    ] as const)
+      if (v !== undefined) checkText(k, v);
   });
   for (const sub of COMMAND_GROUPS) sub(program, ctx, getGlobals);
   // The watch starts each swap as its own command line, with the same global options.
@@ -152,6 +161,22 @@ Exit status: ${Object.entries(EXIT)
   return program;
 }
 
+/**
+ * Every value typed on the command line, before anything is read or written: each flag of the
+ * command and of its parents (`--home`, `--user`…) and each argument, through `checkText`
+ * (length and control characters; prompts check their answers the same way).
+ */
+function checkTyped(action: Command): void {
+  const each = (name: string, v: unknown) => {
+    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string') checkText(name, x);
+  };
+  for (let c: Command | null = action; c; c = c.parent)
+    for (const o of c.options) if (o.long) each(o.long, c.getOptionValue(o.attributeName()));
+  action.registeredArguments.forEach((a, i) => {
+    each(a.name(), action.processedArgs[i]);
+  });
+}
+
 function globalArgs(g: GlobalOptions): string[] {
   const a: string[] = [];
   if (g.home) a.push('--home', g.home);
@@ -163,8 +188,10 @@ function globalArgs(g: GlobalOptions): string[] {
 }
 
 /** Run one command line; returns the exit status. Never calls process.exit. */
-export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+export async function runCli(argv: string[], given: CliContext): Promise<number> {
   resetStdinCache();
+  // Nothing written reaches a terminal with an escape sequence or a control character in it.
+  const ctx: CliContext = { ...given, stdout: safeOut(given.stdout), stderr: safeOut(given.stderr) };
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -5,7 +5,7 @@ import { CustodyError } from '../../core/errors.js';
 import { accessRecord, type SearchReview, searchReview } from '../../operations/audit.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags, rangeFlags } from '../options.js';
-import { printJson, table } from '../render.js';
+import { type Cell, csv, printJson, table } from '../render.js';
 import { withSession } from '../session.js';
 
 interface AuditOptions {
@@ -70,7 +70,7 @@ export function registerAudit(program: Command, ctx: CliContext, globals: () => 
         }
         ctx.stdout.write(
           table(
-            ['#', 'at', 'operator', 'organisation', 'action', 'query', 'purpose', 'case / request', 'results'],
+            ['#', 'at', 'operator', 'organization', 'action', 'query', 'purpose', 'case / request', 'results'],
             list.map((r) => [
               r.event,
               r.at,
@@ -101,13 +101,11 @@ const CSV_COLUMNS = [
   'results',
 ] as const;
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  return /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v);
-}
-
 function auditCsv(list: AccessJson[]): string {
-  return `${CSV_COLUMNS.join(',')}\n${list.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(',')).join('\n')}${list.length ? '\n' : ''}`;
+  return csv(
+    CSV_COLUMNS,
+    list.map((r) => CSV_COLUMNS.map((c) => r[c] as Cell)),
+  );
 }
 
 function reviewText(r: SearchReview): string {
