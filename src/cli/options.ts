@@ -7,6 +7,7 @@
 import { type Command, Option } from 'commander';
 import { CustodyError } from '../core/errors.js';
 import { type Clock, isDateOnly, parseDate, parseWhen } from '../core/time.js';
+import { type OutputMode, outputModeOf } from '../ledger/fsutil.js';
 
 function positiveInt(flag: string) {
   return (v: string): number => {
@@ -14,6 +15,17 @@ function positiveInt(flag: string) {
     if (!(Number.isInteger(n) && n > 0)) throw new CustodyError('usage', `${flag} must be a positive whole number.`);
     return n;
   };
+}
+
+/** `--mode 640`: an octal file mode the owner can read and write, with no execute or special bits. */
+function fileMode(v: string): OutputMode {
+  const n = /^0?[0-7]{3}$/.test(v) ? Number.parseInt(v, 8) : Number.NaN;
+  if (!(n >= 0 && (n & 0o600) === 0o600 && (n & 0o111) === 0))
+    throw new CustodyError(
+      'usage',
+      `--mode ${v} is not a file mode custody writes: three octal digits, readable and writable by you, never executable (e.g. 600, 640, 644).`,
+    );
+  return outputModeOf(n);
 }
 
 export const flags = {
@@ -58,6 +70,12 @@ export const flags = {
     const o = new Option('--limit <n>', description).argParser(positiveInt('--limit'));
     return fallback === undefined ? o : o.default(fallback);
   },
+  /**
+   * The permissions of what a command writes to take away (bags, receipts, certificates, reports):
+   * 600 (only you; folders 700) unless given, e.g. `--mode 640` (folders 750).
+   */
+  mode: (description = 'permissions of the files written, in octal (default 600: only you; folders get 700)') =>
+    new Option('--mode <octal>', description).argParser(fileMode),
   /** A written request or letter, kept in the home under its SHA-256. */
   document: (description = 'the written request (attached by its SHA-256)') =>
     new Option('--document <file>', description),

@@ -150,3 +150,43 @@ export async function sha256OfFile(file: string): Promise<string> {
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/**
+ * The permissions of what custody writes for people to take away (bags, receipts, certificates,
+ * reports): only the owner, unless `--mode` asks otherwise. Set exactly (chmod), whatever the umask.
+ */
+export interface OutputMode {
+  file: number;
+  dir: number;
+}
+
+export const PRIVATE_OUTPUT: OutputMode = { file: 0o600, dir: 0o700 };
+
+/** A file mode (`--mode 640`) and the folder mode that goes with it (search where read is given: 750). */
+export function outputModeOf(file: number): OutputMode {
+  return { file, dir: file | ((file & 0o444) >> 2) };
+}
+
+/** Create a folder for output (and any missing parent, with the same mode). */
+export function makeOutputDir(dir: string, mode: OutputMode = PRIVATE_OUTPUT): void {
+  const created = fs.mkdirSync(dir, { recursive: true, mode: mode.dir });
+  if (created) fs.chmodSync(dir, mode.dir);
+}
+
+/** Write an output file with exactly its mode; it must not exist yet unless `replace`. */
+export function writeOutputFile(
+  file: string,
+  data: Uint8Array | string,
+  mode: OutputMode = PRIVATE_OUTPUT,
+  o: { replace?: boolean } = {},
+): void {
+  makeOutputDir(path.dirname(file), mode);
+  const fd = fs.openSync(file, o.replace ? 'w' : 'wx', mode.file);
+  try {
+    fs.fchmodSync(fd, mode.file);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -13,6 +13,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CustodyError } from '../core/errors.js';
+import { type OutputMode, PRIVATE_OUTPUT } from '../ledger/fsutil.js';
 
 export interface BagFile {
   /** Path inside the bag's data/ folder, with '/' separators. */
@@ -35,6 +36,8 @@ export interface BagSummary {
 export interface WriteBagOptions {
   /** Written as Bagging-Date (YYYY-MM-DD, in UTC) unless `info` has one. Omitted when neither is given. */
   now?: Date;
+  /** The bag's permissions (default: 0600 files, 0700 folders; set exactly, whatever the umask). */
+  mode?: OutputMode;
 }
 
 const BAGIT_TXT = 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n';
@@ -92,9 +95,10 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-async function writeSynced(file: string, data: string | Buffer): Promise<void> {
-  const fh = await fsp.open(file, 'wx');
+async function writeSynced(file: string, data: string | Buffer, mode: OutputMode): Promise<void> {
+  const fh = await fsp.open(file, 'wx', mode.file);
   try {
+    await fh.chmod(mode.file);
     await fh.writeFile(data);
     await fh.sync();
   } finally {
@@ -135,12 +139,19 @@ export async function writeBag(
     }
     await fsp.rm(work, { recursive: true, force: true });
   }
+  const mode = o.mode ?? PRIVATE_OUTPUT;
+  const mkdir = async (d: string) => {
+    // Each folder made (the bag, data/ and the folders inside it) gets exactly the folder mode.
+    const first = await fsp.mkdir(d, { recursive: true, mode: mode.dir });
+    if (first) for (let x = d; x.length >= first.length; x = path.dirname(x)) await fsp.chmod(x, mode.dir);
+  };
   const keys = new Map<string, string>(); // case- and normalisation-folded path → path
   const entries: { relPath: string; sha256: string }[] = [];
   let bytes = 0;
   try {
-    await fsp.mkdir(path.join(work, 'data'), { recursive: true });
-    await writeSynced(path.join(work, 'bagit.txt'), BAGIT_TXT);
+    await mkdir(work);
+    await mkdir(path.join(work, 'data'));
+    await writeSynced(path.join(work, 'bagit.txt'), BAGIT_TXT, mode);
 
     for await (const f of files) {
       const rel = checkRelPath(f.relPath);
@@ -157,12 +168,13 @@ export async function writeBag(
       }
       keys.set(key, rel);
       const dest = path.join(work, 'data', ...rel.split('/'));
-      await fsp.mkdir(path.dirname(dest), { recursive: true });
+      await mkdir(path.dirname(dest));
       const src = await f.open();
       const hash = createHash('sha256');
       let n = 0;
-      const fh = await fsp.open(dest, 'wx');
+      const fh = await fsp.open(dest, 'wx', mode.file);
       try {
+        await fh.chmod(mode.file);
         const chunks: AsyncIterable<unknown> | Iterable<unknown> = src instanceof Uint8Array ? [src] : src;
         for await (const chunk of chunks) {
           const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
@@ -188,7 +200,7 @@ export async function writeBag(
     // Sorted by UTF-8 bytes, so the manifest (and its digest) does not depend on input order.
     entries.sort((a, b) => Buffer.compare(Buffer.from(a.relPath), Buffer.from(b.relPath)));
     const manifest = entries.map((e) => `${e.sha256}  data/${encodeManifestPath(e.relPath)}\n`).join('');
-    await writeSynced(path.join(work, 'manifest-sha256.txt'), manifest);
+    await writeSynced(path.join(work, 'manifest-sha256.txt'), manifest, mode);
     const oxum = `${bytes}.${entries.length}`;
 
     const given = new Map(Object.entries(info).map(([k, v]) => [k.toLowerCase(), [k, v] as const]));
@@ -198,11 +210,11 @@ export async function writeBag(
     bagInfo += bagInfoLine('Payload-Oxum', oxum);
     if (!given.has('bag-size')) bagInfo += bagInfoLine('Bag-Size', humanSize(bytes));
     if (!given.has('bag-count')) bagInfo += bagInfoLine('Bag-Count', '1 of 1');
-    await writeSynced(path.join(work, 'bag-info.txt'), bagInfo);
+    await writeSynced(path.join(work, 'bag-info.txt'), bagInfo, mode);
 
     const tagFiles = ['bag-info.txt', 'bagit.txt', 'manifest-sha256.txt'];
     const tagManifest = tagFiles.map((t) => `${sha256Hex(fs.readFileSync(path.join(work, t)))}  ${t}\n`).join('');
-    await writeSynced(path.join(work, 'tagmanifest-sha256.txt'), tagManifest);
+    await writeSynced(path.join(work, 'tagmanifest-sha256.txt'), tagManifest, mode);
 
     for (const d of new Set(entries.map((e) => path.dirname(path.join(work, 'data', ...e.relPath.split('/'))))))
       await fsyncDir(d);

@@ -10,6 +10,7 @@ import { CustodyError } from '../core/errors.js';
 import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, storeContext } from '../ledger/batches.js';
 import { decryptStream } from '../ledger/crypto.js';
 import type { Session } from '../ledger/session.js';
+import type { OutputMode } from '../ledger/fsutil.js';
 import { validateBag, writeBag, type BagFile, type BagSummary } from './bagit.js';
 import { storeProblem } from './store.js';
 
@@ -113,6 +114,7 @@ export async function exportBag(
   items: readonly ReleaseItem[],
   info: Record<string, string>,
   now: Date,
+  mode?: OutputMode,
 ): Promise<BagExport> {
   if (items.length === 0)
     throw new CustodyError(
@@ -149,7 +151,7 @@ export async function exportBag(
   const target = path.resolve(dir);
   let summary: BagSummary;
   try {
-    summary = await writeBag(target, files, info, { now });
+    summary = await writeBag(target, files, info, { now, mode });
   } catch (e) {
     // writeBag names a hash mismatch by the bag path: say which image's stored copy it was.
     const bad =

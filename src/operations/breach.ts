@@ -1,9 +1,3 @@
-/**
- * Breaches (policy §10; Cal. Civ. Code 1798.29): record one, change it, write the Notice of Data
- * Breach, record the notification duties done, close it. Dates arrive parsed: calendar dates as
- * YYYY-MM-DD, moments as ISO-8601 with an offset.
- */
-import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
@@ -21,6 +15,7 @@ import {
   nextId,
   POSTING_DAYS,
 } from '../ledger/breach.js';
+import { makeOutputDir, type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 
 export { POSTING_DAYS };
@@ -187,6 +182,8 @@ export interface BreachNoticeInput {
   date?: string;
   /** The day it goes up on the website (default: when recorded as posted, else the notice date). */
   postOn?: string;
+  /** Their permissions (default: 0600; the folder 0700). */
+  mode?: OutputMode;
 }
 
 export interface BreachNoticeResult {
@@ -207,11 +204,11 @@ export async function breachNotice(s: Session, o: BreachNoticeInput): Promise<Br
   const from = o.postOn ?? b.posted_on ?? noticeDate;
   const { pdf, html } = await renderNotice(s, b, noticeDate, from);
   const dir = path.resolve(o.outDir);
-  fs.mkdirSync(dir, { recursive: true });
+  makeOutputDir(dir, o.mode);
   const pdfFile = path.join(dir, `notice-of-data-breach-${o.id}.pdf`);
   const htmlFile = path.join(dir, `notice-of-data-breach-${o.id}.html`);
-  fs.writeFileSync(pdfFile, pdf);
-  fs.writeFileSync(htmlFile, html);
+  writeOutputFile(pdfFile, pdf, o.mode, { replace: true });
+  writeOutputFile(htmlFile, html, o.mode, { replace: true });
   const out: BreachNoticeResult = {
     breach: o.id,
     noticeDate,

@@ -1,10 +1,5 @@
-/**
- * The health check (policy §7: at least every 30 days, check the cameras and the storage):
- * run it, record it in the ledger, and optionally write the signed PDF report.
- */
-import fs from 'node:fs';
-import path from 'node:path';
 import { type HealthOptions, type HealthResult, runHealthCheck } from '../ledger/health.js';
+import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { type Finding, summarize } from '../core/health.js';
 import { backupIntervalDays, backupStatus } from './backup.js';
@@ -12,6 +7,8 @@ import { backupIntervalDays, backupStatus } from './backup.js';
 export interface HealthInput extends HealthOptions {
   /** Also write the signed PDF report here (absolute). */
   pdf?: string;
+  /** Its permissions (default: 0600). */
+  mode?: OutputMode;
 }
 
 export interface HealthOutcome {
@@ -35,7 +32,7 @@ export async function healthCheck(s: Session, o: HealthInput = {}): Promise<Heal
   const findings = [...checked.findings, ...backupFindings(s)];
   const result: HealthResult = { ...checked, findings, summary: summarize(findings), backups: backupStatus(s) };
   const seq = recordHealthCheck(s, result);
-  const pdf = o.pdf ? await writeHealthReport(s, result, seq, o.pdf) : null;
+  const pdf = o.pdf ? await writeHealthReport(s, result, seq, o.pdf, o.mode) : null;
   return { seq, result, pdf };
 }
 
@@ -61,7 +58,13 @@ function recordHealthCheck(s: Session, r: HealthResult): number {
   return s.ledger.head.seq;
 }
 
-async function writeHealthReport(s: Session, result: HealthResult, seq: number, file: string): Promise<string> {
+async function writeHealthReport(
+  s: Session,
+  result: HealthResult,
+  seq: number,
+  file: string,
+  mode: OutputMode | undefined,
+): Promise<string> {
   const { renderHealthReport } = await import('../documents/health-report.js');
   const settings = s.settings;
   const bytesOut = await renderHealthReport(
@@ -77,8 +80,7 @@ async function writeHealthReport(s: Session, result: HealthResult, seq: number, 
     s.home.loadIdentity(s.master),
     s.clock(),
   );
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, bytesOut);
+  writeOutputFile(file, bytesOut, mode, { replace: true });
   return file;
 }
 

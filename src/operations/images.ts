@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { type AccessReason, requireAccessReason } from '../ledger/access.js';
 import type { FileRecord } from '../ledger/batches.js';
+import type { OutputMode } from '../ledger/fsutil.js';
 import { loadBatch, parseImageId } from '../ledger/images.js';
 import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
@@ -106,6 +107,8 @@ export interface ExportInput {
   reason: AccessReason;
   /** Where to write the receipt (default: next to the bag, named by its number). */
   receipt?: string;
+  /** The permissions of the bag and the receipt (default: 0600 files, 0700 folders). */
+  mode?: OutputMode;
 }
 
 /**
@@ -131,5 +134,5 @@ export async function exportImages(s: Session, o: ExportInput): Promise<ReleaseR
     );
   const plan = await planImagesRelease(s, t, o.ids);
   const receipt = o.receipt ?? defaultReceiptFile(plan, dir);
-  return releaseRequest(s, plan, { to: dir, receipt });
+  return releaseRequest(s, plan, { to: dir, receipt, mode: o.mode });
 }

@@ -53,6 +53,7 @@ import {
   unsplitBatches,
 } from '../ledger/purge.js';
 import { encodeManifestPath } from '../media/bagit.js';
+import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { purgeBackupFacts, reachBackups, type ReachedBackup } from './backup.js';
 
@@ -126,6 +127,8 @@ export interface PurgeInput {
   certificateFile?: string;
   /** The folder for the certificate when no file is named (absolute). */
   certificateDir: string;
+  /** The certificate's permissions (default: 0600; its folder 0700). */
+  mode?: OutputMode;
 }
 
 export interface PurgeOutcome {
@@ -160,6 +163,7 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
         recs,
         file,
         result.held.map((h) => ({ id: h.entry.heldBy.join(', '), files: h.row?.files ?? h.batch.stored ?? 0 })),
+        o.mode,
       );
     }
   }
@@ -545,6 +549,7 @@ export async function writeDestructionCertificate(
   records: DestroyedRecord[],
   file: string,
   held: { id: string; files: number }[],
+  mode?: OutputMode,
 ): Promise<string> {
   const { renderDestructionCertificate } = await import('../documents/index.js');
   const settings = s.settings;
@@ -577,8 +582,7 @@ export async function writeDestructionCertificate(
     s.home.loadIdentity(s.master),
     { signedAt: s.clock() },
   );
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, pdf);
+  writeOutputFile(file, pdf, mode, { replace: true });
   s.append('purge.certificate', { purge, sha256: sha256Hex(pdf) });
   s.commit();
   return file;

@@ -33,6 +33,7 @@ import {
 import { parseImageId } from '../ledger/images.js';
 import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
+import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { ReleaseItem } from '../media/release.js';
 import {
   admit,
@@ -328,6 +329,8 @@ export interface ReleaseInput {
   receipt: string;
   /** A drive: the folder where it is mounted, to re-read it before it is handed over. */
   source?: string;
+  /** The permissions of the bag and the receipt (default: 0600 files, 0700 folders). */
+  mode?: OutputMode;
 }
 
 export interface ReleaseResult {
@@ -352,7 +355,7 @@ export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseIn
   const receiptFile = checkReceiptFile(o.receipt);
   // A drive is re-read and compared before the receipt certifies it unaltered.
   const reread = plan.how === 'drive' ? await rereadDrive(s, plan, requireSource(o.source)) : undefined;
-  const out = plan.how === 'drive' ? driveOut(plan, reread!) : await writeExport(s, plan, o.to);
+  const out = plan.how === 'drive' ? driveOut(plan, reread!) : await writeExport(s, plan, o.to, o.mode);
   const { request: req } = plan.target;
   const drive = plan.how === 'drive' ? plan.drive : undefined;
   // The release is appended first so the receipt carries the ledger head that records it; the
@@ -369,7 +372,7 @@ export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseIn
     via: plan.target.via,
   });
   const ledgerHead = s.ledger.head.hash;
-  const pdf = await writeReceipt(s, plan, out.handedOver, ledgerHead, receiptFile, out.bag);
+  const pdf = await writeReceipt(s, plan, out.handedOver, ledgerHead, receiptFile, out.bag, o.mode);
   s.commit();
   s.append('receipt.issued', {
     receipt: plan.receiptNumber,
@@ -426,7 +429,12 @@ function driveOut(plan: DriveReleasePlan, reread: { at: string; files: number })
   };
 }
 
-async function writeExport(s: Session, plan: ExportReleasePlan, to: string | undefined): Promise<HandOver> {
+async function writeExport(
+  s: Session,
+  plan: ExportReleasePlan,
+  to: string | undefined,
+  mode: OutputMode | undefined,
+): Promise<HandOver> {
   if (to === undefined) throw new CustodyError('usage', 'Missing the folder to write the bag to: pass --to.');
   const { request: req, agency, scope } = plan.target;
   const { exportBag } = await import('../media/release.js');
@@ -438,12 +446,13 @@ async function writeExport(s: Session, plan: ExportReleasePlan, to: string | und
     {
       'Source-Organization': s.settings.agencyName,
       'Contact-Name': `${custodian.name}, ${custodian.title}`,
-      'External-Description': `Licence-plate-camera images released to ${agency.name} under policy §5 (${describeScope(scope)})`,
+      'External-Description': `License plate camera images released to ${agency.name} under policy §5 (${describeScope(scope)})`,
       'Bagging-Date': plan.releasedAt.slice(0, 10),
       'External-Identifier': `case ${req.case_number}; request ${req.id}`,
       'Internal-Sender-Identifier': plan.receiptNumber,
     },
     s.clock(),
+    mode,
   );
   const files = plan.items
     .map((i) => ({ path: i.bagPath, sha256: i.sha256, bytes: i.size }))
@@ -517,6 +526,7 @@ async function writeReceipt(
   ledgerHead: string,
   receiptFile: string,
   bagDir: string | undefined,
+  mode: OutputMode | undefined,
 ): Promise<Buffer> {
   try {
     const { renderReceipt } = await import('../documents/index.js');
@@ -525,8 +535,7 @@ async function writeReceipt(
       p12: id.p12,
       passphrase: id.passphrase,
     });
-    fs.mkdirSync(path.dirname(receiptFile), { recursive: true });
-    fs.writeFileSync(receiptFile, pdf, { flag: 'wx' });
+    writeOutputFile(receiptFile, pdf, mode);
     return pdf;
   } catch (e) {
     // Nothing is recorded (the session drops what was not committed); the bag is not handed over.

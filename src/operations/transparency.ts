@@ -1,12 +1,8 @@
-/**
- * The public transparency report of a period: counts only, never a plate, a name, a badge, a case
- * number or a place; a signed PDF and the same numbers as JSON.
- */
-import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { type TransparencyData, transparencyData } from '../ledger/breach.js';
+import { makeOutputDir, type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 
 export type { TransparencyData };
@@ -17,6 +13,8 @@ export interface TransparencyInput {
   to: string;
   /** Write transparency-FROM-TO.pdf (signed) and .json into this folder, and record it. */
   outDir?: string;
+  /** Their permissions (default: 0600; the folder 0700). */
+  mode?: OutputMode;
 }
 
 export interface TransparencyResult {
@@ -33,13 +31,13 @@ export async function transparencyReport(s: Session, o: TransparencyInput): Prom
   const pdf = await renderTransparencyReport(data, s.home.loadIdentity(s.master), s.clock());
   const json = `${JSON.stringify(data, null, 2)}\n`;
   const dir = path.resolve(o.outDir);
-  fs.mkdirSync(dir, { recursive: true });
+  makeOutputDir(dir, o.mode);
   const files = {
     pdf: path.join(dir, `transparency-${from}-${to}.pdf`),
     json: path.join(dir, `transparency-${from}-${to}.json`),
   };
-  fs.writeFileSync(files.pdf, pdf);
-  fs.writeFileSync(files.json, json);
+  writeOutputFile(files.pdf, pdf, o.mode, { replace: true });
+  writeOutputFile(files.json, json, o.mode, { replace: true });
   s.append('transparency.reported', { from, to, pdfSha256: sha256Hex(pdf), jsonSha256: sha256Hex(json) });
   s.commit();
   return { data, files };

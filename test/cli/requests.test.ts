@@ -198,6 +198,11 @@ describe('requests and releases', () => {
     const dataFiles = (fs.readdirSync(path.join(bag, 'data'), { recursive: true }) as string[])
       .map((p) => path.join(bag, 'data', p))
       .filter((p) => fs.statSync(p).isFile());
+    // Only the operator may read what was handed over: files 0600, folders 0700 (the folder made for it too).
+    const modeOf = (p: string) => fs.statSync(p).mode & 0o777;
+    for (const p of [out, bag, ...(fs.readdirSync(bag, { recursive: true }) as string[]).map((x) => path.join(bag, x))])
+      expect(modeOf(p).toString(8), p).toBe(fs.statSync(p).isDirectory() ? '700' : '600');
+    expect(modeOf(rel.receiptFile).toString(8)).toBe('600');
     const octets = dataFiles.reduce((n, p) => n + fs.statSync(p).size, 0);
     const info = fs.readFileSync(path.join(bag, 'bag-info.txt'), 'utf8');
     expect(info).toContain(`Payload-Oxum: ${octets}.${dataFiles.length}\n`);
@@ -266,7 +271,10 @@ describe('requests and releases', () => {
     fs.writeFileSync(edited, copy);
     const bad = await run(['receipt', 'verify', edited], { env: t.env, clock });
     expect(bad.code).toBe(8);
-    expect(bad.stdout).toMatch(/signature valid\s+FAILED/);
+    expect(bad.stdout).toMatch(/signature\s+FAILED\s+The document was changed after signing/);
+    // The one line says what failed, never "signature valid".
+    expect(bad.stderr).toMatch(/fails verification: signature — The document was changed after signing/);
+    expect(bad.stderr).not.toMatch(/signature valid/);
     const victim = dataFiles[0]!;
     const bytes = fs.readFileSync(victim);
     bytes[100] ^= 0xff;
@@ -459,11 +467,14 @@ describe('requests and releases', () => {
     const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04']);
     const doc = path.join(t.dir, 'preservation.txt');
     fs.writeFileSync(doc, 'Please preserve.\n');
+    // The request as the argument, as `receipt ack R-…` takes its receipt (`--request` works too).
+    const conflicting = await run(['hold', 'add', req, '--request', 'REQ-2026-0099'], { env: t.env, clock });
+    expect(conflicting.code).toBe(2);
+    expect(conflicting.stderr).toMatch(/Two requests named/);
     const h = await run(
       [
         'hold',
         'add',
-        '--request',
         req,
         '--reason',
         'ongoing criminal investigation',

@@ -235,8 +235,18 @@ describe('the access record', () => {
     );
     expect(req.code, req.stderr).toBe(0);
     const reqId = (JSON.parse(req.stdout) as { id: string }).id;
-    const ex = await run(['image', 'export', hit.image, '--to', to, '--request', reqId, '--json'], { env: t.env });
+    // Asked otherwise: readable by the group (640; folders 750).
+    expect(
+      (await run(['image', 'export', hit.image, '--to', to, '--request', reqId, '--mode', '755'], { env: t.env })).code,
+    ).toBe(2);
+    const ex = await run(['image', 'export', hit.image, '--to', to, '--request', reqId, '--mode', '640', '--json'], {
+      env: t.env,
+    });
     expect(ex.code, ex.stderr).toBe(0);
+    const modeOf = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+    expect(modeOf(to)).toBe('750');
+    expect(modeOf(path.join(to, 'manifest-sha256.txt'))).toBe('640');
+    expect(modeOf((JSON.parse(ex.stdout) as { receiptFile: string }).receiptFile)).toBe('640');
     const files = (fs.readdirSync(path.join(to, 'data'), { recursive: true }) as string[])
       .map((p) => path.join(to, 'data', p))
       .filter((p) => fs.statSync(p).isFile());

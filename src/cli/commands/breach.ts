@@ -17,6 +17,7 @@ import {
   type Occurred,
   POSTING_DAYS,
 } from '../../operations/breach.js';
+import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { dateFlag, dateOrWhenFlag, flags } from '../options.js';
 import { askChoice, askText, problemOf } from '../prompts.js';
@@ -328,6 +329,7 @@ function registerNotice(breach: Command, ctx: CliContext, globals: Globals): voi
     .command('notice <id>')
     .description('write the Notice of Data Breach as a PDF to post and print and an HTML page for the city’s website')
     .addOption(flags.outDir('the folder to write notice-of-data-breach-ID.pdf and .html into'))
+    .addOption(flags.mode('permissions of the files, in octal (default 600: only you; e.g. 644 to publish)'))
     .addOption(flags.date('the date of the notice (default: today)'))
     .option(
       '--post-on <date>',
@@ -337,14 +339,14 @@ function registerNotice(breach: Command, ctx: CliContext, globals: Globals): voi
       'after',
       `\nThe notice is titled "Notice of Data Breach", has the five statutory headings and no type under 10 point, and says it stays posted for at least ${POSTING_DAYS} days.\n\nExample:\n  $ custody breach notice B1 --out notices/`,
     )
-    .action(async (id: string, o: { out?: string; date?: string; postOn?: string }) => {
+    .action(async (id: string, o: { out?: string; date?: string; postOn?: string; mode?: OutputMode }) => {
       const g = globals();
       if (!o.out) throw new CustodyError('usage', 'Missing the destination: pass --out DIR.');
       const outDir = o.out;
       await withSession(ctx, g, 'breach notice', 'settings.manage', async (s) => {
         const date = dateFlag(o.date, '--date', s);
         const postOn = dateFlag(o.postOn, '--post-on', s);
-        const out = await breachNotice(s, { id, outDir, date, postOn });
+        const out = await breachNotice(s, { id, outDir, date, postOn, mode: o.mode });
         if (g.json) return printJson(ctx, out);
         ctx.stdout.write(`Notice of Data Breach for ${id}, dated ${out.noticeDate}:\n  ${out.pdf}\n  ${out.html}\n`);
         ctx.stdout.write(

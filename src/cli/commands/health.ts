@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
 import { type HealthOutcome, healthCheck } from '../../operations/health.js';
+import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { flags } from '../options.js';
 import { bytes, paint, printJson, table, useColor } from '../render.js';
 import { withSession } from '../session.js';
 
@@ -20,11 +22,12 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
     .option('--sample <n>', 'files in the fixity sample', (v) => Number(v))
     .option('--days <n>', 'how far back the cameras are examined (default 90)', (v) => Number(v))
     .option('--pdf <file>', 'also write the signed PDF report')
+    .addOption(flags.mode('permissions of the PDF, in octal (default 600: only you)'))
     .addHelpText(
       'after',
       '\nExits 11 when something is critical.\n\nExamples:\n  $ custody health\n  $ custody health --full --pdf health-2026-11.pdf',
     )
-    .action(async (o: { full?: boolean; sample?: number; days?: number; pdf?: string }) => {
+    .action(async (o: { full?: boolean; sample?: number; days?: number; pdf?: string; mode?: OutputMode }) => {
       const g = globals();
       for (const [v, f] of [
         [o.sample, '--sample'],
@@ -39,6 +42,7 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
           sampleSize: o.sample,
           windowDays: o.days,
           pdf: o.pdf ? path.resolve(o.pdf) : undefined,
+          mode: o.mode,
         });
         const r = h.result;
         if (g.json)

@@ -1,8 +1,9 @@
 /** `custody image show/export`: look at images (every look is recorded, Civil Code 1798.90.52). */
 import type { Command } from 'commander';
 import { exportImages, exportTarget, type ImageDetails, parseImageId, showImage } from '../../operations/images.js';
+import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { type AccessReasonOptions, accessReason, accessReasonFlags } from '../options.js';
+import { type AccessReasonOptions, accessReason, accessReasonFlags, flags } from '../options.js';
 import { details, printJson } from '../render.js';
 import { withSession } from '../session.js';
 
@@ -30,17 +31,18 @@ export function registerImage(program: Command, ctx: CliContext, globals: () => 
         'hand decrypted copies of images to a requesting agency: a release on --request (policy §5), written as a BagIt bag with a signed receipt',
       )
       .option('--to <dir>', 'the folder to write the bag to (must be empty or new)')
-      .option('--receipt <file>', 'where to write the receipt PDF (default: next to the bag)'),
+      .option('--receipt <file>', 'where to write the receipt PDF (default: next to the bag)')
+      .addOption(flags.mode('permissions of the bag and receipt, in octal (default 600: only you; folders 700)')),
   )
     .addHelpText(
       'after',
       '\nImages leave the home only as a release: on an open request from an eligible agency, each image within its scope.\n\nExample:\n  $ custody image export B20261103-1a2b3c:17 --request REQ-2026-0001 --to /media/usb/REQ-2026-0001',
     )
-    .action(async (ids: string[], o: AccessReasonOptions & { to?: string; receipt?: string }) => {
+    .action(async (ids: string[], o: AccessReasonOptions & { to?: string; receipt?: string; mode?: OutputMode }) => {
       const g = globals();
       const dir = exportTarget(ids, o.to);
       await withSession(ctx, g, 'image export', 'release', async (s) => {
-        const r = await exportImages(s, { ids, dir, reason: accessReason(o), receipt: o.receipt });
+        const r = await exportImages(s, { ids, dir, reason: accessReason(o), receipt: o.receipt, mode: o.mode });
         if (g.json) return printJson(ctx, r);
         ctx.stdout.write(
           details([

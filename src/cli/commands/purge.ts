@@ -11,6 +11,7 @@ import {
   purgePlan,
   type PurgePlanView,
 } from '../../operations/purge.js';
+import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags } from '../options.js';
 import { bytes, printJson, table } from '../render.js';
@@ -55,11 +56,12 @@ export function registerPurge(program: Command, ctx: CliContext, globals: () => 
     .option('--certificate <file>', 'where to write the certificate of destruction (PDF)')
     .addOption(flags.outDir('folder for the certificate (default: the current folder)'))
     .option('--no-certificate', 'write no certificate')
+    .addOption(flags.mode('permissions of the certificate, in octal (default 600: only you)'))
     .addHelpText(
       'after',
       '\nExamples:\n  $ custody purge                 # what would be destroyed\n  $ custody purge --yes --out ~/certificates',
     )
-    .action(async (o: { yes?: boolean; certificate?: string | boolean; out?: string }) => {
+    .action(async (o: { yes?: boolean; certificate?: string | boolean; out?: string; mode?: OutputMode }) => {
       const g = globals();
       await withSession(ctx, g, 'purge', 'purge', async (s) => {
         if (!o.yes) {
@@ -71,6 +73,7 @@ export function registerPurge(program: Command, ctx: CliContext, globals: () => 
           certificate: o.certificate !== false,
           certificateFile: typeof o.certificate === 'string' ? path.resolve(o.certificate) : undefined,
           certificateDir: path.resolve(o.out ?? '.'),
+          mode: o.mode,
         });
         if (g.json) return printJson(ctx, out);
         renderPurge(ctx, out);

@@ -22,6 +22,7 @@ import {
   releaseRequest,
   releaseRequestChoices,
 } from '../../operations/release.js';
+import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags } from '../options.js';
 import { askChoice, askConfirm, askText } from '../prompts.js';
@@ -37,6 +38,7 @@ interface ReleaseOptions {
   allInRange?: boolean;
   ackDays?: number;
   yes?: boolean;
+  mode?: OutputMode;
 }
 
 /** `--request` or the choice of a standing request; a request not among them is checked by the release. */
@@ -112,7 +114,7 @@ async function release(ctx: CliContext, s: Session, o: ReleaseOptions): Promise<
   });
   const { plan, input }: { plan: ReleasePlan; input: ReleaseInput } =
     how === 'drive' ? await askDriveRelease(ctx, s, t, o) : await askExport(ctx, s, t, o);
-  return releaseRequest(s, plan, input);
+  return releaseRequest(s, plan, { ...input, mode: o.mode });
 }
 
 function releaseDetails(r: ReleaseResult): string {
@@ -154,6 +156,7 @@ export function registerRelease(program: Command, ctx: CliContext, globals: () =
       (v) => Number(v),
     )
     .addOption(flags.yes('do not ask for confirmation'))
+    .addOption(flags.mode('permissions of the bag and receipt, in octal (default 600: only you; folders 700)'))
     .addHelpText(
       'after',
       '\nExamples:\n  $ custody release --request REQ-2026-0001 --to /media/usb/REQ-2026-0001\n  $ custody release --request REQ-2026-0002 --drive D001 --source /media/usb --receipt ~/receipts/R-2026-0002.pdf',

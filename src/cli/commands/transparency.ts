@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
 import { type TransparencyData, transparencyReport } from '../../operations/transparency.js';
+import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { dateRangeFlags, flags } from '../options.js';
 import { details, printJson } from '../render.js';
@@ -47,16 +48,17 @@ export function registerTransparency(program: Command, ctx: CliContext, globals:
     .addOption(flags.from('the first day of the period (YYYY-MM-DD)'))
     .addOption(flags.to('the last day of the period (YYYY-MM-DD)'))
     .addOption(flags.outDir('write transparency-FROM-TO.pdf (signed) and transparency-FROM-TO.json here'))
+    .addOption(flags.mode('permissions of the files, in octal (default 600: only you; e.g. 644 to publish)'))
     .addHelpText(
       'after',
       '\nExamples:\n  $ custody transparency --from 2026-01-01 --to 2026-12-31 --out reports/\n  $ custody transparency --from 2026-11-01 --to 2026-11-30 --json',
     )
-    .action(async (o: { from?: string; to?: string; out?: string }) => {
+    .action(async (o: { from?: string; to?: string; out?: string; mode?: OutputMode }) => {
       const g = globals();
       if (!o.from || !o.to) throw new CustodyError('usage', 'Give the period: --from YYYY-MM-DD --to YYYY-MM-DD.');
       await withSession(ctx, g, 'transparency', 'reports', async (s) => {
         const { from, to } = dateRangeFlags(o, s) as { from: string; to: string };
-        const { data, files } = await transparencyReport(s, { from, to, outDir: o.out });
+        const { data, files } = await transparencyReport(s, { from, to, outDir: o.out, mode: o.mode });
         if (g.json) return printJson(ctx, { ...data, files });
         ctx.stdout.write(details(summaryLines(data)));
         if (files) ctx.stdout.write(`\nWritten:\n  ${files.pdf}\n  ${files.json}\n`);
