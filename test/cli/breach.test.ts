@@ -247,7 +247,7 @@ describe('breach', () => {
     expect(line[0]).not.toContain('not yet posted');
     expect(line[0]).toContain('keep the notice posted until at least 2026-12-31 (the 30 days end then; 30 days left)');
 
-    await ok([
+    const media = await ok([
       'breach',
       'duty',
       'B1',
@@ -257,6 +257,12 @@ describe('breach', () => {
       'Example Times, KEXA News',
       '--ois',
       '2026-12-01',
+    ]);
+    // What was just recorded comes first: the media duty, then the Office, then the posting kept.
+    expect(media.stdout.split('\n').slice(0, 3)).toEqual([
+      'Recorded: major statewide media notified on 2026-12-01 (Example Times, KEXA News).',
+      "Recorded: the state's Office of Information Security notified on 2026-12-01.",
+      'Posted on the website 2026-12-01; the 30 days end 2026-12-31: keep it posted until at least then.',
     ]);
     clock.set('2026-12-20T09:00:00-08:00');
     line = breachLines((await ok(['breach', 'list'])).stderr);

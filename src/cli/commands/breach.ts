@@ -394,11 +394,25 @@ function dutyFlags(o: DutyOpts): (s: Session) => {
   });
 }
 
-function printDuties(ctx: CliContext, id: string, out: BreachJson): void {
-  if (out.duties.posted)
-    ctx.stdout.write(
-      `Posted on the website ${out.duties.posted.on}; the ${POSTING_DAYS} days end ${out.duties.posted.until}: keep it posted until at least then.\n`,
+/** What was just recorded first (in the order the flags name it), then where the breach stands. */
+function printDuties(
+  ctx: CliContext,
+  id: string,
+  out: BreachJson,
+  done: { posted?: string; media?: string; ois?: string },
+): void {
+  const d = out.duties;
+  const lines: string[] = [];
+  if (done.media && d.media)
+    lines.push(`Recorded: major statewide media notified on ${d.media.on} (${d.media.outlets.join(', ')}).`);
+  if (done.ois && d.ois) lines.push(`Recorded: the state's Office of Information Security notified on ${d.ois.on}.`);
+  if (d.posted)
+    lines.push(
+      `${done.posted ? 'Recorded: posted' : 'Posted'} on the website ${d.posted.on}; the ${POSTING_DAYS} days end ${d.posted.until}: keep it posted until at least then.`,
     );
+  // A posting recorded now is said first; one recorded before comes after what was just done.
+  if (done.posted && d.posted) lines.unshift(lines.pop()!);
+  if (lines.length) ctx.stdout.write(`${lines.join('\n')}\n`);
   ctx.stdout.write(
     out.duties.unmet.length
       ? `Still to do:\n${out.duties.unmet.map((u) => `- ${u.message}`).join('\n')}\n`
@@ -425,9 +439,10 @@ function registerDuty(breach: Command, ctx: CliContext, globals: Globals): void 
       const g = globals();
       const duties = dutyFlags(o);
       await withSession(ctx, g, 'breach duty', 'settings.manage', (s) => {
-        const out = breachDuty(s, { id, ...duties(s) });
+        const given = duties(s);
+        const out = breachDuty(s, { id, ...given });
         if (g.json) return printJson(ctx, out);
-        printDuties(ctx, id, out);
+        printDuties(ctx, id, out, given);
       });
     });
 }
