@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { canonicalJson } from './canonical.js';
-import { openBlob, sealBlob, subkey } from './crypto.js';
+import { openBlob, openBlobAny, sealBlob, subkey } from './crypto.js';
 import { fsyncDir, sha256OfFile } from './fsutil.js';
 import type { Ledger } from './ledger.js';
 import { type SigningKey, signWithKey, verifyWithKey } from './signing.js';
@@ -214,7 +214,8 @@ export function sealKeyFile(evidence: Buffer, home: string, generation: number, 
 
 /** Open a key file; undefined when it does not authenticate (wrong home, wrong generation, edited). */
 export function openKeyFile(evidence: Buffer, home: string, generation: number, blob: Buffer): KeySet | undefined {
-  const plain = openBlob(backupKeysKey(evidence), blob, keyFileContext(home, generation));
+  // A key file sealed before a key rotation opens with the evidence key that rotation replaced.
+  const plain = openBlobAny(evidence, 'backup-keys', blob, keyFileContext(home, generation));
   if (!plain) return undefined;
   const j = JSON.parse(plain.toString('utf8')) as { keys: Record<string, string> };
   return Object.fromEntries(Object.entries(j.keys).map(([n, b]) => [n, Buffer.from(b, 'base64')]));

@@ -22,7 +22,7 @@ import type { Database } from 'sql.js';
 import { CustodyError } from '../core/errors.js';
 import { recordationDate, recordingDay } from '../core/retention.js';
 import { isoInZone } from '../core/time.js';
-import { openBlob, randomKey, sealBlob, subkey } from './crypto.js';
+import { openBlob, openBlobAny, randomKey, sealBlob, subkey } from './crypto.js';
 import { fsyncDir, writeFileAtomic } from './fsutil.js';
 import type { Home } from './home.js';
 import { rows, sqlJs } from './ledger.js';
@@ -104,7 +104,7 @@ export function loadBatchKey(bf: BatchFiles, master: Buffer): Buffer {
       `The key of batch ${bf.batch} is gone (destroyed or missing); its data cannot be read.`,
     );
   }
-  const key = openBlob(subkey(master, 'batch-keys'), blob, keyContext(bf.batch));
+  const key = openBlobAny(master, 'batch-keys', blob, keyContext(bf.batch));
   if (!key)
     throw new CustodyError(
       'integrity',
@@ -155,7 +155,7 @@ export function loadDayKey(bf: BatchFiles, master: Buffer, day: string): Buffer 
       `The key of ${day} in batch ${bf.batch} is gone (destroyed or missing); that day's files cannot be read.`,
     );
   }
-  const key = openBlob(subkey(master, 'batch-keys'), blob, dayKeyContext(bf.batch, day));
+  const key = openBlobAny(master, 'batch-keys', blob, dayKeyContext(bf.batch, day));
   if (!key)
     throw new CustodyError(
       'integrity',

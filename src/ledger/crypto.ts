@@ -10,6 +10,10 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
   hkdfSync,
   randomBytes,
   scrypt as scryptCb,
@@ -261,4 +265,82 @@ export function decryptStream(key: Buffer, context: string): Transform {
       cb();
     },
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key rotation (issue 14). A rotated key remembers the keys it replaced, newest first, so data
+// sealed before a rotation still opens for whoever holds the new key (and only for them: the old
+// keys exist on disk only sealed under the new one). `openBlobAny` tries a key, then those.
+
+const predecessors = new WeakMap<Buffer, readonly Buffer[]>();
+
+/** Record that `key` replaced `older` (newest first). */
+export function rememberPredecessors(key: Buffer, older: readonly Buffer[]): Buffer {
+  if (older.length) predecessors.set(key, older);
+  return key;
+}
+
+/** The key and every key it replaced, newest first. */
+export function withPredecessors(key: Buffer): Buffer[] {
+  return [key, ...(predecessors.get(key) ?? [])];
+}
+
+/** `openBlob` with the purpose subkey of `key`, then of each key it replaced. */
+export function openBlobAny(key: Buffer, purpose: string, blob: Buffer, context: string): Buffer | undefined {
+  for (const k of withPredecessors(key)) {
+    const out = openBlob(subkey(k, purpose), blob, context);
+    if (out) return out;
+  }
+  return undefined;
+}
+
+/**
+ * Sealed to a public key (X25519 + HKDF-SHA256 + AES-256-GCM, an ephemeral key per envelope): how
+ * a rotation hands new keys to operators whose passwords it does not know. Each operator's X25519
+ * private key lives in their password-sealed slot; the public half beside it in the keyring.
+ */
+export interface BoxKey {
+  privateKeyPem: string;
+  /** SPKI DER, base64. */
+  publicKey: string;
+}
+
+export interface Envelope {
+  /** The ephemeral public key (SPKI DER, base64). */
+  eph: string;
+  sealed: string;
+}
+
+export function newBoxKey(): BoxKey {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+  };
+}
+
+function boxKek(shared: Buffer, eph: string, recipient: string): Buffer {
+  const salt = Buffer.concat([Buffer.from(eph, 'base64'), Buffer.from(recipient, 'base64')]);
+  return Buffer.from(hkdfSync('sha256', shared, salt, 'custody/box/v1', KEY_BYTES));
+}
+
+export function sealTo(recipient: string, plaintext: Uint8Array, context: string): Envelope {
+  const e = generateKeyPairSync('x25519');
+  const eph = e.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const pub = createPublicKey({ key: Buffer.from(recipient, 'base64'), format: 'der', type: 'spki' });
+  const shared = diffieHellman({ privateKey: e.privateKey, publicKey: pub });
+  return { eph, sealed: sealBlob(boxKek(shared, eph, recipient), plaintext, context).toString('base64') };
+}
+
+/** Undefined when the envelope is not for this key or was changed. */
+export function openFrom(privateKeyPem: string, env: Envelope, context: string): Buffer | undefined {
+  try {
+    const priv = createPrivateKey(privateKeyPem);
+    const recipient = createPublicKey(priv).export({ type: 'spki', format: 'der' }).toString('base64');
+    const eph = createPublicKey({ key: Buffer.from(env.eph, 'base64'), format: 'der', type: 'spki' });
+    const shared = diffieHellman({ privateKey: priv, publicKey: eph });
+    return openBlob(boxKek(shared, env.eph, recipient), Buffer.from(env.sealed, 'base64'), context);
+  } catch {
+    return undefined;
+  }
 }

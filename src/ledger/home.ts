@@ -15,7 +15,13 @@ import { isoInZone, type Clock } from '../core/time.js';
 import { canonicalJson } from './canonical.js';
 import {
   DEFAULT_KDF,
+  type Envelope,
+  newBoxKey,
   openBlob,
+  openBlobAny,
+  openFrom,
+  rememberPredecessors,
+  sealTo,
   randomKey,
   sealBlob,
   subkey,
@@ -24,7 +30,7 @@ import {
   type KdfParams,
   type WrappedKey,
 } from './crypto.js';
-import { appendLineDurable, writeFileAtomic } from './fsutil.js';
+import { appendLineDurable, fsyncDir, writeFileAtomic } from './fsutil.js';
 import { Ledger } from './ledger.js';
 import { newSigningKey, type SigningKey, signingKeyFromPem, signWithKey, verifyWithKey } from './signing.js';
 
@@ -34,6 +40,21 @@ export const HOME_VERSION = 2;
 const KEYRING_CONTEXT = 'custody-keyring';
 const SLOT_CONTEXT = 'custody-keyring-slot-v2';
 const IDENTITY_CONTEXT = 'custody-signing-identity';
+const ENVELOPE_CONTEXT = 'custody-key-envelope';
+const HISTORY_CONTEXT = 'custody-key-history';
+
+/** The keys a rotation replaced, sealed with a subkey of the key that replaced them. */
+function sealKeyHistory(keys: Buffer[], current: Buffer, what: string): string {
+  const plain = Buffer.from(JSON.stringify(keys.map((k) => k.toString('base64'))));
+  return sealBlob(subkey(current, 'key-history'), plain, `${HISTORY_CONTEXT}:${what}`).toString('base64');
+}
+
+function openKeyHistory(sealed: string | undefined, current: Buffer, what: string): Buffer[] {
+  if (!sealed) return [];
+  const plain = openBlob(subkey(current, 'key-history'), Buffer.from(sealed, 'base64'), `${HISTORY_CONTEXT}:${what}`);
+  if (!plain) return []; // a keyring from another epoch: the ledger will not open either, and says so
+  return (JSON.parse(plain.toString('utf8')) as string[]).map((k) => Buffer.from(k, 'base64'));
+}
 
 export interface HomeJson {
   format: typeof HOME_FORMAT;
@@ -43,12 +64,46 @@ export interface HomeJson {
   kdf: KdfParams;
 }
 
+/** Keys newer than an operator's slot holds, sealed to their X25519 key by a rotation. */
+export interface KeyEnvelope extends Envelope {
+  epoch: number;
+}
+
+/** One operator's entry: their password-sealed slot, their public X25519 key, newer keys sealed to it. */
+export interface KeyringEntry extends WrappedKey {
+  box?: string;
+  record?: KeyEnvelope;
+  evidence?: KeyEnvelope;
+}
+
 export interface Keyring {
   /** 2 from format version 2 on: each slot seals an operator's `SlotContents`, not the master key. */
   version?: number;
-  operators: Record<string, WrappedKey>;
+  operators: Record<string, KeyringEntry>;
   /** 'record' once kept documents are sealed with the record key (every role reads them). */
   documentsKey?: 'record';
+  /** How many times each key has been rotated (absent: never). */
+  epochs?: { record: number; evidence: number };
+  /** The keys rotations replaced, newest first, each list sealed with a subkey of the current key. */
+  history?: { record?: string; evidence?: string };
+}
+
+/** What a rotation asks: who stays (with their role), whose slot is new (a password change). */
+export interface RotationPlan {
+  /** Every operator who keeps access after the rotation (active, not the one disabled). */
+  members: { username: string; role: string }[];
+  /** Also rotate the evidence key (the operator leaving or changing password could read it). */
+  rotateEvidence: boolean;
+  /** A new slot sealed under a new password (the operator whose password changes). */
+  newSlot?: { username: string; role: string; password: string; signing: SigningKey };
+}
+
+export interface PreparedRotation {
+  /** The acting operator's keys after the rotation (the ledger is saved under the new record key). */
+  keys: OperatorKeys;
+  epochs: { record: number; evidence: number };
+  /** Operators whose slot predates X25519 keys: it could not be handed the new keys and was removed. */
+  needNewPassword: string[];
 }
 
 /** What an operator's slot holds (format 2), sealed under the key derived from their password. */
@@ -59,6 +114,11 @@ interface SlotContents {
   evidence?: string;
   /** The operator's own Ed25519 signing key (PKCS#8 PEM); its public half is recorded in the ledger. */
   signingKey: string;
+  /** Their X25519 private key (PKCS#8 PEM): opens the envelopes a rotation seals to them. */
+  box?: string;
+  /** The rotation epochs of the keys sealed here (absent: 0). */
+  recordEpoch?: number;
+  evidenceEpoch?: number;
 }
 
 /** An operator's keys once their slot is open. */
@@ -70,6 +130,8 @@ export interface OperatorKeys {
   recordHistory?: Buffer[];
   /** Evidence keys this one replaced, newest first. */
   evidenceHistory?: Buffer[];
+  /** The rotation epoch of the record key (absent: 0). */
+  recordEpoch?: number;
 }
 
 /** Roles whose slot carries the evidence key (DESIGN.md: "Keys follow roles"). */
@@ -109,6 +171,10 @@ export class Home {
   }
   get keyringFile(): string {
     return this.file('keyring.json');
+  }
+  /** A rotated keyring, written before the ledger is saved under the new key, renamed over keyring.json after. */
+  get nextKeyringFile(): string {
+    return this.file('keyring.next.json');
   }
   get checkpointsFile(): string {
     return this.file('checkpoints.jsonl');
@@ -151,13 +217,13 @@ export class Home {
     return new Home(dir, json);
   }
 
-  readKeyring(): Keyring {
+  readKeyring(file = this.keyringFile): Keyring {
     try {
-      return JSON.parse(fs.readFileSync(this.keyringFile, 'utf8')) as Keyring;
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as Keyring;
     } catch (e) {
       throw new CustodyError(
         'integrity',
-        `The keyring ${this.keyringFile} cannot be read.`,
+        `The keyring ${file} cannot be read.`,
         'Restore keyring.json from a backup of the home.',
         { cause: e },
       );
@@ -190,30 +256,204 @@ export class Home {
     return unwrapWithPassword(entry, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
   }
 
-  /** Open an operator's slot: their record key, the evidence key if their role has it, their signing key. */
-  async unlock(username: string, password: string): Promise<OperatorKeys | undefined> {
-    return unlockSlot(this.readKeyring(), this.json.kdf, username, password);
+  /**
+   * Open an operator's slot (see `unlockSlot`). A slot from before rotations existed gets its
+   * X25519 key here, while the password is at hand, so later rotations can seal keys to it.
+   */
+  async unlock(username: string, password: string, file = this.keyringFile): Promise<OperatorKeys | undefined> {
+    const k = this.readKeyring(file);
+    const opened = await openSlot(k, this.json.kdf, username, password);
+    if (!opened) return undefined;
+    const { c, entry } = opened;
+    if (!c.box && file === this.keyringFile) {
+      const box = newBoxKey();
+      c.box = box.privateKeyPem;
+      k.operators[operatorKeyId(username)] = { ...(await this.sealSlot(username, c, password)), box: box.publicKey };
+      this.writeKeyring(k);
+    }
+    return keysOfSlot(k, c, entry, username, path.basename(file));
+  }
+
+  private async sealSlot(username: string, c: SlotContents, password: string): Promise<WrappedKey> {
+    return wrapWithPassword(Buffer.from(JSON.stringify(c)), password, this.json.kdf, `${SLOT_CONTEXT}:${username}`);
   }
 
   /** Seal an operator's keys under their password (the evidence key only if given). */
   async setOperatorKeys(username: string, keys: OperatorKeys, password: string): Promise<void> {
     const k = this.readKeyring();
+    const box = newBoxKey();
     const contents: SlotContents = {
       record: keys.record.toString('base64'),
       ...(keys.evidence ? { evidence: keys.evidence.toString('base64') } : {}),
       signingKey: keys.signing.privateKeyPem,
+      box: box.privateKeyPem,
+      recordEpoch: k.epochs?.record ?? 0,
+      evidenceEpoch: k.epochs?.evidence ?? 0,
     };
     k.version = 2;
-    k.operators[operatorKeyId(username)] = await wrapWithPassword(
-      Buffer.from(JSON.stringify(contents)),
-      password,
-      this.json.kdf,
-      `${SLOT_CONTEXT}:${username}`,
-    );
+    k.operators[operatorKeyId(username)] = {
+      ...(await this.sealSlot(username, contents, password)),
+      box: box.publicKey,
+    };
     this.writeKeyring(k);
   }
 
-  /** Remove an operator's slot (and every earlier generation of the keyring, which still held it); returns it. */
+  /**
+   * Rotate the record key (and the evidence key if asked), the first step of a disable or a password
+   * change: new random keys sealed to each remaining operator's X25519 key, the replaced keys kept
+   * only sealed under the new ones, written to keyring.next.json. The caller saves the ledger under
+   * the new record key, then `promoteNextKeyring` (or `discardNextKeyring` if the save failed). An
+   * operator left out (disabled) is in no entry of the new keyring: a copy of their old slot opens
+   * the keys of before, never what is sealed after.
+   */
+  async prepareRotation(actor: OperatorKeys, plan: RotationPlan): Promise<PreparedRotation> {
+    const k = this.readKeyring();
+    const old = k.epochs ?? { record: 0, evidence: 0 };
+    if (plan.rotateEvidence && !actor.evidence)
+      throw new CustodyError('internal', 'Rotating the evidence key needs the evidence key.');
+    const epochs = { record: old.record + 1, evidence: old.evidence + (plan.rotateEvidence ? 1 : 0) };
+    const record = randomKey();
+    const recordHistory = [actor.record, ...(actor.recordHistory ?? [])];
+    const evidence = plan.rotateEvidence ? randomKey() : actor.evidence;
+    const evidenceHistory = plan.rotateEvidence
+      ? [actor.evidence!, ...(actor.evidenceHistory ?? [])]
+      : actor.evidenceHistory;
+    const next: Keyring = {
+      ...k,
+      version: 2,
+      epochs,
+      operators: {},
+      history: {
+        record: sealKeyHistory(recordHistory, record, 'record'),
+        evidence: plan.rotateEvidence ? sealKeyHistory(evidenceHistory!, evidence!, 'evidence') : k.history?.evidence,
+      },
+    };
+    const needNewPassword: string[] = [];
+    for (const m of plan.members) {
+      if (m.username === plan.newSlot?.username) continue;
+      const id = operatorKeyId(m.username);
+      const entry = k.operators[id];
+      if (!entry) continue;
+      if (!entry.box) {
+        needNewPassword.push(m.username);
+        continue;
+      }
+      const seal = (key: Buffer, what: string, epoch: number): KeyEnvelope => ({
+        epoch,
+        ...sealTo(entry.box!, key, `${ENVELOPE_CONTEXT}:${what}:${m.username}`),
+      });
+      const reads = roleReadsEvidence(m.role);
+      next.operators[id] = {
+        salt: entry.salt,
+        wrapped: entry.wrapped,
+        box: entry.box,
+        record: seal(record, 'record', epochs.record),
+        ...(reads && plan.rotateEvidence ? { evidence: seal(evidence!, 'evidence', epochs.evidence) } : {}),
+        ...(reads && !plan.rotateEvidence && entry.evidence ? { evidence: entry.evidence } : {}),
+      };
+    }
+    if (plan.newSlot) {
+      const n = plan.newSlot;
+      const box = newBoxKey();
+      const reads = roleReadsEvidence(n.role);
+      if (reads && !evidence) throw new CustodyError('internal', 'A slot that reads evidence needs the evidence key.');
+      const contents: SlotContents = {
+        record: record.toString('base64'),
+        ...(reads ? { evidence: evidence!.toString('base64') } : {}),
+        signingKey: n.signing.privateKeyPem,
+        box: box.privateKeyPem,
+        recordEpoch: epochs.record,
+        evidenceEpoch: epochs.evidence,
+      };
+      next.operators[operatorKeyId(n.username)] = {
+        ...(await this.sealSlot(n.username, contents, n.password)),
+        box: box.publicKey,
+      };
+    }
+    writeFileAtomic(this.nextKeyringFile, `${JSON.stringify(next, null, 2)}\n`);
+    rememberPredecessors(record, recordHistory);
+    if (evidence && evidenceHistory) rememberPredecessors(evidence, evidenceHistory);
+    return {
+      keys: { record, evidence, signing: actor.signing, recordHistory, evidenceHistory, recordEpoch: epochs.record },
+      epochs,
+      needNewPassword,
+    };
+  }
+
+  /** The rotated keyring takes the place of keyring.json (the ledger is saved under its keys). */
+  promoteNextKeyring(): void {
+    fs.renameSync(this.nextKeyringFile, this.keyringFile);
+    fsyncDir(this.dir);
+    for (let g = 1; g <= 3; g++) fs.rmSync(`${this.keyringFile}.${g}`, { force: true });
+  }
+
+  /** A rotation that did not happen (its save failed, or it was interrupted before the save). */
+  discardNextKeyring(): void {
+    fs.rmSync(this.nextKeyringFile, { force: true });
+  }
+
+  /** Load a ledger file with the record key, or one a rotation replaced (an older generation). */
+  async loadLedger(file: string, keys: OperatorKeys): Promise<Ledger> {
+    const tries = [keys.record, ...(keys.recordHistory ?? [])];
+    for (let i = 0; ; i++) {
+      try {
+        return await Ledger.load(file, this.ledgerKey(tries[i]!));
+      } catch (e) {
+        if (i === tries.length - 1 || !(e instanceof CustodyError && e.code === 'integrity')) throw e;
+      }
+    }
+  }
+
+  /**
+   * Log in to the ledger: the slot, then the ledger under its key. A rotation interrupted after
+   * the ledger was saved under the new key is completed here (keyring.next.json opens it); one
+   * interrupted before is dropped. A keyring whose keys do not open the ledger is older than it
+   * (put back from before a rotation) or tampered with: exit 8. Undefined: the password opens no slot.
+   */
+  async openLedger(username: string, password: string): Promise<{ keys: OperatorKeys; ledger: Ledger } | undefined> {
+    const current = await this.unlock(username, password);
+    let failure: unknown;
+    if (current) {
+      try {
+        const ledger = await this.loadLedger(this.ledgerFile, current);
+        this.discardNextKeyring();
+        return { keys: current, ledger };
+      } catch (e) {
+        if (!(e instanceof CustodyError && e.code === 'integrity')) throw e;
+        failure = e;
+      }
+    }
+    if (fs.existsSync(this.nextKeyringFile)) {
+      const next = await this.unlock(username, password, this.nextKeyringFile);
+      if (next) {
+        try {
+          const ledger = await this.loadLedger(this.ledgerFile, next);
+          this.promoteNextKeyring();
+          return { keys: next, ledger };
+        } catch {
+          // fall through to the report below
+        }
+      }
+    }
+    if (!current) return undefined;
+    // The last checkpoint names the epoch of the key the ledger was saved under: a keyring behind it
+    // was put back; otherwise the ledger itself is damaged (its own error names the generations).
+    let ledgerEpoch = 0;
+    try {
+      ledgerEpoch = Number((JSON.parse(lastLine(this.checkpointsFile) ?? '{}') as Checkpoint).keyEpoch ?? 0);
+    } catch {
+      // an unreadable checkpoint line: `custody verify` names it
+    }
+    if (!(ledgerEpoch > (current.recordEpoch ?? 0))) throw failure;
+    throw new CustodyError(
+      'integrity',
+      `keyring.json is older than the ledger: it gives ${username} the record key of rotation ${current.recordEpoch ?? 0}, the ledger was saved under rotation ${ledgerEpoch} (the keyring was put back from before an operator was disabled or a password changed, or tampered with).`,
+      'Nothing was changed. Put back the keyring.json of the newest backup of the home, then run `custody verify`.',
+      { cause: failure },
+    );
+  }
+
+  /** Remove an operator's slot (a failed `operator add`); returns it. */
   removeOperatorKey(username: string): WrappedKey | undefined {
     const k = this.readKeyring();
     const id = operatorKeyId(username);
@@ -221,11 +461,6 @@ export class Home {
     delete k.operators[id];
     this.writeKeyring(k);
     return slot;
-  }
-
-  /** Put a removed slot back (a command that failed after removing it). */
-  restoreOperatorKey(username: string, slot: WrappedKey): void {
-    this.updateKeyring((k) => ({ ...k, operators: { ...k.operators, [operatorKeyId(username)]: slot } }));
   }
 
   /** The ledger's key, from the record key (format 1: from the master key). */
@@ -238,7 +473,7 @@ export class Home {
    * derived from the evidence key: custodian and designees sign PDFs with it, an auditor cannot.
    */
   loadIdentity(evidence: Buffer): StoredIdentity {
-    const blob = openBlob(subkey(evidence, 'signing'), fs.readFileSync(this.identityFile), IDENTITY_CONTEXT);
+    const blob = openBlobAny(evidence, 'signing', fs.readFileSync(this.identityFile), IDENTITY_CONTEXT);
     if (!blob)
       throw new CustodyError(
         'integrity',
@@ -268,7 +503,7 @@ export class Home {
    * SHA-256 of its line in checkpoints.jsonl), so the checkpoints form their own chain and a
    * removed line is noticed.
    */
-  signCheckpoint(ledger: Ledger, key: SigningKey, at: string): Checkpoint {
+  signCheckpoint(ledger: Ledger, key: SigningKey, at: string, keyEpoch = 0): Checkpoint {
     const last = lastLine(this.checkpointsFile);
     const body: Omit<Checkpoint, 'signature'> = {
       home: this.json.homeId,
@@ -277,6 +512,7 @@ export class Home {
       at,
       prev: last === undefined ? null : sha256Hex(last),
       key: key.keyId,
+      ...(keyEpoch > 0 ? { keyEpoch } : {}),
     };
     return { ...body, signature: signWithKey(key, canonicalJson(body)) };
   }
@@ -321,12 +557,13 @@ export function ledgerKeyOf(record: Buffer): Buffer {
  * Open an operator's slot of a keyring (a home's, or one read from a backup): their record key, the
  * evidence key if their role has it, their signing key; undefined for an unknown user or a wrong password.
  */
-export async function unlockSlot(
+/** An operator's slot opened with their password: what it seals, and their keyring entry. */
+async function openSlot(
   keyring: Keyring,
   kdf: KdfParams,
   username: string,
   password: string,
-): Promise<OperatorKeys | undefined> {
+): Promise<{ c: SlotContents; entry: KeyringEntry } | undefined> {
   const entry = keyring.operators[operatorKeyId(username)];
   if (!entry) {
     // Spend the same time as a real attempt, so timing does not tell which usernames exist.
@@ -335,12 +572,49 @@ export async function unlockSlot(
   }
   const plain = await unwrapWithPassword(entry, password, kdf, `${SLOT_CONTEXT}:${username}`);
   if (!plain) return undefined;
-  const c = JSON.parse(plain.toString('utf8')) as SlotContents;
-  return {
-    record: Buffer.from(c.record, 'base64'),
-    evidence: c.evidence ? Buffer.from(c.evidence, 'base64') : undefined,
-    signing: signingKeyFromPem(c.signingKey),
+  return { c: JSON.parse(plain.toString('utf8')) as SlotContents, entry };
+}
+
+/**
+ * The keys an opened slot gives: keys a rotation sealed to the operator since replace the slot's,
+ * and the keys rotations replaced come with them (to open what was sealed before).
+ */
+function keysOfSlot(k: Keyring, c: SlotContents, entry: KeyringEntry, username: string, file: string): OperatorKeys {
+  const fromEnvelope = (env: KeyEnvelope | undefined, epoch: number | undefined, what: string) => {
+    if (!env || env.epoch <= (epoch ?? 0)) return undefined;
+    const key = c.box ? openFrom(c.box, env, `${ENVELOPE_CONTEXT}:${what}:${username}`) : undefined;
+    if (!key)
+      throw new CustodyError(
+        'integrity',
+        `The ${what} key sealed to ${username} in ${file} does not open: the keyring was changed outside custody.`,
+        'Put back the keyring.json of the newest backup of the home.',
+      );
+    return key;
   };
+  const newer = fromEnvelope(entry.record, c.recordEpoch, 'record');
+  const record = newer ?? Buffer.from(c.record, 'base64');
+  const recordEpoch = newer ? entry.record!.epoch : (c.recordEpoch ?? 0);
+  const slotEvidence = c.evidence ? Buffer.from(c.evidence, 'base64') : undefined;
+  const evidence = slotEvidence && (fromEnvelope(entry.evidence, c.evidenceEpoch, 'evidence') ?? slotEvidence);
+  const recordHistory = openKeyHistory(k.history?.record, record, 'record');
+  const evidenceHistory = evidence ? openKeyHistory(k.history?.evidence, evidence, 'evidence') : undefined;
+  rememberPredecessors(record, recordHistory);
+  if (evidence && evidenceHistory) rememberPredecessors(evidence, evidenceHistory);
+  return { record, evidence, signing: signingKeyFromPem(c.signingKey), recordHistory, evidenceHistory, recordEpoch };
+}
+
+/**
+ * Open an operator's slot in a keyring (the home's, or a backup's): their record key, the evidence
+ * key if their role has it, their signing key, with any newer keys a rotation sealed to them.
+ */
+export async function unlockSlot(
+  keyring: Keyring,
+  kdf: KdfParams,
+  username: string,
+  password: string,
+): Promise<OperatorKeys | undefined> {
+  const opened = await openSlot(keyring, kdf, username, password);
+  return opened && keysOfSlot(keyring, opened.c, opened.entry, username, 'keyring.json');
 }
 
 /** What a file of the home is to a backup (`homeFiles`). */
@@ -433,6 +707,8 @@ export interface Checkpoint {
   prev?: string | null;
   /** The id of the committing operator's signing key (Ed25519); absent before format 2 (signed with cert.pem). */
   key?: string;
+  /** The rotation epoch of the record key the ledger was saved under (absent: never rotated). */
+  keyEpoch?: number;
   signature: string;
 }
 
@@ -444,8 +720,10 @@ export interface CheckpointLine extends Checkpoint {
 
 /** A format-2 checkpoint, against the public key its `key` names (looked up in the ledger by the caller). */
 export function checkpointSignedBy(cp: Checkpoint, publicKey: string): boolean {
-  const { signature, home, seq, hash, at, prev, key } = cp;
-  return verifyWithKey(publicKey, canonicalJson({ home, seq, hash, at, prev, key }), signature);
+  const { signature, home, seq, hash, at, prev, key, keyEpoch } = cp;
+  const body =
+    keyEpoch === undefined ? { home, seq, hash, at, prev, key } : { home, seq, hash, at, prev, key, keyEpoch };
+  return verifyWithKey(publicKey, canonicalJson(body), signature);
 }
 
 /** A checkpoint written before format 2, against the home's certificate. */

@@ -17,8 +17,15 @@ import { isoInZone, type Clock } from '../core/time.js';
 import { moveDocumentsToRecord } from './documents.js';
 import { settleRekeys } from './batches.js';
 import { appendLineDurable, removeLeftoverTemps, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
-import { HOME_VERSION, Home, type OperatorKeys, operatorKeyId } from './home.js';
-import { GENERATIONS, Ledger } from './ledger.js';
+import {
+  HOME_VERSION,
+  Home,
+  type OperatorKeys,
+  operatorKeyId,
+  type PreparedRotation,
+  type RotationPlan,
+} from './home.js';
+import { GENERATIONS, type Ledger } from './ledger.js';
 import { acquireLock, type HeldLock } from './lock.js';
 
 export interface Credentials {
@@ -132,8 +139,7 @@ export function operatorRowJson(r: OperatorRow) {
 export class Session {
   readonly home: Home;
   readonly ledger: Ledger;
-  /** The operator's keys: the record key, the evidence key if their role has it, their signing key. */
-  readonly keys: OperatorKeys;
+  private currentKeys: OperatorKeys;
   readonly operator: Operator;
   readonly clock: Clock;
   private lock: HeldLock;
@@ -142,10 +148,37 @@ export class Session {
   constructor(home: Home, ledger: Ledger, keys: OperatorKeys, operator: Operator, clock: Clock, lock: HeldLock) {
     this.home = home;
     this.ledger = ledger;
-    this.keys = keys;
+    this.currentKeys = keys;
     this.operator = operator;
     this.clock = clock;
     this.lock = lock;
+  }
+
+  /** The operator's keys: the record key, the evidence key if their role has it, their signing key. */
+  get keys(): OperatorKeys {
+    return this.currentKeys;
+  }
+
+  /**
+   * Rotate the keys and commit, all or nothing (issue 14): the rotated keyring is written beside
+   * the old one, `append` records the change (it is given the new epochs), the ledger is saved
+   * under the new record key, then the rotated keyring replaces the old. A failed commit leaves the
+   * old keyring and ledger; a crash after the save is completed at the next log-in.
+   */
+  async rotateKeys(plan: RotationPlan, append: (r: PreparedRotation) => void): Promise<PreparedRotation> {
+    const before = this.currentKeys;
+    const prepared = await this.home.prepareRotation(before, plan);
+    try {
+      append(prepared);
+      this.currentKeys = prepared.keys;
+      this.commit();
+    } catch (e) {
+      this.currentKeys = before;
+      this.home.discardNextKeyring();
+      throw e;
+    }
+    this.home.promoteNextKeyring();
+    return prepared;
   }
 
   /**
@@ -200,7 +233,7 @@ export class Session {
    */
   commit(): void {
     if (!this.ledger.hasUnsavedChanges) return;
-    const checkpoint = this.home.signCheckpoint(this.ledger, this.keys.signing, this.now());
+    const checkpoint = this.home.signCheckpoint(this.ledger, this.keys.signing, this.now(), this.keys.recordEpoch);
     this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
     try {
       this.home.appendCheckpoint(checkpoint);
@@ -265,8 +298,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     const delay = failureDelayMs(recent);
     if (delay > 0) await (o.sleep ?? realSleep)(delay);
 
-    const keys = await home.unlock(username, password);
-    if (!keys) {
+    const opened = await home.openLedger(username, password);
+    if (!opened) {
       // Policy §5 / §9: a wrong password is logged (auth.log until the next successful log-in
       // takes it into the ledger; the ledger cannot be opened without a key).
       appendLineDurable(home.authLogFile, JSON.stringify({ username, at: now.toISOString() }));
@@ -278,7 +311,7 @@ export async function openSession(o: OpenOptions): Promise<Session> {
           : 'Check the username (CUSTODY_USER) and the password.',
       );
     }
-    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(keys.record));
+    const { keys, ledger } = opened;
     const row = operatorRow(ledger, username);
     if (!row) {
       ledger.close();

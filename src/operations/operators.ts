@@ -1,7 +1,7 @@
 /**
  * Operators (policy §2, §3, §5): who may log in, their role and training. Each operator's keys
  * (the record key, the evidence key if their role reads it, their own signing key) are sealed by a
- * key derived from their password; disabling one removes that slot and every earlier keyring.
+ * key derived from their password; disabling one or changing a password rotates the keys.
  */
 import { CustodyError } from '../core/errors.js';
 import { isRole, ROLES, type Role } from '../core/roles.js';
@@ -87,23 +87,47 @@ export function operatorToDisable(s: Session, username: string): Operator {
   return target;
 }
 
-/** Disable an operator: their key is removed from the keyring. */
-export function operatorDisable(
+/** Who keeps access after a key rotation: every active operator but `except`. */
+function members(s: Session, except?: string): { username: string; role: string }[] {
+  return allOperatorRows(s.ledger)
+    .filter((r) => r.status === 'active' && r.username !== except)
+    .map((r) => ({ username: r.username, role: r.role }));
+}
+
+export interface KeysRotated {
+  /** The rotation epochs of the record and evidence keys after the change. */
+  keys: { record: number; evidence: number };
+  /** Operators whose slot (from before rotations) could not be handed the new keys: each needs `operator passwd`. */
+  needNewPassword: string[];
+}
+
+/**
+ * Disable an operator: the record key (and the evidence key, if they could read it) is rotated;
+ * the new keys are sealed to every remaining operator, not to them, so a copy of their slot made
+ * before opens nothing sealed after (issue 14).
+ */
+export async function operatorDisable(
   s: Session,
   o: { username: string; reason: string },
-): { username: string; status: 'disabled'; reason: string } {
-  operatorToDisable(s, o.username);
-  s.append('operator.disabled', { username: o.username, reason: o.reason });
-  // The slot goes first: a keyring that still holds a disabled operator's slot is refused at
-  // log-in as put back (exit 8). If the commit fails, the slot is put back and nothing changed.
-  const slot = s.home.removeOperatorKey(o.username);
-  try {
-    s.commit();
-  } catch (e) {
-    if (slot) s.home.restoreOperatorKey(o.username, slot);
-    throw e;
-  }
-  return { username: o.username, status: 'disabled', reason: o.reason };
+): Promise<{ username: string; status: 'disabled'; reason: string } & KeysRotated> {
+  const target = operatorToDisable(s, o.username);
+  const r = await s.rotateKeys(
+    { members: members(s, o.username), rotateEvidence: roleReadsEvidence(target.role) },
+    (p) =>
+      s.append('operator.disabled', {
+        username: o.username,
+        reason: o.reason,
+        keys: p.epochs,
+        needNewPassword: p.needNewPassword,
+      }),
+  );
+  return {
+    username: o.username,
+    status: 'disabled',
+    reason: o.reason,
+    keys: r.epochs,
+    needNewPassword: r.needNewPassword,
+  };
 }
 
 /** Whose password changes: one's own, or (as custodian) another active operator's. */
@@ -115,27 +139,35 @@ export function passwordTarget(s: Session, username: string | undefined): string
   return target;
 }
 
+/**
+ * Change a password: a new slot under the new password and a key rotation (a copy of the old slot,
+ * or the old password, opens nothing sealed after). Another operator's old signing key cannot be
+ * opened without their password: they get a new one, recorded in the event, signed by the custodian.
+ */
 export async function operatorPasswd(
   s: Session,
   o: { username?: string; password: string },
-): Promise<{ username: string; changed: true }> {
+): Promise<{ username: string; changed: true } & KeysRotated> {
   const target = passwordTarget(s, o.username);
   const password = validatePassword(o.password);
-  if (target === s.operator.username) {
-    s.append('operator.password_changed', { username: target });
-    s.commit();
-    await s.home.setOperatorKeys(target, s.keys, password);
-  } else {
-    // Their old slot (and signing key) cannot be opened without their password: a new signing key,
-    // recorded in the event, signed by the custodian.
-    const signing = newSigningKey();
-    const keys: OperatorKeys = { record: s.keys.record, signing };
-    if (roleReadsEvidence(operatorShow(s, target).role)) keys.evidence = s.master;
-    s.append('operator.password_changed', { username: target, signingKey: signing.publicKey });
-    s.commit();
-    await s.home.setOperatorKeys(target, keys, password);
-  }
-  return { username: target, changed: true };
+  const own = target === s.operator.username;
+  const role = operatorShow(s, target).role;
+  const signing = own ? s.keys.signing : newSigningKey();
+  const r = await s.rotateKeys(
+    {
+      members: members(s),
+      rotateEvidence: roleReadsEvidence(role),
+      newSlot: { username: target, role, password, signing },
+    },
+    (p) =>
+      s.append('operator.password_changed', {
+        username: target,
+        ...(own ? {} : { signingKey: signing.publicKey }),
+        keys: p.epochs,
+        needNewPassword: p.needNewPassword,
+      }),
+  );
+  return { username: target, changed: true, keys: r.epochs, needNewPassword: r.needNewPassword };
 }
 
 export interface TrainingInput {

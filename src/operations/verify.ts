@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
-import { Home } from '../ledger/home.js';
-import { GENERATIONS, Ledger } from '../ledger/ledger.js';
+import { Home, type OperatorKeys } from '../ledger/home.js';
+import { GENERATIONS, type Ledger } from '../ledger/ledger.js';
 import { acquireLock, breakLock, type LockInfo } from '../ledger/lock.js';
 import { type Credentials, operatorFromRow, operatorRow, requireCurrentFormat, Session } from '../ledger/session.js';
 import { type VerifyReport, verifyLedger } from '../ledger/verify.js';
@@ -98,7 +98,7 @@ export async function checkGeneration(g: Generation, credentials: Credentials): 
   requireCurrentFormat(home);
   const keys = await home.unlock(username, password);
   if (!keys) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
-  const candidate = await Ledger.load(g.file, home.ledgerKey(keys.record));
+  const candidate = await home.loadLedger(g.file, keys);
   try {
     const chain = candidate.verifyChain();
     if (chain.problem)
@@ -140,14 +140,14 @@ export interface RestoreResult {
 }
 
 /** Read what the current file holds beyond `head` (if it can be read at all). */
-async function lostHistory(home: Home, key: Buffer, head: { seq: number }): Promise<LostHistory> {
+async function lostHistory(home: Home, keys: OperatorKeys, head: { seq: number }): Promise<LostHistory> {
   const lostCheckpoints = home
     .readCheckpoints()
     .checkpoints.filter((c) => c.seq > head.seq)
     .map((c) => ({ seq: c.seq, hash: c.hash }));
   let current: Ledger;
   try {
-    current = await Ledger.load(home.ledgerFile, key);
+    current = await home.loadLedger(home.ledgerFile, keys);
   } catch {
     return { currentHead: null, lostEvents: [], lostCheckpoints };
   }
@@ -176,8 +176,7 @@ export async function restoreGeneration(g: CheckedGeneration, o: RestoreInput): 
     const { username, password } = o.credentials;
     const keys = await home.unlock(username, password);
     if (!keys) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
-    const key = home.ledgerKey(keys.record);
-    ledger = await Ledger.load(g.file, key);
+    ledger = await home.loadLedger(g.file, keys);
     if (ledger.head.hash !== g.head.hash)
       throw new CustodyError(
         'conflict',
@@ -186,7 +185,7 @@ export async function restoreGeneration(g: CheckedGeneration, o: RestoreInput): 
     const row = operatorRow(ledger, username);
     if (row?.role !== 'custodian' || row.status !== 'active')
       throw new CustodyError('denied', 'Only an active custodian may restore the ledger.');
-    const lost = await lostHistory(home, key, g.head);
+    const lost = await lostHistory(home, keys, g.head);
     const s = new Session(home, ledger, keys, operatorFromRow(row), o.clock, lock);
     s.append('ledger.restored', {
       fromGeneration: g.generation,

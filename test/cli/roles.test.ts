@@ -3,10 +3,11 @@
  * attack: a short script derives the key from a password with scrypt, opens the keyring slot with
  * AES-GCM and tries everything in it against the evidence; an auditor re-signs a rewritten chain.
  */
+import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { BatchFiles, createBatchKey } from '../../src/ledger/batches.js';
+import { BatchFiles, createBatchKey, loadBatchKey } from '../../src/ledger/batches.js';
 import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
 import { Home, operatorKeyId } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -45,16 +46,62 @@ async function homeWithTeam(): Promise<TestHome> {
 }
 
 /** The raw attack: the slot of `username` opened with scrypt and AES-GCM from the keyring file alone. */
-async function rawSlot(home: string, username: string, password: string): Promise<Record<string, string>> {
-  const keyring = JSON.parse(fs.readFileSync(path.join(home, 'keyring.json'), 'utf8')) as {
-    operators: Record<string, { salt: string; wrapped: string }>;
-  };
+async function rawSlot(
+  home: string,
+  username: string,
+  password: string,
+  keyringText = fs.readFileSync(path.join(home, 'keyring.json'), 'utf8'),
+): Promise<Record<string, string>> {
+  const keyring = JSON.parse(keyringText) as RawKeyring;
   const kdf = (JSON.parse(fs.readFileSync(path.join(home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
   const slot = keyring.operators[operatorKeyId(username)]!;
   const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
   const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
   expect(plain, 'the slot opens with the right password').toBeDefined();
   return JSON.parse(plain!.toString('utf8')) as Record<string, string>;
+}
+
+interface RawEnvelope {
+  epoch: number;
+  eph: string;
+  sealed: string;
+}
+interface RawKeyring {
+  operators: Record<string, { salt: string; wrapped: string; record?: RawEnvelope; evidence?: RawEnvelope }>;
+}
+
+/**
+ * The raw attack in full: the slot, then any newer key a rotation sealed to the slot's X25519 key
+ * (ECDH with the envelope's ephemeral key, HKDF-SHA256, AES-GCM), from a keyring file's text alone.
+ */
+async function rawKeys(
+  home: string,
+  username: string,
+  password: string,
+  keyringText = fs.readFileSync(path.join(home, 'keyring.json'), 'utf8'),
+): Promise<{ record: Buffer; evidence?: Buffer }> {
+  const slot = (await rawSlot(home, username, password, keyringText)) as Record<string, string> & {
+    recordEpoch?: number;
+    evidenceEpoch?: number;
+  };
+  const entry = (JSON.parse(keyringText) as RawKeyring).operators[operatorKeyId(username)]!;
+  const open = (env: RawEnvelope | undefined, epoch: number | undefined, what: string): Buffer | undefined => {
+    if (!env || env.epoch <= (epoch ?? 0)) return undefined;
+    const priv = createPrivateKey(slot.box!);
+    const me = createPublicKey(priv).export({ type: 'spki', format: 'der' });
+    const eph = createPublicKey({ key: Buffer.from(env.eph, 'base64'), format: 'der', type: 'spki' });
+    const shared = diffieHellman({ privateKey: priv, publicKey: eph });
+    const kek = Buffer.from(
+      hkdfSync('sha256', shared, Buffer.concat([Buffer.from(env.eph, 'base64'), me]), 'custody/box/v1', 32),
+    );
+    const key = openBlob(kek, Buffer.from(env.sealed, 'base64'), `custody-key-envelope:${what}:${username}`);
+    expect(key, `the ${what} envelope opens`).toBeDefined();
+    return key;
+  };
+  const record = open(entry.record, slot.recordEpoch, 'record') ?? Buffer.from(slot.record!, 'base64');
+  const oldEvidence = slot.evidence ? Buffer.from(slot.evidence, 'base64') : undefined;
+  const evidence = oldEvidence && (open(entry.evidence, slot.evidenceEpoch, 'evidence') ?? oldEvidence);
+  return { record, evidence };
 }
 
 /** Every 32-byte key a slot holds, and every purpose-derived key from each. */
@@ -80,7 +127,7 @@ describe('keys by role', () => {
     const keyBlob = fs.readFileSync(bf.keyFile);
     const identityBlob = fs.readFileSync(home.identityFile);
     const auditor = await rawSlot(t.home, 'audit1', 'auditor password 1');
-    expect(Object.keys(auditor).sort()).toEqual(['record', 'signingKey']);
+    expect(Object.keys(auditor).sort()).toEqual(['box', 'evidenceEpoch', 'record', 'recordEpoch', 'signingKey']);
     // Every key in the auditor's slot, raw or derived, against the raw batch key file and identity.
     for (const k of candidateKeys(auditor)) {
       for (const ctx of ['custody-batch-key:B20260101-abcdef', `custody-batch:B20260101-abcdef`, 'custody-batch-key'])
@@ -93,7 +140,14 @@ describe('keys by role', () => {
     l.close();
 
     const designee = await rawSlot(t.home, 'rlee', 'designee password 1');
-    expect(Object.keys(designee).sort()).toEqual(['evidence', 'record', 'signingKey']);
+    expect(Object.keys(designee).sort()).toEqual([
+      'box',
+      'evidence',
+      'evidenceEpoch',
+      'record',
+      'recordEpoch',
+      'signingKey',
+    ]);
     const ev = Buffer.from(designee.evidence!, 'base64');
     expect(openBlob(subkey(ev, 'batch-keys'), keyBlob, 'custody-batch-key:B20260101-abcdef')?.equals(batchKey)).toBe(
       true,
@@ -223,7 +277,7 @@ describe('keyring and slots change all or nothing', () => {
       const r = await run(['camera', 'list'], { env });
       expect(r.code).toBe(8);
       expect(r.stderr.split('\n')[0]).toMatch(
-        /^custody: keyring\.json holds a slot for rlee, who was disabled on .*: the keyring was put back from before that \(a rollback\) or tampered with\.$/,
+        /^custody: keyring\.json is older than the ledger: it gives (asd|rlee) the record key of rotation 0, the ledger was saved under rotation 1 \(the keyring was put back from before an operator was disabled or a password changed, or tampered with\)\.$/,
       );
     }
     expect(fs.readFileSync(path.join(t.home, 'ledger.enc')).equals(ledger)).toBe(true);
@@ -260,7 +314,115 @@ describe('keyring and slots change all or nothing', () => {
     expect((await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env })).code).not.toBe(0);
     commit.mockRestore();
     expect(JSON.parse(fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8'))).toEqual(JSON.parse(before));
+    expect(fs.existsSync(path.join(t.home, 'keyring.next.json'))).toBe(false);
     expect((await run(['camera', 'list'], { env: passwordFileFor(t, 'rlee', 'designee password 1') })).code).toBe(0);
+  });
+});
+
+describe('keys rotate when an operator is disabled or a password changes', () => {
+  it('a slot copied out before a disable opens nothing written after: ledger, documents, batch keys (raw files)', async () => {
+    const t = await homeWithTeam();
+    const home = Home.open(t.home);
+    const before = (await home.unlock('asd', PASSWORD))!;
+    const oldBatch = new BatchFiles(home, 'B20260101-aaaaaa');
+    const oldBatchKey = createBatchKey(oldBatch, before.evidence!);
+    const copied = fs.readFileSync(home.keyringFile, 'utf8');
+    const leaver = await rawKeys(t.home, 'rlee', 'designee password 1', copied);
+    // Before the disable the copy opens the ledger and the batch key, as it should.
+    expect((await Ledger.load(home.ledgerFile, subkey(leaver.record, 'ledger'))).head.seq).toBeGreaterThan(0);
+
+    const off = await run(['operator', 'disable', 'rlee', '--reason', 'left', '--json'], { env: t.env });
+    expect(off.code, off.stderr).toBe(0);
+    expect(JSON.parse(off.stdout)).toMatchObject({ keys: { record: 1, evidence: 1 }, needNewPassword: [] });
+    const { letter } = await requestWithLetter(t);
+    const after = (await home.unlock('asd', PASSWORD))!;
+    const newBatch = new BatchFiles(home, 'B20260102-bbbbbb');
+    createBatchKey(newBatch, after.evidence!);
+    const ctx = (b: string) => `custody-batch-key:${b}`;
+    const sha = sha256Hex(letter);
+
+    // The copied slot against the raw files written after: nothing opens.
+    expect(
+      openBlob(subkey(leaver.record, 'ledger'), fs.readFileSync(home.ledgerFile), 'custody-ledger'),
+    ).toBeUndefined();
+    const doc = fs.readFileSync(documentFile(home, sha));
+    for (const k of [leaver.record, leaver.evidence!])
+      expect(openBlob(subkey(k, 'documents'), doc, `custody-document:${sha}`)).toBeUndefined();
+    expect(
+      openBlob(subkey(leaver.evidence!, 'batch-keys'), fs.readFileSync(newBatch.keyFile), ctx(newBatch.batch)),
+    ).toBeUndefined();
+    // What was sealed before still opens for those who stay (the replaced keys, sealed under the new ones).
+    expect(loadBatchKey(oldBatch, after.evidence!).equals(oldBatchKey)).toBe(true);
+    expect(after.evidence!.equals(before.evidence!)).toBe(false);
+    expect(after.record.equals(before.record)).toBe(false);
+    // The auditor, who never logged in since, gets the new record key from the envelope sealed to them.
+    const auditor = await rawKeys(t.home, 'audit1', 'auditor password 1');
+    expect(auditor.evidence).toBeUndefined();
+    const l = await Ledger.load(home.ledgerFile, subkey(auditor.record, 'ledger'));
+    expect(l.one<{ n: number }>("SELECT count(*) AS n FROM events WHERE type = 'operator.disabled'")!.n).toBe(1);
+    l.close();
+    expect(openBlob(subkey(auditor.record, 'documents'), doc, `custody-document:${sha}`)?.equals(letter)).toBe(true);
+    const aud = passwordFileFor(t, 'audit1', 'auditor password 1');
+    expect((await run(['log'], { env: aud })).code).toBe(0);
+    expect((await run(['verify'], { env: t.env })).code).toBe(0);
+  });
+
+  it('a password change rotates the keys: the old slot (old password) opens no ledger saved after', async () => {
+    const t = await homeWithTeam();
+    const home = Home.open(t.home);
+    const copied = fs.readFileSync(home.keyringFile, 'utf8');
+    const old = await rawKeys(t.home, 'audit1', 'auditor password 1', copied);
+    const pw = path.join(t.dir, 'aud-new.pw');
+    fs.writeFileSync(pw, 'a new auditor password\n');
+    const r = await run(['operator', 'passwd', 'audit1', '--new-password-file', pw, '--json'], { env: t.env });
+    expect(r.code, r.stderr).toBe(0);
+    // An auditor leaving reads no evidence: only the record key rotates.
+    expect(JSON.parse(r.stdout)).toMatchObject({ keys: { record: 1, evidence: 0 } });
+    expect(openBlob(subkey(old.record, 'ledger'), fs.readFileSync(home.ledgerFile), 'custody-ledger')).toBeUndefined();
+    const now = await rawKeys(t.home, 'audit1', 'a new auditor password');
+    expect((await Ledger.load(home.ledgerFile, subkey(now.record, 'ledger'))).head.seq).toBeGreaterThan(0);
+    // The designee's evidence key did not change; their record key did, through the envelope.
+    const rlee = passwordFileFor(t, 'rlee', 'designee password 1');
+    expect((await run(['camera', 'list'], { env: rlee })).code).toBe(0);
+    expect((await run(['log'], { env: passwordFileFor(t, 'audit1', 'a new auditor password') })).code).toBe(0);
+    expect((await run(['verify'], { env: t.env })).code).toBe(0);
+  });
+
+  it('a rotation interrupted after the ledger was saved is completed at the next log-in; one interrupted before changes nothing', async () => {
+    const t = await homeWithTeam();
+    const home = Home.open(t.home);
+    // Interrupted before the save: keyring.next.json is left, the ledger is as it was.
+    const ledgerBefore = fs.readFileSync(home.ledgerFile);
+    const keyringBefore = fs.readFileSync(home.keyringFile);
+    const commit = vi.spyOn(Session.prototype, 'commit').mockImplementationOnce(() => {
+      throw new Error('killed');
+    });
+    const discard = vi.spyOn(Home.prototype, 'discardNextKeyring').mockImplementation(() => {});
+    expect((await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env })).code).not.toBe(0);
+    commit.mockRestore();
+    discard.mockRestore();
+    expect(fs.existsSync(home.nextKeyringFile)).toBe(true);
+    expect(fs.readFileSync(home.ledgerFile).equals(ledgerBefore)).toBe(true);
+    expect((await run(['camera', 'list'], { env: passwordFileFor(t, 'rlee', 'designee password 1') })).code).toBe(0);
+    expect(fs.existsSync(home.nextKeyringFile)).toBe(false);
+    expect(fs.readFileSync(home.keyringFile).equals(keyringBefore)).toBe(true);
+
+    // Interrupted after the save, before keyring.json was replaced.
+    const promote = vi.spyOn(Home.prototype, 'promoteNextKeyring').mockImplementationOnce(() => {
+      throw new Error('killed');
+    });
+    expect((await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env })).code).not.toBe(0);
+    promote.mockRestore();
+    expect(fs.existsSync(home.nextKeyringFile)).toBe(true);
+    const r = await run(['operator', 'list', '--json'], { env: passwordFileFor(t, 'audit1', 'auditor password 1') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(
+      (JSON.parse(r.stdout) as { username: string; status: string }[]).find((o) => o.username === 'rlee')?.status,
+    ).toBe('disabled');
+    expect(fs.existsSync(home.nextKeyringFile)).toBe(false);
+    expect(home.readKeyring().operators[operatorKeyId('rlee')]).toBeUndefined();
+    expect((await run(['camera', 'list'], { env: passwordFileFor(t, 'rlee', 'designee password 1') })).code).toBe(3);
+    expect((await run(['verify'], { env: t.env })).code).toBe(0);
   });
 });
 
@@ -351,7 +513,10 @@ describe('custody upgrade', () => {
     expect((await run(['operator', 'passwd', 'audit1', '--new-password-file', pw], { env: t.env })).code).toBe(0);
     expect((await run(['log'], { env: passwordFileFor(t, 'audit1', 'a new auditor password') })).code).toBe(0);
     expect(Object.keys(await rawSlot(t.home, 'audit1', 'a new auditor password')).sort()).toEqual([
+      'box',
+      'evidenceEpoch',
       'record',
+      'recordEpoch',
       'signingKey',
     ]);
     expect((await run(['verify'], { env: t.env })).code).toBe(0);

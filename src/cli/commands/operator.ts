@@ -102,11 +102,22 @@ function registerDisable(op: Command, ctx: CliContext, globals: Globals): void {
       await withSession(ctx, g, 'operator disable', 'operators.manage', async (s) => {
         operatorToDisable(s, username);
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason:' });
-        const out = operatorDisable(s, { username, reason });
-        if (g.json) printJson(ctx, out);
-        else ctx.stdout.write(`Disabled ${username}; their key was removed from the keyring.\n`);
+        const out = await operatorDisable(s, { username, reason });
+        if (g.json) return printJson(ctx, out);
+        ctx.stdout.write(
+          `Disabled ${username}; their slot was removed and the keys were rotated: nothing sealed from now on opens with their old slot.\n`,
+        );
+        needNewPasswordNote(ctx, out.needNewPassword);
       });
     });
+}
+
+/** Operators whose slot predates key rotation could not be handed the new keys. */
+function needNewPasswordNote(ctx: CliContext, users: string[]): void {
+  if (users.length)
+    ctx.stdout.write(
+      `Not handed the new keys (their slot is from an older custody): ${users.join(', ')}. Give each a new password: custody operator passwd USER\n`,
+    );
 }
 
 function registerPasswd(op: Command, ctx: CliContext, globals: Globals): void {
@@ -124,8 +135,9 @@ function registerPasswd(op: Command, ctx: CliContext, globals: Globals): void {
           const target = passwordTarget(s, username);
           const password = await newPassword(ctx, o.newPasswordFile ?? ctx.env.CUSTODY_NEW_PASSWORD_FILE);
           const out = await operatorPasswd(s, { username: target, password });
-          if (g.json) printJson(ctx, out);
-          else ctx.stdout.write(`Password changed for ${target}.\n`);
+          if (g.json) return printJson(ctx, out);
+          ctx.stdout.write(`Password changed for ${target}; the keys were rotated.\n`);
+          needNewPasswordNote(ctx, out.needNewPassword);
         },
         { allowUntrained: true },
       );
