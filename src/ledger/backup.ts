@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { canonicalJson } from './canonical.js';
-import { openBlob, openBlobAny, sealBlob, subkey } from './crypto.js';
+import { openBlobAny, sealBlob, subkey } from './crypto.js';
 import { fsyncDir, sha256OfFile } from './fsutil.js';
 import type { Ledger } from './ledger.js';
 import { type SigningKey, signWithKey, verifyWithKey } from './signing.js';
