@@ -123,6 +123,12 @@ export function wallTimeToInstant(
   return new Date(t);
 }
 
+/** Midnight at the start of the calendar date `YYYY-MM-DD` in `timeZone` (the one conversion: wallTimeToInstant). */
+export function startOfLocalDate(date: string, timeZone: string): Date {
+  const [y, mo, d] = date.split('-').map(Number);
+  return wallTimeToInstant(y!, mo!, d!, 0, 0, 0, 0, timeZone);
+}
+
 export interface WhenOptions {
   /** The flag or prompt being read, for the error message (e.g. "--from"). */
   flag: string;

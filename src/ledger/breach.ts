@@ -6,7 +6,7 @@
 import { CustodyError } from '../core/errors.js';
 import type { Finding } from '../core/health.js';
 import { destructionDate, type HoldRef } from '../core/retention.js';
-import { DAY_MS, localDate, zoneOffsetMinutes } from '../core/time.js';
+import { DAY_MS, localDate, startOfLocalDate } from '../core/time.js';
 import type { Session } from './session.js';
 import { auditedRequests } from './access.js';
 import { batchHolds } from './purge.js';
@@ -112,13 +112,6 @@ export function addDaysToDate(date: string, days: number): string {
 /** Whole days from date `a` to date `b`. */
 export function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / DAY_MS);
-}
-
-/** Midnight at the start of a calendar date in `timeZone`. */
-export function startOfDate(date: string, timeZone: string): Date {
-  const guess = Date.parse(`${date}T00:00:00Z`);
-  const first = guess - zoneOffsetMinutes(new Date(guess), timeZone) * 60_000;
-  return new Date(guess - zoneOffsetMinutes(new Date(first), timeZone) * 60_000);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,8 +496,8 @@ function overrideCounts(s: Session, inP: (iso: string) => boolean): Transparency
 export function transparencyData(s: Session, from: string, to: string): TransparencyData {
   const settings = s.settings;
   const tz = settings.timeZone;
-  const start = startOfDate(from, tz).getTime();
-  const end = startOfDate(addDaysToDate(to, 1), tz).getTime();
+  const start = startOfLocalDate(from, tz).getTime();
+  const end = startOfLocalDate(addDaysToDate(to, 1), tz).getTime();
   const inP = (iso: string | null | undefined): boolean => {
     if (!iso) return false;
     if (isDate(iso)) return iso >= from && iso <= to;
@@ -512,7 +505,7 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
     return t >= start && t < end;
   };
   const before = (iso: string | null | undefined, t: number): boolean =>
-    !!iso && (isDate(iso) ? startOfDate(iso, tz).getTime() : Date.parse(iso)) < t;
+    !!iso && (isDate(iso) ? startOfLocalDate(iso, tz).getTime() : Date.parse(iso)) < t;
 
   const cams = s.ledger.rows<{ in_service_since: string; retired_at: string | null }>(
     'SELECT in_service_since, retired_at FROM cameras',

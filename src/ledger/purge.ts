@@ -21,7 +21,7 @@ import {
   type DriveRetentionEntry,
   overdueDuties,
 } from '../core/retention.js';
-import { localDate, parseIsoWithOffset } from '../core/time.js';
+import { localDate, parseIsoWithOffset, startOfLocalDate } from '../core/time.js';
 import { BatchFiles, dayOfRecord, type FileRecord, loadBatchKey, openSegment, segmentRecords } from './batches.js';
 import { holdsForBatch, holdsForDrive } from './holds.js';
 import type { Session } from './session.js';
@@ -565,8 +565,14 @@ export function allHolds(s: Session): HoldRef[] {
   if (!tableExists(s, 'holds')) return [];
   const cols = columns(s, 'holds');
   if (!cols.has('id')) return [];
+  const tz = s.settings.timeZone;
   return s.ledger.rows<GenericRow>('SELECT * FROM holds').flatMap((r) => {
-    const reviewDate = firstDate(r, ['review_date', 'review_on', 'review_at', 'reviewed_by', 'review_by']);
+    // A review date is a calendar date in the home's zone: due from its first minute there.
+    const review = ['review_date', 'review_on', 'review_at', 'reviewed_by', 'review_by'].map((n) => r[n]).find(Boolean);
+    const reviewDate =
+      typeof review === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(review)
+        ? startOfLocalDate(review, tz)
+        : firstDate(r, ['review_date', 'review_on', 'review_at', 'reviewed_by', 'review_by']);
     if (!reviewDate) return [];
     return [
       {

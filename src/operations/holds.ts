@@ -5,6 +5,7 @@
  * it covers may be purged, recorded over or retired until released.
  */
 import { CustodyError } from '../core/errors.js';
+import { localDate } from '../core/time.js';
 import {
   agencyEligibilityOf,
   allHolds,
@@ -115,7 +116,8 @@ export function placeHold(s: Session, o: PlaceHoldInput): HoldJson {
       'Attach the letter or order with --document FILE (kept in the home under its SHA-256). Nothing was recorded.',
     );
   const review = o.review;
-  if (Date.parse(`${review}T23:59:59Z`) < s.clock().getTime())
+  // A calendar date in the home's zone: the review date may be today, not earlier.
+  if (review < localDate(s.clock(), s.settings.timeZone))
     throw new CustodyError('usage', `The review date ${review} has passed.`);
   const scope = requestScope(r);
   const batches = scopeBatches(s, scope);

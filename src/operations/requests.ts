@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
-import { DAY_MS } from '../core/time.js';
+import { DAY_MS, startOfLocalDate } from '../core/time.js';
 import { findCamera } from '../ledger/cameras.js';
 import { findDrive } from '../ledger/drives.js';
 import {
@@ -31,7 +31,6 @@ import {
   type RequestScope,
   requestJson,
   scopeBatches,
-  startOfLocalDate,
   unacknowledgedReleases,
   unreleasedHolds,
 } from '../ledger/features/requests.js';

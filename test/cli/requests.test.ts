@@ -461,6 +461,44 @@ describe('requests and releases', () => {
     });
   }, 180_000);
 
+  it("a hold's review date is a calendar date in the home's zone (placing it and the log-in line)", async () => {
+    const t = homeCopy();
+    // 20:00 on 1 December in Los Angeles is already 2 December in UTC.
+    const clock = manualClock('2026-12-01T20:00:00-08:00');
+    const req = await newRequest(t, clock, ['--cameras', 'CAM-01', '--from', '2026-11-02', '--to', '2026-11-04']);
+    const doc = path.join(t.dir, 'preservation.txt');
+    fs.writeFileSync(doc, 'Please preserve.\n');
+    const hold = (review: string) =>
+      run(
+        [
+          'hold',
+          'add',
+          '--request',
+          req,
+          '--reason',
+          'ongoing criminal investigation',
+          '--document',
+          doc,
+          '--review',
+          review,
+          '--json',
+        ],
+        { env: t.env, clock },
+      );
+    const past = await hold('2026-11-30');
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(/The review date 2026-11-30 has passed/);
+    const tomorrow = await hold('2026-12-02');
+    expect(tomorrow.code, tomorrow.stderr).toBe(0);
+    // Not yet 2 December where the home is: no review is due at log-in.
+    const evening = await run(['hold', 'list'], { env: t.env, clock });
+    expect(evening.code).toBe(0);
+    expect(evening.stderr).not.toMatch(/review/);
+    clock.set('2026-12-02T00:30:00-08:00');
+    const morning = await run(['hold', 'list'], { env: t.env, clock });
+    expect(morning.stderr).toMatch(/Hold HOLD-2026-0001 was due for review on/);
+  }, 180_000);
+
   it('a hold blocks reinstall and names itself; its release lifts the block', async () => {
     const t = homeCopy();
     const clock = manualClock(NOW);

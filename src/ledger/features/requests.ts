@@ -11,7 +11,7 @@ import { type AgencyOverride, agencyEligibility, type Eligibility } from '../../
 import { CustodyError } from '../../core/errors.js';
 import { loadDocument, storeDocument } from '../documents.js';
 import type { HoldRef } from '../../core/retention.js';
-import { localDate, parseIsoWithOffset, zoneOffsetMinutes } from '../../core/time.js';
+import { localDate, parseIsoWithOffset, startOfLocalDate } from '../../core/time.js';
 import type { HoldProvider } from '../holds.js';
 import type { LedgerEvent, Reducer } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
@@ -657,12 +657,6 @@ export function readDocument(s: Session, sha256: string): Buffer {
 
 // ---------------------------------------------------------------------------------------------
 // Holds (policy §8): reinstall and purge ask which holds cover a drive or a batch.
-
-/** Midnight at the start of a calendar date (YYYY-MM-DD) in `timeZone`. */
-export function startOfLocalDate(date: string, timeZone: string): Date {
-  const guess = Date.parse(`${date}T00:00:00Z`);
-  return new Date(guess - zoneOffsetMinutes(new Date(guess), timeZone) * 60_000);
-}
 
 function holdRef(h: HoldRow, timeZone: string): HoldRef {
   return {
