@@ -451,8 +451,12 @@ export interface CameraForecast {
   /** Shared spares (no camera) that any camera may take. */
   sharedSpares: number;
   nextSwap: Date;
+  /** `nextSwap` as the home's calendar date: what the table, the JSON and the warnings print. */
+  nextSwapDate: string;
   /** The first swap, within the horizon, for which no drive will be eligible. */
   runsOutOn?: Date;
+  /** `runsOutOn` as the home's calendar date (the one day the table and the warning both name). */
+  runsOutOnDate?: string;
   warnings: string[];
 }
 
@@ -509,6 +513,7 @@ export function driveForecast(
       drivesAvailable: own.length,
       sharedSpares: 0,
       nextSwap,
+      nextSwapDate: dateWords(nextSwap, tz),
       warnings: [],
     };
   });
@@ -554,6 +559,7 @@ export function driveForecast(
     };
     if (!take(pool) && !take(shared)) {
       cam.runsOutOn = new Date(t);
+      cam.runsOutOnDate = dateWords(cam.runsOutOn, tz);
       done.add(cam.cameraId);
       continue;
     }
@@ -582,9 +588,9 @@ export function driveForecast(
         `Camera ${c.cameraId} cannot count on ${plural(stuck.length, 'drive')} held or without dates of recordation: ${list(stuck.map((d) => d.id))}.`,
       );
     }
-    if (c.runsOutOn) {
+    if (c.runsOutOnDate) {
       c.warnings.push(
-        `Camera ${c.cameraId} runs out of drives on ${dateWords(c.runsOutOn, tz)}: no drive will be free to record over for that swap.`,
+        `Camera ${c.cameraId} runs out of drives on ${c.runsOutOnDate}: no drive will be free to record over for that swap.`,
       );
     }
   }

@@ -125,19 +125,8 @@ export function noBreak(s: string): string {
   return s.replace(/ /g, '\u00a0');
 }
 
-/**
- * How long the free space lasts at the present rate of imports, as a person would say it:
- * "about 12 days", "about 14 months", "more than 10 years" (a rate near zero gives absurd day
- * counts, which say nothing more than that).
- */
-export function formatDaysLeft(days: number): string {
-  if (!Number.isFinite(days)) return 'more than 10 years';
-  if (days < 1) return 'less than a day';
-  if (days < 90) return `about ${count(Math.floor(days), 'day')}`;
-  if (days < 730) return `about ${count(Math.round(days / 30.44), 'month')}`;
-  if (days < 3653) return `about ${count(Math.floor(days / 365.25), 'year')}`;
-  return 'more than 10 years';
-}
+// How long the free space lasts, in words: one function for the terminal and for paper.
+export { formatDaysLeft } from '../core/format.js';
 
 const MONTHS = [
   'January',

@@ -490,3 +490,8 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
     plateReads: plateDays.size ? 'judged' : 'no readings',
   };
 }
+
+/** How many health checks the home has recorded (this one included, once recorded): the 3rd, the 12th… */
+export function healthCheckCount(s: Session): number {
+  return s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM health_checks')?.n ?? 0;
+}

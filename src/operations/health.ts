@@ -1,4 +1,4 @@
-import { type HealthOptions, type HealthResult, runHealthCheck } from '../ledger/health.js';
+import { type HealthOptions, type HealthResult, healthCheckCount, runHealthCheck } from '../ledger/health.js';
 import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { type Finding, summarize } from '../core/health.js';
@@ -14,6 +14,8 @@ export interface HealthInput extends HealthOptions {
 export interface HealthOutcome {
   /** The check's event in the ledger. */
   seq: number;
+  /** Which health check of the home this is: 1 for the first (a count of checks, not an event number). */
+  number: number;
   result: HealthResult;
   /** The report written, or null. */
   pdf: string | null;
@@ -33,7 +35,7 @@ export async function healthCheck(s: Session, o: HealthInput = {}): Promise<Heal
   const result: HealthResult = { ...checked, findings, summary: summarize(findings), backups: backupStatus(s) };
   const seq = recordHealthCheck(s, result);
   const pdf = o.pdf ? await writeHealthReport(s, result, seq, o.pdf, o.mode) : null;
-  return { seq, result, pdf };
+  return { seq, number: healthCheckCount(s), result, pdf };
 }
 
 /** Record the check in the ledger (who ran it, when, what it found). */

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { manualClock } from '../../src/core/time.js';
+import { localDate, manualClock } from '../../src/core/time.js';
 import { openSession } from '../../src/ledger/session.js';
 import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, PASSWORD, run, type TestHome } from '../helpers/cli.js';
 
@@ -212,5 +212,27 @@ describe('a range whose start is after its end is refused (exit 2, nothing done 
   it('the same day as start and end is one whole day, not an empty range', async () => {
     const r = await cli(['log', '--since', '2026-11-30', '--until', '11/30/2026', '--json']);
     expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe('drive forecast names one day for one event', () => {
+  it('the table and the warning give the same date, the home’s (7:04 PM in Los Angeles is already tomorrow in UTC)', async () => {
+    await ok(['camera', 'add', 'CAM-F', '--location', 'Fir St', '--since', '2026-11-01']);
+    await ok(['drive', 'enrol', '--id', 'DF1']);
+    await ok(['drive', 'install', 'DF1', '--camera', 'CAM-F', '--at', '2026-11-01']);
+    const r = await ok(['drive', 'forecast']);
+    const row = r.stdout.split('\n').find((l) => l.startsWith('CAM-F'))!;
+    const j = await json<{ cameraId: string; nextSwapDate: string; runsOutOn: string; runsOutOnDate: string }[]>([
+      'drive',
+      'forecast',
+    ]);
+    const f = j.find((c) => c.cameraId === 'CAM-F')!;
+    // The swap it runs out at is at 7:04 PM in Los Angeles, already the next day in UTC.
+    expect(f.runsOutOn).toMatch(/T03:04:50\.914Z$/);
+    expect(f.runsOutOnDate).toBe(localDate(new Date(f.runsOutOn), 'America/Los_Angeles'));
+    expect(f.runsOutOnDate).not.toBe(f.runsOutOn.slice(0, 10));
+    // Table and warning: the same day.
+    expect(row.match(/\d{4}-\d{2}-\d{2}/g)).toEqual([f.nextSwapDate, f.runsOutOnDate]);
+    expect(r.stdout).toContain(`warning: Camera CAM-F runs out of drives on ${f.runsOutOnDate}:`);
   });
 });

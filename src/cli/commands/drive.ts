@@ -98,8 +98,8 @@ function forecastText(fc: CameraForecast[]): string {
       c.drivesNeeded,
       c.drivesAvailable,
       c.sharedSpares,
-      c.nextSwap.toISOString().slice(0, 10),
-      c.runsOutOn ? c.runsOutOn.toISOString().slice(0, 10) : '—',
+      c.nextSwapDate,
+      c.runsOutOnDate ?? '—',
     ]),
   )}${fc
     .flatMap((c) => c.warnings)

@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
+import { formatDaysLeft } from '../../core/format.js';
+import { formatLocal } from '../../core/time.js';
 import { type HealthOutcome, healthCheck } from '../../operations/health.js';
 import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -48,12 +50,13 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
         if (g.json)
           printJson(ctx, {
             healthCheck: h.seq,
+            number: h.number,
             ranBy: s.operator.username,
             ...r,
             findings: r.findings.map((f, i) => ({ n: i + 1, ...f })),
             pdf: h.pdf,
           });
-        else renderHealth(ctx, useColor(ctx, g), h, s.operator.username);
+        else renderHealth(ctx, useColor(ctx, g), h, s.operator.username, s.settings.timeZone);
         if (r.summary.exitCritical)
           throw new CustodyError(
             'critical',
@@ -64,10 +67,10 @@ export function registerHealth(program: Command, ctx: CliContext, globals: () =>
     });
 }
 
-function renderHealth(ctx: CliContext, color: boolean, h: HealthOutcome, ranBy: string): void {
+function renderHealth(ctx: CliContext, color: boolean, h: HealthOutcome, ranBy: string, tz: string): void {
   const r = h.result;
   ctx.stdout.write(
-    `Health check #${h.seq} at ${r.at} by ${ranBy}: ${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes.\n\n`,
+    `Health check ${h.number} of this home (ledger event #${h.seq}), ${formatLocal(new Date(r.at), tz)}, by ${ranBy}: ${r.summary.critical} critical, ${r.summary.warning} warnings, ${r.summary.info} notes.\n\n`,
   );
   ctx.stdout.write('Cameras:\n');
   ctx.stdout.write(
@@ -85,7 +88,7 @@ function renderHealth(ctx: CliContext, color: boolean, h: HealthOutcome, ranBy: 
   );
   const st = r.storage;
   ctx.stdout.write(
-    `\nStorage: ${st.freeBytes === null ? 'free space unknown' : `${bytes(st.freeBytes)} free`}${st.daysLeft !== null ? `, about ${st.daysLeft} days of imports left` : ''}; fixity ${st.filesChecked} of ${st.filesInStore} stored files re-hashed, ${st.fixityFailures} failed.\n`,
+    `\nStorage: ${st.freeBytes === null ? 'free space unknown' : `${bytes(st.freeBytes)} free`}${st.daysLeft !== null ? `, ${formatDaysLeft(st.daysLeft)} of imports left at the last 30 days' rate` : ''}; fixity ${st.filesChecked} of ${st.filesInStore} stored files re-hashed, ${st.fixityFailures} failed.\n`,
   );
   ctx.stdout.write(
     `Ledger: ${r.ledger.ok ? 'chain and signatures good' : 'PROBLEMS'} (${r.ledger.events} events, head ${r.ledger.head.hash}).\n\n`,
