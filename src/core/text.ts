@@ -76,7 +76,7 @@ export function checkText(what: string, value: string): void {
     throw new CustodyError(
       'usage',
       `${label} is too long: ${length.toLocaleString('en-US')} characters, at most ${limit.toLocaleString('en-US')}.`,
-      'Shorten it; long documents go in a file (--document).',
+      'Shorten it.',
     );
   if (limit === PATH_MAX) return;
   const bad = CONTROL.exec(value) ?? (limit === PARAGRAPH_MAX ? null : LINE_BREAK.exec(value));

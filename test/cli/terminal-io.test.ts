@@ -83,12 +83,10 @@ describe('input limits', () => {
     const huge = 'A'.repeat(100_000);
     // No home at all: the length is refused before anything is opened.
     const nowhere = { ...t.env, CUSTODY_HOME: path.join(t.dir, 'no-such-home') };
-    const t0 = Date.now();
     const r = await run(
       ['request', 'new', '--agency', 'ECSO', '--officer', huge, '--badge', '1', '--case', 'C', '--document-ref', 'x'],
       { env: nowhere, clock },
     );
-    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('custody: --officer is too long: 100,000 characters, at most 200.');
     expect(r.stderr.length).toBeLessThan(300);
