@@ -135,7 +135,7 @@ export async function renderTransparencyReport(
       if (d.overrides)
         paragraph(
           doc,
-          `Releases resting on the custodian’s signed override of an agency’s eligibility (policy §4/§5): ${n(d.overrides.releases)}; overrides signed in the period: ${n(d.overrides.signed)}.`,
+          `Releases resting on the custodian’s signed override of an agency’s eligibility (policy §4/§5): ${n(d.overrides.releases)}; overrides signed in the period: ${n(d.overrides.signed)}; overrides revoked in the period: ${n(d.overrides.revoked ?? 0)}.`,
         );
 
       sectionHeading(doc, 'Requests for data held by the city’s ALPR contractor (policy §2, §5)');

@@ -420,8 +420,8 @@ export interface TransparencyData {
     permissionsGranted: number;
   };
   releases: number | null;
-  /** The custodian's signed overrides of an agency's eligibility (policy §4/§5): signed, and releases resting on one. */
-  overrides: { signed: number; releases: number };
+  /** The custodian's signed overrides of an agency's eligibility (policy §4/§5): signed, releases resting on one, revocations. */
+  overrides: { signed: number; releases: number; revoked: number };
   holds: { placed: number; released: number; standingAtEnd: number } | null;
   /**
    * Destruction counted by recording day and by image (policy §8 destroys each image on its own
@@ -489,6 +489,7 @@ function overrideCounts(s: Session, inP: (iso: string) => boolean): Transparency
   return {
     signed: events('agency.confirmed').length,
     releases: events('release.recorded').filter((e) => 'override' in (JSON.parse(e.data) as object)).length,
+    revoked: events('agency.confirmation_revoked').length,
   };
 }
 

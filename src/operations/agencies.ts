@@ -5,6 +5,7 @@
 import { statutoryRefusal } from '../core/eligibility.js';
 import { CustodyError } from '../core/errors.js';
 import {
+  agencyOverrideOf,
   agencyOverrides,
   type AgencyJson,
   type AgencyKind,
@@ -124,6 +125,34 @@ export function confirmAgency(s: Session, o: ConfirmAgencyInput): AgencyJson {
     documentSha256: doc.sha256,
     documentName: doc.name,
   });
+  s.commit();
+  return agencyJson(s, findAgency(s, a.id));
+}
+
+/**
+ * Revoke the custodian's override of an agency (policy §4/§5): a signed event; from it on the
+ * agency rests on its facts alone (releases to an agency that needed the override are refused,
+ * naming the revocation), and the transparency report counts it.
+ */
+export function revokeAgencyConfirmation(s: Session, o: { id: string; reason: string }): AgencyJson {
+  if (s.operator.role !== 'custodian')
+    throw new CustodyError(
+      'denied',
+      `Only the custodian revokes an override of an agency's eligibility (policy §4/§5, §6); ${s.operator.username} is a ${s.operator.role}.`,
+    );
+  const a = findAgency(s, o.id);
+  const standing = agencyOverrideOf(s, a.id);
+  if (!standing)
+    throw new CustodyError(
+      'conflict',
+      `Agency ${a.id} has no standing override to revoke.`,
+      'See `custody agency show`.',
+    );
+  if (!o.reason.trim()) throw new CustodyError('usage', 'A revocation needs its reason (--reason).');
+  const overrides = agencyOverrides(s)
+    .filter((x) => x.agency === a.id)
+    .map((x) => x.id);
+  s.append('agency.confirmation_revoked', { agency: a.id, overrides, reason: o.reason.trim() });
   s.commit();
   return agencyJson(s, findAgency(s, a.id));
 }

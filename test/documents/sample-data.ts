@@ -244,7 +244,7 @@ export function sampleTransparency(): TransparencyData {
     requests: { total: total(req), byAgencyKind: req, source: 'requests' },
     contractor: { requests: { total: total(con), byAgencyKind: con }, permissionsInForce: 1, permissionsGranted: 1 },
     releases: 15,
-    overrides: { signed: 1, releases: 2 },
+    overrides: { signed: 1, releases: 2, revoked: 0 },
     holds: { placed: 3, released: 1, standingAtEnd: 2 },
     destruction: {
       recordingDaysDestroyed: 362,

@@ -259,8 +259,8 @@ describe('the one gate (spawned)', () => {
           '--json',
         ])
       ).stdout,
-    ) as { overrides: { signed: number; releases: number } };
-    expect(tr.overrides).toEqual({ signed: 1, releases: 1 });
+    ) as { overrides: { signed: number; releases: number; revoked: number } };
+    expect(tr.overrides).toEqual({ signed: 1, releases: 1, revoked: 0 });
   }, 300_000);
 
   it('refuses what lies outside the request: another camera, another time; a search under it is held to it', async () => {

@@ -14,6 +14,7 @@ import {
   addAgency,
   checkNewAgencyId,
   confirmAgency,
+  revokeAgencyConfirmation,
   listAgencies,
   showAgency,
   suggestAgencyId,
@@ -187,6 +188,27 @@ export function registerAgency(program: Command, ctx: CliContext, globals: () =>
         const a = showAgency(s, id);
         if (g.json) return printJson(ctx, a);
         ctx.stdout.write(agencyDetails(a));
+      });
+    });
+  registerRevokeConfirmation(agency, ctx, globals);
+}
+
+function registerRevokeConfirmation(agency: Command, ctx: CliContext, globals: () => GlobalOptions): void {
+  agency
+    .command('revoke-confirmation <id>')
+    .description(
+      "revoke the custodian's override of an agency (a signed event): releases that needed it are refused from now on; counted in the transparency report",
+    )
+    .addOption(flags.reason('why the override no longer stands'))
+    .action(async (id: string, o: { reason?: string }) => {
+      const g = globals();
+      await withSession(ctx, g, 'agency revoke-confirmation', 'settings.manage', async (s) => {
+        const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Why is it revoked?' });
+        const a = revokeAgencyConfirmation(s, { id, reason });
+        if (g.json) return printJson(ctx, a);
+        ctx.stdout.write(
+          `The override of agency ${a.id} is revoked; ${a.mayReceiveData ? 'it may still receive data on its own facts' : `it may not receive data: ${a.refusal}`}.\n`,
+        );
       });
     });
 }

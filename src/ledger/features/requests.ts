@@ -132,6 +132,8 @@ const run = (db: Database, sql: string, p: SqlValue[]) => db.run(sql, p);
 const reducers: Record<string, Reducer> = {
   // An override changes no table: agencyOverrides reads it from the event log.
   'agency.confirmed': () => {},
+  /** `agency revoke-confirmation`: ends every override of the agency made before it (read from the log). */
+  'agency.confirmation_revoked': () => {},
   'agency.added': (db, e: LedgerEvent) => {
     const d = e.data;
     run(
@@ -284,7 +286,49 @@ const reducers: Record<string, Reducer> = {
  * (core/eligibility.ts).
  */
 export function agencyEligibilityOf(s: Session, a: AgencyRow): Eligibility {
-  return agencyEligibility(a, agencyOverrideOf(s, a.id));
+  const e = agencyEligibility(a, agencyOverrideOf(s, a.id));
+  const r = agencyRevocation(s, a.id);
+  if (!e.refusal || !r || e.override) return e;
+  return {
+    ...e,
+    refusal: `${e.refusal} (override ${r.overrides.join(', ')} was revoked by ${r.by} on ${r.at.slice(0, 10)}: ${r.reason})`,
+  };
+}
+
+/** A revocation of an agency's overrides (`agency revoke-confirmation`). */
+export interface AgencyRevocation {
+  seq: number;
+  agency: string;
+  overrides: string[];
+  reason: string;
+  by: string;
+  at: string;
+}
+
+/** The newest revocation of an agency's overrides, if any. */
+export function agencyRevocation(s: Session, agencyId: string): AgencyRevocation | undefined {
+  return agencyRevocations(s)
+    .filter((r) => r.agency === agencyId)
+    .pop();
+}
+
+/** Every revocation of an override, oldest first (signed events of the log). */
+export function agencyRevocations(s: Session): AgencyRevocation[] {
+  return s.ledger
+    .rows<{ seq: number; at: string; actor: string; data: string }>(
+      "SELECT seq, at, actor, data FROM events WHERE type = 'agency.confirmation_revoked' ORDER BY seq",
+    )
+    .map((e) => {
+      const d = JSON.parse(e.data) as Record<string, unknown>;
+      return {
+        seq: e.seq,
+        agency: String(d.agency),
+        overrides: Array.isArray(d.overrides) ? d.overrides.map(String) : [],
+        reason: String(d.reason),
+        by: e.actor,
+        at: e.at,
+      };
+    });
 }
 
 /** Why a release to this agency is refused, or undefined when it may go ahead. */
@@ -315,11 +359,17 @@ export function agencyOverrides(s: Session): AgencyOverride[] {
     });
 }
 
-/** The override an agency's eligibility rests on: its newest. */
+/** The override an agency's eligibility rests on: its newest, unless a revocation came after it. */
 export function agencyOverrideOf(s: Session, agencyId: string): AgencyOverride | undefined {
-  return agencyOverrides(s)
+  const revoked = new Set(
+    agencyRevocations(s)
+      .filter((r) => r.agency === agencyId)
+      .flatMap((r) => r.overrides),
+  );
+  const newest = agencyOverrides(s)
     .filter((o) => o.agency === agencyId)
     .pop();
+  return newest && !revoked.has(newest.id) ? newest : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
