@@ -101,6 +101,13 @@ export interface BackupOutcome {
 
 /** The backup folder made ready: the previous manifest (if any) of this home; anything else refused before a byte is written. */
 function prepareLocation(s: Session, dir: string): BackupManifest | undefined {
+  const home = path.resolve(s.home.dir);
+  if (dir === home || dir.startsWith(home + path.sep) || home.startsWith(dir + path.sep))
+    throw new CustodyError(
+      'usage',
+      `The backup folder ${dir} ${dir === home || dir.startsWith(home + path.sep) ? 'is inside' : 'holds'} the home ${home}.`,
+      'Back up to a folder outside the home, on another disk.',
+    );
   if (!fs.existsSync(dir)) {
     if (!fs.existsSync(path.dirname(dir)))
       throw new CustodyError(

@@ -150,6 +150,10 @@ describe('custody backup', () => {
     expect(fs.readdirSync(full)).toEqual(['holiday.jpg']);
 
     // No folder named; a folder whose disk is not mounted (its parent missing): exit 2, exit 5, nothing made.
+    const inside = await run(['backup', '--to', path.join(t.home, 'backup')], { env: t.env });
+    expect(inside.code).toBe(2);
+    expect(inside.stderr).toMatch(/is inside the home/);
+    expect(fs.existsSync(path.join(t.home, 'backup'))).toBe(false);
     const noTo = await run(['backup'], { env: t.env });
     expect(noTo.code).toBe(2);
     expect(noTo.stderr).toMatch(/Name the backup folder with --to DIR/);
