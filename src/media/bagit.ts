@@ -13,6 +13,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CustodyError } from '../core/errors.js';
+import { localDate } from '../core/time.js';
 import { type OutputMode, PRIVATE_OUTPUT } from '../ledger/fsutil.js';
 
 export interface BagFile {
@@ -34,8 +35,10 @@ export interface BagSummary {
 }
 
 export interface WriteBagOptions {
-  /** Written as Bagging-Date (YYYY-MM-DD, in UTC) unless `info` has one. Omitted when neither is given. */
+  /** Written as Bagging-Date (YYYY-MM-DD, in `timeZone`) unless `info` has one. Omitted when neither is given. */
   now?: Date;
+  /** The home's time zone, so the Bagging-Date is the home's day (an evening export is not dated tomorrow). @default 'UTC' */
+  timeZone?: string;
   /** The bag's permissions (default: 0600 files, 0700 folders; set exactly, whatever the umask). */
   mode?: OutputMode;
 }
@@ -206,7 +209,8 @@ export async function writeBag(
     const given = new Map(Object.entries(info).map(([k, v]) => [k.toLowerCase(), [k, v] as const]));
     let bagInfo = '';
     for (const [k, v] of Object.entries(info)) if (!COMPUTED.has(k.toLowerCase())) bagInfo += bagInfoLine(k, v);
-    if (!given.has('bagging-date') && o.now) bagInfo += bagInfoLine('Bagging-Date', o.now.toISOString().slice(0, 10));
+    if (!given.has('bagging-date') && o.now)
+      bagInfo += bagInfoLine('Bagging-Date', localDate(o.now, o.timeZone ?? 'UTC'));
     bagInfo += bagInfoLine('Payload-Oxum', oxum);
     if (!given.has('bag-size')) bagInfo += bagInfoLine('Bag-Size', humanSize(bytes));
     if (!given.has('bag-count')) bagInfo += bagInfoLine('Bag-Count', '1 of 1');

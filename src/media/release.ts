@@ -151,7 +151,7 @@ export async function exportBag(
   const target = path.resolve(dir);
   let summary: BagSummary;
   try {
-    summary = await writeBag(target, files, info, { now, mode });
+    summary = await writeBag(target, files, info, { now, mode, timeZone: s.settings.timeZone });
   } catch (e) {
     // writeBag names a hash mismatch by the bag path: say which image's stored copy it was.
     const bad =
