@@ -31,7 +31,7 @@ import {
   type WrappedKey,
 } from './crypto.js';
 import { appendLineDurable, fsyncDir, writeFileAtomic } from './fsutil.js';
-import { Ledger } from './ledger.js';
+import { GENERATIONS, Ledger } from './ledger.js';
 import { newSigningKey, type SigningKey, signingKeyFromPem, signWithKey, verifyWithKey } from './signing.js';
 
 export const HOME_FORMAT = 'custody-home';
@@ -249,9 +249,32 @@ export class Home {
     this.writeKeyring(change(this.readKeyring()));
   }
 
+  /** The format-1 keyring, set aside by `custody upgrade` until the upgrade is complete. */
+  get legacyKeyringFile(): string {
+    return this.file('keyring.json.format1');
+  }
+
+  /**
+   * The end of `custody upgrade` (or of one interrupted after home.json was written, at the next
+   * log-in): the earlier ledger generations, sealed with the format-1 key every old slot opened,
+   * and the set-aside format-1 keyring are removed. Returns how many generations were removed.
+   */
+  finishUpgrade(): number {
+    let removed = 0;
+    for (let g = 1; g <= GENERATIONS; g++) {
+      const f = `${this.ledgerFile}.${g}`;
+      if (!fs.existsSync(f)) continue;
+      fs.rmSync(f);
+      if (g >= 2) removed++;
+    }
+    fs.rmSync(this.legacyKeyringFile, { force: true });
+    fsyncDir(this.dir);
+    return removed;
+  }
+
   /** Format 1: the master key in the operator's slot (only `custody upgrade` still reads it). */
-  async unlockLegacy(username: string, password: string): Promise<Buffer | undefined> {
-    const entry = this.readKeyring().operators[operatorKeyId(username)];
+  async unlockLegacy(username: string, password: string, file = this.keyringFile): Promise<Buffer | undefined> {
+    const entry = this.readKeyring(file).operators[operatorKeyId(username)];
     if (!entry) return undefined;
     return unwrapWithPassword(entry, password, this.json.kdf, `${KEYRING_CONTEXT}:${username}`);
   }

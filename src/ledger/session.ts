@@ -338,6 +338,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
           .map((b) => home.file('store', b.id)),
       ),
     );
+    // An upgrade interrupted after home.json was written: its last step.
+    if (fs.existsSync(home.legacyKeyringFile)) home.finishUpgrade();
     // Kept documents sealed with the evidence key by an older custody join the record (every role).
     moveDocumentsToRecord(home, keys);
     if (failures.length > 0) {

@@ -12,7 +12,7 @@ import { CustodyError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
 import { randomKey, subkey } from '../ledger/crypto.js';
 import { HOME_VERSION, Home, type OperatorKeys } from '../ledger/home.js';
-import { GENERATIONS, Ledger } from '../ledger/ledger.js';
+import { Ledger } from '../ledger/ledger.js';
 import { acquireLock } from '../ledger/lock.js';
 import { type Credentials, operatorFromRow, operatorRow, Session } from '../ledger/session.js';
 import { newSigningKey } from '../ledger/signing.js';
@@ -27,6 +27,13 @@ export interface UpgradeResult {
   removedGenerations: number;
 }
 
+/**
+ * The upgrade is resumable: the format-1 keyring is set aside as keyring.json.format1 (once, never
+ * overwritten) before keyring.json is rewritten, and read from there on a rerun; a rerun after the
+ * ledger was saved under the new key (the format-1 key no longer opens it) finds the recorded
+ * `home.upgraded` event and only finishes (home.json, then the old generations and keyring). A
+ * crash after home.json is finished at the next log-in (`Home.finishUpgrade`).
+ */
 export async function upgradeHome(o: {
   homeDir: string;
   credentials: Credentials;
@@ -41,9 +48,16 @@ export async function upgradeHome(o: {
   let ledger: Ledger | undefined;
   try {
     const { username, password } = o.credentials;
-    const master = await home.unlockLegacy(username, password);
+    const legacyKeyring = fs.existsSync(home.legacyKeyringFile) ? home.legacyKeyringFile : home.keyringFile;
+    const master = await home.unlockLegacy(username, password, legacyKeyring);
     if (!master) throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator or wrong password.`);
-    ledger = await Ledger.load(home.ledgerFile, subkey(master, 'ledger'));
+    try {
+      ledger = await Ledger.load(home.ledgerFile, subkey(master, 'ledger'));
+    } catch (e) {
+      const done = legacyKeyring !== home.keyringFile && (await savedUpgrade(home, username, password));
+      if (!done) throw e;
+      return finish(home, done.ledger, done.event);
+    }
     const chain = ledger.verifyChain();
     if (chain.problem)
       throw new CustodyError(
@@ -69,27 +83,39 @@ export async function upgradeHome(o: {
       signingKey: keys.signing.publicKey,
       needNewPassword: others,
     });
-    // Keep the old keyring beside the new one until the new ledger and checkpoint are on disk.
-    const oldKeyring = `${home.keyringFile}.format1`;
-    fs.copyFileSync(home.keyringFile, oldKeyring);
+    // Set the format-1 keyring aside (once: a rerun must not copy a half-made new one over it).
+    if (!fs.existsSync(home.legacyKeyringFile)) fs.copyFileSync(home.keyringFile, home.legacyKeyringFile);
     home.writeKeyring({ version: 2, operators: {} });
     await home.setOperatorKeys(username, keys, password);
     s.commit();
-    home.writeHomeJson({ ...home.json, version: HOME_VERSION });
-    // The older generations are sealed with the old ledger key (which every old slot opened): removed.
-    let removedGenerations = 0;
-    for (let g = 2; g <= GENERATIONS; g++) {
-      const f = `${home.ledgerFile}.${g}`;
-      if (fs.existsSync(f)) {
-        fs.rmSync(f);
-        removedGenerations++;
-      }
-    }
-    fs.rmSync(`${home.ledgerFile}.1`, { force: true });
-    fs.rmSync(oldKeyring, { force: true });
-    return { from, to: HOME_VERSION, head: s.ledger.head, needNewPassword: others, removedGenerations };
+    return finish(home, s.ledger, { from, needNewPassword: others });
   } finally {
     ledger?.close();
     lock.release();
   }
+}
+
+/** The ledger already saved by an interrupted upgrade (opened with the new slot), and its `home.upgraded` event. */
+async function savedUpgrade(
+  home: Home,
+  username: string,
+  password: string,
+): Promise<{ ledger: Ledger; event: { from: number; needNewPassword: string[] } } | undefined> {
+  const keys = await home.unlock(username, password);
+  if (!keys) return undefined;
+  const ledger = await home.loadLedger(home.ledgerFile, keys);
+  const e = ledger.one<{ data: string }>("SELECT data FROM events WHERE type = 'home.upgraded' ORDER BY seq DESC");
+  if (!e) {
+    ledger.close();
+    return undefined;
+  }
+  const d = JSON.parse(e.data) as { from?: number; needNewPassword?: string[] };
+  return { ledger, event: { from: Number(d.from ?? 1), needNewPassword: d.needNewPassword ?? [] } };
+}
+
+/** The last steps: home.json says format 2, then what the old key opens is removed. */
+function finish(home: Home, ledger: Ledger, e: { from: number; needNewPassword: string[] }): UpgradeResult {
+  home.writeHomeJson({ ...home.json, version: HOME_VERSION });
+  const removedGenerations = home.finishUpgrade();
+  return { from: e.from, to: HOME_VERSION, head: ledger.head, needNewPassword: e.needNewPassword, removedGenerations };
 }

@@ -475,6 +475,10 @@ describe('every event signed by its author', () => {
   });
 });
 
+const fail = (): never => {
+  throw new Error('killed');
+};
+
 describe('custody upgrade', () => {
   function copyFixture(): TestHome {
     const t = newTestHome();
@@ -482,6 +486,41 @@ describe('custody upgrade', () => {
     for (const d of ['keys', 'segments', 'store']) fs.mkdirSync(path.join(t.home, d), { recursive: true });
     return t;
   }
+
+  it('an upgrade interrupted at any step is finished by running it again (or, after home.json, by the next log-in)', async () => {
+    const steps: [string, () => { mockRestore: () => void }][] = [
+      ['before keyring.json is rewritten', () => vi.spyOn(Home.prototype, 'writeKeyring').mockImplementationOnce(fail)],
+      [
+        'before the new slot is sealed',
+        () => vi.spyOn(Home.prototype, 'setOperatorKeys').mockRejectedValueOnce(new Error('killed')),
+      ],
+      ['before the ledger is saved', () => vi.spyOn(Session.prototype, 'commit').mockImplementationOnce(fail)],
+      ['after the ledger is saved', () => vi.spyOn(Home.prototype, 'writeHomeJson').mockImplementationOnce(fail)],
+      ['after home.json is written', () => vi.spyOn(Home.prototype, 'finishUpgrade').mockImplementationOnce(fail)],
+    ];
+    for (const [when, inject] of steps) {
+      const t = copyFixture();
+      const spy = inject();
+      const first = await run(['upgrade'], { env: t.env });
+      spy.mockRestore();
+      expect(first.code, when).not.toBe(0);
+      const version = JSON.parse(fs.readFileSync(path.join(t.home, 'home.json'), 'utf8')).version as number;
+      if (version === 1) {
+        const again = await run(['upgrade', '--json'], { env: t.env });
+        expect(again.code, `${when}: ${again.stderr}`).toBe(0);
+        expect(JSON.parse(again.stdout)).toMatchObject({ from: 1, to: 2, needNewPassword: ['audit1', 'rlee'] });
+      }
+      const cams = await run(['camera', 'list', '--json'], { env: t.env });
+      expect(cams.code, `${when}: ${cams.stderr}`).toBe(0);
+      expect((JSON.parse(cams.stdout) as { id: string }[]).map((c) => c.id)).toEqual(['CAM-01']);
+      expect(
+        fs.readdirSync(t.home).filter((f) => /^keyring\.json|^ledger\.enc\./.test(f)),
+        when,
+      ).toEqual(['keyring.json']);
+      expect((await run(['verify'], { env: t.env })).code, when).toBe(0);
+      expect((await run(['log'], { env: passwordFileFor(t, 'audit1', 'auditor password 1') })).code, when).toBe(3);
+    }
+  }, 300_000);
 
   it('a home made by the previous release is refused until upgraded, then verifies, and old slots are gone', async () => {
     const t = copyFixture();
