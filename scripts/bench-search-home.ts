@@ -4,7 +4,10 @@
  * weekly import batches of 10 cameras, each batch with its own sealed segment, readings and
  * plate index; times exact, wildcard and fuzzy searches through the command's own search path
  * (the median of several queries). With --json the last line is
- * {"readings":…,"exactSeconds":…,"wildcardSeconds":…,"fuzzySeconds":…,"batches":…}.
+ * {"readings":…,"exactSeconds":…,"wildcardSeconds":…,"fuzzySeconds":…,"batches":…,"mergeSeconds":…,
+ * "noneDue":{…},"updateSeconds":…,"loadAverage":[…]}: the merged plate index written from every
+ * batch, then one batch replaced in it (what `custody ocr` and `custody purge` do), then the
+ * searches, with purge overdue (the figures at the top level) and with no image past its date.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,7 +61,8 @@ const corrupt = (p: string) => {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-bench-search-'));
 const home = path.join(dir, 'home');
 const PW = 'bench password 123';
-const clock = () => new Date('2026-11-30T09:00:00-08:00');
+let now = '2026-11-30T09:00:00-08:00';
+const clock = () => new Date(now);
 await initHome({
   dir: home,
   settings: defaultSettings({ agencyName: 'Bench City', custodianTitle: 'ASD', timeZone: 'America/Los_Angeles' }),
@@ -153,6 +157,20 @@ log(
   `home of ${total.toLocaleString('en-US')} images in ${s.ledger.one<{ n: number }>('SELECT count(*) AS n FROM batches')!.n} batches built in ${((performance.now() - tb) / 1000).toFixed(0)} s`,
 );
 
+// What `custody ocr` does after reading batches: the merged plate index takes them (here all at once).
+const tm = performance.now();
+const { refreshMergedIndex } = await import('../src/ocr/merged.js');
+refreshMergedIndex(s);
+const mergeSeconds = (performance.now() - tm) / 1000;
+// One batch changed (as `custody ocr --reread` or a purge of one of its days leaves it): only it is replaced.
+const one = s.ledger.one<{ id: string }>('SELECT id FROM batches ORDER BY finished_at LIMIT 1')!.id;
+const tu = performance.now();
+refreshMergedIndex(s, [one]);
+const updateSeconds = (performance.now() - tu) / 1000;
+log(
+  `merged plate index: written in ${mergeSeconds.toFixed(1)} s (${(fs.statSync(path.join(home, 'plates.idx')).size / 1e6).toFixed(0)} MB); one batch replaced in ${updateSeconds.toFixed(1)} s`,
+);
+
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function timeIt(kind: string, make: (p: string) => { plate: string; fuzzy: boolean }): Promise<number> {
   const ts: number[] = [];
@@ -168,12 +186,32 @@ async function timeIt(kind: string, make: (p: string) => { plate: string; fuzzy:
   );
   return median(ts);
 }
-const exactSeconds = await timeIt('exact', (p) => ({ plate: p, fuzzy: false }));
-const wildcardSeconds = await timeIt('wildcard', (p) => ({
-  plate: `${p.slice(0, 3)}?${p.slice(4, 6)}*`,
-  fuzzy: false,
-}));
-const fuzzySeconds = await timeIt('fuzzy', (p) => ({ plate: corrupt(p), fuzzy: true }));
+async function timeAll() {
+  const exact = await timeIt('exact', (p) => ({ plate: p, fuzzy: false }));
+  const wildcard = await timeIt('wildcard', (p) => ({
+    plate: `${p.slice(0, 3)}?${p.slice(4, 6)}*`,
+    fuzzy: false,
+  }));
+  const fuzzy = await timeIt('fuzzy', (p) => ({ plate: corrupt(p), fuzzy: true }));
+  return { exact, wildcard, fuzzy };
+}
+// On the 30th the oldest batches hold images past their date (purge overdue): policy §8 has each of
+// those batches' segments opened to check every hit. On the 29th none is past its date (the home
+// of a custodian who purges when due).
+log('with images past their destruction date in the oldest batches (purge overdue):');
+const overdue = await timeAll();
+now = '2026-11-29T09:00:00-08:00';
+log('with no image past its date (purged when due):');
+const noneDue = await timeAll();
+const exactSeconds = overdue.exact;
+const wildcardSeconds = overdue.wildcard;
+const fuzzySeconds = overdue.fuzzy;
+log(
+  `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (${os.availableParallelism()} cores)`,
+);
 s.close();
 fs.rmSync(dir, { recursive: true, force: true });
 if (json)
@@ -184,5 +222,13 @@ if (json)
       wildcardSeconds: +wildcardSeconds.toFixed(3),
       fuzzySeconds: +fuzzySeconds.toFixed(3),
       batches: CAMERAS * BATCHES_PER_CAMERA,
+      noneDue: {
+        exactSeconds: +noneDue.exact.toFixed(3),
+        wildcardSeconds: +noneDue.wildcard.toFixed(3),
+        fuzzySeconds: +noneDue.fuzzy.toFixed(3),
+      },
+      mergeSeconds: +mergeSeconds.toFixed(2),
+      updateSeconds: +updateSeconds.toFixed(2),
+      loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
     }),
   );

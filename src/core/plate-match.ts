@@ -450,6 +450,20 @@ export class PlateIndex {
     this.postRows = undefined;
   }
 
+  /** Every reading held, plate by plate (what a merged index copies; what it is checked against). */
+  *rows(): Generator<{ imageId: number; reading: string; rank: number; confidence: number }> {
+    this.buildPostings();
+    const ps = this.postStart!;
+    const pr = this.postRows;
+    for (let plate = 0; plate < this.plateCount; plate++) {
+      const reading = this.plateText(plate);
+      for (let k = ps[plate]; k < ps[plate + 1]; k++) {
+        const row = pr ? pr[k] : k;
+        yield { imageId: this.rowImage.a[row], reading, rank: this.rowRank[row], confidence: this.rowConf[row] };
+      }
+    }
+  }
+
   /** Search; hits ranked best first (one per image unless `perImage: false`). */
   search(query: string | ParsedQuery, opts: SearchOptions = {}): Hit[] {
     const pq = typeof query === 'string' ? parseQuery(query, { fuzzy: opts.fuzzy }) : query;

@@ -11,6 +11,7 @@ import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, store
 import { decryptStream, openBlob, sealBlob } from '../ledger/crypto.js';
 import { writeFileAtomic } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
+import { refreshMergedIndex } from './merged.js';
 import type { PlateReader, PlateResult } from './reader.js';
 
 export interface StoredReading {
@@ -279,6 +280,8 @@ export async function runOcr(
     const readable = Object.values(w.readings.files).filter((f) => f.best).length;
     s.append('ocr.finished', { batch, engine: reader.engine, model: reader.model, images: w.images.length, readable });
     s.commit();
+    // The merged plate index takes the batch's new rows (and any batch changed since it was written).
+    refreshMergedIndex(s, [batch]);
     summary.batches.push({ batch, images: w.images.length, read, readable, resumed: w.resumed });
     summary.images += w.images.length;
     summary.readable += readable;

@@ -54,6 +54,7 @@ import {
 } from '../ledger/purge.js';
 import { encodeManifestPath } from '../media/bagit.js';
 import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
+import { refreshMergedIndex } from '../ocr/merged.js';
 import type { Session } from '../ledger/session.js';
 import { purgeBackupFacts, reachBackups, type ReachedBackup } from './backup.js';
 
@@ -378,6 +379,8 @@ async function finishDay(s: Session, purge: string, batch: string, day: string, 
       await dropReadings(bf, key, ids);
       await rewriteSegmentWithout(bf, key, ids);
     }
+    // The merged plate index loses the day's readings before the day is recorded destroyed.
+    refreshMergedIndex(s, [batch]);
   }
   step('files', unit);
   s.append('day.destroyed', {
@@ -508,6 +511,8 @@ function finishBatch(s: Session, purge: string, id: string, keyAlreadyGone: bool
   }
   for (const f of bf.dataFiles) fs.rmSync(f, { force: true });
   fs.rmSync(bf.storeDir, { recursive: true, force: true });
+  // Its index gone, the merged plate index drops the batch's readings.
+  refreshMergedIndex(s);
   step('files', id);
   const split = dayRows(s, id).length > 0;
   s.append('batch.destroyed', {

@@ -8,7 +8,10 @@ import { isoInZone, localDate } from '../core/time.js';
 import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
 import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
 import { describeScope, scopeBatches } from '../ledger/features/requests.js';
-import { imageId, loadBatch, searchableBatches } from '../ledger/images.js';
+import type { FileRecord } from '../ledger/batches.js';
+import { imageId, loadBatch, type SearchableBatch, searchableBatches } from '../ledger/images.js';
+import { type MatchKind, type ParsedQuery, scoreMatch } from '../core/plate-match.js';
+import { candidateRows, type MergedIndex } from '../ocr/merged.js';
 import { batchMayHoldUnservable, imageRetentionOf } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import { admit } from './gate.js';
@@ -52,48 +55,33 @@ export interface PlateHits {
 export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits> {
   const { parseQuery } = await import('../core/plate-match.js');
   const { loadIndex } = await import('../ocr/queue.js');
+  const { MergedIndex, isCurrent, mergedKey } = await import('../ocr/merged.js');
   const pq = parseQuery(q.plate, { fuzzy: q.fuzzy });
   const results: SearchResult[] = [];
   const tz = s.settings.timeZone;
   let searched = 0;
   let unread = 0;
   const withheld: number[] = [];
-  for (const b of searchableBatches(s, q.camera)) {
-    if (q.cameras?.length && !q.cameras.includes(b.camera_id ?? '')) continue;
-    if (q.batches && !q.batches.has(b.id)) continue;
-    // Batches whose recordings lie wholly outside the range are not opened.
-    if (q.from !== undefined && b.recorded_last && Date.parse(b.recorded_last) < q.from) continue;
-    if (q.to !== undefined && b.recorded_first && Date.parse(b.recorded_first) > q.to) continue;
-    if (b.ocr !== 'done') unread++;
-    // Only the batch's index is read: it holds each image's capture time too.
-    let key: Buffer;
-    const bf = new BatchFiles(s.home, b.id);
-    try {
-      key = loadBatchKey(bf, s.master);
-    } catch {
-      continue;
-    }
-    const idx = loadIndex(bf, key);
-    if (!idx) continue;
-    searched++;
-    // Policy §8: an image past its own destruction date is never served; only batches that may
-    // hold one are opened to check each image.
-    const records = batchMayHoldUnservable(s, b.id) ? (await loadBatch(s, b.id)).records : undefined;
-    for (const h of idx.index.search(pq, { fuzzy: q.fuzzy, limit: 10_000 })) {
-      const t = idx.capturedAt(h.imageId);
-      if (q.from !== undefined && !(t >= q.from)) continue;
-      if (q.to !== undefined && !(t <= q.to)) continue;
+  const merged = MergedIndex.open(s.home, mergedKey(s.master));
+  try {
+    const inMerged = new Map((merged?.header.batches ?? []).map((m) => [m.id, m]));
+    // Batches the merged index holds as they are now, by their number in it; the others are read alone.
+    const covered = new Map<number, SearchableBatch>();
+    /** A hit of one batch, unless the image is past its destruction date (policy §8). */
+    const take = async (b: SearchableBatch, h: BatchHit, records: Map<number, FileRecord> | undefined) => {
+      if (q.from !== undefined && !(h.time >= q.from)) return;
+      if (q.to !== undefined && !(h.time <= q.to)) return;
       const rec = records?.get(h.imageId);
       if (rec) {
         const r = imageRetentionOf(s, b.id, rec);
         if (r.state === 'due' || r.state === 'destroyed') {
           withheld.push(r.dueDate.getTime());
-          continue;
+          return;
         }
       }
       results.push({
         image: imageId({ batch: b.id, fileId: h.imageId }),
-        capturedAt: Number.isNaN(t) ? null : isoInZone(new Date(t), tz),
+        capturedAt: Number.isNaN(h.time) ? null : isoInZone(new Date(h.time), tz),
         camera: b.camera_id,
         reading: h.reading,
         rank: h.rank,
@@ -101,7 +89,46 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
         match: h.kind,
         score: +h.score.toFixed(4),
       });
+    };
+    // Policy §8: only batches that may hold an image past its date are opened to check each image.
+    const recordsOf = async (b: SearchableBatch) =>
+      batchMayHoldUnservable(s, b.id) ? (await loadBatch(s, b.id)).records : undefined;
+    for (const b of searchableBatches(s, q.camera)) {
+      if (q.cameras?.length && !q.cameras.includes(b.camera_id ?? '')) continue;
+      if (q.batches && !q.batches.has(b.id)) continue;
+      // Batches whose recordings lie wholly outside the range are not opened.
+      if (q.from !== undefined && b.recorded_last && Date.parse(b.recorded_last) < q.from) continue;
+      if (q.to !== undefined && b.recorded_first && Date.parse(b.recorded_first) > q.to) continue;
+      if (b.ocr !== 'done') unread++;
+      const bf = new BatchFiles(s.home, b.id);
+      const m = inMerged.get(b.id);
+      if (m && isCurrent(m, bf)) {
+        covered.set(m.ord, b);
+        searched++;
+        continue;
+      }
+      // Only the batch's index is read: it holds each image's capture time too.
+      let key: Buffer;
+      try {
+        key = loadBatchKey(bf, s.master);
+      } catch {
+        continue;
+      }
+      const idx = loadIndex(bf, key);
+      if (!idx) continue;
+      searched++;
+      const hits = idx.index.search(pq, { fuzzy: q.fuzzy, limit: 10_000 });
+      const records = hits.length ? await recordsOf(b) : undefined;
+      for (const h of hits) await take(b, { ...h, time: idx.capturedAt(h.imageId) }, records);
     }
+    if (merged && covered.size)
+      for (const [ord, hits] of mergedHits(merged, pq, covered)) {
+        const b = covered.get(ord)!;
+        const records = await recordsOf(b);
+        for (const h of hits) await take(b, h, records);
+      }
+  } finally {
+    merged?.close();
   }
   results.sort(
     (a, b) =>
@@ -120,6 +147,51 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
         : null,
     },
   };
+}
+
+interface BatchHit {
+  imageId: number;
+  reading: string;
+  rank: number;
+  confidence: number;
+  score: number;
+  kind: MatchKind;
+  time: number;
+}
+
+/**
+ * The merged index's hits for the batches it covers, grouped by batch: each image once, by its
+ * best match (the highest score, then the lowest rank), as a batch's own index would give it.
+ */
+function mergedHits(
+  merged: MergedIndex,
+  pq: ParsedQuery,
+  covered: ReadonlyMap<number, unknown>,
+): Map<number, BatchHit[]> {
+  const best = new Map<number, Map<number, BatchHit>>();
+  const plateMatches = (plate: string) => scoreMatch(pq, plate, { rank: 0, confidence: 0 }) !== null;
+  for (const r of candidateRows(merged, pq, plateMatches)) {
+    if (!covered.has(r.ord)) continue;
+    const m = scoreMatch(pq, r.plate, { rank: r.rank, confidence: r.confidence });
+    if (!m) continue;
+    let byImage = best.get(r.ord);
+    if (!byImage) {
+      byImage = new Map();
+      best.set(r.ord, byImage);
+    }
+    const prev = byImage.get(r.file);
+    if (prev && (prev.score > m.score || (prev.score === m.score && prev.rank <= r.rank))) continue;
+    byImage.set(r.file, {
+      imageId: r.file,
+      reading: r.plate,
+      rank: r.rank,
+      confidence: r.confidence,
+      score: m.score,
+      kind: m.kind,
+      time: r.time,
+    });
+  }
+  return new Map([...best].map(([ord, m]) => [ord, [...m.values()]]));
 }
 
 export interface SearchInput {

@@ -40,8 +40,12 @@ export async function verify(s: Session, o: VerifyOptions = {}): Promise<FullVer
     ...(o.witnesses?.length ? checkWitnesses(s, o.witnesses) : []),
     ...(o.documents ? await checkDocumentHeads(s, o.documents) : []),
   ];
-  const problems = [...heads.flatMap((h) => (h.problem ? [h.problem] : [])), ...r.problems];
-  const warnings = [...r.warnings, ...heads.flatMap((h) => (h.warning ? [h.warning] : []))];
+  // The merged plate index against the batch indexes (for an operator who holds the evidence key).
+  const merged = s.keys.evidence
+    ? await import('../ocr/merged.js').then((m) => m.checkMergedIndex(s.home, s.master, m.searchableSources(s)))
+    : { problems: [], warnings: [] };
+  const problems = [...heads.flatMap((h) => (h.problem ? [h.problem] : [])), ...r.problems, ...merged.problems];
+  const warnings = [...r.warnings, ...merged.warnings, ...heads.flatMap((h) => (h.warning ? [h.warning] : []))];
   return { ...r, ok: problems.length === 0, problems, warnings, heads };
 }
 

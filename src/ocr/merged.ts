@@ -1,0 +1,699 @@
+/**
+ * The merged plate index (`plates.idx` in the home): every searchable batch's plate readings in
+ * one file, sealed with a subkey of the evidence key, so a search does not decrypt 90 batch
+ * indexes. Plates are spread over SHARDS shards by the hash of their confusion key (plates that
+ * differ only by OCR look-alikes share a shard); each shard is two sealed blobs — its distinct
+ * plates, and its rows (image, rank, confidence, capture time) grouped by plate — so an exact
+ * search reads the header and one shard, a fuzzy one the few hundred shards its keys name, and a
+ * wildcard the plates of every shard and the rows of the plates that match.
+ *
+ *   "CPM1" | blobs | sealed header (JSON: batches, each shard's blob offsets) | u32 its length | "CPM1"
+ *
+ * It is derived data: each batch's own index (segments/<batch>.idx) stays the source. It is
+ * updated (never rebuilt from every batch) whenever `custody ocr` or `custody purge` changes a
+ * batch's index — the changed batches' rows are replaced, the others copied — and `custody
+ * verify` checks it against the batch indexes. A batch whose index changed since the merged index
+ * was written (a crash between the two writes) is searched through its own index until the next
+ * update, so a search never misses or serves stale rows.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import {
+  confusionKey,
+  deletionKeys,
+  insertionKeys,
+  MIN_EDIT_QUERY_LENGTH,
+  type ParsedQuery,
+} from '../core/plate-match.js';
+import { CustodyError } from '../core/errors.js';
+import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
+import { openBlob, sealBlob, subkey } from '../ledger/crypto.js';
+import { fsyncDir } from '../ledger/fsutil.js';
+import type { Home } from '../ledger/home.js';
+import path from 'node:path';
+import { searchableBatches } from '../ledger/images.js';
+import type { Session } from '../ledger/session.js';
+import { loadIndex } from './queue.js';
+
+export const SHARDS = 4096;
+const MAGIC = Buffer.from('CPM1');
+const headerContext = 'custody-plates:header';
+const platesContext = (shard: number) => `custody-plates:${shard}:plates`;
+const rowsContext = (shard: number) => `custody-plates:${shard}:rows`;
+
+/** The merged index's key: a subkey of the evidence key (it holds evidence: plates). */
+export function mergedKey(evidence: Buffer): Buffer {
+  return subkey(evidence, 'plate-index');
+}
+
+export function mergedFile(home: Home): string {
+  return home.file('plates.idx');
+}
+
+/** What the merged index knows of one batch's own index: which file it copied. */
+export interface MergedBatch {
+  id: string;
+  /** The batch's number in the rows (u16). */
+  ord: number;
+  /** The sealed batch index it copied: size, modification time, SHA-256. */
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  rows: number;
+}
+
+interface Header {
+  version: 1;
+  shards: number;
+  batches: MergedBatch[];
+  /** Per shard: plates offset, plates length, rows offset, rows length. */
+  blobs: number[];
+}
+
+export interface MergedRow {
+  plate: string;
+  ord: number;
+  file: number;
+  rank: number;
+  confidence: number;
+  /** Capture time, ms since the epoch (NaN when unknown). */
+  time: number;
+}
+
+function fnv(s: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The shard of every plate whose confusion key is `key`. */
+export function shardOfKey(key: string): number {
+  return fnv(key) % SHARDS;
+}
+
+const shardOfPlate = (plate: string) => shardOfKey(confusionKey(plate));
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+function damaged(what: string): CustodyError {
+  return new CustodyError(
+    'integrity',
+    `The merged plate index (plates.idx) is damaged: ${what}.`,
+    'Run `custody ocr` to write it again from the batch indexes, then `custody verify`.',
+  );
+}
+
+/** The merged index opened for reading: the header, then shards read on demand. */
+export class MergedIndex {
+  private constructor(
+    private readonly fd: number,
+    private readonly key: Buffer,
+    readonly header: Header,
+  ) {}
+
+  /** undefined when the home has no merged index yet. */
+  static open(home: Home, key: Buffer): MergedIndex | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(mergedFile(home), 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      const tail = Buffer.alloc(8);
+      if (size < 16 || fs.readSync(fd, tail, 0, 8, size - 8) !== 8 || !tail.subarray(4).equals(MAGIC))
+        throw damaged('not a merged index, or cut short');
+      const n = tail.readUInt32LE(0);
+      if (n > size - 12) throw damaged('its header is cut short');
+      const blob = Buffer.alloc(n);
+      fs.readSync(fd, blob, 0, n, size - 8 - n);
+      const plain = openBlob(key, blob, headerContext);
+      if (!plain) throw damaged('its header does not authenticate');
+      const header = JSON.parse(plain.toString('utf8')) as Header;
+      if (header.version !== 1 || header.shards !== SHARDS || header.blobs.length !== 4 * SHARDS)
+        throw damaged('its header is not of this version');
+      return new MergedIndex(fd, key, header);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  private read(off: number, len: number, context: string): Buffer {
+    const blob = Buffer.allocUnsafe(len);
+    if (len && fs.readSync(this.fd, blob, 0, len, off) !== len) throw damaged('a shard is cut short');
+    const plain = openBlob(this.key, blob, context);
+    if (!plain) throw damaged(`${context} does not authenticate`);
+    return plain;
+  }
+
+  /** The distinct plates of a shard, sorted, one per line. */
+  platesText(shard: number): string {
+    const b = this.header.blobs;
+    const len = b[4 * shard + 1]!;
+    if (len === 0) return '';
+    return this.read(b[4 * shard]!, len, platesContext(shard)).toString('latin1');
+  }
+
+  /** The distinct plates of a shard, sorted. */
+  plates(shard: number): string[] {
+    const text = this.platesText(shard);
+    return text ? text.split('\n') : [];
+  }
+
+  /** A shard's rows, grouped by its plates. */
+  shard(shard: number): ShardRows {
+    const b = this.header.blobs;
+    const plates = this.plates(shard);
+    const len = b[4 * shard + 3]!;
+    if (len === 0) return new ShardRows(plates, undefined);
+    return new ShardRows(plates, this.read(b[4 * shard + 2]!, len, rowsContext(shard)));
+  }
+}
+
+/**
+ * Rows blob: u32 plates | u32 rows | u32 start[plates + 1] | f64 time[rows] | f32 confidence[rows]
+ * | u32 file[rows] | u16 ord[rows] | u8 rank[rows] (each column starts on an 8-byte boundary).
+ */
+export class ShardRows {
+  readonly starts: Uint32Array;
+  readonly times: Float64Array;
+  readonly confs: Float32Array;
+  readonly files: Uint32Array;
+  readonly ords: Uint16Array;
+  readonly ranks: Uint8Array;
+  constructor(
+    readonly plates: string[],
+    buf: Buffer | undefined,
+  ) {
+    // An aligned copy (the columns are typed arrays over it); no rows: an empty shard of these plates.
+    const b = buf ? new Uint8Array(buf).buffer : new ArrayBuffer(layout(plates.length, 0).total);
+    const dv = new DataView(b);
+    if (!buf) dv.setUint32(0, plates.length, true);
+    if (b.byteLength < 8) throw damaged('a shard is cut short');
+    const np = dv.getUint32(0, true);
+    const n = dv.getUint32(4, true);
+    if (np !== plates.length) throw damaged('a shard lists another number of plates than its rows');
+    const lay = layout(np, n);
+    if (b.byteLength !== lay.total) throw damaged('a shard has the wrong size');
+    this.starts = new Uint32Array(b, 8, np + 1);
+    this.times = new Float64Array(b, lay.time, n);
+    this.confs = new Float32Array(b, lay.conf, n);
+    this.files = new Uint32Array(b, lay.file, n);
+    this.ords = new Uint16Array(b, lay.ord, n);
+    this.ranks = new Uint8Array(b, lay.rank, n);
+    if (this.starts[np] !== n) throw damaged('a shard has the wrong number of rows');
+  }
+
+  get rowCount(): number {
+    return this.files.length;
+  }
+
+  /** The rows of plate number `p` of this shard. */
+  *rowsOf(p: number): Generator<MergedRow> {
+    const plate = this.plates[p]!;
+    for (let r = this.starts[p]!; r < this.starts[p + 1]!; r++)
+      yield {
+        plate,
+        ord: this.ords[r]!,
+        file: this.files[r]!,
+        rank: this.ranks[r]!,
+        confidence: this.confs[r]!,
+        time: this.times[r]!,
+      };
+  }
+
+  *all(): Generator<MergedRow> {
+    for (let p = 0; p < this.plates.length; p++) yield* this.rowsOf(p);
+  }
+}
+
+const up8 = (x: number) => (x + 7) & ~7;
+function layout(np: number, n: number) {
+  const time = up8(8 + 4 * (np + 1));
+  const conf = up8(time + 8 * n);
+  const file = up8(conf + 4 * n);
+  const ord = up8(file + 4 * n);
+  const rank = up8(ord + 2 * n);
+  return { time, conf, file, ord, rank, total: up8(rank + n) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which batches, and their identity
+
+export interface BatchSource {
+  id: string;
+  bf: BatchFiles;
+}
+
+/** The identity of a batch's index file now (undefined when it has none). */
+export function indexIdentity(bf: BatchFiles): { size: number; mtimeMs: number } | undefined {
+  try {
+    const st = fs.statSync(bf.indexFile);
+    return { size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The merged index holds this batch as its index is now (by size and modification time). */
+export function isCurrent(m: MergedBatch | undefined, bf: BatchFiles): boolean {
+  const id = indexIdentity(bf);
+  return !!m && !!id && id.size === m.size && id.mtimeMs === m.mtimeMs;
+}
+
+/** A batch's rows as its own index holds them, with the identity of that index file. */
+function batchRows(
+  bf: BatchFiles,
+  key: Buffer,
+  ord: number,
+): { rows: MergedRow[]; entry: Omit<MergedBatch, 'id' | 'ord'> } | undefined {
+  const id = indexIdentity(bf);
+  if (!id) return undefined;
+  const sealed = fs.readFileSync(bf.indexFile);
+  const idx = loadIndex(bf, key);
+  if (!idx) return undefined;
+  const rows: MergedRow[] = [];
+  for (const r of idx.index.rows())
+    rows.push({
+      plate: r.reading,
+      ord,
+      file: r.imageId,
+      rank: r.rank,
+      confidence: r.confidence,
+      time: idx.capturedAt(r.imageId),
+    });
+  return {
+    rows,
+    entry: {
+      size: id.size,
+      mtimeMs: id.mtimeMs,
+      sha256: createHash('sha256').update(sealed).digest('hex'),
+      rows: rows.length,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Updating
+
+export interface MergedUpdate {
+  /** Batches replaced (added, or their rows changed). */
+  replaced: string[];
+  /** Batches dropped (destroyed, or without an index any more). */
+  dropped: string[];
+}
+
+/**
+ * Bring the merged index up to date with `batches` (every batch that may be searched, each with
+ * its index): the rows of batches whose index changed (or that are new) are replaced, those of
+ * batches no longer listed dropped, every other row copied as it is. Written to a temporary file,
+ * synced and renamed over the old one. Nothing is written when nothing changed.
+ */
+export function updateMergedIndex(
+  home: Home,
+  evidence: Buffer,
+  batches: readonly BatchSource[],
+  opts: { force?: readonly string[] } = {},
+): MergedUpdate {
+  try {
+    return updateOnce(home, evidence, batches, opts);
+  } catch (e) {
+    if (!(e instanceof CustodyError && e.message.startsWith('The merged plate index (plates.idx) is damaged'))) throw e;
+    // A damaged merged index is written again from every batch index.
+    fs.rmSync(mergedFile(home), { force: true });
+    return updateOnce(home, evidence, batches, opts);
+  }
+}
+
+function updateOnce(
+  home: Home,
+  evidence: Buffer,
+  batches: readonly BatchSource[],
+  opts: { force?: readonly string[] },
+): MergedUpdate {
+  const key = mergedKey(evidence);
+  let old: MergedIndex | undefined;
+  try {
+    old = MergedIndex.open(home, key);
+  } catch {
+    old = undefined; // a damaged header: written again from every batch
+  }
+  try {
+    const had = new Map((old?.header.batches ?? []).map((b) => [b.id, b]));
+    const wanted = new Map(batches.map((b) => [b.id, b]));
+    const force = new Set(opts.force ?? []);
+    const dropped = [...had.keys()].filter((id) => !wanted.has(id) || !indexIdentity(wanted.get(id)!.bf));
+    const changedAll = batches.filter(
+      (b) => indexIdentity(b.bf) && (force.has(b.id) || !isCurrent(had.get(b.id), b.bf)),
+    );
+    if (dropped.length === 0 && changedAll.length === 0 && old) return { replaced: [], dropped: [] };
+    // A few batches' rows at a time are held in memory (a home indexed before the merged index catches up in steps).
+    const changed = changedAll.slice(0, BATCHES_PER_WRITE);
+    // Numbers: kept for batches kept, the smallest free ones for the rest.
+    const gone = new Set([...dropped, ...changed.map((b) => b.id)]);
+    const entries: MergedBatch[] = (old?.header.batches ?? []).filter((b) => !gone.has(b.id));
+    const used = new Set(entries.map((b) => b.ord));
+    let nextOrd = 0;
+    const fresh: MergedRow[][] = Array.from({ length: SHARDS }, () => []);
+    for (const b of changed) {
+      while (used.has(nextOrd)) nextOrd++;
+      if (nextOrd > 0xffff) throw new CustodyError('internal', 'The merged plate index holds at most 65,536 batches.');
+      const got = batchRows(b.bf, loadBatchKey(b.bf, evidence), nextOrd);
+      if (!got) continue;
+      used.add(nextOrd);
+      entries.push({ id: b.id, ord: nextOrd, ...got.entry });
+      for (const r of got.rows) fresh[shardOfPlate(r.plate)]!.push(r);
+    }
+    const goneOrds = new Set((old?.header.batches ?? []).filter((b) => gone.has(b.id)).map((b) => b.ord));
+    const src = old;
+    writeMerged(home, key, entries, (shard) => {
+      const rows = fresh[shard]!;
+      fresh[shard] = [];
+      return mergeShard(src?.shard(shard), goneOrds, rows);
+    });
+    old?.close();
+    old = undefined;
+    const done = {
+      replaced: changed.map((b) => b.id),
+      dropped: dropped.filter((id) => !gone.has(id) || !changed.some((b) => b.id === id)),
+    };
+    if (changedAll.length <= BATCHES_PER_WRITE) return done;
+    const doneIds = new Set(done.replaced);
+    const rest = updateOnce(home, evidence, batches, { force: [...force].filter((id) => !doneIds.has(id)) });
+    return { replaced: [...done.replaced, ...rest.replaced], dropped: [...done.dropped, ...rest.dropped] };
+  } finally {
+    old?.close();
+  }
+}
+
+/** Batches whose rows one rewrite takes in (the rest follow in further rewrites). */
+const BATCHES_PER_WRITE = 8;
+
+/**
+ * One shard rewritten: its rows kept (those of no batch in `gone`), copied column by column, and
+ * the fresh rows of its plates merged in, plate order kept. undefined when no row is left.
+ */
+function mergeShard(
+  old: ShardRows | undefined,
+  gone: ReadonlySet<number>,
+  fresh: MergedRow[],
+): { plates: string[]; rows: Buffer } | undefined {
+  fresh.sort((a, b) =>
+    a.plate < b.plate ? -1 : a.plate > b.plate ? 1 : a.ord - b.ord || a.file - b.file || a.rank - b.rank,
+  );
+  const cap = (old?.rowCount ?? 0) + fresh.length;
+  if (cap === 0) return undefined;
+  const times = new Float64Array(cap);
+  const confs = new Float32Array(cap);
+  const files = new Uint32Array(cap);
+  const ords = new Uint16Array(cap);
+  const ranks = new Uint8Array(cap);
+  const plates: string[] = [];
+  const starts: number[] = [];
+  const oldPlates = old?.plates ?? [];
+  let n = 0;
+  let i = 0;
+  let j = 0;
+  while (i < oldPlates.length || j < fresh.length) {
+    const po = oldPlates[i];
+    const pf = fresh[j]?.plate;
+    const plate = pf === undefined || (po !== undefined && po <= pf) ? po! : pf;
+    const start = n;
+    if (po === plate && old) {
+      for (let r = old.starts[i]!; r < old.starts[i + 1]!; r++) {
+        if (gone.has(old.ords[r]!)) continue;
+        times[n] = old.times[r]!;
+        confs[n] = old.confs[r]!;
+        files[n] = old.files[r]!;
+        ords[n] = old.ords[r]!;
+        ranks[n] = old.ranks[r]!;
+        n++;
+      }
+      i++;
+    }
+    for (; j < fresh.length && fresh[j]!.plate === plate; j++) {
+      const f = fresh[j]!;
+      times[n] = f.time;
+      confs[n] = f.confidence;
+      files[n] = f.file;
+      ords[n] = f.ord;
+      ranks[n] = f.rank;
+      n++;
+    }
+    if (n > start) {
+      plates.push(plate);
+      starts.push(start);
+    }
+  }
+  if (n === 0) return undefined;
+  starts.push(n);
+  const lay = layout(plates.length, n);
+  const ab = new ArrayBuffer(lay.total);
+  const dv = new DataView(ab);
+  dv.setUint32(0, plates.length, true);
+  dv.setUint32(4, n, true);
+  new Uint32Array(ab, 8, plates.length + 1).set(starts);
+  new Float64Array(ab, lay.time, n).set(times.subarray(0, n));
+  new Float32Array(ab, lay.conf, n).set(confs.subarray(0, n));
+  new Uint32Array(ab, lay.file, n).set(files.subarray(0, n));
+  new Uint16Array(ab, lay.ord, n).set(ords.subarray(0, n));
+  new Uint8Array(ab, lay.rank, n).set(ranks.subarray(0, n));
+  return { plates, rows: Buffer.from(ab) };
+}
+
+function writeMerged(
+  home: Home,
+  key: Buffer,
+  batches: MergedBatch[],
+  shardOf: (shard: number) => { plates: string[]; rows: Buffer } | undefined,
+): void {
+  const file = mergedFile(home);
+  const tmp = path.join(path.dirname(file), `.plates.idx.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    let at = 0;
+    const put = (b: Buffer) => {
+      fs.writeSync(fd, b);
+      const off = at;
+      at += b.length;
+      return off;
+    };
+    put(MAGIC);
+    const blobs: number[] = [];
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const enc = shardOf(shard);
+      if (!enc) {
+        blobs.push(0, 0, 0, 0);
+        continue;
+      }
+      const p = sealBlob(key, Buffer.from(enc.plates.join('\n'), 'latin1'), platesContext(shard));
+      const r = sealBlob(key, enc.rows, rowsContext(shard));
+      blobs.push(put(p), p.length, put(r), r.length);
+    }
+    const header: Header = { version: 1, shards: SHARDS, batches, blobs };
+    const sealed = sealBlob(key, Buffer.from(JSON.stringify(header)), headerContext);
+    put(sealed);
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(sealed.length, 0);
+    MAGIC.copy(trailer, 4);
+    put(trailer);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+/** Every batch that may be searched, as merged-index sources. */
+export function searchableSources(s: Session): BatchSource[] {
+  return searchableBatches(s).map((b) => ({ id: b.id, bf: new BatchFiles(s.home, b.id) }));
+}
+
+/** After `custody ocr` or `custody purge` changed batch indexes: the merged index follows (`force`: these changed). */
+export function refreshMergedIndex(s: Session, force: readonly string[] = []): MergedUpdate {
+  return updateMergedIndex(s.home, s.master, searchableSources(s), { force });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Searching
+
+/** The shards a query needs: one for an exact plate, those of its keys for a fuzzy one, all for a wildcard. */
+export function shardsFor(pq: ParsedQuery): number[] | 'all' {
+  if (pq.kind === 'wildcard') return 'all';
+  const key = confusionKey(pq.plate);
+  if (pq.kind === 'exact') return [shardOfKey(key)];
+  const keys = new Set([key]);
+  if (pq.plate.length >= MIN_EDIT_QUERY_LENGTH) {
+    for (const k of deletionKeys(key)) keys.add(k);
+    for (const k of insertionKeys(key)) keys.add(k);
+  }
+  return [...new Set([...keys].map(shardOfKey))].sort((a, b) => a - b);
+}
+
+/**
+ * The rows whose plate may match `pq`: for a wildcard, the plates of every shard are tested
+ * first and only the shards holding a match have their rows read. `match` decides each plate.
+ */
+export function* candidateRows(
+  m: MergedIndex,
+  pq: ParsedQuery,
+  match: (plate: string) => boolean,
+): Generator<MergedRow> {
+  const shards = shardsFor(pq);
+  if (shards === 'all') {
+    // A wildcard: one regular-expression pass over each shard's plates, one per line.
+    const re = pq.kind === 'wildcard' ? new RegExp(pq.regex.source, 'gm') : undefined;
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const text = m.platesText(shard);
+      if (!text) continue;
+      const hit = new Set<string>();
+      if (re) {
+        re.lastIndex = 0;
+        for (let x = re.exec(text); x !== null; x = re.exec(text)) {
+          hit.add(x[0]);
+          if (x[0].length === 0) re.lastIndex++;
+        }
+      }
+      if (hit.size === 0) continue;
+      const rows = m.shard(shard);
+      for (let i = 0; i < rows.plates.length; i++)
+        if (hit.has(rows.plates[i]!) && match(rows.plates[i]!)) yield* rows.rowsOf(i);
+    }
+    return;
+  }
+  for (const shard of shards) {
+    const rows = m.shard(shard);
+    for (let i = 0; i < rows.plates.length; i++) if (match(rows.plates[i]!)) yield* rows.rowsOf(i);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking
+
+export interface MergedCheck {
+  problems: string[];
+  warnings: string[];
+}
+
+function rowDigest(r: { file: number; rank: number; plate: string; confidence: number; time: number }): bigint {
+  const h = createHash('sha256')
+    .update(`${r.file}|${r.rank}|${r.plate}|${Math.fround(r.confidence)}|${Number.isNaN(r.time) ? 'NaN' : r.time}`)
+    .digest();
+  return h.readBigUInt64LE(0);
+}
+
+/**
+ * The merged index against the batch indexes: it must hold no batch that may not be searched
+ * (destroyed, or without an index), and for every batch it holds as that batch's current index,
+ * exactly that index's rows (a sum of row hashes and a count per batch). A batch indexed since the
+ * merged index was written is a warning: it is searched through its own index until the next
+ * update.
+ */
+export function checkMergedIndex(home: Home, evidence: Buffer, batches: readonly BatchSource[]): MergedCheck {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const withIndex = batches.filter((b) => indexIdentity(b.bf));
+  let m: MergedIndex | undefined;
+  try {
+    m = MergedIndex.open(home, mergedKey(evidence));
+  } catch (e) {
+    return { problems: [(e as Error).message], warnings };
+  }
+  if (!m) {
+    if (withIndex.length)
+      warnings.push('There is no merged plate index yet; `custody ocr` writes it (search reads each batch meanwhile).');
+    return { problems, warnings };
+  }
+  try {
+    checkRows(m, evidence, withIndex, problems, warnings);
+  } catch (e) {
+    if (!(e instanceof CustodyError)) throw e;
+    problems.push(e.message);
+  } finally {
+    m.close();
+  }
+  return { problems, warnings };
+}
+
+function checkRows(
+  m: MergedIndex,
+  evidence: Buffer,
+  withIndex: readonly BatchSource[],
+  problems: string[],
+  warnings: string[],
+): void {
+  {
+    const wanted = new Map(withIndex.map((b) => [b.id, b]));
+    const byOrd = new Map<number, { b: MergedBatch; sum: bigint; n: number }>();
+    for (const b of m.header.batches) {
+      const src = wanted.get(b.id);
+      if (!src) {
+        problems.push(
+          `The merged plate index holds batch ${b.id}, which may no longer be searched (destroyed or without an index).`,
+        );
+        continue;
+      }
+      const sha = createHash('sha256').update(fs.readFileSync(src.bf.indexFile)).digest('hex');
+      if (sha !== b.sha256) {
+        warnings.push(
+          `The merged plate index holds an older index of batch ${b.id}; search reads that batch's own index until \`custody ocr\` updates it.`,
+        );
+        continue;
+      }
+      byOrd.set(b.ord, { b, sum: 0n, n: 0 });
+    }
+    for (const b of withIndex)
+      if (!m.header.batches.some((h) => h.id === b.id))
+        warnings.push(
+          `Batch ${b.id} is not in the merged plate index yet; search reads its own index until \`custody ocr\` adds it.`,
+        );
+    const seen = new Set(m.header.batches.map((b) => b.ord));
+    for (let shard = 0; shard < SHARDS; shard++)
+      for (const r of m.shard(shard).all()) {
+        if (!seen.has(r.ord)) {
+          problems.push(`The merged plate index has rows of no batch it lists (number ${r.ord}).`);
+          seen.add(r.ord);
+        }
+        if (shardOfPlate(r.plate) !== shard)
+          problems.push(`The merged plate index holds ${r.plate} in the wrong shard.`);
+        const acc = byOrd.get(r.ord);
+        if (acc) {
+          acc.sum = (acc.sum + rowDigest(r)) & 0xffffffffffffffffn;
+          acc.n++;
+        }
+      }
+    for (const { b, sum, n } of byOrd.values()) {
+      const src = wanted.get(b.id)!;
+      const idx = loadIndex(src.bf, loadBatchKey(src.bf, evidence));
+      let want = 0n;
+      let count = 0;
+      if (idx)
+        for (const r of idx.index.rows()) {
+          want =
+            (want +
+              rowDigest({
+                file: r.imageId,
+                rank: r.rank,
+                plate: r.reading,
+                confidence: r.confidence,
+                time: idx.capturedAt(r.imageId),
+              })) &
+            0xffffffffffffffffn;
+          count++;
+        }
+      if (want !== sum || count !== n)
+        problems.push(`The merged plate index does not match the index of batch ${b.id} (${n} rows against ${count}).`);
+    }
+  }
+}
