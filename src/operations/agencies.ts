@@ -1,6 +1,9 @@
 /**
- * The agency register (policy §4, §5; Cal. Civ. Code 1798.90.55): who may ask for data. An
- * agency that may not receive data can be registered (its requests are then refused at release).
+ * The agency register (policy §4, §5; Cal. Civ. Code 1798.90.55): who may ask for data. An agency
+ * the statute excludes (federal, another state's, private, not law enforcement or prosecutorial)
+ * is refused at registration, unless the custodian registers it only to record its requests and
+ * their refusal (a recorded reason); it still never receives data. An agency without an ORI is
+ * registered and stays unconfirmed until the custodian's override (`confirmAgency`).
  */
 import { statutoryRefusal } from '../core/eligibility.js';
 import { CustodyError } from '../core/errors.js';
@@ -29,6 +32,11 @@ export interface AgencyInput {
   jurisdiction: Jurisdiction;
   identifier: string | null;
   contact: string | null;
+  /**
+   * The custodian's reason for registering an agency the statute excludes, only to record its
+   * requests and their refusal; without it such an agency is refused.
+   */
+  recordOnly?: string;
 }
 
 /** The id offered when none is given: A001, A002 … */
@@ -43,9 +51,32 @@ export function checkNewAgencyId(s: Session, id: string): void {
   if (agencyExists(s, id)) throw new CustodyError('conflict', `Agency ${id} already exists.`);
 }
 
-/** Register an agency; `refusal` says why no data will be released to it, if that is so. */
+/**
+ * Register an agency. One the statute excludes is refused (exit 2) unless the custodian records why
+ * it is registered anyway (`recordOnly`); `refusal` then says why no data will be released to it.
+ */
 export function addAgency(s: Session, a: AgencyInput): AgencyJson {
   checkNewAgencyId(s, a.id);
+  const statutory = statutoryRefusal({ ...a });
+  const recordOnly = a.recordOnly?.trim();
+  if (statutory && !recordOnly)
+    throw new CustodyError(
+      'usage',
+      `Refused: ${statutory} It is not registered.`,
+      'Only to record a request it made and its refusal, the custodian may register it with --record-ineligible "REASON"; it will still never receive data. Nothing was recorded.',
+    );
+  if (!statutory && a.recordOnly !== undefined)
+    throw new CustodyError(
+      'usage',
+      `--record-ineligible is only for an agency the statute excludes; ${a.name} (${a.id}) is not one.`,
+      'Leave out --record-ineligible.',
+    );
+  if (recordOnly && s.operator.role !== 'custodian')
+    throw new CustodyError(
+      'denied',
+      `Only the custodian registers an agency the statute excludes (policy §4/§5, §6); ${s.operator.username} is a ${s.operator.role}.`,
+      'Nothing was recorded.',
+    );
   s.append('agency.added', {
     agency: a.id,
     name: a.name,
@@ -53,6 +84,7 @@ export function addAgency(s: Session, a: AgencyInput): AgencyJson {
     jurisdiction: a.jurisdiction,
     identifier: a.identifier,
     contact: a.contact,
+    ...(recordOnly ? { recordOnly: { reason: recordOnly, refusal: statutory } } : {}),
   });
   s.commit();
   return agencyJson(s, findAgency(s, a.id));

@@ -605,6 +605,8 @@ describe('contractor', () => {
       'law-enforcement',
       '--jurisdiction',
       'federal',
+      '--record-ineligible',
+      'to record its request to the contractor',
     ]);
     const fed = await ok([
       'contractor',

@@ -377,11 +377,33 @@ describe('requests and releases', () => {
     const t = homeCopy();
     const clock = manualClock(NOW);
     const add = async (id: string, kind: string, jurisdiction: string) => {
-      const r = await run(
-        ['agency', 'add', '--id', id, '--name', `${id} agency`, '--kind', kind, '--jurisdiction', jurisdiction],
-        { env: t.env, clock },
+      const args = [
+        'agency',
+        'add',
+        '--id',
+        id,
+        '--name',
+        `${id} agency`,
+        '--kind',
+        kind,
+        '--jurisdiction',
+        jurisdiction,
+      ];
+      // Refused at registration, citing the law; nothing recorded.
+      const ledger = fs.readFileSync(path.join(t.home, 'ledger.enc'));
+      const no = await run(args, { env: t.env, clock });
+      expect(no.code, no.stderr).toBe(2);
+      expect(no.stderr).toMatch(
+        /Refused: .*policy §4\/§5, Cal\. Civ\. Code § 1798\.90\.55\(b\).* It is not registered\./,
       );
-      expect(r.code).toBe(0);
+      expect(no.stderr).toMatch(/--record-ineligible/);
+      expect(fs.readFileSync(path.join(t.home, 'ledger.enc')).equals(ledger)).toBe(true);
+      // The custodian may register it only to record its requests (and their refusal).
+      const r = await run([...args, '--record-ineligible', 'to record its request and its refusal'], {
+        env: t.env,
+        clock,
+      });
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/no data will be released to it/);
     };
     await add('NVPD', 'law-enforcement', 'other-state');

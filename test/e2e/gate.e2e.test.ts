@@ -71,7 +71,14 @@ async function refused(args: string[], words: RegExp, target?: string): Promise<
   return r;
 }
 
-async function agency(id: string, name: string, kind: string, jurisdiction: string, identifier?: string) {
+async function agency(
+  id: string,
+  name: string,
+  kind: string,
+  jurisdiction: string,
+  identifier?: string,
+  recordOnly?: string,
+) {
   await ok([
     'agency',
     'add',
@@ -84,6 +91,7 @@ async function agency(id: string, name: string, kind: string, jurisdiction: stri
     '--jurisdiction',
     jurisdiction,
     ...(identifier ? ['--identifier', identifier] : []),
+    ...(recordOnly ? ['--record-ineligible', recordOnly] : []),
   ]);
 }
 
@@ -177,10 +185,12 @@ beforeAll(async () => {
   letter = path.join(t.dir, 'letter.txt');
   fs.writeFileSync(letter, 'Written request for ALPR images, case C-26-0042.\n');
   await agency('ECSO', "Example County Sheriff's Office", 'law-enforcement', 'california-local', 'CA0019900');
-  await agency('FBI', 'FBI', 'law-enforcement', 'california-local', 'DCFBIWA00');
-  await agency('ICE', 'ICE (LA field office)', 'law-enforcement', 'california-local');
+  // Agencies the statute excludes are registered only to record their requests (and the refusals).
+  const only = 'to record its request and its refusal';
+  await agency('FBI', 'FBI', 'law-enforcement', 'california-local', 'DCFBIWA00', only);
+  await agency('ICE', 'ICE (LA field office)', 'law-enforcement', 'california-local', undefined, only);
   await agency('EPD', 'Example Police Department', 'law-enforcement', 'california-local');
-  await agency('REPO', 'Fast Repossession LLC', 'other', 'private');
+  await agency('REPO', 'Fast Repossession LLC', 'other', 'private', undefined, only);
 }, 300_000);
 
 describe('the one gate (spawned)', () => {
@@ -233,6 +243,40 @@ describe('the one gate (spawned)', () => {
       await refused(['release', '--request', req, '--to', to], words, to);
       expect((await ok(['agency', 'show', id, '--json'])).stdout).toMatch(/"mayReceiveData": false/);
     }
+    // An excluded agency is refused at registration (exit 2, citing the law), nothing recorded, unless
+    // the custodian registers it only to record its requests; it is listed as ineligible either way.
+    const ledgerBefore = sha256(fs.readFileSync(path.join(t.home, 'ledger.enc')));
+    for (const [name, kind, jurisdiction] of [
+      ['Homeland Security Investigations', 'law-enforcement', 'california-local'],
+      ['Reno Police Department', 'law-enforcement', 'other-state'],
+      ['Acme Recovery Inc', 'other', 'california-local'],
+    ]) {
+      const no = await custody([
+        'agency',
+        'add',
+        '--id',
+        'X1',
+        '--name',
+        name,
+        '--kind',
+        kind,
+        '--jurisdiction',
+        jurisdiction,
+      ]);
+      expect(no.code, no.stderr).toBe(2);
+      expect(no.stderr).toMatch(/Refused: .*policy §4\/§5, Cal\. Civ\. Code § 1798\.90\.55\(b\)/);
+      expect(sha256(fs.readFileSync(path.join(t.home, 'ledger.enc')))).toBe(ledgerBefore);
+    }
+    const listed = JSON.parse((await ok(['agency', 'list', '--json'])).stdout) as {
+      id: string;
+      mayReceiveData: boolean;
+      recordOnly: { reason: string; by: string } | null;
+    }[];
+    expect(listed.find((a) => a.id === 'FBI')).toMatchObject({
+      mayReceiveData: false,
+      recordOnly: { reason: 'to record its request and its refusal', by: 'asd' },
+    });
+    expect(listed.some((a) => a.id === 'X1')).toBe(false);
     // No override can make a federal agency eligible; an override for a documented equivalent can.
     const conf = path.join(t.dir, 'confirmation.txt');
     fs.writeFileSync(conf, 'EPD has no ORI of its own; it reports under the county ORI CA0019900.\n');

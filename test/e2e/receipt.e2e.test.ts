@@ -130,6 +130,8 @@ describe('release and receipt (spawned)', () => {
       'law-enforcement',
       '--jurisdiction',
       'federal',
+      '--record-ineligible',
+      'to record its request and its refusal',
     ]);
     const fed = await ok([
       'request',

@@ -45,6 +45,7 @@ interface AgencyAddOptions {
   jurisdiction?: Jurisdiction;
   identifier?: string;
   contact?: string;
+  recordIneligible?: string;
 }
 
 async function askAgency(ctx: CliContext, s: Session, o: AgencyAddOptions): Promise<AgencyInput> {
@@ -73,7 +74,7 @@ async function askAgency(ctx: CliContext, s: Session, o: AgencyAddOptions): Prom
     })) || null;
   const contact =
     (await askText(ctx, o.contact, { flag: '--contact', message: 'Contact (empty if none):', default: '' })) || null;
-  return { id, name, kind, jurisdiction, identifier, contact };
+  return { id, name, kind, jurisdiction, identifier, contact, recordOnly: o.recordIneligible };
 }
 
 function agencyTable(list: AgencyJson[]): string {
@@ -100,6 +101,7 @@ function agencyDetails(a: AgencyDetails): string {
     ['contact', a.contact],
     ['added', a.addedAt],
     ['may receive data', a.refusal ? `no: ${a.refusal}` : 'yes'],
+    ['registered only to record its requests', a.recordOnly ? `by ${a.recordOnly.by}: ${a.recordOnly.reason}` : null],
     [
       'override',
       a.override
@@ -125,9 +127,13 @@ export function registerAgency(program: Command, ctx: CliContext, globals: () =>
     .option('--jurisdiction <j>', `one of ${JURISDICTIONS.join(', ')}`)
     .option('--identifier <ori>', 'e.g. its ORI')
     .option('--contact <text>', 'phone, e-mail or address')
+    .option(
+      '--record-ineligible <reason>',
+      'custodian only: register an agency the statute excludes (federal, another state, private, not law enforcement) only to record its requests and their refusal; it never receives data',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ custody agency add --id ECSO --name "Example County Sheriff\'s Office" --kind law-enforcement --jurisdiction california-local --identifier CA0019900 --contact "records@ecso.example"',
+      '\nA federal, other-state or private agency, or one that is not law enforcement or prosecutorial, is refused (exit 2; policy §4/§5, Civ. Code 1798.90.55(b)).\n\nExamples:\n  $ custody agency add --id ECSO --name "Example County Sheriff\'s Office" --kind law-enforcement --jurisdiction california-local --identifier CA0019900 --contact "records@ecso.example"\n  $ custody agency add --id FBI-SF --name "FBI San Francisco" --kind law-enforcement --jurisdiction federal --record-ineligible "to record its request of 2026-11-05 and its refusal"',
     )
     .action(async (o: AgencyAddOptions) => {
       const g = globals();

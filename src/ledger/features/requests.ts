@@ -34,6 +34,9 @@ export interface AgencyRow {
   identifier: string | null;
   contact: string | null;
   added_at: string;
+  /** Registered though the statute excludes it, only to record its requests: the custodian's reason. */
+  record_only_reason?: string | null;
+  record_only_by?: string | null;
 }
 
 export interface RequestRow {
@@ -149,6 +152,13 @@ const reducers: Record<string, Reducer> = {
         e.at,
       ],
     );
+    const only = d.recordOnly as { reason?: string } | undefined;
+    if (only)
+      run(db, 'UPDATE agencies SET record_only_reason = ?, record_only_by = ? WHERE id = ?', [
+        str(only.reason),
+        e.actor,
+        String(d.agency),
+      ]);
   },
   'request.recorded': (db, e) => {
     const d = e.data;
@@ -521,6 +531,8 @@ export function agencyJson(s: Session, a: AgencyRow) {
     mayReceiveData: e.eligible,
     refusal: e.refusal ?? null,
     override: e.override ?? null,
+    /** Registered though excluded, only to record its requests: who and why (never makes it eligible). */
+    recordOnly: a.record_only_reason ? { reason: a.record_only_reason, by: a.record_only_by } : null,
   };
 }
 export type AgencyJson = ReturnType<typeof agencyJson>;
@@ -771,7 +783,14 @@ export const requestHolds: HoldProvider = {
 
 export const requestsFeature: LedgerFeature = {
   name: 'requests',
-  migrations: [{ version: 4, sql: MIGRATION }],
+  migrations: [
+    { version: 4, sql: MIGRATION },
+    {
+      // An agency the statute excludes, registered by the custodian only to record its requests (and their refusal).
+      version: 11,
+      sql: 'ALTER TABLE agencies ADD COLUMN record_only_reason TEXT; ALTER TABLE agencies ADD COLUMN record_only_by TEXT;',
+    },
+  ],
   derivedTables: { agencies: 'id', requests: 'id', holds: 'id', hold_items: 'hold_id, kind, item_id', releases: 'id' },
   reducers,
   holds: requestHolds,
