@@ -77,9 +77,13 @@ export async function upgradeHome(o: {
 
     const keys: OperatorKeys = { record: randomKey(), evidence: master, signing: newSigningKey() };
     const s = new Session(home, ledger, keys, operatorFromRow(row), o.clock, lock);
+    // The custodian's signature on this event covers its hash, which chains every earlier (unsigned)
+    // event: it attests the pre-upgrade history, whose head it also names.
+    const priorHead = ledger.head;
     s.append('home.upgraded', {
       from,
       to: HOME_VERSION,
+      priorHead,
       signingKey: keys.signing.publicKey,
       needNewPassword: others,
     });

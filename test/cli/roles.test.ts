@@ -13,6 +13,7 @@ import { Home, operatorKeyId } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { Session } from '../../src/ledger/session.js';
 import { sha256Hex } from '../../src/core/hash.js';
+import { chainHash, GENESIS_HASH } from '../../src/ledger/canonical.js';
 import { sealBlob } from '../../src/ledger/crypto.js';
 import { documentFile } from '../../src/ledger/documents.js';
 import {
@@ -521,6 +522,42 @@ describe('custody upgrade', () => {
       expect((await run(['log'], { env: passwordFileFor(t, 'audit1', 'auditor password 1') })).code, when).toBe(3);
     }
   }, 300_000);
+
+  it("the custodian's signature on home.upgraded attests the unsigned events before it: one edited there is caught", async () => {
+    const t = copyFixture();
+    expect((await run(['upgrade'], { env: t.env })).code).toBe(0);
+    const home = Home.open(t.home);
+    const asd = (await home.unlock('asd', PASSWORD))!;
+    const key = home.ledgerKey(asd.record);
+    const l = await Ledger.load(home.ledgerFile, key);
+    const up = l.one<{ seq: number; data: string }>("SELECT seq, data FROM events WHERE type = 'home.upgraded'")!;
+    const before = l.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [up.seq - 1])!;
+    expect(JSON.parse(up.data).priorHead).toEqual({ seq: up.seq - 1, hash: before.hash });
+    // Edit a camera's location before the upgrade and recompute every hash after it (signatures kept).
+    const evs = l.rows<{ seq: number; at: string; type: string; actor: string; data: string }>(
+      'SELECT seq, at, type, actor, data FROM events ORDER BY seq',
+    );
+    let prev = GENESIS_HASH;
+    for (const e of evs) {
+      const data = JSON.parse(e.data) as Record<string, unknown>;
+      if (e.type === 'camera.added') data.location = 'Elsewhere';
+      const hash = chainHash(prev, { ...e, data });
+      l.db.run('UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE seq = ?', [
+        JSON.stringify(data),
+        prev,
+        hash,
+        e.seq,
+      ]);
+      prev = hash;
+    }
+    l.save(home.ledgerFile, key);
+    l.close();
+    const r = await run(['verify'], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stdout).toMatch(
+      new RegExp(`Event #${up.seq} \\(home\\.upgraded, .*\\) by asd is not signed by asd's key`),
+    );
+  });
 
   it('a home made by the previous release is refused until upgraded, then verifies, and old slots are gone', async () => {
     const t = copyFixture();
