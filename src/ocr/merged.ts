@@ -27,7 +27,7 @@ import {
 } from '../core/plate-match.js';
 import { CustodyError } from '../core/errors.js';
 import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
-import { openBlob, sealBlob, subkey } from '../ledger/crypto.js';
+import { openBlob, rememberPredecessors, sealBlob, subkey, withPredecessors } from '../ledger/crypto.js';
 import { fsyncDir } from '../ledger/fsutil.js';
 import type { Home } from '../ledger/home.js';
 import path from 'node:path';
@@ -43,7 +43,9 @@ const rowsContext = (shard: number) => `custody-plates:${shard}:rows`;
 
 /** The merged index's key: a subkey of the evidence key (it holds evidence: plates). */
 export function mergedKey(evidence: Buffer): Buffer {
-  return subkey(evidence, 'plate-index');
+  // After a key rotation an index written before opens with the replaced evidence key's subkey.
+  const [current, ...older] = withPredecessors(evidence).map((k) => subkey(k, 'plate-index'));
+  return rememberPredecessors(current!, older);
 }
 
 export function mergedFile(home: Home): string {
@@ -129,12 +131,13 @@ export class MergedIndex {
       if (n > size - 12) throw damaged('its header is cut short');
       const blob = Buffer.alloc(n);
       fs.readSync(fd, blob, 0, n, size - 8 - n);
-      const plain = openBlob(key, blob, headerContext);
+      const opener = withPredecessors(key).find((k) => openBlob(k, blob, headerContext));
+      const plain = opener && openBlob(opener, blob, headerContext);
       if (!plain) throw damaged('its header does not authenticate');
       const header = JSON.parse(plain.toString('utf8')) as Header;
       if (header.version !== 1 || header.shards !== SHARDS || header.blobs.length !== 4 * SHARDS)
         throw damaged('its header is not of this version');
-      return new MergedIndex(fd, key, header);
+      return new MergedIndex(fd, opener, header);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
