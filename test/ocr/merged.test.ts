@@ -20,6 +20,7 @@ import {
 } from '../../src/ocr/merged.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { parseQuery } from '../../src/core/plate-match.js';
+import { randomKey, rememberPredecessors } from '../../src/ledger/crypto.js';
 import { searchPlates } from '../../src/operations/search.js';
 import { manualClock, newHome, open } from '../ledger/helpers.js';
 
@@ -183,6 +184,14 @@ describe('the merged plate index', () => {
     const before = fs.statSync(mergedFile(s.home)).mtimeMs;
     expect(refreshMergedIndex(s)).toEqual({ replaced: [], dropped: [] });
     expect(fs.statSync(mergedFile(s.home)).mtimeMs).toBe(before);
+  });
+
+  it('opens with a rotated evidence key that remembers the one it replaced (issue 14), and not with an unrelated key', () => {
+    const rotated = rememberPredecessors(randomKey(), [s.master]);
+    const m = MergedIndex.open(s.home, mergedKey(rotated))!;
+    expect(m.header.batches.length).toBe(batches.length);
+    m.close();
+    expect(() => MergedIndex.open(s.home, mergedKey(randomKey()))).toThrow(/does not authenticate/);
   });
 
   it('reads one shard for an exact plate and only the shards of its keys for a fuzzy one', () => {
