@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './lock.js';
 import { CustodyError } from '../core/errors.js';
 
 export function fsyncDir(dir: string): void {
@@ -122,6 +123,9 @@ export function removeLeftoverTemps(dirs: readonly string[]): string[] {
     }
     for (const d of names) {
       if (!d.isFile() || !LEFTOVER_TEMP.test(d.name)) continue;
+      // Another custody process may be writing it now (the lock is held only to commit).
+      const pid = Number(/^\.(?:.+\.)?(\d+)(?:-\d+)?\.tmp$/.exec(d.name)?.[1]);
+      if (pid && pid !== process.pid && processAlive(pid)) continue;
       const f = path.join(dir, d.name);
       try {
         fs.rmSync(f);

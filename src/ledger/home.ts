@@ -32,7 +32,11 @@ import {
 } from './crypto.js';
 import { appendLineDurable, fsyncDir, writeFileAtomic } from './fsutil.js';
 import { GENERATIONS, Ledger } from './ledger.js';
+import { acquireLockSync } from './lock.js';
 import { newSigningKey, type SigningKey, signingKeyFromPem, signWithKey, verifyWithKey } from './signing.js';
+
+/** How deep this process is in `Home.keyringLocked` (the lock is taken at the outermost call). */
+let keyringDepth = 0;
 
 export const HOME_FORMAT = 'custody-home';
 /** 2: keys by role (record and evidence), every event signed by its author (issue 14). */
@@ -244,9 +248,40 @@ export class Home {
     for (let g = 1; g <= 3; g++) fs.rmSync(`${this.keyringFile}.${g}`, { force: true });
   }
 
-  /** Read, change and write the keyring in one step. */
+  /** Read, change and write the keyring in one step (under `keyringLocked`). */
   updateKeyring(change: (k: Keyring) => Keyring): void {
-    this.writeKeyring(change(this.readKeyring()));
+    this.keyringLocked(() => this.writeKeyring(change(this.readKeyring())));
+  }
+
+  /**
+   * Run `fn` holding the keyring's own lock (`keyring.lock`; re-entrant within this process): every
+   * read-change-write of keyring.json, and a rotation from its prepared keyring to its promotion.
+   * Commands run side by side (the ledger's lock is held only to commit), and two changes of the
+   * keyring at once must not lose one of them.
+   */
+  keyringLocked<T>(fn: () => T): T {
+    if (keyringDepth > 0) return fn();
+    const lock = acquireLockSync(this.dir, 'keyring', 10_000, {
+      name: 'keyring.lock',
+      busyMessage: 'The keyring is being changed by',
+    });
+    keyringDepth++;
+    let out: T;
+    try {
+      out = fn();
+    } catch (e) {
+      keyringDepth--;
+      lock.release();
+      throw e;
+    }
+    if (out instanceof Promise)
+      return out.finally(() => {
+        keyringDepth--;
+        lock.release();
+      }) as T;
+    keyringDepth--;
+    lock.release();
+    return out;
   }
 
   /** The format-1 keyring, set aside by `custody upgrade` until the upgrade is complete. */
@@ -303,22 +338,24 @@ export class Home {
 
   /** Seal an operator's keys under their password (the evidence key only if given). */
   async setOperatorKeys(username: string, keys: OperatorKeys, password: string): Promise<void> {
-    const k = this.readKeyring();
-    const box = newBoxKey();
-    const contents: SlotContents = {
-      record: keys.record.toString('base64'),
-      ...(keys.evidence ? { evidence: keys.evidence.toString('base64') } : {}),
-      signingKey: keys.signing.privateKeyPem,
-      box: box.privateKeyPem,
-      recordEpoch: k.epochs?.record ?? 0,
-      evidenceEpoch: k.epochs?.evidence ?? 0,
-    };
-    k.version = 2;
-    k.operators[operatorKeyId(username)] = {
-      ...(await this.sealSlot(username, contents, password)),
-      box: box.publicKey,
-    };
-    this.writeKeyring(k);
+    await this.keyringLocked(async () => {
+      const k = this.readKeyring();
+      const box = newBoxKey();
+      const contents: SlotContents = {
+        record: keys.record.toString('base64'),
+        ...(keys.evidence ? { evidence: keys.evidence.toString('base64') } : {}),
+        signingKey: keys.signing.privateKeyPem,
+        box: box.privateKeyPem,
+        recordEpoch: k.epochs?.record ?? 0,
+        evidenceEpoch: k.epochs?.evidence ?? 0,
+      };
+      k.version = 2;
+      k.operators[operatorKeyId(username)] = {
+        ...(await this.sealSlot(username, contents, password)),
+        box: box.publicKey,
+      };
+      this.writeKeyring(k);
+    });
   }
 
   /**
@@ -433,8 +470,12 @@ export class Home {
    * interrupted before is dropped. A keyring whose keys do not open the ledger is older than it
    * (put back from before a rotation) or tampered with: exit 8. Undefined: the password opens no slot.
    */
-  async openLedger(username: string, password: string): Promise<{ keys: OperatorKeys; ledger: Ledger } | undefined> {
-    const current = await this.unlock(username, password);
+  async openLedger(
+    username: string,
+    password: string,
+    unlocked?: OperatorKeys,
+  ): Promise<{ keys: OperatorKeys; ledger: Ledger } | undefined> {
+    const current = unlocked ?? (await this.unlock(username, password));
     let failure: unknown;
     if (current) {
       try {
@@ -478,11 +519,13 @@ export class Home {
 
   /** Remove an operator's slot (a failed `operator add`); returns it. */
   removeOperatorKey(username: string): WrappedKey | undefined {
-    const k = this.readKeyring();
     const id = operatorKeyId(username);
-    const slot = k.operators[id];
-    delete k.operators[id];
-    this.writeKeyring(k);
+    let slot: WrappedKey | undefined;
+    this.updateKeyring((k) => {
+      slot = k.operators[id];
+      const { [id]: _gone, ...rest } = k.operators;
+      return { ...k, operators: rest };
+    });
     return slot;
   }
 
@@ -552,12 +595,18 @@ export class Home {
     return cp;
   }
 
-  /** Every line of checkpoints.jsonl, in order, with the line itself (the next one's `prev` hashes it). */
-  readCheckpoints(): { checkpoints: CheckpointLine[]; unreadable: number[] } {
+  /**
+   * Every line of checkpoints.jsonl, in order, with the line itself (the next one's `prev` hashes
+   * it); with `upToBytes`, only the lines a session's snapshot saw (later commits append more).
+   */
+  readCheckpoints(upToBytes?: number): { checkpoints: CheckpointLine[]; unreadable: number[] } {
     if (!fs.existsSync(this.checkpointsFile)) return { checkpoints: [], unreadable: [] };
     const checkpoints: CheckpointLine[] = [];
     const unreadable: number[] = [];
-    fs.readFileSync(this.checkpointsFile, 'utf8')
+    const all = fs.readFileSync(this.checkpointsFile);
+    all
+      .subarray(0, upToBytes ?? all.length)
+      .toString('utf8')
       .split('\n')
       .forEach((line, i) => {
         if (!line.trim()) return;
@@ -657,10 +706,11 @@ export interface HomeFile {
 }
 
 /**
- * Files of a home that are never part of a copy of it: the lock, temporary files of an unfinished
- * write, and the files of a purge's re-key not yet settled (src/ledger/batches.ts, "Re-keying").
+ * Files of a home that are never part of a copy of it: the locks (`lock`, `ocr.lock`,
+ * `keyring.lock`, `swap-<drive>.lock`), temporary files of an unfinished write, and the files of a
+ * purge's re-key not yet settled (src/ledger/batches.ts, "Re-keying").
  */
-const NOT_COPIED = /^lock$|(^|\/)\.[^/]+\.tmp$|\.rekey$/;
+const NOT_COPIED = /^(lock|ocr\.lock|keyring\.lock|swap-[^/]+\.lock)$|(^|\/)\.[^/]+\.tmp$|\.rekey$/;
 
 /**
  * Every file of the home a backup copies, with what it is (the one layout function: a file a later

@@ -6,6 +6,7 @@
  * Which events exist, their tables and migrations come from a `LedgerSchema`; a home's ledger
  * uses `LEDGER_SCHEMA`, composed from the feature list in features/index.ts.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -24,13 +25,23 @@ const LEDGER_CONTEXT = 'custody-ledger';
 export const GENERATIONS = 3;
 
 let sqlPromise: Promise<SqlJsStatic> | undefined;
+/** sql.js once loaded: a commit re-opens the newest ledger synchronously (Ledger.fromSealed). */
+let sqlLoaded: SqlJsStatic | undefined;
 export function sqlJs(): Promise<SqlJsStatic> {
   if (!sqlPromise) {
     const require = createRequire(import.meta.url);
     const wasmDir = path.dirname(require.resolve('sql.js/dist/sql-wasm.wasm'));
-    sqlPromise = initSqlJs({ locateFile: (f: string) => path.join(wasmDir, f) });
+    sqlPromise = initSqlJs({ locateFile: (f: string) => path.join(wasmDir, f) }).then((S) => {
+      sqlLoaded = S;
+      return S;
+    });
   }
   return sqlPromise;
+}
+
+/** The SHA-256 of a sealed ledger file's bytes: two reads of the file are the same save iff these match. */
+export function sealedDigest(blob: Uint8Array): string {
+  return createHash('sha256').update(blob).digest('hex');
 }
 
 export type Row = Record<string, SqlValue>;
@@ -86,6 +97,17 @@ export interface ChainProblem {
   reason: string;
 }
 
+/** The sealed bytes of a ledger file; a missing file is an error naming the previous generation. */
+export function readSealed(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CustodyError('notFound', `The ledger ${file} is missing.`, previousGenerationHint(file));
+    throw e;
+  }
+}
+
 export class Ledger {
   readonly db: Database;
   /** The events this ledger accepts, their reducers, derived tables and hold rules. */
@@ -93,6 +115,11 @@ export class Ledger {
   private headSeq: number;
   private headHash: string;
   private dirty = false;
+  /**
+   * The SHA-256 of the sealed file this ledger was loaded from or last saved to (undefined for a
+   * new one): a commit compares it with the file on disk to see whether another process saved since.
+   */
+  sealedSha: string | undefined;
 
   private constructor(db: Database, schema: LedgerSchema) {
     this.db = db;
@@ -116,14 +143,16 @@ export class Ledger {
    * outside custody) is refused whole, naming the previous generation.
    */
   static async load(file: string, key: Buffer, schema: LedgerSchema = LEDGER_SCHEMA): Promise<Ledger> {
-    let blob: Buffer;
-    try {
-      blob = fs.readFileSync(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new CustodyError('notFound', `The ledger ${file} is missing.`, previousGenerationHint(file));
-      throw e;
-    }
+    await sqlJs();
+    return Ledger.fromSealed(readSealed(file), file, key, schema);
+  }
+
+  /**
+   * Open the sealed bytes of `file` (already read), synchronously: sql.js must have been loaded
+   * (any earlier `load` or `createEmpty` did).
+   */
+  static fromSealed(blob: Buffer, file: string, key: Buffer, schema: LedgerSchema = LEDGER_SCHEMA): Ledger {
+    if (!sqlLoaded) throw new Error('sql.js is not loaded yet: open a ledger with Ledger.load first');
     const plain = openBlob(key, blob, LEDGER_CONTEXT);
     if (!plain) {
       throw new CustodyError(
@@ -132,10 +161,9 @@ export class Ledger {
         previousGenerationHint(file),
       );
     }
-    const SQL = await sqlJs();
     let db: Database;
     try {
-      db = new SQL.Database(plain);
+      db = new sqlLoaded.Database(plain);
       db.exec('SELECT count(*) FROM events');
     } catch (e) {
       throw new CustodyError(
@@ -146,7 +174,9 @@ export class Ledger {
       );
     }
     migrate(db, schema);
-    return new Ledger(db, schema);
+    const ledger = new Ledger(db, schema);
+    ledger.sealedSha = sealedDigest(blob);
+    return ledger;
   }
 
   get head(): { seq: number; hash: string } {
@@ -214,8 +244,10 @@ export class Ledger {
   /** Encrypt and write atomically, keeping the previous generations. */
   save(file: string, key: Buffer): void {
     const plain = this.db.export();
-    writeFileAtomic(file, sealBlob(key, plain, LEDGER_CONTEXT), { keep: GENERATIONS });
+    const sealed = sealBlob(key, plain, LEDGER_CONTEXT);
+    writeFileAtomic(file, sealed, { keep: GENERATIONS });
     this.dirty = false;
+    this.sealedSha = sealedDigest(sealed);
   }
 
   /** Re-walk the chain: each event's hash from its predecessor; returns the first mismatch. */

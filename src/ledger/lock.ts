@@ -1,6 +1,7 @@
 /**
- * One writer at a time: an exclusive lock file created with O_EXCL. A second process waits
- * briefly, then says who holds the lock. A lock left by a process that no longer runs is
+ * One writer at a time: an exclusive lock file created with O_EXCL, held only while a commit
+ * writes the ledger (see session.ts); other locks of the home (`ocr.lock`) use the same file
+ * format. A second process waits briefly, then says who holds the lock. A lock left by a process that no longer runs is
  * reported (never silently broken): `custody unlock` removes it after a look.
  */
 import fs from 'node:fs';
@@ -50,53 +51,105 @@ export function releaseAllLocks(): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-export async function acquireLock(homeDir: string, command: string, waitMs: number): Promise<HeldLock> {
-  const file = path.join(homeDir, 'lock');
-  const mine: LockInfo = {
+/** One attempt: the lock, or who holds it (a stale holder is an error at once). */
+function tryAcquire(file: string, mine: LockInfo, breakStale = false): HeldLock | { holder: LockInfo | undefined } {
+  try {
+    const fd = fs.openSync(file, 'wx', 0o600);
+    fs.writeSync(fd, JSON.stringify(mine));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    let released = false;
+    const lock: HeldLock = {
+      release() {
+        if (released) return;
+        released = true;
+        held.delete(lock);
+        const now = readLock(file);
+        if (now && now.pid === mine.pid && now.host === mine.host) fs.rmSync(file, { force: true });
+      },
+    };
+    held.add(lock);
+    return lock;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const holder = readLock(file);
+  if (holder && isStale(holder) && breakStale) {
+    fs.rmSync(file, { force: true });
+    return tryAcquire(file, mine, false);
+  }
+  if (holder && isStale(holder)) {
+    throw new CustodyError(
+      'locked',
+      `A stale lock was left by \`${holder.command}\` (process ${holder.pid}, ${holder.user}, since ${holder.since}), which is no longer running.`,
+      'Make sure no custody command is running, then run `custody unlock`; `custody verify` afterwards checks the ledger.',
+    );
+  }
+  return { holder };
+}
+
+function busy(holder: LockInfo | undefined, what: string): CustodyError {
+  const who = holder
+    ? `\`${holder.command}\` (process ${holder.pid} on ${holder.host}, ${holder.user}, since ${holder.since})`
+    : 'another custody process';
+  return new CustodyError('locked', `${what} ${who}.`, 'Wait for it to finish, then try again.');
+}
+
+function lockInfo(command: string): LockInfo {
+  return {
     pid: process.pid,
     host: os.hostname(),
     user: os.userInfo().username,
     command,
     since: new Date().toISOString(),
   };
+}
+
+export interface LockOptions {
+  /** The lock file's name in the home. @default 'lock' (the ledger's write lock) */
+  name?: string;
+  /** The start of the error when it stays busy. @default 'The home is in use by' */
+  busyMessage?: string;
+  /** Take over a lock whose process is gone (for a lock that guards nothing a crash can leave half-done). */
+  breakStale?: boolean;
+}
+
+/**
+ * Take the lock `name` of the home, waiting up to `waitMs` for its holder. The ledger's write lock
+ * (`lock`) is held only while a commit writes (or an exclusive step runs), never at a prompt.
+ */
+export async function acquireLock(
+  homeDir: string,
+  command: string,
+  waitMs: number,
+  o: LockOptions = {},
+): Promise<HeldLock> {
+  const file = path.join(homeDir, o.name ?? 'lock');
+  const mine = lockInfo(command);
   const deadline = Date.now() + waitMs;
   for (;;) {
-    try {
-      const fd = fs.openSync(file, 'wx', 0o600);
-      fs.writeSync(fd, JSON.stringify(mine));
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      let released = false;
-      const lock: HeldLock = {
-        release() {
-          if (released) return;
-          released = true;
-          held.delete(lock);
-          const now = readLock(file);
-          if (now && now.pid === mine.pid && now.host === mine.host) fs.rmSync(file, { force: true });
-        },
-      };
-      held.add(lock);
-      return lock;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = readLock(file);
-    if (holder && isStale(holder)) {
-      throw new CustodyError(
-        'locked',
-        `A stale lock was left by \`${holder.command}\` (process ${holder.pid}, ${holder.user}, since ${holder.since}), which is no longer running.`,
-        'Make sure no custody command is running, then run `custody unlock`; `custody verify` afterwards checks the ledger.',
-      );
-    }
-    if (Date.now() >= deadline) {
-      const who = holder
-        ? `\`${holder.command}\` (process ${holder.pid} on ${holder.host}, ${holder.user}, since ${holder.since})`
-        : 'another custody process';
-      throw new CustodyError('locked', `The home is in use by ${who}.`, 'Wait for it to finish, then try again.');
-    }
+    const got = tryAcquire(file, mine, o.breakStale);
+    if (!('holder' in got)) return got;
+    if (Date.now() >= deadline) throw busy(got.holder, o.busyMessage ?? 'The home is in use by');
     await sleep(Math.min(200, Math.max(10, deadline - Date.now())));
+  }
+}
+
+/**
+ * The same, blocking the thread while it waits (commits are synchronous and short; worker
+ * threads, such as the plate readers, go on meanwhile).
+ */
+export function acquireLockSync(homeDir: string, command: string, waitMs: number, o: LockOptions = {}): HeldLock {
+  const file = path.join(homeDir, o.name ?? 'lock');
+  const mine = lockInfo(command);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const got = tryAcquire(file, mine, o.breakStale);
+    if (!('holder' in got)) return got;
+    if (Date.now() >= deadline) throw busy(got.holder, o.busyMessage ?? 'The home is in use by');
+    sleepSync(Math.min(50, Math.max(5, deadline - Date.now())));
   }
 }
 

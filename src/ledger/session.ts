@@ -25,8 +25,9 @@ import {
   type PreparedRotation,
   type RotationPlan,
 } from './home.js';
-import { GENERATIONS, type Ledger } from './ledger.js';
-import { acquireLock, type HeldLock } from './lock.js';
+import { GENESIS_HASH } from './canonical.js';
+import { GENERATIONS, Ledger, readSealed, sealedDigest, sqlJs } from './ledger.js';
+import { acquireLock, acquireLockSync, type HeldLock } from './lock.js';
 
 export interface Credentials {
   username: string;
@@ -136,22 +137,69 @@ export function operatorRowJson(r: OperatorRow) {
   };
 }
 
+/** An event appended in this session and not yet committed (replayed onto a newer ledger at commit). */
+interface PendingEvent {
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface SessionOptions {
+  /** The command line, recorded in the lock while a commit writes. */
+  command: string;
+  /** How long a commit waits for another process's commit. @default 5000 */
+  lockWaitMs?: number;
+  /** A lock the caller holds for the whole session (`restore`): commits write this ledger as it is. */
+  heldLock?: HeldLock;
+  /** How much of checkpoints.jsonl belongs to the snapshot this session read. */
+  checkpointsSeen?: number;
+}
+
+/**
+ * A logged-in operator's view of the home. It reads a snapshot of the ledger taken at log-in and
+ * holds no lock while it works, asks or waits; the home's write lock is taken only to commit
+ * (and for `exclusive` steps). A commit re-reads the ledger under the lock: if another process
+ * saved since the snapshot, this session's new events are appended after theirs (nothing of
+ * theirs is lost), unless one of theirs changed the same drive, camera, batch, request, … as one
+ * of ours: then nothing is saved and the command says so (`conflict`, exit 6).
+ */
 export class Session {
   readonly home: Home;
-  readonly ledger: Ledger;
   private currentKeys: OperatorKeys;
   readonly operator: Operator;
   readonly clock: Clock;
-  private lock: HeldLock;
+  private current: Ledger;
+  private readonly command: string;
+  private readonly lockWaitMs: number;
+  private readonly heldLock: HeldLock | undefined;
+  private lock: HeldLock | undefined;
+  private lockDepth = 0;
+  /** The chain head of the file this session's view was read from (before its own pending events). */
+  private base: { seq: number; hash: string };
+  private pending: PendingEvent[] = [];
+  /** The chain head at which this session last read the state it decides on (at log-in, at each commit). */
+  private viewSeq: number;
+  /** Bytes of checkpoints.jsonl that cover this session's view (verify reads no further). */
+  checkpointsSeen: number | undefined;
   private closed = false;
 
-  constructor(home: Home, ledger: Ledger, keys: OperatorKeys, operator: Operator, clock: Clock, lock: HeldLock) {
+  constructor(home: Home, ledger: Ledger, keys: OperatorKeys, operator: Operator, clock: Clock, o: SessionOptions) {
     this.home = home;
-    this.ledger = ledger;
+    this.current = ledger;
     this.currentKeys = keys;
     this.operator = operator;
     this.clock = clock;
-    this.lock = lock;
+    this.command = o.command;
+    this.lockWaitMs = o.lockWaitMs ?? 5000;
+    this.heldLock = o.heldLock;
+    this.checkpointsSeen = o.checkpointsSeen;
+    this.base = ledger.head;
+    this.viewSeq = ledger.head.seq;
+  }
+
+  /** The ledger as this session sees it: its snapshot, its own events, and what each commit brought in. */
+  get ledger(): Ledger {
+    return this.current;
   }
 
   /** The operator's keys: the record key, the evidence key if their role has it, their signing key. */
@@ -166,19 +214,25 @@ export class Session {
    * old keyring and ledger; a crash after the save is completed at the next log-in.
    */
   async rotateKeys(plan: RotationPlan, append: (r: PreparedRotation) => void): Promise<PreparedRotation> {
-    const before = this.currentKeys;
-    const prepared = await this.home.prepareRotation(before, plan);
-    try {
-      append(prepared);
-      this.currentKeys = prepared.keys;
-      this.commit();
-    } catch (e) {
-      this.currentKeys = before;
-      this.home.discardNextKeyring();
-      throw e;
-    }
-    this.home.promoteNextKeyring();
-    return prepared;
+    // Under the write lock (no commit of another command meanwhile, and on the newest ledger) and
+    // the keyring's lock, from the prepared keyring to its promotion.
+    return this.exclusive(() =>
+      this.home.keyringLocked(async () => {
+        const before = this.currentKeys;
+        const prepared = await this.home.prepareRotation(before, plan);
+        try {
+          append(prepared);
+          this.currentKeys = prepared.keys;
+          this.commit();
+        } catch (e) {
+          this.currentKeys = before;
+          this.home.discardNextKeyring();
+          throw e;
+        }
+        this.home.promoteNextKeyring();
+        return prepared;
+      }),
+    );
   }
 
   /**
@@ -197,7 +251,7 @@ export class Session {
 
   private cachedSettings: Settings | undefined;
 
-  /** The policy settings, read once per session (every event's timestamp needs the time zone). */
+  /** The policy settings, read once per view (every event's timestamp needs the time zone). */
   get settings(): Settings {
     if (!this.cachedSettings) {
       const rows = this.ledger.rows<{ key: string; value: string }>('SELECT key, value FROM settings');
@@ -217,7 +271,8 @@ export class Session {
 
   /** Append an event authored (and signed) by the logged-in operator. */
   append(type: string, data: Record<string, unknown>): void {
-    this.ledger.append(type, this.operator.username, this.now(), data, this.keys.signing);
+    const e = this.ledger.append(type, this.operator.username, this.now(), data, this.keys.signing);
+    this.pending.push({ type, at: e.at, data: e.data as Record<string, unknown> });
     if (type === 'settings.changed') this.cachedSettings = undefined;
   }
 
@@ -226,33 +281,226 @@ export class Session {
     return r ? operatorFromRow(r) : undefined;
   }
 
-  /**
-   * Save the ledger atomically and sign a checkpoint of its head, all or nothing: the checkpoint
-   * is signed before anything is written (a signing key that cannot be opened changes nothing),
-   * and if the checkpoint cannot be appended the saved ledger is put back.
-   */
-  commit(): void {
-    if (!this.ledger.hasUnsavedChanges) return;
-    const checkpoint = this.home.signCheckpoint(this.ledger, this.keys.signing, this.now(), this.keys.recordEpoch);
-    this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
+  /** Run `fn` holding the home's write lock (re-entrant within this session). */
+  private underLock<T>(fn: () => T): T {
+    if (this.heldLock || this.lockDepth > 0) return fn();
+    this.lock = acquireLockSync(this.home.dir, this.command, this.lockWaitMs);
+    this.lockDepth++;
     try {
-      this.home.appendCheckpoint(checkpoint);
-    } catch (e) {
-      undoAtomicWrite(this.home.ledgerFile, GENERATIONS);
-      throw e;
+      return fn();
+    } finally {
+      this.lockDepth--;
+      this.lock.release();
+      this.lock = undefined;
     }
   }
 
-  /** Release the lock. Changes not committed are dropped (the file on disk is untouched). */
+  /**
+   * Under the lock: bring this session's view up to the file on disk. If another process saved
+   * since the view was read, open its ledger and append this session's pending events to it
+   * (refused, with nothing saved, if they touch what the other process changed).
+   */
+  private catchUp(): void {
+    if (this.heldLock) return;
+    const sealed = readSealed(this.home.ledgerFile);
+    const moved = sealedDigest(sealed) !== this.ledger.sealedSha;
+    const target = moved ? this.openNewest(sealed) : this.current;
+    try {
+      if (moved && this.base.seq > 0) {
+        const atBase = target.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [this.base.seq]);
+        if (atBase?.hash !== this.base.hash)
+          throw new CustodyError(
+            'conflict',
+            `The ledger was replaced while \`${this.command}\` ran (event #${this.base.seq} is no longer the one it read); nothing of this step was saved.`,
+            'Run `custody verify`, then the command again.',
+          );
+      }
+      // What others recorded after the state this session decided on (and before its own events).
+      const theirsUpTo = moved ? target.head.seq : this.base.seq;
+      if (this.pending.length > 0 && theirsUpTo > this.viewSeq) this.refuseClash(target, theirsUpTo);
+      if (moved)
+        for (const p of this.pending) {
+          try {
+            target.append(p.type, this.operator.username, p.at, p.data, this.keys.signing);
+          } catch (e) {
+            throw new CustodyError(
+              'conflict',
+              `While \`${this.command}\` ran another command changed the ledger so that its ${p.type} no longer applies; nothing of this step was saved.`,
+              'Run the command again.',
+              { cause: e },
+            );
+          }
+        }
+    } catch (e) {
+      if (moved) target.close();
+      throw e;
+    }
+    if (!moved) return;
+    const before = this.current;
+    this.current = target;
+    this.base = this.baseOf(target);
+    this.cachedSettings = undefined;
+    before.close();
+  }
+
+  /** The ledger another process saved, under this session's key (a rotation since log-in: conflict). */
+  private openNewest(sealed: Buffer): Ledger {
+    try {
+      return Ledger.fromSealed(sealed, this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
+    } catch (e) {
+      if (!(e instanceof CustodyError && e.code === 'integrity')) throw e;
+      throw new CustodyError(
+        'conflict',
+        `The ledger saved by another command no longer opens with the keys \`${this.command}\` logged in with (an operator was disabled or a password changed meanwhile); nothing of this step was saved.`,
+        'Run the command again: it logs in with the new keys. If nobody changed keys, run `custody verify`.',
+        { cause: e },
+      );
+    }
+  }
+
+  /** Refuse to save if another process's event since `viewSeq` changed what one of ours changes. */
+  private refuseClash(ledger: Ledger, upTo: number): void {
+    const theirs = ledger.rows<{ type: string; actor: string; data: string }>(
+      'SELECT type, actor, data FROM events WHERE seq > ? AND seq <= ? ORDER BY seq',
+      [this.viewSeq, upTo],
+    );
+    const clash = firstClash(
+      this.pending,
+      theirs.map((t) => ({ type: t.type, actor: t.actor, data: JSON.parse(t.data) as Record<string, unknown> })),
+    );
+    if (clash)
+      throw new CustodyError(
+        'conflict',
+        `While \`${this.command}\` ran, ${clash.actor} recorded ${clash.type} for ${clash.entity}, which this step also changes; nothing of this step was saved.`,
+        'Look at it again (`custody log`), then run the command again: what was saved before is kept and it resumes.',
+      );
+  }
+
+  /** The head of `ledger` before this session's pending events. */
+  private baseOf(ledger: Ledger): { seq: number; hash: string } {
+    const seq = ledger.head.seq - this.pending.length;
+    const r = ledger.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [seq]);
+    return { seq, hash: r?.hash ?? GENESIS_HASH };
+  }
+
+  /**
+   * Save the ledger atomically and sign a checkpoint of its head, all or nothing, holding the
+   * write lock only meanwhile: the checkpoint is signed before anything is written (a signing key
+   * that cannot be opened changes nothing), and if the checkpoint cannot be appended the saved
+   * ledger is put back. Events another process committed since this session read the ledger are
+   * kept: this session's are appended after them (see `catchUp`).
+   */
+  commit(): void {
+    if (!this.ledger.hasUnsavedChanges) return;
+    this.underLock(() => {
+      this.catchUp();
+      const checkpoint = this.home.signCheckpoint(this.ledger, this.keys.signing, this.now(), this.keys.recordEpoch);
+      this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
+      try {
+        this.home.appendCheckpoint(checkpoint);
+      } catch (e) {
+        undoAtomicWrite(this.home.ledgerFile, GENERATIONS);
+        throw e;
+      }
+      this.pending = [];
+      this.base = this.ledger.head;
+      this.viewSeq = this.base.seq;
+      this.checkpointsSeen = fileSize(this.home.checkpointsFile);
+    });
+  }
+
+  /**
+   * Run `fn` holding the write lock, on the newest ledger (this session's pending events are
+   * committed first): for a step that decides on the current state and changes files besides the
+   * ledger (the keyring, keys destroyed by a purge). Never around a prompt.
+   */
+  async exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.heldLock || this.lockDepth > 0) return fn();
+    this.lock = await acquireLock(this.home.dir, this.command, this.lockWaitMs);
+    this.lockDepth++;
+    try {
+      if (this.ledger.hasUnsavedChanges) this.commit();
+      else {
+        this.catchUp();
+        this.checkpointsSeen = fileSize(this.home.checkpointsFile);
+      }
+      return await fn();
+    } finally {
+      this.lockDepth--;
+      this.lock.release();
+      this.lock = undefined;
+    }
+  }
+
+  /** Release any lock still held. Changes not committed are dropped (the file on disk is untouched). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
       this.ledger.close();
     } finally {
-      this.lock.release();
+      this.lock?.release();
     }
   }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Events that only record (an access, a failed log-in, a health check): they never clash. */
+const RECORD_ONLY = new Set(['access.recorded', 'auth.failed', 'health.checked']);
+/** The keys of an event's data that name a thing of the home (the same thing under one name). */
+const ENTITY_KEYS: Record<string, string> = {
+  drive: 'drive',
+  replacement: 'drive',
+  camera: 'camera',
+  batch: 'batch',
+  swap: 'swap',
+  request: 'request',
+  requestId: 'request',
+  agency: 'agency',
+  receipt: 'receipt',
+  release: 'release',
+  breach: 'breach',
+  hold: 'hold',
+  problem: 'problem',
+  username: 'operator',
+  contractor: 'contractor',
+  permit: 'permit',
+  purge: 'purge',
+};
+
+/** "drive D003", "batch B…": the things an event changes. */
+export function entitiesOf(type: string, data: Record<string, unknown>): string[] {
+  const out = new Set<string>();
+  for (const [k, v] of Object.entries(data)) {
+    const kind = ENTITY_KEYS[k] ?? (k === 'batches' ? 'batch' : k === 'drives' ? 'drive' : undefined);
+    if (!kind) continue;
+    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' && x) out.add(`${kind} ${x}`);
+  }
+  // An event that creates a thing names it `id`: the thing is its type's first word.
+  if (typeof data.id === 'string') out.add(`${type.split('.')[0]} ${data.id}`);
+  return [...out];
+}
+
+/** The first event of another process that changed something one of `ours` changes too. */
+function firstClash(
+  ours: PendingEvent[],
+  theirs: { type: string; actor: string; data: Record<string, unknown> }[],
+): { entity: string; type: string; actor: string } | undefined {
+  const mine = new Set(ours.filter((p) => !RECORD_ONLY.has(p.type)).flatMap((p) => entitiesOf(p.type, p.data)));
+  if (mine.size === 0) return undefined;
+  for (const t of theirs) {
+    if (RECORD_ONLY.has(t.type)) continue;
+    const hit = entitiesOf(t.type, t.data).find((e) => mine.has(e));
+    if (hit) return { entity: hit, type: t.type, actor: t.actor };
+  }
+  return undefined;
 }
 
 /** A home of an earlier format is opened only by `custody upgrade`. */
@@ -284,81 +532,120 @@ export function refuseKeyringFromBefore(home: Home, ledger: Ledger): void {
   );
 }
 
+/**
+ * Log in and read a snapshot of the ledger. No lock is held during the log-in slow-down or
+ * afterwards: the write lock is taken for a moment to read the ledger file and the checkpoints
+ * that cover it together, and again by each commit.
+ */
 export async function openSession(o: OpenOptions): Promise<Session> {
   const home = Home.open(o.homeDir);
   requireCurrentFormat(home);
-  const lock = await acquireLock(home.dir, o.command, o.lockWaitMs ?? 5000);
-  try {
-    const { username, password } = o.credentials;
-    const failures = readFailures(home.authLogFile);
-    const now = o.clock();
-    const recent = failures.filter(
-      (f) => f.username === username && now.getTime() - Date.parse(f.at) < FAILURE_WINDOW_MS,
-    ).length;
-    const delay = failureDelayMs(recent);
-    if (delay > 0) await (o.sleep ?? realSleep)(delay);
+  const lockWaitMs = o.lockWaitMs ?? 5000;
+  const { username, password } = o.credentials;
+  const failures = readFailures(home.authLogFile);
+  const now = o.clock();
+  const recent = failures.filter(
+    (f) => f.username === username && now.getTime() - Date.parse(f.at) < FAILURE_WINDOW_MS,
+  ).length;
+  const delay = failureDelayMs(recent);
+  if (delay > 0) await (o.sleep ?? realSleep)(delay);
 
-    const opened = await home.openLedger(username, password);
-    if (!opened) {
-      // Policy §5 / §9: a wrong password is logged (auth.log until the next successful log-in
-      // takes it into the ledger; the ledger cannot be opened without a key).
-      appendLineDurable(home.authLogFile, JSON.stringify({ username, at: now.toISOString() }));
-      throw new CustodyError(
-        'auth',
-        `Log-in failed for "${username}": unknown operator or wrong password.`,
-        recent + 1 >= 3
-          ? 'Repeated failures are logged and each further attempt waits longer.'
-          : 'Check the username (CUSTODY_USER) and the password.',
-      );
-    }
-    const { keys, ledger } = opened;
-    const row = operatorRow(ledger, username);
-    if (!row) {
-      ledger.close();
-      throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator.`);
-    }
-    const operator = operatorFromRow(row);
-    refuseKeyringFromBefore(home, ledger);
-    if (operator.status === 'disabled') {
-      ledger.close();
-      throw new CustodyError('auth', `Operator ${username} is disabled.`, 'Ask the custodian.');
-    }
-    if (!isRole(operator.role))
-      throw new CustodyError('integrity', `Operator ${username} has an unknown role ${operator.role}.`);
-    if (!o.allowUntrained) requireTrained(username, operator.training);
-
-    const session = new Session(home, ledger, keys, operator, o.clock, lock);
-    // A purge's re-key cut short is finished (committed) or undone (not): src/ledger/batches.ts.
-    settleRekeys(home);
-    // A save interrupted (killed, power cut) leaves its temporary file; with the lock held, none is live.
-    removeLeftoverTemps(
-      [home.dir, ...['segments', 'keys', 'documents', 'signing', 'store'].map((d) => home.file(d))].concat(
-        ledger
-          .rows<{ id: string }>("SELECT id FROM batches WHERE status = 'importing'")
-          .map((b) => home.file('store', b.id)),
-      ),
+  // Policy §5 / §9: a wrong password is logged (auth.log until the next successful log-in
+  // takes it into the ledger; the ledger cannot be opened without a key).
+  const failed = () => {
+    appendLineDurable(home.authLogFile, JSON.stringify({ username, at: now.toISOString() }));
+    return new CustodyError(
+      'auth',
+      `Log-in failed for "${username}": unknown operator or wrong password.`,
+      recent + 1 >= 3
+        ? 'Repeated failures are logged and each further attempt waits longer.'
+        : 'Check the username (CUSTODY_USER) and the password.',
     );
+  };
+  // The password is checked (scrypt) before the lock is taken: a log-in holds it only to read
+  // (a new password after a rotation cut short opens keyring.next.json only: Home.openLedger).
+  const unlocked = await home.unlock(username, password);
+  if (!unlocked && !fs.existsSync(home.nextKeyringFile)) throw failed();
+  await sqlJs();
+  // The ledger and the checkpoints that cover it are read together, under the write lock for a
+  // moment; a purge's re-key or a key rotation cut short is settled first (src/ledger/batches.ts,
+  // Home.openLedger).
+  const snapshot = await acquireLock(home.dir, o.command, lockWaitMs);
+  let opened: { keys: OperatorKeys; ledger: Ledger } | undefined;
+  let checkpointsSeen: number;
+  try {
+    settleRekeys(home);
+    opened = await home.openLedger(username, password, unlocked);
     // An upgrade interrupted after home.json was written: its last step.
-    if (fs.existsSync(home.legacyKeyringFile)) home.finishUpgrade();
+    if (opened && fs.existsSync(home.legacyKeyringFile)) home.finishUpgrade();
+    checkpointsSeen = fileSize(home.checkpointsFile);
+    // A save interrupted (killed, power cut) leaves its temporary file; one of a running process is live.
+    removeLeftoverTemps([home.dir, ...['segments', 'keys', 'documents', 'signing'].map((d) => home.file(d))]);
+  } finally {
+    snapshot.release();
+  }
+  if (!opened) throw failed();
+  const { keys, ledger } = opened;
+  const row = operatorRow(ledger, username);
+  if (!row) {
+    ledger.close();
+    throw new CustodyError('auth', `Log-in failed for "${username}": unknown operator.`);
+  }
+  const operator = operatorFromRow(row);
+  refuseKeyringFromBefore(home, ledger);
+  if (operator.status === 'disabled') {
+    ledger.close();
+    throw new CustodyError('auth', `Operator ${username} is disabled.`, 'Ask the custodian.');
+  }
+  if (!isRole(operator.role)) {
+    ledger.close();
+    throw new CustodyError('integrity', `Operator ${username} has an unknown role ${operator.role}.`);
+  }
+  if (!o.allowUntrained)
+    try {
+      requireTrained(username, operator.training);
+    } catch (e) {
+      ledger.close();
+      throw e;
+    }
+
+  const session = new Session(home, ledger, keys, operator, o.clock, {
+    command: o.command,
+    lockWaitMs,
+    checkpointsSeen,
+  });
+  try {
+    removeLeftoverTemps(
+      ledger
+        .rows<{ id: string }>("SELECT id FROM batches WHERE status = 'importing'")
+        .map((b) => home.file('store', b.id)),
+    );
     // Kept documents sealed with the evidence key by an older custody join the record (every role).
     moveDocumentsToRecord(home, keys);
-    if (failures.length > 0) {
-      // Take the failed log-ins into the chain, one event per username, then clear auth.log.
-      const byUser = new Map<string, FailedLogin[]>();
-      for (const f of failures) byUser.set(f.username, [...(byUser.get(f.username) ?? []), f]);
-      for (const [u, fs_] of byUser)
-        session.append('auth.failed', {
-          username: u,
-          count: fs_.length,
-          firstAt: fs_[0]!.at,
-          lastAt: fs_[fs_.length - 1]!.at,
-        });
-      session.commit();
-      writeFileAtomic(home.authLogFile, '');
-    }
+    if (failures.length > 0) await takeFailuresIn(session);
     return session;
   } catch (e) {
-    lock.release();
+    session.close();
     throw e;
   }
+}
+
+/** Take the failed log-ins into the chain, one event per username, then clear auth.log (under the lock). */
+async function takeFailuresIn(session: Session): Promise<void> {
+  const home = session.home;
+  await session.exclusive(() => {
+    const failures = readFailures(home.authLogFile);
+    if (failures.length === 0) return;
+    const byUser = new Map<string, FailedLogin[]>();
+    for (const f of failures) byUser.set(f.username, [...(byUser.get(f.username) ?? []), f]);
+    for (const [u, fs_] of byUser)
+      session.append('auth.failed', {
+        username: u,
+        count: fs_.length,
+        firstAt: fs_[0]!.at,
+        lastAt: fs_[fs_.length - 1]!.at,
+      });
+    session.commit();
+    writeFileAtomic(home.authLogFile, '');
+  });
 }

@@ -173,7 +173,7 @@ export async function verifyLedger(s: Session): Promise<VerifyReport> {
   const sigs = eventSignatureProblems(s.ledger, keys, s.home.json.version);
   problems.push(...sigs.problems);
   const cert = s.home.certificatePem();
-  const { checkpoints, unreadable } = s.home.readCheckpoints();
+  const { checkpoints, unreadable } = s.home.readCheckpoints(s.checkpointsSeen);
   for (const line of unreadable) problems.push(`Checkpoint line ${line} of checkpoints.jsonl is unreadable.`);
   problems.push(...checkpointChainProblems(checkpoints));
   let valid = 0;

@@ -147,6 +147,11 @@ function prepareLocation(s: Session, dir: string): BackupManifest | undefined {
  * leaves the previous backup as it was; a refused location records nothing.
  */
 export async function backup(s: Session, o: BackupInput): Promise<BackupOutcome> {
+  // The home is copied as one state: no commit (nor a purge) changes it while the backup is written.
+  return s.exclusive(() => backupNow(s, o));
+}
+
+async function backupNow(s: Session, o: BackupInput): Promise<BackupOutcome> {
   const evidence = s.master;
   const dir = path.resolve(o.to);
   const reason = o.reason ?? 'backup';

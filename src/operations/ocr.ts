@@ -1,5 +1,7 @@
 /** Plate reading as a queue: every image not yet read (or one batch); the swap never waits for it. */
 import os from 'node:os';
+import { CustodyError } from '../core/errors.js';
+import { acquireLock } from '../ledger/lock.js';
 import type { Session } from '../ledger/session.js';
 import type { OcrProgress, OcrSummary } from '../ocr/queue.js';
 
@@ -19,10 +21,32 @@ export interface ReadPlatesInput {
 
 /** Read plates for every image not yet read (or one batch). Used by `ocr` and by the swap. */
 export async function readPlates(s: Session, o: ReadPlatesInput = {}): Promise<OcrSummary> {
+  // One plate reader at a time (two would write the same readings files); other commands go on:
+  // the ledger's write lock is taken only for each batch's commits.
+  const running = await acquireLock(s.home.dir, 'ocr', 0, {
+    name: 'ocr.lock',
+    busyMessage: 'Plate reading is already running:',
+    // A run that was killed resumes: what it read is saved with its batch.
+    breakStale: true,
+  }).catch((e: unknown) => {
+    if (e instanceof CustodyError && e.code === 'locked')
+      throw new CustodyError(
+        'locked',
+        e.message,
+        'It reads every image not yet read; run `custody ocr` again after it ends for anything imported since it began.',
+      );
+    throw e;
+  });
   const { createPlateReader } = await import('../ocr/reader.js');
   const { runOcr } = await import('../ocr/queue.js');
   const workers = o.workers ?? Math.max(1, os.availableParallelism());
-  const reader = await createPlateReader({ workers });
+  let reader: Awaited<ReturnType<typeof createPlateReader>>;
+  try {
+    reader = await createPlateReader({ workers });
+  } catch (e) {
+    running.release();
+    throw e;
+  }
   try {
     return await runOcr(s, reader, {
       reread: o.reread,
@@ -33,6 +57,7 @@ export async function readPlates(s: Session, o: ReadPlatesInput = {}): Promise<O
       onProgress: o.onProgress,
     });
   } finally {
+    running.release();
     await reader.end();
   }
 }

@@ -360,29 +360,33 @@ export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseIn
   const drive = plan.how === 'drive' ? plan.drive : undefined;
   // The release is appended first so the receipt carries the ledger head that records it; the
   // receipt is written before the commit, so a release is never on record without its receipt.
-  recordRelease(s, plan.target.pass, {
-    query: disclosedQuery(plan),
-    results: Number(out.event.files ?? 0),
-    receipt: plan.receiptNumber,
-    kind: plan.how === 'drive' ? 'drive' : 'bag',
-    release: out.event,
-    drive: drive?.id,
-    camera: typeof out.event.camera === 'string' ? out.event.camera : undefined,
-    ackDays: plan.target.ackDays,
-    via: plan.target.via,
+  // The write lock is held from the append to the commit: the head printed is the one saved.
+  const ledgerHead = await s.exclusive(async () => {
+    recordRelease(s, plan.target.pass, {
+      query: disclosedQuery(plan),
+      results: Number(out.event.files ?? 0),
+      receipt: plan.receiptNumber,
+      kind: plan.how === 'drive' ? 'drive' : 'bag',
+      release: out.event,
+      drive: drive?.id,
+      camera: typeof out.event.camera === 'string' ? out.event.camera : undefined,
+      ackDays: plan.target.ackDays,
+      via: plan.target.via,
+    });
+    const head = s.ledger.head.hash;
+    const pdf = await writeReceipt(s, plan, out.handedOver, head, receiptFile, out.bag, o.mode);
+    s.commit();
+    s.append('receipt.issued', {
+      receipt: plan.receiptNumber,
+      request: req.id,
+      sha256: sha256Hex(pdf),
+      file: receiptFile,
+      ledgerHead: head,
+      ...(drive ? { drive: drive.id } : {}),
+    });
+    s.commit();
+    return head;
   });
-  const ledgerHead = s.ledger.head.hash;
-  const pdf = await writeReceipt(s, plan, out.handedOver, ledgerHead, receiptFile, out.bag, o.mode);
-  s.commit();
-  s.append('receipt.issued', {
-    receipt: plan.receiptNumber,
-    request: req.id,
-    sha256: sha256Hex(pdf),
-    file: receiptFile,
-    ledgerHead,
-    ...(drive ? { drive: drive.id } : {}),
-  });
-  s.commit();
   return { release: releaseJson(findRelease(s, plan.receiptNumber)), receiptFile, ledgerHead, bag: out.bag };
 }
 

@@ -9,6 +9,7 @@
  * prompts or prints.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { BatchFiles } from '../ledger/batches.js';
 import { listCameras } from '../ledger/cameras.js';
@@ -20,6 +21,7 @@ import {
   type InstallVerdict,
   spareOrStoredDrives,
 } from '../ledger/drives.js';
+import { acquireLock, type HeldLock, isStale, readLock } from '../ledger/lock.js';
 import type { Session } from '../ledger/session.js';
 import {
   findSwap,
@@ -147,12 +149,38 @@ export function swapInProgress(s: Session, driveId?: string): SwapProgress | und
   return ready.length === 1 ? ready[0] : undefined;
 }
 
-/** Every unfinished swap, for the log-in line: "swap S… of D001 (CAM-01) stopped before …". */
-export function unfinishedSwapLines(s: Session): string[] {
-  return openSwaps(s).map((w) => {
-    const p = swapProgress(s, w);
-    return `Due: swap ${w.id} of drive ${w.drive_id} (camera ${w.camera_id}) is unfinished: recorded ${recordedSteps(p).join('; ')}. Run \`custody swap\` with the drive to finish it from ${nextStep(p)}.`;
+const driveLockName = (drive: string) => `swap-${drive}.lock`;
+
+/**
+ * A swap holds its drive while it runs (other commands go on: the ledger's write lock is taken
+ * only to commit): a second swap of the same drive at once is refused before it asks anything.
+ */
+export function claimDrive(s: Session, drive: string): Promise<HeldLock> {
+  return acquireLock(s.home.dir, 'swap', 0, {
+    name: driveLockName(drive),
+    busyMessage: `Drive ${drive} is being swapped now by`,
+    // A swap that was killed is resumed by the next one: its steps are on the record.
+    breakStale: true,
   });
+}
+
+/** Whether a running process (a swap in another terminal) holds the drive now. */
+function driveHeld(s: Session, drive: string): boolean {
+  const holder = readLock(path.join(s.home.dir, driveLockName(drive)));
+  return holder !== undefined && !isStale(holder);
+}
+
+/**
+ * Every unfinished swap, for the log-in line: "swap S… of D001 (CAM-01) stopped before …"; not
+ * one that a swap in another terminal is doing now.
+ */
+export function unfinishedSwapLines(s: Session): string[] {
+  return openSwaps(s)
+    .filter((w) => !driveHeld(s, w.drive_id))
+    .map((w) => {
+      const p = swapProgress(s, w);
+      return `Due: swap ${w.id} of drive ${w.drive_id} (camera ${w.camera_id}) is unfinished: recorded ${recordedSteps(p).join('; ')}. Run \`custody swap\` with the drive to finish it from ${nextStep(p)}.`;
+    });
 }
 
 /**

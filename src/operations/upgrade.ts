@@ -76,7 +76,7 @@ export async function upgradeHome(o: {
       .map((r) => r.username);
 
     const keys: OperatorKeys = { record: randomKey(), evidence: master, signing: newSigningKey() };
-    const s = new Session(home, ledger, keys, operatorFromRow(row), o.clock, lock);
+    const s = new Session(home, ledger, keys, operatorFromRow(row), o.clock, { command: 'upgrade', heldLock: lock });
     // The custodian's signature on this event covers its hash, which chains every earlier (unsigned)
     // event: it attests the pre-upgrade history, whose head it also names.
     const priorHead = ledger.head;

@@ -190,7 +190,7 @@ export async function restoreGeneration(g: CheckedGeneration, o: RestoreInput): 
     if (row?.role !== 'custodian' || row.status !== 'active')
       throw new CustodyError('denied', 'Only an active custodian may restore the ledger.');
     const lost = await lostHistory(home, keys, g.head);
-    const s = new Session(home, ledger, keys, operatorFromRow(row), o.clock, lock);
+    const s = new Session(home, ledger, keys, operatorFromRow(row), o.clock, { command: 'restore', heldLock: lock });
     s.append('ledger.restored', {
       fromGeneration: g.generation,
       headSeq: g.head.seq,

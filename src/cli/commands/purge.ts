@@ -34,7 +34,11 @@ export async function offerPurge(ctx: CliContext, g: GlobalOptions, s: Session, 
     default: false,
   });
   if (!yes) return;
-  renderPurge(ctx, await purge(s, { certificate: true, certificateDir: path.join(s.home.dir, 'certificates') }));
+  // Destruction decides on the newest ledger and holds the write lock until it is recorded.
+  const out = await s.exclusive(() =>
+    purge(s, { certificate: true, certificateDir: path.join(s.home.dir, 'certificates') }),
+  );
+  renderPurge(ctx, out);
 }
 
 function mayPurge(s: Session): boolean {
@@ -69,12 +73,14 @@ export function registerPurge(program: Command, ctx: CliContext, globals: () => 
           if (g.json) return printJson(ctx, { done: false, ...plan });
           return renderPlan(ctx, plan);
         }
-        const out = await purge(s, {
-          certificate: o.certificate !== false,
-          certificateFile: typeof o.certificate === 'string' ? path.resolve(o.certificate) : undefined,
-          certificateDir: path.resolve(o.out ?? '.'),
-          mode: o.mode,
-        });
+        const out = await s.exclusive(() =>
+          purge(s, {
+            certificate: o.certificate !== false,
+            certificateFile: typeof o.certificate === 'string' ? path.resolve(o.certificate) : undefined,
+            certificateDir: path.resolve(o.out ?? '.'),
+            mode: o.mode,
+          }),
+        );
         if (g.json) return printJson(ctx, out);
         renderPurge(ctx, out);
       });

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { CustodyError } from '../../core/errors.js';
 import type { DriveRow } from '../../ledger/drives.js';
+import type { HeldLock } from '../../ledger/lock.js';
 import type { Session } from '../../ledger/session.js';
 import type { ImportSummary } from '../../media/import.js';
 import { checkVerify, partialFailure } from '../../operations/import.js';
@@ -10,6 +11,7 @@ import type { SwapRow } from '../../ledger/swaps.js';
 import {
   checkNotAlreadyImported,
   checkSwapCamera,
+  claimDrive,
   eligibleNow,
   finishSwap,
   nextStep,
@@ -123,8 +125,13 @@ async function offerOcr(ctx: CliContext, g: GlobalOptions, s: Session, sum: Impo
       default: false,
     }));
   if (readNow) {
-    const r = await readPlatesWithProgress(ctx, g, s, { batch: sum.batch });
-    if (!g.json) ctx.stdout.write(`Plates read: ${r.readable} of ${r.images} images have a readable plate.\n`);
+    // The swap is recorded: plate reading that cannot run now (another `custody ocr` is reading) waits for later.
+    const r = await readPlatesWithProgress(ctx, g, s, { batch: sum.batch }).catch((e: unknown) => {
+      if (!(e instanceof CustodyError && e.code === 'locked')) throw e;
+      ctx.stderr.write(`${e.message} Batch ${sum.batch} is read by \`custody ocr\` later.\n`);
+      return undefined;
+    });
+    if (r && !g.json) ctx.stdout.write(`Plates read: ${r.readable} of ${r.images} images have a readable plate.\n`);
   } else if (!g.json && sum.stored > 0)
     ctx.stdout.write('Plate reading has not run yet: start it with `custody ocr` (it does not hold up the swap).\n');
 }
@@ -135,6 +142,8 @@ interface SwapRun {
   swap?: SwapRow;
   /** An earlier run began this swap. */
   resumed?: boolean;
+  /** The drive, held while this swap runs. */
+  held?: HeldLock;
 }
 
 /** Ctrl-C (at a prompt or during the import) says exactly what is on the record and how to go on. */
@@ -180,7 +189,9 @@ async function beginOrResume(
   });
   const found = src ? await recogniseOrEnrol(ctx, s, src, o) : undefined;
   if (found?.enrolled) run.enrolled = found.drive.id;
+  if (found) run.held = await claimDrive(s, found.drive.id);
   const resumed = swapInProgress(s, found?.drive.id);
+  if (resumed && !found) run.held = await claimDrive(s, resumed.swap.drive_id);
   if (resumed) {
     run.swap = resumed.swap;
     run.resumed = true;
@@ -268,6 +279,8 @@ async function swap(ctx: CliContext, g: GlobalOptions, s: Session, o: SwapOpts):
     await swapSteps(ctx, g, s, o, run);
   } catch (e) {
     throw explainStop(s, e, run);
+  } finally {
+    run.held?.release();
   }
 }
 
