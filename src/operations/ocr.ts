@@ -1,7 +1,7 @@
 /** Plate reading as a queue: every image not yet read (or one batch); the swap never waits for it. */
 import os from 'node:os';
 import { CustodyError } from '../core/errors.js';
-import { acquireLock } from '../ledger/lock.js';
+import { acquireLock, type HeldLock } from '../ledger/lock.js';
 import type { Session } from '../ledger/session.js';
 import type { OcrProgress, OcrSummary } from '../ocr/queue.js';
 
@@ -19,13 +19,15 @@ export interface ReadPlatesInput {
   signal?: AbortSignal;
 }
 
-/** Read plates for every image not yet read (or one batch). Used by `ocr` and by the swap. */
-export async function readPlates(s: Session, o: ReadPlatesInput = {}): Promise<OcrSummary> {
-  // One plate reader at a time (two would write the same readings files); other commands go on:
-  // the ledger's write lock is taken only for each batch's commits.
-  const running = await acquireLock(s.home.dir, 'ocr', 0, {
+/**
+ * One plate reader at a time (two would write the same readings files), and no purge while one
+ * reads (a purge re-keys the readings of what it destroys): `ocr.lock`. Other commands go on: the
+ * ledger's write lock is taken only for each batch's commits.
+ */
+export async function claimPlateReading(s: Session, command: string): Promise<HeldLock> {
+  return acquireLock(s.home.dir, command, 0, {
     name: 'ocr.lock',
-    busyMessage: 'Plate reading is already running:',
+    busyMessage: 'Plate reading is running:',
     // A run that was killed resumes: what it read is saved with its batch.
     breakStale: true,
   }).catch((e: unknown) => {
@@ -33,10 +35,17 @@ export async function readPlates(s: Session, o: ReadPlatesInput = {}): Promise<O
       throw new CustodyError(
         'locked',
         e.message,
-        'It reads every image not yet read; run `custody ocr` again after it ends for anything imported since it began.',
+        command === 'ocr'
+          ? 'It reads every image not yet read; run `custody ocr` again after it ends for anything imported since it began.'
+          : 'Run it again once plate reading has ended.',
       );
     throw e;
   });
+}
+
+/** Read plates for every image not yet read (or one batch). Used by `ocr` and by the swap. */
+export async function readPlates(s: Session, o: ReadPlatesInput = {}): Promise<OcrSummary> {
+  const running = await claimPlateReading(s, 'ocr');
   const { createPlateReader } = await import('../ocr/reader.js');
   const { runOcr } = await import('../ocr/queue.js');
   const workers = o.workers ?? Math.max(1, os.availableParallelism());

@@ -131,7 +131,11 @@ describe('nobody is locked out', () => {
       // A second plate reader is told one is running (and changes nothing).
       const second = await spawnBin(['ocr'], { env: t.env });
       expect(second.code).toBe(7);
-      expect(second.stderr).toMatch(/Plate reading is already running: `ocr` \(process \d+/);
+      expect(second.stderr).toMatch(/Plate reading is running: `ocr` \(process \d+/);
+      // A purge would re-key readings being written: it waits for plate reading to end.
+      const purge = await spawnBin(['purge', '--yes'], { env: t.env });
+      expect(purge.code).toBe(7);
+      expect(purge.stderr).toMatch(/Plate reading is running: `ocr`/);
     } finally {
       ocr.child.kill('SIGCONT');
     }

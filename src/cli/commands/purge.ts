@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Session } from '../../ledger/session.js';
+import { CustodyError } from '../../core/errors.js';
+import { claimPlateReading } from '../../operations/ocr.js';
 import {
   dueDays,
   type HeldBatch,
@@ -34,11 +36,27 @@ export async function offerPurge(ctx: CliContext, g: GlobalOptions, s: Session, 
     default: false,
   });
   if (!yes) return;
-  // Destruction decides on the newest ledger and holds the write lock until it is recorded.
-  const out = await s.exclusive(() =>
-    purge(s, { certificate: true, certificateDir: path.join(s.home.dir, 'certificates') }),
+  const out = await purgeNow(s, { certificate: true, certificateDir: path.join(s.home.dir, 'certificates') }).catch(
+    (e: unknown) => {
+      if (!(e instanceof CustodyError && e.code === 'locked')) throw e;
+      ctx.stderr.write(`Not destroyed now: ${e.message} Run \`custody purge --yes\` later.\n`);
+      return undefined;
+    },
   );
-  renderPurge(ctx, out);
+  if (out) renderPurge(ctx, out);
+}
+
+/**
+ * Destruction decides on the newest ledger and holds the write lock until it is recorded; no
+ * plate reading runs meanwhile (a purge re-keys the readings of what it destroys).
+ */
+async function purgeNow(s: Session, o: Parameters<typeof purge>[1]): Promise<Awaited<ReturnType<typeof purge>>> {
+  const reading = await claimPlateReading(s, 'purge');
+  try {
+    return await s.exclusive(() => purge(s, o));
+  } finally {
+    reading.release();
+  }
 }
 
 function mayPurge(s: Session): boolean {
@@ -73,14 +91,12 @@ export function registerPurge(program: Command, ctx: CliContext, globals: () => 
           if (g.json) return printJson(ctx, { done: false, ...plan });
           return renderPlan(ctx, plan);
         }
-        const out = await s.exclusive(() =>
-          purge(s, {
-            certificate: o.certificate !== false,
-            certificateFile: typeof o.certificate === 'string' ? path.resolve(o.certificate) : undefined,
-            certificateDir: path.resolve(o.out ?? '.'),
-            mode: o.mode,
-          }),
-        );
+        const out = await purgeNow(s, {
+          certificate: o.certificate !== false,
+          certificateFile: typeof o.certificate === 'string' ? path.resolve(o.certificate) : undefined,
+          certificateDir: path.resolve(o.out ?? '.'),
+          mode: o.mode,
+        });
         if (g.json) return printJson(ctx, out);
         renderPurge(ctx, out);
       });
