@@ -17,7 +17,7 @@
 import { beamDecode, type Decoded } from './ctc.js';
 import { dbBoxes, groupRows, type Row, type TextBox } from './db.js';
 import { type Box, type Comp, components, cropGrey, decodeGrey, type Grey } from './image.js';
-import { layoutFixes, layoutOf, layoutPrior, US_LAYOUTS } from './layout.js';
+import { COMMON_LAYOUTS, layoutFixes, layoutOf, layoutPrior, US_LAYOUTS } from './layout.js';
 import { type Engine, PLATE_CHARS } from './ppocr.js';
 
 export interface Scored {
@@ -80,14 +80,14 @@ export interface PlateTuning {
   extend: number;
   /** O/0 by place as well as by layout: a leading O before letters is 0, a 0 inside a letter group is O (crops +2 points); 0: off; @default 1 */
   oByPlace: number;
-  /** In a frame's region where the second detection finds no row, read the frame's own row; @default 0 */
-  hint: number;
+  /** Prior of a reading of letters and digits in no listed layout (layout.ts); @default 0.7 */
+  otherPrior: number;
+  /** Weight of a reading with one character removed to fit a common layout, × the character's doubt; @default 0 */
+  dropFit: number;
+  /** Weight of a reading with look-alike twins (O/0, I/1) swapped into a common layout; @default 0.5 */
+  twinFix: number;
   /** endShort drops a short end character only where letters are stacked; @default 1 */
   stackOnly: number;
-  /** Long side of a frame for the second detection when no region read a plausible plate (0: none); @default 0 */
-  frameSide2: number;
-  /** A frame's best region value under which the second detection runs; @default 0.5 */
-  secondBelow: number;
 }
 
 export const DEFAULT_TUNING: PlateTuning = {
@@ -112,10 +112,10 @@ export const DEFAULT_TUNING: PlateTuning = {
   fourPrior: 0.15,
   extend: 2,
   oByPlace: 1,
-  hint: 0,
+  twinFix: 0.5,
+  otherPrior: 0.7,
+  dropFit: 0,
   stackOnly: 1,
-  frameSide2: 0,
-  secondBelow: 0.5,
 };
 
 /** Detection on `g` scaled by `s`; boxes in `g`'s pixels. */
@@ -300,7 +300,6 @@ function letterWanted(text: string, i: number): boolean {
     return true;
   });
 }
-const COMMON_LAYOUTS = 12;
 
 /**
  * The letter O read as the digit 0 where no common layout wants a letter: most states
@@ -332,6 +331,7 @@ const leadingZero = (text: string, i: number) => i === 0 && /^O[A-Z]{1,3}[0-9]{2
 
 /** Votes over the readings of a plate's lines. */
 export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING): Scored[] {
+  const common = new Set(US_LAYOUTS.slice(0, COMMON_LAYOUTS));
   const score = new Map<string, number>();
   const add = (t: string, v: number) => {
     if (t.length >= 2) score.set(t, (score.get(t) ?? 0) + v);
@@ -348,7 +348,14 @@ export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING)
         for (let k = 1; k < text.length; k++) if (d.charConf[k]! < d.charConf[i]!) i = k;
         if (d.charConf[i]! < 0.7) add(text.slice(0, i) + text.slice(i + 1), v * tune.dropDoubt * (1 - d.charConf[i]!));
       }
-      for (const [t, cost] of layoutFixes(text)) add(t, v * (cost <= 0.5 ? 0.5 : cost <= 1.25 ? 0.2 : 0.08));
+      // A reading one character too long for a common layout: each character whose removal
+      // makes one (a bolt, an emblem or a doubled stroke read as a character).
+      if (tune.dropFit > 0 && d.charConf.length === text.length && !common.has(layoutOf(text)))
+        for (let i = 0; i < text.length; i++) {
+          const t = text.slice(0, i) + text.slice(i + 1);
+          if (common.has(layoutOf(t))) add(t, v * tune.dropFit * (1 - d.charConf[i]!));
+        }
+      for (const [t, cost] of layoutFixes(text)) add(t, v * (cost <= 0.5 ? tune.twinFix : cost <= 1.25 ? 0.2 : 0.08));
     }
   }
   // Per unit of weight read, so a plate read once because it was clear compares fairly
@@ -356,7 +363,7 @@ export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING)
   const total = lines.reduce((a, l) => a + (l.readings.length ? l.weight : 0), 0) || 1;
   const out = [...score.entries()].map(([text, s]) => ({
     text,
-    score: (s / total) * (tune.priorBase + layoutPrior(text, tune.fourPrior)),
+    score: (s / total) * (tune.priorBase + layoutPrior(text, tune.fourPrior, tune.otherPrior)),
   }));
   return out.sort((a, b) => b.score - a.score);
 }
@@ -372,15 +379,11 @@ export async function readCrop(
   tune: PlateTuning = DEFAULT_TUNING,
   debug?: (s: string) => void,
   minSide = tune.cropMinSide,
-  hint?: Box,
 ): Promise<PlateRead> {
   const short = Math.min(g.width, g.height);
   const long = Math.max(g.width, g.height);
   const s = Math.min(Math.max(1, minSide / short), tune.cropMaxSide / long);
   const rows = serialRows(groupRows(await detectBoxes(engine, g, s)), g).slice(0, tune.rows);
-  // A frame's region where the second detection finds nothing (it fails on some blurred,
-  // upscaled plates): the row the frame's detection found there.
-  if (!rows.length && hint && tune.hint > 0) rows.push({ ...hint, boxes: [{ ...hint, score: 1 }], score: 1 });
   if (!rows.length) {
     // Nothing detected: read the whole crop as one line.
     const readings = await readLine(engine, g, { x: 0, y: 0, width: g.width, height: g.height }, tune);
@@ -453,19 +456,13 @@ export interface FrameRead extends PlateRead {
 }
 
 /**
- * Plate-sized regions around plausible text rows of a frame, detected with its long side
- * at `side` px, best first, none whose centre another region (or one of `taken`) holds.
+ * Plate-sized regions around plausible text rows of a frame (detected with its long side at
+ * most `frameSide`), best first, none whose centre another region holds. Tried and not kept:
+ * a second detection of the whole frame at 1600 px when no region read a plausible plate
+ * (one more plate of 70, at 2.5 times the CPU time); reading the frame's own row where a
+ * region's detection found none (two more plates read in part, none exactly).
  */
-async function findRegions(
-  engine: Engine,
-  g: Grey,
-  side: number,
-  tune: PlateTuning,
-  taken: Box[],
-): Promise<{ region: Box; row: Box }[]> {
-  // The second detection may enlarge the frame (up to twice); the first never does.
-  const s = Math.min(side > tune.frameSide ? 2 : 1, side / Math.max(g.width, g.height));
-  const rows = groupRows(await detectBoxes(engine, g, s));
+function findRegions(rows: Row[], g: Grey, tune: PlateTuning): Box[] {
   const plausible = rows
     .filter((r) => r.height >= 6 && r.width >= r.height * 1.2 && r.width <= g.width * 0.6)
     // Camera overlays sit along the frame's top or bottom edge.
@@ -475,24 +472,19 @@ async function findRegions(
       return { r, rank: r.score * (aspect >= 1.8 && aspect <= 9 ? 1 : 0.5) };
     })
     .sort((a, b) => b.rank - a.rank);
-  const out: { region: Box; row: Box }[] = [];
-  const inside = (q: Box, cx: number, cy: number) =>
-    cx >= q.x && cx <= q.x + q.width && cy >= q.y && cy <= q.y + q.height;
+  const regions: Box[] = [];
   for (const { r } of plausible) {
-    if (out.length >= tune.regions) break;
+    if (regions.length >= tune.regions) break;
     const cx = r.x + r.width / 2;
     const cy = r.y + r.height / 2;
-    if (taken.some((q) => inside(q, cx, cy)) || out.some((q) => inside(q.region, cx, cy))) continue;
+    if (regions.some((q) => cx >= q.x && cx <= q.x + q.width && cy >= q.y && cy <= q.y + q.height)) continue;
     const w = Math.max(r.width * tune.regionW, r.height * 5);
     const h = r.height * tune.regionH;
     const x = Math.max(0, cx - w / 2);
     const y = Math.max(0, cy - h / 2);
-    out.push({
-      region: { x, y, width: Math.min(g.width, cx + w / 2) - x, height: Math.min(g.height, cy + h / 2) - y },
-      row: { x: r.x, y: r.y, width: r.width, height: r.height },
-    });
+    regions.push({ x, y, width: Math.min(g.width, cx + w / 2) - x, height: Math.min(g.height, cy + h / 2) - y });
   }
-  return out;
+  return regions;
 }
 
 /** Reads the likeliest plate in a whole frame. Boxes in `g`'s pixels. */
@@ -502,37 +494,16 @@ export async function readFrame(
   tune: PlateTuning = DEFAULT_TUNING,
   debug?: (s: string) => void,
 ): Promise<FrameRead> {
-  const regions = await findRegions(engine, g, tune.frameSide, tune, []);
-  // Nothing plausible at the first resolution: the second at once.
-  if (!regions.length && tune.frameSide2 > 0)
-    regions.push(...(await findRegions(engine, g, tune.frameSide2, tune, [])));
+  const s = Math.min(1, tune.frameSide / Math.max(g.width, g.height));
+  const regions = findRegions(groupRows(await detectBoxes(engine, g, s)), g, tune);
   // Between regions, a reading without a digit is more often a word (a badge, a dealer's
   // name, a sign) than a plate.
   const value = (x: Scored) => x.score * (/[0-9]/.test(x.text) ? 1 : tune.wordFactor);
   let best: { scored: Scored[]; box: Box | null; region: Box } | null = null;
   const others: Scored[][] = [];
-  for (let k = 0; k < regions.length; k++) {
-    const { region, row } = regions[k]!;
-    // When no region read a plausible plate, a second detection on the frame at a higher
-    // resolution: small plates the first missed (their regions are read after these).
-    if (
-      k === regions.length - 1 &&
-      tune.frameSide2 > 0 &&
-      (!best || value(best.scored[0]!) < tune.secondBelow) &&
-      regions.length < tune.regions * 2
-    )
-      regions.push(
-        ...(await findRegions(
-          engine,
-          g,
-          tune.frameSide2,
-          tune,
-          regions.map((r) => r.region),
-        )),
-      );
+  for (const region of regions) {
     const sub = cropGrey(g, region);
-    const hint = { x: row.x - region.x, y: row.y - region.y, width: row.width, height: row.height };
-    const read = await readCrop(engine, sub, tune, debug, tune.regionMinSide, hint);
+    const read = await readCrop(engine, sub, tune, debug, tune.regionMinSide);
     const scored = read.scored.filter((x) => !looksLikeOverlay(x.text));
     debug?.(
       `region ${JSON.stringify(region)} → ${scored

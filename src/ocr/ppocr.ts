@@ -51,7 +51,7 @@ const MODELS_VERSION: string = (
  * change makes them read differently, so `custody ocr` reads old batches again and
  * records the new engine with each reading. 1: issue 17's first PP-OCR pipeline; 2: ends
  * trimmed by ink height, wider readings that add full-height characters, O/0 by place,
- * the frame's own row read where a region's detection finds none.
+ * letter-digit-letter serials (AB1C2D) among the common layouts.
  */
 export const PIPELINE_VERSION = 2;
 

@@ -28,6 +28,14 @@ describe('layout knowledge', () => {
     expect(layoutPrior('AB')).toBeLessThan(0.1);
   });
 
+  it('counts letter-digit-letter serials (AB1C2D) among the common layouts', () => {
+    expect(layoutFixes('UHIN2A').map(([t]) => t)).toContain('UH1N2A');
+    expect(layoutPrior('UH1N2A')).toBeGreaterThan(layoutPrior('UHIN2A'));
+    // A four-character serial and one in no layout, as told.
+    expect(layoutPrior('72LY', 0.4)).toBeCloseTo(0.4, 5);
+    expect(layoutPrior('UHICN2A', 0.15, 0.5)).toBeCloseTo(0.5 * 0.8, 5);
+  });
+
   it('offers look-alikes at the given positions', () => {
     expect(lookalikeVariants('AB8', [2])).toEqual(['ABB', 'AB6', 'AB3', 'AB9', 'AB0']);
   });
