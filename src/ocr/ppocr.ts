@@ -50,10 +50,10 @@ const MODELS_VERSION: string = (
  * The plate pipeline's version (plate.ts, layout.ts, ctc.ts, db.ts): raise it whenever a
  * change makes them read differently, so `custody ocr` reads old batches again and
  * records the new engine with each reading. 1: issue 17's first PP-OCR pipeline; 2: ends
- * trimmed by ink height, wider readings that add full-height characters, O/0 by place,
- * letter-digit-letter serials (AB1C2D) among the common layouts.
+ * trimmed by ink height, wider readings that add full-height characters, O/0 by place;
+ * 3: letter-digit-letter serials (AB1C2D) among the common layouts.
  */
-export const PIPELINE_VERSION = 2;
+export const PIPELINE_VERSION = 3;
 
 export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 
