@@ -119,6 +119,11 @@ export function destroyBatchKey(bf: BatchFiles): void {
   shred(bf.keyFile);
 }
 
+/** Overwrite a key file with random bytes, sync it, remove it (crypto-shredding); nothing if it is absent. */
+export function shredFile(file: string): void {
+  shred(file);
+}
+
 function shred(file: string): void {
   if (!fs.existsSync(file)) return;
   const fd = fs.openSync(file, 'r+');

@@ -708,9 +708,10 @@ export interface HomeFile {
 /**
  * Files of a home that are never part of a copy of it: the locks (`lock`, `ocr.lock`,
  * `keyring.lock`, `swap-<drive>.lock`), temporary files of an unfinished write, and the files of a
- * purge's re-key not yet settled (src/ledger/batches.ts, "Re-keying").
+ * key change not yet settled (a purge's re-key, src/ledger/batches.ts, "Re-keying"; the merged plate
+ * index's `keys/plates.key.next`, src/ocr/merged.ts).
  */
-const NOT_COPIED = /^(lock|ocr\.lock|keyring\.lock|swap-[^/]+\.lock)$|(^|\/)\.[^/]+\.tmp$|\.rekey$/;
+const NOT_COPIED = /^(lock|ocr\.lock|keyring\.lock|swap-[^/]+\.lock)$|(^|\/)\.[^/]+\.tmp$|\.rekey$|\.key\.next$/;
 
 /**
  * Every file of the home a backup copies, with what it is (the one layout function: a file a later

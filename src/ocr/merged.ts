@@ -26,9 +26,17 @@ import {
   type ParsedQuery,
 } from '../core/plate-match.js';
 import { CustodyError } from '../core/errors.js';
-import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
-import { openBlob, rememberPredecessors, sealBlob, subkey, withPredecessors } from '../ledger/crypto.js';
-import { fsyncDir } from '../ledger/fsutil.js';
+import { BatchFiles, loadBatchKey, shredFile } from '../ledger/batches.js';
+import {
+  openBlob,
+  openBlobAny,
+  randomKey,
+  rememberPredecessors,
+  sealBlob,
+  subkey,
+  withPredecessors,
+} from '../ledger/crypto.js';
+import { fsyncDir, writeFileAtomic } from '../ledger/fsutil.js';
 import type { Home } from '../ledger/home.js';
 import path from 'node:path';
 import { searchableBatches } from '../ledger/images.js';
@@ -41,11 +49,85 @@ const headerContext = 'custody-plates:header';
 const platesContext = (shard: number) => `custody-plates:${shard}:plates`;
 const rowsContext = (shard: number) => `custody-plates:${shard}:rows`;
 
-/** The merged index's key: a subkey of the evidence key (it holds evidence: plates). */
-export function mergedKey(evidence: Buffer): Buffer {
-  // After a key rotation an index written before opens with the replaced evidence key's subkey.
+/**
+ * The merged index's key (it holds evidence: plates, image ids, capture times): a random key kept
+ * in `keys/plates.key`, sealed with a subkey of the evidence key, and replaced at every rewrite of
+ * the index (the old one shredded), so a copy of `plates.idx` made before a purge opens with no
+ * key the home holds afterwards (policy §8). A home whose index predates the key file: the subkey
+ * itself, until the next rewrite. A rewrite cut short between its steps leaves `plates.key.next`:
+ * whichever key opens the index is the one in force.
+ */
+export function mergedKey(home: Home, evidence: Buffer): Buffer {
+  const next = readKeyFile(`${mergedKeyFile(home)}.next`, evidence);
+  if (next && headerOpens(home, next)) return next;
+  return readKeyFile(mergedKeyFile(home), evidence) ?? legacyKey(evidence);
+}
+
+/** An index written before its key file: the evidence key's subkey (after a rotation, the replaced keys' too). */
+function legacyKey(evidence: Buffer): Buffer {
   const [current, ...older] = withPredecessors(evidence).map((k) => subkey(k, 'plate-index'));
   return rememberPredecessors(current!, older);
+}
+
+const mergedKeyContext = 'custody-plates-key';
+const mergedKeyFile = (home: Home) => home.file('keys', 'plates.key');
+
+/** A key file, opened with the evidence key's subkey (or, after an evidence-key rotation, a replaced key's). */
+function readKeyFile(file: string, evidence: Buffer): Buffer | undefined {
+  let blob: Buffer;
+  try {
+    blob = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  const key = openBlobAny(evidence, 'plate-index', blob, mergedKeyContext);
+  if (!key)
+    throw new CustodyError('integrity', `The key file of the merged plate index (${file}) does not authenticate.`);
+  return key;
+}
+
+function headerOpens(home: Home, key: Buffer): boolean {
+  try {
+    const m = MergedIndex.open(home, key);
+    m?.close();
+    return !!m;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Write the merged index under a new key: the new key first (`plates.key.next`), then the index
+ * (temporary file renamed over), then the old key shredded and the new one put in its place.
+ */
+function writeMergedRekeyed(
+  home: Home,
+  evidence: Buffer,
+  batches: MergedBatch[],
+  shardOf: (shard: number) => { plates: string[]; rows: Buffer } | undefined,
+): void {
+  const wrap = subkey(evidence, 'plate-index');
+  const file = mergedKeyFile(home);
+  const key = randomKey();
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(`${file}.next`, sealBlob(wrap, key, mergedKeyContext));
+  writeMerged(home, key, batches, shardOf);
+  settleMergedKey(home, evidence);
+}
+
+/** Finish a key change the index already made: shred the old key, the new one in its place. */
+function settleMergedKey(home: Home, evidence: Buffer): void {
+  const file = mergedKeyFile(home);
+  const next = `${file}.next`;
+  if (!fs.existsSync(next)) return;
+  const key = readKeyFile(next, evidence);
+  if (!key || !headerOpens(home, key)) {
+    fs.rmSync(next, { force: true }); // the index was not rewritten: the old key stands
+    return;
+  }
+  shredFile(file);
+  fs.renameSync(next, file);
+  fsyncDir(path.dirname(file));
 }
 
 export function mergedFile(home: Home): string {
@@ -341,7 +423,8 @@ function updateOnce(
   batches: readonly BatchSource[],
   opts: { force?: readonly string[] },
 ): MergedUpdate {
-  const key = mergedKey(evidence);
+  settleMergedKey(home, evidence);
+  const key = mergedKey(home, evidence);
   let old: MergedIndex | undefined;
   try {
     old = MergedIndex.open(home, key);
@@ -376,7 +459,7 @@ function updateOnce(
     }
     const goneOrds = new Set((old?.header.batches ?? []).filter((b) => gone.has(b.id)).map((b) => b.ord));
     const src = old;
-    writeMerged(home, key, entries, (shard) => {
+    writeMergedRekeyed(home, evidence, entries, (shard) => {
       const rows = fresh[shard]!;
       fresh[shard] = [];
       return mergeShard(src?.shard(shard), goneOrds, rows);
@@ -609,7 +692,7 @@ export function checkMergedIndex(home: Home, evidence: Buffer, batches: readonly
   const withIndex = batches.filter((b) => indexIdentity(b.bf));
   let m: MergedIndex | undefined;
   try {
-    m = MergedIndex.open(home, mergedKey(evidence));
+    m = MergedIndex.open(home, mergedKey(home, evidence));
   } catch (e) {
     return { problems: [(e as Error).message], warnings };
   }

@@ -62,7 +62,7 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
   let searched = 0;
   let unread = 0;
   const withheld: number[] = [];
-  const merged = MergedIndex.open(s.home, mergedKey(s.master));
+  const merged = MergedIndex.open(s.home, mergedKey(s.home, s.master));
   try {
     const inMerged = new Map((merged?.header.batches ?? []).map((m) => [m.id, m]));
     // Batches the merged index holds as they are now, by their number in it; the others are read alone.

@@ -18,6 +18,7 @@ import { operatorKeyId } from '../../src/ledger/home.js';
 import { openSession, type Session } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { hashStored } from '../../src/media/store.js';
+import { refreshMergedIndex } from '../../src/ocr/merged.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { pdftotext } from '../documents/helpers.js';
@@ -68,7 +69,7 @@ async function slotKeys(home: string): Promise<Buffer[]> {
     .map((v) => Buffer.from(v, 'base64'));
   return raw.flatMap((k) => [
     k,
-    ...['batch-keys', 'signing', 'documents', 'ledger', 'evidence'].map((p) => subkey(k, p)),
+    ...['batch-keys', 'signing', 'documents', 'ledger', 'evidence', 'plate-index'].map((p) => subkey(k, p)),
   ]);
 }
 
@@ -81,9 +82,16 @@ async function reachableKeys(home: string, batch: string): Promise<Buffer[]> {
   const opened: Buffer[] = [];
   const dayKeys = new Map<string, Buffer>();
   for (const name of fs.readdirSync(path.join(home, 'keys'))) {
+    const blob = fs.readFileSync(path.join(home, 'keys', name));
+    if (name === 'plates.key') {
+      for (const k of keys) {
+        const key = openBlob(k, blob, 'custody-plates-key');
+        if (key) opened.push(key);
+      }
+      continue;
+    }
     const m = /^(B\d{8}-[0-9a-f]{6})(?:@(\d{4}-\d{2}-\d{2}))?\.key$/.exec(name);
     if (!m) continue;
-    const blob = fs.readFileSync(path.join(home, 'keys', name));
     const ctx = m[2] ? `custody-day-key:${m[1]}@${m[2]}` : `custody-batch-key:${m[1]}`;
     for (const k of keys) {
       const key = openBlob(k, blob, ctx);
@@ -175,6 +183,7 @@ describe('purging one recording day of a two-day batch', () => {
     const readings: BatchReadings = { version: 1, engine: 'test', model: 'test', files };
     saveReadings(bf, k1, readings);
     saveIndex(bf, k1, readings, new Map(recs.map((r) => [r.id, r.recordedAt])));
+    refreshMergedIndex(s, [B]); // as `custody ocr` does: the merged plate index holds them too
     s.close();
     const day1 = recs.filter((r) => r.keyDay === '2026-09-01');
     const day2 = recs.filter((r) => r.keyDay === '2026-09-02');
@@ -231,6 +240,17 @@ describe('purging one recording day of a two-day batch', () => {
       for (const k of postKeys) expect(openBlob(k, fs.readFileSync(file), context), file).toBeUndefined();
     }
     expect(await opensVictim(postKeys)).toBe(false);
+    // The merged plate index of the copy (every batch's readings in one file): its header opens with
+    // the copy's own keys, with none the home holds now.
+    const mergedHeader = (home: string) => {
+      const f = fs.readFileSync(path.join(home, 'plates.idx'));
+      const n = f.readUInt32LE(f.length - 8);
+      return f.subarray(f.length - 8 - n, f.length - 8);
+    };
+    const preHeader = mergedHeader(pre);
+    expect(preKeys.some((k) => openBlob(k, preHeader, 'custody-plates:header'))).toBe(true);
+    for (const k of postKeys) expect(openBlob(k, preHeader, 'custody-plates:header')).toBeUndefined();
+    expect(postKeys.some((k) => openBlob(k, mergedHeader(t.home), 'custody-plates:header'))).toBe(true);
     for (const r of day1) expect(fs.existsSync(path.join(t.home, 'store', B, r.storeName!))).toBe(false);
 
     // The home's own files: the new segment opens with a key the password reaches and names day 2 only.

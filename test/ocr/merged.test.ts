@@ -170,7 +170,7 @@ afterAll(() => s?.close());
 describe('the merged plate index', () => {
   it('is written from every batch, and a search through it finds exactly what the batch indexes find', async () => {
     expect(refreshMergedIndex(s).replaced.sort()).toEqual([...batches].sort());
-    const m = MergedIndex.open(s.home, mergedKey(s.master))!;
+    const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
     expect(m.header.batches.map((b) => b.id).sort()).toEqual([...batches].sort());
     m.close();
     expect(await sameAsBatchIndexes()).toBeGreaterThan(100);
@@ -188,10 +188,10 @@ describe('the merged plate index', () => {
 
   it('opens with a rotated evidence key that remembers the one it replaced (issue 14), and not with an unrelated key', () => {
     const rotated = rememberPredecessors(randomKey(), [s.master]);
-    const m = MergedIndex.open(s.home, mergedKey(rotated))!;
+    const m = MergedIndex.open(s.home, mergedKey(s.home, rotated))!;
     expect(m.header.batches.length).toBe(batches.length);
     m.close();
-    expect(() => MergedIndex.open(s.home, mergedKey(randomKey()))).toThrow(/does not authenticate/);
+    expect(() => MergedIndex.open(s.home, mergedKey(s.home, randomKey()))).toThrow(/does not authenticate/);
   });
 
   it('reads one shard for an exact plate and only the shards of its keys for a fuzzy one', () => {
@@ -235,7 +235,7 @@ describe('the merged plate index', () => {
     );
     expect(refreshMergedIndex(s)).toEqual({ replaced: [], dropped: [b] });
     expect(checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
-    const m = MergedIndex.open(s.home, mergedKey(s.master))!;
+    const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
     const ords = new Set(m.header.batches.map((x) => x.ord));
     let rows = 0;
     for (let shard = 0; shard < SHARDS; shard++)
@@ -260,7 +260,7 @@ describe('the merged plate index', () => {
     delete readings.files['1'];
     saveIndex(bf, key, readings, new Map([[2, '2026-11-01T16:02:00.000Z']]));
     refreshMergedIndex(s, [b]);
-    const m = MergedIndex.open(s.home, mergedKey(s.master))!;
+    const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
     const entry = m.header.batches.find((x) => x.id === b)!;
     m.close();
     fs.writeFileSync(bf.indexFile, original);
