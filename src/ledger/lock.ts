@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
+import { formatLocal, isValidTimeZone } from '../core/time.js';
 
 export interface LockInfo {
   pid: number;
@@ -15,6 +16,8 @@ export interface LockInfo {
   user: string;
   command: string;
   since: string;
+  /** The holder's home time zone, when it knew it: a waiting process that does not yet (at log-in) prints `since` in it. */
+  timeZone?: string;
 }
 
 export function readLock(file: string): LockInfo | undefined {
@@ -54,7 +57,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** One attempt: the lock, or who holds it (a stale holder is an error at once). */
-function tryAcquire(file: string, mine: LockInfo, breakStale = false): HeldLock | { holder: LockInfo | undefined } {
+function tryAcquire(
+  file: string,
+  mine: LockInfo,
+  breakStale = false,
+  timeZone?: string,
+): HeldLock | { holder: LockInfo | undefined } {
   try {
     const fd = fs.openSync(file, 'wx', 0o600);
     fs.writeSync(fd, JSON.stringify(mine));
@@ -78,32 +86,40 @@ function tryAcquire(file: string, mine: LockInfo, breakStale = false): HeldLock 
   const holder = readLock(file);
   if (holder && isStale(holder) && breakStale) {
     fs.rmSync(file, { force: true });
-    return tryAcquire(file, mine, false);
+    return tryAcquire(file, mine, false, timeZone);
   }
   if (holder && isStale(holder)) {
     throw new CustodyError(
       'locked',
-      `A stale lock was left by \`${holder.command}\` (process ${holder.pid}, ${holder.user}, since ${holder.since}), which is no longer running.`,
+      `A stale lock was left by \`${holder.command}\` (process ${holder.pid}, ${holder.user}, since ${sinceWords(holder.since, timeZone ?? holder.timeZone)}), which is no longer running.`,
       'Make sure no custody command is running, then run `custody unlock`; `custody verify` afterwards checks the ledger.',
     );
   }
   return { holder };
 }
 
-function busy(holder: LockInfo | undefined, what: string): CustodyError {
+/** When the holder took the lock, in the home's time zone when the caller knows it (`2026-11-30 7:04 PM PST`). */
+function sinceWords(since: string, timeZone: string | undefined): string {
+  const at = new Date(since);
+  // The zone may come from the lock file: anything but a known zone is not used.
+  return timeZone && isValidTimeZone(timeZone) && !Number.isNaN(at.getTime()) ? formatLocal(at, timeZone) : since;
+}
+
+function busy(holder: LockInfo | undefined, what: string, timeZone?: string): CustodyError {
   const who = holder
-    ? `\`${holder.command}\` (process ${holder.pid} on ${holder.host}, ${holder.user}, since ${holder.since})`
+    ? `\`${holder.command}\` (process ${holder.pid} on ${holder.host}, ${holder.user}, since ${sinceWords(holder.since, timeZone ?? holder.timeZone)})`
     : 'another custody process';
   return new CustodyError('locked', `${what} ${who}.`, 'Wait for it to finish, then try again.');
 }
 
-function lockInfo(command: string): LockInfo {
+function lockInfo(command: string, timeZone?: string): LockInfo {
   return {
     pid: process.pid,
     host: os.hostname(),
     user: os.userInfo().username,
     command,
     since: new Date().toISOString(),
+    ...(timeZone ? { timeZone } : {}),
   };
 }
 
@@ -114,6 +130,8 @@ export interface LockOptions {
   busyMessage?: string;
   /** Take over a lock whose process is gone (for a lock that guards nothing a crash can leave half-done). */
   breakStale?: boolean;
+  /** The home's time zone, when known: a holder's time is printed in it, not in UTC. */
+  timeZone?: string;
 }
 
 /**
@@ -127,12 +145,12 @@ export async function acquireLock(
   o: LockOptions = {},
 ): Promise<HeldLock> {
   const file = path.join(homeDir, o.name ?? 'lock');
-  const mine = lockInfo(command);
+  const mine = lockInfo(command, o.timeZone);
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const got = tryAcquire(file, mine, o.breakStale);
+    const got = tryAcquire(file, mine, o.breakStale, o.timeZone);
     if (!('holder' in got)) return got;
-    if (Date.now() >= deadline) throw busy(got.holder, o.busyMessage ?? 'The home is in use by');
+    if (Date.now() >= deadline) throw busy(got.holder, o.busyMessage ?? 'The home is in use by', o.timeZone);
     await sleep(Math.min(200, Math.max(10, deadline - Date.now())));
   }
 }
@@ -143,12 +161,12 @@ export async function acquireLock(
  */
 export function acquireLockSync(homeDir: string, command: string, waitMs: number, o: LockOptions = {}): HeldLock {
   const file = path.join(homeDir, o.name ?? 'lock');
-  const mine = lockInfo(command);
+  const mine = lockInfo(command, o.timeZone);
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const got = tryAcquire(file, mine, o.breakStale);
+    const got = tryAcquire(file, mine, o.breakStale, o.timeZone);
     if (!('holder' in got)) return got;
-    if (Date.now() >= deadline) throw busy(got.holder, o.busyMessage ?? 'The home is in use by');
+    if (Date.now() >= deadline) throw busy(got.holder, o.busyMessage ?? 'The home is in use by', o.timeZone);
     sleepSync(Math.min(50, Math.max(5, deadline - Date.now())));
   }
 }

@@ -284,7 +284,7 @@ export class Session {
   /** Run `fn` holding the home's write lock (re-entrant within this session). */
   private underLock<T>(fn: () => T): T {
     if (this.heldLock || this.lockDepth > 0) return fn();
-    this.lock = acquireLockSync(this.home.dir, this.command, this.lockWaitMs);
+    this.lock = acquireLockSync(this.home.dir, this.command, this.lockWaitMs, { timeZone: this.settings.timeZone });
     this.lockDepth++;
     try {
       return fn();
@@ -416,7 +416,7 @@ export class Session {
    */
   async exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
     if (this.heldLock || this.lockDepth > 0) return fn();
-    this.lock = await acquireLock(this.home.dir, this.command, this.lockWaitMs);
+    this.lock = await acquireLock(this.home.dir, this.command, this.lockWaitMs, { timeZone: this.settings.timeZone });
     this.lockDepth++;
     try {
       if (this.ledger.hasUnsavedChanges) this.commit();

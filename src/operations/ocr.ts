@@ -28,6 +28,7 @@ export async function claimPlateReading(s: Session, command: string): Promise<He
   return acquireLock(s.home.dir, command, 0, {
     name: 'ocr.lock',
     busyMessage: 'Plate reading is running:',
+    timeZone: s.settings.timeZone,
     // A run that was killed resumes: what it read is saved with its batch.
     breakStale: true,
   }).catch((e: unknown) => {

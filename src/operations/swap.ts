@@ -159,6 +159,7 @@ export function claimDrive(s: Session, drive: string): Promise<HeldLock> {
   return acquireLock(s.home.dir, 'swap', 0, {
     name: driveLockName(drive),
     busyMessage: `Drive ${drive} is being swapped now by`,
+    timeZone: s.settings.timeZone,
     // A swap that was killed is resumed by the next one: its steps are on the record.
     breakStale: true,
   });
