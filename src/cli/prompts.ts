@@ -109,7 +109,10 @@ export async function askChoice<T extends string>(
     flag: string;
     message: string;
     choices: { name: string; value: T; description?: string; disabled?: boolean | string }[];
+    /** The answer without a terminal, and where the cursor starts on one. */
     default?: T;
+    /** Where the cursor starts on a terminal only (the safe, usual choice; never an answer by itself). */
+    initial?: T;
   },
 ): Promise<T> {
   if (value !== undefined) {
@@ -127,7 +130,15 @@ export async function askChoice<T extends string>(
     if (o.default !== undefined) return o.default;
     throw missing(o.flag, o.message.replace(/[?:]\s*$/, '').toLowerCase());
   }
-  return guarded(driver(ctx).select({ message: o.message, choices: o.choices, default: o.default }));
+  // The cursor never starts on a choice that cannot be taken.
+  const start = [o.default, o.initial].find((v) => o.choices.some((c) => c.value === v && !c.disabled));
+  return guarded(
+    driver(ctx).select({
+      message: o.message,
+      choices: o.choices,
+      default: start ?? o.choices.find((c) => !c.disabled)?.value,
+    }),
+  );
 }
 
 /** The refusal of an answer, or undefined: for a prompt's validate (a refused answer is asked again). */

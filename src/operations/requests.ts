@@ -10,6 +10,7 @@ import { DAY_MS, startOfLocalDate } from '../core/time.js';
 import { findCamera } from '../ledger/cameras.js';
 import { findDrive } from '../ledger/drives.js';
 import {
+  agencyJson,
   allAgencies,
   allRequests,
   findAgency,
@@ -57,8 +58,24 @@ export function keepWrittenDocument(
 }
 
 /** What a new request chooses from: the registered agencies and the official purposes. */
-export function newRequestChoices(s: Session): { agencies: { id: string; name: string }[]; purposes: string[] } {
-  return { agencies: allAgencies(s).map((a) => ({ id: a.id, name: a.name })), purposes: s.settings.purposes };
+/** An agency to choose from: whether it may receive data now, and if not, why (first sentence). */
+export interface AgencyChoice {
+  id: string;
+  name: string;
+  mayReceiveData: boolean;
+  refusal: string | null;
+}
+
+/** The agencies (those that may receive data first) and the purposes a new request may name. */
+export function newRequestChoices(s: Session): { agencies: AgencyChoice[]; purposes: string[] } {
+  const all = allAgencies(s).map((a) => {
+    const j = agencyJson(s, a);
+    return { id: j.id, name: j.name, mayReceiveData: j.mayReceiveData, refusal: j.refusal };
+  });
+  return {
+    agencies: [...all.filter((a) => a.mayReceiveData), ...all.filter((a) => !a.mayReceiveData)],
+    purposes: s.settings.purposes,
+  };
 }
 
 export interface NewRequestInput {

@@ -303,34 +303,48 @@ describe('breach', () => {
   it('asks for what is missing on a terminal', async () => {
     const prompts = scriptedPrompts([
       '2026-12-30',
+      '2026-12-27 to 2026-12-29',
       'A drive went missing from the safe.',
       'Images from one camera.',
       'We changed the safe’s combination.',
       'no',
       '(555) 010-0100',
+      'records@example.gov',
+      '',
+      'https://example.gov/alpr',
     ]);
     const r = await run(['breach', 'open', '--json'], { env: t.env, clock, prompts, isTTY: true });
     expect(r.code, r.stderr).toBe(0);
     expect(prompts.asked).toEqual([
       'When was the breach discovered?',
+      'When did the breach happen? (a date, a range such as "2026-11-10 to 2026-11-14", or unknown)',
       'What happened?',
       'What information was involved?',
       'What is the city doing?',
       'Was notice delayed at law enforcement’s request?',
       'Contact telephone number for the notice:',
+      'Contact e-mail address for the notice (empty for none):',
+      'Postal address for the notice (empty for none):',
+      'Web address for more information (empty for none):',
     ]);
     const b = JSON.parse(r.stdout) as {
       id: string;
       discoveredAt: string;
       occurred: unknown;
-      contact: { phone: string; title: string };
+      contact: Record<string, string>;
     };
     expect(b).toMatchObject({
       id: 'B2',
       discoveredAt: '2026-12-30',
-      occurred: null,
-      contact: { phone: '(555) 010-0100', title: 'Administrative Services Director' },
+      occurred: { from: '2026-12-27', to: '2026-12-29', estimated: false },
+      contact: {
+        phone: '(555) 010-0100',
+        title: 'Administrative Services Director',
+        email: 'records@example.gov',
+        website: 'https://example.gov/alpr',
+      },
     });
+    expect(b.contact.address).toBeUndefined();
     await ok(['breach', 'close', 'B2', '--force', '--note', 'opened in a test of the prompts']);
     expect(
       (await run([...OPEN.slice(0, -1).map((a) => (a === '2026-11-18' ? '2027-01-02' : a))], { env: t.env, clock }))

@@ -125,14 +125,45 @@ async function askDelayed(ctx: CliContext, o: BreachOpts, delayUntil: string | u
   return answer === 'yes';
 }
 
+/** An answer "2026-11-10 to 2026-11-14", "2026-11-28" or "unknown", as --occurred / --occurred-from and -to. */
+function occurredAnswer(v: string): Pick<BreachOpts, 'occurred' | 'occurredFrom' | 'occurredTo'> {
+  if (!v || /^(unknown|not known|don'?t know|\?)$/i.test(v)) return {};
+  const range = /^(.+?)\s+(?:to|until|-|–)\s+(.+)$/i.exec(v);
+  return range ? { occurredFrom: range[1], occurredTo: range[2] } : { occurred: v };
+}
+
+/** When it happened: the flags, else asked on a terminal (a date, a range, or unknown). */
+async function askOccurred(ctx: CliContext, s: Session, o: BreachOpts): Promise<Occurred> {
+  if (o.occurred || o.occurredFrom || o.occurredTo) return occurredOf(o, s);
+  const answer = await askText(ctx, undefined, {
+    flag: '--occurred or --occurred-from/--occurred-to',
+    message: 'When did the breach happen? (a date, a range such as "2026-11-10 to 2026-11-14", or unknown)',
+    default: 'unknown',
+    validate: (v) => problemOf(() => occurredOf({ ...o, ...occurredAnswer(v) }, s)),
+  });
+  return occurredOf({ ...o, ...occurredAnswer(answer) }, s);
+}
+
+/** The notice's other ways to reach the city: the flags, else asked on a terminal (each may be left empty). */
+async function askContact(ctx: CliContext, o: BreachOpts): Promise<ContactInput> {
+  const optional = async (value: string | undefined, flag: string, message: string) =>
+    (await askText(ctx, value, { flag, message, default: '' })) || undefined;
+  return {
+    ...contactFlags(o),
+    email: await optional(o.email, '--email', 'Contact e-mail address for the notice (empty for none):'),
+    address: await optional(o.address, '--address', 'Postal address for the notice (empty for none):'),
+    website: await optional(o.website, '--website', 'Web address for more information (empty for none):'),
+  };
+}
+
 async function openBreach(ctx: CliContext, s: Session, o: BreachOpts): Promise<BreachJson> {
-  const occurred = occurredOf(o, s);
   const when = await askText(ctx, o.discovered, {
     flag: '--discovered',
     message: 'When was the breach discovered?',
     validate: (v) => problemOf(() => dateOrWhenFlag(v, '--discovered', s)),
   });
   const discoveredAt = checkDiscovered(s, dateOrWhenFlag(when, '--discovered', s));
+  const occurred = await askOccurred(ctx, s, o);
   const whatHappened = await askText(ctx, o.whatHappened, {
     flag: '--what-happened',
     message: 'What happened?',
@@ -168,7 +199,7 @@ async function openBreach(ctx: CliContext, s: Session, o: BreachOpts): Promise<B
     delayedByLawEnforcement,
     delayedUntil,
     phone,
-    contact: contactFlags(o),
+    contact: await askContact(ctx, o),
   });
 }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { exportImages, exportTarget, type ImageDetails, parseImageId, showImage } from '../../operations/images.js';
 import type { OutputMode } from '../../ledger/fsutil.js';
 import type { CliContext, GlobalOptions } from '../context.js';
+import { askAccessReason } from '../access-reason.js';
 import { type AccessReasonOptions, accessReason, accessReasonFlags, flags } from '../options.js';
 import { details, printJson } from '../render.js';
 import { withSession } from '../session.js';
@@ -17,7 +18,7 @@ export function registerImage(program: Command, ctx: CliContext, globals: () => 
       const g = globals();
       parseImageId(id);
       await withSession(ctx, g, 'image show', 'media.read', async (s) => {
-        const out = await showImage(s, { id, reason: accessReason(o) });
+        const out = await showImage(s, { id, reason: await askAccessReason(ctx, s, o) });
         if (g.json) return printJson(ctx, out);
         renderImage(ctx, out);
       });

@@ -54,6 +54,8 @@ function registerAdd(op: Command, ctx: CliContext, globals: Globals): void {
             flag: '--role',
             message: 'Role:',
             choices: ROLES.map((r) => ({ name: r, value: r as string })),
+            // Day-to-day work; a second custodian is the exception.
+            initial: 'designee',
           });
           const password = await newPassword(ctx, o.newPasswordFile ?? ctx.env.CUSTODY_NEW_PASSWORD_FILE);
           const out = await operatorAdd(s, { username, displayName, role, organization: o.organization, password });

@@ -45,15 +45,27 @@ interface RequestNewOptions {
 type ScopeKind = NewRequestInput['kind'];
 const nonEmpty = (x: string) => (x ? undefined : 'An answer is needed.');
 
+/** The first clause of an agency's refusal, for the menu ("… is a federal agency"). */
+function whyNot(refusal: string | null): string {
+  return (refusal ?? 'may not receive data').split(/[;:]/)[0]!.trim();
+}
+
 /** Who asks, for which case and purpose, and when: the prompts up to the written request. */
 async function askRequester(ctx: CliContext, s: Session, o: RequestNewOptions) {
   const { agencies, purposes } = newRequestChoices(s);
   if (!agencies.length && o.agency === undefined)
     throw new CustodyError('notFound', 'No agency is registered yet.', 'Add one with `custody agency add`.');
+  const anyEligible = agencies.some((a) => a.mayReceiveData);
+  // On a terminal, agencies that may receive data come first; the others are shown, disabled, with
+  // why (a request of one is still recorded when named by --agency: it is refused at release).
   const agency = await askChoice(ctx, o.agency, {
     flag: '--agency',
     message: 'Requesting agency:',
-    choices: agencies.map((a) => ({ name: `${a.id}  ${a.name}`, value: a.id })),
+    choices: agencies.map((a) => ({
+      name: `${a.id}  ${a.name}`,
+      value: a.id,
+      disabled: o.agency === undefined && anyEligible && !a.mayReceiveData ? whyNot(a.refusal) : false,
+    })),
   }).catch((e: unknown) => {
     if (o.agency !== undefined && e instanceof CustodyError && e.code === 'usage')
       throw new CustodyError('notFound', `No agency ${o.agency}.`, 'See `custody agency list`.');

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { search, type SearchOutcome } from '../../operations/search.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { type AccessReasonOptions, accessReason, accessReasonFlags, flags, rangeFlags } from '../options.js';
+import { askAccessReason } from '../access-reason.js';
+import { type AccessReasonOptions, accessReasonFlags, flags, rangeFlags } from '../options.js';
 import { printJson, table } from '../render.js';
 import { withSession } from '../session.js';
 
@@ -45,7 +46,7 @@ export function registerSearch(program: Command, ctx: CliContext, globals: () =>
           ...range,
           typed: { from: o.from, to: o.to },
           limit: o.limit,
-          reason: accessReason(o),
+          reason: await askAccessReason(ctx, s, o),
         });
         if (g.json) return printJson(ctx, r);
         renderSearch(ctx, r);

@@ -86,16 +86,34 @@ async function askReplacement(
   const pick = await askChoice(ctx, undefined, {
     flag: '--replacement',
     message: 'Which drive went into the camera?',
-    choices: [
-      ...candidates.map(({ drive: d, verdict: v }) => ({
-        name: `${d.id}${d.label ? ` (${d.label})` : ''}`,
-        value: d.id,
-        disabled: v.eligible ? false : v.eligibleFrom ? `eligible from ${v.eligibleFrom.slice(0, 10)}` : 'held',
-      })),
-      { name: 'none', value: '' },
-    ],
+    choices: replacementChoices(candidates),
   });
   return pick || undefined;
+}
+
+/**
+ * The replacement menu: the drives that may go in first (the cursor starts on the first of them),
+ * then the others, disabled, each saying why not; last "none".
+ */
+export function replacementChoices(
+  candidates: ReplacementCandidate[],
+): { name: string; value: string; disabled: string | false }[] {
+  const ordered = [...candidates.filter((c) => c.verdict.eligible), ...candidates.filter((c) => !c.verdict.eligible)];
+  return [
+    ...ordered.map(({ drive: d, verdict: v }) => ({
+      name: `${d.id}${d.label ? ` (${d.label})` : ''}`,
+      value: d.id,
+      disabled: v.eligible ? (false as const) : notYet(v),
+    })),
+    { name: 'none (the camera is not recording)', value: '', disabled: false as const },
+  ];
+}
+
+/** Why a drive may not go into a camera yet, in a few words for the menu. */
+function notYet(v: ReplacementCandidate['verdict']): string {
+  if (v.blockingHolds.length) return `held (${v.blockingHolds.join(', ')})`;
+  if (v.eligibleFrom) return `eligible from ${v.eligibleFrom.slice(0, 10)}`;
+  return v.reason || 'not eligible';
 }
 
 function swapText(out: SwapSummary, driveId: string, camera: string, color: boolean): string {
@@ -173,6 +191,18 @@ function explainStop(s: Session, e: unknown, run: SwapRun): unknown {
   );
 }
 
+/** "Recognised drive D003 (CAMDRIVE, serial 1A2B-3C4D) from CAM-01.": said before anything is asked. */
+export function recognisedLine(d: DriveRow): string {
+  const what = [d.label, d.serial ? `serial ${d.serial}` : undefined].filter(Boolean).join(', ');
+  const where =
+    d.state === 'in_camera' && d.camera_id
+      ? `from ${d.camera_id}`
+      : d.camera_id
+        ? `(recorded as ${d.state.replace('_', ' ')}, last in ${d.camera_id})`
+        : `(recorded as ${d.state.replace('_', ' ')})`;
+  return `Recognised drive ${d.id}${what ? ` (${what})` : ''} ${where}.`;
+}
+
 /** The swap to continue, or a new one: the drive, the camera and the removal on the record. */
 async function beginOrResume(
   ctx: CliContext,
@@ -189,6 +219,7 @@ async function beginOrResume(
   });
   const found = src ? await recogniseOrEnrol(ctx, s, src, o) : undefined;
   if (found?.enrolled) run.enrolled = found.drive.id;
+  if (found && !found.enrolled && !g.json) ctx.stdout.write(`${recognisedLine(found.drive)}\n`);
   if (found) run.held = await claimDrive(s, found.drive.id);
   const resumed = swapInProgress(s, found?.drive.id);
   if (resumed && !found) run.held = await claimDrive(s, resumed.swap.drive_id);
