@@ -2,7 +2,9 @@
  * `custody verify` (policy §9): re-walk the hash chain, replay it into the derived tables, and
  * check every signed checkpoint against the chain. Returns findings; the caller decides the exit.
  */
+import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
+import { can, isRole, type Permission } from '../core/roles.js';
 import { type CheckpointLine, checkpointSignatureValid, checkpointSignedBy } from './home.js';
 import type { Ledger } from './ledger.js';
 import { keyIdOf, verifyWithKey } from './signing.js';
@@ -81,11 +83,9 @@ export function eventSignatureProblems(
       valid: 0,
       from: null,
     };
-  const roles = new Map(
-    ledger
-      .rows<{ username: string; role: string }>('SELECT username, role FROM operators')
-      .map((r) => [r.username, r.role]),
-  );
+  // Roles as the operator.added events say, never the derived table (an operator holding the
+  // record key can rewrite that table).
+  const roles = new Map([...signedRoles(ledger)].map(([u, r]) => [u, r.role]));
   const problems: string[] = [];
   let valid = 0;
   const st = ledger.db.prepare(
@@ -122,6 +122,87 @@ export function eventSignatureProblems(
     st.free();
   }
   return { problems, valid, from: start };
+}
+
+/** Each operator's role and the event that added them, from the `operator.added` events alone. */
+export function signedRoles(ledger: Ledger): Map<string, { role: string; seq: number }> {
+  const out = new Map<string, { role: string; seq: number }>();
+  for (const r of ledger.rows<{ seq: number; data: string }>(
+    "SELECT seq, data FROM events WHERE type = 'operator.added' ORDER BY seq",
+  )) {
+    const d = JSON.parse(r.data) as { username?: unknown; role?: unknown };
+    const u = String(d.username);
+    if (!out.has(u)) out.set(u, { role: String(d.role), seq: r.seq });
+  }
+  return out;
+}
+
+/**
+ * Who may author the events that decide keys and destruction: operators are added, disabled and
+ * trained by a custodian; holds placed and released by a role that manages requests; a password is
+ * changed by its owner or a custodian. Checked on the roles the signed events give.
+ */
+const AUTHORITY: Record<string, Permission> = {
+  'operator.added': 'operators.manage',
+  'operator.disabled': 'operators.manage',
+  'operator.trained': 'operators.manage',
+  'operator.password_changed': 'operators.manage',
+  'hold.placed': 'requests.manage',
+  'hold.released': 'requests.manage',
+};
+
+export function authorityProblems(ledger: Ledger): string[] {
+  const roles = signedRoles(ledger);
+  const problems: string[] = [];
+  const types = Object.keys(AUTHORITY)
+    .map((t) => `'${t}'`)
+    .join(',');
+  const first = ledger.one<{ seq: number }>("SELECT MIN(seq) AS seq FROM events WHERE type = 'operator.added'")?.seq;
+  for (const r of ledger.rows<{ seq: number; type: string; actor: string; at: string; data: string }>(
+    `SELECT seq, type, actor, at, data FROM events WHERE type IN (${types}) ORDER BY seq`,
+  )) {
+    const role = roles.get(r.actor);
+    const d = JSON.parse(r.data) as { username?: unknown };
+    // The first custodian adds themselves when the home is created; anyone changes their own password.
+    if (r.type === 'operator.added' && r.seq === first && role?.seq === r.seq && role.role === 'custodian') continue;
+    if (r.type === 'operator.password_changed' && d.username === r.actor) continue;
+    const perm = AUTHORITY[r.type]!;
+    if (!role || role.seq >= r.seq || !isRole(role.role) || !can(role.role, perm))
+      problems.push(
+        `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}: the signed events do not give ${r.actor} the right to record it.`,
+      );
+  }
+  return problems;
+}
+
+/**
+ * Before a decision that hands out keys or destroys data: the chain is whole, every signed event is
+ * signed by its author, the events that decide it were recorded by someone allowed to, and the
+ * derived `tables` are what replaying the events gives. Returns what is wrong (empty when nothing).
+ */
+export async function signedStateProblems(
+  ledger: Ledger,
+  homeVersion: number,
+  tables?: readonly string[],
+): Promise<string[]> {
+  const chain = ledger.verifyChain();
+  if (chain.problem)
+    return [`Event #${chain.problem.seq} (${chain.problem.type}, ${chain.problem.at}): ${chain.problem.reason}.`];
+  const problems = [...eventSignatureProblems(ledger, recordedKeys(ledger), homeVersion).problems];
+  problems.push(...authorityProblems(ledger));
+  problems.push(...(await ledger.verifyDerived(tables)));
+  return problems;
+}
+
+/** {@link signedStateProblems} as a refusal (exit 8) that changes nothing; `what` names the tables in the message. */
+export async function requireSignedState(s: Session, what: string, tables?: readonly string[]): Promise<void> {
+  const problems = await signedStateProblems(s.ledger, s.home.json.version, tables);
+  if (problems.length)
+    throw new CustodyError(
+      'integrity',
+      `The ledger's ${what} ${what.endsWith('table') ? 'does' : 'do'} not match its signed events; run \`custody verify\`.`,
+      `${problems[0]!.replace(/^./, (c) => c.toUpperCase())}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+    );
 }
 
 /** "Events #a–#b have" (or "Event #a has") when the ledger goes past the last checkpoint. */

@@ -7,6 +7,7 @@ import { CustodyError } from '../core/errors.js';
 import { isRole, ROLES, type Role } from '../core/roles.js';
 import { type OperatorKeys, roleReadsEvidence, validatePassword, validateUsername } from '../ledger/home.js';
 import { newSigningKey } from '../ledger/signing.js';
+import { requireSignedState } from '../ledger/verify.js';
 import { allOperatorRows, type Operator, operatorRowJson, type Session } from '../ledger/session.js';
 
 export { ROLES };
@@ -111,6 +112,9 @@ export async function operatorDisable(
   o: { username: string; reason: string },
 ): Promise<{ username: string; status: 'disabled'; reason: string } & KeysRotated> {
   const target = operatorToDisable(s, o.username);
+  // Who receives the new keys, and whether the evidence key rotates, are read from the operators
+  // table: it must be what the signed events say, or nothing changes (exit 8).
+  await requireSignedState(s, 'operators table', ['operators']);
   const r = await s.rotateKeys(
     { members: members(s, o.username), rotateEvidence: roleReadsEvidence(target.role) },
     (p) =>
@@ -150,6 +154,7 @@ export async function operatorPasswd(
 ): Promise<{ username: string; changed: true } & KeysRotated> {
   const target = passwordTarget(s, o.username);
   const password = validatePassword(o.password);
+  await requireSignedState(s, 'operators table', ['operators']);
   const own = target === s.operator.username;
   const role = operatorShow(s, target).role;
   const signing = own ? s.keys.signing : newSigningKey();

@@ -9,6 +9,7 @@
  * keys when the purge reaches it (operations/backup.ts); a copy of the home that kept its own keys
  * is not reached: the certificate says so.
  */
+import { requireSignedState } from '../ledger/verify.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../core/hash.js';
@@ -147,10 +148,13 @@ export interface PurgeOutcome {
 
 /** Destroy what is due and not held, finish what an earlier purge left half-done, and certify it. */
 export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
+  // What is held and what is due come from the derived tables: they must be what the signed events
+  // say (an operator holding the record key can rewrite them), or nothing is destroyed (exit 8).
+  await requireSignedState(s, 'holds and retention records');
   await splitByDay(s);
   const plan = await purgePlan(s);
   if (nothingToPurge(plan)) return { done: true, purge: null, destroyed: [], held: plan.held, certificate: null };
-  const result = await executePurge(s);
+  const result = await executePurge(s, { checked: true });
   // Destruction reaches the backups (issue 20): every backup folder this home knows, where reachable.
   const backups = result.purge ? await reachBackups(s, result.purge) : [];
   let certificate: string | null = null;
@@ -218,8 +222,9 @@ type Step = (step: string, unit: string) => void;
  */
 export async function executePurge(
   s: Session,
-  o: { afterStep?: Step } = {},
+  o: { afterStep?: Step; checked?: boolean } = {},
 ): Promise<{ purge: string; destroyed: DestroyedRecord[]; held: DayRetention[]; cancelled: string[] }> {
+  if (!o.checked) await requireSignedState(s, 'holds and retention records');
   await splitByDay(s);
   const plan = await planPurge(s);
   const step = o.afterStep ?? (() => {});

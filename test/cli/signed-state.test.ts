@@ -1,0 +1,228 @@
+/**
+ * Decisions that hand out keys or destroy data read the signed events, not the derived tables an
+ * operator holding only the record key can rewrite. The attack on the raw files: the auditor's
+ * slot opened with scrypt and AES-GCM, ledger.enc opened with the record key, a derived table
+ * edited with SQL, the file sealed again. The custodian's next disable, password change or purge
+ * is refused (exit 8) and changes nothing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExifTool } from 'exiftool-vendored';
+import initSqlJs from 'sql.js';
+import { createRequire } from 'node:module';
+import { manualClock } from '../../src/core/time.js';
+import { deriveKek, openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
+import { operatorKeyId } from '../../src/ledger/home.js';
+import { endExiftool } from '../../src/media/exif.js';
+import { makeFixtureDrive } from '../../tools/fixture-drive.js';
+import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, run, tmpDir, type TestHome } from '../helpers/cli.js';
+
+const AUDITOR_PW = 'auditor password 1';
+
+/** The auditor's record key, from the keyring file and the password alone. */
+async function rawRecordKey(home: string, username: string, password: string): Promise<Buffer> {
+  const keyring = JSON.parse(fs.readFileSync(path.join(home, 'keyring.json'), 'utf8')) as {
+    operators: Record<string, { salt: string; wrapped: string }>;
+  };
+  const kdf = (JSON.parse(fs.readFileSync(path.join(home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
+  const slot = keyring.operators[operatorKeyId(username)]!;
+  const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
+  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
+  expect(plain, 'the slot opens').toBeDefined();
+  const s = JSON.parse(plain!.toString('utf8')) as { record: string; evidence?: string };
+  expect(s.evidence, 'an auditor holds no evidence key').toBeUndefined();
+  return Buffer.from(s.record, 'base64');
+}
+
+/** Open ledger.enc with the record key, run `sql` on it, seal it again in place. */
+async function editLedger(home: string, record: Buffer, sql: string[]): Promise<void> {
+  const req = createRequire(import.meta.url);
+  const SQL = await initSqlJs({
+    locateFile: (f: string) => path.join(path.dirname(req.resolve('sql.js/dist/sql-wasm.wasm')), f),
+  });
+  const file = path.join(home, 'ledger.enc');
+  const key = subkey(record, 'ledger');
+  const plain = openBlob(key, fs.readFileSync(file), 'custody-ledger');
+  expect(plain, 'the record key opens the ledger').toBeDefined();
+  const db = new SQL.Database(plain!);
+  for (const q of sql) db.run(q);
+  expect(db.getRowsModified()).toBeGreaterThan(0);
+  fs.writeFileSync(file, sealBlob(key, Buffer.from(db.export()), 'custody-ledger'));
+  db.close();
+}
+
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of fs.readdirSync(dir, { recursive: true }) as string[]) {
+    const p = path.join(dir, f);
+    if (fs.statSync(p).isFile()) out.set(f, fs.readFileSync(p).toString('base64'));
+  }
+  return out;
+}
+
+async function addOperator(t: TestHome, u: string, role: string, pw: string, clock?: ReturnType<typeof manualClock>) {
+  const f = path.join(t.dir, `${u}-new.pw`);
+  fs.writeFileSync(f, `${pw}\n`);
+  const add = await run(['operator', 'add', u, '--name', `Person ${u}`, '--role', role, '--new-password-file', f], {
+    env: t.env,
+    clock,
+  });
+  expect(add.code, add.stderr).toBe(0);
+  const tr = await run(['operator', 'train', u, '--date', '2026-02-01', '--course', 'c', '--trainer', 't'], {
+    env: t.env,
+    clock,
+  });
+  expect(tr.code, tr.stderr).toBe(0);
+}
+
+const REFUSED = /^custody: The ledger's operators table does not match its signed events; run `custody verify`\.$/;
+
+describe('key rotations read the signed operator events', () => {
+  it("an auditor who makes themselves a designee in the operators table gets no evidence key: the custodian's disable is refused (exit 8), nothing changes", async () => {
+    const t = newTestHome();
+    expect((await run(INIT_ARGS, { env: t.env })).code).toBe(0);
+    await addOperator(t, 'rlee', 'designee', 'designee password 1');
+    await addOperator(t, 'audit1', 'auditor', AUDITOR_PW);
+    await addOperator(t, 'kim', 'designee', 'designee password 2');
+    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+      "UPDATE operators SET role = 'designee' WHERE username = 'audit1'",
+    ]);
+    const before = snapshot(t.home);
+    for (const args of [
+      ['operator', 'disable', 'rlee', '--reason', 'left'],
+      ['operator', 'passwd', 'kim', '--new-password-file', path.join(t.dir, 'rlee-new.pw')],
+    ]) {
+      const r = await run(args, { env: t.env });
+      expect(r.code, r.stderr).toBe(8);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(REFUSED);
+      expect(snapshot(t.home), 'keyring, ledger, checkpoints unchanged').toEqual(before);
+    }
+    // The same home untouched would rotate: put the table back as the events say and it works.
+    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+      "UPDATE operators SET role = 'auditor' WHERE username = 'audit1'",
+    ]);
+    const ok = await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('a designee made an auditor in the table before being disabled: the disable is refused (the evidence key would not rotate)', async () => {
+    const t = newTestHome();
+    expect((await run(INIT_ARGS, { env: t.env })).code).toBe(0);
+    await addOperator(t, 'rlee', 'designee', 'designee password 1');
+    await addOperator(t, 'audit1', 'auditor', AUDITOR_PW);
+    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+      "UPDATE operators SET role = 'auditor' WHERE username = 'rlee'",
+    ]);
+    const before = snapshot(t.home);
+    const r = await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env });
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(REFUSED);
+    expect(snapshot(t.home)).toEqual(before);
+  });
+});
+
+describe('purge reads the signed hold events', () => {
+  let drive = '';
+  beforeAll(async () => {
+    const et = new ExifTool({ maxProcs: 1 });
+    try {
+      const root = tmpDir('custody-signed-hold-');
+      drive = path.join(root, 'drive');
+      await makeFixtureDrive(drive, {
+        seed: 7,
+        camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
+        start: new Date('2026-09-01T19:00:00Z'),
+        days: 1,
+        perDay: 2,
+        timeZone: 'America/Los_Angeles',
+        imageBytes: 4000,
+        distinctFrames: 1,
+        exiftool: et,
+        manifestPath: path.join(root, 'manifest.json'),
+      });
+    } finally {
+      await et.end();
+    }
+  }, 180_000);
+  afterAll(async () => {
+    await endExiftool();
+  });
+
+  it('an auditor who deletes a hold row does not make purge destroy the held data: refused (exit 8), nothing destroyed', async () => {
+    const clock = manualClock('2026-09-04T09:00:00-07:00');
+    const t = newTestHome();
+    const ok = async (args: string[]) => {
+      const r = await run(args, { env: t.env, clock });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    await ok(INIT_ARGS);
+    await addOperator(t, 'audit1', 'auditor', AUDITOR_PW, clock);
+    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
+    await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
+    await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);
+    await ok(ECSO_AGENCY_ADD);
+    const letter = path.join(t.dir, 'preservation.txt');
+    fs.writeFileSync(letter, 'ECSO preservation letter\n');
+    const req = JSON.parse(
+      (
+        await ok([
+          'request',
+          'new',
+          '--agency',
+          'ECSO',
+          '--officer',
+          'Det. Jordan Reyes',
+          '--badge',
+          '1182',
+          '--case',
+          'ECSO-26-004417',
+          '--purpose',
+          'criminal investigation',
+          '--document-ref',
+          'ECSO letter',
+          '--drive',
+          'D001',
+          '--json',
+        ])
+      ).stdout,
+    ) as { id: string };
+    await ok([
+      'hold',
+      'add',
+      req.id,
+      '--reason',
+      'ongoing criminal investigation',
+      '--document',
+      letter,
+      '--review',
+      '2027-06-30',
+    ]);
+    clock.set('2026-12-01T09:00:00-08:00'); // long past the destruction date: only the hold keeps it
+    const plan = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[]; held: unknown[] };
+    expect(plan.due).toEqual([]);
+    expect(plan.held.length).toBeGreaterThan(0);
+
+    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+      'DELETE FROM hold_items',
+      'DELETE FROM holds',
+    ]);
+    // The forged table would have it destroyed…
+    const forged = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[] };
+    expect(forged.due.length).toBeGreaterThan(0);
+    // …but purge checks the tables against the signed events first.
+    const before = snapshot(t.home);
+    const r = await run(['purge', '--yes', '--no-certificate'], { env: t.env, clock });
+    expect(r.code, r.stderr).toBe(8);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .find((l) => l.startsWith('custody:')),
+    ).toMatch(
+      /^custody: The ledger's holds and retention records do not match its signed events; run `custody verify`\.$/,
+    );
+    expect(snapshot(t.home), 'nothing destroyed, nothing recorded').toEqual(before);
+  }, 240_000);
+});
