@@ -61,10 +61,18 @@ export interface Occurred {
   occurredTo: string | null;
 }
 
-/** A range must run forwards. */
-export function checkOccurred(o: Occurred): Occurred {
-  if (o.occurredFrom && o.occurredTo && Date.parse(o.occurredTo) < Date.parse(o.occurredFrom))
-    throw new CustodyError('usage', '--occurred-to is before --occurred-from.');
+/**
+ * A range must run forwards. A bare date is a whole day of the home's calendar, so when either end is
+ * one the two ends are compared as the home's days (a from-time and a to-date on the same day is a
+ * range); two moments are compared as moments.
+ */
+export function checkOccurred(o: Occurred, timeZone: string): Occurred {
+  const { occurredFrom: from, occurredTo: to } = o;
+  if (!from || !to) return o;
+  const bare = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const day = (v: string) => (bare(v) ? v : localDate(new Date(v), timeZone));
+  const backwards = bare(from) || bare(to) ? day(to) < day(from) : Date.parse(to) < Date.parse(from);
+  if (backwards) throw new CustodyError('usage', '--occurred-to is before --occurred-from.');
   return o;
 }
 
@@ -98,7 +106,7 @@ export function breachOpen(s: Session, o: BreachOpenInput): BreachJson {
   s.append('breach.opened', {
     breach: id,
     discoveredAt: o.discoveredAt,
-    ...checkOccurred(o.occurred),
+    ...checkOccurred(o.occurred, s.settings.timeZone),
     occurredEstimated: o.estimated,
     whatHappened: o.whatHappened,
     informationInvolved: o.informationInvolved,
@@ -132,7 +140,7 @@ export interface BreachUpdateInput {
 }
 
 function breachChanges(s: Session, b: BreachRow, o: BreachUpdateInput): Record<string, unknown> {
-  const changes: Record<string, unknown> = { ...(o.occurred ? checkOccurred(o.occurred) : {}) };
+  const changes: Record<string, unknown> = { ...(o.occurred ? checkOccurred(o.occurred, s.settings.timeZone) : {}) };
   if (o.discoveredAt) changes.discoveredAt = o.discoveredAt;
   if (o.estimated) changes.occurredEstimated = true;
   if (o.whatHappened) changes.whatHappened = o.whatHappened;
