@@ -205,6 +205,31 @@ export async function requireSignedState(s: Session, what: string, tables?: read
     );
 }
 
+/**
+ * A backup manifest's signer, by the signed events up to `seq` (the manifest's ledger head): the
+ * key must be one the ledger records, the one its owner signed with at that point, and its owner
+ * an active custodian or designee then (an auditor or a disabled operator signs no backup).
+ */
+export function backupSignerProblem(ledger: Ledger, publicKey: string, seq: number): string | undefined {
+  const reg = recordedKeys(ledger);
+  const keyId = keyIdOf(publicKey);
+  const known = reg.byId.get(keyId);
+  if (!known || known.publicKey !== publicKey) return 'the manifest is not signed by an operator of this home';
+  const who = known.username;
+  if (keyAt(reg, who, seq + 1) !== keyId)
+    return `the manifest is signed with a key that was not ${who}'s at the backup's ledger head #${seq}`;
+  const role = signedRoles(ledger).get(who)?.role;
+  if (role !== 'custodian' && role !== 'designee')
+    return `the manifest is signed by ${who}, ${role === 'auditor' ? 'an auditor' : 'not a custodian or designee'}: only a custodian or a designee signs a backup`;
+  const disabled = ledger.one<{ seq: number }>(
+    "SELECT seq FROM events WHERE type = 'operator.disabled' AND json_extract(data, '$.username') = ? AND seq <= ? ORDER BY seq LIMIT 1",
+    [who, seq],
+  );
+  if (disabled)
+    return `the manifest is signed by ${who}, disabled at #${disabled.seq}, before the backup's ledger head #${seq}`;
+  return undefined;
+}
+
 /** "Events #a–#b have" (or "Event #a has") when the ledger goes past the last checkpoint. */
 function unsignedSpan(latest: number, head: number): string | undefined {
   if (head <= latest) return undefined;

@@ -63,7 +63,7 @@ import {
 import { Ledger } from '../ledger/ledger.js';
 import { type Credentials, openSession, type Session } from '../ledger/session.js';
 import { keyIdOf } from '../ledger/signing.js';
-import { recordedKeys } from '../ledger/verify.js';
+import { backupSignerProblem, recordedKeys } from '../ledger/verify.js';
 
 const DAY_MS = 86_400_000;
 /** Objects copied at once: their fsyncs overlap. */
@@ -327,9 +327,27 @@ function signerOf(m: BackupManifest, ledger: Ledger): string {
 /** The manifest's signature, and that its signer is an operator the ledger records. */
 function signerProblems(m: BackupManifest, ledger: Ledger): string[] {
   if (!manifestSignatureValid(m)) return ['the manifest has been changed (its signature does not match)'];
-  const known = recordedKeys(ledger).byId.get(keyIdOf(m.publicKey));
-  if (!known || known.publicKey !== m.publicKey) return ['the manifest is not signed by an operator of this home'];
-  return [];
+  const p = backupSignerProblem(ledger, m.publicKey, m.ledgerHead.seq);
+  return p ? [p] : [];
+}
+
+/**
+ * Against the home: the manifest must be the one the home recorded when it made (or restored
+ * from) that generation — its SHA-256 in the `backup.completed` (or `home.restored`) event. A
+ * manifest re-signed by anyone after is refused; so is a generation the home never recorded.
+ */
+function recordedManifestProblems(dir: string, m: BackupManifest, ledger: Ledger): string[] {
+  const recorded = ledger
+    .rows<{ data: string }>("SELECT data FROM events WHERE type IN ('backup.completed', 'home.restored')")
+    .map((r) => JSON.parse(r.data) as { generation?: number; manifestSha256?: string })
+    .filter((d) => d.generation === m.generation);
+  if (!recorded.length) return [`this home records no backup of generation ${m.generation}`];
+  const hashes = recorded.flatMap((d) => (d.manifestSha256 ? [d.manifestSha256] : []));
+  if (!hashes.length) return []; // recorded by a custody that kept no manifest hash
+  const sha = sha256Hex(fs.readFileSync(manifestFile(dir)));
+  return hashes.includes(sha)
+    ? []
+    : [`the manifest is not the one this home recorded for generation ${m.generation} (it was re-written after)`];
 }
 
 function keyFileProblems(
@@ -372,6 +390,7 @@ export async function verifyBackup(s: Session, to: string): Promise<BackupCheck 
       'Name this home’s backup folder, or check it with --home pointing at the home it was made from.',
     );
   const problems = signerProblems(m, s.ledger);
+  if (!problems.length) problems.push(...recordedManifestProblems(dir, m, s.ledger));
   const atSeq = s.ledger.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [m.ledgerHead.seq]);
   if (!problems.length && atSeq?.hash !== m.ledgerHead.hash)
     problems.push(`its ledger head #${m.ledgerHead.seq} is not in this home's ledger`);
