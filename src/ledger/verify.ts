@@ -140,7 +140,8 @@ export function signedRoles(ledger: Ledger): Map<string, { role: string; seq: nu
 /**
  * Who may author the events that decide keys and destruction: operators are added, disabled and
  * trained by a custodian; holds placed and released by a role that manages requests; a password is
- * changed by its owner or a custodian. Checked on the roles the signed events give.
+ * changed by its owner or a custodian; settings by a custodian; a backup (a folder purge later
+ * writes to) by a holder of the evidence key. Checked on the roles the signed events give.
  */
 const AUTHORITY: Record<string, Permission> = {
   'operator.added': 'operators.manage',
@@ -149,6 +150,9 @@ const AUTHORITY: Record<string, Permission> = {
   'operator.password_changed': 'operators.manage',
   'hold.placed': 'requests.manage',
   'hold.released': 'requests.manage',
+  // The retention period purge counts from, and the backup folders a purge writes to.
+  'settings.changed': 'settings.manage',
+  'backup.completed': 'media.read',
 };
 
 export function authorityProblems(ledger: Ledger): string[] {

@@ -13,7 +13,8 @@ import initSqlJs from 'sql.js';
 import { createRequire } from 'node:module';
 import { manualClock } from '../../src/core/time.js';
 import { deriveKek, openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
-import { operatorKeyId } from '../../src/ledger/home.js';
+import { Home, operatorKeyId } from '../../src/ledger/home.js';
+import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, run, tmpDir, type TestHome } from '../helpers/cli.js';
@@ -204,6 +205,8 @@ describe('purge reads the signed hold events', () => {
     expect(plan.due).toEqual([]);
     expect(plan.held.length).toBeGreaterThan(0);
 
+    const ledgerFile = path.join(t.home, 'ledger.enc');
+    const untouched = fs.readFileSync(ledgerFile);
     await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
       'DELETE FROM hold_items',
       'DELETE FROM holds',
@@ -224,5 +227,27 @@ describe('purge reads the signed hold events', () => {
       /^custody: The ledger's holds and retention records do not match its signed events; run `custody verify`\.$/,
     );
     expect(snapshot(t.home), 'nothing destroyed, nothing recorded').toEqual(before);
+
+    // The second way: the table left alone, the auditor appends a hold.released of their own,
+    // chained and signed with their own key, and a checkpoint for it.
+    fs.writeFileSync(ledgerFile, untouched);
+    const home = Home.open(t.home);
+    const aud = (await home.unlock('audit1', AUDITOR_PW))!;
+    const ledger = await Ledger.load(ledgerFile, home.ledgerKey(aud.record));
+    const hold = ledger.one<{ id: string }>('SELECT id FROM holds')!.id;
+    const at = '2026-12-01T17:00:00.000Z';
+    ledger.append('hold.released', 'audit1', at, { hold, request: req.id, reason: 'done' }, aud.signing);
+    ledger.save(ledgerFile, home.ledgerKey(aud.record));
+    home.writeCheckpoint(ledger, aud.signing, at);
+    ledger.close();
+    const forged2 = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[] };
+    expect(forged2.due.length).toBeGreaterThan(0);
+    const before2 = snapshot(t.home);
+    const r2 = await run(['purge', '--yes', '--no-certificate'], { env: t.env, clock });
+    expect(r2.code, r2.stderr).toBe(8);
+    expect(r2.stderr).toMatch(
+      /Event #\d+ \(hold\.released, .*\) by audit1: the signed events do not give audit1 the right to record it/,
+    );
+    expect(snapshot(t.home)).toEqual(before2);
   }, 240_000);
 });
