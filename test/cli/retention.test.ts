@@ -12,6 +12,7 @@ import { ExifTool } from 'exiftool-vendored';
 import { manualClock } from '../../src/core/time.js';
 import { extractDestructionFields } from '../../src/documents/destruction.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
+import { mergedKey } from '../../src/ocr/merged.js';
 import { BatchFiles, loadBatchKey, loadDayKey, storeContext } from '../../src/ledger/batches.js';
 import { executePurge } from '../../src/operations/purge.js';
 import { openSession } from '../../src/ledger/session.js';
@@ -274,7 +275,11 @@ describe('retention and purge over 90 days', () => {
       // The backup still has the encrypted files; no key the home still holds opens them.
       const backedUp = path.join(backup, 'home', 'store', batchOf.D001!);
       const victim = path.join(backedUp, fs.readdirSync(backedUp)[0]!);
-      const keys = fs.readdirSync(path.join(t.home, 'keys')).map((k) => k.replace(/\.key$/, ''));
+      // Batch and day keys (the merged plate index's key, keys/plates.key, is tried below).
+      const keys = fs
+        .readdirSync(path.join(t.home, 'keys'))
+        .filter((k) => k.startsWith('B'))
+        .map((k) => k.replace(/\.key$/, ''));
       expect(keys.some((k) => k.startsWith(batchOf.D001!))).toBe(false);
       for (const k of keys) {
         const [b, day] = k.split('@');
@@ -284,6 +289,7 @@ describe('retention and purge over 90 days', () => {
         await expect(hashStored(victim, key, storeContext(b!))).rejects.toThrow();
       }
       await expect(hashStored(victim, s.master, storeContext(batchOf.D001!))).rejects.toThrow();
+      await expect(hashStored(victim, mergedKey(s.home, s.master), storeContext(batchOf.D001!))).rejects.toThrow();
       // The destruction is in the ledger: by whom, when, what.
       const ev = s.ledger.rows<{ type: string; actor: string; data: string; camera_id: string; drive_id: string }>(
         "SELECT type, actor, data, camera_id, drive_id FROM events WHERE (type LIKE 'batch.%' OR type LIKE 'purge.%' OR type LIKE 'day.%') AND type != 'batch.days' ORDER BY seq",
