@@ -56,6 +56,15 @@ export function writeFileAtomic(
 ): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  // The generations are rotated before the rename and put back if it fails: the oldest is set
+  // aside (not overwritten) until the new file is in place, so a failed write changes nothing.
+  const keep = opts.keep ?? 0;
+  const oldest = `${file}.${keep}`;
+  const aside = path.join(dir, `.${path.basename(file)}.${keep}.${process.pid}.old`);
+  let setAside = false;
+  const moved: [string, string][] = [];
+  let linked = false;
+  let replaced = false;
   try {
     const fd = fs.openSync(tmp, 'w', opts.mode ?? 0o600);
     try {
@@ -64,11 +73,17 @@ export function writeFileAtomic(
     } finally {
       fs.closeSync(fd);
     }
-    const keep = opts.keep ?? 0;
     if (keep > 0 && fs.existsSync(file)) {
+      if (fs.existsSync(oldest)) {
+        fs.renameSync(oldest, aside);
+        setAside = true;
+      }
       for (let g = keep - 1; g >= 1; g--) {
         const from = `${file}.${g}`;
-        if (fs.existsSync(from)) fs.renameSync(from, `${file}.${g + 1}`);
+        if (fs.existsSync(from)) {
+          fs.renameSync(from, `${file}.${g + 1}`);
+          moved.push([from, `${file}.${g + 1}`]);
+        }
       }
       // A hard link keeps the current file in place until the rename below replaces it,
       // so there is no moment at which `file` is missing.
@@ -77,16 +92,31 @@ export function writeFileAtomic(
       } catch {
         fs.copyFileSync(file, `${file}.1`);
       }
+      linked = true;
     }
     fs.renameSync(tmp, file);
+    replaced = true;
     fsyncDir(dir);
   } catch (e) {
+    if (!replaced) undoRotation(file, linked, moved, setAside ? [aside, oldest] : undefined);
     try {
       fs.rmSync(tmp, { force: true });
     } catch {
       /* best effort */
     }
     throw ioError(e, `saving ${path.basename(file)}`);
+  }
+  if (setAside) fs.rmSync(aside, { force: true });
+}
+
+/** Put the generations back as they were before a write whose rename failed (best effort, in reverse). */
+function undoRotation(file: string, linked: boolean, moved: [string, string][], aside?: [string, string]): void {
+  try {
+    if (linked) fs.rmSync(`${file}.1`, { force: true });
+    for (const [from, to] of [...moved].reverse()) fs.renameSync(to, from);
+    if (aside) fs.renameSync(aside[0], aside[1]);
+  } catch {
+    /* what could not be put back stays where it is; the error that caused this is reported */
   }
 }
 
