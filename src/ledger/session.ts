@@ -229,7 +229,19 @@ export class Session {
           this.home.discardNextKeyring();
           throw e;
         }
-        this.home.promoteNextKeyring();
+        try {
+          this.home.promoteNextKeyring();
+        } catch (e) {
+          // The change is recorded and the ledger saved under the new keys; only keyring.json is
+          // not replaced yet. keyring.next.json holds it, and the next log-in finishes the job.
+          const err = e as NodeJS.ErrnoException;
+          throw new CustodyError(
+            'io',
+            `The change is recorded and the ledger saved under the new keys, but keyring.json could not be replaced (${err.code ?? err.message}); keyring.next.json holds the new keyring.`,
+            'Fix the cause (permissions, an immutable or read-only file), then log in: the next log-in puts keyring.next.json in place of keyring.json. Until then the new keys and passwords are the ones in force.',
+            { cause: e },
+          );
+        }
         return prepared;
       }),
     );
