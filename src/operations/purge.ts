@@ -9,6 +9,7 @@
  * keys when the purge reaches it (operations/backup.ts); a copy of the home that kept its own keys
  * is not reached: the certificate says so.
  */
+import { CustodyError, isCustodyError } from '../core/errors.js';
 import { requireSignedState } from '../ledger/verify.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -154,7 +155,22 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
   await splitByDay(s);
   const plan = await purgePlan(s);
   if (nothingToPurge(plan)) return { done: true, purge: null, destroyed: [], held: plan.held, certificate: null };
-  const result = await executePurge(s, { checked: true });
+  let began = false;
+  let result: Awaited<ReturnType<typeof executePurge>>;
+  try {
+    result = await executePurge(s, { checked: true, afterStep: () => (began = true) });
+  } catch (e) {
+    // Once a destruction was recorded as begun (or a key shredded), a failure does not undo it:
+    // say so, not the generic "nothing stored was lost".
+    if (began && isCustodyError(e, 'io'))
+      throw new CustodyError(
+        'io',
+        `${e.message.replace(/\.$/, '')}: the purge is part-done (what it destroyed stays destroyed).`,
+        'Fix the cause (free some space), then run `custody purge` again: it finishes this purge and certifies it.',
+        { cause: e },
+      );
+    throw e;
+  }
   // Destruction reaches the backups (issue 20): every backup folder this home knows, where reachable.
   const backups = result.purge ? await reachBackups(s, result.purge) : [];
   let certificate: string | null = null;

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ExifTool } from 'exiftool-vendored';
 import initSqlJs from 'sql.js';
 import { createRequire } from 'node:module';
@@ -249,5 +249,53 @@ describe('purge reads the signed hold events', () => {
       /Event #\d+ \(hold\.released, .*\) by audit1: the signed events do not give audit1 the right to record it/,
     );
     expect(snapshot(t.home)).toEqual(before2);
+  }, 240_000);
+  it('a disk that fills after a day key was shredded: exit 10 says the purge is part-done, and running purge again finishes it', async () => {
+    const clock = manualClock('2026-09-04T09:00:00-07:00');
+    const t = newTestHome();
+    const ok = async (args: string[]) => {
+      const r = await run(args, { env: t.env, clock });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    await ok(INIT_ARGS);
+    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
+    const src = path.join(tmpDir(), 'drive');
+    fs.cpSync(drive, src, { recursive: true });
+    fs.rmSync(path.join(src, '.custody-drive.json'), { force: true });
+    await ok([
+      'swap',
+      '--source',
+      src,
+      '--camera',
+      'CAM-01',
+      '--enrol',
+      '--store-location',
+      'safe',
+      '--no-replacement',
+    ]);
+    clock.set('2026-12-01T09:00:00-08:00');
+    const keysDir = path.join(t.home, 'keys');
+    const dayKeys = fs.readdirSync(keysDir).filter((f) => /@\d{4}-\d{2}-\d{2}\.key$/.test(f));
+    expect(dayKeys.length).toBeGreaterThan(0);
+    const realOpen = fs.openSync;
+    vi.spyOn(fs, 'openSync').mockImplementation(((p: fs.PathLike, ...rest: unknown[]) => {
+      const shredded = dayKeys.some((k) => !fs.existsSync(path.join(keysDir, k)));
+      if (shredded && String(p).includes('.ledger.enc.'))
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return (realOpen as (...a: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync);
+    const r = await run(['purge', '--yes', '--no-certificate'], { env: t.env, clock });
+    vi.restoreAllMocks();
+    expect(r.code, r.stderr).toBe(10);
+    expect(r.stderr).not.toMatch(/nothing stored was lost/);
+    expect(r.stderr).toMatch(/the purge is part-done/);
+    expect(r.stderr).toMatch(/run `custody purge` again: it finishes this purge/);
+    const again = JSON.parse((await ok(['purge', '--yes', '--no-certificate', '--json'])).stdout) as {
+      destroyed: unknown[];
+    };
+    expect(again.destroyed.length).toBeGreaterThan(0);
+    expect(JSON.parse((await ok(['purge', '--json'])).stdout)).toMatchObject({ due: [] });
+    await ok(['verify']);
   }, 240_000);
 });
