@@ -147,7 +147,8 @@ type Reading =
   | { kind: 'wall'; y: number; mo: number; d: number; h: number; mi: number; s: number };
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const MONTH_NAMES = [
+/** The months' names in US English, for dates written out in words. */
+export const MONTH_NAMES = [
   'January',
   'February',
   'March',

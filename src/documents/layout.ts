@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CustodyError } from '../core/errors.js';
+import { MONTH_NAMES } from '../core/time.js';
 
 /** Names under which the embedded fonts are registered on every document (`registerFonts`). */
 export const FONT = {
@@ -128,20 +129,6 @@ export function noBreak(s: string): string {
 // How long the free space lasts, in words: one function for the terminal and for paper.
 export { formatDaysLeft } from '../core/format.js';
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 /** True for `YYYY-MM-DD` or an ISO-8601 date-time with an offset (`Z` or `±hh:mm`). */
@@ -157,7 +144,7 @@ export function isIsoWithOffset(s: string): boolean {
 export function formatIso(iso: string, o: { dateOnly?: boolean } = {}): string {
   const m = ISO_RE.exec(iso);
   if (!m) return printable(iso);
-  const date = `${MONTHS[+m[2]! - 1]} ${+m[3]!}, ${m[1]}`;
+  const date = `${MONTH_NAMES[+m[2]! - 1]} ${+m[3]!}, ${m[1]}`;
   if (o.dateOnly || m[4] === undefined) return date;
   const off = m[7] === 'Z' || m[7] === undefined ? 'UTC' : `UTC${m[7]}`;
   return `${date}, ${m[4]}:${m[5]}:${m[6] ?? '00'} (${off})`;
