@@ -15,7 +15,7 @@ import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { backup } from '../../src/operations/backup.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, okRunner, PASSWORD, ROOT, run, tmpDir, type TestHome } from '../helpers/cli.js';
 
 const isRoot = process.getuid?.() === 0;
 let bigDrive = '';
@@ -51,11 +51,7 @@ async function homeWithDemo(): Promise<{
   ok: (a: string[]) => Promise<{ stdout: string; stderr: string }>;
 }> {
   const t = newTestHome();
-  const ok = async (args: string[]) => {
-    const r = await run(args, { env: t.env, clock });
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r;
-  };
+  const ok = okRunner(t, clock);
   await ok(INIT_ARGS);
   await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T08:00:00-07:00']);
   const drive = path.join(t.dir, 'CAMDRIVE1');

@@ -19,7 +19,7 @@ import { operatorKeyId } from '../../src/ledger/home.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, okRunner, PASSWORD, tmpDir } from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 let driveDir = '';
@@ -122,11 +122,7 @@ describe('destruction reaches the backups', () => {
   it('after a purge no key in a reached backup opens the purged day; an unreached one is named, and its next backup drops the key', async () => {
     const clock = manualClock('2026-09-05T09:00:00-07:00');
     const t = newTestHome();
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
     await ok(['drive', 'enrol', '--source', driveDir, '--id', 'D001']);

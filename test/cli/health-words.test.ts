@@ -11,7 +11,7 @@ import { formatDaysLeft } from '../../src/core/format.js';
 import { manualClock } from '../../src/core/time.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { INIT_ARGS, newTestHome, run, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, okRunner, run, tmpDir } from '../helpers/cli.js';
 
 afterAll(async () => {
   await endExiftool();
@@ -38,11 +38,7 @@ describe('health wording', () => {
     }
     const t = newTestHome();
     const clock = manualClock('2026-11-29T09:00:00-08:00');
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-11-01']);
     await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);

@@ -14,7 +14,7 @@ import { manualClock } from '../../src/core/time.js';
 import { verifyPdfSignature } from '../../src/documents/sign.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir, type TestHome } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, okRunner, PASSWORD, run, tmpDir, type TestHome } from '../helpers/cli.js';
 import { openSession } from '../../src/ledger/session.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../../src/ledger/batches.js';
 import { saveReadings } from '../../src/ocr/queue.js';
@@ -83,11 +83,7 @@ function report(stdout: string): HealthJson {
 
 async function homeWithRecordings(clock: ReturnType<typeof manualClock>): Promise<TestHome> {
   const t = newTestHome();
-  const ok = async (args: string[]) => {
-    const r = await run(args, { env: t.env, clock });
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r;
-  };
+  const ok = okRunner(t, clock);
   await ok(INIT_ARGS);
   await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00']);
   for (const [id, , , removedAt] of PLAN) {

@@ -22,7 +22,7 @@ import { refreshMergedIndex } from '../../src/ocr/merged.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { pdftotext } from '../documents/helpers.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, okRunner, PASSWORD, tmpDir } from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 let drive: { dir: string; manifest: FixtureManifest };
@@ -137,11 +137,7 @@ describe('purging one recording day of a two-day batch', () => {
   it('leaves the home no key that opens that day’s files or metadata in a copy made before; the certificate says so', async () => {
     const clock = manualClock('2026-09-03T09:00:00-07:00');
     const t = newTestHome();
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00']);
     await ok(['drive', 'enrol', '--source', drive.dir, '--id', 'D001']);

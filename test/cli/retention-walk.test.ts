@@ -27,7 +27,16 @@ import { endExiftool } from '../../src/media/exif.js';
 import { hashStored } from '../../src/media/store.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, scriptedPrompts, tmpDir, ECSO_AGENCY_ADD } from '../helpers/cli.js';
+import {
+  ECSO_AGENCY_ADD,
+  INIT_ARGS,
+  newTestHome,
+  okRunner,
+  PASSWORD,
+  run,
+  scriptedPrompts,
+  tmpDir,
+} from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 const DAY = 86_400_000;
@@ -113,11 +122,7 @@ describe('retention per image over 120 days', () => {
   it('destroys each image on its own 60th day, keeps a hold exactly, and never serves what is overdue', async () => {
     const clock = manualClock('2026-09-01T08:00:00-07:00');
     const t = newTestHome();
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00']);
     const batchOf: Record<string, string> = {};

@@ -19,7 +19,7 @@ import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { hashStored } from '../../src/media/store.js';
-import { INIT_ARGS, newTestHome, PASSWORD, run, tmpDir, ECSO_AGENCY_ADD } from '../helpers/cli.js';
+import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, okRunner, PASSWORD, run, tmpDir } from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 const DAY = 86_400_000;
@@ -402,11 +402,7 @@ describe('purge and duplicates', () => {
     const { setHoldProvider } = await import('../../src/ledger/holds.js');
     const clock = manualClock('2026-09-04T09:00:00-07:00');
     const t = newTestHome();
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St & 3rd', '--since', '2026-08-01T00:00:00-07:00']);
     const src = path.join(tmpDir(), 'drive');

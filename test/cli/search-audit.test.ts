@@ -8,17 +8,13 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/health.js';
 import { manualClock } from '../../src/core/time.js';
-import { INIT_ARGS, newTestHome, run, ECSO_AGENCY_ADD } from '../helpers/cli.js';
+import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, okRunner, run } from '../helpers/cli.js';
 
 describe('search audit', () => {
   it('finds untied searches in the health check, reviews a period, and counts them in the transparency report', async () => {
     const clock = manualClock('2026-11-02T09:00:00-08:00');
     const t = newTestHome();
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(ECSO_AGENCY_ADD);
     const req = JSON.parse(

@@ -17,7 +17,7 @@ import { Home, operatorKeyId } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, run, tmpDir, type TestHome } from '../helpers/cli.js';
+import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, okRunner, run, tmpDir, type TestHome } from '../helpers/cli.js';
 
 const AUDITOR_PW = 'auditor password 1';
 
@@ -153,11 +153,7 @@ describe('purge reads the signed hold events', () => {
   it('an auditor who deletes a hold row does not make purge destroy the held data: refused (exit 8), nothing destroyed', async () => {
     const clock = manualClock('2026-09-04T09:00:00-07:00');
     const t = newTestHome();
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await addOperator(t, 'audit1', 'auditor', AUDITOR_PW, clock);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
@@ -253,11 +249,7 @@ describe('purge reads the signed hold events', () => {
   it('a disk that fills after a day key was shredded: exit 10 says the purge is part-done, and running purge again finishes it', async () => {
     const clock = manualClock('2026-09-04T09:00:00-07:00');
     const t = newTestHome();
-    const ok = async (args: string[]) => {
-      const r = await run(args, { env: t.env, clock });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
     const src = path.join(tmpDir(), 'drive');

@@ -10,7 +10,17 @@ import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../../src/ledger/batches.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { INIT_ARGS, newTestHome, PASSWORD, ROOT, run, type TestHome, tmpDir, ECSO_AGENCY_ADD } from '../helpers/cli.js';
+import {
+  ECSO_AGENCY_ADD,
+  INIT_ARGS,
+  newTestHome,
+  okRunner,
+  PASSWORD,
+  ROOT,
+  run,
+  tmpDir,
+  type TestHome,
+} from '../helpers/cli.js';
 
 const NOW = '2026-11-05T00:00:00.000-08:00';
 const DEMO = path.join(ROOT, 'fixtures', 'demo-drive');
@@ -20,11 +30,7 @@ let batch: string;
 
 beforeAll(async () => {
   t = newTestHome();
-  const ok = async (args: string[]) => {
-    const r = await run(args, { env: t.env, clock });
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r;
-  };
+  const ok = okRunner(t, clock);
   await ok(INIT_ARGS);
   await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00']);
   const drive = path.join(t.dir, 'CAMDRIVE');

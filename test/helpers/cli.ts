@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { CliContext, PromptDriver } from '../../src/cli/context.js';
 import { runCli } from '../../src/cli/run.js';
 import type { Clock } from '../../src/core/time.js';
@@ -86,6 +87,15 @@ export async function run(
   };
   const code = await runCli(args, ctx);
   return { code, stdout, stderr };
+}
+
+/** `run` against a test home's environment, expecting exit 0 (the failing command and its stderr named if not). */
+export function okRunner(t: { env: NodeJS.ProcessEnv }, clock?: Clock): (args: string[]) => Promise<Run> {
+  return async (args: string[]) => {
+    const r = await run(args, { env: t.env, clock });
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r;
+  };
 }
 
 /** Spawn the built binary (npm run build first; `npm test` does). */
