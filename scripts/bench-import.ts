@@ -8,7 +8,6 @@
  * readSeconds and sha256Seconds are the floor, one read of the drive and one hash of it.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import { defaultSettings } from '../src/core/settings.js';
 import { initHome } from '../src/operations/init.js';
 import { openSession } from '../src/ledger/session.js';
 import { endExiftool } from '../src/media/exif.js';
-import { makeFixtureDrive } from '../tools/fixture-drive.js';
+import { writeBenchDrive } from '../tools/bench-drive.js';
 import { importDrive } from '../src/media/import.js';
 
 const args = process.argv.slice(2);
@@ -32,34 +31,7 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'custody-bench-import-'));
 const seedDir = path.join(work, 'seed');
 const drive = path.join(work, 'drive');
 log(`Generating ${nFiles} frames of about ${tiny ? 'a' : kb} KB in ${drive} …`);
-const seed = await makeFixtureDrive(seedDir, {
-  seed: 1,
-  camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-1' },
-  start: new Date('2026-11-01T12:00:00Z'),
-  days: 2,
-  perDay: 20,
-  timeZone: 'America/Los_Angeles',
-});
-const frames = seed.files.filter((f) => f.kind === 'image').map((f) => fs.readFileSync(path.join(seedDir, f.relPath)));
-// Each file: a real frame with its EXIF, made unique and brought to size by a comment segment after APP1.
-for (let i = 0; i < nFiles; i++) {
-  const src = frames[i % frames.length]!;
-  const app1Len = src.readUInt16BE(4);
-  const cut = 4 + app1Len;
-  const padLen = tiny ? 16 : Math.max(16, kb * 1000 - src.length);
-  const parts: Buffer[] = [src.subarray(0, cut)];
-  for (let left = padLen; left > 0; left -= 65_000) {
-    const n = Math.min(65_000, left);
-    const seg = Buffer.alloc(4);
-    seg.writeUInt16BE(0xfffe, 0);
-    seg.writeUInt16BE(n + 2, 2);
-    parts.push(seg, randomBytes(n));
-  }
-  parts.push(tiny ? Buffer.from([0xff, 0xd9]) : src.subarray(cut));
-  const dir = path.join(drive, 'DCIM', `${100 + Math.floor(i / 1000)}CAM`);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `IMG_${String(i).padStart(5, '0')}.JPG`), Buffer.concat(parts));
-}
+await writeBenchDrive(drive, { seedDir, files: nFiles, kb, tiny });
 const bytes = execFileSync('du', ['-sb', drive]).toString().split('\t')[0];
 
 // Warm the page cache for both contenders alike.
