@@ -29,6 +29,7 @@ import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue
 import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
 import {
   ECSO_AGENCY_ADD,
+  ecsoRequest,
   INIT_ARGS,
   newTestHome,
   okRunner,
@@ -178,33 +179,9 @@ describe('retention per image over 120 days', () => {
     fs.writeFileSync(letter, 'ECSO preservation letter\n');
     const request = async (from: string, to: string) =>
       (
-        JSON.parse(
-          (
-            await ok([
-              'request',
-              'new',
-              '--agency',
-              'ECSO',
-              '--officer',
-              'Det. Jordan Reyes',
-              '--badge',
-              '1182',
-              '--case',
-              'ECSO-26-004417',
-              '--purpose',
-              'criminal investigation',
-              '--document-ref',
-              'ECSO letter',
-              '--cameras',
-              'CAM-01',
-              '--from',
-              from,
-              '--to',
-              to,
-              '--json',
-            ])
-          ).stdout,
-        ) as { id: string }
+        JSON.parse((await ok(ecsoRequest('--cameras', 'CAM-01', '--from', from, '--to', to, '--json'))).stdout) as {
+          id: string;
+        }
       ).id;
     const held = await request('2026-09-10', '2026-09-11');
     const H = (

@@ -19,7 +19,16 @@ import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { hashStored } from '../../src/media/store.js';
-import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, okRunner, PASSWORD, run, tmpDir } from '../helpers/cli.js';
+import {
+  ECSO_AGENCY_ADD,
+  ecsoRequest,
+  INIT_ARGS,
+  newTestHome,
+  okRunner,
+  PASSWORD,
+  run,
+  tmpDir,
+} from '../helpers/cli.js';
 
 const TZ = 'America/Los_Angeles';
 const DAY = 86_400_000;
@@ -111,29 +120,7 @@ describe('retention and purge over 90 days', () => {
     await ok(ECSO_AGENCY_ADD);
     const preservation = path.join(t.dir, 'preservation.txt');
     fs.writeFileSync(preservation, 'ECSO preservation letter\n');
-    const req = JSON.parse(
-      (
-        await ok([
-          'request',
-          'new',
-          '--agency',
-          'ECSO',
-          '--officer',
-          'Det. Jordan Reyes',
-          '--badge',
-          '1182',
-          '--case',
-          'ECSO-26-004417',
-          '--purpose',
-          'criminal investigation',
-          '--document-ref',
-          'ECSO letter',
-          '--drive',
-          'D002',
-          '--json',
-        ])
-      ).stdout,
-    ) as { id: string };
+    const req = JSON.parse((await ok(ecsoRequest('--drive', 'D002', '--json'))).stdout) as { id: string };
     const held = JSON.parse(
       (
         await ok([

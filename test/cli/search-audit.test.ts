@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/health.js';
 import { manualClock } from '../../src/core/time.js';
-import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, okRunner, run } from '../helpers/cli.js';
+import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, run } from '../helpers/cli.js';
 
 describe('search audit', () => {
   it('finds untied searches in the health check, reviews a period, and counts them in the transparency report', async () => {
@@ -17,29 +17,7 @@ describe('search audit', () => {
     const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await ok(ECSO_AGENCY_ADD);
-    const req = JSON.parse(
-      (
-        await ok([
-          'request',
-          'new',
-          '--agency',
-          'ECSO',
-          '--officer',
-          'Det. Jordan Reyes',
-          '--badge',
-          '1182',
-          '--case',
-          'ECSO-26-004417',
-          '--purpose',
-          'criminal investigation',
-          '--document-ref',
-          'ECSO letter',
-          '--plate',
-          '7ABC123',
-          '--json',
-        ])
-      ).stdout,
-    ) as { id: string };
+    const req = JSON.parse((await ok(ecsoRequest('--plate', '7ABC123', '--json'))).stdout) as { id: string };
     // Four searches with a typed case and no request, one under the request.
     for (const plate of ['7ABC123', '8XYZ999', '5JKL321', '6MNO456'])
       await ok(['search', plate, '--purpose', 'criminal investigation', '--case', 'none']);

@@ -17,7 +17,16 @@ import { Home, operatorKeyId } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
-import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, okRunner, run, tmpDir, type TestHome } from '../helpers/cli.js';
+import {
+  ECSO_AGENCY_ADD,
+  ecsoRequest,
+  INIT_ARGS,
+  newTestHome,
+  okRunner,
+  run,
+  tmpDir,
+  type TestHome,
+} from '../helpers/cli.js';
 
 const AUDITOR_PW = 'auditor password 1';
 
@@ -162,29 +171,7 @@ describe('purge reads the signed hold events', () => {
     await ok(ECSO_AGENCY_ADD);
     const letter = path.join(t.dir, 'preservation.txt');
     fs.writeFileSync(letter, 'ECSO preservation letter\n');
-    const req = JSON.parse(
-      (
-        await ok([
-          'request',
-          'new',
-          '--agency',
-          'ECSO',
-          '--officer',
-          'Det. Jordan Reyes',
-          '--badge',
-          '1182',
-          '--case',
-          'ECSO-26-004417',
-          '--purpose',
-          'criminal investigation',
-          '--document-ref',
-          'ECSO letter',
-          '--drive',
-          'D001',
-          '--json',
-        ])
-      ).stdout,
-    ) as { id: string };
+    const req = JSON.parse((await ok(ecsoRequest('--drive', 'D001', '--json'))).stdout) as { id: string };
     await ok([
       'hold',
       'add',

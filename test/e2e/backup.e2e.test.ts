@@ -13,6 +13,7 @@ import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import {
   BIN,
   ECSO_AGENCY_ADD,
+  ecsoRequest,
   INIT_ARGS,
   newTestHome,
   ROOT,
@@ -85,11 +86,7 @@ describe('backups (spawned)', () => {
     fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
     await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--replacement', 'D002']);
     await ok(ECSO_AGENCY_ADD);
-    const req = await ok([
-      ...['request', 'new', '--agency', 'ECSO', '--officer', 'Det. Jordan Reyes', '--badge', '1182'],
-      ...['--case', 'ECSO-26-004417', '--purpose', 'criminal investigation', '--document-ref', 'ECSO letter'],
-      ...['--cameras', 'CAM-01', '--from', '2026-11-03', '--to', '2026-11-03'],
-    ]);
+    const req = await ok(ecsoRequest('--cameras', 'CAM-01', '--from', '2026-11-03', '--to', '2026-11-03'));
     const reqId = /Request (REQ-\d{4}-0001)/.exec(req.stdout)![1]!;
     const exportDir = path.join(t.dir, 'export');
     await ok(['release', '--request', reqId, '--to', path.join(exportDir, reqId)]);

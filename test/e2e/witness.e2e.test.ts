@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INIT_ARGS, newTestHome, ROOT, type Run, spawnBin, ECSO_AGENCY_ADD } from '../helpers/cli.js';
+import { INIT_ARGS, newTestHome, ROOT, type Run, spawnBin, ECSO_AGENCY_ADD, ecsoRequest } from '../helpers/cli.js';
 
 describe('rollback caught from outside the home (spawned)', () => {
   it('a receipt issued after the rolled-back state fails `verify --receipts`, naming the PDF', async () => {
@@ -28,28 +28,7 @@ describe('rollback caught from outside the home (spawned)', () => {
     fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
     await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--replacement', 'D002']);
     await ok(ECSO_AGENCY_ADD);
-    const req = await ok([
-      'request',
-      'new',
-      '--agency',
-      'ECSO',
-      '--officer',
-      'Det. Jordan Reyes',
-      '--badge',
-      '1182',
-      '--case',
-      'ECSO-26-004417',
-      '--purpose',
-      'criminal investigation',
-      '--document-ref',
-      'ECSO letter',
-      '--cameras',
-      'CAM-01',
-      '--from',
-      '2026-11-03',
-      '--to',
-      '2026-11-03',
-    ]);
+    const req = await ok(ecsoRequest('--cameras', 'CAM-01', '--from', '2026-11-03', '--to', '2026-11-03'));
     const reqId = /Request (REQ-\d{4}-0001)/.exec(req.stdout)![1]!;
     const before = path.join(t.dir, 'witness-before.json');
     await ok(['witness', 'export', '--out', before]);

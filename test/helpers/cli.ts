@@ -154,3 +154,15 @@ export const ECSO_AGENCY_ADD: string[] = [
   '--identifier',
   'CA0019900',
 ];
+
+/**
+ * `request new` from the ECSO detective most tests use (a criminal investigation on a written letter),
+ * followed by the request's scope and any other flags the test needs (`--drive D001 --json`, …).
+ */
+export function ecsoRequest(...scope: string[]): string[] {
+  return [
+    ...['request', 'new', '--agency', 'ECSO', '--officer', 'Det. Jordan Reyes', '--badge', '1182'],
+    ...['--case', 'ECSO-26-004417', '--purpose', 'criminal investigation', '--document-ref', 'ECSO letter'],
+    ...scope,
+  ];
+}
