@@ -14,12 +14,12 @@ import { ExifTool } from 'exiftool-vendored';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../../src/ledger/batches.js';
-import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
-import { operatorKeyId } from '../../src/ledger/home.js';
+import { openBlob } from '../../src/ledger/crypto.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { INIT_ARGS, newTestHome, okRunner, PASSWORD, tmpDir } from '../helpers/cli.js';
+import { openRawSlot, slotSecrets, withDerivedKeys } from '../helpers/raw-keys.js';
 
 const TZ = 'America/Los_Angeles';
 let driveDir = '';
@@ -65,21 +65,12 @@ async function keysFromBackup(dir: string, username: string, password: string): 
     const e = m.files.find((f) => f.path === p)!;
     return fs.readFileSync(path.join(dir, 'objects', e.sha256.slice(0, 2), e.sha256));
   };
-  const keyring = JSON.parse(obj('keyring.json').toString()) as {
-    operators: Record<string, { salt: string; wrapped: string }>;
-  };
-  const kdf = (JSON.parse(obj('home.json').toString()) as { kdf: never }).kdf;
-  const slot = keyring.operators[operatorKeyId(username)]!;
-  const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
-  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
-  expect(plain, 'the slot opens with the custodian password').toBeDefined();
-  const slotKeys = Object.values(JSON.parse(plain!.toString()) as Record<string, string>)
-    .filter((v) => /^[A-Za-z0-9+/]{43}=$/.test(v))
-    .map((v) => Buffer.from(v, 'base64'));
-  const derived = slotKeys.flatMap((k) => [
-    k,
-    ...['batch-keys', 'backup-keys', 'signing', 'documents', 'ledger', 'evidence'].map((p) => subkey(k, p)),
-  ]);
+  const slot = await openRawSlot(
+    { keyring: obj('keyring.json').toString(), homeJson: obj('home.json').toString() },
+    username,
+    password,
+  );
+  const derived = withDerivedKeys(slotSecrets(slot));
   const out = [...derived];
   for (const name of fs.readdirSync(path.join(dir, 'keys'))) {
     const blob = fs.readFileSync(path.join(dir, 'keys', name));

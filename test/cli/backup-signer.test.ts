@@ -9,20 +9,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { type BackupManifest, signManifest } from '../../src/ledger/backup.js';
-import { deriveKek, openBlob } from '../../src/ledger/crypto.js';
-import { operatorKeyId } from '../../src/ledger/home.js';
 import { signingKeyFromPem } from '../../src/ledger/signing.js';
 import { INIT_ARGS, newTestHome, ROOT, run, type TestHome } from '../helpers/cli.js';
+import { homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 /** Re-sign `dir`'s manifest, its store/ entries dropped, with `username`'s key from `keyringText`. */
 async function forge(t: TestHome, dir: string, username: string, password: string, keyringText: string) {
-  const keyring = JSON.parse(keyringText) as { operators: Record<string, { salt: string; wrapped: string }> };
-  const kdf = (JSON.parse(fs.readFileSync(path.join(t.home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
-  const slot = keyring.operators[operatorKeyId(username)]!;
-  const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
-  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
-  expect(plain, 'the slot opens').toBeDefined();
-  const key = signingKeyFromPem((JSON.parse(plain!.toString('utf8')) as { signingKey: string }).signingKey);
+  const slot = await openRawSlot({ ...homeKeyringFiles(t.home), keyring: keyringText }, username, password);
+  const key = signingKeyFromPem(slot.signingKey!);
   const file = path.join(dir, 'manifest.json');
   const { signature: _, ...body } = JSON.parse(fs.readFileSync(file, 'utf8')) as BackupManifest;
   const before = body.files.length;

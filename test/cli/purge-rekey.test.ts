@@ -13,8 +13,7 @@ import { ExifTool } from 'exiftool-vendored';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../../src/ledger/batches.js';
-import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
-import { operatorKeyId } from '../../src/ledger/home.js';
+import { openBlob } from '../../src/ledger/crypto.js';
 import { openSession, type Session } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { hashStored } from '../../src/media/store.js';
@@ -23,6 +22,7 @@ import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue
 import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { pdftotext } from '../documents/helpers.js';
 import { INIT_ARGS, newTestHome, okRunner, PASSWORD, tmpDir } from '../helpers/cli.js';
+import { homeKeyringFiles, openRawSlot, slotSecrets, withDerivedKeys } from '../helpers/raw-keys.js';
 
 const TZ = 'America/Los_Angeles';
 let drive: { dir: string; manifest: FixtureManifest };
@@ -54,23 +54,9 @@ afterAll(async () => {
   await endExiftool();
 });
 
-/** The raw attack's first step: the custodian's slot opened with scrypt and AES-GCM from the keyring file alone. */
+/** The raw attack's first step: the custodian's slot opened from the keyring file alone, every key derived. */
 async function slotKeys(home: string): Promise<Buffer[]> {
-  const keyring = JSON.parse(fs.readFileSync(path.join(home, 'keyring.json'), 'utf8')) as {
-    operators: Record<string, { salt: string; wrapped: string }>;
-  };
-  const kdf = (JSON.parse(fs.readFileSync(path.join(home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
-  const slot = keyring.operators[operatorKeyId('asd')]!;
-  const kek = await deriveKek(PASSWORD, Buffer.from(slot.salt, 'base64'), kdf);
-  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), 'custody-keyring-slot-v2:asd');
-  expect(plain).toBeDefined();
-  const raw = Object.values(JSON.parse(plain!.toString('utf8')) as Record<string, string>)
-    .filter((v) => /^[A-Za-z0-9+/]{43}=$/.test(v))
-    .map((v) => Buffer.from(v, 'base64'));
-  return raw.flatMap((k) => [
-    k,
-    ...['batch-keys', 'signing', 'documents', 'ledger', 'evidence', 'plate-index'].map((p) => subkey(k, p)),
-  ]);
+  return withDerivedKeys(slotSecrets(await openRawSlot(homeKeyringFiles(home), 'asd', PASSWORD)));
 }
 
 /**

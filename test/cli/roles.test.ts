@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { BatchFiles, createBatchKey, loadBatchKey } from '../../src/ledger/batches.js';
-import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
+import { openBlob, subkey } from '../../src/ledger/crypto.js';
 import { Home, operatorKeyId } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { Session } from '../../src/ledger/session.js';
@@ -26,6 +26,7 @@ import {
   run,
   type TestHome,
 } from '../helpers/cli.js';
+import { homeKeyringFiles, openRawSlot, slotSecrets, withDerivedKeys } from '../helpers/raw-keys.js';
 
 async function homeWithTeam(): Promise<TestHome> {
   const t = newTestHome();
@@ -46,20 +47,14 @@ async function homeWithTeam(): Promise<TestHome> {
   return t;
 }
 
-/** The raw attack: the slot of `username` opened with scrypt and AES-GCM from the keyring file alone. */
+/** The raw attack: the slot of `username` opened from a keyring file's text alone. */
 async function rawSlot(
   home: string,
   username: string,
   password: string,
   keyringText = fs.readFileSync(path.join(home, 'keyring.json'), 'utf8'),
 ): Promise<Record<string, string>> {
-  const keyring = JSON.parse(keyringText) as RawKeyring;
-  const kdf = (JSON.parse(fs.readFileSync(path.join(home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
-  const slot = keyring.operators[operatorKeyId(username)]!;
-  const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
-  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
-  expect(plain, 'the slot opens with the right password').toBeDefined();
-  return JSON.parse(plain!.toString('utf8')) as Record<string, string>;
+  return openRawSlot({ ...homeKeyringFiles(home), keyring: keyringText }, username, password);
 }
 
 interface RawEnvelope {
@@ -107,13 +102,7 @@ async function rawKeys(
 
 /** Every 32-byte key a slot holds, and every purpose-derived key from each. */
 function candidateKeys(slot: Record<string, string>): Buffer[] {
-  const raw = Object.values(slot)
-    .filter((v) => /^[A-Za-z0-9+/]{43}=$/.test(v))
-    .map((v) => Buffer.from(v, 'base64'));
-  return raw.flatMap((k) => [
-    k,
-    ...['batch-keys', 'signing', 'documents', 'ledger', 'evidence'].map((p) => subkey(k, p)),
-  ]);
+  return withDerivedKeys(slotSecrets(slot));
 }
 
 describe('keys by role', () => {

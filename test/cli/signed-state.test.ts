@@ -12,8 +12,8 @@ import { ExifTool } from 'exiftool-vendored';
 import initSqlJs from 'sql.js';
 import { createRequire } from 'node:module';
 import { manualClock } from '../../src/core/time.js';
-import { deriveKek, openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
-import { Home, operatorKeyId } from '../../src/ledger/home.js';
+import { openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
+import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { makeFixtureDrive } from '../../tools/fixture-drive.js';
@@ -27,22 +27,15 @@ import {
   tmpDir,
   type TestHome,
 } from '../helpers/cli.js';
+import { homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 const AUDITOR_PW = 'auditor password 1';
 
 /** The auditor's record key, from the keyring file and the password alone. */
 async function rawRecordKey(home: string, username: string, password: string): Promise<Buffer> {
-  const keyring = JSON.parse(fs.readFileSync(path.join(home, 'keyring.json'), 'utf8')) as {
-    operators: Record<string, { salt: string; wrapped: string }>;
-  };
-  const kdf = (JSON.parse(fs.readFileSync(path.join(home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
-  const slot = keyring.operators[operatorKeyId(username)]!;
-  const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
-  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
-  expect(plain, 'the slot opens').toBeDefined();
-  const s = JSON.parse(plain!.toString('utf8')) as { record: string; evidence?: string };
+  const s = await openRawSlot(homeKeyringFiles(home), username, password);
   expect(s.evidence, 'an auditor holds no evidence key').toBeUndefined();
-  return Buffer.from(s.record, 'base64');
+  return Buffer.from(s.record!, 'base64');
 }
 
 /** Open ledger.enc with the record key, run `sql` on it, seal it again in place. */

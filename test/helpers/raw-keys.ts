@@ -1,0 +1,55 @@
+/**
+ * The raw attack's first step, shared by every test that plays an operator outside the CLI: an
+ * operator's keyring slot opened with scrypt and AES-GCM from the keyring file, `home.json`'s KDF
+ * settings and the password alone — no code of the home's session, so a test of what a role's secret
+ * reaches cannot be fooled by what the CLI chooses to do.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
+import { operatorKeyId } from '../../src/ledger/home.js';
+
+/** The texts a slot is opened from: by default the home's own files, or a backup's or a copy's. */
+export interface RawKeyringFiles {
+  keyring: string;
+  homeJson: string;
+}
+
+export function homeKeyringFiles(home: string): RawKeyringFiles {
+  return {
+    keyring: fs.readFileSync(path.join(home, 'keyring.json'), 'utf8'),
+    homeJson: fs.readFileSync(path.join(home, 'home.json'), 'utf8'),
+  };
+}
+
+/** The decrypted slot of `username` (its JSON fields: record, evidence, box, signingKey, epochs…). */
+export async function openRawSlot(
+  files: RawKeyringFiles,
+  username: string,
+  password: string,
+): Promise<Record<string, string> & { recordEpoch?: number; evidenceEpoch?: number }> {
+  const keyring = JSON.parse(files.keyring) as { operators: Record<string, { salt: string; wrapped: string }> };
+  const kdf = (JSON.parse(files.homeJson) as { kdf: never }).kdf;
+  const slot = keyring.operators[operatorKeyId(username)];
+  expect(slot, `${username} has a slot in the keyring`).toBeDefined();
+  const kek = await deriveKek(password, Buffer.from(slot!.salt, 'base64'), kdf);
+  const plain = openBlob(kek, Buffer.from(slot!.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
+  expect(plain, `${username}'s slot opens with the password`).toBeDefined();
+  return JSON.parse(plain!.toString('utf8')) as Record<string, string>;
+}
+
+/** Every 32-byte key a slot holds (base64 fields of exactly 32 bytes). */
+export function slotSecrets(slot: Record<string, unknown>): Buffer[] {
+  return Object.values(slot)
+    .filter((v): v is string => typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v))
+    .map((v) => Buffer.from(v, 'base64'));
+}
+
+/** The purposes the home derives keys for (crypto.ts subkey); an attacker tries them all. */
+export const KEY_PURPOSES = ['batch-keys', 'backup-keys', 'signing', 'documents', 'ledger', 'evidence', 'plate-index'];
+
+/** Each key and every purpose-derived key from it. */
+export function withDerivedKeys(keys: Buffer[]): Buffer[] {
+  return keys.flatMap((k) => [k, ...KEY_PURPOSES.map((p) => subkey(k, p))]);
+}
