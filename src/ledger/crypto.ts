@@ -166,6 +166,8 @@ export interface FileOpener {
   /** Bytes of one full frame (chunk + tag). */
   frameBytes: number;
   open(frame: Uint8Array, last: boolean): Buffer | undefined;
+  /** The same as `open`, for a frame held as its ciphertext and its tag (as `sealParts` made them). */
+  openParts(body: Uint8Array, tag: Uint8Array, last: boolean): Buffer | undefined;
 }
 
 /** undefined when `header` is not a custody store file's header. */
@@ -175,23 +177,28 @@ export function fileOpener(key: Buffer, context: string, header: Buffer): FileOp
   const chunkSize = header.readUInt32BE(11);
   const aad = Buffer.concat([header.subarray(0, FILE_HEADER_BYTES), Buffer.from(context)]);
   let index = 0;
+  const openParts = (body: Uint8Array, tag: Uint8Array, last: boolean): Buffer | undefined => {
+    if (tag.length !== TAG_BYTES) return undefined;
+    try {
+      const d = createDecipheriv('aes-256-gcm', key, chunkIv(prefix, index, last));
+      d.setAAD(aad);
+      d.setAuthTag(tag);
+      const out = d.update(body);
+      const fin = d.final(); // empty for GCM; throws when the tag does not match
+      index++;
+      return fin.length ? Buffer.concat([out, fin]) : out;
+    } catch {
+      return undefined;
+    }
+  };
   return {
     chunkSize,
     frameBytes: chunkSize + TAG_BYTES,
-    open(frame, last) {
-      if (frame.length < TAG_BYTES) return undefined;
-      try {
-        const d = createDecipheriv('aes-256-gcm', key, chunkIv(prefix, index, last));
-        d.setAAD(aad);
-        d.setAuthTag(frame.subarray(frame.length - TAG_BYTES));
-        const out = d.update(frame.subarray(0, frame.length - TAG_BYTES));
-        const fin = d.final(); // empty for GCM; throws when the tag does not match
-        index++;
-        return fin.length ? Buffer.concat([out, fin]) : out;
-      } catch {
-        return undefined;
-      }
-    },
+    open: (frame, last) =>
+      frame.length < TAG_BYTES
+        ? undefined
+        : openParts(frame.subarray(0, frame.length - TAG_BYTES), frame.subarray(frame.length - TAG_BYTES), last),
+    openParts,
   };
 }
 

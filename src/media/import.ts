@@ -32,11 +32,10 @@ import {
 import { randomKey } from '../ledger/crypto.js';
 import { ioError } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
-import { EXIF_HEAD_BYTES, readCaptureMeta, readCaptureMetaExiftool, type CaptureMeta } from './exif.js';
+import { EXIF_HEAD_BYTES, readCaptureMetaExiftool, type CaptureMeta } from './exif.js';
 import { KnownContent } from './known.js';
 import { isEscapedName } from './names.js';
-import { sniffMedia } from './sniff.js';
-import type { IngestOutcome } from './ingest-file.js';
+import type { IngestReply } from './ingest-file.js';
 import { IngestPool } from './ingest-pool.js';
 import { type DriveWalk, walkDrive, type WalkEntry } from './walk.js';
 
@@ -237,9 +236,9 @@ export async function importDrive(s: Session, o: ImportOptions): Promise<ImportS
 }
 
 /**
- * The files in flight: the worker pool reads, hashes, encrypts, writes and verifies (one worker
- * per core, each holding two files), while this thread reads EXIF, names, renames and journals
- * the files the workers hand back. The journal is written and synced in groups.
+ * The files in flight: the worker pool reads, hashes, encrypts, writes, verifies and reads EXIF
+ * (one worker per core, each holding two files), while this thread judges the dates, names,
+ * renames and journals the files the workers hand back. The journal is written and synced in groups.
  */
 async function importFiles(
   s: Session,
@@ -438,7 +437,7 @@ interface OneContext {
 /** Errors that mean the device itself stopped answering, not one file. */
 const DEVICE_GONE = new Set(['EIO', 'ENXIO', 'ENODEV', 'ENOTCONN', 'ESHUTDOWN', 'ESTALE']);
 
-type Ingested = Extract<IngestOutcome, { ok: true }>;
+type Ingested = Extract<IngestReply, { ok: true }>;
 
 /**
  * A file that could not be read from the drive: the import stops (exit 10, batch kept open) when
@@ -465,7 +464,7 @@ const CHANGE_WORDS = {
   replaced: 'was replaced by another file after the scan; it was not read',
 };
 
-/** Read, hash, encrypt and verify one file into a temporary file of the store (in a worker); a record when it cannot be. */
+/** Read, hash, encrypt, verify and describe one file into a temporary file of the store (in a worker); a record when it cannot be. */
 async function ingestOne(
   c: OneContext,
   base: FileRecord,
@@ -473,7 +472,7 @@ async function ingestOne(
   fileKey: Buffer,
 ): Promise<Ingested | FileRecord> {
   const { e } = c;
-  let got: IngestOutcome;
+  let got: IngestReply;
   try {
     got = await c.pool.run({
       absPath: e.absPath,
@@ -527,14 +526,14 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     await fsp.rm(tmp, { force: true });
     return { ...sized, flags: [...sized.flags, 'empty'] };
   }
-  const sniff = sniffMedia(got.head);
+  const sniff = got.sniff;
   if (!sniff) {
     await fsp.rm(tmp, { force: true });
     return { ...sized, sha256: got.sha256, flags: [...sized.flags, 'not-media'] };
   }
   const flags: string[] = [...sized.flags];
   if (sniff.mime === 'image/jpeg' && !(got.tail[0] === 0xff && got.tail[1] === 0xd9)) flags.push('truncated');
-  let meta: CaptureMeta = await readCaptureMeta(got.head);
+  let meta: CaptureMeta = got.meta!;
   if (!meta.captureTime && VIDEO_EXIF_FALLBACK.has(sniff.kind))
     meta = await readCaptureMetaExiftool(e.absPath).catch(() => meta);
   const judged = judgeCaptureTime(meta, {
@@ -595,7 +594,7 @@ async function storeOne(
     await fsp.rm(tmp, { force: true });
     throw ioError(err, `storing ${e.relPath}`);
   }
-  // The stored copy was read back and proved by the worker (every chunk authenticates and holds the bytes hashed).
+  // The stored copy was proved by the worker from the bytes it wrote (every chunk authenticates and holds the bytes hashed).
   let sourceVerified: boolean | undefined;
   if (c.verifySource) {
     sourceVerified = sourceSha256 === sha;

@@ -3,19 +3,29 @@
  * worker thread of the import pool runs (src/media/ingest-pool.ts). The source is opened without
  * following a link (O_NOFOLLOW, O_NONBLOCK) and checked with fstat against the walk; its bytes
  * are read once and feed the SHA-256, the head and tail kept for sniffing and EXIF, and the
- * chunked AES-256-GCM into a temporary file of the store. A small file is read and written
- * whole; a large one a chunk at a time (memory stays at a few chunks whatever its size).
+ * chunked AES-256-GCM into a temporary file of the store. A small file is read (into this
+ * thread's buffer, reused from file to file) and written whole; a large one a chunk at a time
+ * (memory stays at a few chunks whatever its size). The worker then sniffs the head and reads its
+ * EXIF (`ingestAndDescribe`), so the main thread only names, renames and records.
  *
- * The write is then proved: the temporary file is read back, each chunk authenticated and
- * decrypted, and the plaintext compared with the bytes hashed (kept for a small file) or hashed
- * again (a large one). Errors come back as data (they cross a thread): a read of the drive that
- * failed, a file that is no longer the one the walk saw, or a write of the home that failed.
+ * The write is proved from the bytes just written, not by reading them back: each sealed chunk,
+ * as written, is opened with an opener made from the file's header as written (so the header,
+ * every nonce, the last-chunk flag and every tag are checked), and its plaintext compared with the
+ * bytes hashed; every write must have written all its bytes, and the finished file must be exactly
+ * the header and the sealed chunks long. A re-read would come from the page cache (what the kernel
+ * holds, not the disk), so it proved no more than the write's own count; what makes the copy
+ * durable is the sync of the stored file before the journal line that names it
+ * (src/ledger/batches.ts JournalWriter). Errors come back as data (they cross a thread): a read of
+ * the drive that failed, a file that is no longer the one the walk saw, or a write of the home
+ * that failed.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { DEFAULT_CHUNK, FILE_HEADER_BYTES, fileOpener, fileSealer } from '../ledger/crypto.js';
+import { DEFAULT_CHUNK, type FileOpener, fileOpener, fileSealer } from '../ledger/crypto.js';
+import { type CaptureMeta, readCaptureMeta } from './exif.js';
+import { type SniffResult, sniffMedia } from './sniff.js';
 
-/** Files up to this size are read, encrypted and written whole, and verified against the bytes kept. */
+/** Files up to this size are read, encrypted and written whole (a larger one a chunk at a time). */
 export const SMALL_FILE_BYTES = 16 * 1024 * 1024;
 
 export interface IngestJob {
@@ -42,7 +52,10 @@ export type IngestOutcome =
       head: Buffer;
       tail: Buffer;
       changed?: string;
-      /** The stored copy read back authenticates and holds exactly the bytes hashed. */
+      /**
+       * Every sealed chunk as written authenticates under the file's key and header and decrypts
+       * to exactly the bytes hashed, every write wrote all its bytes, and the file is exactly their length.
+       */
       verified: boolean;
       /** The hash of the second read of the drive (with `verifySource`), or `unreadable`. */
       sourceSha256?: string;
@@ -78,7 +91,10 @@ function readSafe(fd: number, buf: Buffer, off: number, len: number, pos: number
   }
 }
 
-function writeAll(fd: number, bufs: Buffer[]): void {
+/** Write every byte of `bufs` (a short write is continued); the number of bytes written. */
+function writeAll(fd: number, bufs: Buffer[]): number {
+  let total = 0;
+  for (const b of bufs) total += b.length;
   try {
     let pending = bufs;
     while (pending.length) {
@@ -96,6 +112,7 @@ function writeAll(fd: number, bufs: Buffer[]): void {
   } catch (e) {
     throw new Fail(errnoFailure('write', e));
   }
+  return total;
 }
 
 /** Open the drive's file as the walk saw it (same device and inode, a regular file, no link followed). */
@@ -133,6 +150,21 @@ function readPiece(fd: number, pos: number, len: number): Buffer {
   return got === len ? buf : buf.subarray(0, got);
 }
 
+/** This thread's buffer for whole-file reads, reused from file to file (grown when a file needs more). */
+let wholeBuf: Buffer | undefined;
+
+/** Read up to `len` bytes from the start of the source into this thread's buffer; fewer only at its end. */
+function readWhole(fd: number, len: number): Buffer {
+  if (!wholeBuf || wholeBuf.length < len) wholeBuf = Buffer.allocUnsafeSlow(Math.max(len, 1024 * 1024));
+  let got = 0;
+  while (got < len) {
+    const n = readSafe(fd, wholeBuf, got, len - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return wholeBuf.subarray(0, got);
+}
+
 /** Words for a file that changed between the walk and the end of its read; undefined if it did not. */
 export function describeChange(
   walkedSize: number | undefined,
@@ -148,41 +180,12 @@ export function describeChange(
 }
 
 /**
- * Read the stored copy back and prove it: every chunk authenticates, the last is flagged last,
- * nothing follows it, and the plaintext is the bytes hashed (`kept`) or hashes to `sha256`.
+ * Prove one sealed chunk from the bytes just written: opened with an opener made from the header
+ * as written (its own chunk counter), it authenticates and decrypts to exactly `plain`.
  */
-function verifyStored(tmpPath: string, key: Buffer, context: string, kept: Buffer[] | undefined, sha256: string) {
-  let fd: number;
-  try {
-    fd = fs.openSync(tmpPath, 'r');
-  } catch (e) {
-    throw new Fail(errnoFailure('write', e));
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const header = readPiece(fd, 0, FILE_HEADER_BYTES);
-    const opener = fileOpener(key, context, header);
-    if (!opener) return false;
-    const hash = kept ? undefined : createHash('sha256');
-    let pos = FILE_HEADER_BYTES;
-    let i = 0;
-    for (;;) {
-      const frame = readPiece(fd, pos, Math.min(opener.frameBytes, size - pos));
-      pos += frame.length;
-      const last = pos >= size;
-      const plain = opener.open(frame, last);
-      if (!plain) return false;
-      if (kept) {
-        if (!plain.equals(kept[i] ?? Buffer.alloc(0))) return false;
-      } else hash!.update(plain);
-      i++;
-      if (last) break;
-    }
-    if (kept && i !== Math.max(1, kept.length)) return false;
-    return kept ? true : hash!.digest('hex') === sha256;
-  } finally {
-    fs.closeSync(fd);
-  }
+export function provesChunk(opener: FileOpener, parts: [Buffer, Buffer], plain: Uint8Array, last: boolean): boolean {
+  const back = opener.openParts(parts[0], parts[1], last);
+  return back?.equals(plain) === true;
 }
 
 function hashSourceSync(job: IngestJob): string {
@@ -230,19 +233,20 @@ function ingestOrFail(job: IngestJob): IngestOutcome {
     } catch (e) {
       throw new Fail(errnoFailure('write', e));
     }
-    const small = st.size <= SMALL_FILE_BYTES;
     const sealer = fileSealer(job.key, job.context, DEFAULT_CHUNK);
+    const opener = fileOpener(job.key, job.context, sealer.header)!;
     const hash = createHash('sha256');
-    let kept: Buffer[] | undefined = small ? [] : undefined;
+    let proved = true;
     let size = 0;
     let tail = Buffer.alloc(0);
     let head: Buffer | undefined;
     const frames: Buffer[] = [sealer.header];
     // A small file is read whole (one read of its size and a byte more, which finds its end) and
     // written whole; a large one (or one that grew) is read, sealed and written a chunk at a time.
-    let whole = small ? readPiece(fd, 0, st.size + 1) : Buffer.alloc(0);
+    let whole = st.size <= SMALL_FILE_BYTES ? readWhole(fd, st.size + 1) : Buffer.alloc(0);
     if (whole.length > st.size) whole = Buffer.alloc(0); // it grew: read it a chunk at a time
     let cur = whole.length ? whole.subarray(0, DEFAULT_CHUNK) : readPiece(fd, 0, DEFAULT_CHUNK);
+    let written = 0;
     for (;;) {
       const at = size + cur.length;
       const next = whole.length
@@ -252,17 +256,17 @@ function ingestOrFail(job: IngestJob): IngestOutcome {
           : Buffer.alloc(0);
       const last = next.length === 0;
       hash.update(cur);
-      head ??= Buffer.from(cur.subarray(0, job.headBytes)); // a copy, moved to the main thread
+      head ??= Buffer.from(cur.subarray(0, job.headBytes)); // a copy: the read buffer is reused
       tail = Buffer.concat([tail, cur.subarray(Math.max(0, cur.length - 2))]).subarray(-2);
       size += cur.length;
-      frames.push(...sealer.sealParts(cur, last));
-      if (kept && size <= SMALL_FILE_BYTES) kept.push(cur);
-      else kept = undefined; // it grew past a small file while read: verified by its hash
-      if (!whole.length) writeAll(out, frames.splice(0));
+      const parts = sealer.sealParts(cur, last);
+      proved &&= provesChunk(opener, parts, cur, last);
+      frames.push(...parts);
+      if (!whole.length) written += writeAll(out, frames.splice(0));
       if (last) break;
       cur = next;
     }
-    if (frames.length) writeAll(out, frames.splice(0));
+    if (frames.length) written += writeAll(out, frames.splice(0));
     const after = (() => {
       try {
         return fs.fstatSync(fd);
@@ -271,25 +275,44 @@ function ingestOrFail(job: IngestJob): IngestOutcome {
       }
     })();
     try {
+      // Nothing else wrote to the temporary file: it is exactly the header and the sealed chunks.
+      proved &&= fs.fstatSync(out).size === written;
       fs.closeSync(out);
     } catch (e) {
       throw new Fail(errnoFailure('write', e));
     }
     out = undefined;
-    const sha256 = hash.digest('hex');
-    const verified = verifyStored(job.tmpPath, job.key, job.context, kept, sha256);
     return {
       ok: true,
-      sha256,
+      sha256: hash.digest('hex'),
       size,
       head: head ?? Buffer.alloc(0),
       tail,
       changed: describeChange(job.walked?.size, st, after, size),
-      verified,
+      verified: proved,
       sourceSha256: job.verifySource ? hashSourceSync(job) : undefined,
     };
   } finally {
     if (out !== undefined) fs.closeSync(out);
     fs.closeSync(fd);
   }
+}
+
+/** What the worker sends back: the outcome, and for a stored file what its first bytes say it is. */
+export type IngestReply =
+  | (Omit<Extract<IngestOutcome, { ok: true }>, 'head'> & {
+      /** The media type by the first bytes (undefined: not an image or video). */
+      sniff?: SniffResult;
+      /** The EXIF read from the head (exifr) when it is media; the main thread tries exiftool after. */
+      meta?: CaptureMeta;
+    })
+  | Extract<IngestOutcome, { ok: false }>;
+
+/** Ingest one file, then sniff its head and read its EXIF (on the worker, so the main thread does not). */
+export async function ingestAndDescribe(job: IngestJob): Promise<IngestReply> {
+  const out = ingestFile(job);
+  if (!out.ok) return out;
+  const { head, ...rest } = out;
+  const sniff = (out.size > 0 && sniffMedia(head)) || undefined;
+  return { ...rest, sniff, meta: sniff ? await readCaptureMeta(head) : undefined };
 }

@@ -1,14 +1,14 @@
 /**
  * The import's worker threads (one per core): each reads, hashes, encrypts, writes and verifies
- * the files it is sent (src/media/ingest-file.ts) while the main thread walks, reads EXIF and
- * records. A worker holds at most a few jobs, so the main thread never waits on an idle worker
+ * the files it is sent and reads their EXIF (src/media/ingest-file.ts) while the main thread
+ * walks, names and records. A worker holds at most a few jobs, so the main thread never waits on an idle worker
  * and a failure stops the import after the files already in hand.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { IngestJob, IngestOutcome } from './ingest-file.js';
+import type { IngestJob, IngestReply } from './ingest-file.js';
 
 /** Jobs sent ahead to each worker (the next is queued in its port while it works). */
 const DEPTH = 2;
@@ -16,7 +16,7 @@ const DEPTH = 2;
 interface Pending {
   id: number;
   job: IngestJob;
-  resolve: (o: IngestOutcome) => void;
+  resolve: (o: IngestReply) => void;
   reject: (e: Error) => void;
 }
 
@@ -43,12 +43,12 @@ export class IngestPool {
   constructor(n = os.availableParallelism()) {
     this.workers = Array.from({ length: Math.max(1, n) }, () => {
       const slot = { w: startWorker(), held: new Map<number, Pending>() };
-      slot.w.on('message', (m: { id: number; out: IngestOutcome }) => {
+      slot.w.on('message', (m: { id: number; out: IngestReply }) => {
         const p = slot.held.get(m.id);
         if (!p) return;
         slot.held.delete(m.id);
         const out = m.out;
-        if (out.ok) p.resolve({ ...out, head: asBuffer(out.head), tail: asBuffer(out.tail) });
+        if (out.ok) p.resolve({ ...out, tail: asBuffer(out.tail) });
         else p.resolve(out);
         this.pump();
       });
@@ -76,7 +76,7 @@ export class IngestPool {
     return this.queue.length + this.workers.reduce((a, s) => a + s.held.size, 0);
   }
 
-  run(job: IngestJob): Promise<IngestOutcome> {
+  run(job: IngestJob): Promise<IngestReply> {
     if (this.closed) return Promise.reject(new Error('the import workers have stopped'));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, job, resolve, reject });

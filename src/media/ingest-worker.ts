@@ -1,17 +1,19 @@
-/** A worker thread of the import pool: runs `ingestFile` on each job it is sent, in order. */
+/**
+ * A worker thread of the import pool: runs `ingestAndDescribe` on each job it is sent (the read,
+ * hash, seal and write of one file are synchronous; its EXIF is read after, so jobs may answer
+ * out of order: each answer carries its id).
+ */
 import { parentPort } from 'node:worker_threads';
-import { type IngestJob, ingestFile } from './ingest-file.js';
+import { type IngestJob, ingestAndDescribe } from './ingest-file.js';
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-parentPort!.on('message', (m: { id: number; job: IngestJob }) => {
+parentPort!.on('message', async (m: { id: number; job: IngestJob }) => {
   const { absPath, key } = m.job;
-  const out = ingestFile({
+  const out = await ingestAndDescribe({
     ...m.job,
     key: asBuffer(key),
     absPath: typeof absPath === 'string' ? absPath : asBuffer(absPath),
   });
-  // The head (up to 128 KB) is moved to the main thread, not copied, when it owns its memory.
-  const moved = out.ok && out.head.byteOffset === 0 && out.head.byteLength === out.head.buffer.byteLength;
-  parentPort!.postMessage({ id: m.id, out }, moved ? [out.head.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage({ id: m.id, out });
 });

@@ -1,6 +1,6 @@
 /**
  * The evidence store's read paths and the opening of a drive's file as the walk saw it. The
- * write path (read once, hash, encrypt, write, read back and prove) is src/media/ingest-file.ts,
+ * write path (read once, hash, encrypt, write, prove from the sealed bytes) is src/media/ingest-file.ts,
  * run on the import's worker threads.
  */
 import { createHash } from 'node:crypto';

@@ -1,16 +1,17 @@
 /**
  * Reading a drive's file into the store on the import's worker threads: opened without following
  * links, checked against the walk, sized as hashed, written whole (small) or a chunk at a time
- * (large), and proved by reading the stored copy back.
+ * (large), proved from the sealed bytes as written, and described (sniffed, EXIF read) on the worker.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { randomKey } from '../../src/ledger/crypto.js';
-import type { IngestJob } from '../../src/media/ingest-file.js';
+import { fileOpener, fileSealer, randomKey } from '../../src/ledger/crypto.js';
+import { type IngestJob, provesChunk } from '../../src/media/ingest-file.js';
 import { IngestPool } from '../../src/media/ingest-pool.js';
+import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import { hashStored } from '../../src/media/store.js';
 import { tmpDir } from '../helpers/cli.js';
 
@@ -98,8 +99,33 @@ describe('ingest', () => {
       64,
     );
     expect(got).toMatchObject({ size: 3000, sha256: sha(fs.readFileSync(src)), changed: undefined, verified: true });
-    expect(got.head).toHaveLength(64);
+    expect(got.sniff).toBeUndefined(); // random bytes: not media, and no EXIF read
+    expect(got.meta).toBeUndefined();
   });
+
+  it('sniffs a camera frame and reads its EXIF on the worker (the main thread gets the answer, not the head)', async () => {
+    const dir = tmpDir('custody-ingest-');
+    const manifest = await makeFixtureDrive(path.join(dir, 'drive'), {
+      seed: 3,
+      camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-9' },
+      start: new Date('2026-11-01T12:00:00Z'),
+      days: 1,
+      perDay: 1,
+      timeZone: 'America/Los_Angeles',
+    });
+    const frame = manifest.files.find((f) => f.kind === 'image' && f.captureTime)!;
+    const src = path.join(dir, 'drive', ...frame.relPath.split('/'));
+    const got = await ingest(
+      { absPath: src, relPath: frame.relPath, walked: walked(src) },
+      randomKey(),
+      CONTEXT,
+      path.join(dir, 't'),
+      128 * 1024,
+    );
+    expect(got).toMatchObject({ sha256: frame.sha256, verified: true, sniff: { kind: 'image', mime: 'image/jpeg' } });
+    expect(got.meta).toMatchObject({ captureTime: frame.captureTime, make: 'Acme', model: 'LPR-2', serial: 'AC-9' });
+    expect(got).not.toHaveProperty('head');
+  }, 60_000);
 
   it.each([
     ['empty', 0],
@@ -116,7 +142,6 @@ describe('ingest', () => {
     const tmp = path.join(dir, 't');
     const got = await ingest({ absPath: src, relPath: 'f.jpg', walked: walked(src) }, key, CONTEXT, tmp, 128 * 1024);
     expect(got).toMatchObject({ size: n, sha256: sha(data), verified: true });
-    expect(got.head.equals(data.subarray(0, 128 * 1024))).toBe(true);
     expect(got.tail.equals(data.subarray(Math.max(0, n - 2)))).toBe(true);
     expect(await hashStored(tmp, key, CONTEXT)).toEqual({ sha256: sha(data), size: n });
     expect(fs.statSync(tmp).mode & 0o777).toBe(0o600);
@@ -187,5 +212,55 @@ describe('ingest', () => {
     fs.writeFileSync(src, 'another file of the same name');
     await expect(attempt()).rejects.toMatchObject({ kind: 'changed', change: 'replaced' });
     expect(fs.existsSync(tmp)).toBe(false);
+  });
+});
+
+describe('provesChunk (the proof of a write from the sealed bytes as written)', () => {
+  const key = randomKey();
+  const seal = () => {
+    const sealer = fileSealer(key, CONTEXT, 1024);
+    return { sealer, opener: fileOpener(key, CONTEXT, sealer.header)! };
+  };
+
+  it('accepts every chunk of a file sealed as written, in order, the last flagged last', () => {
+    const { sealer, opener } = seal();
+    const chunks = [randomBytes(1024), randomBytes(1024), randomBytes(10)];
+    chunks.forEach((c, i) => {
+      const last = i === chunks.length - 1;
+      expect(provesChunk(opener, sealer.sealParts(c, last), c, last)).toBe(true);
+    });
+  });
+
+  it('refuses a flipped bit of the ciphertext or the tag, other plaintext, a wrong last flag, or a chunk out of order', () => {
+    const plain = randomBytes(1024);
+    let { sealer, opener } = seal();
+    const [body, tag] = sealer.sealParts(plain, true);
+    const flipped = Buffer.from(body);
+    flipped[7]! ^= 1;
+    expect(provesChunk(opener, [flipped, tag], plain, true)).toBe(false);
+    ({ sealer, opener } = seal());
+    const parts = sealer.sealParts(plain, true);
+    const badTag = Buffer.from(parts[1]);
+    badTag[0]! ^= 1;
+    expect(provesChunk(opener, [parts[0], badTag], plain, true)).toBe(false);
+    ({ sealer, opener } = seal());
+    const other = Buffer.from(plain);
+    other[0]! ^= 1;
+    expect(provesChunk(opener, sealer.sealParts(plain, true), other, true)).toBe(false);
+    ({ sealer, opener } = seal());
+    expect(provesChunk(opener, sealer.sealParts(plain, false), plain, true)).toBe(false);
+    ({ sealer, opener } = seal());
+    sealer.sealParts(plain, false); // chunk 0 sealed but not proved: the opener expects chunk 0 next
+    expect(provesChunk(opener, sealer.sealParts(plain, true), plain, true)).toBe(false);
+  });
+
+  it('refuses a chunk sealed under another file header (another nonce prefix) or another key', () => {
+    const plain = randomBytes(100);
+    const a = seal();
+    const b = seal();
+    expect(provesChunk(b.opener, a.sealer.sealParts(plain, true), plain, true)).toBe(false);
+    const sealer = fileSealer(randomKey(), CONTEXT, 1024);
+    const opener = fileOpener(key, CONTEXT, sealer.header)!;
+    expect(provesChunk(opener, sealer.sealParts(plain, true), plain, true)).toBe(false);
   });
 });
