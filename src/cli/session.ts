@@ -4,6 +4,7 @@ import { CustodyError } from '../core/errors.js';
 import type { Permission } from '../core/roles.js';
 import { resolveHomeDir } from '../ledger/home.js';
 import { openSession, type Session } from '../ledger/session.js';
+import { ensureDocumentKey } from '../operations/document-signer.js';
 import { loginNotices } from '../operations/notices.js';
 import { offerPurge } from './commands/purge.js';
 import type { CliContext, GlobalOptions } from './context.js';
@@ -100,6 +101,8 @@ export async function withSession<T>(
     allowUntrained: opts.allowUntrained,
   });
   try {
+    // An operator of a home made before operators signed documents with their own certificate gets one.
+    await ensureDocumentKey(s, credentials.password);
     if (permission) s.require(permission);
     printNotices(ctx, s);
     await offerPurge(ctx, g, s, command);

@@ -51,6 +51,14 @@ export function isRole(s: string): s is Role {
   return (ROLES as readonly string[]).includes(s);
 }
 
+/**
+ * The office an operator signs for (policy §6: one official custodian, named by title): the
+ * custodian's title, or "Designee of the <title>" (a designee acts for the custodian's office).
+ */
+export function officeOf(role: string, custodianTitle: string): string {
+  return role === 'custodian' ? custodianTitle : `Designee of the ${custodianTitle}`;
+}
+
 export function can(role: Role, p: Permission): boolean {
   return GRANTS[role].has(p);
 }

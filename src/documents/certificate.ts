@@ -151,3 +151,28 @@ function describe(cert: forge.pki.Certificate, privateKeyPem: string, p12: Buffe
 export function subjectLine(cert: forge.pki.Certificate): string {
   return cert.subject.attributes.map((a) => `${a.shortName ?? a.name ?? a.type}=${String(a.value)}`).join(', ');
 }
+
+/**
+ * An operator's own PDF signing identity (issue 14): a self-signed certificate naming them, their
+ * agency and the office they sign for. No PKCS#12 is kept (the key lives in their keyring slot).
+ */
+export function createOperatorIdentity(o: {
+  name: string;
+  organization: string;
+  office: string;
+  now: Date;
+}): SigningIdentity {
+  return createSelfSignedIdentity({
+    commonName: o.name,
+    organization: o.organization,
+    title: o.office,
+    passphrase: randomBytes(16).toString('hex'),
+    now: o.now,
+  });
+}
+
+/** A signing identity from a certificate and its private key (both PEM), as an operator's slot keeps them. */
+export function identityFromPem(certPem: string, privateKeyPem: string): SigningIdentity {
+  const cert = forge.pki.certificateFromPem(certPem);
+  return describe(cert, privateKeyPem, Buffer.alloc(0));
+}

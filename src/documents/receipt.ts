@@ -104,7 +104,11 @@ export const ReceiptDataSchema = z.object({
   purpose: nonEmpty,
   requestedAt: iso,
   releasedAt: iso,
-  custodian: z.object({ title: nonEmpty, name: nonEmpty }),
+  /**
+   * Who issued it: their name and the title they sign with ("Designee of the Custodian of
+   * Records" for a designee); `office` is the custodian's title, the office they act for.
+   */
+  custodian: z.object({ title: nonEmpty, name: nonEmpty, office: nonEmpty.optional() }),
   /** The issuing organization, e.g. "City of Exampleton". */
   organization: nonEmpty,
   /** Place of signing, e.g. "Exampleton, California" (the signature's /Location). */
@@ -218,6 +222,7 @@ export async function renderReceipt(
     organization: data.organization,
     custodianTitle: data.custodian.title,
     custodianName: data.custodian.name,
+    officeTitle: data.custodian.office ?? data.custodian.title,
     agencyName: data.agency.name,
     agencyOri: data.agency.ori,
     officer: data.officer,

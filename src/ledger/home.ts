@@ -33,7 +33,14 @@ import {
 import { appendLineDurable, fsyncDir, writeFileAtomic } from './fsutil.js';
 import { GENERATIONS, Ledger } from './ledger.js';
 import { acquireLockSync } from './lock.js';
-import { newSigningKey, type SigningKey, signingKeyFromPem, signWithKey, verifyWithKey } from './signing.js';
+import {
+  type DocumentKey,
+  newSigningKey,
+  type SigningKey,
+  signingKeyFromPem,
+  signWithKey,
+  verifyWithKey,
+} from './signing.js';
 
 /** How deep this process is in `Home.keyringLocked` (the lock is taken at the outermost call). */
 let keyringDepth = 0;
@@ -99,7 +106,7 @@ export interface RotationPlan {
   /** Also rotate the evidence key (the operator leaving or changing password could read it). */
   rotateEvidence: boolean;
   /** A new slot sealed under a new password (the operator whose password changes). */
-  newSlot?: { username: string; role: string; password: string; signing: SigningKey };
+  newSlot?: { username: string; role: string; password: string; signing: SigningKey; document?: DocumentKey };
 }
 
 export interface PreparedRotation {
@@ -120,6 +127,8 @@ interface SlotContents {
   signingKey: string;
   /** Their X25519 private key (PKCS#8 PEM): opens the envelopes a rotation seals to them. */
   box?: string;
+  /** Their own PDF signing key and certificate (custodian and designees; JSON of a `DocumentKey`). */
+  documentKey?: string;
   /** The rotation epochs of the keys sealed here (absent: 0). */
   recordEpoch?: number;
   evidenceEpoch?: number;
@@ -130,6 +139,8 @@ export interface OperatorKeys {
   record: Buffer;
   evidence?: Buffer;
   signing: SigningKey;
+  /** Their own PDF signing key and certificate (custodian and designees), recorded in the ledger. */
+  document?: DocumentKey;
   /** Record keys this one replaced (key rotation), newest first: data sealed before a rotation. */
   recordHistory?: Buffer[];
   /** Evidence keys this one replaced, newest first. */
@@ -336,6 +347,23 @@ export class Home {
     return wrapWithPassword(Buffer.from(JSON.stringify(c)), password, this.json.kdf, `${SLOT_CONTEXT}:${username}`);
   }
 
+  /**
+   * Put an operator's own PDF signing key into their slot (a slot made before operators had one),
+   * re-sealed under the same password; everything else in the slot and entry is kept. With
+   * `undefined`, the document key is taken out again (its recording failed).
+   */
+  async setDocumentKey(username: string, password: string, document: DocumentKey | undefined): Promise<void> {
+    await this.keyringLocked(async () => {
+      const k = this.readKeyring();
+      const opened = await openSlot(k, this.json.kdf, username, password);
+      if (!opened) throw new CustodyError('auth', `The keyring slot of ${username} does not open with that password.`);
+      const { documentKey: _old, ...rest } = opened.c;
+      const c: SlotContents = document ? { ...rest, documentKey: JSON.stringify(document) } : rest;
+      k.operators[operatorKeyId(username)] = { ...opened.entry, ...(await this.sealSlot(username, c, password)) };
+      this.writeKeyring(k);
+    });
+  }
+
   /** Seal an operator's keys under their password (the evidence key only if given). */
   async setOperatorKeys(username: string, keys: OperatorKeys, password: string): Promise<void> {
     await this.keyringLocked(async () => {
@@ -345,6 +373,7 @@ export class Home {
         record: keys.record.toString('base64'),
         ...(keys.evidence ? { evidence: keys.evidence.toString('base64') } : {}),
         signingKey: keys.signing.privateKeyPem,
+        ...(keys.document ? { documentKey: JSON.stringify(keys.document) } : {}),
         box: box.privateKeyPem,
         recordEpoch: k.epochs?.record ?? 0,
         evidenceEpoch: k.epochs?.evidence ?? 0,
@@ -421,6 +450,7 @@ export class Home {
         record: record.toString('base64'),
         ...(reads ? { evidence: evidence!.toString('base64') } : {}),
         signingKey: n.signing.privateKeyPem,
+        ...(n.document ? { documentKey: JSON.stringify(n.document) } : {}),
         box: box.privateKeyPem,
         recordEpoch: epochs.record,
         evidenceEpoch: epochs.evidence,
@@ -434,7 +464,15 @@ export class Home {
     rememberPredecessors(record, recordHistory);
     if (evidence && evidenceHistory) rememberPredecessors(evidence, evidenceHistory);
     return {
-      keys: { record, evidence, signing: actor.signing, recordHistory, evidenceHistory, recordEpoch: epochs.record },
+      keys: {
+        record,
+        evidence,
+        signing: actor.signing,
+        ...(actor.document ? { document: actor.document } : {}),
+        recordHistory,
+        evidenceHistory,
+        recordEpoch: epochs.record,
+      },
       epochs,
       needNewPassword,
     };
@@ -672,7 +710,15 @@ function keysOfSlot(k: Keyring, c: SlotContents, entry: KeyringEntry, username: 
   const evidenceHistory = evidence ? openKeyHistory(k.history?.evidence, evidence, 'evidence') : undefined;
   rememberPredecessors(record, recordHistory);
   if (evidence && evidenceHistory) rememberPredecessors(evidence, evidenceHistory);
-  return { record, evidence, signing: signingKeyFromPem(c.signingKey), recordHistory, evidenceHistory, recordEpoch };
+  return {
+    record,
+    evidence,
+    signing: signingKeyFromPem(c.signingKey),
+    ...(c.documentKey ? { document: JSON.parse(c.documentKey) as DocumentKey } : {}),
+    recordHistory,
+    evidenceHistory,
+    recordEpoch,
+  };
 }
 
 /**
@@ -907,30 +953,20 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
       kdf: o.kdf ?? DEFAULT_KDF,
     };
     // Keys by role: the record key (every operator) and the evidence key (custodian and designees).
-    const keys: OperatorKeys = { record: randomKey(), evidence: randomKey(), signing: newSigningKey() };
-    const evidence = keys.evidence!;
-
-    const { identity, passphrase } = await o.makeIdentity({
+    const { identity } = await o.makeIdentity({
       commonName: o.custodian.displayName,
       organization: settings.agencyName,
       title: settings.custodianTitle,
       now,
     });
-    writeFileAtomic(
-      path.join(o.dir, 'signing', 'identity.enc'),
-      sealBlob(
-        subkey(evidence, 'signing'),
-        Buffer.from(
-          JSON.stringify({
-            p12: identity.p12.toString('base64'),
-            passphrase,
-            privateKeyPem: identity.privateKeyPem,
-            certPem: identity.certPem,
-          }),
-        ),
-        IDENTITY_CONTEXT,
-      ),
-    );
+    // The certificate is the custodian's own PDF signing key, kept in their slot only (no file of the
+    // home that a designee's key opens holds it): designees sign with theirs (issue 14).
+    const keys: OperatorKeys = {
+      record: randomKey(),
+      evidence: randomKey(),
+      signing: newSigningKey(),
+      document: { privateKeyPem: identity.privateKeyPem, certPem: identity.certPem },
+    };
     writeFileAtomic(path.join(o.dir, 'signing', 'cert.pem'), identity.certPem, { mode: 0o644 });
     writeFileAtomic(
       path.join(o.dir, 'keyring.json'),
@@ -971,6 +1007,7 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
         role: 'custodian',
         organization: o.custodian.organization ?? settings.agencyName,
         signingKey: sign.publicKey,
+        documentCertificate: identity.certPem,
       },
       sign,
     );

@@ -94,6 +94,8 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
     ]);
   },
   'operator.password_changed': () => {},
+  /** An operator's own PDF signing certificate (src/ledger/document-signers.ts): nothing derived. */
+  'operator.certificate': () => {},
   'ledger.restored': () => {},
   /** `custody upgrade` to format 2 (keys by role, signed events): it records the custodian's signing key. */
   'home.upgraded': () => {},

@@ -4,7 +4,7 @@
  * event that adds the operator, so every event, checkpoint and witness can be checked against its
  * author's key. A key is named by its id: the first 32 hex digits of SHA-256 of the public key.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
 import { sha256Hex } from '../core/hash.js';
 
 export interface SigningKey {
@@ -41,4 +41,27 @@ export function verifyWithKey(publicKey: string, message: string, signature: str
   } catch {
     return false;
   }
+}
+
+/**
+ * An operator's own PDF signing key (issue 14): an RSA key and its X.509 certificate, which names
+ * the operator and their office. The private key lives only in the operator's keyring slot; the
+ * certificate is recorded in the ledger by a signed event (`documentCertificate` of
+ * `operator.added` or `operator.password_changed`, signed by a custodian, or `operator.certificate`,
+ * signed by the operator's own recorded key), never in a plain file of the home.
+ */
+export interface DocumentKey {
+  /** PKCS#1 or PKCS#8 PEM. */
+  privateKeyPem: string;
+  certPem: string;
+}
+
+/** SHA-256 of a certificate's DER, lower-case hex with colons (as `openssl x509 -fingerprint -sha256`). */
+export function certificateFingerprint(certPem: string): string {
+  return new X509Certificate(certPem).fingerprint256.toLowerCase();
+}
+
+/** A certificate fingerprint without colons, lower case (for comparing). */
+export function normalFingerprint(fp: string): string {
+  return fp.replace(/:/g, '').toLowerCase();
 }

@@ -3,6 +3,8 @@ import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { type Finding, summarize } from '../core/health.js';
 import { backupIntervalDays, backupStatus } from './backup.js';
+import { documentIdentity } from './document-signer.js';
+import { officeOf } from '../core/roles.js';
 
 export interface HealthInput extends HealthOptions {
   /** Also write the signed PDF report here (absolute). */
@@ -74,12 +76,12 @@ async function writeHealthReport(
       result,
       organization: settings.agencyName,
       custodianTitle: settings.custodianTitle,
-      ranBy: `${s.operator.displayName} (${s.operator.username})`,
+      ranBy: `${s.operator.displayName} (${s.operator.username}), ${officeOf(s.operator.role, settings.custodianTitle)}`,
       ledgerHead: s.ledger.head.hash,
       checkSeq: seq,
       timeZone: settings.timeZone,
     },
-    s.home.loadIdentity(s.master),
+    await documentIdentity(s),
     s.clock(),
   );
   writeOutputFile(file, bytesOut, mode, { replace: true });

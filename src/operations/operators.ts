@@ -6,7 +6,9 @@
 import { CustodyError } from '../core/errors.js';
 import { isRole, ROLES, type Role } from '../core/roles.js';
 import { type OperatorKeys, roleReadsEvidence, validatePassword, validateUsername } from '../ledger/home.js';
+import { roleSignsDocuments } from '../ledger/document-signers.js';
 import { newSigningKey } from '../ledger/signing.js';
+import { newDocumentKey } from './document-signer.js';
 import { requireSignedState } from '../ledger/verify.js';
 import { allOperatorRows, type Operator, operatorRowJson, type Session } from '../ledger/session.js';
 
@@ -65,7 +67,16 @@ export async function operatorAdd(s: Session, o: OperatorAddInput): Promise<Oper
   const signing = newSigningKey();
   const keys: OperatorKeys = { record: s.keys.record, signing };
   if (roleReadsEvidence(role)) keys.evidence = s.master;
-  s.append('operator.added', { username, displayName, role, organization, signingKey: signing.publicKey });
+  // A custodian or designee signs the documents they issue with their own certificate, recorded here too.
+  if (roleSignsDocuments(role)) keys.document = await newDocumentKey(s, { displayName, role });
+  s.append('operator.added', {
+    username,
+    displayName,
+    role,
+    organization,
+    signingKey: signing.publicKey,
+    ...(keys.document ? { documentCertificate: keys.document.certPem } : {}),
+  });
   // All or nothing: the slot is written first (a failed key write leaves the ledger as it was); if
   // the commit then fails, the slot is taken out again. A crash between the two leaves only a slot
   // for a username the ledger does not know, which opens no session and is replaced by the next add.
@@ -156,18 +167,25 @@ export async function operatorPasswd(
   const password = validatePassword(o.password);
   await requireSignedState(s, 'operators table', ['operators']);
   const own = target === s.operator.username;
-  const role = operatorShow(s, target).role;
+  const { role, displayName } = operatorShow(s, target);
   const signing = own ? s.keys.signing : newSigningKey();
+  // Their document key is in the old slot too: their own is kept, someone else gets a new one.
+  const document = own
+    ? s.keys.document
+    : roleSignsDocuments(role)
+      ? await newDocumentKey(s, { displayName, role })
+      : undefined;
   const r = await s.rotateKeys(
     {
       members: members(s),
       rotateEvidence: roleReadsEvidence(role),
-      newSlot: { username: target, role, password, signing },
+      newSlot: { username: target, role, password, signing, ...(document ? { document } : {}) },
     },
     (p) =>
       s.append('operator.password_changed', {
         username: target,
         ...(own ? {} : { signingKey: signing.publicKey }),
+        ...(!own && document ? { documentCertificate: document.certPem } : {}),
         keys: p.epochs,
         needNewPassword: p.needNewPassword,
       }),

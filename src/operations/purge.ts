@@ -59,6 +59,7 @@ import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import { refreshMergedIndex } from '../ocr/merged.js';
 import type { Session } from '../ledger/session.js';
 import { purgeBackupFacts, reachBackups, type ReachedBackup } from './backup.js';
+import { documentIdentity } from './document-signer.js';
 
 export interface DueBatch {
   batch: string;
@@ -605,7 +606,7 @@ export async function writeDestructionCertificate(
       holdsExcluded: held.length ? held : undefined,
       ledgerHead: s.ledger.head.hash,
     },
-    s.home.loadIdentity(s.master),
+    await documentIdentity(s),
     { signedAt: s.clock() },
   );
   writeOutputFile(file, pdf, mode, { replace: true });

@@ -2,7 +2,6 @@
  * Release receipts (policy §5: receipt acknowledged in writing): check a receipt against the
  * ledger, and record the agency's written acknowledgement.
  */
-import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
@@ -19,6 +18,7 @@ import {
   releaseIfAny,
   releaseJson,
 } from '../ledger/features/requests.js';
+import { documentSignerCheck, eventOfHead } from '../ledger/document-signers.js';
 import { sha256OfFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 
@@ -44,32 +44,60 @@ export async function verifyReceipt(s: Session, o: { file: string; bag?: string 
   const checks: ReceiptCheck['checks'] = [];
   const add = (check: string, ok: boolean, detail?: string) =>
     checks.push({ check, ok, ...(detail ? { detail } : {}) });
-  const fp = new X509Certificate(s.home.certificatePem()).fingerprint256;
-  const sig = verifyPdfSignature(pdf, { trustedFingerprints: [fp] });
+  const sig = verifyPdfSignature(pdf);
   // Each check is named by what it looks at; a failed one's detail says what is wrong.
   add('signature', sig.valid, sig.valid ? `valid (${sig.signer})` : sig.problems.join(' '));
-  add(
-    'signer',
-    sig.trusted === true,
-    sig.trusted === true
-      ? `this home's certificate (${sig.signerFingerprint256})`
-      : sig.valid
-        ? `not this home's certificate (${sig.signerFingerprint256 ?? 'unknown'})`
-        : 'not established: the signature is not valid',
-  );
-  let receipt: string | null = null;
-  if (sig.valid) {
-    try {
-      const d = extractReceiptFields(pdf);
-      receipt = d.receiptNumber;
-      const rel = releaseIfAny(s, d.receiptNumber);
-      add('receipt number in the ledger', !!rel, d.receiptNumber);
-      if (rel) await compareWithLedger(s, rel, d, pdf, add, o.bag);
-    } catch (e) {
-      add('receipt data readable', false, e instanceof Error ? e.message : String(e));
-    }
+  if (!sig.valid) {
+    add('signer', false, 'not established: the signature is not valid');
+    return { file: path.resolve(o.file), receipt: null, valid: false, checks };
   }
+  let d: ReceiptData;
+  try {
+    d = extractReceiptFields(pdf);
+  } catch (e) {
+    add('receipt data readable', false, e instanceof Error ? e.message : String(e));
+    return { file: path.resolve(o.file), receipt: null, valid: false, checks };
+  }
+  const rel = releaseIfAny(s, d.receiptNumber);
+  add('signer', ...receiptSigner(s, sig.signerFingerprint256 ?? '', d, rel));
+  add('receipt number in the ledger', !!rel, d.receiptNumber);
+  if (rel) await compareWithLedger(s, rel, d, pdf, add, o.bag);
+  const receipt = d.receiptNumber;
   return { file: path.resolve(o.file), receipt, valid: checks.every((c) => c.ok), checks };
+}
+
+/**
+ * Who signed the receipt, judged by the signed events up to the release it records (or the head it
+ * prints): an operator's own certificate, theirs then, of an active custodian or designee, who
+ * issued that release; or the home's certificate, before it was retired.
+ */
+function receiptSigner(
+  s: Session,
+  fingerprint: string,
+  d: ReceiptData,
+  rel: ReleaseRow | undefined,
+): [boolean, string] {
+  const issued = rel
+    ? s.ledger.one<{ seq: number; actor: string }>('SELECT seq, actor FROM events WHERE seq = ?', [rel.event_seq])
+    : eventOfHead(s.ledger, d.ledgerHead);
+  if (!issued) return [false, `not established: the receipt's ledger head is not in this ledger (${fingerprint})`];
+  const c = documentSignerCheck(s.ledger, {
+    fingerprint,
+    seq: issued.seq,
+    kind: 'receipt',
+    issuedBy: rel ? issued.actor : undefined,
+    homeCertPem: homeCertificate(s),
+  });
+  return c.problem ? [false, `${c.problem} (${fingerprint})`] : [true, `${c.signer}, ${fingerprint}`];
+}
+
+/** signing/cert.pem, if the home has one (the home's certificate, for documents signed before operators had their own). */
+export function homeCertificate(s: Session): string | undefined {
+  try {
+    return s.home.certificatePem();
+  } catch {
+    return undefined;
+  }
 }
 
 async function compareWithLedger(

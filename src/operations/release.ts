@@ -10,6 +10,7 @@ import path from 'node:path';
 import { canDrive } from '../core/drive-state.js';
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
+import { officeOf } from '../core/roles.js';
 import { parseIsoWithOffset } from '../core/time.js';
 import type { ReceiptData, ReceiptHandedOver } from '../documents/receipt.js';
 import { recordAccess } from '../ledger/access.js';
@@ -45,6 +46,7 @@ import {
   scopeProblem,
 } from './gate.js';
 import { searchPlates } from './search.js';
+import { documentIdentity } from './document-signer.js';
 
 type HandedOver = ReceiptHandedOver;
 
@@ -341,9 +343,9 @@ export interface ReleaseResult {
 }
 
 /** The custodian, or a designee of the custodian, as the receipt and the bag name them (policy §6). */
-function custodianLine(s: Session): { title: string; name: string } {
-  const title = s.settings.custodianTitle;
-  return { title: s.operator.role === 'custodian' ? title : `Designee of the ${title}`, name: s.operator.displayName };
+function custodianLine(s: Session): { title: string; name: string; office: string } {
+  const office = s.settings.custodianTitle;
+  return { title: officeOf(s.operator.role, office), name: s.operator.displayName, office };
 }
 
 /**
@@ -534,11 +536,7 @@ async function writeReceipt(
 ): Promise<Buffer> {
   try {
     const { renderReceipt } = await import('../documents/index.js');
-    const id = s.home.loadIdentity(s.master);
-    const pdf = await renderReceipt(receiptData(s, plan, handedOver, ledgerHead), {
-      p12: id.p12,
-      passphrase: id.passphrase,
-    });
+    const pdf = await renderReceipt(receiptData(s, plan, handedOver, ledgerHead), await documentIdentity(s));
     writeOutputFile(receiptFile, pdf, mode);
     return pdf;
   } catch (e) {

@@ -4,6 +4,7 @@ import { sha256Hex } from '../core/hash.js';
 import { type TransparencyData, transparencyData } from '../ledger/breach.js';
 import { makeOutputDir, type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
+import { documentIdentity } from './document-signer.js';
 
 export type { TransparencyData };
 
@@ -28,7 +29,7 @@ export async function transparencyReport(s: Session, o: TransparencyInput): Prom
   const data = transparencyData(s, from, to);
   if (!o.outDir) return { data, files: null };
   const { renderTransparencyReport } = await import('../documents/transparency.js');
-  const pdf = await renderTransparencyReport(data, s.home.loadIdentity(s.master), s.clock());
+  const pdf = await renderTransparencyReport(data, await documentIdentity(s), s.clock());
   const json = `${JSON.stringify(data, null, 2)}\n`;
   const dir = path.resolve(o.outDir);
   makeOutputDir(dir, o.mode);

@@ -9,7 +9,6 @@
  * signature }, signed (Ed25519 over its canonical JSON without the signature) by the exporting
  * operator's own key, which the ledger must record (at or before the witnessed event).
  */
-import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
@@ -17,6 +16,7 @@ import { canonicalJson } from '../ledger/canonical.js';
 import { writeFileAtomic } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { keyIdOf, signWithKey, verifyWithKey } from '../ledger/signing.js';
+import { documentSignerCheck } from '../ledger/document-signers.js';
 import { recordedKeys } from '../ledger/verify.js';
 
 export const WITNESS_FORMAT = 'custody-witness';
@@ -35,17 +35,12 @@ export interface Witness {
   signature: string;
 }
 
-/** The certificates this home signs PDFs with (a PDF signed by any other is not this home's). */
+/**
+ * The home's certificate (signing/cert.pem): documents signed before each operator had their own
+ * certificate; operators' certificates are in the ledger (src/ledger/document-signers.ts).
+ */
 export function trustedCertificates(s: Session): string[] {
   return [s.home.certificatePem()];
-}
-
-function fingerprint(pem: string): string | undefined {
-  try {
-    return new X509Certificate(pem).fingerprint256;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Sign the current (committed) head as a witness. */
@@ -225,9 +220,7 @@ function pdfsUnder(dir: string): string[] {
  */
 export async function checkDocumentHeads(s: Session, dir: string): Promise<HeadCheck[]> {
   const { pdfLedgerHead, verifyPdfSignature } = await import('../documents/sign.js');
-  const trusted = trustedCertificates(s)
-    .map(fingerprint)
-    .filter((f): f is string => !!f);
+  const homeCertPem = trustedCertificates(s)[0];
   const lost = restoredAway(s);
   const out: HeadCheck[] = [];
   for (const file of pdfsUnder(dir)) {
@@ -239,10 +232,27 @@ export async function checkDocumentHeads(s: Session, dir: string): Promise<HeadC
       out.push({ ...base, ok: true, warning: `${name} carries no custody ledger head; skipped.` });
       continue;
     }
-    const sig = verifyPdfSignature(pdf, { trustedFingerprints: trusted });
-    if (!sig.valid) out.push({ ...base, problem: `${name}: its signature does not hold (${sig.problems[0]}).` });
-    else if (!sig.trusted) out.push({ ...base, problem: `${name} is not signed by a certificate of this home.` });
-    else out.push(checkHead(s, base, lost));
+    const sig = verifyPdfSignature(pdf);
+    if (!sig.valid) {
+      out.push({ ...base, problem: `${name}: its signature does not hold (${sig.problems[0]}).` });
+      continue;
+    }
+    const head = checkHead(s, base, lost);
+    // The signer, by the signed events up to the head the document prints (issue 14: each operator
+    // signs with their own certificate; the home's only before it was retired).
+    const signer =
+      head.ok && head.seq !== null
+        ? documentSignerCheck(s.ledger, {
+            fingerprint: sig.signerFingerprint256 ?? '',
+            seq: head.seq,
+            kind: 'document',
+            homeCertPem,
+          })
+        : undefined;
+    if (signer?.problem === 'not signed by a certificate this ledger records')
+      out.push({ ...base, problem: `${name} is not signed by a certificate of this home.` });
+    else if (signer?.problem) out.push({ ...base, problem: `${name}: ${signer.problem}.` });
+    else out.push(head);
   }
   return out;
 }

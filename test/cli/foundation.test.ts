@@ -24,15 +24,10 @@ function allFilesOf(dir: string): string[] {
 describe('init', () => {
   it('creates a home and refuses to touch it again', async () => {
     const t = await setUp();
-    for (const f of [
-      'home.json',
-      'keyring.json',
-      'ledger.enc',
-      'checkpoints.jsonl',
-      'signing/cert.pem',
-      'signing/identity.enc',
-    ])
+    for (const f of ['home.json', 'keyring.json', 'ledger.enc', 'checkpoints.jsonl', 'signing/cert.pem'])
       expect(fs.existsSync(path.join(t.home, f)), f).toBe(true);
+    // The custodian's PDF signing key is in their slot only: no file a designee's key opens holds it.
+    expect(fs.existsSync(path.join(t.home, 'signing', 'identity.enc'))).toBe(false);
     const before = fs.readFileSync(path.join(t.home, 'ledger.enc'));
     const again = await run(INIT_ARGS, { env: t.env });
     expect(again.code).toBe(6);
@@ -163,11 +158,11 @@ describe('operators and log-in', () => {
     await run(['operator', 'train', 'temp1', '--date', '2026-02-01', '--course', 'c', '--trainer', 't'], {
       env: t.env,
     });
-    const ledgerKeyFile = fs.readFileSync(path.join(t.home, 'signing', 'identity.enc'));
+    const certFile = fs.readFileSync(path.join(t.home, 'signing', 'cert.pem'));
     expect((await run(['operator', 'disable', 'temp1', '--reason', 'left the city'], { env: t.env })).code).toBe(0);
     const r = await run(['camera', 'list'], { env: passwordFileFor(t, 'temp1', 'temporary password') });
     expect(r.code).toBe(3);
-    expect(fs.readFileSync(path.join(t.home, 'signing', 'identity.enc')).equals(ledgerKeyFile)).toBe(true);
+    expect(fs.readFileSync(path.join(t.home, 'signing', 'cert.pem')).equals(certFile)).toBe(true);
   });
 
   it('passwd changes the password', async () => {

@@ -3,7 +3,7 @@
  * attack: a short script derives the key from a password with scrypt, opens the keyring slot with
  * AES-GCM and tries everything in it against the evidence; an auditor re-signs a rewritten chain.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -106,7 +106,7 @@ function candidateKeys(slot: Record<string, string>): Buffer[] {
 }
 
 describe('keys by role', () => {
-  it("an auditor's password alone opens no batch key and no signing identity; a designee's does", async () => {
+  it("an auditor's password alone opens no batch key and no PDF signing key; a designee's does (their own)", async () => {
     const t = await homeWithTeam();
     // A batch key on disk, made with the evidence key as an import makes it.
     const home = Home.open(t.home);
@@ -115,14 +115,14 @@ describe('keys by role', () => {
     fs.mkdirSync(path.dirname(bf.keyFile), { recursive: true });
     const batchKey = createBatchKey(bf, asd.evidence!);
     const keyBlob = fs.readFileSync(bf.keyFile);
-    const identityBlob = fs.readFileSync(home.identityFile);
+    // No file of the home holds a PDF signing key: each custodian's and designee's is in their slot.
+    expect(fs.existsSync(home.identityFile)).toBe(false);
     const auditor = await rawSlot(t.home, 'audit1', 'auditor password 1');
     expect(Object.keys(auditor).sort()).toEqual(['box', 'evidenceEpoch', 'record', 'recordEpoch', 'signingKey']);
     // Every key in the auditor's slot, raw or derived, against the raw batch key file and identity.
     for (const k of candidateKeys(auditor)) {
       for (const ctx of ['custody-batch-key:B20260101-abcdef', `custody-batch:B20260101-abcdef`, 'custody-batch-key'])
         expect(openBlob(k, keyBlob, ctx)).toBeUndefined();
-      expect(openBlob(k, identityBlob, 'custody-signing-identity')).toBeUndefined();
     }
     // The record is theirs to read: the ledger opens with the record key.
     const l = await Ledger.load(home.ledgerFile, subkey(Buffer.from(auditor.record!, 'base64'), 'ledger'));
@@ -132,6 +132,7 @@ describe('keys by role', () => {
     const designee = await rawSlot(t.home, 'rlee', 'designee password 1');
     expect(Object.keys(designee).sort()).toEqual([
       'box',
+      'documentKey',
       'evidence',
       'evidenceEpoch',
       'record',
@@ -142,7 +143,10 @@ describe('keys by role', () => {
     expect(openBlob(subkey(ev, 'batch-keys'), keyBlob, 'custody-batch-key:B20260101-abcdef')?.equals(batchKey)).toBe(
       true,
     );
-    expect(openBlob(subkey(ev, 'signing'), identityBlob, 'custody-signing-identity')).toBeDefined();
+    // The designee's own certificate, naming them and the office they act for.
+    const doc = JSON.parse(designee.documentKey!) as { certPem: string };
+    expect(new X509Certificate(doc.certPem).subject).toMatch(/CN=Person rlee/);
+    expect(new X509Certificate(doc.certPem).subject).toMatch(/title=Designee of the Administrative Services Director/);
   });
 
   it('an auditor asking the CLI for an image or a plate is refused (exit 4) before any key is needed', async () => {
@@ -504,9 +508,14 @@ describe('custody upgrade', () => {
       expect(cams.code, `${when}: ${cams.stderr}`).toBe(0);
       expect((JSON.parse(cams.stdout) as { id: string }[]).map((c) => c.id)).toEqual(['CAM-01']);
       expect(
-        fs.readdirSync(t.home).filter((f) => /^keyring\.json|^ledger\.enc\./.test(f)),
+        fs.readdirSync(t.home).filter((f) => /^keyring\.json/.test(f)),
         when,
       ).toEqual(['keyring.json']);
+      // The log-in gave the custodian their own PDF certificate (a commit: a new generation under the
+      // new record key); no generation left opens with the format-1 key every old slot held.
+      const legacy = (await Home.open(path.join(ROOT, 'fixtures', 'home-v1')).unlockLegacy('asd', PASSWORD))!;
+      for (const f of fs.readdirSync(t.home).filter((x) => /^ledger\.enc\.\d$/.test(x)))
+        await expect(Ledger.load(path.join(t.home, f), subkey(legacy, 'ledger')), `${when}: ${f}`).rejects.toThrow();
       expect((await run(['verify'], { env: t.env })).code, when).toBe(0);
       expect((await run(['log'], { env: passwordFileFor(t, 'audit1', 'auditor password 1') })).code, when).toBe(3);
     }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createOperatorIdentity } from '../../src/documents/certificate.js';
 import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { openSession } from '../../src/ledger/session.js';
@@ -46,23 +47,31 @@ function writeCheckpointLines(t: TestHome, lines: string[]): void {
 }
 
 describe('all or nothing', () => {
-  it('with a damaged signing identity, a signed report exits 8 and the home is byte for byte as it was', async () => {
+  it('with a PDF signing key in the slot that the ledger does not record, a signed report exits 8 and the home is byte for byte as it was', async () => {
     const t = await setUp();
-    const idFile = path.join(t.home, 'signing', 'identity.enc');
-    const good = fs.readFileSync(idFile);
-    const bad = Buffer.from(good);
-    bad[bad.length - 5]! ^= 0xff;
-    fs.writeFileSync(idFile, bad);
+    const keyringFile = path.join(t.home, 'keyring.json');
+    const good = fs.readFileSync(keyringFile);
+    // The custodian's slot re-sealed (with their password) around another certificate and key.
+    const other = createOperatorIdentity({
+      name: 'Someone Else',
+      organization: 'City of Example',
+      office: 'Administrative Services Director',
+      now: new Date(),
+    });
+    await Home.open(t.home).setDocumentKey('asd', PASSWORD, {
+      privateKeyPem: other.privateKeyPem,
+      certPem: other.certPem,
+    });
     const before = snapshot(t.home);
     const out = path.join(t.dir, 'reports');
     const r = await run(['transparency', '--from', '2026-01-01', '--to', '2026-01-31', '--out', out], { env: t.env });
     expect(r.code).toBe(8);
-    expect(r.stderr).toMatch(/signing identity .* cannot be decrypted/);
+    expect(r.stderr).toMatch(/signing certificate in asd's keyring slot is not the one the ledger records/);
     expect(snapshot(t.home)).toEqual(before);
     expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
-    // Checkpoints are signed with the operator's own key, so the record does not depend on that file.
+    // Checkpoints are signed with the operator's own Ed25519 key, so the record does not depend on it.
     expect((await run(['camera', 'add', 'CAM-01', '--location', 'Main St'], { env: t.env })).code).toBe(0);
-    fs.writeFileSync(idFile, good);
+    fs.writeFileSync(keyringFile, good);
     expect((await run(['verify'], { env: t.env })).code).toBe(0);
   });
 
