@@ -30,7 +30,7 @@ export function registerReceipt(program: Command, ctx: CliContext, globals: () =
     .option('--bag <dir>', 'also validate the bag it lists (RFC 8493) against the receipt')
     .addHelpText(
       'after',
-      "\nChecks: the PDF signature covers the whole file and is this home's; the receipt number, request, case, agency, officer, badge, purpose, release time, file count, manifest digest and ledger head are those recorded; the file is the one issued. With --bag: the bag validates and its manifest digest is the receipt's.\nExit status 0 when everything matches, 8 when anything does not.\n\nExample:\n  $ custody receipt verify R-2026-0001.pdf --bag /media/usb/REQ-2026-0001",
+      "\nChecks: the PDF signature covers the whole file and is by the certificate the ledger records for the operator who issued the release, active then (or the home's, before it was retired); the receipt number, request, case, agency, officer, badge, purpose, release time, file count, manifest digest and ledger head are those recorded; the file is the one issued. With --bag: the bag validates and its manifest digest is the receipt's.\nExit status 0 when everything matches, 8 when anything does not.\n\nExample:\n  $ custody receipt verify R-2026-0001.pdf --bag /media/usb/REQ-2026-0001",
     )
     .action(async (file: string, o: { bag?: string }) => {
       const g = globals();
