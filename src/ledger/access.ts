@@ -6,6 +6,7 @@
 import { CustodyError } from '../core/errors.js';
 import type { AuditedRequest, AuditedSearch } from '../core/health.js';
 import { parseIsoWithOffset } from '../core/time.js';
+import { accessRowOf } from './features/access.js';
 import type { Session } from './session.js';
 
 export interface AccessReason {
@@ -78,9 +79,26 @@ export interface AccessLogRow {
   results: number | null;
 }
 
-/** The whole access record, oldest first. */
+/**
+ * The access rows of the events the archive holds (their rows left the live file with them,
+ * archive.ts), oldest first; `where` filters them as the SQL of the live rows does.
+ */
+function archivedAccessRows(s: Session, where: (r: AccessLogRow) => boolean = () => true): AccessLogRow[] {
+  const upTo = s.ledger.archivedHead.seq;
+  const out: AccessLogRow[] = [];
+  if (upTo === 0) return out;
+  s.ledger.forEachEvent((e) => {
+    if (e.seq > upTo) return false;
+    if (e.type !== 'access.recorded') return;
+    const r = accessRowOf({ seq: e.seq, at: e.at, type: e.type, actor: e.actor, data: JSON.parse(e.data) });
+    if (where(r)) out.push(r);
+  });
+  return out;
+}
+
+/** The whole access record, oldest first: the archive's, then the live file's. */
 export function accessLog(s: Session): AccessLogRow[] {
-  return s.ledger.rows<AccessLogRow>('SELECT * FROM access_log ORDER BY seq');
+  return [...archivedAccessRows(s), ...s.ledger.rows<AccessLogRow>('SELECT * FROM access_log ORDER BY seq')];
 }
 
 export type AccessJson = ReturnType<typeof accessJson>;
@@ -102,7 +120,10 @@ export function accessJson(r: AccessLogRow) {
 
 /** The searches of the access record, for the search audit (ids are the events' numbers). */
 export function auditedSearches(s: Session): AuditedSearch[] {
-  return s.ledger.rows<AccessLogRow>("SELECT * FROM access_log WHERE action = 'search' ORDER BY seq").map((r) => ({
+  return [
+    ...archivedAccessRows(s, (r) => r.action === 'search'),
+    ...s.ledger.rows<AccessLogRow>("SELECT * FROM access_log WHERE action = 'search' ORDER BY seq"),
+  ].map((r) => ({
     id: `#${r.seq}`,
     at: parseIsoWithOffset(r.at) ?? new Date(r.at),
     operatorId: r.operator,

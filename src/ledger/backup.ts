@@ -25,6 +25,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
+import { ARCHIVE_DIR, type ArchiveAccess, segmentLabel } from './archive.js';
 import { canonicalJson } from './canonical.js';
 import { openBlobAny, sealBlob, subkey } from './crypto.js';
 import { fsyncDir, sha256OfFile } from './fsutil.js';
@@ -328,6 +329,34 @@ export async function verifyObjects(dir: string, m: BackupManifest): Promise<{ p
     problems.push(`the key file keys/${m.keyFile.name} is missing`);
   }
   return { problems, bytes };
+}
+
+/**
+ * The ledger's archive in a backup: every segment the backup's ledger names must be among the
+ * manifest's files with the SHA-256 that ledger records (`verifyObjects` re-hashes each copy).
+ */
+export function archiveProblems(ledger: Ledger, m: BackupManifest): string[] {
+  const byPath = new Map(m.files.map((f) => [f.path, f.sha256]));
+  const problems: string[] = [];
+  for (const r of ledger.segments()) {
+    const sha = byPath.get(`${ARCHIVE_DIR}/${r.name}`);
+    if (!sha) problems.push(`it lacks the ledger's archive segment ${segmentLabel(r)}`);
+    else if (sha !== r.sha256)
+      problems.push(`its archive segment ${segmentLabel(r)} is not the one its ledger records`);
+  }
+  return problems;
+}
+
+/** Where a backup's copy of each archive segment is (its object), for a ledger read from the backup. */
+export function backupArchiveAccess(dir: string, m: BackupManifest, keys: Buffer[]): ArchiveAccess {
+  const byPath = new Map(m.files.map((f) => [f.path, f.sha256]));
+  return {
+    locate: (name) => {
+      const sha = byPath.get(`${ARCHIVE_DIR}/${name}`);
+      return sha ? objectPath(dir, sha) : path.join(dir, ARCHIVE_DIR, name);
+    },
+    keys,
+  };
 }
 
 /** A one-line error for a backup location that failed (full disk, folder gone), keeping the cause. */

@@ -8,7 +8,7 @@ import type { Finding } from '../core/health.js';
 import { destructionDate, type HoldRef } from '../core/retention.js';
 import { DAY_MS, localDate, startOfLocalDate } from '../core/time.js';
 import type { Session } from './session.js';
-import { auditedRequests } from './access.js';
+import { accessLog, auditedRequests } from './access.js';
 import { batchHolds } from './purge.js';
 
 /** Policy §10: the notice stays posted on the website for at least this many days. */
@@ -622,13 +622,8 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
     };
   }
 
-  const access = hasTable(s, 'access_log')
-    ? s.ledger
-        .rows<{ at: string; action: string; request_id: string | null }>(
-          'SELECT at, action, request_id FROM access_log',
-        )
-        .filter((r) => inP(r.at))
-    : [];
+  // The whole access record: the archive's rows and the live file's (access.ts).
+  const access = hasTable(s, 'access_log') ? accessLog(s).filter((r) => inP(r.at)) : [];
   const searches = {
     run: access.filter((r) => r.action === 'search').length,
     imageViews: access.filter((r) => r.action === 'view').length,

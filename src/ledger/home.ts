@@ -495,7 +495,10 @@ export class Home {
     const tries = [keys.record, ...(keys.recordHistory ?? [])];
     for (let i = 0; ; i++) {
       try {
-        return await Ledger.load(file, this.ledgerKey(tries[i]!));
+        const ledger = await Ledger.load(file, this.ledgerKey(tries[i]!));
+        // Archive segments sealed before a rotation open with the keys it replaced.
+        ledger.archive.keys = ledgerKeysOf(keys);
+        return ledger;
       } catch (e) {
         if (i === tries.length - 1 || !(e instanceof CustodyError && e.code === 'integrity')) throw e;
       }
@@ -663,6 +666,11 @@ export function ledgerKeyOf(record: Buffer): Buffer {
   return subkey(record, 'ledger');
 }
 
+/** The ledger keys of an operator's record key and of those rotations replaced (archive segments), newest first. */
+export function ledgerKeysOf(keys: OperatorKeys): Buffer[] {
+  return [keys.record, ...(keys.recordHistory ?? [])].map(ledgerKeyOf);
+}
+
 /**
  * Open an operator's slot of a keyring (a home's, or one read from a backup): their record key, the
  * evidence key if their role has it, their signing key; undefined for an unknown user or a wrong password.
@@ -771,7 +779,11 @@ export function homeFiles(dir: string): HomeFile[] {
       const r = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) walk(r);
       else if (d.isFile() && !NOT_COPIED.test(r)) {
-        const kind: HomeFileKind = /^keys\/[^/]+\.key$/.test(r) ? 'key' : /^store\//.test(r) ? 'immutable' : 'file';
+        const kind: HomeFileKind = /^keys\/[^/]+\.key$/.test(r)
+          ? 'key'
+          : /^(store|archive)\//.test(r)
+            ? 'immutable'
+            : 'file';
         out.push({ rel: r, kind, size: fs.statSync(path.join(dir, r)).size });
       }
     }

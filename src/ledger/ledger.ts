@@ -12,6 +12,20 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
 import { CustodyError } from '../core/errors.js';
+import {
+  type ArchiveAccess,
+  type ArchivedEvent,
+  ARCHIVE_DIR,
+  archiveAccessBeside,
+  archiveDue,
+  KEPT_TYPES,
+  lastSegment,
+  readSegment,
+  type SegmentRow,
+  SEGMENTS_TABLE_SQL,
+  segmentRows,
+  TRIMMED_TABLES,
+} from './archive.js';
 import { chainHash, canonicalJson, GENESIS_HASH } from './canonical.js';
 import { openBlob, sealBlob } from './crypto.js';
 import { writeFileAtomic } from './fsutil.js';
@@ -120,12 +134,19 @@ export class Ledger {
    * new one): a commit compares it with the file on disk to see whether another process saved since.
    */
   sealedSha: string | undefined;
+  /** Where this ledger's archive segments are and the keys that open them (archive.ts). */
+  archive: ArchiveAccess;
+  /** The last segment read (a look-up by sequence number reads each segment once). */
+  private segmentCache: { idx: number; events: ArchivedEvent[] } | undefined;
 
-  private constructor(db: Database, schema: LedgerSchema) {
+  private constructor(db: Database, schema: LedgerSchema, archive?: ArchiveAccess) {
     this.db = db;
     this.schema = schema;
+    this.archive = archive ?? { locate: (name) => path.join(ARCHIVE_DIR, name), keys: [] };
     // Each event's signature by its author (format 2): not part of the chain, checked by `verify`.
     db.exec('CREATE TABLE IF NOT EXISTS event_sigs (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, sig TEXT NOT NULL)');
+    // The archive segments holding the older events (archive.ts).
+    db.exec(SEGMENTS_TABLE_SQL);
     const r = rows<{ seq: number; hash: string }>(db, 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.headSeq = r[0]?.seq ?? 0;
     this.headHash = r[0]?.hash ?? GENESIS_HASH;
@@ -174,7 +195,7 @@ export class Ledger {
       );
     }
     migrate(db, schema);
-    const ledger = new Ledger(db, schema);
+    const ledger = new Ledger(db, schema, archiveAccessBeside(file, [key]));
     ledger.sealedSha = sealedDigest(blob);
     return ledger;
   }
@@ -241,8 +262,13 @@ export class Ledger {
     return rows<T>(this.db, sql, params)[0];
   }
 
-  /** Encrypt and write atomically, keeping the previous generations. */
+  /**
+   * Encrypt and write atomically, keeping the previous generations. When the live part has grown
+   * a whole segment past the tail it keeps, the oldest events are first sealed into a new archive
+   * segment beside `file` (archive.ts): the live file written here is the first to name it.
+   */
   save(file: string, key: Buffer): void {
+    this.archiveDue(file, key);
     const plain = this.db.export();
     const sealed = sealBlob(key, plain, LEDGER_CONTEXT);
     writeFileAtomic(file, sealed, { keep: GENERATIONS });
@@ -250,36 +276,190 @@ export class Ledger {
     this.sealedSha = sealedDigest(sealed);
   }
 
-  /** Re-walk the chain: each event's hash from its predecessor; returns the first mismatch. */
+  /** The archive step of `save` (archive.ts `archiveDue`), on its own: the segments it wrote. */
+  archiveDue(file: string, key: Buffer, segment?: number): SegmentRow[] {
+    // A ledger created here (not read from a file) finds its archive beside the file it is saved to.
+    if (this.archive.keys.length === 0) this.archive = archiveAccessBeside(file, [key]);
+    const written = archiveDue(this.db, this.headSeq, path.join(path.dirname(file), ARCHIVE_DIR), key, segment);
+    if (written.length > 0) {
+      if (!this.archive.keys.some((k) => k.equals(key))) this.archive.keys.unshift(key);
+      this.dirty = true;
+      // A first archive of a large ledger frees most of the file: give the pages back.
+      const free = Number(this.db.exec('PRAGMA freelist_count')[0]?.values[0]?.[0] ?? 0);
+      const pages = Number(this.db.exec('PRAGMA page_count')[0]?.values[0]?.[0] ?? 0);
+      if (free * 2 > pages)
+        try {
+          this.db.exec('VACUUM');
+        } catch {
+          // inside a caller's transaction: the pages are reused by the next events instead
+        }
+    }
+    return written;
+  }
+
+  /** The archive segments, oldest first. */
+  segments(): SegmentRow[] {
+    return segmentRows(this.db);
+  }
+
+  /** The last archived event (0 and the genesis hash when nothing is archived). */
+  get archivedHead(): { seq: number; hash: string } {
+    const last = lastSegment(this.db);
+    return last ? { seq: last.last_seq, hash: last.head_hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** The events of archive segment `r`, checked (archive.ts readSegment). */
+  segmentEvents(r: SegmentRow): ArchivedEvent[] {
+    return this.readSegmentCached(r);
+  }
+
+  private readSegmentCached(r: SegmentRow): ArchivedEvent[] {
+    if (this.segmentCache?.idx !== r.idx) this.segmentCache = { idx: r.idx, events: readSegment(r, this.archive) };
+    return this.segmentCache.events;
+  }
+
+  /**
+   * Every event from #`from` on, oldest first, with its signature: the archive segments that hold
+   * them (each checked against what the live file records of it: exit 8 naming a segment missing,
+   * swapped or edited), then the live file's. `fn` returning false stops the walk.
+   */
+  forEachEvent(fn: (e: ArchivedEvent) => unknown, from = 1): void {
+    for (const r of this.segments()) {
+      if (r.last_seq < from) continue;
+      for (const e of readSegment(r, this.archive)) if (e.seq >= from && fn(e) === false) return;
+    }
+    const st = this.db.prepare(
+      'SELECT e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, s.key, s.sig FROM events e LEFT JOIN event_sigs s ON s.seq = e.seq WHERE e.seq > ? AND e.seq >= ? ORDER BY e.seq',
+    );
+    try {
+      st.bind([this.archivedHead.seq, from]);
+      while (st.step()) if (fn(st.getAsObject() as unknown as ArchivedEvent) === false) return;
+    } finally {
+      st.free();
+    }
+  }
+
+  /** Event #`seq`, from the live file or the archive segment holding it. */
+  eventAt(seq: number): ArchivedEvent | undefined {
+    const live = this.one<ArchivedEvent>(
+      'SELECT e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, s.key, s.sig FROM events e LEFT JOIN event_sigs s ON s.seq = e.seq WHERE e.seq = ?',
+      [seq],
+    );
+    if (live) return live;
+    const r = this.one<SegmentRow>('SELECT * FROM archive_segments WHERE first_seq <= ? AND last_seq >= ?', [seq, seq]);
+    return r ? this.readSegmentCached(r).find((e) => e.seq === seq) : undefined;
+  }
+
+  /** The events #from–#to (archived ones read from their segments), oldest first. */
+  eventsBetween(from: number, to: number): ArchivedEvent[] {
+    const out: ArchivedEvent[] = [];
+    if (from > to) return out;
+    this.forEachEvent((e) => {
+      if (e.seq > to) return false;
+      out.push(e);
+    }, from);
+    return out;
+  }
+
+  /** The sequence number of the event whose hash is `hash` (the live file first, then the archive). */
+  seqOfHash(hash: string): number | undefined {
+    const live = this.one<{ seq: number }>('SELECT seq FROM events WHERE hash = ?', [hash]);
+    if (live) return live.seq;
+    let found: number | undefined;
+    for (const r of this.segments()) {
+      if (r.head_hash === hash) return r.last_seq;
+      found = readSegment(r, this.archive).find((e) => e.hash === hash)?.seq;
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * Every event of `types` across the whole history, oldest first: from the live file alone when
+   * every type keeps a copy there (archive.ts KEPT_TYPES), else walking the archive too.
+   */
+  history(types: readonly string[]): ArchivedEvent[] {
+    const marks = types.map(() => '?').join(',');
+    const liveSql = `SELECT e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, s.key, s.sig FROM events e LEFT JOIN event_sigs s ON s.seq = e.seq WHERE e.type IN (${marks})`;
+    if (types.every((t) => KEPT_TYPES.has(t))) return this.rows<ArchivedEvent>(`${liveSql} ORDER BY e.seq`, [...types]);
+    const want = new Set(types);
+    const out: ArchivedEvent[] = [];
+    this.forEachEvent((e) => {
+      if (want.has(e.type)) out.push(e);
+    });
+    return out;
+  }
+
+  /**
+   * Re-walk the chain, archive segments then the live file: each event's hash from its
+   * predecessor, each segment's from the one before it; the live file's copies of archived events
+   * (archive.ts KEPT_TYPES) must be the archived events, none missing. Returns the first mismatch;
+   * a segment missing, swapped or edited is thrown (exit 8 naming it).
+   */
   verifyChain(): { events: number; problem?: ChainProblem } {
-    const st = this.db.prepare('SELECT seq, at, type, actor, data, prev_hash, hash FROM events ORDER BY seq');
     let prev = GENESIS_HASH;
     let expectSeq = 1;
     let n = 0;
-    try {
-      while (st.step()) {
-        const r = st.getAsObject() as {
-          seq: number;
-          at: string;
-          type: string;
-          actor: string;
-          data: string;
-          prev_hash: string;
-          hash: string;
-        };
+    let problem: ChainProblem | undefined;
+    const archivedSeq = this.archivedHead.seq;
+    const copies = new Map(
+      this.rows<ArchivedEvent>(
+        'SELECT seq, at, type, actor, data, prev_hash, hash FROM events WHERE seq <= ? ORDER BY seq',
+        [archivedSeq],
+      ).map((c) => [c.seq, c]),
+    );
+    let prevSha: string | null = null;
+    for (const seg of this.segments()) {
+      if (seg.prev_sha256 !== prevSha || seg.first_seq !== expectSeq || seg.prev_hash !== prev)
+        throw new CustodyError(
+          'integrity',
+          `The ledger's archive segment archive/${seg.name} (events #${seg.first_seq}–#${seg.last_seq}) does not follow the segment before it.`,
+          'The list of segments in the live ledger was edited. Run `custody verify`; restore the home from a backup.',
+        );
+      prevSha = seg.sha256;
+      for (const e of readSegment(seg, this.archive)) {
         n++;
-        const bad = (reason: string) => ({ events: n, problem: { seq: r.seq, type: r.type, at: r.at, reason } });
-        if (r.seq !== expectSeq)
-          return bad(`expected event #${expectSeq} here, found #${r.seq} (an event was removed or inserted)`);
-        if (r.prev_hash !== prev) return bad('its link to the previous event does not match');
-        let data: unknown;
-        try {
-          data = JSON.parse(r.data);
-        } catch {
-          return bad('its data is not valid JSON');
+        const bad = this.chainStep(e, prev, expectSeq);
+        if (bad) problem = bad;
+        else if (KEPT_TYPES.has(e.type) || copies.has(e.seq)) {
+          const c = copies.get(e.seq);
+          if (!c) problem = { seq: e.seq, type: e.type, at: e.at, reason: 'its copy in the live ledger was removed' };
+          else if (c.hash !== e.hash || c.data !== e.data || c.type !== e.type || c.actor !== e.actor || c.at !== e.at)
+            problem = { seq: e.seq, type: c.type, at: c.at, reason: 'its copy in the live ledger was edited' };
+          else if (!KEPT_TYPES.has(e.type))
+            problem = {
+              seq: e.seq,
+              type: e.type,
+              at: e.at,
+              reason: 'the live ledger holds a copy of it it should not',
+            };
+          copies.delete(e.seq);
         }
-        if (chainHash(prev, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data }) !== r.hash)
-          return bad('its content does not match its hash (it was edited)');
+        if (problem) return { events: n, problem };
+        prev = e.hash;
+        expectSeq++;
+      }
+      if (prev !== seg.head_hash)
+        return {
+          events: n,
+          problem: {
+            seq: seg.last_seq,
+            type: 'archive',
+            at: '',
+            reason: `it is not the head archive/${seg.name} records`,
+          },
+        };
+    }
+    const st = this.db.prepare(
+      'SELECT seq, at, type, actor, data, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq',
+    );
+    try {
+      st.bind([archivedSeq]);
+      while (st.step()) {
+        const r = st.getAsObject() as unknown as ArchivedEvent;
+        n++;
+        const bad = this.chainStep(r, prev, expectSeq);
+        if (bad) return { events: n, problem: bad };
         prev = r.hash;
         expectSeq++;
       }
@@ -289,29 +469,50 @@ export class Ledger {
     return { events: n };
   }
 
-  /** Replay every event into a fresh database and compare the derived tables (or those named) with this one. */
+  /** What is wrong with event `r` following the hash `prev` where #`expectSeq` belongs (undefined: nothing). */
+  private chainStep(r: ArchivedEvent, prev: string, expectSeq: number): ChainProblem | undefined {
+    const bad = (reason: string) => ({ seq: r.seq, type: r.type, at: r.at, reason });
+    if (r.seq !== expectSeq)
+      return bad(`expected event #${expectSeq} here, found #${r.seq} (an event was removed or inserted)`);
+    if (r.prev_hash !== prev) return bad('its link to the previous event does not match');
+    let data: unknown;
+    try {
+      data = JSON.parse(r.data);
+    } catch {
+      return bad('its data is not valid JSON');
+    }
+    if (chainHash(prev, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data }) !== r.hash)
+      return bad('its content does not match its hash (it was edited)');
+    return undefined;
+  }
+
+  /**
+   * Replay every event (archive segments, then the live file) into a fresh database and compare
+   * the derived tables (or those named) with this one. Rows of trimmed tables (archive.ts) belong
+   * to the live part only, on both sides.
+   */
   async verifyDerived(only?: readonly string[]): Promise<string[]> {
     const fresh = await Ledger.createEmpty(this.schema);
     const problems: string[] = [];
+    const archivedSeq = this.archivedHead.seq;
+    const trimmed = Object.keys(this.schema.derivedTables).filter((t) => TRIMMED_TABLES.has(t));
     try {
-      const st = this.db.prepare('SELECT seq, at, type, actor, data FROM events ORDER BY seq');
-      try {
-        while (st.step()) {
-          const r = st.getAsObject() as { seq: number; at: string; type: string; actor: string; data: string };
-          const reducer = this.schema.reducers[r.type];
-          if (!reducer) {
-            problems.push(`event #${r.seq} has an unknown type ${r.type}`);
-            continue;
-          }
-          try {
-            reducer(fresh.db, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data: JSON.parse(r.data) });
-          } catch (e) {
-            problems.push(`event #${r.seq} (${r.type}) cannot be replayed: ${(e as Error).message}`);
-          }
+      this.forEachEvent((r) => {
+        const reducer = this.schema.reducers[r.type];
+        if (!reducer) {
+          problems.push(`event #${r.seq} has an unknown type ${r.type}`);
+          return;
         }
-      } finally {
-        st.free();
-      }
+        try {
+          reducer(fresh.db, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data: JSON.parse(r.data) });
+        } catch (e) {
+          problems.push(`event #${r.seq} (${r.type}) cannot be replayed: ${(e as Error).message}`);
+        }
+        // Keep the replay's memory to the live part's: rows the live file no longer holds go.
+        if (r.seq <= archivedSeq && r.seq % 4096 === 0)
+          for (const t of trimmed) fresh.db.run(`DELETE FROM ${t} WHERE seq <= ?`, [r.seq]);
+      });
+      for (const t of trimmed) fresh.db.run(`DELETE FROM ${t} WHERE seq <= ?`, [archivedSeq]);
       for (const [table, order] of Object.entries(this.schema.derivedTables)) {
         if (only && !only.includes(table)) continue;
         const a = JSON.stringify(this.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));

@@ -44,8 +44,42 @@ export function findEvents(ledger: Ledger, f: EventFilter): EventRow[] {
   // Times carry offsets, so compare instants in SQL via julianday on the UTC form.
   if (f.since) add('julianday(at) >= julianday(?)', f.since);
   if (f.until) add('julianday(at) <= julianday(?)', f.until);
-  const sql = `SELECT seq, at, type, actor, data, hash FROM (SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?) ORDER BY seq`;
-  return ledger.rows<EventRow>(sql, [...params, f.limit]);
+  // The live part: events after the archived head (its copies of archived events are not listed twice).
+  const archived = ledger.archivedHead.seq;
+  add('seq > ?', archived);
+  const sql = `SELECT seq, at, type, actor, data, hash FROM (SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?) ORDER BY seq`;
+  const live = ledger.rows<EventRow>(sql, [...params, f.limit]);
+  if (live.length >= f.limit || archived === 0) return live;
+  return [...archivedEvents(ledger, f, f.limit - live.length), ...live];
+}
+
+/**
+ * The newest `want` archived events the filter matches, oldest first: the archive segments read
+ * newest first, stopping once enough are found or a whole segment was recorded before `since`.
+ */
+function archivedEvents(ledger: Ledger, f: EventFilter, want: number): EventRow[] {
+  const since = f.since ? Date.parse(f.since) : undefined;
+  const until = f.until ? Date.parse(f.until) : undefined;
+  const matches = (e: { at: string; type: string; actor: string; data: Record<string, unknown> }) =>
+    (!f.camera || e.data.camera === f.camera) &&
+    (!f.drive || e.data.drive === f.drive) &&
+    (!f.actor || e.actor === f.actor) &&
+    (!f.type || (f.type.endsWith('.') ? e.type.startsWith(f.type) : e.type === f.type)) &&
+    (since === undefined || Date.parse(e.at) >= since) &&
+    (until === undefined || Date.parse(e.at) <= until);
+  const out: EventRow[] = [];
+  for (const seg of ledger.segments().reverse()) {
+    const events = ledger.segmentEvents(seg);
+    let newest = Number.NEGATIVE_INFINITY;
+    for (let i = events.length - 1; i >= 0 && out.length < want; i--) {
+      const e = events[i]!;
+      newest = Math.max(newest, Date.parse(e.at));
+      if (matches({ at: e.at, type: e.type, actor: e.actor, data: JSON.parse(e.data) as Record<string, unknown> }))
+        out.push({ seq: e.seq, at: e.at, type: e.type, actor: e.actor, data: e.data, hash: e.hash });
+    }
+    if (out.length >= want || (since !== undefined && newest < since)) break;
+  }
+  return out.reverse();
 }
 
 /**

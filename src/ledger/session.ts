@@ -24,6 +24,7 @@ import {
   operatorKeyId,
   type PreparedRotation,
   type RotationPlan,
+  ledgerKeysOf,
 } from './home.js';
 import { GENESIS_HASH } from './canonical.js';
 import { GENERATIONS, Ledger, readSealed, sealedDigest, sqlJs } from './ledger.js';
@@ -319,7 +320,8 @@ export class Session {
     const target = moved ? this.openNewest(sealed) : this.current;
     try {
       if (moved && this.base.seq > 0) {
-        const atBase = target.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [this.base.seq]);
+        // The other process may have archived it: the look-up reads the segment then.
+        const atBase = target.eventAt(this.base.seq);
         if (atBase?.hash !== this.base.hash)
           throw new CustodyError(
             'conflict',
@@ -358,7 +360,9 @@ export class Session {
   /** The ledger another process saved, under this session's key (a rotation since log-in: conflict). */
   private openNewest(sealed: Buffer): Ledger {
     try {
-      return Ledger.fromSealed(sealed, this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
+      const ledger = Ledger.fromSealed(sealed, this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
+      ledger.archive.keys = ledgerKeysOf(this.keys);
+      return ledger;
     } catch (e) {
       if (!(e instanceof CustodyError && e.code === 'integrity')) throw e;
       throw new CustodyError(
@@ -372,10 +376,7 @@ export class Session {
 
   /** Refuse to save if another process's event since `viewSeq` changed what one of ours changes. */
   private refuseClash(ledger: Ledger, upTo: number): void {
-    const theirs = ledger.rows<{ type: string; actor: string; data: string }>(
-      'SELECT type, actor, data FROM events WHERE seq > ? AND seq <= ? ORDER BY seq',
-      [this.viewSeq, upTo],
-    );
+    const theirs = ledger.eventsBetween(this.viewSeq + 1, upTo);
     const clash = firstClash(
       this.pending,
       theirs.map((t) => ({ type: t.type, actor: t.actor, data: JSON.parse(t.data) as Record<string, unknown> })),
@@ -391,7 +392,7 @@ export class Session {
   /** The head of `ledger` before this session's pending events. */
   private baseOf(ledger: Ledger): { seq: number; hash: string } {
     const seq = ledger.head.seq - this.pending.length;
-    const r = ledger.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [seq]);
+    const r = seq > 0 ? ledger.eventAt(seq) : undefined;
     return { seq, hash: r?.hash ?? GENESIS_HASH };
   }
 
@@ -592,7 +593,10 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     if (opened && fs.existsSync(home.legacyKeyringFile)) home.finishUpgrade();
     checkpointsSeen = fileSize(home.checkpointsFile);
     // A save interrupted (killed, power cut) leaves its temporary file; one of a running process is live.
-    removeLeftoverTemps([home.dir, ...['segments', 'keys', 'documents', 'signing'].map((d) => home.file(d))]);
+    removeLeftoverTemps([
+      home.dir,
+      ...['segments', 'keys', 'documents', 'signing', 'archive'].map((d) => home.file(d)),
+    ]);
   } finally {
     snapshot.release();
   }

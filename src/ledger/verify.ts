@@ -88,39 +88,23 @@ export function eventSignatureProblems(
   const roles = new Map([...signedRoles(ledger)].map(([u, r]) => [u, r.role]));
   const problems: string[] = [];
   let valid = 0;
-  const st = ledger.db.prepare(
-    'SELECT e.seq, e.type, e.actor, e.at, e.hash, s.key, s.sig FROM events e LEFT JOIN event_sigs s ON s.seq = e.seq WHERE e.seq >= ? ORDER BY e.seq',
-  );
-  try {
-    st.bind([start]);
-    while (st.step()) {
-      const r = st.getAsObject() as {
-        seq: number;
-        type: string;
-        actor: string;
-        at: string;
-        hash: string;
-        key: string | null;
-        sig: string | null;
-      };
-      const what = `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}`;
-      const expected = keyAt(reg, r.actor, r.seq);
-      const pub = expected ? reg.byId.get(expected)?.publicKey : undefined;
-      if (!r.sig || !r.key) problems.push(`${what} carries no signature: it was added or re-written outside custody.`);
-      else if (!pub) problems.push(`${what} is signed, but the ledger records no key for ${r.actor}.`);
-      else if (r.key !== expected || !verifyWithKey(pub, r.hash, r.sig))
-        problems.push(`${what} is not signed by ${r.actor}'s key: it was forged or re-signed.`);
-      else {
-        const rec = reg.events.get(r.seq);
-        if (rec && !rec.self && roles.get(r.actor) !== 'custodian')
-          problems.push(`${what} records a signing key for ${rec.username}, but only a custodian may.`);
-        else valid++;
-      }
-      if (problems.length >= 5) break;
+  // The archive segments, then the live file (Ledger.forEachEvent).
+  ledger.forEachEvent((r) => {
+    const what = `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}`;
+    const expected = keyAt(reg, r.actor, r.seq);
+    const pub = expected ? reg.byId.get(expected)?.publicKey : undefined;
+    if (!r.sig || !r.key) problems.push(`${what} carries no signature: it was added or re-written outside custody.`);
+    else if (!pub) problems.push(`${what} is signed, but the ledger records no key for ${r.actor}.`);
+    else if (r.key !== expected || !verifyWithKey(pub, r.hash, r.sig))
+      problems.push(`${what} is not signed by ${r.actor}'s key: it was forged or re-signed.`);
+    else {
+      const rec = reg.events.get(r.seq);
+      if (rec && !rec.self && roles.get(r.actor) !== 'custodian')
+        problems.push(`${what} records a signing key for ${rec.username}, but only a custodian may.`);
+      else valid++;
     }
-  } finally {
-    st.free();
-  }
+    if (problems.length >= 5) return false;
+  }, start);
   return { problems, valid, from: start };
 }
 
@@ -158,13 +142,9 @@ const AUTHORITY: Record<string, Permission> = {
 export function authorityProblems(ledger: Ledger): string[] {
   const roles = signedRoles(ledger);
   const problems: string[] = [];
-  const types = Object.keys(AUTHORITY)
-    .map((t) => `'${t}'`)
-    .join(',');
   const first = ledger.one<{ seq: number }>("SELECT MIN(seq) AS seq FROM events WHERE type = 'operator.added'")?.seq;
-  for (const r of ledger.rows<{ seq: number; type: string; actor: string; at: string; data: string }>(
-    `SELECT seq, type, actor, at, data FROM events WHERE type IN (${types}) ORDER BY seq`,
-  )) {
+  // Across the archive too (Ledger.history reads the live file alone when these types keep copies there).
+  for (const r of ledger.history(Object.keys(AUTHORITY))) {
     const role = roles.get(r.actor);
     const d = JSON.parse(r.data) as { username?: unknown };
     // The first custodian adds themselves when the home is created; anyone changes their own password.
@@ -302,7 +282,7 @@ export async function verifyLedger(s: Session): Promise<VerifyReport> {
       continue;
     }
     valid++;
-    const ev = s.ledger.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [cp.seq]);
+    const ev = s.ledger.eventAt(cp.seq);
     if (excused.has(`${cp.seq}:${cp.hash}`)) {
       warnings.push(`Checkpoint at #${cp.seq} (${cp.at}) was lost in a recorded restore of an earlier generation.`);
     } else if (!ev) {

@@ -47,6 +47,8 @@ import {
   signManifest,
   syncObjectDirs,
   verifyObjects,
+  archiveProblems,
+  backupArchiveAccess,
   writeDurable,
   writeManifest,
 } from '../ledger/backup.js';
@@ -57,6 +59,7 @@ import {
   homeFiles,
   type Keyring,
   ledgerKeyOf,
+  ledgerKeysOf,
   type OperatorKeys,
   unlockSlot,
 } from '../ledger/home.js';
@@ -391,7 +394,8 @@ export async function verifyBackup(s: Session, to: string): Promise<BackupCheck 
     );
   const problems = signerProblems(m, s.ledger);
   if (!problems.length) problems.push(...recordedManifestProblems(dir, m, s.ledger));
-  const atSeq = s.ledger.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [m.ledgerHead.seq]);
+  if (!problems.length) problems.push(...(await backupArchiveProblems(dir, m, ledgerKeysOf(s.keys))));
+  const atSeq = s.ledger.eventAt(m.ledgerHead.seq);
   if (!problems.length && atSeq?.hash !== m.ledgerHead.hash)
     problems.push(`its ledger head #${m.ledgerHead.seq} is not in this home's ledger`);
   const objects = await verifyObjects(dir, m);
@@ -412,6 +416,28 @@ export async function verifyBackup(s: Session, to: string): Promise<BackupCheck 
   });
   s.commit();
   return { ...check, problems };
+}
+
+/**
+ * Against the home: the backup's own ledger (opened with this home's record keys, those rotations
+ * replaced too) names archive segments; each must be in the backup, the one it records.
+ */
+async function backupArchiveProblems(dir: string, m: BackupManifest, keys: Buffer[]): Promise<string[]> {
+  const file = objectOf(dir, m, 'ledger.enc');
+  for (const key of keys) {
+    let ledger: Ledger;
+    try {
+      ledger = await Ledger.load(file, key);
+    } catch {
+      continue;
+    }
+    try {
+      return archiveProblems(ledger, m);
+    } finally {
+      ledger.close();
+    }
+  }
+  return [`its ledger ledger.enc does not open with this home's record keys`];
 }
 
 function summary(dir: string, m: BackupManifest, bytes: number, ledger: Ledger): Omit<BackupCheck, 'keys' | 'against'> {
@@ -465,6 +491,7 @@ async function openBackup(dir: string, m: BackupManifest, credentials: Credentia
   let ledger: Ledger;
   try {
     ledger = await Ledger.load(objectOf(dir, m, 'ledger.enc'), ledgerKeyOf(keys.record));
+    ledger.archive = backupArchiveAccess(dir, m, ledgerKeysOf(keys));
   } catch (e) {
     throw new CustodyError('integrity', `The ledger in the backup in ${dir} cannot be opened: ${(e as Error).message}`);
   }
@@ -480,6 +507,7 @@ export async function verifyBackupAlone(to: string, credentials: Credentials): P
     const problems = signerProblems(m, b.ledger);
     if (!problems.length && (b.ledger.head.seq !== m.ledgerHead.seq || b.ledger.head.hash !== m.ledgerHead.hash))
       problems.push('its ledger is not the one the manifest names');
+    problems.push(...archiveProblems(b.ledger, m));
     const objects = await verifyObjects(dir, m);
     problems.push(...objects.problems);
     const k = keyFileProblems(dir, m, b.keys.evidence);
@@ -540,6 +568,7 @@ export async function restoreFromBackup(o: RestoreInput): Promise<RestoreOutcome
     const problems = signerProblems(m, b.ledger);
     if (!problems.length && (b.ledger.head.seq !== m.ledgerHead.seq || b.ledger.head.hash !== m.ledgerHead.hash))
       problems.push('its ledger is not the one the manifest names');
+    problems.push(...archiveProblems(b.ledger, m));
     problems.push(...(await verifyObjects(from, m)).problems);
     if (!problems.length) {
       keySet = openKeyFile(b.keys.evidence, m.home, m.generation, fs.readFileSync(keyFilePath(from, m.keyFile.name)));

@@ -156,10 +156,9 @@ async function lostHistory(home: Home, keys: OperatorKeys, head: { seq: number }
     return { currentHead: null, lostEvents: [], lostCheckpoints };
   }
   try {
-    const lostEvents = current.rows<{ seq: number; type: string; at: string; actor: string }>(
-      'SELECT seq, type, at, actor FROM events WHERE seq > ? ORDER BY seq',
-      [head.seq],
-    );
+    const lostEvents = current
+      .eventsBetween(head.seq + 1, current.head.seq)
+      .map((e) => ({ seq: e.seq, type: e.type, at: e.at, actor: e.actor }));
     return { currentHead: current.head, lostEvents, lostCheckpoints };
   } finally {
     current.close();

@@ -144,7 +144,10 @@ function restoredAway(s: Session): Set<string> {
 /** The prefix check: the event at the witnessed sequence number has the witnessed hash. */
 function checkHead(s: Session, c: HeadCheck, lost: Set<string>): HeadCheck {
   const name = path.basename(c.source);
-  const byHash = s.ledger.one<{ seq: number }>('SELECT seq FROM events WHERE hash = ?', [c.hash]);
+  // The live file, else the archive segment holding it (a head without its number: every segment).
+  const seq =
+    c.seq !== null ? (s.ledger.eventAt(c.seq)?.hash === c.hash ? c.seq : undefined) : s.ledger.seqOfHash(c.hash);
+  const byHash = seq === undefined ? undefined : { seq };
   if (byHash && (c.seq === null || byHash.seq === c.seq)) return { ...c, seq: byHash.seq, ok: true };
   if (lost.has(c.hash))
     return {

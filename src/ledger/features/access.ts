@@ -3,7 +3,7 @@
  * covers) and of the access record (Civil Code 1798.90.52: date and time, the data used to query,
  * the username and organisation, the purpose).
  */
-import type { Reducer } from '../reducers.js';
+import type { LedgerEvent, Reducer } from '../reducers.js';
 import type { LedgerFeature } from '../schema.js';
 
 const reducers: Record<string, Reducer> = {
@@ -24,25 +24,46 @@ const reducers: Record<string, Reducer> = {
     ]);
   },
   'access.recorded': (db, e) => {
-    const d = e.data;
+    const r = accessRowOf(e);
     db.run(
       'INSERT INTO access_log (seq, at, operator, organization, action, query, purpose, case_ref, request_id, results, details) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
       [
-        e.seq,
-        e.at,
-        e.actor,
-        String(d.organization),
-        String(d.action),
-        String(d.query),
-        String(d.purpose),
-        d.caseRef == null ? null : String(d.caseRef),
-        d.requestId == null ? null : String(d.requestId),
-        typeof d.results === 'number' ? d.results : null,
-        d.details == null ? null : JSON.stringify(d.details),
+        r.seq,
+        r.at,
+        r.operator,
+        r.organization,
+        r.action,
+        r.query,
+        r.purpose,
+        r.case_ref,
+        r.request_id,
+        r.results,
+        r.details,
       ],
     );
   },
 };
+
+/**
+ * The `access_log` row of an `access.recorded` event: what the reducer inserts, and what the audit
+ * reads for an event the archive holds (its row left the live file with it: archive.ts).
+ */
+export function accessRowOf(e: LedgerEvent) {
+  const d = e.data;
+  return {
+    seq: e.seq,
+    at: e.at,
+    operator: e.actor,
+    organization: String(d.organization),
+    action: String(d.action),
+    query: String(d.query),
+    purpose: String(d.purpose),
+    case_ref: d.caseRef == null ? null : String(d.caseRef),
+    request_id: d.requestId == null ? null : String(d.requestId),
+    results: typeof d.results === 'number' ? d.results : null,
+    details: d.details == null ? null : JSON.stringify(d.details),
+  };
+}
 
 export const accessFeature: LedgerFeature = {
   name: 'access',

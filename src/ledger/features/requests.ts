@@ -488,7 +488,7 @@ export function releaseIfAny(s: Session, id: string): ReleaseRow | undefined {
 
 /** The hash of the event that recorded a release: the ledger head its receipt carries. */
 export function releaseEventHash(s: Session, r: ReleaseRow): string | undefined {
-  return s.ledger.one<{ hash: string }>('SELECT hash FROM events WHERE seq = ?', [r.event_seq])?.hash;
+  return s.ledger.eventAt(r.event_seq)?.hash;
 }
 
 /** The drives now recording in any of `cameras`. */
