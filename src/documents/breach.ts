@@ -66,8 +66,11 @@ export const BreachDataSchema = z.object({
   whatYouCanDo: z.string().optional(),
   /** Text before the contact line under "For More Information". */
   moreInformation: z.string().optional(),
-  /** Where and how long it is posted (policy §10: at least 30 days). */
-  posting: z.object({ from: iso, until: iso }).optional(),
+  /**
+   * Where and how long it is posted (policy §10: at least 30 days). `recorded`: the ledger records the
+   * posting (`breach duty --posted`); otherwise the dates are the plan and the notice says so.
+   */
+  posting: z.object({ from: iso, until: iso, recorded: z.boolean().optional() }).optional(),
 });
 
 export type BreachData = z.infer<typeof BreachDataSchema>;
@@ -94,6 +97,7 @@ const TEMPLATE_SHAPE = {
   defaultWhatYouCanDo: '',
   moreInformationLead: '',
   posting: '',
+  postingPlanned: '',
   footer: '',
 };
 type BreachTemplate = typeof TEMPLATE_SHAPE;
@@ -185,7 +189,7 @@ function buildContent(data: BreachData, t: BreachTemplate, forPrint: boolean): N
         paragraphs: [...paras(data.moreInformation ?? ''), f(t.moreInformationLead)],
       },
     ],
-    posting: data.posting ? f(t.posting) : undefined,
+    posting: data.posting ? f(data.posting.recorded ? t.posting : t.postingPlanned) : undefined,
     footer: f(t.footer),
   };
 }

@@ -210,7 +210,9 @@ export async function breachNotice(s: Session, o: BreachNoticeInput): Promise<Br
   const b = findBreach(s, o.id);
   const noticeDate = o.date ?? today(s);
   const from = o.postOn ?? b.posted_on ?? noticeDate;
-  const { pdf, html } = await renderNotice(s, b, noticeDate, from);
+  // "Was posted on" only when the ledger records that posting; any other day is the plan.
+  const recorded = b.posted_on != null && from === b.posted_on;
+  const { pdf, html } = await renderNotice(s, b, noticeDate, { from, recorded });
   const dir = path.resolve(o.outDir);
   makeOutputDir(dir, o.mode);
   const pdfFile = path.join(dir, `notice-of-data-breach-${o.id}.pdf`);
@@ -241,7 +243,7 @@ async function renderNotice(
   s: Session,
   b: BreachRow,
   noticeDate: string,
-  postedFrom: string,
+  posted: { from: string; recorded: boolean },
 ): Promise<{ pdf: Buffer; html: string }> {
   const { renderBreachNotice } = await import('../documents/breach.js');
   const j = breachJson(b, noticeDate);
@@ -262,7 +264,7 @@ async function renderNotice(
     whatWeAreDoing: j.whatWeAreDoing,
     whatYouCanDo: j.whatYouCanDo ?? undefined,
     moreInformation: j.moreInformation ?? undefined,
-    posting: { from: postedFrom, until: addDaysToDate(postedFrom, POSTING_DAYS) },
+    posting: { ...posted, until: addDaysToDate(posted.from, POSTING_DAYS) },
   });
 }
 

@@ -39,7 +39,7 @@ describe('renderBreachNotice', async () => {
       'November 10, 2026 to November 14, 2026',
       'Notification was not delayed as a result of a law-enforcement investigation.',
       '(555) 010-0199',
-      'remain posted until at least December 31, 2026',
+      'until at least December 31, 2026',
     ]) {
       expect(text, s).toContain(s);
     }
@@ -62,6 +62,21 @@ describe('renderBreachNotice', async () => {
     expect(sizes.length).toBeGreaterThan(3);
     expect(Math.min(...sizes)).toBeGreaterThanOrEqual(10);
     expect(html).not.toMatch(/font-size:\s*[\d.]+(em|rem|%)|font-size:\s*(small|smaller|x-small)/);
+  });
+
+  it('says "was posted on" only for a recorded posting; otherwise the dates are the plan', async () => {
+    const planned = await renderBreachNotice({ ...data, posting: { from: '2026-12-01', until: '2026-12-31' } });
+    const plannedText = pdftotext(planned.pdf, []).replace(/\s+/g, ' ');
+    expect(plannedText).toContain(
+      'This notice is to be posted from December 1, 2026 until at least December 31, 2026.',
+    );
+    expect(plannedText).not.toContain('was posted on');
+    const posted = await renderBreachNotice({
+      ...data,
+      posting: { from: '2026-12-01', until: '2026-12-31', recorded: true },
+    });
+    expect(pdftotext(posted.pdf, []).replace(/\s+/g, ' ')).toContain('This notice was posted on December 1, 2026');
+    expect(posted.html).toContain('This notice was posted on December 1, 2026');
   });
 
   it('HTML escapes what it is given', async () => {
