@@ -83,9 +83,9 @@ export function eventSignatureProblems(
       valid: 0,
       from: null,
     };
-  // Roles as the operator.added events say, never the derived table (an operator holding the
-  // record key can rewrite that table).
-  const roles = new Map([...signedRoles(ledger)].map(([u, r]) => [u, r.role]));
+  // Rights as the signed operator events give them at each event, never the derived table (an
+  // operator holding the record key can rewrite that table).
+  const rights = operatorTimeline(ledger);
   const problems: string[] = [];
   let valid = 0;
   // The archive segments, then the live file (Ledger.forEachEvent).
@@ -99,13 +99,58 @@ export function eventSignatureProblems(
       problems.push(`${what} is not signed by ${r.actor}'s key: it was forged or re-signed.`);
     else {
       const rec = reg.events.get(r.seq);
-      if (rec && !rec.self && roles.get(r.actor) !== 'custodian')
+      const author = rightsAt(rights, r.actor, r.seq);
+      const inactive = SELF_INTRODUCING.has(r.type) ? undefined : inactiveAuthor(rights, r.actor, r.seq);
+      if (inactive) problems.push(`${what} is signed by ${r.actor}, ${inactive}: they could no longer record it.`);
+      else if (rec && !rec.self && author?.role !== 'custodian')
         problems.push(`${what} records a signing key for ${rec.username}, but only a custodian may.`);
       else valid++;
     }
     if (problems.length >= 5) return false;
   }, start);
   return { problems, valid, from: start };
+}
+
+/** One change of an operator's rights, by a signed event: from `seq` on they hold `role`, or nothing (`active` false). */
+export interface RightsChange {
+  seq: number;
+  role: string;
+  active: boolean;
+}
+
+/**
+ * Each operator's rights over time, from the signed events in ledger order: `home.created` makes
+ * its author the custodian (who then adds themselves), `operator.added` gives a role and makes them
+ * active, `operator.disabled` ends it. (The ledger has no re-enable or role-change event: a new one
+ * belongs here.) Never the derived `operators` table.
+ */
+export function operatorTimeline(ledger: Ledger): Map<string, RightsChange[]> {
+  const out = new Map<string, RightsChange[]>();
+  for (const r of ledger.history(['home.created', 'operator.added', 'operator.disabled'])) {
+    const d = JSON.parse(r.data) as { username?: unknown; role?: unknown };
+    const u = r.type === 'home.created' ? r.actor : String(d.username);
+    const list = out.get(u) ?? [];
+    const before = list[list.length - 1];
+    if (r.type === 'home.created') list.push({ seq: r.seq, role: 'custodian', active: true });
+    else if (r.type === 'operator.added') list.push({ seq: r.seq, role: String(d.role), active: true });
+    else if (before) list.push({ seq: r.seq, role: before.role, active: false });
+    out.set(u, list);
+  }
+  return out;
+}
+
+/** `username`'s rights in force at event `seq` (set by events before it), or undefined when none. */
+export function rightsAt(tl: Map<string, RightsChange[]>, username: string, seq: number): RightsChange | undefined {
+  let out: RightsChange | undefined;
+  for (const c of tl.get(username) ?? []) if (c.seq < seq) out = c;
+  return out?.active ? out : undefined;
+}
+
+/** Why `username` holds no rights at event `seq` because a signed event took them away ("disabled at #n"). */
+function inactiveAuthor(tl: Map<string, RightsChange[]>, username: string, seq: number): string | undefined {
+  let last: RightsChange | undefined;
+  for (const c of tl.get(username) ?? []) if (c.seq < seq) last = c;
+  return last && !last.active ? `disabled at #${last.seq}` : undefined;
 }
 
 /** Each operator's role and the event that added them, from the `operator.added` events alone. */
@@ -140,18 +185,19 @@ const AUTHORITY: Record<string, Permission> = {
 };
 
 export function authorityProblems(ledger: Ledger): string[] {
-  const roles = signedRoles(ledger);
+  const rights = operatorTimeline(ledger);
   const problems: string[] = [];
   const first = ledger.one<{ seq: number }>("SELECT MIN(seq) AS seq FROM events WHERE type = 'operator.added'")?.seq;
   // Across the archive too (Ledger.history reads the live file alone when these types keep copies there).
   for (const r of ledger.history(Object.keys(AUTHORITY))) {
-    const role = roles.get(r.actor);
-    const d = JSON.parse(r.data) as { username?: unknown };
-    // The first custodian adds themselves when the home is created; anyone changes their own password.
-    if (r.type === 'operator.added' && r.seq === first && role?.seq === r.seq && role.role === 'custodian') continue;
-    if (r.type === 'operator.password_changed' && d.username === r.actor) continue;
+    // The rights in force at this event: added before it and not disabled since.
+    const role = rightsAt(rights, r.actor, r.seq);
+    const d = JSON.parse(r.data) as { username?: unknown; role?: unknown };
+    // The first custodian adds themselves when the home is created; an active operator changes their own password.
+    if (r.type === 'operator.added' && r.seq === first && d.username === r.actor && d.role === 'custodian') continue;
+    if (r.type === 'operator.password_changed' && d.username === r.actor && role) continue;
     const perm = AUTHORITY[r.type]!;
-    if (!role || role.seq >= r.seq || !isRole(role.role) || !can(role.role, perm))
+    if (!role || !isRole(role.role) || !can(role.role, perm))
       problems.push(
         `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}: the signed events do not give ${r.actor} the right to record it.`,
       );

@@ -1,0 +1,129 @@
+/**
+ * Attack (a)+(b): events signed by an operator AFTER that operator was disabled pass every check.
+ * eventSignatureProblems and authorityProblems (src/ledger/verify.ts) take the author's role from
+ * the first `operator.added` event and never look at `operator.disabled`: a designee who kept their
+ * signing key (a copy of their slot made before the disable) signs a `hold.released` dated after
+ * their disable, an auditor (who holds today's record key) appends it with a checkpoint of their
+ * own, and `verify` passes and `purge` destroys the data the hold protected.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExifTool } from 'exiftool-vendored';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/core/time.js';
+import { Home } from '../../src/ledger/home.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { endExiftool } from '../../src/media/exif.js';
+import { makeFixtureDrive } from '../../tools/fixture-drive.js';
+import {
+  ECSO_AGENCY_ADD,
+  ecsoRequest,
+  INIT_ARGS,
+  newTestHome,
+  okRunner,
+  run,
+  tmpDir,
+  type TestHome,
+} from '../helpers/cli.js';
+
+const AUDITOR_PW = 'auditor password 1';
+const DESIGNEE_PW = 'designee password 1';
+let drive = '';
+
+beforeAll(async () => {
+  const et = new ExifTool({ maxProcs: 1 });
+  try {
+    const root = tmpDir('custody-attack-disabled-');
+    drive = path.join(root, 'drive');
+    await makeFixtureDrive(drive, {
+      seed: 7,
+      camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
+      start: new Date('2026-09-01T19:00:00Z'),
+      days: 1,
+      perDay: 2,
+      timeZone: 'America/Los_Angeles',
+      imageBytes: 4000,
+      distinctFrames: 1,
+      exiftool: et,
+      manifestPath: path.join(root, 'manifest.json'),
+    });
+  } finally {
+    await et.end();
+  }
+}, 180_000);
+afterAll(async () => {
+  await endExiftool();
+});
+
+async function addOperator(t: TestHome, u: string, role: string, pw: string, clock: ReturnType<typeof manualClock>) {
+  const f = path.join(t.dir, `${u}-new.pw`);
+  fs.writeFileSync(f, `${pw}\n`);
+  const ok = okRunner(t, clock);
+  await ok(['operator', 'add', u, '--name', `Person ${u}`, '--role', role, '--new-password-file', f]);
+  await ok(['operator', 'train', u, '--date', '2026-02-01', '--course', 'c', '--trainer', 't']);
+}
+
+describe('an event signed by a disabled designee', () => {
+  it('is refused by verify and by purge (a hold it releases still protects the data)', async () => {
+    const clock = manualClock('2026-09-04T09:00:00-07:00');
+    const t = newTestHome();
+    const ok = okRunner(t, clock);
+    await ok(INIT_ARGS);
+    await addOperator(t, 'audit1', 'auditor', AUDITOR_PW, clock);
+    await addOperator(t, 'rlee', 'designee', DESIGNEE_PW, clock);
+    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
+    await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
+    await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);
+    await ok(ECSO_AGENCY_ADD);
+    const letter = path.join(t.dir, 'preservation.txt');
+    fs.writeFileSync(letter, 'ECSO preservation letter\n');
+    const req = JSON.parse((await ok(ecsoRequest('--drive', 'D001', '--json'))).stdout) as { id: string };
+    await ok([
+      'hold',
+      'add',
+      req.id,
+      '--reason',
+      'ongoing criminal investigation',
+      '--document',
+      letter,
+      '--review',
+      '2027-06-30',
+    ]);
+
+    // rlee copies their slot (here: opens it, keeping the signing key), then leaves.
+    const rleeKeys = (await Home.open(t.home).unlock('rlee', DESIGNEE_PW))!;
+    await ok(['operator', 'disable', 'rlee', '--reason', 'left the city']);
+    // What rlee and the others signed while rlee was active still verifies.
+    await ok(['verify']);
+
+    clock.set('2026-12-01T09:00:00-08:00'); // long past the destruction date: only the hold keeps it
+    const plan = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[]; held: unknown[] };
+    expect(plan.due).toEqual([]);
+    expect(plan.held.length).toBeGreaterThan(0);
+
+    // The auditor (today's record key) appends a hold.released signed with rlee's old key.
+    const home = Home.open(t.home);
+    const aud = (await home.unlock('audit1', AUDITOR_PW))!;
+    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(aud.record));
+    const hold = ledger.one<{ id: string }>('SELECT id FROM holds')!.id;
+    const at = '2026-12-01T17:00:00.000Z';
+    ledger.append(
+      'hold.released',
+      'rlee',
+      at,
+      { hold, request: req.id, reason: 'investigation closed' },
+      rleeKeys.signing,
+    );
+    ledger.save(home.ledgerFile, home.ledgerKey(aud.record));
+    home.writeCheckpoint(ledger, aud.signing, at);
+    ledger.close();
+
+    const v = await run(['verify'], { env: t.env, clock });
+    const p = await run(['purge', '--yes', '--no-certificate', '--json'], { env: t.env, clock });
+    expect({ verify: v.code, purge: p.code }, `${v.stdout}\n${v.stderr}\n${p.stdout}\n${p.stderr}`).toEqual({
+      verify: 8,
+      purge: 8,
+    });
+    expect(`${v.stdout}${v.stderr}`).toMatch(/hold\.released.*by rlee.*disabled at #\d+/);
+  }, 240_000);
+});
