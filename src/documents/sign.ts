@@ -575,3 +575,12 @@ export function pdfLedgerHead(pdf: Buffer): string | undefined {
   const kw = infoString(pdf.toString('latin1'), 'Keywords');
   return kw ? /^custody .*\bledger ([0-9a-f]{64})$/.exec(kw.trim())?.[1] : undefined;
 }
+
+/**
+ * What a custody PDF is, by the word its Keywords carry after `custody` (`receipt`, `destruction`,
+ * `health`, `transparency`); undefined for a PDF that carries none.
+ */
+export function pdfDocumentKind(pdf: Buffer): string | undefined {
+  const kw = infoString(pdf.toString('latin1'), 'Keywords');
+  return kw ? /^custody ([a-z]+)\b/.exec(kw.trim())?.[1] : undefined;
+}

@@ -98,11 +98,13 @@ export async function ensureDocumentKey(s: Session, password: string): Promise<s
     const now = recordedDocumentCertificates(s.ledger, homeCertPem(s));
     const current = currentDocumentCertificate(now, username);
     const slot = (await s.home.unlock(username, password))?.document;
-    if (current) {
+    if (current && slot) {
       // Recorded meanwhile by another log-in, or a slot that does not match (signing refuses it: exit 8).
       if (matches(slot, current)) s.keys.document = slot;
       return undefined;
     }
+    // No key in the slot (a home made before, or a slot that lost it): a new one, recorded by the
+    // operator; it replaces any certificate recorded for them before.
     const doc = slot ?? (await newDocumentKey(s, s.operator));
     if (!slot) await s.home.setDocumentKey(username, password, doc);
     const retires = role === 'custodian' && now.home && now.home.retiredAt === null ? now.home.fingerprint : undefined;

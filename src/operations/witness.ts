@@ -16,7 +16,7 @@ import { canonicalJson } from '../ledger/canonical.js';
 import { writeFileAtomic } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { keyIdOf, signWithKey, verifyWithKey } from '../ledger/signing.js';
-import { documentSignerCheck } from '../ledger/document-signers.js';
+import { type DocumentKind, type DocumentSignerCheck, documentSignerCheck } from '../ledger/document-signers.js';
 import { recordedKeys } from '../ledger/verify.js';
 
 export const WITNESS_FORMAT = 'custody-witness';
@@ -203,6 +203,32 @@ export function checkWitnesses(s: Session, files: string[]): HeadCheck[] {
   return out.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
 }
 
+/**
+ * The signer check of a kept PDF: by its kind (what its Keywords say), and for a receipt or a
+ * health report, whose head is the event that records it, by that event's author as the issuer.
+ */
+function documentSigner(
+  s: Session,
+  word: string | undefined,
+  seq: number,
+  sig: { signerFingerprint256?: string },
+  homeCertPem: string | undefined,
+): DocumentSignerCheck {
+  const kind: DocumentKind =
+    word === 'receipt' || word === 'destruction' || word === 'health' || word === 'transparency' ? word : 'document';
+  const issuedBy =
+    kind === 'receipt' || kind === 'health'
+      ? s.ledger.one<{ actor: string }>('SELECT actor FROM events WHERE seq = ?', [seq])?.actor
+      : undefined;
+  return documentSignerCheck(s.ledger, {
+    fingerprint: sig.signerFingerprint256 ?? '',
+    seq,
+    kind,
+    ...(issuedBy ? { issuedBy } : {}),
+    homeCertPem,
+  });
+}
+
 function pdfsUnder(dir: string): string[] {
   let entries: fs.Dirent[];
   try {
@@ -222,7 +248,7 @@ function pdfsUnder(dir: string): string[] {
  * PDFs that carry no custody head are listed as skipped.
  */
 export async function checkDocumentHeads(s: Session, dir: string): Promise<HeadCheck[]> {
-  const { pdfLedgerHead, verifyPdfSignature } = await import('../documents/sign.js');
+  const { pdfDocumentKind, pdfLedgerHead, verifyPdfSignature } = await import('../documents/sign.js');
   const homeCertPem = trustedCertificates(s)[0];
   const lost = restoredAway(s);
   const out: HeadCheck[] = [];
@@ -244,14 +270,7 @@ export async function checkDocumentHeads(s: Session, dir: string): Promise<HeadC
     // The signer, by the signed events up to the head the document prints (issue 14: each operator
     // signs with their own certificate; the home's only before it was retired).
     const signer =
-      head.ok && head.seq !== null
-        ? documentSignerCheck(s.ledger, {
-            fingerprint: sig.signerFingerprint256 ?? '',
-            seq: head.seq,
-            kind: 'document',
-            homeCertPem,
-          })
-        : undefined;
+      head.ok && head.seq !== null ? documentSigner(s, pdfDocumentKind(pdf), head.seq, sig, homeCertPem) : undefined;
     if (signer?.problem === 'not signed by a certificate this ledger records')
       out.push({ ...base, problem: `${name} is not signed by a certificate of this home.` });
     else if (signer?.problem) out.push({ ...base, problem: `${name}: ${signer.problem}.` });

@@ -10,9 +10,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { identityFromPem } from '../../src/documents/certificate.js';
-import { extractReceiptFields, renderReceipt } from '../../src/documents/index.js';
+import { renderHealthReport } from '../../src/documents/health-report.js';
+import {
+  extractReceiptFields,
+  renderDestructionCertificate,
+  renderReceipt,
+  verifyPdfSignature,
+} from '../../src/documents/index.js';
+import { pdfLedgerHead } from '../../src/documents/sign.js';
 import { openBlob, subkey } from '../../src/ledger/crypto.js';
 import { Home, type Keyring, unlockSlot } from '../../src/ledger/home.js';
+import { sampleDestruction, sampleHealth } from '../documents/sample-data.js';
 import { INIT_ARGS, newTestHome, passwordFileFor, ROOT, run, type TestHome } from '../helpers/cli.js';
 
 const RLEE_PW = 'designee password 1';
@@ -197,4 +205,71 @@ describe('documents signed by the operator who issued them', () => {
     const added = log.find((e) => e.type === 'operator.added' && e.data.username === 'rlee');
     expect(added?.data.documentCertificate?.trim()).toBe(rlee.document!.certPem.trim());
   }, 120_000);
+  it('a password change keeps one’s own certificate; a custodian’s reset gives a new one; `verify --receipts` refuses a replaced certificate and a designee’s certificate of destruction', async () => {
+    const t = newTestHome();
+    await ok(INIT_ARGS, t.env);
+    const pw = path.join(t.dir, 'rlee-new.pw');
+    fs.writeFileSync(pw, `${RLEE_PW}\n`);
+    await ok(
+      ['operator', 'add', 'rlee', '--name', 'Robin Lee', '--role', 'designee', '--new-password-file', pw],
+      t.env,
+    );
+    await ok(['operator', 'train', 'rlee', '--date', '2026-02-01', '--course', 'c', '--trainer', 't'], t.env);
+    const kept = path.join(t.dir, 'kept');
+    const fp = (f: string) => verifyPdfSignature(fs.readFileSync(f)).signerFingerprint256;
+    const health = async (env: NodeJS.ProcessEnv, name: string) => {
+      const f = path.join(kept, name);
+      await ok(['health', '--pdf', f], env);
+      return f;
+    };
+    const h1 = await health(passwordFileFor(t, 'rlee', RLEE_PW), 'h1.pdf');
+    expect(signerName(h1)).toBe('Robin Lee');
+    // rlee changes their own password: the same certificate.
+    fs.writeFileSync(pw, 'designee password 2\n');
+    await ok(['operator', 'passwd', '--new-password-file', pw], passwordFileFor(t, 'rlee', RLEE_PW));
+    const h2 = await health(passwordFileFor(t, 'rlee', 'designee password 2'), 'h2.pdf');
+    expect(fp(h2)).toBe(fp(h1));
+    const slotBeforeReset = fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8');
+    // The custodian resets it: new keys for rlee, and a new certificate recorded by the custodian.
+    fs.writeFileSync(pw, 'designee password 3\n');
+    await ok(['operator', 'passwd', 'rlee', '--new-password-file', pw], t.env);
+    const h3 = await health(passwordFileFor(t, 'rlee', 'designee password 3'), 'h3.pdf');
+    expect(signerName(h3)).toBe('Robin Lee');
+    expect(fp(h3)).not.toBe(fp(h1));
+    await ok(['verify', '--receipts', kept], t.env);
+
+    // Raw: the key of the slot from before the reset signs a report printing a head after it.
+    const old = (await slotKeys(t, slotBeforeReset, 'rlee', 'designee password 2')).document!;
+    const head = pdfLedgerHead(fs.readFileSync(h3))!;
+    const forged = path.join(kept, 'h4.pdf');
+    fs.writeFileSync(
+      forged,
+      await renderHealthReport(
+        { ...sampleHealth(), ledgerHead: head },
+        identityFromPem(old.certPem, old.privateKeyPem),
+        new Date(),
+      ),
+    );
+    const r = await run(['verify', '--receipts', kept], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stdout + r.stderr).toMatch(/h4\.pdf: signed with rlee's certificate of #\d+, replaced at #\d+/);
+    fs.rmSync(forged);
+
+    // A designee's certificate signs no certificate of destruction (a custodian's duty).
+    const now = (
+      await slotKeys(t, fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8'), 'rlee', 'designee password 3')
+    ).document!;
+    fs.writeFileSync(
+      path.join(kept, 'd1.pdf'),
+      await renderDestructionCertificate(
+        { ...sampleDestruction(1), ledgerHead: head },
+        identityFromPem(now.certPem, now.privateKeyPem),
+      ),
+    );
+    const d = await run(['verify', '--receipts', kept], { env: t.env });
+    expect(d.code).toBe(8);
+    expect(d.stdout + d.stderr).toMatch(
+      /d1\.pdf: signed by rlee, of role designee, who does not issue certificates of destruction/,
+    );
+  }, 180_000);
 });
