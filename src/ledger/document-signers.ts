@@ -60,6 +60,8 @@ export interface DocumentCertificates {
   operators: RecordedCertificate[];
   /** The home's certificate (one per home, before operators had their own) and the event that retired it. */
   home: { fingerprint: string; retiredAt: number | null } | null;
+  /** Events that record a certificate their author may not record, or no certificate: each names why. */
+  refused: string[];
 }
 
 interface CertEvent {
@@ -80,6 +82,7 @@ export function recordedDocumentCertificates(ledger: Ledger, homeCertPem?: strin
   const operators: RecordedCertificate[] = [];
   let home: DocumentCertificates['home'] = null;
   const retirements: { seq: number; fingerprint: string }[] = [];
+  const refused: string[] = [];
   const rows = ledger.rows<CertEvent>(
     "SELECT seq, type, actor, data FROM events WHERE type IN ('home.created','operator.added','operator.password_changed','operator.certificate') ORDER BY seq",
   );
@@ -99,16 +102,25 @@ export function recordedDocumentCertificates(ledger: Ledger, homeCertPem?: strin
     const pem = r.type === 'operator.certificate' ? d.certificate : d.documentCertificate;
     if (typeof pem !== 'string') continue;
     const author = roles.get(r.actor);
+    const what = `Event #${r.seq} (${r.type}) by ${r.actor}`;
     const allowed =
       r.type === 'operator.certificate'
-        ? r.actor === username && !!author && author.seq < r.seq
-        : author?.role === 'custodian' && author.seq <= r.seq;
-    if (!allowed) continue;
+        ? r.actor === username && !!author && author.seq < r.seq && roleSignsDocuments(author.role)
+        : author?.role === 'custodian' && author.seq <= r.seq && roleSignsDocuments(roles.get(username)?.role ?? '');
+    if (!allowed) {
+      refused.push(
+        r.type === 'operator.certificate'
+          ? `${what} records a document certificate for ${username}: only a custodian or a designee records their own`
+          : `${what} records a document certificate for ${username}: only a custodian records one, for a custodian or a designee`,
+      );
+      continue;
+    }
     let fingerprint: string;
     try {
       fingerprint = normalFingerprint(certificateFingerprint(pem));
     } catch {
-      continue; // not a certificate: it certifies nothing
+      refused.push(`${what} records a document certificate for ${username} that is not a certificate`);
+      continue;
     }
     operators.push({ fingerprint, username, seq: r.seq, certPem: pem });
     if (r.type === 'operator.certificate' && typeof d.retires === 'string' && author?.role === 'custodian')
@@ -122,7 +134,7 @@ export function recordedDocumentCertificates(ledger: Ledger, homeCertPem?: strin
     }
   }
   if (home) home.retiredAt = retirements.find((x) => x.fingerprint === home!.fingerprint)?.seq ?? null;
-  return { operators, home };
+  return { operators, home, refused };
 }
 
 /** The certificate the ledger records as `username`'s at the head (the last one recorded). */

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
 import { Home, type OperatorKeys } from '../ledger/home.js';
+import { recordedDocumentCertificates } from '../ledger/document-signers.js';
 import { GENERATIONS, type Ledger } from '../ledger/ledger.js';
 import { acquireLock, breakLock, type LockInfo } from '../ledger/lock.js';
 import { type Credentials, operatorFromRow, operatorRow, requireCurrentFormat, Session } from '../ledger/session.js';
@@ -44,7 +45,14 @@ export async function verify(s: Session, o: VerifyOptions = {}): Promise<FullVer
   const merged = s.keys.evidence
     ? await import('../ocr/merged.js').then((m) => m.checkMergedIndex(s.home, s.master, m.searchableSources(s)))
     : { problems: [], warnings: [] };
-  const problems = [...heads.flatMap((h) => (h.problem ? [h.problem] : [])), ...r.problems, ...merged.problems];
+  // Document certificates recorded by someone who may not (src/ledger/document-signers.ts).
+  const certs = recordedDocumentCertificates(s.ledger).refused.map((p) => `${p}.`);
+  const problems = [
+    ...heads.flatMap((h) => (h.problem ? [h.problem] : [])),
+    ...r.problems,
+    ...certs,
+    ...merged.problems,
+  ];
   const warnings = [...r.warnings, ...merged.warnings, ...heads.flatMap((h) => (h.warning ? [h.warning] : []))];
   return { ...r, ok: problems.length === 0, problems, warnings, heads };
 }

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { identityFromPem } from '../../src/documents/certificate.js';
+import { createOperatorIdentity, identityFromPem } from '../../src/documents/certificate.js';
 import { renderHealthReport } from '../../src/documents/health-report.js';
 import {
   extractReceiptFields,
@@ -204,6 +204,39 @@ describe('documents signed by the operator who issued them', () => {
     }[];
     const added = log.find((e) => e.type === 'operator.added' && e.data.username === 'rlee');
     expect(added?.data.documentCertificate?.trim()).toBe(rlee.document!.certPem.trim());
+
+    // Raw: the auditor (record key, own signing key) records a certificate for themselves, the event
+    // signed with their own key, chain and checkpoint in order, then signs a report with it.
+    const audKeys = (await home.unlock('audit1', 'auditor password 1'))!;
+    const l = await home.loadLedger(home.ledgerFile, audKeys);
+    const mine = createOperatorIdentity({
+      name: 'Alex Auditor',
+      organization: 'City of Example',
+      office: 'Auditor',
+      now: new Date(),
+    });
+    const at = new Date().toISOString();
+    l.append('operator.certificate', 'audit1', at, { username: 'audit1', certificate: mine.certPem }, audKeys.signing);
+    l.save(home.ledgerFile, home.ledgerKey(audKeys.record));
+    home.writeCheckpoint(l, audKeys.signing, at);
+    const head = l.head;
+    l.close();
+    const v = await run(['verify'], { env: t.env });
+    expect(v.code).toBe(8);
+    expect(v.stdout + v.stderr).toMatch(
+      new RegExp(
+        `Event #${head.seq} \\(operator\\.certificate\\) by audit1 records a document certificate for audit1: only a custodian or a designee records their own`,
+      ),
+    );
+    const kept = path.join(t.dir, 'kept');
+    fs.mkdirSync(kept);
+    fs.writeFileSync(
+      path.join(kept, 'aud.pdf'),
+      await renderHealthReport({ ...sampleHealth(), ledgerHead: head.hash }, mine, new Date()),
+    );
+    const r = await run(['verify', '--receipts', kept], { env: t.env });
+    expect(r.code).toBe(8);
+    expect(r.stdout + r.stderr).toMatch(/aud\.pdf is not signed by a certificate of this home/);
   }, 120_000);
   it('a password change keeps one’s own certificate; a custodian’s reset gives a new one; `verify --receipts` refuses a replaced certificate and a designee’s certificate of destruction', async () => {
     const t = newTestHome();
