@@ -151,14 +151,30 @@ function outOfScope(pass: GatePass, it: GateItem, driveOf: (batch: string) => st
 }
 
 /**
- * The first image outside the request's scope (cameras, time range, drive; for a plate, not among
- * `plateHits` when given), with why; undefined when all are inside.
+ * How the images of a plate request (a plate, no drive) are judged: by the images its plate search
+ * found (`requestPlateHits` in operations/search.ts), or — `release --all-in-range`, the
+ * custodian's explicit choice — by its cameras and time range alone.
+ */
+export type PlateJudgement = ReadonlySet<string> | 'all-in-range';
+
+/** Why an image falls outside a plate request's plate, or undefined; no judgement given admits nothing. */
+function offPlate(pass: GatePass, it: GateItem, plate: PlateJudgement | undefined): string | undefined {
+  if (!pass.scope.plate || pass.scope.drive || plate === 'all-in-range') return undefined;
+  if (plate === undefined)
+    return `the request asks for plate ${pass.scope.plate}, and only images its plate search finds may be disclosed`;
+  return plate.has(it.image) ? undefined : `the plate search finds no reading of ${pass.scope.plate} in it`;
+}
+
+/**
+ * The first image outside the request's scope (cameras, time range, drive; for a plate request,
+ * not among the plate search's hits: see PlateJudgement), with why; undefined when all are inside.
+ * The one scope rule of every disclosure: a release, an export, a look at an image.
  */
 export function scopeProblem(
   s: Session,
   pass: GatePass,
   items: readonly GateItem[],
-  plateHits?: ReadonlySet<string>,
+  plate?: PlateJudgement,
 ): { item: GateItem; why: string } | undefined {
   const drives = new Map<string, string | undefined>();
   const driveOf = (batch: string) => {
@@ -170,11 +186,7 @@ export function scopeProblem(
     return drives.get(batch);
   };
   for (const item of items) {
-    const why =
-      outOfScope(pass, item, driveOf) ??
-      (plateHits && !plateHits.has(item.image)
-        ? `the plate search finds no reading of ${pass.scope.plate} in it`
-        : undefined);
+    const why = outOfScope(pass, item, driveOf) ?? offPlate(pass, item, plate);
     if (why) return { item, why };
   }
   return undefined;
@@ -184,13 +196,8 @@ export function scopeProblem(
  * Every image handed over or shown lies within the request's scope and is not past its
  * destruction date; otherwise refused (policy §5, §8).
  */
-export function checkItems(
-  s: Session,
-  pass: GatePass,
-  items: readonly GateItem[],
-  plateHits?: ReadonlySet<string>,
-): void {
-  const p = scopeProblem(s, pass, items, plateHits);
+export function checkItems(s: Session, pass: GatePass, items: readonly GateItem[], plate?: PlateJudgement): void {
+  const p = scopeProblem(s, pass, items, plate);
   if (p)
     throw new CustodyError(
       'denied',

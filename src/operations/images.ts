@@ -14,6 +14,7 @@ import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import type { StoredReading } from '../ocr/queue.js';
 import { admit, checkItems, checkRetention, recordView } from './gate.js';
+import { requestPlateHits } from './search.js';
 import { checkRelease, defaultReceiptFile, planImagesRelease, type ReleaseResult, releaseRequest } from './release.js';
 
 export { parseImageId };
@@ -60,8 +61,11 @@ export async function showImage(s: Session, o: { id: string; reason: AccessReaso
   const rec = b.records.get(ref.fileId);
   if (!rec) throw new CustodyError('notFound', `No image ${o.id}.`);
   const item = { image: o.id, batch: ref.batch, camera: b.camera, recordedAt: rec.recordedAt, flags: rec.flags };
-  if (pass) checkItems(s, pass, [item]);
-  else checkRetention(s, [item]);
+  if (pass) {
+    // A plate request reaches only the images its plate search finds (the gate's one scope rule).
+    const hits = pass.scope.plate && !pass.scope.drive ? await requestPlateHits(s, pass.request, 'view') : undefined;
+    checkItems(s, pass, [item], hits);
+  } else checkRetention(s, [item]);
   const { loadReadings } = await import('../ocr/queue.js');
   const readings = loadReadings(b.bf, b.key);
   const rd = readings?.files[String(ref.fileId)];

@@ -13,7 +13,6 @@ import { sha256Hex } from '../core/hash.js';
 import { officeOf } from '../core/roles.js';
 import { parseIsoWithOffset } from '../core/time.js';
 import type { ReceiptData, ReceiptHandedOver } from '../documents/receipt.js';
-import { recordAccess } from '../ledger/access.js';
 import { type DriveRow, findDrive } from '../ledger/drives.js';
 import {
   type AgencyRow,
@@ -27,7 +26,6 @@ import {
   type RequestRow,
   type RequestScope,
   releaseJson,
-  requestScope,
   scopeBatches,
   openRequests,
 } from '../ledger/features/requests.js';
@@ -45,8 +43,8 @@ import {
   recordRelease,
   scopeProblem,
 } from './gate.js';
-import { searchPlates } from './search.js';
 import { documentIdentity } from './document-signer.js';
+import { requestPlateHits } from './search.js';
 
 type HandedOver = ReceiptHandedOver;
 
@@ -102,6 +100,8 @@ export interface ExportReleasePlan extends PlanBase {
   how: 'export';
   /** The files the bag will hold. */
   items: ReleaseItem[];
+  /** A plate request: its plate search ran and is in the access record already (what a cancel must say). */
+  plateSearchRecorded?: boolean;
 }
 
 export type ReleasePlan = DriveReleasePlan | ExportReleasePlan;
@@ -223,12 +223,12 @@ async function planExport(s: Session, base: PlanBase, allInRange: boolean): Prom
     from: scope.from ? parseIsoWithOffset(scope.from) : undefined,
     to: scope.to ? parseIsoWithOffset(scope.to) : undefined,
   };
-  const only = scope.plate && !scope.drive && !allInRange ? await plateImages(s, request) : undefined;
+  const only = scope.plate && !scope.drive && !allInRange ? await requestPlateHits(s, request, 'release') : undefined;
   const found = only ? [...new Set([...only].map((i) => i.split(':')[0]!))].sort() : [];
   const { collectReleaseItems } = await import('../media/release.js');
   const items = await collectReleaseItems(s, only ? batchCameras(s, found) : batches, scope.drive ? {} : range, only);
-  checkItems(s, base.target.pass, items.map(gateItem), only);
-  return { ...base, how: 'export', items };
+  checkItems(s, base.target.pass, items.map(gateItem), only ?? (allInRange ? 'all-in-range' : undefined));
+  return { ...base, how: 'export', items, ...(only ? { plateSearchRecorded: true } : {}) };
 }
 
 /**
@@ -256,59 +256,9 @@ export async function planImagesRelease(
   const missing = ids.find((i) => !items.some((x) => x.image === i));
   if (missing)
     throw new CustodyError('notFound', `No stored image ${missing}.`, 'Image ids come from `custody search`.');
-  const hits = t.scope.plate && !t.scope.drive ? await plateImages(s, t.request) : undefined;
+  const hits = t.scope.plate && !t.scope.drive ? await requestPlateHits(s, t.request, 'image export') : undefined;
   checkItems(s, t.pass, items.map(gateItem), hits);
   return { ...base, how: 'export', items };
-}
-
-/**
- * A plate request is fulfilled through the plate search, run with the request as its purpose
- * and recorded in the access record (Civ. Code 1798.90.52): the images whose readings match the
- * plate exactly, in the request's cameras and time range.
- */
-async function plateImages(s: Session, req: RequestRow): Promise<Set<string>> {
-  const scope = requestScope(req);
-  const plate = scope.plate!;
-  const r = await searchPlates(s, {
-    plate,
-    fuzzy: false,
-    camera: scope.cameras.length === 1 ? scope.cameras[0] : undefined,
-    from: scope.from ? Date.parse(scope.from) : undefined,
-    to: scope.to ? Date.parse(scope.to) : undefined,
-    limit: 1_000_000,
-  });
-  const hits = r.results.filter((x) => !scope.cameras.length || scope.cameras.includes(x.camera ?? ''));
-  const query = [
-    plate,
-    scope.cameras.length ? `cameras=${scope.cameras.join(',')}` : null,
-    scope.from ? `from=${scope.from}` : null,
-    scope.to ? `to=${scope.to}` : null,
-  ]
-    .filter(Boolean)
-    .join(' ');
-  recordAccess(
-    s,
-    'search',
-    query,
-    { purpose: req.purpose, caseRef: req.case_number, requestId: req.id },
-    new Set(hits.map((h) => h.image)).size,
-    { for: 'release' },
-  );
-  const hint =
-    "Read the plates first with `custody ocr`, or release everything the request's cameras recorded in its time range with --all-in-range.";
-  if (r.batchesUnread)
-    throw new CustodyError(
-      'conflict',
-      `Request ${req.id} asks for plate ${plate}, which is found through the plate search, and ${r.batchesUnread} batch(es) in its range have no plate readings yet (\`custody ocr\`).`,
-      hint,
-    );
-  if (!hits.length)
-    throw new CustodyError(
-      'notFound',
-      `The plate search found no image of plate ${plate} within request ${req.id} (${describeScope(scope)}).`,
-      `Try \`custody search ${plate} --fuzzy --request ${req.id} --purpose "${req.purpose}"\`; ${hint}`,
-    );
-  return new Set(hits.map((h) => h.image));
 }
 
 /** Where an export's receipt goes unless told: next to the bag, named by its number. */

@@ -7,7 +7,7 @@ import { CustodyError } from '../core/errors.js';
 import { isoInZone, localDate } from '../core/time.js';
 import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
 import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
-import { describeScope, scopeBatches } from '../ledger/features/requests.js';
+import { describeScope, type RequestRow, requestScope, scopeBatches } from '../ledger/features/requests.js';
 import type { FileRecord } from '../ledger/batches.js';
 import { imageId, loadBatch, type SearchableBatch, searchableBatches } from '../ledger/images.js';
 import { type MatchKind, type ParsedQuery, scoreMatch } from '../core/plate-match.js';
@@ -284,4 +284,59 @@ function requestLimits(s: Session, o: SearchInput) {
     drive: sc.drive,
     batches,
   };
+}
+
+/**
+ * The images a plate request reaches (operations/gate.ts judges a plate request's images by
+ * them): the plate search, run with the request as its purpose and recorded in the access record
+ * (Civ. Code 1798.90.52), of the images whose readings match the plate exactly, in the request's
+ * cameras and time range. `forWhat` says what the search served (a release, an export, a look).
+ */
+export async function requestPlateHits(
+  s: Session,
+  req: RequestRow,
+  forWhat: 'release' | 'image export' | 'view',
+): Promise<Set<string>> {
+  const scope = requestScope(req);
+  const plate = scope.plate!;
+  const r = await searchPlates(s, {
+    plate,
+    fuzzy: false,
+    camera: scope.cameras.length === 1 ? scope.cameras[0] : undefined,
+    from: scope.from ? Date.parse(scope.from) : undefined,
+    to: scope.to ? Date.parse(scope.to) : undefined,
+    limit: 1_000_000,
+  });
+  const hits = r.results.filter((x) => !scope.cameras.length || scope.cameras.includes(x.camera ?? ''));
+  const query = [
+    plate,
+    scope.cameras.length ? `cameras=${scope.cameras.join(',')}` : null,
+    scope.from ? `from=${scope.from}` : null,
+    scope.to ? `to=${scope.to}` : null,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  recordAccess(
+    s,
+    'search',
+    query,
+    { purpose: req.purpose, caseRef: req.case_number, requestId: req.id },
+    new Set(hits.map((h) => h.image)).size,
+    { for: forWhat },
+  );
+  const hint =
+    "Read the plates first with `custody ocr`, or release everything the request's cameras recorded in its time range with --all-in-range.";
+  if (r.batchesUnread)
+    throw new CustodyError(
+      'conflict',
+      `Request ${req.id} asks for plate ${plate}, which is found through the plate search, and ${r.batchesUnread} batch(es) in its range have no plate readings yet (\`custody ocr\`). The search is in the access record; nothing was disclosed.`,
+      hint,
+    );
+  if (!hits.length)
+    throw new CustodyError(
+      'notFound',
+      `The plate search found no image of plate ${plate} within request ${req.id} (${describeScope(scope)}). The search is in the access record; nothing was disclosed.`,
+      `Try \`custody search ${plate} --fuzzy --request ${req.id} --purpose "${req.purpose}"\`; ${hint}`,
+    );
+  return new Set(hits.map((h) => h.image));
 }

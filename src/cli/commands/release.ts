@@ -93,7 +93,12 @@ async function askExport(ctx: CliContext, s: Session, t: ReleaseTarget, o: Relea
   );
   const message = `Export ${plan.items.length} files to ${to(t)} at ${dir}?`;
   if (!(await askConfirm(ctx, o.yes, { flag: '--yes', message, default: true })))
-    throw new CustodyError('interrupted', 'Cancelled; nothing was written or recorded.');
+    throw new CustodyError(
+      'interrupted',
+      plan.plateSearchRecorded
+        ? `Cancelled; nothing was written or released. The plate search that found the ${plan.items.length} file(s) is in the access record (Civ. Code 1798.90.52).`
+        : 'Cancelled; nothing was written or recorded.',
+    );
   const receipt = await askText(ctx, o.receipt, {
     flag: '--receipt',
     message: 'Write the receipt to:',
