@@ -63,6 +63,7 @@ import {
   type OperatorKeys,
   unlockSlot,
 } from '../ledger/home.js';
+import { checkOutput } from '../ledger/outputs.js';
 import { Ledger } from '../ledger/ledger.js';
 import { type Credentials, openSession, type Session } from '../ledger/session.js';
 import { keyIdOf } from '../ledger/signing.js';
@@ -104,13 +105,8 @@ export interface BackupOutcome {
 
 /** The backup folder made ready: the previous manifest (if any) of this home; anything else refused before a byte is written. */
 function prepareLocation(s: Session, dir: string): BackupManifest | undefined {
-  const home = path.resolve(s.home.dir);
-  if (dir === home || dir.startsWith(home + path.sep) || home.startsWith(dir + path.sep))
-    throw new CustodyError(
-      'usage',
-      `The backup folder ${dir} ${dir === home || dir.startsWith(home + path.sep) ? 'is inside' : 'holds'} the home ${home}.`,
-      'Back up to a folder outside the home, on another disk.',
-    );
+  // Never inside the home nor holding it, by real paths (a link into the home does not slip by).
+  checkOutput(s.home.dir, dir, { what: 'the backup folder', flag: '--to (a folder on another disk)', kind: 'dir' });
   if (!fs.existsSync(dir)) {
     if (!fs.existsSync(path.dirname(dir)))
       throw new CustodyError(

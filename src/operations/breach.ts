@@ -15,7 +15,8 @@ import {
   nextId,
   POSTING_DAYS,
 } from '../ledger/breach.js';
-import { makeOutputDir, type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
+import type { OutputMode } from '../ledger/fsutil.js';
+import { checkOutput, makeOutputFolder, writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
 
 export { POSTING_DAYS };
@@ -208,17 +209,19 @@ export interface BreachNoticeResult {
 /** Write the Notice of Data Breach (a PDF to post and print, an HTML page for the website). */
 export async function breachNotice(s: Session, o: BreachNoticeInput): Promise<BreachNoticeResult> {
   const b = findBreach(s, o.id);
+  const target = { what: 'the notice of data breach', flag: '--out', replace: true };
+  checkOutput(s.home.dir, o.outDir, { ...target, kind: 'dir' });
   const noticeDate = o.date ?? today(s);
   const from = o.postOn ?? b.posted_on ?? noticeDate;
   // "Was posted on" only when the ledger records that posting; any other day is the plan.
   const recorded = b.posted_on != null && from === b.posted_on;
   const { pdf, html } = await renderNotice(s, b, noticeDate, { from, recorded });
-  const dir = path.resolve(o.outDir);
-  makeOutputDir(dir, o.mode);
+  const dir = makeOutputFolder(s.home.dir, o.outDir, target, o.mode);
   const pdfFile = path.join(dir, `notice-of-data-breach-${o.id}.pdf`);
   const htmlFile = path.join(dir, `notice-of-data-breach-${o.id}.html`);
-  writeOutputFile(pdfFile, pdf, o.mode, { replace: true });
-  writeOutputFile(htmlFile, html, o.mode, { replace: true });
+  // A notice written again (after `breach update`) replaces its own earlier files (README).
+  writeOutput(s.home.dir, pdfFile, pdf, target, o.mode);
+  writeOutput(s.home.dir, htmlFile, html, target, o.mode);
   const out: BreachNoticeResult = {
     breach: o.id,
     noticeDate,

@@ -1,5 +1,6 @@
 import { type HealthOptions, type HealthResult, healthCheckCount, runHealthCheck } from '../ledger/health.js';
-import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
+import type { OutputMode } from '../ledger/fsutil.js';
+import { checkOutput, writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
 import { type Finding, summarize } from '../core/health.js';
 import { backupIntervalDays, backupStatus } from './backup.js';
@@ -23,7 +24,11 @@ export interface HealthOutcome {
   pdf: string | null;
 }
 
+const REPORT = { what: 'the health report', flag: '--pdf' };
+
 export async function healthCheck(s: Session, o: HealthInput = {}): Promise<HealthOutcome> {
+  // Where the report goes is checked before anything is run or recorded.
+  if (o.pdf) checkOutput(s.home.dir, o.pdf, { ...REPORT, kind: 'file' });
   const { hashStored } = await import('../media/store.js');
   // Plate readings, where plate reading has run; without them that finding is skipped.
   const loadReadings = await import('../ocr/queue.js').then((m) => m.loadReadings).catch(() => undefined);
@@ -84,8 +89,7 @@ async function writeHealthReport(
     await documentIdentity(s),
     s.clock(),
   );
-  writeOutputFile(file, bytesOut, mode, { replace: true });
-  return file;
+  return writeOutput(s.home.dir, file, bytesOut, REPORT, mode);
 }
 
 /** One finding per backup location: its age and last result; a warning when it failed or is older than the setting. */

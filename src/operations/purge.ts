@@ -56,6 +56,7 @@ import {
 } from '../ledger/purge.js';
 import { encodeManifestPath } from '../media/bagit.js';
 import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
+import { checkOutput, writeOutput } from '../ledger/outputs.js';
 import { refreshMergedIndex } from '../ocr/merged.js';
 import type { Session } from '../ledger/session.js';
 import { purgeBackupFacts, reachBackups, type ReachedBackup } from './backup.js';
@@ -129,8 +130,12 @@ export interface PurgeInput {
   certificate: boolean;
   /** Where to write it (absolute); default `certificateDir`/destruction-<purge>.pdf. */
   certificateFile?: string;
-  /** The folder for the certificate when no file is named (absolute). */
-  certificateDir: string;
+  /**
+   * The folder for the certificate when no file is named (absolute); without either, the home's
+   * own certificates/ folder (the purge run from the log-in prompt). A folder or file named is
+   * checked before anything is destroyed (ledger/outputs.ts: never inside the home, never over a file).
+   */
+  certificateDir?: string;
   /** The certificate's permissions (default: 0600; its folder 0700). */
   mode?: OutputMode;
 }
@@ -153,6 +158,7 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
   // What is held and what is due come from the derived tables: they must be what the signed events
   // say (an operator holding the record key can rewrite them), or nothing is destroyed (exit 8).
   await requireSignedState(s, 'holds and retention records');
+  if (o.certificate) certificatePlace(s, o);
   await splitByDay(s);
   const plan = await purgePlan(s);
   if (nothingToPurge(plan)) return { done: true, purge: null, destroyed: [], held: plan.held, certificate: null };
@@ -178,7 +184,8 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
   if (o.certificate && result.purge) {
     const recs = purgeRecords(s, result.purge);
     if (recs.length) {
-      const file = o.certificateFile ?? path.join(o.certificateDir, `destruction-${result.purge}.pdf`);
+      const name = `destruction-${result.purge}.pdf`;
+      const file = o.certificateFile ?? path.join(o.certificateDir ?? certificatesFolder(s), name);
       certificate = await writeDestructionCertificate(
         s,
         result.purge,
@@ -569,7 +576,23 @@ function finishBatch(s: Session, purge: string, id: string, keyAlreadyGone: bool
   };
 }
 
-/** The signed certificate of destruction (policy §8), written to `file`; its hash goes into the ledger. */
+const CERTIFICATE = { what: 'the certificate of destruction', flag: '--certificate or --out' };
+
+/** The home's own folder of certificates (a purge run from the log-in prompt writes there). */
+function certificatesFolder(s: Session): string {
+  return path.join(s.home.dir, 'certificates');
+}
+
+/** The certificate's place, when one was named: checked before anything is destroyed. */
+function certificatePlace(s: Session, o: PurgeInput): void {
+  if (o.certificateFile) checkOutput(s.home.dir, o.certificateFile, { ...CERTIFICATE, kind: 'file' });
+  else if (o.certificateDir) checkOutput(s.home.dir, o.certificateDir, { ...CERTIFICATE, kind: 'dir' });
+}
+
+/**
+ * The signed certificate of destruction (policy §8), written to `file` (a new file; outside the
+ * home unless it is the home's certificates/ folder); its hash goes into the ledger.
+ */
 export async function writeDestructionCertificate(
   s: Session,
   purge: string,
@@ -609,7 +632,8 @@ export async function writeDestructionCertificate(
     await documentIdentity(s),
     { signedAt: s.clock() },
   );
-  writeOutputFile(file, pdf, mode, { replace: true });
+  if (path.dirname(path.resolve(file)) === certificatesFolder(s)) writeOutputFile(file, pdf, mode, { replace: true });
+  else writeOutput(s.home.dir, file, pdf, CERTIFICATE, mode);
   s.append('purge.certificate', { purge, sha256: sha256Hex(pdf) });
   s.commit();
   return file;

@@ -32,7 +32,8 @@ import {
 import { parseImageId } from '../ledger/images.js';
 import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
-import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
+import type { OutputMode } from '../ledger/fsutil.js';
+import { checkOutput, writeOutput } from '../ledger/outputs.js';
 import type { ReleaseItem } from '../media/release.js';
 import {
   admit,
@@ -266,12 +267,17 @@ export function defaultReceiptFile(plan: ExportReleasePlan, bagDir: string): str
   return path.join(path.dirname(path.resolve(bagDir)), `${plan.receiptNumber}.pdf`);
 }
 
-/** The receipt's file, resolved; it must not exist yet. */
-export function checkReceiptFile(file: string): string {
-  const receiptFile = path.resolve(file);
-  if (fs.existsSync(receiptFile))
-    throw new CustodyError('conflict', `${receiptFile} already exists.`, 'Choose another --receipt file.');
-  return receiptFile;
+/** The receipt's file, resolved: a new file outside the home (ledger/outputs.ts). */
+export function checkReceiptFile(s: Session, file: string): string {
+  return checkOutput(s.home.dir, file, { what: 'the receipt', flag: '--receipt', kind: 'file' });
+}
+
+/** The bag's folder, resolved: new or empty, outside the home (ledger/outputs.ts). */
+export function checkBagFolder(s: Session, dir: string): string {
+  const to = checkOutput(s.home.dir, dir, { what: 'the bag folder', flag: '--to', kind: 'dir' });
+  if (fs.existsSync(to) && (!fs.statSync(to).isDirectory() || fs.readdirSync(to).length > 0))
+    throw new CustodyError('conflict', `${to} is not a new or empty folder.`, 'Export into a new or empty folder.');
+  return to;
 }
 
 export interface ReleaseInput {
@@ -304,7 +310,8 @@ function custodianLine(s: Session): { title: string; name: string; office: strin
  * removes the bag.
  */
 export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseInput): Promise<ReleaseResult> {
-  const receiptFile = checkReceiptFile(o.receipt);
+  const receiptFile = checkReceiptFile(s, o.receipt);
+  if (plan.how === 'export' && o.to !== undefined) checkBagFolder(s, o.to);
   // A drive is re-read and compared before the receipt certifies it unaltered.
   const reread = plan.how === 'drive' ? await rereadDrive(s, plan, requireSource(o.source)) : undefined;
   const out = plan.how === 'drive' ? driveOut(plan, reread!) : await writeExport(s, plan, o.to, o.mode);
@@ -487,7 +494,7 @@ async function writeReceipt(
   try {
     const { renderReceipt } = await import('../documents/index.js');
     const pdf = await renderReceipt(receiptData(s, plan, handedOver, ledgerHead), await documentIdentity(s));
-    writeOutputFile(receiptFile, pdf, mode);
+    writeOutput(s.home.dir, receiptFile, pdf, { what: 'the receipt', flag: '--receipt' }, mode);
     return pdf;
   } catch (e) {
     // Nothing is recorded (the session drops what was not committed); the bag is not handed over.

@@ -3,8 +3,6 @@
  * it was provided): record, list, show, the kept written request, deny, withdraw, and what
  * needs the custodian's attention.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { DAY_MS, startOfLocalDate } from '../core/time.js';
 import { findCamera } from '../ledger/cameras.js';
@@ -35,6 +33,7 @@ import {
   unacknowledgedReleases,
   unreleasedHolds,
 } from '../ledger/features/requests.js';
+import { writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
 
 /** The written request: a file (kept in the home, encrypted, under its SHA-256) or a reference. */
@@ -233,15 +232,7 @@ export function writeKeptDocument(
 ): { id: string; file: string; sha256: string; bytes: number } {
   const sha = keptDocument(s, o.id);
   const data = readDocument(s, sha);
-  const out = path.resolve(o.out);
-  try {
-    fs.writeFileSync(out, data, { flag: 'wx', mode: 0o600 });
-  } catch (e) {
-    throw new CustodyError(
-      (e as NodeJS.ErrnoException).code === 'EEXIST' ? 'conflict' : 'io',
-      `Cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
-    );
-  }
+  const out = writeOutput(s.home.dir, o.out, data, { what: 'a kept document', flag: '--out' });
   return { id: o.id, file: out, sha256: sha, bytes: data.length };
 }
 

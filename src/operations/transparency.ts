@@ -2,7 +2,8 @@ import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { type TransparencyData, transparencyData } from '../ledger/breach.js';
-import { makeOutputDir, type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
+import type { OutputMode } from '../ledger/fsutil.js';
+import { checkOutput, makeOutputFolder, writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
 import { documentIdentity } from './document-signer.js';
 
@@ -28,17 +29,19 @@ export async function transparencyReport(s: Session, o: TransparencyInput): Prom
   if (to < from) throw new CustodyError('usage', `--to ${to} is before --from ${from}.`);
   const data = transparencyData(s, from, to);
   if (!o.outDir) return { data, files: null };
+  const out = { what: 'the transparency report', flag: '--out', replace: true };
+  checkOutput(s.home.dir, o.outDir, { ...out, kind: 'dir' });
   const { renderTransparencyReport } = await import('../documents/transparency.js');
   const pdf = await renderTransparencyReport(data, await documentIdentity(s), s.clock());
   const json = `${JSON.stringify(data, null, 2)}\n`;
-  const dir = path.resolve(o.outDir);
-  makeOutputDir(dir, o.mode);
+  const dir = makeOutputFolder(s.home.dir, o.outDir, out, o.mode);
   const files = {
     pdf: path.join(dir, `transparency-${from}-${to}.pdf`),
     json: path.join(dir, `transparency-${from}-${to}.json`),
   };
-  writeOutputFile(files.pdf, pdf, o.mode, { replace: true });
-  writeOutputFile(files.json, json, o.mode, { replace: true });
+  // The report of a period replaces its own earlier files of the same names (README).
+  writeOutput(s.home.dir, files.pdf, pdf, out, o.mode);
+  writeOutput(s.home.dir, files.json, json, out, o.mode);
   s.append('transparency.reported', { from, to, pdfSha256: sha256Hex(pdf), jsonSha256: sha256Hex(json) });
   s.commit();
   return { data, files };

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { canonicalJson } from '../ledger/canonical.js';
-import { writeFileAtomic } from '../ledger/fsutil.js';
+import { outputModeOf } from '../ledger/fsutil.js';
+import { writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
 import { keyIdOf, signWithKey, verifyWithKey } from '../ledger/signing.js';
 import { type DocumentKind, type DocumentSignerCheck, documentSignerCheck } from '../ledger/document-signers.js';
@@ -62,14 +63,13 @@ export function makeWitness(s: Session): Witness {
 export function exportWitness(s: Session, o: { out?: string }): { file: string | null; witness: Witness } {
   const witness = makeWitness(s);
   if (!o.out) return { file: null, witness };
-  const file = path.resolve(o.out);
-  if (fs.existsSync(file))
-    throw new CustodyError(
-      'conflict',
-      `${file} already exists.`,
-      'Choose a new file name; a witness is never overwritten.',
-    );
-  writeFileAtomic(file, `${JSON.stringify(witness, null, 2)}\n`, { mode: 0o644 });
+  const file = writeOutput(
+    s.home.dir,
+    o.out,
+    `${JSON.stringify(witness, null, 2)}\n`,
+    { what: 'a witness', flag: '--out' },
+    outputModeOf(0o644),
+  );
   return { file, witness };
 }
 

@@ -36,13 +36,11 @@ export async function offerPurge(ctx: CliContext, g: GlobalOptions, s: Session, 
     default: false,
   });
   if (!yes) return;
-  const out = await purgeNow(s, { certificate: true, certificateDir: path.join(s.home.dir, 'certificates') }).catch(
-    (e: unknown) => {
-      if (!(e instanceof CustodyError && e.code === 'locked')) throw e;
-      ctx.stderr.write(`Not destroyed now: ${e.message} Run \`custody purge --yes\` later.\n`);
-      return undefined;
-    },
-  );
+  const out = await purgeNow(s, { certificate: true }).catch((e: unknown) => {
+    if (!(e instanceof CustodyError && e.code === 'locked')) throw e;
+    ctx.stderr.write(`Not destroyed now: ${e.message} Run \`custody purge --yes\` later.\n`);
+    return undefined;
+  });
   if (out) renderPurge(ctx, out);
 }
 

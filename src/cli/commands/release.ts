@@ -2,13 +2,13 @@
  * `custody release`: hand data to a requesting agency (policy §5) — an export of the request's
  * images as a BagIt bag, or a drive — with a signed receipt.
  */
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatBytes } from '../../core/format.js';
 import { CustodyError } from '../../core/errors.js';
 import { describeScope, requestScope } from '../../ledger/features/requests.js';
 import type { Session } from '../../ledger/session.js';
 import {
+  checkBagFolder,
   checkReceiptFile,
   checkRelease,
   defaultReceiptFile,
@@ -77,6 +77,7 @@ async function askDriveRelease(ctx: CliContext, s: Session, t: ReleaseTarget, o:
     message: `Where is drive ${plan.drive.id} mounted (it is re-read before it is handed over)?`,
   });
   const receipt = checkReceiptFile(
+    s,
     await askText(ctx, o.receipt, { flag: '--receipt', message: 'Write the receipt to:' }),
   );
   const message = `Hand drive ${plan.drive.id} to ${to(t)}?`;
@@ -88,7 +89,8 @@ async function askDriveRelease(ctx: CliContext, s: Session, t: ReleaseTarget, o:
 /** The prompts of an export: the folder, the confirmation (with the count), and where the receipt goes. */
 async function askExport(ctx: CliContext, s: Session, t: ReleaseTarget, o: ReleaseOptions) {
   const plan = await planExportRelease(s, t, { allInRange: o.allInRange });
-  const dir = path.resolve(
+  const dir = checkBagFolder(
+    s,
     await askText(ctx, o.to, { flag: '--to', message: 'Folder to write the bag to (new or empty):' }),
   );
   const message = `Export ${plan.items.length} files to ${to(t)} at ${dir}?`;

@@ -1,0 +1,149 @@
+/**
+ * Where a command may write what people take away (bags, receipts, reports, certificates,
+ * notices, witness files, kept documents, backups): the one rule, for every path a user names.
+ *
+ * - Never inside the home, nor a folder that holds it. Real paths are compared (fs.realpath of the
+ *   nearest existing ancestor), so a link into the home, or a home reached through a link, does not
+ *   slip by: a decrypted image written into the home would ride in every backup, beyond any purge,
+ *   and a report named after a file of the home would replace it (exit 2).
+ * - Never over an existing file, unless the command documents that it replaces its own earlier
+ *   output (`replace`: then the file is replaced by a rename, never written through a link) (exit 6).
+ *
+ * Folders: the caller keeps its own rule for what may already be in one (a bag wants a new or
+ * empty folder, a backup its own earlier backup).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CustodyError } from '../core/errors.js';
+import { fsyncDir, makeOutputDir, type OutputMode, PRIVATE_OUTPUT } from './fsutil.js';
+
+export interface OutputTarget {
+  /** What is written, for the message: "the receipt", "the backup folder". */
+  what: string;
+  /** The flag that names it, for the hint: "--receipt", "--to". */
+  flag: string;
+  kind: 'file' | 'dir';
+  /** The command documents that it replaces its own earlier file of this name. */
+  replace?: boolean;
+}
+
+/** The real path of `p`: its nearest existing ancestor resolved through every link, then the rest. */
+export function realPathOf(p: string): string {
+  const rest: string[] = [];
+  let at = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync.native(at), ...rest.reverse());
+    } catch {
+      const up = path.dirname(at);
+      if (up === at) return path.join(at, ...rest.reverse());
+      rest.push(path.basename(at));
+      at = up;
+    }
+  }
+}
+
+const foldsCase = process.platform === 'darwin' || process.platform === 'win32';
+const norm = (p: string) => (foldsCase ? p.normalize('NFC').toLowerCase() : p);
+
+function within(inner: string, outer: string): boolean {
+  const a = norm(inner);
+  const b = norm(outer);
+  return a === b || a.startsWith(b.endsWith(path.sep) ? b : b + path.sep);
+}
+
+/**
+ * Check a path a user named for output against the rule above; returns it absolute (as given,
+ * not resolved through links, so messages show what was typed).
+ */
+export function checkOutput(homeDir: string, p: string, t: OutputTarget): string {
+  const target = path.resolve(p);
+  const real = realPathOf(target);
+  const home = realPathOf(homeDir);
+  if (within(real, home) || within(home, real))
+    throw new CustodyError(
+      'usage',
+      `${t.what[0]!.toUpperCase()}${t.what.slice(1)} ${target}${real !== target ? ` (really ${real})` : ''} ${within(real, home) ? 'is inside' : 'holds'} the home ${home}; nothing was written.`,
+      `Pass ${t.flag} with a path outside the home (custody writes nothing of its own output there).`,
+    );
+  if (t.kind === 'file') {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(target);
+    } catch {
+      st = undefined;
+    }
+    if (st && !(t.replace && st.isFile()))
+      throw new CustodyError(
+        'conflict',
+        `${target} already exists${st.isFile() ? '' : ' (not a regular file)'}; nothing was written.`,
+        `Pass ${t.flag} with a new file name; custody does not overwrite ${t.what}.`,
+      );
+  }
+  return target;
+}
+
+/** Make a folder for output (checked by the rule above). Returns it absolute. */
+export function makeOutputFolder(
+  homeDir: string,
+  dir: string,
+  t: Omit<OutputTarget, 'kind' | 'replace'>,
+  mode: OutputMode = PRIVATE_OUTPUT,
+): string {
+  const d = checkOutput(homeDir, dir, { ...t, kind: 'dir' });
+  makeOutputDir(d, mode);
+  return d;
+}
+
+/**
+ * Write an output file (checked by the rule above) with exactly its mode: created new (O_EXCL, so
+ * a file or link that appears meanwhile is not written through), or with `replace` written to a
+ * temporary file and renamed over the earlier one. Returns it absolute.
+ */
+export function writeOutput(
+  homeDir: string,
+  file: string,
+  data: Uint8Array | string,
+  t: Omit<OutputTarget, 'kind'>,
+  mode: OutputMode = PRIVATE_OUTPUT,
+): string {
+  const f = checkOutput(homeDir, file, { ...t, kind: 'file' });
+  makeOutputDir(path.dirname(f), mode);
+  const tmp = t.replace ? path.join(path.dirname(f), `.${path.basename(f)}.${process.pid}.tmp`) : f;
+  let opened = false;
+  try {
+    const fd = fs.openSync(tmp, 'wx', mode.file);
+    opened = true;
+    try {
+      fs.fchmodSync(fd, mode.file);
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (tmp !== f) fs.renameSync(tmp, f);
+    fsyncDir(path.dirname(f));
+  } catch (e) {
+    // What this call created and could not finish is removed; nothing else is touched.
+    if (opened) fs.rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code === 'EEXIST')
+      throw new CustodyError(
+        'conflict',
+        `${f} already exists; nothing was written.`,
+        `Pass ${t.flag} with a new file name.`,
+        {
+          cause: e,
+        },
+      );
+    throw new CustodyError(
+      'io',
+      `Writing ${t.what} ${f} failed: ${err?.code ?? err?.message ?? String(e)}.`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
+  }
+  return f;
+}
