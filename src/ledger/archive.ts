@@ -65,6 +65,7 @@ export const KEPT_TYPES: ReadonlySet<string> = new Set([
   'operator.disabled',
   'operator.trained',
   'operator.password_changed',
+  'operator.certificate',
   'settings.changed',
   'agency.added',
   'agency.confirmed',

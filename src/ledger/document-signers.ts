@@ -83,9 +83,13 @@ export function recordedDocumentCertificates(ledger: Ledger, homeCertPem?: strin
   let home: DocumentCertificates['home'] = null;
   const retirements: { seq: number; fingerprint: string }[] = [];
   const refused: string[] = [];
-  const rows = ledger.rows<CertEvent>(
-    "SELECT seq, type, actor, data FROM events WHERE type IN ('home.created','operator.added','operator.password_changed','operator.certificate') ORDER BY seq",
-  );
+  // Across the archive too (these types keep copies in the live file: archive.ts KEPT_TYPES).
+  const rows: CertEvent[] = ledger.history([
+    'home.created',
+    'operator.added',
+    'operator.password_changed',
+    'operator.certificate',
+  ]);
   for (const r of rows) {
     const d = JSON.parse(r.data) as {
       username?: unknown;
@@ -180,10 +184,9 @@ export function documentSignerCheck(
       return fail(
         `signed with ${who}'s certificate of #${cert.seq}, replaced at #${replaced.seq}, before the document's ledger head #${o.seq}`,
       );
-    const disabled = ledger.one<{ seq: number; at: string }>(
-      "SELECT seq, at FROM events WHERE type = 'operator.disabled' AND json_extract(data, '$.username') = ? AND seq <= ? ORDER BY seq LIMIT 1",
-      [who, o.seq],
-    );
+    const disabled = ledger
+      .history(['operator.disabled'])
+      .find((e) => e.seq <= o.seq && (JSON.parse(e.data) as { username?: unknown }).username === who);
     if (disabled)
       return fail(
         `signed with the certificate of ${who}, who was disabled at #${disabled.seq} (${disabled.at}), before the document's ledger head #${o.seq}`,
@@ -217,8 +220,6 @@ export function documentSignerCheck(
 
 /** The event a document's ledger head names, or undefined if the ledger has no event with that hash. */
 export function eventOfHead(ledger: Ledger, hash: string): { seq: number; type: string; actor: string } | undefined {
-  return ledger.one<{ seq: number; type: string; actor: string }>(
-    'SELECT seq, type, actor FROM events WHERE hash = ?',
-    [hash],
-  );
+  const seq = ledger.seqOfHash(hash);
+  return seq === undefined ? undefined : ledger.eventAt(seq);
 }

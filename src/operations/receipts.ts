@@ -77,9 +77,7 @@ function receiptSigner(
   d: ReceiptData,
   rel: ReleaseRow | undefined,
 ): [boolean, string] {
-  const issued = rel
-    ? s.ledger.one<{ seq: number; actor: string }>('SELECT seq, actor FROM events WHERE seq = ?', [rel.event_seq])
-    : eventOfHead(s.ledger, d.ledgerHead);
+  const issued = rel ? s.ledger.eventAt(rel.event_seq) : eventOfHead(s.ledger, d.ledgerHead);
   if (!issued) return [false, `not established: the receipt's ledger head is not in this ledger (${fingerprint})`];
   const c = documentSignerCheck(s.ledger, {
     fingerprint,

@@ -216,10 +216,7 @@ function documentSigner(
 ): DocumentSignerCheck {
   const kind: DocumentKind =
     word === 'receipt' || word === 'destruction' || word === 'health' || word === 'transparency' ? word : 'document';
-  const issuedBy =
-    kind === 'receipt' || kind === 'health'
-      ? s.ledger.one<{ actor: string }>('SELECT actor FROM events WHERE seq = ?', [seq])?.actor
-      : undefined;
+  const issuedBy = kind === 'receipt' || kind === 'health' ? s.ledger.eventAt(seq)?.actor : undefined;
   return documentSignerCheck(s.ledger, {
     fingerprint: sig.signerFingerprint256 ?? '',
     seq,

@@ -81,88 +81,102 @@ async function slotKeys(t: TestHome, keyringText: string, username: string, pass
   return (await unlockSlot(JSON.parse(keyringText) as Keyring, kdf, username, password))!;
 }
 
+async function previousRelease(archived: boolean): Promise<void> {
+  const t = copyFixture();
+  const rlee = passwordFileFor(t, 'rlee', RLEE_PW);
+  const oldReceipt = path.join(ROOT, 'fixtures', 'home-v2-documents', 'R-2026-0001.pdf');
+  expect(signerName(oldReceipt)).toBe('Dana Example'); // the home's certificate, though rlee issued it
+  // What the designee copies before anything changes: their slot and the home's signing identity.
+  const keyringBefore = fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8');
+  const identityBefore = fs.readFileSync(path.join(t.home, 'signing', 'identity.enc'));
+
+  // The custodian's log-in gives them their own certificate and retires the home's.
+  const v = await ok(['receipt', 'verify', oldReceipt, '--json'], t.env);
+  expect((JSON.parse(v.stdout) as { checks: { check: string; detail: string }[] }).checks).toContainEqual({
+    check: 'signer',
+    ok: true,
+    detail: expect.stringMatching(/^the home's certificate, /),
+  });
+  expect(fs.existsSync(path.join(t.home, 'signing', 'identity.enc'))).toBe(false);
+  const log = JSON.parse((await ok(['log', '--json'], t.env)).stdout) as { type: string; actor: string }[];
+  expect(log.filter((e) => e.type === 'operator.certificate').map((e) => e.actor)).toEqual(['asd']);
+
+  // The designee's log-in gives them theirs; their receipt is signed with it and names the office.
+  const mine = await release(t, rlee, 2);
+  expect(signerName(mine)).toBe('Robin Lee');
+  const text = execFileSync('pdftotext', [mine, '-'], { encoding: 'utf8' });
+  expect(text).toContain('Office of the Custodian of Records');
+  expect(text).toContain('Robin Lee, Designee of the Custodian of Records');
+  const good = await ok(['receipt', 'verify', mine, '--json'], t.env);
+  expect(JSON.parse(good.stdout)).toMatchObject({ valid: true });
+  expect(JSON.stringify(JSON.parse(good.stdout))).toMatch(/rlee's own certificate/);
+  const keyringWithCert = fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8');
+
+  // The custodian disables rlee, then releases again.
+  await ok(['operator', 'disable', 'rlee', '--reason', 'left the city'], t.env);
+  const after = await release(t, t.env, 3);
+  expect(signerName(after)).toBe('Dana Example');
+  await ok(['receipt', 'verify', after], t.env);
+  const data = extractReceiptFields(fs.readFileSync(after));
+
+  // Raw attack 1: the slot copied before the migration opens the old evidence key, hence the
+  // home's identity (a copy of identity.enc): a receipt after the disable signed with it.
+  const old = await slotKeys(t, keyringBefore, 'rlee', RLEE_PW);
+  const id = JSON.parse(
+    openBlob(subkey(old.evidence!, 'signing'), identityBefore, 'custody-signing-identity')!.toString('utf8'),
+  ) as { certPem: string; privateKeyPem: string };
+  const forgedHome = path.join(t.dir, 'forged-home.pdf');
+  fs.writeFileSync(forgedHome, await renderReceipt(data, identityFromPem(id.certPem, id.privateKeyPem)));
+  expect(signerName(forgedHome)).toBe('Dana Example');
+  const r1 = await run(['receipt', 'verify', forgedHome], { env: t.env });
+  expect(r1.code).toBe(8);
+  expect(r1.stderr.split('\n')[0]).toMatch(/signer — signed with the home's certificate, retired at #\d+/);
+
+  // Raw attack 2: the slot copied after rlee had their own certificate, before the disable.
+  const withCert = await slotKeys(t, keyringWithCert, 'rlee', RLEE_PW);
+  expect(withCert.document).toBeDefined();
+  const forgedOwn = path.join(t.dir, 'forged-own.pdf');
+  fs.writeFileSync(
+    forgedOwn,
+    await renderReceipt(data, identityFromPem(withCert.document!.certPem, withCert.document!.privateKeyPem)),
+  );
+  expect(signerName(forgedOwn)).toBe('Robin Lee');
+  const r2 = await run(['receipt', 'verify', forgedOwn, '--json'], { env: t.env });
+  expect(r2.code).toBe(8);
+  expect(r2.stderr.split('\n')[0]).toMatch(
+    /signer — signed with the certificate of rlee, who was disabled at #\d+ \(.*\), before the document's ledger head #\d+/,
+  );
+  // --json prints the checks, then the error.
+  const report = r2.stdout.slice(0, r2.stdout.indexOf('\n}\n') + 2);
+  const checks = (JSON.parse(report) as { checks: { check: string; ok: boolean }[] }).checks;
+  expect(checks.find((c) => c.check === 'signer')?.ok).toBe(false);
+
+  // `verify --receipts` judges signers the same way.
+  const dir = path.join(t.dir, 'kept');
+  fs.mkdirSync(dir);
+  for (const f of [oldReceipt, mine, after]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+  await ok(['verify', '--receipts', dir], t.env);
+  fs.copyFileSync(forgedOwn, path.join(dir, 'forged-own.pdf'));
+  const bad = await run(['verify', '--receipts', dir], { env: t.env });
+  expect(bad.code).toBe(8);
+  expect(bad.stdout + bad.stderr).toMatch(/forged-own\.pdf: signed with the certificate of rlee, who was disabled/);
+  expect((await run(['verify'], { env: t.env })).code).toBe(0);
+  // The certificates and the disable are read across the archive (archive.ts KEPT_TYPES).
+  if (archived) expect(fs.readdirSync(path.join(t.home, 'archive')).length).toBeGreaterThan(0);
+}
+
 describe('documents signed by the operator who issued them', () => {
-  it('a home of the previous release: each operator gets their own certificate at log-in, the home certificate is retired, older receipts still verify; a disabled designee’s copied slot signs nothing that verifies', async () => {
-    const t = copyFixture();
-    const rlee = passwordFileFor(t, 'rlee', RLEE_PW);
-    const oldReceipt = path.join(ROOT, 'fixtures', 'home-v2-documents', 'R-2026-0001.pdf');
-    expect(signerName(oldReceipt)).toBe('Dana Example'); // the home's certificate, though rlee issued it
-    // What the designee copies before anything changes: their slot and the home's signing identity.
-    const keyringBefore = fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8');
-    const identityBefore = fs.readFileSync(path.join(t.home, 'signing', 'identity.enc'));
-
-    // The custodian's log-in gives them their own certificate and retires the home's.
-    const v = await ok(['receipt', 'verify', oldReceipt, '--json'], t.env);
-    expect((JSON.parse(v.stdout) as { checks: { check: string; detail: string }[] }).checks).toContainEqual({
-      check: 'signer',
-      ok: true,
-      detail: expect.stringMatching(/^the home's certificate, /),
-    });
-    expect(fs.existsSync(path.join(t.home, 'signing', 'identity.enc'))).toBe(false);
-    const log = JSON.parse((await ok(['log', '--json'], t.env)).stdout) as { type: string; actor: string }[];
-    expect(log.filter((e) => e.type === 'operator.certificate').map((e) => e.actor)).toEqual(['asd']);
-
-    // The designee's log-in gives them theirs; their receipt is signed with it and names the office.
-    const mine = await release(t, rlee, 2);
-    expect(signerName(mine)).toBe('Robin Lee');
-    const text = execFileSync('pdftotext', [mine, '-'], { encoding: 'utf8' });
-    expect(text).toContain('Office of the Custodian of Records');
-    expect(text).toContain('Robin Lee, Designee of the Custodian of Records');
-    const good = await ok(['receipt', 'verify', mine, '--json'], t.env);
-    expect(JSON.parse(good.stdout)).toMatchObject({ valid: true });
-    expect(JSON.stringify(JSON.parse(good.stdout))).toMatch(/rlee's own certificate/);
-    const keyringWithCert = fs.readFileSync(path.join(t.home, 'keyring.json'), 'utf8');
-
-    // The custodian disables rlee, then releases again.
-    await ok(['operator', 'disable', 'rlee', '--reason', 'left the city'], t.env);
-    const after = await release(t, t.env, 3);
-    expect(signerName(after)).toBe('Dana Example');
-    await ok(['receipt', 'verify', after], t.env);
-    const data = extractReceiptFields(fs.readFileSync(after));
-
-    // Raw attack 1: the slot copied before the migration opens the old evidence key, hence the
-    // home's identity (a copy of identity.enc): a receipt after the disable signed with it.
-    const old = await slotKeys(t, keyringBefore, 'rlee', RLEE_PW);
-    const id = JSON.parse(
-      openBlob(subkey(old.evidence!, 'signing'), identityBefore, 'custody-signing-identity')!.toString('utf8'),
-    ) as { certPem: string; privateKeyPem: string };
-    const forgedHome = path.join(t.dir, 'forged-home.pdf');
-    fs.writeFileSync(forgedHome, await renderReceipt(data, identityFromPem(id.certPem, id.privateKeyPem)));
-    expect(signerName(forgedHome)).toBe('Dana Example');
-    const r1 = await run(['receipt', 'verify', forgedHome], { env: t.env });
-    expect(r1.code).toBe(8);
-    expect(r1.stderr.split('\n')[0]).toMatch(/signer — signed with the home's certificate, retired at #\d+/);
-
-    // Raw attack 2: the slot copied after rlee had their own certificate, before the disable.
-    const withCert = await slotKeys(t, keyringWithCert, 'rlee', RLEE_PW);
-    expect(withCert.document).toBeDefined();
-    const forgedOwn = path.join(t.dir, 'forged-own.pdf');
-    fs.writeFileSync(
-      forgedOwn,
-      await renderReceipt(data, identityFromPem(withCert.document!.certPem, withCert.document!.privateKeyPem)),
-    );
-    expect(signerName(forgedOwn)).toBe('Robin Lee');
-    const r2 = await run(['receipt', 'verify', forgedOwn, '--json'], { env: t.env });
-    expect(r2.code).toBe(8);
-    expect(r2.stderr.split('\n')[0]).toMatch(
-      /signer — signed with the certificate of rlee, who was disabled at #\d+ \(.*\), before the document's ledger head #\d+/,
-    );
-    // --json prints the checks, then the error.
-    const report = r2.stdout.slice(0, r2.stdout.indexOf('\n}\n') + 2);
-    const checks = (JSON.parse(report) as { checks: { check: string; ok: boolean }[] }).checks;
-    expect(checks.find((c) => c.check === 'signer')?.ok).toBe(false);
-
-    // `verify --receipts` judges signers the same way.
-    const dir = path.join(t.dir, 'kept');
-    fs.mkdirSync(dir);
-    for (const f of [oldReceipt, mine, after]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
-    await ok(['verify', '--receipts', dir], t.env);
-    fs.copyFileSync(forgedOwn, path.join(dir, 'forged-own.pdf'));
-    const bad = await run(['verify', '--receipts', dir], { env: t.env });
-    expect(bad.code).toBe(8);
-    expect(bad.stdout + bad.stderr).toMatch(/forged-own\.pdf: signed with the certificate of rlee, who was disabled/);
-    expect((await run(['verify'], { env: t.env })).code).toBe(0);
-  }, 300_000);
+  for (const archived of [false, true])
+    it(`a home of the previous release${archived ? ' (its events archived in segments of 4)' : ''}: each operator gets their own certificate at log-in, the home certificate is retired, older receipts still verify; a disabled designee’s copied slot signs nothing that verifies`, async () => {
+      const saved = process.env.CUSTODY_LEDGER_SEGMENT_EVENTS;
+      if (archived) process.env.CUSTODY_LEDGER_SEGMENT_EVENTS = '4';
+      try {
+        await previousRelease(archived);
+      } finally {
+        if (saved === undefined) delete process.env.CUSTODY_LEDGER_SEGMENT_EVENTS;
+        else process.env.CUSTODY_LEDGER_SEGMENT_EVENTS = saved;
+      }
+    }, 300_000);
 
   it('a new home: the custodian’s and each designee’s certificate are in their slots only and recorded in the ledger; an auditor holds none', async () => {
     const t = newTestHome();
