@@ -1,6 +1,6 @@
 /**
  * In-process tuning harness for the PP-OCR plate pipeline (no worker threads):
- * `tsx scripts/tune-plates.ts DIR [crops|cars] [--limit N] [--debug] [--files a,b]`, with
+ * `tsx scripts/tune-plates.ts DIR [crops|cars] [--limit N] [--debug|--all] [--files a,b]`, with
  * CUSTODY_OCR_TUNE='{"rows":2,...}' overriding DEFAULT_TUNING. Prints the share exact,
  * in alternatives, CPU ms per image split into detection and recognition, and the misses.
  */
@@ -13,7 +13,9 @@ import { createEngine, type Engine } from '../src/ocr/ppocr.js';
 
 const [dir, which = 'crops', ...rest] = process.argv.slice(2);
 const limit = rest.includes('--limit') ? Number(rest[rest.indexOf('--limit') + 1]) : Infinity;
-const debugOn = rest.includes('--debug');
+const debugOn = rest.includes('--debug') || rest.includes('--all');
+// --all: the debug lines of every image, not only of the misses.
+const debugAll = rest.includes('--all');
 const only = rest.includes('--files') ? new Set(rest[rest.indexOf('--files') + 1]!.split(',')) : undefined;
 const tune = { ...DEFAULT_TUNING, ...JSON.parse(process.env.CUSTODY_OCR_TUNE ?? '{}') };
 
@@ -70,7 +72,7 @@ for (const it of list) {
   const alts = r.scored.slice(0, 11).map((s) => s.text);
   if (got === it.plate) exact++;
   if (alts.includes(it.plate)) inAlt++;
-  if (got !== it.plate) {
+  if (got !== it.plate || debugAll) {
     const b = r.box && {
       x: r.box.x / r.scale,
       y: r.box.y / r.scale,
@@ -80,7 +82,7 @@ for (const it of list) {
     const hit =
       !it.box || (b && overlapArea(b, it.box) > 0.3 * Math.min(b.width * b.height, it.box.width * it.box.height));
     misses.push(
-      `  miss ${path.basename(it.file)}: expected ${it.plate}, got ${got} ${alts.includes(it.plate) ? '[alt]' : ''}${hit ? '' : '[not found]'} ${r.scored
+      `  ${got === it.plate ? 'read' : 'miss'} ${path.basename(it.file)}: expected ${it.plate}, got ${got} ${alts.includes(it.plate) ? '[alt]' : ''}${hit ? '' : '[not found]'} ${r.scored
         .slice(0, 4)
         .map((s) => `${s.text}:${s.score.toFixed(3)}`)
         .join(' ')}`,

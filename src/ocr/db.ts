@@ -10,6 +10,14 @@ import { type Box, components } from './image.js';
 export interface TextBox extends Box {
   /** Mean probability inside the region. */
   score: number;
+  /** The region's slant from its second moments, radians (positive: falling to the right in image coordinates); 0 when unknown. */
+  angle?: number;
+  /** The region's length and thickness along and across its slant, in map pixels before unclipping. */
+  long?: number;
+  thick?: number;
+  /** The region's centroid, in map pixels. */
+  cx?: number;
+  cy?: number;
 }
 
 export interface DbOptions {
@@ -32,10 +40,28 @@ export function dbBoxes(map: Float32Array, width: number, height: number, o: DbO
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < mask.length; i++) mask[i] = map[i]! > thresh ? 1 : 0;
   const { labels, comps } = components(mask, width, height, minSize * minSize);
-  const sum = new Float64Array(comps.length ? Math.max(...comps.map((c) => c.id)) + 1 : 0);
+  const nId = comps.length ? Math.max(...comps.map((c) => c.id)) + 1 : 0;
+  const sum = new Float64Array(nId);
+  // Moments about each region's box corner: x, y, xx, yy, xy.
+  const mom = new Float64Array(nId * 5);
+  const ox = new Float64Array(nId);
+  const oy = new Float64Array(nId);
+  for (const c of comps) {
+    ox[c.id] = c.x;
+    oy[c.id] = c.y;
+  }
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
-    if (l) sum[l - 1]! += map[i]!;
+    if (!l) continue;
+    sum[l - 1]! += map[i]!;
+    const k = (l - 1) * 5;
+    const x = (i % width) - ox[l - 1]!;
+    const y = Math.floor(i / width) - oy[l - 1]!;
+    mom[k]! += x;
+    mom[k + 1]! += y;
+    mom[k + 2]! += x * x;
+    mom[k + 3]! += y * y;
+    mom[k + 4]! += x * y;
   }
   const out: TextBox[] = [];
   for (const c of comps) {
@@ -48,7 +74,30 @@ export function dbBoxes(map: Float32Array, width: number, height: number, o: DbO
     const y0 = Math.max(0, c.y - d);
     const x1 = Math.min(width, c.x + c.width + d);
     const y1 = Math.min(height, c.y + c.height + d);
-    out.push({ x: x0, y: y0, width: x1 - x0, height: y1 - y0, score });
+    const k = c.id * 5;
+    const mx = mom[k]! / c.area;
+    const my = mom[k + 1]! / c.area;
+    const sxx = mom[k + 2]! / c.area - mx * mx;
+    const syy = mom[k + 3]! / c.area - my * my;
+    const sxy = mom[k + 4]! / c.area - mx * my;
+    const angle = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+    // A filled rectangle of side L has variance L²/12 along it.
+    const tr = (sxx + syy) / 2;
+    const det = Math.sqrt(Math.max(0, ((sxx - syy) / 2) ** 2 + sxy * sxy));
+    const long = Math.sqrt(12 * (tr + det));
+    const thick = Math.sqrt(12 * Math.max(0, tr - det));
+    out.push({
+      x: x0,
+      y: y0,
+      width: x1 - x0,
+      height: y1 - y0,
+      score,
+      angle,
+      long,
+      thick,
+      cx: c.x + mx + 0.5,
+      cy: c.y + my + 0.5,
+    });
   }
   return out;
 }

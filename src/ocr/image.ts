@@ -67,6 +67,38 @@ export function cropGrey(g: Grey, b: Box): Grey {
   return { width: w, height: h, data: out };
 }
 
+/**
+ * A `width`×`height` rectangle of `g` centred on (cx, cy) and turned by `angle` radians
+ * (its x axis along (cos, sin) in `g`), sampled bilinearly: a slanted text line, level.
+ */
+export function rotatedCrop(g: Grey, cx: number, cy: number, width: number, height: number, angle: number): Grey {
+  const w = Math.max(1, Math.round(width));
+  const h = Math.max(1, Math.round(height));
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  const out = new Uint8Array(w * h);
+  for (let v = 0; v < h; v++) {
+    const dv = v + 0.5 - h / 2;
+    for (let u = 0; u < w; u++) {
+      const du = u + 0.5 - w / 2;
+      const fx = Math.min(g.width - 1, Math.max(0, cx + du * c - dv * s - 0.5));
+      const fy = Math.min(g.height - 1, Math.max(0, cy + du * s + dv * c - 0.5));
+      const x0 = Math.floor(fx);
+      const y0 = Math.floor(fy);
+      const x1 = Math.min(g.width - 1, x0 + 1);
+      const y1 = Math.min(g.height - 1, y0 + 1);
+      const wx = fx - x0;
+      const wy = fy - y0;
+      const a = g.data[y0 * g.width + x0]!;
+      const b = g.data[y0 * g.width + x1]!;
+      const d = g.data[y1 * g.width + x0]!;
+      const e = g.data[y1 * g.width + x1]!;
+      out[v * w + u] = (a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
 /** Bilinear resampling (area-averaged when shrinking by more than 2). */
 export function resizeGrey(g: Grey, width: number, height: number): Grey {
   width = Math.max(1, Math.round(width));

@@ -3,7 +3,8 @@
  * decode, and US layout knowledge to choose among readings.
  *
  * A crop: detect text (the crop upscaled so its short side is at least 96 px) → boxes
- * grouped into rows (a serial split by an emblem is one row) → the tallest rows read,
+ * grouped into rows (a serial split by an emblem is one row) → the tallest rows read (a
+ * slanted one cut level along the detector's region),
  * and the tallest also across the crop's full width (its ends are sometimes missed) →
  * characters at either end dropped where their ink is a stack of short letters (found
  * by where the recogniser placed each character along the line) → readings voted on,
@@ -16,7 +17,7 @@
  */
 import { beamDecode, type Decoded } from './ctc.js';
 import { dbBoxes, groupRows, type Row, type TextBox } from './db.js';
-import { type Box, type Comp, components, cropGrey, decodeGrey, type Grey } from './image.js';
+import { type Box, type Comp, components, cropGrey, decodeGrey, type Grey, rotatedCrop } from './image.js';
 import { COMMON_LAYOUTS, layoutFixes, layoutOf, layoutPrior, US_LAYOUTS } from './layout.js';
 import { type Engine, PLATE_CHARS } from './ppocr.js';
 
@@ -96,6 +97,11 @@ export interface PlateTuning {
   twinFix: number;
   /** endShort drops a short end character only where letters are stacked; @default 1 */
   stackOnly: number;
+  /**
+   * A single-box serial row slanted by at least this many degrees is read level, cut along
+   * its slant (cars 67.1 → 72.9 %, crops unchanged; at 1°, 71.4 %); 0: never; @default 2
+   */
+  deskew: number;
 }
 
 export const DEFAULT_TUNING: PlateTuning = {
@@ -124,7 +130,11 @@ export const DEFAULT_TUNING: PlateTuning = {
   enough: 0,
   otherPrior: 0.7,
   stackOnly: 1,
+  deskew: 2,
 };
+
+/** The detector's regions are grown by this ratio (db.ts). */
+const UNCLIP = 1.6;
 
 /** Detection on `g` scaled by `s`; boxes in `g`'s pixels. */
 async function detectBoxes(engine: Engine, g: Grey, s: number): Promise<TextBox[]> {
@@ -133,12 +143,17 @@ async function detectBoxes(engine: Engine, g: Grey, s: number): Promise<TextBox[
   const map = await engine.detect(g, w, h);
   const sx = g.width / w;
   const sy = g.height / h;
-  return dbBoxes(map, w, h).map((b) => ({
+  return dbBoxes(map, w, h, { unclip: UNCLIP }).map((b) => ({
     x: b.x * sx,
     y: b.y * sy,
     width: b.width * sx,
     height: b.height * sy,
     score: b.score,
+    angle: b.angle,
+    long: b.long && b.long * sx,
+    thick: b.thick && b.thick * sy,
+    cx: b.cx && b.cx * sx,
+    cy: b.cy && b.cy * sy,
   }));
 }
 
@@ -148,7 +163,25 @@ interface LineRead {
 }
 
 async function readLine(engine: Engine, g: Grey, b: Box, tune: PlateTuning): Promise<Decoded[]> {
-  const line = cropGrey(g, b);
+  return readGrey(engine, cropGrey(g, b), tune);
+}
+
+/**
+ * A slanted single-box row, level: the detector's region turned by its slant and cut
+ * to its own length and thickness (grown as the box is), so the characters fill the
+ * line's height instead of a box that holds the slant. Null when the row is level or
+ * not one box.
+ */
+function levelRow(g: Grey, row: Row, unclip: number, minDeg: number): Grey | null {
+  if (row.boxes.length !== 1) return null;
+  const b = row.boxes[0]!;
+  const deg = (Math.abs(b.angle ?? 0) * 180) / Math.PI;
+  if (!b.long || !b.thick || b.cx === undefined || b.cy === undefined || deg < minDeg || deg > 20) return null;
+  const d = (b.long * b.thick * unclip) / (2 * (b.long + b.thick));
+  return rotatedCrop(g, b.cx, b.cy, b.long + 2 * d, b.thick + 2 * d, b.angle!);
+}
+
+async function readGrey(engine: Engine, line: Grey, tune: PlateTuning): Promise<Decoded[]> {
   if (line.width < 4 || line.height < 4) return [];
   const { probs, steps, stepPx } = await engine.recognise(line, tune.recMinW);
   const readings = beamDecode(probs, steps, PLATE_CHARS, 12);
@@ -393,7 +426,12 @@ export async function readCrop(
   const lines: LineRead[] = [];
   for (const r of rows) {
     const rel = r.height / top.height;
-    lines.push({ readings: await readLine(engine, g, r, tune), weight: rel * rel });
+    const level = tune.deskew > 0 ? levelRow(g, r, UNCLIP, tune.deskew) : null;
+    if (level && debug) debug(`  level ${level.width}x${level.height} from ${fmtBox(r)}`);
+    lines.push({
+      readings: level ? await readGrey(engine, level, tune) : await readLine(engine, g, r, tune),
+      weight: rel * rel,
+    });
   }
   // A serial split by an emblem or a sticker: its parts read apart and joined, so the
   // picture between them is not read as a character.
@@ -431,12 +469,14 @@ export async function readCrop(
       }
     }
   if (debug) {
-    debug(`crop ${g.width}x${g.height} rows ${rows.map((r) => `${fmtBox(r)}[${r.boxes.length}]`).join(' ')}`);
+    debug(
+      `crop ${g.width}x${g.height} rows ${rows.map((r) => `${fmtBox(r)}[${r.boxes.length}] angle ${r.boxes.map((b) => (((b.angle ?? 0) * 180) / Math.PI).toFixed(1)).join(',')}`).join(' ')}`,
+    );
     for (const l of lines)
       debug(
         `  w=${l.weight.toFixed(2)} ${l.readings
           .slice(0, 3)
-          .map((d) => `${d.text}:${d.p.toFixed(3)}`)
+          .map((d) => `${d.text}:${d.p.toFixed(3)}${d.rel ? `[${d.rel.map((r) => r.toFixed(2)).join(',')}]` : ''}`)
           .join(' ')}`,
       );
   }

@@ -51,9 +51,10 @@ const MODELS_VERSION: string = (
  * change makes them read differently, so `custody ocr` reads old batches again and
  * records the new engine with each reading. 1: issue 17's first PP-OCR pipeline; 2: ends
  * trimmed by ink height, wider readings that add full-height characters, O/0 by place;
- * 3: letter-digit-letter serials (AB1C2D) among the common layouts.
+ * 3: letter-digit-letter serials (AB1C2D) among the common layouts; 4: a slanted serial row
+ * read level, cut along the detector's region.
  */
-export const PIPELINE_VERSION = 3;
+export const PIPELINE_VERSION = 4;
 
 export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { beamDecode, greedyDecode } from '../../src/ocr/ctc.js';
 import { dbBoxes, groupRows } from '../../src/ocr/db.js';
-import type { Grey } from '../../src/ocr/image.js';
+import { cropGrey, type Grey, rotatedCrop } from '../../src/ocr/image.js';
 import { extension, looksLikeOverlay, oToZero, trimShortEnds, votePlate } from '../../src/ocr/plate.js';
 
 const ABC = 'AB';
@@ -61,6 +61,60 @@ describe('DB post-processing', () => {
 
   it('finds nothing in an empty map', () => {
     expect(dbBoxes(new Float32Array(64 * 32), 64, 32)).toEqual([]);
+  });
+
+  it("measures a slanted region's slant, length and thickness", () => {
+    const w = 160;
+    const h = 80;
+    const map = new Float32Array(w * h);
+    // A band 100 long and 12 thick, falling 6° to the right about (80, 40).
+    const a = (6 * Math.PI) / 180;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const u = (x - 80) * Math.cos(a) + (y - 40) * Math.sin(a);
+        const v = -(x - 80) * Math.sin(a) + (y - 40) * Math.cos(a);
+        if (Math.abs(u) <= 50 && Math.abs(v) <= 6) map[y * w + x] = 0.9;
+      }
+    const [b] = dbBoxes(map, w, h);
+    expect((b!.angle! * 180) / Math.PI).toBeCloseTo(6, 0);
+    expect(b!.long!).toBeGreaterThan(97);
+    expect(b!.long!).toBeLessThan(104);
+    expect(b!.thick!).toBeGreaterThan(11);
+    expect(b!.thick!).toBeLessThan(14.5);
+    // Its upright box holds the slant: much taller than the band.
+    expect(b!.height).toBeGreaterThan(25);
+    // A level band has no slant.
+    const level = new Float32Array(w * h);
+    for (let y = 34; y < 46; y++) for (let x = 30; x < 130; x++) level[y * w + x] = 0.9;
+    expect(dbBoxes(level, w, h)[0]!.angle).toBeCloseTo(0, 5);
+  });
+});
+
+describe('a slanted line cut level', () => {
+  it('turns a slanted dark bar into a level one that fills the cut', () => {
+    const w = 200;
+    const h = 100;
+    const data = new Uint8Array(w * h).fill(230);
+    const a = (-8 * Math.PI) / 180;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const u = (x - 100) * Math.cos(a) + (y - 50) * Math.sin(a);
+        const v = -(x - 100) * Math.sin(a) + (y - 50) * Math.cos(a);
+        if (Math.abs(u) <= 60 && Math.abs(v) <= 8) data[y * w + x] = 20;
+      }
+    const g: Grey = { width: w, height: h, data };
+    const line = rotatedCrop(g, 100, 50, 110, 30, a);
+    expect(line.width).toBe(110);
+    expect(line.height).toBe(30);
+    const mean = (y: number) => line.data.subarray(y * 110, (y + 1) * 110).reduce((s, v) => s + v, 0) / 110;
+    // The middle rows are bar from end to end, the top and bottom rows background.
+    expect(mean(15)).toBeLessThan(30);
+    expect(mean(2)).toBeGreaterThan(220);
+    expect(mean(27)).toBeGreaterThan(220);
+    // Cut upright instead, the same rows cross the bar's slant.
+    const upright = cropGrey(g, { x: 45, y: 35, width: 110, height: 30 });
+    const m2 = (y: number) => upright.data.subarray(y * 110, (y + 1) * 110).reduce((s, v) => s + v, 0) / 110;
+    expect(m2(2)).toBeLessThan(200);
   });
 });
 
