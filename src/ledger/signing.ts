@@ -4,7 +4,15 @@
  * event that adds the operator, so every event, checkpoint and witness can be checked against its
  * author's key. A key is named by its id: the first 32 hex digits of SHA-256 of the public key.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
 import { sha256Hex } from '../core/hash.js';
 
 export interface SigningKey {
@@ -34,10 +42,22 @@ export function signWithKey(key: SigningKey, message: string): string {
   return sign(null, Buffer.from(message), key.privateKeyPem).toString('base64');
 }
 
+/** Public keys parsed once: a home records a handful, and verify checks every event against one. */
+const parsedKeys = new Map<string, KeyObject>();
+
+function publicKeyObject(publicKey: string): KeyObject {
+  let k = parsedKeys.get(publicKey);
+  if (!k) {
+    k = createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
+    if (parsedKeys.size >= 256) parsedKeys.clear();
+    parsedKeys.set(publicKey, k);
+  }
+  return k;
+}
+
 export function verifyWithKey(publicKey: string, message: string, signature: string): boolean {
   try {
-    const pub = createPublicKey({ key: Buffer.from(publicKey, 'base64'), format: 'der', type: 'spki' });
-    return verify(null, Buffer.from(message), pub, Buffer.from(signature, 'base64'));
+    return verify(null, Buffer.from(message), publicKeyObject(publicKey), Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }

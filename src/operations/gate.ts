@@ -26,6 +26,7 @@ import {
 } from '../ledger/features/requests.js';
 import { imageRetentionOf } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
+import { requireSignedState } from '../ledger/verify.js';
 
 /** What passes the gate: a release (bag or drive, `image export` included) or a look at an image. */
 export type Disclosure = 'release' | 'view';
@@ -67,6 +68,20 @@ export function admit(s: Session, requestId: string, what: Disclosure): GatePass
       'A city may allow another purpose for one agency only by the custodian’s signed override (`custody agency confirm --purpose`).',
     );
   return { request, agency, scope: requestScope(request), eligibility, override: eligibility.override };
+}
+
+/**
+ * Before anything leaves the home on a request (a release, an export, a look or a search under
+ * it): the rows the gate decides on (the request's scope and status, its agency, holds, batches,
+ * drives, retention records, settings) must be what replaying the signed events gives, and every
+ * event signed by an author who held the right to record it then; otherwise exit 8, nothing is
+ * written and nothing recorded. The derived tables are readable and writable by anyone holding the
+ * record key (an auditor): they are never trusted here on their own. It is the same whole check as
+ * before a rotation or a purge (ledger/verify.ts): a targeted one would miss an event removed and
+ * the chain re-linked, which only the signatures of every later event show.
+ */
+export async function requireSignedRecords(s: Session): Promise<void> {
+  await requireSignedState(s, 'requests and the records the gate reads');
 }
 
 /** The batches of the request's scope (what a release of it may reach). */

@@ -13,7 +13,7 @@ import { loadBatch, parseImageId } from '../ledger/images.js';
 import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import type { StoredReading } from '../ocr/queue.js';
-import { admit, checkItems, checkRetention, recordView } from './gate.js';
+import { admit, checkItems, checkRetention, recordView, requireSignedRecords } from './gate.js';
 import { requestPlateHits } from './search.js';
 import { checkRelease, defaultReceiptFile, planImagesRelease, type ReleaseResult, releaseRequest } from './release.js';
 
@@ -49,6 +49,7 @@ export interface ImageDetails {
 export async function showImage(s: Session, o: { id: string; reason: AccessReason }): Promise<ImageDetails> {
   const ref = parseImageId(o.id);
   refuseDestroyed(s, ref.batch, ref.fileId);
+  if (o.reason.requestId) await requireSignedRecords(s);
   const pass = o.reason.requestId ? admit(s, o.reason.requestId, 'view') : undefined;
   if (pass && o.reason.purpose && o.reason.purpose !== pass.request.purpose)
     throw new CustodyError(

@@ -42,6 +42,7 @@ import {
   type GateItem,
   type GatePass,
   recordRelease,
+  requireSignedRecords,
   scopeProblem,
 } from './gate.js';
 import { documentIdentity } from './document-signer.js';
@@ -312,6 +313,7 @@ function custodianLine(s: Session): { title: string; name: string; office: strin
 export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseInput): Promise<ReleaseResult> {
   const receiptFile = checkReceiptFile(s, o.receipt);
   if (plan.how === 'export' && o.to !== undefined) checkBagFolder(s, o.to);
+  await requireSignedRecords(s);
   // A drive is re-read and compared before the receipt certifies it unaltered.
   const reread = plan.how === 'drive' ? await rereadDrive(s, plan, requireSource(o.source)) : undefined;
   const out = plan.how === 'drive' ? driveOut(plan, reread!) : await writeExport(s, plan, o.to, o.mode);

@@ -14,7 +14,7 @@ import { type MatchKind, type ParsedQuery, scoreMatch } from '../core/plate-matc
 import { candidateRows, type MergedIndex } from '../ocr/merged.js';
 import { batchMayHoldUnservable, imageRetentionOf } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
-import { admit } from './gate.js';
+import { admit, requireSignedRecords } from './gate.js';
 
 export interface SearchResult {
   image: string;
@@ -219,6 +219,7 @@ export interface SearchOutcome extends PlateHits {
  * time range and drive (policy §5: only what the request asks for); its purpose is the request's.
  */
 export async function search(s: Session, o: SearchInput): Promise<SearchOutcome> {
+  if (o.reason.requestId) await requireSignedRecords(s);
   const limits = o.reason.requestId ? requestLimits(s, o) : undefined;
   const reason = requireAccessReason(
     s,

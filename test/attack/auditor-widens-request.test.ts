@@ -1,0 +1,103 @@
+/**
+ * Attack (a): an auditor widens a request in the derived `requests` table. The gate
+ * (src/operations/gate.ts admit → findRequest/requestScope) reads the request's scope and status from
+ * the derived table, which anyone holding the record key can rewrite; unlike `operator disable`,
+ * `passwd` and `purge` (requireSignedState), `release` and `image export` never compare it with the
+ * signed `request.*` events. The custodian's next release hands over days the agency never asked for,
+ * and the signed receipt certifies them as released "on the agency's written request".
+ */
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import initSqlJs from 'sql.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/core/time.js';
+import { openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
+import { endExiftool } from '../../src/media/exif.js';
+import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, ROOT, run, tmpDir } from '../helpers/cli.js';
+import { homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
+
+const AUDITOR_PW = 'auditor password 1';
+const clock = manualClock('2026-11-05T00:00:00.000-08:00');
+
+afterAll(async () => {
+  await endExiftool();
+});
+
+async function editLedger(home: string, record: Buffer, sql: string[]): Promise<void> {
+  const req = createRequire(import.meta.url);
+  const SQL = await initSqlJs({
+    locateFile: (f: string) => path.join(path.dirname(req.resolve('sql.js/dist/sql-wasm.wasm')), f),
+  });
+  const file = path.join(home, 'ledger.enc');
+  const key = subkey(record, 'ledger');
+  const plain = openBlob(key, fs.readFileSync(file), 'custody-ledger');
+  expect(plain, 'the record key opens the ledger').toBeDefined();
+  const db = new SQL.Database(plain!);
+  for (const q of sql) db.run(q);
+  expect(db.getRowsModified()).toBeGreaterThan(0);
+  fs.writeFileSync(file, sealBlob(key, Buffer.from(db.export()), 'custody-ledger'));
+  db.close();
+}
+
+describe('a request widened by an auditor in the derived table', () => {
+  it('is not served: the release is refused (exit 8) or holds only what the signed request asked for', async () => {
+    const t = newTestHome();
+    const ok = okRunner(t, clock);
+    await ok(INIT_ARGS);
+    const f = path.join(t.dir, 'audit1-new.pw');
+    fs.writeFileSync(f, `${AUDITOR_PW}\n`);
+    await ok(['operator', 'add', 'audit1', '--name', 'Person audit1', '--role', 'auditor', '--new-password-file', f]);
+    await ok(['operator', 'train', 'audit1', '--date', '2026-02-01', '--course', 'c', '--trainer', 't']);
+    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00']);
+    const drive = path.join(t.dir, 'CAMDRIVE');
+    fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
+    const batch = (
+      JSON.parse((await ok(['import', '--source', drive, '--camera', 'CAM-01', '--enrol', '--json'])).stdout) as {
+        batch: string;
+      }
+    ).batch;
+    await ok(ECSO_AGENCY_ADD);
+    // The agency asks for one day.
+    const req = JSON.parse(
+      (await ok(ecsoRequest('--cameras', 'CAM-01', '--from', '2026-11-04', '--to', '2026-11-04', '--json'))).stdout,
+    ) as { id: string };
+
+    // The auditor, with their password and the raw files, widens it to the whole month.
+    const slot = await openRawSlot(homeKeyringFiles(t.home), 'audit1', AUDITOR_PW);
+    expect(slot.evidence).toBeUndefined();
+    await editLedger(t.home, Buffer.from(slot.record!, 'base64'), [
+      `UPDATE requests SET scope_from = '2026-10-01T00:00:00.000-07:00' WHERE id = '${req.id}'`,
+    ]);
+
+    const out = tmpDir('custody-release-');
+    const bag = path.join(out, 'bag');
+    const r = await run(['release', '--request', req.id, '--to', bag, '--receipt', path.join(out, 'r.pdf'), '--json'], {
+      env: t.env,
+      clock,
+    });
+    // Refused before anything leaves (the fix: the gate replays the signed events first).
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(8);
+    expect(r.stderr).toMatch(/do not match its signed events; run `custody verify`/);
+    expect(r.stderr, r.stderr).toMatch(/table requests does not match/i);
+    expect(fs.readdirSync(out)).toEqual([]);
+    // Every other way out under the request is refused the same way: an export, a look, a search.
+    const img = `${batch}:1`;
+    const exp = await run(['image', 'export', img, '--to', path.join(out, 'x'), '--request', req.id], {
+      env: t.env,
+      clock,
+    });
+    const show = await run(['image', 'show', img, '--request', req.id, '--json'], { env: t.env, clock });
+    const search = await run(['search', '7ABC123', '--request', req.id, '--json'], { env: t.env, clock });
+    expect(
+      { export: exp.code, show: show.code, search: search.code },
+      `${exp.stderr}${show.stderr}${search.stderr}`,
+    ).toEqual({ export: 8, show: 8, search: 8 });
+    expect(fs.readdirSync(out)).toEqual([]);
+    // Nothing was recorded: the custodian's verify names the edited table.
+    const v = await run(['verify', '--json'], { env: t.env, clock });
+    expect(v.code).toBe(8);
+    expect(`${v.stdout}${v.stderr}`).toMatch(/table requests does not match/i);
+    expect(`${v.stdout}${v.stderr}`).not.toMatch(/release\.recorded|access\.recorded/);
+  }, 180_000);
+});
