@@ -5,7 +5,8 @@
  * plate index; times exact, wildcard and fuzzy searches through the command's own search path
  * (the median of several queries). With --json the last line is
  * {"readings":…,"exactSeconds":…,"wildcardSeconds":…,"fuzzySeconds":…,"batches":…,"mergeSeconds":…,
- * "noneDue":{…},"updateSeconds":…,"loadAverage":[…]}: the merged plate index written from every
+ * "noneDue":{…},"updateSeconds":…,"verifyMergedSeconds":…,"verifyMergedCpuSeconds":…,"loadAverage":[…]}:
+ * the merged plate index written from every
  * batch, then one batch replaced in it (what `custody ocr` and `custody purge` do), then the
  * searches, with purge overdue (the figures at the top level) and with no image past its date.
  */
@@ -160,12 +161,12 @@ log(
 // What `custody ocr` does after reading batches: the merged plate index takes them (here all at once).
 const tm = performance.now();
 const { refreshMergedIndex } = await import('../src/ocr/merged.js');
-refreshMergedIndex(s);
+await refreshMergedIndex(s);
 const mergeSeconds = (performance.now() - tm) / 1000;
 // One batch changed (as `custody ocr --reread` or a purge of one of its days leaves it): only it is replaced.
 const one = s.ledger.one<{ id: string }>('SELECT id FROM batches ORDER BY finished_at LIMIT 1')!.id;
 const tu = performance.now();
-refreshMergedIndex(s, [one]);
+await refreshMergedIndex(s, [one]);
 const updateSeconds = (performance.now() - tu) / 1000;
 log(
   `merged plate index: written in ${mergeSeconds.toFixed(1)} s (${(fs.statSync(path.join(home, 'plates.idx')).size / 1e6).toFixed(0)} MB); one batch replaced in ${updateSeconds.toFixed(1)} s`,
@@ -203,6 +204,16 @@ const overdue = await timeAll();
 now = '2026-11-29T09:00:00-08:00';
 log('with no image past its date (purged when due):');
 const noneDue = await timeAll();
+// `custody verify`'s check of the merged index: every row hashed against the batch indexes and segments.
+const { checkMergedIndex, searchableSources } = await import('../src/ocr/merged.js');
+const tv = performance.now();
+const cv = process.cpuUsage();
+const checked = await checkMergedIndex(s.home, s.master, searchableSources(s));
+const verifyMergedSeconds = (performance.now() - tv) / 1000;
+const verifyMergedCpu = process.cpuUsage(cv);
+log(
+  `verify's merged-index check: ${verifyMergedSeconds.toFixed(1)} s (CPU ${((verifyMergedCpu.user + verifyMergedCpu.system) / 1e6).toFixed(1)} s), ${checked.problems.length} problems, ${checked.warnings.length} warnings`,
+);
 const exactSeconds = overdue.exact;
 const wildcardSeconds = overdue.wildcard;
 const fuzzySeconds = overdue.fuzzy;
@@ -229,6 +240,8 @@ if (json)
       },
       mergeSeconds: +mergeSeconds.toFixed(2),
       updateSeconds: +updateSeconds.toFixed(2),
+      verifyMergedSeconds: +verifyMergedSeconds.toFixed(2),
+      verifyMergedCpuSeconds: +((verifyMergedCpu.user + verifyMergedCpu.system) / 1e6).toFixed(2),
       loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
     }),
   );

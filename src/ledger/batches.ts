@@ -18,7 +18,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database } from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
 import { CustodyError } from '../core/errors.js';
 import { recordationDate, recordingDay } from '../core/retention.js';
 import { isoInZone } from '../core/time.js';
@@ -489,6 +489,11 @@ export async function writeSegment(
 }
 
 export async function openSegment(bf: BatchFiles, key: Buffer): Promise<Database> {
+  return openSegmentWith(await sqlJs(), bf, key);
+}
+
+/** `openSegment` once sql.js is loaded (`await sqlJs()`): synchronous. */
+export function openSegmentWith(SQL: SqlJsStatic, bf: BatchFiles, key: Buffer): Database {
   let blob: Buffer;
   try {
     blob = fs.readFileSync(bf.segmentFile);
@@ -502,7 +507,6 @@ export async function openSegment(bf: BatchFiles, key: Buffer): Promise<Database
       `The segment of batch ${bf.batch} does not authenticate (edited or damaged).`,
       'Run `custody verify`.',
     );
-  const SQL = await sqlJs();
   return new SQL.Database(plain);
 }
 

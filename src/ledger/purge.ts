@@ -662,17 +662,39 @@ export function imageRetentionOf(
   batchId: string,
   rec: Pick<FileRecord, 'recordedAt' | 'flags' | 'outcome' | 'keyDay'>,
 ): ImageRetention {
+  const judge = batchRetentionJudge(s, batchId);
+  const d = dayOfRecord(rec, judge.importedAt, s.settings.timeZone);
+  return judge.of(d);
+}
+
+/**
+ * `imageRetentionOf` for many images of one batch (the batch's row, days and holds read once):
+ * `of` takes an image's recording day and date of recordation (`dayOfRecord`), `importedAt` is
+ * the date of recordation of an image whose own date is not believed.
+ */
+export function batchRetentionJudge(
+  s: Session,
+  batchId: string,
+): { importedAt: Date; of(d: { day: string; at: Date; fromImport: boolean }): ImageRetention } {
   const b = batchRow(s, batchId);
   if (!b) throw new CustodyError('notFound', `No batch ${batchId}.`);
-  const d = dayOfRecord(rec, date(b.started_at)!, s.settings.timeZone);
-  const row = dayRows(s, batchId).find((r) => r.day === d.day);
-  const destroyed = !!(b.key_destroyed_at || b.destroyed_at || row?.key_destroyed_at || row?.destroyed_at);
-  return imageRetention(
-    { recordedAt: d.at, fromImport: d.fromImport, destroyed },
-    batchHolds(s, batchId),
-    s.clock(),
-    s.settings.retentionDays,
-  );
+  const days = new Map<string, DayRow>();
+  for (const r of dayRows(s, batchId)) if (!days.has(r.day)) days.set(r.day, r);
+  const holds = batchHolds(s, batchId);
+  const now = s.clock();
+  return {
+    importedAt: date(b.started_at)!,
+    of: (d) => {
+      const row = days.get(d.day);
+      const destroyed = !!(b.key_destroyed_at || b.destroyed_at || row?.key_destroyed_at || row?.destroyed_at);
+      return imageRetention(
+        { recordedAt: d.at, fromImport: d.fromImport, destroyed },
+        holds,
+        now,
+        s.settings.retentionDays,
+      );
+    },
+  };
 }
 
 /** The refusal of an image past its destruction date (one line naming the date and `custody purge`). */

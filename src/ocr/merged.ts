@@ -3,7 +3,9 @@
  * one file, sealed with a subkey of the evidence key, so a search does not decrypt 90 batch
  * indexes. Plates are spread over SHARDS shards by the hash of their confusion key (plates that
  * differ only by OCR look-alikes share a shard); each shard is two sealed blobs — its distinct
- * plates, and its rows (image, rank, confidence, capture time) grouped by plate — so an exact
+ * plates, and its rows (image, rank, confidence, capture time, and what policy §8 counts from:
+ * the image's recording day and whether its date of recordation is the import's) grouped by
+ * plate — so a search judges each hit's retention without opening the batch's segment; an exact
  * search reads the header and one shard, a fuzzy one the few hundred shards its keys name, and a
  * wildcard the plates of every shard and the rows of the plates that match.
  *
@@ -14,7 +16,9 @@
  * batch's index — the changed batches' rows are replaced, the others copied — and `custody
  * verify` checks it against the batch indexes. A batch whose index changed since the merged index
  * was written (a crash between the two writes) is searched through its own index until the next
- * update, so a search never misses or serves stale rows.
+ * update, so a search never misses or serves stale rows. An index of an older version (1: no
+ * retention column) is not read: search reads each batch alone until `custody ocr` or `custody
+ * purge` writes it again.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -26,7 +30,9 @@ import {
   type ParsedQuery,
 } from '../core/plate-match.js';
 import { CustodyError } from '../core/errors.js';
-import { BatchFiles, loadBatchKey, shredFile } from '../ledger/batches.js';
+import type { SqlJsStatic } from 'sql.js';
+import { recordationDate } from '../core/retention.js';
+import { BatchFiles, type FileRecord, loadBatchKey, openSegmentWith, shredFile } from '../ledger/batches.js';
 import {
   openBlob,
   openBlobAny,
@@ -38,12 +44,15 @@ import {
 } from '../ledger/crypto.js';
 import { fsyncDir, writeFileAtomic } from '../ledger/fsutil.js';
 import type { Home } from '../ledger/home.js';
+import { sqlJs } from '../ledger/ledger.js';
 import path from 'node:path';
 import { searchableBatches } from '../ledger/images.js';
 import type { Session } from '../ledger/session.js';
 import { loadIndex } from './queue.js';
 
 export const SHARDS = 4096;
+/** The format written; version 1 (before the retention column) is not read, and is written again. */
+const VERSION = 2;
 const MAGIC = Buffer.from('CPM1');
 const headerContext = 'custody-plates:header';
 const platesContext = (shard: number) => `custody-plates:${shard}:plates`;
@@ -147,7 +156,7 @@ export interface MergedBatch {
 }
 
 interface Header {
-  version: 1;
+  version: typeof VERSION;
   shards: number;
   batches: MergedBatch[];
   /** Per shard: plates offset, plates length, rows offset, rows length. */
@@ -162,6 +171,38 @@ export interface MergedRow {
   confidence: number;
   /** Capture time, ms since the epoch (NaN when unknown). */
   time: number;
+  /** What retention counts from (`retentionCode`): 0 when the segment has no record of the image. */
+  ret: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention facts of a row (policy §8), so search needs no segment to withhold an image past its date
+
+/** The image's record was not judged when the index was written: its batch's segment decides. */
+export const RET_ASK_SEGMENT = 1;
+const DAY_MS = 86_400_000;
+
+/**
+ * What `dayOfRecord` needs of an image's record, as one int32: 0 when there is no record;
+ * RET_ASK_SEGMENT when its date of recordation is not the row's capture time although believed
+ * (not expected; the segment is then read); else bit 2 set, bit 0 = the date of recordation is the
+ * import's (`fromImport`), bit 1 = a stored file with its key's day, that day (days since
+ * 1970-01-01) from bit 3.
+ */
+export function retentionCode(rec: RetentionRecord | undefined, time: number): number {
+  if (!rec) return 0;
+  const r = recordationDate(rec, new Date(0));
+  if (!r.fromImport && r.at.getTime() !== time) return RET_ASK_SEGMENT;
+  const keyDay = rec.outcome === 'stored' && rec.keyDay ? Date.parse(`${rec.keyDay}T00:00:00Z`) / DAY_MS : undefined;
+  if (keyDay !== undefined && !(Number.isInteger(keyDay) && Math.abs(keyDay) < 2 ** 27)) return RET_ASK_SEGMENT;
+  return ((keyDay ?? 0) << 3) | 4 | (keyDay !== undefined ? 2 : 0) | (r.fromImport ? 1 : 0);
+}
+
+/** A row's retention facts: undefined for no record (0) or RET_ASK_SEGMENT. */
+export function decodeRetention(code: number): { fromImport: boolean; keyDay?: string } | undefined {
+  if (!(code & 4)) return undefined;
+  const keyDay = code & 2 ? new Date((code >> 3) * DAY_MS).toISOString().slice(0, 10) : undefined;
+  return { fromImport: (code & 1) === 1, keyDay };
 }
 
 function fnv(s: string): number {
@@ -216,8 +257,13 @@ export class MergedIndex {
       const opener = withPredecessors(key).find((k) => openBlob(k, blob, headerContext));
       const plain = opener && openBlob(opener, blob, headerContext);
       if (!plain) throw damaged('its header does not authenticate');
-      const header = JSON.parse(plain.toString('utf8')) as Header;
-      if (header.version !== 1 || header.shards !== SHARDS || header.blobs.length !== 4 * SHARDS)
+      const header = JSON.parse(plain.toString('utf8')) as Header | { version: 1 };
+      if (header.version === 1) {
+        // An older format: not read (search reads each batch alone); the next update writes it again.
+        fs.closeSync(fd);
+        return undefined;
+      }
+      if (header.version !== VERSION || header.shards !== SHARDS || header.blobs.length !== 4 * SHARDS)
         throw damaged('its header is not of this version');
       return new MergedIndex(fd, opener, header);
     } catch (e) {
@@ -264,13 +310,15 @@ export class MergedIndex {
 
 /**
  * Rows blob: u32 plates | u32 rows | u32 start[plates + 1] | f64 time[rows] | f32 confidence[rows]
- * | u32 file[rows] | u16 ord[rows] | u8 rank[rows] (each column starts on an 8-byte boundary).
+ * | u32 file[rows] | i32 retention[rows] | u16 ord[rows] | u8 rank[rows] (each column starts on an
+ * 8-byte boundary).
  */
 export class ShardRows {
   readonly starts: Uint32Array;
   readonly times: Float64Array;
   readonly confs: Float32Array;
   readonly files: Uint32Array;
+  readonly rets: Int32Array;
   readonly ords: Uint16Array;
   readonly ranks: Uint8Array;
   constructor(
@@ -291,6 +339,7 @@ export class ShardRows {
     this.times = new Float64Array(b, lay.time, n);
     this.confs = new Float32Array(b, lay.conf, n);
     this.files = new Uint32Array(b, lay.file, n);
+    this.rets = new Int32Array(b, lay.ret, n);
     this.ords = new Uint16Array(b, lay.ord, n);
     this.ranks = new Uint8Array(b, lay.rank, n);
     if (this.starts[np] !== n) throw damaged('a shard has the wrong number of rows');
@@ -311,6 +360,7 @@ export class ShardRows {
         rank: this.ranks[r]!,
         confidence: this.confs[r]!,
         time: this.times[r]!,
+        ret: this.rets[r]!,
       };
   }
 
@@ -324,9 +374,10 @@ function layout(np: number, n: number) {
   const time = up8(8 + 4 * (np + 1));
   const conf = up8(time + 8 * n);
   const file = up8(conf + 4 * n);
-  const ord = up8(file + 4 * n);
+  const ret = up8(file + 4 * n);
+  const ord = up8(ret + 4 * n);
   const rank = up8(ord + 2 * n);
-  return { time, conf, file, ord, rank, total: up8(rank + n) };
+  return { time, conf, file, ret, ord, rank, total: up8(rank + n) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,8 +404,43 @@ export function isCurrent(m: MergedBatch | undefined, bf: BatchFiles): boolean {
   return !!m && !!id && id.size === m.size && id.mtimeMs === m.mtimeMs;
 }
 
-/** A batch's rows as its own index holds them, with the identity of that index file. */
+/** What retention needs of each image's record, by its id, from the batch's segment (none when it has no segment). */
+function retentionCodes(SQL: SqlJsStatic, bf: BatchFiles, key: Buffer): Map<number, RetentionRecord> {
+  if (!fs.existsSync(bf.segmentFile)) return new Map();
+  const db = openSegmentWith(SQL, bf, key);
+  try {
+    const out = new Map<number, RetentionRecord>();
+    const st = db.prepare('SELECT id, recorded_at, flags, outcome, key_day FROM files');
+    try {
+      while (st.step()) {
+        const [id, recordedAt, flags, outcome, keyDay] = st.get() as [
+          number,
+          string | null,
+          string,
+          string,
+          string | null,
+        ];
+        out.set(Number(id), {
+          recordedAt: recordedAt ?? undefined,
+          flags: JSON.parse(flags) as string[],
+          outcome: outcome as FileRecord['outcome'],
+          keyDay: keyDay ?? undefined,
+        });
+      }
+    } finally {
+      st.free();
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+type RetentionRecord = Pick<FileRecord, 'recordedAt' | 'flags' | 'outcome' | 'keyDay'>;
+
+/** A batch's rows as its own index holds them (with each image's retention facts), and the identity of that index file. */
 function batchRows(
+  SQL: SqlJsStatic,
   bf: BatchFiles,
   key: Buffer,
   ord: number,
@@ -364,16 +450,20 @@ function batchRows(
   const sealed = fs.readFileSync(bf.indexFile);
   const idx = loadIndex(bf, key);
   if (!idx) return undefined;
+  const records = retentionCodes(SQL, bf, key);
   const rows: MergedRow[] = [];
-  for (const r of idx.index.rows())
+  for (const r of idx.index.rows()) {
+    const time = idx.capturedAt(r.imageId);
     rows.push({
       plate: r.reading,
       ord,
       file: r.imageId,
       rank: r.rank,
       confidence: r.confidence,
-      time: idx.capturedAt(r.imageId),
+      time,
+      ret: retentionCode(records.get(r.imageId), time),
     });
+  }
   return {
     rows,
     entry: {
@@ -399,25 +489,28 @@ export interface MergedUpdate {
  * Bring the merged index up to date with `batches` (every batch that may be searched, each with
  * its index): the rows of batches whose index changed (or that are new) are replaced, those of
  * batches no longer listed dropped, every other row copied as it is. Written to a temporary file,
- * synced and renamed over the old one. Nothing is written when nothing changed.
+ * synced and renamed over the old one. Nothing is written when nothing changed. The rows of a batch
+ * taken in carry each image's retention facts from the batch's segment.
  */
-export function updateMergedIndex(
+export async function updateMergedIndex(
   home: Home,
   evidence: Buffer,
   batches: readonly BatchSource[],
   opts: { force?: readonly string[] } = {},
-): MergedUpdate {
+): Promise<MergedUpdate> {
+  const SQL = await sqlJs();
   try {
-    return updateOnce(home, evidence, batches, opts);
+    return updateOnce(SQL, home, evidence, batches, opts);
   } catch (e) {
     if (!(e instanceof CustodyError && e.message.startsWith('The merged plate index (plates.idx) is damaged'))) throw e;
     // A damaged merged index is written again from every batch index.
     fs.rmSync(mergedFile(home), { force: true });
-    return updateOnce(home, evidence, batches, opts);
+    return updateOnce(SQL, home, evidence, batches, opts);
   }
 }
 
 function updateOnce(
+  SQL: SqlJsStatic,
   home: Home,
   evidence: Buffer,
   batches: readonly BatchSource[],
@@ -451,7 +544,7 @@ function updateOnce(
     for (const b of changed) {
       while (used.has(nextOrd)) nextOrd++;
       if (nextOrd > 0xffff) throw new CustodyError('internal', 'The merged plate index holds at most 65,536 batches.');
-      const got = batchRows(b.bf, loadBatchKey(b.bf, evidence), nextOrd);
+      const got = batchRows(SQL, b.bf, loadBatchKey(b.bf, evidence), nextOrd);
       if (!got) continue;
       used.add(nextOrd);
       entries.push({ id: b.id, ord: nextOrd, ...got.entry });
@@ -472,7 +565,7 @@ function updateOnce(
     };
     if (changedAll.length <= BATCHES_PER_WRITE) return done;
     const doneIds = new Set(done.replaced);
-    const rest = updateOnce(home, evidence, batches, { force: [...force].filter((id) => !doneIds.has(id)) });
+    const rest = updateOnce(SQL, home, evidence, batches, { force: [...force].filter((id) => !doneIds.has(id)) });
     return { replaced: [...done.replaced, ...rest.replaced], dropped: [...done.dropped, ...rest.dropped] };
   } finally {
     old?.close();
@@ -499,6 +592,7 @@ function mergeShard(
   const times = new Float64Array(cap);
   const confs = new Float32Array(cap);
   const files = new Uint32Array(cap);
+  const rets = new Int32Array(cap);
   const ords = new Uint16Array(cap);
   const ranks = new Uint8Array(cap);
   const plates: string[] = [];
@@ -518,6 +612,7 @@ function mergeShard(
         times[n] = old.times[r]!;
         confs[n] = old.confs[r]!;
         files[n] = old.files[r]!;
+        rets[n] = old.rets[r]!;
         ords[n] = old.ords[r]!;
         ranks[n] = old.ranks[r]!;
         n++;
@@ -529,6 +624,7 @@ function mergeShard(
       times[n] = f.time;
       confs[n] = f.confidence;
       files[n] = f.file;
+      rets[n] = f.ret;
       ords[n] = f.ord;
       ranks[n] = f.rank;
       n++;
@@ -549,6 +645,7 @@ function mergeShard(
   new Float64Array(ab, lay.time, n).set(times.subarray(0, n));
   new Float32Array(ab, lay.conf, n).set(confs.subarray(0, n));
   new Uint32Array(ab, lay.file, n).set(files.subarray(0, n));
+  new Int32Array(ab, lay.ret, n).set(rets.subarray(0, n));
   new Uint16Array(ab, lay.ord, n).set(ords.subarray(0, n));
   new Uint8Array(ab, lay.rank, n).set(ranks.subarray(0, n));
   return { plates, rows: Buffer.from(ab) };
@@ -583,7 +680,7 @@ function writeMerged(
       const r = sealBlob(key, enc.rows, rowsContext(shard));
       blobs.push(put(p), p.length, put(r), r.length);
     }
-    const header: Header = { version: 1, shards: SHARDS, batches, blobs };
+    const header: Header = { version: VERSION, shards: SHARDS, batches, blobs };
     const sealed = sealBlob(key, Buffer.from(JSON.stringify(header)), headerContext);
     put(sealed);
     const trailer = Buffer.alloc(8);
@@ -607,7 +704,7 @@ export function searchableSources(s: Session): BatchSource[] {
 }
 
 /** After `custody ocr` or `custody purge` changed batch indexes: the merged index follows (`force`: these changed). */
-export function refreshMergedIndex(s: Session, force: readonly string[] = []): MergedUpdate {
+export function refreshMergedIndex(s: Session, force: readonly string[] = []): Promise<MergedUpdate> {
   return updateMergedIndex(s.home, s.master, searchableSources(s), { force });
 }
 
@@ -672,9 +769,18 @@ export interface MergedCheck {
   warnings: string[];
 }
 
-function rowDigest(r: { file: number; rank: number; plate: string; confidence: number; time: number }): bigint {
+function rowDigest(r: {
+  file: number;
+  rank: number;
+  plate: string;
+  confidence: number;
+  time: number;
+  ret: number;
+}): bigint {
   const h = createHash('sha256')
-    .update(`${r.file}|${r.rank}|${r.plate}|${Math.fround(r.confidence)}|${Number.isNaN(r.time) ? 'NaN' : r.time}`)
+    .update(
+      `${r.file}|${r.rank}|${r.plate}|${Math.fround(r.confidence)}|${Number.isNaN(r.time) ? 'NaN' : r.time}|${r.ret}`,
+    )
     .digest();
   return h.readBigUInt64LE(0);
 }
@@ -682,11 +788,16 @@ function rowDigest(r: { file: number; rank: number; plate: string; confidence: n
 /**
  * The merged index against the batch indexes: it must hold no batch that may not be searched
  * (destroyed, or without an index), and for every batch it holds as that batch's current index,
- * exactly that index's rows (a sum of row hashes and a count per batch). A batch indexed since the
- * merged index was written is a warning: it is searched through its own index until the next
- * update.
+ * exactly that index's rows with each image's retention facts from the batch's segment (a sum of
+ * row hashes and a count per batch). A batch indexed since the merged index was written is a
+ * warning: it is searched through its own index until the next update.
  */
-export function checkMergedIndex(home: Home, evidence: Buffer, batches: readonly BatchSource[]): MergedCheck {
+export async function checkMergedIndex(
+  home: Home,
+  evidence: Buffer,
+  batches: readonly BatchSource[],
+): Promise<MergedCheck> {
+  const SQL = await sqlJs();
   const problems: string[] = [];
   const warnings: string[] = [];
   const withIndex = batches.filter((b) => indexIdentity(b.bf));
@@ -697,12 +808,16 @@ export function checkMergedIndex(home: Home, evidence: Buffer, batches: readonly
     return { problems: [(e as Error).message], warnings };
   }
   if (!m) {
-    if (withIndex.length)
+    if (fs.existsSync(mergedFile(home)))
+      warnings.push(
+        'The merged plate index is of an older version; `custody ocr` writes it again (search reads each batch meanwhile).',
+      );
+    else if (withIndex.length)
       warnings.push('There is no merged plate index yet; `custody ocr` writes it (search reads each batch meanwhile).');
     return { problems, warnings };
   }
   try {
-    checkRows(m, evidence, withIndex, problems, warnings);
+    checkRows(SQL, m, evidence, withIndex, problems, warnings);
   } catch (e) {
     if (!(e instanceof CustodyError)) throw e;
     problems.push(e.message);
@@ -713,6 +828,7 @@ export function checkMergedIndex(home: Home, evidence: Buffer, batches: readonly
 }
 
 function checkRows(
+  SQL: SqlJsStatic,
   m: MergedIndex,
   evidence: Buffer,
   withIndex: readonly BatchSource[],
@@ -761,11 +877,14 @@ function checkRows(
       }
     for (const { b, sum, n } of byOrd.values()) {
       const src = wanted.get(b.id)!;
-      const idx = loadIndex(src.bf, loadBatchKey(src.bf, evidence));
+      const key = loadBatchKey(src.bf, evidence);
+      const idx = loadIndex(src.bf, key);
+      const records = retentionCodes(SQL, src.bf, key);
       let want = 0n;
       let count = 0;
       if (idx)
         for (const r of idx.index.rows()) {
+          const time = idx.capturedAt(r.imageId);
           want =
             (want +
               rowDigest({
@@ -773,7 +892,8 @@ function checkRows(
                 rank: r.rank,
                 plate: r.reading,
                 confidence: r.confidence,
-                time: idx.capturedAt(r.imageId),
+                time,
+                ret: retentionCode(records.get(r.imageId), time),
               })) &
             0xffffffffffffffffn;
           count++;

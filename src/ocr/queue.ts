@@ -11,7 +11,7 @@ import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, store
 import { decryptStream, openBlob, sealBlob } from '../ledger/crypto.js';
 import { writeFileAtomic } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
-import { refreshMergedIndex } from './merged.js';
+import { mergedFile, refreshMergedIndex } from './merged.js';
 import type { PlateReader, PlateResult } from './reader.js';
 
 export interface StoredReading {
@@ -281,11 +281,13 @@ export async function runOcr(
     s.append('ocr.finished', { batch, engine: reader.engine, model: reader.model, images: w.images.length, readable });
     s.commit();
     // The merged plate index takes the batch's new rows (and any batch changed since it was written).
-    refreshMergedIndex(s, [batch]);
+    await refreshMergedIndex(s, [batch]);
     summary.batches.push({ batch, images: w.images.length, read, readable, resumed: w.resumed });
     summary.images += w.images.length;
     summary.readable += readable;
   }
+  // A merged index of an older version is written again (search reads each batch alone until then).
+  if (fs.existsSync(mergedFile(s.home))) await refreshMergedIndex(s);
   summary.seconds = (Date.now() - t0) / 1000;
   return summary;
 }

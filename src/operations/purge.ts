@@ -292,7 +292,7 @@ export async function executePurge(
     }
     purge ??= u.purge;
     const split = dayRows(s, u.batch).length > 0; // its data was certified day by day
-    const rec = finishBatch(s, u.purge, u.batch, u.keyDestroyed, step);
+    const rec = await finishBatch(s, u.purge, u.batch, u.keyDestroyed, step);
     if (!split) destroyed.push(rec);
   }
 
@@ -312,7 +312,7 @@ export async function executePurge(
       if (!u.day) {
         startBatch(s, id, u.batch.id, u.entry.dueDate);
         step('intent', u.batch.id);
-        destroyed.push(finishBatch(s, id, u.batch.id, false, step));
+        destroyed.push(await finishBatch(s, id, u.batch.id, false, step));
         continue;
       }
       await startDay(s, id, u);
@@ -409,7 +409,7 @@ async function finishDay(s: Session, purge: string, batch: string, day: string, 
       await rewriteSegmentWithout(bf, key, ids);
     }
     // The merged plate index loses the day's readings before the day is recorded destroyed.
-    refreshMergedIndex(s, [batch]);
+    await refreshMergedIndex(s, [batch]);
   }
   step('files', unit);
   s.append('day.destroyed', {
@@ -493,7 +493,7 @@ async function finishBatchIfEmpty(s: Session, purge: string, batch: string, step
   if (!rows.length || rows.some((r) => !r.destroyed_at)) return [];
   if (batchRow(s, batch)?.destroyed_at) return [];
   startBatch(s, purge, batch, undefined, true);
-  finishBatch(s, purge, batch, false, step);
+  await finishBatch(s, purge, batch, false, step);
   return [];
 }
 
@@ -528,7 +528,13 @@ function resumeBatch(s: Session, u: PendingDestruction, due: boolean): 'finish' 
 }
 
 /** Destroy a batch's own key (crypto-shredding), then its segment and stored files. */
-function finishBatch(s: Session, purge: string, id: string, keyAlreadyGone: boolean, step: Step): DestroyedRecord {
+async function finishBatch(
+  s: Session,
+  purge: string,
+  id: string,
+  keyAlreadyGone: boolean,
+  step: Step,
+): Promise<DestroyedRecord> {
   const b = batchRow(s, id)!;
   const bf = new BatchFiles(s.home, id);
   const ref = { batch: id, camera: b.camera_id, drive: b.drive_id, purge };
@@ -541,7 +547,7 @@ function finishBatch(s: Session, purge: string, id: string, keyAlreadyGone: bool
   for (const f of bf.dataFiles) fs.rmSync(f, { force: true });
   fs.rmSync(bf.storeDir, { recursive: true, force: true });
   // Its index gone, the merged plate index drops the batch's readings.
-  refreshMergedIndex(s);
+  await refreshMergedIndex(s);
   step('files', id);
   const split = dayRows(s, id).length > 0;
   s.append('batch.destroyed', {

@@ -11,8 +11,9 @@ import { describeScope, type RequestRow, requestScope, scopeBatches } from '../l
 import type { FileRecord } from '../ledger/batches.js';
 import { imageId, loadBatch, type SearchableBatch, searchableBatches } from '../ledger/images.js';
 import { type MatchKind, type ParsedQuery, scoreMatch } from '../core/plate-match.js';
-import { candidateRows, type MergedIndex } from '../ocr/merged.js';
-import { batchMayHoldUnservable, imageRetentionOf } from '../ledger/purge.js';
+import { candidateRows, decodeRetention, type MergedIndex, RET_ASK_SEGMENT } from '../ocr/merged.js';
+import { batchMayHoldUnservable, batchRetentionJudge, imageRetentionOf } from '../ledger/purge.js';
+import { type ImageRetention, recordingDay } from '../core/retention.js';
 import type { Session } from '../ledger/session.js';
 import { admit, requireSignedRecords } from './gate.js';
 
@@ -68,16 +69,13 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
     // Batches the merged index holds as they are now, by their number in it; the others are read alone.
     const covered = new Map<number, SearchableBatch>();
     /** A hit of one batch, unless the image is past its destruction date (policy §8). */
-    const take = async (b: SearchableBatch, h: BatchHit, records: Map<number, FileRecord> | undefined) => {
+    const take = (b: SearchableBatch, h: BatchHit, retention: (h: BatchHit) => ImageRetention | undefined) => {
       if (q.from !== undefined && !(h.time >= q.from)) return;
       if (q.to !== undefined && !(h.time <= q.to)) return;
-      const rec = records?.get(h.imageId);
-      if (rec) {
-        const r = imageRetentionOf(s, b.id, rec);
-        if (r.state === 'due' || r.state === 'destroyed') {
-          withheld.push(r.dueDate.getTime());
-          return;
-        }
+      const r = retention(h);
+      if (r && (r.state === 'due' || r.state === 'destroyed')) {
+        withheld.push(r.dueDate.getTime());
+        return;
       }
       results.push({
         image: imageId({ batch: b.id, fileId: h.imageId }),
@@ -93,6 +91,12 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
     // Policy §8: only batches that may hold an image past its date are opened to check each image.
     const recordsOf = async (b: SearchableBatch) =>
       batchMayHoldUnservable(s, b.id) ? (await loadBatch(s, b.id)).records : undefined;
+    const byRecord =
+      (b: SearchableBatch, records: Map<number, FileRecord> | undefined) =>
+      (h: BatchHit): ImageRetention | undefined => {
+        const rec = records?.get(h.imageId);
+        return rec ? imageRetentionOf(s, b.id, rec) : undefined;
+      };
     for (const b of searchableBatches(s, q.camera)) {
       if (q.cameras?.length && !q.cameras.includes(b.camera_id ?? '')) continue;
       if (q.batches && !q.batches.has(b.id)) continue;
@@ -119,13 +123,24 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
       searched++;
       const hits = idx.index.search(pq, { fuzzy: q.fuzzy, limit: 10_000 });
       const records = hits.length ? await recordsOf(b) : undefined;
-      for (const h of hits) await take(b, { ...h, time: idx.capturedAt(h.imageId) }, records);
+      for (const h of hits) take(b, { ...h, time: idx.capturedAt(h.imageId) }, byRecord(b, records));
     }
     if (merged && covered.size)
       for (const [ord, hits] of mergedHits(merged, pq, covered)) {
         const b = covered.get(ord)!;
-        const records = await recordsOf(b);
-        for (const h of hits) await take(b, h, records);
+        // The merged rows carry each image's recording day: the segment is read only for a row that asks for it.
+        const judge = batchMayHoldUnservable(s, b.id) ? batchRetentionJudge(s, b.id) : undefined;
+        const asks = judge && hits.some((h) => h.ret === RET_ASK_SEGMENT);
+        const fromRecords = byRecord(b, asks ? (await loadBatch(s, b.id)).records : undefined);
+        for (const h of hits)
+          take(b, h, (hit) => {
+            if (!judge) return undefined;
+            if (hit.ret === RET_ASK_SEGMENT) return fromRecords(hit);
+            const facts = decodeRetention(hit.ret ?? 0);
+            if (!facts) return undefined; // no record of the image in its segment
+            const at = facts.fromImport ? judge.importedAt : new Date(hit.time);
+            return judge.of({ day: facts.keyDay ?? recordingDay(at, tz), at, fromImport: facts.fromImport });
+          });
       }
   } finally {
     merged?.close();
@@ -151,6 +166,8 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
 
 interface BatchHit {
   imageId: number;
+  /** The merged row's retention facts (`retentionCode`); a batch read alone has none. */
+  ret?: number;
   reading: string;
   rank: number;
   confidence: number;
@@ -189,6 +206,7 @@ function mergedHits(
       score: m.score,
       kind: m.kind,
       time: r.time,
+      ret: r.ret,
     });
   }
   return new Map([...best].map(([ord, m]) => [ord, [...m.values()]]));

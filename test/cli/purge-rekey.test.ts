@@ -165,7 +165,7 @@ describe('purging one recording day of a two-day batch', () => {
     const readings: BatchReadings = { version: 1, engine: 'test', model: 'test', files };
     saveReadings(bf, k1, readings);
     saveIndex(bf, k1, readings, new Map(recs.map((r) => [r.id, r.recordedAt])));
-    refreshMergedIndex(s, [B]); // as `custody ocr` does: the merged plate index holds them too
+    await refreshMergedIndex(s, [B]); // as `custody ocr` does: the merged plate index holds them too
     s.close();
     const day1 = recs.filter((r) => r.keyDay === '2026-09-01');
     const day2 = recs.filter((r) => r.keyDay === '2026-09-02');

@@ -10,6 +10,9 @@ import { BatchFiles, createBatchKey, type FileRecord, newBatchId, writeSegment }
 import type { Session } from '../../src/ledger/session.js';
 import {
   checkMergedIndex,
+  decodeRetention,
+  RET_ASK_SEGMENT,
+  retentionCode,
   MergedIndex,
   mergedFile,
   mergedKey,
@@ -20,7 +23,7 @@ import {
 } from '../../src/ocr/merged.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
 import { parseQuery } from '../../src/core/plate-match.js';
-import { randomKey, rememberPredecessors } from '../../src/ledger/crypto.js';
+import { openBlob, randomKey, rememberPredecessors, sealBlob } from '../../src/ledger/crypto.js';
 import { searchPlates } from '../../src/operations/search.js';
 import { manualClock, newHome, open } from '../ledger/helpers.js';
 
@@ -44,7 +47,13 @@ const lookAlike = (p: string) => {
   return `${p}X`;
 };
 
-async function addBatch(camera: string, images: number, fleet: string[], startIso: string): Promise<string> {
+async function addBatch(
+  camera: string,
+  images: number,
+  fleet: string[],
+  startIso: string,
+  tweak: (rec: FileRecord, i: number) => void = () => {},
+): Promise<string> {
   const batch = newBatchId('2026-11-01');
   const bf = new BatchFiles(s.home, batch);
   const key = createBatchKey(bf, s.master);
@@ -75,6 +84,7 @@ async function addBatch(camera: string, images: number, fleet: string[], startIs
       recordedSource: 'exif',
       flags: [],
     });
+    tweak(recs.at(-1)!, i);
     const truth = fleet[Math.floor(rand() * fleet.length)]!;
     const best = rand() < 0.7 ? truth : lookAlike(truth);
     readings.files[String(i)] = {
@@ -169,7 +179,7 @@ afterAll(() => s?.close());
 
 describe('the merged plate index', () => {
   it('is written from every batch, and a search through it finds exactly what the batch indexes find', async () => {
-    expect(refreshMergedIndex(s).replaced.sort()).toEqual([...batches].sort());
+    expect((await refreshMergedIndex(s)).replaced.sort()).toEqual([...batches].sort());
     const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
     expect(m.header.batches.map((b) => b.id).sort()).toEqual([...batches].sort());
     m.close();
@@ -179,10 +189,10 @@ describe('the merged plate index', () => {
       from: Date.parse('2026-11-03T09:00:00-08:00'),
       to: Date.parse('2026-11-05T10:00:00-08:00'),
     });
-    expect(checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
+    expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
     // Nothing changed: nothing is written.
     const before = fs.statSync(mergedFile(s.home)).mtimeMs;
-    expect(refreshMergedIndex(s)).toEqual({ replaced: [], dropped: [] });
+    expect(await refreshMergedIndex(s)).toEqual({ replaced: [], dropped: [] });
     expect(fs.statSync(mergedFile(s.home)).mtimeMs).toBe(before);
   });
 
@@ -216,11 +226,11 @@ describe('the merged plate index', () => {
     saveIndex(bf, key, readings, times);
     // Not yet followed: the batch is searched through its own index, and verify says so.
     await sameAsBatchIndexes();
-    const stale = checkMergedIndex(s.home, s.master, searchableSources(s));
+    const stale = await checkMergedIndex(s.home, s.master, searchableSources(s));
     expect(stale.problems).toEqual([]);
     expect(stale.warnings.join(' ')).toMatch(new RegExp(`older index of batch ${b}`));
-    expect(refreshMergedIndex(s, [b])).toEqual({ replaced: [b], dropped: [] });
-    expect(checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
+    expect(await refreshMergedIndex(s, [b])).toEqual({ replaced: [b], dropped: [] });
+    expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
     await sameAsBatchIndexes();
   });
 
@@ -230,11 +240,11 @@ describe('the merged plate index', () => {
     const hits = await searchPlates(s, { plate: truths[0]!, fuzzy: true, limit: 1000 });
     expect(hits.results.some((r) => r.image.includes(b))).toBe(false);
     await sameAsBatchIndexes();
-    expect(checkMergedIndex(s.home, s.master, searchableSources(s)).problems.join(' ')).toMatch(
+    expect((await checkMergedIndex(s.home, s.master, searchableSources(s))).problems.join(' ')).toMatch(
       new RegExp(`holds batch ${b}, which may no longer be searched`),
     );
-    expect(refreshMergedIndex(s)).toEqual({ replaced: [], dropped: [b] });
-    expect(checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
+    expect(await refreshMergedIndex(s)).toEqual({ replaced: [], dropped: [b] });
+    expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
     const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
     const ords = new Set(m.header.batches.map((x) => x.ord));
     let rows = 0;
@@ -259,7 +269,7 @@ describe('the merged plate index', () => {
     const readings = loadReadings(bf, key)!;
     delete readings.files['1'];
     saveIndex(bf, key, readings, new Map([[2, '2026-11-01T16:02:00.000Z']]));
-    refreshMergedIndex(s, [b]);
+    await refreshMergedIndex(s, [b]);
     const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
     const entry = m.header.batches.find((x) => x.id === b)!;
     m.close();
@@ -268,22 +278,119 @@ describe('the merged plate index', () => {
     // Same name, size and time, other content: verify compares the rows.
     const sha = (await import('node:crypto')).createHash('sha256').update(original).digest('hex');
     const file = mergedFile(s.home);
-    expect(checkMergedIndex(s.home, s.master, searchableSources(s)).warnings.join(' ')).toMatch(/older index/);
+    expect((await checkMergedIndex(s.home, s.master, searchableSources(s))).warnings.join(' ')).toMatch(/older index/);
     expect(sha).not.toBe(entry.sha256);
     // Edited bytes do not authenticate: exit 8 from a search, a problem for verify.
-    refreshMergedIndex(s, [b]);
+    await refreshMergedIndex(s, [b]);
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 20]! ^= 1; // inside its sealed header
     fs.writeFileSync(file, bytes);
-    expect(checkMergedIndex(s.home, s.master, searchableSources(s)).problems.join(' ')).toMatch(
+    expect((await checkMergedIndex(s.home, s.master, searchableSources(s))).problems.join(' ')).toMatch(
       /does not authenticate/,
     );
     await expect(searchPlates(s, { plate: truths[0]!, fuzzy: false, limit: 10 })).rejects.toMatchObject({
       code: 'integrity',
     });
     // The next update writes it again from the batch indexes.
-    refreshMergedIndex(s);
-    expect(checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
+    await refreshMergedIndex(s);
+    expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
+    await sameAsBatchIndexes();
+  });
+  it('codes what retention counts from in one int: the day of a stored file key, the import date, no record', () => {
+    const at = '2026-11-06T10:00:00.000-08:00';
+    const base = { recordedAt: at, flags: [] as string[], outcome: 'stored' as const };
+    expect(decodeRetention(retentionCode({ ...base, keyDay: '2026-11-06' }, Date.parse(at)))).toEqual({
+      fromImport: false,
+      keyDay: '2026-11-06',
+    });
+    expect(decodeRetention(retentionCode({ ...base, keyDay: '1969-12-31' }, Date.parse(at)))?.keyDay).toBe(
+      '1969-12-31',
+    );
+    expect(decodeRetention(retentionCode(base, Date.parse(at)))).toEqual({ fromImport: false, keyDay: undefined });
+    // A date not believed counts from the import; a duplicate's key day is not its day.
+    expect(decodeRetention(retentionCode({ ...base, flags: ['future'] }, Date.parse(at)))?.fromImport).toBe(true);
+    expect(decodeRetention(retentionCode({ ...base, recordedAt: undefined }, Number.NaN))?.fromImport).toBe(true);
+    expect(
+      decodeRetention(retentionCode({ ...base, outcome: 'duplicate', keyDay: '2026-11-06' }, Date.parse(at)))?.keyDay,
+    ).toBeUndefined();
+    expect(retentionCode(undefined, 0)).toBe(0);
+    expect(decodeRetention(0)).toBeUndefined();
+    // A believed date that is not the row's capture time: the segment decides at search.
+    expect(retentionCode(base, Date.parse(at) + 1)).toBe(RET_ASK_SEGMENT);
+    expect(decodeRetention(RET_ASK_SEGMENT)).toBeUndefined();
+  });
+
+  it('withholds exactly the images past their date (policy §8) that the batch indexes and segments withhold, without the segments', async () => {
+    // A batch with dates not believed (they count from its import) and stored files with their key's day.
+    const fleet = truths.slice(0, 60);
+    const b = await addBatch('CAM-02', 240, fleet, '2026-11-02T08:00:00-08:00', (rec, i) => {
+      if (i % 3 === 0) {
+        rec.recordedAt = '2099-01-01T00:00:00.000Z';
+        rec.flags = ['future'];
+      } else if (i % 3 === 1) rec.keyDay = rec.recordedAt!.slice(0, 10);
+    });
+    await refreshMergedIndex(s, [b]);
+    // Batch 2's index was written with other capture times than its segment's: those rows ask the segment.
+    const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
+    const ord = (id: string) => m.header.batches.find((x) => x.id === id)!.ord;
+    const rets = new Map<number, Set<number>>();
+    for (let shard = 0; shard < SHARDS; shard++)
+      for (const r of m.shard(shard).all()) rets.set(r.ord, (rets.get(r.ord) ?? new Set()).add(r.ret));
+    m.close();
+    expect(rets.get(ord(batches[1]!))?.has(RET_ASK_SEGMENT)).toBe(true);
+    expect([...rets.get(ord(b))!].every((c) => decodeRetention(c))).toBe(true);
+    // 60 days on: the oldest images are past their date, those dated from the import (10 Nov) not yet.
+    clock.set('2027-01-02T12:00:00-08:00');
+    try {
+      const queries = QUERIES();
+      const alone: Awaited<ReturnType<typeof searchPlates>>[] = [];
+      for (const q of queries) alone.push(await withoutMerged(() => searchPlates(s, { ...q, limit: 1000 })));
+      expect(alone.reduce((a, r) => a + r.withheld.count, 0)).toBeGreaterThan(0);
+      expect(alone.reduce((a, r) => a + r.results.length, 0)).toBeGreaterThan(0);
+      // The new batch's segment moved away: the merged index alone decides its images.
+      const seg = new BatchFiles(s.home, b).segmentFile;
+      fs.renameSync(seg, `${seg}.away`);
+      try {
+        for (const [i, q] of queries.entries()) {
+          const merged = await searchPlates(s, { ...q, limit: 1000 });
+          expect(merged.results, JSON.stringify(q)).toEqual(alone[i]!.results);
+          expect(merged.withheld, JSON.stringify(q)).toEqual(alone[i]!.withheld);
+        }
+      } finally {
+        fs.renameSync(`${seg}.away`, seg);
+      }
+      expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
+    } finally {
+      clock.set('2026-11-10T09:00:00-08:00');
+    }
+  });
+
+  it('does not read a merged index of the older version (no retention column), and the next update writes it again', async () => {
+    const file = mergedFile(s.home);
+    const key = mergedKey(s.home, s.master);
+    const bytes = fs.readFileSync(file);
+    const n = bytes.readUInt32LE(bytes.length - 8);
+    const at = bytes.length - 8 - n;
+    const header = JSON.parse(openBlob(key, bytes.subarray(at, at + n), 'custody-plates:header')!.toString('utf8'));
+    const sealed = sealBlob(key, Buffer.from(JSON.stringify({ ...header, version: 1 })), 'custody-plates:header');
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(sealed.length, 0);
+    bytes.copy(trailer, 4, bytes.length - 4);
+    fs.writeFileSync(file, Buffer.concat([bytes.subarray(0, at), sealed, trailer]));
+    expect(MergedIndex.open(s.home, key)).toBeUndefined();
+    expect((await checkMergedIndex(s.home, s.master, searchableSources(s))).warnings.join(' ')).toMatch(
+      /older version/,
+    );
+    const q = { plate: truths[0]!, fuzzy: true, limit: 1000 };
+    expect((await searchPlates(s, q)).results).toEqual((await withoutMerged(() => searchPlates(s, q))).results);
+    expect((await refreshMergedIndex(s)).replaced.sort()).toEqual(
+      searchableSources(s)
+        .filter((b) => fs.existsSync(b.bf.indexFile))
+        .map((b) => b.id)
+        .sort(),
+    );
+    expect(MergedIndex.open(s.home, mergedKey(s.home, s.master))?.header.version).toBe(2);
+    expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
     await sameAsBatchIndexes();
   });
 });
