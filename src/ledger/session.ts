@@ -7,6 +7,7 @@ import { CustodyError } from '../core/errors.js';
 import {
   isRole,
   requirePermission,
+  mayAuthor,
   requireTrained,
   type Permission,
   type Role,
@@ -284,6 +285,12 @@ export class Session {
 
   /** Append an event authored (and signed) by the logged-in operator. */
   append(type: string, data: Record<string, unknown>): void {
+    if (!mayAuthor(this.operator.role, type))
+      throw new CustodyError(
+        'denied',
+        `Operator ${this.operator.username} (${this.operator.role}) may not record ${type}.`,
+        'Ask the custodian.',
+      );
     const e = this.ledger.append(type, this.operator.username, this.now(), data, this.keys.signing);
     this.pending.push({ type, at: e.at, data: e.data as Record<string, unknown> });
     if (type === 'settings.changed') this.cachedSettings = undefined;

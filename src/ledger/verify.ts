@@ -4,7 +4,7 @@
  */
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
-import { can, isRole, type Permission } from '../core/roles.js';
+import { isRole, mayAuthor } from '../core/roles.js';
 import { type CheckpointLine, checkpointSignatureValid, checkpointSignedBy } from './home.js';
 import type { Ledger } from './ledger.js';
 import { keyIdOf, verifyWithKey } from './signing.js';
@@ -167,41 +167,59 @@ export function signedRoles(ledger: Ledger): Map<string, { role: string; seq: nu
 }
 
 /**
- * Who may author the events that decide keys and destruction: operators are added, disabled and
- * trained by a custodian; holds placed and released by a role that manages requests; a password is
- * changed by its owner or a custodian; settings by a custodian; a backup (a folder purge later
- * writes to) by a holder of the evidence key. Checked on the roles the signed events give.
+ * Every event's author may write it: by the one table of event type → roles (core/roles.ts
+ * `EVENT_AUTHORS`), on the rights the signed events give at the event's position (never the derived
+ * table; an author disabled before it is named by `eventSignatureProblems`). Special cases:
+ * `home.created` is event #1, by the custodian the next event adds, and only the first signed event
+ * records its own author's key; the first custodian adds themselves; an active operator changes
+ * their own password, another's is a custodian's. An unknown event type is authored by nobody.
  */
-const AUTHORITY: Record<string, Permission> = {
-  'operator.added': 'operators.manage',
-  'operator.disabled': 'operators.manage',
-  'operator.trained': 'operators.manage',
-  'operator.password_changed': 'operators.manage',
-  'hold.placed': 'requests.manage',
-  'hold.released': 'requests.manage',
-  // The retention period purge counts from, and the backup folders a purge writes to.
-  'settings.changed': 'settings.manage',
-  'backup.completed': 'media.read',
-};
-
 export function authorityProblems(ledger: Ledger): string[] {
   const rights = operatorTimeline(ledger);
   const problems: string[] = [];
-  const first = ledger.one<{ seq: number }>("SELECT MIN(seq) AS seq FROM events WHERE type = 'operator.added'")?.seq;
-  // Across the archive too (Ledger.history reads the live file alone when these types keep copies there).
-  for (const r of ledger.history(Object.keys(AUTHORITY))) {
-    // The rights in force at this event: added before it and not disabled since.
+  let first: number | undefined;
+  let signedFrom: number | undefined;
+  // Across the archive too.
+  ledger.forEachEvent((r) => {
+    const what = `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}`;
     const role = rightsAt(rights, r.actor, r.seq);
-    const d = JSON.parse(r.data) as { username?: unknown; role?: unknown };
-    // The first custodian adds themselves when the home is created; an active operator changes their own password.
-    if (r.type === 'operator.added' && r.seq === first && d.username === r.actor && d.role === 'custodian') continue;
-    if (r.type === 'operator.password_changed' && d.username === r.actor && role) continue;
-    const perm = AUTHORITY[r.type]!;
-    if (!role || !isRole(role.role) || !can(role.role, perm))
+    const d = JSON.parse(r.data) as { username?: unknown; role?: unknown; signingKey?: unknown };
+    if (r.type === 'operator.added') first ??= r.seq;
+    // The first custodian adds themselves when the home is created.
+    if (r.type === 'operator.added' && r.seq === first && d.username === r.actor && d.role === 'custodian') return;
+    if (r.type === 'operator.password_changed' && role) {
+      if (d.username === r.actor) return;
+      if (role.role !== 'custodian') {
+        problems.push(`${what}: only a custodian changes another operator's password.`);
+        return problems.length < 5;
+      }
+    }
+    if (r.type === 'home.created' || r.type === 'home.upgraded') {
+      // Only the first signed event introduces its author's key by itself: a later one would let
+      // anyone holding the record key put a key of their own in as the custodian's.
+      if (r.type === 'home.created' && r.seq !== 1) {
+        problems.push(`${what}: a home is created by its first event only.`);
+        return problems.length < 5;
+      }
+      if (typeof d.signingKey === 'string') {
+        if (signedFrom !== undefined) {
+          problems.push(
+            `${what} records a signing key of its own after signed events began at #${signedFrom}: only the first may.`,
+          );
+          return problems.length < 5;
+        }
+        signedFrom = r.seq;
+      }
+      if (r.type === 'home.created') return;
+    }
+    // An author disabled before the event: named by the signature check (eventSignatureProblems).
+    if (!role && inactiveAuthor(rights, r.actor, r.seq)) return;
+    if (!role || !isRole(role.role) || !mayAuthor(role.role, r.type))
       problems.push(
-        `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}: the signed events do not give ${r.actor} the right to record it.`,
+        `${what}: the signed events do not give ${r.actor} the right to record it (${role ? `${role.role === 'auditor' ? 'an' : 'a'} ${role.role} may not record ${r.type}` : `${r.actor} was not an operator then`}).`,
       );
-  }
+    return problems.length < 5;
+  });
   return problems;
 }
 
@@ -308,6 +326,7 @@ export async function verifyLedger(s: Session): Promise<VerifyReport> {
   const keys = recordedKeys(s.ledger);
   const sigs = eventSignatureProblems(s.ledger, keys, s.home.json.version);
   problems.push(...sigs.problems);
+  if (!chain.problem) problems.push(...authorityProblems(s.ledger));
   const cert = s.home.certificatePem();
   const { checkpoints, unreadable } = s.home.readCheckpoints(s.checkpointsSeen);
   for (const line of unreadable) problems.push(`Checkpoint line ${line} of checkpoints.jsonl is unreadable.`);
