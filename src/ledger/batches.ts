@@ -91,10 +91,42 @@ export function createBatchKey(bf: BatchFiles, master: Buffer): Buffer {
   fs.mkdirSync(path.dirname(bf.keyFile), { recursive: true, mode: 0o700 });
   writeFileAtomic(bf.keyFile, sealBlob(subkey(master, 'batch-keys'), key, keyContext(bf.batch)));
   fs.mkdirSync(bf.storeDir, { recursive: true, mode: 0o700 });
+  laterKeys.set(key, { later: [], fresh: true, reload: () => [] });
   return key;
 }
 
-export function loadBatchKey(bf: BatchFiles, master: Buffer): Buffer {
+// ---------------------------------------------------------------------------------------------
+// Write keys (issue 14: batch keys at a disable). A rotation of the evidence key re-seals no key
+// file: a batch key file sealed before it still opens with the replaced evidence key, which a slot
+// copied out before a disable holds. So the first write to a batch after a rotation (plate
+// readings, the index, a segment re-written, a resumed import's journal) first gives the batch a
+// new random *write key*: the key file is re-written, in one atomic write under the keyring's lock,
+// holding the new key and then the keys before it (32 bytes each, newest first), sealed with the
+// current evidence key. From then on the batch's files are written with its newest key and opened
+// with any of them; its first key stays the one that names stored files (`storeName`) and opens
+// files stored under the batch key. A crash leaves the old key file (the old files open) or the new
+// one (all open): nothing to settle. A purge's re-key (below) replaces the whole list by one key.
+
+interface LoadedKeys {
+  /** The keys after the first, newest first. */
+  later: Buffer[];
+  /** Whether the key file was sealed with the evidence key the batch was loaded with (not one it replaced). */
+  fresh: boolean;
+  /** Read the key file again (another command gave the batch a newer key since). */
+  reload: () => Buffer[];
+}
+
+const laterKeys = new WeakMap<Buffer, LoadedKeys>();
+
+/** The keys of a key file's plaintext, newest first (the last one is the batch's first key). */
+function splitKeys(plain: Buffer): Buffer[] {
+  if (plain.length === 0 || plain.length % 32 !== 0) return [];
+  const out: Buffer[] = [];
+  for (let i = 0; i < plain.length; i += 32) out.push(Buffer.from(plain.subarray(i, i + 32)));
+  return out;
+}
+
+function readKeyFile(bf: BatchFiles, master: Buffer): { keys: Buffer[]; fresh: boolean } {
   let blob: Buffer;
   try {
     blob = fs.readFileSync(bf.keyFile);
@@ -104,14 +136,67 @@ export function loadBatchKey(bf: BatchFiles, master: Buffer): Buffer {
       `The key of batch ${bf.batch} is gone (destroyed or missing); its data cannot be read.`,
     );
   }
-  const key = openBlobAny(master, 'batch-keys', blob, keyContext(bf.batch));
-  if (!key)
+  const direct = openBlob(subkey(master, 'batch-keys'), blob, keyContext(bf.batch));
+  const keys = splitKeys(direct ?? openBlobAny(master, 'batch-keys', blob, keyContext(bf.batch)) ?? Buffer.alloc(0));
+  if (!keys.length)
     throw new CustodyError(
       'integrity',
       `The key file of batch ${bf.batch} does not authenticate.`,
       'Restore keys/ from a backup of the home.',
     );
-  return key;
+  return { keys, fresh: direct !== undefined };
+}
+
+/**
+ * The batch's first key (names and stored files), its later keys remembered with it. With
+ * `forWriting`, a key file sealed before the last rotation of the evidence key is first given a
+ * new write key (see "Write keys"), so that what is written next opens with no replaced key.
+ */
+export function loadBatchKey(bf: BatchFiles, master: Buffer, o: { forWriting?: boolean } = {}): Buffer {
+  let { keys, fresh } = readKeyFile(bf, master);
+  if (o.forWriting && !fresh)
+    ({ keys, fresh } = bf.home.keyringLocked(() => {
+      const now = readKeyFile(bf, master);
+      if (now.fresh) return now;
+      const next = [randomKey(), ...now.keys];
+      writeFileAtomic(bf.keyFile, sealBlob(subkey(master, 'batch-keys'), Buffer.concat(next), keyContext(bf.batch)));
+      return { keys: next, fresh: true };
+    }));
+  const first = keys[keys.length - 1]!;
+  laterKeys.set(first, {
+    later: keys.slice(0, -1),
+    fresh,
+    reload: () => readKeyFile(bf, master).keys.slice(0, -1),
+  });
+  return first;
+}
+
+/** The key the batch's files are written with now: its newest (see "Write keys"). */
+export function batchWriteKey(key: Buffer): Buffer {
+  const k = laterKeys.get(key);
+  if (!k) return key;
+  if (!k.fresh) throw new CustodyError('internal', 'A batch key loaded for reading was used to write.');
+  return k.later[0] ?? key;
+}
+
+/** Open one of the batch's sealed files with its newest key, then each before it, then its first. */
+export function openBatchBlob(key: Buffer, blob: Buffer, context: string): Buffer | undefined {
+  const k = laterKeys.get(key);
+  for (const c of [...(k?.later ?? []), key]) {
+    const out = openBlob(c, blob, context);
+    if (out) return out;
+  }
+  if (!k) return undefined;
+  // Another command may have given the batch a newer key since this one was loaded.
+  const again = k.reload().filter((c) => !k.later.some((l) => l.equals(c)));
+  for (const c of again) {
+    const out = openBlob(c, blob, context);
+    if (out) {
+      k.later = [...again, ...k.later];
+      return out;
+    }
+  }
+  return undefined;
 }
 
 /** Crypto-shredding: overwrite the key file, then remove it. */
@@ -329,7 +414,7 @@ export class JournalWriter {
   async append(rec: FileRecord, storedFile?: string): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     this.lines.push(
-      `${sealBlob(this.key, Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`,
+      `${sealBlob(batchWriteKey(this.key), Buffer.from(JSON.stringify(rec)), journalContext(this.bf.batch)).toString('base64')}\n`,
     );
     if (storedFile) this.paths.push(storedFile);
     if (this.lines.length >= this.everyLines || Date.now() - this.lastFlush >= this.everyMs) {
@@ -408,7 +493,7 @@ export function readJournal(bf: BatchFiles, key: Buffer): FileRecord[] {
   const out: FileRecord[] = [];
   const lines = fs.readFileSync(bf.journalFile, 'utf8').split('\n').filter(Boolean);
   lines.forEach((line, i) => {
-    const plain = openBlob(key, Buffer.from(line, 'base64'), journalContext(bf.batch));
+    const plain = openBatchBlob(key, Buffer.from(line, 'base64'), journalContext(bf.batch));
     if (!plain) {
       if (i === lines.length - 1) return;
       throw new CustodyError('integrity', `Line ${i + 1} of the import journal of ${bf.batch} does not authenticate.`);
@@ -480,12 +565,12 @@ export async function writeSegment(
     for (const e of entries) en.run([e.relPath, e.kind, e.reason, e.code ?? null, e.target ?? null]);
     en.free();
     db.exec('COMMIT');
-    writeFileAtomic(bf.segmentFile, sealBlob(key, db.export(), segmentContext(bf.batch)));
+    writeFileAtomic(bf.segmentFile, sealBlob(batchWriteKey(key), db.export(), segmentContext(bf.batch)));
   } finally {
     db.close();
   }
   const hashes = [...new Set(recs.filter((r) => r.outcome === 'stored' && r.sha256).map((r) => r.sha256!))].sort();
-  writeFileAtomic(bf.hashesFile, sealBlob(key, Buffer.from(hashes.join('\n')), hashesContext(bf.batch)));
+  writeFileAtomic(bf.hashesFile, sealBlob(batchWriteKey(key), Buffer.from(hashes.join('\n')), hashesContext(bf.batch)));
 }
 
 export async function openSegment(bf: BatchFiles, key: Buffer): Promise<Database> {
@@ -500,7 +585,7 @@ export function openSegmentWith(SQL: SqlJsStatic, bf: BatchFiles, key: Buffer): 
   } catch {
     throw new CustodyError('notFound', `The segment of batch ${bf.batch} is missing.`);
   }
-  const plain = openBlob(key, blob, segmentContext(bf.batch));
+  const plain = openBatchBlob(key, blob, segmentContext(bf.batch));
   if (!plain)
     throw new CustodyError(
       'integrity',
@@ -643,7 +728,7 @@ export async function rewriteSegmentWithout(bf: BatchFiles, key: Buffer, drop: R
   const db = await openSegment(bf, key);
   try {
     dropRows(db, drop);
-    writeFileAtomic(bf.segmentFile, sealBlob(key, db.export(), segmentContext(bf.batch)));
+    writeFileAtomic(bf.segmentFile, sealBlob(batchWriteKey(key), db.export(), segmentContext(bf.batch)));
     const hashes = [
       ...new Set(
         rows<{ sha256: string }>(db, "SELECT sha256 FROM files WHERE outcome = 'stored' AND sha256 IS NOT NULL").map(
@@ -651,7 +736,10 @@ export async function rewriteSegmentWithout(bf: BatchFiles, key: Buffer, drop: R
         ),
       ),
     ].sort();
-    writeFileAtomic(bf.hashesFile, sealBlob(key, Buffer.from(hashes.join('\n')), hashesContext(bf.batch)));
+    writeFileAtomic(
+      bf.hashesFile,
+      sealBlob(batchWriteKey(key), Buffer.from(hashes.join('\n')), hashesContext(bf.batch)),
+    );
   } finally {
     db.close();
   }
@@ -818,7 +906,7 @@ export function readStoreNames(bf: BatchFiles, key: Buffer): Map<string, string>
 
 function readHashLines(bf: BatchFiles, key: Buffer): string[] {
   if (!fs.existsSync(bf.hashesFile)) return [];
-  const plain = openBlob(key, fs.readFileSync(bf.hashesFile), hashesContext(bf.batch));
+  const plain = openBatchBlob(key, fs.readFileSync(bf.hashesFile), hashesContext(bf.batch));
   if (!plain) throw new CustodyError('integrity', `The hash list of batch ${bf.batch} does not authenticate.`);
   const s = plain.toString('utf8');
   return s ? s.split('\n') : [];

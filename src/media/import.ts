@@ -146,7 +146,7 @@ function openOrStartBatch(s: Session, o: ImportOptions): OpenBatch {
     return {
       batch: open.id,
       startedAt: open.started_at,
-      key: loadBatchKey(new BatchFiles(s.home, open.id), s.master),
+      key: loadBatchKey(new BatchFiles(s.home, open.id), s.master, { forWriting: true }),
       resumed: true,
     };
   const batch = newBatchId(localDate(s.clock(), s.settings.timeZone));

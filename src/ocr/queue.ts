@@ -7,8 +7,17 @@
 import fs from 'node:fs';
 import { PlateIndex } from '../core/plate-match.js';
 import { CustodyError } from '../core/errors.js';
-import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, storeContext } from '../ledger/batches.js';
-import { decryptStream, openBlob, sealBlob } from '../ledger/crypto.js';
+import {
+  BatchFiles,
+  batchWriteKey,
+  loadBatchKey,
+  openBatchBlob,
+  openSegment,
+  StoreKeys,
+  segmentRecords,
+  storeContext,
+} from '../ledger/batches.js';
+import { decryptStream, sealBlob } from '../ledger/crypto.js';
 import { writeFileAtomic } from '../ledger/fsutil.js';
 import type { Session } from '../ledger/session.js';
 import { mergedFile, refreshMergedIndex } from './merged.js';
@@ -35,7 +44,7 @@ const indexContext = (batch: string) => `custody-index:${batch}`;
 
 export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undefined {
   if (!fs.existsSync(bf.readingsFile)) return undefined;
-  const plain = openBlob(key, fs.readFileSync(bf.readingsFile), readingsContext(bf.batch));
+  const plain = openBatchBlob(key, fs.readFileSync(bf.readingsFile), readingsContext(bf.batch));
   if (!plain)
     throw new CustodyError(
       'integrity',
@@ -47,7 +56,7 @@ export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undef
 
 /** Save the readings (to `file`: another name, for a re-key's new version of them). */
 export function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings, file = bf.readingsFile): void {
-  writeFileAtomic(file, sealBlob(key, Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
+  writeFileAtomic(file, sealBlob(batchWriteKey(key), Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
 }
 
 export interface BatchIndex {
@@ -62,7 +71,7 @@ export interface BatchIndex {
  */
 export function loadIndex(bf: BatchFiles, key: Buffer): BatchIndex | undefined {
   if (!fs.existsSync(bf.indexFile)) return undefined;
-  const plain = openBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
+  const plain = openBatchBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
   if (!plain || plain.length < 4)
     throw new CustodyError(
       'integrity',
@@ -97,7 +106,10 @@ export function saveIndex(
   for (const [id, t] of capturedAt) times[id] = t ? Date.parse(t) : Number.NaN;
   const head = Buffer.alloc(4);
   head.writeUInt32LE(ser.length, 0);
-  writeFileAtomic(file, sealBlob(key, Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)));
+  writeFileAtomic(
+    file,
+    sealBlob(batchWriteKey(key), Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)),
+  );
 }
 
 async function decryptToBuffer(file: string, key: Buffer, context: string): Promise<Buffer> {
@@ -168,7 +180,8 @@ export async function runOcr(
   }[] = [];
   for (const b of batches) {
     const bf = new BatchFiles(s.home, b.id);
-    const key = loadBatchKey(bf, s.master);
+    // Its readings and index are written: with a key no replaced evidence key opens ("Write keys").
+    const key = loadBatchKey(bf, s.master, { forWriting: true });
     const db = await openSegment(bf, key);
     const images = segmentRecords(db)
       .filter((r) => r.outcome === 'stored' && r.kind === 'image' && r.storeName)

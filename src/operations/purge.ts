@@ -394,7 +394,7 @@ async function finishDay(s: Session, purge: string, batch: string, day: string, 
   // Whether the batch key can be replaced: none of the records kept is stored under it.
   const rekey = all.length > 0 && canRekey(all.filter((r) => !ids.has(r.id)));
   if (recs.length) {
-    const key = loadBatchKey(bf, s.master);
+    const key = loadBatchKey(bf, s.master, { forWriting: !rekey });
     if (rekey)
       await rekeyWithout(
         s,
