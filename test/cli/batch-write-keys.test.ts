@@ -14,8 +14,7 @@ import { ExifTool } from 'exiftool-vendored';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey } from '../../src/ledger/batches.js';
-import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
-import { operatorKeyId } from '../../src/ledger/home.js';
+import { openBlob } from '../../src/ledger/crypto.js';
 import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { loadReadings, runOcr } from '../../src/ocr/queue.js';
@@ -31,6 +30,7 @@ import {
   type TestHome,
   tmpDir,
 } from '../helpers/cli.js';
+import { homeKeyringFiles, openRawSlot, slotSecrets, withDerivedKeys } from '../helpers/raw-keys.js';
 
 const TZ = 'America/Los_Angeles';
 const DESIGNEE_PW = 'designee password 1';
@@ -102,21 +102,12 @@ async function ocr(t: TestHome, clock: () => Date, reader: PlateReader, reread =
   }
 }
 
-const PURPOSES = ['batch-keys', 'signing', 'documents', 'ledger', 'evidence', 'plate-index', 'anchor'];
-
 /** The keys of a slot opened with the password alone (scrypt, AES-GCM), and every subkey of them. */
 async function slotKeys(home: string, username: string, password: string, keyringText: string): Promise<Buffer[]> {
-  const keyring = JSON.parse(keyringText) as { operators: Record<string, { salt: string; wrapped: string }> };
-  const kdf = (JSON.parse(fs.readFileSync(path.join(home, 'home.json'), 'utf8')) as { kdf: never }).kdf;
-  const slot = keyring.operators[operatorKeyId(username)]!;
-  const kek = await deriveKek(password, Buffer.from(slot.salt, 'base64'), kdf);
-  const plain = openBlob(kek, Buffer.from(slot.wrapped, 'base64'), `custody-keyring-slot-v2:${username}`);
-  expect(plain, 'the copied slot opens').toBeDefined();
-  const raw = Object.values(JSON.parse(plain!.toString('utf8')) as Record<string, unknown>)
-    .filter((v): v is string => typeof v === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(v))
-    .map((v) => Buffer.from(v, 'base64'));
+  const files = { ...homeKeyringFiles(home), keyring: keyringText };
+  const raw = slotSecrets(await openRawSlot(files, username, password));
   expect(raw.length, 'record and evidence keys').toBe(2);
-  return raw.flatMap((k) => [k, ...PURPOSES.map((p) => subkey(k, p))]);
+  return withDerivedKeys(raw);
 }
 
 /** Every key the slot's keys open in the key files of `dirs` (a key file may hold several keys, 32 bytes each). */

@@ -47,7 +47,16 @@ export function slotSecrets(slot: Record<string, unknown>): Buffer[] {
 }
 
 /** The purposes the home derives keys for (crypto.ts subkey); an attacker tries them all. */
-export const KEY_PURPOSES = ['batch-keys', 'backup-keys', 'signing', 'documents', 'ledger', 'evidence', 'plate-index'];
+export const KEY_PURPOSES = [
+  'batch-keys',
+  'backup-keys',
+  'signing',
+  'documents',
+  'ledger',
+  'evidence',
+  'plate-index',
+  'anchor',
+];
 
 /** Each key and every purpose-derived key from it. */
 export function withDerivedKeys(keys: Buffer[]): Buffer[] {
