@@ -12,6 +12,7 @@ import { EVENT_AUTHORS, mayAuthor } from '../../src/core/roles.js';
 import { LEDGER_SCHEMA } from '../../src/ledger/features/index.js';
 import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import { newSigningKey } from '../../src/ledger/signing.js';
 import { INIT_ARGS, newTestHome, okRunner, passwordFileFor, run, type TestHome } from '../helpers/cli.js';
 
 async function team(): Promise<TestHome> {
@@ -97,6 +98,33 @@ describe('one table of who may author each event', () => {
     expect(d.code, d.stderr).toBe(8);
     expect(d.stderr).toMatch(named);
     expect(snapshot(t.home)).toEqual(before);
+  });
+
+  it("a second start of signed events (a home.upgraded as the custodian, with the auditor's own key) is refused (exit 8)", async () => {
+    const t = await team();
+    const home = Home.open(t.home);
+    const aud = (await home.unlock('audit1', 'auditor password 1'))!;
+    const mine = newSigningKey();
+    const ledger = await Ledger.load(home.ledgerFile, home.ledgerKey(aud.record));
+    const at = new Date().toISOString();
+    const e = ledger.append(
+      'home.upgraded',
+      'asd',
+      at,
+      { from: 2, to: 2, priorHead: ledger.head, signingKey: mine.publicKey, needNewPassword: [] },
+      mine,
+    );
+    ledger.append('camera.added', 'asd', at, { id: 'CAM-66', location: 'Forged Ave' }, mine);
+    ledger.save(home.ledgerFile, home.ledgerKey(aud.record));
+    home.writeCheckpoint(ledger, mine, at);
+    ledger.close();
+    const v = await run(['verify'], { env: t.env });
+    expect(v.code, v.stdout).toBe(8);
+    expect(v.stderr).toMatch(
+      new RegExp(
+        `Event #${e.seq} \\(home\\.upgraded, [^)]*\\) by asd records a signing key of its own after signed events began at #1: only the first may`,
+      ),
+    );
   });
 
   it("a designee's settings.changed (a custodian's event) is refused by verify (a disabled operator's later event: test/attack/disabled-signer.test.ts)", async () => {
