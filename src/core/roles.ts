@@ -124,6 +124,8 @@ export const EVENT_AUTHORS: Readonly<Record<string, readonly Role[]>> = {
   'operator.added': C,
   'operator.disabled': C,
   'operator.trained': C,
+  // A custodian's or designee's own document certificate, recorded at their log-in.
+  'operator.certificate': CD,
   // Their own, by every role; someone else's, by a custodian only (checked beside the table).
   'operator.password_changed': ALL,
   'ledger.restored': C,
