@@ -220,6 +220,7 @@ export function documentSignerCheck(
 
 /** The event a document's ledger head names, or undefined if the ledger has no event with that hash. */
 export function eventOfHead(ledger: Ledger, hash: string): { seq: number; type: string; actor: string } | undefined {
+  // The live file, else the archive segments (Ledger.seqOfHash).
   const seq = ledger.seqOfHash(hash);
   return seq === undefined ? undefined : ledger.eventAt(seq);
 }

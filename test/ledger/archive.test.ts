@@ -265,3 +265,25 @@ describe('ledger archive', () => {
 function sealedLive(s: Session, key: Buffer): Buffer {
   return sealBlob(key, s.ledger.db.export(), 'custody-ledger');
 }
+
+describe('readers of the event log', () => {
+  it('every event type a query of the live `events` table names keeps a copy there when archived', () => {
+    // A command reading events of a type across the history from the live file alone would miss
+    // archived ones unless the type keeps a copy (archive.ts KEPT_TYPES); others use Ledger.history.
+    const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'src');
+    const missing: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const f = path.join(d, e.name);
+        if (e.isDirectory()) walk(f);
+        else if (f.endsWith('.ts') && !f.endsWith('schema.ts'))
+          for (const line of fs.readFileSync(f, 'utf8').split('\n'))
+            if (/FROM events\b/.test(line))
+              for (const m of line.matchAll(/'([a-z_]+\.[a-z_.]+)'/g))
+                if (!KEPT_TYPES.has(m[1]!)) missing.push(`${path.relative(root, f)}: ${m[1]}`);
+      }
+    };
+    walk(root);
+    expect(missing).toEqual([]);
+  });
+});
