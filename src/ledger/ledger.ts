@@ -297,10 +297,13 @@ export class Ledger {
     return written;
   }
 
-  /** The archive segments, oldest first. */
+  /** The archive segments, oldest first (read once per archive step: the table changes only there). */
   segments(): SegmentRow[] {
-    return segmentRows(this.db);
+    const n = Number(this.db.exec('SELECT count(*) FROM archive_segments')[0]?.values[0]?.[0] ?? 0);
+    if (this.segmentList?.length !== n) this.segmentList = segmentRows(this.db);
+    return this.segmentList;
   }
+  private segmentList: SegmentRow[] | undefined;
 
   /** The last archived event (0 and the genesis hash when nothing is archived). */
   get archivedHead(): { seq: number; hash: string } {
@@ -346,8 +349,22 @@ export class Ledger {
       [seq],
     );
     if (live) return live;
-    const r = this.one<SegmentRow>('SELECT * FROM archive_segments WHERE first_seq <= ? AND last_seq >= ?', [seq, seq]);
-    return r ? this.readSegmentCached(r).find((e) => e.seq === seq) : undefined;
+    // The segment holding it, by binary search over the ranges (checkpoints ask this once each).
+    const segs = this.segments();
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = segs[mid]!;
+      if (seq < r.first_seq) hi = mid - 1;
+      else if (seq > r.last_seq) lo = mid + 1;
+      else {
+        const events = this.readSegmentCached(r);
+        const e = events[seq - r.first_seq];
+        return e?.seq === seq ? e : events.find((x) => x.seq === seq);
+      }
+    }
+    return undefined;
   }
 
   /** The events #from–#to (archived ones read from their segments), oldest first. */
@@ -366,7 +383,8 @@ export class Ledger {
     const live = this.one<{ seq: number }>('SELECT seq FROM events WHERE hash = ?', [hash]);
     if (live) return live.seq;
     let found: number | undefined;
-    for (const r of this.segments()) {
+    // Newest first: a document or witness names a recent head more often than an old one.
+    for (const r of [...this.segments()].reverse()) {
       if (r.head_hash === hash) return r.last_seq;
       found = readSegment(r, this.archive).find((e) => e.hash === hash)?.seq;
       if (found !== undefined) return found;

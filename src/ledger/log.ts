@@ -68,7 +68,7 @@ function archivedEvents(ledger: Ledger, f: EventFilter, want: number): EventRow[
     (since === undefined || Date.parse(e.at) >= since) &&
     (until === undefined || Date.parse(e.at) <= until);
   const out: EventRow[] = [];
-  for (const seg of ledger.segments().reverse()) {
+  for (const seg of [...ledger.segments()].reverse()) {
     const events = ledger.segmentEvents(seg);
     let newest = Number.NEGATIVE_INFINITY;
     for (let i = events.length - 1; i >= 0 && out.length < want; i--) {
