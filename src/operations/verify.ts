@@ -164,9 +164,14 @@ async function lostHistory(home: Home, keys: OperatorKeys, head: { seq: number }
     return { currentHead: null, lostEvents: [], lostCheckpoints };
   }
   try {
-    const lostEvents = current
-      .eventsBetween(head.seq + 1, current.head.seq)
-      .map((e) => ({ seq: e.seq, type: e.type, at: e.at, actor: e.actor }));
+    let lost: { seq: number; type: string; at: string; actor: string }[];
+    try {
+      lost = current.eventsBetween(head.seq + 1, current.head.seq);
+    } catch {
+      // A segment of the current file that cannot be read does not stop the restore: its live events are named.
+      lost = current.rows('SELECT seq, type, at, actor FROM events WHERE seq > ? ORDER BY seq', [head.seq]);
+    }
+    const lostEvents = lost.map((e) => ({ seq: e.seq, type: e.type, at: e.at, actor: e.actor }));
     return { currentHead: current.head, lostEvents, lostCheckpoints };
   } finally {
     current.close();
