@@ -50,9 +50,9 @@ const engine: Engine = {
     t.nDet++;
     return r;
   },
-  async recognise(l, minWidth) {
+  async recognise(l, minWidth, stretch) {
     const t0 = performance.now();
-    const r = await base.recognise(l, minWidth);
+    const r = await base.recognise(l, minWidth, stretch);
     t.rec += performance.now() - t0;
     t.nRec++;
     return r;

@@ -102,6 +102,14 @@ export interface PlateTuning {
    * its slant (cars 67.1 → 72.9 %, crops unchanged; at 1°, 71.4 %); 0: never; @default 2
    */
   deskew: number;
+  /**
+   * Lines are widened by this factor beyond their aspect ratio for recognition: plate
+   * lettering is condensed, tall and narrow beside the text the recogniser learnt, and its
+   * narrow characters (1, I) and close pairs are dropped or merged in too few time steps
+   * (cars 70.0 → 75.7 % exact at 1.5, 72.9 % at 1.25 and at 2; crops 96.8 → 96.0 %);
+   * @default 1.5
+   */
+  recStretch: number;
 }
 
 export const DEFAULT_TUNING: PlateTuning = {
@@ -131,6 +139,7 @@ export const DEFAULT_TUNING: PlateTuning = {
   otherPrior: 0.7,
   stackOnly: 1,
   deskew: 2,
+  recStretch: 1.5,
 };
 
 /** The detector's regions are grown by this ratio (db.ts). */
@@ -183,7 +192,7 @@ function levelRow(g: Grey, row: Row, unclip: number, minDeg: number): Grey | nul
 
 async function readGrey(engine: Engine, line: Grey, tune: PlateTuning): Promise<Decoded[]> {
   if (line.width < 4 || line.height < 4) return [];
-  const { probs, steps, stepPx } = await engine.recognise(line, tune.recMinW);
+  const { probs, steps, stepPx } = await engine.recognise(line, tune.recMinW, tune.recStretch);
   const readings = beamDecode(probs, steps, PLATE_CHARS, 12);
   return tune.endShort > 0 ? trimShortEnds(line, readings, stepPx, tune.endShort, tune.stackOnly > 0) : readings;
 }

@@ -52,9 +52,9 @@ const MODELS_VERSION: string = (
  * records the new engine with each reading. 1: issue 17's first PP-OCR pipeline; 2: ends
  * trimmed by ink height, wider readings that add full-height characters, O/0 by place;
  * 3: letter-digit-letter serials (AB1C2D) among the common layouts; 4: a slanted serial row
- * read level, cut along the detector's region.
+ * read level, cut along the detector's region; 5: lines widened 1.5 times for recognition.
  */
-export const PIPELINE_VERSION = 4;
+export const PIPELINE_VERSION = 5;
 
 export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 
@@ -94,9 +94,10 @@ export interface Engine {
   detect(g: Grey, width: number, height: number): Promise<Float32Array>;
   /**
    * Restricted per-step probabilities of one text line: T rows of 37 (gap, then
-   * PLATE_CHARS), each summing to 1.
+   * PLATE_CHARS), each summing to 1. `stretch` widens the line by that factor beyond its
+   * aspect ratio when it is scaled to 48 px high.
    */
-  recognise(line: Grey, minWidth?: number): Promise<Recognised>;
+  recognise(line: Grey, minWidth?: number, stretch?: number): Promise<Recognised>;
   release(): Promise<void>;
   engine: string;
   model: string;
@@ -140,8 +141,8 @@ export async function createEngine(opts: { threads?: number } = {}): Promise<Eng
     return t.data as Float32Array;
   }
 
-  async function recognise(line: Grey, minWidth = REC_MIN_W): Promise<Recognised> {
-    const w = Math.max(8, Math.min(REC_H * 25, Math.ceil((REC_H * line.width) / line.height)));
+  async function recognise(line: Grey, minWidth = REC_MIN_W, stretch = 1): Promise<Recognised> {
+    const w = Math.max(8, Math.min(REC_H * 25, Math.ceil((REC_H * line.width * stretch) / line.height)));
     const img = resizeGrey(line, w, REC_H);
     const W = Math.max(minWidth, Math.ceil(w / 8) * 8);
     const plane = REC_H * W;
