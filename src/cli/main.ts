@@ -2,10 +2,13 @@
 import { EXIT } from '../core/errors.js';
 import { systemClock } from '../core/time.js';
 import { releaseAllLocks } from '../ledger/lock.js';
+import { abandonActive } from '../ledger/pending-outputs.js';
 import { runCli } from './run.js';
 
 process.on('SIGINT', () => {
-  // Saves are atomic, so stopping here leaves the last committed state; give the lock back.
+  // Saves are atomic, so stopping here leaves the last committed state. A release in flight removes
+  // its unfinished bag and receipt (or, once recorded, moves them into place); then the lock goes back.
+  abandonActive();
   releaseAllLocks();
   process.stderr.write('\ncustody: interrupted; nothing half-written was kept.\n');
   process.exit(EXIT.interrupted);

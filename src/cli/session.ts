@@ -6,6 +6,7 @@ import { resolveHomeDir } from '../ledger/home.js';
 import { openSession, type Session } from '../ledger/session.js';
 import { ensureDocumentKey } from '../operations/document-signer.js';
 import { loginNotices } from '../operations/notices.js';
+import { settlePendingReleases } from '../operations/release.js';
 import { offerPurge } from './commands/purge.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { askSecret, askText } from './prompts.js';
@@ -103,6 +104,11 @@ export async function withSession<T>(
   try {
     // An operator of a home made before operators signed documents with their own certificate gets one.
     await ensureDocumentKey(s, credentials.password);
+    // A release a killed process left in flight is finished or undone first, and said so.
+    const settled = await settlePendingReleases(s).catch((e: unknown) => [
+      `Due: a release left in flight could not be settled now (${e instanceof Error ? e.message : String(e)}); the next log-in tries again.`,
+    ]);
+    for (const line of settled) ctx.stderr.write(`custody: ${line}\n`);
     if (permission) s.require(permission);
     printNotices(ctx, s);
     await offerPurge(ctx, g, s, command);

@@ -108,8 +108,15 @@ export function writeOutput(
   mode: OutputMode = PRIVATE_OUTPUT,
 ): string {
   const f = checkOutput(homeDir, file, { ...t, kind: 'file' });
-  makeOutputDir(path.dirname(f), mode);
   const tmp = t.replace ? path.join(path.dirname(f), `.${path.basename(f)}.${process.pid}.tmp`) : f;
+  try {
+    makeOutputDir(path.dirname(f), mode);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message;
+    throw new CustodyError('io', `Writing ${t.what} ${f} failed: its folder cannot be made (${why}).`, undefined, {
+      cause: e,
+    });
+  }
   let opened = false;
   try {
     const fd = fs.openSync(tmp, 'wx', mode.file);

@@ -41,6 +41,11 @@ export interface WriteBagOptions {
   timeZone?: string;
   /** The bag's permissions (default: 0600 files, 0700 folders; set exactly, whatever the umask). */
   mode?: OutputMode;
+  /**
+   * Leave the complete bag in `<dir>.partial`: the caller moves it into place once the release
+   * it belongs to is recorded (ledger/pending-outputs.ts).
+   */
+  leavePartial?: boolean;
 }
 
 const BAGIT_TXT = 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n';
@@ -224,10 +229,12 @@ export async function writeBag(
       await fsyncDir(d);
     await fsyncDir(path.join(work, 'data'));
     await fsyncDir(work);
+    const summary = { files: entries.length, bytes, manifestSha256: sha256Hex(manifest), oxum };
+    if (o.leavePartial) return summary;
     if (existing) await fsp.rmdir(target);
     await fsp.rename(work, target);
     await fsyncDir(path.dirname(target));
-    return { files: entries.length, bytes, manifestSha256: sha256Hex(manifest), oxum };
+    return summary;
   } catch (e) {
     await fsp.rm(work, { recursive: true, force: true }).catch(() => undefined);
     throw ioError(e, `Writing the bag ${target}`);

@@ -11,6 +11,7 @@ import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, store
 import { decryptStream } from '../ledger/crypto.js';
 import type { Session } from '../ledger/session.js';
 import type { OutputMode } from '../ledger/fsutil.js';
+import { partialOf } from '../ledger/pending-outputs.js';
 import { validateBag, writeBag, type BagFile, type BagSummary } from './bagit.js';
 import { storeProblem } from './store.js';
 
@@ -103,7 +104,8 @@ export interface BagExport extends BagSummary {
 }
 
 /**
- * Write the bag at `dir` and validate it. Each file is decrypted from the store as a stream and
+ * Write the bag at `dir` (with `leavePartial`, complete in `<dir>.partial`, for the caller to move
+ * into place once the release is recorded) and validate it. Each file is decrypted from the store as a stream and
  * writeBag refuses it unless its SHA-256 is the one recorded at import. The bag is built in a
  * folder next to `dir` and moved into place only when complete (writeBag); a stored copy missing
  * or damaged is a store problem naming its image (exit 8), and then nothing is left at `dir`.
@@ -115,6 +117,7 @@ export async function exportBag(
   info: Record<string, string>,
   now: Date,
   mode?: OutputMode,
+  o: { leavePartial?: boolean } = {},
 ): Promise<BagExport> {
   if (items.length === 0)
     throw new CustodyError(
@@ -151,7 +154,12 @@ export async function exportBag(
   const target = path.resolve(dir);
   let summary: BagSummary;
   try {
-    summary = await writeBag(target, files, info, { now, mode, timeZone: s.settings.timeZone });
+    summary = await writeBag(target, files, info, {
+      now,
+      mode,
+      timeZone: s.settings.timeZone,
+      leavePartial: o.leavePartial,
+    });
   } catch (e) {
     // writeBag names a hash mismatch by the bag path: say which image's stored copy it was.
     const bad =
@@ -159,12 +167,13 @@ export async function exportBag(
     if (bad) throw storeProblem(e, bad.image, fileOf(bad)) ?? e;
     throw e;
   }
-  const check = await validateBag(target);
+  const written = o.leavePartial ? partialOf(target) : target;
+  const check = await validateBag(written);
   if (!check.valid) {
-    fs.rmSync(target, { recursive: true, force: true });
+    fs.rmSync(written, { recursive: true, force: true });
     throw new CustodyError(
       'integrity',
-      `The bag written at ${target} does not validate (${check.problems.join('; ')}); it was removed.`,
+      `The bag written at ${written} does not validate (${check.problems.join('; ')}); it was removed.`,
     );
   }
   const dates = items

@@ -29,11 +29,21 @@ import {
   scopeBatches,
   openRequests,
 } from '../ledger/features/requests.js';
+import { BatchFiles, loadBatchKey, openSegment, segmentEntries, segmentRecords } from '../ledger/batches.js';
 import { parseImageId } from '../ledger/images.js';
 import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import type { OutputMode } from '../ledger/fsutil.js';
 import { checkOutput, writeOutput } from '../ledger/outputs.js';
+import {
+  beginPending,
+  dropNote,
+  movePartials,
+  type PendingOutput,
+  partialOf,
+  removePartials,
+  strandedReleases,
+} from '../ledger/pending-outputs.js';
 import type { ReleaseItem } from '../media/release.js';
 import {
   admit,
@@ -95,6 +105,8 @@ interface PlanBase {
 export interface DriveReleasePlan extends PlanBase {
   how: 'drive';
   drive: DriveRow;
+  /** The import batches of what the drive holds (its re-read accounts for every file on it by them). */
+  batches: string[];
   handedOver: HandedOver & { kind: 'drive' };
 }
 
@@ -143,7 +155,8 @@ async function planDrive(s: Session, base: PlanBase, driveId: string): Promise<D
     );
   // What the drive itself holds: its recordings since it last went into a camera.
   const { collectReleaseItems } = await import('../media/release.js');
-  const items = await collectReleaseItems(s, scopeBatches(s, { cameras: [], drive: drive.id, asOf: base.releasedAt }));
+  const driveBatches = scopeBatches(s, { cameras: [], drive: drive.id, asOf: base.releasedAt });
+  const items = await collectReleaseItems(s, driveBatches);
   // The gate: a drive handed over on a request for cameras and times holds nothing else.
   const outside = scopeProblem(s, pass, items.map(gateItem));
   if (outside)
@@ -173,7 +186,7 @@ async function planDrive(s: Session, base: PlanBase, driveId: string): Promise<D
     ...(manifestSha256 ? { manifestSha256 } : {}),
     files,
   };
-  return { ...base, how: 'drive', drive, handedOver };
+  return { ...base, how: 'drive', drive, batches: driveBatches.map((b) => b.id), handedOver };
 }
 
 /** A file to hand over, as the gate judges it. */
@@ -182,8 +195,10 @@ export function gateItem(i: ReleaseItem): GateItem {
 }
 
 /**
- * Re-read every file the receipt lists from the drive mounted at `source` and compare its SHA-256
- * with the one recorded at import, before the receipt certifies the drive is unaltered (policy §5).
+ * Re-read the drive mounted at `source` before the receipt certifies it unaltered (policy §5):
+ * every file the receipt lists must have the SHA-256 recorded at import, and every entry on the
+ * drive must be one the import recorded (at its size): a file added since (planted, or anything
+ * else) would go to the agency unlisted, so the drive is refused (exit 8) and nothing is recorded.
  */
 export async function rereadDrive(
   s: Session,
@@ -208,13 +223,43 @@ export async function rereadDrive(
     );
     if (got !== f.sha256) bad.push(`${f.path}: ${/^[0-9a-f]{64}$/.test(got) ? 'SHA-256 differs' : got}`);
   }
+  bad.push(...(await unrecordedOnDrive(s, plan, root)));
   if (bad.length)
     throw new CustodyError(
       'integrity',
-      `Drive ${plan.drive.id} is not as imported: ${bad.length} file(s) differ — ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? '; …' : ''}. It cannot be certified unaltered; nothing was recorded.`,
+      `Drive ${plan.drive.id} is not as imported: ${bad.length} file(s) differ or were not there — ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? '; …' : ''}. It cannot be certified unaltered; nothing was recorded.`,
       'Release an export of the imported copies instead (`custody release --to DIR`), and record the problem (`custody problem add`).',
     );
   return { at: s.now(), files: plan.handedOver.files?.length ?? 0 };
+}
+
+/** What is on the drive now that its import did not record (or not at this size), in words. */
+async function unrecordedOnDrive(s: Session, plan: DriveReleasePlan, root: string): Promise<string[]> {
+  const { walkDrive } = await import('../media/walk.js');
+  const sizes = new Map<string, number>();
+  const entries = new Set<string>();
+  for (const id of plan.batches) {
+    const bf = new BatchFiles(s.home, id);
+    const db = await openSegment(bf, loadBatchKey(bf, s.master));
+    try {
+      for (const r of segmentRecords(db)) sizes.set(r.relPath, r.size);
+      for (const e of segmentEntries(db)) entries.add(e.relPath);
+    } finally {
+      db.close();
+    }
+  }
+  const out: string[] = [];
+  // Every entry, the folders operating systems add included: what the receipt does not list does not go.
+  const walk = walkDrive(root, { skipSystem: false });
+  for await (const f of walk) {
+    const size = sizes.get(f.relPath);
+    if (size === undefined) out.push(`${f.relPath}: not recorded at import (added since?)`);
+    else if (size !== f.size) out.push(`${f.relPath}: ${f.size} bytes, ${size} at import`);
+  }
+  for (const p of walk.problems)
+    if (!entries.has(p.relPath) && !sizes.has(p.relPath))
+      out.push(`${p.relPath}: ${p.message}, not recorded at import`);
+  return out;
 }
 
 async function planExport(s: Session, base: PlanBase, allInRange: boolean): Promise<ExportReleasePlan> {
@@ -306,51 +351,147 @@ function custodianLine(s: Session): { title: string; name: string; office: strin
 }
 
 /**
- * Hand over what the plan lists: write the bag (an export), record the release and the access,
- * write the signed receipt, commit. A receipt that cannot be written leaves nothing recorded and
- * removes the bag.
+ * Hand over what the plan lists, never off the record (Civ. Code 1798.90.52): a note in the home
+ * names the release in flight (ledger/pending-outputs.ts); the bag (an export) is written and
+ * checked in `<to>.partial`; under the write lock the release, its access and its receipt are
+ * appended, the signed receipt written as `<receipt>.partial`, and all committed at once; only then
+ * are the bag and the receipt moved into place. A failure before the commit removes what was
+ * written and says so; Ctrl-C does the same (or, after the commit, moves them into place); a kill
+ * is settled at the next log-in (`settlePendingReleases`).
  */
 export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseInput): Promise<ReleaseResult> {
   const receiptFile = checkReceiptFile(s, o.receipt);
-  if (plan.how === 'export' && o.to !== undefined) checkBagFolder(s, o.to);
+  const bagDir = plan.how === 'export' ? checkBagFolder(s, requireTo(o.to)) : undefined;
+  for (const p of [receiptFile, ...(bagDir ? [bagDir] : [])]) checkOutput(s.home.dir, partialOf(p), PARTIAL);
   await requireSignedRecords(s);
   // A drive is re-read and compared before the receipt certifies it unaltered.
   const reread = plan.how === 'drive' ? await rereadDrive(s, plan, requireSource(o.source)) : undefined;
-  const out = plan.how === 'drive' ? driveOut(plan, reread!) : await writeExport(s, plan, o.to, o.mode);
-  const { request: req } = plan.target;
-  const drive = plan.how === 'drive' ? plan.drive : undefined;
-  // The release is appended first so the receipt carries the ledger head that records it; the
-  // receipt is written before the commit, so a release is never on record without its receipt.
-  // The write lock is held from the append to the commit: the head printed is the one saved.
-  const ledgerHead = await s.exclusive(async () => {
-    recordRelease(s, plan.target.pass, {
-      query: disclosedQuery(plan),
-      results: Number(out.event.files ?? 0),
-      receipt: plan.receiptNumber,
-      kind: plan.how === 'drive' ? 'drive' : 'bag',
-      release: out.event,
-      drive: drive?.id,
-      camera: typeof out.event.camera === 'string' ? out.event.camera : undefined,
-      ackDays: plan.target.ackDays,
-      via: plan.target.via,
-    });
-    const head = s.ledger.head.hash;
-    const pdf = await writeReceipt(s, plan, out.handedOver, head, receiptFile, out.bag, o.mode);
-    s.commit();
-    s.append('receipt.issued', {
-      receipt: plan.receiptNumber,
-      request: req.id,
-      sha256: sha256Hex(pdf),
-      file: receiptFile,
-      ledgerHead: head,
-      ...(drive ? { drive: drive.id } : {}),
-    });
-    s.commit();
-    return head;
+  const pending = beginPending(s.home, {
+    receipt: plan.receiptNumber,
+    bag: bagDir ?? null,
+    receiptFile,
+    startedAt: s.now(),
   });
+  let ledgerHead: string;
+  let out: HandOver;
+  try {
+    out = plan.how === 'drive' ? driveOut(plan, reread!) : await writeExport(s, plan, bagDir!, o.mode);
+    // The write lock is held from the append to the commit: the head printed is the one saved.
+    ledgerHead = await s.exclusive(() => recordWithReceipt(s, plan, out, receiptFile, o.mode, pending));
+  } catch (e) {
+    throw notReleased(e, pending.abandon(), plan.receiptNumber);
+  }
+  try {
+    pending.finish();
+  } catch (e) {
+    throw new CustodyError(
+      'io',
+      `Release ${plan.receiptNumber} is recorded, but ${bagDir ? `its bag (${partialOf(bagDir)}) and ` : ''}its receipt (${partialOf(receiptFile)}) could not be moved into place: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      'Free the places named (or mount the disk again); the next log-in moves them into place.',
+      { cause: e },
+    );
+  }
   return { release: releaseJson(findRelease(s, plan.receiptNumber)), receiptFile, ledgerHead, bag: out.bag };
 }
 
+const PARTIAL = { what: 'an unfinished release', flag: '--to / --receipt', kind: 'file' as const };
+
+/**
+ * Append the release (and its access), render and sign the receipt over the head that records it,
+ * write it as `<receipt>.partial`, append its issue, and commit once. Returns the head.
+ */
+async function recordWithReceipt(
+  s: Session,
+  plan: ReleasePlan,
+  out: HandOver,
+  receiptFile: string,
+  mode: OutputMode | undefined,
+  pending: PendingOutput,
+): Promise<string> {
+  const drive = plan.how === 'drive' ? plan.drive : undefined;
+  recordRelease(s, plan.target.pass, {
+    query: disclosedQuery(plan),
+    results: Number(out.event.files ?? 0),
+    receipt: plan.receiptNumber,
+    kind: plan.how === 'drive' ? 'drive' : 'bag',
+    release: out.event,
+    drive: drive?.id,
+    camera: typeof out.event.camera === 'string' ? out.event.camera : undefined,
+    ackDays: plan.target.ackDays,
+    via: plan.target.via,
+  });
+  const head = s.ledger.head.hash;
+  const pdf = await renderReceiptPdf(s, plan, out.handedOver, head);
+  writeOutput(s.home.dir, partialOf(receiptFile), pdf, { what: 'the receipt', flag: '--receipt' }, mode);
+  s.append('receipt.issued', {
+    receipt: plan.receiptNumber,
+    request: plan.target.request.id,
+    sha256: sha256Hex(pdf),
+    file: receiptFile,
+    ledgerHead: head,
+    ...(drive ? { drive: drive.id } : {}),
+  });
+  s.commit();
+  pending.recorded();
+  return head;
+}
+
+/** A release that failed before its commit: what the operator is told, truthfully. */
+function notReleased(e: unknown, r: { removed: string[]; left: string[] }, receipt: string): CustodyError {
+  const err =
+    e instanceof CustodyError
+      ? e
+      : new CustodyError('io', `Release ${receipt} failed: ${e instanceof Error ? e.message : String(e)}.`, undefined, {
+          cause: e,
+        });
+  if (!r.removed.length && !r.left.length) return err;
+  const said = [
+    `Release ${receipt} was not recorded and nothing was handed over`,
+    r.removed.length ? `what it had written was removed (${r.removed.join(', ')})` : '',
+    r.left.length ? `could not be removed: ${r.left.join(', ')} — remove it by hand (the next log-in tries again)` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return new CustodyError(err.code, `${err.message.replace(/\.?$/, '.')} ${said}.`, err.hint, { cause: e });
+}
+
+/**
+ * Releases a killed process left in flight (ledger/pending-outputs.ts), settled at log-in under
+ * the write lock: one the ledger records has its bag and receipt moved into place; one it does not
+ * has what was written removed. Returns a line for each, to tell the operator.
+ */
+export async function settlePendingReleases(s: Session): Promise<string[]> {
+  if (!strandedReleases(s.home).length) return [];
+  return s.exclusive(() => {
+    const lines: string[] = [];
+    for (const { file, note } of strandedReleases(s.home)) {
+      const recorded = s.ledger.one<{ n: number }>(
+        "SELECT count(*) AS n FROM events WHERE type = 'receipt.issued' AND json_extract(data, '$.receipt') = ? AND json_extract(data, '$.file') = ?",
+        [note.receipt, note.receiptFile],
+      )!.n;
+      if (recorded) {
+        try {
+          movePartials(note);
+          dropNote(file);
+          lines.push(
+            `Release ${note.receipt} was interrupted after it was recorded: ${note.bag ? `its bag is now at ${note.bag} and ` : ''}its receipt at ${note.receiptFile}.`,
+          );
+        } catch (e) {
+          lines.push(
+            `Due: release ${note.receipt} is recorded, but ${note.bag ? `its bag (${partialOf(note.bag)}) and ` : ''}its receipt (${partialOf(note.receiptFile)}) could not be moved into place (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); mount the disk again or free the places, and log in again.`,
+          );
+        }
+        continue;
+      }
+      const r = removePartials(note);
+      if (!r.left.length) dropNote(file);
+      lines.push(
+        `Release ${note.receipt} was interrupted before it was recorded: nothing was handed over${r.removed.length ? `; removed what it had written (${r.removed.join(', ')})` : ''}${r.left.length ? `; Due: remove by hand ${r.left.join(', ')} (unrecorded, not reachable now)` : ''}.`,
+      );
+    }
+    return lines;
+  });
+}
 /** What the access record says was handed over: the drive, the images named, or the request's scope. */
 function disclosedQuery(plan: ReleasePlan): string {
   if (plan.how === 'drive') return `drive ${plan.drive.id}`;
@@ -394,13 +535,18 @@ function driveOut(plan: DriveReleasePlan, reread: { at: string; files: number })
   };
 }
 
+function requireTo(to: string | undefined): string {
+  if (to === undefined) throw new CustodyError('usage', 'Missing the folder to write the bag to: pass --to.');
+  return to;
+}
+
+/** Write and check the bag in `<to>.partial` (moved into place once the release is recorded). */
 async function writeExport(
   s: Session,
   plan: ExportReleasePlan,
-  to: string | undefined,
+  to: string,
   mode: OutputMode | undefined,
 ): Promise<HandOver> {
-  if (to === undefined) throw new CustodyError('usage', 'Missing the folder to write the bag to: pass --to.');
   const { request: req, agency, scope } = plan.target;
   const { exportBag } = await import('../media/release.js');
   const custodian = custodianLine(s);
@@ -418,6 +564,7 @@ async function writeExport(
     },
     s.clock(),
     mode,
+    { leavePartial: true },
   );
   const files = plan.items
     .map((i) => ({ path: i.bagPath, sha256: i.sha256, bytes: i.size }))
@@ -483,30 +630,13 @@ function receiptData(s: Session, plan: ReleasePlan, handedOver: HandedOver, ledg
   };
 }
 
-/** Render, sign and write the receipt; if that fails, nothing is recorded and the bag is removed. */
-async function writeReceipt(
+/** Render and sign the receipt (written by the caller under a `.partial` name). */
+async function renderReceiptPdf(
   s: Session,
   plan: ReleasePlan,
   handedOver: HandedOver,
   ledgerHead: string,
-  receiptFile: string,
-  bagDir: string | undefined,
-  mode: OutputMode | undefined,
 ): Promise<Buffer> {
-  try {
-    const { renderReceipt } = await import('../documents/index.js');
-    const pdf = await renderReceipt(receiptData(s, plan, handedOver, ledgerHead), await documentIdentity(s));
-    writeOutput(s.home.dir, receiptFile, pdf, { what: 'the receipt', flag: '--receipt' }, mode);
-    return pdf;
-  } catch (e) {
-    // Nothing is recorded (the session drops what was not committed); the bag is not handed over.
-    if (bagDir) fs.rmSync(bagDir, { recursive: true, force: true });
-    if (e instanceof CustodyError) throw e;
-    throw new CustodyError(
-      'io',
-      `Writing the receipt ${receiptFile} failed: ${e instanceof Error ? e.message : String(e)}. Nothing was recorded${bagDir ? ' and the bag was removed' : ''}.`,
-      undefined,
-      { cause: e },
-    );
-  }
+  const { renderReceipt } = await import('../documents/index.js');
+  return renderReceipt(receiptData(s, plan, handedOver, ledgerHead), await documentIdentity(s));
 }

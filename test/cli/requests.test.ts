@@ -682,7 +682,7 @@ describe('requests and releases', () => {
       [b, 'withdrawn', null],
       [p, 'open', null],
     ]);
-    // A receipt that cannot be written: nothing is recorded and the bag is removed.
+    // A receipt that cannot be written: nothing is recorded and the bag written so far is removed.
     const blocker = path.join(t.dir, 'a-file');
     fs.writeFileSync(blocker, 'x');
     const failed = await run(
@@ -699,8 +699,9 @@ describe('requests and releases', () => {
       { env: t.env, clock },
     );
     expect(failed.code).toBe(10);
-    expect(failed.stderr).toMatch(/Nothing was recorded and the bag was removed/);
+    expect(failed.stderr).toMatch(/was not recorded and nothing was handed over; what it had written was removed/);
     expect(fs.existsSync(path.join(t.dir, 'plate1'))).toBe(false);
+    expect(fs.existsSync(path.join(t.dir, 'plate1.partial'))).toBe(false);
     expect(JSON.parse((await run(['request', 'show', p, '--json'], { env: t.env, clock })).stdout)).toMatchObject({
       status: 'open',
       releases: [],
