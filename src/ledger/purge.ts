@@ -487,13 +487,6 @@ export function destroyedBatchIds(s: Session, purge: string): string[] {
     .map((r) => r.batch_id);
 }
 
-/** The name of the custodian (the first active one), for certificates. */
-export function custodianName(s: Session): string | undefined {
-  return s.ledger.one<{ display_name: string }>(
-    "SELECT display_name FROM operators WHERE role = 'custodian' AND status = 'active' ORDER BY created_at LIMIT 1",
-  )?.display_name;
-}
-
 /** Everything a purge destroyed, as recorded (for a certificate): recording days, and batches destroyed whole. */
 export function purgeRecords(s: Session, purge: string): DestroyedRecord[] {
   const days = tableExists(s, 'batch_days')

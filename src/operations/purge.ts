@@ -36,7 +36,6 @@ import {
 import { randomKey } from '../ledger/crypto.js';
 import {
   batchRow,
-  custodianName,
   type DayRetention,
   dayRecord,
   dayRows,
@@ -61,6 +60,7 @@ import { refreshMergedIndex } from '../ocr/merged.js';
 import type { Session } from '../ledger/session.js';
 import { purgeBackupFacts, reachBackups, type ReachedBackup } from './backup.js';
 import { documentIdentity } from './document-signer.js';
+import { officeOf } from '../core/roles.js';
 
 export interface DueBatch {
   batch: string;
@@ -614,7 +614,8 @@ export async function writeDestructionCertificate(
     {
       certificateNumber: purge,
       organization: settings.agencyName,
-      custodian: { title: settings.custodianTitle, name: custodianName(s) ?? s.operator.displayName },
+      // The custodian who ran the purge: the certificate is signed with their own certificate.
+      custodian: { title: officeOf(s.operator.role, settings.custodianTitle), name: s.operator.displayName },
       destroyedAt: last,
       destroyedBy: `${s.operator.displayName} (${s.operator.username})`,
       retentionRule: `${settings.retentionDays} days from each image's own date of recordation (policy §8)`,

@@ -105,6 +105,8 @@ describe('release and receipt (spawned)', () => {
     expect(spawnSync('sha256sum', ['-c', '--strict', 'tagmanifest-sha256.txt'], { cwd: bag }).status).toBe(0);
     const sig = spawnSync('pdfsig', [receipt], { encoding: 'utf8' });
     expect(sig.stdout).toMatch(/Signature Validation: Signature is Valid/);
+    // Signed by the operator who issued it (the custodian here), with their own certificate.
+    expect(sig.stdout).toMatch(/Signer Certificate Common Name: Dana Example/);
     const text = execFileSync('pdftotext', [receipt, '-'], { encoding: 'utf8' });
     expect(text).toContain('Det. Jordan Reyes');
     expect(text).toContain('ECSO-26-004417');
