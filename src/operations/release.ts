@@ -466,7 +466,7 @@ export async function settlePendingReleases(s: Session): Promise<string[]> {
     const lines: string[] = [];
     for (const { file, note } of strandedReleases(s.home)) {
       const recorded = s.ledger.one<{ n: number }>(
-        "SELECT count(*) AS n FROM events WHERE type = 'receipt.issued' AND json_extract(data, '$.receipt') = ? AND json_extract(data, '$.file') = ?",
+        'SELECT count(*) AS n FROM releases WHERE id = ? AND receipt_file = ?',
         [note.receipt, note.receiptFile],
       )!.n;
       if (recorded) {

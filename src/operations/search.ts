@@ -10,7 +10,7 @@ import { BatchFiles, loadBatchKey } from '../ledger/batches.js';
 import { describeScope, type RequestRow, requestScope, scopeBatches } from '../ledger/features/requests.js';
 import type { FileRecord } from '../ledger/batches.js';
 import { imageId, loadBatch, type SearchableBatch, searchableBatches } from '../ledger/images.js';
-import { type MatchKind, type ParsedQuery, scoreMatch } from '../core/plate-match.js';
+import { type MatchKind, type ParsedQuery, parseQuery, scoreMatch } from '../core/plate-match.js';
 import { candidateRows, decodeRetention, type MergedIndex, RET_ASK_SEGMENT } from '../ocr/merged.js';
 import { batchMayHoldUnservable, batchRetentionJudge, imageRetentionOf } from '../ledger/purge.js';
 import { type ImageRetention, recordingDay } from '../core/retention.js';
@@ -273,6 +273,12 @@ export async function search(s: Session, o: SearchInput): Promise<SearchOutcome>
 }
 
 /** What a search under a request may reach: its cameras, time range and drive; refused beyond them. */
+/** The query names the request's plate (letters and digits alike; a wildcard never does). */
+function samePlate(query: string, plate: string): boolean {
+  const q = parseQuery(query);
+  return q.kind !== 'wildcard' && q.plate === (parseQuery(plate) as { plate?: string }).plate;
+}
+
 function requestLimits(s: Session, o: SearchInput) {
   const pass = admit(s, o.reason.requestId!, 'view');
   const sc = pass.scope;
@@ -289,6 +295,14 @@ function requestLimits(s: Session, o: SearchInput) {
       'Search within the request, or record the search under its own case with --case.',
     );
   if (o.camera && sc.cameras.length && !sc.cameras.includes(o.camera)) throw outside(`camera ${o.camera}`);
+  // A plate request asks for one plate: a search under it looks for that plate (exactly, or --fuzzy
+  // for its misreadings), never another plate nor a wildcard over every plate (policy §5).
+  if (sc.plate && !samePlate(o.plate, sc.plate))
+    throw new CustodyError(
+      'denied',
+      `Refused: "${o.plate}" is outside request ${pass.request.id} (${describeScope(sc)}); a search under a plate request looks only for its plate ${sc.plate} (policy §5).`,
+      `Search \`${sc.plate}\` (or with --fuzzy) under the request, or record the search under its own case with --case.`,
+    );
   if (!sc.drive) {
     if (o.from && sc.from && Date.parse(o.from) < Date.parse(sc.from))
       throw outside(`--from ${o.typed?.from ?? o.from}`);

@@ -60,4 +60,13 @@ describe('image show under a plate request', () => {
     const r = await run(['image', 'show', other, '--request', req.id, '--json'], { env: t.env, clock });
     expect(r.code, `image show under ${req.id} (plate AT7921C) showed ${other}: ${r.stdout.slice(0, 200)}`).toBe(4);
   }, 120_000);
+
+  it('search under the plate request is held to its plate (a wildcard over every plate is refused)', async () => {
+    const ok = okRunner(t, clock);
+    const req = JSON.parse((await ok(ecsoRequest('--plate', 'AT7921C', '--json'))).stdout) as { id: string };
+    const r = await run(['search', '03*', '--request', req.id, '--json'], { env: t.env, clock });
+    const found =
+      r.code === 0 ? (JSON.parse(r.stdout) as { results: { reading: string }[] }).results.map((x) => x.reading) : [];
+    expect({ code: r.code, found }, r.stderr).toMatchObject({ code: 4 });
+  }, 120_000);
 });
