@@ -6,7 +6,16 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchFiles, createBatchKey, type FileRecord, newBatchId, writeSegment } from '../../src/ledger/batches.js';
+import {
+  BatchFiles,
+  createBatchKey,
+  type FileRecord,
+  loadBatchKey,
+  newBatchId,
+  openSegment,
+  segmentRecords,
+  writeSegment,
+} from '../../src/ledger/batches.js';
 import type { Session } from '../../src/ledger/session.js';
 import {
   checkMergedIndex,
@@ -360,6 +369,19 @@ describe('the merged plate index', () => {
         fs.renameSync(`${seg}.away`, seg);
       }
       expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
+      // Rows whose retention facts no longer match the segment's records: verify names the batch.
+      const bf = new BatchFiles(s.home, b);
+      const key = loadBatchKey(bf, s.master);
+      const original = fs.readFileSync(seg);
+      const db = await openSegment(bf, key);
+      const recs = segmentRecords(db);
+      db.close();
+      recs[0]!.flags = ['absurd'];
+      await writeSegment(bf, key, { drive: `D-${b}`, camera: 'CAM-02' }, recs);
+      expect((await checkMergedIndex(s.home, s.master, searchableSources(s))).problems.join(' ')).toMatch(
+        new RegExp(`does not match the index of batch ${b}`),
+      );
+      fs.writeFileSync(seg, original);
     } finally {
       clock.set('2026-11-10T09:00:00-08:00');
     }
