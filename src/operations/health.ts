@@ -37,8 +37,8 @@ export async function healthCheck(s: Session, o: HealthInput = {}): Promise<Heal
     { hashStored, loadReadings },
     { full: o.full, sampleSize: o.sampleSize, windowDays: o.windowDays },
   );
-  // Each backup location's age and last result (issue 20).
-  const findings = [...checked.findings, ...backupFindings(s)];
+  // Each backup location's age and last result (issue 20); the merged plate index's header.
+  const findings = [...checked.findings, ...backupFindings(s), ...(await mergedIndexFindings(s))];
   const result: HealthResult = { ...checked, findings, summary: summarize(findings), backups: backupStatus(s) };
   const seq = recordHealthCheck(s, result);
   const pdf = o.pdf ? await writeHealthReport(s, result, seq, o.pdf, o.mode) : null;
@@ -120,4 +120,22 @@ export function backupFindings(s: Session): Finding[] {
       message: `Backup at ${b.location}: ${age}${last}${stale ? `; older than ${days} days` : ''}.`,
     };
   });
+}
+
+/**
+ * The merged plate index (for an operator who holds the evidence key): its header opens, it lists
+ * no batch that may not be searched (critical), and none is behind its batch's index (a warning:
+ * search reads such a batch alone). Its rows are left to `custody verify`.
+ */
+export async function mergedIndexFindings(s: Session): Promise<Finding[]> {
+  if (!s.keys.evidence) return [];
+  const { checkMergedHeader, searchableSources } = await import('../ocr/merged.js');
+  const c = checkMergedHeader(s.home, s.master, searchableSources(s));
+  const finding = (severity: Finding['severity'], message: string): Finding => ({
+    severity,
+    area: 'ledger',
+    subject: 'plates.idx',
+    message,
+  });
+  return [...c.problems.map((m) => finding('critical', m)), ...c.warnings.map((m) => finding('warning', m))];
 }

@@ -18,6 +18,7 @@ import {
 } from '../../src/ledger/batches.js';
 import type { Session } from '../../src/ledger/session.js';
 import {
+  checkMergedHeader,
   checkMergedIndex,
   decodeRetention,
   RET_ASK_SEGMENT,
@@ -189,6 +190,7 @@ afterAll(() => s?.close());
 describe('the merged plate index', () => {
   it('is written from every batch, and a search through it finds exactly what the batch indexes find', async () => {
     expect((await refreshMergedIndex(s)).replaced.sort()).toEqual([...batches].sort());
+    expect(checkMergedHeader(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
     const m = MergedIndex.open(s.home, mergedKey(s.home, s.master))!;
     expect(m.header.batches.map((b) => b.id).sort()).toEqual([...batches].sort());
     m.close();
@@ -238,6 +240,11 @@ describe('the merged plate index', () => {
     const stale = await checkMergedIndex(s.home, s.master, searchableSources(s));
     expect(stale.problems).toEqual([]);
     expect(stale.warnings.join(' ')).toMatch(new RegExp(`older index of batch ${b}`));
+    // The health check's header-only check sees it too, without reading a row.
+    expect(checkMergedHeader(s.home, s.master, searchableSources(s))).toEqual({
+      problems: [],
+      warnings: [expect.stringMatching(new RegExp(`behind the index of batch ${b}`))],
+    });
     expect(await refreshMergedIndex(s, [b])).toEqual({ replaced: [b], dropped: [] });
     expect(await checkMergedIndex(s.home, s.master, searchableSources(s))).toEqual({ problems: [], warnings: [] });
     await sameAsBatchIndexes();
@@ -250,6 +257,9 @@ describe('the merged plate index', () => {
     expect(hits.results.some((r) => r.image.includes(b))).toBe(false);
     await sameAsBatchIndexes();
     expect((await checkMergedIndex(s.home, s.master, searchableSources(s))).problems.join(' ')).toMatch(
+      new RegExp(`holds batch ${b}, which may no longer be searched`),
+    );
+    expect(checkMergedHeader(s.home, s.master, searchableSources(s)).problems.join(' ')).toMatch(
       new RegExp(`holds batch ${b}, which may no longer be searched`),
     );
     expect(await refreshMergedIndex(s)).toEqual({ replaced: [], dropped: [b] });
