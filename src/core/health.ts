@@ -540,6 +540,8 @@ export interface DutyInput {
   holds?: readonly HoldRef[];
   /** Releases awaiting the written acknowledgement (policy §5). */
   receipts?: readonly { id: string; releasedAt: Date; acknowledgedAt?: Date; agency?: string; ackDays?: number }[];
+  /** Purges that destroyed data and have no certificate of destruction (policy §8). */
+  uncertifiedPurges?: readonly { id: string; finishedAt: Date }[];
   /** @default 10 */
   ackDays?: number;
   requests?: readonly { id: string; openedAt: Date; closedAt?: Date; agency?: string }[];
@@ -696,6 +698,14 @@ export function dutyFindings(input: DutyInput, now: Date): Finding[] {
       message: `Hold ${h.id} was due for review on ${date(h.reviewDate)}; confirm the investigation or proceeding still needs it, or release it (policy §8).`,
     });
   }
+
+  for (const p of input.uncertifiedPurges ?? [])
+    out.push({
+      severity: 'warning',
+      area: 'duty',
+      subject: p.id,
+      message: `Purge ${p.id} destroyed data on ${date(p.finishedAt)} and has no certificate of destruction (policy §8); \`custody purge --yes\` writes it from the recorded facts.`,
+    });
 
   const ackDays = input.ackDays ?? 10;
   for (const r of input.receipts ?? []) {

@@ -622,6 +622,8 @@ export interface OverdueInput {
   }[];
   /** Days after a release by which the acknowledgement is expected. @default 10 */
   ackDays?: number;
+  /** Purges that destroyed data and have no certificate of destruction (policy §8). */
+  uncertifiedPurges?: readonly { id: string; finishedAt: Date }[];
   breaches?: readonly { id: string; duties: readonly { what: string; dueAt: Date; doneAt?: Date }[] }[];
   timeZone?: string;
 }
@@ -680,6 +682,14 @@ export function overdueDuties(input: OverdueInput, now: Date): string[] {
         : `${holds.length} holds are past their review date, the oldest since ${dateWords(holds[0].reviewDate, tz)}; confirm or release them (policy §8): ${list(holds.map((h) => h.id))}.`,
     );
   }
+
+  const uncertified = input.uncertifiedPurges ?? [];
+  if (uncertified.length)
+    out.push(
+      uncertified.length === 1
+        ? `Purge ${uncertified[0]!.id} destroyed data on ${dateWords(uncertified[0]!.finishedAt, tz)} and has no certificate of destruction (policy §8); run \`custody purge --yes\` to write it.`
+        : `${uncertified.length} purges destroyed data and have no certificate of destruction (policy §8): ${list(uncertified.map((p) => p.id))}; run \`custody purge --yes\` to write them.`,
+    );
 
   const ackDays = input.ackDays ?? 10;
   const receipts = (input.unacknowledgedReceipts ?? [])

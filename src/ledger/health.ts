@@ -32,6 +32,7 @@ import {
   retentionUnits,
   tableExists,
   type BatchRow,
+  uncertifiedPurges,
 } from './purge.js';
 import type { Session } from './session.js';
 import { verifyLedger } from './verify.js';
@@ -420,6 +421,7 @@ export async function runHealthCheck(s: Session, io: HealthIo, o: HealthOptions 
         retentionDays: settings.retentionDays,
         holds: allHolds(s),
         receipts: allReceipts(s),
+        uncertifiedPurges: uncertifiedPurges(s).map((p) => ({ id: p.id, finishedAt: date(p.finishedAt)! })),
         ackDays: settings.acknowledgementDays,
         operators: ops.map((o2) => ({
           id: o2.username,

@@ -154,3 +154,40 @@ export function writeOutput(
   }
   return f;
 }
+
+/**
+ * Before a step that cannot be undone (a purge destroys before it certifies): the output `p` can
+ * be written now — a folder named exists as a folder this process may write in, or its nearest
+ * existing ancestor is one (a file in the way, or a folder it may not write in, is exit 2 with
+ * nothing done). Returns it absolute.
+ */
+export function checkWritable(homeDir: string, p: string, t: OutputTarget): string {
+  const target = checkOutput(homeDir, p, t);
+  let at = t.kind === 'file' ? path.dirname(target) : target;
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(at);
+    } catch {
+      st = undefined;
+    }
+    if (st) {
+      let writable = st.isDirectory();
+      if (writable)
+        try {
+          fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
+        } catch {
+          writable = false;
+        }
+      if (writable) return target;
+      throw new CustodyError(
+        'usage',
+        `${t.what[0]!.toUpperCase()}${t.what.slice(1)} ${target} cannot be written: ${at} is ${st.isDirectory() ? 'a folder this user may not write in' : 'not a folder'}; nothing was done.`,
+        `Pass ${t.flag} with a place custody can write to.`,
+      );
+    }
+    const up = path.dirname(at);
+    if (up === at) return target;
+    at = up;
+  }
+}

@@ -477,6 +477,25 @@ export function purgeIsOpen(s: Session, id: string): boolean {
   return !!s.ledger.one("SELECT id FROM purges WHERE id = ? AND status = 'started'", [id]);
 }
 
+/**
+ * Finished purges that destroyed something and have no `purge.certificate` event (the certificate
+ * could not be written, or the run was cut off after its destruction was recorded): the next
+ * `custody purge` certifies them from the recorded facts; the log-in line and health name them.
+ */
+export function uncertifiedPurges(s: Session): { id: string; finishedAt: string }[] {
+  if (!tableExists(s, 'purges')) return [];
+  const days = tableExists(s, 'batch_days')
+    ? ' OR EXISTS (SELECT 1 FROM batch_days d WHERE d.purge_id = p.id AND d.destroyed_at IS NOT NULL)'
+    : '';
+  return s.ledger
+    .rows<{ id: string; finished_at: string }>(
+      `SELECT p.id, p.finished_at FROM purges p WHERE p.status = 'finished' AND p.certificate_sha256 IS NULL
+       AND (EXISTS (SELECT 1 FROM destructions x WHERE x.purge_id = p.id AND x.destroyed_at IS NOT NULL)${days})
+       ORDER BY p.finished_at, p.id`,
+    )
+    .map((r) => ({ id: r.id, finishedAt: r.finished_at }));
+}
+
 /** The batches a purge has finished destroying, in id order. */
 export function destroyedBatchIds(s: Session, purge: string): string[] {
   return s.ledger
@@ -639,6 +658,9 @@ export function currentOverdueDuties(s: Session, may: (p: Permission) => boolean
       homeCreatedAt: date(s.home.json.createdAt),
       holdsPastReview: may('requests.manage') ? allHolds(s) : [],
       unacknowledgedReceipts: may('release') ? allReceipts(s) : [],
+      uncertifiedPurges: may('purge')
+        ? uncertifiedPurges(s).map((p) => ({ id: p.id, finishedAt: date(p.finishedAt)! }))
+        : [],
       ackDays: settings.acknowledgementDays,
       timeZone: settings.timeZone,
     },

@@ -50,12 +50,13 @@ import {
   purgeIsOpen,
   purgeRecords,
   retentionReport,
+  uncertifiedPurges,
   unitLabel,
   unsplitBatches,
 } from '../ledger/purge.js';
 import { encodeManifestPath } from '../media/bagit.js';
 import { type OutputMode, writeOutputFile } from '../ledger/fsutil.js';
-import { checkOutput, writeOutput } from '../ledger/outputs.js';
+import { checkWritable, writeOutput } from '../ledger/outputs.js';
 import { refreshMergedIndex } from '../ocr/merged.js';
 import type { Session } from '../ledger/session.js';
 import { purgeBackupFacts, reachBackups, type ReachedBackup } from './backup.js';
@@ -87,6 +88,8 @@ export interface PurgePlanView {
   held: HeldBatch[];
   /** Destructions an earlier purge began and did not finish. */
   unfinished: { batch: string; day: string; purge: string; keyDestroyed: boolean }[];
+  /** Earlier purges that destroyed data and have no certificate: `purge --yes` certifies them. */
+  uncertified: string[];
 }
 
 const iso = (s: string | null, tz: string): string | null => (s ? isoInZone(new Date(Date.parse(s)), tz) : null);
@@ -111,6 +114,7 @@ export async function purgePlan(s: Session): Promise<PurgePlanView> {
       ...plan.unfinished.map((u) => ({ ...u, day: '' })),
       ...plan.unfinishedDays.map((u) => ({ batch: u.batch, day: u.day, purge: u.purge, keyDestroyed: u.keyDestroyed })),
     ],
+    uncertified: uncertifiedPurges(s).map((p) => p.id),
   };
 }
 
@@ -149,6 +153,8 @@ export interface PurgeOutcome {
   cancelled?: string[];
   held: HeldBatch[];
   certificate: string | null;
+  /** Earlier purges that destroyed data uncertified, certified by this run (absent when none). */
+  certified?: { purge: string; certificate: string }[];
   /** Each backup folder the home knows, and whether this purge reached it (absent when nothing was due). */
   backups?: ReachedBackup[];
 }
@@ -161,7 +167,18 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
   if (o.certificate) certificatePlace(s, o);
   await splitByDay(s);
   const plan = await purgePlan(s);
-  if (nothingToPurge(plan)) return { done: true, purge: null, destroyed: [], held: plan.held, certificate: null };
+  // Earlier purges that destroyed and were never certified (the certificate failed, or the run was
+  // cut off after its destruction was recorded) are certified by this one, from the recorded facts.
+  const earlier = o.certificate ? await certifyEarlier(s, o) : [];
+  if (nothingToPurge(plan))
+    return {
+      done: true,
+      purge: null,
+      destroyed: [],
+      held: plan.held,
+      certificate: null,
+      ...(earlier.length ? { certified: earlier } : {}),
+    };
   let began = false;
   let result: Awaited<ReturnType<typeof executePurge>>;
   try {
@@ -181,21 +198,16 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
   // Destruction reaches the backups (issue 20): every backup folder this home knows, where reachable.
   const backups = result.purge ? await reachBackups(s, result.purge) : [];
   let certificate: string | null = null;
-  if (o.certificate && result.purge) {
-    const recs = purgeRecords(s, result.purge);
-    if (recs.length) {
-      const name = `destruction-${result.purge}.pdf`;
-      const file = o.certificateFile ?? path.join(o.certificateDir ?? certificatesFolder(s), name);
-      certificate = await writeDestructionCertificate(
-        s,
-        result.purge,
-        recs,
-        file,
-        result.held.map((h) => ({ id: h.entry.heldBy.join(', '), files: h.row?.files ?? h.batch.stored ?? 0 })),
-        o.mode,
-      );
-    }
-  }
+  const recs = o.certificate && result.purge ? purgeRecords(s, result.purge) : [];
+  if (recs.length)
+    certificate = await writeDestructionCertificate(
+      s,
+      result.purge,
+      recs,
+      o.certificateFile ?? path.join(o.certificateDir ?? certificatesFolder(s), `destruction-${result.purge}.pdf`),
+      result.held.map((h) => ({ id: h.entry.heldBy.join(', '), files: h.row?.files ?? h.batch.stored ?? 0 })),
+      o.mode,
+    );
   return {
     done: true,
     purge: result.purge,
@@ -203,8 +215,29 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
     cancelled: result.cancelled,
     held: plan.held,
     certificate,
+    ...(earlier.length ? { certified: earlier } : {}),
     backups,
   };
+}
+
+/**
+ * Certify each finished purge that destroyed data and has no `purge.certificate` event, from what
+ * the ledger recorded of it (its destroyed days and batches, the backups it reached). Written to
+ * the folder of this run's certificate as destruction-<purge>.pdf (the next free name if that file
+ * is there from a run cut off between writing it and recording it). What was kept under a hold then
+ * is not recorded per purge, so these certificates list no holds.
+ */
+async function certifyEarlier(s: Session, o: PurgeInput): Promise<{ purge: string; certificate: string }[]> {
+  const out: { purge: string; certificate: string }[] = [];
+  const dir = o.certificateFile ? path.dirname(o.certificateFile) : (o.certificateDir ?? certificatesFolder(s));
+  for (const p of uncertifiedPurges(s)) {
+    const recs = purgeRecords(s, p.id);
+    if (!recs.length) continue;
+    let file = path.join(dir, `destruction-${p.id}.pdf`);
+    for (let n = 2; fs.existsSync(file); n++) file = path.join(dir, `destruction-${p.id}-${n}.pdf`);
+    out.push({ purge: p.id, certificate: await writeDestructionCertificate(s, p.id, recs, file, [], o.mode) });
+  }
+  return out;
 }
 
 /**
@@ -589,10 +622,14 @@ function certificatesFolder(s: Session): string {
   return path.join(s.home.dir, 'certificates');
 }
 
-/** The certificate's place, when one was named: checked before anything is destroyed. */
+/**
+ * The certificate's place, when one was named: checked before anything is destroyed (never inside
+ * the home, never over a file, and a place this process can write: a file in the way of its folder
+ * or a folder it may not write in refuses the purge, exit 2, nothing destroyed).
+ */
 function certificatePlace(s: Session, o: PurgeInput): void {
-  if (o.certificateFile) checkOutput(s.home.dir, o.certificateFile, { ...CERTIFICATE, kind: 'file' });
-  else if (o.certificateDir) checkOutput(s.home.dir, o.certificateDir, { ...CERTIFICATE, kind: 'dir' });
+  if (o.certificateFile) checkWritable(s.home.dir, o.certificateFile, { ...CERTIFICATE, kind: 'file' });
+  else if (o.certificateDir) checkWritable(s.home.dir, o.certificateDir, { ...CERTIFICATE, kind: 'dir' });
 }
 
 /**
@@ -617,7 +654,7 @@ export async function writeDestructionCertificate(
       // The custodian who ran the purge: the certificate is signed with their own certificate.
       custodian: { title: officeOf(s.operator.role, settings.custodianTitle), name: s.operator.displayName },
       destroyedAt: last,
-      destroyedBy: `${s.operator.displayName} (${s.operator.username})`,
+      destroyedBy: destroyer(s, purge),
       retentionRule: `${settings.retentionDays} days from each image's own date of recordation (policy §8)`,
       method: destructionMethod(records, purgeBackupFacts(s, purge)),
       batches: records.map((r) => ({
@@ -644,6 +681,13 @@ export async function writeDestructionCertificate(
   s.append('purge.certificate', { purge, sha256: sha256Hex(pdf) });
   s.commit();
   return file;
+}
+
+/** Who ran the purge, as recorded (a purge certified by a later run names its own operator). */
+function destroyer(s: Session, purge: string): string {
+  const actor = s.ledger.one<{ actor: string }>('SELECT actor FROM purges WHERE id = ?', [purge])?.actor;
+  const op = actor ? s.findOperator(actor) : undefined;
+  return op ? `${op.displayName} (${op.username})` : `${s.operator.displayName} (${s.operator.username})`;
 }
 
 /**

@@ -134,9 +134,19 @@ function renderPlan(ctx: CliContext, plan: PurgePlanView): void {
   }
   renderHeld(ctx, plan.held);
   if (!nothing) ctx.stdout.write('Run `custody purge --yes` to destroy it.\n');
+  if (plan.uncertified.length)
+    ctx.stdout.write(
+      `Destroyed with no certificate of destruction: purge ${plan.uncertified.join(', ')}; \`custody purge --yes\` writes it from the recorded facts.\n`,
+    );
+}
+
+function renderCertified(ctx: CliContext, out: PurgeOutcome): void {
+  for (const c of out.certified ?? [])
+    ctx.stdout.write(`Certificate of destruction of the earlier purge ${c.purge}: ${c.certificate}\n`);
 }
 
 function renderPurge(ctx: CliContext, out: PurgeOutcome): void {
+  renderCertified(ctx, out);
   if (out.purge === null) {
     ctx.stdout.write('Nothing is due for destruction.\n');
     renderHeld(ctx, out.held);
