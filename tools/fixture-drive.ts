@@ -65,7 +65,7 @@ export interface FixtureDriveOptions {
 }
 
 /** Flags a correct import reports for a file; judgeCaptureTime's plus the file-level ones. */
-export type FixtureFlag = CaptureTimeFlag | 'not-media' | 'empty' | 'truncated';
+export type FixtureFlag = CaptureTimeFlag | 'not-media' | 'empty' | 'truncated' | 'os-name';
 
 export interface FixtureFile {
   /** `/`-separated, as `walkDrive` reports it. */
@@ -360,7 +360,8 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
         expectedFlags: [],
         captureTime: isoInZone(later(10), 'UTC').replace('.000', '').replace('Z', '+00:00'),
       });
-      // OS litter that walkDrive skips.
+      // OS litter: walked like any other file (an OS's name or folder is flagged, never skipped on
+      // its name), and none of it is an image.
       const litter: Array<[string, Buffer]> = [
         ['.DS_Store', Buffer.from([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31])],
         ['DCIM/100CAM/._IMG_0001.JPG', Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0])],
@@ -370,13 +371,7 @@ export async function makeFixtureDrive(dir: string, opts: FixtureDriveOptions): 
         ],
         ['.Trashes/501/IMG_0000.JPG', Buffer.from('deleted')],
       ];
-      for (const [rel, data] of litter) {
-        const abs = path.join(dir, ...rel.split('/'));
-        await fsp.mkdir(path.dirname(abs), { recursive: true });
-        await fsp.writeFile(abs, data);
-        await fsp.utimes(abs, mid, mid);
-        ignored.push(rel);
-      }
+      for (const [rel, data] of litter) await write(rel, data, mid, { kind: null, expectedFlags: ['os-name', 'not-media'] });
     }
 
     if (opts.driveId) {

@@ -112,6 +112,8 @@ function flagWords(f: string): string {
         empty: 'empty file (skipped)',
         changed: 'the file changed between the scan and the end of its read; the size recorded is the size hashed',
         'name-escaped': 'the name is not valid UTF-8; recorded with \\xHH escapes for its raw bytes',
+        'os-name':
+          "named like an operating system's file or inside such a folder (lost+found, .Trashes, ._x, Thumbs.db); judged by its own bytes",
       } as Record<string, string>
     )[f] ?? f
   );
@@ -503,7 +505,7 @@ async function importOne(s: Session, c: OneContext): Promise<FileRecord> {
     size: e.size,
     mtime: e.mtime.toISOString(),
     outcome: 'skipped',
-    flags: isEscapedName(e.relPath) ? ['name-escaped'] : [],
+    flags: [...(isEscapedName(e.relPath) ? ['name-escaped'] : []), ...(e.system ? ['os-name'] : [])],
   };
   if (e.size === 0) return { ...base, flags: [...base.flags, 'empty'] };
   const tmp = path.join(bf.storeDir, `.${process.pid}-${c.seq}.tmp`);

@@ -1,8 +1,10 @@
 /**
- * Walk a camera drive: every regular file under the root, in a deterministic order, without
- * the drive id file, the folders operating systems add, or anything outside the root; and every
- * other entry met accounted for with a reason, so that a drive later recorded over leaves a
- * trace of all that was on it (policy §8).
+ * Walk a camera drive: every regular file under the root, in a deterministic order, without the
+ * drive id file or anything outside the root; and every other entry met accounted for with a
+ * reason, so that a drive later recorded over leaves a trace of all that was on it (policy §8).
+ * Names an operating system uses (`lost+found`, `.Trashes`, `._x`, `Thumbs.db`) are walked like
+ * any other and marked `system`: fsck puts recovered camera files in lost+found, a laptop's delete
+ * moves them to .Trashes, so only the file's own bytes say whether it is camera media.
  *
  * A drive is untrusted input (policy §9): names may hold spaces, unicode, newlines or bytes that
  * are not UTF-8, folders may be deep or unreadable, links may point anywhere. Nothing here throws
@@ -27,6 +29,8 @@ export interface WalkEntry {
   /** Device and inode seen by the walk: the import opens the file and checks it is still this one. */
   dev: number;
   ino: number;
+  /** Named like a file an operating system adds, or inside such a folder (`isSystemName`): flagged, never skipped. */
+  system?: true;
 }
 
 export type WalkProblemKind =
@@ -53,12 +57,10 @@ export interface WalkProblem {
   target?: string;
 }
 
-/** Entries that are not files to import and not problems: the folders and the names the OS adds. */
+/** Entries that are not files to import and not problems: the folders and custody's id file. */
 export type WalkNoteKind =
-  /** A folder, entered. */
+  /** A folder, entered (an operating system's folder too: its files are walked like any other). */
   | 'folder'
-  /** A file or folder an operating system adds (`.Trashes`, `Thumbs.db`, `._x`): not camera media. */
-  | 'system'
   /** custody's own drive id file (or a temporary file of it) at the root. */
   | 'drive-id';
 
@@ -86,8 +88,6 @@ export interface WalkOptions {
    * a path too long for the OS comes back as an unreadable entry (a failure), never a silent gap.
    */
   maxDepth?: number;
-  /** Also skip the names the OS adds (see `isSystemName`). @default true */
-  skipSystem?: boolean;
   /** @internal for tests */
   fs?: WalkFs;
 }
@@ -109,7 +109,7 @@ export const SYSTEM_FOLDERS: readonly string[] = [
 const SYSTEM_FOLDER_SET = new Set(SYSTEM_FOLDERS.map((s) => s.toLowerCase()));
 const SYSTEM_FILES = new Set(['.ds_store', 'thumbs.db', 'desktop.ini', '.metadata_never_index']);
 
-/** True for a name the tool never imports: OS folders, `.DS_Store`, AppleDouble `._x` files. */
+/** True for a name an operating system uses: OS folders, `.DS_Store`, AppleDouble `._x` files (marked, not skipped). */
 export function isSystemName(name: string, isDir: boolean): boolean {
   const lower = name.toLowerCase();
   if (isDir) return SYSTEM_FOLDER_SET.has(lower);
@@ -152,7 +152,6 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
   const notes: WalkNote[] = [];
   const fs: WalkFs = opts.fs ?? (fsp as unknown as WalkFs);
   const maxDepth = opts.maxDepth ?? Number.POSITIVE_INFINITY;
-  const skipSystem = opts.skipSystem ?? true;
   const absRoot = path.resolve(root);
   const rootBytes = Buffer.from(absRoot);
   const rootInfo: DriveWalk['root'] = { path: absRoot };
@@ -190,14 +189,14 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
     rootInfo.dev = rootStat.dev;
     rootInfo.ino = rootStat.ino;
     // A stack of folder listings instead of recursion: 12 or 700 levels cost the same.
-    type Frame = { rel: Buffer; names: Buffer[]; i: number; depth: number };
-    const open = async (rel: Buffer, depth: number): Promise<Frame | undefined> => {
+    type Frame = { rel: Buffer; names: Buffer[]; i: number; depth: number; system: boolean };
+    const open = async (rel: Buffer, depth: number, system = false): Promise<Frame | undefined> => {
       try {
         const names = await fs.readdir(rel.length ? Buffer.concat([rootBytes, SEP, rel]) : rootBytes, {
           encoding: 'buffer',
         });
         names.sort(Buffer.compare);
-        return { rel, names, i: 0, depth };
+        return { rel, names, i: 0, depth, system };
       } catch (e) {
         report({ kind: 'unreadable-folder', relPath: nameFromBytes(rel), ...errInfo(e) });
         return undefined;
@@ -243,10 +242,6 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
         continue;
       }
       if (st.isDirectory()) {
-        if (skipSystem && isSystemName(name, true)) {
-          notes.push({ kind: 'system', relPath: rel, message: "an operating system's folder; not camera media" });
-          continue;
-        }
         if (st.dev !== rootStat.dev) {
           report({
             kind: 'other-filesystem',
@@ -259,9 +254,14 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
           report({ kind: 'too-deep', relPath: rel, message: `deeper than ${maxDepth} folders; not entered` });
           continue;
         }
-        const child = await open(relBytes, frame.depth + 1);
+        const system = frame.system || isSystemName(name, true);
+        const child = await open(relBytes, frame.depth + 1, system);
         if (child) {
-          notes.push({ kind: 'folder', relPath: rel, message: `a folder of ${child.names.length} entries` });
+          notes.push({
+            kind: 'folder',
+            relPath: rel,
+            message: `a folder of ${child.names.length} entries${system && !frame.system ? " (an operating system's folder: its files are read like any other)" : ''}`,
+          });
           stack.push(child);
         }
         continue;
@@ -270,11 +270,16 @@ export function walkDrive(root: string, opts: WalkOptions = {}): DriveWalk {
         report({ kind: 'special-file', relPath: rel, message: `${specialKind(st)}; not read` });
         continue;
       }
-      if (skipSystem && isSystemName(name, false)) {
-        notes.push({ kind: 'system', relPath: rel, message: 'a file an operating system adds; not camera media' });
-        continue;
-      }
-      yield { relPath: rel, absPath: abs, size: st.size, mtime: st.mtime, dev: st.dev, ino: st.ino };
+      const system = frame.system || isSystemName(name, false);
+      yield {
+        relPath: rel,
+        absPath: abs,
+        size: st.size,
+        mtime: st.mtime,
+        dev: st.dev,
+        ino: st.ino,
+        ...(system ? { system: true as const } : {}),
+      };
     }
   }
 

@@ -250,7 +250,7 @@ async function unrecordedOnDrive(s: Session, plan: DriveReleasePlan, root: strin
   }
   const out: string[] = [];
   // Every entry, the folders operating systems add included: what the receipt does not list does not go.
-  const walk = walkDrive(root, { skipSystem: false });
+  const walk = walkDrive(root);
   for await (const f of walk) {
     const size = sizes.get(f.relPath);
     if (size === undefined) out.push(`${f.relPath}: not recorded at import (added since?)`);

@@ -51,10 +51,10 @@ describe('walkDrive', () => {
   symlinkSync(path.join(tmp, 'outside.jpg'), path.join(root, 'link.jpg'));
   symlinkSync(path.join(tmp, 'outside-dir'), path.join(root, 'linkdir'));
 
-  it('yields regular files in a sorted, repeatable order, skipping system names and the id file', async () => {
+  it('yields regular files in a sorted, repeatable order, the OS names marked (never skipped), without the id file', async () => {
     const w = walkDrive(root);
     const files = await collect(w);
-    expect(files.map((f) => f.relPath)).toEqual([
+    expect(files.filter((f) => !f.system).map((f) => f.relPath)).toEqual([
       'DCIM/100CAM/IMG_0001.JPG',
       'DCIM/100CAM/IMG_0002.JPG',
       'DCIM/101CAM/new\nline.jpg',
@@ -63,7 +63,20 @@ describe('walkDrive', () => {
       `${deep}/deep.jpg`,
       `sub/${DRIVE_ID_FILE}`,
     ]);
-    const first = files[0]!;
+    // A file an OS names, or one inside an OS's folder, is walked like any other: only its bytes
+    // say whether it is camera media (fsck's lost+found, a laptop's .Trashes).
+    expect(files.filter((f) => f.system).map((f) => f.relPath)).toEqual([
+      '$RECYCLE.BIN/S-1-5-21/$I123.jpg',
+      '.Spotlight-V100/Store-V2/x',
+      '.TemporaryItems/folders.501/x',
+      '.Trashes/501/old.jpg',
+      '.fseventsd/fseventsd-uuid',
+      'DCIM/100CAM/.DS_Store',
+      'DCIM/100CAM/._IMG_0001.JPG',
+      'System Volume Information/IndexerVolumeGuid',
+      'lost+found/#123',
+    ]);
+    const first = files.find((f) => !f.system)!;
     expect(first.absPath).toBe(path.join(root, 'DCIM/100CAM/IMG_0001.JPG'));
     expect(first.size).toBe(3);
     expect(first.mtime).toBeInstanceOf(Date);
@@ -72,13 +85,14 @@ describe('walkDrive', () => {
       ['symlink', 'link.jpg', path.join(tmp, 'outside.jpg')],
       ['symlink', 'linkdir', path.join(tmp, 'outside-dir')],
     ]);
-    // Everything else met is accounted for: the folders entered, the OS's names, the id file.
+    // Everything else met is accounted for: the folders entered (an OS's too), the id file.
     const notes = new Map(w.notes.map((n) => [n.relPath, n.kind]));
     expect(notes.get('DCIM/100CAM')).toBe('folder');
     expect(notes.get(deep)).toBe('folder');
-    expect(notes.get('DCIM/100CAM/.DS_Store')).toBe('system');
-    expect(notes.get('DCIM/100CAM/._IMG_0001.JPG')).toBe('system');
-    expect(notes.get('$RECYCLE.BIN')).toBe('system');
+    expect(notes.get('$RECYCLE.BIN')).toBe('folder');
+    expect(w.notes.find((n) => n.relPath === 'lost+found')?.message).toMatch(
+      /operating system's folder: its files are read/,
+    );
     expect(notes.get(DRIVE_ID_FILE)).toBe('drive-id');
     expect(notes.get(`${DRIVE_ID_FILE}.123-abcd.tmp`)).toBe('drive-id');
     expect(files.some((f) => f.relPath.includes('outside') || f.relPath.startsWith('link'))).toBe(false);
@@ -125,8 +139,8 @@ describe('walkDrive', () => {
     symlinkSync(root, via);
     const w = walkDrive(via);
     const files = await collect(w);
-    expect(files.length).toBe(7);
-    expect(files[0]!.absPath).toBe(path.join(via, 'DCIM/100CAM/IMG_0001.JPG'));
+    expect(files.length).toBe(16);
+    expect(files.find((f) => !f.system)!.absPath).toBe(path.join(via, 'DCIM/100CAM/IMG_0001.JPG'));
     const f = walkDrive(path.join(root, 'DCIM/100CAM/IMG_0001.JPG'));
     expect(await collect(f)).toEqual([]);
     expect(f.problems).toEqual([expect.objectContaining({ kind: 'unreadable-folder', code: 'ENOTDIR' })]);
