@@ -191,3 +191,21 @@ export function checkWritable(homeDir: string, p: string, t: OutputTarget): stri
     at = up;
   }
 }
+
+/**
+ * A drive to read (`import`, `swap`, `drive enrol --source`) is never the home, a folder inside it
+ * or a folder holding it, by real paths: the home's own files are not camera media, and enrolling
+ * it would write a drive id file into the home (exit 2, nothing read or written). Returns it absolute.
+ */
+export function checkSourceOutsideHome(homeDir: string, source: string): string {
+  const target = path.resolve(source);
+  const real = realPathOf(target);
+  const home = realPathOf(homeDir);
+  if (within(real, home) || within(home, real))
+    throw new CustodyError(
+      'usage',
+      `${target}${real !== target ? ` (really ${real})` : ''} ${real === home ? 'is' : within(real, home) ? 'is inside' : 'holds'} the home ${home}, not a camera drive; nothing was read or written.`,
+      'Give --source the folder where the camera drive is mounted.',
+    );
+  return target;
+}

@@ -25,6 +25,7 @@ import {
 } from '../ledger/drives.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../ledger/batches.js';
 import { holdsForDrive } from '../ledger/holds.js';
+import { checkSourceOutsideHome } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
 import { lastImportOf, type SwapBatchRow } from '../ledger/swaps.js';
 import type { VolumeInfo } from '../media/drives.js';
@@ -56,6 +57,7 @@ export async function enrolDrive(s: Session, o: EnrolInput): Promise<EnrolledDri
   const { DRIVE_ID_FILE, markDrive, readDriveIdFile, readVolumeInfo } = await import('../media/drives.js');
   let vol: VolumeInfo = {};
   if (o.source) {
+    checkSourceOutsideHome(s.home.dir, o.source);
     const existing = await readDriveIdFile(o.source);
     if (existing.info) {
       const known = driveExists(s, existing.info.driveId);

@@ -6,6 +6,7 @@
 import { CustodyError } from '../core/errors.js';
 import { type DriveRow, drivesBySerial, getDrive } from '../ledger/drives.js';
 import type { Session } from '../ledger/session.js';
+import { checkSourceOutsideHome } from '../ledger/outputs.js';
 import type { ImportProgress, ImportSummary } from '../media/import.js';
 import { enrolDrive } from './drives.js';
 
@@ -34,6 +35,7 @@ export type Recognised = { drive: DriveRow } | { drive?: undefined; source: stri
 
 /** Recognise the drive at `source`: its id file, else its volume serial. */
 export async function recogniseDrive(s: Session, source: string): Promise<Recognised> {
+  checkSourceOutsideHome(s.home.dir, source);
   const { readDriveIdFile, readVolumeInfo } = await import('../media/drives.js');
   const id = await readDriveIdFile(source);
   if (id.info) {
@@ -89,6 +91,7 @@ export function checkVerify(verify: string | undefined): void {
 export async function importMedia(s: Session, o: ImportInput): Promise<ImportSummary> {
   const { importDrive } = await import('../media/import.js');
   const { endExiftool } = await import('../media/exif.js');
+  checkSourceOutsideHome(s.home.dir, o.source);
   try {
     return await importDrive(s, {
       source: o.source,
