@@ -3,10 +3,15 @@
  * (the record key, the evidence key if their role reads it, their own signing key) are sealed by a
  * key derived from their password; disabling one or changing a password rotates the keys.
  */
+import { X509Certificate } from 'node:crypto';
 import { CustodyError } from '../core/errors.js';
 import { isRole, ROLES, type Role } from '../core/roles.js';
 import { type OperatorKeys, roleReadsEvidence, validatePassword, validateUsername } from '../ledger/home.js';
-import { roleSignsDocuments } from '../ledger/document-signers.js';
+import {
+  currentDocumentCertificate,
+  recordedDocumentCertificates,
+  roleSignsDocuments,
+} from '../ledger/document-signers.js';
 import { newSigningKey } from '../ledger/signing.js';
 import { newDocumentKey } from './document-signer.js';
 import { requireSignedState } from '../ledger/verify.js';
@@ -25,6 +30,28 @@ export function operatorShow(s: Session, username: string): Operator {
   const op = s.findOperator(username);
   if (!op) throw new CustodyError('notFound', `No operator ${username}.`, 'See `custody operator list`.');
   return op;
+}
+
+/** The PDF signing certificate the ledger records as an operator's (custodians and designees): how to recognise it. */
+export interface OperatorCertificate {
+  /** SHA-256 of the certificate, as pdfsig and `openssl x509 -fingerprint -sha256` print it. */
+  fingerprint256: string;
+  subject: string;
+  notAfter: string;
+  /** The event that recorded it. */
+  recordedAt: number;
+}
+
+export function operatorCertificate(s: Session, username: string): OperatorCertificate | null {
+  const c = currentDocumentCertificate(recordedDocumentCertificates(s.ledger), username);
+  if (!c) return null;
+  const x = new X509Certificate(c.certPem);
+  return {
+    fingerprint256: x.fingerprint256.toLowerCase(),
+    subject: x.subject.split('\n').join(', '),
+    notAfter: new Date(x.validTo).toISOString(),
+    recordedAt: c.seq,
+  };
 }
 
 export type OperatorListEntry = ReturnType<typeof operatorRowJson>;

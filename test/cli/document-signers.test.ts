@@ -283,6 +283,12 @@ describe('documents signed by the operator who issued them', () => {
     const h3 = await health(passwordFileFor(t, 'rlee', 'designee password 3'), 'h3.pdf');
     expect(signerName(h3)).toBe('Robin Lee');
     expect(fp(h3)).not.toBe(fp(h1));
+    // `operator show` names the certificate the ledger records, as pdfsig shows it on the report.
+    const shown = JSON.parse((await ok(['operator', 'show', 'rlee', '--json'], t.env)).stdout) as {
+      documentCertificate: { fingerprint256: string; subject: string };
+    };
+    expect(shown.documentCertificate.fingerprint256).toBe(fp(h3));
+    expect(shown.documentCertificate.subject).toMatch(/^CN=Robin Lee, O=City of Example/);
     await ok(['verify', '--receipts', kept], t.env);
 
     // Raw: the key of the slot from before the reset signs a report printing a head after it.

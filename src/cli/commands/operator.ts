@@ -7,6 +7,7 @@ import {
   operatorDisable,
   operatorList,
   operatorPasswd,
+  operatorCertificate,
   operatorShow,
   operatorToDisable,
   operatorTrain,
@@ -174,7 +175,8 @@ function registerShow(op: Command, ctx: CliContext, globals: Globals): void {
       const g = globals();
       await withSession(ctx, g, 'operator show', 'log.read', (s) => {
         const t = operatorShow(s, username);
-        if (g.json) return printJson(ctx, t);
+        const cert = operatorCertificate(s, username);
+        if (g.json) return printJson(ctx, { ...t, documentCertificate: cert });
         ctx.stdout.write(
           details([
             ['username', t.username],
@@ -185,6 +187,10 @@ function registerShow(op: Command, ctx: CliContext, globals: Globals): void {
             [
               'training',
               t.training ? `${t.training.course}, ${t.training.date}, by ${t.training.trainer}` : 'NOT TRAINED',
+            ],
+            [
+              'signs documents with',
+              cert ? `${cert.subject}; SHA-256 ${cert.fingerprint256} (recorded at #${cert.recordedAt})` : '—',
             ],
           ]),
         );
