@@ -3,6 +3,7 @@
  * described in docs/ARCHITECTURE.md. Files that hold confidential data are encrypted; the rest
  * (home.json, keyring.json, checkpoints.jsonl, signing/cert.pem) hold no camera, plate or name.
  */
+import { writeAnchor } from './anchor.js';
 import { randomBytes, randomUUID, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -1026,6 +1027,8 @@ export async function createHome(o: InitOptions): Promise<{ home: Home; ledger: 
     ledger.append('operator.trained', actor, at, { username: actor, ...o.custodian.training }, sign);
     ledger.save(home.ledgerFile, home.ledgerKey(keys.record));
     home.writeCheckpoint(ledger, sign, at);
+    // The custodian's key anchored under the evidence key (src/ledger/anchor.ts).
+    writeAnchor(home, ledger, keys.evidence!);
     return { home, ledger, keys };
   } catch (e) {
     // Leave nothing half-made behind.

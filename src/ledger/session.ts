@@ -17,6 +17,7 @@ import { parseSettings, type Settings } from '../core/settings.js';
 import { isoInZone, type Clock } from '../core/time.js';
 import { moveDocumentsToRecord } from './documents.js';
 import { settleRekeys } from './batches.js';
+import { anchorAtLogIn } from './anchor.js';
 import { appendLineDurable, removeLeftoverTemps, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
 import {
   HOME_VERSION,
@@ -645,6 +646,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     );
     // Kept documents sealed with the evidence key by an older custody join the record (every role).
     moveDocumentsToRecord(home, keys);
+    // A home made before the genesis anchor gets it from the custodian whose key signed its first event.
+    anchorAtLogIn(home, ledger, keys);
     if (failures.length > 0) await takeFailuresIn(session);
     return session;
   } catch (e) {

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
+import { writeAnchor } from '../ledger/anchor.js';
 import { randomKey, subkey } from '../ledger/crypto.js';
 import { HOME_VERSION, Home, type OperatorKeys } from '../ledger/home.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -92,6 +93,8 @@ export async function upgradeHome(o: {
     home.writeKeyring({ version: 2, operators: {} });
     await home.setOperatorKeys(username, keys, password);
     s.commit();
+    // The custodian's new key anchored under the evidence key (a crash before: the next log-in writes it).
+    writeAnchor(home, s.ledger, master);
     return finish(home, s.ledger, { from, needNewPassword: others });
   } finally {
     ledger?.close();

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
+import { checkAnchor } from '../ledger/anchor.js';
 import { Home, type OperatorKeys } from '../ledger/home.js';
 import { recordedDocumentCertificates } from '../ledger/document-signers.js';
 import { GENERATIONS, type Ledger } from '../ledger/ledger.js';
@@ -29,6 +30,8 @@ export interface VerifyOptions {
 export interface FullVerifyReport extends VerifyReport {
   /** The heads shown from outside the home (witnesses, then documents), each checked. */
   heads: HeadCheck[];
+  /** The ledger's first signed event against the genesis anchor (src/ledger/anchor.ts); 'unchecked' without the evidence key. */
+  anchor: { status: 'ok' | 'unchecked' | 'problem'; seq?: number; type?: string; note?: string };
 }
 
 /**
@@ -47,14 +50,23 @@ export async function verify(s: Session, o: VerifyOptions = {}): Promise<FullVer
     : { problems: [], warnings: [] };
   // Document certificates recorded by someone who may not (src/ledger/document-signers.ts).
   const certs = recordedDocumentCertificates(s.ledger).refused.map((p) => `${p}.`);
+  // The ledger's first signed event against the genesis anchor (src/ledger/anchor.ts).
+  const a = checkAnchor(s.home, s.ledger, s.keys.evidence);
+  const anchor =
+    a.status === 'ok'
+      ? { status: a.status, seq: a.anchor.seq, type: a.anchor.type }
+      : a.status === 'unchecked'
+        ? { status: a.status, note: a.note }
+        : { status: a.status };
   const problems = [
     ...heads.flatMap((h) => (h.problem ? [h.problem] : [])),
+    ...(a.status === 'problem' ? [a.problem] : []),
     ...r.problems,
     ...certs,
     ...merged.problems,
   ];
   const warnings = [...r.warnings, ...merged.warnings, ...heads.flatMap((h) => (h.warning ? [h.warning] : []))];
-  return { ...r, ok: problems.length === 0, problems, warnings, heads };
+  return { ...r, ok: problems.length === 0, problems, warnings, heads, anchor };
 }
 
 /**

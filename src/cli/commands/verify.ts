@@ -14,6 +14,9 @@ function printReport(ctx: CliContext, g: GlobalOptions, r: FullVerifyReport): vo
     ctx.stdout.write(
       `Heads from outside the home: ${r.heads.filter((h) => h.ok && !h.warning).length} of ${r.heads.length} extended by this ledger\n`,
     );
+  if (r.anchor.status === 'ok')
+    ctx.stdout.write(`Genesis anchor: event #${r.anchor.seq} (${r.anchor.type}) matches anchor.enc\n`);
+  else if (r.anchor.status === 'unchecked') ctx.stdout.write(`Genesis anchor: not checked. ${r.anchor.note}\n`);
   for (const w of r.warnings) ctx.stdout.write(`${paint(c, 'yellow', 'warning:')} ${w}\n`);
   for (const p of r.problems) ctx.stdout.write(`${paint(c, 'red', 'PROBLEM:')} ${p}\n`);
   ctx.stdout.write(r.ok ? `${paint(c, 'green', 'OK')}: the ledger is intact.\n` : '');
