@@ -94,6 +94,17 @@ export interface PurgePlanView {
 
 const iso = (s: string | null, tz: string): string | null => (s ? isoInZone(new Date(Date.parse(s)), tz) : null);
 
+/**
+ * The plan `custody purge` shows without --yes: like the purge itself, only once the holds and
+ * retention records it reads are what the signed events give (exit 8, nothing changed), so a plan
+ * never lists held data as due because someone holding the record key deleted a hold row. The
+ * check replays the whole ledger (npm run bench:signed-state): a plan costs what a purge's check does.
+ */
+export async function checkedPurgePlan(s: Session): Promise<PurgePlanView> {
+  await requireSignedState(s, 'holds and retention records');
+  return purgePlan(s);
+}
+
 /** What a purge would do now (nothing is changed). */
 export async function purgePlan(s: Session): Promise<PurgePlanView> {
   const tz = s.settings.timeZone;

@@ -187,10 +187,13 @@ describe('purge reads the signed hold events', () => {
       'DELETE FROM hold_items',
       'DELETE FROM holds',
     ]);
-    // The forged table would have it destroyed…
-    const forged = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[] };
-    expect(forged.due.length).toBeGreaterThan(0);
-    // …but purge checks the tables against the signed events first.
+    // The forged table would have it destroyed, but purge checks the tables against the signed
+    // events first: its plan too (it would list the held data as due).
+    const refused =
+      /^custody: The ledger's holds and retention records do not match its signed events; run `custody verify`\.$/m;
+    const planned = await run(['purge', '--json'], { env: t.env, clock });
+    expect(planned.code, planned.stderr).toBe(8);
+    expect(planned.stderr).toMatch(refused);
     const before = snapshot(t.home);
     const r = await run(['purge', '--yes', '--no-certificate'], { env: t.env, clock });
     expect(r.code, r.stderr).toBe(8);
@@ -216,8 +219,9 @@ describe('purge reads the signed hold events', () => {
     ledger.save(ledgerFile, home.ledgerKey(aud.record));
     home.writeCheckpoint(ledger, aud.signing, at);
     ledger.close();
-    const forged2 = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[] };
-    expect(forged2.due.length).toBeGreaterThan(0);
+    const planned2 = await run(['purge', '--json'], { env: t.env, clock });
+    expect(planned2.code).toBe(8);
+    expect(planned2.stderr).toMatch(/by audit1: the signed events do not give audit1 the right to record it/);
     const before2 = snapshot(t.home);
     const r2 = await run(['purge', '--yes', '--no-certificate'], { env: t.env, clock });
     expect(r2.code, r2.stderr).toBe(8);

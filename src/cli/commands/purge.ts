@@ -10,7 +10,7 @@ import {
   nothingToPurge,
   purge,
   type PurgeOutcome,
-  purgePlan,
+  checkedPurgePlan,
   type PurgePlanView,
 } from '../../operations/purge.js';
 import type { OutputMode } from '../../ledger/fsutil.js';
@@ -85,7 +85,7 @@ export function registerPurge(program: Command, ctx: CliContext, globals: () => 
       const g = globals();
       await withSession(ctx, g, 'purge', 'purge', async (s) => {
         if (!o.yes) {
-          const plan = await purgePlan(s);
+          const plan = await checkedPurgePlan(s);
           if (g.json) return printJson(ctx, { done: false, ...plan });
           return renderPlan(ctx, plan);
         }
