@@ -189,7 +189,7 @@ describe('breach', () => {
       '(555) 010-0199',
       'alpr@example.gov',
       'Administrative Services Director',
-      'remain posted until at least December 31, 2026',
+      'This notice is to be posted from December 1, 2026 until at least December 31, 2026.',
     ]) {
       expect(text, s).toContain(s);
     }
