@@ -52,9 +52,10 @@ const MODELS_VERSION: string = (
  * records the new engine with each reading. 1: issue 17's first PP-OCR pipeline; 2: ends
  * trimmed by ink height, wider readings that add full-height characters, O/0 by place;
  * 3: letter-digit-letter serials (AB1C2D) among the common layouts; 4: a slanted serial row
- * read level, cut along the detector's region; 5: lines widened 1.5 times for recognition.
+ * read level, cut along the detector's region; 5: lines widened 1.5 times for recognition;
+ * 6: in a frame, an unclear serial row read again at 1.2 and 1.8 times.
  */
-export const PIPELINE_VERSION = 5;
+export const PIPELINE_VERSION = 6;
 
 export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 
