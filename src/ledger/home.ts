@@ -630,6 +630,48 @@ export class Home {
     appendLineDurable(this.checkpointsFile, JSON.stringify(cp));
   }
 
+  /** A checkpoint signed for a save in progress (see `stageCheckpoint`). */
+  get stagedCheckpointFile(): string {
+    return this.file('checkpoint.staged.json');
+  }
+
+  /**
+   * Before a save: the signed checkpoint of the head about to be saved, durably beside the ledger,
+   * so that a save killed after the ledger is in place but before checkpoints.jsonl has the line
+   * leaves the signed line for the next log-in to append (`settleStagedCheckpoint`) instead of events
+   * with no checkpoint, which verify rightly takes for a trimmed file.
+   */
+  stageCheckpoint(cp: Checkpoint): void {
+    writeFileAtomic(this.stagedCheckpointFile, JSON.stringify(cp));
+  }
+
+  clearStagedCheckpoint(): void {
+    fs.rmSync(this.stagedCheckpointFile, { force: true });
+  }
+
+  /**
+   * At log-in, under the write lock: a checkpoint a killed save staged is appended when the ledger's
+   * head is the head it signs and it follows the last line of checkpoints.jsonl (the save finished,
+   * the append did not); otherwise (the save never finished, or the line is there) it is dropped.
+   * Nothing is signed here: the line is the committer's own, signed before their save.
+   */
+  settleStagedCheckpoint(ledger: Ledger): 'appended' | 'dropped' | undefined {
+    let cp: Checkpoint;
+    try {
+      cp = JSON.parse(fs.readFileSync(this.stagedCheckpointFile, 'utf8')) as Checkpoint;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      this.clearStagedCheckpoint(); // a staged file cut short: its save never began
+      return 'dropped';
+    }
+    const last = lastLine(this.checkpointsFile);
+    const follows = cp.prev === (last === undefined ? null : sha256Hex(last));
+    const saved = cp.home === this.json.homeId && cp.seq === ledger.head.seq && cp.hash === ledger.head.hash;
+    if (saved && follows) this.appendCheckpoint(cp);
+    this.clearStagedCheckpoint();
+    return saved && follows ? 'appended' : 'dropped';
+  }
+
   /** Sign the chain head and append it. */
   writeCheckpoint(ledger: Ledger, key: SigningKey, at: string): Checkpoint {
     const cp = this.signCheckpoint(ledger, key, at);

@@ -416,13 +416,22 @@ export class Session {
     this.underLock(() => {
       this.catchUp();
       const checkpoint = this.home.signCheckpoint(this.ledger, this.keys.signing, this.now(), this.keys.recordEpoch);
-      this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
+      // Staged first: a kill between the save and the append is settled at the next log-in.
+      this.home.stageCheckpoint(checkpoint);
+      try {
+        this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
+      } catch (e) {
+        this.home.clearStagedCheckpoint();
+        throw e;
+      }
       try {
         this.home.appendCheckpoint(checkpoint);
       } catch (e) {
         undoAtomicWrite(this.home.ledgerFile, GENERATIONS);
+        this.home.clearStagedCheckpoint();
         throw e;
       }
+      this.home.clearStagedCheckpoint();
       this.pending = [];
       this.base = this.ledger.head;
       this.viewSeq = this.base.seq;
@@ -599,6 +608,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     opened = await home.openLedger(username, password, unlocked);
     // An upgrade interrupted after home.json was written: its last step.
     if (opened && fs.existsSync(home.legacyKeyringFile)) home.finishUpgrade();
+    // A save killed between the ledger and its checkpoint line: the line the committer signed.
+    if (opened) home.settleStagedCheckpoint(opened.ledger);
     checkpointsSeen = fileSize(home.checkpointsFile);
     // A save interrupted (killed, power cut) leaves its temporary file; one of a running process is live.
     removeLeftoverTemps([

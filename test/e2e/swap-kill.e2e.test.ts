@@ -195,7 +195,8 @@ async function checkExact(t: TestHome): Promise<void> {
   } finally {
     s.close();
   }
-  expect((await spawnBin(['verify'], { env: t.env })).code).toBe(0);
+  const verified = await spawnBin(['verify'], { env: t.env });
+  expect(verified.code, `verify: ${verified.stdout}${verified.stderr}`).toBe(0);
 }
 
 /** Where the killed run stopped, as the ledger says (for the report printed at the end). */
