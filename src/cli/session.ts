@@ -6,6 +6,7 @@ import { resolveHomeDir } from '../ledger/home.js';
 import { openSession, type Session } from '../ledger/session.js';
 import { ensureDocumentKey } from '../operations/document-signer.js';
 import { loginNotices } from '../operations/notices.js';
+import { settleStagedBackup } from '../operations/backup.js';
 import { settlePendingReleases } from '../operations/release.js';
 import { offerPurge } from './commands/purge.js';
 import type { CliContext, GlobalOptions } from './context.js';
@@ -109,6 +110,11 @@ export async function withSession<T>(
       `Due: a release left in flight could not be settled now (${e instanceof Error ? e.message : String(e)}); the next log-in tries again.`,
     ]);
     for (const line of settled) ctx.stderr.write(`custody: ${line}\n`);
+    // A backup whose run stopped between its manifest and its record.
+    const backups = await settleStagedBackup(s).catch((e: unknown) => [
+      `Due: a backup left unrecorded could not be settled now (${e instanceof Error ? e.message : String(e)}); the next log-in tries again.`,
+    ]);
+    for (const line of backups) ctx.stderr.write(`custody: ${line}\n`);
     if (permission) s.require(permission);
     printNotices(ctx, s);
     await offerPurge(ctx, g, s, command);

@@ -104,10 +104,16 @@ export function manifestSignatureValid(m: BackupManifest): boolean {
 }
 
 /** Write the manifest last and atomically: until the rename, the previous one is the backup. */
+/** The manifest's bytes as written, and their SHA-256 (what `backup.completed` records). */
+export function manifestBytes(m: BackupManifest): { text: Buffer; sha256: string } {
+  const text = Buffer.from(`${JSON.stringify(m, null, 1)}\n`);
+  return { text, sha256: createHash('sha256').update(text).digest('hex') };
+}
+
 export function writeManifest(dir: string, m: BackupManifest): string {
-  const text = `${JSON.stringify(m, null, 1)}\n`;
-  writeDurable(manifestFile(dir), Buffer.from(text));
-  return createHash('sha256').update(text).digest('hex');
+  const { text, sha256 } = manifestBytes(m);
+  writeDurable(manifestFile(dir), text);
+  return sha256;
 }
 
 /**

@@ -51,7 +51,10 @@ import {
   backupArchiveAccess,
   writeDurable,
   writeManifest,
+  manifestBytes,
+  type BackupEventData,
 } from '../ledger/backup.js';
+import { openBlob, sealBlob, subkey } from '../ledger/crypto.js';
 import { fsyncDir, sha256OfFile, writeFileAtomic } from '../ledger/fsutil.js';
 import {
   type HomeJson,
@@ -173,6 +176,7 @@ async function backupNow(s: Session, o: BackupInput): Promise<BackupOutcome> {
       ...(o.purge ? { purge: o.purge } : {}),
     });
     s.commit();
+    clearStagedBackup(s);
     return out;
   } catch (e) {
     const err = backupIoError(e, dir);
@@ -270,6 +274,21 @@ async function writeBackup(
     },
     s.keys.signing,
   );
+  // The record is staged before the manifest goes in: a run killed between the two is recorded at
+  // the next log-in of a custodian or designee (settleStagedBackup), not left a backup the home
+  // does not know.
+  stageBackup(s, evidence, {
+    location: dir,
+    generation,
+    files: files.length,
+    bytes: files.reduce((a, f) => a + f.size, 0),
+    copied: copies.size,
+    bytesCopied,
+    keys: Object.keys(keys).length,
+    manifestSha256: manifestBytes(manifest).sha256,
+    reason: o.reason ?? 'backup',
+    ...(o.purge ? { purge: o.purge } : {}),
+  });
   const manifestSha256 = writeManifest(dir, manifest);
   if ((await sha256OfFile(manifestFile(dir))) !== manifestSha256)
     throw new CustodyError('integrity', `The manifest written to ${dir} does not read back as written.`);
@@ -757,4 +776,64 @@ export function backupOverdueNotice(s: Session): string[] {
     ? ` (the last on ${localDate(new Date(newest), s.settings.timeZone)})`
     : ' (every backup attempt failed)';
   return [`Overdue: no verified backup newer than ${days} days${last}; run \`custody backup --to DIR\`.`];
+}
+
+// ---------------------------------------------------------------------------------------------
+// A backup between its manifest and its record
+
+const STAGED_CONTEXT = 'custody-staged-backup';
+const stagedFile = (s: Session) => s.home.file('backup.staged.enc');
+/** Sealed with a subkey of the evidence key: only who may make a backup can stage its record. */
+const stagedKey = (evidence: Buffer) => subkey(evidence, 'staged-backup');
+
+function stageBackup(s: Session, evidence: Buffer, data: BackupEventData): void {
+  writeFileAtomic(stagedFile(s), sealBlob(stagedKey(evidence), Buffer.from(JSON.stringify(data)), STAGED_CONTEXT));
+}
+
+function clearStagedBackup(s: Session): void {
+  fs.rmSync(stagedFile(s), { force: true });
+}
+
+/**
+ * At the log-in of a custodian or designee: a backup whose run stopped after its manifest went in
+ * and before `backup.completed` was committed (killed, a power cut, a failed save) is recorded now,
+ * from the record staged before the manifest, once the folder's manifest is the one it names (its
+ * old files are removed first, as the run would have); a staged record whose manifest never went in
+ * is dropped (the previous backup there stands). A folder not reachable now is tried again at the
+ * next log-in. Returns what to tell the operator.
+ */
+export async function settleStagedBackup(s: Session): Promise<string[]> {
+  if (!fs.existsSync(stagedFile(s)) || !s.keys.evidence) return [];
+  return s.exclusive(() => {
+    if (!fs.existsSync(stagedFile(s))) return []; // settled by another process meanwhile
+    const plain = openBlob(stagedKey(s.master), fs.readFileSync(stagedFile(s)), STAGED_CONTEXT);
+    if (!plain) {
+      clearStagedBackup(s);
+      return [
+        'A staged backup record that does not open with the evidence key was removed; nothing was recorded from it.',
+      ];
+    }
+    const data = JSON.parse(plain.toString('utf8')) as BackupEventData;
+    const file = manifestFile(data.location);
+    if (!fs.existsSync(file))
+      return [
+        `Due: backup ${data.generation} to ${data.location} stopped before it was recorded; that folder cannot be reached now, so it is checked again at the next log-in.`,
+      ];
+    if (sha256Hex(fs.readFileSync(file)) !== data.manifestSha256) {
+      clearStagedBackup(s);
+      return [];
+    }
+    const removed = collectGarbage(data.location, manifestOf(data.location));
+    s.append('backup.completed', {
+      ...data,
+      removedObjects: removed.objects,
+      removedKeyFiles: removed.keyFiles,
+      recordedLate: 'the run stopped after its manifest was written; recorded at the next log-in',
+    });
+    s.commit();
+    clearStagedBackup(s);
+    return [
+      `Backup ${data.generation} to ${data.location} was written but its run stopped before recording it; it is recorded now.`,
+    ];
+  });
 }
