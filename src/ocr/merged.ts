@@ -833,6 +833,33 @@ class RowDigest {
 }
 
 /**
+ * The merged index opened for a check, or what the check says without it: a header that does not
+ * authenticate is a problem; an older version, or none while batches have indexes, a warning.
+ */
+function openForCheck(home: Home, evidence: Buffer, anyIndex: boolean): MergedCheck | { index: MergedIndex } {
+  let m: MergedIndex | undefined;
+  try {
+    m = MergedIndex.open(home, mergedKey(home, evidence));
+  } catch (e) {
+    return { problems: [(e as Error).message], warnings: [] };
+  }
+  if (m) return { index: m };
+  if (fs.existsSync(mergedFile(home)))
+    return {
+      problems: [],
+      warnings: [
+        'The merged plate index is of an older version; `custody ocr` writes it again (search reads each batch meanwhile).',
+      ],
+    };
+  return {
+    problems: [],
+    warnings: anyIndex
+      ? ['There is no merged plate index yet; `custody ocr` writes it (search reads each batch meanwhile).']
+      : [],
+  };
+}
+
+/**
  * The cheap half of `checkMergedIndex`, for `custody health`: the header authenticates and is of
  * this version, it lists no batch that may not be searched, and every batch with an index is in
  * it as that index is now (by size and time). The rows are not read (verify hashes them: about a
@@ -842,21 +869,9 @@ export function checkMergedHeader(home: Home, evidence: Buffer, batches: readonl
   const problems: string[] = [];
   const warnings: string[] = [];
   const withIndex = batches.filter((b) => indexIdentity(b.bf));
-  let m: MergedIndex | undefined;
-  try {
-    m = MergedIndex.open(home, mergedKey(home, evidence));
-  } catch (e) {
-    return { problems: [(e as Error).message], warnings };
-  }
-  if (!m) {
-    if (fs.existsSync(mergedFile(home)))
-      warnings.push(
-        'The merged plate index is of an older version; `custody ocr` writes it again (search reads each batch meanwhile).',
-      );
-    else if (withIndex.length)
-      warnings.push('There is no merged plate index yet; `custody ocr` writes it (search reads each batch meanwhile).');
-    return { problems, warnings };
-  }
+  const opened = openForCheck(home, evidence, withIndex.length > 0);
+  if (!('index' in opened)) return opened;
+  const m = opened.index;
   m.close();
   const wanted = new Set(withIndex.map((b) => b.id));
   const held = new Map(m.header.batches.map((b) => [b.id, b]));
@@ -889,21 +904,9 @@ export async function checkMergedIndex(
   const problems: string[] = [];
   const warnings: string[] = [];
   const withIndex = batches.filter((b) => indexIdentity(b.bf));
-  let m: MergedIndex | undefined;
-  try {
-    m = MergedIndex.open(home, mergedKey(home, evidence));
-  } catch (e) {
-    return { problems: [(e as Error).message], warnings };
-  }
-  if (!m) {
-    if (fs.existsSync(mergedFile(home)))
-      warnings.push(
-        'The merged plate index is of an older version; `custody ocr` writes it again (search reads each batch meanwhile).',
-      );
-    else if (withIndex.length)
-      warnings.push('There is no merged plate index yet; `custody ocr` writes it (search reads each batch meanwhile).');
-    return { problems, warnings };
-  }
+  const opened = openForCheck(home, evidence, withIndex.length > 0);
+  if (!('index' in opened)) return opened;
+  const m = opened.index;
   try {
     checkRows(SQL, m, evidence, withIndex, problems, warnings);
   } catch (e) {

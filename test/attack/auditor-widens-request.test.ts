@@ -1,21 +1,10 @@
-/**
- * Attack (a): an auditor widens a request in the derived `requests` table. The gate
- * (src/operations/gate.ts admit → findRequest/requestScope) reads the request's scope and status from
- * the derived table, which anyone holding the record key can rewrite; unlike `operator disable`,
- * `passwd` and `purge` (requireSignedState), `release` and `image export` never compare it with the
- * signed `request.*` events. The custodian's next release hands over days the agency never asked for,
- * and the signed receipt certifies them as released "on the agency's written request".
- */
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import initSqlJs from 'sql.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
-import { openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, ROOT, run, tmpDir } from '../helpers/cli.js';
-import { homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
+import { editRawLedger, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 const AUDITOR_PW = 'auditor password 1';
 const clock = manualClock('2026-11-05T00:00:00.000-08:00');
@@ -23,22 +12,6 @@ const clock = manualClock('2026-11-05T00:00:00.000-08:00');
 afterAll(async () => {
   await endExiftool();
 });
-
-async function editLedger(home: string, record: Buffer, sql: string[]): Promise<void> {
-  const req = createRequire(import.meta.url);
-  const SQL = await initSqlJs({
-    locateFile: (f: string) => path.join(path.dirname(req.resolve('sql.js/dist/sql-wasm.wasm')), f),
-  });
-  const file = path.join(home, 'ledger.enc');
-  const key = subkey(record, 'ledger');
-  const plain = openBlob(key, fs.readFileSync(file), 'custody-ledger');
-  expect(plain, 'the record key opens the ledger').toBeDefined();
-  const db = new SQL.Database(plain!);
-  for (const q of sql) db.run(q);
-  expect(db.getRowsModified()).toBeGreaterThan(0);
-  fs.writeFileSync(file, sealBlob(key, Buffer.from(db.export()), 'custody-ledger'));
-  db.close();
-}
 
 describe('a request widened by an auditor in the derived table', () => {
   it('is not served: the release is refused (exit 8) or holds only what the signed request asked for', async () => {
@@ -66,7 +39,7 @@ describe('a request widened by an auditor in the derived table', () => {
     // The auditor, with their password and the raw files, widens it to the whole month.
     const slot = await openRawSlot(homeKeyringFiles(t.home), 'audit1', AUDITOR_PW);
     expect(slot.evidence).toBeUndefined();
-    await editLedger(t.home, Buffer.from(slot.record!, 'base64'), [
+    await editRawLedger(t.home, Buffer.from(slot.record!, 'base64'), [
       `UPDATE requests SET scope_from = '2026-10-01T00:00:00.000-07:00' WHERE id = '${req.id}'`,
     ]);
 

@@ -9,10 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ExifTool } from 'exiftool-vendored';
-import initSqlJs from 'sql.js';
-import { createRequire } from 'node:module';
 import { manualClock } from '../../src/core/time.js';
-import { openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
 import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
@@ -27,7 +24,7 @@ import {
   tmpDir,
   type TestHome,
 } from '../helpers/cli.js';
-import { homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
+import { editRawLedger, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 const AUDITOR_PW = 'auditor password 1';
 
@@ -36,23 +33,6 @@ async function rawRecordKey(home: string, username: string, password: string): P
   const s = await openRawSlot(homeKeyringFiles(home), username, password);
   expect(s.evidence, 'an auditor holds no evidence key').toBeUndefined();
   return Buffer.from(s.record!, 'base64');
-}
-
-/** Open ledger.enc with the record key, run `sql` on it, seal it again in place. */
-async function editLedger(home: string, record: Buffer, sql: string[]): Promise<void> {
-  const req = createRequire(import.meta.url);
-  const SQL = await initSqlJs({
-    locateFile: (f: string) => path.join(path.dirname(req.resolve('sql.js/dist/sql-wasm.wasm')), f),
-  });
-  const file = path.join(home, 'ledger.enc');
-  const key = subkey(record, 'ledger');
-  const plain = openBlob(key, fs.readFileSync(file), 'custody-ledger');
-  expect(plain, 'the record key opens the ledger').toBeDefined();
-  const db = new SQL.Database(plain!);
-  for (const q of sql) db.run(q);
-  expect(db.getRowsModified()).toBeGreaterThan(0);
-  fs.writeFileSync(file, sealBlob(key, Buffer.from(db.export()), 'custody-ledger'));
-  db.close();
 }
 
 function snapshot(dir: string): Map<string, string> {
@@ -88,7 +68,7 @@ describe('key rotations read the signed operator events', () => {
     await addOperator(t, 'rlee', 'designee', 'designee password 1');
     await addOperator(t, 'audit1', 'auditor', AUDITOR_PW);
     await addOperator(t, 'kim', 'designee', 'designee password 2');
-    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+    await editRawLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
       "UPDATE operators SET role = 'designee' WHERE username = 'audit1'",
     ]);
     const before = snapshot(t.home);
@@ -102,7 +82,7 @@ describe('key rotations read the signed operator events', () => {
       expect(snapshot(t.home), 'keyring, ledger, checkpoints unchanged').toEqual(before);
     }
     // The same home untouched would rotate: put the table back as the events say and it works.
-    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+    await editRawLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
       "UPDATE operators SET role = 'auditor' WHERE username = 'audit1'",
     ]);
     const ok = await run(['operator', 'disable', 'rlee', '--reason', 'left'], { env: t.env });
@@ -114,7 +94,7 @@ describe('key rotations read the signed operator events', () => {
     expect((await run(INIT_ARGS, { env: t.env })).code).toBe(0);
     await addOperator(t, 'rlee', 'designee', 'designee password 1');
     await addOperator(t, 'audit1', 'auditor', AUDITOR_PW);
-    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+    await editRawLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
       "UPDATE operators SET role = 'auditor' WHERE username = 'rlee'",
     ]);
     const before = snapshot(t.home);
@@ -183,7 +163,7 @@ describe('purge reads the signed hold events', () => {
 
     const ledgerFile = path.join(t.home, 'ledger.enc');
     const untouched = fs.readFileSync(ledgerFile);
-    await editLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
+    await editRawLedger(t.home, await rawRecordKey(t.home, 'audit1', AUDITOR_PW), [
       'DELETE FROM hold_items',
       'DELETE FROM holds',
     ]);

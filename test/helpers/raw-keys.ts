@@ -5,9 +5,11 @@
  * reaches cannot be fooled by what the CLI chooses to do.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import initSqlJs from 'sql.js';
 import { expect } from 'vitest';
-import { deriveKek, openBlob, subkey } from '../../src/ledger/crypto.js';
+import { deriveKek, openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
 import { operatorKeyId } from '../../src/ledger/home.js';
 
 /** The texts a slot is opened from: by default the home's own files, or a backup's or a copy's. */
@@ -61,4 +63,24 @@ export const KEY_PURPOSES = [
 /** Each key and every purpose-derived key from it. */
 export function withDerivedKeys(keys: Buffer[]): Buffer[] {
   return keys.flatMap((k) => [k, ...KEY_PURPOSES.map((p) => subkey(k, p))]);
+}
+
+/**
+ * The auditor's edit of the derived tables: open `ledger.enc` with a record key (as every role holds
+ * one), run `sql` on it with sql.js, seal it again in place — no code of the home's session.
+ */
+export async function editRawLedger(home: string, record: Buffer, sql: string[]): Promise<void> {
+  const req = createRequire(import.meta.url);
+  const SQL = await initSqlJs({
+    locateFile: (f: string) => path.join(path.dirname(req.resolve('sql.js/dist/sql-wasm.wasm')), f),
+  });
+  const file = path.join(home, 'ledger.enc');
+  const key = subkey(record, 'ledger');
+  const plain = openBlob(key, fs.readFileSync(file), 'custody-ledger');
+  expect(plain, 'the record key opens the ledger').toBeDefined();
+  const db = new SQL.Database(plain!);
+  for (const q of sql) db.run(q);
+  expect(db.getRowsModified()).toBeGreaterThan(0);
+  fs.writeFileSync(file, sealBlob(key, Buffer.from(db.export()), 'custody-ledger'));
+  db.close();
 }
