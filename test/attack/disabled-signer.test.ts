@@ -8,48 +8,26 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExifTool } from 'exiftool-vendored';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive } from '../../tools/fixture-drive.js';
-import {
-  ECSO_AGENCY_ADD,
-  ecsoRequest,
-  INIT_ARGS,
-  newTestHome,
-  okRunner,
-  run,
-  tmpDir,
-  type TestHome,
-} from '../helpers/cli.js';
+import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, run, type TestHome } from '../helpers/cli.js';
+import { smallCameraDrive } from '../helpers/drives.js';
 
 const AUDITOR_PW = 'auditor password 1';
 const DESIGNEE_PW = 'designee password 1';
 let drive = '';
 
 beforeAll(async () => {
-  const et = new ExifTool({ maxProcs: 1 });
-  try {
-    const root = tmpDir('custody-attack-disabled-');
-    drive = path.join(root, 'drive');
-    await makeFixtureDrive(drive, {
-      seed: 7,
-      camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
-      start: new Date('2026-09-01T19:00:00Z'),
-      days: 1,
-      perDay: 2,
-      timeZone: 'America/Los_Angeles',
-      imageBytes: 4000,
-      distinctFrames: 1,
-      exiftool: et,
-      manifestPath: path.join(root, 'manifest.json'),
-    });
-  } finally {
-    await et.end();
-  }
+  ({ dir: drive } = await smallCameraDrive('custody-attack-disabled-', {
+    seed: 7,
+    days: 1,
+    perDay: 2,
+    imageBytes: 4000,
+    distinctFrames: 1,
+  }));
 }, 180_000);
 afterAll(async () => {
   await endExiftool();

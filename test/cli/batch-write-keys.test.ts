@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExifTool } from 'exiftool-vendored';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey } from '../../src/ledger/batches.js';
@@ -19,7 +18,7 @@ import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { loadReadings, runOcr } from '../../src/ocr/queue.js';
 import type { PlateReader, PlateResult } from '../../src/ocr/reader.js';
-import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
+import type { FixtureManifest } from '../../tools/fixture-drive.js';
 import {
   INIT_ARGS,
   newTestHome,
@@ -30,33 +29,15 @@ import {
   type TestHome,
   tmpDir,
 } from '../helpers/cli.js';
+import { smallCameraDrive } from '../helpers/drives.js';
 import { homeKeyringFiles, openRawSlot, slotSecrets, withDerivedKeys } from '../helpers/raw-keys.js';
 
-const TZ = 'America/Los_Angeles';
+const _TZ = 'America/Los_Angeles';
 const DESIGNEE_PW = 'designee password 1';
 let drive: { dir: string; manifest: FixtureManifest };
 
 beforeAll(async () => {
-  const et = new ExifTool({ maxProcs: 1 });
-  try {
-    const root = tmpDir('custody-writekeys-drive-');
-    const dir = path.join(root, 'drive');
-    const manifestPath = path.join(root, 'manifest.json');
-    await makeFixtureDrive(dir, {
-      seed: 616,
-      camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
-      start: new Date('2026-09-01T19:00:00Z'),
-      days: 2,
-      perDay: 3,
-      timeZone: TZ,
-      imageBytes: 6000,
-      exiftool: et,
-      manifestPath,
-    });
-    drive = { dir, manifest: JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as FixtureManifest };
-  } finally {
-    await et.end();
-  }
+  drive = await smallCameraDrive('custody-writekeys-drive-', { seed: 616, days: 2, perDay: 3, imageBytes: 6000 });
 }, 120_000);
 
 afterAll(async () => {

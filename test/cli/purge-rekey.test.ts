@@ -9,7 +9,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExifTool } from 'exiftool-vendored';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { BatchFiles, loadBatchKey, openSegment, segmentRecords, storeContext } from '../../src/ledger/batches.js';
@@ -19,35 +18,17 @@ import { endExiftool } from '../../src/media/exif.js';
 import { hashStored } from '../../src/media/store.js';
 import { refreshMergedIndex } from '../../src/ocr/merged.js';
 import { type BatchReadings, saveIndex, saveReadings } from '../../src/ocr/queue.js';
-import { type FixtureManifest, makeFixtureDrive } from '../../tools/fixture-drive.js';
+import type { FixtureManifest } from '../../tools/fixture-drive.js';
 import { pdftotext } from '../documents/helpers.js';
 import { INIT_ARGS, newTestHome, okRunner, PASSWORD, tmpDir } from '../helpers/cli.js';
+import { smallCameraDrive } from '../helpers/drives.js';
 import { homeKeyringFiles, openRawSlot, slotSecrets, withDerivedKeys } from '../helpers/raw-keys.js';
 
-const TZ = 'America/Los_Angeles';
+const _TZ = 'America/Los_Angeles';
 let drive: { dir: string; manifest: FixtureManifest };
 
 beforeAll(async () => {
-  const et = new ExifTool({ maxProcs: 1 });
-  try {
-    const root = tmpDir('custody-rekey-drive-');
-    const dir = path.join(root, 'drive');
-    const manifestPath = path.join(root, 'manifest.json');
-    await makeFixtureDrive(dir, {
-      seed: 515,
-      camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
-      start: new Date('2026-09-01T19:00:00Z'),
-      days: 2,
-      perDay: 3,
-      timeZone: TZ,
-      imageBytes: 6000,
-      exiftool: et,
-      manifestPath,
-    });
-    drive = { dir, manifest: JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as FixtureManifest };
-  } finally {
-    await et.end();
-  }
+  drive = await smallCameraDrive('custody-rekey-drive-', { seed: 515, days: 2, perDay: 3, imageBytes: 6000 });
 }, 120_000);
 
 afterAll(async () => {

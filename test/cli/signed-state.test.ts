@@ -8,12 +8,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ExifTool } from 'exiftool-vendored';
 import { manualClock } from '../../src/core/time.js';
 import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { makeFixtureDrive } from '../../tools/fixture-drive.js';
 import {
   ECSO_AGENCY_ADD,
   ecsoRequest,
@@ -24,6 +22,7 @@ import {
   tmpDir,
   type TestHome,
 } from '../helpers/cli.js';
+import { smallCameraDrive } from '../helpers/drives.js';
 import { editRawLedger, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 const AUDITOR_PW = 'auditor password 1';
@@ -108,25 +107,13 @@ describe('key rotations read the signed operator events', () => {
 describe('purge reads the signed hold events', () => {
   let drive = '';
   beforeAll(async () => {
-    const et = new ExifTool({ maxProcs: 1 });
-    try {
-      const root = tmpDir('custody-signed-hold-');
-      drive = path.join(root, 'drive');
-      await makeFixtureDrive(drive, {
-        seed: 7,
-        camera: { make: 'Acme', model: 'LPR-2', serial: 'AC-0001' },
-        start: new Date('2026-09-01T19:00:00Z'),
-        days: 1,
-        perDay: 2,
-        timeZone: 'America/Los_Angeles',
-        imageBytes: 4000,
-        distinctFrames: 1,
-        exiftool: et,
-        manifestPath: path.join(root, 'manifest.json'),
-      });
-    } finally {
-      await et.end();
-    }
+    ({ dir: drive } = await smallCameraDrive('custody-signed-hold-', {
+      seed: 7,
+      days: 1,
+      perDay: 2,
+      imageBytes: 4000,
+      distinctFrames: 1,
+    }));
   }, 180_000);
   afterAll(async () => {
     await endExiftool();
