@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { fsyncDir, makeOutputDir, type OutputMode, PRIVATE_OUTPUT } from './fsutil.js';
+import { HOME_FORMAT } from './home.js';
 
 export interface OutputTarget {
   /** What is written, for the message: "the receipt", "the backup folder". */
@@ -190,6 +191,71 @@ export function checkWritable(homeDir: string, p: string, t: OutputTarget): stri
     if (up === at) return target;
     at = up;
   }
+}
+
+/**
+ * The custody home at `p` or holding it, by real paths: the nearest folder from `p` upward whose
+ * home.json says it is a custody home (`format: "custody-home"`); undefined when there is none.
+ */
+export function homeHolding(p: string): string | undefined {
+  let at = realPathOf(p);
+  for (;;) {
+    try {
+      const json = JSON.parse(fs.readFileSync(path.join(at, 'home.json'), 'utf8')) as { format?: unknown };
+      if (json?.format === HOME_FORMAT) return at;
+    } catch {
+      // no home.json here, or not a home's
+    }
+    const up = path.dirname(at);
+    if (up === at) return undefined;
+    at = up;
+  }
+}
+
+/**
+ * The folder a new home is made in from a backup (`restore --from DIR --home NEW`) is held to the
+ * same rule as every output: never inside a custody home (a home inside another rides in its
+ * backups, with the keys of days the outer home has since purged), nor inside the backup folder it
+ * comes from or holding it, by real paths (exit 2); and it is a new or empty folder, never an
+ * existing file, link or folder with anything in it (exit 6). Returns it absolute.
+ */
+export function checkNewHome(backupDir: string, p: string): string {
+  const target = path.resolve(p);
+  const real = realPathOf(target);
+  const really = real !== target ? ` (really ${real})` : '';
+  const outer = homeHolding(path.dirname(real));
+  if (outer)
+    throw new CustodyError(
+      'usage',
+      `The new home ${target}${really} is inside the home ${outer}; nothing was written.`,
+      'Pass --home with a new folder outside every custody home (a home inside another rides in its backups).',
+    );
+  const backup = realPathOf(backupDir);
+  if (within(real, backup) || within(backup, real))
+    throw new CustodyError(
+      'usage',
+      `The new home ${target}${really} ${within(real, backup) ? 'is inside' : 'holds'} the backup folder ${backup}; nothing was written.`,
+      'Pass --home with a new folder outside the backup folder (on the disk the home is to live on).',
+    );
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(target);
+  } catch {
+    st = undefined;
+  }
+  if (st && !st.isDirectory())
+    throw new CustodyError(
+      'conflict',
+      `Refusing to restore into ${target}: it exists and is not a folder${st.isSymbolicLink() ? ' (a link)' : ''}; nothing was written.`,
+      'Name a new or empty folder with --home; custody does not overwrite a file.',
+    );
+  if (st && fs.readdirSync(target).length > 0)
+    throw new CustodyError(
+      'conflict',
+      `Refusing to restore into ${target}: the folder is not empty.`,
+      'Name a new or empty folder with --home; an existing home is never written over.',
+    );
+  return target;
 }
 
 /**

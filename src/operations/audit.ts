@@ -5,6 +5,7 @@
 import { searchAudit } from '../core/health.js';
 import { isoInZone } from '../core/time.js';
 import { type AccessJson, accessJson, accessLog, auditedRequests, auditedSearches } from '../ledger/access.js';
+import { writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
 
 export interface AuditFilter {
@@ -35,6 +36,15 @@ export function accessRecord(s: Session, f: AuditFilter = {}): AccessJson[] {
         (until === undefined || Date.parse(r.at) <= until),
     )
     .map(accessJson);
+}
+
+/**
+ * `audit --csv FILE`: the access record's CSV (made by the CLI) written to a new file, readable by
+ * its owner only, held to the one output rule (outside the home by real paths, exit 2; never over
+ * an existing file, exit 6). Returns the file, absolute.
+ */
+export function writeAccessCsv(s: Session, file: string, text: string): string {
+  return writeOutput(s.home.dir, file, text, { what: 'the access record CSV', flag: '--csv' });
 }
 
 export interface SearchReview {

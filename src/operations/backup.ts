@@ -66,7 +66,7 @@ import {
   type OperatorKeys,
   unlockSlot,
 } from '../ledger/home.js';
-import { checkOutput } from '../ledger/outputs.js';
+import { checkNewHome, checkOutput } from '../ledger/outputs.js';
 import { Ledger } from '../ledger/ledger.js';
 import { type Credentials, openSession, type Session } from '../ledger/session.js';
 import { keyIdOf } from '../ledger/signing.js';
@@ -561,13 +561,7 @@ export interface RestoreOutcome {
  */
 export async function restoreFromBackup(o: RestoreInput): Promise<RestoreOutcome> {
   const from = path.resolve(o.from);
-  const target = path.resolve(o.homeDir);
-  if (fs.existsSync(target) && (!fs.statSync(target).isDirectory() || fs.readdirSync(target).length > 0))
-    throw new CustodyError(
-      'conflict',
-      `Refusing to restore into ${target}: the folder is not empty.`,
-      'Name a new or empty folder with --home; an existing home is never written over.',
-    );
+  const target = checkNewHome(from, o.homeDir);
   const m = manifestOf(from);
   const b = await openBackup(from, m, o.credentials);
   let keySet: KeySet | undefined;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AccessJson } from '../../ledger/access.js';
 import { CustodyError } from '../../core/errors.js';
-import { accessRecord, type SearchReview, searchReview } from '../../operations/audit.js';
+import { accessRecord, type SearchReview, searchReview, writeAccessCsv } from '../../operations/audit.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { flags, rangeFlags } from '../options.js';
 import { type Cell, csv, printJson, table } from '../render.js';
@@ -14,7 +14,8 @@ interface AuditOptions {
   until?: string;
   plate?: string;
   case?: string;
-  csv?: boolean;
+  /** `--csv` alone: to standard output; `--csv FILE`: to a new file. */
+  csv?: boolean | string;
   review?: boolean;
   from?: string;
   to?: string;
@@ -29,7 +30,10 @@ export function registerAudit(program: Command, ctx: CliContext, globals: () => 
     .addOption(flags.until('up to this date'))
     .option('--plate <text>', 'queries that mention this plate')
     .addOption(flags.caseNumber('only this case number'))
-    .option('--csv', 'comma-separated values (for a spreadsheet)')
+    .option(
+      '--csv [file]',
+      'comma-separated values (for a spreadsheet): to FILE (a new file outside the home), or to standard output',
+    )
     .option(
       '--review',
       'the search audit: searches not tied to a request, by operator and purpose, requests with no release',
@@ -38,7 +42,7 @@ export function registerAudit(program: Command, ctx: CliContext, globals: () => 
     .addOption(flags.to('with --review: up to this date (default: now)'))
     .addHelpText(
       'after',
-      '\nAuditors may run this; they may never search or see images.\n\nExamples:\n  $ custody audit --since 2026-11-01 --csv > access-2026-11.csv\n  $ custody audit --case 2026-1234 --json\n  $ custody audit --review --from 2026-11-01 --to 2026-11-30',
+      '\nAuditors may run this; they may never search or see images.\n\nExamples:\n  $ custody audit --since 2026-11-01 --csv access-2026-11.csv\n  $ custody audit --case 2026-1234 --json\n  $ custody audit --review --from 2026-11-01 --to 2026-11-30',
     )
     .action(async (o: AuditOptions) => {
       const g = globals();
@@ -63,6 +67,12 @@ export function registerAudit(program: Command, ctx: CliContext, globals: () => 
           plate: o.plate,
           caseRef: o.case,
         });
+        if (typeof o.csv === 'string') {
+          const file = writeAccessCsv(s, o.csv, auditCsv(list));
+          if (g.json) return printJson(ctx, { file, records: list.length });
+          ctx.stdout.write(`Wrote ${list.length} access record(s) to ${file}.\n`);
+          return;
+        }
         if (g.json) return printJson(ctx, list);
         if (o.csv) {
           ctx.stdout.write(auditCsv(list));
