@@ -95,6 +95,12 @@ export interface PlateTuning {
   enough: number;
   /** Weight of a reading with look-alike twins (O/0, I/1) swapped into a common layout; @default 0.5 */
   twinFix: number;
+  /**
+   * Weight of a reading with its letter I kept where the vote reads it as 1 (iToOne: the
+   * reading fits no listed layout and with 1 for I it does; cars 78.6 → 80.0 %, crops 96.0 →
+   * 96.4 %); 0: I is never read as 1; @default 0.3
+   */
+  keepI: number;
   /** endShort drops a short end character only where letters are stacked; @default 1 */
   stackOnly: number;
   /**
@@ -145,6 +151,7 @@ export const DEFAULT_TUNING: PlateTuning = {
   extend: 2,
   oByPlace: 1,
   twinFix: 0.5,
+  keepI: 0.3,
   enough: 0,
   otherPrior: 0.7,
   stackOnly: 1,
@@ -387,6 +394,17 @@ export function oToZero(text: string, byPlace = false): string {
 }
 
 /**
+ * The letter I read as the digit 1 when the reading fits no listed layout and does with
+ * every I as 1 (CK0AIF → CK0A1F): most states leave I out of serials and draw 1 and I
+ * alike, as with O and 0. A reading that fits a layout as it is keeps its I.
+ */
+export function iToOne(text: string): string {
+  if (!text.includes('I') || US_LAYOUTS.includes(layoutOf(text))) return text;
+  const t = text.replaceAll('I', '1');
+  return US_LAYOUTS.includes(layoutOf(t)) ? t : text;
+}
+
+/**
  * An O first, before letters and then digits: the 0 of a numeric prefix (Nebraska's and
  * Missouri's 0JT 898), since serials that start with the letter O are rare.
  */
@@ -400,10 +418,12 @@ export function votePlate(lines: LineRead[], tune: PlateTuning = DEFAULT_TUNING)
   };
   for (const l of lines) {
     for (const d of l.readings) {
-      const text = oToZero(d.text, tune.oByPlace > 0);
+      const noO = oToZero(d.text, tune.oByPlace > 0);
+      const text = tune.keepI > 0 ? iToOne(noO) : noO;
       const v = l.weight * d.p;
       add(text, v);
-      if (text !== d.text) add(d.text, v * tune.keepO);
+      if (noO !== d.text) add(d.text, v * tune.keepO);
+      if (text !== noO) add(noO, v * tune.keepI);
       // A doubtful character may be a mark between two groups (an emblem, a dash, a bolt).
       if (tune.dropDoubt > 0 && text.length >= 6 && d.charConf.length === text.length) {
         let i = 0;

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { beamDecode, greedyDecode } from '../../src/ocr/ctc.js';
 import { dbBoxes, groupRows } from '../../src/ocr/db.js';
 import { cropGrey, type Grey, rotatedCrop } from '../../src/ocr/image.js';
-import { extension, looksLikeOverlay, oToZero, trimShortEnds, votePlate } from '../../src/ocr/plate.js';
+import {
+  DEFAULT_TUNING,
+  extension,
+  iToOne,
+  looksLikeOverlay,
+  oToZero,
+  trimShortEnds,
+  votePlate,
+} from '../../src/ocr/plate.js';
 
 const ABC = 'AB';
 
@@ -135,6 +143,26 @@ describe('choosing a plate reading', () => {
     // A 0 between letters that fits no common layout either way stays.
     expect(oToZero('SH0R7X', true)).toBe('SH0R7X');
     expect(oToZero('NOX218', true)).toBe('NOX218');
+  });
+
+  it('reads I as 1 only where that alone makes the reading a listed layout', () => {
+    expect(iToOne('CK0AIF')).toBe('CK0A1F');
+    expect(iToOne('AB12I4')).toBe('AB1214');
+    // Already a listed layout (AAA999), or no listed layout either way: the I stays.
+    expect(iToOne('ABI123')).toBe('ABI123');
+    expect(iToOne('ILLINOIS')).toBe('ILLINOIS');
+    expect(iToOne('AB1234')).toBe('AB1234');
+  });
+
+  it('votes the I-as-1 reading first and keeps the I as an alternative', () => {
+    const scored = votePlate([{ readings: [{ text: 'CK0AIF', p: 0.9, charConf: [], at: [] }], weight: 1 }]);
+    expect(scored[0]!.text).toBe('CK0A1F');
+    expect(scored.map((x) => x.text)).toContain('CK0AIF');
+    const off = votePlate([{ readings: [{ text: 'CK0AIF', p: 0.9, charConf: [], at: [] }], weight: 1 }], {
+      ...DEFAULT_TUNING,
+      keepI: 0,
+    });
+    expect(off[0]!.text).toBe('CK0AIF');
   });
 
   it('prefers a usual layout and keeps the others as alternatives', () => {
