@@ -61,6 +61,11 @@ export const ReceiptFileSchema = z.object({
   path: z.string().min(1),
   sha256,
   bytes: z.number().int().nonnegative().optional(),
+  /**
+   * A bag's file whose path is not `<camera>/<batch>/<its path on the drive>` verbatim (made safe,
+   * or numbered so no disk takes two names for one: core/bag-names.ts): its path on the drive.
+   */
+  drivePath: z.string().min(1).optional(),
 });
 
 const DriveSchema = z.object({
@@ -167,6 +172,7 @@ const TEMPLATE_SHAPE = {
     file: '',
     sha256: '',
     size: '',
+    onDrive: '',
   },
   statement: '',
   statementDrive: '',
@@ -454,7 +460,9 @@ function drawAppendix(
   };
   header();
   files.forEach((file, i) => {
-    const name = printable(file.path);
+    const name = file.drivePath
+      ? `${printable(file.path)}\n(${printable(t.labels.onDrive)}: ${printable(file.drivePath)})`
+      : printable(file.path);
     doc.font(FONT.regular).fontSize(9.5);
     const nameH = doc.heightOfString(name, { width: w - numW - sizeW - 8 });
     const rowH = nameH + 12 + 6;

@@ -201,10 +201,30 @@ export function outputModeOf(file: number): OutputMode {
   return { file, dir: file | ((file & 0o444) >> 2) };
 }
 
+/**
+ * A chmod the file system cannot do: it keeps no modes of its own (FAT and exFAT sticks, the usual
+ * thing a bag is handed over on: ENOSYS or ENOTSUP through FUSE, EPERM from the kernel's vfat for a
+ * mode its mount masks do not give). What custody wrote there then has what the mount gives.
+ */
+export function modeNotKept(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSYS' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EPERM';
+}
+
+/** Set an output's mode exactly (a path, or an open file descriptor), unless its file system keeps none. */
+export function chmodOutputSync(target: string | number, mode: number): void {
+  try {
+    if (typeof target === 'number') fs.fchmodSync(target, mode);
+    else fs.chmodSync(target, mode);
+  } catch (e) {
+    if (!modeNotKept(e)) throw e;
+  }
+}
+
 /** Create a folder for output (and any missing parent, with the same mode). */
 export function makeOutputDir(dir: string, mode: OutputMode = PRIVATE_OUTPUT): void {
   const created = fs.mkdirSync(dir, { recursive: true, mode: mode.dir });
-  if (created) fs.chmodSync(dir, mode.dir);
+  if (created) chmodOutputSync(dir, mode.dir);
 }
 
 /** Write an output file with exactly its mode; it must not exist yet unless `replace`. */
@@ -217,7 +237,7 @@ export function writeOutputFile(
   makeOutputDir(path.dirname(file), mode);
   const fd = fs.openSync(file, o.replace ? 'w' : 'wx', mode.file);
   try {
-    fs.fchmodSync(fd, mode.file);
+    chmodOutputSync(fd, mode.file);
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
   } finally {

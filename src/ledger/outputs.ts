@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
-import { fsyncDir, makeOutputDir, type OutputMode, PRIVATE_OUTPUT } from './fsutil.js';
+import { chmodOutputSync, fsyncDir, makeOutputDir, type OutputMode, PRIVATE_OUTPUT } from './fsutil.js';
 import { HOME_FORMAT } from './home.js';
 
 export interface OutputTarget {
@@ -123,7 +123,7 @@ export function writeOutput(
     const fd = fs.openSync(tmp, 'wx', mode.file);
     opened = true;
     try {
-      fs.fchmodSync(fd, mode.file);
+      chmodOutputSync(fd, mode.file);
       fs.writeFileSync(fd, data);
       fs.fsyncSync(fd);
     } finally {

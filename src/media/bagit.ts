@@ -7,6 +7,7 @@
  * destination holds a complete bag or nothing. `validateBag` re-reads everything.
  */
 import { createHash } from 'node:crypto';
+import { foldKey } from '../core/bag-names.js';
 import { sha256Hex } from '../core/hash.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -14,7 +15,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CustodyError } from '../core/errors.js';
 import { localDate } from '../core/time.js';
-import { type OutputMode, PRIVATE_OUTPUT } from '../ledger/fsutil.js';
+import { modeNotKept, type OutputMode, PRIVATE_OUTPUT } from '../ledger/fsutil.js';
 
 export interface BagFile {
   /** Path inside the bag's data/ folder, with '/' separators. */
@@ -106,11 +107,20 @@ async function fsyncDir(dir: string): Promise<void> {
 async function writeSynced(file: string, data: string | Buffer, mode: OutputMode): Promise<void> {
   const fh = await fsp.open(file, 'wx', mode.file);
   try {
-    await fh.chmod(mode.file);
+    await chmodOutput(fh, mode.file);
     await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** Set a mode exactly, unless the file system keeps none (a FAT stick: see ledger/fsutil.ts modeNotKept). */
+async function chmodOutput(target: string | fsp.FileHandle, mode: number): Promise<void> {
+  try {
+    await (typeof target === 'string' ? fsp.chmod(target, mode) : target.chmod(mode));
+  } catch (e) {
+    if (!modeNotKept(e)) throw e;
   }
 }
 
@@ -151,7 +161,7 @@ export async function writeBag(
   const mkdir = async (d: string) => {
     // Each folder made (the bag, data/ and the folders inside it) gets exactly the folder mode.
     const first = await fsp.mkdir(d, { recursive: true, mode: mode.dir });
-    if (first) for (let x = d; x.length >= first.length; x = path.dirname(x)) await fsp.chmod(x, mode.dir);
+    if (first) for (let x = d; x.length >= first.length; x = path.dirname(x)) await chmodOutput(x, mode.dir);
   };
   const keys = new Map<string, string>(); // case- and normalisation-folded path → path
   const entries: { relPath: string; sha256: string }[] = [];
@@ -167,7 +177,7 @@ export async function writeBag(
       if (!/^[0-9a-f]{64}$/.test(expected))
         throw new CustodyError('usage', `Not a SHA-256 for ${JSON.stringify(rel)}: ${f.sha256}`);
       // A bag must survive copying to a case-insensitive or normalising file system (exFAT, APFS, NTFS).
-      const key = rel.normalize('NFC').toLowerCase();
+      const key = foldKey(rel);
       if (keys.has(key)) {
         throw new CustodyError(
           'conflict',
@@ -182,7 +192,7 @@ export async function writeBag(
       let n = 0;
       const fh = await fsp.open(dest, 'wx', mode.file);
       try {
-        await fh.chmod(mode.file);
+        await chmodOutput(fh, mode.file);
         const chunks: AsyncIterable<unknown> | Iterable<unknown> = src instanceof Uint8Array ? [src] : src;
         for await (const chunk of chunks) {
           const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { bagPaths } from '../core/bag-names.js';
 import { CustodyError } from '../core/errors.js';
 import { BatchFiles, loadBatchKey, openSegment, StoreKeys, segmentRecords, storeContext } from '../ledger/batches.js';
 import { decryptStream } from '../ledger/crypto.js';
@@ -18,7 +19,10 @@ import { storeProblem } from './store.js';
 export interface ReleaseItem {
   /** The image id (`<batch>:<file id>`), as the plate search and `image show` name it. */
   image: string;
-  /** Path inside data/: `<camera>/<batch>/<path on the drive>`. */
+  /**
+   * Path inside data/: `<camera>/<batch>/<path on the drive>`, each segment made safe and no two
+   * a disk takes for one (core/bag-names.ts; `relPath` keeps the path on the drive).
+   */
   bagPath: string;
   batch: string;
   camera: string | null;
@@ -32,14 +36,14 @@ export interface ReleaseItem {
   from: { batch: string; storeName: string };
 }
 
-/** One safe path segment: no separators, control characters, or dot-only names. */
-function safeSegment(seg: string): string {
-  const s = seg.replace(/[\u0000-\u001f\u007f\\:]/g, '_');
-  return s === '' || s === '.' || s === '..' ? '_' : s;
+/** The recorded segments a bag path is made of: camera, batch, then the path on the drive. */
+function bagSegments(camera: string | null, batch: string, relPath: string): string[] {
+  return [camera ?? 'no-camera', batch, ...relPath.split('/')];
 }
 
-export function bagPathFor(camera: string | null, batch: string, relPath: string): string {
-  return [camera ?? 'no-camera', batch, ...relPath.split('/')].map(safeSegment).join('/');
+/** The path on the drive of an item whose bag path is not `<camera>/<batch>/<path on the drive>` verbatim. */
+export function renamedFrom(it: Pick<ReleaseItem, 'bagPath' | 'camera' | 'batch' | 'relPath'>): string | undefined {
+  return it.bagPath === bagSegments(it.camera, it.batch, it.relPath).join('/') ? undefined : it.relPath;
 }
 
 /**
@@ -79,7 +83,7 @@ export async function collectReleaseItems(
         }
         out.push({
           image: `${b.id}:${r.id}`,
-          bagPath: bagPathFor(b.camera_id, b.id, r.relPath),
+          bagPath: '', // named below, all together
           batch: b.id,
           camera: b.camera_id,
           relPath: r.relPath,
@@ -94,6 +98,10 @@ export async function collectReleaseItems(
       db.close();
     }
   }
+  const names = bagPaths(out.map((it) => bagSegments(it.camera, it.batch, it.relPath)));
+  out.forEach((it, i) => {
+    it.bagPath = names[i]!;
+  });
   return out;
 }
 

@@ -566,8 +566,12 @@ async function writeExport(
     mode,
     { leavePartial: true },
   );
+  const { renamedFrom } = await import('../media/release.js');
   const files = plan.items
-    .map((i) => ({ path: i.bagPath, sha256: i.sha256, bytes: i.size }))
+    .map((i) => {
+      const drivePath = renamedFrom(i);
+      return { path: i.bagPath, sha256: i.sha256, bytes: i.size, ...(drivePath ? { drivePath } : {}) };
+    })
     .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   const cameras = [...new Set(plan.items.map((i) => i.camera).filter((c): c is string => !!c))];
   return {

@@ -91,8 +91,15 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** Mount `img` read-only with fusefat; returns how to unmount, or why it cannot be done here. */
-export async function mountFatImage(img: string, opts: { via?: FatMount['via'] } = {}): Promise<FatMountResult> {
+/**
+ * Mount `img` read-only with fusefat (`writable`: read-write, fusefat's `rw+`, for a target an
+ * export is written to: it folds case as a FAT stick does); returns how to unmount, or why it
+ * cannot be done here.
+ */
+export async function mountFatImage(
+  img: string,
+  opts: { via?: FatMount['via']; writable?: boolean } = {},
+): Promise<FatMountResult> {
   if (process.platform !== 'linux')
     return { skipReason: `FAT image mounting needs Linux (this is ${process.platform})` };
   if (!(await onPath('fusefat'))) return { skipReason: 'fusefat is not installed (apt-get install fusefat)' };
@@ -113,7 +120,7 @@ export async function mountFatImage(img: string, opts: { via?: FatMount['via'] }
   let device: string | undefined;
   if (opts.via !== 'image' && isRoot && (await onPath('losetup'))) {
     try {
-      const { stdout } = await run('losetup', ['-f', '--show', '-r', img]);
+      const { stdout } = await run('losetup', ['-f', '--show', ...(opts.writable ? [] : ['-r']), img]);
       device = stdout.trim() || undefined;
     } catch {
       device = undefined; // no free loop device, or no permission: fall back to the file
@@ -133,7 +140,7 @@ export async function mountFatImage(img: string, opts: { via?: FatMount['via'] }
   for (const [source, via] of attempts) {
     try {
       // fusefat daemonises once the file system is mounted; it prints debug text on stdout.
-      await run('fusefat', ['-o', 'ro', source, mountPath], { timeout: 30_000 });
+      await run('fusefat', ['-o', opts.writable ? 'rw+' : 'ro', source, mountPath], { timeout: 30_000 });
     } catch (e) {
       errors.push(`${via}: ${(e as Error).message.split('\n')[0]}`);
       continue;
@@ -169,4 +176,59 @@ export async function mountFatImage(img: string, opts: { via?: FatMount['via'] }
   await detach();
   await fsp.rmdir(mountPath).catch(() => {});
   return { skipReason: `fusefat could not mount ${img}${isRoot ? '' : ' (not root)'}: ${errors.join('; ')}` };
+}
+
+/**
+ * An empty exFAT file system (the file system of most sticks over 32 GB), made with mkfs.exfat on a
+ * loop device and mounted read-write with exfat-fuse: a real target that folds case (IMG_1.JPG and
+ * img_1.jpg are one file) and keeps no modes of its own, as an export meets it on a deputy's stick.
+ * Root only (losetup); returns why not otherwise.
+ */
+export async function mountExfatImage(img: string, label: string, sizeMiB = 64): Promise<FatMountResult> {
+  if (process.platform !== 'linux')
+    return { skipReason: `exFAT image mounting needs Linux (this is ${process.platform})` };
+  if (process.getuid?.() !== 0) return { skipReason: 'an exFAT image on a loop device needs root' };
+  for (const cmd of ['mkfs.exfat', 'mount.exfat-fuse', 'losetup'])
+    if (!(await onPath(cmd))) return { skipReason: `${cmd} is not installed (apt-get install exfatprogs exfat-fuse)` };
+  try {
+    await fsp.access('/dev/fuse', constants.R_OK | constants.W_OK);
+  } catch (e) {
+    return { skipReason: `cannot open /dev/fuse (${(e as NodeJS.ErrnoException).code})` };
+  }
+  await fsp.rm(img, { force: true });
+  const fh = await fsp.open(img, 'wx');
+  await fh.truncate(sizeMiB * 2 ** 20);
+  await fh.close();
+  await run('mkfs.exfat', ['-L', label.slice(0, 11), img]);
+  let device: string;
+  try {
+    device = (await run('losetup', ['-f', '--show', img])).stdout.trim();
+  } catch (e) {
+    return { skipReason: `no loop device: ${(e as Error).message.split('\n')[0]}` };
+  }
+  const mountPath = await fsp.mkdtemp(path.join(os.tmpdir(), 'custody-exfat-'));
+  try {
+    await run('mount.exfat-fuse', [device, mountPath], { timeout: 30_000 });
+  } catch (e) {
+    await run('losetup', ['-d', device]).catch(() => {});
+    await fsp.rmdir(mountPath).catch(() => {});
+    return { skipReason: `exfat-fuse could not mount ${img}: ${(e as Error).message.split('\n')[0]}` };
+  }
+  let done = false;
+  const unmount = async () => {
+    if (done) return;
+    done = true;
+    for (let i = 0; i < 20; i++) {
+      try {
+        await run('umount', [mountPath]);
+        break;
+      } catch {
+        if (!(await isMountPoint(mountPath))) break;
+        await sleep(200);
+      }
+    }
+    await run('losetup', ['-d', device]).catch(() => {});
+    await fsp.rmdir(mountPath).catch(() => {});
+  };
+  return { mountPath, device, via: 'loop', unmount };
 }
