@@ -54,9 +54,10 @@ const MODELS_VERSION: string = (
  * 3: letter-digit-letter serials (AB1C2D) among the common layouts; 4: a slanted serial row
  * read level, cut along the detector's region; 5: lines widened 1.5 times for recognition;
  * 6: in a frame, an unclear serial row read again at 1.2 and 1.8 times; 7: I read as 1 where
- * that alone makes the reading a listed layout.
+ * that alone makes the reading a listed layout; 8: a split row that reads longer than a plate
+ * has its parts read alone too, and readings of ten or more characters count less.
  */
-export const PIPELINE_VERSION = 7;
+export const PIPELINE_VERSION = 8;
 
 export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 

@@ -165,6 +165,23 @@ describe('choosing a plate reading', () => {
     expect(off[0]!.text).toBe('CK0AIF');
   });
 
+  it('counts a reading of ten or more characters less than a plate-length part of it', () => {
+    const read = (text: string, p: number) => ({ text, p, charConf: [], at: [] });
+    const lines = [
+      // The row read five ways, all running on past the plate; one part of it read alone.
+      ...[1, 1, 0.8, 0.5, 0.5].map((weight) => ({ readings: [read('M5VCF20377', 0.95)], weight })),
+      { readings: [read('5VCF203', 0.95)], weight: 0.8 },
+    ];
+    expect(votePlate(lines)[0]!.text).toBe('5VCF203');
+    expect(votePlate(lines, { ...DEFAULT_TUNING, tooLong: 1 })[0]!.text).toBe('M5VCF20377');
+    // Nine characters is still a plate (a vanity plate).
+    const nine = [
+      { readings: [read('BIGCHEESE', 0.9)], weight: 1 },
+      { readings: [read('CHEESE', 0.5)], weight: 0.8 },
+    ];
+    expect(votePlate(nine)[0]!.text).toBe('BIGCHEESE');
+  });
+
   it('prefers a usual layout and keeps the others as alternatives', () => {
     const scored = votePlate([
       {
