@@ -58,12 +58,14 @@ export interface SearchableBatch {
   recorded_last: string | null;
   /** Plate reading's status for the batch ('done' once read), or null when it never ran. */
   ocr: string | null;
+  /** The SHA-256 of the sealed plate index the ledger records (`ocr.finished`, `day.destroyed`). */
+  index_sha256: string | null;
 }
 
 /** The batches a plate search opens (optionally one camera's), oldest import first. */
 export function searchableBatches(s: Session, camera?: string): SearchableBatch[] {
   return s.ledger.rows<SearchableBatch>(
-    `SELECT b.id, b.camera_id, b.recorded_first, b.recorded_last, o.status AS ocr FROM batches b LEFT JOIN ocr_batches o ON o.batch = b.id
+    `SELECT b.id, b.camera_id, b.recorded_first, b.recorded_last, o.status AS ocr, o.index_sha256 FROM batches b LEFT JOIN ocr_batches o ON o.batch = b.id
      WHERE b.status = 'imported' AND b.key_destroyed_at IS NULL AND b.stored > 0 ${camera ? 'AND b.camera_id = ?' : ''} ORDER BY b.finished_at`,
     camera ? [camera] : [],
   );

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { PlateIndex } from '../core/plate-match.js';
 import { CustodyError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
 import {
   BatchFiles,
   batchWriteKey,
@@ -66,12 +67,27 @@ export interface BatchIndex {
 }
 
 /**
+ * What the ledger records of a batch's plate index: whether `custody ocr` finished it, and the
+ * SHA-256 of the sealed `.idx` it wrote (null before custody recorded it).
+ */
+export interface RecordedIndex {
+  done: boolean;
+  sha256: string | null;
+}
+
+/**
  * The batch's search index: the PlateIndex and each image's capture time, so a search needs
  * neither the segment nor the readings. Layout: u32 index length | index | f64 times by file id.
+ *
+ * With `recorded` (a batch the ledger says was read): the index must be there and be the file
+ * `custody ocr` (or a purge) recorded, by its SHA-256 — one deleted, or put back from before a
+ * re-read (it still opens: a batch keeps its older keys), would hide a plate or find one no reading
+ * of today holds (`requireRecordedIndex`).
  */
-export function loadIndex(bf: BatchFiles, key: Buffer): BatchIndex | undefined {
-  if (!fs.existsSync(bf.indexFile)) return undefined;
-  const plain = openBatchBlob(key, fs.readFileSync(bf.indexFile), indexContext(bf.batch));
+export function loadIndex(bf: BatchFiles, key: Buffer, recorded?: RecordedIndex): BatchIndex | undefined {
+  const sealed = recorded?.done ? requireRecordedIndex(bf, recorded) : readIfExists(bf.indexFile);
+  if (!sealed) return undefined;
+  const plain = openBatchBlob(key, sealed, indexContext(bf.batch));
   if (!plain || plain.length < 4)
     throw new CustodyError(
       'integrity',
@@ -88,13 +104,46 @@ export function loadIndex(bf: BatchFiles, key: Buffer): BatchIndex | undefined {
   return { index, capturedAt: (id) => (id >= 0 && id < times.length ? times[id]! : Number.NaN) };
 }
 
+function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** What is wrong with a read batch's index file against the ledger's record of it (undefined: nothing). */
+export function recordedIndexProblem(bf: BatchFiles, recorded: RecordedIndex, sealed?: Buffer): string | undefined {
+  if (!recorded.done) return undefined;
+  const bytes = sealed ?? readIfExists(bf.indexFile);
+  if (!bytes)
+    return `The plate index of batch ${bf.batch} is missing: the ledger records the batch's plates read (\`custody ocr\`), so a search would not find them.`;
+  if (recorded.sha256 && sha256Hex(bytes) !== recorded.sha256)
+    return `The plate index of batch ${bf.batch} is not the one the ledger records (SHA-256 ${recorded.sha256.slice(0, 12)}…, found ${sha256Hex(bytes).slice(0, 12)}…): it was changed or put back from an older copy, so a search could miss a plate or find one no reading holds.`;
+  return undefined;
+}
+
+/** The sealed index of a read batch, refused (exit 8) unless it is the one the ledger records. */
+function requireRecordedIndex(bf: BatchFiles, recorded: RecordedIndex): Buffer {
+  const sealed = readIfExists(bf.indexFile);
+  const problem = recordedIndexProblem(bf, recorded, sealed);
+  if (problem)
+    throw new CustodyError(
+      'integrity',
+      `${problem} Nothing was searched or disclosed.`,
+      'Run `custody verify`. If `custody ocr --reread` or `custody purge` was running, search again once it has ended; a run cut short is finished by running it again.',
+    );
+  return sealed!;
+}
+
 export function saveIndex(
   bf: BatchFiles,
   key: Buffer,
   r: BatchReadings,
   capturedAt: Map<number, string | undefined>,
   file = bf.indexFile,
-): void {
+): string {
   const idx = new PlateIndex();
   for (const [id, f] of Object.entries(r.files)) {
     if (!f.best) continue;
@@ -106,10 +155,14 @@ export function saveIndex(
   for (const [id, t] of capturedAt) times[id] = t ? Date.parse(t) : Number.NaN;
   const head = Buffer.alloc(4);
   head.writeUInt32LE(ser.length, 0);
-  writeFileAtomic(
-    file,
-    sealBlob(batchWriteKey(key), Buffer.concat([head, ser, Buffer.from(times.buffer)]), indexContext(bf.batch)),
+  const sealed = sealBlob(
+    batchWriteKey(key),
+    Buffer.concat([head, ser, Buffer.from(times.buffer)]),
+    indexContext(bf.batch),
   );
+  writeFileAtomic(file, sealed);
+  // What the ledger records of it (`ocr.finished`, `day.destroyed`), so a search takes no other file.
+  return sha256Hex(sealed);
 }
 
 async function decryptToBuffer(file: string, key: Buffer, context: string): Promise<Buffer> {
@@ -289,9 +342,16 @@ export async function runOcr(
         `Plate reading stopped in batch ${batch}; what was read is kept.`,
         'Run `custody ocr` again to go on.',
       );
-    saveIndex(w.bf, w.key, w.readings, new Map(w.images.map((i) => [i.id, i.recordedAt])));
+    const indexSha256 = saveIndex(w.bf, w.key, w.readings, new Map(w.images.map((i) => [i.id, i.recordedAt])));
     const readable = Object.values(w.readings.files).filter((f) => f.best).length;
-    s.append('ocr.finished', { batch, engine: reader.engine, model: reader.model, images: w.images.length, readable });
+    s.append('ocr.finished', {
+      batch,
+      engine: reader.engine,
+      model: reader.model,
+      images: w.images.length,
+      readable,
+      indexSha256,
+    });
     s.commit();
     // The merged plate index takes the batch's new rows (and any batch changed since it was written).
     await refreshMergedIndex(s, [batch]);

@@ -468,9 +468,16 @@ async function finishDay(s: Session, purge: string, batch: string, day: string, 
     // The day's names, times, hashes and readings: re-written away under a new batch key (the old one
     // destroyed), or left under the batch key until its last day.
     metadataRekeyed: rekey,
+    // The plate index as re-written without the day: a search holds the batch to it (ocr/queue.ts loadIndex).
+    ...plateIndexRecord(bf),
   });
   s.commit();
   return dayRecord(s, batch, day);
+}
+
+/** The SHA-256 of the batch's plate index as it is now (none when its plates were never read). */
+function plateIndexRecord(bf: BatchFiles): { plateIndexSha256?: string } {
+  return fs.existsSync(bf.indexFile) ? { plateIndexSha256: sha256Hex(fs.readFileSync(bf.indexFile)) } : {};
 }
 
 /** Every record of a batch's segment with its recording day ([] when the segment or key is gone). */

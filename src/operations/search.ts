@@ -106,7 +106,9 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
       if (b.ocr !== 'done') unread++;
       const bf = new BatchFiles(s.home, b.id);
       const m = inMerged.get(b.id);
-      if (m && isCurrent(m, bf)) {
+      // A read batch's index must be the one the ledger records (a deleted or older one is refused).
+      const recorded = { done: b.ocr === 'done', sha256: b.index_sha256 };
+      if (m && isCurrent(m, bf) && (!recorded.done || !recorded.sha256 || m.sha256 === recorded.sha256)) {
         covered.set(m.ord, b);
         searched++;
         continue;
@@ -118,7 +120,7 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
       } catch {
         continue;
       }
-      const idx = loadIndex(bf, key);
+      const idx = loadIndex(bf, key, recorded);
       if (!idx) continue;
       searched++;
       const hits = idx.index.search(pq, { fuzzy: q.fuzzy, limit: 10_000 });

@@ -8,8 +8,10 @@ import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import type { Clock } from '../core/time.js';
 import { checkAnchor } from '../ledger/anchor.js';
+import { BatchFiles } from '../ledger/batches.js';
 import { Home, type OperatorKeys } from '../ledger/home.js';
 import { recordedDocumentCertificates } from '../ledger/document-signers.js';
+import { searchableBatches } from '../ledger/images.js';
 import { GENERATIONS, type Ledger } from '../ledger/ledger.js';
 import { acquireLock, breakLock, type LockInfo } from '../ledger/lock.js';
 import { type Credentials, operatorFromRow, operatorRow, requireCurrentFormat, Session } from '../ledger/session.js';
@@ -48,6 +50,12 @@ export async function verify(s: Session, o: VerifyOptions = {}): Promise<FullVer
   const merged = s.keys.evidence
     ? await import('../ocr/merged.js').then((m) => m.checkMergedIndex(s.home, s.master, m.searchableSources(s)))
     : { problems: [], warnings: [] };
+  // Each read batch's plate index against the SHA-256 the ledger records (every role: no key needed).
+  const { recordedIndexProblem } = await import('../ocr/queue.js');
+  const indexes = searchableBatches(s).flatMap((b) => {
+    const p = recordedIndexProblem(new BatchFiles(s.home, b.id), { done: b.ocr === 'done', sha256: b.index_sha256 });
+    return p ? [p] : [];
+  });
   // Document certificates recorded by someone who may not (src/ledger/document-signers.ts).
   const certs = recordedDocumentCertificates(s.ledger).refused.map((p) => `${p}.`);
   // The ledger's first signed event against the genesis anchor (src/ledger/anchor.ts).
@@ -63,6 +71,7 @@ export async function verify(s: Session, o: VerifyOptions = {}): Promise<FullVer
     ...(a.status === 'problem' ? [a.problem] : []),
     ...r.problems,
     ...certs,
+    ...indexes,
     ...merged.problems,
   ];
   const warnings = [...r.warnings, ...merged.warnings, ...heads.flatMap((h) => (h.warning ? [h.warning] : []))];

@@ -252,10 +252,15 @@ describe('the merged plate index', () => {
 
   it('never serves rows of a batch whose index is gone, verify names it, and the update drops it', async () => {
     const b = batches[2]!;
-    fs.rmSync(new BatchFiles(s.home, b).indexFile);
-    const hits = await searchPlates(s, { plate: truths[0]!, fuzzy: true, limit: 1000 });
-    expect(hits.results.some((r) => r.image.includes(b))).toBe(false);
-    await sameAsBatchIndexes();
+    const idx = new BatchFiles(s.home, b).indexFile;
+    const kept = fs.readFileSync(idx);
+    fs.rmSync(idx);
+    // A batch the ledger records read is not searched without its index as if it held nothing:
+    // the search is refused, naming it (test/attack/plate-index-tamper.test.ts).
+    await expect(searchPlates(s, { plate: truths[0]!, fuzzy: true, limit: 1000 })).rejects.toMatchObject({
+      code: 'integrity',
+      message: expect.stringMatching(new RegExp(`plate index of batch ${b} is missing`)),
+    });
     expect((await checkMergedIndex(s.home, s.master, searchableSources(s))).problems.join(' ')).toMatch(
       new RegExp(`holds batch ${b}, which may no longer be searched`),
     );
@@ -274,6 +279,9 @@ describe('the merged plate index', () => {
       }
     m.close();
     expect(rows).toBeGreaterThan(0);
+    // Put back, the batch is searched alone until the next update takes it in again.
+    fs.writeFileSync(idx, kept);
+    await sameAsBatchIndexes();
   });
 
   it('takes a batch index put back behind its back for an older one, and refuses an edited merged index', async () => {

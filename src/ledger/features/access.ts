@@ -17,9 +17,11 @@ const reducers: Record<string, Reducer> = {
   },
   'ocr.finished': (db, e) => {
     const d = e.data;
-    db.run("UPDATE ocr_batches SET readable = ?, done_at = ?, status = 'done' WHERE batch = ?", [
+    // The SHA-256 of the sealed index it wrote (none before custody recorded it): a search takes no other file.
+    db.run("UPDATE ocr_batches SET readable = ?, done_at = ?, status = 'done', index_sha256 = ? WHERE batch = ?", [
       Number(d.readable),
       e.at,
+      typeof d.indexSha256 === 'string' ? d.indexSha256 : null,
       String(d.batch),
     ]);
   },
@@ -81,6 +83,12 @@ CREATE TABLE access_log (
 CREATE INDEX access_log_operator ON access_log(operator);
 CREATE INDEX access_log_case ON access_log(case_ref);
 `,
+    },
+    {
+      // The SHA-256 of the batch's sealed plate index (`segments/<batch>.idx`) as `custody ocr` wrote it
+      // (`ocr.finished`) or a purge re-wrote it (`day.destroyed`): a search refuses any other file.
+      version: 12,
+      sql: 'ALTER TABLE ocr_batches ADD COLUMN index_sha256 TEXT;',
     },
   ],
   derivedTables: { ocr_batches: 'batch', access_log: 'seq' },

@@ -95,6 +95,9 @@ const reducers: Record<string, Reducer> = {
       String(d.batch),
       String(d.day),
     ]);
+    // The batch's plate index as the purge re-wrote it without the day (the record a search holds it to).
+    if (typeof d.plateIndexSha256 === 'string')
+      run(db, 'UPDATE ocr_batches SET index_sha256 = ? WHERE batch = ?', [d.plateIndexSha256, String(d.batch)]);
   },
   'purge.certificate': (db, e) => {
     run(db, 'UPDATE purges SET certificate_sha256 = ? WHERE id = ?', [str(e.data.sha256), String(e.data.purge)]);
