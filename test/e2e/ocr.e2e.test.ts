@@ -104,15 +104,19 @@ describe('custody ocr', () => {
     const full = await readingsOf(t);
     const files = full.readings!.files;
     expect(Object.keys(files)).toHaveLength(24);
-    // Accuracy targets are tested in test/ocr; here: every image has its readings, and most hold the plate.
+    // Every image has its readings and every demo plate is among them; all but the look-alike
+    // twins read first (BI28631 reads B128631 first: most states leave I out of serials).
     let found = 0;
+    let exact = 0;
     for (const rec of full.recs) {
       const want = manifest.files.find((f) => f.relPath === rec.relPath)?.plate;
       const got = files[String(rec.id)]!;
       expect(got.alternatives.length).toBeLessThanOrEqual(10);
+      if (want && got.best?.text === want) exact++;
       if (want && [got.best?.text, ...got.alternatives.map((a) => a.text)].includes(want)) found++;
     }
-    expect(found / 24).toBeGreaterThanOrEqual(0.5);
+    expect(found).toBe(manifest.files.filter((f) => f.plate).length);
+    expect(exact).toBeGreaterThanOrEqual(22);
 
     const again = await spawnBin(['ocr', '--json'], { env: t.env });
     expect(JSON.parse(again.stdout)).toMatchObject({ images: 0, batches: [] });
