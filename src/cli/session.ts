@@ -120,6 +120,7 @@ export async function withSession<T>(
     await offerPurge(ctx, g, s, command);
     return await fn(s);
   } finally {
+    for (const w of s.takeWarnings()) ctx.stderr.write(`custody: warning: ${w}\n`);
     s.close();
   }
 }

@@ -806,9 +806,12 @@ export interface HomeFile {
  * Files of a home that are never part of a copy of it: the locks (`lock`, `ocr.lock`,
  * `keyring.lock`, `swap-<drive>.lock`), temporary files of an unfinished write, and the files of a
  * key change not yet settled (a purge's re-key, src/ledger/batches.ts, "Re-keying"; the merged plate
- * index's `keys/plates.key.next`, src/ocr/merged.ts).
+ * index's `keys/plates.key.next`, src/ocr/merged.ts), and the signed-state mark `signed-state.enc`
+ * (src/ledger/signed-mark.ts: a cache of the last check that passed, written without the lock; a
+ * restored home has none, and its first check before a release, a purge or a rotation is whole).
  */
-const NOT_COPIED = /^(lock|ocr\.lock|keyring\.lock|swap-[^/]+\.lock)$|(^|\/)\.[^/]+\.tmp$|\.rekey$|\.key\.next$/;
+const NOT_COPIED =
+  /^(lock|ocr\.lock|keyring\.lock|swap-[^/]+\.lock|signed-state\.enc)$|(^|\/)\.[^/]+\.tmp$|\.rekey$|\.key\.next$/;
 
 /**
  * Every file of the home a backup copies, with what it is (the one layout function: a file a later

@@ -104,6 +104,14 @@ export function migrate(db: Database, schema: LedgerSchema = LEDGER_SCHEMA): voi
   }
 }
 
+/** Where a walk of the chain resumes (the signed-state mark, signed-mark.ts): after archive segment `segments`, whose last event is #`seq` with `hash` and whose sealed file's SHA-256 is `sha256`. */
+export interface ChainStart {
+  segments: number;
+  seq: number;
+  hash: string;
+  sha256: string | null;
+}
+
 export interface ChainProblem {
   seq: number;
   type: string;
@@ -412,22 +420,25 @@ export class Ledger {
    * Re-walk the chain, archive segments then the live file: each event's hash from its
    * predecessor, each segment's from the one before it; the live file's copies of archived events
    * (archive.ts KEPT_TYPES) must be the archived events, none missing. Returns the first mismatch;
-   * a segment missing, swapped or edited is thrown (exit 8 naming it).
+   * a segment missing, swapped or edited is thrown (exit 8 naming it). From `start` (the
+   * signed-state mark): only the segments after its own and the live file's events after them,
+   * each event walked handed to `onEvent` (with its signature).
    */
-  verifyChain(): { events: number; problem?: ChainProblem } {
-    let prev = GENESIS_HASH;
-    let expectSeq = 1;
+  verifyChain(start?: ChainStart, onEvent?: (e: ArchivedEvent) => void): { events: number; problem?: ChainProblem } {
+    let prev = start?.hash ?? GENESIS_HASH;
+    let expectSeq = (start?.seq ?? 0) + 1;
     let n = 0;
     let problem: ChainProblem | undefined;
     const archivedSeq = this.archivedHead.seq;
     const copies = new Map(
       this.rows<ArchivedEvent>(
-        'SELECT seq, at, type, actor, data, prev_hash, hash FROM events WHERE seq <= ? ORDER BY seq',
-        [archivedSeq],
+        'SELECT seq, at, type, actor, data, prev_hash, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq',
+        [start?.seq ?? 0, archivedSeq],
       ).map((c) => [c.seq, c]),
     );
-    let prevSha: string | null = null;
+    let prevSha: string | null = start?.sha256 ?? null;
     for (const seg of this.segments()) {
+      if (start && seg.idx <= start.segments) continue;
       if (seg.prev_sha256 !== prevSha || seg.first_seq !== expectSeq || seg.prev_hash !== prev)
         throw new CustodyError(
           'integrity',
@@ -454,6 +465,7 @@ export class Ledger {
           copies.delete(e.seq);
         }
         if (problem) return { events: n, problem };
+        onEvent?.(e);
         prev = e.hash;
         expectSeq++;
       }
@@ -469,15 +481,16 @@ export class Ledger {
         };
     }
     const st = this.db.prepare(
-      'SELECT seq, at, type, actor, data, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq',
+      'SELECT e.seq, e.at, e.type, e.actor, e.data, e.prev_hash, e.hash, s.key, s.sig FROM events e LEFT JOIN event_sigs s ON s.seq = e.seq WHERE e.seq > ? ORDER BY e.seq',
     );
     try {
-      st.bind([archivedSeq]);
+      st.bind([Math.max(archivedSeq, start?.seq ?? 0)]);
       while (st.step()) {
         const r = st.getAsObject() as unknown as ArchivedEvent;
         n++;
         const bad = this.chainStep(r, prev, expectSeq);
         if (bad) return { events: n, problem: bad };
+        onEvent?.(r);
         prev = r.hash;
         expectSeq++;
       }
@@ -505,12 +518,13 @@ export class Ledger {
   }
 
   /**
-   * Replay every event (archive segments, then the live file) into a fresh database and compare
-   * the derived tables (or those named) with this one. Rows of trimmed tables (archive.ts) belong
-   * to the live part only, on both sides.
+   * Replay every event from #`from` on (archive segments, then the live file) into a fresh
+   * database, or into `state` (the derived tables as a replay left them after event #`from` - 1:
+   * the signed-state mark, signed-mark.ts). Rows of trimmed tables (archive.ts) belong to the live
+   * part only: they are dropped as the replay passes the archived head. The caller closes `replay`.
    */
-  async verifyDerived(only?: readonly string[]): Promise<string[]> {
-    const fresh = await Ledger.createEmpty(this.schema);
+  async replayDerived(from = 1, state?: Uint8Array): Promise<{ replay: Ledger; problems: string[] }> {
+    const replay = state ? await Ledger.fromState(state, this.schema) : await Ledger.createEmpty(this.schema);
     const problems: string[] = [];
     const archivedSeq = this.archivedHead.seq;
     const trimmed = Object.keys(this.schema.derivedTables).filter((t) => TRIMMED_TABLES.has(t));
@@ -522,26 +536,66 @@ export class Ledger {
           return;
         }
         try {
-          reducer(fresh.db, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data: JSON.parse(r.data) });
+          reducer(replay.db, { seq: r.seq, at: r.at, type: r.type, actor: r.actor, data: JSON.parse(r.data) });
         } catch (e) {
           problems.push(`event #${r.seq} (${r.type}) cannot be replayed: ${(e as Error).message}`);
         }
         // Keep the replay's memory to the live part's: rows the live file no longer holds go.
         if (r.seq <= archivedSeq && r.seq % 4096 === 0)
-          for (const t of trimmed) fresh.db.run(`DELETE FROM ${t} WHERE seq <= ?`, [r.seq]);
-      });
-      for (const t of trimmed) fresh.db.run(`DELETE FROM ${t} WHERE seq <= ?`, [archivedSeq]);
-      for (const [table, order] of Object.entries(this.schema.derivedTables)) {
-        if (only && !only.includes(table)) continue;
-        const a = JSON.stringify(this.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
-        const b = JSON.stringify(fresh.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
-        if (a !== b)
-          problems.push(`table ${table} does not match what the events say (it was edited outside the chain)`);
-      }
-    } finally {
-      fresh.close();
+          for (const t of trimmed) replay.db.run(`DELETE FROM ${t} WHERE seq <= ?`, [r.seq]);
+      }, from);
+      for (const t of trimmed) replay.db.run(`DELETE FROM ${t} WHERE seq <= ?`, [archivedSeq]);
+    } catch (e) {
+      replay.close();
+      throw e;
+    }
+    return { replay, problems };
+  }
+
+  /** The derived tables (or those named) of this ledger that differ from `replay`'s. */
+  derivedMismatches(replay: Ledger, only?: readonly string[]): string[] {
+    const problems: string[] = [];
+    for (const [table, order] of Object.entries(this.schema.derivedTables)) {
+      if (only && !only.includes(table)) continue;
+      const a = JSON.stringify(this.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
+      const b = JSON.stringify(replay.db.exec(`SELECT * FROM ${table} ORDER BY ${order}`));
+      if (a !== b) problems.push(`table ${table} does not match what the events say (it was edited outside the chain)`);
     }
     return problems;
+  }
+
+  /**
+   * Replay every event (archive segments, then the live file) into a fresh database and compare
+   * the derived tables (or those named) with this one. Rows of trimmed tables (archive.ts) belong
+   * to the live part only, on both sides.
+   */
+  async verifyDerived(only?: readonly string[]): Promise<string[]> {
+    const { replay, problems } = await this.replayDerived();
+    try {
+      problems.push(...this.derivedMismatches(replay, only));
+    } finally {
+      replay.close();
+    }
+    return problems;
+  }
+
+  /**
+   * A replay's derived tables saved by `db.export()` (the signed-state mark), opened to continue
+   * the replay; refused (an Error) when it is not a database of this schema's version.
+   */
+  static async fromState(state: Uint8Array, schema: LedgerSchema = LEDGER_SCHEMA): Promise<Ledger> {
+    const SQL = await sqlJs();
+    const db = new SQL.Database(state);
+    try {
+      const v = Number(db.exec("SELECT value FROM meta WHERE key = 'schema_version'")[0]?.values[0]?.[0] ?? 0);
+      if (v !== schema.version) throw new Error(`the saved replay has schema version ${v}, not ${schema.version}`);
+      if (Number(db.exec('SELECT count(*) FROM events')[0]?.values[0]?.[0] ?? 0) !== 0)
+        throw new Error('the saved replay holds events');
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new Ledger(db, schema);
   }
 
   close(): void {

@@ -462,6 +462,18 @@ export class Session {
     }
   }
 
+  private readonly warnings: string[] = [];
+
+  /** Note something the operator should know that did not stop the command (the CLI prints it once the command ends). */
+  warn(line: string): void {
+    this.warnings.push(line);
+  }
+
+  /** The warnings noted so far, once each. */
+  takeWarnings(): string[] {
+    return this.warnings.splice(0);
+  }
+
   /** Release any lock still held. Changes not committed are dropped (the file on disk is untouched). */
   close(): void {
     if (this.closed) return;

@@ -9,6 +9,7 @@ import { type CheckpointLine, checkpointSignatureValid, checkpointSignedBy } fro
 import type { Ledger } from './ledger.js';
 import { keyIdOf, verifyWithKey } from './signing.js';
 import type { Session } from './session.js';
+import { extendsMark, MARK_FILE, readMark, type SignedStateMark, writeMark } from './signed-mark.js';
 
 export interface VerifyReport {
   ok: boolean;
@@ -72,6 +73,8 @@ export function eventSignatureProblems(
   ledger: Ledger,
   reg: KeyRegistry,
   homeVersion: number,
+  /** Check the events from this one on only (those before were checked: the signed-state mark). */
+  after = 1,
 ): { problems: string[]; valid: number; from: number | null } {
   const start = [...reg.events.entries()].find(([, e]) => e.self)?.[0] ?? null;
   if (start === null)
@@ -89,25 +92,28 @@ export function eventSignatureProblems(
   const problems: string[] = [];
   let valid = 0;
   // The archive segments, then the live file (Ledger.forEachEvent).
-  ledger.forEachEvent((r) => {
-    const what = `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}`;
-    const expected = keyAt(reg, r.actor, r.seq);
-    const pub = expected ? reg.byId.get(expected)?.publicKey : undefined;
-    if (!r.sig || !r.key) problems.push(`${what} carries no signature: it was added or re-written outside custody.`);
-    else if (!pub) problems.push(`${what} is signed, but the ledger records no key for ${r.actor}.`);
-    else if (r.key !== expected || !verifyWithKey(pub, r.hash, r.sig))
-      problems.push(`${what} is not signed by ${r.actor}'s key: it was forged or re-signed.`);
-    else {
-      const rec = reg.events.get(r.seq);
-      const author = rightsAt(rights, r.actor, r.seq);
-      const inactive = SELF_INTRODUCING.has(r.type) ? undefined : inactiveAuthor(rights, r.actor, r.seq);
-      if (inactive) problems.push(`${what} is signed by ${r.actor}, ${inactive}: they could no longer record it.`);
-      else if (rec && !rec.self && author?.role !== 'custodian')
-        problems.push(`${what} records a signing key for ${rec.username}, but only a custodian may.`);
-      else valid++;
-    }
-    if (problems.length >= 5) return false;
-  }, start);
+  ledger.forEachEvent(
+    (r) => {
+      const what = `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}`;
+      const expected = keyAt(reg, r.actor, r.seq);
+      const pub = expected ? reg.byId.get(expected)?.publicKey : undefined;
+      if (!r.sig || !r.key) problems.push(`${what} carries no signature: it was added or re-written outside custody.`);
+      else if (!pub) problems.push(`${what} is signed, but the ledger records no key for ${r.actor}.`);
+      else if (r.key !== expected || !verifyWithKey(pub, r.hash, r.sig))
+        problems.push(`${what} is not signed by ${r.actor}'s key: it was forged or re-signed.`);
+      else {
+        const rec = reg.events.get(r.seq);
+        const author = rightsAt(rights, r.actor, r.seq);
+        const inactive = SELF_INTRODUCING.has(r.type) ? undefined : inactiveAuthor(rights, r.actor, r.seq);
+        if (inactive) problems.push(`${what} is signed by ${r.actor}, ${inactive}: they could no longer record it.`);
+        else if (rec && !rec.self && author?.role !== 'custodian')
+          problems.push(`${what} records a signing key for ${rec.username}, but only a custodian may.`);
+        else valid++;
+      }
+      if (problems.length >= 5) return false;
+    },
+    Math.max(start, after),
+  );
   return { problems, valid, from: start };
 }
 
@@ -174,11 +180,22 @@ export function signedRoles(ledger: Ledger): Map<string, { role: string; seq: nu
  * records its own author's key; the first custodian adds themselves; an active operator changes
  * their own password, another's is a custodian's. An unknown event type is authored by nobody.
  */
-export function authorityProblems(ledger: Ledger): string[] {
+export function authorityProblems(ledger: Ledger, after = 1): string[] {
   const rights = operatorTimeline(ledger);
   const problems: string[] = [];
   let first: number | undefined;
   let signedFrom: number | undefined;
+  // Events before `after` were checked (the signed-state mark): what the walk would have learnt
+  // from them, from the kept copies of the three types it learns it from.
+  for (const r of after > 1 ? ledger.history(['home.created', 'home.upgraded', 'operator.added']) : []) {
+    if (r.seq >= after) break;
+    if (r.type === 'operator.added') first ??= r.seq;
+    else if (
+      signedFrom === undefined &&
+      typeof (JSON.parse(r.data) as { signingKey?: unknown }).signingKey === 'string'
+    )
+      signedFrom = r.seq;
+  }
   // Across the archive too.
   ledger.forEachEvent((r) => {
     const what = `Event #${r.seq} (${r.type}, ${r.at}) by ${r.actor}`;
@@ -219,7 +236,7 @@ export function authorityProblems(ledger: Ledger): string[] {
         `${what}: the signed events do not give ${r.actor} the right to record it (${role ? `${role.role === 'auditor' ? 'an' : 'a'} ${role.role} may not record ${r.type}` : `${r.actor} was not an operator then`}).`,
       );
     return problems.length < 5;
-  });
+  }, after);
   return problems;
 }
 
@@ -233,24 +250,136 @@ export async function signedStateProblems(
   homeVersion: number,
   tables?: readonly string[],
 ): Promise<string[]> {
-  const chain = ledger.verifyChain();
-  if (chain.problem)
-    return [`Event #${chain.problem.seq} (${chain.problem.type}, ${chain.problem.at}): ${chain.problem.reason}.`];
-  const problems = [...eventSignatureProblems(ledger, recordedKeys(ledger), homeVersion).problems];
-  problems.push(...authorityProblems(ledger));
-  problems.push(...(await ledger.verifyDerived(tables)));
+  const { problems, replay } = await wholeCheck(ledger, homeVersion, tables);
+  replay?.close();
   return problems;
 }
 
-/** {@link signedStateProblems} as a refusal (exit 8) that changes nothing; `what` names the tables in the message. */
-export async function requireSignedState(s: Session, what: string, tables?: readonly string[]): Promise<void> {
-  const problems = await signedStateProblems(s.ledger, s.home.json.version, tables);
-  if (problems.length)
-    throw new CustodyError(
-      'integrity',
-      `The ledger's ${what} ${what.endsWith('table') ? 'does' : 'do'} not match its signed events; run \`custody verify\`.`,
-      `${problems[0]!.replace(/^./, (c) => c.toUpperCase())}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+/** {@link signedStateProblems}, with the replay it compared with (the caller closes it) when the chain holds. */
+async function wholeCheck(
+  ledger: Ledger,
+  homeVersion: number,
+  tables?: readonly string[],
+): Promise<{ problems: string[]; replay?: Ledger }> {
+  const chain = ledger.verifyChain();
+  if (chain.problem)
+    return {
+      problems: [`Event #${chain.problem.seq} (${chain.problem.type}, ${chain.problem.at}): ${chain.problem.reason}.`],
+    };
+  const problems = [...eventSignatureProblems(ledger, recordedKeys(ledger), homeVersion).problems];
+  problems.push(...authorityProblems(ledger));
+  const { replay, problems: replayed } = await ledger.replayDerived();
+  problems.push(...replayed, ...ledger.derivedMismatches(replay, tables));
+  return { problems, replay };
+}
+
+/**
+ * The check from the signed-state mark (signed-mark.ts): the ledger holds unchanged what the
+ * mark's check covered and extends its head, and the events since are signed by authors with the
+ * right to record them and replay from the mark's tables into the live ones. Returns the replay
+ * (the caller closes it) when all of that holds; undefined for anything else (no acceptance: the
+ * whole check decides, and names what is wrong).
+ */
+export async function acceptedSinceMark(
+  ledger: Ledger,
+  homeVersion: number,
+  tables: readonly string[] | undefined,
+  saved: { mark: SignedStateMark; state: Buffer },
+): Promise<Ledger | undefined> {
+  const after = saved.mark.head.seq + 1;
+  let replay: Ledger | undefined;
+  try {
+    if (!extendsMark(ledger, saved.mark)) return undefined;
+    if (eventSignatureProblems(ledger, recordedKeys(ledger), homeVersion, after).problems.length) return undefined;
+    if (authorityProblems(ledger, after).length) return undefined;
+    const r = await ledger.replayDerived(after, saved.state);
+    replay = r.replay;
+    if (r.problems.length || ledger.derivedMismatches(replay, tables).length) {
+      replay.close();
+      return undefined;
+    }
+    return replay;
+  } catch {
+    // A segment missing or damaged, a saved replay that does not open: the whole check names it.
+    return undefined;
+  }
+}
+
+/**
+ * The tests' cross-check (CUSTODY_SIGNED_STATE_CROSSCHECK=1): the check from a mark must give the
+ * whole check's verdict whenever the ledger extends the mark (a bug otherwise, thrown as such).
+ */
+async function crossCheck(
+  s: Session,
+  tables: readonly string[] | undefined,
+  saved: { mark: SignedStateMark; state: Buffer },
+  accepted: boolean,
+): Promise<void> {
+  const whole = await signedStateProblems(s.ledger, s.home.json.version, tables).catch((e: unknown) => [String(e)]);
+  let fits = false;
+  try {
+    fits = extendsMark(s.ledger, saved.mark);
+  } catch {
+    fits = false;
+  }
+  if (accepted && whole.length)
+    throw new Error(`the check from the signed-state mark accepted a ledger the whole check refuses: ${whole[0]}`);
+  if (!accepted && fits && !whole.length)
+    throw new Error(
+      'the check from the signed-state mark refused a ledger that extends it and the whole check accepts',
     );
+}
+
+/** How the last check of `requireSignedState` was made (for tests and the bench). */
+export type SignedStateCheck = 'since-mark' | 'whole';
+
+/**
+ * {@link signedStateProblems} as a refusal (exit 8) that changes nothing; `what` names the tables
+ * in the message. In a session holding the evidence key the check starts from the signed-state
+ * mark when one fits (signed-mark.ts) and leaves a new mark once it passes; a mark that cannot be
+ * written is a warning of the session, never a failure. With CUSTODY_SIGNED_STATE_CROSSCHECK=1
+ * (the tests) an acceptance from the mark is checked against the whole check too.
+ */
+export async function requireSignedState(
+  s: Session,
+  what: string,
+  tables?: readonly string[],
+): Promise<SignedStateCheck> {
+  const evidence = s.keys.evidence;
+  const saved = evidence ? readMark(s.home, evidence) : undefined;
+  let replay = saved ? await acceptedSinceMark(s.ledger, s.home.json.version, tables, saved) : undefined;
+  const how: SignedStateCheck = replay ? 'since-mark' : 'whole';
+  if (saved && process.env.CUSTODY_SIGNED_STATE_CROSSCHECK === '1')
+    await crossCheck(s, tables, saved, !!replay).catch((e: unknown) => {
+      replay?.close();
+      throw e;
+    });
+  if (!replay) {
+    const whole = await wholeCheck(s.ledger, s.home.json.version, tables);
+    if (whole.problems.length) {
+      whole.replay?.close();
+      const problems = whole.problems;
+      throw new CustodyError(
+        'integrity',
+        `The ledger's ${what} ${what.endsWith('table') ? 'does' : 'do'} not match its signed events; run \`custody verify\`.`,
+        `${problems[0]!.replace(/^./, (c) => c.toUpperCase())}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      );
+    }
+    replay = whole.replay!;
+  }
+  try {
+    // A mark of events not saved yet would not fit the file the next check reads.
+    const same = saved?.mark.head.seq === s.ledger.head.seq && saved.mark.head.hash === s.ledger.head.hash;
+    if (evidence && !s.ledger.hasUnsavedChanges && !(how === 'since-mark' && same))
+      writeMark(s.home, evidence, s.ledger, replay);
+  } catch (e) {
+    s.warn(
+      `the signed-state check passed, but its mark (${MARK_FILE}) could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the next check reads the whole ledger again.`,
+    );
+  } finally {
+    replay.close();
+  }
+  return how;
 }
 
 /**

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import initSqlJs from 'sql.js';
+import initSqlJs, { type Database } from 'sql.js';
 import { expect } from 'vitest';
 import { deriveKek, openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
 import { operatorKeyId } from '../../src/ledger/home.js';
@@ -70,6 +70,14 @@ export function withDerivedKeys(keys: Buffer[]): Buffer[] {
  * one), run `sql` on it with sql.js, seal it again in place — no code of the home's session.
  */
 export async function editRawLedger(home: string, record: Buffer, sql: string[]): Promise<void> {
+  await editRawLedgerDb(home, record, (db) => {
+    for (const q of sql) db.run(q);
+    expect(db.getRowsModified()).toBeGreaterThan(0);
+  });
+}
+
+/** {@link editRawLedger} with any change `edit` makes to the opened database (sql.js), sealed again in place. */
+export async function editRawLedgerDb(home: string, record: Buffer, edit: (db: Database) => void): Promise<void> {
   const req = createRequire(import.meta.url);
   const SQL = await initSqlJs({
     locateFile: (f: string) => path.join(path.dirname(req.resolve('sql.js/dist/sql-wasm.wasm')), f),
@@ -79,8 +87,7 @@ export async function editRawLedger(home: string, record: Buffer, sql: string[])
   const plain = openBlob(key, fs.readFileSync(file), 'custody-ledger');
   expect(plain, 'the record key opens the ledger').toBeDefined();
   const db = new SQL.Database(plain!);
-  for (const q of sql) db.run(q);
-  expect(db.getRowsModified()).toBeGreaterThan(0);
+  edit(db);
   fs.writeFileSync(file, sealBlob(key, Buffer.from(db.export()), 'custody-ledger'));
   db.close();
 }
