@@ -110,6 +110,17 @@ export async function renderTransparencyReport(
         .font(FONT.mono)
         .fontSize(10)
         .text(d.ledgerHead, { width: contentWidth(doc) });
+      // A period ending on the day it is prepared: its "end" is the time prepared (ledger/breach.ts).
+      if (d.countedTo.slice(0, 10) === d.period.to)
+        doc
+          .font(FONT.regular)
+          .fontSize(10)
+          .text(
+            printable(
+              `The period ends on the day this report was prepared: what is held, standing or past due at its end is counted as of ${formatIso(d.countedTo)}.`,
+            ),
+            { width: contentWidth(doc) },
+          );
       doc.fillColor(INK).moveDown(0.3);
       sectionHeading(doc, 'Cameras and images');
       table(doc, [

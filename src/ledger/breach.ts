@@ -6,7 +6,7 @@
 import { CustodyError } from '../core/errors.js';
 import type { Finding } from '../core/health.js';
 import { destructionDate, type HoldRef } from '../core/retention.js';
-import { DAY_MS, localDate, startOfLocalDate } from '../core/time.js';
+import { DAY_MS, isoInZone, localDate, startOfLocalDate } from '../core/time.js';
 import type { Session } from './session.js';
 import { accessLog, auditedRequests } from './access.js';
 import { batchHolds } from './purge.js';
@@ -410,6 +410,8 @@ export interface TransparencyData {
   custodianTitle: string;
   period: { from: string; to: string };
   generatedAt: string;
+  /** The moment what is held, standing or overdue "at the end" is counted at: the period's end, or now when it ends today. */
+  countedTo: string;
   cameras: { inService: number; addedInPeriod: number; retiredInPeriod: number };
   images: { importedInPeriod: number; heldAtEnd: number; batchesHeldAtEnd: number };
   retentionDays: number;
@@ -498,7 +500,9 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
   const settings = s.settings;
   const tz = settings.timeZone;
   const start = startOfLocalDate(from, tz).getTime();
-  const end = startOfLocalDate(addDaysToDate(to, 1), tz).getTime();
+  // What is counted "at the end" is never later than now: a period ending today is counted as of
+  // the time prepared (a period ending after today is refused by operations/transparency.ts).
+  const end = Math.min(startOfLocalDate(addDaysToDate(to, 1), tz).getTime(), s.clock().getTime() + 1);
   const inP = (iso: string | null | undefined): boolean => {
     if (!iso) return false;
     if (isDate(iso)) return iso >= from && iso <= to;
@@ -639,6 +643,7 @@ export function transparencyData(s: Session, from: string, to: string): Transpar
     custodianTitle: settings.custodianTitle,
     period: { from, to },
     generatedAt: s.now(),
+    countedTo: isoInZone(new Date(end), tz),
     cameras,
     images,
     retentionDays: settings.retentionDays,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
+import { localDate } from '../core/time.js';
 import { type TransparencyData, transparencyData } from '../ledger/breach.js';
 import type { OutputMode } from '../ledger/fsutil.js';
 import { checkOutput, makeOutputFolder, writeOutput } from '../ledger/outputs.js';
@@ -27,6 +28,15 @@ export interface TransparencyResult {
 export async function transparencyReport(s: Session, o: TransparencyInput): Promise<TransparencyResult> {
   const { from, to } = o;
   if (to < from) throw new CustodyError('usage', `--to ${to} is before --from ${from}.`);
+  // Every count is a recorded fact: a period that has not ended has no end to count at (what is
+  // "past due at the end" of a period months ahead is data not yet due).
+  const today = localDate(s.clock(), s.settings.timeZone);
+  if (to > today)
+    throw new CustodyError(
+      'usage',
+      `--to ${to} is after today (${today}): a transparency report counts what the ledger records, and a period that has not ended cannot be counted to its end.`,
+      'Use --to today for a report to date (counted as of now), or run it once the period has ended.',
+    );
   const data = transparencyData(s, from, to);
   if (!o.outDir) return { data, files: null };
   const out = { what: 'the transparency report', flag: '--out', replace: true };

@@ -238,6 +238,7 @@ export function sampleTransparency(): TransparencyData {
     custodianTitle: 'Administrative Services Director',
     period: { from: '2026-01-01', to: '2026-06-30' },
     generatedAt: '2026-07-02T10:00:00-07:00',
+    countedTo: '2026-07-01T00:00:00.000-07:00',
     cameras: { inService: 4, addedInPeriod: 1, retiredInPeriod: 0 },
     images: { importedInPeriod: 1_604_220, heldAtEnd: 540_112, batchesHeldAtEnd: 1 },
     retentionDays: 60,
