@@ -21,6 +21,7 @@ import {
   holdsForImage,
   type RequestRow,
   type RequestScope,
+  releasesOfRequest,
   requestScope,
   scopeBatches,
 } from '../ledger/features/requests.js';
@@ -43,20 +44,33 @@ export interface GatePass {
 
 const GATE_HINT = 'Nothing was written and nothing was recorded as released.';
 
+/** Why a request that is not open serves nothing: its status, and for a fulfilled one its release(s). */
+function closedRequest(s: Session, request: RequestRow, what: Disclosure): CustodyError {
+  const verb = what === 'release' ? 'released' : 'shown or searched';
+  const rels = request.status === 'fulfilled' ? releasesOfRequest(s, request.id) : [];
+  const how = rels.length
+    ? ` (released ${isoInZone(new Date(rels[0]!.released_at), s.settings.timeZone).slice(0, 10)}, receipt ${rels.map((r) => r.id).join(', ')})`
+    : ` (${request.status_at.slice(0, 10)})`;
+  return new CustodyError(
+    request.status === 'fulfilled' ? 'denied' : 'conflict',
+    `Request ${request.id} is ${request.status}${how}; nothing may be ${verb} on it: a request is used only while it is open (policy §5).`,
+    what === 'release'
+      ? request.status === 'fulfilled'
+        ? 'A further transfer needs a new request: `custody request new`.'
+        : GATE_HINT
+      : 'Look as your own viewing with --purpose and --case (recorded as such), or record a new request: `custody request new`.',
+  );
+}
+
 /**
- * A request may be served: it stands (for a release: it is open), its agency is eligible on its
- * facts (or by the custodian's override), and its purpose is a criminal investigation (§5).
+ * A request may be served: it is open — its use ends when it is fulfilled (its release recorded),
+ * denied or withdrawn, for a look or a search under it as for a release (DESIGN.md "One gate";
+ * policy §5) —, its agency is eligible on its facts (or by the custodian's override), and its
+ * purpose is a criminal investigation (§5).
  */
 export function admit(s: Session, requestId: string, what: Disclosure): GatePass {
   const request = findRequest(s, requestId);
-  const standing =
-    what === 'release' ? request.status === 'open' : request.status !== 'denied' && request.status !== 'withdrawn';
-  if (!standing)
-    throw new CustodyError(
-      request.status === 'fulfilled' ? 'denied' : 'conflict',
-      `Request ${request.id} is ${request.status}; nothing may be ${what === 'release' ? 'released' : 'shown'} on it (policy §5: data is transferred only on an open request).`,
-      request.status === 'fulfilled' ? 'A further transfer needs a new request: `custody request new`.' : GATE_HINT,
-    );
+  if (request.status !== 'open') throw closedRequest(s, request, what);
   const agency = findAgency(s, request.agency_id);
   const eligibility = agencyEligibilityOf(s, agency);
   if (!eligibility.eligible) throw new CustodyError('denied', `Refused: ${eligibility.refusal}`, GATE_HINT);

@@ -320,7 +320,9 @@ describe('requests and releases', () => {
       { env: t.env, clock },
     );
     expect(fulfilled.code).toBe(4);
-    expect(fulfilled.stderr).toMatch(/is fulfilled; nothing may be released on it/);
+    expect(fulfilled.stderr).toMatch(
+      /is fulfilled \(released \d{4}-\d{2}-\d{2}, receipt R-\d{4}-\d{4}\); nothing may be released on it/,
+    );
     const req2 = await newRequest(t, clock, ['--drive', 'D001']);
     const again = await run(
       ['release', '--request', req2, '--drive', 'D001', '--source', source, '--receipt', path.join(t.dir, 'x.pdf')],
