@@ -3,6 +3,7 @@
  * of storage and of reinstall into a camera): enrol, install, remove, store, retire, and the
  * data of `drive list`, `drive show` and `drive forecast`.
  */
+import { checkVolume } from '../core/drive-identity.js';
 import { CustodyError } from '../core/errors.js';
 import { type CameraForecast, driveForecast, standingHolds } from '../core/retention.js';
 import { parseIsoWithOffset } from '../core/time.js';
@@ -108,6 +109,36 @@ export async function enrolDrive(s: Session, o: EnrolInput): Promise<EnrolledDri
   });
   s.commit();
   return marked ? { ...findDrive(s, id), marked } : findDrive(s, id);
+}
+
+/**
+ * The volume at `source` is the recorded drive's (core/drive-identity.ts): a serial or size that
+ * disagrees with what its enrolment recorded is refused (exit 8, nothing read or recorded — an id
+ * file copied onto another stick, or into a folder of copies); what cannot be compared, or differs
+ * without proving another volume (file-system type, label), comes back as warnings to print.
+ */
+export async function requireRecordedVolume(drive: DriveRow, source: string, doing: string): Promise<string[]> {
+  const { DRIVE_ID_FILE } = await import('../media/drives.js');
+  const check = checkVolume(
+    drive.id,
+    { serial: drive.serial, capacityBytes: drive.capacity_bytes, fsType: drive.fs_type, label: drive.label },
+    await mountedVolume(source),
+  );
+  if (check.refuse.length)
+    throw new CustodyError(
+      'integrity',
+      `The drive at ${source} is taken for drive ${drive.id}, but it is not the volume ${drive.id} was enrolled as: ${check.refuse.join('; ')}. Nothing was ${doing}.`,
+      `If it is another stick carrying a copy of ${drive.id}'s ${DRIVE_ID_FILE}, keep it apart and record it (\`custody problem add\`); see \`custody drive show ${drive.id}\` for what was recorded.`,
+    );
+  return check.warn.map((w) => `Warning: the drive at ${source}: ${w}.`);
+}
+
+/** The volume mounted at `source`, or undefined when it is a folder (its facts would be the host disk's). */
+export async function mountedVolume(source: string): Promise<VolumeInfo | undefined> {
+  const { isMountPoint } = await import('../media/mounts.js');
+  if (!(await isMountPoint(source).catch(() => false))) return undefined;
+  const { readVolumeInfo } = await import('../media/drives.js');
+  return readVolumeInfo(source).catch(() => ({}));
 }
 
 /** A read-only drive is known only by its volume serial: it needs one, and one no other drive has. */

@@ -8,7 +8,7 @@ import { type DriveRow, drivesBySerial, getDrive } from '../ledger/drives.js';
 import type { Session } from '../ledger/session.js';
 import { checkSourceOutsideHome } from '../ledger/outputs.js';
 import type { ImportProgress, ImportSummary } from '../media/import.js';
-import { enrolDrive } from './drives.js';
+import { enrolDrive, mountedVolume, requireRecordedVolume } from './drives.js';
 
 export interface SourceChoice {
   path: string;
@@ -30,13 +30,22 @@ export async function usbSources(): Promise<SourceChoice[]> {
   return usb;
 }
 
-/** A drive recognised by the ledger, or an unknown one (with its volume label, to ask about it). */
-export type Recognised = { drive: DriveRow } | { drive?: undefined; source: string; volumeLabel?: string };
+/**
+ * A drive recognised by the ledger (with warnings to print: what of its volume could not be
+ * compared with its enrolment), or an unknown one (with its volume label, to ask about it).
+ */
+export type Recognised =
+  | { drive: DriveRow; warnings: string[] }
+  | { drive?: undefined; source: string; volumeLabel?: string };
 
-/** Recognise the drive at `source`: its id file, else its volume serial. */
+/**
+ * Recognise the drive at `source`: its id file, else its volume serial; either way the volume must
+ * be the one the drive was enrolled as (`requireRecordedVolume`: a serial or size that disagrees is
+ * exit 8, nothing imported or recorded).
+ */
 export async function recogniseDrive(s: Session, source: string): Promise<Recognised> {
   checkSourceOutsideHome(s.home.dir, source);
-  const { readDriveIdFile, readVolumeInfo } = await import('../media/drives.js');
+  const { readDriveIdFile } = await import('../media/drives.js');
   const id = await readDriveIdFile(source);
   if (id.info) {
     if (id.info.home && id.info.home !== s.home.json.homeId)
@@ -46,12 +55,16 @@ export async function recogniseDrive(s: Session, source: string): Promise<Recogn
         'Check where it came from before importing it.',
       );
     const row = getDrive(s, id.info.driveId);
-    if (row) return { drive: row };
+    if (row) return { drive: row, warnings: await requireRecordedVolume(row, source, 'imported or recorded') };
   }
-  const vol = await readVolumeInfo(source).catch(() => ({}) as { label?: string; serial?: string });
+  const vol = (await mountedVolume(source)) ?? {};
   if (vol.serial) {
     const bySerial = drivesBySerial(s, vol.serial);
-    if (bySerial.length === 1) return { drive: bySerial[0]! };
+    if (bySerial.length === 1)
+      return {
+        drive: bySerial[0]!,
+        warnings: await requireRecordedVolume(bySerial[0]!, source, 'imported or recorded'),
+      };
   }
   return { source, volumeLabel: vol.label };
 }

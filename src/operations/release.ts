@@ -14,6 +14,7 @@ import { officeOf } from '../core/roles.js';
 import { parseIsoWithOffset } from '../core/time.js';
 import type { ReceiptData, ReceiptHandedOver } from '../documents/receipt.js';
 import { type DriveRow, findDrive } from '../ledger/drives.js';
+import { requireRecordedVolume } from './drives.js';
 import {
   type AgencyRow,
   type BatchRow,
@@ -204,7 +205,7 @@ export async function rereadDrive(
   s: Session,
   plan: DriveReleasePlan,
   source: string,
-): Promise<{ at: string; files: number }> {
+): Promise<{ at: string; files: number; warnings: string[] }> {
   const { readDriveIdFile } = await import('../media/drives.js');
   const { hashSource } = await import('../media/store.js');
   const root = path.resolve(source);
@@ -215,6 +216,8 @@ export async function rereadDrive(
       `${root} is not drive ${plan.drive.id} (${id.info ? `its id file names ${id.info.driveId}` : id.detail}).`,
       'Pass --source with the folder where the drive to hand over is mounted.',
     );
+  // The id file names it: the volume must be the one it was enrolled as (a copied id file is not the drive).
+  const warnings = await requireRecordedVolume(plan.drive, root, 'recorded');
   const bad: string[] = [];
   for (const f of plan.handedOver.files ?? []) {
     const file = path.join(root, ...f.path.split('/'));
@@ -230,7 +233,7 @@ export async function rereadDrive(
       `Drive ${plan.drive.id} is not as imported: ${bad.length} file(s) differ or were not there — ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? '; …' : ''}. It cannot be certified unaltered; nothing was recorded.`,
       'Release an export of the imported copies instead (`custody release --to DIR`), and record the problem (`custody problem add`).',
     );
-  return { at: s.now(), files: plan.handedOver.files?.length ?? 0 };
+  return { at: s.now(), files: plan.handedOver.files?.length ?? 0, warnings };
 }
 
 /** What is on the drive now that its import did not record (or not at this size), in words. */
@@ -342,6 +345,8 @@ export interface ReleaseResult {
   receiptFile: string;
   ledgerHead: string;
   bag?: string;
+  /** A drive handed over: what of its volume could not be compared with its enrolment (operations/drives.ts). */
+  warnings?: string[];
 }
 
 /** The custodian, or a designee of the custodian, as the receipt and the bag name them (policy §6). */
@@ -391,7 +396,13 @@ export async function releaseRequest(s: Session, plan: ReleasePlan, o: ReleaseIn
       { cause: e },
     );
   }
-  return { release: releaseJson(findRelease(s, plan.receiptNumber)), receiptFile, ledgerHead, bag: out.bag };
+  return {
+    release: releaseJson(findRelease(s, plan.receiptNumber)),
+    receiptFile,
+    ledgerHead,
+    bag: out.bag,
+    ...(reread?.warnings.length ? { warnings: reread.warnings } : {}),
+  };
 }
 
 const PARTIAL = { what: 'an unfinished release', flag: '--to / --receipt', kind: 'file' as const };
@@ -516,7 +527,8 @@ interface HandOver {
   bag?: string;
 }
 
-function driveOut(plan: DriveReleasePlan, reread: { at: string; files: number }): HandOver {
+function driveOut(plan: DriveReleasePlan, rr: { at: string; files: number }): HandOver {
+  const reread = { at: rr.at, files: rr.files };
   const h = { ...plan.handedOver, reread };
   const files = h.files ?? [];
   return {

@@ -43,7 +43,10 @@ export async function recogniseOrEnrol(
   o: { enrol?: boolean },
 ): Promise<{ drive: DriveRow; enrolled: boolean }> {
   const found = await recogniseDrive(s, src.path);
-  if (found.drive) return { drive: found.drive, enrolled: false };
+  if (found.drive) {
+    for (const w of found.warnings) ctx.stderr.write(`${w}\n`);
+    return { drive: found.drive, enrolled: false };
+  }
   const yes = await askConfirm(ctx, o.enrol, {
     flag: '--enrol',
     message: `This drive${found.volumeLabel ? ` (${found.volumeLabel})` : ''} is not enrolled. Enrol it now?`,

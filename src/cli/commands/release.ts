@@ -121,7 +121,9 @@ async function release(ctx: CliContext, s: Session, o: ReleaseOptions): Promise<
   });
   const { plan, input }: { plan: ReleasePlan; input: ReleaseInput } =
     how === 'drive' ? await askDriveRelease(ctx, s, t, o) : await askExport(ctx, s, t, o);
-  return releaseRequest(s, plan, { ...input, mode: o.mode });
+  const out = await releaseRequest(s, plan, { ...input, mode: o.mode });
+  for (const w of out.warnings ?? []) ctx.stderr.write(`${w}\n`);
+  return out;
 }
 
 function releaseDetails(r: ReleaseResult): string {
