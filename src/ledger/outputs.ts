@@ -213,6 +213,24 @@ export function homeHolding(p: string): string | undefined {
 }
 
 /**
+ * A new home (`init`, `restore --from`) is never made inside another custody home, by real paths:
+ * it would ride in the outer home's backups as plain files, its keys with them, beyond any purge of
+ * its own (exit 2, nothing written). Returns it absolute.
+ */
+export function checkNotInsideHome(p: string): string {
+  const target = path.resolve(p);
+  const real = realPathOf(target);
+  const outer = homeHolding(path.dirname(real));
+  if (outer)
+    throw new CustodyError(
+      'usage',
+      `The new home ${target}${real !== target ? ` (really ${real})` : ''} is inside the home ${outer}; nothing was written.`,
+      'Pass --home with a new folder outside every custody home (a home inside another rides in its backups).',
+    );
+  return target;
+}
+
+/**
  * The folder a new home is made in from a backup (`restore --from DIR --home NEW`) is held to the
  * same rule as every output: never inside a custody home (a home inside another rides in its
  * backups, with the keys of days the outer home has since purged), nor inside the backup folder it
@@ -220,16 +238,9 @@ export function homeHolding(p: string): string | undefined {
  * existing file, link or folder with anything in it (exit 6). Returns it absolute.
  */
 export function checkNewHome(backupDir: string, p: string): string {
-  const target = path.resolve(p);
+  const target = checkNotInsideHome(p);
   const real = realPathOf(target);
   const really = real !== target ? ` (really ${real})` : '';
-  const outer = homeHolding(path.dirname(real));
-  if (outer)
-    throw new CustodyError(
-      'usage',
-      `The new home ${target}${really} is inside the home ${outer}; nothing was written.`,
-      'Pass --home with a new folder outside every custody home (a home inside another rides in its backups).',
-    );
   const backup = realPathOf(backupDir);
   if (within(real, backup) || within(backup, real))
     throw new CustodyError(

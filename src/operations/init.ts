@@ -19,9 +19,14 @@ import {
 import type { Clock } from '../core/time.js';
 import type { KdfParams } from '../ledger/crypto.js';
 import { createHome, type MakeSigningIdentity } from '../ledger/home.js';
+import { checkNotInsideHome } from '../ledger/outputs.js';
 
-/** A home already at `dir` is never touched: refused before anything is asked. */
+/**
+ * A home already at `dir` is never touched, and none is made inside another home
+ * (ledger/outputs.ts checkNotInsideHome): refused before anything is asked.
+ */
 export function refuseExistingHome(dir: string): void {
+  checkNotInsideHome(dir);
   if (fs.existsSync(path.join(dir, 'home.json')))
     throw new CustodyError(
       'conflict',
@@ -104,6 +109,7 @@ function signingIdentity(p12: InitInput['p12']): MakeSigningIdentity {
 
 /** Create the home: keys, the signing certificate, the keyring and a ledger naming the custodian. */
 export async function initHome(o: InitInput): Promise<InitResult> {
+  checkNotInsideHome(o.dir);
   const { home, ledger } = await createHome({
     dir: o.dir,
     settings: o.settings,

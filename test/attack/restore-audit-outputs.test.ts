@@ -126,3 +126,18 @@ describe('audit --csv FILE is held to the output rule', () => {
     expect({ code: r.code, kept: fs.readFileSync(file, 'utf8') }, r.stderr).toEqual({ code: 6, kept: 'kept\n' });
   });
 });
+
+describe('init --home inside another home', () => {
+  it('is refused (exit 2) and nothing is made there: a home inside another rides in its backups', async () => {
+    const t = newTestHome();
+    await okRunner(t)(INIT_ARGS);
+    const before = listAll(t.home);
+    const inner = path.join(t.home, 'segments', 'inner');
+    const r = await run(INIT_ARGS, { env: { ...t.env, CUSTODY_HOME: inner } });
+    expect(
+      { code: r.code, homeUnchanged: JSON.stringify(listAll(t.home)) === JSON.stringify(before) },
+      r.stderr,
+    ).toEqual({ code: 2, homeUnchanged: true });
+    expect(r.stderr).toMatch(/inside the home/);
+  });
+});
