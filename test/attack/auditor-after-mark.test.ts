@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, ROOT, run, tmpDir } from '../helpers/cli.js';
-import { editRawLedger, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
+import { editRawLedger, forgeSignedStateMark, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 const AUDITOR_PW = 'auditor password 1';
 const clock = manualClock('2026-11-05T00:00:00.000-08:00');
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('an auditor who edits the derived tables after a check passed', () => {
-  it('is refused all the same: the release after the mark exits 8 and writes nothing; put back, it is served', async () => {
+  it('is refused all the same: the release, export, look and search after the mark exit 8 and write nothing, a forged mark changes nothing; the table put back, it is served from the mark', async () => {
     const t = newTestHome();
     const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
@@ -70,7 +70,22 @@ describe('an auditor who edits the derived tables after a check passed', () => {
     expect(fs.readdirSync(out)).toEqual([]);
     expect(fs.readFileSync(mark).equals(marked), 'a refused check leaves the mark as it was').toBe(true);
     const show = await run(['image', 'show', `${batch}:1`, '--request', req.id, '--json'], { env: t.env, clock });
-    expect(show.code, show.stderr).toBe(8);
+    const exp = await run(['image', 'export', `${batch}:1`, '--to', path.join(out, 'x'), '--request', req.id], {
+      env: t.env,
+      clock,
+    });
+    const search = await run(['search', '7ABC123', '--request', req.id, '--json'], { env: t.env, clock });
+    expect(
+      { show: show.code, export: exp.code, search: search.code },
+      `${show.stderr}${exp.stderr}${search.stderr}`,
+    ).toEqual({ show: 8, export: 8, search: 8 });
+    // A mark forged with the keys the auditor holds, whose tables are the widened ones: not read.
+    await forgeSignedStateMark(t.home, record);
+    const forged = await run([...release, '--json'], { env: t.env, clock });
+    expect(forged.code, forged.stderr).toBe(8);
+    expect(forged.stderr).toMatch(/table requests does not match/i);
+    expect(fs.readdirSync(out)).toEqual([]);
+    fs.writeFileSync(mark, marked);
 
     // The table put back as the signed events say: the same release passes, from the mark.
     await editRawLedger(t.home, record, [

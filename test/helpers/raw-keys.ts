@@ -10,7 +10,9 @@ import path from 'node:path';
 import initSqlJs, { type Database } from 'sql.js';
 import { expect } from 'vitest';
 import { deriveKek, openBlob, sealBlob, subkey } from '../../src/ledger/crypto.js';
-import { operatorKeyId } from '../../src/ledger/home.js';
+import { Home, operatorKeyId } from '../../src/ledger/home.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { readMark, type SignedStateMark, writeMark } from '../../src/ledger/signed-mark.js';
 
 /** The texts a slot is opened from: by default the home's own files, or a backup's or a copy's. */
 export interface RawKeyringFiles {
@@ -90,4 +92,38 @@ export async function editRawLedgerDb(home: string, record: Buffer, edit: (db: D
   edit(db);
   fs.writeFileSync(file, sealBlob(key, Buffer.from(db.export()), 'custody-ledger'));
   db.close();
+}
+
+/**
+ * The auditor's forged signed-state mark (src/ledger/signed-mark.ts): the mark of the ledger as it
+ * is now (their edits included) with its own derived tables as the replay, sealed with what the
+ * auditor holds — the record key in place of the evidence key. The home's own functions build it
+ * (the format is no secret: an auditor reads the source); returns its content, to show what only
+ * the seal keeps out.
+ */
+export async function forgeSignedStateMark(
+  home: string,
+  record: Buffer,
+): Promise<{ mark: SignedStateMark; state: Buffer }> {
+  const h = Home.open(home);
+  const ledger = await Ledger.load(h.ledgerFile, subkey(record, 'ledger'));
+  const req = createRequire(import.meta.url);
+  const SQL = await initSqlJs({
+    locateFile: (f: string) => path.join(path.dirname(req.resolve('sql.js/dist/sql-wasm.wasm')), f),
+  });
+  const tables = new SQL.Database(ledger.db.export());
+  tables.run('DELETE FROM events');
+  tables.run('DELETE FROM event_sigs');
+  tables.run('DELETE FROM archive_segments');
+  const copy = await Ledger.fromState(tables.export());
+  tables.close();
+  try {
+    const mark = writeMark(h, record, ledger, copy);
+    const opened = readMark(h, record);
+    expect(opened?.mark).toEqual(mark);
+    return opened!;
+  } finally {
+    copy.close();
+    ledger.close();
+  }
 }

@@ -17,10 +17,9 @@ import { ARCHIVE_DIR, type ArchivedEvent, sealSegment, type SegmentRow } from '.
 import { canonicalJson, chainHash } from '../../src/ledger/canonical.js';
 import { subkey } from '../../src/ledger/crypto.js';
 import { Home, homeFiles } from '../../src/ledger/home.js';
-import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
 import { openSession, type Session } from '../../src/ledger/session.js';
-import { markFile, readMark, type SignedStateMark, writeMark } from '../../src/ledger/signed-mark.js';
+import { markFile, readMark } from '../../src/ledger/signed-mark.js';
 import { newSigningKey, type SigningKey, signingKeyFromPem, signWithKey } from '../../src/ledger/signing.js';
 import { acceptedSinceMark, requireSignedState, signedStateProblems } from '../../src/ledger/verify.js';
 import {
@@ -33,7 +32,7 @@ import {
   ROOT,
   tmpDir,
 } from '../helpers/cli.js';
-import { editRawLedgerDb, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
+import { editRawLedgerDb, forgeSignedStateMark, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 const SEGMENT = 8;
 const AUDITOR_PW = 'auditor password 1';
@@ -440,7 +439,7 @@ describe('the signed-state mark', () => {
         await editRawLedgerDb(home, record, (db) =>
           db.run(`UPDATE requests SET scope_from = '2026-10-01T00:00:00.000-07:00' WHERE id = '${base.request}'`),
         );
-        const forged = await forgeMark(home, record);
+        const forged = await forgeSignedStateMark(home, record);
         // What the seal keeps out: opened, the forged mark would be accepted.
         await withSession(home, async (s) => {
           const replay = await acceptedSinceMark(s.ledger, s.home.json.version, undefined, forged);
@@ -523,37 +522,3 @@ describe('the signed-state mark', () => {
     }
   });
 });
-
-/**
- * The auditor's forged mark: the mark of the edited ledger with its own tables as the replay,
- * sealed with what the auditor holds (the record key in place of the evidence key). Returns its
- * content, to show what only the seal keeps out.
- */
-async function forgeMark(home: string, record: Buffer): Promise<{ mark: SignedStateMark; state: Buffer }> {
-  const h = Home.open(home);
-  const ledger = await Ledger.load(h.ledgerFile, subkey(record, 'ledger'));
-  const copy = await Ledger.fromState(ledgerWithoutEvents(ledger));
-  try {
-    const mark = writeMark(h, record, ledger, copy);
-    const opened = readMark(h, record);
-    expect(opened?.mark).toEqual(mark);
-    return opened!;
-  } finally {
-    copy.close();
-    ledger.close();
-  }
-}
-
-function ledgerWithoutEvents(ledger: Ledger): Uint8Array {
-  const bytes = ledger.db.export();
-  // sql.js export closes open statements only; a second database edits the copy.
-  const tmp = new (Object.getPrototypeOf(ledger.db).constructor as new (b: Uint8Array) => Database)(bytes);
-  try {
-    tmp.run('DELETE FROM events');
-    tmp.run('DELETE FROM event_sigs');
-    tmp.run('DELETE FROM archive_segments');
-    return tmp.export();
-  } finally {
-    tmp.close();
-  }
-}
