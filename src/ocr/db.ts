@@ -50,19 +50,20 @@ export function dbBoxes(map: Float32Array, width: number, height: number, o: DbO
     ox[c.id] = c.x;
     oy[c.id] = c.y;
   }
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i]!;
-    if (!l) continue;
-    sum[l - 1]! += map[i]!;
-    const k = (l - 1) * 5;
-    const x = (i % width) - ox[l - 1]!;
-    const y = Math.floor(i / width) - oy[l - 1]!;
-    mom[k]! += x;
-    mom[k + 1]! += y;
-    mom[k + 2]! += x * x;
-    mom[k + 3]! += y * y;
-    mom[k + 4]! += x * y;
-  }
+  for (let row = 0, i = 0; row < height; row++)
+    for (let col = 0; col < width; col++, i++) {
+      const l = labels[i]!;
+      if (!l) continue;
+      sum[l - 1]! += map[i]!;
+      const k = (l - 1) * 5;
+      const x = col - ox[l - 1]!;
+      const y = row - oy[l - 1]!;
+      mom[k]! += x;
+      mom[k + 1]! += y;
+      mom[k + 2]! += x * x;
+      mom[k + 3]! += y * y;
+      mom[k + 4]! += x * y;
+    }
   const out: TextBox[] = [];
   for (const c of comps) {
     if (Math.min(c.width, c.height) < minSize) continue;
