@@ -165,9 +165,17 @@ export function checkRetention(s: Session, items: readonly GateItem[]): void {
 }
 
 /** Why an image falls outside a request's scope, or undefined when it is inside. */
-function outOfScope(pass: GatePass, it: GateItem, driveOf: (batch: string) => string | undefined) {
+function outOfScope(
+  pass: GatePass,
+  it: GateItem,
+  driveOf: (batch: string) => string | undefined,
+  rotation: ReadonlySet<string> | undefined,
+) {
   const sc = pass.scope;
   if (sc.drive && driveOf(it.batch) !== sc.drive) return `it is not from drive ${sc.drive}`;
+  // A drive is reused: the request reaches the rotation the drive held when it was asked for.
+  if (sc.drive && rotation && !rotation.has(it.batch))
+    return `its batch ${it.batch} is another rotation of drive ${sc.drive} than the one it held when the request was received (${sc.asOf ?? 'its date'})`;
   if (sc.cameras.length && !sc.cameras.includes(it.camera ?? ''))
     return `its camera ${it.camera ?? '(none)'} is not among ${sc.cameras.join(', ')}`;
   if (!sc.drive && (sc.from || sc.to)) {
@@ -214,8 +222,9 @@ export function scopeProblem(
       );
     return drives.get(batch);
   };
+  const rotation = pass.scope.drive ? new Set(scopeBatches(s, pass.scope).map((b) => b.id)) : undefined;
   for (const item of items) {
-    const why = outOfScope(pass, item, driveOf) ?? offPlate(pass, item, plate);
+    const why = outOfScope(pass, item, driveOf, rotation) ?? offPlate(pass, item, plate);
     if (why) return { item, why };
   }
   return undefined;

@@ -662,8 +662,10 @@ export function scopeBatches(s: Session, sc: RequestScope): BatchRow[] {
     "SELECT id, drive_id, camera_id, recorded_first, recorded_last FROM batches WHERE status = 'imported' AND destroyed_at IS NULL AND key_destroyed_at IS NULL ORDER BY id",
   );
   if (sc.drive) {
-    // Drives are reused: the drive's data is what it recorded since its last installation
-    // before the request (older rotations were recorded over on the drive itself).
+    // Drives are reused: the drive's data is the rotation it held when asked for — what it recorded
+    // since its last installation before `asOf` (older rotations were recorded over on the drive
+    // itself), imported before it next went into a camera (a later rotation was recorded after the
+    // request, which never asked for it: policy §5).
     const mine = all.filter((b) => b.drive_id === sc.drive);
     const asOf = sc.asOf ? Date.parse(sc.asOf) : Infinity;
     const installs = s.ledger
@@ -671,15 +673,18 @@ export function scopeBatches(s: Session, sc: RequestScope): BatchRow[] {
         sc.drive,
       ])
       .map((h) => Date.parse(h.at))
-      .filter((t) => t <= asOf);
-    const since = installs.length ? installs[installs.length - 1]! : -Infinity;
+      .sort((a, b) => a - b);
+    const since = installs.filter((t) => t <= asOf).at(-1) ?? -Infinity;
+    const until = installs.find((t) => t > since) ?? Infinity;
     const started = new Map(
       s.ledger
         .rows<{ id: string; started_at: string }>('SELECT id, started_at FROM batches WHERE drive_id = ?', [sc.drive])
         .map((b) => [b.id, Date.parse(b.started_at)]),
     );
-    const current = mine.filter((b) => (started.get(b.id) ?? Infinity) >= since);
-    return current.length ? current : mine;
+    return mine.filter((b) => {
+      const at = started.get(b.id) ?? Number.NaN;
+      return at >= since && at < until;
+    });
   }
   if (!sc.cameras.length && !sc.from && !sc.to) return [];
   const from = sc.from ? (parseIsoWithOffset(sc.from)?.getTime() ?? -Infinity) : -Infinity;
