@@ -18,6 +18,7 @@ import { isoInZone, type Clock } from '../core/time.js';
 import { moveDocumentsToRecord } from './documents.js';
 import { settleRekeys } from './batches.js';
 import { anchorAtLogIn } from './anchor.js';
+import { resealMark } from './signed-mark.js';
 import { appendLineDurable, removeLeftoverTemps, undoAtomicWrite, writeFileAtomic } from './fsutil.js';
 import {
   HOME_VERSION,
@@ -234,6 +235,7 @@ export class Session {
         }
         try {
           this.home.promoteNextKeyring();
+          this.resealSignedMark(before.evidence, prepared.keys.evidence);
         } catch (e) {
           // The change is recorded and the ledger saved under the new keys; only keyring.json is
           // not replaced yet. keyring.next.json holds it, and the next log-in finishes the job.
@@ -248,6 +250,21 @@ export class Session {
         return prepared;
       }),
     );
+  }
+
+  /**
+   * The signed-state mark this session's check wrote (signed-mark.ts), sealed again with a new
+   * evidence key; a failure is a warning (the next check is whole), never the rotation's.
+   */
+  private resealSignedMark(before: Buffer | undefined, after: Buffer | undefined): void {
+    if (!after || before?.equals(after)) return;
+    try {
+      resealMark(this.home, this, after);
+    } catch (e) {
+      this.warn(
+        `the keys rotated, but the signed-state mark could not be sealed with the new evidence key (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the next check reads the whole ledger again.`,
+      );
+    }
   }
 
   /**

@@ -126,18 +126,42 @@ export function markOf(ledger: Ledger, homeId: string): SignedStateMark {
   };
 }
 
+/** The marks this process wrote, by the session that wrote them (to seal again after a rotation). */
+const written = new WeakMap<object, Buffer>();
+
 /**
  * Seal and write the mark of `ledger` (just checked) with `replay` (its derived tables as the
- * replay of the checked events left them), atomically.
+ * replay of the checked events left them), atomically. With `owner` (the session), the mark is
+ * remembered for {@link resealMark}.
  */
-export function writeMark(home: Home, evidence: Buffer, ledger: Ledger, replay: Ledger): SignedStateMark {
+export function writeMark(
+  home: Home,
+  evidence: Buffer,
+  ledger: Ledger,
+  replay: Ledger,
+  owner?: object,
+): SignedStateMark {
   const mark = markOf(ledger, home.json.homeId);
   const header = Buffer.from(JSON.stringify(mark), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32BE(header.length);
   const plain = Buffer.concat([len, header, Buffer.from(replay.db.export())]);
   writeFileAtomic(markFile(home), sealBlob(subkey(evidence, PURPOSE), plain, contextOf(home.json.homeId)));
+  if (owner) written.set(owner, plain);
   return mark;
+}
+
+/**
+ * After a rotation of the evidence key (a disable, a password change): the mark `owner` wrote
+ * itself in this process (the check the rotation was decided on) sealed again with the new key, so
+ * the next check does not start over from the first event. Never a mark read from the file: one
+ * sealed with the replaced key may be a leaving designee's. False when `owner` wrote none.
+ */
+export function resealMark(home: Home, owner: object, evidence: Buffer): boolean {
+  const plain = written.get(owner);
+  if (!plain) return false;
+  writeFileAtomic(markFile(home), sealBlob(subkey(evidence, PURPOSE), plain, contextOf(home.json.homeId)));
+  return true;
 }
 
 /**

@@ -371,7 +371,7 @@ export async function requireSignedState(
     // A mark of events not saved yet would not fit the file the next check reads.
     const same = saved?.mark.head.seq === s.ledger.head.seq && saved.mark.head.hash === s.ledger.head.hash;
     if (evidence && !s.ledger.hasUnsavedChanges && !(how === 'since-mark' && same))
-      writeMark(s.home, evidence, s.ledger, replay);
+      writeMark(s.home, evidence, s.ledger, replay, s);
   } catch (e) {
     s.warn(
       `the signed-state check passed, but its mark (${MARK_FILE}) could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the next check reads the whole ledger again.`,

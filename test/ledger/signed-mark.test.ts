@@ -30,6 +30,7 @@ import {
   okRunner,
   PASSWORD,
   ROOT,
+  run,
   tmpDir,
 } from '../helpers/cli.js';
 import { editRawLedgerDb, forgeSignedStateMark, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
@@ -493,6 +494,35 @@ describe('the signed-state mark', () => {
       // The new mark is of this ledger.
       expect(readMark(s.home, s.keys.evidence!)?.mark.head).toEqual(s.ledger.head);
     });
+  });
+
+  it('a password change rotates the evidence key: the mark its own check wrote is sealed again with the new key, the next check starts from it', async () => {
+    const home = copyOfBase();
+    const before = await withSession(home, (s) => Buffer.from(s.keys.evidence!));
+    const oldMark = fs.readFileSync(path.join(home, 'signed-state.enc'));
+    const dir = path.dirname(home);
+    const pw = path.join(dir, 'asd.pw');
+    const next = path.join(dir, 'asd-new.pw');
+    fs.writeFileSync(pw, `${PASSWORD}\n`);
+    fs.writeFileSync(next, 'a new custodian password 1\n');
+    const env = { CUSTODY_HOME: home, CUSTODY_USER: 'asd', CUSTODY_PASSWORD_FILE: pw, NO_COLOR: '1' };
+    const r = await run(['operator', 'passwd', '--new-password-file', next], { env, clock });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/);
+    const s = await openAs(home, 'asd', 'a new custodian password 1');
+    try {
+      expect(s.keys.evidence!.equals(before), 'the evidence key rotated').toBe(false);
+      const saved = readMark(s.home, s.keys.evidence!);
+      expect(saved, 'the mark opens with the new key').toBeDefined();
+      expect(saved!.mark.head.seq).toBe(s.ledger.head.seq - 1); // the check before the password change
+      expect(await requireSignedState(s, 'records')).toBe('since-mark');
+      // The mark sealed with the replaced key does not open with the new one.
+      fs.writeFileSync(path.join(home, 'signed-state.enc'), oldMark);
+      expect(readMark(s.home, s.keys.evidence!)).toBeUndefined();
+      expect(await requireSignedState(s, 'records')).toBe('whole');
+    } finally {
+      s.close();
+    }
   });
 
   it('a mark that cannot be written does not fail the check: the session says so', async () => {
