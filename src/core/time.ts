@@ -299,7 +299,19 @@ export function parseWhen(v: string, o: WhenOptions): string {
         ? wallTimeToInstant(r.y, r.mo, r.d, 23, 59, 59, 999, o.timeZone)
         : wallTimeToInstant(r.y, r.mo, r.d, 0, 0, 0, 0, o.timeZone)
       : wallTimeToInstant(r.y, r.mo, r.d, r.h, r.mi, r.s, 0, o.timeZone);
-  return isoInZone(instant, o.timeZone);
+  const iso = isoInZone(instant, o.timeZone);
+  // A wall-clock time the clocks skipped (2:30 AM the night they go forward) names no moment: it is
+  // refused rather than read as another hour.
+  if (r.kind === 'wall') {
+    const day = `${r.y}-${pad(r.mo)}-${pad(r.d)}`;
+    if (iso.slice(0, 19) !== `${day}T${pad(r.h)}:${pad(r.mi)}:${pad(r.s)}`)
+      throw new CustodyError(
+        'usage',
+        `${o.flag} ${JSON.stringify(v)}: ${clockTime(r.h, r.mi)} does not exist on ${day} in ${o.timeZone} (the clocks were put forward that night).`,
+        `Give the time as the clocks then read (an hour later), or with its offset, e.g. ${day}T${pad(r.h + 1)}:${pad(r.mi)}:00${isoInZone(new Date(instant.getTime() + 7_200_000), o.timeZone).slice(-6)}.`,
+      );
+  }
+  return iso;
 }
 
 /**
