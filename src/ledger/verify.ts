@@ -337,16 +337,20 @@ export type SignedStateCheck = 'since-mark' | 'whole';
  * {@link signedStateProblems} as a refusal (exit 8) that changes nothing; `what` names the tables
  * in the message. In a session holding the evidence key the check starts from the signed-state
  * mark when one fits (signed-mark.ts) and leaves a new mark once it passes; a mark that cannot be
- * written is a warning of the session, never a failure. With CUSTODY_SIGNED_STATE_CROSSCHECK=1
+ * written is a warning of the session, never a failure. Before a rotation of the evidence key the
+ * check is whole (`o.whole`): a mark on disk may have been sealed by the designee the rotation
+ * leaves out, and the rotation seals this check's mark again. With CUSTODY_SIGNED_STATE_CROSSCHECK=1
  * (the tests) an acceptance from the mark is checked against the whole check too.
  */
 export async function requireSignedState(
   s: Session,
   what: string,
   tables?: readonly string[],
+  /** Never from the mark (before a rotation of the evidence key: the mark then sealed again is this check's). */
+  o: { whole?: boolean } = {},
 ): Promise<SignedStateCheck> {
   const evidence = s.keys.evidence;
-  const saved = evidence ? readMark(s.home, evidence) : undefined;
+  const saved = evidence && !o.whole ? readMark(s.home, evidence) : undefined;
   let replay = saved ? await acceptedSinceMark(s.ledger, s.home.json.version, tables, saved) : undefined;
   const how: SignedStateCheck = replay ? 'since-mark' : 'whole';
   if (saved && process.env.CUSTODY_SIGNED_STATE_CROSSCHECK === '1')

@@ -152,7 +152,9 @@ export async function operatorDisable(
   const target = operatorToDisable(s, o.username);
   // Who receives the new keys, and whether the evidence key rotates, are read from the operators
   // table: it must be what the signed events say, or nothing changes (exit 8).
-  await requireSignedState(s, 'operators table', ['operators']);
+  // Whole (not from the signed-state mark) when the evidence key rotates: a mark on disk may be
+  // the leaving designee's, and the rotation seals this check's mark with the new key.
+  await requireSignedState(s, 'operators table', ['operators'], { whole: roleReadsEvidence(target.role) });
   const r = await s.rotateKeys(
     { members: members(s, o.username), rotateEvidence: roleReadsEvidence(target.role) },
     (p) =>
@@ -192,9 +194,10 @@ export async function operatorPasswd(
 ): Promise<{ username: string; changed: true } & KeysRotated> {
   const target = passwordTarget(s, o.username);
   const password = validatePassword(o.password);
-  await requireSignedState(s, 'operators table', ['operators']);
   const own = target === s.operator.username;
   const { role, displayName } = operatorShow(s, target);
+  // Whole when the evidence key rotates (see operatorDisable).
+  await requireSignedState(s, 'operators table', ['operators'], { whole: roleReadsEvidence(role) });
   const signing = own ? s.keys.signing : newSigningKey();
   // Their document key is in the old slot too: their own is kept, someone else gets a new one.
   const document = own

@@ -104,6 +104,8 @@ export async function editRawLedgerDb(home: string, record: Buffer, edit: (db: D
 export async function forgeSignedStateMark(
   home: string,
   record: Buffer,
+  /** The key it is sealed with in place of the evidence key (the record key by default). */
+  sealWith: Buffer = record,
 ): Promise<{ mark: SignedStateMark; state: Buffer }> {
   const h = Home.open(home);
   const ledger = await Ledger.load(h.ledgerFile, subkey(record, 'ledger'));
@@ -118,8 +120,8 @@ export async function forgeSignedStateMark(
   const copy = await Ledger.fromState(tables.export());
   tables.close();
   try {
-    const mark = writeMark(h, record, ledger, copy);
-    const opened = readMark(h, record);
+    const mark = writeMark(h, sealWith, ledger, copy);
+    const opened = readMark(h, sealWith);
     expect(opened?.mark).toEqual(mark);
     return opened!;
   } finally {

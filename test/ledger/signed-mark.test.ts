@@ -525,6 +525,31 @@ describe('the signed-state mark', () => {
     }
   });
 
+  it('before a rotation of the evidence key the check is whole: a mark sealed with the current evidence key (a designee about to leave) over an edited operators table is not taken over', async () => {
+    const home = copyOfBase();
+    const record = await rawRecord(home);
+    await editRawLedgerDb(home, record, (db) =>
+      db.run("UPDATE operators SET role = 'designee' WHERE username = 'audit1'"),
+    );
+    // Sealed with the evidence key a custodian's or designee's slot holds (here the custodian's).
+    const slot = await openRawSlot(homeKeyringFiles(home), 'asd', PASSWORD);
+    const forged = await forgeSignedStateMark(home, record, Buffer.from(slot.evidence!, 'base64'));
+    await withSession(home, async (s) => {
+      const replay = await acceptedSinceMark(s.ledger, s.home.json.version, undefined, forged);
+      expect(replay, 'the gate would start from it (a designee holds the evidence key)').toBeDefined();
+      replay?.close();
+    });
+    const dir = path.dirname(home);
+    const pw = path.join(dir, 'asd.pw');
+    const next = path.join(dir, 'asd-new.pw');
+    fs.writeFileSync(pw, `${PASSWORD}\n`);
+    fs.writeFileSync(next, 'a new custodian password 1\n');
+    const env = { CUSTODY_HOME: home, CUSTODY_USER: 'asd', CUSTODY_PASSWORD_FILE: pw, NO_COLOR: '1' };
+    const r = await run(['operator', 'passwd', '--new-password-file', next], { env, clock });
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(/operators table does not match its signed events/);
+  });
+
   it('a mark that cannot be written does not fail the check: the session says so', async () => {
     const home = copyOfBase();
     const file = path.join(home, 'signed-state.enc');
