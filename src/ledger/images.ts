@@ -60,12 +60,26 @@ export interface SearchableBatch {
   ocr: string | null;
   /** The SHA-256 of the sealed plate index the ledger records (`ocr.finished`, `day.destroyed`). */
   index_sha256: string | null;
+  /** The same of its sealed plate readings. */
+  readings_sha256: string | null;
+}
+
+/** What the ledger records of a batch's plate reading: done, and the SHA-256s of its index and readings. */
+export function recordedPlateFiles(
+  s: Session,
+  batch: string,
+): { done: boolean; sha256: string | null; readingsSha256: string | null } {
+  const r = s.ledger.one<{ status: string; index_sha256: string | null; readings_sha256: string | null }>(
+    'SELECT status, index_sha256, readings_sha256 FROM ocr_batches WHERE batch = ?',
+    [batch],
+  );
+  return { done: r?.status === 'done', sha256: r?.index_sha256 ?? null, readingsSha256: r?.readings_sha256 ?? null };
 }
 
 /** The batches a plate search opens (optionally one camera's), oldest import first. */
 export function searchableBatches(s: Session, camera?: string): SearchableBatch[] {
   return s.ledger.rows<SearchableBatch>(
-    `SELECT b.id, b.camera_id, b.recorded_first, b.recorded_last, o.status AS ocr, o.index_sha256 FROM batches b LEFT JOIN ocr_batches o ON o.batch = b.id
+    `SELECT b.id, b.camera_id, b.recorded_first, b.recorded_last, o.status AS ocr, o.index_sha256, o.readings_sha256 FROM batches b LEFT JOIN ocr_batches o ON o.batch = b.id
      WHERE b.status = 'imported' AND b.key_destroyed_at IS NULL AND b.stored > 0 ${camera ? 'AND b.camera_id = ?' : ''} ORDER BY b.finished_at`,
     camera ? [camera] : [],
   );

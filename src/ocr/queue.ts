@@ -43,9 +43,15 @@ export interface BatchReadings {
 const readingsContext = (batch: string) => `custody-readings:${batch}`;
 const indexContext = (batch: string) => `custody-index:${batch}`;
 
-export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undefined {
-  if (!fs.existsSync(bf.readingsFile)) return undefined;
-  const plain = openBatchBlob(key, fs.readFileSync(bf.readingsFile), readingsContext(bf.batch));
+/**
+ * The batch's plate readings. With `recorded` (a batch the ledger says was read): the file must be
+ * there and be the one `custody ocr` (or a purge) recorded, by its SHA-256 — one put back from before
+ * a re-read still opens, and a purge would build the batch's index again from it.
+ */
+export function loadReadings(bf: BatchFiles, key: Buffer, recorded?: RecordedIndex): BatchReadings | undefined {
+  const sealed = recorded?.done ? requireRecordedReadings(bf, recorded) : readIfExists(bf.readingsFile);
+  if (!sealed) return undefined;
+  const plain = openBatchBlob(key, sealed, readingsContext(bf.batch));
   if (!plain)
     throw new CustodyError(
       'integrity',
@@ -55,9 +61,11 @@ export function loadReadings(bf: BatchFiles, key: Buffer): BatchReadings | undef
   return JSON.parse(plain.toString('utf8')) as BatchReadings;
 }
 
-/** Save the readings (to `file`: another name, for a re-key's new version of them). */
-export function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings, file = bf.readingsFile): void {
-  writeFileAtomic(file, sealBlob(batchWriteKey(key), Buffer.from(JSON.stringify(r)), readingsContext(bf.batch)));
+/** Save the readings (to `file`: another name, for a re-key's new version of them); their SHA-256. */
+export function saveReadings(bf: BatchFiles, key: Buffer, r: BatchReadings, file = bf.readingsFile): string {
+  const sealed = sealBlob(batchWriteKey(key), Buffer.from(JSON.stringify(r)), readingsContext(bf.batch));
+  writeFileAtomic(file, sealed);
+  return sha256Hex(sealed);
 }
 
 export interface BatchIndex {
@@ -73,6 +81,8 @@ export interface BatchIndex {
 export interface RecordedIndex {
   done: boolean;
   sha256: string | null;
+  /** The SHA-256 of the sealed readings file (`.ocr`) it wrote, or null. */
+  readingsSha256?: string | null;
 }
 
 /**
@@ -122,6 +132,30 @@ export function recordedIndexProblem(bf: BatchFiles, recorded: RecordedIndex, se
   if (recorded.sha256 && sha256Hex(bytes) !== recorded.sha256)
     return `The plate index of batch ${bf.batch} is not the one the ledger records (SHA-256 ${recorded.sha256.slice(0, 12)}…, found ${sha256Hex(bytes).slice(0, 12)}…): it was changed or put back from an older copy, so a search could miss a plate or find one no reading holds.`;
   return undefined;
+}
+
+/** What is wrong with a read batch's readings file against the ledger's record of it (undefined: nothing). */
+export function recordedReadingsProblem(bf: BatchFiles, recorded: RecordedIndex, sealed?: Buffer): string | undefined {
+  if (!recorded.done) return undefined;
+  const bytes = sealed ?? readIfExists(bf.readingsFile);
+  if (!bytes)
+    return `The plate readings of batch ${bf.batch} are missing: the ledger records the batch's plates read (\`custody ocr\`).`;
+  const want = recorded.readingsSha256;
+  if (want && sha256Hex(bytes) !== want)
+    return `The plate readings of batch ${bf.batch} are not the one the ledger records (SHA-256 ${want.slice(0, 12)}…, found ${sha256Hex(bytes).slice(0, 12)}…): they were changed or put back from an older copy, and a plate index built from them could find a plate no reading of today holds.`;
+  return undefined;
+}
+
+function requireRecordedReadings(bf: BatchFiles, recorded: RecordedIndex): Buffer {
+  const sealed = readIfExists(bf.readingsFile);
+  const problem = recordedReadingsProblem(bf, recorded, sealed);
+  if (problem)
+    throw new CustodyError(
+      'integrity',
+      `${problem} Nothing was changed.`,
+      'Run `custody verify`; `custody ocr --reread --batch BATCH` reads the batch again and records what it reads.',
+    );
+  return sealed!;
 }
 
 /** The sealed index of a read batch, refused (exit 8) unless it is the one the ledger records. */
@@ -335,7 +369,7 @@ export async function runOcr(
       }
     };
     await Promise.all(Array.from({ length: inFlight }, one));
-    saveReadings(w.bf, w.key, w.readings);
+    const readingsSha256 = saveReadings(w.bf, w.key, w.readings);
     if (o.signal?.aborted)
       throw new CustodyError(
         'interrupted',
@@ -351,6 +385,7 @@ export async function runOcr(
       images: w.images.length,
       readable,
       indexSha256,
+      readingsSha256,
     });
     s.commit();
     // The merged plate index takes the batch's new rows (and any batch changed since it was written).

@@ -9,7 +9,7 @@ import { CustodyError } from '../core/errors.js';
 import { type AccessReason, requireAccessReason } from '../ledger/access.js';
 import type { FileRecord } from '../ledger/batches.js';
 import type { OutputMode } from '../ledger/fsutil.js';
-import { loadBatch, parseImageId } from '../ledger/images.js';
+import { loadBatch, parseImageId, recordedPlateFiles } from '../ledger/images.js';
 import { refuseDestroyed } from '../ledger/purge.js';
 import type { Session } from '../ledger/session.js';
 import type { StoredReading } from '../ocr/queue.js';
@@ -68,7 +68,8 @@ export async function showImage(s: Session, o: { id: string; reason: AccessReaso
     checkItems(s, pass, [item], hits);
   } else checkRetention(s, [item]);
   const { loadReadings } = await import('../ocr/queue.js');
-  const readings = loadReadings(b.bf, b.key);
+  // The readings the ledger records (a file put back from before a re-read is refused, exit 8).
+  const readings = loadReadings(b.bf, b.key, recordedPlateFiles(s, ref.batch));
   const rd = readings?.files[String(ref.fileId)];
   recordView(s, { image: o.id, pass, own: own && { purpose: own.purpose, caseRef: own.caseRef } });
   return {

@@ -33,6 +33,7 @@ import {
   segmentRecords,
   settleRekey,
 } from '../ledger/batches.js';
+import { recordedPlateFiles } from '../ledger/images.js';
 import { randomKey } from '../ledger/crypto.js';
 import {
   batchRow,
@@ -342,6 +343,7 @@ export async function executePurge(
 
   const open = openPurgeId(s);
   if (plan.due.length) {
+    await refuseAlteredReadings(s, [...new Set(plan.due.filter((u) => u.day).map((u) => u.batch.id))]);
     const id = purge ?? open ?? newPurgeId(s);
     if (!purgeExists(s, id)) {
       s.append('purge.started', {
@@ -475,9 +477,29 @@ async function finishDay(s: Session, purge: string, batch: string, day: string, 
   return dayRecord(s, batch, day);
 }
 
-/** The SHA-256 of the batch's plate index as it is now (none when its plates were never read). */
-function plateIndexRecord(bf: BatchFiles): { plateIndexSha256?: string } {
-  return fs.existsSync(bf.indexFile) ? { plateIndexSha256: sha256Hex(fs.readFileSync(bf.indexFile)) } : {};
+/** The SHA-256s of the batch's plate index and readings as they are now (none when its plates were never read). */
+function plateIndexRecord(bf: BatchFiles): { plateIndexSha256?: string; plateReadingsSha256?: string } {
+  return {
+    ...(fs.existsSync(bf.indexFile) ? { plateIndexSha256: sha256Hex(fs.readFileSync(bf.indexFile)) } : {}),
+    ...(fs.existsSync(bf.readingsFile) ? { plateReadingsSha256: sha256Hex(fs.readFileSync(bf.readingsFile)) } : {}),
+  };
+}
+
+/**
+ * A purge builds a batch's plate index again from its readings file: one that is not the file the
+ * ledger records (put back from before a re-read) is refused before any day now due is destroyed.
+ */
+async function refuseAlteredReadings(s: Session, batches: readonly string[]): Promise<void> {
+  const { recordedReadingsProblem } = await import('../ocr/queue.js');
+  for (const batch of batches) {
+    const problem = recordedReadingsProblem(new BatchFiles(s.home, batch), recordedPlateFiles(s, batch));
+    if (problem)
+      throw new CustodyError(
+        'integrity',
+        `${problem} The purge stopped before destroying any recording day now due.`,
+        `Run \`custody verify\`; \`custody ocr --reread --batch ${batch}\` reads the batch again and records what it reads; then run the purge again.`,
+      );
+  }
 }
 
 /** Every record of a batch's segment with its recording day ([] when the segment or key is gone). */

@@ -51,10 +51,11 @@ export async function verify(s: Session, o: VerifyOptions = {}): Promise<FullVer
     ? await import('../ocr/merged.js').then((m) => m.checkMergedIndex(s.home, s.master, m.searchableSources(s)))
     : { problems: [], warnings: [] };
   // Each read batch's plate index against the SHA-256 the ledger records (every role: no key needed).
-  const { recordedIndexProblem } = await import('../ocr/queue.js');
+  const { recordedIndexProblem, recordedReadingsProblem } = await import('../ocr/queue.js');
   const indexes = searchableBatches(s).flatMap((b) => {
-    const p = recordedIndexProblem(new BatchFiles(s.home, b.id), { done: b.ocr === 'done', sha256: b.index_sha256 });
-    return p ? [p] : [];
+    const bf = new BatchFiles(s.home, b.id);
+    const recorded = { done: b.ocr === 'done', sha256: b.index_sha256, readingsSha256: b.readings_sha256 };
+    return [recordedIndexProblem(bf, recorded), recordedReadingsProblem(bf, recorded)].filter((p): p is string => !!p);
   });
   // Document certificates recorded by someone who may not (src/ledger/document-signers.ts).
   const certs = recordedDocumentCertificates(s.ledger).refused.map((p) => `${p}.`);

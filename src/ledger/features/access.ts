@@ -18,12 +18,16 @@ const reducers: Record<string, Reducer> = {
   'ocr.finished': (db, e) => {
     const d = e.data;
     // The SHA-256 of the sealed index it wrote (none before custody recorded it): a search takes no other file.
-    db.run("UPDATE ocr_batches SET readable = ?, done_at = ?, status = 'done', index_sha256 = ? WHERE batch = ?", [
-      Number(d.readable),
-      e.at,
-      typeof d.indexSha256 === 'string' ? d.indexSha256 : null,
-      String(d.batch),
-    ]);
+    db.run(
+      "UPDATE ocr_batches SET readable = ?, done_at = ?, status = 'done', index_sha256 = ?, readings_sha256 = ? WHERE batch = ?",
+      [
+        Number(d.readable),
+        e.at,
+        typeof d.indexSha256 === 'string' ? d.indexSha256 : null,
+        typeof d.readingsSha256 === 'string' ? d.readingsSha256 : null,
+        String(d.batch),
+      ],
+    );
   },
   'access.recorded': (db, e) => {
     const r = accessRowOf(e);
@@ -89,6 +93,12 @@ CREATE INDEX access_log_case ON access_log(case_ref);
       // (`ocr.finished`) or a purge re-wrote it (`day.destroyed`): a search refuses any other file.
       version: 12,
       sql: 'ALTER TABLE ocr_batches ADD COLUMN index_sha256 TEXT;',
+    },
+    {
+      // The SHA-256 of the batch's sealed plate readings (`segments/<batch>.ocr`), recorded as the
+      // index's is: a purge builds the index again from them and refuses any other file.
+      version: 13,
+      sql: 'ALTER TABLE ocr_batches ADD COLUMN readings_sha256 TEXT;',
     },
   ],
   derivedTables: { ocr_batches: 'batch', access_log: 'seq' },

@@ -98,6 +98,8 @@ const reducers: Record<string, Reducer> = {
     // The batch's plate index as the purge re-wrote it without the day (the record a search holds it to).
     if (typeof d.plateIndexSha256 === 'string')
       run(db, 'UPDATE ocr_batches SET index_sha256 = ? WHERE batch = ?', [d.plateIndexSha256, String(d.batch)]);
+    if (typeof d.plateReadingsSha256 === 'string')
+      run(db, 'UPDATE ocr_batches SET readings_sha256 = ? WHERE batch = ?', [d.plateReadingsSha256, String(d.batch)]);
   },
   'purge.certificate': (db, e) => {
     run(db, 'UPDATE purges SET certificate_sha256 = ? WHERE id = ?', [str(e.data.sha256), String(e.data.purge)]);
