@@ -25,12 +25,19 @@ function recordKeys(keys: OperatorKeys): Buffer[] {
 }
 
 /** Seal a document with the current record key; written once per content. */
-export function storeDocument(home: Home, keys: OperatorKeys, data: Buffer): string {
+export function storeDocument(
+  home: Home,
+  keys: OperatorKeys,
+  data: Buffer,
+  /** Told of a file newly written (so that it can be removed if its event is never committed). */
+  written?: (file: string) => void,
+): string {
   const sha256 = sha256Hex(data);
   const dest = documentFile(home, sha256);
   if (!fs.existsSync(dest)) {
     fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
     writeFileAtomic(dest, sealBlob(subkey(keys.record, 'documents'), data, documentContext(sha256)));
+    written?.(dest);
   }
   return sha256;
 }

@@ -181,6 +181,8 @@ export class Session {
   /** The chain head of the file this session's view was read from (before its own pending events). */
   private base: { seq: number; hash: string };
   private pending: PendingEvent[] = [];
+  /** Undo steps for files written for the pending events, run if they are never committed (`whileUncommitted`). */
+  private uncommitted: (() => void)[] = [];
   /** The chain head at which this session last read the state it decides on (at log-in, at each commit). */
   private viewSeq: number;
   /** Bytes of checkpoints.jsonl that cover this session's view (verify reads no further). */
@@ -428,6 +430,15 @@ export class Session {
    * ledger is put back. Events another process committed since this session read the ledger are
    * kept: this session's are appended after them (see `catchUp`).
    */
+  /**
+   * A file written for this session's pending events (a kept document): `undo` removes it if they
+   * are never committed — the commit fails, or the command ends before it (a command that fails
+   * changes nothing).
+   */
+  whileUncommitted(undo: () => void): void {
+    this.uncommitted.push(undo);
+  }
+
   commit(): void {
     if (!this.ledger.hasUnsavedChanges) return;
     this.underLock(() => {
@@ -450,6 +461,7 @@ export class Session {
       }
       this.home.clearStagedCheckpoint();
       this.pending = [];
+      this.uncommitted = [];
       this.base = this.ledger.head;
       this.viewSeq = this.base.seq;
       this.checkpointsSeen = fileSize(this.home.checkpointsFile);
@@ -495,6 +507,14 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Files written for events that were never committed go with them.
+    for (const undo of this.uncommitted.splice(0).reverse()) {
+      try {
+        undo();
+      } catch {
+        // best effort: the file is sealed and named by its hash; `verify` does not rely on its absence
+      }
+    }
     try {
       this.ledger.close();
     } finally {

@@ -713,7 +713,10 @@ export function keepDocument(s: Session, file: string): { sha256: string; name: 
       `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
     );
   }
-  const sha256 = storeDocument(s.home, s.keys, data);
+  // A document newly kept goes again if the event naming it is never committed.
+  const sha256 = storeDocument(s.home, s.keys, data, (dest) =>
+    s.whileUncommitted(() => fs.rmSync(dest, { force: true })),
+  );
   return { sha256, name: path.basename(file), bytes: data.length };
 }
 
