@@ -1,6 +1,8 @@
 import { type HealthOptions, type HealthResult, healthCheckCount, runHealthCheck } from '../ledger/health.js';
 import type { OutputMode } from '../ledger/fsutil.js';
 import { checkOutput, writeOutput } from '../ledger/outputs.js';
+import { BatchFiles } from '../ledger/batches.js';
+import { searchableBatches } from '../ledger/images.js';
 import type { Session } from '../ledger/session.js';
 import { type Finding, summarize } from '../core/health.js';
 import { backupIntervalDays, backupStatus } from './backup.js';
@@ -38,7 +40,12 @@ export async function healthCheck(s: Session, o: HealthInput = {}): Promise<Heal
     { full: o.full, sampleSize: o.sampleSize, windowDays: o.windowDays },
   );
   // Each backup location's age and last result (issue 20); the merged plate index's header.
-  const findings = [...checked.findings, ...backupFindings(s), ...(await mergedIndexFindings(s))];
+  const findings = [
+    ...checked.findings,
+    ...backupFindings(s),
+    ...(await plateFileFindings(s)),
+    ...(await mergedIndexFindings(s)),
+  ];
   const result: HealthResult = { ...checked, findings, summary: summarize(findings), backups: backupStatus(s) };
   const seq = recordHealthCheck(s, result);
   const pdf = o.pdf ? await writeHealthReport(s, result, seq, o.pdf, o.mode) : null;
@@ -119,6 +126,21 @@ export function backupFindings(s: Session): Finding[] {
       subject: 'backup',
       message: `Backup at ${b.location}: ${age}${last}${stale ? `; older than ${days} days` : ''}.`,
     };
+  });
+}
+
+/**
+ * Each read batch's plate index and readings against the SHA-256s the ledger records (critical: a
+ * search or a plate request refuses the batch until it is put right). No key needed.
+ */
+export async function plateFileFindings(s: Session): Promise<Finding[]> {
+  const { recordedIndexProblem, recordedReadingsProblem } = await import('../ocr/queue.js');
+  return searchableBatches(s).flatMap((b) => {
+    const bf = new BatchFiles(s.home, b.id);
+    const recorded = { done: b.ocr === 'done', sha256: b.index_sha256, readingsSha256: b.readings_sha256 };
+    return [recordedIndexProblem(bf, recorded), recordedReadingsProblem(bf, recorded)]
+      .filter((m): m is string => !!m)
+      .map((message) => ({ severity: 'critical' as const, area: 'ledger' as const, subject: b.id, message }));
   });
 }
 

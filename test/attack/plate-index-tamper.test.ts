@@ -141,6 +141,10 @@ describe("a batch's plate index changed on disk", () => {
       const v = await run(['verify'], { env: t.env, clock });
       expect(v.code).toBe(8);
       expect(`${v.stdout}${v.stderr}`).toMatch(/plate index of batch .* is missing/);
+      // And the monthly health check, as critical (exit 11).
+      const h = await run(['health', '--json'], { env: t.env, clock });
+      expect(h.code, h.stderr).toBe(11);
+      expect(h.stdout).toMatch(/plate index of batch .* is missing/);
     } finally {
       fs.writeFileSync(idx, keep);
     }
