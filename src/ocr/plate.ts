@@ -123,6 +123,12 @@ export interface PlateTuning {
    * alone); @default 0.3
    */
   tooLong: number;
+  /**
+   * In a frame's region, read the serial row across the region's full width too (fullWidth)? The
+   * region is cut around the row already: off, cars read the same (57/70, 64/70) with 0.8 fewer
+   * recognitions per frame (4.5 → 3.7); crops keep it (95.6 → 96.4 %); 0: off; @default 0
+   */
+  frameFullWidth: number;
   /** endShort drops a short end character only where letters are stacked; @default 1 */
   stackOnly: number;
   /**
@@ -175,6 +181,7 @@ export const DEFAULT_TUNING: PlateTuning = {
   twinFix: 0.5,
   keepI: 0.3,
   tooLong: 0.3,
+  frameFullWidth: 0,
   enough: 1.1,
   laterBar: 0.5,
   otherPrior: 0.7,
@@ -544,7 +551,7 @@ export async function readCrop(
   }
   // and across the full width: the detector sometimes leaves out a first or last
   // character that stands apart from the rest.
-  if (!sure && top.width < g.width * 0.9 && tune.fullWidth > 0)
+  if (!sure && top.width < g.width * 0.9 && tune.fullWidth > 0 && (!inFrame || tune.frameFullWidth > 0))
     lines.push({
       readings: await readLine(engine, g, { x: 0, y: top.y, width: g.width, height: top.height }, tune),
       weight: tune.fullWidth,

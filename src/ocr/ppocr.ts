@@ -57,9 +57,10 @@ const MODELS_VERSION: string = (
  * that alone makes the reading a listed layout; 8: a split row that reads longer than a plate
  * has its parts read alone too, and readings of ten or more characters count less; 9: fewer
  * readings for speed (a serial row read at 0.8 is not read again, a frame's later regions are
- * not read once one reads clearly, nor read again when weak beside the best).
+ * not read once one reads clearly, nor read again when weak beside the best); 10: a frame's
+ * serial row is not read again across its region's full width.
  */
-export const PIPELINE_VERSION = 9;
+export const PIPELINE_VERSION = 10;
 
 export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 
