@@ -15,72 +15,32 @@
  * The readings come from scripted readers (as in test/cli/search.test.ts): an older model that
  * misreads one image and the model the custodian re-read with.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
-import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { runOcr } from '../../src/ocr/queue.js';
-import type { PlateReader, PlateResult } from '../../src/ocr/reader.js';
+import type { PlateReader } from '../../src/ocr/reader.js';
 import {
   ECSO_AGENCY_ADD,
   ecsoRequest,
   INIT_ARGS,
   newTestHome,
   okRunner,
-  PASSWORD,
   ROOT,
   run,
   type TestHome,
   tmpDir,
 } from '../helpers/cli.js';
+import { DEMO_PLATES, readAllWith, scriptedReader } from '../helpers/scripted-ocr.js';
 
 const clock = manualClock('2026-11-05T00:00:00.000-08:00');
 const REASON = ['--purpose', 'criminal investigation', '--case', 'ECSO-26-004417'];
-const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
-  files: { relPath: string; sha256: string; plate?: string }[];
-};
-const byHash = new Map(manifest.files.map((f) => [f.sha256, f.plate]));
-const PLATES = manifest.files.filter((f) => f.plate).map((f) => f.plate!);
 /** The car the older model misread, and what it read. */
-const MISREAD = PLATES[2]!;
+const MISREAD = DEMO_PLATES[2]!;
 const FAKE = '9ZZZ999';
-
-function scriptedReader(model: string, misread: boolean): PlateReader {
-  return {
-    engine: 'scripted',
-    model,
-    async read(image: Buffer): Promise<PlateResult> {
-      const plate = byHash.get(createHash('sha256').update(image).digest('hex'));
-      const text = misread && plate === MISREAD ? FAKE : plate;
-      return {
-        best: text ? { text, confidence: 0.9 } : null,
-        alternatives: [],
-        box: { x: 1, y: 2, width: 30, height: 10 },
-        engine: 'scripted',
-        model,
-        ms: 1,
-      };
-    },
-    async end() {},
-  };
-}
-
-async function readAll(t: TestHome, reader: PlateReader, reread: boolean): Promise<void> {
-  const s = await openSession({
-    homeDir: t.home,
-    credentials: { username: 'asd', password: PASSWORD },
-    clock,
-    command: 'ocr',
-  });
-  try {
-    await runOcr(s, reader, { reread });
-  } finally {
-    s.close();
-  }
-}
+const MISREADING = { plate: MISREAD, as: FAKE };
+const readAll = (t: TestHome, reader: PlateReader, reread: boolean) => readAllWith(t.home, clock, reader, reread);
 
 let t: TestHome;
 let batch = '';
@@ -102,11 +62,11 @@ beforeAll(async () => {
   ).batch;
   await ok(ECSO_AGENCY_ADD);
   // The older model reads the batch; someone with file access keeps its index and readings.
-  await readAll(t, scriptedReader('old-1', true), false);
+  await readAll(t, scriptedReader('old-1', MISREADING), false);
   oldIndex = fs.readFileSync(indexFile());
   oldReadings = fs.readFileSync(path.join(t.home, 'segments', `${batch}.ocr`));
   // The custodian re-reads with the newer model: the misreading is gone.
-  await readAll(t, scriptedReader('new-2', false), true);
+  await readAll(t, scriptedReader('new-2'), true);
   const fake = await run(['search', FAKE, ...REASON, '--json'], { env: t.env, clock });
   expect(JSON.parse(fake.stdout).results).toHaveLength(0);
 }, 300_000);
@@ -119,15 +79,15 @@ describe("a batch's plate index changed on disk", () => {
   it('deleted: a search does not say the plate is not there (exit 8 naming the index)', async () => {
     const idx = indexFile();
     const keep = fs.readFileSync(idx);
-    const before = await run(['search', PLATES[0]!, ...REASON, '--json'], { env: t.env, clock });
+    const before = await run(['search', DEMO_PLATES[0]!, ...REASON, '--json'], { env: t.env, clock });
     expect(JSON.parse(before.stdout).results.length).toBeGreaterThan(0);
     fs.rmSync(idx);
     try {
-      const r = await run(['search', PLATES[0]!, ...REASON, '--json'], { env: t.env, clock });
+      const r = await run(['search', DEMO_PLATES[0]!, ...REASON, '--json'], { env: t.env, clock });
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(8);
       expect(r.stderr).toMatch(/plate index of batch .* (is missing|not the one)/i);
       // The plate search behind a plate request is refused the same way, before anything leaves.
-      const req = JSON.parse((await okRunner(t, clock)(ecsoRequest('--plate', PLATES[0]!, '--json'))).stdout) as {
+      const req = JSON.parse((await okRunner(t, clock)(ecsoRequest('--plate', DEMO_PLATES[0]!, '--json'))).stdout) as {
         id: string;
       };
       const out = tmpDir('custody-release-');

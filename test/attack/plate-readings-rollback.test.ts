@@ -9,70 +9,22 @@
  * Severity MEDIUM: needs a copy kept from before a re-read, a batch of more than one recording day,
  * and a purge of one of its days before the next re-read.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
-import { openSession } from '../../src/ledger/session.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { runOcr } from '../../src/ocr/queue.js';
-import type { PlateReader, PlateResult } from '../../src/ocr/reader.js';
-import {
-  ECSO_AGENCY_ADD,
-  INIT_ARGS,
-  newTestHome,
-  okRunner,
-  PASSWORD,
-  ROOT,
-  run,
-  type TestHome,
-} from '../helpers/cli.js';
+import type { PlateReader } from '../../src/ocr/reader.js';
+import { ECSO_AGENCY_ADD, INIT_ARGS, newTestHome, okRunner, ROOT, run, type TestHome } from '../helpers/cli.js';
+import { DEMO_PLATES, readAllWith, scriptedReader } from '../helpers/scripted-ocr.js';
 
 const clock = manualClock('2026-11-05T00:00:00.000-08:00');
 const REASON = ['--purpose', 'criminal investigation', '--case', 'ECSO-26-004417'];
-const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'fixture-manifest.json'), 'utf8')) as {
-  files: { relPath: string; sha256: string; plate?: string }[];
-};
-const byHash = new Map(manifest.files.map((f) => [f.sha256, f.plate]));
-const PLATES = manifest.files.filter((f) => f.plate).map((f) => f.plate!);
 /** The car the older model misread, and what it read. */
-const MISREAD = PLATES[20]!; // recorded 4 November: kept when 2 November is purged
+const MISREAD = DEMO_PLATES[20]!; // recorded 4 November: kept when 2 November is purged
 const FAKE = '9ZZZ999';
-
-function scriptedReader(model: string, misread: boolean): PlateReader {
-  return {
-    engine: 'scripted',
-    model,
-    async read(image: Buffer): Promise<PlateResult> {
-      const plate = byHash.get(createHash('sha256').update(image).digest('hex'));
-      const text = misread && plate === MISREAD ? FAKE : plate;
-      return {
-        best: text ? { text, confidence: 0.9 } : null,
-        alternatives: [],
-        box: { x: 1, y: 2, width: 30, height: 10 },
-        engine: 'scripted',
-        model,
-        ms: 1,
-      };
-    },
-    async end() {},
-  };
-}
-
-async function readAll(t: TestHome, reader: PlateReader, reread: boolean): Promise<void> {
-  const s = await openSession({
-    homeDir: t.home,
-    credentials: { username: 'asd', password: PASSWORD },
-    clock,
-    command: 'ocr',
-  });
-  try {
-    await runOcr(s, reader, { reread });
-  } finally {
-    s.close();
-  }
-}
+const MISREADING = { plate: MISREAD, as: FAKE };
+const readAll = (t: TestHome, reader: PlateReader, reread: boolean) => readAllWith(t.home, clock, reader, reread);
 
 let t: TestHome;
 let batch = '';
@@ -92,10 +44,10 @@ beforeAll(async () => {
   ).batch;
   await ok(ECSO_AGENCY_ADD);
   // The older model reads the batch; someone with file access keeps its index and readings.
-  await readAll(t, scriptedReader('old-1', true), false);
+  await readAll(t, scriptedReader('old-1', MISREADING), false);
   oldReadings = fs.readFileSync(path.join(t.home, 'segments', `${batch}.ocr`));
   // The custodian re-reads with the newer model: the misreading is gone.
-  await readAll(t, scriptedReader('new-2', false), true);
+  await readAll(t, scriptedReader('new-2'), true);
   const fake = await run(['search', FAKE, ...REASON, '--json'], { env: t.env, clock });
   expect(JSON.parse(fake.stdout).results).toHaveLength(0);
 }, 300_000);
