@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, ROOT, run, tmpDir } from '../helpers/cli.js';
+import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, run, tmpDir } from '../helpers/cli.js';
+import { importDemoDrive } from '../helpers/drives.js';
 import { editRawLedger, forgeSignedStateMark, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
 const AUDITOR_PW = 'auditor password 1';
@@ -28,14 +29,7 @@ describe('an auditor who edits the derived tables after a check passed', () => {
     fs.writeFileSync(f, `${AUDITOR_PW}\n`);
     await ok(['operator', 'add', 'audit1', '--name', 'Person audit1', '--role', 'auditor', '--new-password-file', f]);
     await ok(['operator', 'train', 'audit1', '--date', '2026-02-01', '--course', 'c', '--trainer', 't']);
-    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00']);
-    const drive = path.join(t.dir, 'CAMDRIVE');
-    fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
-    const batch = (
-      JSON.parse((await ok(['import', '--source', drive, '--camera', 'CAM-01', '--enrol', '--json'])).stdout) as {
-        batch: string;
-      }
-    ).batch;
+    const batch = await importDemoDrive(t, ok);
     await ok(ECSO_AGENCY_ADD);
     const req = JSON.parse(
       (await ok(ecsoRequest('--cameras', 'CAM-01', '--from', '2026-11-01', '--to', '2026-11-04', '--json'))).stdout,

@@ -27,11 +27,11 @@ import {
   INIT_ARGS,
   newTestHome,
   okRunner,
-  ROOT,
   run,
   type TestHome,
   tmpDir,
 } from '../helpers/cli.js';
+import { importDemoDrive } from '../helpers/drives.js';
 import { DEMO_PLATES, readAllWith, scriptedReader } from '../helpers/scripted-ocr.js';
 
 const clock = manualClock('2026-11-05T00:00:00.000-08:00');
@@ -52,14 +52,7 @@ beforeAll(async () => {
   t = newTestHome();
   const ok = okRunner(t, clock);
   await ok(INIT_ARGS);
-  await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-10-01T00:00:00-07:00']);
-  const drive = path.join(t.dir, 'CAMDRIVE');
-  fs.cpSync(path.join(ROOT, 'fixtures', 'demo-drive'), drive, { recursive: true });
-  batch = (
-    JSON.parse((await ok(['import', '--source', drive, '--camera', 'CAM-01', '--enrol', '--json'])).stdout) as {
-      batch: string;
-    }
-  ).batch;
+  batch = await importDemoDrive(t, ok);
   await ok(ECSO_AGENCY_ADD);
   // The older model reads the batch; someone with file access keeps its index and readings.
   await readAll(t, scriptedReader('old-1', MISREADING), false);
