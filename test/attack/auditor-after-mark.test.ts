@@ -9,7 +9,16 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, run, tmpDir } from '../helpers/cli.js';
+import {
+  addTrainedOperator,
+  ECSO_AGENCY_ADD,
+  ecsoRequest,
+  INIT_ARGS,
+  newTestHome,
+  okRunner,
+  run,
+  tmpDir,
+} from '../helpers/cli.js';
 import { importDemoDrive } from '../helpers/drives.js';
 import { editRawLedger, forgeSignedStateMark, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
 
@@ -25,10 +34,7 @@ describe('an auditor who edits the derived tables after a check passed', () => {
     const t = newTestHome();
     const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
-    const f = path.join(t.dir, 'audit1-new.pw');
-    fs.writeFileSync(f, `${AUDITOR_PW}\n`);
-    await ok(['operator', 'add', 'audit1', '--name', 'Person audit1', '--role', 'auditor', '--new-password-file', f]);
-    await ok(['operator', 'train', 'audit1', '--date', '2026-02-01', '--course', 'c', '--trainer', 't']);
+    await addTrainedOperator(t, ok, 'audit1', 'auditor', AUDITOR_PW);
     const batch = await importDemoDrive(t, ok);
     await ok(ECSO_AGENCY_ADD);
     const req = JSON.parse(

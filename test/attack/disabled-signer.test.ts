@@ -13,7 +13,15 @@ import { manualClock } from '../../src/core/time.js';
 import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
-import { ECSO_AGENCY_ADD, ecsoRequest, INIT_ARGS, newTestHome, okRunner, run, type TestHome } from '../helpers/cli.js';
+import {
+  addTrainedOperator,
+  ECSO_AGENCY_ADD,
+  ecsoRequest,
+  INIT_ARGS,
+  newTestHome,
+  okRunner,
+  run,
+} from '../helpers/cli.js';
 import { smallCameraDrive } from '../helpers/drives.js';
 
 const AUDITOR_PW = 'auditor password 1';
@@ -33,22 +41,14 @@ afterAll(async () => {
   await endExiftool();
 });
 
-async function addOperator(t: TestHome, u: string, role: string, pw: string, clock: ReturnType<typeof manualClock>) {
-  const f = path.join(t.dir, `${u}-new.pw`);
-  fs.writeFileSync(f, `${pw}\n`);
-  const ok = okRunner(t, clock);
-  await ok(['operator', 'add', u, '--name', `Person ${u}`, '--role', role, '--new-password-file', f]);
-  await ok(['operator', 'train', u, '--date', '2026-02-01', '--course', 'c', '--trainer', 't']);
-}
-
 describe('an event signed by a disabled designee', () => {
   it('is refused by verify and by purge (a hold it releases still protects the data)', async () => {
     const clock = manualClock('2026-09-04T09:00:00-07:00');
     const t = newTestHome();
     const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
-    await addOperator(t, 'audit1', 'auditor', AUDITOR_PW, clock);
-    await addOperator(t, 'rlee', 'designee', DESIGNEE_PW, clock);
+    await addTrainedOperator(t, ok, 'audit1', 'auditor', AUDITOR_PW);
+    await addTrainedOperator(t, ok, 'rlee', 'designee', DESIGNEE_PW);
     await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
     await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
     await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);

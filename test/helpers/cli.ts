@@ -98,6 +98,20 @@ export function okRunner(t: { env: NodeJS.ProcessEnv }, clock?: Clock): (args: s
   };
 }
 
+/** A trained operator `u` (named `Person u`) with `role` and password `pw`, added by the home's custodian through `ok`. */
+export async function addTrainedOperator(
+  t: { dir: string },
+  ok: (args: string[]) => Promise<Run>,
+  u: string,
+  role: string,
+  pw: string,
+): Promise<void> {
+  const f = path.join(t.dir, `${u}-new.pw`);
+  fs.writeFileSync(f, `${pw}\n`);
+  await ok(['operator', 'add', u, '--name', `Person ${u}`, '--role', role, '--new-password-file', f]);
+  await ok(['operator', 'train', u, '--date', '2026-02-01', '--course', 'c', '--trainer', 't']);
+}
+
 /** Spawn the built binary (npm run build first; `npm test` does). */
 export function spawnBin(
   args: string[],
