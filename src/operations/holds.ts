@@ -18,6 +18,7 @@ import {
   type HoldJson,
   HOLD_REASONS,
   type HoldReason,
+  heldBatches,
   holdJson,
   nextNumber,
   type RequestRow,
@@ -143,14 +144,15 @@ export function placeHold(s: Session, o: PlaceHoldInput): HoldJson {
     ...(driveList.length === 1 ? { drive: driveList[0] } : {}),
   });
   s.commit();
-  return holdJson(findHold(s, id), s.clock());
+  const h = findHold(s, id);
+  return holdJson(h, s.clock(), heldBatches(s, h));
 }
 
 /** Holds by id: those standing, or all with `all`. */
 export function listHolds(s: Session, o: { all?: boolean } = {}): HoldJson[] {
   const now = s.clock();
   return allHolds(s)
-    .map((h) => holdJson(h, now))
+    .map((h) => holdJson(h, now, heldBatches(s, h)))
     .filter((h) => o.all || h.standing);
 }
 
@@ -172,5 +174,6 @@ export function releaseHold(s: Session, o: { id: string; reason: string }): Hold
     ...(drives.length === 1 ? { drive: drives[0] } : {}),
   });
   s.commit();
-  return holdJson(findHold(s, o.id), s.clock());
+  const after = findHold(s, o.id);
+  return holdJson(after, s.clock(), heldBatches(s, after));
 }

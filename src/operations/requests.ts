@@ -16,6 +16,7 @@ import {
   findRelease,
   findRequest,
   type HoldJson,
+  heldBatches,
   holdJson,
   holdsOfRequest,
   keepDocument,
@@ -205,7 +206,7 @@ export interface RequestDetails extends RequestJson {
 export function showRequest(s: Session, id: string): RequestDetails {
   const r = requestJson(findRequest(s, id));
   const now = s.clock();
-  const holds = holdsOfRequest(s, id).map((h) => holdJson(h, now));
+  const holds = holdsOfRequest(s, id).map((h) => holdJson(h, now, heldBatches(s, h)));
   const releases = releasesOfRequest(s, id).map(releaseJson);
   const batchesInScope = scopeBatches(s, r.scope).map((b) => b.id);
   return { ...r, batchesInScope, holds, releases };

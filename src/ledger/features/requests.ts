@@ -557,8 +557,11 @@ export function requestJson(r: RequestRow) {
 }
 export type RequestJson = ReturnType<typeof requestJson>;
 
-/** A hold; `standing` as of `now` (a hold released later than now still stands). */
-export function holdJson(h: HoldRow, now: Date) {
+/**
+ * A hold; `standing` as of `now` (a hold released later than now still stands); `batches` the
+ * batches it keeps now (`heldBatches`), by default those it named when placed.
+ */
+export function holdJson(h: HoldRow, now: Date, batches: string[] = JSON.parse(h.batches) as string[]) {
   return {
     id: h.id,
     request: h.request_id,
@@ -569,7 +572,7 @@ export function holdJson(h: HoldRow, now: Date) {
     placedBy: h.placed_by,
     releasedAt: h.released_at,
     releaseReason: h.release_reason,
-    batches: JSON.parse(h.batches) as string[],
+    batches,
     drives: JSON.parse(h.drives) as string[],
     standing: !h.released_at || Date.parse(h.released_at) > now.getTime(),
   };
@@ -739,12 +742,63 @@ function holdRef(h: HoldRow, timeZone: string): HoldRef {
 
 function holdsFor(s: Session, kind: 'batch' | 'drive', id: string): HoldRef[] {
   const tz = s.settings.timeZone;
+  if (kind === 'batch') return holdRowsOnBatch(s, id).map((h) => holdRef(h, tz));
   return s.ledger
     .rows<HoldRow>(
       'SELECT h.* FROM holds h JOIN hold_items i ON i.hold_id = h.id WHERE i.kind = ? AND i.item_id = ? ORDER BY h.id',
       [kind, id],
     )
     .map((h) => holdRef(h, tz));
+}
+
+type HoldScopeRow = HoldRow & {
+  scope_cameras: string | null;
+  scope_from: string | null;
+  scope_to: string | null;
+  scope_plate: string | null;
+  scope_drive: string | null;
+  received_at: string;
+  listed: number;
+};
+
+function holdScope(h: HoldScopeRow): RequestScope {
+  return {
+    cameras: h.scope_cameras ? (JSON.parse(h.scope_cameras) as string[]) : [],
+    from: h.scope_from ?? undefined,
+    to: h.scope_to ?? undefined,
+    plate: h.scope_plate ?? undefined,
+    drive: h.scope_drive ?? undefined,
+    asOf: h.received_at,
+  };
+}
+
+/**
+ * The holds on a batch (policy §8: a hold keeps exactly its request's scope): those whose
+ * `hold.placed` named it, and those whose request's scope reaches it now — a batch imported after
+ * the hold was placed (its drive was still in the camera then, the usual case) holds recordings the
+ * written request asked to keep just as well. Derived from the signed requests and batches, so the
+ * check before a purge covers it as it covers the hold's own items.
+ */
+function holdRowsOnBatch(s: Session, batchId: string): HoldScopeRow[] {
+  const rows = s.ledger.rows<HoldScopeRow>(
+    `SELECT h.*, r.scope_cameras, r.scope_from, r.scope_to, r.scope_plate, r.scope_drive, r.received_at,
+       EXISTS (SELECT 1 FROM hold_items i WHERE i.hold_id = h.id AND i.kind = 'batch' AND i.item_id = ?) AS listed
+     FROM holds h JOIN requests r ON r.id = h.request_id ORDER BY h.id`,
+    [batchId],
+  );
+  return rows.filter((h) => h.listed || scopeBatches(s, holdScope(h)).some((b) => b.id === batchId));
+}
+
+/** The batches a hold keeps now: those it named when placed, and those its request's scope reaches since. */
+export function heldBatches(s: Session, h: HoldRow): string[] {
+  const named = JSON.parse(h.batches) as string[];
+  const r = s.ledger.one<HoldScopeRow>(
+    `SELECT h.*, r.scope_cameras, r.scope_from, r.scope_to, r.scope_plate, r.scope_drive, r.received_at, 1 AS listed
+     FROM holds h JOIN requests r ON r.id = h.request_id WHERE h.id = ?`,
+    [h.id],
+  );
+  const reached = r ? scopeBatches(s, holdScope(r)).map((b) => b.id) : [];
+  return [...new Set([...named, ...reached])].sort();
 }
 
 /**
@@ -758,20 +812,7 @@ export function holdsForImage(
 ): HoldRef[] {
   const tz = s.settings.timeZone;
   const t = img.recordedAt ? Date.parse(img.recordedAt) : Number.NaN;
-  return s.ledger
-    .rows<
-      HoldRow & {
-        scope_cameras: string | null;
-        scope_from: string | null;
-        scope_to: string | null;
-        scope_drive: string | null;
-      }
-    >(
-      `SELECT h.*, r.scope_cameras, r.scope_from, r.scope_to, r.scope_drive FROM holds h
-       JOIN hold_items i ON i.hold_id = h.id JOIN requests r ON r.id = h.request_id
-       WHERE i.kind = 'batch' AND i.item_id = ? ORDER BY h.id`,
-      [img.batch],
-    )
+  return holdRowsOnBatch(s, img.batch)
     .filter((h) => {
       if (h.scope_drive) return true;
       const cams = h.scope_cameras ? (JSON.parse(h.scope_cameras) as string[]) : [];
