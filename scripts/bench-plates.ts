@@ -1,6 +1,6 @@
 /**
  * Plate-reading benchmark:
- * `tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars|fps] [--limit N] [--workers N] [--threads N]`
+ * `tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars|fps] [--limit N] [--workers N] [--threads N] [--no-fold]`
  *
  * DIR holds crops/groundtruth.csv (file,state,plate) and cars/groundtruth.txt
  * (file x y w h PLATE), as ../shared/data/plates-dev does (pass it as an absolute path or
@@ -10,7 +10,8 @@
  * pool of --workers (default: one per core; --threads onnxruntime threads each, default 1)
  * reading the cars all at once, as `custody ocr` does, both by the clock (`fps`) and by the
  * CPU time the pool used (`fpsIdle`: what the same work gives on that many idle cores — the
- * machine this runs on is often shared). With --json the last line is
+ * machine this runs on is often shared). --no-fold runs the shipped networks as they are
+ * instead of folded (src/ocr/fold.ts), to compare. With --json the last line is
  * {"crops":{n,exact,inAlternatives,msPerImage},"cars":{...},"fps":N,"fpsIdle":N,"loadAverage":N}.
  */
 import fs from 'node:fs';
@@ -47,6 +48,7 @@ function parseArgs(argv: string[]) {
     threads: 1,
     only: undefined as string | undefined,
     limit: Infinity,
+    fold: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -55,11 +57,12 @@ function parseArgs(argv: string[]) {
     else if (a === '--threads') out.threads = Number(argv[++i]);
     else if (a === '--only') out.only = argv[++i];
     else if (a === '--limit') out.limit = Number(argv[++i]);
+    else if (a === '--no-fold') out.fold = false;
     else if (!out.dir) out.dir = a;
   }
   if (!out.dir) {
     process.stderr.write(
-      'usage: tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars|fps] [--limit N] [--workers N] [--threads N]\n',
+      'usage: tsx scripts/bench-plates.ts DIR [--json] [--only crops|cars|fps] [--limit N] [--workers N] [--threads N] [--no-fold]\n',
     );
     process.exitCode = 2;
   }
@@ -107,9 +110,10 @@ async function runPart(
   items: Item[],
   kind: 'crop' | 'frame',
   log: (s: string) => void,
+  fold: boolean,
 ): Promise<{ part: Part; misses: Miss[] }> {
   // One worker, one image at a time: the time per image is what one core does.
-  const reader = await createPlateReader({ workers: 1, kind });
+  const reader = await createPlateReader({ workers: 1, kind, fold });
   const misses: Miss[] = [];
   let exact = 0;
   let inAlt = 0;
@@ -167,8 +171,9 @@ async function framesPerSecond(
   workers: number,
   threads: number,
   log: (s: string) => void,
+  fold: boolean,
 ): Promise<{ fps: number; fpsIdle: number }> {
-  const reader = await createPlateReader({ workers, threads, kind: 'frame' });
+  const reader = await createPlateReader({ workers, threads, kind: 'frame', fold });
   try {
     const images = items.map((it) => fs.readFileSync(it.file));
     await Promise.all(images.slice(0, workers).map((img) => reader.read(img)));
@@ -206,13 +211,17 @@ async function main(): Promise<void> {
   }
   const empty: Part = { n: 0, exact: 0, inAlternatives: 0, msPerImage: 0 };
   const c =
-    args.only === 'cars' || args.only === 'fps' || !crops.length ? { part: empty } : await runPart(crops, 'crop', log);
+    args.only === 'cars' || args.only === 'fps' || !crops.length
+      ? { part: empty }
+      : await runPart(crops, 'crop', log, args.fold);
   const f =
-    args.only === 'crops' || args.only === 'fps' || !cars.length ? { part: empty } : await runPart(cars, 'frame', log);
+    args.only === 'crops' || args.only === 'fps' || !cars.length
+      ? { part: empty }
+      : await runPart(cars, 'frame', log, args.fold);
   const t =
     args.only === 'crops' || !cars.length
       ? { fps: 0, fpsIdle: 0 }
-      : await framesPerSecond(cars, args.workers, args.threads, log);
+      : await framesPerSecond(cars, args.workers, args.threads, log, args.fold);
   const loadAverage = Math.round(os.loadavg()[0]! * 10) / 10;
   if (args.json) log(JSON.stringify({ crops: c.part, cars: f.part, ...t, loadAverage }));
 }

@@ -40,6 +40,8 @@ export interface PlateReaderOptions {
   kind?: 'frame' | 'crop';
   /** Receives a line per region and reading, for tuning; @default none */
   debug?: (line: string) => void;
+  /** false: the shipped networks as they are, not folded (fold.ts), for comparison; @default true */
+  fold?: boolean;
 }
 export interface PlateReader {
   read(image: Buffer, kind?: 'frame' | 'crop'): Promise<PlateResult>;
@@ -129,8 +131,8 @@ class Pool {
 
   debug?: (s: string) => void;
 
-  static async create(n: number, debug: boolean, threads: number): Promise<Pool> {
-    const workers = Array.from({ length: n }, () => startWorker({ debug, threads }));
+  static async create(n: number, debug: boolean, threads: number, fold: boolean): Promise<Pool> {
+    const workers = Array.from({ length: n }, () => startWorker({ debug, threads, fold }));
     // Each worker says when its sessions are loaded (or why they are not).
     await Promise.all(
       workers.map(
@@ -182,9 +184,10 @@ class Pool {
 
 export async function createPlateReader(opts: PlateReaderOptions = {}): Promise<PlateReader> {
   const n = Math.max(1, opts.workers ?? os.availableParallelism());
-  const model = modelName();
+  const fold = opts.fold ?? true;
+  const model = modelName(undefined, fold);
   const engine = ENGINE;
-  const pool = await Pool.create(n, Boolean(opts.debug), Math.max(1, opts.threads ?? 1));
+  const pool = await Pool.create(n, Boolean(opts.debug), Math.max(1, opts.threads ?? 1), fold);
   pool.debug = opts.debug;
   const defaultKind = opts.kind ?? 'frame';
   let ended = false;

@@ -8,11 +8,11 @@ import { readImage } from './plate.js';
 import { createEngine, type Engine } from './ppocr.js';
 
 const port = parentPort!;
-const data = workerData as { debug?: boolean; threads?: number } | undefined;
+const data = workerData as { debug?: boolean; threads?: number; fold?: boolean } | undefined;
 const debug = data?.debug ? (s: string) => port.postMessage({ id: -1, debug: s }) : undefined;
 
 // No top-level await: in development this file is compiled to CommonJS (see reader.ts).
-const ready: Promise<Engine | null> = createEngine({ threads: data?.threads ?? 1 }).then(
+const ready: Promise<Engine | null> = createEngine({ threads: data?.threads ?? 1, fold: data?.fold ?? true }).then(
   (engine) => {
     port.postMessage({ ready: true });
     return engine;
