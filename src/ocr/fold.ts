@@ -212,7 +212,9 @@ class Folder {
     const mul = this.only(clip.output[0]!, 'Mul');
     if (!mul?.input.includes(s.x)) return false;
     const div = this.only(mul.output[0]!, 'Div');
-    if (!div || div.input[0] !== mul.output[0] || this.consts.get(div.input[1] ?? '')?.values[0] !== 6) return false;
+    if (!div || div.input[0] !== mul.output[0]) return false;
+    const six = this.consts.get(div.input[1] ?? '')?.values;
+    if (six?.length !== 1 || six[0] !== 6) return false;
     const out = div.output[0]!;
     const hs: Node = {
       input: [s.x],
@@ -322,7 +324,7 @@ function padded(conv: Node): boolean {
 /** The ONNX model in `bytes`, folded; the input is not changed. */
 export function foldModel(bytes: Uint8Array): { bytes: Uint8Array; stats: FoldStats } {
   const Type = ModelProto();
-  const model = Type.toObject(Type.decode(bytes), { defaults: false, arrays: true, longs: Number }) as unknown as Model;
+  const model = Type.toObject(Type.decode(bytes), { defaults: false, arrays: true }) as unknown as Model;
   const stats = new Folder(model.graph).run();
   const out = Type.encode(Type.fromObject(model as unknown as Record<string, unknown>)).finish();
   return { bytes: out, stats };
