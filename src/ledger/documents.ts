@@ -24,22 +24,18 @@ function recordKeys(keys: OperatorKeys): Buffer[] {
   return [keys.record, ...(keys.recordHistory ?? [])];
 }
 
-/** Seal a document with the current record key; written once per content. */
-export function storeDocument(
+/** A document sealed with the current record key, and its SHA-256 (its name: one file per content). */
+export function sealDocument(
   home: Home,
   keys: OperatorKeys,
   data: Buffer,
-  /** Told of a file newly written (so that it can be removed if its event is never committed). */
-  written?: (file: string) => void,
-): string {
+): { sha256: string; file: string; sealed: Buffer } {
   const sha256 = sha256Hex(data);
-  const dest = documentFile(home, sha256);
-  if (!fs.existsSync(dest)) {
-    fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
-    writeFileAtomic(dest, sealBlob(subkey(keys.record, 'documents'), data, documentContext(sha256)));
-    written?.(dest);
-  }
-  return sha256;
+  return {
+    sha256,
+    file: documentFile(home, sha256),
+    sealed: sealBlob(subkey(keys.record, 'documents'), data, documentContext(sha256)),
+  };
 }
 
 /** Open a sealed document with a record key (current or earlier), or undefined. */

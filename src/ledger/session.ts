@@ -3,6 +3,7 @@
  * the master key and the ledger; `commit()` saves atomically and signs a checkpoint.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { CustodyError } from '../core/errors.js';
 import {
   isRole,
@@ -181,8 +182,8 @@ export class Session {
   /** The chain head of the file this session's view was read from (before its own pending events). */
   private base: { seq: number; hash: string };
   private pending: PendingEvent[] = [];
-  /** Undo steps for files written for the pending events, run if they are never committed (`whileUncommitted`). */
-  private uncommitted: (() => void)[] = [];
+  /** Files the pending events name, written by their commit (`writeOnCommit`). */
+  private uncommitted: { file: string; data: Buffer }[] = [];
   /** The chain head at which this session last read the state it decides on (at log-in, at each commit). */
   private viewSeq: number;
   /** Bytes of checkpoints.jsonl that cover this session's view (verify reads no further). */
@@ -431,12 +432,32 @@ export class Session {
    * kept: this session's are appended after them (see `catchUp`).
    */
   /**
-   * A file written for this session's pending events (a kept document): `undo` removes it if they
-   * are never committed — the commit fails, or the command ends before it (a command that fails
-   * changes nothing).
+   * A file for this session's pending events (a kept document, named by its content): written by
+   * the commit, under the write lock, just before the ledger is saved, and only if no such file is
+   * there yet; removed again if that save fails. Never written before (a command that fails or
+   * ends before its commit leaves nothing), and never removed once another command's event may
+   * name it: a file that was there already — kept by a command that committed meanwhile, or by one
+   * still running — is left as it is.
    */
-  whileUncommitted(undo: () => void): void {
-    this.uncommitted.push(undo);
+  writeOnCommit(file: string, data: Buffer): void {
+    this.uncommitted.push({ file, data });
+  }
+
+  /** Under the lock: write the files pending for this commit that are not there yet; returns those written. */
+  private writePendingFiles(): string[] {
+    const written: string[] = [];
+    try {
+      for (const f of this.uncommitted) {
+        if (fs.existsSync(f.file) || written.includes(f.file)) continue;
+        fs.mkdirSync(path.dirname(f.file), { recursive: true, mode: 0o700 });
+        writeFileAtomic(f.file, f.data);
+        written.push(f.file);
+      }
+    } catch (e) {
+      removeFiles(written);
+      throw e;
+    }
+    return written;
   }
 
   commit(): void {
@@ -444,12 +465,20 @@ export class Session {
     this.underLock(() => {
       this.catchUp();
       const checkpoint = this.home.signCheckpoint(this.ledger, this.keys.signing, this.now(), this.keys.recordEpoch);
+      // The files the events name, before the events (a kill between leaves a file on no record, never a record with no file).
+      const written = this.writePendingFiles();
       // Staged first: a kill between the save and the append is settled at the next log-in.
-      this.home.stageCheckpoint(checkpoint);
+      try {
+        this.home.stageCheckpoint(checkpoint);
+      } catch (e) {
+        removeFiles(written);
+        throw e;
+      }
       try {
         this.ledger.save(this.home.ledgerFile, this.home.ledgerKey(this.keys.record));
       } catch (e) {
         this.home.clearStagedCheckpoint();
+        removeFiles(written);
         throw e;
       }
       try {
@@ -457,6 +486,7 @@ export class Session {
       } catch (e) {
         undoAtomicWrite(this.home.ledgerFile, GENERATIONS);
         this.home.clearStagedCheckpoint();
+        removeFiles(written);
         throw e;
       }
       this.home.clearStagedCheckpoint();
@@ -507,18 +537,23 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Files written for events that were never committed go with them.
-    for (const undo of this.uncommitted.splice(0).reverse()) {
-      try {
-        undo();
-      } catch {
-        // best effort: the file is sealed and named by its hash; `verify` does not rely on its absence
-      }
-    }
+    // Files for events never committed were never written.
+    this.uncommitted = [];
     try {
       this.ledger.close();
     } finally {
       this.lock?.release();
+    }
+  }
+}
+
+/** Remove files a failed commit wrote (best effort: each is sealed and named by its content). */
+function removeFiles(files: readonly string[]): void {
+  for (const f of files) {
+    try {
+      fs.rmSync(f, { force: true });
+    } catch {
+      // left on no record; `verify` does not rely on its absence
     }
   }
 }

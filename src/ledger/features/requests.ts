@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Database, SqlValue } from 'sql.js';
 import { type AgencyOverride, agencyEligibility, type Eligibility } from '../../core/eligibility.js';
 import { CustodyError } from '../../core/errors.js';
-import { loadDocument, storeDocument } from '../documents.js';
+import { loadDocument, sealDocument } from '../documents.js';
 import type { HoldRef } from '../../core/retention.js';
 import { localDate, parseIsoWithOffset, startOfLocalDate } from '../../core/time.js';
 import type { HoldProvider } from '../holds.js';
@@ -716,11 +716,11 @@ export function keepDocument(s: Session, file: string): { sha256: string; name: 
       `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
     );
   }
-  // A document newly kept goes again if the event naming it is never committed.
-  const sha256 = storeDocument(s.home, s.keys, data, (dest) =>
-    s.whileUncommitted(() => fs.rmSync(dest, { force: true })),
-  );
-  return { sha256, name: path.basename(file), bytes: data.length };
+  // Written by the commit of the event that names it, under the lock, if not there yet: a command
+  // that fails leaves none, and never takes away one another command's event names.
+  const d = sealDocument(s.home, s.keys, data);
+  s.writeOnCommit(d.file, d.sealed);
+  return { sha256: d.sha256, name: path.basename(file), bytes: data.length };
 }
 
 /** A kept document's bytes, checked against its SHA-256. */
