@@ -3,6 +3,7 @@
  * aid investigations). Every search names a purpose and a case and is recorded in the access
  * record (Civil Code 1798.90.52).
  */
+import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import { isoInZone, localDate } from '../core/time.js';
 import { type AccessReason, recordAccess, requireAccessReason } from '../ledger/access.js';
@@ -50,6 +51,29 @@ export interface PlateHits {
   batchesUnread: number;
   /** Matches past their destruction date, not shown (policy §8), and the earliest such date. */
   withheld: { count: number; since: string | null; message: string | null };
+  /** False when a batch the search should have read could not be read: the results may miss its images. */
+  complete: boolean;
+  /** The batches not searched and why (their key file is missing or does not open). */
+  skipped: SkippedBatch[];
+  /** The sentence saying so, or null when complete. */
+  incompleteMessage: string | null;
+}
+
+export interface SkippedBatch {
+  batch: string;
+  camera: string | null;
+  reason: string;
+}
+
+/**
+ * A batch's key gone for a moment is a purge at work (it destroys a key before it records that);
+ * otherwise someone removed or damaged it. Either way the result is said to be incomplete, not an
+ * integrity failure of the search itself.
+ */
+function incompleteMessage(skipped: readonly SkippedBatch[]): string | null {
+  if (!skipped.length) return null;
+  const names = skipped.map((b) => `${b.batch} (${b.reason})`).join(', ');
+  return `${skipped.length} batch(es) could not be searched: ${names}; the results may be incomplete. A purge running now removes a key before it records that; otherwise run \`custody verify\`.`;
 }
 
 /** The search itself, unrecorded: the best `limit` matches, best first. */
@@ -62,6 +86,7 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
   const tz = s.settings.timeZone;
   let searched = 0;
   let unread = 0;
+  const skipped: SkippedBatch[] = [];
   const withheld: number[] = [];
   const merged = MergedIndex.open(s.home, mergedKey(s.home, s.master));
   try {
@@ -118,6 +143,11 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
       try {
         key = loadBatchKey(bf, s.master);
       } catch {
+        skipped.push({
+          batch: b.id,
+          camera: b.camera_id,
+          reason: fs.existsSync(bf.keyFile) ? 'its key file does not open' : 'its key file is missing',
+        });
         continue;
       }
       const idx = loadIndex(bf, key, recorded);
@@ -163,6 +193,9 @@ export async function searchPlates(s: Session, q: PlateQuery): Promise<PlateHits
         ? `${withheld.length} ${withheld.length === 1 ? 'match is' : 'matches are'} past ${withheld.length === 1 ? 'its' : 'their'} destruction date (the earliest since ${since}; policy §8) and not shown; run \`custody purge\` to destroy ${withheld.length === 1 ? 'it' : 'them'}.`
         : null,
     },
+    complete: skipped.length === 0,
+    skipped,
+    incompleteMessage: incompleteMessage(skipped),
   };
 }
 
@@ -271,6 +304,7 @@ export async function search(s: Session, o: SearchInput): Promise<SearchOutcome>
     .filter(Boolean)
     .join(' ');
   recordAccess(s, 'search', query, reason, r.results.length);
+  if (r.incompleteMessage) s.warn(r.incompleteMessage);
   return { query, ...r };
 }
 
@@ -366,6 +400,12 @@ export async function requestPlateHits(
       'conflict',
       `Request ${req.id} asks for plate ${plate}, which is found through the plate search, and ${r.batchesUnread} batch(es) in its range have no plate readings yet (\`custody ocr\`). The search is in the access record; nothing was disclosed.`,
       hint,
+    );
+  if (r.skipped.length)
+    throw new CustodyError(
+      'conflict',
+      `Request ${req.id} asks for plate ${plate}, which is found through the plate search, and ${r.incompleteMessage} The search is in the access record; nothing was disclosed.`,
+      'Run it again once the purge has finished; if no purge is running, run `custody verify`.',
     );
   if (!hits.length)
     throw new CustodyError(
