@@ -7,9 +7,15 @@
  * - its volume serial (the file system's UUID; FAT `1A2B-3C4D`) differs: another file system, so not
  *   that drive as enrolled — refused;
  * - its size differs by more than 2 %: another stick — refused;
- * - its file-system type or label differs, or a fact recorded cannot be read now: a warning only
- *   (a label is renamed by people; one file system is named `vfat` by blkid and `fuse.fusefat` by a
- *   FUSE mount with no blkid; an unreadable serial proves nothing);
+ * - the USB device it is on has another serial number (its iSerial, which copying the files or
+ *   forging the volume serial with `mkfs.vfat -i` / `mlabel -N` does not change): another stick —
+ *   refused;
+ * - its file-system type or label differs, the USB device's maker or product differs, or a fact
+ *   recorded cannot be read now: a warning only (a label is renamed by people; one file system is
+ *   named `vfat` by blkid and `fuse.fusefat` by a FUSE mount with no blkid; an unreadable serial
+ *   proves nothing: a loop device or an image has no USB device, a card reader or hub may hide it);
+ * - a USB device serial read now for a drive whose enrolment recorded none (enrolled before custody
+ *   recorded it, from a folder, or where it could not be read): a warning that it is not compared;
  * - a source that is a folder, not a mounted volume: nothing of a volume to compare — a warning
  *   when the drive was recorded with a volume serial.
  * What was never recorded (a drive enrolled from a folder, or with `--id` only) is not compared.
@@ -22,6 +28,10 @@ export interface VolumeFacts {
   capacityBytes?: number | null;
   fsType?: string | null;
   label?: string | null;
+  /** The serial number of the USB device the volume is on (not the file system's). */
+  usbSerial?: string | null;
+  usbVendor?: string | null;
+  usbModel?: string | null;
 }
 
 export interface VolumeCheck {
@@ -54,9 +64,13 @@ export function checkVolume(driveId: string, recorded: VolumeFacts, now: VolumeF
   const refuse: string[] = [];
   const warn: string[] = [];
   if (!now) {
-    if (known(recorded.serial))
+    const facts = [
+      known(recorded.serial) ? `volume serial ${recorded.serial}` : undefined,
+      known(recorded.usbSerial) ? `USB device serial ${recorded.usbSerial}` : undefined,
+    ].filter(known);
+    if (facts.length)
       warn.push(
-        `the source is a folder, not a mounted volume: it cannot be compared with drive ${driveId}'s volume serial ${recorded.serial}`,
+        `the source is a folder, not a mounted volume: it cannot be compared with drive ${driveId}'s ${facts.join(' and ')}`,
       );
     return { refuse, warn };
   }
@@ -66,6 +80,7 @@ export function checkVolume(driveId: string, recorded: VolumeFacts, now: VolumeF
     else if (serialKey(now.serial) !== serialKey(recorded.serial))
       refuse.push(`its volume serial is ${now.serial}, drive ${driveId} was enrolled with ${recorded.serial}`);
   }
+  checkUsb(driveId, recorded, now, refuse, warn);
   if (
     known(recorded.capacityBytes) &&
     recorded.capacityBytes > 0 &&
@@ -82,4 +97,30 @@ export function checkVolume(driveId: string, recorded: VolumeFacts, now: VolumeF
   if (known(recorded.label) && known(now.label) && recorded.label.trim() !== now.label.trim())
     warn.push(`its volume label is ${now.label}, drive ${driveId} was enrolled as ${recorded.label}`);
   return { refuse, warn };
+}
+
+/** The USB device under the volume: another serial refuses; one unread, unrecorded, or another maker or product warns. */
+function checkUsb(driveId: string, recorded: VolumeFacts, now: VolumeFacts, refuse: string[], warn: string[]): void {
+  if (known(recorded.usbSerial)) {
+    if (!known(now.usbSerial))
+      warn.push(
+        `the serial of the USB device it is on could not be read (a loop device or image, a card reader or hub that hides it, or not Linux) to compare with drive ${driveId}'s ${recorded.usbSerial}`,
+      );
+    else if (serialKey(now.usbSerial) !== serialKey(recorded.usbSerial))
+      refuse.push(
+        `it is on the USB device with serial ${now.usbSerial}, drive ${driveId} was enrolled on the one with serial ${recorded.usbSerial}`,
+      );
+  } else if (known(now.usbSerial))
+    warn.push(
+      `drive ${driveId}'s enrolment recorded no USB device serial (enrolled before custody recorded it, or where it could not be read), so this one's, ${now.usbSerial}, is not compared`,
+    );
+  const maker = (f: VolumeFacts) => [f.usbVendor, f.usbModel].filter(known).join(' ');
+  for (const k of ['usbVendor', 'usbModel'] as const) {
+    const a = recorded[k];
+    const b = now[k];
+    if (known(a) && known(b) && serialKey(a) !== serialKey(b)) {
+      warn.push(`it is on a ${maker(now)} USB device, drive ${driveId} was enrolled on a ${maker(recorded)}`);
+      return;
+    }
+  }
 }

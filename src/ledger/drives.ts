@@ -17,6 +17,10 @@ export interface DriveRow {
   serial: string | null;
   capacity_bytes: number | null;
   fs_type: string | null;
+  /** The USB device its volume was on at enrolment (schema 14; null before, or where not known). */
+  usb_serial: string | null;
+  usb_vendor: string | null;
+  usb_model: string | null;
   state: DriveState;
   camera_id: string | null;
   location: string | null;
@@ -136,6 +140,9 @@ export function driveJson(d: DriveRow) {
     serial: d.serial,
     capacityBytes: d.capacity_bytes,
     fsType: d.fs_type,
+    usbSerial: d.usb_serial,
+    usbVendor: d.usb_vendor,
+    usbModel: d.usb_model,
     state: d.state,
     camera: d.camera_id,
     location: d.location,

@@ -134,7 +134,7 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
     const d = e.data;
     run(
       db,
-      'INSERT INTO drives (id, label, serial, capacity_bytes, fs_type, state, enrolled_at, state_since, note, files_unimported) VALUES (?,?,?,?,?,?,?,?,?,?)',
+      'INSERT INTO drives (id, label, serial, capacity_bytes, fs_type, state, enrolled_at, state_since, note, files_unimported, usb_serial, usb_vendor, usb_model) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
       [
         String(d.drive),
         str(d.label),
@@ -146,6 +146,10 @@ export const CORE_REDUCERS: Record<string, Reducer> = {
         e.at,
         str(d.note),
         num(d.mediaFiles),
+        // Absent from events before schema 14.
+        str(d.usbSerial),
+        str(d.usbVendor),
+        str(d.usbModel),
       ],
     );
     history(db, e, 'enrol', { note: d.note });

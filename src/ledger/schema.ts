@@ -106,6 +106,16 @@ UPDATE drive_history SET at = COALESCE(
   (SELECT json_extract(e.data, '$.at') FROM events e WHERE e.seq = drive_history.seq), at);
 `,
   },
+  {
+    // The USB device a drive's volume was on at its enrolment (its own serial, maker and product:
+    // core/drive-identity.ts). Events before this version do not carry them: their drives stay NULL.
+    version: 14,
+    sql: `
+ALTER TABLE drives ADD COLUMN usb_serial TEXT;
+ALTER TABLE drives ADD COLUMN usb_vendor TEXT;
+ALTER TABLE drives ADD COLUMN usb_model TEXT;
+`,
+  },
 ];
 
 /** Tables the core events derive, with the columns that order them. */

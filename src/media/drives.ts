@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { CustodyError } from '../core/errors.js';
 import { parseIsoWithOffset } from '../core/time.js';
 import { findMount, type MountEntry } from './mounts.js';
+import { readUsbDevice } from './usb-device.js';
 
 const execFileP = promisify(execFile);
 
@@ -138,6 +139,11 @@ export interface VolumeInfo {
   usedBytes?: number;
   /** What is mounted there: a device, or an image file for a FUSE mount. */
   source?: string;
+  /** The USB device's own serial number (iSerial) that the volume is on, where the machine tells it (`usb-device.ts`). */
+  usbSerial?: string;
+  /** That USB device's maker and product, as it names itself. */
+  usbVendor?: string;
+  usbModel?: string;
 }
 
 /** Pure: `blkid -o export` output → label, UUID and type. */
@@ -284,7 +290,8 @@ export interface ReadVolumeOptions {
 /**
  * What is known about the volume mounted at `mountPath`. Anything that cannot be found out
  * is left undefined; never throws. The serial and label come from `lsblk`/`blkid` on the device
- * or image behind the mount, else from its FAT boot sector.
+ * or image behind the mount, else from its FAT boot sector; the USB device's serial, maker and
+ * product from sysfs (`readUsbDevice`), when that device is a USB one.
  */
 export async function readVolumeInfo(mountPath: string, opts: ReadVolumeOptions = {}): Promise<VolumeInfo> {
   const info: VolumeInfo = {};
@@ -318,6 +325,10 @@ export async function readVolumeInfo(mountPath: string, opts: ReadVolumeOptions 
     if (p.label) info.label = p.label;
     if (p.uuid) info.serial = p.uuid;
     if (p.type) info.fsType = p.type;
+    const usb = await readUsbDevice(info.source);
+    if (usb?.serial) info.usbSerial = usb.serial;
+    if (usb?.vendor) info.usbVendor = usb.vendor;
+    if (usb?.model) info.usbModel = usb.model;
   }
   return info;
 }

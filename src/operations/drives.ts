@@ -105,6 +105,10 @@ export async function enrolDrive(s: Session, o: EnrolInput): Promise<EnrolledDri
     idFile: marked === undefined ? null : marked === 'written',
     capacityBytes: o.capacityBytes ?? vol.capacityBytes ?? null,
     fsType: vol.fsType ?? null,
+    // The USB device the volume is on (media/usb-device.ts): a stick given this volume's serial is not it.
+    usbSerial: vol.usbSerial ?? null,
+    usbVendor: vol.usbVendor ?? null,
+    usbModel: vol.usbModel ?? null,
     note: o.note ?? null,
   });
   s.commit();
@@ -112,16 +116,26 @@ export async function enrolDrive(s: Session, o: EnrolInput): Promise<EnrolledDri
 }
 
 /**
- * The volume at `source` is the recorded drive's (core/drive-identity.ts): a serial or size that
- * disagrees with what its enrolment recorded is refused (exit 8, nothing read or recorded — an id
- * file copied onto another stick, or into a folder of copies); what cannot be compared, or differs
- * without proving another volume (file-system type, label), comes back as warnings to print.
+ * The volume at `source` is the recorded drive's (core/drive-identity.ts): a volume serial, a size
+ * or a USB device serial that disagrees with what its enrolment recorded is refused (exit 8,
+ * nothing read or recorded — an id file copied onto another stick, or into a folder of copies,
+ * or a stick given the enrolled volume serial); what cannot be compared, or differs without
+ * proving another volume (file-system type, label, the USB device's maker), comes back as warnings
+ * to print.
  */
 export async function requireRecordedVolume(drive: DriveRow, source: string, doing: string): Promise<string[]> {
   const { DRIVE_ID_FILE } = await import('../media/drives.js');
   const check = checkVolume(
     drive.id,
-    { serial: drive.serial, capacityBytes: drive.capacity_bytes, fsType: drive.fs_type, label: drive.label },
+    {
+      serial: drive.serial,
+      capacityBytes: drive.capacity_bytes,
+      fsType: drive.fs_type,
+      label: drive.label,
+      usbSerial: drive.usb_serial,
+      usbVendor: drive.usb_vendor,
+      usbModel: drive.usb_model,
+    },
     await mountedVolume(source),
   );
   if (check.refuse.length)

@@ -60,18 +60,25 @@ function registerEnrol(drive: Command, ctx: CliContext, globals: Globals): void 
           note: o.note,
         });
         if (g.json) printJson(ctx, driveJson(d));
-        else
-          ctx.stdout.write(
-            `Enrolled drive ${d.id}${d.label ? ` (${d.label})` : ''}${
-              d.marked === 'written'
-                ? '; marked with its id file'
-                : d.marked === 'read-only'
-                  ? `; it is read-only, so it carries no id file and is known by its volume serial ${d.serial}`
-                  : ''
-            }. It is a spare.\n`,
-          );
+        else ctx.stdout.write(enrolText(d, o.source !== undefined));
       });
     });
+}
+
+/** "Enrolled drive D001 (CAMDRIVE); marked with its id file. It is a spare." and what it is known by. */
+function enrolText(d: Awaited<ReturnType<typeof enrolDrive>>, fromSource: boolean): string {
+  const marked =
+    d.marked === 'written'
+      ? '; marked with its id file'
+      : d.marked === 'read-only'
+        ? `; it is read-only, so it carries no id file and is known by its volume serial ${d.serial}`
+        : '';
+  const usb = d.usb_serial
+    ? `It is on the USB device ${[d.usb_vendor, d.usb_model].filter(Boolean).join(' ')} with serial ${d.usb_serial}.\n`
+    : fromSource && d.serial
+      ? 'The serial of the USB device it is on could not be read: it is known by its volume only.\n'
+      : '';
+  return `Enrolled drive ${d.id}${d.label ? ` (${d.label})` : ''}${marked}. It is a spare.\n${usb}`;
 }
 
 function listText(out: DriveListEntry[]): string {
@@ -112,6 +119,7 @@ function showText(d: ReturnType<typeof showDrive>): string {
     ['drive', d.id],
     ['label', d.label],
     ['serial', d.serial],
+    ['USB device', d.usbSerial ? `${[d.usbVendor, d.usbModel].filter(Boolean).join(' ')} serial ${d.usbSerial}` : null],
     ['capacity', bytes(d.capacityBytes)],
     ['state', `${describeDriveState(d.state)} since ${d.stateSince}`],
     ['camera', d.camera ?? undefined],
