@@ -28,6 +28,7 @@ import { BatchFiles, loadBatchKey, openSegment, segmentRecords } from '../ledger
 import { holdsForDrive } from '../ledger/holds.js';
 import { checkSourceOutsideHome } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
+import { requireSignedState } from '../ledger/verify.js';
 import { lastImportOf, type SwapBatchRow } from '../ledger/swaps.js';
 import type { VolumeInfo } from '../media/drives.js';
 
@@ -285,8 +286,19 @@ export function forecastDrives(s: Session, o: { horizonDays?: number } = {}): Ca
   );
 }
 
+/**
+ * Before a drive move that a hold or the retention period may forbid (an install, a retirement, a
+ * wipe or destruction): the holds, batches and drive records it is decided on must be what the
+ * signed events give (exit 8 otherwise, nothing recorded), as before a purge — an operator holding
+ * only the record key could otherwise delete a hold's rows and have a held drive recorded over.
+ */
+export async function requireSignedDriveRecords(s: Session): Promise<void> {
+  await requireSignedState(s, 'holds and drive records');
+}
+
 /** Record that a drive went into a camera; refused while its data may not be recorded over (policy §8). */
-export function installDrive(s: Session, o: { id: string; camera: string; at?: string }): DriveJson {
+export async function installDrive(s: Session, o: { id: string; camera: string; at?: string }): Promise<DriveJson> {
+  await requireSignedDriveRecords(s);
   const d = findDrive(s, o.id);
   const c = findCamera(s, o.camera);
   if (c.status !== 'active') throw new CustodyError('conflict', `Camera ${o.camera} is retired.`);
@@ -331,7 +343,8 @@ export function storeDrive(s: Session, o: { id: string; location: string; at?: s
  * Take a drive out of use for good (`at`: when, default now). Its data is not destroyed by this;
  * refused while a hold keeps what it holds (policy §8).
  */
-export function retireDrive(s: Session, o: { id: string; reason: string; at?: string }): DriveJson {
+export async function retireDrive(s: Session, o: { id: string; reason: string; at?: string }): Promise<DriveJson> {
+  await requireSignedDriveRecords(s);
   findDrive(s, o.id);
   const held = standingHolds(holdsForDrive(s, o.id), s.clock());
   if (held.length)
@@ -358,7 +371,11 @@ export interface DestructionInput {
  * drive itself destroyed. Refused while the data may not yet be destroyed: a hold, images never
  * imported, or the retention period not over.
  */
-export function destroyDriveData(s: Session, o: DestructionInput & { how: 'wipe' | 'destroy' }): DriveJson {
+export async function destroyDriveData(
+  s: Session,
+  o: DestructionInput & { how: 'wipe' | 'destroy' },
+): Promise<DriveJson> {
+  await requireSignedDriveRecords(s);
   const d = findDrive(s, o.id);
   const method = o.method.trim();
   if (!method)

@@ -34,7 +34,7 @@ import {
   swapBatch,
 } from '../ledger/swaps.js';
 import type { ImportSummary } from '../media/import.js';
-import { driveContents } from './drives.js';
+import { driveContents, requireSignedDriveRecords } from './drives.js';
 
 /** The cameras a drive can come out of: the active ones (an error when there is none yet). */
 export function swapCameras(s: Session): { id: string; location: string }[] {
@@ -235,12 +235,13 @@ export function eligibleNow(candidates: ReplacementCandidate[]): string {
  * The last step: the drive that went into the camera in its place (never one whose data may not
  * yet be recorded over, policy §8), or none; the swap is then finished (one commit).
  */
-export function finishSwap(
+export async function finishSwap(
   s: Session,
   o: { swap: SwapRow; replacement?: string; installedAt?: string; candidates: ReplacementCandidate[] },
-): void {
+): Promise<void> {
   const { swap } = o;
   if (o.replacement && !swap.replacement) {
+    await requireSignedDriveRecords(s);
     const v = checkInstallable(s, findDrive(s, o.replacement));
     if (!v.eligible)
       throw new CustodyError(

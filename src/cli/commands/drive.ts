@@ -199,7 +199,7 @@ function registerInstallRemove(drive: Command, ctx: CliContext, globals: Globals
         const at = whenFlag(o.at, '--at', s);
         requireDrive(s, id);
         const camera = await askText(ctx, o.camera, { flag: '--camera', message: 'Camera:' });
-        const d = installDrive(s, { id, camera, at });
+        const d = await installDrive(s, { id, camera, at });
         if (g.json) printJson(ctx, d);
         else ctx.stdout.write(`Drive ${id} is in camera ${camera}.\n`);
       });
@@ -248,7 +248,7 @@ function registerStoreRetire(drive: Command, ctx: CliContext, globals: Globals):
         const at = whenFlag(o.at, '--at', s);
         requireDrive(s, id);
         const reason = await askText(ctx, o.reason, { flag: '--reason', message: 'Reason:' });
-        const d = retireDrive(s, { id, reason, at });
+        const d = await retireDrive(s, { id, reason, at });
         if (g.json) printJson(ctx, d);
         else ctx.stdout.write(`Drive ${id} retired.\n`);
       });
@@ -282,7 +282,7 @@ function registerDestruction(drive: Command, ctx: CliContext, globals: Globals):
           const at = whenFlag(o.at, '--at', s);
           requireDrive(s, id);
           const method = await askText(ctx, o.method, { flag: '--method', message: 'How was it done?' });
-          const d = destroyDriveData(s, { id, method, at, how });
+          const d = await destroyDriveData(s, { id, method, at, how });
           if (g.json) printJson(ctx, d);
           else ctx.stdout.write(`Drive ${id} recorded as ${words[how].done} at ${d.wipedAt} (${d.wipeMethod}).\n`);
         });

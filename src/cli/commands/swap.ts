@@ -288,7 +288,7 @@ async function swapSteps(ctx: CliContext, g: GlobalOptions, s: Session, o: SwapO
   const candidates = replacementCandidates(s, drive.id);
   progress = swapProgress(s, swap);
   const replacement = progress.swap.replacement ?? (await askReplacement(ctx, o, candidates));
-  finishSwap(s, { swap: progress.swap, replacement, installedAt, candidates });
+  await finishSwap(s, { swap: progress.swap, replacement, installedAt, candidates });
   const out = swapSummary(sum, {
     swap: swap.id,
     swapResumed: run.resumed === true,
