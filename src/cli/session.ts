@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { CustodyError } from '../core/errors.js';
 import type { Permission } from '../core/roles.js';
+import { wholeCheckNoticeEvents } from '../core/slow-check.js';
 import { resolveHomeDir } from '../ledger/home.js';
 import { openSession, type Session } from '../ledger/session.js';
 import { ensureDocumentKey } from '../operations/document-signer.js';
@@ -101,6 +102,9 @@ export async function withSession<T>(
     lockWaitMs: g.lockWait * 1000,
     sleep: ctx.sleep,
     allowUntrained: opts.allowUntrained,
+    // A whole check of the signed events over many events is said before it starts (core/slow-check.ts).
+    notify: (line) => ctx.stderr.write(`custody: ${line}\n`),
+    wholeCheckNoticeEvents: wholeCheckNoticeEvents(ctx.env),
   });
   try {
     // An operator of a home made before operators signed documents with their own certificate gets one.

@@ -60,6 +60,10 @@ export interface OpenOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Allow an operator without a training record (only `operator passwd`). @default false */
   allowUntrained?: boolean;
+  /** Where a line the operator must see now, before a long step, goes (the CLI: stderr). @default nowhere */
+  notify?: (line: string) => void;
+  /** Announce a whole check of the signed events from this many events. @default WHOLE_CHECK_NOTICE_EVENTS (core/slow-check.ts) */
+  wholeCheckNoticeEvents?: number;
 }
 
 interface FailedLogin {
@@ -158,6 +162,10 @@ export interface SessionOptions {
   heldLock?: HeldLock;
   /** How much of checkpoints.jsonl belongs to the snapshot this session read. */
   checkpointsSeen?: number;
+  /** See {@link OpenOptions.notify}. */
+  notify?: (line: string) => void;
+  /** See {@link OpenOptions.wholeCheckNoticeEvents}. */
+  wholeCheckNoticeEvents?: number;
 }
 
 /**
@@ -200,6 +208,8 @@ export class Session {
     this.lockWaitMs = o.lockWaitMs ?? 5000;
     this.heldLock = o.heldLock;
     this.checkpointsSeen = o.checkpointsSeen;
+    this.notify = o.notify;
+    this.wholeCheckNoticeEvents = o.wholeCheckNoticeEvents;
     this.base = ledger.head;
     this.viewSeq = ledger.head.seq;
   }
@@ -522,6 +532,14 @@ export class Session {
   }
 
   private readonly warnings: string[] = [];
+  private readonly notify: ((line: string) => void) | undefined;
+  /** From how many events a whole check of the signed events is announced (`notice`); undefined: the default. */
+  readonly wholeCheckNoticeEvents: number | undefined;
+
+  /** Say something the operator must see now, before a long step (unlike `warn`, not kept for the end). */
+  notice(line: string): void {
+    this.notify?.(line);
+  }
 
   /** Note something the operator should know that did not stop the command (the CLI prints it once the command ends). */
   warn(line: string): void {
@@ -732,6 +750,8 @@ export async function openSession(o: OpenOptions): Promise<Session> {
     command: o.command,
     lockWaitMs,
     checkpointsSeen,
+    notify: o.notify,
+    wholeCheckNoticeEvents: o.wholeCheckNoticeEvents,
   });
   try {
     removeLeftoverTemps(

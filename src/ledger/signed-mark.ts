@@ -169,6 +169,11 @@ export function resealMark(home: Home, owner: object, evidence: Buffer): boolean
  * when there is none or it does not open (removed, forged with another key, another home's, from
  * before a rotation, damaged): the whole check runs then.
  */
+/** Whether the home holds a mark file at all (one that does not open is not the same as none). */
+export function hasMarkFile(home: Home): boolean {
+  return fs.existsSync(markFile(home));
+}
+
 export function readMark(home: Home, evidence: Buffer): { mark: SignedStateMark; state: Buffer } | undefined {
   let blob: Buffer;
   try {

@@ -5,11 +5,12 @@
 import { CustodyError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { isRole, mayAuthor } from '../core/roles.js';
+import { type WholeCheckReason, wholeCheckNotice } from '../core/slow-check.js';
 import { type CheckpointLine, checkpointSignatureValid, checkpointSignedBy } from './home.js';
 import type { Ledger } from './ledger.js';
 import { keyIdOf, verifyWithKey } from './signing.js';
 import type { Session } from './session.js';
-import { extendsMark, MARK_FILE, readMark, type SignedStateMark, writeMark } from './signed-mark.js';
+import { extendsMark, hasMarkFile, MARK_FILE, readMark, type SignedStateMark, writeMark } from './signed-mark.js';
 
 export interface VerifyReport {
   ok: boolean;
@@ -359,6 +360,7 @@ export async function requireSignedState(
       throw e;
     });
   if (!replay) {
+    announceWholeCheck(s, o.whole ? 'rotation' : !evidence ? 'no-key' : whyNoMark(s, saved), saved?.mark);
     const whole = await wholeCheck(s.ledger, s.home.json.version, tables);
     if (whole.problems.length) {
       whole.replay?.close();
@@ -384,6 +386,27 @@ export async function requireSignedState(
     replay.close();
   }
   return how;
+}
+
+/** Why a session holding the evidence key found no mark to start from. */
+function whyNoMark(s: Session, saved: { mark: SignedStateMark } | undefined): WholeCheckReason {
+  if (!saved) return hasMarkFile(s.home) ? 'unreadable-mark' : 'no-mark';
+  return saved.mark.schema !== s.ledger.schema.version ? 'schema' : 'mark-not-fitting';
+}
+
+/**
+ * One line to the operator, now, before a whole check over many events (core/slow-check.ts): why
+ * it is whole, how many events, about how long, that it is safe to wait.
+ */
+function announceWholeCheck(s: Session, reason: WholeCheckReason, mark: SignedStateMark | undefined): void {
+  const line = wholeCheckNotice({
+    reason,
+    events: s.ledger.head.seq,
+    thresholdEvents: s.wholeCheckNoticeEvents,
+    leavesMark: s.keys.evidence !== undefined,
+    schema: mark ? { mark: mark.schema, now: s.ledger.schema.version } : undefined,
+  });
+  if (line) s.notice(line);
 }
 
 /**
