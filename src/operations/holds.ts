@@ -27,6 +27,7 @@ import {
   standingRequests,
 } from '../ledger/features/requests.js';
 import type { Session } from '../ledger/session.js';
+import { requireSignedRecords } from './gate.js';
 import { keepWrittenDocument, type WrittenDocument } from './requests.js';
 
 /** The requests a hold may be placed on: those still standing (open or fulfilled). */
@@ -103,7 +104,10 @@ export function holdDrives(s: Session, r: RequestRow, batches: readonly BatchRow
  * and time range, and the drives still holding such recordings. The written request for the hold
  * is attached as a file (kept in the home under its SHA-256); a text reference is not enough.
  */
-export function placeHold(s: Session, o: PlaceHoldInput): HoldJson {
+export async function placeHold(s: Session, o: PlaceHoldInput): Promise<HoldJson> {
+  // What the hold keeps is computed from the request, batches and drives: they must be what the
+  // signed events give (a scope widened in the table would be kept past 60 days under a signed hold).
+  await requireSignedRecords(s);
   const r = checkHoldRequest(s, o.request);
   if (!(HOLD_REASONS as readonly string[]).includes(o.reason))
     throw new CustodyError(

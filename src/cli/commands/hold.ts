@@ -100,7 +100,7 @@ export function registerHold(program: Command, ctx: CliContext, globals: () => G
       const g = globals();
       const request = holdRequestArg(positional, o.request);
       await withSession(ctx, g, 'hold add', 'requests.manage', async (s) => {
-        const h = placeHold(s, await askHold(ctx, s, { ...o, request }));
+        const h = await placeHold(s, await askHold(ctx, s, { ...o, request }));
         if (g.json) return printJson(ctx, h);
         ctx.stdout.write(
           `Hold ${h.id} placed for request ${h.request} (${h.reason}), review on ${h.reviewDate}: ${h.batches.length} batch(es)${h.batches.length ? ` ${h.batches.join(', ')}` : ''}, drive(s) ${h.drives.join(', ') || 'none'}. Nothing it covers may be purged or recorded over until it is released.\n`,
