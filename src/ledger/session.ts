@@ -605,6 +605,8 @@ const ENTITY_KEYS: Record<string, string> = {
   contractor: 'contractor',
   permit: 'permit',
   purge: 'purge',
+  // Numbered from the count of overrides: two signed at once would take the same id.
+  override: 'override',
 };
 
 /** "drive D003", "batch B…": the things an event changes. */
