@@ -24,13 +24,14 @@ export type WholeCheckReason =
   | 'mark-not-fitting';
 
 /**
- * Milliseconds per event of the whole check, from `npm run bench:signed-state` (README "Figures"):
- * 53.0 s for 100,000 events and 11.6 s for 20,000, saved in segments of 8,192, on 2 cores at a load
- * of 7.5–8.3 — a busy machine; idle cores did 100,000 in about 17 s. The estimate is the busy one.
+ * Milliseconds per event of the whole check, from `npm run bench:signed-state` (README "Figures"),
+ * ledgers saved in segments of 8,192 on 2 cores: about 0.17 on idle cores (100,000 in about 17 s),
+ * 0.21 at a load of 2.4–3.3 (20,000 in 4.3 s, 100,000 in 20.6 s), 0.53 at a load of 7.5–8.3 (20,000
+ * in 11.6 s, 100,000 in 53.0 s). The line gives the range from idle to busy.
  */
-export const WHOLE_CHECK_MS_PER_EVENT = 0.53;
+export const WHOLE_CHECK_MS_PER_EVENT = { idle: 0.17, busy: 0.53 } as const;
 
-/** At or above this many events (about 10 s by the figure above) the whole check is announced. */
+/** From this many events (10 s or more on a busy machine by the figures above) the whole check is announced. */
 export const WHOLE_CHECK_NOTICE_EVENTS = 20_000;
 
 /**
@@ -43,18 +44,23 @@ export function wholeCheckNoticeEvents(env: Readonly<Record<string, string | und
   return Number.isInteger(n) && n >= 0 ? n : WHOLE_CHECK_NOTICE_EVENTS;
 }
 
-/** "about 40 seconds", "about 9 minutes", "about 1.5 hours". */
-export function aboutDuration(seconds: number): string {
-  if (seconds < 90) {
-    const s = Math.max(5, Math.round(seconds / 5) * 5);
-    return `about ${s} seconds`;
-  }
-  if (seconds < 3600) {
-    const m = Math.round(seconds / 60);
-    return `about ${m} minute${m === 1 ? '' : 's'}`;
-  }
-  const h = Math.round(seconds / 360) / 10;
-  return `about ${h} hour${h === 1 ? '' : 's'}`;
+type Span = { n: number; unit: 'second' | 'minute' | 'hour' };
+
+/** Seconds in the unit a person would say: 5-second steps under 90 s, minutes under an hour, then tenths of hours. */
+function span(seconds: number): Span {
+  if (seconds < 90) return { n: Math.max(5, Math.round(seconds / 5) * 5), unit: 'second' };
+  if (seconds < 3600) return { n: Math.round(seconds / 60), unit: 'minute' };
+  return { n: Math.round(seconds / 360) / 10, unit: 'hour' };
+}
+
+const said = (x: Span) => `${x.n} ${x.unit}${x.n === 1 ? '' : 's'}`;
+
+/** "about 5 to 10 seconds", "about 30 minutes to 1.5 hours", "about 5 seconds". */
+export function aboutDuration(fromSeconds: number, toSeconds = fromSeconds): string {
+  const a = span(fromSeconds);
+  const b = span(toSeconds);
+  if (a.unit === b.unit && a.n === b.n) return `about ${said(b)}`;
+  return a.unit === b.unit ? `about ${a.n} to ${said(b)}` : `about ${said(a)} to ${said(b)}`;
 }
 
 function because(reason: WholeCheckReason, schema?: { mark: number; now: number }): string {
@@ -89,10 +95,13 @@ export interface WholeCheckNoticeInput {
 /** The one line to print before a whole check, or undefined when it is below the threshold. */
 export function wholeCheckNotice(o: WholeCheckNoticeInput): string | undefined {
   if (o.events < (o.thresholdEvents ?? WHOLE_CHECK_NOTICE_EVENTS)) return undefined;
-  const time = aboutDuration((o.events * WHOLE_CHECK_MS_PER_EVENT) / 1000);
+  const time = aboutDuration(
+    (o.events * WHOLE_CHECK_MS_PER_EVENT.idle) / 1000,
+    (o.events * WHOLE_CHECK_MS_PER_EVENT.busy) / 1000,
+  );
   return (
     `Checking all ${o.events.toLocaleString('en-US')} signed events before this step, because ${because(o.reason, o.schema)}: ` +
-    `${time} (less on an idle machine). It is safe to wait: nothing is changed until the check passes` +
+    `${time}, the longer on a busy machine. It is safe to wait: nothing is changed until the check passes` +
     `${o.leavesMark ? ', and the next check reads only the events after it' : ''}.`
   );
 }

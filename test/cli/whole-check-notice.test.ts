@@ -13,7 +13,7 @@ import { MARK_FILE } from '../../src/ledger/signed-mark.js';
 import { addTrainedOperator, INIT_ARGS, newTestHome, okRunner, run } from '../helpers/cli.js';
 
 const NOTICE =
-  /^custody: Checking all ([\d,]+) signed events before this step, because (.*): about \d+ seconds \(less on an idle machine\)\. It is safe to wait: nothing is changed until the check passes, and the next check reads only the events after it\.$/m;
+  /^custody: Checking all ([\d,]+) signed events before this step, because (.*): about \d+ seconds, the longer on a busy machine\. It is safe to wait: nothing is changed until the check passes, and the next check reads only the events after it\.$/m;
 
 function notices(stderr: string): RegExpMatchArray[] {
   return [...stderr.matchAll(new RegExp(NOTICE.source, 'gm'))];
