@@ -39,6 +39,12 @@ export interface VolumeCheck {
   refuse: string[];
   /** What could not be compared, or differs without proving another volume. */
   warn: string[];
+  /**
+   * True when the USB device's serial is the only refusal: the volume is the enrolled one's to the
+   * byte count and serial, so it may be the same card read through another card reader or adapter
+   * (whose serial is the one a reader reports), or a copy with the volume serial forged.
+   */
+  usbOnly?: true;
 }
 
 /** Sizes closer than this (as a share of the larger) are one size: file systems count blocks differently. */
@@ -80,7 +86,9 @@ export function checkVolume(driveId: string, recorded: VolumeFacts, now: VolumeF
     else if (serialKey(now.serial) !== serialKey(recorded.serial))
       refuse.push(`its volume serial is ${now.serial}, drive ${driveId} was enrolled with ${recorded.serial}`);
   }
+  const volumeRefusals = refuse.length;
   checkUsb(driveId, recorded, now, refuse, warn);
+  const usbRefused = refuse.length > volumeRefusals;
   if (
     known(recorded.capacityBytes) &&
     recorded.capacityBytes > 0 &&
@@ -96,7 +104,7 @@ export function checkVolume(driveId: string, recorded: VolumeFacts, now: VolumeF
     warn.push(`its file system is ${now.fsType}, drive ${driveId} was enrolled as ${recorded.fsType}`);
   if (known(recorded.label) && known(now.label) && recorded.label.trim() !== now.label.trim())
     warn.push(`its volume label is ${now.label}, drive ${driveId} was enrolled as ${recorded.label}`);
-  return { refuse, warn };
+  return usbRefused && refuse.length === 1 ? { refuse, warn, usbOnly: true } : { refuse, warn };
 }
 
 /** The USB device under the volume: another serial refuses; one unread, unrecorded, or another maker or product warns. */

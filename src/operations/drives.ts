@@ -143,7 +143,7 @@ export async function requireRecordedVolume(drive: DriveRow, source: string, doi
     throw new CustodyError(
       'integrity',
       `The drive at ${source} is taken for drive ${drive.id}, but it is not the volume ${drive.id} was enrolled as: ${check.refuse.join('; ')}. Nothing was ${doing}.`,
-      `If it is another stick carrying a copy of ${drive.id}'s ${DRIVE_ID_FILE}, keep it apart and record it (\`custody problem add\`); see \`custody drive show ${drive.id}\` for what was recorded.`,
+      `${check.usbOnly ? `If it is ${drive.id} read through another card reader or adapter than at its enrolment, read it through that one; if it` : 'If it'} is another stick carrying a copy of ${drive.id}'s ${DRIVE_ID_FILE}, keep it apart and record it (\`custody problem add\`); see \`custody drive show ${drive.id}\` for what was recorded.`,
     );
   return check.warn.map((w) => `Warning: the drive at ${source}: ${w}.`);
 }

@@ -30,9 +30,13 @@ describe('the USB device serial of a drive against its enrolment', () => {
         'it is on the USB device with serial 0000000000000000AB12, drive D001 was enrolled on the one with serial 4C530001230101115383',
       ],
       warn: [],
+      usbOnly: true,
     });
-    // Both disagree: both are named.
-    expect(checkVolume('D001', REC, { ...REC, serial: '0BAD-F00D', usbSerial: 'X1' }).refuse).toHaveLength(2);
+    // Both disagree: both are named, and it is not only the USB device.
+    const both = checkVolume('D001', REC, { ...REC, serial: '0BAD-F00D', usbSerial: 'X1' });
+    expect(both.refuse).toHaveLength(2);
+    expect(both.usbOnly).toBeUndefined();
+    expect(checkVolume('D001', REC, { ...REC, capacityBytes: 64e9, usbSerial: 'X1' }).usbOnly).toBeUndefined();
   });
 
   it('warns (never refuses) when the serial cannot be read now: a loop device, an image, a hub that hides it', () => {
