@@ -158,6 +158,8 @@ async function backupNow(s: Session, o: BackupInput): Promise<BackupOutcome> {
   const dir = path.resolve(o.to);
   const reason = o.reason ?? 'backup';
   const prev = prepareLocation(s, dir);
+  const older = prev && olderThanRecorded(dir, prev.generation, prev.createdAt, s.ledger);
+  if (older) s.warn(`${older}; this backup replaces it.`);
   if (s.ledger.hasUnsavedChanges) s.commit();
   try {
     const out = await writeBackup(s, evidence, dir, prev, o);
@@ -251,7 +253,9 @@ async function writeBackup(
   if (failure) throw (failure as PromiseRejectedResult).reason;
   syncObjectDirs(dir, copies.keys());
   const copied = copies.size;
-  const generation = (prev?.generation ?? 0) + 1;
+  // After the newest generation the home recorded here too: a folder put back from an older copy
+  // is replaced by a generation the home has not numbered before.
+  const generation = Math.max(prev?.generation ?? 0, lastRecordedGeneration(s.ledger, dir)?.generation ?? 0) + 1;
   const home = s.home.json.homeId;
   const keyBlob = sealKeyFile(evidence, home, generation, keys);
   const keyName = `${generation}.enc`;
@@ -349,6 +353,26 @@ function signerProblems(m: BackupManifest, ledger: Ledger): string[] {
   return p ? [p] : [];
 }
 
+/** The newest backup generation this home recorded to `dir`, and when (undefined when none). */
+function lastRecordedGeneration(ledger: Ledger, dir: string): { generation: number; at: string } | undefined {
+  let last: { generation: number; at: string } | undefined;
+  for (const r of ledger.rows<{ at: string; data: string }>(
+    "SELECT at, data FROM events WHERE type = 'backup.completed' ORDER BY seq",
+  )) {
+    const d = JSON.parse(r.data) as { location?: string; generation?: number };
+    if (d.location === dir && typeof d.generation === 'number' && d.generation > (last?.generation ?? 0))
+      last = { generation: d.generation, at: r.at };
+  }
+  return last;
+}
+
+/** A folder holding an older generation than the home's last backup to it: an older copy was put back. */
+function olderThanRecorded(dir: string, generation: number, createdAt: string, ledger: Ledger): string | undefined {
+  const last = lastRecordedGeneration(ledger, dir);
+  if (!last || last.generation <= generation) return undefined;
+  return `${dir} holds backup generation ${generation} (made ${createdAt}), older than this home's last backup to it, generation ${last.generation} (${last.at}): an older backup was put back in its place`;
+}
+
 /**
  * Against the home: the manifest must be the one the home recorded when it made (or restored
  * from) that generation — its SHA-256 in the `backup.completed` (or `home.restored`) event. A
@@ -409,6 +433,8 @@ export async function verifyBackup(s: Session, to: string): Promise<BackupCheck 
     );
   const problems = signerProblems(m, s.ledger);
   if (!problems.length) problems.push(...recordedManifestProblems(dir, m, s.ledger));
+  const older = olderThanRecorded(dir, m.generation, m.createdAt, s.ledger);
+  if (older) problems.unshift(older);
   if (!problems.length) problems.push(...(await backupArchiveProblems(dir, m, ledgerKeysOf(s.keys))));
   const atSeq = s.ledger.eventAt(m.ledgerHead.seq);
   if (!problems.length && atSeq?.hash !== m.ledgerHead.hash)
