@@ -6,6 +6,7 @@ import { type TransparencyData, transparencyData } from '../ledger/breach.js';
 import type { OutputMode } from '../ledger/fsutil.js';
 import { checkOutput, makeOutputFolder, writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
+import { requireSignedState } from '../ledger/verify.js';
 import { documentIdentity } from './document-signer.js';
 
 export type { TransparencyData };
@@ -37,6 +38,9 @@ export async function transparencyReport(s: Session, o: TransparencyInput): Prom
       `--to ${to} is after today (${today}): a transparency report counts what the ledger records, and a period that has not ended cannot be counted to its end.`,
       'Use --to today for a report to date (counted as of now), or run it once the period has ended.',
     );
+  // A public report signed by the custodian: it counts only tables that are what the signed events
+  // give (an operator holding the record key can rewrite them; exit 8 otherwise, nothing written).
+  await requireSignedState(s, 'requests, releases and other records the report counts');
   const data = transparencyData(s, from, to);
   if (!o.outDir) return { data, files: null };
   const out = { what: 'the transparency report', flag: '--out', replace: true };
