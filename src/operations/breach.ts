@@ -18,6 +18,7 @@ import {
 import type { OutputMode } from '../ledger/fsutil.js';
 import { checkOutput, makeOutputFolder, writeOutput } from '../ledger/outputs.js';
 import type { Session } from '../ledger/session.js';
+import { requireSignedState } from '../ledger/verify.js';
 
 export { POSTING_DAYS };
 export type { BreachJson };
@@ -208,6 +209,9 @@ export interface BreachNoticeResult {
 
 /** Write the Notice of Data Breach (a PDF to post and print, an HTML page for the website). */
 export async function breachNotice(s: Session, o: BreachNoticeInput): Promise<BreachNoticeResult> {
+  // A public notice: written only from a table that is what the signed events give (an operator
+  // holding the record key can rewrite it; exit 8 otherwise, nothing written).
+  await requireSignedState(s, 'breach records the notice is written from');
   const b = findBreach(s, o.id);
   const target = { what: 'the notice of data breach', flag: '--out', replace: true };
   checkOutput(s.home.dir, o.outDir, { ...target, kind: 'dir' });
