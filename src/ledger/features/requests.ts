@@ -773,11 +773,31 @@ function holdScope(h: HoldScopeRow): RequestScope {
 }
 
 /**
+ * The batches a hold's request scope reaches now, beyond those its `hold.placed` named: a drive
+ * scope is the rotation the drive held when the request was received (`scopeBatches`); a scope of
+ * cameras, a plate or a time range reaches only recordings made by its end — with no end, by the
+ * request's receipt (a request never asks for what is recorded after it, and a hold on an
+ * open-ended scope must not keep every later recording of its cameras).
+ */
+function scopeReachedBatches(s: Session, h: HoldScopeRow): string[] {
+  const sc = holdScope(h);
+  const reached = scopeBatches(s, sc);
+  if (sc.drive) return reached.map((b) => b.id);
+  const end = Date.parse(sc.to ?? sc.asOf ?? '');
+  const started = new Map(
+    s.ledger
+      .rows<{ id: string; started_at: string }>('SELECT id, started_at FROM batches')
+      .map((b) => [b.id, b.started_at]),
+  );
+  return reached.filter((b) => Date.parse(b.recorded_first ?? started.get(b.id) ?? '') <= end).map((b) => b.id);
+}
+
+/**
  * The holds on a batch (policy §8: a hold keeps exactly its request's scope): those whose
- * `hold.placed` named it, and those whose request's scope reaches it now — a batch imported after
- * the hold was placed (its drive was still in the camera then, the usual case) holds recordings the
- * written request asked to keep just as well. Derived from the signed requests and batches, so the
- * check before a purge covers it as it covers the hold's own items.
+ * `hold.placed` named it, and those whose request's scope reaches it now (`scopeReachedBatches`) —
+ * a batch imported after the hold was placed (its drive was still in the camera then, the usual
+ * case) holds recordings the written request asked to keep just as well. Derived from the signed
+ * requests and batches, so the check before a purge covers it as it covers the hold's own items.
  */
 function holdRowsOnBatch(s: Session, batchId: string): HoldScopeRow[] {
   const rows = s.ledger.rows<HoldScopeRow>(
@@ -786,7 +806,7 @@ function holdRowsOnBatch(s: Session, batchId: string): HoldScopeRow[] {
      FROM holds h JOIN requests r ON r.id = h.request_id ORDER BY h.id`,
     [batchId],
   );
-  return rows.filter((h) => h.listed || scopeBatches(s, holdScope(h)).some((b) => b.id === batchId));
+  return rows.filter((h) => h.listed || scopeReachedBatches(s, h).includes(batchId));
 }
 
 /** The batches a hold keeps now: those it named when placed, and those its request's scope reaches since. */
@@ -797,8 +817,7 @@ export function heldBatches(s: Session, h: HoldRow): string[] {
      FROM holds h JOIN requests r ON r.id = h.request_id WHERE h.id = ?`,
     [h.id],
   );
-  const reached = r ? scopeBatches(s, holdScope(r)).map((b) => b.id) : [];
-  return [...new Set([...named, ...reached])].sort();
+  return [...new Set([...named, ...(r ? scopeReachedBatches(s, r) : [])])].sort();
 }
 
 /**
