@@ -780,6 +780,23 @@ function holdScope(h: HoldScopeRow): RequestScope {
  * open-ended scope must not keep every later recording of its cameras).
  */
 function scopeReachedBatches(s: Session, h: HoldScopeRow): string[] {
+  // Asked for every image a release or export judges: computed once per hold and ledger head.
+  const head = `${s.ledger.head.seq}:${s.ledger.head.hash}`;
+  let cache = reachedCache.get(s.ledger);
+  if (cache?.head !== head) {
+    cache = { head, byHold: new Map() };
+    reachedCache.set(s.ledger, cache);
+  }
+  const known = cache.byHold.get(h.id);
+  if (known) return known;
+  const out = computeReachedBatches(s, h);
+  cache.byHold.set(h.id, out);
+  return out;
+}
+
+const reachedCache = new WeakMap<object, { head: string; byHold: Map<string, string[]> }>();
+
+function computeReachedBatches(s: Session, h: HoldScopeRow): string[] {
   const sc = holdScope(h);
   const reached = scopeBatches(s, sc);
   if (sc.drive) return reached.map((b) => b.id);
