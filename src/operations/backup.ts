@@ -90,6 +90,8 @@ export interface BackupInput {
 
 export interface BackupOutcome {
   location: string;
+  /** The backup folder is on the file system the home is on: it does not survive that disk. */
+  sameDiskAsHome: boolean;
   generation: number;
   createdAt: string;
   /** Files of the home in the backup (besides the key file). */
@@ -158,6 +160,10 @@ async function backupNow(s: Session, o: BackupInput): Promise<BackupOutcome> {
   const dir = path.resolve(o.to);
   const reason = o.reason ?? 'backup';
   const prev = prepareLocation(s, dir);
+  if (onHomeDisk(s, dir))
+    s.warn(
+      `the backup folder ${dir} is on the same disk as the home: it does not survive that disk's failure (policy §9); keep a backup on another disk (a second drive, a NAS share).`,
+    );
   const older = prev && olderThanRecorded(dir, prev.generation, prev.createdAt, s.ledger);
   if (older) s.warn(`${older}; this backup replaces it.`);
   if (s.ledger.hasUnsavedChanges) s.commit();
@@ -299,6 +305,7 @@ async function writeBackup(
   const removed = collectGarbage(dir, manifest);
   return {
     location: dir,
+    sameDiskAsHome: onHomeDisk(s, dir),
     generation,
     createdAt,
     files: files.length,
@@ -351,6 +358,15 @@ function signerProblems(m: BackupManifest, ledger: Ledger): string[] {
   if (!manifestSignatureValid(m)) return ['the manifest has been changed (its signature does not match)'];
   const p = backupSignerProblem(ledger, m.publicKey, m.ledgerHead.seq);
   return p ? [p] : [];
+}
+
+/** Whether `dir` is on the file system the home is on (a backup there dies with that disk). */
+function onHomeDisk(s: Session, dir: string): boolean {
+  try {
+    return fs.statSync(dir).dev === fs.statSync(s.home.dir).dev;
+  } catch {
+    return false;
+  }
 }
 
 /** The newest backup generation this home recorded to `dir`, and when (undefined when none). */
