@@ -49,7 +49,13 @@ export const CALIFORNIA_ORI = /^CA[0-9A-Z]{7}$/;
 // Names that are federal whatever jurisdiction is typed. Acronyms match as whole words, in capitals.
 const FEDERAL_ACRONYMS = /\b(FBI|ICE|HSI|DHS|CBP|DEA|ATF|USMS|TSA|USPIS|IRS|NCIS|USSS|FPS|NSA|CIA)\b/;
 const FEDERAL_WORDS =
-  /\bU\.\s?S\.(?=\s|$)|\b(federal|united states|homeland security|immigration|customs|border patrol|drug enforcement|alcohol,? tobacco|marshals? service|secret service|postal inspect\w*|department of defense|national guard|bureau of prisons)\b/i;
+  /\bU\.\s?S\.(?=\s|$)|\b(federal|united states|homeland security|immigration|customs|border patrol|drug enforcement|alcohol,? tobacco|marshals? service|secret service|postal inspect\w*|department of defense|national guard|bureau of prisons|naval criminal|army criminal investigation|air force office of special investigations|coast guard|enforcement and removal)\b/i;
+// "US" written without dots before a name ("US Park Police"), in capitals; "US 101" is a highway.
+const US_UNDOTTED = /\bUS\s+(?=[A-Z][a-z])/;
+/** Acronyms written with dots ("F.B.I.") as the acronym ("FBI"). */
+function undotted(name: string): string {
+  return name.replace(/\b(?:[A-Z]\.){2,}/g, (m) => m.replaceAll('.', ''));
+}
 // Other states (California's own counties and cities named after a state — Nevada County, Nevada
 // City — are not other states). Only "X State", "State of X" and state-wide bodies are judged here;
 // everything else is caught by the ORI, whose first two letters name the state.
@@ -106,7 +112,7 @@ const STATES = [
 ];
 const STATE_ALT = STATES.join('|');
 const OTHER_STATE = new RegExp(
-  `\\b(state of (${STATE_ALT})|(${STATE_ALT}) (state|highway patrol|department of public safety|attorney general|bureau of investigation))\\b|\\b(${STATE_ALT})\\b(?! (county|city)\\b)`,
+  `\\b(state of (${STATE_ALT})|(${STATE_ALT}) (state|highway patrol|department of public safety|attorney general|bureau of investigation)|new york city)\\b|\\b(${STATE_ALT})\\b(?! (county|city)\\b)`,
   'i',
 );
 const PRIVATE =
@@ -114,7 +120,9 @@ const PRIVATE =
 
 /** What a name says of the agency, whatever jurisdiction was typed: federal, another state, private. */
 export function nameRefusal(name: string): string | undefined {
-  if (FEDERAL_ACRONYMS.test(name) || FEDERAL_WORDS.test(name)) return 'names a federal agency';
+  const plain = undotted(name);
+  if (FEDERAL_ACRONYMS.test(plain) || FEDERAL_WORDS.test(name) || US_UNDOTTED.test(name))
+    return 'names a federal agency';
   if (OTHER_STATE.test(name)) return 'names an agency of another state';
   if (PRIVATE.test(name)) return 'names a private firm';
   return undefined;
