@@ -6,6 +6,9 @@ import { abandonActive } from '../ledger/pending-outputs.js';
 import { runCli } from './run.js';
 
 process.on('SIGINT', () => {
+  // A command that handles its own interruption (an import, a swap's import, plate reading, watch)
+  // stops between files and says what is on the record; a second Ctrl-C (its listener is gone) ends here.
+  if (process.listenerCount('SIGINT') > 1) return;
   // Saves are atomic, so stopping here leaves the last committed state. A release in flight removes
   // its unfinished bag and receipt (or, once recorded, moves them into place); then the lock goes back.
   abandonActive();
