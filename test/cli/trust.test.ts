@@ -28,6 +28,9 @@ function snapshot(dir: string): Map<string, string> {
     if (!d.isFile()) continue;
     const f = path.join(d.parentPath, d.name);
     if (d.name === 'lock') continue;
+    // The mark a passing signed-state check leaves (ledger/signed-mark.ts): a sealed cache of a
+    // verified state, not a record; a command refused after its gate check passed may leave it.
+    if (d.name === 'signed-state.enc') continue;
     out.set(path.relative(dir, f), fs.readFileSync(f).toString('base64'));
   }
   return out;
