@@ -154,6 +154,8 @@ export interface PurgeInput {
   certificateDir?: string;
   /** The certificate's permissions (default: 0600; its folder 0700). */
   mode?: OutputMode;
+  /** Ctrl-C: the purge stops before the next recording day (what it destroyed stays destroyed, and says so). */
+  signal?: AbortSignal;
 }
 
 export interface PurgeOutcome {
@@ -191,10 +193,26 @@ export async function purge(s: Session, o: PurgeInput): Promise<PurgeOutcome> {
       certificate: null,
       ...(earlier.length ? { certified: earlier } : {}),
     };
+  if (o.signal?.aborted)
+    throw new CustodyError('interrupted', 'Purge stopped before it destroyed anything; nothing was destroyed.');
   let began = false;
+  let days = 0;
   let result: Awaited<ReturnType<typeof executePurge>>;
   try {
-    result = await executePurge(s, { checked: true, afterStep: () => (began = true) });
+    result = await executePurge(s, {
+      checked: true,
+      afterStep: (step, unit) => {
+        began = true;
+        if (step === 'files' && unit.includes('@')) days++;
+        // Between recording days only: the next one's intent is recorded, nothing of it destroyed yet.
+        if (step === 'intent' && o.signal?.aborted)
+          throw new CustodyError(
+            'interrupted',
+            `Purge stopped: ${days} recording day(s) destroyed so far stay destroyed and are recorded; the next one was begun (recorded) and not destroyed; no certificate of destruction was written yet.`,
+            'Run `custody purge --yes` again: it finishes the destruction it began and certifies it.',
+          );
+      },
+    });
   } catch (e) {
     // Once a destruction was recorded as begun (or a key shredded), a failure does not undo it:
     // say so, not the generic "nothing stored was lost".
@@ -355,6 +373,8 @@ export async function executePurge(
     }
     purge = id;
     for (const u of plan.due) {
+      // A turn of the event loop between recording days: a Ctrl-C is seen here, not only once all is done.
+      await new Promise((r) => setImmediate(r));
       if (!u.day) {
         startBatch(s, id, u.batch.id, u.entry.dueDate);
         step('intent', u.batch.id);

@@ -50,9 +50,14 @@ export async function offerPurge(ctx: CliContext, g: GlobalOptions, s: Session, 
  */
 async function purgeNow(s: Session, o: Parameters<typeof purge>[1]): Promise<Awaited<ReturnType<typeof purge>>> {
   const reading = await claimPlateReading(s, 'purge');
+  // Ctrl-C stops the purge between recording days and says what it destroyed (a second one ends at once).
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once('SIGINT', onSig);
   try {
-    return await s.exclusive(() => purge(s, o));
+    return await s.exclusive(() => purge(s, { ...o, signal: ac.signal }));
   } finally {
+    process.removeListener('SIGINT', onSig);
     reading.release();
   }
 }
