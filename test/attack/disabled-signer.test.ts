@@ -1,13 +1,3 @@
-/**
- * Attack (a)+(b): events signed by an operator AFTER that operator was disabled pass every check.
- * eventSignatureProblems and authorityProblems (src/ledger/verify.ts) take the author's role from
- * the first `operator.added` event and never look at `operator.disabled`: a designee who kept their
- * signing key (a copy of their slot made before the disable) signs a `hold.released` dated after
- * their disable, an auditor (who holds today's record key) appends it with a checkpoint of their
- * own, and `verify` passes and `purge` destroys the data the hold protected.
- */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/core/time.js';
 import { Home } from '../../src/ledger/home.js';
@@ -15,12 +5,12 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
 import {
   addTrainedOperator,
-  ECSO_AGENCY_ADD,
-  ecsoRequest,
+  holdOnDriveRequest,
   INIT_ARGS,
   newTestHome,
   okRunner,
   run,
+  swappedDriveHome,
 } from '../helpers/cli.js';
 import { smallCameraDrive } from '../helpers/drives.js';
 
@@ -49,24 +39,8 @@ describe('an event signed by a disabled designee', () => {
     await ok(INIT_ARGS);
     await addTrainedOperator(t, ok, 'audit1', 'auditor', AUDITOR_PW);
     await addTrainedOperator(t, ok, 'rlee', 'designee', DESIGNEE_PW);
-    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
-    await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
-    await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);
-    await ok(ECSO_AGENCY_ADD);
-    const letter = path.join(t.dir, 'preservation.txt');
-    fs.writeFileSync(letter, 'ECSO preservation letter\n');
-    const req = JSON.parse((await ok(ecsoRequest('--drive', 'D001', '--json'))).stdout) as { id: string };
-    await ok([
-      'hold',
-      'add',
-      req.id,
-      '--reason',
-      'ongoing criminal investigation',
-      '--document',
-      letter,
-      '--review',
-      '2027-06-30',
-    ]);
+    await swappedDriveHome(ok, drive);
+    const requestId = await holdOnDriveRequest(t, ok);
 
     // rlee copies their slot (here: opens it, keeping the signing key), then leaves.
     const rleeKeys = (await Home.open(t.home).unlock('rlee', DESIGNEE_PW))!;
@@ -89,7 +63,7 @@ describe('an event signed by a disabled designee', () => {
       'hold.released',
       'rlee',
       at,
-      { hold, request: req.id, reason: 'investigation closed' },
+      { hold, request: requestId, reason: 'investigation closed' },
       rleeKeys.signing,
     );
     ledger.save(home.ledgerFile, home.ledgerKey(aud.record));

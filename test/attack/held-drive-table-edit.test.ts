@@ -14,12 +14,12 @@ import { manualClock } from '../../src/core/time.js';
 import { endExiftool } from '../../src/media/exif.js';
 import {
   addTrainedOperator,
-  ECSO_AGENCY_ADD,
-  ecsoRequest,
+  holdOnDriveRequest,
   INIT_ARGS,
   newTestHome,
   okRunner,
   run,
+  swappedDriveHome,
 } from '../helpers/cli.js';
 import { smallCameraDrive } from '../helpers/drives.js';
 import { editRawLedger, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
@@ -47,24 +47,8 @@ describe("a hold's rows deleted from the derived tables", () => {
     const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await addTrainedOperator(t, ok, 'audit1', 'auditor', AUDITOR_PW);
-    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
-    await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
-    await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);
-    await ok(ECSO_AGENCY_ADD);
-    const letter = path.join(t.dir, 'preservation.txt');
-    fs.writeFileSync(letter, 'ECSO preservation letter\n');
-    const req = JSON.parse((await ok(ecsoRequest('--drive', 'D001', '--json'))).stdout) as { id: string };
-    await ok([
-      'hold',
-      'add',
-      req.id,
-      '--reason',
-      'ongoing criminal investigation',
-      '--document',
-      letter,
-      '--review',
-      '2027-06-30',
-    ]);
+    await swappedDriveHome(ok, drive);
+    await holdOnDriveRequest(t, ok);
     clock.set('2026-12-01T09:00:00-08:00'); // long past 60 days: only the hold keeps the drive out of a camera
     const held = await run(['drive', 'install', 'D001', '--camera', 'CAM-01'], { env: t.env, clock });
     expect(held.code, held.stderr).toBe(4);

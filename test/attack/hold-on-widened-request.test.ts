@@ -14,12 +14,12 @@ import { manualClock } from '../../src/core/time.js';
 import { endExiftool } from '../../src/media/exif.js';
 import {
   addTrainedOperator,
-  ECSO_AGENCY_ADD,
   ecsoRequest,
   INIT_ARGS,
   newTestHome,
   okRunner,
   run,
+  swappedDriveHome,
 } from '../helpers/cli.js';
 import { smallCameraDrive } from '../helpers/drives.js';
 import { editRawLedger, homeKeyringFiles, openRawSlot } from '../helpers/raw-keys.js';
@@ -47,10 +47,7 @@ describe("a request's scope widened in the derived table", () => {
     const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await addTrainedOperator(t, ok, 'audit1', 'auditor', AUDITOR_PW);
-    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
-    await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
-    await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);
-    await ok(ECSO_AGENCY_ADD);
+    await swappedDriveHome(ok, drive);
     // The written request asks for 3 September only; the drive recorded 1 September.
     const req = JSON.parse(
       (await ok(ecsoRequest('--cameras', 'CAM-01', '--from', '2026-09-03', '--to', '2026-09-03', '--json'))).stdout,

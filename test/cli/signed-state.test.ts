@@ -13,12 +13,12 @@ import { Home } from '../../src/ledger/home.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { endExiftool } from '../../src/media/exif.js';
 import {
-  ECSO_AGENCY_ADD,
-  ecsoRequest,
+  holdOnDriveRequest,
   INIT_ARGS,
   newTestHome,
   okRunner,
   run,
+  swappedDriveHome,
   tmpDir,
   type TestHome,
 } from '../helpers/cli.js';
@@ -125,24 +125,8 @@ describe('purge reads the signed hold events', () => {
     const ok = okRunner(t, clock);
     await ok(INIT_ARGS);
     await addOperator(t, 'audit1', 'auditor', AUDITOR_PW, clock);
-    await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
-    await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
-    await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);
-    await ok(ECSO_AGENCY_ADD);
-    const letter = path.join(t.dir, 'preservation.txt');
-    fs.writeFileSync(letter, 'ECSO preservation letter\n');
-    const req = JSON.parse((await ok(ecsoRequest('--drive', 'D001', '--json'))).stdout) as { id: string };
-    await ok([
-      'hold',
-      'add',
-      req.id,
-      '--reason',
-      'ongoing criminal investigation',
-      '--document',
-      letter,
-      '--review',
-      '2027-06-30',
-    ]);
+    await swappedDriveHome(ok, drive);
+    const requestId = await holdOnDriveRequest(t, ok);
     clock.set('2026-12-01T09:00:00-08:00'); // long past the destruction date: only the hold keeps it
     const plan = JSON.parse((await ok(['purge', '--json'])).stdout) as { due: unknown[]; held: unknown[] };
     expect(plan.due).toEqual([]);
@@ -182,7 +166,7 @@ describe('purge reads the signed hold events', () => {
     const ledger = await Ledger.load(ledgerFile, home.ledgerKey(aud.record));
     const hold = ledger.one<{ id: string }>('SELECT id FROM holds')!.id;
     const at = '2026-12-01T17:00:00.000Z';
-    ledger.append('hold.released', 'audit1', at, { hold, request: req.id, reason: 'done' }, aud.signing);
+    ledger.append('hold.released', 'audit1', at, { hold, request: requestId, reason: 'done' }, aud.signing);
     ledger.save(ledgerFile, home.ledgerKey(aud.record));
     home.writeCheckpoint(ledger, aud.signing, at);
     ledger.close();

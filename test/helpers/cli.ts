@@ -180,3 +180,25 @@ export function ecsoRequest(...scope: string[]): string[] {
     ...scope,
   ];
 }
+
+/**
+ * The setting several attack tests start from: camera CAM-01 (since 1 August 2026), drive D001
+ * enrolled from `drive` and swapped out of CAM-01 with no replacement (its recordings imported),
+ * and the ECSO agency registered.
+ */
+export async function swappedDriveHome(ok: (args: string[]) => Promise<Run>, drive: string): Promise<void> {
+  await ok(['camera', 'add', 'CAM-01', '--location', 'Main St', '--since', '2026-08-01T00:00:00-07:00']);
+  await ok(['drive', 'enrol', '--source', drive, '--id', 'D001']);
+  await ok(['swap', '--source', drive, '--camera', 'CAM-01', '--store-location', 'safe', '--no-replacement']);
+  await ok(ECSO_AGENCY_ADD);
+}
+
+/** An ECSO request for drive D001 and a hold on it (a preservation letter, review 30 June 2027); the request's id. */
+export async function holdOnDriveRequest(t: { dir: string }, ok: (args: string[]) => Promise<Run>): Promise<string> {
+  const letter = path.join(t.dir, 'preservation.txt');
+  fs.writeFileSync(letter, 'ECSO preservation letter\n');
+  const req = JSON.parse((await ok(ecsoRequest('--drive', 'D001', '--json'))).stdout) as { id: string };
+  const hold = ['hold', 'add', req.id, '--reason', 'ongoing criminal investigation', '--document', letter];
+  await ok([...hold, '--review', '2027-06-30']);
+  return req.id;
+}
